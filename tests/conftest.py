@@ -1,0 +1,32 @@
+"""Shared fixtures: real PyTorch is the oracle (tinygrad's helper_test_op habit).
+
+Oracle tests import torch through `torch_oracle`; without torch installed they skip,
+and `.ci/run` fails the run if any of them skipped.
+"""
+import numpy as np
+import pytest
+
+import torchlike
+
+try:
+    import torch
+except ImportError:  # the oracle is optional outside CI (see .ci/run)
+    torch = None
+
+
+@pytest.fixture
+def oracle():
+    if torch is None:
+        pytest.skip("oracle: real torch is not installed")
+    return torch
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_state():
+    """Tests that change defaults must not leak them into other tests."""
+    yield
+    torchlike.set_default_dtype(torchlike.float32)
+    torchlike.set_printoptions(profile="default")
+    if torch is not None:
+        torch.set_default_dtype(torch.float32)
+        torch.set_printoptions(profile="default")

@@ -1,0 +1,119 @@
+"""torchlike: PyTorch's API on JAX.  `import torchlike as torch`.
+
+JAX runs with 64-bit types enabled so that float64 and int64 are real; every tensor
+carries an explicit dtype, so JAX's own defaults never leak into results.
+"""
+import jax as _jax
+
+_jax.config.update("jax_enable_x64", True)
+
+from . import _dtype
+from ._dtype import (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32,
+                     float64, complex64, complex128, dtype, get_default_dtype, promote_types,
+                     can_cast)
+from ._dtype import set_default_dtype as _set_default_dtype
+from ._device import device, get_default_device, set_default_device
+from ._tensor import Tensor, Size
+from . import _ops
+from ._ops.registry import FUNCTIONS as _FUNCTIONS, METHODS as _METHODS
+from ._random import (Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state,
+                      default_generator)
+from . import _factories
+from ._printing import set_printoptions, get_printoptions
+from . import autograd
+from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,
+                       is_grad_enabled, is_inference_mode_enabled)
+from . import cuda
+from . import nn
+from . import utils
+
+float = float32
+double = float64
+half = float16
+long = int64
+int = int32
+short = int16
+cfloat = complex64
+cdouble = complex128
+strided = "torch.strided"
+__version__ = "2.13.0+torchlike"
+
+
+def set_default_dtype(d):
+    _set_default_dtype(d)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def numel(input):
+    return input.numel()
+
+
+def result_type(tensor1, tensor2):
+    from ._ops._util import result_dtype
+    return result_dtype(tensor1, tensor2)
+
+
+def _wire():
+    """Expose the op table: torchlike.<fn>, Tensor.<method>, operators."""
+    g = globals()
+    for name, fn in _FUNCTIONS.items():
+        g.setdefault(name, fn)
+    for name, fn in _METHODS.items():
+        if name not in Tensor.__dict__:
+            setattr(Tensor, name, fn)
+    from ._ops import pointwise as pw, linalg
+
+    def forward(fn):
+        def op(self, other):
+            return fn(self, other)
+        return op
+
+    def reverse(fn):
+        def op(self, other):
+            return fn.reverse(self, other)
+        return op
+
+    def inplace(name):
+        def op(self, other):
+            return getattr(self, name)(other)
+        return op
+
+    for dunder, fn in [("add", pw.add), ("sub", pw.sub), ("mul", pw.mul),
+                       ("truediv", pw.true_divide), ("floordiv", pw.floor_divide),
+                       ("mod", pw.remainder), ("pow", pw.pow), ("and", pw.bitwise_and),
+                       ("or", pw.bitwise_or), ("xor", pw.bitwise_xor)]:
+        setattr(Tensor, f"__{dunder}__", forward(fn))
+        setattr(Tensor, f"__r{dunder}__", reverse(fn))
+    Tensor.__radd__ = forward(pw.add)
+    Tensor.__rmul__ = forward(pw.mul)
+    Tensor.__rtruediv__ = lambda self, other: pw.mul(pw.reciprocal(self), other)
+    for dunder, method in [("add", "add_"), ("sub", "sub_"), ("mul", "mul_"),
+                           ("truediv", "div_"), ("floordiv", "floor_divide_"),
+                           ("mod", "remainder_"), ("pow", "pow_"), ("and", "bitwise_and_"),
+                           ("or", "bitwise_or_"), ("xor", "bitwise_xor_")]:
+        setattr(Tensor, f"__i{dunder}__", inplace(method))
+    for dunder, fn in [("eq", pw.eq), ("ne", pw.ne), ("lt", pw.lt), ("le", pw.le),
+                       ("gt", pw.gt), ("ge", pw.ge)]:
+        setattr(Tensor, f"__{dunder}__", forward(fn))
+    Tensor.__matmul__ = forward(linalg.matmul)
+    Tensor.__rmatmul__ = lambda self, other: linalg.matmul(other, self)
+    Tensor.__neg__ = lambda self: pw.FUNCTIONS["neg"](self)
+    Tensor.__pos__ = lambda self: self
+    Tensor.__abs__ = lambda self: pw.FUNCTIONS["abs"](self)
+    Tensor.__invert__ = lambda self: (pw.FUNCTIONS["logical_not"](self) if self.dtype is bool
+                                      else pw.bitwise_xor(self, -1))
+
+
+_wire()
+del _wire

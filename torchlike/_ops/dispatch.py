@@ -1,0 +1,83 @@
+"""Running an op: unwrap tensors, call the compiled JAX function, wrap the results,
+and record a graph node when grad mode is on and an input requires grad."""
+import jax
+import jax.numpy as jnp
+
+from .._dtype import _BY_NP
+from .._tensor import Tensor, edge_of, legacy_type_name
+from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.graph import node_class
+
+
+def _common_device(inputs):
+    """The device of the op (PyTorch's rule: 0-dim CPU tensors may join any device)."""
+    device = None
+    for x in inputs:
+        if isinstance(x, Tensor):
+            d = x._storage.device
+            if device is None or (device.type == "cpu" and device != d and x.ndim > 0):
+                device = d if (device is None or device.type == "cpu") else device
+            elif d != device and (d.type != "cpu" or x.ndim > 0):
+                raise RuntimeError("Expected all tensors to be on the same device, but found "
+                                   f"at least two devices, {device} and {d}!")
+    return device
+
+
+def apply(op, inputs, params=(), grad_fn=None):
+    """Run `op` on `inputs` (Tensors or Python scalars) with static `params`."""
+    arrays = []
+    needs_grad = False
+    device = None
+    for x in inputs:
+        if isinstance(x, Tensor):
+            arrays.append(x._data())
+            if device is None:
+                device = x._storage.device
+            elif x._storage.device != device:
+                device = _common_device(inputs)
+                arrays = [_to_device(a, device) if isinstance(x, Tensor) else a
+                          for a, x in zip(arrays, inputs)]
+            if not needs_grad and x.requires_grad:
+                needs_grad = True
+        else:
+            arrays.append(x)
+    out = op.compiled(params)(*arrays)
+    if isinstance(out, (tuple, list)):
+        outs = tuple(Tensor._wrap(o, device) for o in out)
+    else:
+        outs = (Tensor._wrap(out, device),)
+    if needs_grad and op.differentiable and is_grad_enabled():
+        edges = tuple(edge_of(x) if isinstance(x, Tensor) else (None, 0) for x in inputs)
+        record(op, params, edges, arrays, outs, grad_fn, inputs)
+    return outs if isinstance(out, (tuple, list)) else outs[0]
+
+
+def _to_device(array, device):
+    from .._device import to_jax
+    return jax.device_put(array, to_jax(device))
+
+
+def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
+    """Append a node for `outs` computed by op from `arrays` reached through `edges`
+    (`inputs`, the tensors themselves, are needed only for saved-tensor checks)."""
+    diff = tuple(e[0] is not None and jnp.issubdtype(jnp.result_type(a), jnp.inexact)
+                 for e, a in zip(edges, arrays))
+    saved = []
+    for i in op.saves:
+        t = outs[0] if i == "result" else (inputs[i] if i < len(inputs) else None)
+        if isinstance(t, Tensor):
+            # a saved result is described by this node; keeping the tensor would make a cycle
+            saved.append((i, t._version_counter, t._version_counter.value,
+                          legacy_type_name(t) if i == "result" else t))
+    cls = node_class(grad_fn or op.grad_fn or (op.name.capitalize() + "Backward0"))
+    node = cls(op, params, edges, tuple(arrays), diff, tuple(saved),
+               tuple((o.shape, o._dtype) for o in outs))
+    for nr, o in enumerate(outs):
+        if o._dtype.is_floating_point or o._dtype.is_complex:
+            o._grad_fn = node
+            o._output_nr = nr
+    return node
+
+
+def dtype_of_array(a):
+    return _BY_NP[a.dtype]

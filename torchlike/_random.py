@@ -1,0 +1,116 @@
+"""Generators: a JAX PRNG key plus a counter, so that each draw is one compiled call.
+
+The same seed gives the same numbers (bit-equality with PyTorch's Mersenne Twister is
+not a goal). Each draw folds the generator's counter into its key inside the compiled
+sampler, so no key splitting happens on the host.
+"""
+import functools
+import random as _pyrandom
+
+import jax
+import jax.numpy as jnp
+
+from . import _device
+
+
+class Generator:
+    def __init__(self, device="cpu"):
+        self.device = _device.device(device)
+        self._seed = 67280421310721
+        self._key = None
+        self._counter = 0
+
+    def manual_seed(self, seed):
+        seed = int(seed)
+        if not -0x8000_0000_0000_0000 <= seed <= 0xFFFF_FFFF_FFFF_FFFF:
+            raise RuntimeError("Overflow when unpacking long")
+        self._seed = seed % (1 << 64)
+        self._key = None
+        self._counter = 0
+        return self
+
+    def seed(self):
+        s = _pyrandom.getrandbits(63)
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        from ._factories import tensor
+        from . import _dtype as dt
+        return tensor([self._seed & 0xFFFFFFFF, self._seed >> 32, self._counter], dtype=dt.int64)
+
+    def set_state(self, state):
+        lo, hi, counter = (int(v) for v in state.tolist())
+        self.manual_seed(lo | (hi << 32))
+        self._counter = counter
+        return self
+
+    def next_key(self):
+        """The (key, counter) pair for the next draw."""
+        if self._key is None:
+            self._key = jax.random.key_data(jax.random.key(self._seed & 0xFFFF_FFFF_FFFF_FFFF))
+        counter = self._counter
+        self._counter += 1
+        return self._key, counter
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    return default_generator.manual_seed(seed)
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(state):
+    default_generator.set_state(state)
+
+
+def _key_for(generator):
+    return (generator or default_generator).next_key()
+
+
+@functools.partial(jax.jit, static_argnames=("kind", "shape", "dtype", "extra"))
+def _sample(key_data, counter, low, high, *, kind, shape, dtype, extra=None):
+    """One compiled sampler for all distributions: 'uniform' in [low, high), 'normal'
+    (mean low, std high), 'randint' in [low, high), 'bernoulli' (p = low),
+    'exponential' (rate low), 'permutation' (n = shape[0])."""
+    key = jax.random.fold_in(jax.random.wrap_key_data(key_data), counter)
+    if kind == "uniform":
+        u = jax.random.uniform(key, shape, dtype=jnp.float64 if dtype == jnp.float64 else jnp.float32)
+        return (low + (high - low) * u).astype(dtype)
+    if kind == "normal":
+        n = jax.random.normal(key, shape, dtype=jnp.float64 if dtype == jnp.float64 else jnp.float32)
+        return (low + high * n).astype(dtype)
+    if kind == "randint":
+        return jax.random.randint(key, shape, low, high, dtype=jnp.int64).astype(dtype)
+    if kind == "bernoulli":
+        return (jax.random.uniform(key, shape) < low).astype(dtype)
+    if kind == "exponential":
+        return (jax.random.exponential(key, shape) / low).astype(dtype)
+    if kind == "permutation":
+        return jax.random.permutation(key, shape[0]).astype(dtype)
+    raise ValueError(kind)
+
+
+def sample(kind, shape, dtype, low=0.0, high=1.0, generator=None, device=None):
+    """A jax array drawn from `generator` on `device` (a torchlike device)."""
+    key, counter = _key_for(generator)
+    out = _sample(key, counter, low, high, kind=kind, shape=tuple(shape), dtype=dtype.np)
+    if device is not None and device.type != "cpu":
+        out = jax.device_put(out, _device.to_jax(device))
+    return out

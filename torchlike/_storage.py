@@ -1,0 +1,112 @@
+"""Storage (a jax.Array that in-place ops replace) and strided views of it.
+
+JAX arrays are immutable; PyTorch tensors alias. Every tensor points at a Storage and
+describes which of its elements it sees with PyTorch's (shape, strides, offset). An
+in-place op computes the new values functionally and replaces the storage's array, so
+every alias sees the change. Reading a view goes through its cached value, recomputed
+by a strided gather only after the storage changed.
+"""
+import functools
+import math
+
+import jax
+import numpy as np
+
+
+class Storage:
+    __slots__ = ("array", "generation", "device", "__weakref__")
+
+    def __init__(self, array, device):
+        self.array = array          # shaped like the tensor that created it
+        self.generation = 0         # bumps on every write, to invalidate view caches
+        self.device = device
+
+    def nbytes(self):
+        return self.array.size * self.array.dtype.itemsize
+
+
+class VersionCounter:
+    """PyTorch's version counter: shared by a tensor, its views and detach()."""
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+def contiguous_strides(shape):
+    strides = []
+    acc = 1
+    for n in reversed(shape):
+        strides.append(acc)
+        acc *= max(n, 1)
+    return tuple(reversed(strides))
+
+
+def is_contiguous(shape, strides):
+    expected = 1
+    for n, s in zip(reversed(shape), reversed(strides)):
+        if n == 1:
+            continue
+        if n == 0:
+            return True
+        if s != expected:
+            return False
+        expected *= n
+    return True
+
+
+def view_strides(old_shape, old_strides, new_shape):
+    """Strides that let `new_shape` alias `old_shape`'s elements, or None (PyTorch's
+    computeStride): dimensions may merge only where memory is contiguous between them."""
+    if math.prod(old_shape) == 0:
+        return contiguous_strides(new_shape)
+    new_strides = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    chunk_base_stride = old_strides[-1] if old_strides else 1
+    tensor_numel = 1
+    view_numel = 1
+    for tensor_d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[tensor_d]
+        if tensor_d == 0 or (old_shape[tensor_d - 1] != 1 and
+                             old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
+                new_strides[view_d] = view_numel * chunk_base_stride
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if tensor_d > 0:
+                chunk_base_stride = old_strides[tensor_d - 1]
+                tensor_numel = 1
+                view_numel = 1
+    if view_d != -1:
+        return None
+    return tuple(new_strides)
+
+
+def _flat_index(shape, strides, offset):
+    index = np.full(shape, offset, dtype=np.int64)
+    for axis, (n, s) in enumerate(zip(shape, strides)):
+        shape_1 = [1] * len(shape)
+        shape_1[axis] = n
+        index = index + (np.arange(n, dtype=np.int64) * s).reshape(shape_1)
+    return index
+
+
+@functools.partial(jax.jit, static_argnames=("shape", "strides", "offset"))
+def strided_gather(base, *, shape, strides, offset):
+    """The elements a (shape, strides, offset) view sees in `base`."""
+    return base.reshape(-1)[_flat_index(shape, strides, offset)]
+
+
+@functools.partial(jax.jit, static_argnames=("shape", "strides", "offset"))
+def strided_scatter(base, value, *, shape, strides, offset):
+    """`base` with the view's elements replaced by `value`."""
+    flat = base.reshape(-1).at[_flat_index(shape, strides, offset).reshape(-1)].set(
+        value.reshape(-1).astype(base.dtype))
+    return flat.reshape(base.shape)
+
+
+def overlaps_itself(shape, strides):
+    """True when two elements of the view share memory (expanded dims)."""
+    return any(s == 0 and n > 1 for n, s in zip(shape, strides))

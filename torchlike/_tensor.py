@@ -1,0 +1,676 @@
+"""Tensor: a handle on a Storage, a strided view of it, and autograd metadata.
+
+Ops live in the op table (`_ops/`) and are attached to Tensor as methods by
+`torchlike/__init__.py`; this file holds only what is intrinsic to a tensor: its
+metadata, conversions, the in-place write-back through views, and the autograd API.
+"""
+import re
+import warnings
+import weakref
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _device
+from . import _dtype as dt
+from ._storage import (Storage, VersionCounter, contiguous_strides, is_contiguous,
+                       overlaps_itself, strided_gather, strided_scatter)
+from .autograd.graph import accumulator_of, node_class
+from .autograd.grad_mode import is_grad_enabled
+
+
+class Size(tuple):
+    """torch.Size: a tuple of ints printed as torch.Size([2, 3])."""
+
+    def __repr__(self):
+        return f"torch.Size([{', '.join(str(int(n)) for n in self)}])"
+
+    __str__ = __repr__
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item):
+        out = super().__getitem__(item)
+        return Size(out) if isinstance(item, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
+
+
+_LEGACY_TYPE = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
+                "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+                "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+                "complex128": "ComplexDoubleTensor"}
+_LEGACY_BY_NAME = {v: k for k, v in _LEGACY_TYPE.items()}
+# PyTorch's scalar-type names used in error messages ("result type Float ...").
+SCALAR_NAME = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+               "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+               "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+               "complex128": "ComplexDouble"}
+
+
+def legacy_type_name(tensor):
+    prefix = "torch.cuda." if tensor.device.type == "cuda" else "torch."
+    return prefix + _LEGACY_TYPE[tensor._dtype.name]
+
+
+def tensor_desc(t):
+    """What PyTorch's saved-tensor error needs to describe a tensor."""
+    return (legacy_type_name(t), list(t.shape))
+
+
+def _grad_fn_short_name(node):
+    return re.sub(r"Backward\d*$", "", node.name())
+
+
+class Tensor:
+    __slots__ = ("_storage", "_shape", "_stride", "_offset", "_dtype", "_cache", "_cache_gen",
+                 "_whole", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_retains_grad",
+                 "_hooks", "_post_acc_hooks", "_accumulator", "_base", "_version_counter",
+                 "_view_version", "__dict__", "__weakref__")
+
+    # -- construction -------------------------------------------------------------------
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, device=None, dtype=None):
+        """Legacy constructor: Tensor(data), Tensor(*sizes), Tensor() (float, default dtype)."""
+        from ._factories import legacy_construct
+        legacy_construct(self, args, device=device, dtype=dtype)
+
+    def _init_from_array(self, array, device, requires_grad=False):
+        self._storage = Storage(array, device)
+        self._shape = Size(array.shape)
+        self._stride = None                     # computed on demand for fresh storage
+        self._offset = 0
+        self._dtype = dt._BY_NP[array.dtype]
+        self._cache = None
+        self._cache_gen = -1
+        self._whole = True
+        self._requires_grad = requires_grad
+        self._grad_fn = None
+        self._output_nr = 0
+        self._grad = None
+        self._retains_grad = False
+        self._hooks = None
+        self._post_acc_hooks = None
+        self._accumulator = None
+        self._base = None
+        self._version_counter = VersionCounter()
+        self._view_version = 0
+
+    @classmethod
+    def _wrap(cls, array, device=None):
+        t = object.__new__(cls)
+        t._init_from_array(array, device or _device.from_jax(next(iter(array.devices()))))
+        return t
+
+    def _make_view(self, array, shape, strides, offset):
+        """A tensor aliasing self's storage, seeing (shape, strides, offset); `array` is
+        its current value, computed by the view op that made it."""
+        v = object.__new__(Tensor)
+        st = self._storage
+        v._storage = st
+        v._shape = Size(shape)
+        v._stride = tuple(strides)
+        v._offset = offset
+        v._dtype = self._dtype
+        v._cache = array
+        v._cache_gen = st.generation
+        v._whole = (offset == 0 and tuple(shape) == st.array.shape
+                    and is_contiguous(shape, strides))
+        v._requires_grad = False
+        v._grad_fn = None
+        v._output_nr = 0
+        v._grad = None
+        v._retains_grad = False
+        v._hooks = None
+        v._post_acc_hooks = None
+        v._accumulator = None
+        v._base = self._base if self._base is not None else self
+        v._version_counter = self._version_counter
+        v._view_version = self._version_counter.value
+        return v
+
+    # -- the value ----------------------------------------------------------------------
+    def _data(self):
+        """The current jax.Array of this tensor."""
+        if self._whole:
+            return self._storage.array
+        st = self._storage
+        if self._cache_gen != st.generation:
+            self._cache = strided_gather(st.array, shape=tuple(self._shape),
+                                         strides=self.stride(), offset=self._offset)
+            self._cache_gen = st.generation
+        return self._cache
+
+    def _write(self, value):
+        """Replace this tensor's elements with `value` (same shape and dtype)."""
+        st = self._storage
+        if self._whole:
+            st.array = value
+        else:
+            if overlaps_itself(self._shape, self.stride()):
+                raise RuntimeError(
+                    "unsupported operation: more than one element of the written-to tensor "
+                    "refers to a single memory location. Please clone() the tensor before "
+                    "performing the operation.")
+            st.array = strided_scatter(st.array, value, shape=tuple(self._shape),
+                                       strides=self.stride(), offset=self._offset)
+            self._cache = value
+            self._cache_gen = st.generation + 1
+        st.generation += 1
+        self._version_counter.value += 1
+
+    # -- metadata -----------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self._shape
+
+    def size(self, dim=None):
+        if dim is None:
+            return self._shape
+        return self._shape[self._wrap_dim(dim)]
+
+    def stride(self, dim=None):
+        if self._stride is None:
+            self._stride = contiguous_strides(self._shape)
+        if dim is None:
+            return self._stride
+        return self._stride[self._wrap_dim(dim)]
+
+    def storage_offset(self):
+        return self._offset
+
+    def is_contiguous(self, memory_format=None):
+        return is_contiguous(self._shape, self.stride())
+
+    def _wrap_dim(self, dim):
+        from ._ops._util import wrap_dim
+        return wrap_dim(dim, self.ndim)
+
+    def dim(self):
+        return len(self._shape)
+
+    ndimension = dim
+
+    @property
+    def ndim(self):
+        return len(self._shape)
+
+    def numel(self):
+        return self._shape.numel()
+
+    nelement = numel
+
+    def element_size(self):
+        return self._dtype.itemsize
+
+    @property
+    def itemsize(self):
+        return self._dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.numel() * self._dtype.itemsize
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def device(self):
+        return self._storage.device
+
+    @property
+    def is_cuda(self):
+        return self._storage.device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        return self._storage.device.type == "cpu"
+
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+    layout = "torch.strided"
+
+    def is_floating_point(self):
+        return self._dtype.is_floating_point
+
+    def is_complex(self):
+        return self._dtype.is_complex
+
+    def is_signed(self):
+        return self._dtype.is_signed
+
+    def get_device(self):
+        return -1 if self.device.type == "cpu" else self.device.index
+
+    def data_ptr(self):
+        return id(self._storage) * 16 + self._offset * self._dtype.itemsize
+
+    def untyped_storage(self):
+        return self._storage
+
+    def _is_view(self):
+        return self._base is not None
+
+    @property
+    def _version(self):
+        return self._version_counter.value
+
+    def type(self, dtype=None, non_blocking=False):
+        if dtype is None:
+            return legacy_type_name(self)
+        if isinstance(dtype, str):
+            dtype = dt._BY_NAME[_LEGACY_BY_NAME[dtype.rsplit(".", 1)[-1]]]
+        return self.to(dtype)
+
+    def __repr__(self, *, tensor_contents=None):
+        from ._printing import format_tensor
+        from . import nn
+        values = np.asarray(self._data().astype(np.float32)) if self._dtype is dt.bfloat16 \
+            else np.asarray(self._data())
+        dev = None if self.device.type == "cpu" else str(self.device)
+        return format_tensor(values, dtype_name=self._dtype.name, shape=tuple(self._shape),
+                             default_float_dtype_name=dt.get_default_dtype().name,
+                             device=dev, requires_grad=self.requires_grad,
+                             grad_fn_name=self.grad_fn.name() if self.grad_fn else None,
+                             is_parameter=isinstance(self, nn.Parameter))
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self.dim() == 0 and not self.requires_grad:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    # -- conversions --------------------------------------------------------------------
+    def item(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        return self._data().reshape(()).item()
+
+    def tolist(self):
+        return np.asarray(self._data()).tolist() if self._dtype is not dt.bfloat16 \
+            else np.asarray(self._data().astype(np.float32)).tolist()
+
+    def numpy(self, *, force=False):
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        if self.device.type != "cpu" and not force:
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
+        return np.asarray(jax.device_get(self._data()))
+
+    def __array__(self, dtype=None, copy=None):
+        a = np.asarray(jax.device_get(self._data()))
+        return a if dtype is None else a.astype(dtype)
+
+    def __float__(self):
+        return float(self._scalar_value())
+
+    def __int__(self):
+        return int(self._scalar_value())
+
+    def __complex__(self):
+        return complex(self._scalar_value())
+
+    def _scalar_value(self):
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
+    def __index__(self):
+        if self.numel() != 1 or self._dtype.is_floating_point or self._dtype.is_complex:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_tensor, (self.numpy(force=True), self._dtype.name, self.requires_grad,
+                                  type(self)))
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.  If you were "
+                               "attempting to deepcopy a module, this may be because of a "
+                               "torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        if id(self) in memo:
+            return memo[id(self)]
+        new = object.__new__(type(self))
+        new._init_from_array(self._data(), self.device, self._requires_grad)
+        new.__dict__.update(self.__dict__)
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = new
+        return new
+
+    def to(self, *args, **kwargs):
+        from ._factories import parse_to_args
+        device, dtype, copy = parse_to_args(args, kwargs)
+        out = self
+        if dtype is not None and dtype is not self._dtype:
+            from ._ops.basic import convert_dtype
+            out = convert_dtype(out, dtype)
+        if device is not None:
+            device = _device.canonical(device)
+            if device != out.device:
+                from ._ops.basic import move_to_device
+                out = move_to_device(out, device)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False):
+        return self.to(_device.device("cuda", device) if isinstance(device, int) else (device or "cuda"))
+
+    def type_as(self, other):
+        return self.to(other._dtype)
+
+    def float(self):
+        return self.to(dt.float32)
+
+    def double(self):
+        return self.to(dt.float64)
+
+    def half(self):
+        return self.to(dt.float16)
+
+    def bfloat16(self):
+        return self.to(dt.bfloat16)
+
+    def long(self):
+        return self.to(dt.int64)
+
+    def int(self):
+        return self.to(dt.int32)
+
+    def short(self):
+        return self.to(dt.int16)
+
+    def char(self):
+        return self.to(dt.int8)
+
+    def byte(self):
+        return self.to(dt.uint8)
+
+    def bool(self):
+        return self.to(dt.bool)
+
+    def cfloat(self):
+        return self.to(dt.complex64)
+
+    # -- autograd -----------------------------------------------------------------------
+    def _sync_view_history(self):
+        """A view whose storage was modified in place since its grad_fn was recorded gets
+        a fresh history: a strided read of its base's current history (as PyTorch)."""
+        counter = self._version_counter
+        if self._view_version == counter.value:
+            return
+        self._view_version = counter.value
+        base = self._base
+        if base.requires_grad and is_grad_enabled():
+            from ._ops.views import as_strided_of_base
+            as_strided_of_base(self, base)
+
+    @property
+    def requires_grad(self):
+        if self._base is not None:
+            self._sync_view_history()
+        return self._requires_grad or self._grad_fn is not None
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self._set_requires_grad(flag, "only Tensors of floating point and complex dtype can require gradients")
+
+    def requires_grad_(self, requires_grad=True):
+        self._set_requires_grad(requires_grad, "only Tensors of floating point dtype can require gradients")
+        return self
+
+    def _set_requires_grad(self, flag, dtype_message):
+        if not self.is_leaf:
+            if not flag:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach().")
+            return
+        if flag and not (self._dtype.is_floating_point or self._dtype.is_complex):
+            raise RuntimeError(dtype_message)
+        self._requires_grad = bool(flag)
+
+    @property
+    def grad_fn(self):
+        if self._base is not None:
+            self._sync_view_history()
+        return self._grad_fn
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    @property
+    def grad(self):
+        if self._grad_fn is not None and not self._retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during autograd.backward(). If you "
+                "indeed want the .grad field to be populated for a non-leaf Tensor, use "
+                ".retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by "
+                "mistake, make sure you access the leaf Tensor instead. See "
+                "github.com/pytorch/pytorch/pull/30531 for more information. (Triggered "
+                "internally at /__w/pytorch/pytorch/build/aten/src/ATen/core/TensorBody.h:493.)",
+                UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the tensor "
+                    "are the same size")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_c_type_name(value.dtype)}' to "
+                    f"a tensor with grad_dtype '{SCALAR_NAME[self.dtype.name]}'. The gradient must "
+                    "match the tensor's grad_dtype (defaults to the tensor's dtype). You can set "
+                    "the tensor's grad_dtype attribute with a specific dtype, or None to allow any "
+                    "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+                    "gradient may break downstream systems that assume they match.")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def retain_grad(self):
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.is_leaf or self._retains_grad:
+            return
+        self._retains_grad = True
+        node = self.grad_fn
+        if node.retained is None:
+            node.retained = {}
+        node.retained[self._output_nr] = weakref.ref(self)
+
+    def register_hook(self, hook):
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn.add_tensor_hook(self._output_nr, hook)
+        from .utils.hooks import RemovableHandle
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        if not self.is_leaf:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from .utils.hooks import RemovableHandle
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = {}
+        return RemovableHandle(self._post_acc_hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        out = object.__new__(Tensor)
+        out._init_from_array(self._data(), self.device)
+        out._storage = self._storage
+        out._shape, out._stride, out._offset, out._whole = (self._shape, self._stride,
+                                                              self._offset, self._whole)
+        out._cache, out._cache_gen = self._cache, self._cache_gen
+        out._version_counter = self._version_counter
+        return out
+
+    def detach_(self):
+        if self._base is not None and self._base.requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are "
+                               "using DistributedDataParallel (DDP) for training, and "
+                               "gradient_as_bucket_view is set as True, gradients are views of "
+                               "DDP buckets, and hence detach_() cannot be called on these "
+                               "gradients. To fix this error, please refer to the "
+                               "Optimizer.zero_grad() function in torch/optim/optimizer.py as "
+                               "the solution.")
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        out = self.detach()
+        out._version_counter = VersionCounter()
+        return out
+
+    @data.setter
+    def data(self, other):
+        self._storage = other._storage
+        self._shape, self._stride, self._offset, self._whole = (other._shape, other._stride,
+                                                                other._offset, other._whole)
+        self._cache, self._cache_gen = other._cache, other._cache_gen
+        self._dtype = other._dtype
+
+    # -- in-place machinery -------------------------------------------------------------
+    def _check_inplace(self):
+        """PyTorch refuses in-place ops on leaves (and views of leaves) needing grad."""
+        if not is_grad_enabled():
+            return
+        if self._grad_fn is None and self._requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        base = self._base
+        if base is not None and base._grad_fn is None and base._requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+
+    def _assign_result(self, result):
+        """Make `result` (computed out of place from self) the new value of self, in place:
+        the write goes through to the storage, and the history moves onto self (or, for a
+        view, onto its base as CopySlices)."""
+        value = result._data()
+        if result._dtype is not self._dtype:
+            if not dt.can_cast(result._dtype, self._dtype):
+                raise RuntimeError(f"result type {SCALAR_NAME[result._dtype.name]} can't be cast "
+                                   f"to the desired output type {SCALAR_NAME[self._dtype.name]}")
+        if tuple(value.shape) != tuple(self._shape):
+            raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the "
+                               f"broadcast shape {list(value.shape)}")
+        if result._dtype is not self._dtype:
+            from ._ops.basic import convert_dtype
+            result = convert_dtype(result, self._dtype)
+            value = result._data()
+        node = result._grad_fn if is_grad_enabled() else None
+        base_before = self._base._data() if (node is not None and self._base is not None) else None
+        self._write(value)
+        if node is None:
+            return self
+        if self._base is None:
+            self._grad_fn, self._output_nr = node, result._output_nr
+            # a saved result now lives in self: check self's version from here on
+            node.saved = tuple((i, self._version_counter, self._version_counter.value, desc)
+                               if i == "result" else (i, c, v, desc)
+                               for i, c, v, desc in node.saved)
+        else:
+            from ._ops.views import record_copy_slices
+            record_copy_slices(self, node, base_before)
+        return self
+
+    def _inplace(self, fn, *args, **kwargs):
+        self._check_inplace()
+        return self._assign_result(fn(self, *args, **kwargs))
+
+    __array_priority__ = 1000
+
+
+def _c_type_name(d):
+    return {"float64": "double", "float32": "float", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int"}.get(d.name, d.name)
+
+
+def edge_of(t):
+    """The (node, output_nr) through which a gradient reaches tensor `t`."""
+    node = t.grad_fn
+    if node is not None:
+        return (node, t._output_nr)
+    if t._requires_grad:
+        return (accumulator_of(t), 0)
+    return (None, 0)
+
+
+def _rebuild_tensor(values, dtype_name, requires_grad, cls=Tensor):
+    from ._factories import tensor_from_numpy
+    t = tensor_from_numpy(values, dt._BY_NAME[dtype_name])
+    if cls is not Tensor:
+        t = cls(t, requires_grad) if requires_grad is not None else cls(t)
+    elif requires_grad:
+        t.requires_grad_(True)
+    return t

@@ -1,0 +1,105 @@
+"""torchlike.autograd: backward(), grad(), grad modes and custom Functions."""
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,
+                        is_inference_mode_enabled, no_grad, set_grad_enabled)
+from .graph import AccumulateGrad, Node
+from . import graph
+from .engine import run_backward
+from .function import Function, FunctionCtx, once_differentiable
+
+__all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled",
+           "inference_mode", "graph"]
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    if isinstance(x, (tuple, list)):
+        return tuple(x)
+    return (x,)
+
+
+def _make_grads(outputs, grad_outputs):
+    """Root gradients: given ones checked for shape, implicit ones only for scalars."""
+    from .._tensor import Tensor
+    from .._factories import ones_like
+    grads = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not out.dtype.is_floating_point:
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs "
+                                   f"but got {out.dtype}")
+            g = ones_like(out, requires_grad=False)
+        elif isinstance(g, Tensor):
+            if tuple(g.shape) != tuple(out.shape):
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} "
+                                   f"and output[{i}] has a shape of {out.shape}.")
+        else:
+            from .._factories import full_like
+            g = full_like(out, g)
+        grads.append(g)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    from .._tensor import edge_of
+    from .engine import _accumulate
+    tensors = _as_tuple(tensors)
+    grad_tensors = _as_tuple(grad_tensors) or (None,) * len(tensors)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"grad can be implicitly created only for scalar outputs")
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _make_grads(tensors, grad_tensors)
+    roots = [edge_of(t) for t in tensors]
+    inputs = _as_tuple(inputs)
+    if inputs is None:
+        run_backward(roots, grads, retain_graph=retain_graph, create_graph=create_graph)
+        return
+    if not inputs:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    targets = [edge_of(t) for t in inputs]
+    results = run_backward(roots, grads, retain_graph=retain_graph, create_graph=create_graph,
+                           targets=targets, accumulate=False)
+    for t, g in zip(inputs, results):
+        if g is not None:
+            _accumulate(t, g, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    from .._tensor import edge_of
+    from .._factories import zeros_like
+    outputs = _as_tuple(outputs)
+    single_input = not isinstance(inputs, (tuple, list))
+    inputs = _as_tuple(inputs)
+    grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _make_grads(outputs, grad_outputs)
+    roots = [edge_of(t) for t in outputs]
+    results = run_backward(roots, grads, retain_graph=retain_graph, create_graph=create_graph,
+                           targets=[edge_of(t) for t in inputs], accumulate=False)
+    out = []
+    for t, g in zip(inputs, results):
+        if g is None:
+            if materialize_grads:
+                g = zeros_like(t)
+            elif not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+        out.append(g)
+    return tuple(out)

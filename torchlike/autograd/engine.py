@@ -1,0 +1,395 @@
+"""The backward engine: replay the recorded graph through jax.vjp.
+
+Two ways to run the same graph, giving the same gradients:
+
+* fused: the whole subgraph becomes one pure function `replay(leaf values) -> roots`;
+  `jax.vjp` of it, plus the accumulation into existing `.grad`s, is jitted and cached
+  under the graph's structure, so a training loop traces once and then makes one
+  compiled call per backward. Used whenever nothing needs Python between nodes.
+* node by node: each node's cached vjp runs in reverse topological order, so that
+  tensor hooks, retain_grad, custom Functions and create_graph (where the backward
+  itself is recorded) can run between nodes.
+
+Neither recurses over graph depth.
+"""
+import functools
+import re
+
+import jax
+import jax.numpy as jnp
+
+from .graph import SECOND_BACKWARD, AccumulateGrad, Node
+from .grad_mode import enable_grad, no_grad
+from ..utils.hooks import RemovableHandle  # noqa: F401  (re-exported for hooks users)
+
+# Graphs larger than this run node by node: tracing and compiling a huge replay would
+# cost more than it saves (e.g. a 100,000-op chain).
+FUSE_LIMIT = 2000
+
+_fused_cache = {}
+
+
+class _Stats:
+    """Counters that tests use to prove the cache works."""
+    fused_traces = 0
+    fused_calls = 0
+    node_calls = 0
+
+
+stats = _Stats()
+
+
+def _collect(root_nodes):
+    """All nodes reachable from the roots, and how many in-graph edges point at each."""
+    deps = {}
+    order = []
+    stack = list(root_nodes)
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for nxt, _ in node.next_functions:
+            if nxt is None or isinstance(nxt, AccumulateGrad):
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return order, deps
+
+
+def _topological(root_nodes, deps):
+    """Reverse topological order (outputs first), by Kahn's algorithm."""
+    remaining = dict(deps)
+    ready = [n for n in dict.fromkeys(root_nodes) if remaining.get(n, 0) == 0]
+    out = []
+    while ready:
+        node = ready.pop()
+        out.append(node)
+        for nxt, _ in node.next_functions:
+            if nxt is None or isinstance(nxt, AccumulateGrad):
+                continue
+            remaining[nxt] -= 1
+            if remaining[nxt] == 0:
+                ready.append(nxt)
+    return out
+
+
+def _check_saved(nodes):
+    """PyTorch's errors for freed graphs and saved tensors modified in place, raised
+    before anything is computed or accumulated."""
+    for node in nodes:
+        if node.freed:
+            raise RuntimeError(SECOND_BACKWARD)
+        for i, counter, version, desc in node.saved:
+            if counter.value != version:
+                raise RuntimeError(_modified_message(node, i, counter.value, version, desc))
+
+
+def _short(node):
+    return re.sub(r"Backward\d*$", "", node.name())
+
+
+def _modified_message(node, i, now, expected, desc):
+    from .._tensor import legacy_type_name
+    if i == "result":
+        type_name, shape, which = desc, node.out_avals[0][0], f", which is output 0 of {_short(node)},"
+    else:
+        t = desc
+        type_name, shape = legacy_type_name(t), tuple(t.shape)
+        fn = t.grad_fn
+        which = f", which is output {t._output_nr} of {_short(fn)}," if fn is not None else ""
+    return ("one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{type_name} [{', '.join(map(str, shape))}]]{which} is at "
+            f"version {now}; expected version {expected} instead. Hint: enable anomaly detection "
+            "to find the operation that failed to compute its gradient, with "
+            "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+def run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None,
+                 accumulate=True):
+    """Propagate `root_grads` (Tensors) from `roots` (edges).
+
+    targets: edges whose gradient is wanted (None: every leaf reached). With
+    accumulate=True, gradients go into `.grad` and None is returned; otherwise the list
+    of gradients (Tensor or None) for `targets` is returned."""
+    root_nodes = [n for n, _ in roots if isinstance(n, Node)]
+    order, deps = _collect(root_nodes)
+    _check_saved(order)
+    topo = _topological(root_nodes, deps)
+    leaf_targets = None if targets is None else {n for n, _ in targets if isinstance(n, AccumulateGrad)}
+    node_targets = {} if targets is None else {e: i for i, e in enumerate(targets)
+                                              if isinstance(e[0], Node)}
+    fusable = (not create_graph and not node_targets and len(topo) <= FUSE_LIMIT
+               and all(n.op is not None and not n.has_python_hooks
+                       for n in topo))
+    if fusable:
+        leaf_grads = _run_fused(topo, roots, root_grads, leaf_targets, accumulate)
+        results = None
+    else:
+        leaf_grads, results = _run_nodes(topo, roots, root_grads, leaf_targets, node_targets,
+                                         create_graph, accumulate)
+    if not retain_graph:
+        for node in order:
+            node.release()
+    if accumulate:
+        return None
+    out = [None] * len(targets)
+    for i, (n, _) in enumerate(targets):
+        if isinstance(n, AccumulateGrad):
+            out[i] = leaf_grads.get(n)
+        elif results is not None:
+            out[i] = results.get(i)
+    return out
+
+
+# -- fused --------------------------------------------------------------------------------
+def _run_fused(topo, roots, root_grads, leaf_targets, accumulate):
+    from .._tensor import Tensor
+    forward = topo[::-1]
+    index = {node: k for k, node in enumerate(forward)}
+    program, diff_vals, const_vals, slot_leaf = [], [], [], []
+    leaves = {}
+    for node in forward:
+        refs = []
+        for (nxt, nr), array, diff in zip(node.next_functions, node.arrays, node.diff):
+            if nxt is not None and diff and nxt in index:
+                refs.append((0, index[nxt], nr))
+            elif (isinstance(nxt, AccumulateGrad) and diff
+                  and (leaf_targets is None or nxt in leaf_targets)):
+                refs.append((1, len(diff_vals)))
+                diff_vals.append(array)
+                slot_leaf.append(leaves.setdefault(nxt, len(leaves)))
+            else:
+                refs.append((2, len(const_vals)))
+                const_vals.append(array)
+        program.append((node.op, node.params, tuple(refs)))
+    root_refs, cotangents, direct = [], [], []
+    for (node, nr), g in zip(roots, root_grads):
+        if isinstance(node, AccumulateGrad):
+            direct.append((node, g))
+        else:
+            root_refs.append((index[node], nr))
+            cotangents.append(g._data())
+    leaf_list = list(leaves)
+    old = tuple(_old_grad(leaf) if accumulate and not leaf.variable._hooks else None
+                for leaf in leaf_list)
+    grads = ()
+    if leaf_list:
+        key = (tuple(program), tuple(root_refs), tuple(slot_leaf), len(leaf_list),
+               tuple(o is None for o in old))
+        fn = _fused_cache.get(key)
+        if fn is None:
+            fn = _fused_cache[key] = jax.jit(functools.partial(
+                _fused_vjp, key[0], key[1], key[2], key[3]))
+        stats.fused_calls += 1
+        grads = fn(tuple(diff_vals), tuple(const_vals), tuple(cotangents), old)
+    out = {}
+    for leaf, g, o in zip(leaf_list, grads, old):
+        out[leaf] = Tensor._wrap(g, leaf.variable.device)
+        if accumulate:
+            _accumulate(leaf.variable, out[leaf], create_graph=False, already_summed=o is not None)
+    for leaf, g in direct:
+        if leaf_targets is None or leaf in leaf_targets:
+            out[leaf] = out[leaf] + g if leaf in out else g
+            if accumulate:
+                _accumulate(leaf.variable, g, create_graph=False)
+    return out
+
+
+def _old_grad(leaf):
+    grad = leaf.variable._grad
+    return None if grad is None else grad._data()
+
+
+def _fused_vjp(program, root_refs, slot_leaf, n_leaves, diff_vals, const_vals, cotangents, old):
+    stats.fused_traces += 1
+
+    def replay(diff_vals):
+        outs = []
+        for op, params, refs in program:
+            args = []
+            for ref in refs:
+                if ref[0] == 0:
+                    args.append(outs[ref[1]][ref[2]])
+                elif ref[0] == 1:
+                    args.append(diff_vals[ref[1]])
+                else:
+                    args.append(const_vals[ref[1]])
+            y = op.bind(params)(*args)
+            outs.append(y if isinstance(y, (tuple, list)) else (y,))
+        return [outs[i][nr] for i, nr in root_refs]
+
+    values, pullback = jax.vjp(replay, list(diff_vals))
+    cts = [c.astype(v.dtype) for c, v in zip(cotangents, values)]
+    (slot_grads,) = pullback(cts)
+    grads = [None] * n_leaves
+    for leaf, g in zip(slot_leaf, slot_grads):
+        grads[leaf] = g if grads[leaf] is None else grads[leaf] + g
+    # accumulate into existing .grad values in the same compiled call
+    return tuple(g if o is None else (o + g).astype(o.dtype) for g, o in zip(grads, old))
+
+
+# -- node by node -------------------------------------------------------------------------
+def _add(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph, accumulate):
+    buffers = {}
+    leaf_grads = {}
+    results = {}
+    mode = enable_grad() if create_graph else no_grad()
+    with mode:
+        for (node, nr), g in zip(roots, root_grads):
+            if isinstance(node, AccumulateGrad):
+                leaf_grads[node] = _add(leaf_grads.get(node), g)
+            else:
+                slots = buffers.setdefault(node, [None] * len(node.out_avals))
+                slots[nr] = _add(slots[nr], g)
+        for node in topo:
+            grads = buffers.pop(node, None)
+            if grads is None:
+                continue
+            grads = _output_hooks(node, grads, create_graph)
+            for nr, g in enumerate(grads):
+                k = node_targets.get((node, nr))
+                if k is not None:
+                    results[k] = g
+            if node._pre_hooks:
+                for hook in list(node._pre_hooks.values()):
+                    r = hook(tuple(grads))
+                    if r is not None:
+                        grads = list(r)
+            stats.node_calls += 1
+            input_grads = node_backward(node, grads, create_graph)
+            if node._hooks:
+                for hook in list(node._hooks.values()):
+                    r = hook(tuple(input_grads), tuple(grads))
+                    if r is not None:
+                        input_grads = list(r)
+            for (nxt, nr), g in zip(node.next_functions, input_grads):
+                if nxt is None or g is None:
+                    continue
+                if isinstance(nxt, AccumulateGrad):
+                    if leaf_targets is None or nxt in leaf_targets:
+                        leaf_grads[nxt] = _add(leaf_grads.get(nxt), g)
+                else:
+                    slots = buffers.setdefault(nxt, [None] * len(nxt.out_avals))
+                    slots[nr] = _add(slots[nr], g)
+        if accumulate:
+            for leaf, g in leaf_grads.items():
+                _accumulate(leaf.variable, g, create_graph)
+    return leaf_grads, results
+
+
+def _output_hooks(node, grads, create_graph):
+    """Tensor hooks registered on this node's outputs, then retain_grad."""
+    grads = list(grads)
+    if node.tensor_hooks:
+        for nr, hooks in node.tensor_hooks.items():
+            for hook in list(hooks.values()):
+                if grads[nr] is None:
+                    continue
+                r = hook(grads[nr])
+                if r is not None:
+                    grads[nr] = r
+    if node.retained:
+        for nr, ref in node.retained.items():
+            t = ref()
+            if t is not None and grads[nr] is not None:
+                _store_grad(t, grads[nr], create_graph)
+    return grads
+
+
+def _materialize(node, grads):
+    from .._tensor import Tensor
+    out = []
+    for g, (shape, dtype) in zip(grads, node.out_avals):
+        if g is None and (dtype.is_floating_point or dtype.is_complex):
+            g = Tensor._wrap(jnp.zeros(shape, dtype.np))
+        out.append(g)
+    return out
+
+
+def node_backward(node, grads, create_graph):
+    """Input gradients (Tensor or None per input) of one node."""
+    if node.op is None:            # a custom autograd.Function
+        return node.apply_backward(grads)
+    if node.arrays is None:
+        raise RuntimeError(SECOND_BACKWARD)
+    from .._tensor import Tensor
+    if create_graph:
+        return _recorded_vjp(node, _materialize(node, grads))
+    cts = tuple(None if g is None else g._data() for g in grads)
+    arrays = node.op.compiled_vjp(node.params, node.diff)(node.arrays, cts)
+    it = iter(arrays)
+    return [Tensor._wrap(next(it)) if d else None for d in node.diff]
+
+
+@functools.cache
+def _vjp_op(op, grad_fn_name):
+    """An Op computing op's vjp, so create_graph records the backward itself."""
+    from .._ops.registry import Op, _vjp_of
+
+    def impl(*args, params, diff, n_inputs):
+        return tuple(_vjp_of(op.bind(params), diff, args[:n_inputs], args[n_inputs:]))
+    return Op(op.name + "_vjp", impl, grad_fn_name)
+
+
+def _recorded_vjp(node, grads):
+    from .._ops.dispatch import apply
+    from .._tensor import Tensor
+    inputs = []
+    for (nxt, nr), array in zip(node.next_functions, node.arrays):
+        if isinstance(nxt, AccumulateGrad):
+            inputs.append(nxt.variable)
+        elif nxt is None or not hasattr(array, "shape"):
+            inputs.append(array if not hasattr(array, "shape") else Tensor._wrap(array))
+        else:
+            proxy = Tensor._wrap(array)
+            proxy._grad_fn, proxy._output_nr = nxt, nr
+            inputs.append(proxy)
+    op = _vjp_op(node.op, node.name())
+    params = (("params", node.params), ("diff", node.diff), ("n_inputs", len(inputs)))
+    outs = apply(op, inputs + list(grads), params)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    it = iter(outs)
+    return [next(it) if d else None for d in node.diff]
+
+
+# -- accumulation into .grad --------------------------------------------------------------
+def _accumulate(leaf, g, create_graph, already_summed=False):
+    """AccumulateGrad: leaf hooks, then .grad += g (same object unless create_graph),
+    then post-accumulate hooks."""
+    if leaf._hooks:
+        for hook in list(leaf._hooks.values()):
+            r = hook(g)
+            if r is not None:
+                g = r
+    if already_summed:
+        leaf._grad._storage.array = g._data()
+        leaf._grad._storage.generation += 1
+        leaf._grad._version_counter.value += 1
+    else:
+        _store_grad(leaf, g, create_graph)
+    if leaf._post_acc_hooks:
+        for hook in list(leaf._post_acc_hooks.values()):
+            hook(leaf)
+
+
+def _store_grad(t, g, create_graph):
+    from .._tensor import Tensor
+    if g.dtype is not t.dtype:
+        g = g.to(t.dtype)
+    if t._grad is None:
+        t._grad = g if create_graph else Tensor._wrap(g._data(), t.device)
+    elif create_graph:
+        t._grad = t._grad + g
+    else:
+        with no_grad():
+            t._grad._write((t._grad._data() + g._data()).astype(t._grad.dtype.np))

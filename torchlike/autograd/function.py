@@ -1,0 +1,173 @@
+"""torch.autograd.Function: user-defined forward/backward pairs.
+
+As in PyTorch, the `ctx` object handed to forward/backward *is* the graph node: the
+outputs' grad_fn is an instance of `<ClassName>Backward`. The engine runs these nodes
+one by one (calling the user's Python backward with torchlike Tensors).
+"""
+import functools
+
+from .graph import SECOND_BACKWARD, Node
+from .grad_mode import is_grad_enabled, no_grad
+
+
+class FunctionCtx(Node):
+    """The ctx / grad_fn of a custom Function (has a __dict__ for user attributes)."""
+
+    def __init__(self, fn_cls, edges):
+        super().__init__(None, None, edges, (), (), (), ())
+        self._fn_cls = fn_cls
+        self.to_save = ()
+        self._saved = None
+        self.dirty_tensors = ()
+        self.non_differentiable = ()
+        self.materialize_grads = True
+        self.needs_input_grad = ()
+        self._input_positions = ()
+
+    # -- what forward may call --------------------------------------------------------
+    def save_for_backward(self, *tensors):
+        self.to_save = tensors
+        self._saved = tuple(None if t is None else (t, t._version_counter.value) for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        if self.freed:
+            raise RuntimeError(SECOND_BACKWARD)
+        out = []
+        for entry in self._saved or ():
+            if entry is None:
+                out.append(None)
+                continue
+            t, version = entry
+            if t._version_counter.value != version:
+                from .engine import _modified_message
+                raise RuntimeError(_modified_message(self, 0, t._version_counter.value, version, t))
+            out.append(t)
+        return tuple(out)
+
+    def mark_dirty(self, *tensors):
+        self.dirty_tensors = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self.non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
+
+    @property
+    def saves_anything(self):
+        return bool(self._saved)
+
+    def release(self):
+        if self._saved:
+            self.freed = True
+            self._saved = None
+
+    # -- what the engine calls --------------------------------------------------------
+    def apply_backward(self, grads):
+        from .._factories import zeros
+        from .._tensor import Tensor
+        if self.materialize_grads:
+            grads = [g if g is not None else zeros(shape, dtype=dtype)
+                     for g, (shape, dtype) in zip(grads, self.out_avals)]
+        result = self._fn_cls.backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        n_args = len(self.needs_input_grad)
+        if len(result) != n_args:
+            if len(result) > n_args and all(r is None for r in result[n_args:]):
+                result = result[:n_args]
+            else:
+                raise RuntimeError(f"function {self.name()} returned an incorrect number of "
+                                   f"gradients (expected {n_args}, got {len(result)})")
+        out = []
+        for pos, (node, _) in zip(self._input_positions, self.next_functions):
+            g = result[pos]
+            arg_shape = self._arg_shapes[pos]
+            if g is not None:
+                if not isinstance(g, Tensor):
+                    raise TypeError(f"function {self.name()} returned a gradient different than "
+                                    f"None at position {pos + 1}, but the corresponding forward "
+                                    "input was not a Variable")
+                if tuple(g.shape) != arg_shape:
+                    try:
+                        g = g.sum_to_size(arg_shape)
+                    except RuntimeError:
+                        raise RuntimeError(
+                            f"Function {self.name()} returned an invalid gradient at index "
+                            f"{pos} - got {list(g.shape)} but expected shape compatible with "
+                            f"{list(arg_shape)}") from None
+            out.append(g)
+        return out
+
+
+class FunctionMeta(type):
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        cls._backward_cls = type(name + "Backward", (FunctionCtx,), {})
+
+
+class Function(metaclass=FunctionMeta):
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor import Tensor, edge_of
+        positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        record = is_grad_enabled() and any(needs)
+        ctx = cls._backward_cls(cls, tuple(edge_of(args[i]) for i in positions))
+        ctx.needs_input_grad = needs
+        ctx._input_positions = positions
+        ctx._arg_shapes = tuple(tuple(a.shape) if isinstance(a, Tensor) else None for a in args)
+        uses_setup_context = cls.setup_context is not Function.setup_context
+        with no_grad():
+            if uses_setup_context:
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        is_tuple = isinstance(output, tuple)
+        outputs = output if is_tuple else (output,)
+        if not record:
+            return output
+        wrapped = []
+        input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+        dirty = {id(t) for t in ctx.dirty_tensors}
+        non_diff = {id(t) for t in ctx.non_differentiable}
+        avals = []
+        for nr, o in enumerate(outputs):
+            if not isinstance(o, Tensor):
+                wrapped.append(o)
+                continue
+            avals.append((tuple(o.shape), o.dtype))
+            if id(o) in input_ids and id(o) not in dirty:
+                o = o.detach()     # returning an input unchanged gives a new alias
+            if id(o) not in non_diff and (o.dtype.is_floating_point or o.dtype.is_complex):
+                o._grad_fn, o._output_nr = ctx, nr
+                o._requires_grad = False
+            wrapped.append(o)
+        ctx.out_avals = tuple(avals)
+        return tuple(wrapped) if is_tuple else wrapped[0]
+
+
+def once_differentiable(fn):
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with no_grad():
+            return fn(ctx, *args)
+    return wrapper
+

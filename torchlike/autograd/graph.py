@@ -1,0 +1,126 @@
+"""Graph nodes: what an operation records when an input requires grad.
+
+A Node keeps the op entry, its static parameters, the input arrays as they were when
+the op ran (JAX arrays are immutable, so keeping them is free), one edge per input
+(`next_functions`) and what is needed to reproduce PyTorch's errors about freed or
+modified saved tensors. Nodes never compute gradients themselves: the engine replays
+them through jax.vjp.
+"""
+import functools
+import weakref
+
+from ..utils.hooks import RemovableHandle
+
+# How PyTorch words the error for a second backward through freed saved tensors.
+SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
+
+
+class Node:
+    """A recorded operation; subclassed once per PyTorch grad_fn name."""
+
+    __slots__ = ("op", "params", "next_functions", "arrays", "diff", "saved", "freed",
+                 "out_avals", "_pre_hooks", "_hooks", "tensor_hooks", "retained",
+                 "_metadata", "__weakref__")
+
+    def __init__(self, op, params, next_functions, arrays, diff, saved, out_avals):
+        self.op = op
+        self.params = params
+        self.next_functions = next_functions   # tuple of (node | None, output_nr)
+        self.arrays = arrays                   # input values at record time
+        self.diff = diff                       # which inputs carry a gradient
+        self.saved = saved                     # ((input index | 'result', counter, version, desc))
+        self.freed = False
+        self.out_avals = out_avals             # ((shape, np dtype), ...) per output
+        self._pre_hooks = None
+        self._hooks = None
+        self.tensor_hooks = None               # {output_nr: [hook, ...]} from Tensor.register_hook
+        self.retained = None                   # {output_nr: weakref to tensor} from retain_grad
+        self._metadata = None
+
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    @property
+    def metadata(self):
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) runs after this node computed its input grads."""
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        """fn(grad_outputs) runs before this node; may return replacement grads."""
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        return RemovableHandle(self._pre_hooks, fn)
+
+    def add_tensor_hook(self, output_nr, fn):
+        if self.tensor_hooks is None:
+            self.tensor_hooks = {}
+        return RemovableHandle(self.tensor_hooks.setdefault(output_nr, {}), fn)
+
+    @property
+    def has_python_hooks(self):
+        return bool(self._pre_hooks or self._hooks or self.tensor_hooks or self.retained)
+
+    @property
+    def saves_anything(self):
+        return bool(self.op.saves)
+
+    def release(self):
+        """Free what was saved for backward (the graph may still replay if nothing was)."""
+        if self.op.saves:
+            self.freed = True
+            self.arrays = None
+
+
+# Node is subclassed once per grad_fn name so that type(y.grad_fn).__name__ and
+# isinstance checks look like PyTorch's generated classes.
+@functools.cache
+def node_class(name, base=Node):
+    return type(name, (base,), {"__slots__": ()})
+
+
+class AccumulateGrad:
+    """The sink of a leaf tensor that requires grad (one per leaf, reused)."""
+
+    __slots__ = ("variable", "_pre_hooks", "_hooks", "_metadata", "__weakref__")
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+        self._pre_hooks = None
+        self._hooks = None
+        self._metadata = None
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+    metadata = Node.metadata
+    register_hook = Node.register_hook
+    register_prehook = Node.register_prehook
+
+
+def accumulator_of(tensor):
+    """The AccumulateGrad node of a leaf (created on first use, held weakly)."""
+    ref = tensor._accumulator
+    acc = ref() if ref is not None else None
+    if acc is None:
+        acc = AccumulateGrad(tensor)
+        tensor._accumulator = weakref.ref(acc)
+    return acc
