@@ -3,6 +3,8 @@
 JAX runs with 64-bit types enabled so that float64 and int64 are real; every tensor
 carries an explicit dtype, so JAX's own defaults never leak into results.
 """
+import numbers as _numbers
+
 import jax as _jax
 
 _jax.config.update("jax_enable_x64", True)
@@ -76,6 +78,8 @@ def _wire():
 
     def forward(fn):
         def op(self, other):
+            if not isinstance(other, (Tensor, _numbers.Number)):
+                return NotImplemented
             return fn(self, other)
         return op
 

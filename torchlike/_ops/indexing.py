@@ -44,10 +44,11 @@ def _expand_ellipsis(items, ndim):
                             for it in items if it is not None and it is not Ellipsis)
     if consumed > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
-    if items.count(Ellipsis) > 1:
+    n_ellipsis = builtins.sum(1 for it in items if it is Ellipsis)
+    if n_ellipsis > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    if Ellipsis in items:
-        i = items.index(Ellipsis)
+    if n_ellipsis:
+        i = next(k for k, it in enumerate(items) if it is Ellipsis)
         items = items[:i] + [slice(None)] * (ndim - consumed) + items[i + 1:]
     return items
 
