@@ -101,7 +101,7 @@ def _wire():
         setattr(Tensor, f"__r{dunder}__", reverse(fn))
     Tensor.__radd__ = forward(pw.add)
     Tensor.__rmul__ = forward(pw.mul)
-    Tensor.__rtruediv__ = lambda self, other: pw.mul(pw.reciprocal(self), other)
+    Tensor.__rtruediv__ = lambda self, other: pw.mul(_FUNCTIONS["reciprocal"](self), other)
     for dunder, method in [("add", "add_"), ("sub", "sub_"), ("mul", "mul_"),
                            ("truediv", "div_"), ("floordiv", "floor_divide_"),
                            ("mod", "remainder_"), ("pow", "pow_"), ("and", "bitwise_and_"),

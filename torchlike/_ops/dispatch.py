@@ -1,7 +1,6 @@
 """Running an op: unwrap tensors, call the compiled JAX function, wrap the results,
 and record a graph node when grad mode is on and an input requires grad."""
 import jax
-import jax.numpy as jnp
 
 from .._dtype import _BY_NP
 from .._tensor import Tensor, edge_of, legacy_type_name
@@ -53,15 +52,15 @@ def apply(op, inputs, params=(), grad_fn=None):
 
 
 def _to_device(array, device):
-    from .._device import to_jax
-    return jax.device_put(array, to_jax(device))
+    from .._device import place
+    return place(array, device)
 
 
 def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
     """Append a node for `outs` computed by op from `arrays` reached through `edges`
     (`inputs`, the tensors themselves, are needed only for saved-tensor checks)."""
-    diff = tuple(e[0] is not None and jnp.issubdtype(jnp.result_type(a), jnp.inexact)
-                 for e, a in zip(edges, arrays))
+    # an edge exists only for tensors that require grad, which are floating or complex
+    diff = tuple(e[0] is not None for e in edges)
     saved = []
     for i in op.saves:
         t = outs[0] if i == "result" else (inputs[i] if i < len(inputs) else None)

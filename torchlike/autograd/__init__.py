@@ -18,10 +18,25 @@ def _as_tuple(x):
     return (x,)
 
 
+_ONES = {}
+
+
+def _implicit_grad(out):
+    """The implicit gradient 1 of a scalar output. JAX arrays are immutable, so one
+    cached array per (dtype, shape, device) serves every backward."""
+    from .._tensor import Tensor
+    from .._device import place
+    import jax.numpy as jnp
+    key = (out.dtype, tuple(out.shape), out.device)
+    array = _ONES.get(key)
+    if array is None:
+        array = _ONES[key] = place(jnp.ones(key[1], out.dtype.np), out.device)
+    return Tensor._wrap(array, out.device)
+
+
 def _make_grads(outputs, grad_outputs):
     """Root gradients: given ones checked for shape, implicit ones only for scalars."""
     from .._tensor import Tensor
-    from .._factories import ones_like
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not out.requires_grad:
@@ -32,7 +47,7 @@ def _make_grads(outputs, grad_outputs):
             if not out.dtype.is_floating_point:
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {out.dtype}")
-            g = ones_like(out, requires_grad=False)
+            g = _implicit_grad(out)
         elif isinstance(g, Tensor):
             if tuple(g.shape) != tuple(out.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} "
@@ -93,13 +108,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     results = run_backward(roots, grads, retain_graph=retain_graph, create_graph=create_graph,
                            targets=[edge_of(t) for t in inputs], accumulate=False)
     out = []
-    for t, g in zip(inputs, results):
+    for i, (t, g) in enumerate(zip(inputs, results)):
         if g is None:
             if materialize_grads:
                 g = zeros_like(t)
             elif not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been "
-                                   "used in the graph. Set allow_unused=True if this is the "
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
+                                   "been used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
         out.append(g)
     return tuple(out)

@@ -43,7 +43,7 @@ class Node:
         self._metadata = None
 
     def name(self):
-        return type(self).__name__
+        return _DISPLAY_NAMES.get(type(self).__name__, type(self).__name__)
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {hex(id(self))}>"
@@ -84,6 +84,10 @@ class Node:
         if self.op.saves:
             self.freed = True
             self.arrays = None
+
+
+# Nodes implemented in PyTorch's C++ core report a qualified name().
+_DISPLAY_NAMES = {"CopySlices": "torch::autograd::CopySlices"}
 
 
 # Node is subclassed once per grad_fn name so that type(y.grad_fn).__name__ and
