@@ -172,6 +172,9 @@ def _run_fused(topo, roots, root_grads, leaf_targets, accumulate):
             root_refs.append((index[node], nr))
             cotangents.append(g._data())
     leaf_list = list(leaves)
+    # Existing .grad values are added inside the compiled call. A missing .grad counts
+    # as zeros, so that the first step and later ones share one compiled function;
+    # leaves with hooks get their raw gradient (None), since hooks must see it.
     old = tuple(_old_grad(leaf) if accumulate and not leaf.variable._hooks else None
                 for leaf in leaf_list)
     grads = ()
@@ -197,9 +200,19 @@ def _run_fused(topo, roots, root_grads, leaf_targets, accumulate):
     return out
 
 
+_ZEROS = {}
+
+
 def _old_grad(leaf):
-    grad = leaf.variable._grad
-    return None if grad is None else grad._data()
+    t = leaf.variable
+    if t._grad is not None:
+        return t._grad._data()
+    key = (tuple(t.shape), t.dtype, t.device)
+    zeros = _ZEROS.get(key)
+    if zeros is None:
+        from .._device import place
+        zeros = _ZEROS[key] = place(jnp.zeros(key[0], t.dtype.np), t.device)
+    return zeros
 
 
 def _fused_vjp(program, root_refs, slot_leaf, n_leaves, diff_vals, const_vals, cotangents, old):
@@ -371,7 +384,9 @@ def _accumulate(leaf, g, create_graph, already_summed=False):
             r = hook(g)
             if r is not None:
                 g = r
-    if already_summed:
+    if already_summed and leaf._grad is None:
+        leaf._grad = g
+    elif already_summed:
         leaf._grad._storage.array = g._data()
         leaf._grad._storage.generation += 1
         leaf._grad._version_counter.value += 1

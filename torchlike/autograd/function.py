@@ -90,15 +90,27 @@ class FunctionCtx(Node):
                                     f"None at position {pos + 1}, but the corresponding forward "
                                     "input was not a Variable")
                 if tuple(g.shape) != arg_shape:
-                    try:
-                        g = g.sum_to_size(arg_shape)
-                    except RuntimeError:
+                    reduced = _reduce_to_shape(g, arg_shape)
+                    if reduced is None:
                         raise RuntimeError(
                             f"Function {self.name()} returned an invalid gradient at index "
                             f"{pos} - got {list(g.shape)} but expected shape compatible with "
-                            f"{list(arg_shape)}") from None
+                            f"{list(arg_shape)}")
+                    g = reduced
             out.append(g)
         return out
+
+
+def _reduce_to_shape(g, shape):
+    """Sum a broadcast gradient back to `shape`, or None if it cannot be."""
+    extra = g.ndim - len(shape)
+    if extra < 0:
+        return None
+    dims = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
+    if any(n != 1 and g.shape[extra + i] != n for i, n in enumerate(shape)):
+        return None
+    return g.sum(dims, keepdim=True).reshape(shape) if dims else g
 
 
 class FunctionMeta(type):

@@ -31,21 +31,24 @@ class _GradModeContext:
             @functools.wraps(func)
             def generator_wrapper(*args, **kwargs):
                 gen = func(*args, **kwargs)
-                with make():
-                    response = gen.send(None)
-                while True:
-                    try:
-                        request = yield response
-                    except GeneratorExit:
-                        with make():
-                            gen.close()
-                        raise
-                    except BaseException as exc:
-                        with make():
-                            response = gen.throw(exc)
-                    else:
-                        with make():
-                            response = gen.send(request)
+                try:
+                    with make():
+                        response = gen.send(None)
+                    while True:
+                        try:
+                            request = yield response
+                        except GeneratorExit:
+                            with make():
+                                gen.close()
+                            raise
+                        except BaseException as exc:
+                            with make():
+                                response = gen.throw(exc)
+                        else:
+                            with make():
+                                response = gen.send(request)
+                except StopIteration as stop:
+                    return stop.value
             return generator_wrapper
 
         @functools.wraps(func)
