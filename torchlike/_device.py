@@ -5,6 +5,7 @@ ROCm); 'tpu' maps to TPUs. Without such a device, asking for one raises the erro
 CPU-only PyTorch build raises.
 """
 import functools
+import re
 import threading
 
 import jax
@@ -12,28 +13,38 @@ import jax
 _JAX_PLATFORM = {"cpu": "cpu", "cuda": "gpu", "tpu": "tpu"}
 
 
+_KNOWN_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                "privateuseone")
+# 'type' or 'type:index' with an index without leading zeros, as PyTorch parses them
+_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::([1-9][0-9]*|0))?")
+
+
 class device:
+    """torch.device. 'tpu' is torchlike's own addition (PyTorch has no such type)."""
     __slots__ = ("type", "index")
 
     def __init__(self, type, index=None):
         if isinstance(type, device):
             self.type, self.index = type.type, type.index
             return
-        if isinstance(type, int):
-            type, index = "cuda", type
-        if ":" in type:
+        if isinstance(type, int) and not isinstance(type, bool):
+            type, index = _current_accelerator(), type
+        match = _DEVICE_STRING.fullmatch(type)
+        if match is None:
+            raise RuntimeError(f"Invalid device string: '{type}'")
+        name, idx = match.groups()
+        if idx is not None:
             if index is not None:
-                raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {type}")
-            type, _, idx = type.partition(":")
-            if not idx.isdigit():
-                raise RuntimeError(f"Invalid device string: '{type}:{idx}'")
+                raise RuntimeError("type (string) must not include an index because index was "
+                                   f"passed explicitly: {type}")
             index = int(idx)
-        if type not in _JAX_PLATFORM and type not in ("meta", "mps"):
-            raise RuntimeError(
-                "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, "
-                "fpga, maia, xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device "
-                f"type at start of device string: {type}")
-        self.type, self.index = type, index
+        if name not in _KNOWN_TYPES and name not in _JAX_PLATFORM:
+            raise RuntimeError(f"Expected one of {', '.join(_KNOWN_TYPES)} device type at "
+                               f"start of device string: {name}")
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
+        self.type, self.index = name, index
 
     def __repr__(self):
         if self.index is None:
@@ -44,15 +55,24 @@ class device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+        # as in PyTorch, a device never equals a string: device('cpu') == 'cpu' is False
+        if not isinstance(other, device):
+            return NotImplemented
+        return (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self):
         return hash((self.type, self.index))
 
     def __reduce__(self):
         return (device, (self.type, self.index))
+
+
+def _current_accelerator():
+    """What a bare device index means: PyTorch's 'current accelerator'."""
+    for type_ in ("cuda", "tpu"):
+        if accelerator_count(type_):
+            return type_
+    raise RuntimeError("Cannot access accelerator device when none is available.")
 
 
 @functools.cache
@@ -72,10 +92,14 @@ def _absent(type_):
 def canonical(dev):
     """A torchlike device with an explicit index for accelerators (like tensor.device)."""
     if dev is None:
-        return get_default_device()
+        dev = getattr(_state, "default", _CPU)
     dev = dev if isinstance(dev, device) else device(dev)
     if dev.type == "cpu":
         return _CPU
+    if dev.type not in _JAX_PLATFORM:
+        if dev.type == "mps":
+            raise RuntimeError("PyTorch is not linked with support for mps devices")
+        raise RuntimeError(f"torchlike does not support the '{dev.type}' device type")
     devices = _jax_devices(_JAX_PLATFORM[dev.type])
     if not devices:
         raise _absent(dev.type)
@@ -91,6 +115,16 @@ def to_jax(dev):
     return _jax_devices(_JAX_PLATFORM[dev.type])[dev.index or 0]
 
 
+def place(array, dev):
+    """`array` on torchlike device `dev`. Arrays for JAX's default device stay
+    uncommitted: committed arrays take a slower path through every jit call."""
+    import jax.numpy as jnp
+    target = to_jax(dev)
+    if target == jax.devices()[0]:
+        return jnp.asarray(array)
+    return jax.device_put(array, target)
+
+
 def from_jax(jax_device):
     platform = jax_device.platform
     if platform == "cpu":
@@ -104,11 +138,12 @@ _state = threading.local()
 
 
 def get_default_device():
-    return getattr(_state, "default", _CPU)
+    return canonical(None)
 
 
 def set_default_device(dev):
-    _state.default = _CPU if dev is None else canonical(dev)
+    # checked when used, as in PyTorch: set_default_device('cuda') itself never fails
+    _state.default = _CPU if dev is None else device(dev)
 
 
 def accelerator_count(type_="cuda"):

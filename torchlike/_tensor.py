@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _device
 from . import _dtype as dt
+from ._lazy import Deferred, force
 from ._storage import (Storage, VersionCounter, contiguous_strides, is_contiguous,
                        overlaps_itself, strided_gather, strided_scatter)
 from .autograd.graph import accumulator_of, node_class
@@ -56,6 +57,19 @@ SCALAR_NAME = {"float32": "Float", "float64": "Double", "float16": "Half", "bflo
                "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
                "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
                "complex128": "ComplexDouble"}
+
+
+# What CPU-only PyTorch says when a legacy 'torch.cuda.*' type is asked for.
+_NO_CUDA_LIBRARY = (
+    "Cannot initialize CUDA without ATen_cuda library. PyTorch splits its backend into two "
+    "shared libraries: a CPU library and a CUDA library; this error has occurred because you "
+    "are trying to use some CUDA functionality, but the CUDA library has not been loaded by "
+    "the dynamic linker for some reason.  The CUDA library MUST be loaded, EVEN IF you don't "
+    "directly use any symbols from the CUDA library! One common culprit is a lack of "
+    "-Wl,--no-as-needed in your link arguments; many dynamic linkers will delete dynamic "
+    "library dependencies if you don't depend on any of their symbols.  You can check if "
+    "this has occurred by using ldd on your binary to see if there is a dependency on "
+    "*_cuda.so library.")
 
 
 def legacy_type_name(tensor):
@@ -143,11 +157,23 @@ class Tensor:
 
     # -- the value ----------------------------------------------------------------------
     def _data(self):
-        """The current jax.Array of this tensor."""
+        """The current jax.Array of this tensor (running pending ops if needed)."""
+        a = self._raw()
+        if type(a) is Deferred:
+            a = a.value()
+            if self._whole:
+                self._storage.array = a
+            else:
+                self._cache = a
+        return a
+
+    def _raw(self):
+        """The current array, which may still be a pending `Deferred` (see _lazy.py)."""
         if self._whole:
             return self._storage.array
         st = self._storage
         if self._cache_gen != st.generation:
+            st.array = force(st.array)
             self._cache = strided_gather(st.array, shape=tuple(self._shape),
                                          strides=self.stride(), offset=self._offset)
             self._cache_gen = st.generation
@@ -159,6 +185,8 @@ class Tensor:
         if self._whole:
             st.array = value
         else:
+            value = force(value)
+            st.array = force(st.array)
             if overlaps_itself(self._shape, self.stride()):
                 raise RuntimeError(
                     "unsupported operation: more than one element of the written-to tensor "
@@ -273,7 +301,16 @@ class Tensor:
         if dtype is None:
             return legacy_type_name(self)
         if isinstance(dtype, str):
-            dtype = dt._BY_NAME[_LEGACY_BY_NAME[dtype.rsplit(".", 1)[-1]]]
+            prefix, _, name = dtype.rpartition(".")
+            if prefix not in ("torch", "torch.cuda") or name not in _LEGACY_BY_NAME:
+                raise ValueError(f"invalid type: '{dtype}'")
+            target = dt._BY_NAME[_LEGACY_BY_NAME[name]]
+            if prefix == "torch.cuda":
+                from .cuda import is_available
+                if not is_available():
+                    raise RuntimeError(_NO_CUDA_LIBRARY)
+                return self.to("cuda", target)
+            return self.to(target) if self.device.type == "cpu" else self.to("cpu", target)
         return self.to(dtype)
 
     def __repr__(self, *, tensor_contents=None):
@@ -306,31 +343,42 @@ class Tensor:
             else np.asarray(self._data().astype(np.float32)).tolist()
 
     def numpy(self, *, force=False):
-        if self.requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
-        if self.device.type != "cpu" and not force:
-            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
-                            "Tensor.cpu() to copy the tensor to host memory first.")
+        if not force:
+            self._check_numpy()
         return np.asarray(jax.device_get(self._data()))
 
+    def _check_numpy(self):
+        """PyTorch's refusals to hand a tensor to numpy (checked in this order)."""
+        if self.device.type != "cpu":
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        if self._dtype is dt.bfloat16:      # numpy has no bfloat16
+            raise TypeError("Got unsupported ScalarType BFloat16")
+
     def __array__(self, dtype=None, copy=None):
+        self._check_numpy()
         a = np.asarray(jax.device_get(self._data()))
         return a if dtype is None else a.astype(dtype)
 
     def __float__(self):
-        return float(self._scalar_value())
+        return float(self._scalar_value("double"))
 
     def __int__(self):
-        return int(self._scalar_value())
+        return int(self._scalar_value("int64_t"))
 
     def __complex__(self):
         return complex(self._scalar_value())
 
-    def _scalar_value(self):
+    def _scalar_value(self, kind=None):
         if self.numel() != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        return self.item()
+        value = self.item()
+        if kind is not None and isinstance(value, complex) and value.imag != 0:
+            raise RuntimeError(f"value cannot be converted to type {kind} without overflow")
+        return value.real if kind is not None and isinstance(value, complex) else value
 
     def __index__(self):
         if self.numel() != 1 or self._dtype.is_floating_point or self._dtype.is_complex:
@@ -338,6 +386,8 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
+        if self.numel() == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
         if self.numel() != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
@@ -396,7 +446,9 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None, non_blocking=False):
-        return self.to(_device.device("cuda", device) if isinstance(device, int) else (device or "cuda"))
+        if isinstance(device, int):         # an index means the current accelerator's
+            return self.to(_device.device(device))
+        return self.to(device or "cuda")
 
     def type_as(self, other):
         return self.to(other._dtype)
@@ -616,7 +668,7 @@ class Tensor:
         """Make `result` (computed out of place from self) the new value of self, in place:
         the write goes through to the storage, and the history moves onto self (or, for a
         view, onto its base as CopySlices)."""
-        value = result._data()
+        value = result._raw()
         if result._dtype is not self._dtype:
             if not dt.can_cast(result._dtype, self._dtype):
                 raise RuntimeError(f"result type {SCALAR_NAME[result._dtype.name]} can't be cast "
@@ -627,18 +679,21 @@ class Tensor:
         if result._dtype is not self._dtype:
             from ._ops.basic import convert_dtype
             result = convert_dtype(result, self._dtype)
-            value = result._data()
+            value = result._raw()
         node = result._grad_fn if is_grad_enabled() else None
         base_before = self._base._data() if (node is not None and self._base is not None) else None
         self._write(value)
         if node is None:
             return self
+        # As PyTorch: an in-place op keeps the original self it needs (here the immutable
+        # array captured before the write), so self is not version-checked; its saved
+        # result now lives in self and is checked from the version after this write; other
+        # inputs, even ones aliasing self, keep their pre-write versions.
+        counter = self._version_counter
+        node.saved = tuple((i, counter, counter.value, d) if i == "result" else (i, c, v, d)
+                           for i, c, v, d in node.saved if i != 0)
         if self._base is None:
             self._grad_fn, self._output_nr = node, result._output_nr
-            # a saved result now lives in self: check self's version from here on
-            node.saved = tuple((i, self._version_counter, self._version_counter.value, desc)
-                               if i == "result" else (i, c, v, desc)
-                               for i, c, v, desc in node.saved)
         else:
             from ._ops.views import record_copy_slices
             record_copy_slices(self, node, base_before)

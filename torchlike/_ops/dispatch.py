@@ -2,7 +2,9 @@
 and record a graph node when grad mode is on and an input requires grad."""
 import jax
 
+from .. import _lazy as lazy
 from .._dtype import _BY_NP
+from .._lazy import force
 from .._tensor import Tensor, edge_of, legacy_type_name
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.graph import node_class
@@ -25,30 +27,39 @@ def _common_device(inputs):
 def apply(op, inputs, params=(), grad_fn=None):
     """Run `op` on `inputs` (Tensors or Python scalars) with static `params`."""
     arrays = []
-    needs_grad = False
+    needs_grad = mixed = False
     device = None
     for x in inputs:
         if isinstance(x, Tensor):
-            arrays.append(x._data())
+            arrays.append(x._raw())
+            d = x._storage.device
             if device is None:
-                device = x._storage.device
-            elif x._storage.device != device:
-                device = _common_device(inputs)
-                arrays = [_to_device(a, device) if isinstance(x, Tensor) else a
-                          for a, x in zip(arrays, inputs)]
-            if not needs_grad and x.requires_grad:
+                device = d
+            elif d is not device and d != device:
+                mixed = True
+            if not needs_grad and (x._grad_fn is not None or x._requires_grad
+                                   or (x._base is not None and x.requires_grad)):
                 needs_grad = True
         else:
             arrays.append(x)
-    out = op.compiled(params)(*arrays)
-    if isinstance(out, (tuple, list)):
-        outs = tuple(Tensor._wrap(o, device) for o in out)
+    if mixed:
+        device = _common_device(inputs)
+        arrays = [_to_device(force(a), device) if isinstance(x, Tensor) else a
+                  for a, x in zip(arrays, inputs)]
+    recording = needs_grad and op.differentiable and is_grad_enabled()
+    if recording and lazy.ENABLED:
+        out = lazy.defer(op, params, arrays)     # runs later, fused (see _lazy.py)
     else:
-        outs = (Tensor._wrap(out, device),)
-    if needs_grad and op.differentiable and is_grad_enabled():
-        edges = tuple(edge_of(x) if isinstance(x, Tensor) else (None, 0) for x in inputs)
+        out = op.compiled(params)(*[force(a) for a in arrays])
+    multi = isinstance(out, (tuple, list))
+    outs = tuple(Tensor._wrap(o, device) for o in out) if multi else (Tensor._wrap(out, device),)
+    if recording:
+        edges = tuple(edge_of(x) if isinstance(x, Tensor) else _NO_EDGE for x in inputs)
         record(op, params, edges, arrays, outs, grad_fn, inputs)
-    return outs if isinstance(out, (tuple, list)) else outs[0]
+    return outs if multi else outs[0]
+
+
+_NO_EDGE = (None, 0)
 
 
 def _to_device(array, device):
@@ -62,7 +73,7 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
     # an edge exists only for tensors that require grad, which are floating or complex
     diff = tuple(e[0] is not None for e in edges)
     saved = []
-    for i in op.saves:
+    for i in op.saves or ():
         t = outs[0] if i == "result" else (inputs[i] if i < len(inputs) else None)
         if isinstance(t, Tensor):
             # a saved result is described by this node; keeping the tensor would make a cycle

@@ -18,6 +18,7 @@ import re
 import jax
 import jax.numpy as jnp
 
+from .._lazy import Deferred, force, materialize
 from .graph import SECOND_BACKWARD, AccumulateGrad, Node
 from .grad_mode import enable_grad, no_grad
 from ..utils.hooks import RemovableHandle  # noqa: F401  (re-exported for hooks users)
@@ -158,11 +159,11 @@ def _run_fused(topo, roots, root_grads, leaf_targets, accumulate):
             elif (isinstance(nxt, AccumulateGrad) and diff
                   and (leaf_targets is None or nxt in leaf_targets)):
                 refs.append((1, len(diff_vals)))
-                diff_vals.append(array)
+                diff_vals.append(force(array))
                 slot_leaf.append(leaves.setdefault(nxt, len(leaves)))
             else:
                 refs.append((2, len(const_vals)))
-                const_vals.append(array)
+                const_vals.append(force(array))
         program.append((node.op, node.params, tuple(refs)))
     root_refs, cotangents, direct = [], [], []
     for (node, nr), g in zip(roots, root_grads):
@@ -256,6 +257,11 @@ def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph
     buffers = {}
     leaf_grads = {}
     results = {}
+    # every node runs on concrete inputs: compute all pending ones in one call
+    materialize([a for node in topo if node.arrays for a in node.arrays if type(a) is Deferred])
+    for node in topo:
+        if node.arrays:
+            node.arrays = tuple(force(a) for a in node.arrays)
     mode = enable_grad() if create_graph else no_grad()
     with mode:
         for (node, nr), g in zip(roots, root_grads):

@@ -7,7 +7,6 @@ modified saved tensors. Nodes never compute gradients themselves: the engine rep
 them through jax.vjp.
 """
 import functools
-import weakref
 
 from ..utils.hooks import RemovableHandle
 
@@ -121,10 +120,10 @@ class AccumulateGrad:
 
 
 def accumulator_of(tensor):
-    """The AccumulateGrad node of a leaf (created on first use, held weakly)."""
-    ref = tensor._accumulator
-    acc = ref() if ref is not None else None
+    """The AccumulateGrad node of a leaf, created on first use. The leaf keeps it (a
+    reference cycle the garbage collector breaks), so that a loop over the same
+    parameters does not build a new one per op."""
+    acc = tensor._accumulator
     if acc is None:
-        acc = AccumulateGrad(tensor)
-        tensor._accumulator = weakref.ref(acc)
+        acc = tensor._accumulator = AccumulateGrad(tensor)
     return acc

@@ -1,0 +1,185 @@
+"""Deferred values: ops recorded for autograd run later, fused into one compiled call.
+
+JAX's op-by-op dispatch costs several microseconds per call, several times PyTorch's.
+But when an op is recorded for autograd, its value is often never looked at before
+backward, and the fused backward recomputes the forward anyway. So a recorded op does
+not run: its output holds a `Deferred` (op, static params, inputs, and the output's
+shape/dtype from a cached `jax.eval_shape`). Reading the value (printing, `.item()`,
+an op that is not deferred, ...) materializes every pending op it depends on in one
+jitted call, cached under the structure of the pending graph.
+
+Pending graphs are kept small (depth and size limits) so that a loop that never looks
+at its values materializes in bounded, repeated (hence cached) pieces.
+"""
+import functools
+
+import jax
+
+ENABLED = True
+
+# A pending graph deeper or larger than this is materialized in pieces.
+MAX_DEPTH = 48
+MAX_SIZE = 192
+
+_shape_cache = {}
+_program_cache = {}
+
+
+class _Stats:
+    materializations = 0
+    traces = 0
+
+
+stats = _Stats()
+
+
+class Deferred:
+    """A pending array: output `index` of calling op.bind(params) on `inputs`."""
+    __slots__ = ("call", "index", "shape", "dtype", "ndim", "_value", "__weakref__")
+
+    def __init__(self, call, index, shape, dtype):
+        self.call = call
+        self.index = index
+        self.shape = shape
+        self.dtype = dtype
+        self.ndim = len(shape)
+        self._value = None
+
+    @property
+    def size(self):
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+    def value(self):
+        if self._value is None:
+            materialize([self])
+        return self._value
+
+    def devices(self):
+        return self.value().devices()
+
+
+class _Call:
+    """One pending op application, shared by its outputs."""
+    __slots__ = ("op", "params", "inputs", "depth", "size", "multi")
+
+    def __init__(self, op, params, inputs, depth, size, multi):
+        self.op = op
+        self.params = params
+        self.inputs = inputs      # arrays, Python scalars or Deferred
+        self.depth = depth
+        self.size = size
+        self.multi = multi        # the op returns a tuple
+
+
+def force(a):
+    """The concrete value of an array that may be Deferred."""
+    return a.value() if type(a) is Deferred else a
+
+
+def _aval_key(a):
+    shape = getattr(a, "shape", None)
+    return type(a) if shape is None else (shape, a.dtype)
+
+
+def _spec(a):
+    if type(a) is Deferred or hasattr(a, "shape"):
+        return jax.ShapeDtypeStruct(tuple(a.shape), a.dtype)
+    return a
+
+
+def output_avals(op, params, arrays):
+    """Shapes/dtypes of op's outputs, cached per input shapes (no tracing when warm)."""
+    key = (op, params, tuple(_aval_key(a) for a in arrays))
+    avals = _shape_cache.get(key)
+    if avals is None:
+        out = jax.eval_shape(op.bind(params), *[_spec(a) for a in arrays])
+        multi = isinstance(out, (tuple, list))
+        outs = tuple(out) if multi else (out,)
+        avals = _shape_cache[key] = (multi, tuple((tuple(o.shape), o.dtype) for o in outs))
+    return avals
+
+
+def defer(op, params, arrays):
+    """Pending outputs of op(arrays): a Deferred, or a tuple of them."""
+    multi, avals = output_avals(op, params, arrays)
+    depth, size = 0, 1
+    inputs = []
+    for a in arrays:
+        if type(a) is Deferred:
+            if a._value is not None:
+                a = a._value
+            else:
+                c = a.call
+                if c.depth >= MAX_DEPTH or c.size >= MAX_SIZE:
+                    a = a.value()
+                else:
+                    depth = max(depth, c.depth)
+                    size += c.size
+        inputs.append(a)
+    call = _Call(op, params, tuple(inputs), depth + 1, size, multi)
+    outs = tuple(Deferred(call, i, shape, dtype) for i, (shape, dtype) in enumerate(avals))
+    return outs if multi else outs[0]
+
+
+def materialize(roots):
+    """Compute the Deferred `roots` in one cached, jitted call. Every pending value the
+    call computes on the way is kept too (as eager execution would), so that later
+    reads, and the node-by-node backward, find them ready."""
+    roots = [r for r in roots if r._value is None]
+    if not roots:
+        return
+    stats.materializations += 1
+    order, index = [], {}
+    seen = {}                 # every pending Deferred met: id -> Deferred
+    stack = [(r.call, False) for r in roots]
+    for r in roots:
+        seen[id(r)] = r
+    while stack:
+        call, expanded = stack.pop()
+        if call in index:
+            continue
+        if expanded:
+            index[call] = len(order)
+            order.append(call)
+            continue
+        stack.append((call, True))
+        for a in call.inputs:
+            if type(a) is Deferred and a._value is None:
+                seen[id(a)] = a
+                if a.call not in index:
+                    stack.append((a.call, False))
+    program, externals = [], []
+    for call in order:
+        refs = []
+        for a in call.inputs:
+            if type(a) is Deferred:
+                if a._value is None:
+                    refs.append((0, index[a.call], a.index))
+                    continue
+                a = a._value
+            refs.append((1, len(externals)))
+            externals.append(a)
+        program.append((call.op, call.params, tuple(refs), call.multi))
+    wanted = list(seen.values())
+    outputs = tuple((index[d.call], d.index) for d in wanted)
+    key = (tuple(program), outputs)
+    fn = _program_cache.get(key)
+    if fn is None:
+        fn = _program_cache[key] = jax.jit(functools.partial(_run_program, key[0], outputs))
+    values = fn(externals)
+    for d, v in zip(wanted, values):
+        d._value = v
+        d.call = None   # let the pending inputs go
+
+
+def _run_program(program, outputs, externals):
+    stats.traces += 1
+    results = []
+    for op, params, refs, multi in program:
+        args = [results[r[1]][r[2]] if r[0] == 0 else externals[r[1]] for r in refs]
+        y = op.bind(params)(*args)
+        results.append(tuple(y) if multi else (y,))
+    return tuple(results[i][k] for i, k in outputs)
