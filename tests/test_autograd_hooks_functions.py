@@ -268,3 +268,17 @@ def test_different_values_same_structure_do_not_retrace():
         if i == 0:
             traces = engine.stats.fused_traces
     assert engine.stats.fused_traces == traces
+
+
+def test_loss_value_after_backward_needs_no_extra_compiled_call():
+    """Recorded ops are deferred; the fused backward computes the loss on the way and
+    hands it back, so reading it afterwards runs nothing more."""
+    from torchlike import _lazy
+    w = torchlike.tensor([0.5, -1.0], requires_grad=True)
+    loss = ((w * 3).exp() * w).sum()
+    loss.backward()
+    before = _lazy.stats.materializations
+    value = loss.item()
+    assert _lazy.stats.materializations == before
+    expected = float(np.sum(np.exp(np.array([1.5, -3.0])) * np.array([0.5, -1.0])))
+    assert abs(value - expected) < 1e-5

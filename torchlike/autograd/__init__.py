@@ -73,7 +73,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     roots = [edge_of(t) for t in tensors]
     inputs = _as_tuple(inputs)
     if inputs is None:
-        run_backward(roots, grads, retain_graph=retain_graph, create_graph=create_graph)
+        run_backward(roots, grads, retain_graph=retain_graph, create_graph=create_graph,
+                     root_tensors=tensors)
         return
     if not inputs:
         raise RuntimeError("'inputs' argument to backward() cannot be empty.")

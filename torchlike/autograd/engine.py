@@ -108,7 +108,7 @@ def _modified_message(node, i, now, expected, desc):
 
 
 def run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None,
-                 accumulate=True):
+                 accumulate=True, root_tensors=()):
     """Propagate `root_grads` (Tensors) from `roots` (edges).
 
     targets: edges whose gradient is wanted (None: every leaf reached). With
@@ -125,7 +125,8 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None,
                and all(n.op is not None and not n.has_python_hooks
                        for n in topo))
     if fusable:
-        leaf_grads = _run_fused(topo, roots, root_grads, leaf_targets, accumulate)
+        leaf_grads = _run_fused(topo, roots, root_grads, leaf_targets, accumulate,
+                                _pending_values(root_tensors))
         results = None
     else:
         leaf_grads, results = _run_nodes(topo, roots, root_grads, leaf_targets, node_targets,
@@ -145,7 +146,17 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None,
 
 
 # -- fused --------------------------------------------------------------------------------
-def _run_fused(topo, roots, root_grads, leaf_targets, accumulate):
+def _pending_values(tensors):
+    """The roots' values still pending (Deferred): the fused backward computes them anyway,
+    so it hands them back and `loss.item()` after backward costs nothing more."""
+    out = []
+    for t in tensors:
+        a = t._storage.array if t._whole else None
+        out.append(a if type(a) is Deferred and a._value is None else None)
+    return out
+
+
+def _run_fused(topo, roots, root_grads, leaf_targets, accumulate, pending=()):
     from .._tensor import Tensor
     forward = topo[::-1]
     index = {node: k for k, node in enumerate(forward)}
@@ -165,11 +176,14 @@ def _run_fused(topo, roots, root_grads, leaf_targets, accumulate):
                 refs.append((2, len(const_vals)))
                 const_vals.append(force(array))
         program.append((node.op, node.params, tuple(refs)))
-    root_refs, cotangents, direct = [], [], []
-    for (node, nr), g in zip(roots, root_grads):
+    root_refs, cotangents, direct, wanted = [], [], [], []
+    pending = list(pending) + [None] * (len(roots) - len(pending))
+    for (node, nr), g, value in zip(roots, root_grads, pending):
         if isinstance(node, AccumulateGrad):
             direct.append((node, g))
         else:
+            if value is not None:
+                wanted.append((len(root_refs), value))
             root_refs.append((index[node], nr))
             cotangents.append(g._data())
     leaf_list = list(leaves)
@@ -180,14 +194,18 @@ def _run_fused(topo, roots, root_grads, leaf_targets, accumulate):
                 for leaf in leaf_list)
     grads = ()
     if leaf_list:
+        want = tuple(i for i, _ in wanted)
         key = (tuple(program), tuple(root_refs), tuple(slot_leaf), len(leaf_list),
-               tuple(o is None for o in old))
+               tuple(o is None for o in old), want)
         fn = _fused_cache.get(key)
         if fn is None:
             fn = _fused_cache[key] = jax.jit(functools.partial(
-                _fused_vjp, key[0], key[1], key[2], key[3]))
+                _fused_vjp, key[0], key[1], key[2], key[3], want))
         stats.fused_calls += 1
-        grads = fn(tuple(diff_vals), tuple(const_vals), tuple(cotangents), old)
+        grads, values = fn(tuple(diff_vals), tuple(const_vals), tuple(cotangents), old)
+        for (_, deferred), v in zip(wanted, values):
+            deferred._value = v
+            deferred.call = None
     out = {}
     for leaf, g, o in zip(leaf_list, grads, old):
         out[leaf] = Tensor._wrap(g, leaf.variable.device)
@@ -216,7 +234,8 @@ def _old_grad(leaf):
     return zeros
 
 
-def _fused_vjp(program, root_refs, slot_leaf, n_leaves, diff_vals, const_vals, cotangents, old):
+def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, diff_vals, const_vals, cotangents,
+               old):
     stats.fused_traces += 1
 
     def replay(diff_vals):
@@ -241,7 +260,8 @@ def _fused_vjp(program, root_refs, slot_leaf, n_leaves, diff_vals, const_vals, c
     for leaf, g in zip(slot_leaf, slot_grads):
         grads[leaf] = g if grads[leaf] is None else grads[leaf] + g
     # accumulate into existing .grad values in the same compiled call
-    return tuple(g if o is None else (o + g).astype(o.dtype) for g, o in zip(grads, old))
+    grads = tuple(g if o is None else (o + g).astype(o.dtype) for g, o in zip(grads, old))
+    return grads, tuple(values[i] for i in want)
 
 
 # -- node by node -------------------------------------------------------------------------
