@@ -121,3 +121,6 @@ def _wire():
 
 _wire()
 del _wire
+
+from . import optim
+from .serialization import save, load

@@ -1,1 +1,1 @@
-from . import hooks
+from . import hooks, data

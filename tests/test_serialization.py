@@ -1,0 +1,292 @@
+"""torchlike.save / torchlike.load against torch.save / torch.load, in both directions."""
+import collections
+import io
+import os
+import pickle
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+import torchlike
+from torchlike.nn import Parameter
+from torchlike.serialization import load, save
+
+DTYPES = ["float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8",
+          "uint8", "bool", "complex64", "complex128"]
+
+
+def _values(dtype, shape=(2, 3)):
+    x = np.arange(int(np.prod(shape))).reshape(shape) - 2
+    if dtype == "bool":
+        return x % 2 == 0
+    if dtype.startswith("complex"):
+        return (x + 0.5j * x).astype(dtype)
+    if dtype == "uint8":
+        return (x + 2).astype(dtype)
+    return x.astype("float32") * (0.75 if dtype.startswith(("float", "bfloat")) else 1)
+
+
+def _make(lib, dtype, shape=(2, 3)):
+    return lib.tensor(_values(dtype, shape), dtype=getattr(lib, dtype))
+
+
+def _np(t):
+    t = t.detach()
+    if "bfloat16" in str(t.dtype):
+        t = t.float()
+    return np.asarray(t) if isinstance(t, torchlike.Tensor) else t.numpy()
+
+
+def _same(ours, theirs):
+    """A torchlike structure equals a torch one: types, dtypes, shapes, values, flags."""
+    if hasattr(theirs, "dtype") and hasattr(theirs, "shape"):
+        assert isinstance(ours, torchlike.Tensor), type(ours)
+        assert str(ours.dtype) == str(theirs.dtype)
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        assert ours.requires_grad == theirs.requires_grad
+        assert isinstance(ours, Parameter) == (type(theirs).__name__ == "Parameter")
+        np.testing.assert_array_equal(_np(ours), _np(theirs))
+    elif isinstance(theirs, dict):
+        assert type(ours).__name__ == type(theirs).__name__ and list(ours) == list(theirs)
+        for k in theirs:
+            _same(ours[k], theirs[k])
+    elif type(theirs).__module__ == "torch":      # dtype, Size, device
+        assert type(ours).__name__ == type(theirs).__name__ and str(ours) == str(theirs)
+    elif isinstance(theirs, (list, tuple)):
+        assert type(ours) is type(theirs) and len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            _same(a, b)
+    else:
+        assert type(ours) is type(theirs) and ours == theirs
+
+
+def _checkpoint(lib):
+    """A state_dict-like object exercising everything a checkpoint holds."""
+    base = _make(lib, "float32", (3, 4))
+    return collections.OrderedDict([
+        ("weight", lib.nn.Parameter(_make(lib, "float32", (4, 3)))),
+        ("frozen", lib.nn.Parameter(_make(lib, "float64", (2,)), requires_grad=False)),
+        ("base", base),
+        ("column", base[:, 1]),                  # shares base's storage
+        ("row", base[2]),
+        ("scalar", lib.tensor(2.5)),
+        ("empty", lib.zeros(0, 3)),
+        ("tensors", {d: _make(lib, d) for d in DTYPES}),
+        ("meta", {"epoch": 3, "lr": 0.01, "name": "run-1", "flags": [True, None],
+                  "pair": (1, 2.5), "bytes": b"\x00\xff", "ids": {1, 2}, "z": 1 + 2j}),
+        ("dtype", lib.float16),
+        ("size", lib.Size([2, 3])),
+        ("device", lib.device("cpu")),
+    ])
+
+
+def test_torch_checkpoint_loads_in_torchlike(oracle, tmp_path):
+    path = tmp_path / "from_torch.pt"
+    oracle.save(_checkpoint(oracle), path)
+    loaded = load(path)
+    _same(loaded, _checkpoint(oracle))
+    # shared storage stays shared: writing the base shows through its views
+    loaded["base"].add_(100)
+    assert _np(loaded["column"]).tolist() == (_np(loaded["base"])[:, 1]).tolist()
+    assert _np(loaded["row"]).tolist() == (_np(loaded["base"])[2]).tolist()
+
+
+@pytest.mark.parametrize("weights_only", [True, False])
+def test_torchlike_checkpoint_loads_in_torch(oracle, tmp_path, weights_only):
+    path = tmp_path / "from_torchlike.pt"
+    save(_checkpoint(torchlike), path)
+    loaded = oracle.load(path, weights_only=weights_only)
+    _same(_checkpoint(torchlike), loaded)
+    loaded["base"].add_(100)
+    assert loaded["column"].tolist() == loaded["base"][:, 1].tolist()
+    assert loaded["base"].untyped_storage().data_ptr() == loaded["row"].untyped_storage().data_ptr()
+
+
+def test_torchlike_round_trip_and_file_objects(tmp_path):
+    ckpt = _checkpoint(torchlike)
+    for target in (tmp_path / "a.pt", str(tmp_path / "b.pt")):
+        save(ckpt, target)
+        again = load(target)
+        assert list(again) == list(ckpt)
+        np.testing.assert_array_equal(_np(again["weight"]), _np(ckpt["weight"]))
+    buf = io.BytesIO()
+    save(ckpt, buf)
+    buf.seek(0)
+    again = load(buf)
+    assert isinstance(again["weight"], Parameter) and again["weight"].requires_grad
+    assert not again["frozen"].requires_grad
+    assert again["tensors"]["bfloat16"].dtype is torchlike.bfloat16
+    np.testing.assert_array_equal(_np(again["tensors"]["bfloat16"]),
+                                  _np(ckpt["tensors"]["bfloat16"]))
+    with open(tmp_path / "c.pt", "wb") as f:
+        save(ckpt, f)
+    with open(tmp_path / "c.pt", "rb") as f:
+        assert load(f)["meta"] == ckpt["meta"]
+
+
+def test_torch_file_objects_both_ways(oracle):
+    buf = io.BytesIO()
+    oracle.save({"x": oracle.arange(5)}, buf)
+    buf.seek(0)
+    assert load(buf)["x"].tolist() == [0, 1, 2, 3, 4]
+    buf = io.BytesIO()
+    save({"x": torchlike.arange(5)}, buf)
+    buf.seek(0)
+    assert oracle.load(buf)["x"].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_single_tensor_and_views_saved_alone(oracle, tmp_path):
+    x = torchlike.arange(12.0).reshape(3, 4)
+    for obj in (x, x[1], x[:, 2], x.t()):
+        path = tmp_path / "t.pt"
+        save(obj, path)
+        theirs = oracle.load(path)
+        assert theirs.tolist() == obj.tolist() and list(theirs.stride()) == list(obj.stride())
+        ours = load(path)
+        assert ours.tolist() == obj.tolist() and tuple(ours.shape) == tuple(obj.shape)
+    oracle.save(oracle.arange(12.0).reshape(3, 4)[:, 1:3], tmp_path / "v.pt")
+    assert load(tmp_path / "v.pt").tolist() == [[1.0, 2.0], [5.0, 6.0], [9.0, 10.0]]
+
+
+def test_records_are_aligned_like_torch(tmp_path):
+    save({"a": torchlike.ones(3), "b": torchlike.zeros(5, dtype=torchlike.int8)}, tmp_path / "x.pt")
+    raw = (tmp_path / "x.pt").read_bytes()
+    with zipfile.ZipFile(tmp_path / "x.pt") as zf:
+        names = zf.namelist()
+        assert names[0] == "x/data.pkl" and "x/byteorder" in names and "x/version" in names
+        assert zf.read("x/version") == b"3\n" and zf.read("x/byteorder") == b"little"
+        for info in zf.infolist():
+            header = info.header_offset
+            name_len = int.from_bytes(raw[header + 26:header + 28], "little")
+            extra_len = int.from_bytes(raw[header + 28:header + 30], "little")
+            assert (header + 30 + name_len + extra_len) % 64 == 0, info.filename
+            assert info.compress_type == zipfile.ZIP_STORED
+
+
+def test_map_location(tmp_path):
+    save({"x": torchlike.ones(2)}, tmp_path / "m.pt")
+    for where in ("cpu", torchlike.device("cpu"), {"cpu": "cpu"}, lambda storage, loc: storage):
+        assert load(tmp_path / "m.pt", map_location=where)["x"].device == torchlike.device("cpu")
+
+
+def test_cuda_checkpoint_needs_map_location_without_gpu(tmp_path):
+    """A checkpoint saved on a GPU names 'cuda:0'; map_location='cpu' loads it anywhere."""
+    save({"x": torchlike.ones(2)}, tmp_path / "g.pt")
+    with zipfile.ZipFile(tmp_path / "g.pt") as zf:
+        records = {n: zf.read(n) for n in zf.namelist()}
+    records["g/data.pkl"] = records["g/data.pkl"].replace(b"X\x03\x00\x00\x00cpu",
+                                                          b"X\x06\x00\x00\x00cuda:0")
+    with zipfile.ZipFile(tmp_path / "g2.pt", "w") as zf:
+        for n, payload in records.items():
+            zf.writestr(n.replace("g/", "g2/"), payload)
+    assert load(tmp_path / "g2.pt", map_location="cpu")["x"].tolist() == [1.0, 1.0]
+    if torchlike.cuda.is_available():
+        assert load(tmp_path / "g2.pt")["x"].device.type == "cuda"
+    else:
+        with pytest.raises(RuntimeError, match="CUDA device"):
+            load(tmp_path / "g2.pt")
+
+
+def _evil_checkpoint(path, payload):
+    save({"x": torchlike.ones(1)}, path)
+    with zipfile.ZipFile(path) as zf:
+        records = {n: zf.read(n) for n in zf.namelist()}
+    prefix = path.stem
+    records[f"{prefix}/data.pkl"] = payload
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, data in records.items():
+            zf.writestr(n, data)
+
+
+class _RunsCode:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.parametrize("weights_only", [None, True])
+def test_malicious_pickle_is_rejected(oracle, tmp_path, weights_only):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    _evil_checkpoint(path, pickle.dumps({"a": _RunsCode(marker)}, protocol=2))
+    with pytest.raises(pickle.UnpicklingError, match="Unsupported global: GLOBAL posix.system"):
+        load(path, weights_only=weights_only)
+    assert not marker.exists()
+    with pytest.raises(pickle.UnpicklingError):       # torch refuses it too
+        oracle.load(path, weights_only=True)
+    assert not marker.exists()
+
+
+def test_other_disallowed_globals_are_rejected(tmp_path):
+    path = tmp_path / "np.pt"
+    _evil_checkpoint(path, pickle.dumps({"a": np.ones(2)}, protocol=2))
+    with pytest.raises(pickle.UnpicklingError, match="weights_only"):
+        load(path)
+    assert load(path, weights_only=False)["a"].tolist() == [1.0, 1.0]
+
+
+def test_weights_only_false_maps_torch_names(oracle, tmp_path):
+    """Globals such as torch.float32 or a torch class resolve to torchlike's."""
+    oracle.save({"dtype": oracle.float32, "lst": [oracle.int8]}, tmp_path / "d.pt")
+    out = load(tmp_path / "d.pt", weights_only=False)
+    assert out["dtype"] is torchlike.float32 and out["lst"][0] is torchlike.int8
+
+
+def test_corrupt_and_truncated_files(oracle, tmp_path):
+    path = tmp_path / "ok.pt"
+    save({"w": torchlike.ones(100), "b": torchlike.zeros(3)}, path)
+    raw = path.read_bytes()
+    cases = {
+        "truncated": (raw[:len(raw) // 2], RuntimeError),
+        "cut_at_end": (raw[:-10], RuntimeError),
+        "not_a_zip": (b"certainly not a checkpoint" * 4, pickle.UnpicklingError),
+        "empty": (b"", EOFError),
+    }
+    for name, (payload, error) in cases.items():
+        bad = tmp_path / f"{name}.pt"
+        bad.write_bytes(payload)
+        with pytest.raises(error):
+            load(bad)
+    # a damaged storage record fails its CRC check
+    flipped = bytearray(raw)
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("ok/data/0")
+    start = info.header_offset + 30 + len(info.filename) + \
+        int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+    flipped[start + 5] ^= 0xFF
+    (tmp_path / "flipped.pt").write_bytes(bytes(flipped))
+    with pytest.raises(RuntimeError, match="corrupt"):
+        load(tmp_path / "flipped.pt")
+    # a damaged pickle
+    _evil_checkpoint(tmp_path / "badpickle.pt", b"\x80\x02}q\x00(X\x01")
+    with pytest.raises(pickle.UnpicklingError):
+        load(tmp_path / "badpickle.pt")
+    with pytest.raises(TypeError):
+        load(12345)
+
+
+def test_optimizer_state_dict_round_trips_through_both(oracle, tmp_path):
+    p = oracle.nn.Parameter(oracle.ones(3))
+    opt = oracle.optim.Adam([p], lr=0.1)
+    p.grad = oracle.ones(3)
+    opt.step()
+    oracle.save(opt.state_dict(), tmp_path / "opt.pt")
+    ours = load(tmp_path / "opt.pt")
+    assert ours["param_groups"] == opt.state_dict()["param_groups"]
+    assert float(ours["state"][0]["step"]) == 1.0
+    save(ours, tmp_path / "opt2.pt")
+    back = oracle.load(tmp_path / "opt2.pt")
+    assert back["param_groups"] == opt.state_dict()["param_groups"]
+    assert back["state"][0]["exp_avg"].tolist() == opt.state[p]["exp_avg"].tolist()
+
+
+def test_serialization_does_not_import_torch():
+    code = ("import sys, io, torchlike\nfrom torchlike.serialization import save, load\n"
+            "b = io.BytesIO(); save({'x': torchlike.ones(2)}, b); b.seek(0)\n"
+            "assert load(b)['x'].tolist() == [1.0, 1.0]\nassert 'torch' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,10 @@
+"""torchlike.optim: PyTorch's optimizers and learning-rate schedulers."""
+from .optimizer import Optimizer
+from .sgd import SGD
+from .adam import Adam, AdamW
+from .rmsprop import RMSprop, Adagrad
+from .adam_variants import Adamax, NAdam, RAdam
+from . import lr_scheduler
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam",
+           "RAdam", "lr_scheduler"]

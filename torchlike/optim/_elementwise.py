@@ -1,0 +1,243 @@
+"""Optimizers whose update is elementwise per parameter: one compiled call per group.
+
+A subclass supplies `update(flags, param, grad, states, s)`, a pure JAX function defined
+at module level. `flags` holds the static choices (maximize, amsgrad ...); everything a
+scheduler may change between steps (lr, betas, momentum) and everything that depends on
+the step count travels in the vector `s` as traced values, so changing lr never
+retraces. The scalar arithmetic PyTorch does in Python double precision (bias
+corrections, step sizes) is done on the host with the same expressions, and `s` is cast
+to the parameter's compute dtype inside the kernel, which is where PyTorch casts a
+Python scalar operand. The whole group (every parameter's update) is one jitted call.
+
+0-dim state entries ('step', NAdam's 'mu_product') stay tensors, as in PyTorch, but
+their values are mirrored on the host, so reading them never waits for the device.
+"""
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._tensor import Tensor
+from .. import _dtype
+from .. import _device
+from .._factories import tensor as _make_tensor
+from ..autograd.grad_mode import set_grad_enabled
+from .optimizer import Optimizer
+
+_LOW_PRECISION = (np.dtype(np.float16), _dtype.bfloat16.np)
+
+
+def _compute_dtype(dtype):
+    # PyTorch computes half and bfloat16 elementwise ops in float32 ("opmath")
+    return np.dtype(np.float32) if dtype in _LOW_PRECISION else dtype
+
+
+def _as_real(x):
+    return jnp.stack([jnp.real(x), jnp.imag(x)], axis=-1)
+
+
+def _as_complex(x, dtype):
+    return jax.lax.complex(x[..., 0], x[..., 1]).astype(dtype)
+
+
+@functools.partial(jax.jit, static_argnames=("update", "flags", "scalar_out"))
+def _run_group(params, grads, states, scalars, *, update, flags, scalar_out):
+    """Apply `update` to every parameter of a group. `scalars[i]` is parameter i's row
+    of traced hyperparameters; `scalar_out[i]` lists (row index, dtype) of the new values
+    of its 0-dim state entries, which the host computed."""
+    new_params, new_states, new_scalars = [], [], []
+    for i, (p, g, st) in enumerate(zip(params, grads, states)):
+        row = scalars[i]
+        dtype = p.dtype
+        is_complex = jnp.iscomplexobj(p)
+        if is_complex:   # as PyTorch: complex numbers update as pairs of reals
+            p, g, st = _as_real(p), _as_real(g), tuple(_as_real(x) for x in st)
+        real_dtype = p.dtype
+        compute = _compute_dtype(real_dtype)
+        new_p, new_st = update(flags[i], p.astype(compute), g.astype(compute),
+                               tuple(x.astype(compute) for x in st), row.astype(compute))
+        new_p = new_p.astype(real_dtype)
+        old_dtypes = [x.dtype for x in st] + [real_dtype] * (len(new_st) - len(st))
+        new_st = tuple(x.astype(d) for x, d in zip(new_st, old_dtypes))
+        if is_complex:
+            new_p = _as_complex(new_p, dtype)
+            new_st = tuple(_as_complex(x, dtype) for x in new_st)
+        new_params.append(new_p)
+        new_states.append(new_st)
+        new_scalars.append(tuple(row[j].astype(d) for j, d in scalar_out[i]))
+    return new_params, new_states, new_scalars
+
+
+# Matching PyTorch bit for bit. PyTorch runs each in-place op as its own kernel, so a
+# product is rounded before the next op adds to it, except inside one op (add_ with
+# alpha, addcmul_, lerp_), which computes a fused multiply-add. XLA's CPU and GPU
+# backends fuse any product feeding an add, and turn division by a scalar into a
+# multiplication by its reciprocal. The helpers below steer them to PyTorch's roundings;
+# every update also writes the product that PyTorch fuses first in a sum, which is the
+# one LLVM fuses. Each scalar row ends with a traced -0.0 (`s[-1]`) for `rounded`.
+
+def rounded(x, s):
+    """x rounded on its own before it takes part in a sum. Adding a traced -0.0 is exact
+    for every x; the compiler can't drop it, and at most fuses x's product with it,
+    so a following add sees a rounded operand that is not a product."""
+    return x + s[-1]
+
+
+def div_scalar(a, b):
+    """a / b correctly rounded for a traced scalar b. XLA computes a * (1/b); one
+    Newton correction with an exact residual restores the quotient (Markstein)."""
+    r = 1 / b
+    q = a * r
+    residual = a - q * b
+    return residual * r + q
+
+
+def negate(x):
+    """The gradient negated for `maximize`. Written 0 - x because LLVM moves a plain
+    negation into the next product and then fuses a different multiply-add than PyTorch
+    does; only the sign of an exactly zero gradient differs, which no update can see."""
+    return 0 - x
+
+
+def lerp(start, end, weight):
+    """PyTorch's lerp: two formulas, chosen by |weight| < 0.5, for accuracy near both ends."""
+    diff = end - start
+    return jnp.where(jnp.abs(weight) < 0.5, weight * diff + start, (weight - 1) * diff + end)
+
+
+class ElementwiseOptimizer(Optimizer):
+    """Subclasses define:
+
+    update            pure JAX update (a module-level function, given as staticmethod)
+    scalar_state      names of the 0-dim state tensors mirrored on the host
+    new_state(p, group)              -> the initial state dict, or None for no state
+    array_names(group, state)        -> state entries fed to `update`, in order
+    output_names(group, state)       -> state entries `update` returns (default: the same)
+    flags(group, state)              -> hashable static choices
+    scalars(group, state, host)      -> (row of floats for `update`, {name: new value}
+                                        for the scalar_state entries)
+    """
+
+    update = None
+    scalar_state = ("step",)
+
+    def output_names(self, group, state):
+        return self.array_names(group, state)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self._host_values = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                p_state = self.state.get(p)
+                if not p_state:
+                    continue
+                for name in self.scalar_state:  # old checkpoints stored plain numbers
+                    if name in p_state and not isinstance(p_state[name], Tensor):
+                        p_state[name] = _make_tensor(float(p_state[name]),
+                                                     dtype=scalar_dtype())
+
+    # -- host mirror of 0-dim state -----------------------------------------------------
+    def _host(self):
+        cache = self.__dict__.get("_host_values")
+        if cache is None:
+            cache = self._host_values = {}
+        return cache
+
+    def read_scalar(self, value):
+        """The number in a 0-dim state tensor, without a device round trip when this
+        optimizer wrote it last (its version counter proves nobody else did)."""
+        if not isinstance(value, Tensor):
+            return float(value)
+        cache = self._host()
+        entry = cache.get(id(value))
+        if entry is not None and entry[0] is value and entry[1] == value._version:
+            return entry[2]
+        number = value.item()
+        cache[id(value)] = (value, value._version, number)
+        return number
+
+    def _write_scalar(self, tensor, array, number, device):
+        if tensor.device != device:
+            array = jax.device_put(array, _device.to_jax(tensor.device))
+        tensor._write(array)
+        self._host()[id(tensor)] = (tensor, tensor._version, number)
+
+    # -- the step -----------------------------------------------------------------------
+    def step(self, closure=None):
+        loss = self._call_closure(closure)
+        # the update itself records no history (unless the optimizer is `differentiable`)
+        with set_grad_enabled(bool(self.defaults.get("differentiable", False))):
+            for group in self.param_groups:
+                by_device = {}
+                for p in group["params"]:
+                    if p.grad is not None:
+                        by_device.setdefault(p.device, []).append(p)
+                for device, params in by_device.items():
+                    self._step_params(group, params, device)
+        return loss
+
+    def _state_of(self, p, group):
+        state = self.state.get(p)
+        if not state:
+            initial = self.new_state(p, group)
+            if initial is None:
+                return None
+            state = self.state[p]
+            state.update(initial)
+        return state
+
+    def _step_params(self, group, params, device):
+        rows, flags, scalar_out, plans = [], [], [], []
+        param_arrays, grad_arrays, state_arrays = [], [], []
+        for p in params:
+            if p.grad.is_sparse:
+                raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+            state = self._state_of(p, group)
+            state = state if state is not None else {}
+            host = {n: self.read_scalar(state[n]) for n in self.scalar_state if n in state}
+            row, new_host = self.scalars(group, state, host)
+            names = self.array_names(group, state)
+            out = []
+            for name, number in new_host.items():
+                np_type = state[name].dtype.np.type
+                number = float(np_type(number))
+                new_host[name] = number
+                out.append((len(row) + len(out), state[name].dtype.np))
+            rows.append(list(row) + list(new_host.values()))
+            flags.append(self.flags(group, state))
+            scalar_out.append(tuple(out))
+            plans.append((p, state, self.output_names(group, state), new_host))
+            param_arrays.append(p._data())
+            grad_arrays.append(p.grad._data())
+            state_arrays.append(tuple(state[n]._data() for n in names))
+        width = max(len(r) for r in rows)
+        table = np.full((len(rows), width + 1), -0.0)   # the last column stays -0.0
+        for i, r in enumerate(rows):
+            table[i, :len(r)] = r
+        new_params, new_states, new_scalars = _run_group(
+            param_arrays, grad_arrays, state_arrays, table, update=type(self).update,
+            flags=tuple(flags), scalar_out=tuple(scalar_out))
+        for (p, state, out_names, new_host), new_p, new_st, new_sc in zip(
+                plans, new_params, new_states, new_scalars):
+            p._write(new_p)
+            for name, array in zip(out_names, new_st):
+                held = state.get(name)
+                if isinstance(held, Tensor):
+                    held._write(array)
+                else:
+                    state[name] = Tensor._wrap(array, device)
+            for (name, number), array in zip(new_host.items(), new_sc):
+                self._write_scalar(state[name], array, number, device)
+
+
+def scalar_dtype():
+    """The dtype of 0-dim state such as 'step': float64 under a float64 default dtype."""
+    return _dtype.float64 if _dtype.get_default_dtype() is _dtype.float64 else _dtype.float32
+
+
+def zero_step(p):
+    # PyTorch keeps a non-capturable step on the CPU; here it sits beside the parameter
+    # so that the compiled update can write it without a transfer.
+    return _make_tensor(0.0, dtype=scalar_dtype(), device=p.device)

@@ -1,0 +1,79 @@
+"""SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
+from .optimizer import to_scalar
+from ._elementwise import ElementwiseOptimizer, negate, rounded
+
+__all__ = ["SGD"]
+
+
+def sgd_update(flags, p, g, states, s):
+    """s = (lr, weight_decay, momentum, 1 - dampening). The first step with momentum
+    starts the buffer as a copy of the (decayed) gradient, as PyTorch does.
+"""
+    decay, use_momentum, has_buffer, nesterov, maximize = flags
+    lr, weight_decay, momentum, one_minus_dampening = s[0], s[1], s[2], s[3]
+    if maximize:
+        g = negate(g)
+    if decay:
+        g = weight_decay * p + g
+    new_states = ()
+    if use_momentum:
+        buf = one_minus_dampening * g + rounded(states[0] * momentum, s) if has_buffer else g
+        g = momentum * buf + g if nesterov else buf
+        new_states = (buf,)
+    return (-lr) * g + p, new_states
+
+
+class SGD(ElementwiseOptimizer):
+    update = staticmethod(sgd_update)
+    scalar_state = ()
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False, foreach=None, differentiable=False, fused=None):
+        from .._tensor import Tensor
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize, foreach=foreach,
+                        differentiable=differentiable, fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+        if fused:
+            if differentiable:
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if foreach:
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    # PyTorch keeps no state without momentum, and stores the buffer after the first step
+    def new_state(self, p, group):
+        return {} if group["momentum"] != 0 else None
+
+    def array_names(self, group, state):
+        return ("momentum_buffer",) if state.get("momentum_buffer") is not None else ()
+
+    def output_names(self, group, state):
+        return ("momentum_buffer",) if group["momentum"] != 0 else ()
+
+    def flags(self, group, state):
+        return (group["weight_decay"] != 0, group["momentum"] != 0,
+                state.get("momentum_buffer") is not None, bool(group["nesterov"]),
+                bool(group["maximize"]))
+
+    def scalars(self, group, state, host):
+        return (to_scalar(group["lr"]), to_scalar(group["weight_decay"]), group["momentum"],
+                1 - group["dampening"]), {}
