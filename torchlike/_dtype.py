@@ -32,7 +32,12 @@ class dtype:
         return (_dtype_by_name, (self.name,))
 
     def to_complex(self):
-        return {"float64": complex128}.get(self.name, complex64)
+        if self.is_complex:
+            return self
+        if not self.is_floating_point:
+            raise RuntimeError(f"Unknown Complex ScalarType for {_SCALAR_NAMES[self.name]}")
+        # float16 would be complex32 in PyTorch, which torchlike (like JAX) does not have
+        return complex128 if self.name == "float64" else complex64
 
     def to_real(self):
         return {"complex128": float64, "complex64": float32}.get(self.name, self)
@@ -51,6 +56,10 @@ float64 = dtype("float64", np.float64, 9)
 complex64 = dtype("complex64", np.complex64, 10)
 complex128 = dtype("complex128", np.complex128, 11)
 
+# PyTorch's C++ scalar type names, used in its messages ("Unknown ... for Long").
+_SCALAR_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                 "int32": "Int", "int64": "Long"}
+
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
               complex64, complex128)
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
@@ -68,9 +77,11 @@ def from_numpy_dtype(np_dtype):
     try:
         return _BY_NP[np.dtype(np_dtype)]
     except KeyError:
-        raise TypeError(f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only "
-                        "supported types are: float64, float32, float16, complex64, "
-                        "complex128, int64, int32, int16, int8, uint8, and bool.") from None
+        scalar_type = np.dtype(np_dtype).type
+        raise TypeError(f"can't convert np.ndarray of type {scalar_type.__module__}."
+                        f"{scalar_type.__name__}. The only supported types are: float64, "
+                        "float32, float16, complex64, complex128, int64, int32, int16, int8, "
+                        "uint64, uint32, uint16, uint8, and bool.") from None
 
 
 def category(d):
@@ -98,7 +109,11 @@ def set_default_dtype(d):
 
 
 def default_complex_dtype():
-    return complex128 if get_default_dtype() is float64 else complex64
+    default = get_default_dtype()
+    if default is bfloat16:
+        raise RuntimeError("invalid default scalar type for complex")
+    # a float16 default gives complex32 in PyTorch, a dtype torchlike does not have
+    return complex128 if default is float64 else complex64
 
 
 def promote_types(a, b):

@@ -9,18 +9,19 @@ import numbers
 
 import jax
 import jax.numpy as jnp
+import ml_dtypes
 import numpy as np
 
 from . import _device
 from . import _dtype as dt
 from . import _random
 from ._ops._util import size_args
-from ._ops.registry import torch_function
+from ._ops.registry import tensor_method, torch_function
 from ._tensor import Tensor
 
 
 def _place(np_or_jax_array, device):
-    return jax.device_put(np_or_jax_array, _device.to_jax(device))
+    return _device.place(np_or_jax_array, device)
 
 
 def _finish(array, device, requires_grad):
@@ -32,57 +33,129 @@ def _finish(array, device, requires_grad):
     return t
 
 
+def _leaf_dtype(x):
+    """The dtype one element of nested data stands for (torch's infer_scalar_type)."""
+    if isinstance(x, Tensor):
+        return x._dtype
+    if isinstance(x, (np.ndarray, np.generic)):     # before float: np.float64 is a float
+        return dt.from_numpy_dtype(x.dtype)
+    if isinstance(x, builtins.bool):
+        return dt.bool
+    if isinstance(x, numbers.Integral):
+        return dt.int64
+    if isinstance(x, numbers.Real):
+        return dt.get_default_dtype()
+    if isinstance(x, numbers.Complex):
+        return dt.default_complex_dtype()
+    raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+
+
 def _infer_dtype(data):
-    """PyTorch's dtype for nested Python data: bool < int64 < default float < complex."""
-    kind = -1
+    """PyTorch's dtype for nested Python data: promote_types over every element (numpy
+    scalars and tensors keep their own dtypes); no elements at all means the default."""
+    result = None
     stack = [data]
     while stack:
         x = stack.pop()
-        if isinstance(x, Tensor):
-            kind = builtins.max(kind, {0: 0, 1: 1, 2: 2, 3: 3}[dt.category(x._dtype)])
-        elif isinstance(x, np.ndarray) or isinstance(x, np.generic):
-            kind = builtins.max(kind, dt.category(dt.from_numpy_dtype(np.asarray(x).dtype)))
-        elif isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, builtins.bool):
-            kind = builtins.max(kind, 0)
-        elif isinstance(x, numbers.Integral):
-            kind = builtins.max(kind, 1)
-        elif isinstance(x, numbers.Real):
-            kind = builtins.max(kind, 2)
-        elif isinstance(x, numbers.Complex):
-            kind = builtins.max(kind, 3)
-        else:
-            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
-    return [dt.bool, dt.int64, dt.get_default_dtype(), dt.default_complex_dtype(), dt.float32][kind]
+        if isinstance(x, (list, tuple)):
+            # an empty sequence stands for the default dtype, as in PyTorch
+            stack.extend(x) if x else stack.append(0.0)
+            continue
+        d = _leaf_dtype(x)
+        result = d if result is None else dt.promote_types(result, d)
+    return dt.get_default_dtype() if result is None else result
 
 
-def _check_nested(data, depth=0, shape=None):
-    """PyTorch's error for ragged nested sequences."""
-    if shape is None:
-        shape = []
-        x = data
-        while isinstance(x, (list, tuple)):
-            shape.append(len(x))
-            if not x:
-                break
-            x = x[0]
-    if isinstance(data, (list, tuple)):
-        if depth >= len(shape) or len(data) != shape[depth]:
-            expected = shape[depth] if depth < len(shape) else 0
-            raise ValueError(f"expected sequence of length {expected} at dim {depth} (got {len(data)})")
-        for item in data:
-            _check_nested(item, depth + 1, shape)
+def _is_sequence(x):
+    return isinstance(x, (list, tuple))
 
 
-def _to_numpy(data):
+def _nested_shape(data):
+    """The shape nested sequences claim, read from their first elements (as PyTorch)."""
+    shape = []
+    x = data
+    while _is_sequence(x):
+        shape.append(len(x))
+        if not x:
+            break
+        x = x[0]
+    if isinstance(x, (Tensor, np.ndarray)):
+        shape.extend(x.shape)
+    return shape
+
+
+def _check_nested(data, shape, dtype):
+    """PyTorch's errors for ragged nested sequences (a queue, not recursion)."""
+    if 0 in shape:          # PyTorch stores nothing, so it checks nothing either
+        return
+    pending = [(data, 0)]
+    while pending:
+        x, depth = pending.pop()
+        if isinstance(x, (Tensor, np.ndarray)):
+            continue        # numpy/np.stack report their own shape errors
+        if depth == len(shape):
+            if _is_sequence(x):
+                if dtype.is_floating_point or dtype.is_complex:
+                    raise TypeError(f"must be real number, not {type(x).__name__}")
+                raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+            continue
+        if not _is_sequence(x):
+            raise TypeError("not a sequence")
+        if len(x) != shape[depth]:
+            raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} "
+                             f"(got {len(x)})")
+        pending.extend((item, depth + 1) for item in x)
+
+
+def _to_numpy(data, dtype=None):
+    """Nested data as a numpy array (values only; the caller casts to the dtype)."""
     if isinstance(data, Tensor):
         return np.asarray(data.detach())
-    if isinstance(data, (list, tuple)):
+    if _is_sequence(data):
+        shape = _nested_shape(data)
+        _check_nested(data, shape, dtype or _infer_dtype(data))
+        if 0 in shape:
+            return np.zeros(shape)
         if any(isinstance(x, Tensor) for x in data):
-            return np.stack([_to_numpy(x) for x in data]) if data else np.zeros((0,))
-        _check_nested(data)
-    return np.asarray(data)
+            return np.stack([_to_numpy(x, dtype) for x in data])
+    values = np.asarray(data)
+    if values.dtype == object or values.dtype == np.uint64:
+        # Python ints beyond int64: PyTorch unpacks every int as a C long long
+        raise ValueError("Overflow when unpacking long long")
+    return values
+
+
+# The range PyTorch's checked conversion of Python numbers accepts for each integer dtype
+# (unsigned types also take negative ints down to -max, which then wrap around; negative
+# floats they refuse).
+_INT_RANGE = {"uint8": (-255, 255), "int8": (-128, 127), "int16": (-32768, 32767),
+              "int32": (-2 ** 31, 2 ** 31 - 1), "int64": (-2 ** 63, 2 ** 63 - 1)}
+
+
+def _int_range(dtype, is_float):
+    lo, hi = _INT_RANGE[dtype.name]
+    return (0 if is_float and dtype is dt.uint8 else lo), hi
+
+
+def _cast_python_values(values, dtype):
+    """Python numbers (as a numpy array) to `dtype` with torch.tensor's overflow checks."""
+    if dtype.name in _INT_RANGE:
+        if values.dtype.kind == "c":
+            raise TypeError("'complex' object cannot be interpreted as an integer")
+        lo, hi = _int_range(dtype, values.dtype.kind == "f")
+        if values.size and (not np.all(np.isfinite(values)) or values.min() < lo
+                            or values.max() > hi):
+            raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+        if values.dtype.kind == "f":
+            values = np.trunc(values)
+        # through int64, so that negative values wrap into unsigned types as in C
+        return values.astype(np.int64).astype(dtype.np)
+    if values.dtype.kind == "c" and not dtype.is_complex and dtype is not dt.bool:
+        raise TypeError("must be real number, not complex")
+    if values.dtype.kind in "USO":      # only reachable with a fixed dtype (torch.Tensor)
+        raise TypeError("must be real number, not str")
+    with np.errstate(over="ignore", invalid="ignore"):     # overflow to inf, silently
+        return values.astype(dtype.np)
 
 
 def tensor_from_numpy(values, dtype, device=None):
@@ -105,8 +178,18 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if device is None and isinstance(data, Tensor):
         device = data.device
     device = _device.canonical(device)
-    values = _to_numpy(data)
+    values = _to_numpy(data, dtype)
+    if _is_python_data(data):
+        values = _cast_python_values(values, dtype)
     return _finish(_place(values.astype(dtype.np), device), device, requires_grad)
+
+
+def _is_python_data(data):
+    """Python numbers (possibly nested): these get PyTorch's overflow checks; numpy
+    arrays and tensors convert with C casts instead."""
+    if isinstance(data, (Tensor, np.ndarray, np.generic)):
+        return False
+    return not (_is_sequence(data) and any(isinstance(x, (Tensor, np.ndarray)) for x in data))
 
 
 @torch_function("as_tensor", "asarray")
@@ -132,35 +215,84 @@ def _resolve(dtype, device, default=None):
     return (dtype or default or dt.get_default_dtype()), _device.canonical(device)
 
 
+def scalar_as(value, dtype):
+    """A Python number as a numpy scalar of `dtype`, converted the C way (overflow gives
+    inf, complex to real keeps the real part, to bool tests for nonzero), silently."""
+    if dtype is dt.bool:
+        return np.bool_(value != 0)
+    if isinstance(value, complex) and not dtype.is_complex:
+        value = value.real
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.asarray(value).astype(dtype.np)[()]
+
+
 def _filled(shape, value, dtype, device, requires_grad):
     dtype, device = _resolve(dtype, device)
     with jax.default_device(_device.to_jax(device)):
-        array = jnp.full(shape, value, dtype=dtype.np)
+        array = jnp.full(shape, scalar_as(value, dtype), dtype=dtype.np)
     return _finish(array, device, requires_grad)
 
 
-def _shape_from(size):
+def _shape_from(size, name=None):
+    """The shape of size arguments f(2, 3) / f((2, 3)), with PyTorch's errors; `name`
+    is the factory's name for its missing-size error."""
+    if not size and name is not None:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     shape = size_args(size)
     for n in shape:
         if n < 0:
+            if name == "zeros":     # zeros checks sizes itself, with its own message
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(shape)}")
     return shape
 
 
 @torch_function("zeros")
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    return _filled(_shape_from(size), 0, dtype, device, requires_grad)
+    return _filled(_shape_from(size, "zeros"), 0, dtype, device, requires_grad)
 
 
 @torch_function("ones")
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    return _filled(_shape_from(size), 1, dtype, device, requires_grad)
+    return _filled(_shape_from(size, "ones"), 1, dtype, device, requires_grad)
 
 
 @torch_function("empty")
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None):
-    return _filled(_shape_from(size), 0, dtype, device, requires_grad)
+    return _filled(_shape_from(size, "empty"), 0, dtype, device, requires_grad)
+
+
+# The C++ names PyTorch's "value cannot be converted" error uses for fill values.
+_C_TYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+           "int64": "int64_t", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+           "float32": "float", "float64": "double", "complex64": "c10::complex<float>",
+           "complex128": "c10::complex<double>"}
+
+
+def check_fill_value(value, dtype, numel=2):
+    """PyTorch's checked conversion of a fill value to `dtype` (full, fill_ ...). For a
+    single element PyTorch takes a shortcut that converts half types unchecked."""
+    if dtype is dt.bool or isinstance(value, builtins.bool):
+        return
+    if isinstance(value, numbers.Integral):      # keep ints exact: 2**63 - 1 fits int64
+        real, imag = int(value), 0
+    else:
+        real, imag = complex(value).real, complex(value).imag
+    name = _C_TYPE[dtype.name]
+    if dtype.name in _INT_RANGE:
+        lo, hi = _int_range(dtype, isinstance(real, float))
+        ok = imag == 0 and math.isfinite(real) and lo <= real <= hi
+    elif dtype.is_complex:
+        limit = float(np.finfo(dtype.to_real().np).max)
+        ok = not any(math.isfinite(p) and abs(p) > limit for p in (real, imag))
+    elif dtype in (dt.float16, dt.bfloat16) and numel == 1:
+        ok, name = imag == 0, "double"
+    else:
+        limit = float(ml_dtypes.finfo(dtype.np).max)
+        ok = imag == 0 and not (math.isfinite(real) and abs(real) > limit)
+    if not ok:
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
 
 
 @torch_function("full")
@@ -169,7 +301,9 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
         fill_value = fill_value.item()
     if dtype is None:
         dtype = dt.scalar_dtype(fill_value)
-    return _filled(_shape_from((size,)), fill_value, dtype, device, requires_grad)
+    shape = _shape_from((size,))
+    check_fill_value(fill_value, dtype, math.prod(shape))
+    return _filled(shape, fill_value, dtype, device, requires_grad)
 
 
 def _like(input, dtype, device):
@@ -198,36 +332,75 @@ def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     shape, dtype, device = _like(input, dtype, device)
+    check_fill_value(fill_value, dtype, math.prod(shape))
     return _filled(shape, fill_value, dtype, device, requires_grad)
 
 
 @torch_function("eye")
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     dtype, device = _resolve(dtype, device)
+    for name, value in (("n", n), ("m", m)):
+        if value is not None and value < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
     with jax.default_device(_device.to_jax(device)):
         array = jnp.eye(n, n if m is None else m, dtype=dtype.np)
     return _finish(array, device, requires_grad)
 
 
 @torch_function("arange")
-def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
-    if end is None:
+    if end is None:                 # arange(end)
         start, end = 0, start
+    if start is None:               # arange(end=...)
+        start = 0
+    if end is None:
+        raise TypeError("arange() received an invalid combination of arguments - got ()")
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    start, end, step = values
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0 and end != start:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         dtype = (dt.int64 if all(isinstance(v, int) for v in values)
                  else dt.get_default_dtype())
-    n = builtins.max(0, math.ceil((end - start) / step))
-    # PyTorch computes start + i * step in double (or int64) and casts once.
-    values = np.arange(n, dtype=np.float64 if dtype.is_floating_point else np.int64) * step + start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not all(math.isfinite(v) for v in values[:2]):
+        raise RuntimeError(f"unsupported range: {_c_number(values[0])} -> {_c_number(values[1])}")
+    # PyTorch computes the length from the arguments as doubles and the elements from the
+    # arguments converted to the accumulation type (int64 for integer dtypes, so that
+    # arange(0.5, 3, dtype=int32) counts from 0). Only int64 has its own length rule and
+    # checks (on the converted values, so a step of 0.5 becomes 0 there).
+    is_int = not (dtype.is_floating_point or dtype.is_complex)
+    start, end, step = (int(v) for v in values) if is_int else (float(v) for v in values)
+    check_start, check_end, check_step = (start, end, step) if dtype is dt.int64 else values
+    if check_step == 0:
+        raise ValueError("step must be nonzero")
+    if not ((check_step > 0 and check_end >= check_start)
+            or (check_step < 0 and check_end <= check_start)):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dtype is dt.int64:
+        n = _c_div(end - start + step - (1 if step > 0 else -1), step)
+    else:
+        n = math.ceil((values[1] - values[0]) / values[2])
+    n = builtins.max(0, n)
+    if is_int:
+        array = start + np.arange(n, dtype=np.int64) * step
+    else:
+        acc = np.float32 if dtype in (dt.float16, dt.bfloat16) else np.float64
+        array = acc(start) + np.arange(n, dtype=acc) * acc(step)
     device = _device.canonical(device)
-    return _finish(_place(values.astype(dtype.np), device), device, requires_grad)
+    return _finish(_place(array.astype(dtype.np), device), device, requires_grad)
+
+
+def _c_div(a, b):
+    """C's integer division (truncates toward zero)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def _c_number(v):
+    """A number as PyTorch's C++ prints it in messages (inf, nan, 1.5, 3)."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "nan" if v != v else ("inf" if v > 0 else "-inf")
+    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 @torch_function("linspace")
@@ -240,6 +413,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     i = np.arange(steps, dtype=np.float64)
     halfway = steps // 2
     values = np.where(i < halfway, start + step * i, end - step * (steps - 1 - i))
+    if steps == 1:
+        values = np.full(1, start, dtype=np.float64)
     return _finish(_place(values.astype(dtype.np), device), device, requires_grad)
 
 
@@ -271,10 +446,15 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 
 
 @torch_function("randint")
-def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
+def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False):
-    if size is None:
+    if size is None:                # randint(high, size)
         low, high, size = 0, low, high
+    if high is None or size is None:
+        raise TypeError("randint() received an invalid combination of arguments")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' (position {2 if low == 0 else 3}) must be "
+                        f"tuple of ints, not {type(size).__name__}")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     return _random_tensor("randint", (size,), dtype or dt.int64, device, requires_grad, generator,
@@ -307,20 +487,109 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
     return randint(low, high, shape, dtype=dtype, device=device)
 
 
+_LEGACY_OVERLOADS = """, but expected one of:
+ * (*, torch.device device = None)
+ * (torch.Storage storage)
+ * (Tensor other)
+ * (tuple of ints size, *, torch.device device = None)
+ * (object data, *, torch.device device = None)
+"""
+
+
+def _python_type_name(x):
+    t = type(x)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
+
+def _is_size_like(x):
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (builtins.bool, np.bool_))
+
+
+# -- Tensor.new_*: factories that default to self's dtype and device -----------------------
+def _new_defaults(self, dtype, device):
+    return dtype or self._dtype, device or self.device
+
+
+@tensor_method("new_tensor")
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    dtype, device = _new_defaults(self, dtype, device)
+    if isinstance(data, Tensor):
+        import warnings
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                      "requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+        return _finish(data.detach().to(device=device, dtype=dtype).clone()._data(), device,
+                       requires_grad)
+    return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _new_size(name, size):
+    if len(size) == 1 and isinstance(size[0], int) and name == "new_full":
+        raise TypeError("new_full(): argument 'size' (position 1) must be tuple of ints, not int")
+    return size
+
+
+@tensor_method("new_zeros")
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **unused):
+    dtype, device = _new_defaults(self, dtype, device)
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+@tensor_method("new_ones")
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **unused):
+    dtype, device = _new_defaults(self, dtype, device)
+    return ones(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+@tensor_method("new_empty")
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **unused):
+    dtype, device = _new_defaults(self, dtype, device)
+    return empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+@tensor_method("new_full")
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **unused):
+    dtype, device = _new_defaults(self, dtype, device)
+    _new_size("new_full", (size,))
+    return full(size, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
 def legacy_construct(self, args, device=None, dtype=None):
-    """torch.Tensor(...): sizes make an uninitialised (here: zero) tensor; data is copied."""
-    dtype = dtype or dt.get_default_dtype()
+    """torch.Tensor(...): Tensor() is empty, Tensor(*sizes) uninitialised (here: zeros),
+    Tensor(sequence) copies data into the default dtype, Tensor(tensor) aliases it."""
+    if dtype is not None:
+        got = ", ".join([type(a).__name__ for a in args] + ["dtype=torch.dtype"])
+        raise TypeError(f"new() received an invalid combination of arguments - got ({got})"
+                        + _LEGACY_OVERLOADS)
+    dtype = dt.get_default_dtype()
     device = _device.canonical(device)
-    if len(args) == 1 and not isinstance(args[0], (int, Tensor)) and not (
-            isinstance(args[0], (tuple, list)) and args[0].__class__.__name__ == "Size"):
-        values = _to_numpy(args[0]).astype(dtype.np)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        alias = args[0].detach()
+        for name in Tensor.__slots__:
+            if name not in ("__dict__", "__weakref__"):
+                setattr(self, name, getattr(alias, name))
+        return
+    if any(isinstance(a, Tensor) for a in args):
+        got = ", ".join(type(a).__name__ for a in args)
+        raise TypeError(f"new() received an invalid combination of arguments - got ({got})"
+                        + _LEGACY_OVERLOADS)
+    data = args[0] if len(args) == 1 else None
+    if data is not None and not _is_size_like(data) and data.__class__.__name__ != "Size":
+        if isinstance(data, str):
+            raise TypeError("new(): invalid data type 'str'")
+        if not isinstance(data, (list, tuple, np.ndarray)):
+            raise TypeError(f"new(): data must be a sequence (got {_python_type_name(data)})")
+        values = _to_numpy(data, dtype)
+        values = (_cast_python_values(values, dtype) if _is_python_data(data)
+                  else values.astype(dtype.np))
         self._init_from_array(_place(values, device), device)
         return
-    if len(args) == 1 and isinstance(args[0], Tensor):
-        src = args[0]
-        self._init_from_array(src._data(), src.device)
-        self._storage = src._storage
-        return
+    for pos, a in enumerate(args if data is None else (), start=1):
+        if not _is_size_like(a):
+            raise TypeError(f"new(): argument 'size' failed to unpack the object at pos {pos} "
+                            f"with error \"type must be tuple of ints,but got "
+                            f"{type(a).__name__}\"")
     shape = _shape_from(args) if args else (0,)
     with jax.default_device(_device.to_jax(device)):
         self._init_from_array(jnp.zeros(shape, dtype=dtype.np), device)

@@ -72,14 +72,30 @@ _NO_CUDA_LIBRARY = (
     "*_cuda.so library.")
 
 
+# How a view was made (PyTorch's CreationMeta): decides which in-place ops it allows.
+VIEW_DEFAULT, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD = "default", "multi_output", "no_grad"
+
+
 def legacy_type_name(tensor):
-    prefix = "torch.cuda." if tensor.device.type == "cuda" else "torch."
-    return prefix + _LEGACY_TYPE[tensor._dtype.name]
+    return legacy_type_name_of(tensor._dtype, tensor.device)
+
+
+def legacy_type_name_of(dtype, device=None):
+    prefix = "torch.cuda." if device is not None and device.type == "cuda" else "torch."
+    return prefix + _LEGACY_TYPE[dtype.name]
 
 
 def tensor_desc(t):
     """What PyTorch's saved-tensor error needs to describe a tensor."""
     return (legacy_type_name(t), list(t.shape))
+
+
+def _grad_fn_display(node):
+    """The name repr shows in grad_fn=<...>: the node's class name, which for C++ nodes is
+    shorter than name() (<CopySlices>, while name() is 'torch::autograd::CopySlices')."""
+    if node is None:
+        return None
+    return node.name().rsplit("::", 1)[-1]
 
 
 def _grad_fn_short_name(node):
@@ -90,7 +106,7 @@ class Tensor:
     __slots__ = ("_storage", "_shape", "_stride", "_offset", "_dtype", "_cache", "_cache_gen",
                  "_whole", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_retains_grad",
                  "_hooks", "_post_acc_hooks", "_accumulator", "_base", "_version_counter",
-                 "_view_version", "__dict__", "__weakref__")
+                 "_view_version", "_creation_meta", "__dict__", "__weakref__")
 
     # -- construction -------------------------------------------------------------------
     def __new__(cls, *args, **kwargs):
@@ -121,6 +137,7 @@ class Tensor:
         self._base = None
         self._version_counter = VersionCounter()
         self._view_version = 0
+        self._creation_meta = VIEW_DEFAULT
 
     @classmethod
     def _wrap(cls, array, device=None):
@@ -153,6 +170,11 @@ class Tensor:
         v._base = self._base if self._base is not None else self
         v._version_counter = self._version_counter
         v._view_version = self._version_counter.value
+        # how the view was made decides which in-place ops PyTorch allows on it later;
+        # a view of a special view stays special
+        made = VIEW_DEFAULT if is_grad_enabled() else VIEW_NO_GRAD
+        v._creation_meta = made if made != VIEW_DEFAULT or self._base is None \
+            else self._creation_meta
         return v
 
     # -- the value ----------------------------------------------------------------------
@@ -223,6 +245,9 @@ class Tensor:
         return is_contiguous(self._shape, self.stride())
 
     def _wrap_dim(self, dim):
+        """For size(dim)/stride(dim): unlike ops, these accept no dim of a 0-dim tensor."""
+        if not self._shape:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         from ._ops._util import wrap_dim
         return wrap_dim(dim, self.ndim)
 
@@ -322,7 +347,7 @@ class Tensor:
         return format_tensor(values, dtype_name=self._dtype.name, shape=tuple(self._shape),
                              default_float_dtype_name=dt.get_default_dtype().name,
                              device=dev, requires_grad=self.requires_grad,
-                             grad_fn_name=self.grad_fn.name() if self.grad_fn else None,
+                             grad_fn_name=_grad_fn_display(self.grad_fn),
                              is_parameter=isinstance(self, nn.Parameter))
 
     __str__ = __repr__
@@ -493,17 +518,43 @@ class Tensor:
         counter = self._version_counter
         if self._view_version == counter.value:
             return
-        self._view_version = counter.value
         base = self._base
         if base.requires_grad and is_grad_enabled():
+            if self._creation_meta != VIEW_DEFAULT:
+                # the base (or another view of it) was written: this view's history
+                # can't be rebuilt, as PyTorch refuses (every time it is asked)
+                raise RuntimeError(self._view_rebase_message(indirect=True))
+            self._view_version = counter.value
             from ._ops.views import as_strided_of_base
             as_strided_of_base(self, base)
+        else:
+            self._view_version = counter.value
+
+    def _view_rebase_message(self, indirect):
+        """PyTorch's refusal to write in place into a view made by a multi-output op or
+        in no_grad mode (handle_view_on_rebase)."""
+        what = "its base or another view of its base has been" if indirect else "is being"
+        if self._grad_fn is not None:
+            msg = (f"Output {self._output_nr} of {_grad_fn_short_name(self._grad_fn)} is a view "
+                   f"and {what} modified inplace.")
+        else:
+            msg = f"A view was created in no_grad mode and {what} modified inplace with grad mode enabled."
+        if self._creation_meta == VIEW_MULTI_OUTPUT:
+            return msg + (" This view is the output of a function that returns multiple views. "
+                          "Such functions do not allow the output views to be modified inplace. "
+                          "You should replace the inplace operation by an out-of-place one.")
+        return msg + (" Given that this use case is ambiguous and error-prone, it is forbidden. "
+                      "You can clarify your code by moving both the view and the inplace either "
+                      "both inside the no_grad block (if you don't want the inplace to be "
+                      "tracked) or both outside (if you want the inplace to be tracked).")
 
     @property
     def requires_grad(self):
-        if self._base is not None:
-            self._sync_view_history()
-        return self._requires_grad or self._grad_fn is not None
+        # a view requires grad whenever its base does, even one made under no_grad
+        if self._requires_grad or self._grad_fn is not None:
+            return True
+        base = self._base
+        return base is not None and (base._requires_grad or base._grad_fn is not None)
 
     @requires_grad.setter
     def requires_grad(self, flag):
@@ -653,16 +704,26 @@ class Tensor:
         self._dtype = other._dtype
 
     # -- in-place machinery -------------------------------------------------------------
-    def _check_inplace(self):
-        """PyTorch refuses in-place ops on leaves (and views of leaves) needing grad."""
+    def _check_inplace(self, *others):
+        """PyTorch refuses in-place ops that need grad (self or any other tensor input
+        requires it) on leaves, on views of leaves, and on views made by multi-output
+        ops or in no_grad mode."""
         if not is_grad_enabled():
             return
+        if not (self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad
+                                          for o in others)):
+            return
+        base = self._base
+        if base is not None and self._dtype.is_floating_point | self._dtype.is_complex:
+            if self._creation_meta != VIEW_DEFAULT:
+                raise RuntimeError(self._view_rebase_message(indirect=False))
+            # (PyTorch asks only whether the base is a leaf: a view made to require grad
+            # on its own, of a base that doesn't, gets this message too)
+            if base._grad_fn is None and self.requires_grad:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                                   "in an in-place operation.")
         if self._grad_fn is None and self._requires_grad:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        base = self._base
-        if base is not None and base._grad_fn is None and base._requires_grad:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
-                               "an in-place operation.")
 
     def _assign_result(self, result):
         """Make `result` (computed out of place from self) the new value of self, in place:
@@ -700,7 +761,7 @@ class Tensor:
         return self
 
     def _inplace(self, fn, *args, **kwargs):
-        self._check_inplace()
+        self._check_inplace(*args, *kwargs.values())
         return self._assign_result(fn(self, *args, **kwargs))
 
     __array_priority__ = 1000

@@ -1,2 +1,3 @@
 """The op table and the modules that fill it (importing them registers the ops)."""
-from . import registry, dispatch, basic, views, pointwise, reduce, linalg, shape, indexing  # noqa: F401
+from . import (registry, dispatch, basic, views, pointwise, reduce, sorting, linalg, decomp,  # noqa: F401
+               shape, scatter, indexing)

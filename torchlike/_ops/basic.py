@@ -10,9 +10,29 @@ from .registry import register_op, torch_function
 
 @register_op("to_copy", "ToCopyBackward0")
 def _convert_impl(a, *, dtype):
+    dtype = jnp.dtype(dtype)
     if jnp.issubdtype(a.dtype, jnp.complexfloating) and not jnp.issubdtype(dtype, jnp.complexfloating):
+        if dtype == jnp.bool_:
+            return a != 0           # a complex number is true when either part is nonzero
         a = a.real
+    if jnp.issubdtype(a.dtype, jnp.floating) and jnp.issubdtype(dtype, jnp.integer):
+        return _float_to_int(a, dtype)
     return a.astype(dtype)
+
+
+def _float_to_int(a, dtype):
+    """Float to integer as PyTorch's CPU kernels do it (C casts on x86): truncate into
+    int32 (int64 for int64), where NaN and out-of-range values become the minimum, then
+    narrow by keeping the low bits. XLA would saturate instead (-1.5 -> uint8 gives 0,
+    PyTorch 255)."""
+    wide = jnp.int64 if dtype == jnp.int64 else jnp.int32
+    a = a.astype(jnp.promote_types(a.dtype, jnp.float32))
+    t = jnp.trunc(a)
+    limit = float(2 ** (jnp.iinfo(wide).bits - 1))   # exact in every float type
+    bad = jnp.isnan(t) | (t < -limit) | (t >= limit)
+    as_wide = jnp.where(bad, 0, t).astype(wide)
+    as_wide = jnp.where(bad, jnp.iinfo(wide).min, as_wide)
+    return as_wide.astype(dtype)
 
 
 def convert_dtype(x, dtype):

@@ -15,49 +15,102 @@ from .. import _dtype as dt
 from .._tensor import Tensor
 from .dispatch import apply
 from .registry import Op, OPS, torch_function, tensor_method
-from .views import select, slice_dim, unsqueeze
+from ._util import scalar_name
+from .views import alias, expand, select, slice_dim, unsqueeze
+
+
+def _treat_as_tuple(index):
+    """PyTorch (like old numpy) reads a short list holding sequences, tensors, slices,
+    None or ... as a tuple of indices: x[[0, 1], [1, 0]] is x[[0, 1], [1, 0]]."""
+    if isinstance(index, tuple):
+        return True
+    if not isinstance(index, list) or len(index) >= 32:
+        return False
+    return any(isinstance(it, (list, tuple, np.ndarray, Tensor, slice)) or it is None
+               or it is Ellipsis for it in index)
 
 
 def _normalize(index):
-    if not isinstance(index, tuple):
-        index = (index,)
+    """The index as a list of: int, slice, None, Ellipsis, bool (a 0-dim mask) or
+    Tensor (an integer index or a boolean mask)."""
+    index = tuple(index) if _treat_as_tuple(index) else (index,)
     out = []
     for it in index:
-        if isinstance(it, (list, np.ndarray)) or (isinstance(it, Tensor)):
-            out.append(it if isinstance(it, Tensor) else _list_index(it))
+        if isinstance(it, Tensor):
+            if it.ndim == 0 and it._dtype in (dt.bool, dt.uint8):
+                out.append(bool(it.item()))
+            elif it.ndim == 0 and not (it._dtype.is_floating_point or it._dtype.is_complex):
+                out.append(int(it.item()))      # PyTorch reads these as plain integers
+            else:
+                out.append(it)
+        elif isinstance(it, (list, tuple, np.ndarray, str)):
+            out.append(_list_index(it))
         elif isinstance(it, (builtins.bool, np.bool_)):
-            out.append(_list_index(bool(it)))
+            out.append(bool(it))
         elif hasattr(it, "__index__") and not isinstance(it, (slice, type(None), type(Ellipsis))):
             out.append(int(it.__index__()))
-        else:
+        elif it is None or it is Ellipsis or isinstance(it, slice):
             out.append(it)
+        else:
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
+                             f"byte Variables are valid indices (got {type(it).__name__})")
     return out
 
 
 def _list_index(it):
+    """A sequence used as an index: a bool mask if all bools, else int64 indices (PyTorch
+    truncates floats in lists; an empty list selects nothing)."""
     from .._factories import tensor
-    return tensor(it)
+    if isinstance(it, np.ndarray):
+        return tensor(it)
+    t = tensor(it)
+    return t if t._dtype is dt.bool else t.to(dt.int64)
 
 
 def _expand_ellipsis(items, ndim):
-    consumed = builtins.sum(1 if not isinstance(it, Tensor) or it._dtype is not dt.bool else it.ndim
-                            for it in items if it is not None and it is not Ellipsis)
+    """items with ... replaced by whole-dim slices, each paired with its position in the
+    index as written (PyTorch names that position in its out-of-bounds errors)."""
+    consumed = builtins.sum(it.ndim if isinstance(it, Tensor) and it._dtype in (dt.bool, dt.uint8)
+                            else 1 for it in items
+                            if not (it is None or it is Ellipsis or isinstance(it, builtins.bool)))
     if consumed > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     n_ellipsis = builtins.sum(1 for it in items if it is Ellipsis)
     if n_ellipsis > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
+    positioned = list(zip(items, range(len(items))))
     if n_ellipsis:
         i = next(k for k, it in enumerate(items) if it is Ellipsis)
-        items = items[:i] + [slice(None)] * (ndim - consumed) + items[i + 1:]
-    return items
+        positioned[i:i + 1] = [(slice(None), i)] * (ndim - consumed)
+    return positioned
 
 
-def _basic_view(x, items):
-    out, dim = x, 0
-    for it in items:
+def _is_full_slice(it, n):
+    """x[a:b] over a whole dim with step 1: PyTorch skips it inside a tuple index."""
+    return (it.start in (None, 0) and it.step in (None, 1)
+            and (it.stop is None or it.stop >= n))
+
+
+def _slice_and_select(x, items, skip_full_slices=True, alias_unchanged=True):
+    """PyTorch's applySlicing: apply the basic indices (ints select, slices slice, None and
+    0-dim masks unsqueeze) as views, and collect the advanced ones.
+
+    Returns (view, advanced): `advanced` has one entry per dim of `view`, None or an
+    int64 jax array of indices, or is None when there are no advanced indices. A lone
+    slice (x[:]) always slices; inside a tuple (x[:, 1], x[...]) whole-dim slices are
+    skipped, and an index that changes nothing gives an alias, as in PyTorch (the
+    grad_fn names show which ops ran). Writes (alias_unchanged=False) go to x itself
+    when the index changes nothing."""
+    out, dim, advanced = x, 0, []
+    for it, position in items:
         if it is None:
             out = unsqueeze(out, dim)
+            advanced.append(None)
+            dim += 1
+        elif isinstance(it, builtins.bool):
+            # a 0-dim mask: a new dim, indexed with [0] (True) or [] (False)
+            out = unsqueeze(out, dim)
+            advanced.append(jnp.zeros((1 if it else 0,), jnp.int64))
             dim += 1
         elif isinstance(it, int):
             if out.ndim == 0:
@@ -65,20 +118,62 @@ def _basic_view(x, items):
                                  "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
             n = out.shape[dim]
             if not -n <= it < n:
-                raise IndexError(f"index {it} is out of bounds for dimension {dim} with size {n}")
+                raise IndexError(f"index {it} is out of bounds for dimension {position} with "
+                                 f"size {n}")
             out = select(out, dim, it)
         elif isinstance(it, slice):
             start, stop, step = it.indices(out.shape[dim])
             if step <= 0:
                 raise ValueError("step must be greater than zero")
-            out = slice_dim(out, dim, start, builtins.max(stop, start), step)
+            if not (skip_full_slices and _is_full_slice(it, out.shape[dim])):
+                out = slice_dim(out, dim, start, builtins.max(stop, start), step)
+            advanced.append(None)
             dim += 1
+        elif it._dtype in (dt.bool, dt.uint8):
+            mask = np.asarray(it._data()).astype(bool)
+            for k in range(mask.ndim):
+                if dim + k >= out.ndim or mask.shape[k] != out.shape[dim + k]:
+                    raise IndexError(f"The shape of the mask {list(mask.shape)} at index {k} does "
+                                     f"not match the shape of the indexed tensor "
+                                     f"{list(out.shape)} at index {dim + k}")
+            advanced.extend(jnp.asarray(idx, dtype=jnp.int64) for idx in np.nonzero(mask))
+            dim += mask.ndim
         else:
-            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                             "Variables are valid tensor indices (got " + type(it).__name__ + ")")
-    if out is x:   # x[...] or x[:] on 0 dims: still a new alias
-        out = slice_dim(x, 0, 0, x.shape[0]) if x.ndim else x.view(())
-    return out
+            if it._dtype.is_floating_point or it._dtype.is_complex:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            values = np.asarray(it._data()).reshape(-1)
+            n = out.shape[dim]
+            bad = values[(values >= n) | (values < -n)]
+            if bad.size:
+                # PyTorch names the first bad value and the index tensor's rank among them
+                rank = builtins.sum(a is not None for a in advanced)
+                raise IndexError(f"index {bad[0]} is out of bounds for dimension {rank} with "
+                                 f"size {n}")
+            advanced.append(it._data().astype(jnp.int64))
+            dim += 1
+    if all(a is None for a in advanced):
+        return (alias(x) if out is x and alias_unchanged else out), None
+    shapes = [tuple(a.shape) for a in advanced if a is not None]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with "
+                         f"shapes {', '.join(str(list(s)) for s in shapes)}") from None
+    return out, advanced
+
+
+def _advanced_spec_of(advanced):
+    """(static spec, index arrays) for JAX indexing from one entry per dim."""
+    while advanced and advanced[-1] is None:
+        advanced = advanced[:-1]
+    spec, arrays = [], []
+    for a in advanced:
+        if a is None:
+            spec.append(("s", None, None, None))
+        else:
+            spec.append(("a", len(arrays)))
+            arrays.append(a)
+    return tuple(spec), arrays
 
 
 def _advanced_spec(x, items):
@@ -152,33 +247,105 @@ def _index_put_impl(a, v, *arrays, spec, accumulate):
 OPS["index_put"] = _index_put_op = Op("index_put", _index_put_impl, "IndexPutBackward0", ())
 
 
-def _is_advanced(items):
-    return any(isinstance(it, Tensor) for it in items)
+def _check_0d_int_index(self, index):
+    if self.ndim == 0 and not isinstance(index, (builtins.bool, tuple, list, Tensor, slice)) \
+            and hasattr(index, "__index__"):
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                         "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
 
 
 def getitem(self, index):
+    _check_0d_int_index(self, index)
     items = _expand_ellipsis(_normalize(index), self.ndim)
-    if not _is_advanced(items):
-        return _basic_view(self, items)
-    spec, arrays = _advanced_spec(self, items)
-    return apply(_index_op, (self,) + tuple(_wrap_idx(a) for a in arrays), (("spec", spec),))
+    view, advanced = _slice_and_select(self, items, not isinstance(index, slice))
+    if advanced is None:
+        return view
+    spec, arrays = _advanced_spec_of(advanced)
+    return apply(_index_op, (view,) + tuple(_wrap_idx(a) for a in arrays), (("spec", spec),))
 
 
 def _wrap_idx(a):
     return Tensor._wrap(a)
 
 
+def _setitem_scalar(value, dtype):
+    """A Python value assigned into a tensor of `dtype`, with PyTorch's checks."""
+    if isinstance(value, (np.generic,)):
+        value = value.item()
+    if isinstance(value, builtins.bool) or not isinstance(value, (int, float, complex)):
+        if isinstance(value, builtins.bool):
+            return value
+        from .._tensor import legacy_type_name_of
+        raise TypeError(f"can't assign a {type(value).__name__} to a {legacy_type_name_of(dtype)}")
+    if isinstance(value, int) and not -2 ** 63 <= value < 2 ** 63:
+        raise ValueError("Overflow when unpacking long long")
+    from .._factories import check_fill_value
+    check_fill_value(value, dtype)
+    return value
+
+
 def setitem(self, index, value):
+    _check_0d_int_index(self, index)
     items = _expand_ellipsis(_normalize(index), self.ndim)
-    if not _is_advanced(items):
-        target = _basic_view(self, items)
-        if isinstance(value, Tensor):
-            target.copy_(value)
-        else:
-            target.fill_(value)
+    if not isinstance(value, Tensor):
+        value = _setitem_scalar(value, self._dtype)
+    if index is False:          # PyTorch's shortcut: nothing is written, no version bump
         return
-    spec, arrays = _advanced_spec(self, items)
-    self._inplace(_index_put, value, spec, arrays, False)
+    if not isinstance(value, Tensor):
+        # PyTorch writes Python numbers as 0-dim tensors of self's dtype
+        from .._factories import scalar_as, tensor_from_numpy
+        value = tensor_from_numpy(scalar_as(value, self._dtype), self._dtype, self.device)
+    if value.numel() == 1 and any(isinstance(it, Tensor) and it._dtype is dt.uint8
+                                  for it, _ in items):
+        # PyTorch sends this case to masked_fill_, which refuses uint8 masks
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           "unsigned char")
+    # writes skip whole-dim slices even for a lone x[:] = v
+    target, advanced = _slice_and_select(self, items, True, alias_unchanged=False)
+    if advanced is None:
+        _copy_to(target, value)
+        return
+    spec, arrays = _advanced_spec_of(advanced)
+    if isinstance(value, Tensor):
+        if value._dtype is not self._dtype:
+            raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                               f"{scalar_name(self._dtype)} for the destination and "
+                               f"{scalar_name(value._dtype)} for the source.")
+        result_shape = _index_shape(target, spec, arrays)
+        if not _broadcastable(tuple(value.shape), result_shape):
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot "
+                               f"be broadcast to indexing result of shape {list(result_shape)}")
+    target._inplace(_index_put, value, spec, arrays, False)
+
+
+def _copy_to(target, value):
+    """PyTorch's copy_to for basic-index writes: copy_ a same-shaped value, fill_ with a
+    0-dim one, else drop the value's leading 1-sized dims and expand it to the target."""
+    if tuple(value.shape) == tuple(target.shape):
+        target.copy_(value)
+    elif value.ndim == 0:
+        target.fill_(value)
+    else:
+        shape = tuple(value.shape)
+        while shape and shape[0] == 1:
+            shape = shape[1:]
+        if shape != tuple(value.shape):
+            value = value.view(shape)
+        target.copy_(expand(value, tuple(target.shape)))
+
+
+def _index_shape(x, spec, arrays):
+    import jax
+    out = jax.eval_shape(lambda a, *idx: _index_impl(a, *idx, spec=spec),
+                         jax.ShapeDtypeStruct(tuple(x.shape), x._dtype.np),
+                         *[jax.ShapeDtypeStruct(a.shape, a.dtype) for a in arrays])
+    return tuple(out.shape)
+
+
+def _broadcastable(value_shape, shape):
+    if len(value_shape) > len(shape):
+        return False
+    return all(v in (1, n) for v, n in zip(reversed(value_shape), reversed(shape)))
 
 
 def _index_put(self, value, spec, arrays, accumulate):

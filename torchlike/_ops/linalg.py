@@ -1,22 +1,41 @@
-"""Matrix products: matmul and its PyTorch spellings (mm, bmm, mv, dot, outer ...)."""
+"""Products: matmul and its PyTorch spellings (mm, bmm, mv, dot, outer, addmm, einsum,
+tensordot, kron ...), plus triangles, diagonals and traces.
+
+Many of these are composites in PyTorch, so the node a user sees is the last step of
+PyTorch's composition (UnsafeViewBackward0 for batched matmul, ViewBackward0 for
+tensordot ...); each call below names it explicitly.
+"""
 import jax.numpy as jnp
 
+from .. import _dtype as dt
 from .._tensor import Tensor
+from ._common import expose, is_float
 from .dispatch import apply
-from .registry import Op, OPS, torch_function
-from ._util import result_dtype, scalar_name
+from .registry import Op, OPS
+from ._util import result_dtype, scalar_name, wrap_dim
 
 
-def _matmul_impl(a, b, *, dtype):
-    return jnp.matmul(a.astype(dtype), b.astype(dtype))
+def _c_name(d):
+    return {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int"}.get(d.name, d.name)
+
+
+def _same_dtype(a, b):
+    if a.dtype is not b.dtype:
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{_c_name(a.dtype)} != {_c_name(b.dtype)}")
+
+
+# -- matmul and friends: one jnp.matmul op, named per PyTorch's path -----------------------------
+def _matmul_impl(a, b):
+    return jnp.matmul(a, b)
 
 
 OPS["matmul"] = _matmul_op = Op("matmul", _matmul_impl, "MmBackward0", (0, 1))
 
 
-def _check_same_dtype(a, b, what="expected m1 and m2 to have the same dtype"):
-    if a.dtype is not b.dtype:
-        raise RuntimeError(f"{what}, but got: {scalar_name(a.dtype)} != {scalar_name(b.dtype)}")
+def _mm(a, b, grad_fn):
+    return apply(_matmul_op, (a, b), (), grad_fn)
 
 
 def _mm_shapes(a, b):
@@ -26,18 +45,11 @@ def _mm_shapes(a, b):
                            f"{b.shape[-1] if b.ndim > 1 else 1})")
 
 
-def _mm(a, b, grad_fn):
-    return apply(_matmul_op, (a, b), (("dtype", a.dtype.np),), grad_fn)
-
-
-@torch_function("matmul", method=True)
-def matmul(input, other, *, out=None):
+def matmul(input, other):
     if input.ndim == 0 or other.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{input.ndim}D and {other.ndim}D")
-    if input.dtype is not other.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{scalar_name(input.dtype)} != {scalar_name(other.dtype)}")
+    _same_dtype(input, other)
     if input.ndim == 1 and other.ndim == 1:
         return dot(input, other)
     if input.ndim == 2 and other.ndim == 1:
@@ -50,51 +62,83 @@ def matmul(input, other, *, out=None):
     if input.ndim == 2 and other.ndim == 2:
         return mm(input, other)
     _mm_shapes(input, other)
-    grad_fn = "UnsafeViewBackward0" if input.ndim > 2 and other.ndim <= 2 else (
-        "UnsafeViewBackward0" if input.ndim >= 3 or other.ndim >= 3 else "BmmBackward0")
-    if input.ndim == 3 and other.ndim == 3:
-        grad_fn = "BmmBackward0"
-    return _mm(input, other, grad_fn)
+    from ._util import broadcast_shapes
+    broadcast_shapes(tuple(input.shape[:-2]), tuple(other.shape[:-2]))
+    # PyTorch folds a matrix that requires grad into the batch and copies the transposed
+    # result back (CloneBackward0); every other batched path ends in _unsafe_view
+    folded = input.ndim == 2 and other.ndim >= 3 and input.requires_grad
+    return _mm(input, other, "CloneBackward0" if folded else "UnsafeViewBackward0")
 
 
-@torch_function("mm", method=True)
-def mm(input, mat2, *, out=None):
+def mm(input, mat2):
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
     _mm_shapes(input, mat2)
-    _check_same_dtype(input, mat2, "self and mat2 must have the same dtype")
+    _same_dtype(input, mat2)
     return _mm(input, mat2, "MmBackward0")
 
 
-@torch_function("bmm", method=True)
-def bmm(input, mat2, *, out=None):
+def bmm(input, mat2):
     if input.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
+    if mat2.shape[0] != input.shape[0] or mat2.shape[1] != input.shape[2]:
+        raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{input.shape[0]}, {input.shape[2]}] but got: "
+                           f"[{mat2.shape[0]}, {mat2.shape[1]}].")
+    _same_dtype(input, mat2)
     return _mm(input, mat2, "BmmBackward0")
 
 
-@torch_function("mv", method=True)
-def mv(input, vec, *, out=None):
+def mv(input, vec):
     if input.ndim != 2 or vec.ndim != 1 or input.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x"
                            f"{input.shape[1] if input.ndim > 1 else ''}), vec ({vec.shape[0]})")
+    _same_dtype(input, vec)
     return _mm(input, vec, "MvBackward0")
 
 
-@torch_function("dot", "inner", method=True)
-def dot(input, other, *, out=None):
+def dot(input, other):
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     if input.shape[0] != other.shape[0]:
         raise RuntimeError("inconsistent tensor size, expected tensor [%d] and src [%d] to have the "
                            "same number of elements, but got %d and %d elements respectively"
                            % (input.shape[0], other.shape[0], input.shape[0], other.shape[0]))
-    _check_same_dtype(input, other, "dot : expected both vectors to have same dtype")
+    if input.dtype is not other.dtype:
+        raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                           f"{scalar_name(input.dtype)} and {scalar_name(other.dtype)}")
     return _mm(input, other, "DotBackward0")
+
+
+def _vdot_impl(a, b):
+    return jnp.vdot(a, b)
+
+
+OPS["vdot"] = _vdot_op = Op("vdot", _vdot_impl, "VdotBackward0", (0, 1))
+
+
+def vdot(input, other):
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    return apply(_vdot_op, (input, other))
+
+
+def _inner_impl(a, b):
+    return jnp.inner(a, b) if a.ndim and b.ndim else a * b
+
+
+OPS["inner"] = _inner_op = Op("inner", _inner_impl, "ViewBackward0", (0, 1))
+
+
+def inner(input, other):
+    if input.ndim and other.ndim and input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
+                           f"shapes {list(input.shape)} and {list(other.shape)}")
+    return apply(_inner_op, (input, other), (), None if input.ndim and other.ndim else "MulBackward0")
 
 
 def _outer_impl(a, b, *, dtype):
@@ -104,19 +148,330 @@ def _outer_impl(a, b, *, dtype):
 OPS["outer"] = _outer_op = Op("outer", _outer_impl, "MulBackward0", (0, 1))
 
 
-@torch_function("outer", "ger", method=True)
 def outer(input, vec2):
     return apply(_outer_op, (input, vec2), (("dtype", result_dtype(input, vec2).np),))
 
 
-def _addmm_impl(c, a, b, *, beta, alpha):
-    return beta * c + alpha * jnp.matmul(a, b)
+for _name, _fn, _aliases in [("matmul", matmul, ()), ("mm", mm, ()), ("bmm", bmm, ()),
+                             ("mv", mv, ()), ("dot", dot, ()), ("vdot", vdot, ()),
+                             ("inner", inner, ()), ("outer", outer, ("ger",))]:
+    expose(_name, _fn, aliases=_aliases, inplace=False)
 
 
-OPS["addmm"] = _addmm_op = Op("addmm", _addmm_impl, "AddmmBackward0", (1, 2))
+# -- add*: beta * input + alpha * product --------------------------------------------------
+def _addprod_impl(c, a, b, *, beta, alpha, kind):
+    if kind == "addbmm":
+        prod = jnp.sum(jnp.matmul(a, b), axis=0)
+    elif kind == "addr":
+        prod = jnp.outer(a, b)
+    else:
+        prod = jnp.matmul(a, b)
+    # PyTorch ignores input entirely (nan included) when beta == 0
+    return alpha * prod if beta == 0 else beta * c + alpha * prod
 
 
-@torch_function("addmm", method=True)
-def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    _mm_shapes(mat1, mat2)
-    return apply(_addmm_op, (input, mat1, mat2), (("beta", beta), ("alpha", alpha)))
+OPS["addmm"] = _addprod_op = Op("addmm", _addprod_impl, "AddmmBackward0", (1, 2))
+
+
+def _addprod(kind, check):
+    node = kind.capitalize() + "Backward0"
+
+    def torch_fn(input, a, b, *, beta=1, alpha=1):
+        check(a, b)
+        from ._util import broadcast_shapes
+        out_shape = _product_shape(kind, a, b)
+        if broadcast_shapes(tuple(input.shape), out_shape) != out_shape:
+            raise RuntimeError(f"The expanded size of the tensor ({out_shape[-1]}) must match the "
+                               f"existing size ({input.shape[-1]}) at non-singleton dimension "
+                               f"{len(out_shape) - 1}.  Target sizes: {list(out_shape)}.  Tensor "
+                               f"sizes: {list(input.shape)}")
+        return apply(_addprod_op, (input, a, b), (("beta", beta), ("alpha", alpha),
+                                                  ("kind", kind)), node)
+    torch_fn.__name__ = kind
+    expose(kind, torch_fn)
+    return torch_fn
+
+
+def _product_shape(kind, a, b):
+    if kind == "addmm":
+        return (a.shape[0], b.shape[1])
+    if kind == "addmv":
+        return (a.shape[0],)
+    if kind == "addr":
+        return (a.shape[0], b.shape[0])
+    if kind == "addbmm":
+        return (a.shape[1], b.shape[2])
+    return (a.shape[0], a.shape[1], b.shape[2])
+
+
+def _check_mm(a, b):
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"{'mat1' if a.ndim != 2 else 'mat2'} must be a matrix, got "
+                           f"{a.ndim if a.ndim != 2 else b.ndim}-D tensor")
+    _mm_shapes(a, b)
+    _same_dtype(a, b)
+
+
+def _check_mv(a, b):
+    mv(a.detach(), b.detach()) if a.ndim != 2 or b.ndim != 1 or a.shape[1] != b.shape[0] else None
+
+
+def _check_bmm(a, b):
+    bmm(a.detach(), b.detach()) if a.ndim != 3 or b.ndim != 3 else None
+
+
+def _check_vectors(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {a.ndim}-D")
+
+
+addmm = _addprod("addmm", _check_mm)
+addmv = _addprod("addmv", _check_mv)
+addr = _addprod("addr", _check_vectors)
+addbmm = _addprod("addbmm", _check_bmm)
+baddbmm = _addprod("baddbmm", _check_bmm)
+
+
+# -- tensordot, kron, einsum, chains -----------------------------------------------------------
+def _tensordot_impl(a, b, *, axes):
+    return jnp.tensordot(a, b, axes)
+
+
+OPS["tensordot"] = _tensordot_op = Op("tensordot", _tensordot_impl, "ViewBackward0", (0, 1))
+
+
+def tensordot(a, b, dims=2, out=None):
+    if isinstance(dims, int):
+        axes = (tuple(range(a.ndim - dims, a.ndim)), tuple(range(dims)))
+    elif isinstance(dims, Tensor):
+        return tensordot(a, b, dims.tolist())
+    else:
+        da, db = dims
+        da = (da,) if isinstance(da, int) else da
+        db = (db,) if isinstance(db, int) else db
+        axes = (tuple(wrap_dim(d, a.ndim) for d in da), tuple(wrap_dim(d, b.ndim) for d in db))
+    for i, j in zip(*axes):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in dim {j}")
+    result = apply(_tensordot_op, (a, b), (("axes", axes),))
+    if out is not None:
+        from ._common import write_out
+        return write_out("tensordot", out, result)
+    return result
+
+
+expose("tensordot", tensordot, method=False, inplace=False, out=False)
+
+
+def _kron_impl(a, b):
+    return jnp.kron(a, b)
+
+
+OPS["kron"] = _kron_op = Op("kron", _kron_impl, "UnsafeViewBackward0", (0, 1))
+
+
+def kron(input, other):
+    return apply(_kron_op, (input, other))
+
+
+expose("kron", kron, inplace=False)
+
+
+def _einsum_impl(*arrays, equation):
+    return jnp.einsum(equation, *arrays)
+
+
+OPS["einsum"] = _einsum_op = Op("einsum", _einsum_impl, "ViewBackward0", ())
+
+
+def _einsum_node(equation, n):
+    """The last step of PyTorch's einsum: a permute for a pure relabelling, a sum for a
+    one-operand reduction, a mul when nothing is contracted, else a bmm's view."""
+    lhs, _, rhs = equation.replace(" ", "").partition("->")
+    inputs = lhs.split(",")
+    letters = set("".join(inputs).replace(".", ""))
+    if not _:
+        rhs = "".join(sorted(c for c in letters if "".join(inputs).count(c) == 1))
+    summed = letters - set(rhs)
+    if n == 1:
+        return "SumBackward1" if summed else "PermuteBackward0"
+    if n == 2 and not summed:
+        return "MulBackward0"
+    return "ViewBackward0"
+
+
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    result_dtype(*operands)
+    return apply(_einsum_op, operands, (("equation", equation),),
+                 _einsum_node(equation, len(operands)))
+
+
+expose("einsum", einsum, method=False, inplace=False, out=False)
+
+
+def _chain_impl(*arrays):
+    return jnp.linalg.multi_dot(arrays)
+
+
+OPS["multi_dot"] = _chain_op = Op("multi_dot", _chain_impl, "ViewBackward0", ())
+
+
+def multi_dot(tensors):
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    return apply(_chain_op, tensors)
+
+
+def chain_matmul(*matrices):
+    return multi_dot(matrices)
+
+
+expose("chain_matmul", chain_matmul, method=False, inplace=False)
+
+
+def _cross_impl(a, b, *, dim):
+    a, b = jnp.broadcast_arrays(a, b)
+    return jnp.cross(a, b, axis=dim)
+
+
+OPS["cross"] = _cross_op = Op("cross", _cross_impl, "LinalgCrossBackward0", (0, 1))
+
+
+def linalg_cross(input, other, *, dim=-1):
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    d = wrap_dim(dim, input.ndim)
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{input.shape[d]} and {other.shape[d]}")
+    return apply(_cross_op, (input, other), (("dim", d),))
+
+
+def cross(input, other, dim=None):
+    if dim is None:     # the first dim of size 3 (deprecated default)
+        dim = next((i for i, n in enumerate(input.shape) if n == 3), -1)
+    return linalg_cross(input, other, dim=dim)
+
+
+expose("cross", cross, inplace=False)
+
+
+# -- triangles, diagonals, traces ----------------------------------------------------------
+def _tri_impl(a, *, k, upper):
+    return jnp.triu(a, k) if upper else jnp.tril(a, k)
+
+
+OPS["tril"] = _tri_op = Op("tril", _tri_impl, "TrilBackward0", ())
+
+
+def _tri(name, upper):
+    def torch_fn(input, diagonal=0):
+        if input.ndim < 2:
+            raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+        return apply(_tri_op, (input,), (("k", int(diagonal)), ("upper", upper)),
+                     name.capitalize() + "Backward0")
+    torch_fn.__name__ = name
+    expose(name, torch_fn)
+    return torch_fn
+
+
+tril = _tri("tril", False)
+triu = _tri("triu", True)
+
+
+def _diag_embed_impl(a, *, offset, dim1, dim2):
+    n = a.shape[-1] + abs(offset)
+    idx = jnp.arange(a.shape[-1])
+    rows = idx + max(-offset, 0)
+    cols = idx + max(offset, 0)
+    out = jnp.zeros(a.shape[:-1] + (n, n), a.dtype).at[..., rows, cols].set(a)
+    out_nd = out.ndim
+    return jnp.moveaxis(out, (out_nd - 2, out_nd - 1), (dim1, dim2))
+
+
+OPS["diag_embed"] = _diag_embed_op = Op("diag_embed", _diag_embed_impl, "DiagEmbedBackward0", ())
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    nd = input.ndim + 1
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return apply(_diag_embed_op, (input,), (("offset", int(offset)), ("dim1", d1), ("dim2", d2)))
+
+
+def _diagonal_copy_impl(a, *, offset):
+    return jnp.diagonal(a, offset)
+
+
+OPS["diagonal_copy"] = _diagonal_copy_op = Op("diagonal_copy", _diagonal_copy_impl,
+                                              "DiagonalBackward0_copy", ())
+
+
+def diag(input, diagonal=0):
+    if input.ndim == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if input.ndim == 2:
+        return apply(_diagonal_copy_op, (input,), (("offset", int(diagonal)),))
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+
+
+def diagflat(input, offset=0):
+    return diag_embed(input.reshape(-1), offset, 0, 1)
+
+
+expose("diag_embed", diag_embed, inplace=False)
+expose("diag", diag, inplace=False)
+expose("diagflat", diagflat, inplace=False)
+
+
+def _trace_impl(a, *, dtype):
+    return jnp.trace(a).astype(dtype)
+
+
+OPS["trace"] = _trace_op = Op("trace", _trace_impl, "TraceBackward0", ())
+
+
+def trace(input):
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    d = input._dtype if is_float(input._dtype) else dt.int64
+    return apply(_trace_op, (input,), (("dtype", d.np),))
+
+
+expose("trace", trace, inplace=False, out=False)
+
+
+def _tri_indices(name, upper):
+    def torch_fn(row, col, offset=0, *, dtype=None, device=None, layout=None):
+        import numpy as np
+        from .._factories import tensor_from_numpy
+        rows, cols = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
+        return tensor_from_numpy(np.stack([rows, cols]), dtype or dt.int64, device)
+    torch_fn.__name__ = name
+    expose(name, torch_fn, method=False, inplace=False, out=False)
+
+
+_tri_indices("tril_indices", False)
+_tri_indices("triu_indices", True)
+
+
+def _vander_impl(a, *, n, increasing):
+    return jnp.vander(a, n, increasing=increasing)
+
+
+OPS["vander"] = _vander_op = Op("vander", _vander_impl, "FlipBackward0", ())
+
+
+def vander(x, N=None, increasing=False):
+    n = x.shape[0] if N is None else N
+    d = x._dtype if is_float(x._dtype) else dt.int64
+    return apply(_vander_op, (x.to(d),), (("n", n), ("increasing", increasing)),
+                 "FlipBackward0" if not increasing else "CumprodBackward0")
+
+
+expose("vander", vander, method=False, inplace=False, out=False)

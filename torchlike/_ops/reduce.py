@@ -1,25 +1,63 @@
-"""Reductions: sum, mean, prod, max/min (with indices), argmax/argmin, var/std ..."""
-import collections
+"""Reductions: sum, mean, prod, max/min (with indices), amax, argmax, var/std, logsumexp,
+norm, any/all, and the scans (cumsum, cumprod, cummax, cummin, logcumsumexp).
 
+Where PyTorch's gradient differs from JAX's default (ties, nan) the impl is written
+so that jax.vjp gives PyTorch's: plain max() and amax() share the gradient evenly
+among equal extremes; max(dim) sends it to the returned index.
+"""
+import builtins
+import collections
+import functools
+
+import jax
 import jax.numpy as jnp
 
 from .. import _dtype as dt
 from .._tensor import Tensor
+from ._common import expose, is_float, inplace_method
 from .dispatch import apply
-from .registry import Op, OPS, torch_function
+from .registry import METHODS, Op, OPS
 from ._util import scalar_name, wrap_dim, wrap_dims
 
-# PyTorch's named tuples for (values, indices) results
-MaxResult = collections.namedtuple("max", ["values", "indices"])
-MinResult = collections.namedtuple("min", ["values", "indices"])
-_NAMED = {"max": MaxResult, "min": MinResult}
-for _n in ("sort", "topk", "kthvalue", "mode", "median", "nanmedian", "cummax", "cummin",
-           "aminmax", "var_mean", "std_mean"):
-    _NAMED[_n] = collections.namedtuple(_n, ["min", "max"] if _n == "aminmax" else ["values", "indices"])
+# PyTorch's named tuples (torch.return_types.<name>)
+_FIELDS = {"max": ("values", "indices"), "min": ("values", "indices"),
+           "aminmax": ("min", "max"), "cummax": ("values", "indices"),
+           "cummin": ("values", "indices"), "sort": ("values", "indices"),
+           "topk": ("values", "indices"), "kthvalue": ("values", "indices"),
+           "median": ("values", "indices"), "nanmedian": ("values", "indices"),
+           "mode": ("values", "indices")}
+_NAMED = {name: collections.namedtuple(name, fields) for name, fields in _FIELDS.items()}
 
 
-def named_result(name, values, indices):
-    return _NAMED[name](values, indices)
+def named_result(name, *values):
+    return _NAMED[name](*values)
+
+
+def _dims_of(input, dim):
+    """None (all dims) or a tuple of non-negative dims; () means all, as PyTorch."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return None
+    return wrap_dims(dim, input.ndim)
+
+
+def _axis_alias(dim, axis):
+    """PyTorch accepts numpy's axis= for dim= in reductions."""
+    return axis if dim is None and axis is not None else dim
+
+
+# -- sum, nansum, mean, prod -------------------------------------------------------------------
+def _sum_dtype(input, dtype, name):
+    if dtype is not None:
+        return dtype
+    return input._dtype if is_float(input._dtype) else dt.int64
+
+
+def _mean_dtype(input, dtype, name):
+    d = dtype or input._dtype
+    if not is_float(d):
+        raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: {scalar_name(d)}")
+    return d
 
 
 def _reduction(name, fn, grad_fns, *, dtype_rule, saves=(0,)):
@@ -28,116 +66,145 @@ def _reduction(name, fn, grad_fns, *, dtype_rule, saves=(0,)):
         return fn(a.astype(dtype), axis=dims, keepdims=keepdim)
     op = OPS[name] = Op(name, impl, grad_fns[0], saves)
 
-    def torch_fn(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    def torch_fn(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+        dim = _axis_alias(dim, axis)
         d = dtype_rule(input, dtype, name)
-        if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0 and name != "sum"):
-            params = (("dims", None), ("keepdim", keepdim), ("dtype", d.np))
-            return apply(op, (input,), params, grad_fns[0])
-        dims = wrap_dims(dim, input.ndim)
-        params = (("dims", dims), ("keepdim", keepdim), ("dtype", d.np))
-        return apply(op, (input,), params, grad_fns[1])
+        dims = _dims_of(input, dim)
+        return apply(op, (input,), (("dims", dims), ("keepdim", keepdim), ("dtype", d.np)),
+                     grad_fns[0] if dim is None else grad_fns[1])
     torch_fn.__name__ = name
-    torch_function(name, method=True)(torch_fn)
+    expose(name, torch_fn, inplace=False)
     return torch_fn
 
 
-def _sum_dtype(input, dtype, name):
-    if dtype is not None:
-        return dtype
-    d = input._dtype
-    return dt.int64 if not (d.is_floating_point or d.is_complex) else d
+sum = _reduction("sum", jnp.sum, ("SumBackward0", "SumBackward1"), dtype_rule=_sum_dtype,
+                 saves=())
+nansum = _reduction("nansum", jnp.nansum, ("NansumBackward0", "NansumBackward0"),
+                    dtype_rule=_sum_dtype)
+mean = _reduction("mean", jnp.mean, ("MeanBackward0", "MeanBackward1"), dtype_rule=_mean_dtype,
+                  saves=())
 
 
-def _mean_dtype(input, dtype, name):
-    d = dtype or input._dtype
-    if not (d.is_floating_point or d.is_complex):
-        raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be either "
-                           f"a floating point or complex dtype. Got: {scalar_name(d)}")
-    return d
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """nansum / (number of non-nan), composed as PyTorch does (a DivBackward0 node)."""
+    if not is_float(dtype or input._dtype):
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {scalar_name(input._dtype)}")
+    from .pointwise import logical_not, true_divide
+    from .unary import isnan
+    count = sum(logical_not(isnan(input)), dim, keepdim)
+    return true_divide(nansum(input, dim, keepdim, dtype=dtype), count)
 
 
-sum = _reduction("sum", jnp.sum, ("SumBackward0", "SumBackward1"), dtype_rule=_sum_dtype, saves=())
-nansum = _reduction("nansum", jnp.nansum, ("NansumBackward0", "NansumBackward0"), dtype_rule=_sum_dtype)
-mean = _reduction("mean", jnp.mean, ("MeanBackward0", "MeanBackward1"), dtype_rule=_mean_dtype, saves=())
-nanmean = _reduction("nanmean", jnp.nanmean, ("NanmeanBackward0", "NanmeanBackward0"),
-                     dtype_rule=_mean_dtype)
+expose("nanmean", nanmean, inplace=False)
 
 
-@torch_function("prod", method=True)
+def _prod_impl(a, *, dims, keepdim, dtype):
+    return jnp.prod(a.astype(dtype), axis=dims, keepdims=keepdim)
+
+
+OPS["prod"] = _prod_op = Op("prod", _prod_impl, "ProdBackward0", (0, "result"))
+
+
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     d = _sum_dtype(input, dtype, "prod")
     if dim is None:
-        return apply(_prod_op, (input,), (("dims", None), ("keepdim", False), ("dtype", d.np)),
-                     "ProdBackward0")
-    return apply(_prod_op, (input,), (("dims", (wrap_dim(dim, input.ndim),)), ("keepdim", keepdim),
-                                      ("dtype", d.np)), "ProdBackward1")
+        return apply(_prod_op, (input,), (("dims", None), ("keepdim", False), ("dtype", d.np)))
+    return apply(_prod_op, (input,), (("dims", (wrap_dim(dim, input.ndim),)),
+                                      ("keepdim", keepdim), ("dtype", d.np)), "ProdBackward1")
 
 
-_prod_op = OPS["prod"] = Op("prod", lambda a, *, dims, keepdim, dtype:
-                            jnp.prod(a.astype(dtype), axis=dims, keepdims=keepdim),
-                            "ProdBackward0", (0, "result"))
+expose("prod", prod, inplace=False)
 
 
-# -- max / min ----------------------------------------------------------------------------
+# -- max / min -----------------------------------------------------------------------------------
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))
+def extreme(a, dims, keepdim, largest):
+    """max/min over dims; nan is the extreme, as in PyTorch."""
+    return (jnp.max if largest else jnp.min)(a, axis=dims, keepdims=keepdim)
+
+
+@extreme.defjvp
+def _extreme_jvp(dims, keepdim, largest, primals, tangents):
+    # PyTorch shares the gradient evenly among all elements equal to the extreme
+    (a,), (t,) = primals, tangents
+    full = extreme(a, dims, True, largest)
+    mask = (a == full) | (jnp.isnan(a) & jnp.isnan(full))
+    share = jnp.sum(jnp.where(mask, t, 0), axis=dims, keepdims=keepdim) \
+        / jnp.sum(mask, axis=dims, keepdims=keepdim).astype(t.dtype)
+    return extreme(a, dims, keepdim, largest), share.astype(a.dtype)
+
+
 def _argext(a, dim, keepdim, largest):
-    """PyTorch returns the first index of the extreme value (nan counts as extreme)."""
+    """The first index of the extreme value (nan counts as extreme), as PyTorch."""
     return (jnp.argmax if largest else jnp.argmin)(a, axis=dim, keepdims=keepdim)
 
 
 def _ext_dim_impl(a, *, dim, keepdim, largest):
-    values = (jnp.max if largest else jnp.min)(a, axis=dim, keepdims=keepdim)
-    return values, _argext(a, dim, keepdim, largest).astype(jnp.int64)
+    idx = _argext(a, dim, True, largest)
+    values = jnp.take_along_axis(a, idx, axis=dim)      # the gradient goes to the index
+    if not keepdim:
+        values, idx = jnp.squeeze(values, dim), jnp.squeeze(idx, dim)
+    return values, idx.astype(jnp.int64)
 
 
 def _ext_all_impl(a, *, largest):
-    return (jnp.max if largest else jnp.min)(a)
+    return extreme(a, None, False, largest)
 
 
 OPS["max_dim"] = _ext_dim_op = Op("max_dim", _ext_dim_impl, "MaxBackward0", (0,))
 OPS["max_all"] = _ext_all_op = Op("max_all", _ext_all_impl, "MaxBackward1", (0, "result"))
 
 
-def _empty_check(input, name, dim=None):
+def _empty_check(input, name, dim=None, error=RuntimeError):
     if input.numel() == 0 and (dim is None or input.shape[dim] == 0):
         if dim is None:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
-                               "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+            raise error(f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+                        + (" Specify the reduction dim with the 'dim' argument."
+                           if error is RuntimeError else ""))
         raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
 
 
-def _extreme(name, largest):
-    def torch_fn(input, dim=None, keepdim=False, *, out=None):
-        if isinstance(dim, Tensor):
+def _extreme_fn(name, largest):
+    node = name.capitalize()
+
+    def torch_fn(input, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):                       # torch.max(a, b)
             from .pointwise import maximum, minimum
             return (maximum if largest else minimum)(input, dim)
         if dim is None:
             _empty_check(input, name)
-            return apply(_ext_all_op, (input,), (("largest", largest),),
-                         "MaxBackward1" if largest else "MinBackward1")
+            return apply(_ext_all_op, (input,), (("largest", largest),), node + "Backward1")
         d = wrap_dim(dim, input.ndim)
         _empty_check(input, name, d)
         values, indices = apply(_ext_dim_op, (input,),
                                 (("dim", d), ("keepdim", keepdim), ("largest", largest)),
-                                "MaxBackward0" if largest else "MinBackward0")
+                                node + "Backward0")
         return named_result(name, values, indices)
     torch_fn.__name__ = name
-    torch_function(name, method=True)(torch_fn)
+    expose(name, torch_fn, inplace=False)
     return torch_fn
 
 
-max = _extreme("max", True)
-min = _extreme("min", False)
+max = _extreme_fn("max", True)
+min = _extreme_fn("min", False)
+
+
+def _amext_impl(a, *, dims, keepdim, largest):
+    return extreme(a, dims, keepdim, largest)
+
+
+OPS["amax"] = _amext_op = Op("amax", _amext_impl, "AmaxBackward0", (0, "result"))
 
 
 def _amext(name, largest):
-    def impl(a, *, dims, keepdim):
-        return (jnp.max if largest else jnp.min)(a, axis=dims, keepdims=keepdim)
-    op = OPS[name] = Op(name, impl, name.capitalize() + "Backward0", (0, "result"))
-
-    def torch_fn(input, dim=(), keepdim=False, *, out=None):
-        dims = None if dim == () or dim is None else wrap_dims(dim, input.ndim)
-        return apply(op, (input,), (("dims", dims), ("keepdim", keepdim)))
-    torch_function(name, method=True)(torch_fn)
+    def torch_fn(input, dim=(), keepdim=False):
+        dims = _dims_of(input, dim)
+        _empty_check(input, name, None if dims is None else dims[0])
+        return apply(_amext_op, (input,), (("dims", dims), ("keepdim", keepdim),
+                                           ("largest", largest)), name.capitalize() + "Backward0")
+    torch_fn.__name__ = name
+    expose(name, torch_fn, inplace=False)
     return torch_fn
 
 
@@ -145,10 +212,21 @@ amax = _amext("amax", True)
 amin = _amext("amin", False)
 
 
-@torch_function("aminmax", method=True)
+def _aminmax_impl(a, *, dims, keepdim):
+    return extreme(a, dims, keepdim, False), extreme(a, dims, keepdim, True)
+
+
+OPS["aminmax"] = _aminmax_op = Op("aminmax", _aminmax_impl, "AminmaxBackward0", (0,))
+
+
 def aminmax(input, *, dim=None, keepdim=False):
-    return _NAMED["aminmax"](amin(input, () if dim is None else dim, keepdim),
-                             amax(input, () if dim is None else dim, keepdim))
+    dims = None if dim is None else (wrap_dim(dim, input.ndim),)
+    _empty_check(input, "aminmax", None if dims is None else dims[0])
+    lo, hi = apply(_aminmax_op, (input,), (("dims", dims), ("keepdim", keepdim)))
+    return named_result("aminmax", lo, hi)
+
+
+expose("aminmax", aminmax, inplace=False)
 
 
 def _arg_impl(a, *, dim, keepdim, largest):
@@ -164,9 +242,10 @@ OPS["argmax"] = _arg_op = Op("argmax", _arg_impl, None, (), False)
 def _arg(name, largest):
     def torch_fn(input, dim=None, keepdim=False):
         d = None if dim is None else wrap_dim(dim, input.ndim)
-        _empty_check(input, name, d)
+        _empty_check(input, name, d, error=IndexError)
         return apply(_arg_op, (input,), (("dim", d), ("keepdim", keepdim), ("largest", largest)))
-    torch_function(name, method=True)(torch_fn)
+    torch_fn.__name__ = name
+    expose(name, torch_fn, inplace=False)
     return torch_fn
 
 
@@ -174,119 +253,178 @@ argmax = _arg("argmax", True)
 argmin = _arg("argmin", False)
 
 
-# -- statistics -----------------------------------------------------------------------------
-def _var_impl(a, *, dims, correction, keepdim, sqrt):
+# -- statistics ------------------------------------------------------------------------------------
+def _var_impl(a, *, dims, correction, keepdim, sqrt, with_mean):
     v = jnp.var(a, axis=dims, ddof=correction, keepdims=keepdim)
-    return jnp.sqrt(v) if sqrt else v
+    v = jnp.sqrt(v) if sqrt else v
+    return (v, jnp.mean(a, axis=dims, keepdims=keepdim)) if with_mean else v
 
 
 OPS["var"] = _var_op = Op("var", _var_impl, "VarBackward0", (0,))
 
 
-def _var_like(name, sqrt):
+def _var_args(input, dim, unbiased, keepdim, correction):
+    if unbiased is not None and not isinstance(unbiased, bool):
+        # var(x, dim, keepdim) positional form: the third argument is keepdim
+        unbiased, keepdim = None, unbiased
+    if isinstance(dim, bool) and unbiased is None:       # var(x, unbiased)
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    if not is_float(input._dtype):
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    return _dims_of(input, dim), correction, keepdim
+
+
+def _var_like(name, sqrt, with_mean, grad_fn):
     def torch_fn(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        if isinstance(unbiased, bool) or unbiased is None:
-            pass
-        else:  # var(x, dim, keepdim) positional forms use dim first
-            unbiased, keepdim = None, unbiased
-        if correction is None:
-            correction = 0 if unbiased is False else 1
-        _mean_dtype(input, None, name)
-        dims = None if dim is None else wrap_dims(dim, input.ndim)
+        dims, correction, keepdim = _var_args(input, dim, unbiased, keepdim, correction)
         return apply(_var_op, (input,), (("dims", dims), ("correction", correction),
-                                         ("keepdim", keepdim), ("sqrt", sqrt)),
-                     ("StdBackward0" if sqrt else "VarBackward0"))
-    torch_function(name, method=True)(torch_fn)
+                                         ("keepdim", keepdim), ("sqrt", sqrt),
+                                         ("with_mean", with_mean)), grad_fn)
+    torch_fn.__name__ = name
+    expose(name, torch_fn, inplace=False, method=not with_mean)
     return torch_fn
 
 
-var = _var_like("var", False)
-std = _var_like("std", True)
-
-
-@torch_function("var_mean")
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
-
-
-@torch_function("std_mean")
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+var = _var_like("var", False, False, "VarBackward0")
+std = _var_like("std", True, False, "StdBackward0")
+var_mean = _var_like("var_mean", False, True, "VarMeanBackward0")
+std_mean = _var_like("std_mean", True, True, "StdMeanBackward0")
 
 
 def _logsumexp_impl(a, *, dims, keepdim):
     import jax.scipy.special as sp
+    if a.ndim == 0:
+        return a
     return sp.logsumexp(a, axis=dims, keepdims=keepdim)
 
 
 OPS["logsumexp"] = _lse_op = Op("logsumexp", _logsumexp_impl, "LogsumexpBackward0", (0, "result"))
 
 
-@torch_function("logsumexp", method=True)
 def logsumexp(input, dim, keepdim=False):
-    if not (input._dtype.is_floating_point or input._dtype.is_complex):
+    if not is_float(input._dtype):
         input = input.to(dt.get_default_dtype())
     return apply(_lse_op, (input,), (("dims", wrap_dims(dim, input.ndim)), ("keepdim", keepdim)))
 
 
+expose("logsumexp", logsumexp, inplace=False)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """torch.norm: 'nuc' is linalg.matrix_norm, everything else (including 'fro')
+    linalg.vector_norm, as PyTorch dispatches it."""
+    from .decomp import matrix_norm, vector_norm
+    if p == "nuc":
+        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+    return vector_norm(input, 2 if p in ("fro", None) else p, dim, keepdim, dtype=dtype)
+
+
+expose("norm", norm, inplace=False)
+
+
+# -- any / all / count_nonzero ----------------------------------------------------------------
 def _bool_reduce(name, fn):
     def impl(a, *, dims, keepdim):
         return fn(a, axis=dims, keepdims=keepdim)
     op = OPS[name] = Op(name, impl, None, (), False)
 
-    def torch_fn(input, dim=None, keepdim=False, *, out=None):
-        dims = None if dim is None else wrap_dims(dim, input.ndim)
-        out = apply(op, (input,), (("dims", dims), ("keepdim", keepdim)))
+    def torch_fn(input, dim=None, keepdim=False):
+        out = apply(op, (input,), (("dims", _dims_of(input, dim)), ("keepdim", keepdim)))
         return out if input._dtype is not dt.uint8 else out.to(dt.uint8)
-    torch_function(name, method=True)(torch_fn)
+    torch_fn.__name__ = name
+    expose(name, torch_fn, inplace=False)
 
 
 _bool_reduce("any", jnp.any)
 _bool_reduce("all", jnp.all)
 
 
-@torch_function("count_nonzero", method=True)
 def count_nonzero(input, dim=None):
-    return sum(input != 0, dim)
+    from .pointwise import ne
+    return sum(ne(input, 0), dim)
 
 
+expose("count_nonzero", count_nonzero, inplace=False, out=False)
+
+
+# -- scans ------------------------------------------------------------------------------------------
 def _cum_impl(a, *, dim, dtype, kind):
     a = a.astype(dtype)
-    return jnp.cumsum(a, axis=dim) if kind == "sum" else jnp.cumprod(a, axis=dim)
+    if a.ndim == 0:
+        return a
+    if kind == "sum":
+        return jnp.cumsum(a, axis=dim)
+    if kind == "prod":
+        return jnp.cumprod(a, axis=dim)
+    return jax.lax.cumlogsumexp(a, axis=dim)
 
 
 OPS["cumsum"] = _cum_op = Op("cumsum", _cum_impl, "CumsumBackward0", ())
 
 
-@torch_function("cumsum", method=True)
-def cumsum(input, dim, *, dtype=None, out=None):
-    d = _sum_dtype(input, dtype, "cumsum")
-    return apply(_cum_op, (input,), (("dim", wrap_dim(dim, input.ndim)), ("dtype", d.np),
-                                     ("kind", "sum")))
+def _scan(name, kind, grad_fn, saves=()):
+    def torch_fn(input, dim, *, dtype=None):
+        d = _sum_dtype(input, dtype, name) if kind != "logsumexp" else input._dtype
+        return apply(_cum_op, (input,), (("dim", wrap_dim(dim, input.ndim)), ("dtype", d.np),
+                                         ("kind", kind)), grad_fn)
+
+    def inplace(self, dim, *, dtype=None):
+        if dtype is not None and dtype is not self._dtype:
+            raise RuntimeError(f"Bad in-place call: input tensor dtype {_c_name(self._dtype)} and "
+                               f"output tensor dtype {_c_name(dtype)} should match")
+        return inplace_method(torch_fn)(self, dim, dtype=self._dtype)
+    torch_fn.__name__ = name
+    expose(name, torch_fn, inplace=False)
+    if kind != "logsumexp":
+        METHODS[name + "_"] = inplace
+    return torch_fn
 
 
-@torch_function("cumprod", method=True)
-def cumprod(input, dim, *, dtype=None, out=None):
-    d = _sum_dtype(input, dtype, "cumprod")
-    return apply(_cum_op, (input,), (("dim", wrap_dim(dim, input.ndim)), ("dtype", d.np),
-                                     ("kind", "prod")), "CumprodBackward0")
+def _c_name(d):
+    return {"float32": "float", "float64": "double", "int64": "long int"}.get(d.name, d.name)
 
 
-def _norm_impl(a, *, p, dims, keepdim):
-    if p == float("inf"):
-        return jnp.max(jnp.abs(a), axis=dims, keepdims=keepdim)
-    if p == 2:
-        return jnp.sqrt(jnp.sum(jnp.abs(a) ** 2, axis=dims, keepdims=keepdim))
-    return jnp.sum(jnp.abs(a) ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+cumsum = _scan("cumsum", "sum", "CumsumBackward0")
+cumprod = _scan("cumprod", "prod", "CumprodBackward0")
+logcumsumexp = _scan("logcumsumexp", "logsumexp", "LogcumsumexpBackward0")
 
 
-OPS["norm"] = _norm_op = Op("norm", _norm_impl, "NormBackward1", (0, "result"))
+def _cumext_impl(a, *, dim, largest):
+    """Running max/min and the index where it was last attained (PyTorch's choice:
+    ties take the later index, nan sticks)."""
+    if a.ndim == 0:
+        return a, jnp.zeros((), jnp.int64)
+    n = a.shape[dim]
+    idx = jnp.broadcast_to(jnp.arange(n).reshape((n,) + (1,) * (a.ndim - dim - 1)), a.shape)
+
+    def combine(x, y):          # associative: x comes before y
+        (va, ia), (vb, ib) = x, y
+        later = (vb >= va) if largest else (vb <= va)
+        if jnp.issubdtype(va.dtype, jnp.inexact):
+            later = jnp.isnan(vb) | (~jnp.isnan(va) & later)
+        return jnp.where(later, vb, va), jnp.where(later, ib, ia)
+    _, indices = jax.lax.associative_scan(combine, (jax.lax.stop_gradient(a), idx), axis=dim)
+    values = jnp.take_along_axis(a, indices, axis=dim)    # the gradient goes to the index
+    return values, indices.astype(jnp.int64)
 
 
-@torch_function("norm", method=True)
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    if p in ("fro", None):
-        p = 2
-    dims = None if dim is None else wrap_dims(dim, input.ndim)
-    return apply(_norm_op, (input,), (("p", float(p)), ("dims", dims), ("keepdim", keepdim)),
-                 "NormBackward1" if dim is not None else "NormBackward0")
+OPS["cummax"] = _cumext_op = Op("cummax", _cumext_impl, "CummaxBackward0", (0,))
+
+
+def _cumext(name, largest):
+    def torch_fn(input, dim):
+        values, indices = apply(_cumext_op, (input,), (("dim", wrap_dim(dim, input.ndim)),
+                                                       ("largest", largest)),
+                                name.capitalize() + "Backward0")
+        return named_result(name, values, indices)
+    torch_fn.__name__ = name
+    expose(name, torch_fn, inplace=False)
+    return torch_fn
+
+
+cummax = _cumext("cummax", True)
+cummin = _cumext("cummin", False)
+
+del builtins

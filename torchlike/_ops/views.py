@@ -9,7 +9,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from .._storage import strided_gather, strided_scatter, view_strides
-from .._tensor import Tensor, Size
+from .._tensor import VIEW_DEFAULT, VIEW_MULTI_OUTPUT, Tensor, Size, legacy_type_name
 from .dispatch import apply
 from .registry import register_op, torch_function
 from ._util import size_args, wrap_dim, wrap_dims
@@ -21,9 +21,12 @@ def make_view(x, op, params, shape, strides, offset, grad_fn=None):
     return _as_view_of(x, out, shape, strides, offset)
 
 
-def _as_view_of(x, out, shape, strides, offset):
+def _as_view_of(x, out, shape, strides, offset, multi_output=False):
     v = x._make_view(out._data(), shape, strides, offset)
     v._grad_fn, v._output_nr = out._grad_fn, out._output_nr
+    if multi_output and v._creation_meta == VIEW_DEFAULT:
+        # PyTorch forbids in-place writes to outputs of split/chunk/unbind
+        v._creation_meta = VIEW_MULTI_OUTPUT
     return v
 
 
@@ -35,10 +38,17 @@ def _reshape_impl(a, *, shape):
 
 def infer_shape(shape, numel):
     shape = list(shape)
+    for i, n in enumerate(shape):
+        if n < -1:
+            raise RuntimeError(f"invalid shape dimension {n} at index {i} of shape {shape}")
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     known = math.prod(n for n in shape if n != -1)
     if -1 in shape:
+        if known == 0 and numel == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {shape} because "
+                               "the unspecified dimension size -1 can be any value and is "
+                               "ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape[shape.index(-1)] = numel // known
@@ -72,6 +82,12 @@ def reshape(input, *shape):
     return apply(_reshape_impl, (input,), (("shape", shape),), "UnsafeViewBackward0")
 
 
+def alias(x):
+    """A new tensor seeing exactly x's elements (x[...]): PyTorch's AliasBackward0."""
+    return make_view(x, _reshape_impl, (("shape", tuple(x.shape)),), x.shape, x.stride(),
+                     x._offset, "AliasBackward0")
+
+
 @torch_function("view_as", method=True, function=False)
 def view_as(self, other):
     return view(self, tuple(other.shape))
@@ -98,7 +114,15 @@ def flatten(input, start_dim=0, end_dim=-1):
 @torch_function("unflatten", method=True)
 def unflatten(input, dim, sizes):
     d = wrap_dim(dim, input.ndim)
-    sizes = infer_shape(sizes, input.shape[d])
+    sizes = list(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    n = input.shape[d]
+    known = math.prod(k for k in sizes if k != -1)
+    if sizes.count(-1) <= 1 and (known != n if -1 not in sizes else (known == 0 or n % known)):
+        raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of "
+                           f"dim {d} ({n}) in the input tensor")
+    sizes = infer_shape(sizes, n)
     return view(input, input.shape[:d] + sizes + input.shape[d + 1:])
 
 
@@ -126,7 +150,10 @@ def permute(input, *dims):
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does "
                            "not match the length of the desired ordering of dimensions i.e. "
                            f"input.dim() = {input.ndim} is not equal to len(dims) = {len(dims)}")
-    return _permuted(input, wrap_dims(dims, input.ndim), None)
+    wrapped = tuple(wrap_dim(d, input.ndim) for d in dims)
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return _permuted(input, wrapped, None)
 
 
 @torch_function("transpose", "swapaxes", "swapdims", method=True)
@@ -163,8 +190,17 @@ Tensor.mH = property(lambda self: _mT(self).conj() if self.is_complex() else _mT
 
 @torch_function("movedim", "moveaxis", method=True)
 def movedim(input, source, destination):
-    src = wrap_dims(source, input.ndim)
-    dst = wrap_dims(destination, input.ndim)
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({list(dst)} dims)")
+    src = tuple(wrap_dim(d, input.ndim) for d in src)
+    dst = tuple(wrap_dim(d, input.ndim) for d in dst)
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
     rest = [d for d in range(input.ndim) if d not in src]
     order = [None] * input.ndim
     for s, d in zip(src, dst):
@@ -189,7 +225,7 @@ def _expand_impl(a, *, shape):
 def expand(self, *sizes):
     sizes = size_args(sizes)
     if len(sizes) < self.ndim:
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(self.shape)}}}, size={list(sizes)}): "
+        raise RuntimeError(f"expand({legacy_type_name(self)}{{{list(self.shape)}}}, size={list(sizes)}): "
                            "the number of sizes provided "
                            f"({len(sizes)}) must be greater or equal to the number of dimensions "
                            f"in the tensor ({self.ndim})")
@@ -197,6 +233,9 @@ def expand(self, *sizes):
     shape, strides = [], []
     for i, n in enumerate(sizes):
         if i < lead:
+            if n < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({n}) isn't allowed in a "
+                                   f"leading, non-existing dimension {i}")
             shape.append(n)
             strides.append(0)
             continue
@@ -268,7 +307,8 @@ def select(input, dim, index):
     d = wrap_dim(dim, input.ndim)
     n = input.shape[d]
     if not -n <= index < n:
-        raise IndexError(f"index {index} is out of bounds for dimension {d} with size {n}")
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {d}")
     index %= n
     st = input.stride()
     return make_view(input, _select_impl, (("dim", d), ("index", index)),
@@ -289,7 +329,7 @@ def slice_dim(input, dim, start, stop, step=1):
     strides = st[:dim] + (st[dim] * step,) + st[dim + 1:]
     return make_view(input, _slice_impl, (("dim", dim), ("start", start), ("stop", max(stop, start)),
                                           ("step", step)),
-                     shape, strides, input._offset + start * st[dim] if n else input._offset)
+                     shape, strides, input._offset + start * st[dim])
 
 
 @torch_function("narrow", method=True)
@@ -298,9 +338,14 @@ def narrow(input, dim, start, length):
     if isinstance(start, Tensor):
         start = int(start)
     n = input.shape[d]
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
+                         f"{start})")
     if start < 0:
         start += n
-    if not 0 <= start <= n or start + length > n:
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return slice_dim(input, d, start, start + length)
 
@@ -317,7 +362,7 @@ def _split_at(input, d, sizes, grad_fn):
         pos += n
     outs = apply(_split_impl, (input,), (("dim", d), ("bounds", tuple(bounds))), grad_fn)
     st = input.stride()
-    return tuple(_as_view_of(input, o, o.shape, st, input._offset + s * st[d])
+    return tuple(_as_view_of(input, o, o.shape, st, input._offset + s * st[d], True)
                  for o, (s, _) in zip(outs, bounds))
 
 
@@ -327,6 +372,8 @@ def split(tensor, split_size_or_sections, dim=0):
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
+        if size < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
         if size == 0 and n != 0:
             raise RuntimeError("split_size can only be 0 if dimension size is 0, but got dimension size of " + str(n))
         sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
@@ -358,7 +405,8 @@ def unbind(input, dim=0):
     d = wrap_dim(dim, input.ndim)
     outs = apply(_unbind_impl, (input,), (("dim", d),))
     st = input.stride()
-    return tuple(_as_view_of(input, o, o.shape, st[:d] + st[d + 1:], input._offset + i * st[d])
+    return tuple(_as_view_of(input, o, o.shape, st[:d] + st[d + 1:], input._offset + i * st[d],
+                             True)
                  for i, o in enumerate(outs))
 
 

@@ -1,3 +1,8 @@
-"""torchlike.nn (modules are built only on the public Tensor API)."""
-from .parameter import Parameter
+"""torchlike.nn: modules, parameters, init and utils (built on the public Tensor API
+plus the layer ops in _functional_layers)."""
+from .parameter import Parameter, Buffer
+from .modules import *  # noqa: F401,F403  (every Module class)
 from . import functional
+from . import init
+from . import utils
+from . import modules

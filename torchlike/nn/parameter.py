@@ -1,4 +1,5 @@
-"""nn.Parameter: a leaf tensor that requires grad and prints 'Parameter containing:'."""
+"""nn.Parameter (a leaf tensor that requires grad and prints 'Parameter containing:')
+and nn.Buffer (a marker that makes a module attribute a buffer)."""
 from .._tensor import Tensor
 
 
@@ -9,7 +10,11 @@ class Parameter(Tensor):
             data = empty(0)
         p = object.__new__(cls)
         p._init_from_array(data._data(), data.device)
-        p._storage = data._storage        # shares memory with `data`, as PyTorch
+        # an alias of `data` (which may itself be a view), sharing memory as in PyTorch
+        p._storage = data._storage
+        p._shape, p._stride, p._offset, p._whole = (data._shape, data._stride, data._offset,
+                                                    data._whole)
+        p._cache, p._cache_gen = data._cache, data._cache_gen
         p._version_counter = data._version_counter
         p._requires_grad = bool(requires_grad)
         return p
@@ -21,3 +26,25 @@ class Parameter(Tensor):
         from .._tensor import _rebuild_tensor
         return (_rebuild_tensor, (self.numpy(force=True), self._dtype.name, self.requires_grad,
                                   Parameter))
+
+
+class _BufferMeta(type):
+    """isinstance(t, Buffer) holds for the plain tensors that Buffer(...) returns."""
+
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
+
+
+class Buffer(metaclass=_BufferMeta):
+    """Buffer(tensor, persistent=True): assigning it to a module attribute registers a
+    buffer. Like PyTorch's, it returns a plain Tensor (an alias of `data`) carrying the
+    flag."""
+
+    def __new__(cls, data=None, *, persistent=True):
+        from .._factories import empty
+        if data is None:
+            data = empty(0)
+        t = data.detach().requires_grad_(data.requires_grad)
+        t.persistent = persistent
+        t._is_buffer = True
+        return t

@@ -1,0 +1,123 @@
+"""Loss modules against torch, for every reduction: values, grad_fn names, gradients of
+the input (and of differentiable targets)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import torchlike
+from nn_oracle import check_module
+
+rng = np.random.default_rng(7)
+CLASSES = np.array([1, 0, 4, 2, 3])
+IGNORED = np.array([1, -100, 4, 2, -100])
+PROBS = rng.dirichlet(np.ones(6), 5).astype(np.float32)
+UNIT = rng.uniform(0.05, 0.95, (4, 5)).astype(np.float32)
+SIGNS = np.array([1.0, -1.0, 1.0, -1.0], np.float32)
+
+
+def _w(n):
+    return lambda lib: lib.tensor(np.linspace(0.5, 1.5, n).astype(np.float32))
+
+
+# id -> (module constructor (nn, lib, reduction), input spec, forward or None)
+LOSSES = {
+    "L1Loss": (lambda nn, lib, r: nn.L1Loss(reduction=r), [(4, 5), (4, 5)]),
+    "MSELoss": (lambda nn, lib, r: nn.MSELoss(reduction=r), [(4, 5), (4, 5)]),
+    "SmoothL1Loss": (lambda nn, lib, r: nn.SmoothL1Loss(reduction=r, beta=0.5),
+                     [(4, 5), (4, 5)]),
+    "SmoothL1Loss-beta0": (lambda nn, lib, r: nn.SmoothL1Loss(reduction=r, beta=0.0),
+                           [(4, 5), (4, 5)]),
+    "HuberLoss": (lambda nn, lib, r: nn.HuberLoss(reduction=r, delta=0.7), [(4, 5), (4, 5)]),
+    "CrossEntropyLoss": (lambda nn, lib, r: nn.CrossEntropyLoss(reduction=r),
+                         [(5, 6), CLASSES]),
+    "CrossEntropyLoss-weight-ignore": (
+        lambda nn, lib, r: nn.CrossEntropyLoss(_w(6)(lib), reduction=r), [(5, 6), IGNORED]),
+    "CrossEntropyLoss-smoothing": (
+        lambda nn, lib, r: nn.CrossEntropyLoss(_w(6)(lib), ignore_index=2, reduction=r,
+                                               label_smoothing=0.2), [(5, 6), CLASSES]),
+    "CrossEntropyLoss-probs": (
+        lambda nn, lib, r: nn.CrossEntropyLoss(_w(6)(lib), reduction=r, label_smoothing=0.1),
+        [(5, 6), PROBS]),
+    "CrossEntropyLoss-2d": (lambda nn, lib, r: nn.CrossEntropyLoss(reduction=r),
+                            [(2, 3, 4, 2), rng.integers(0, 3, (2, 4, 2))]),
+    "CrossEntropyLoss-1d-seq": (lambda nn, lib, r: nn.CrossEntropyLoss(reduction=r),
+                                [(2, 3, 4), rng.integers(0, 3, (2, 4))]),
+    "CrossEntropyLoss-unbatched": (lambda nn, lib, r: nn.CrossEntropyLoss(reduction=r),
+                                   [(6,), np.array(3)]),
+    "NLLLoss": (lambda nn, lib, r: nn.NLLLoss(_w(6)(lib), reduction=r, ignore_index=4),
+                [(5, 6), CLASSES]),
+    "BCELoss": (lambda nn, lib, r: nn.BCELoss(_w(5)(lib), reduction=r), [UNIT, UNIT[::-1].copy()]),
+    "BCEWithLogitsLoss": (lambda nn, lib, r: nn.BCEWithLogitsLoss(reduction=r), [(4, 5), UNIT]),
+    "BCEWithLogitsLoss-weights": (
+        lambda nn, lib, r: nn.BCEWithLogitsLoss(_w(5)(lib), reduction=r,
+                                                pos_weight=_w(5)(lib) * 2), [(4, 5), UNIT]),
+    "KLDivLoss": (lambda nn, lib, r: nn.KLDivLoss(reduction=r), [(4, 5), UNIT]),
+    "KLDivLoss-log-target": (lambda nn, lib, r: nn.KLDivLoss(reduction=r, log_target=True),
+                             [(4, 5), (4, 5)]),
+    "CosineEmbeddingLoss": (lambda nn, lib, r: nn.CosineEmbeddingLoss(0.2, reduction=r),
+                            [(4, 5), (4, 5), SIGNS]),
+    "MarginRankingLoss": (lambda nn, lib, r: nn.MarginRankingLoss(0.1, reduction=r),
+                          [(4,), (4,), SIGNS]),
+    "TripletMarginLoss": (lambda nn, lib, r: nn.TripletMarginLoss(reduction=r),
+                          [(4, 5), (4, 5), (4, 5)]),
+    "TripletMarginLoss-swap-p1": (
+        lambda nn, lib, r: nn.TripletMarginLoss(margin=2.0, p=1, swap=True, reduction=r),
+        [(4, 5), (4, 5), (4, 5)]),
+}
+
+
+def _log_softmax(x):
+    nn = torchlike.nn if isinstance(x, torchlike.Tensor) else None
+    if nn is None:
+        import torch
+        nn = torch.nn
+    return nn.LogSoftmax(dim=2)(x)
+
+
+CTC_INPUT = [(6, 2, 5), np.array([[1, 2, 2], [3, 1, 0]])]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_loss(oracle, name, reduction):
+    make, spec = LOSSES[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # KLDivLoss 'mean' warns under both libraries
+        check_module(lambda nn: make(nn, torchlike if nn is torchlike.nn else oracle,
+                                     reduction), spec)
+
+
+def test_kl_div_batchmean(oracle):
+    check_module(lambda nn: nn.KLDivLoss(reduction="batchmean"), [(4, 5), UNIT])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_ctc_loss(oracle, reduction):
+    def forward(m, x, targets):
+        lengths = [6, 4]
+        return m(_log_softmax(x), targets, lengths, [3, 2])
+    check_module(lambda nn: nn.CTCLoss(reduction=reduction), CTC_INPUT, forward=forward)
+
+
+def test_ctc_loss_concatenated_targets_and_zero_infinity(oracle):
+    def forward(m, x, targets):
+        lib = torchlike if isinstance(x, torchlike.Tensor) else oracle
+        return m(_log_softmax(x), targets, lib.tensor([6, 2]), lib.tensor([3, 3]))
+    check_module(lambda nn: nn.CTCLoss(blank=4, zero_infinity=True),
+                 [(6, 2, 5), np.array([1, 2, 2, 3, 1, 0])], forward=forward)
+
+
+def test_legacy_size_average_and_reduce(oracle):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert torchlike.nn.MSELoss(size_average=False).reduction == \
+            oracle.nn.MSELoss(size_average=False).reduction == "sum"
+        assert torchlike.nn.L1Loss(reduce=False).reduction == "none"
+
+
+def test_loss_weights_are_buffers(oracle):
+    ours = torchlike.nn.CrossEntropyLoss(weight=torchlike.ones(3))
+    theirs = oracle.nn.CrossEntropyLoss(weight=oracle.ones(3))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight"]
+    assert repr(ours) == repr(theirs)

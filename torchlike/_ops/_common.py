@@ -1,0 +1,196 @@
+"""What the op-library modules share: exposing one implementation under all of
+PyTorch's names (torch.fn, Tensor.fn, Tensor.fn_, out=), and PyTorch's common errors."""
+import builtins
+import collections
+import functools
+import warnings
+
+import jax
+
+from .. import _dtype as dt
+from .._tensor import Tensor
+from ..autograd.grad_mode import no_grad
+from ..autograd.graph import node_class
+from .registry import FUNCTIONS, METHODS
+from ._util import scalar_name
+
+
+# -- in-place --------------------------------------------------------------------------------
+def inplace_method(fn, grad_fn=None, backward_error=None):
+    """Tensor.fn_: compute out of place, then write into self (through views).
+
+    Which saved entries are version-checked afterwards is Tensor._assign_result's rule.
+    grad_fn: the in-place form's own node name where PyTorch's differs (AsinhBackward1).
+    backward_error: the exception PyTorch's backward raises for this in-place form."""
+    def method(self, *args, **kwargs):
+        def compute(s, *a, **k):
+            result = fn(s, *a, **k)
+            node = result._grad_fn if isinstance(result, Tensor) else None
+            if node is not None and grad_fn is not None:
+                node.__class__ = node_class(grad_fn)
+            if node is not None and backward_error is not None:
+                node.op = _raising_op(node.op, backward_error)
+            return result
+        return self._inplace(compute, *args, **kwargs)
+    method.__name__ = getattr(fn, "__name__", "op") + "_"
+    return method
+
+
+_RAISING = {}
+
+
+def _raising_op(op, error):
+    """The same op, with a backward that raises `error` (cached per op and error)."""
+    key = (op.name, type(error), str(error))
+    if key not in _RAISING:
+        from .registry import Op
+
+        def impl(*arrays, **params):
+            return no_derivative(functools.partial(op.impl, **params), error)(*arrays)
+        _RAISING[key] = Op(op.name + "_no_grad", impl, op.grad_fn, op.saves)
+    return _RAISING[key]
+
+
+# -- out= ------------------------------------------------------------------------------------
+def write_out(name, out, result):
+    """torch.fn(..., out=out): check, resize if needed, copy, and return `out`."""
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors")
+        written = tuple(write_out(name, o, r) for o, r in zip(out, result))
+        return _out_type(result)(*written) if hasattr(result, "_fields") else written
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if result.requires_grad or out.requires_grad:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if result._dtype is not out._dtype and not dt.can_cast(result._dtype, out._dtype):
+        raise RuntimeError(f"result type {scalar_name(result._dtype)} can't be cast to the "
+                           f"desired output type {scalar_name(out._dtype)}")
+    with no_grad():
+        if tuple(out.shape) != tuple(result.shape):
+            if out.numel() != 0:
+                warnings.warn(
+                    f"An output with one or more elements was resized since it had shape "
+                    f"{list(out.shape)}, which does not match the required output shape "
+                    f"{list(result.shape)}. This behavior is deprecated, and in a future PyTorch "
+                    "release outputs will not be resized unless they have zero elements. You can "
+                    "explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
+                    "with t.resize_(0). (Triggered internally at "
+                    "/__w/pytorch/pytorch/aten/src/ATen/native/Resize.cpp:30.)",
+                    UserWarning, stacklevel=3)
+            fresh = result.to(out._dtype).detach().clone()
+            out.data = fresh          # a resize reallocates, as PyTorch's does
+            out._version_counter.value += 1
+        else:
+            out.copy_(result)
+    return out
+
+
+_OUT_TYPES = {}
+
+
+def _out_type(result):
+    """PyTorch returns torch.return_types.<name>_out for out= calls."""
+    name = type(result).__name__ + "_out"
+    if name not in _OUT_TYPES:
+        _OUT_TYPES[name] = collections.namedtuple(name, result._fields)
+    return _OUT_TYPES[name]
+
+
+def with_out(name, fn):
+    """fn accepting PyTorch's out= keyword."""
+    def wrapper(*args, out=None, **kwargs):
+        result = fn(*args, **kwargs)
+        return result if out is None else write_out(name, out, result)
+    wrapper.__name__ = getattr(fn, "__name__", name)
+    wrapper.__doc__ = fn.__doc__
+    wrapper.plain = fn
+    return wrapper
+
+
+def expose(name, fn, *, method=True, inplace=True, function=True, aliases=(), out=True,
+           inplace_grad_fn=None, inplace_backward_error=None):
+    """Register fn as torchlike.<name> (with out=), Tensor.<name> and Tensor.<name>_."""
+    for n in (name,) + tuple(aliases):
+        if function:
+            FUNCTIONS[n] = with_out(n, fn) if out else fn
+        if method:
+            METHODS[n] = fn
+        if inplace:
+            METHODS[n + "_"] = inplace_method(fn, inplace_grad_fn, inplace_backward_error)
+    return fn
+
+
+def op(*names, method=True, inplace=False, function=True, out=True):
+    """Decorator form of expose: @op("name", "alias", inplace=True)."""
+    def deco(fn):
+        expose(names[0], fn, method=method, inplace=inplace, function=function,
+               aliases=names[1:], out=out)
+        return fn
+    return deco
+
+
+# -- derivatives where JAX's default is not PyTorch's -------------------------------------
+def with_jvp(f, *partials):
+    """f(*arrays) whose derivative in argument i is partials[i](*arrays, result): PyTorch's
+    formulas at kinks and singular points (0 ** 0, x * log(0) ...) where JAX's differ."""
+    g = jax.custom_jvp(f)
+
+    def jvp(primals, tangents):
+        out = f(*primals)
+        tangent = None
+        for p, t in zip(partials, tangents):
+            if isinstance(t, jax.custom_derivatives.SymbolicZero) or p is None:
+                continue
+            term = p(*primals, out) * t
+            tangent = term if tangent is None else tangent + term
+        return out, tangent if tangent is not None else jax.numpy.zeros_like(out)
+    g.defjvp(jvp, symbolic_zeros=True)     # untouched inputs add no (nan * 0) terms
+    return g
+
+
+def no_derivative(f, error):
+    """f whose backward raises PyTorch's error for ops without a derivative formula
+    (their grad_fn is torch::autograd::NotImplemented). error: the aten op name, or an
+    exception instance."""
+    g = jax.custom_vjp(f)
+    if isinstance(error, str):
+        error = RuntimeError(f"derivative for aten::{error} is not implemented")
+
+    def bwd(residuals, cotangent):
+        raise type(error)(*error.args)
+    g.defvjp(lambda *args: (f(*args), None), bwd)
+    return g
+
+
+NOT_IMPLEMENTED = "torch::autograd::NotImplemented"
+
+
+# -- PyTorch's errors --------------------------------------------------------------------
+def not_implemented(kernel, dtype):
+    """The dispatcher's error for a dtype a kernel does not support."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{scalar_name(dtype)}\'')
+
+
+def require_tensor(fn_name, value, arg, position):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{fn_name}(): argument '{arg}' (position {position}) must be Tensor, "
+                        f"not {type(value).__name__}")
+
+
+def is_float(d):
+    return d.is_floating_point or d.is_complex
+
+
+def is_integral(d, include_bool=True):
+    return not is_float(d) and (include_bool or d is not dt.bool)
+
+
+def as_scalar(x):
+    """A Python number from a Python or numpy scalar (PyTorch's 'wrapped number')."""
+    if isinstance(x, (builtins.bool, int, float, complex)):
+        return x
+    if hasattr(x, "item") and hasattr(x, "dtype") and not isinstance(x, Tensor):
+        return x.item()
+    raise TypeError(f"unsupported operand type: {type(x).__name__}")

@@ -1,0 +1,265 @@
+"""Ternary and parameterised pointwise ops: where, clamp, lerp, addcmul/addcdiv,
+isclose/allclose/equal, and the in-place-first fill_/zero_/copy_."""
+import jax.numpy as jnp
+
+from .. import _dtype as dt
+from .._tensor import Tensor
+from ._common import as_scalar, expose, is_float, not_implemented
+from .dispatch import apply
+from .registry import METHODS, Op, OPS
+from ._util import broadcast_shapes, check_broadcast, result_dtype, scalar_name
+
+__all__ = ["where", "clamp", "clamp_min", "clamp_max", "lerp", "addcmul", "addcdiv", "isclose",
+           "allclose", "equal", "copy_"]
+
+
+def _cast(x, dtype):
+    return x.astype(dtype) if hasattr(x, "astype") else jnp.asarray(x, dtype)
+
+
+def _scalar_or_tensor(x):
+    return x if isinstance(x, Tensor) else as_scalar(x)
+
+
+# -- where -------------------------------------------------------------------------------------
+def _where_impl(c, a, b, *, dtype):
+    return jnp.where(c, _cast(a, dtype), _cast(b, dtype))
+
+
+OPS["where"] = _where_op = Op("where", _where_impl, "WhereBackward0", (0,))
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    if condition._dtype is not dt.bool:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {scalar_name(condition._dtype)}")
+    for x in (input, other):
+        if isinstance(x, Tensor):
+            check_broadcast(condition, x)
+    d = result_dtype(_scalar_or_tensor(input), _scalar_or_tensor(other))
+    return apply(_where_op, (condition, _scalar_or_tensor(input), _scalar_or_tensor(other)),
+                 (("dtype", d.np),))
+
+
+def _where_method(self, condition, other):
+    return where(condition, self, other)
+
+
+expose("where", where, method=False, inplace=False)
+expose("where", _where_method, function=False, inplace=False)
+
+
+# -- clamp -------------------------------------------------------------------------------------
+def _clamp_impl(a, lo, hi, *, dtype):
+    """min(max(a, lo), hi) written with `where` so that the gradient passes at the bounds,
+    as PyTorch's clamp backward (x >= min and x <= max) does."""
+    a = a.astype(dtype)
+    if lo is not None:
+        lo = _cast(lo, dtype)
+        a = jnp.where(a < lo, lo, a)
+    if hi is not None:
+        hi = _cast(hi, dtype)
+        a = jnp.where(a > hi, hi, a)
+    return a
+
+
+OPS["clamp"] = _clamp_op = Op("clamp", _clamp_impl, "ClampBackward1", (0,))
+
+
+def _clamp(input, min, max, grad_fns):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if input._dtype is dt.bool:
+        raise not_implemented("clamp_scalar_cpu", input._dtype)
+    tensors = [x for x in (min, max) if isinstance(x, Tensor)]
+    if tensors and len(tensors) != len([x for x in (min, max) if x is not None]):
+        raise TypeError("clamp() received an invalid combination of arguments - got (Tensor, "
+                        "Tensor and Number bounds)")
+    for t in tensors:
+        check_broadcast(input, t)
+    min = _scalar_or_tensor(min) if min is not None else None
+    max = _scalar_or_tensor(max) if max is not None else None
+    d = result_dtype(*(x for x in (input, min, max) if x is not None))
+    return apply(_clamp_op, (input, min, max), (("dtype", d.np),),
+                 grad_fns[0] if tensors else grad_fns[1])
+
+
+def clamp(input, min=None, max=None):
+    return _clamp(input, min, max, ("ClampBackward0", "ClampBackward1"))
+
+
+def clamp_min(input, min):
+    return _clamp(input, min, None, ("ClampMinBackward1", "ClampMinBackward0"))
+
+
+def clamp_max(input, max):
+    return _clamp(input, None, max, ("ClampMaxBackward1", "ClampMaxBackward0"))
+
+
+expose("clamp", clamp, aliases=("clip",))
+expose("clamp_min", clamp_min)
+expose("clamp_max", clamp_max)
+
+
+# -- lerp --------------------------------------------------------------------------------------
+def _lerp_impl(a, b, w, *, dtype):
+    # PyTorch's formula: exact at both ends
+    a, b, w = a.astype(dtype), b.astype(dtype), _cast(w, dtype)
+    return jnp.where(jnp.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+
+
+OPS["lerp"] = _lerp_op = Op("lerp", _lerp_impl, "LerpBackward0", (0, 1, 2))
+
+
+def lerp(input, end, weight):
+    if end._dtype is not input._dtype:
+        raise RuntimeError(f"expected dtype {input._dtype.name.replace('32', '').replace('64', '')}"
+                           f" for `end` but got dtype {_c_name(end._dtype)}")
+    if not is_float(input._dtype):
+        raise not_implemented("lerp_kernel_scalar", input._dtype)
+    check_broadcast(input, end)
+    if isinstance(weight, Tensor):
+        check_broadcast(input, weight)
+    return apply(_lerp_op, (input, end, _scalar_or_tensor(weight)), (("dtype", input._dtype.np),),
+                 "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0")
+
+
+def _c_name(d):
+    return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(d.name, d.name)
+
+
+expose("lerp", lerp)
+
+
+# -- addcmul / addcdiv -------------------------------------------------------------------------
+def _addc_impl(a, t1, t2, *, value, dtype, divide):
+    a, t1, t2 = a.astype(dtype), t1.astype(dtype), t2.astype(dtype)
+    return a + value * (t1 / t2 if divide else t1 * t2)
+
+
+OPS["addcmul"] = _addc_op = Op("addcmul", _addc_impl, "AddcmulBackward0", (1, 2))
+
+_INT_ADDCDIV = ("Integer division with addcdiv is no longer supported, and in a future  release "
+                "addcdiv will perform a true division of tensor1 and tensor2. The historic "
+                "addcdiv behavior can be implemented as (input + value * torch.trunc(tensor1 / "
+                "tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / "
+                "tensor2) for float inputs. The future addcdiv behavior is just the latter "
+                "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
+
+
+def _addc(input, tensor1, tensor2, value, divide):
+    check_broadcast(tensor1, tensor2)
+    check_broadcast(input, tensor1)
+    if divide and not is_float(tensor1._dtype) and not is_float(tensor2._dtype):
+        raise RuntimeError(_INT_ADDCDIV)
+    d = result_dtype(input, tensor1, tensor2)
+    return apply(_addc_op, (input, tensor1, tensor2),
+                 (("value", value), ("dtype", d.np), ("divide", divide)),
+                 "AddcdivBackward0" if divide else "AddcmulBackward0")
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return _addc(input, tensor1, tensor2, value, False)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return _addc(input, tensor1, tensor2, value, True)
+
+
+expose("addcmul", addcmul)
+expose("addcdiv", addcdiv)
+
+
+# -- closeness ----------------------------------------------------------------------------
+def _isclose_impl(a, b, *, rtol, atol, equal_nan, dtype):
+    a, b = a.astype(dtype), b.astype(dtype)
+    if not jnp.issubdtype(dtype, jnp.inexact):
+        return a == b if (rtol == 0 and atol == 0) else \
+            jnp.abs(a - b).astype(jnp.float64) <= atol + rtol * jnp.abs(b).astype(jnp.float64)
+    close = (a == b) | (jnp.abs(a - b) <= atol + rtol * jnp.abs(b))
+    close = close & jnp.isfinite(a - b) | (a == b)
+    if equal_nan:
+        close = close | (jnp.isnan(a) & jnp.isnan(b))
+    return close
+
+
+OPS["isclose"] = _isclose_op = Op("isclose", _isclose_impl, None, (), False)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if input._dtype is not other._dtype:
+        raise RuntimeError(f"{scalar_name(input._dtype)} did not match {scalar_name(other._dtype)}")
+    check_broadcast(input, other)
+    return apply(_isclose_op, (input, other), (("rtol", float(rtol)), ("atol", float(atol)),
+                                               ("equal_nan", bool(equal_nan)),
+                                               ("dtype", input._dtype.np)))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    broadcast_shapes(tuple(input.shape), tuple(other.shape))
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def equal(input, other):
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    d = result_dtype(input, other)
+    return bool(jnp.array_equal(input._data().astype(d.np), other._data().astype(d.np)))
+
+
+expose("isclose", isclose, inplace=False, out=False)
+expose("allclose", allclose, inplace=False, out=False)
+expose("equal", equal, inplace=False, out=False)
+
+
+# -- fills and copies (in-place first in PyTorch) -----------------------------------------
+def _fill_impl(a, v):
+    return jnp.broadcast_to(_cast(v, a.dtype), a.shape)
+
+
+OPS["fill"] = _fill_op = Op("fill", _fill_impl, "FillBackward0", ())
+
+
+def _filled(self, value):
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions.")
+    return apply(_fill_op, (self, _scalar_or_tensor(value)),
+                 grad_fn="FillBackward3" if isinstance(value, Tensor) else "FillBackward2")
+
+
+def _zeroed(self):
+    return apply(_fill_op, (self, 0), grad_fn="ZeroBackward0")
+
+
+METHODS["fill_"] = lambda self, value: self._inplace(_filled, value)
+METHODS["zero_"] = lambda self: self._inplace(_zeroed)
+
+
+def _copy_impl(a, src):
+    return jnp.broadcast_to(src.astype(a.dtype), a.shape)
+
+
+OPS["copy"] = _copy_op = Op("copy", _copy_impl, "CopyBackwards", ())
+
+
+def _copied(self, src, non_blocking=False):
+    check_broadcast(self, src)
+    if len(src.shape) > self.ndim or any(s not in (1, n) for s, n in
+                                        zip(src.shape[::-1], self.shape[::-1])):
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
+                           f"shape {list(broadcast_shapes(tuple(self.shape), tuple(src.shape)))}")
+    if src.device != self.device:
+        src = src.to(self.device)
+    return apply(_copy_op, (self, src))
+
+
+def copy_(self, src, non_blocking=False):
+    self._check_inplace()
+    return self._assign_result(_copied(self, src))
+
+
+METHODS["copy_"] = copy_

@@ -1,0 +1,297 @@
+"""Unary pointwise ops, built from one table: each row is one op with its PyTorch names.
+
+`unary_op` generates torchlike.<name> (with out=), Tensor.<name> and Tensor.<name>_
+from a row. The dtype rule is either 'float' (integers and bools compute in the
+default float dtype, as exp, sin, sqrt ...) or 'keep' (abs, neg, floor ...).
+"""
+import collections
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.special as jsp
+
+from .. import _dtype as dt
+from ._common import expose, is_float, not_implemented
+from .dispatch import apply
+from .registry import OPS, Op
+from ._util import float_result_dtype
+
+
+def with_derivative(f, df):
+    """f with the derivative df(x) (PyTorch's choice at kinks where JAX's differs)."""
+    g = jax.custom_jvp(f)
+    g.defjvp(lambda primals, tangents: (f(primals[0]), df(primals[0]) * tangents[0]))
+    return g
+
+
+def floats_only(f):
+    """Rounding ops: integer tensors are returned unchanged (as PyTorch copies them)."""
+    return lambda a: f(a) if jnp.issubdtype(a.dtype, jnp.inexact) else a
+
+
+# -- dtype checks: which kernels PyTorch lacks for which dtypes -----------------------------
+def no_bool(kernel):
+    def check(x):
+        if x._dtype is dt.bool:
+            raise not_implemented(kernel, x._dtype)
+    return check
+
+
+def floats(kernel):
+    def check(x):
+        if not is_float(x._dtype):
+            raise not_implemented(kernel, x._dtype)
+    return check
+
+
+def _bool_error(message):
+    def check(x):
+        if x._dtype is dt.bool:
+            raise RuntimeError(message)
+    return check
+
+
+def integral(kernel):
+    def check(x):
+        if is_float(x._dtype):
+            raise not_implemented(kernel, x._dtype)
+    return check
+
+
+# -- the builder ----------------------------------------------------------------------------
+# in-place forms PyTorch records under another node name, whose backward raises
+_INPLACE_GRAD_FN = {"asinh": "AsinhBackward1", "acosh": "AcoshBackward1",
+                    "atanh": "AtanhBackward1"}
+
+
+def unary_op(name, fn, grad_fn, *, result="float", saves=(0,), check=None, aliases=(),
+             inplace=True, differentiable=True):
+    def impl(a, *, dtype):
+        return fn(a.astype(dtype))
+    op = OPS[name] = Op(name, impl, grad_fn, saves, differentiable)
+
+    def torch_fn(input):
+        if check is not None:
+            check(input)
+        d = float_result_dtype(input._dtype) if result == "float" else input._dtype
+        return apply(op, (input,), (("dtype", d.np),))
+    torch_fn.__name__ = name
+    expose(name, torch_fn, aliases=aliases, inplace=inplace,
+           inplace_grad_fn=_INPLACE_GRAD_FN.get(name),
+           inplace_backward_error=NotImplementedError(
+               f"the derivative for 'inplace version of {name}' is not implemented.")
+           if name in _INPLACE_GRAD_FN else None)
+    return torch_fn
+
+
+abs_with_zero_grad = with_derivative(jnp.abs, jnp.sign)        # PyTorch: d|x|/dx = 0 at 0
+_NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are "
+             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _sign(a):
+    return jnp.sign(a) if a.dtype != jnp.bool_ else a
+
+
+_UNARY = [
+    # name, jax fn, grad_fn, dtype rule, saves, check, aliases
+    ("abs", abs_with_zero_grad, "AbsBackward0", "keep", (0,), no_bool("abs_cpu"), ("absolute",)),
+    ("neg", jnp.negative, "NegBackward0", "keep", (), _bool_error(_NEG_BOOL), ("negative",)),
+    ("sign", _sign, "SignBackward0", "keep", (), None, ()),
+    ("sgn", _sign, "SgnBackward0", "keep", (), None, ()),
+    ("exp", jnp.exp, "ExpBackward0", "float", ("result",), None, ()),
+    ("exp2", jnp.exp2, "Exp2Backward0", "float", ("result",), None, ()),
+    ("expm1", jnp.expm1, "Expm1Backward0", "float", ("result",), None, ()),
+    ("log", jnp.log, "LogBackward0", "float", (0,), None, ()),
+    ("log2", jnp.log2, "Log2Backward0", "float", (0,), None, ()),
+    ("log10", jnp.log10, "Log10Backward0", "float", (0,), None, ()),
+    ("log1p", jnp.log1p, "Log1PBackward0", "float", (0,), None, ()),
+    ("sqrt", jnp.sqrt, "SqrtBackward0", "float", ("result",), None, ()),
+    ("rsqrt", jax.lax.rsqrt, "RsqrtBackward0", "float", ("result",), None, ()),
+    ("square", jnp.square, "PowBackward0", "keep", (0,), None, ()),
+    ("reciprocal", jnp.reciprocal, "ReciprocalBackward0", "float", ("result",), None, ()),
+    ("sin", jnp.sin, "SinBackward0", "float", (0,), None, ()),
+    ("cos", jnp.cos, "CosBackward0", "float", (0,), None, ()),
+    ("tan", jnp.tan, "TanBackward0", "float", ("result",), None, ()),
+    ("asin", jnp.arcsin, "AsinBackward0", "float", (0,), None, ("arcsin",)),
+    ("acos", jnp.arccos, "AcosBackward0", "float", (0,), None, ("arccos",)),
+    ("atan", jnp.arctan, "AtanBackward0", "float", (0,), None, ("arctan",)),
+    ("sinh", jnp.sinh, "SinhBackward0", "float", (0,), None, ()),
+    ("cosh", jnp.cosh, "CoshBackward0", "float", (0,), None, ()),
+    ("tanh", jnp.tanh, "TanhBackward0", "float", ("result",), None, ()),
+    ("asinh", jnp.arcsinh, "AsinhBackward0", "float", (0,), None, ("arcsinh",)),
+    ("acosh", jnp.arccosh, "AcoshBackward0", "float", (0,), None, ("arccosh",)),
+    ("atanh", jnp.arctanh, "AtanhBackward0", "float", (0,), None, ("arctanh",)),
+    ("sigmoid", jax.nn.sigmoid, "SigmoidBackward0", "float", ("result",), None, ()),
+    ("erf", jsp.erf, "ErfBackward0", "float", (0,), None, ()),
+    ("erfc", jsp.erfc, "ErfcBackward0", "float", (0,), None, ()),
+    ("erfinv", jsp.erfinv, "ErfinvBackward0", "float", (0,), None, ()),
+    ("lgamma", jsp.gammaln, "LgammaBackward0", "float", (0,), None, ()),
+    ("digamma", jsp.digamma, "DigammaBackward0", "float", (0,), None, ()),
+    ("i0", jsp.i0, "I0Backward0", "float", (0,), None, ()),
+    ("sinc", jnp.sinc, "SincBackward0", "float", (0,), None, ()),
+    ("deg2rad", jnp.deg2rad, "Deg2RadBackward0", "float", (), None, ()),
+    ("rad2deg", jnp.rad2deg, "Rad2DegBackward0", "float", (), None, ()),
+    ("floor", floats_only(jnp.floor), "FloorBackward0", "keep", (), no_bool("floor_vml_cpu"), ()),
+    ("ceil", floats_only(jnp.ceil), "CeilBackward0", "keep", (), no_bool("ceil_vml_cpu"), ()),
+    ("trunc", floats_only(jnp.trunc), "TruncBackward0", "keep", (), no_bool("trunc_vml_cpu"),
+     ("fix",)),
+    ("frac", lambda a: a - jnp.trunc(a), "FracBackward0", "keep", (), floats("frac_cpu"), ()),
+    ("relu", jax.nn.relu, "ReluBackward0", "keep", ("result",),
+     _bool_error("Boolean inputs not supported for relu"), ()),
+    ("bitwise_not", lambda a: ~a, None, "keep", (), integral("bitwise_not_cpu"), ()),
+]
+UNARY = {}     # name -> torchlike function (without out=)
+for _name, _fn, _grad_fn, _rule, _saves, _check, _aliases in _UNARY:
+    UNARY[_name] = unary_op(_name, _fn, _grad_fn, result=_rule, saves=_saves, check=_check,
+                            aliases=_aliases, differentiable=_grad_fn is not None)
+reciprocal = UNARY["reciprocal"]
+neg = UNARY["neg"]
+
+
+def positive(input):
+    """PyTorch returns the input itself."""
+    if input._dtype is dt.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+expose("positive", positive, inplace=False, out=False)
+
+
+# -- rounding with decimals, logit with eps, nan_to_num ----------------------------------
+def _round_impl(a, *, decimals):
+    if not jnp.issubdtype(a.dtype, jnp.inexact):
+        return a
+    if decimals == 0:
+        return jnp.round(a)
+    scale = jnp.asarray(10.0 ** (decimals if decimals > 0 else -decimals), a.dtype)
+    # PyTorch scales up for positive decimals and down for negative ones (as here)
+    return jnp.round(a * scale) / scale if decimals > 0 else jnp.round(a / scale) * scale
+
+
+OPS["round"] = _round_op = Op("round", _round_impl, "RoundBackward0", ())
+
+
+def round(input, *, decimals=0):  # noqa: A001
+    no_bool("round_vml_cpu")(input)
+    return apply(_round_op, (input,), (("decimals", int(decimals)),),
+                 "RoundBackward1" if decimals else "RoundBackward0")
+
+
+expose("round", round)
+
+
+def _logit_impl(a, *, eps, dtype):
+    a = a.astype(dtype)
+    if eps is not None:
+        # clamp with the gradient passing at the bounds, as PyTorch's logit backward
+        a = jnp.where(a < eps, jnp.asarray(eps, dtype), a)
+        a = jnp.where(a > 1 - eps, jnp.asarray(1 - eps, dtype), a)
+    return jnp.log(a / (1 - a))
+
+
+OPS["logit"] = _logit_op = Op("logit", _logit_impl, "LogitBackward0", (0,))
+
+
+def logit(input, eps=None):
+    d = float_result_dtype(input._dtype)
+    return apply(_logit_op, (input,), (("eps", None if eps is None else float(eps)), ("dtype", d.np)))
+
+
+expose("logit", logit)
+
+
+def _nan_to_num_impl(a, *, nan, posinf, neginf):
+    if not jnp.issubdtype(a.dtype, jnp.inexact):
+        return a
+    return jnp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+
+OPS["nan_to_num"] = _nan_to_num_op = Op("nan_to_num", _nan_to_num_impl, "NanToNumBackward0", (0,))
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    return apply(_nan_to_num_op, (input,), (("nan", float(nan)), ("posinf", posinf),
+                                            ("neginf", neginf)))
+
+
+expose("nan_to_num", nan_to_num)
+
+
+# -- predicates: bool results, no gradient ---------------------------------------------------
+def _predicate(name, fn, inplace=False):
+    op = OPS[name] = Op(name, lambda a: fn(a), None, (), False)
+
+    def torch_fn(input):
+        return apply(op, (input,))
+    torch_fn.__name__ = name
+    expose(name, torch_fn, inplace=inplace)
+    return torch_fn
+
+
+isnan = _predicate("isnan", jnp.isnan)
+isinf = _predicate("isinf", jnp.isinf)
+isfinite = _predicate("isfinite", jnp.isfinite)
+isposinf = _predicate("isposinf", jnp.isposinf)
+isneginf = _predicate("isneginf", jnp.isneginf)
+signbit = _predicate("signbit", lambda a: jnp.signbit(a) if a.dtype != jnp.bool_ else
+                     jnp.zeros(a.shape, bool))
+isreal = _predicate("isreal", jnp.isreal)
+logical_not = _predicate("logical_not", jnp.logical_not, inplace=True)
+
+
+# -- frexp, polygamma, mvlgamma -----------------------------------------------------------------
+def _frexp_impl(a):
+    m, e = jnp.frexp(a)
+    e = jax.lax.stop_gradient(e)
+    return a / jnp.exp2(e).astype(a.dtype), e.astype(jnp.int32)   # d mantissa = 1 / 2**e
+
+
+OPS["frexp"] = _frexp_op = Op("frexp", _frexp_impl, "FrexpBackward0", ())
+
+
+_FREXP = collections.namedtuple("frexp", ["mantissa", "exponent"])
+
+
+def frexp(input):
+    floats("frexp")(input)
+    m, e = apply(_frexp_op, (input,))
+    return _FREXP(m, e)
+
+
+expose("frexp", frexp, inplace=False)
+
+
+def _polygamma_impl(a, *, n, dtype):
+    return jsp.polygamma(n, a.astype(dtype))
+
+
+OPS["polygamma"] = _polygamma_op = Op("polygamma", _polygamma_impl, "PolygammaBackward0", (0,))
+
+
+def polygamma(n, input):
+    d = float_result_dtype(input._dtype)
+    return apply(_polygamma_op, (input,), (("n", int(n)), ("dtype", d.np)))
+
+
+def _polygamma_method(self, n):
+    return polygamma(n, self)
+
+
+expose("polygamma", polygamma, method=False, inplace=False)
+expose("polygamma", _polygamma_method, function=False, inplace_grad_fn="PolygammaBackward1")
+
+
+def _mvlgamma_impl(a, *, p):
+    return jsp.multigammaln(a, p)
+
+
+OPS["mvlgamma"] = _mvlgamma_op = Op("mvlgamma", _mvlgamma_impl, "MvlgammaBackward0", (0,))
+
+
+def mvlgamma(input, p):
+    return apply(_mvlgamma_op, (input,), (("p", int(p)),))
+
+
+expose("mvlgamma", mvlgamma)

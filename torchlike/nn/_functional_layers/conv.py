@@ -1,0 +1,142 @@
+"""Convolutions (and their transposes) as one op: jax.lax.conv_general_dilated.
+
+A transposed convolution is the ordinary convolution of the stride-dilated input with
+the spatially flipped kernel whose in/out channels are swapped within each group.
+"""
+import jax.numpy as jnp
+from jax import lax
+
+from ._common import HIGHEST, call, nn_op, ntuple
+
+_SPECS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"),
+          3: ("NCDHW", "OIDHW", "NCDHW")}
+
+
+def _transposed_kernel(w, groups):
+    """(Cin, Cout/g, *k) -> (Cout, Cin/g, *k), flipped spatially."""
+    cin, cout_g = w.shape[0], w.shape[1]
+    k = w.shape[2:]
+    w = w.reshape((groups, cin // groups, cout_g) + k)
+    w = jnp.swapaxes(w, 1, 2).reshape((groups * cout_g, cin // groups) + k)
+    return jnp.flip(w, axis=tuple(range(2, w.ndim)))
+
+
+@nn_op("convolution", "ConvolutionBackward0", saves=(0, 1))
+def _convolution(x, w, *bias, stride, padding, dilation, groups, transposed, output_padding):
+    n = w.ndim - 2
+    unbatched = x.ndim == n + 1
+    if unbatched:
+        x = x[None]
+    if transposed:
+        ks = w.shape[2:]
+        pads = [(d * (k - 1) - p, d * (k - 1) - p + op)
+                for k, d, p, op in zip(ks, dilation, padding, output_padding)]
+        out = lax.conv_general_dilated(
+            x, _transposed_kernel(w, groups), (1,) * n, pads, lhs_dilation=stride,
+            rhs_dilation=dilation, dimension_numbers=_SPECS[n], feature_group_count=groups,
+            precision=HIGHEST)
+    else:
+        out = lax.conv_general_dilated(
+            x, w, stride, padding, rhs_dilation=dilation, dimension_numbers=_SPECS[n],
+            feature_group_count=groups, precision=HIGHEST)
+    if bias:
+        out = out + bias[0].reshape((1, -1) + (1,) * n).astype(out.dtype)
+    return out[0] if unbatched else out
+
+
+def _check_input(input, weight, n, groups, transposed):
+    name = f"conv{'_transpose' if transposed else ''}{n}d"
+    if input.dim() not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
+                           f"{name}, but got input of size: {list(input.shape)}")
+    channels = input.shape[0 if input.dim() == n + 1 else 1]
+    expected = weight.shape[0] if transposed else weight.shape[1] * groups
+    if channels != expected:
+        shape = list(input.shape) if input.dim() == n + 2 else [1] + list(input.shape)
+        if transposed:
+            raise RuntimeError(
+                f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
+                f"{shape} to have {expected} channels, but got {channels} channels instead")
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+            f"{shape} to have {expected} channels, but got {channels} channels instead")
+
+
+def _grad_fn(input, n):
+    """An unbatched input is batched, convolved and squeezed back by PyTorch."""
+    return "SqueezeBackward1" if input.dim() == n + 1 else None
+
+
+def _same_padding(weight, stride, dilation, n):
+    """'same' padding: total d*(k-1) per dim, the odd element going to the right."""
+    if any(s != 1 for s in stride):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    pads = []
+    for k, d in zip(weight.shape[2:], dilation):
+        total = d * (k - 1)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def _conv(n, input, weight, bias, stride, padding, dilation, groups):
+    stride, dilation = ntuple(stride, n), ntuple(dilation, n)
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * n
+        elif padding == "same":
+            pads = _same_padding(weight, stride, dilation, n)
+        else:
+            raise ValueError(f"Invalid padding string '{padding}'")
+    else:
+        pads = tuple((p, p) for p in ntuple(padding, n))
+    _check_input(input, weight, n, groups, False)
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    return call(_convolution, inputs, _grad_fn(input, n), stride=stride, padding=pads,
+                dilation=dilation, groups=int(groups), transposed=False,
+                output_padding=(0,) * n)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose(n, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    stride, dilation = ntuple(stride, n), ntuple(dilation, n)
+    padding, output_padding = ntuple(padding, n), ntuple(output_padding, n)
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= s and op >= d:
+            raise RuntimeError("output padding must be smaller than either stride or dilation, "
+                               f"but got output_padding_height: {op} output_padding_width: {op} "
+                               f"stride_height: {s} stride_width: {s} dilation_height: {d} "
+                               f"dilation_width: {d}")
+    _check_input(input, weight, n, groups, True)
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    return call(_convolution, inputs, _grad_fn(input, n), stride=stride, padding=padding,
+                dilation=dilation, groups=int(groups), transposed=True,
+                output_padding=output_padding)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _conv_transpose(1, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _conv_transpose(2, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _conv_transpose(3, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)

@@ -1,0 +1,324 @@
+"""Losses: each one op whose grad_fn is the node PyTorch's composite ends with, which
+depends on the reduction (e.g. l1_loss ends in AbsBackward0, MeanBackward0 or
+SumBackward0)."""
+import warnings
+
+import jax
+import jax.numpy as jnp
+
+from ._common import call, check_reduction, nn_op, reduce_array, reduction_of
+
+
+def _warn_target_size(input, target):
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input "
+                      f"size ({input.shape}). This will likely lead to incorrect results due "
+                      "to broadcasting. Please ensure they have the same size.", stacklevel=3)
+
+
+# -- regression ---------------------------------------------------------------------------
+def _elementwise(kind, diff, param):
+    if kind == "mse":
+        return diff * diff
+    if kind == "l1":
+        return jnp.abs(diff)
+    ad = jnp.abs(diff)
+    if kind == "smooth_l1":
+        return jnp.where(ad < param, 0.5 * diff * diff / param, ad - 0.5 * param)
+    return jnp.where(ad < param, 0.5 * diff * diff, param * (ad - 0.5 * param))   # huber
+
+
+@nn_op("regression_loss", saves=(0, 1))
+def _regression_op(x, y, *weight, kind, param, reduction, weighted_mean):
+    loss = _elementwise(kind, x - y, param)
+    if not weight:
+        return reduce_array(loss, reduction)
+    loss = loss * weight[0]
+    if reduction == "mean" and weighted_mean:
+        return jnp.sum(loss) / jnp.sum(weight[0])
+    return reduce_array(loss, reduction)
+
+
+_NATIVE = {"mse": "MseLossBackward0", "smooth_l1": "SmoothL1LossBackward0",
+           "huber": "HuberLossBackward0"}
+_COMPOSITE = {"none": "AbsBackward0", "mean": "MeanBackward0", "sum": "SumBackward0"}
+_WEIGHTED = {"none": "MulBackward0", "mean": "DivBackward0", "sum": "SumBackward0"}
+
+
+def _regression(kind, input, target, reduction, param=0.0, weight=None):
+    check_reduction(reduction)
+    _warn_target_size(input, target)
+    if weight is not None:
+        if tuple(weight.shape) != tuple(input.shape):
+            raise ValueError("Weights and input must have the same size.")
+        grad_fn = dict(_WEIGHTED, mean="MeanBackward0") if kind == "huber" else _WEIGHTED
+        grad_fn = grad_fn[reduction]
+    else:
+        grad_fn = _NATIVE[kind] if kind in _NATIVE else _COMPOSITE[reduction]
+    inputs = (input, target) if weight is None else (input, target, weight)
+    return call(_regression_op, inputs, grad_fn, kind=kind, param=float(param),
+                reduction=reduction, weighted_mean=kind != "huber")
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    return _regression("mse", input, target, reduction_of(size_average, reduce, reduction),
+                       weight=weight)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    return _regression("l1", input, target, reduction_of(size_average, reduce, reduction),
+                       weight=weight)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    reduction = reduction_of(size_average, reduce, reduction)
+    if beta == 0.0:        # PyTorch falls back to l1_loss
+        return _regression("l1", input, target, reduction)
+    return _regression("smooth_l1", input, target, reduction, param=beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    return _regression("huber", input, target, reduction, param=delta, weight=weight)
+
+
+# -- classification -----------------------------------------------------------------------
+def _safe_mean(total, count):
+    """total / count, NaN when count is 0 (every target ignored) but with a zero
+    gradient there, as PyTorch's nll_loss backward gives."""
+    empty = count == 0
+    return total / jnp.where(empty, 1, count) + jnp.where(empty, jnp.nan, 0).astype(total.dtype)
+
+
+@nn_op("nll_loss", saves=(0,))
+def _nll_op(x, target, *weight, ignore_index, reduction, from_logits, smoothing):
+    """x: (N, C, ...) or unbatched (C,) scores (log-probabilities unless from_logits);
+    target: (N, ...) or ()."""
+    if x.ndim == 1:
+        x, target = x[None], target[None]
+        loss = _nll_op.impl(x, target, *weight, ignore_index=ignore_index,
+                            reduction=reduction, from_logits=from_logits, smoothing=smoothing)
+        return loss[0] if reduction == "none" else loss
+    logp = jax.nn.log_softmax(x, axis=1) if from_logits else x
+    logp = jnp.moveaxis(logp, 1, -1)                                   # (N, ..., C)
+    classes = logp.shape[-1]
+    valid = target != ignore_index
+    safe = jnp.where(valid, target, 0)
+    w = weight[0] if weight else jnp.ones((classes,), logp.dtype)
+    w_t = jnp.where(valid, jnp.take(w, safe), 0).astype(logp.dtype)
+    picked = jnp.take_along_axis(logp, safe[..., None], axis=-1)[..., 0]
+    nll = -w_t * picked
+    if reduction == "none":
+        loss = nll
+    elif reduction == "sum":
+        loss = jnp.sum(nll)
+    else:
+        loss = _safe_mean(jnp.sum(nll), jnp.sum(w_t))
+    if not smoothing:
+        return loss
+    smooth = jnp.where(valid, -jnp.sum(logp * w, axis=-1), 0)
+    if reduction == "sum":
+        smooth = jnp.sum(smooth)
+    elif reduction == "mean":
+        smooth = jnp.sum(smooth) / (jnp.sum(w_t) if weight else jnp.sum(valid))
+    return (1 - smoothing) * loss + smooth * (smoothing / classes)
+
+
+@nn_op("soft_cross_entropy", saves=(0, 1))
+def _soft_ce_op(x, target, *weight, reduction, smoothing):
+    if x.ndim == 1:
+        loss = _soft_ce_op.impl(x[None], target[None], *weight, reduction=reduction,
+                                smoothing=smoothing)
+        return loss[0] if reduction == "none" else loss
+    logp = jax.nn.log_softmax(x, axis=1)
+    classes = x.shape[1]
+    if smoothing:
+        target = target * (1 - smoothing) + smoothing / classes
+    prod = logp * target
+    if weight:
+        prod = prod * weight[0].reshape((1, -1) + (1,) * (x.ndim - 2))
+    loss = -jnp.sum(prod, axis=1)
+    if reduction == "mean":
+        return jnp.sum(loss) / (x.size // classes)
+    return reduce_array(loss, reduction)
+
+
+def _nll_grad_fn(input, reduction, smoothing):
+    if smoothing:
+        return "AddBackward0"
+    if input.dim() <= 2:
+        return "NllLossBackward0"
+    if reduction == "none" and input.dim() != 4:
+        return "ViewBackward0"
+    return "NllLoss2DBackward0"
+
+
+def _check_nll_shapes(input, target):
+    if input.dim() >= 2 and target.dim() >= 1 and target.shape[0] != input.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0]}).")
+
+
+def _class_loss(input, target, weight, ignore_index, reduction, from_logits, smoothing):
+    check_reduction(reduction)
+    _check_nll_shapes(input, target)
+    inputs = (input, target) if weight is None else (input, target, weight)
+    return call(_nll_op, inputs, _nll_grad_fn(input, reduction, smoothing),
+                ignore_index=int(ignore_index), reduction=reduction, from_logits=from_logits,
+                smoothing=float(smoothing))
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    reduction = reduction_of(size_average, reduce, reduction)
+    return _class_loss(input, target, weight, ignore_index, reduction, False, 0.0)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    reduction = reduction_of(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if target.dtype.is_floating_point:          # class probabilities
+        check_reduction(reduction)
+        grad_fn = "DivBackward1" if reduction == "mean" else "NegBackward0"
+        inputs = (input, target) if weight is None else (input, target, weight)
+        return call(_soft_ce_op, inputs, grad_fn, reduction=reduction,
+                    smoothing=float(label_smoothing))
+    return _class_loss(input, target, weight, ignore_index, reduction, True, label_smoothing)
+
+
+@nn_op("binary_cross_entropy", "BinaryCrossEntropyBackward0", saves=(0, 1))
+def _bce_op(x, y, *weight, reduction):
+    # PyTorch clamps each log term at -100 so that a saturated input stays finite
+    log_x = jnp.maximum(jnp.log(x), -100.0)
+    log_1mx = jnp.maximum(jnp.log1p(-x), -100.0)
+    loss = -(y * log_x + (1 - y) * log_1mx)
+    if weight:
+        loss = loss * weight[0]
+    return reduce_array(loss, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    reduction = reduction_of(size_average, reduce, reduction)
+    check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
+                         f"size ({input.shape}) is deprecated. Please ensure they have the same "
+                         "size.")
+    inputs = (input, target) if weight is None else (input, target, weight)
+    return call(_bce_op, inputs, reduction=reduction)
+
+
+@nn_op("bce_with_logits", "BinaryCrossEntropyWithLogitsBackward0", saves=(0, 1))
+def _bce_logits_op(x, y, *rest, reduction, has_weight, has_pos_weight):
+    rest = list(rest)
+    weight = rest.pop(0) if has_weight else None
+    pos_weight = rest.pop(0) if has_pos_weight else None
+    softplus_neg = jnp.log1p(jnp.exp(-jnp.abs(x))) + jnp.maximum(-x, 0)    # -log sigmoid(x)
+    if pos_weight is not None:
+        loss = (1 - y) * x + ((pos_weight - 1) * y + 1) * softplus_neg
+    else:
+        loss = (1 - y) * x + softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return reduce_array(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None):
+    reduction = reduction_of(size_average, reduce, reduction)
+    check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+                         f"({input.shape})")
+    inputs = [input, target] + [t for t in (weight, pos_weight) if t is not None]
+    return call(_bce_logits_op, inputs, reduction=reduction, has_weight=weight is not None,
+                has_pos_weight=pos_weight is not None)
+
+
+@nn_op("kl_div", saves=(0, 1))
+def _kl_div_op(x, y, *, reduction, log_target):
+    loss = jnp.exp(y) * (y - x) if log_target else jax.scipy.special.xlogy(y, y) - y * x
+    if reduction == "batchmean":
+        return jnp.sum(loss) / x.shape[0] if x.ndim else jnp.sum(loss)
+    return reduce_array(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    reduction = reduction_of(size_average, reduce, reduction)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", stacklevel=2)
+    grad_fn = {"none": "MulBackward0" if log_target else "SubBackward0",
+               "mean": "MeanBackward0", "sum": "SumBackward0",
+               "batchmean": "DivBackward0"}[reduction]
+    return call(_kl_div_op, (input, target), grad_fn, reduction=reduction,
+                log_target=bool(log_target))
+
+
+# -- embeddings and ranking ---------------------------------------------------------------
+_COMPOSITE_REDUCED = {"mean": "MeanBackward0", "sum": "SumBackward0"}
+
+
+@nn_op("cosine_embedding_loss", saves=(0, 1))
+def _cosine_embedding_op(x1, x2, y, *, margin, reduction):
+    eps = 1e-12
+    dot = jnp.sum(x1 * x2, axis=-1)
+    denom = jnp.sqrt((jnp.sum(x1 * x1, axis=-1) + eps) * (jnp.sum(x2 * x2, axis=-1) + eps))
+    cos = dot / denom
+    zeros = jnp.zeros_like(cos)
+    loss = jnp.where(y == 1, 1 - cos, zeros) + jnp.where(y == -1, jnp.maximum(cos - margin, 0),
+                                                         zeros)
+    return reduce_array(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                          reduction="mean"):
+    reduction = reduction_of(size_average, reduce, reduction)
+    check_reduction(reduction)
+    grad_fn = _COMPOSITE_REDUCED.get(reduction, "AddBackward0")
+    return call(_cosine_embedding_op, (input1, input2, target), grad_fn, margin=float(margin),
+                reduction=reduction)
+
+
+@nn_op("margin_ranking_loss", saves=(0, 1, 2))
+def _margin_ranking_op(x1, x2, y, *, margin, reduction):
+    return reduce_array(jnp.maximum(-y * (x1 - x2) + margin, 0), reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                        reduction="mean"):
+    reduction = reduction_of(size_average, reduce, reduction)
+    check_reduction(reduction)
+    grad_fn = _COMPOSITE_REDUCED.get(reduction, "ClampMinBackward0")
+    return call(_margin_ranking_op, (input1, input2, target), grad_fn, margin=float(margin),
+                reduction=reduction)
+
+
+def _pnorm(d, p):
+    if p == 2:
+        return jnp.sqrt(jnp.sum(d * d, axis=-1))
+    if p == 1:
+        return jnp.sum(jnp.abs(d), axis=-1)
+    return jnp.sum(jnp.abs(d) ** p, axis=-1) ** (1.0 / p)
+
+
+@nn_op("triplet_margin_loss", saves=(0, 1, 2))
+def _triplet_op(a, pos, neg, *, margin, p, eps, swap, reduction):
+    d_ap = _pnorm(a - pos + eps, p)
+    d_an = _pnorm(a - neg + eps, p)
+    if swap:
+        d_an = jnp.minimum(d_an, _pnorm(pos - neg + eps, p))
+    return reduce_array(jnp.maximum(margin + d_ap - d_an, 0), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    reduction = reduction_of(size_average, reduce, reduction)
+    check_reduction(reduction)
+    grad_fn = _COMPOSITE_REDUCED.get(reduction, "ClampMinBackward0")
+    return call(_triplet_op, (anchor, positive, negative), grad_fn, margin=float(margin),
+                p=float(p), eps=float(eps), swap=bool(swap), reduction=reduction)

@@ -1,0 +1,199 @@
+"""Normalisation layers: each one op (statistics, normalisation and the affine map),
+with running statistics updated in place under no_grad as PyTorch's kernels do."""
+import jax.numpy as jnp
+from jax import lax
+
+from ...autograd.grad_mode import no_grad
+from ._common import call, nn_op
+
+
+def _affine(y, weight, bias, shape):
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def _unpack(optional, flags):
+    """Split the variadic tail of an op into optional tensors by presence flags."""
+    it = iter(optional)
+    return [next(it) if f else None for f in flags]
+
+
+@nn_op("batch_norm", "NativeBatchNormBackward0", saves=(0,))
+def _batch_norm_op(x, *rest, training, has_running, has_weight, has_bias, eps):
+    """Returns (out, new running mean, new running var) when running stats are tracked."""
+    if has_running:
+        rm, rv, momentum, *rest = rest
+    weight, bias = _unpack(rest, (has_weight, has_bias))
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if training:
+        mean = jnp.mean(x, axis=axes)
+        var = jnp.mean(jnp.square(x - mean.reshape(shape)), axis=axes)
+    else:
+        mean, var = rm, rv
+    y = (x - mean.reshape(shape)) * lax.rsqrt(var.reshape(shape) + eps)
+    y = _affine(y, weight, bias, shape)
+    if not has_running:
+        return y
+    if training:
+        count = x.size // x.shape[1]
+        unbiased = lax.stop_gradient(var) * (count / max(count - 1, 1))
+        mean = lax.stop_gradient(mean)
+        rm = (rm * (1 - momentum) + mean * momentum).astype(rm.dtype)
+        rv = (rv * (1 - momentum) + unbiased * momentum).astype(rv.dtype)
+    return y, rm, rv
+
+
+def _check_batch(input, training):
+    if training:
+        count = input.numel() // input.shape[1]
+        if count <= 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {input.shape}")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    _check_batch(input, training)
+    has_running = running_mean is not None and running_var is not None
+    if not training and not has_running:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    inputs = [input]
+    if has_running:
+        inputs += [running_mean, running_var, 0.0 if momentum is None else float(momentum)]
+    inputs += [t for t in (weight, bias) if t is not None]
+    out = call(_batch_norm_op, inputs, training=bool(training), has_running=has_running,
+               has_weight=weight is not None, has_bias=bias is not None, eps=float(eps))
+    if not has_running:
+        return out
+    out, new_mean, new_var = out
+    if training:
+        with no_grad():
+            running_mean.copy_(new_mean)
+            running_var.copy_(new_var)
+    return out
+
+
+@nn_op("layer_norm", "NativeLayerNormBackward0", saves=(0,))
+def _layer_norm_op(x, *rest, ndims, has_weight, has_bias, eps):
+    weight, bias = _unpack(rest, (has_weight, has_bias))
+    axes = tuple(range(x.ndim - ndims, x.ndim))
+    mean = jnp.mean(x, axis=axes, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+    y = (x - mean) * lax.rsqrt(var + eps)
+    shape = x.shape[x.ndim - ndims:]
+    return _affine(y, weight, bias, shape)
+
+
+def _normalized_shape(normalized_shape):
+    if isinstance(normalized_shape, int):
+        return (normalized_shape,)
+    return tuple(int(s) for s in normalized_shape)
+
+
+def _check_normalized(input, shape):
+    if tuple(input.shape[input.dim() - len(shape):]) != shape or input.dim() < len(shape):
+        expected = "[*, " + ", ".join(str(s) for s in shape) + "]"
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"{expected}, but got input of size{list(input.shape)}")
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    shape = _normalized_shape(normalized_shape)
+    _check_normalized(input, shape)
+    inputs = [input] + [t for t in (weight, bias) if t is not None]
+    return call(_layer_norm_op, inputs, ndims=len(shape), has_weight=weight is not None,
+                has_bias=bias is not None, eps=float(eps))
+
+
+@nn_op("group_norm", "NativeGroupNormBackward0", saves=(0,))
+def _group_norm_op(x, *rest, groups, has_weight, has_bias, eps):
+    weight, bias = _unpack(rest, (has_weight, has_bias))
+    n = x.shape[0]
+    g = x.reshape((n, groups, -1))
+    mean = jnp.mean(g, axis=-1, keepdims=True)
+    var = jnp.mean(jnp.square(g - mean), axis=-1, keepdims=True)
+    y = ((g - mean) * lax.rsqrt(var + eps)).reshape(x.shape)
+    return _affine(y, weight, bias, (1, -1) + (1,) * (x.ndim - 2))
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    if input.dim() < 2 or input.shape[1] % num_groups != 0:
+        raise RuntimeError("Expected number of channels in input to be divisible by num_groups, "
+                           f"but got input of shape {list(input.shape)} and num_groups={num_groups}")
+    inputs = [input] + [t for t in (weight, bias) if t is not None]
+    return call(_group_norm_op, inputs, groups=int(num_groups), has_weight=weight is not None,
+                has_bias=bias is not None, eps=float(eps))
+
+
+@nn_op("instance_norm", "ViewBackward0", saves=(0,))
+def _instance_norm_op(x, *rest, use_input_stats, has_running, has_weight, has_bias, eps):
+    if has_running:
+        rm, rv, momentum, *rest = rest
+    weight, bias = _unpack(rest, (has_weight, has_bias))
+    axes = tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if use_input_stats:
+        mean = jnp.mean(x, axis=axes, keepdims=True)
+        var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+    else:
+        mean, var = rm.reshape(shape), rv.reshape(shape)
+    y = _affine((x - mean) * lax.rsqrt(var + eps), weight, bias, shape)
+    if not has_running:
+        return y
+    if use_input_stats:
+        # PyTorch runs batch norm over (1, N*C, ...) and averages the N updated copies
+        count = 1
+        for s in x.shape[2:]:
+            count *= s
+        batch_mean = jnp.mean(lax.stop_gradient(mean).reshape(x.shape[:2]), axis=0)
+        unbiased = lax.stop_gradient(var).reshape(x.shape[:2]) * (count / max(count - 1, 1))
+        rm = (rm * (1 - momentum) + batch_mean * momentum).astype(rm.dtype)
+        rv = (rv * (1 - momentum) + jnp.mean(unbiased, axis=0) * momentum).astype(rv.dtype)
+    return y, rm, rv
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    if use_input_stats:
+        count = 1
+        for s in input.shape[2:]:
+            count *= s
+        if count <= 1:
+            raise ValueError("Expected more than 1 spatial element when training, got input "
+                             f"size {input.shape}")
+    has_running = running_mean is not None and running_var is not None
+    inputs = [input]
+    if has_running:
+        inputs += [running_mean, running_var, float(momentum)]
+    inputs += [t for t in (weight, bias) if t is not None]
+    out = call(_instance_norm_op, inputs, use_input_stats=bool(use_input_stats),
+               has_running=has_running, has_weight=weight is not None,
+               has_bias=bias is not None, eps=float(eps))
+    if not has_running:
+        return out
+    out, new_mean, new_var = out
+    if use_input_stats:
+        with no_grad():
+            running_mean.copy_(new_mean)
+            running_var.copy_(new_var)
+    return out
+
+
+@nn_op("rms_norm", "MulBackward0", saves=(0,))
+def _rms_norm_op(x, *weight, ndims, eps):
+    axes = tuple(range(x.ndim - ndims, x.ndim))
+    y = x * lax.rsqrt(jnp.mean(jnp.square(x), axis=axes, keepdims=True) + eps)
+    return y * weight[0] if weight else y
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    shape = _normalized_shape(normalized_shape)
+    _check_normalized(input, shape)
+    if eps is None:
+        eps = float(jnp.finfo(input.dtype.np).eps)
+    inputs = [input] if weight is None else [input, weight]
+    return call(_rms_norm_op, inputs, ndims=len(shape), eps=float(eps))

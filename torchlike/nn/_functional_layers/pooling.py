@@ -1,0 +1,252 @@
+"""Pooling: max and average windows with jax.lax.reduce_window; adaptive pools as
+static averaging matrices (average) or static gathers of the bins (max)."""
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from ._common import HIGHEST, call, nn_op, ntuple
+
+
+# -- fixed windows ------------------------------------------------------------------------
+def _pool_geometry(shape, kernel, stride, padding, dilation, ceil_mode):
+    """Per spatial dim: (low pad, high pad, output size), with PyTorch's output-size rule
+    (in ceil mode the last window must start inside the input or the left padding)."""
+    geometry = []
+    for size, k, s, p, d in zip(shape, kernel, stride, padding, dilation):
+        span = size + 2 * p - d * (k - 1) - 1
+        out = (-(-span // s) if ceil_mode else span // s) + 1
+        if ceil_mode and (out - 1) * s >= size + p:
+            out -= 1
+        high = p + max(0, (out - 1) * s + d * (k - 1) + 1 - (size + 2 * p))
+        geometry.append((p, high, out))
+    return tuple(geometry)
+
+
+def _window_args(ndim, kernel, stride, dilation, geometry):
+    lead = ndim - len(kernel)
+    return dict(window_dimensions=(1,) * lead + tuple(kernel),
+                window_strides=(1,) * lead + tuple(stride),
+                padding=((0, 0),) * lead + tuple((lo, hi) for lo, hi, _ in geometry),
+                window_dilation=(1,) * lead + tuple(dilation))
+
+
+def _max_with_index(a, b):
+    """Max of (value, flat index) pairs: NaN wins, ties keep the first index (PyTorch)."""
+    (va, ia), (vb, ib) = a, b
+    take_b = ((vb > va) | ((vb == va) & (ib < ia)) | jnp.isnan(vb)) & ~jnp.isnan(va)
+    take_b = take_b | (jnp.isnan(va) & jnp.isnan(vb) & (ib < ia))
+    return jnp.where(take_b, vb, va), jnp.where(take_b, ib, ia)
+
+
+@nn_op("max_pool", saves=(0, "result"))
+def _max_pool_op(x, *, kernel, stride, dilation, geometry, with_indices):
+    win = _window_args(x.ndim, kernel, stride, dilation, geometry)
+    dilated = any(d != 1 for d in dilation)
+    if not (with_indices or dilated):
+        return lax.reduce_window(x, np.array(-np.inf, x.dtype), lax.max, **win)
+    n = len(kernel)
+    spatial = x.shape[-n:]
+    flat = jnp.arange(int(np.prod(spatial)), dtype=jnp.int64).reshape(spatial)
+    _, idx = lax.reduce_window((lax.stop_gradient(x), jnp.broadcast_to(flat, x.shape)),
+                               (np.array(-np.inf, x.dtype), np.array(-1, np.int64)),
+                               _max_with_index, **win)
+    if dilated:
+        # XLA has no gradient for dilated max windows: gather the arg-max instead, which
+        # also sends the gradient to exactly that element, as PyTorch does
+        lead = x.shape[:-n]
+        out = jnp.take_along_axis(x.reshape(lead + (-1,)), idx.reshape(lead + (-1,)), axis=-1)
+        out = out.reshape(idx.shape)
+    else:
+        out = lax.reduce_window(x, np.array(-np.inf, x.dtype), lax.max, **win)
+    return (out, idx) if with_indices else out
+
+
+def _pool_args(n, kernel_size, stride, padding, dilation=1):
+    kernel = ntuple(kernel_size, n)
+    no_stride = stride is None or (isinstance(stride, (list, tuple)) and not stride)
+    stride = kernel if no_stride else ntuple(stride, n)
+    padding, dilation = ntuple(padding, n), ntuple(dilation, n)
+    for p, k, d in zip(padding, kernel, dilation):
+        if p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={d}")
+    return kernel, stride, padding, dilation
+
+
+def _max_pool(n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+              grad_fn):
+    kernel, stride, padding, dilation = _pool_args(n, kernel_size, stride, padding, dilation)
+    geometry = _pool_geometry(input.shape[-n:], kernel, stride, padding, dilation, ceil_mode)
+    out = call(_max_pool_op, (input,), grad_fn, kernel=kernel, stride=stride,
+               dilation=dilation, geometry=geometry, with_indices=bool(return_indices))
+    return tuple(out) if return_indices else out
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, "SqueezeBackward1")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, "MaxPool2DWithIndicesBackward0")
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, "MaxPool3DWithIndicesBackward0")
+
+
+@nn_op("avg_pool", saves=(0,))
+def _avg_pool_op(x, *, kernel, stride, geometry, count_include_pad, divisor_override):
+    n = len(kernel)
+    ones = (1,) * n
+    win = _window_args(x.ndim, kernel, stride, ones, geometry)
+    total = lax.reduce_window(x, np.array(0, x.dtype), lax.add, **win)
+    if divisor_override:
+        return total / divisor_override
+    spatial = x.shape[-n:]
+    if count_include_pad:
+        # the explicit padding counts, the ceil-mode overhang past it does not
+        area = jnp.ones(tuple(s + 2 * lo for s, (lo, _, _) in zip(spatial, geometry)), x.dtype)
+        pads = tuple((0, hi - lo) for lo, hi, _ in geometry)
+    else:
+        area = jnp.ones(spatial, x.dtype)
+        pads = tuple((lo, hi) for lo, hi, _ in geometry)
+    count = lax.reduce_window(area, np.array(0, x.dtype), lax.add, kernel, stride, pads)
+    return total / count
+
+
+def _avg_pool(n, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override, grad_fn):
+    kernel, stride, padding, _ = _pool_args(n, kernel_size, stride, padding)
+    geometry = _pool_geometry(input.shape[-n:], kernel, stride, padding, (1,) * n, ceil_mode)
+    return call(_avg_pool_op, (input,), grad_fn, kernel=kernel, stride=stride,
+                geometry=geometry, count_include_pad=bool(count_include_pad),
+                divisor_override=divisor_override)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     None, "SqueezeBackward1")
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, "AvgPool2DBackward0")
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    return _avg_pool(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, "AvgPool3DBackward0")
+
+
+# -- adaptive -----------------------------------------------------------------------------
+def _bins(size, out):
+    """PyTorch's adaptive bins: [floor(i*size/out), ceil((i+1)*size/out))."""
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
+def _averaging_matrix(size, out, dtype):
+    m = np.zeros((size, out), dtype)
+    for i, (start, end) in enumerate(_bins(size, out)):
+        m[start:end, i] = 1.0 / (end - start)
+    return m
+
+
+_LETTERS = "abcdefgh"
+
+
+@nn_op("adaptive_avg_pool", saves=(0,))
+def _adaptive_avg_op(x, *, output_size):
+    n = len(output_size)
+    spatial = x.shape[-n:]
+    mats = [jnp.asarray(_averaging_matrix(s, o, x.dtype)) for s, o in zip(spatial, output_size)]
+    ins, outs = _LETTERS[:n], _LETTERS[n:2 * n]
+    spec = f"...{ins}," + ",".join(i + o for i, o in zip(ins, outs)) + f"->...{outs}"
+    return jnp.einsum(spec, x, *mats, precision=HIGHEST)
+
+
+def _gather_plan(spatial, output_size):
+    """Static gather indices for every bin, bins padded by repeating their last element
+    (a repeat changes neither the max nor the first arg-max)."""
+    index, flat = [], 0
+    n = len(spatial)
+    for j, (size, out) in enumerate(zip(spatial, output_size)):
+        bins = _bins(size, out)
+        width = max(e - s for s, e in bins)
+        ix = np.array([[min(s + t, e - 1) for t in range(width)] for s, e in bins])
+        shape = [1] * (2 * n)
+        shape[2 * j], shape[2 * j + 1] = out, width
+        ix = ix.reshape(shape)
+        index.append(ix)
+        flat = flat * size + ix
+    return index, flat
+
+
+@nn_op("adaptive_max_pool", saves=(0, "result"))
+def _adaptive_max_op(x, *, output_size):
+    n = len(output_size)
+    lead = x.ndim - n
+    index, flat = _gather_plan(x.shape[-n:], output_size)
+    windows = x[(Ellipsis,) + tuple(jnp.asarray(i) for i in index)]
+    order = list(range(lead)) + [lead + 2 * j for j in range(n)] + \
+        [lead + 2 * j + 1 for j in range(n)]
+    windows = windows.transpose(order).reshape(x.shape[:lead] + tuple(output_size) + (-1,))
+    flat = np.broadcast_to(flat, np.broadcast_shapes(*(i.shape for i in index)))
+    flat = flat.transpose([2 * j for j in range(n)] + [2 * j + 1 for j in range(n)])
+    flat = jnp.asarray(flat.reshape(tuple(output_size) + (-1,)))
+    arg = jnp.argmax(lax.stop_gradient(windows), axis=-1)[..., None]
+    value = jnp.take_along_axis(windows, arg, axis=-1)[..., 0]
+    idx = jnp.take_along_axis(jnp.broadcast_to(flat, windows.shape), arg, axis=-1)[..., 0]
+    return value, idx.astype(jnp.int64)
+
+
+def _output_size(input, output_size, n):
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * n
+    if len(sizes) == 1 and n > 1:
+        sizes = tuple(sizes) * n
+    return tuple(int(input.shape[-n + j]) if s is None else int(s) for j, s in enumerate(sizes))
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return call(_adaptive_avg_op, (input,), "SqueezeBackward1",
+                output_size=_output_size(input, output_size, 1))
+
+
+def adaptive_avg_pool2d(input, output_size):
+    size = _output_size(input, output_size, 2)
+    if size == (1, 1):     # PyTorch computes this common case as a mean
+        return input.mean((-2, -1), keepdim=True)
+    return call(_adaptive_avg_op, (input,), "AdaptiveAvgPool2DBackward0", output_size=size)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    size = _output_size(input, output_size, 3)
+    if size == (1, 1, 1):
+        return input.mean((-3, -2, -1), keepdim=True)
+    return call(_adaptive_avg_op, (input,), "AdaptiveAvgPool3DBackward0", output_size=size)
+
+
+def _adaptive_max(n, input, output_size, return_indices, grad_fn):
+    out, idx = call(_adaptive_max_op, (input,), grad_fn,
+                    output_size=_output_size(input, output_size, n))
+    return (out, idx) if return_indices else out
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    return _adaptive_max(1, input, output_size, return_indices, "SqueezeBackward1")
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _adaptive_max(2, input, output_size, return_indices, "AdaptiveMaxPool2DBackward0")
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    return _adaptive_max(3, input, output_size, return_indices, "AdaptiveMaxPool3DBackward0")

@@ -1,0 +1,12 @@
+"""The functional a module calls: torchlike.nn.functional's public one when it exists,
+else the private fallback in _functional_layers (so modules never wait on it)."""
+from .. import _functional_layers as _layers
+from .._functional_layers import activation as _fallback
+
+
+def F(name):
+    from .. import functional
+    fn = getattr(functional, name, None)
+    if fn is None:
+        fn = getattr(_layers, name, None) or getattr(_fallback, "_" + name)
+    return fn
