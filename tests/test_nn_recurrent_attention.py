@@ -197,7 +197,8 @@ def _packed_forward(enforce_sorted, lengths):
 
 @pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN"])
 def test_packed_sequences(oracle, cls):
-    check_module(lambda nn: getattr(nn, cls)(3, 4, num_layers=2, bidirectional=True),
+    check_module(lambda nn: getattr(nn, cls)(3, 4, num_layers=2, bidirectional=True,
+                                             batch_first=True),
                  [(5, 3, 3)], forward=_packed_forward(False, [2, 5, 2]))
     state = [(1, 3, 4)] * (2 if cls == "LSTM" else 1)
     check_module(lambda nn: getattr(nn, cls)(3, 4), [(5, 3, 3)] + state,

@@ -75,10 +75,10 @@ def _params():
             for variant in variants:
                 if variant != "custom" and not any(has_variant(lib, name, variant) for lib in libs):
                     continue
-                # a method is the function's own code with self first: one sample proves
-                # the binding; aliases likewise
-                count = len(info.samples) if name == info.name and variant != "method" \
-                    else min(1, len(info.samples))
+                # a method is the function's own code with self first, torch.fn_ the
+                # method fn_: one sample proves the binding; aliases likewise
+                count = len(info.samples) if name == info.name and variant not in (
+                    "method", "function_") else min(1, len(info.samples))
                 for i in range(count):
                     out.append(pytest.param(info, name, variant, i, False,
                                             id=f"{name}-{variant}-{i}",
@@ -162,7 +162,13 @@ def _call(lib, info, name, variant, args, kwargs):
     if variant == "method":
         return getattr(self, name)(*rest, **kwargs)
     self = self.clone()
-    result = getattr(self, name + "_")(*rest, **kwargs)
+    if variant == "function_":
+        fn = resolve(lib, name + "_")
+        if fn is None:
+            raise AttributeError(f"module has no attribute {name + '_'!r}")
+        result = fn(self, *rest, **kwargs)
+    else:
+        result = getattr(self, name + "_")(*rest, **kwargs)
     assert result is self, "an in-place method must return self"
     return result
 

@@ -156,10 +156,7 @@ def test_binary_add_dtype_all_pairs(a, b):
     def fn(lib):
         x, y = _one(lib, a, 1), _one(lib, b, 1)
         x0, y0 = _one(lib, a, 0), _one(lib, b, 0)
-        if a == b == "bool":
-            return [(x + y).dtype, (x0 + y).dtype, (x * y0).dtype]
-        return [(x + y).dtype, (x0 + y).dtype, (x * y0).dtype, (x0 - y0).dtype
-                if "bool" not in (a, b) else (x0 * y0).dtype]
+        return [(x + y).dtype, (x0 + y).dtype, (x + y0).dtype]
     _xfail_complex32(fn(torch))
     ours, theirs = run_both(fn)
     assert [str(d) for d in ours] == [str(d) for d in theirs]
@@ -179,7 +176,7 @@ def test_binary_ops_with_scalars(a, scalar):
 
 
 @pytest.mark.parametrize("a", DTYPES)
-@pytest.mark.parametrize("b", ["bool", "int64", "int32", "uint8", "float32"])
+@pytest.mark.parametrize("b", ["bool", "int32", "float32"])
 def test_true_division_dtype(a, b):
     def fn(lib):
         x, y = _one(lib, a, 1), _one(lib, b, 1)

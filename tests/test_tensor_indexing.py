@@ -128,8 +128,16 @@ def test_getitem_grad_fn_and_backward(name):
     assert_same(ours, theirs)
 
 
-@pytest.mark.parametrize("name", list(INDICES))
-@pytest.mark.parametrize("value", ["scalar", "0d", "broadcast", "full"])
+# every index with a scalar and a full-shaped value; 0-dim and broadcast values on a subset
+SETITEM_CASES = [(name, value) for name in INDICES for value in ("scalar", "full")] + [
+    (name, value) for name in ("int", "slices", "none_mid", "ellipsis_int", "list",
+                               "tensor_2d", "slice_list", "list_slice_list", "broadcast_lists",
+                               "mask_full", "mask_inner", "mask_uint8", "bool_true",
+                               "tensor_0d_int", "list_empty")
+    for value in ("0d", "broadcast")]
+
+
+@pytest.mark.parametrize("name,value", SETITEM_CASES)
 def test_setitem(name, value):
     def fn(lib):
         x = base(lib)
@@ -157,10 +165,14 @@ def test_setitem(name, value):
     assert ours[1] == theirs[1]
 
 
-@pytest.mark.parametrize("name", ["int", "slices", "list", "mask_full", "int_list_slice",
-                                  "ellipsis", "tensor_pair", "slice", "none", "bool_true",
-                                  "mask_inner", "empty_tuple"])
-@pytest.mark.parametrize("value", ["0d", "1", "row", "scalar"])
+SETITEM_GRAD_CASES = [(name, "0d") for name in (
+    "int", "slices", "list", "mask_full", "int_list_slice", "ellipsis", "tensor_pair", "slice",
+    "none", "bool_true", "mask_inner", "empty_tuple")] + [
+    (name, value) for name in ("ellipsis", "empty_tuple", "int", "list")
+    for value in ("1", "row", "scalar")]
+
+
+@pytest.mark.parametrize("name,value", SETITEM_GRAD_CASES)
 def test_setitem_autograd(name, value, request):
     """Writes into an intermediate: CopySlices, FillBackward3, CopyBackwards,
     IndexPutBackward0, as torch picks them, and the gradients through them."""

@@ -118,10 +118,9 @@ def test_augmented_assignment_keeps_identity(name):
     assert ours[1:] == theirs[1:]
 
 
-@pytest.mark.parametrize("op", ["+=", "-=", "*=", "/=", "//=", "%=", "**=", "&=", "|=", "^=",
-                                "<<=" if False else "+="])
+@pytest.mark.parametrize("op", ["+=", "-=", "*=", "/=", "//=", "%=", "**=", "&=", "|=", "^="])
 @pytest.mark.parametrize("dtype", ["int64", "float32", "bool", "uint8"])
-@pytest.mark.parametrize("other", ["int", "float", "tensor_float", "tensor_int"])
+@pytest.mark.parametrize("other", ["int", "float", "tensor_float"])
 def test_augmented_dtype_rules(op, dtype, other, request):
     """In-place results keep self's dtype; results that can't be cast back are errors."""
     if op in ("&=", "|=", "^=") and "float" in other and dtype != "float32":

@@ -24,6 +24,16 @@ class Storage:
     def nbytes(self):
         return self.array.size * self.array.dtype.itemsize
 
+    def data_ptr(self):
+        """A stable fake address, consistent with Tensor.data_ptr() (offset 0)."""
+        return id(self) * 16
+
+    def size(self):
+        return self.nbytes()
+
+    def __len__(self):
+        return self.nbytes()
+
 
 class VersionCounter:
     """PyTorch's version counter: shared by a tensor, its views and detach()."""

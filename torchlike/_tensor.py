@@ -315,6 +315,48 @@ class Tensor:
     def untyped_storage(self):
         return self._storage
 
+    def is_set_to(self, other):
+        """Same storage, offset, sizes and strides."""
+        return (self._storage is other._storage and self._offset == other._offset
+                and tuple(self._shape) == tuple(other._shape) and self.stride() == other.stride())
+
+    def dim_order(self):
+        """Dims from outermost to innermost in memory (largest stride first, stable)."""
+        strides = self.stride()
+        return tuple(sorted(range(self.ndim), key=lambda d: -strides[d]))
+
+    def is_nonzero(self):
+        if self.numel() == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def apply_(self, callable):
+        """Python function applied to every element, in place. Like PyTorch, a raw data
+        write: no autograd and no version bump."""
+        if self.requires_grad:
+            raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
+                               "var.detach().apply_() instead.")
+        return self._raw_elementwise(lambda values: [callable(v) for v in values])
+
+    def map_(self, tensor, callable):
+        if self.requires_grad:
+            raise RuntimeError("Can't call map_() on Variable that requires grad. Use "
+                               "var.detach().map_() instead.")
+        from ._ops.views import expand
+        others = expand(tensor, tuple(self._shape)).tolist() if self.ndim else [tensor.item()]
+        return self._raw_elementwise(
+            lambda values: [callable(a, b) for a, b in zip(values, _flat(others))])
+
+    def _raw_elementwise(self, fn):
+        values = np.asarray(self.detach()).reshape(-1).tolist()
+        new = np.asarray(fn(values), dtype=self._dtype.np).reshape(tuple(self._shape))
+        version = self._version_counter.value
+        self._write(_device.place(new, self.device))
+        self._version_counter.value = version
+        return self
+
     def _is_view(self):
         return self._base is not None
 
@@ -770,6 +812,18 @@ class Tensor:
 def _c_type_name(d):
     return {"float64": "double", "float32": "float", "float16": "c10::Half",
             "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int"}.get(d.name, d.name)
+
+
+def _flat(nested):
+    """A nested list's leaves in order (iteratively)."""
+    out, stack = [], [nested]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, list):
+            stack.extend(reversed(x))
+        else:
+            out.append(x)
+    return out
 
 
 def edge_of(t):

@@ -109,9 +109,20 @@ def with_out(name, fn):
     return wrapper
 
 
+# the in-place forms PyTorch also offers as functions: torch.abs_(x)
+TORCH_INPLACE_FUNCTIONS = frozenset(
+    "abs_ acos_ acosh_ addmv_ alpha_dropout_ arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ "
+    "asin_ asinh_ atan_ atanh_ ceil_ celu_ clamp_ clamp_max_ clamp_min_ clip_ cos_ cosh_ "
+    "deg2rad_ dropout_ erf_ erfc_ exp2_ exp_ expm1_ feature_alpha_dropout_ feature_dropout_ "
+    "fix_ floor_ frac_ gcd_ i0_ lcm_ ldexp_ log10_ log1p_ log2_ log_ logit_ nan_to_num_ neg_ "
+    "negative_ rad2deg_ reciprocal_ relu_ round_ rrelu_ rsqrt_ selu_ sigmoid_ sin_ sinc_ sinh_ "
+    "sqrt_ square_ tan_ tanh_ threshold_ trunc_ xlogy_".split())
+
+
 def expose(name, fn, *, method=True, inplace=True, function=True, aliases=(), out=True,
            inplace_grad_fn=None, inplace_backward_error=None):
-    """Register fn as torchlike.<name> (with out=), Tensor.<name> and Tensor.<name>_."""
+    """Register fn as torchlike.<name> (with out=), Tensor.<name> and Tensor.<name>_
+    (and torchlike.<name>_ where PyTorch has that function)."""
     for n in (name,) + tuple(aliases):
         if function:
             FUNCTIONS[n] = with_out(n, fn) if out else fn
@@ -119,6 +130,8 @@ def expose(name, fn, *, method=True, inplace=True, function=True, aliases=(), ou
             METHODS[n] = fn
         if inplace:
             METHODS[n + "_"] = inplace_method(fn, inplace_grad_fn, inplace_backward_error)
+            if n + "_" in TORCH_INPLACE_FUNCTIONS:
+                FUNCTIONS[n + "_"] = METHODS[n + "_"]
     return fn
 
 

@@ -65,3 +65,33 @@ def contiguous(self, memory_format=None):
     if self.is_contiguous():
         return self
     return apply(_clone_impl, (self,))
+
+
+# -- conjugation: torchlike has no lazy conj bit, so conj() of a complex tensor is a copy ----
+@register_op("conj", "ConjBackward0")
+def _conj_impl(a):
+    return jnp.conj(a)
+
+
+@torch_function("conj", method=True)
+def conj(input):
+    if not input.is_complex():
+        return input                # PyTorch returns real tensors themselves
+    return apply(_conj_impl, (input,))
+
+
+@torch_function("conj_physical", method=True)
+def conj_physical(input):
+    if not input.is_complex():
+        return input
+    return apply(_conj_impl, (input,), (), "ConjPhysicalBackward0")
+
+
+@torch_function("resolve_conj", "resolve_neg", method=True)
+def resolve_conj(input):
+    return input                    # nothing is ever pending
+
+
+@torch_function("is_conj", "is_neg", method=True)
+def is_conj(input):
+    return False

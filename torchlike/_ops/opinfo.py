@@ -7,6 +7,7 @@ under real torch and under torchlike, in each variant that either library has:
     function   torch.<name>(*args, **kwargs)          (dotted names: torch.linalg.norm)
     method     args[self_arg].<name>(*rest, **kwargs)
     inplace    args[self_arg].clone().<name>_(*rest, **kwargs)
+    function_  torch.<name>_(args[self_arg].clone(), *rest, **kwargs)  (torch.relu_, F.elu_)
     out        torch.<name>(*args, out=<empty>, **kwargs)  (first sample, when torch takes out=)
 
 and compares values, dtype, shape, requires_grad, grad_fn names and the gradients of
@@ -174,9 +175,14 @@ def resolve(lib, dotted):
     return obj
 
 
+VARIANTS = ("function", "method", "inplace", "function_")
+
+
 def has_variant(lib, name, variant):
     if variant == "function":
         return resolve(lib, name) is not None
+    if variant == "function_":
+        return not name.endswith("_") and resolve(lib, name + "_") is not None
     if "." in name:
         return False
     if variant == "method":
@@ -190,7 +196,7 @@ def variants_of(info, libs):
     """The variants of info.name that any of `libs` has (custom ops: just 'custom')."""
     if info.op is not None:
         return ["custom"]
-    names = info.variants or ("function", "method", "inplace")
+    names = info.variants or VARIANTS
     return [v for v in names if any(has_variant(lib, info.name, v) for lib in libs)]
 
 
@@ -202,15 +208,15 @@ def covered_names(lib):
             out.update(info.covers)
             continue
         for name in (info.name,) + info.aliases:
-            for v in info.variants or ("function", "method", "inplace"):
+            for v in info.variants or VARIANTS:
                 if has_variant(lib, name, v):
                     out.add(qualified(name, v))
     return out
 
 
 def qualified(name, variant):
-    if variant == "function":
-        return "torch." + name
+    if variant in ("function", "function_"):
+        return "torch." + name + ("_" if variant == "function_" else "")
     return "Tensor." + name + ("_" if variant == "inplace" else "")
 
 

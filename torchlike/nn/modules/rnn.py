@@ -102,14 +102,15 @@ class RNNBase(Module):
             s += f", bidirectional={self.bidirectional}"
         return s
 
-    def _zeros_state(self, input, size):
+    def _zeros_state(self, input, size, time_major=False):
         directions = 2 if self.bidirectional else 1
         batched = input.dim() == 3
-        batch = input.shape[0 if self.batch_first else 1] if batched else None
+        batch_first = self.batch_first and not time_major
+        batch = input.shape[0 if batch_first else 1] if batched else None
         shape = (self.num_layers * directions,) + ((batch,) if batched else ()) + (size,)
         return _factories.zeros(shape, dtype=input.dtype, device=input.device)
 
-    def _check(self, input, hx_shapes):
+    def _check(self, input, hx_shapes, time_major=False):
         name = type(self).__name__
         if input.dim() not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D "
@@ -118,7 +119,7 @@ class RNNBase(Module):
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.shape[-1]}")
         for hx, size in hx_shapes:
-            expected = tuple(self._zeros_state(input, size).shape)
+            expected = tuple(self._zeros_state(input, size, time_major).shape)
             if tuple(hx.shape) != expected:
                 raise RuntimeError(f"Expected hidden size {expected}, got {list(hx.shape)}")
 
@@ -169,12 +170,12 @@ class RNNBase(Module):
                                     device=data.device)
         state_sizes = self._state_sizes()
         if hx is None:
-            hx = tuple(self._zeros_state(padded, n) for n in state_sizes)
+            hx = tuple(self._zeros_state(padded, n, time_major=True) for n in state_sizes)
         else:
             hx = hx if self.mode == "LSTM" else (hx,)
             if packed.sorted_indices is not None:
                 hx = tuple(h.index_select(1, packed.sorted_indices) for h in hx)
-        self._check(padded, list(zip(hx, state_sizes)))
+        self._check(padded, list(zip(hx, state_sizes)), time_major=True)
         out, h = self._run(padded, hx if self.mode == "LSTM" else hx[0], lengths)
         out = R.pack_rows(out, rows, False, "CatBackward0")
         if packed.unsorted_indices is not None:
@@ -203,11 +204,9 @@ class RNN(RNNBase):
         super().__init__(mode, *args, **kwargs)
 
 
-
 class LSTM(RNNBase):
     def __init__(self, *args, **kwargs):
         super().__init__("LSTM", *args, **kwargs)
-
 
 
 class GRU(RNNBase):
