@@ -43,6 +43,12 @@ CASES = {
                                    [_x(2, 4, 4), _x(2, 3, 3, 3)]),
     "conv1d-valid": (lambda F, x, w: F.conv1d(x, w, padding="valid"), [_x(2, 3, 6),
                                                                         _x(4, 3, 2)]),
+    # ties: the gradient goes to the first maximum of each window, as in PyTorch
+    "max_pool2d-ties": (lambda F, x: F.max_pool2d(x, 2), [np.round(_x(1, 2, 4, 6))]),
+    "max_pool2d-ties-overlapping": (lambda F, x: F.max_pool2d(x, 3, 1, padding=1),
+                                    [np.zeros((1, 1, 4, 4), np.float32)]),
+    "adaptive_max_pool2d-ties": (lambda F, x: F.adaptive_max_pool2d(x, (2, 3)),
+                                 [np.round(_x(1, 2, 5, 7))]),
     "max_pool3d": (lambda F, x: F.max_pool3d(x, 2, return_indices=True), [_x(1, 2, 4, 4, 5)]),
     "max_pool1d-ceil": (lambda F, x: F.max_pool1d(x, 2, 2, ceil_mode=True), [_x(2, 3, 7)]),
     "avg_pool3d": (lambda F, x: F.avg_pool3d(x, 2, padding=1, count_include_pad=False),

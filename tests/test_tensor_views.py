@@ -497,8 +497,9 @@ def test_conj_and_hermitian_views():
     def fn(lib):
         c = lib.tensor([[1 + 1j, 2 - 3j], [0.5j, 4]])
         r = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
-        return [c.conj(), c.H, c.mH, r.H, r.mH, lib.conj(c), c.conj_physical(), c.resolve_conj(),
+        outs = [c.conj(), c.H, c.mH, r.H, r.mH, lib.conj(c), c.conj_physical(),
                 lib.zeros(2, 2, 3, dtype=lib.complex64).mH]
+        return [t.resolve_conj() for t in outs]     # torch's lazy conj can't reach numpy
     assert_same(*run_both(fn))
 
     def flags(lib):
