@@ -133,3 +133,16 @@ def test_size_and_dtype_reprs():
     ours, theirs = run_both(fn)
     assert ours == theirs
     assert isinstance(torchlike.zeros(1).shape, torchlike.Size)
+
+
+def test_subclass_repr_and_make_subclass():
+    def fn(lib):
+        class Special(lib.Tensor):
+            pass
+        base = lib.arange(4.0)
+        p = lib.Tensor._make_subclass(Special, base[1:], True)
+        with lib.no_grad():
+            p.add_(1)
+        return repr(p), type(p).__name__, p.is_leaf, base.tolist()
+    ours, theirs = run_both(fn)
+    assert ours == theirs

@@ -145,6 +145,19 @@ class Tensor:
         t._init_from_array(array, device or _device.from_jax(next(iter(array.devices()))))
         return t
 
+    @staticmethod
+    def _make_subclass(cls, data, require_grad=False):
+        """torch.Tensor._make_subclass: a `cls` instance sharing data's storage (a detached
+        alias, as PyTorch makes it), the usual way to build Parameter-like subclasses."""
+        t = object.__new__(cls)
+        alias = data.detach()
+        for name in Tensor.__slots__:
+            if name not in ("__dict__", "__weakref__"):
+                setattr(t, name, getattr(alias, name))
+        t._set_requires_grad(require_grad, "Only Tensors of floating point and complex dtype "
+                                           "can require gradients")
+        return t
+
     def _make_view(self, array, shape, strides, offset):
         """A tensor aliasing self's storage, seeing (shape, strides, offset); `array` is
         its current value, computed by the view op that made it."""
@@ -390,7 +403,10 @@ class Tensor:
                              default_float_dtype_name=dt.get_default_dtype().name,
                              device=dev, requires_grad=self.requires_grad,
                              grad_fn_name=_grad_fn_display(self.grad_fn),
-                             is_parameter=isinstance(self, nn.Parameter))
+                             is_parameter=isinstance(self, nn.Parameter),
+                             # subclasses print their own name: MyTensor([1., 2.])
+                             prefix="tensor(" if type(self) in (Tensor, nn.Parameter)
+                             else f"{type(self).__name__}(")
 
     __str__ = __repr__
 

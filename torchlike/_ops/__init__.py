@@ -1,3 +1,3 @@
 """The op table and the modules that fill it (importing them registers the ops)."""
 from . import (registry, dispatch, basic, views, pointwise, reduce, sorting, linalg, decomp,  # noqa: F401
-               shape, scatter, activation, indexing)
+               shape, scatter, activation, random_ops, indexing)

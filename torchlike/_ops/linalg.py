@@ -458,20 +458,3 @@ def _tri_indices(name, upper):
 
 _tri_indices("tril_indices", False)
 _tri_indices("triu_indices", True)
-
-
-def _vander_impl(a, *, n, increasing):
-    return jnp.vander(a, n, increasing=increasing)
-
-
-OPS["vander"] = _vander_op = Op("vander", _vander_impl, "FlipBackward0", ())
-
-
-def vander(x, N=None, increasing=False):
-    n = x.shape[0] if N is None else N
-    d = x._dtype if is_float(x._dtype) else dt.int64
-    return apply(_vander_op, (x.to(d),), (("n", n), ("increasing", increasing)),
-                 "FlipBackward0" if not increasing else "CumprodBackward0")
-
-
-expose("vander", vander, method=False, inplace=False, out=False)

@@ -120,3 +120,23 @@ OpInfo("bincount", [S(L([0, 1, 1, 3], "i64")), S(L([0, 1, 1, 3], "i64"), minleng
 OpInfo("histc", [S(T(20), bins=4, min=-2, max=2), S(T(10, dtype="f64"), 5),
                  S(L([1.0, 2.0, 1.0, 4.0]), bins=4, min=0, max=3)], grad=False,
        errors=[E(T(3, dtype="i64"), msg=False)])
+
+# random sampling: only dtype, shape and grad_fn are compared (statistics in test_ops_random.py)
+OpInfo("normal", [S(T(2, 3), T(2, 3, low=0.1)), S(T(3), 2.0), S(0.0, T(3, low=0.1)),
+                  S(0.0, 1.0, (2, 3)), S(T(2, 1), T(3, low=0.1))],
+       nondeterministic=True, errors=[E(T(2), -1.0)])
+OpInfo("bernoulli", [S(T(2, 3, low=0, high=1)), S(T(3, low=0, high=1), 0.3),
+                     S(T(3, dtype="f64", low=0, high=1))],
+       nondeterministic=True, errors=[E(L([1.5]))])
+OpInfo("poisson", [S(T(2, 3, low=0.5, high=4)), S(T(3, dtype="f64", low=1, high=2))],
+       nondeterministic=True)
+OpInfo("multinomial", [S(L([0.2, 0.3, 0.5]), 2), S(L([[0.2, 0.8], [0.5, 0.5]]), 4, True)],
+       nondeterministic=True, errors=[E(L([0.0, 0.0]), 1), E(L([1.0, 1.0]), 3)])
+for _name, _args in [("normal_", (0.0, 2.0)), ("uniform_", (-1.0, 1.0)), ("exponential_", (2.0,)),
+                     ("geometric_", (0.3,)), ("cauchy_", ()), ("log_normal_", ()),
+                     ("bernoulli_", (0.4,)), ("random_", (0, 5))]:
+    OpInfo(_name, [S(T(2, 3)), S(T(4, dtype="f64"))],
+           op=lambda lib, x, _n=_name, _a=_args: getattr(x.clone(), _n)(*_a),
+           covers=("Tensor." + _name,), nondeterministic=True)
+OpInfo("copy_", [S(T(2, 3), T(3)), S(T(2, 3), T(2, 3, dtype="f64")), S(T(3, dtype="i64"), T(3))],
+       op=lambda lib, x, y: x.clone().copy_(y), covers=("Tensor.copy_",))

@@ -1,0 +1,196 @@
+"""Sampling ops: torch.normal, bernoulli, poisson, multinomial and the in-place
+Tensor.normal_/uniform_/bernoulli_/exponential_/geometric_/cauchy_/log_normal_/random_.
+
+Draws come from the torchlike Generator (bit equality with PyTorch's generator is not
+a goal). As in PyTorch, samples are not reparameterised: their gradient with respect
+to the distribution's parameters is zero (the nodes are still recorded, by name).
+"""
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _dtype as dt
+from .. import _random
+from .._tensor import Tensor
+from ._common import NOT_IMPLEMENTED, expose, inplace_method, is_float
+from .dispatch import apply
+from .registry import METHODS, Op, OPS
+from ._util import broadcast_shapes
+
+
+def _key(generator):
+    key_data, counter = (generator or _random.default_generator).next_key()
+    return key_data, counter
+
+
+@functools.partial(jax.jit, static_argnames=("kind", "shape", "dtype"))
+def _draw(key_data, counter, a, b, *, kind, shape, dtype):
+    """One compiled sampler for the distributions _random.sample lacks."""
+    key = jax.random.fold_in(jax.random.wrap_key_data(key_data), counter)
+    if kind == "poisson":
+        return jax.random.poisson(key, a, shape).astype(dtype)
+    if kind == "geometric":      # trials until the first success, >= 1
+        u = jax.random.uniform(key, shape, jnp.float64)
+        return jnp.ceil(jnp.log1p(-u) / jnp.log1p(-a)).astype(dtype)
+    if kind == "cauchy":
+        return (a + b * jax.random.cauchy(key, shape, jnp.float64)).astype(dtype)
+    if kind == "log_normal":
+        return jnp.exp(a + b * jax.random.normal(key, shape, jnp.float64)).astype(dtype)
+    if kind == "random":         # integers in [a, b)
+        return jax.random.randint(key, shape, a, b, jnp.int64).astype(dtype)
+    raise ValueError(kind)
+
+
+def _sample(kind, shape, dtype, a, b, generator, device):
+    key_data, counter = _key(generator)
+    out = _draw(key_data, counter, a, b, kind=kind, shape=tuple(shape), dtype=dtype.np)
+    if device is not None and device.type != "cpu":
+        from .. import _device
+        out = jax.device_put(out, _device.to_jax(device))
+    return out
+
+
+def _sampled_impl(*inputs):
+    """inputs: (*parameters, drawn value); the result is the drawn value."""
+    return jax.lax.stop_gradient(inputs[-1])
+
+
+OPS["sampled"] = _sampled_op = Op("sampled", _sampled_impl, "NormalBackward0", ())
+
+
+def _record(params, value, grad_fn, device):
+    """The drawn value as the result of a node over `params` (zero gradients)."""
+    drawn = Tensor._wrap(value, device)
+    return apply(_sampled_op, tuple(params) + (drawn,), (), grad_fn)
+
+
+# -- torch.normal ---------------------------------------------------------------------------
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False):
+    mean_t, std_t = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if not std_t and std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    if not mean_t and not std_t:
+        from .._factories import _random_tensor
+        shape = tuple(size)
+        return _random_tensor("normal", shape, dtype, device, requires_grad, generator, mean, std)
+    ref = mean if mean_t else std
+    shape = broadcast_shapes(*(tuple(t.shape) for t in (mean, std) if isinstance(t, Tensor)))
+    if std_t and bool((std < 0).any()):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    m = mean._data() if mean_t else mean
+    s = std._data() if std_t else std
+    value = _random.sample("normal", shape, ref._dtype, m, s, generator, ref.device)
+    grad_fn = "NormalBackward3" if mean_t and std_t else ("NormalBackward1" if mean_t
+                                                          else "NormalBackward2")
+    return _record([t for t in (mean, std) if isinstance(t, Tensor)], value, grad_fn, ref.device)
+
+
+def bernoulli(input, p=None, *, generator=None):
+    probs = input._data() if p is None else p
+    if p is None:
+        values = np.asarray(input._data())
+        if values.size and (values.min() < 0 or values.max() > 1):
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
+                               "(Could this error message be improved?  If so, please report an "
+                               "enhancement request to PyTorch.)")
+    value = _random.sample("bernoulli", tuple(input.shape), input._dtype, probs, 0.0, generator,
+                           input.device)
+    return _record([input], value, "BernoulliBackward0" if p is None else NOT_IMPLEMENTED,
+                   input.device)
+
+
+def poisson(input, generator=None):
+    value = _sample("poisson", input.shape, input._dtype, input._data(), 0.0, generator,
+                    input.device)
+    return _record([input], value, "PoissonBackward0", input.device)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Categorical draws per row; without replacement by the Gumbel top-k trick."""
+    probs = np.asarray(input.detach()._data(), dtype=np.float64)
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if (probs < 0).any() or not np.isfinite(probs).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (probs.sum(-1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    n = probs.shape[-1]
+    if not replacement and num_samples > n:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    key_data, counter = _key(generator)
+    key = jax.random.fold_in(jax.random.wrap_key_data(key_data), counter)
+    logits = jnp.log(jnp.asarray(probs))
+    if replacement:
+        out = jax.random.categorical(key, logits, axis=-1,
+                                     shape=(num_samples,) + logits.shape[:-1])
+        out = jnp.moveaxis(out, 0, -1)
+    else:
+        gumbel = jax.random.gumbel(key, logits.shape)
+        out = jnp.argsort(-(logits + gumbel), axis=-1)[..., :num_samples]
+    return Tensor._wrap(out.astype(jnp.int64), input.device)
+
+
+expose("normal", normal, method=False, inplace=False)
+expose("bernoulli", bernoulli, inplace=False)
+expose("poisson", poisson, method=False, inplace=False, out=False)
+expose("multinomial", multinomial, inplace=False)
+
+
+# -- in-place samplers: self's values are replaced, its gradient becomes 0 ----------------------
+def _filled_with(kind, grad_fn, draw):
+    def method(self, *args, generator=None, **kwargs):
+        if not is_float(self._dtype) and kind not in ("random", "bernoulli"):
+            from ._common import not_implemented
+            raise not_implemented(f"{kind}_kernel_cpu", self._dtype)
+
+        def compute(s):
+            value = draw(s, *args, generator=generator, **kwargs)
+            return _record([s], value, grad_fn, s.device)
+        return inplace_method(compute)(self)
+    method.__name__ = kind + "_"
+    return method
+
+
+def _shape(s):
+    return tuple(s.shape)
+
+
+METHODS["normal_"] = _filled_with("normal", "NormalBackward0", lambda s, mean=0.0, std=1.0, generator=None:
+                                  _random.sample("normal", _shape(s), s._dtype, mean, std, generator,
+                                                 s.device))
+METHODS["uniform_"] = _filled_with("uniform", "UniformBackward0", lambda s, a=0.0, b=1.0, generator=None:
+                                   _random.sample("uniform", _shape(s), s._dtype, a, b, generator,
+                                                  s.device))
+METHODS["exponential_"] = _filled_with(
+    "exponential", "ExponentialBackward0", lambda s, lambd=1.0, generator=None:
+    _random.sample("exponential", _shape(s), s._dtype, lambd, 0.0, generator, s.device))
+METHODS["geometric_"] = _filled_with("geometric", "GeometricBackward0", lambda s, p, generator=None:
+                                     _sample("geometric", _shape(s), s._dtype, p, 0.0, generator,
+                                             s.device))
+METHODS["cauchy_"] = _filled_with("cauchy", "CauchyBackward0", lambda s, median=0.0, sigma=1.0,
+                                  generator=None: _sample("cauchy", _shape(s), s._dtype, median,
+                                                          sigma, generator, s.device))
+METHODS["log_normal_"] = _filled_with("log_normal", "LogNormalBackward0", lambda s, mean=1.0, std=2.0,
+                                      generator=None: _sample("log_normal", _shape(s), s._dtype,
+                                                              mean, std, generator, s.device))
+
+
+def _bernoulli_draw(s, p=0.5, generator=None):
+    probs = p._data() if isinstance(p, Tensor) else p
+    return _random.sample("bernoulli", _shape(s), s._dtype, probs, 0.0, generator, s.device)
+
+
+METHODS["bernoulli_"] = _filled_with("bernoulli", "BernoulliBackward2", _bernoulli_draw)
+
+
+def _random_draw(s, from_=0, to=None, generator=None):
+    if to is None:                       # random_(to) or random_()
+        from_, to = (0, from_) if from_ else (0, 2 ** 24 if s._dtype is dt.float32 else 2 ** 53
+                                               if s._dtype is dt.float64 else 2 ** 31)
+    return _sample("random", _shape(s), s._dtype, int(from_), int(to), generator, s.device)
+
+
+METHODS["random_"] = _filled_with("random", "RandomBackward0", _random_draw)
