@@ -21,7 +21,7 @@ from .views import alias, expand, select, slice_dim, unsqueeze
 
 def _treat_as_tuple(index):
     """PyTorch (like old numpy) reads a short list holding sequences, tensors, slices,
-    None or ... as a tuple of indices: x[[0, 1], [1, 0]] is x[[0, 1], [1, 0]]."""
+    None or ... as a tuple of indices: x[[[0, 1], [1, 0]]] is x[[0, 1], [1, 0]]."""
     if isinstance(index, tuple):
         return True
     if not isinstance(index, list) or len(index) >= 32:
