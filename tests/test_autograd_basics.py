@@ -481,3 +481,32 @@ def test_graph_and_saved_arrays_are_freed_after_backward():
         del y
     gc.collect()
     assert sum(r() is not None for r in refs) == 0
+
+
+def test_memory_of_a_10000_step_loop_stays_flat():
+    """A training loop keeps no arrays, graphs or compiled functions per step: the live
+    JAX arrays and the compile caches are the same after 10,000 more steps."""
+    import jax
+    from torchlike import _lazy
+    from torchlike.autograd import engine
+    x = torchlike.ones(64, requires_grad=True)
+    w = torchlike.ones(64, requires_grad=True)
+
+    def step():
+        loss = ((x * w).tanh() * 3 + x).mean()
+        loss.backward()
+        with torchlike.no_grad():
+            x.sub_(0.01 * x.grad)
+        x.grad = None
+        return loss.item()
+
+    def footprint():
+        gc.collect()
+        return (len(jax.live_arrays()), len(engine._fused_cache), len(_lazy._program_cache),
+                len(_lazy._shape_cache))
+    for _ in range(10):
+        step()
+    before = footprint()
+    for _ in range(10_000):
+        step()
+    assert footprint() == before

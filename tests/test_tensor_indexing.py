@@ -32,7 +32,6 @@ def base(lib):
 # Not in this area's files: copy_'s grad_fn prints as 'CopyBackwards'; torch's is
 # 'torch::autograd::CopyBackwards' (ternary.py registers the op's name, and
 # autograd/graph.py's _DISPLAY_NAMES only maps CopySlices).
-COPY_NAME_BUG = "copy_ grad_fn name is 'CopyBackwards', torch: 'torch::autograd::CopyBackwards'"
 
 
 INDICES = {
@@ -173,11 +172,9 @@ SETITEM_GRAD_CASES = [(name, "0d") for name in (
 
 
 @pytest.mark.parametrize("name,value", SETITEM_GRAD_CASES)
-def test_setitem_autograd(name, value, request):
+def test_setitem_autograd(name, value):
     """Writes into an intermediate: CopySlices, FillBackward3, CopyBackwards,
     IndexPutBackward0, as torch picks them, and the gradients through them."""
-    if name in ("ellipsis", "empty_tuple") and value in ("1", "row"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=COPY_NAME_BUG))
     def fn(lib):
         a = base(lib).requires_grad_()
         w = lib.tensor(3.0, requires_grad=True)

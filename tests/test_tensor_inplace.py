@@ -70,7 +70,6 @@ RANDOM_CHECKS_BUG = ("_ops/random_ops.py: in-place samplers skip torch's argumen
 RANDOM_INT_RANGE_BUG = ("_ops/random_ops.py: random_() on integer dtypes must draw in [0, dtype "
                         "max] (int8 gives negatives), and on float16/bfloat16 in [0, 2**11] / "
                         "[0, 2**8]")
-COPY_NAME_BUG = "copy_ grad_fn name is 'CopyBackwards', torch: 'torch::autograd::CopyBackwards'"
 
 
 def _source(lib):
@@ -153,9 +152,7 @@ def test_augmented_dtype_rules(op, dtype, other, request):
 
 
 @pytest.mark.parametrize("name", ["add_", "mul_tensor_bcast", "div_", "pow_", "neg_", "clamp_",
-                                  "exp_", "fill_tensor", "zero_", "iadd",
-                                  pytest.param("copy_", marks=pytest.mark.xfail(
-                                      strict=True, reason=COPY_NAME_BUG))])
+                                  "exp_", "fill_tensor", "zero_", "iadd", "copy_"])
 def test_inplace_on_nonleaf_autograd(name):
     def fn(lib):
         a = lib.tensor([-1.5, 0.5, 2.5], requires_grad=True)

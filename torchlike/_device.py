@@ -148,3 +148,36 @@ def set_default_device(dev):
 
 def accelerator_count(type_="cuda"):
     return len(_jax_devices(_JAX_PLATFORM[type_]))
+
+
+# Python numbers passed to a compiled function are converted to device arrays on every
+# call (several microseconds each). A number that recurs (the 2 in `x + 2`, a learning
+# rate) is converted once: jax.device_put keeps it weakly typed, so the compiled code and
+# its result dtypes are the same as with the number itself.
+_SCALAR_ARRAYS = {}
+_SCALAR_CACHE_LIMIT = 4096
+
+
+def scalar_arg(value, dev=None):
+    """`value` ready to pass to a jitted function: a cached device array for bools, ints
+    and floats (except nan and zeros, whose sign a dict key would lose), else `value`."""
+    kind = type(value)
+    if kind is float:
+        if value != value or value == 0.0:
+            return value
+    elif kind is not int and kind is not bool:
+        return value
+    key = (kind, value, dev)
+    array = _SCALAR_ARRAYS.get(key)
+    if array is None:
+        if len(_SCALAR_ARRAYS) >= _SCALAR_CACHE_LIMIT:
+            _SCALAR_ARRAYS.clear()
+        target = None if dev is None else to_jax(dev)
+        if target is not None and target == jax.devices()[0]:
+            target = None                   # uncommitted, as place() leaves them
+        try:
+            array = jax.device_put(value, target)
+        except OverflowError:               # beyond int64: let the caller's path raise
+            return value
+        _SCALAR_ARRAYS[key] = array
+    return array

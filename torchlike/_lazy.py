@@ -15,6 +15,8 @@ import functools
 
 import jax
 
+from ._device import scalar_arg
+
 ENABLED = True
 
 # A pending graph deeper or larger than this is materialized in pieces.
@@ -63,9 +65,10 @@ class Deferred:
 
 class _Call:
     """One pending op application, shared by its outputs."""
-    __slots__ = ("op", "params", "inputs", "depth", "size", "multi")
+    __slots__ = ("op", "params", "inputs", "depth", "size", "multi", "device")
 
-    def __init__(self, op, params, inputs, depth, size, multi):
+    def __init__(self, op, params, inputs, depth, size, multi, device):
+        self.device = device      # where the op runs (its Python numbers are placed there)
         self.op = op
         self.params = params
         self.inputs = inputs      # arrays, Python scalars or Deferred
@@ -92,7 +95,7 @@ def _spec(a):
 
 def output_avals(op, params, arrays):
     """Shapes/dtypes of op's outputs, cached per input shapes (no tracing when warm)."""
-    key = (op, params, tuple(_aval_key(a) for a in arrays))
+    key = (op, params, tuple([_aval_key(a) for a in arrays]))
     avals = _shape_cache.get(key)
     if avals is None:
         out = jax.eval_shape(op.bind(params), *[_spec(a) for a in arrays])
@@ -102,7 +105,7 @@ def output_avals(op, params, arrays):
     return avals
 
 
-def defer(op, params, arrays):
+def defer(op, params, arrays, device=None):
     """Pending outputs of op(arrays): a Deferred, or a tuple of them."""
     multi, avals = output_avals(op, params, arrays)
     depth, size = 0, 1
@@ -119,9 +122,10 @@ def defer(op, params, arrays):
                     depth = max(depth, c.depth)
                     size += c.size
         inputs.append(a)
-    call = _Call(op, params, tuple(inputs), depth + 1, size, multi)
-    outs = tuple(Deferred(call, i, shape, dtype) for i, (shape, dtype) in enumerate(avals))
-    return outs if multi else outs[0]
+    call = _Call(op, params, tuple(inputs), depth + 1, size, multi, device)
+    if not multi:
+        return Deferred(call, 0, *avals[0])
+    return tuple([Deferred(call, i, shape, dtype) for i, (shape, dtype) in enumerate(avals)])
 
 
 def materialize(roots):
@@ -161,7 +165,7 @@ def materialize(roots):
                     continue
                 a = a._value
             refs.append((1, len(externals)))
-            externals.append(a)
+            externals.append(a if hasattr(a, "shape") else scalar_arg(a, call.device))
         program.append((call.op, call.params, tuple(refs), call.multi))
     wanted = list(seen.values())
     outputs = tuple((index[d.call], d.index) for d in wanted)

@@ -3,6 +3,7 @@ and record a graph node when grad mode is on and an input requires grad."""
 import jax
 
 from .. import _lazy as lazy
+from .._device import scalar_arg
 from .._dtype import _BY_NP
 from .._lazy import force
 from .._tensor import Tensor, edge_of, legacy_type_name
@@ -48,18 +49,31 @@ def apply(op, inputs, params=(), grad_fn=None):
                   for a, x in zip(arrays, inputs)]
     recording = needs_grad and op.differentiable and is_grad_enabled()
     if recording and lazy.ENABLED:
-        out = lazy.defer(op, params, arrays)     # runs later, fused (see _lazy.py)
+        out = lazy.defer(op, params, arrays, device)    # runs later, fused (see _lazy.py)
     else:
-        out = op.compiled(params)(*[force(a) for a in arrays])
+        out = op.compiled(params)(*[force(a) if isinstance(x, Tensor) else scalar_arg(a, device)
+                                    for a, x in zip(arrays, inputs)])
     multi = isinstance(out, (tuple, list))
     outs = tuple(Tensor._wrap(o, device) for o in out) if multi else (Tensor._wrap(out, device),)
     if recording:
-        edges = tuple(edge_of(x) if isinstance(x, Tensor) else _NO_EDGE for x in inputs)
-        record(op, params, edges, arrays, outs, grad_fn, inputs)
+        record(op, params, _edges(inputs), arrays, outs, grad_fn, inputs)
     return outs if multi else outs[0]
 
 
 _NO_EDGE = (None, 0)
+
+
+def _edges(inputs):
+    """edge_of for each input (inlined for plain tensors: this runs for every recorded op)."""
+    out = []
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            out.append(_NO_EDGE)
+        elif x._base is None and x._grad_fn is not None:
+            out.append((x._grad_fn, x._output_nr))
+        else:
+            out.append(edge_of(x))
+    return tuple(out)
 
 
 def _to_device(array, device):
@@ -67,11 +81,14 @@ def _to_device(array, device):
     return place(array, device)
 
 
+_node_classes = {}      # grad_fn name or op -> its Node class
+
+
 def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
     """Append a node for `outs` computed by op from `arrays` reached through `edges`
     (`inputs`, the tensors themselves, are needed only for saved-tensor checks)."""
     # an edge exists only for tensors that require grad, which are floating or complex
-    diff = tuple(e[0] is not None for e in edges)
+    diff = tuple([e[0] is not None for e in edges])
     saved = []
     for i in op.saves or ():
         t = outs[0] if i == "result" else (inputs[i] if i < len(inputs) else None)
@@ -79,9 +96,12 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
             # a saved result is described by this node; keeping the tensor would make a cycle
             saved.append((i, t._version_counter, t._version_counter.value,
                           legacy_type_name(t) if i == "result" else t))
-    cls = node_class(grad_fn or op.grad_fn or (op.name.capitalize() + "Backward0"))
+    cls = _node_classes.get(grad_fn or op)
+    if cls is None:
+        cls = _node_classes[grad_fn or op] = node_class(
+            grad_fn or op.grad_fn or (op.name.capitalize() + "Backward0"))
     node = cls(op, params, edges, tuple(arrays), diff, tuple(saved),
-               tuple((o.shape, o._dtype) for o in outs))
+               tuple([(o._shape, o._dtype) for o in outs]))
     for nr, o in enumerate(outs):
         if o._dtype.is_floating_point or o._dtype.is_complex:
             o._grad_fn = node

@@ -18,6 +18,7 @@ import re
 import jax
 import jax.numpy as jnp
 
+from .._device import scalar_arg
 from .._lazy import Deferred, force, materialize
 from .graph import SECOND_BACKWARD, AccumulateGrad, Node
 from .grad_mode import enable_grad, no_grad
@@ -162,6 +163,7 @@ def _run_fused(topo, roots, root_grads, leaf_targets, accumulate, pending=()):
     index = {node: k for k, node in enumerate(forward)}
     program, diff_vals, const_vals, slot_leaf = [], [], [], []
     leaves = {}
+    device = root_grads[0].device if root_grads else None
     for node in forward:
         refs = []
         for (nxt, nr), array, diff in zip(node.next_functions, node.arrays, node.diff):
@@ -174,7 +176,8 @@ def _run_fused(topo, roots, root_grads, leaf_targets, accumulate, pending=()):
                 slot_leaf.append(leaves.setdefault(nxt, len(leaves)))
             else:
                 refs.append((2, len(const_vals)))
-                const_vals.append(force(array))
+                const_vals.append(force(array) if hasattr(array, "shape")
+                                  else scalar_arg(array, device))
         program.append((node.op, node.params, tuple(refs)))
     root_refs, cotangents, direct, wanted = [], [], [], []
     pending = list(pending) + [None] * (len(roots) - len(pending))

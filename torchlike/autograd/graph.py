@@ -86,7 +86,9 @@ class Node:
 
 
 # Nodes implemented in PyTorch's C++ core report a qualified name().
-_DISPLAY_NAMES = {"CopySlices": "torch::autograd::CopySlices"}
+# C++-defined nodes whose name() carries their namespace in PyTorch.
+_DISPLAY_NAMES = {"CopySlices": "torch::autograd::CopySlices",
+                  "CopyBackwards": "torch::autograd::CopyBackwards"}
 
 
 # Node is subclassed once per grad_fn name so that type(y.grad_fn).__name__ and
