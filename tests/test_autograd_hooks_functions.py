@@ -282,3 +282,33 @@ def test_loss_value_after_backward_needs_no_extra_compiled_call():
     assert _lazy.stats.materializations == before
     expected = float(np.sum(np.exp(np.array([1.5, -3.0])) * np.array([0.5, -1.0])))
     assert abs(value - expected) < 1e-5
+
+
+def test_custom_function_mark_dirty_and_detach_():
+    """A Function that modifies its input in place marks it dirty: the input's history
+    becomes the Function's node, its version moves on, and gradients flow through."""
+    def run(lib):
+        class AddOneInPlace(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.add_(1)
+                ctx.mark_dirty(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = a * 1
+        out = AddOneInPlace.apply(b)
+        name = type(out.grad_fn).__name__
+        (out * 3).sum().backward()
+        c = a * 2
+        c.detach_()
+        return out is b, name, b._version, a.grad, c.requires_grad, c.grad_fn, c.is_leaf
+
+    ours, theirs = run_both(run)
+    assert ours[:3] == theirs[:3]
+    assert_same(ours[3], theirs[3])
+    assert ours[4:] == theirs[4:]

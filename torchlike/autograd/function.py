@@ -154,6 +154,8 @@ class Function(metaclass=FunctionMeta):
                 output = cls.forward(ctx, *args, **kwargs)
         is_tuple = isinstance(output, tuple)
         outputs = output if is_tuple else (output,)
+        for t in ctx.dirty_tensors:      # PyTorch counts marking dirty as one more write
+            t._version_counter.value += 1
         if not record:
             return output
         wrapped = []
