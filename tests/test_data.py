@@ -287,3 +287,30 @@ def test_iterable_dataset_rejects_shuffle(oracle):
     with pytest.raises(ValueError) as ours:
         data.DataLoader(_Stream(3), shuffle=True)
     assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool", "float64", "bfloat16"])
+def test_tensor_dataset_samples_match_torch(oracle, dtype):
+    """TensorDataset's integer fast path (one compiled kernel for every row) gives what
+    torch's t[i] gives, negative indices included; other indices take the full path."""
+    values = np.arange(12).reshape(4, 3) % 3
+    ours = data.TensorDataset(torchlike.tensor(values).to(getattr(torchlike, dtype)),
+                              torchlike.arange(4))
+    theirs = oracle.utils.data.TensorDataset(oracle.tensor(values).to(getattr(oracle, dtype)),
+                                             oracle.arange(4))
+    for i in (0, 3, -1, -4, np.int64(2)):
+        for a, b in zip(ours[i], theirs[i]):
+            assert repr(a) == repr(b)
+    for index in (slice(1, 3), [0, 2]):
+        for a, b in zip(ours[index], theirs[index]):
+            assert repr(a) == repr(b)
+    with pytest.raises(IndexError, match="index 4 is out of bounds for dimension 0 with size 4"):
+        ours[4]
+
+
+def test_tensor_dataset_keeps_autograd_history(oracle):
+    w = torchlike.ones(3, 2, requires_grad=True)
+    sample, = data.TensorDataset(w * 2)[1]
+    assert sample.grad_fn.name() == "SelectBackward0"
+    sample.sum().backward()
+    assert w.grad.tolist() == [[0.0, 0.0], [2.0, 2.0], [0.0, 0.0]]

@@ -209,17 +209,96 @@ class _RunsCode:
         return (os.system, (f"touch {self.marker}",))
 
 
-@pytest.mark.parametrize("weights_only", [None, True])
+@pytest.mark.parametrize("weights_only", [None, True, False])
 def test_malicious_pickle_is_rejected(oracle, tmp_path, weights_only):
+    """Even weights_only=False keeps an allow-list (torch's would run the command)."""
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pt"
     _evil_checkpoint(path, pickle.dumps({"a": _RunsCode(marker)}, protocol=2))
-    with pytest.raises(pickle.UnpicklingError, match="Unsupported global: GLOBAL posix.system"):
+    with pytest.raises(pickle.UnpicklingError,
+                       match=f"Unsupported global: GLOBAL {os.name}.system"):
         load(path, weights_only=weights_only)
     assert not marker.exists()
-    with pytest.raises(pickle.UnpicklingError):       # torch refuses it too
+    with pytest.raises(pickle.UnpicklingError):       # torch refuses it too, same class
         oracle.load(path, weights_only=True)
     assert not marker.exists()
+
+
+class _Hidden:
+    """Code smuggled inside data that weights_only=False accepts."""
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (eval, (f"open({str(self.marker)!r}, 'w')",))
+
+
+def _pickled_with_global(module, name, args=()):
+    """A pickle calling module.name(*args), written by hand so nothing is imported."""
+    body = pickle.dumps(args, protocol=2)[2:-1]      # the arguments tuple's opcodes
+    return (b"\x80\x02" + pickle.GLOBAL + f"{module}\n{name}\n".encode() + body
+            + pickle.REDUCE + pickle.STOP)
+
+
+@pytest.mark.parametrize("module,name,args", [
+    ("builtins", "eval", ("1 + 1",)),
+    ("builtins", "getattr", ((), "count")),
+    ("subprocess", "Popen", (["true"],)),
+    ("torch.serialization", "load", ("x.pt",)),     # torch names map to classes only
+    ("torch", "load", ("x.pt",)),
+    ("torch.serialization", "zipfile", ()),
+    ("numpy", "load", ("x.npy",)),
+    ("__main__", "Net", ()),
+])
+def test_weights_only_false_keeps_an_allow_list(tmp_path, module, name, args):
+    path = tmp_path / "bad.pt"
+    _evil_checkpoint(path, _pickled_with_global(module, name, args))
+    with pytest.raises(pickle.UnpicklingError, match=f"GLOBAL {module}.{name} is not allowed"):
+        load(path, weights_only=False)
+
+
+def test_object_array_cannot_smuggle_code(tmp_path):
+    marker = tmp_path / "pwned"
+    arr = np.empty(1, dtype=object)
+    arr[0] = _Hidden(marker)
+    path = tmp_path / "obj.pt"
+    _evil_checkpoint(path, pickle.dumps({"a": arr}, protocol=2))
+    with pytest.raises(pickle.UnpicklingError, match="GLOBAL builtins.eval"):
+        load(path, weights_only=False)
+    assert not marker.exists()
+
+
+def test_weights_only_false_reads_common_extras(oracle, tmp_path):
+    """What training scripts put beside their state_dicts: torch.load(weights_only=False)
+    reads these, and so does torchlike (without importing anything from the file)."""
+    import argparse
+    import datetime
+    import pathlib
+    extras = {"args": argparse.Namespace(lr=0.1, name="run"), "arr": np.arange(3.0),
+              "best": np.float64(0.25), "ints": np.array([1, 2], np.int32),
+              "dt": np.dtype("float32"), "path": pathlib.PurePosixPath("/tmp/run"),
+              "when": datetime.datetime(2024, 5, 1, 12), "r": range(3), "sl": slice(1, 4),
+              "fs": frozenset({1, 2}), "dd": collections.defaultdict(list, {"a": [1]}),
+              "dtype": oracle.float16, "size": oracle.Size([2, 3]), "w": oracle.ones(2)}
+    oracle.save(extras, tmp_path / "extras.pt")
+    out = load(tmp_path / "extras.pt", weights_only=False)
+    assert out["args"] == extras["args"] and out["path"] == extras["path"]
+    assert out["arr"].tolist() == [0.0, 1.0, 2.0] and out["ints"].dtype == np.int32
+    assert type(out["best"]) is np.float64 and out["best"] == 0.25
+    assert out["dt"] == np.float32 and out["when"] == extras["when"]
+    assert out["r"] == range(3) and out["sl"] == slice(1, 4) and out["fs"] == {1, 2}
+    assert out["dd"]["a"] == [1] and out["dd"].default_factory is list
+    assert out["dtype"] is torchlike.float16 and out["size"] == torchlike.Size([2, 3])
+    assert out["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(pickle.UnpicklingError, match="weights_only"):
+        load(tmp_path / "extras.pt")                  # the default refuses them, as torch
+
+
+def test_weights_only_false_builds_torchlike_classes(tmp_path):
+    """torch.* class names resolve to torchlike's class of the same name."""
+    path = tmp_path / "dev.pt"
+    _evil_checkpoint(path, _pickled_with_global("torch.nn.modules.linear", "Identity"))
+    assert isinstance(load(path, weights_only=False), torchlike.nn.Identity)
 
 
 def test_other_disallowed_globals_are_rejected(tmp_path):
@@ -290,3 +369,60 @@ def test_serialization_does_not_import_torch():
             "b = io.BytesIO(); save({'x': torchlike.ones(2)}, b); b.seek(0)\n"
             "assert load(b)['x'].tolist() == [1.0, 1.0]\nassert 'torch' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _net(nn):
+    # no conv bias: BatchNorm cancels it, leaving a gradient of pure rounding noise
+    return nn.Sequential(nn.Conv1d(2, 3, 3, bias=False), nn.BatchNorm1d(3), nn.ReLU(),
+                         nn.Flatten(), nn.Linear(12, 2))
+
+
+def _fit(lib, model, opt, sched, steps):
+    x = lib.tensor(np.random.default_rng(0).standard_normal((4, 2, 6)).astype(np.float32))
+    y = lib.tensor([0, 1, 1, 0])
+    for _ in range(steps):
+        opt.zero_grad()
+        lib.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+        sched.step()
+
+
+def _setup(lib):
+    model = _net(lib.nn)
+    opt = lib.optim.Adam(model.parameters(), lr=0.01, amsgrad=True)
+    return model, opt, lib.optim.lr_scheduler.StepLR(opt, 2, gamma=0.5)
+
+
+@pytest.mark.parametrize("direction", ["torch_to_torchlike", "torchlike_to_torch"])
+def test_training_resumes_from_a_checkpoint_of_the_other_library(oracle, tmp_path, direction):
+    """A model + optimizer + scheduler checkpoint written mid-training by one library
+    resumes in the other, and both continue identically."""
+    from nn_oracle import copy_weights
+    src_lib, dst_lib = ((oracle, torchlike) if direction == "torch_to_torchlike"
+                        else (torchlike, oracle))
+    ref_model, ref_opt, ref_sched = _setup(oracle)          # uninterrupted reference run
+    src_model, src_opt, src_sched = _setup(src_lib)
+    if src_lib is torchlike:
+        copy_weights(src_model, ref_model)
+    else:
+        src_model.load_state_dict(ref_model.state_dict())
+    _fit(oracle, ref_model, ref_opt, ref_sched, 3)
+    _fit(src_lib, src_model, src_opt, src_sched, 3)
+    ckpt = {"model": src_model.state_dict(), "optim": src_opt.state_dict(),
+            "sched": src_sched.state_dict(), "epoch": 3}
+    src_lib.save(ckpt, tmp_path / "ckpt.pt")
+
+    loaded = dst_lib.load(tmp_path / "ckpt.pt")
+    model, opt, sched = _setup(dst_lib)
+    result = model.load_state_dict(loaded["model"])
+    assert not result.missing_keys and not result.unexpected_keys
+    opt.load_state_dict(loaded["optim"])
+    sched.load_state_dict(loaded["sched"])
+    assert loaded["epoch"] == 3 and opt.param_groups[0]["lr"] == 0.005
+    _fit(oracle, ref_model, ref_opt, ref_sched, 3)
+    _fit(dst_lib, model, opt, sched, 3)
+    for (name, ours), (_, theirs) in zip(model.state_dict().items(),
+                                         ref_model.state_dict().items()):
+        np.testing.assert_allclose(_np(ours).astype(np.float64),
+                                   _np(theirs).astype(np.float64), atol=1e-5, rtol=1e-5,
+                                   err_msg=name)

@@ -7,9 +7,6 @@ from helpers import assert_raises_same, torch
 
 pytestmark = pytest.mark.usefixtures("oracle")
 
-# Not in this area's files: the in-place samplers of _ops/random_ops.py skip torch's checks
-RANDOM_CHECKS_BUG = "_ops/random_ops.py: uniform_ misses torch's dtype/bounds checks"
-
 
 def _x(lib):
     return lib.arange(6.0).view(2, 3)
@@ -105,9 +102,7 @@ ERRORS = {
 
 
 @pytest.mark.parametrize("name", list(ERRORS))
-def test_same_error(name, request):
-    if name == "uniform_int":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=RANDOM_CHECKS_BUG))
+def test_same_error(name):
     assert_raises_same(ERRORS[name])
 
 
@@ -134,9 +129,7 @@ FAILING_WRITES = {
 
 @pytest.mark.parametrize("name", list(FAILING_WRITES))
 @pytest.mark.parametrize("target", ["base", "view"])
-def test_failed_write_changes_nothing(name, target, request):
-    if name == "uniform_bounds":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=RANDOM_CHECKS_BUG))
+def test_failed_write_changes_nothing(name, target):
     def run(lib):
         base = lib.tensor([1.0, 2.0, 3.0, 4.0])
         x = base if target == "base" else base[1:]

@@ -312,11 +312,37 @@ def test_like_of_view_values():
     assert_same(*run_both(fn))
 
 
-@pytest.mark.xfail(reason="*_like/clone of a permuted tensor are always contiguous in "
-                          "torchlike; torch keeps the input's memory layout", strict=True)
 def test_like_of_permuted_keeps_layout():
-    ours, theirs = run_both(lambda lib: lib.zeros_like(lib.zeros(3, 4).t()).stride())
+    """preserve_format: dense inputs keep their strides, others get dense ones in the
+    same dim order."""
+    def fn(lib):
+        x = lib.arange(24.0).view(2, 3, 4)
+        out = []
+        for t in (x.transpose(0, 2), x.permute(2, 0, 1)[:, ::2], x[:, :, 1:3].transpose(0, 1),
+                  lib.zeros(3).expand(2, 3)):
+            made = [lib.zeros_like(t), lib.ones_like(t), lib.empty_like(t),
+                    lib.full_like(t, 2.0), lib.rand_like(t), t.clone(), lib.clone(t)]
+            out.append([m.stride() for m in made] + [t.clone().tolist()])
+        out.append(lib.zeros_like(x.transpose(0, 2), memory_format=lib.contiguous_format).stride())
+        out.append(x.transpose(0, 2).clone(memory_format=lib.contiguous_format).stride())
+        return out
+    ours, theirs = run_both(fn)
     assert ours == theirs
+    assert_raises_same(lambda lib: lib.zeros(2).clone(memory_format=1))
+    assert_raises_same(lambda lib: lib.zeros(2).clone(memory_format=lib.channels_last))
+
+
+def test_clone_of_permuted_then_written_through_views():
+    def fn(lib):
+        a = lib.arange(12.0).view(3, 4).requires_grad_()
+        y = a.t().clone()
+        y[1].mul_(3)
+        y[:, 2].add_(1)
+        (y * lib.arange(12.0).view(4, 3)).sum().backward()
+        return y, a.grad, y.stride(), y.grad_fn.name()
+    ours, theirs = run_both(fn)
+    assert_same(list(ours[:2]), list(theirs[:2]))
+    assert ours[2:] == theirs[2:]
 
 
 # -- eye / arange / linspace / logspace ---------------------------------------------------

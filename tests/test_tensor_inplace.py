@@ -55,21 +55,6 @@ INPLACE = {
 }
 
 
-# Bugs outside this area's files (see the report):
-BITWISE_CAST_ORDER_BUG = (
-    "pointwise in-place bitwise ops (x &= 1.5 on an int tensor): torch checks that the "
-    "result type can be cast to x's dtype first (RuntimeError), torchlike raises the "
-    "kernel's NotImplementedError")
-BOOL_SUB_BUG = (
-    "pointwise sub: bool_tensor - 1 / bool_tensor -= 1 must raise torch's 'Subtraction, the "
-    "`-` operator, with a bool tensor is not supported' error")
-RANDOM_CHECKS_BUG = ("_ops/random_ops.py: in-place samplers skip torch's argument checks "
-                     "(uniform_ from > to, normal_ std < 0, bernoulli_ p outside [0, 1], "
-                     "exponential_ lambda <= 0, random_ from >= to) and uniform_ names the "
-                     "wrong kernel for integer dtypes (torch: \"check_uniform_bounds\")")
-RANDOM_INT_RANGE_BUG = ("_ops/random_ops.py: random_() on integer dtypes must draw in [0, dtype "
-                        "max] (int8 gives negatives), and on float16/bfloat16 in [0, 2**11] / "
-                        "[0, 2**8]")
 
 
 def _source(lib):
@@ -127,12 +112,8 @@ def test_augmented_assignment_keeps_identity(name):
 @pytest.mark.parametrize("op", ["+=", "-=", "*=", "/=", "//=", "%=", "**=", "&=", "|=", "^="])
 @pytest.mark.parametrize("dtype", ["int64", "float32", "bool", "uint8"])
 @pytest.mark.parametrize("other", ["int", "float", "tensor_float"])
-def test_augmented_dtype_rules(op, dtype, other, request):
+def test_augmented_dtype_rules(op, dtype, other):
     """In-place results keep self's dtype; results that can't be cast back are errors."""
-    if op in ("&=", "|=", "^=") and "float" in other and dtype != "float32":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=BITWISE_CAST_ORDER_BUG))
-    if op == "-=" and dtype == "bool":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=BOOL_SUB_BUG))
     def fn(lib):
         x = lib.tensor([3, 1, 2], dtype=getattr(lib, dtype)) if dtype != "bool" \
             else lib.tensor([True, False, True])
@@ -214,10 +195,6 @@ def test_saved_tensor_modified_error():
 
 
 # -- failing in-place ops leave everything unchanged -------------------------------------
-def _random_check(fn):
-    return pytest.param(fn, marks=pytest.mark.xfail(strict=True, reason=RANDOM_CHECKS_BUG))
-
-
 FAILING = [
     lambda lib, x: x.add_(lib.ones(4)),
     lambda lib, x: x.mul_(lib.ones(2, 3)),
@@ -229,11 +206,11 @@ FAILING = [
     lambda lib, x: x.div_(lib.tensor([1.0, 2.0])),
     lambda lib, x: x.pow_(lib.ones(2)),
     lambda lib, x: x.expand(2, 3).add_(1),
-    _random_check(lambda lib, x: x.uniform_(3, 2)),
-    _random_check(lambda lib, x: x.normal_(0, -1)),
-    _random_check(lambda lib, x: x.bernoulli_(2.0)),
-    _random_check(lambda lib, x: x.random_(5, 1)),
-    _random_check(lambda lib, x: x.exponential_(-1)),
+    lambda lib, x: x.uniform_(3, 2),
+    lambda lib, x: x.normal_(0, -1),
+    lambda lib, x: x.bernoulli_(2.0),
+    lambda lib, x: x.random_(5, 1),
+    lambda lib, x: x.exponential_(-1),
     lambda lib, x: x.__iadd__(lib.ones(2)),
 ]
 
@@ -316,7 +293,6 @@ def test_random_fill_through_view_and_grad_fn(name):
     assert ours == theirs
 
 
-@pytest.mark.xfail(strict=True, reason=RANDOM_INT_RANGE_BUG)
 def test_random_fill_dtypes():
     def fn(lib):
         return [str(lib.zeros(3, dtype=getattr(lib, d)).uniform_().dtype)
@@ -332,14 +308,14 @@ def test_random_fill_dtypes():
 
 
 @pytest.mark.parametrize("fn", [
-    _random_check(lambda lib: lib.zeros(3, dtype=lib.int64).uniform_()),
+    lambda lib: lib.zeros(3, dtype=lib.int64).uniform_(),
     lambda lib: lib.zeros(3, dtype=lib.int64).normal_(),
-    _random_check(lambda lib: lib.zeros(3, dtype=lib.bool).uniform_()),
-    _random_check(lambda lib: lib.zeros(3).uniform_(2, 1)),
-    _random_check(lambda lib: lib.zeros(3).normal_(0, -1)),
-    _random_check(lambda lib: lib.zeros(3).bernoulli_(1.5)),
-    _random_check(lambda lib: lib.zeros(3).exponential_(0)),
-    _random_check(lambda lib: lib.zeros(3).random_(5, 3)),
+    lambda lib: lib.zeros(3, dtype=lib.bool).uniform_(),
+    lambda lib: lib.zeros(3).uniform_(2, 1),
+    lambda lib: lib.zeros(3).normal_(0, -1),
+    lambda lib: lib.zeros(3).bernoulli_(1.5),
+    lambda lib: lib.zeros(3).exponential_(0),
+    lambda lib: lib.zeros(3).random_(5, 3),
     lambda lib: lib.bernoulli(lib.full((3,), 1.5)),
     lambda lib: lib.multinomial(lib.tensor([0.2, 0.8]), 3),
 ], ids=lambda f: None)

@@ -11,16 +11,6 @@ from helpers import assert_raises_same, assert_same, run_both, torch
 pytestmark = pytest.mark.usefixtures("oracle")
 
 
-# Bugs outside this area's files (see the report), marked so they flip when fixed:
-INT_POW_BUG = ("pointwise pow: integer tensors to negative integer tensor powers give garbage "
-               "(torch: 0 for |base| > 1, e.g. tensor([3]) ** tensor([-3]) == 0)")
-BOOL_SUB_BUG = ("pointwise sub: True - tensor / tensor - True must raise torch's 'Subtraction, "
-                "the `-` operator, with a bool tensor is not supported' error")
-RSUB_LIST_BUG = ("__init__.py/pointwise reverse ops: [1] - tensor must raise TypeError "
-                 "\"unsupported operand type(s) for -: 'list' and 'Tensor'\" (got "
-                 "'unsupported operand type: list')")
-
-
 def check(fn, **tolerances):
     """fn(lib) gives the same result under both libraries, or raises the same error."""
     try:
@@ -64,11 +54,7 @@ OPERANDS = {
 @pytest.mark.parametrize("left", ["float_t", "int_t"])
 @pytest.mark.parametrize("right", ["float_t", "int_t", "row", "zero_d_int", "int", "neg_int",
                                    "float", "bool"])
-def test_arithmetic_both_orders(op, left, right, request):
-    if op == "pow" and left == "int_t" and right in ("int_t", "zero_d_int", "int", "neg_int"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=INT_POW_BUG))
-    if op == "sub" and right == "bool":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=BOOL_SUB_BUG))
+def test_arithmetic_both_orders(op, left, right):
     fn = ARITH[op]
     check(lambda lib: fn(OPERANDS[left](lib), OPERANDS[right](lib)), rtol=1e-5)
     check(lambda lib: fn(OPERANDS[right](lib), OPERANDS[left](lib)), rtol=1e-5)
@@ -107,9 +93,10 @@ def test_unsupported_operand_types():
     assert ours == theirs
 
 
-@pytest.mark.xfail(strict=True, reason=RSUB_LIST_BUG)
 def test_reverse_op_with_list():
     assert_raises_same(lambda lib: [1] - lib.tensor([1]))
+    assert_raises_same(lambda lib: [1] / lib.tensor([1.0]))
+    assert_raises_same(lambda lib: None ** lib.tensor([1]))
 
 
 @pytest.mark.parametrize("shapes", [((2, 3), (3,)), ((2, 1), (1, 3)), ((4, 1, 3), (2, 1)),
@@ -296,3 +283,36 @@ def test_cat_stack_grads():
         s.sum().backward()
         return c, s, a.grad, b.grad
     check(fn)
+
+
+def test_float_division_by_scalar_is_correctly_rounded():
+    # XLA would turn x / s into x * (1 / s), 1 ulp off for some elements
+    check(lambda lib: lib.arange(24.0) / 7, atol=0, rtol=0)
+    check(lambda lib: lib.arange(24.0).view(4, 6) / lib.tensor(7.0), atol=0, rtol=0)
+    check(lambda lib: lib.arange(24.0).view(4, 6) / lib.full((4, 1), 7.0), atol=0, rtol=0)
+    check(lambda lib: lib.arange(24.0).div_(7), atol=0, rtol=0)
+
+
+def test_float_division_by_tensor_is_correctly_rounded():
+    check(lambda lib: lib.arange(24.0) / lib.full((24,), 7.0), atol=0, rtol=0)
+
+
+def test_shift_operators():
+    check(lambda lib: [lib.tensor([2, -3]) << 1, lib.tensor([8, -8]) >> 2, 1 << lib.tensor([3]),
+                       64 >> lib.tensor([1, 3])])
+
+    def inplace(lib):
+        x = lib.tensor([1, 2])
+        x <<= 2
+        y = x
+        y >>= 1
+        return x, y is x, x._version
+    ours, theirs = run_both(inplace)
+    assert_same(ours[0], theirs[0])
+    assert ours[1:] == theirs[1:]
+    assert_raises_same(lambda lib: lib.tensor([1.5]) << 1)
+    assert_raises_same(lambda lib: lib.tensor([1]) << [1])
+
+
+def test_invert_float_error():
+    assert_raises_same(lambda lib: ~lib.tensor([1.5]))

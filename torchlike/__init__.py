@@ -21,6 +21,8 @@ from ._ops.registry import FUNCTIONS as _FUNCTIONS, METHODS as _METHODS
 from ._random import (Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state,
                       default_generator)
 from . import _factories
+from ._factories import (memory_format, preserve_format, contiguous_format, channels_last,
+                         channels_last_3d)
 from ._printing import set_printoptions, get_printoptions
 from . import autograd
 from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,
@@ -66,6 +68,14 @@ def result_type(tensor1, tensor2):
     return result_dtype(tensor1, tensor2)
 
 
+def _invert(self):
+    if self.dtype.is_floating_point or self.dtype.is_complex:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    from ._ops import pointwise as pw
+    return pw.FUNCTIONS["logical_not"](self) if self.dtype is bool else pw.bitwise_xor(self, -1)
+
+
 def _wire():
     """Expose the op table: torchlike.<fn>, Tensor.<method>, operators."""
     g = globals()
@@ -85,6 +95,9 @@ def _wire():
 
     def reverse(fn):
         def op(self, other):
+            # anything else (a list, None) lets Python raise its own TypeError
+            if not isinstance(other, (Tensor, _numbers.Number)):
+                return NotImplemented
             return fn.reverse(self, other)
         return op
 
@@ -96,16 +109,20 @@ def _wire():
     for dunder, fn in [("add", pw.add), ("sub", pw.sub), ("mul", pw.mul),
                        ("truediv", pw.true_divide), ("floordiv", pw.floor_divide),
                        ("mod", pw.remainder), ("pow", pw.pow), ("and", pw.bitwise_and),
-                       ("or", pw.bitwise_or), ("xor", pw.bitwise_xor)]:
+                       ("or", pw.bitwise_or), ("xor", pw.bitwise_xor),
+                       ("lshift", pw.bitwise_left_shift), ("rshift", pw.bitwise_right_shift)]:
         setattr(Tensor, f"__{dunder}__", forward(fn))
         setattr(Tensor, f"__r{dunder}__", reverse(fn))
     Tensor.__radd__ = forward(pw.add)
     Tensor.__rmul__ = forward(pw.mul)
-    Tensor.__rtruediv__ = lambda self, other: pw.mul(_FUNCTIONS["reciprocal"](self), other)
+    # PyTorch's other / x is reciprocal(x) * other (MulBackward0)
+    Tensor.__rtruediv__ = forward(lambda self, other: pw.mul(_FUNCTIONS["reciprocal"](self),
+                                                             other))
     for dunder, method in [("add", "add_"), ("sub", "sub_"), ("mul", "mul_"),
                            ("truediv", "div_"), ("floordiv", "floor_divide_"),
                            ("mod", "remainder_"), ("pow", "pow_"), ("and", "bitwise_and_"),
-                           ("or", "bitwise_or_"), ("xor", "bitwise_xor_")]:
+                           ("or", "bitwise_or_"), ("xor", "bitwise_xor_"),
+                           ("lshift", "bitwise_left_shift_"), ("rshift", "bitwise_right_shift_")]:
         setattr(Tensor, f"__i{dunder}__", inplace(method))
     for dunder, fn in [("eq", pw.eq), ("ne", pw.ne), ("lt", pw.lt), ("le", pw.le),
                        ("gt", pw.gt), ("ge", pw.ge)]:
@@ -115,8 +132,8 @@ def _wire():
     Tensor.__neg__ = lambda self: pw.FUNCTIONS["neg"](self)
     Tensor.__pos__ = lambda self: self
     Tensor.__abs__ = lambda self: pw.FUNCTIONS["abs"](self)
-    Tensor.__invert__ = lambda self: (pw.FUNCTIONS["logical_not"](self) if self.dtype is bool
-                                      else pw.bitwise_xor(self, -1))
+    Tensor.__invert__ = _invert
+
 
 
 _wire()

@@ -306,6 +306,52 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     return _filled(shape, fill_value, dtype, device, requires_grad)
 
 
+class memory_format:
+    """torch.memory_format: how a new tensor lays out its elements."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __repr__(self):
+        return "torch." + self._name
+
+
+preserve_format = memory_format("preserve_format")
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+
+
+def layout_strides(input, fmt, fn_name):
+    """The strides of a new tensor like `input` in memory format `fmt` (None: contiguous)."""
+    from ._storage import preserved_strides
+    if fmt is None or fmt is preserve_format:
+        return None if input.is_contiguous() else preserved_strides(tuple(input.shape),
+                                                                    input.stride())
+    if not isinstance(fmt, memory_format):
+        raise TypeError(f"{fn_name}(): argument 'memory_format' must be torch.memory_format, "
+                        f"not {type(fmt).__name__}")
+    if fmt is contiguous_format:
+        return None
+    rank = 4 if fmt is channels_last else 5
+    if input.ndim != rank:
+        raise RuntimeError(f"required rank {rank} tensor to use {fmt._name} format")
+    # channels innermost: N, spatial dims..., C
+    shape = tuple(input.shape)
+    order = (0,) + tuple(range(2, rank)) + (1,)
+    strides, acc = [0] * rank, 1
+    for d in reversed(order):
+        strides[d] = acc
+        acc *= max(shape[d], 1)
+    return tuple(strides)
+
+
+def with_memory_format(result, input, fmt, fn_name):
+    """result (a fresh tensor shaped like input) laid out as `fmt` asks."""
+    strides = layout_strides(input, fmt, fn_name)
+    return result if strides is None else result._adopt_layout(strides)
+
+
 def _like(input, dtype, device):
     return input.shape, dtype or input.dtype, device or input.device
 
@@ -313,19 +359,22 @@ def _like(input, dtype, device):
 @torch_function("zeros_like")
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype, device = _like(input, dtype, device)
-    return _filled(shape, 0, dtype, device, requires_grad)
+    return with_memory_format(_filled(shape, 0, dtype, device, requires_grad), input,
+                              memory_format, "zeros_like")
 
 
 @torch_function("ones_like")
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype, device = _like(input, dtype, device)
-    return _filled(shape, 1, dtype, device, requires_grad)
+    return with_memory_format(_filled(shape, 1, dtype, device, requires_grad), input,
+                              memory_format, "ones_like")
 
 
 @torch_function("empty_like")
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype, device = _like(input, dtype, device)
-    return _filled(shape, 0, dtype, device, requires_grad)
+    return with_memory_format(_filled(shape, 0, dtype, device, requires_grad), input,
+                              memory_format, "empty_like")
 
 
 @torch_function("full_like")
@@ -333,7 +382,8 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
               memory_format=None):
     shape, dtype, device = _like(input, dtype, device)
     check_fill_value(fill_value, dtype, math.prod(shape))
-    return _filled(shape, fill_value, dtype, device, requires_grad)
+    return with_memory_format(_filled(shape, fill_value, dtype, device, requires_grad), input,
+                              memory_format, "full_like")
 
 
 @torch_function("eye")
@@ -470,13 +520,16 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
 @torch_function("rand_like")
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype, device = _like(input, dtype, device)
-    return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return with_memory_format(rand(shape, dtype=dtype, device=device,
+                                   requires_grad=requires_grad), input, memory_format, "rand_like")
 
 
 @torch_function("randn_like")
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype, device = _like(input, dtype, device)
-    return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return with_memory_format(randn(shape, dtype=dtype, device=device,
+                                    requires_grad=requires_grad), input, memory_format,
+                              "randn_like")
 
 
 @torch_function("randint_like")

@@ -70,6 +70,9 @@ def view_strides(old_shape, old_strides, new_shape):
     computeStride): dimensions may merge only where memory is contiguous between them."""
     if math.prod(old_shape) == 0:
         return contiguous_strides(new_shape)
+    if not old_shape:
+        # a 0-d tensor is one element: PyTorch views it as shape [1], stride [1]
+        old_shape, old_strides = (1,), (1,)
     new_strides = [0] * len(new_shape)
     view_d = len(new_shape) - 1
     chunk_base_stride = old_strides[-1] if old_strides else 1
@@ -120,3 +123,48 @@ def strided_scatter(base, value, *, shape, strides, offset):
 def overlaps_itself(shape, strides):
     """True when two elements of the view share memory (expanded dims)."""
     return any(s == 0 and n > 1 for n, s in zip(shape, strides))
+
+
+def is_non_overlapping_and_dense(shape, strides):
+    """Whether the view covers a block of memory exactly once (in any dim order)."""
+    expected = 1
+    for n, s in sorted(zip(shape, strides), key=lambda p: p[1]):
+        if n == 1:
+            continue
+        if s != expected:
+            return False
+        expected *= n
+    return True
+
+
+def preserved_strides(shape, strides):
+    """The strides PyTorch's preserve_format gives a new tensor like one with `strides`:
+    the same when they are dense, else dense strides in the same dim order (stride-0
+    dims keep their place)."""
+    if is_non_overlapping_and_dense(shape, strides):
+        return tuple(strides)
+    ndim = len(shape)
+    perm = list(reversed(range(ndim)))          # perm[0] becomes the innermost dim
+
+    def should_swap(d0, d1):
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return -1 if s0 < s1 else 1
+        return 1 if shape[d0] > shape[d1] else 0
+    for i in range(1, ndim):                    # insertion sort, as ties must stay put
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    out, acc = [0] * ndim, 1
+    for d in perm:
+        out[d] = acc
+        if shape[d] > 1:
+            acc *= shape[d]
+    return tuple(out)

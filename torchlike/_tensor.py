@@ -190,6 +190,21 @@ class Tensor:
             else self._creation_meta
         return v
 
+    def _adopt_layout(self, strides):
+        """Store a fresh tensor (no views of it yet) in the dense layout `strides`
+        describes, as PyTorch's preserve_format results are: its values are unchanged."""
+        strides = tuple(strides)
+        if strides == self.stride() or self.numel() == 0 or self._base is not None:
+            return self
+        value = self._data()
+        # storage order: dims by decreasing stride (size-1 dims' strides do not matter)
+        order = sorted(range(self.ndim), key=lambda d: (-strides[d], d))
+        self._storage = Storage(jnp.transpose(value, order), self._storage.device)
+        self._stride = strides
+        self._whole = False
+        self._cache, self._cache_gen = value, self._storage.generation
+        return self
+
     # -- the value ----------------------------------------------------------------------
     def _data(self):
         """The current jax.Array of this tensor (running pending ops if needed)."""

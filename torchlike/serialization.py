@@ -16,7 +16,9 @@ requires_grad, OrderedDict())`.
 Writing names those torch globals without importing torch (the pure-Python pickler
 lets us emit a GLOBAL opcode by name). Reading maps them onto torchlike. By default
 (weights_only) the unpickler resolves only an allow-list of names, so a checkpoint
-cannot run code; weights_only=False allows any global, as in PyTorch.
+cannot run code. Unlike PyTorch, weights_only=False keeps an allow-list too, only a
+longer one (numpy values, paths, dates, torchlike's classes): no name in a file ever
+reaches an arbitrary import.
 """
 import collections
 import codecs
@@ -305,6 +307,69 @@ def _allowed_globals():
     return allowed
 
 
+def _numpy_global(module, name):
+    """numpy's pickling helpers (arrays, scalars, dtypes), which only build data."""
+    if module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        # found through what numpy itself pickles, wherever this numpy version keeps them
+        if name == "_reconstruct":
+            return np.zeros(0).__reduce__()[0]
+        if name == "scalar":
+            return np.float64(0).__reduce__()[0]
+    if module == "numpy" and name in ("ndarray", "dtype"):
+        return getattr(np, name)
+    if module == "numpy.dtypes" and name.endswith("DType"):
+        found = getattr(np.dtypes, name, None)
+        return found if isinstance(found, type) and issubclass(found, np.dtype) else None
+    return None
+
+
+def _extra_globals():
+    """What weights_only=False adds: plain data types a training script commonly puts in a
+    checkpoint beside its state_dicts (numpy values, paths, dates, argparse results).
+    Constructing any of them runs no code from the file."""
+    import argparse
+    import builtins
+    import copyreg
+    import datetime
+    import pathlib
+    names = ("int", "float", "bool", "str", "bytes", "tuple", "list", "dict", "frozenset",
+             "slice", "range", "object")
+    import builtins
+    extra = {("builtins", n): getattr(builtins, n) for n in names}
+    extra[("builtins", "xrange")] = range          # protocol 2's spelling of range
+    extra.update({
+        ("collections", "defaultdict"): collections.defaultdict,
+        ("collections", "deque"): collections.deque,
+        ("copyreg", "_reconstructor"): copyreg._reconstructor,
+        ("argparse", "Namespace"): argparse.Namespace,
+        ("pathlib", "PosixPath"): pathlib.PosixPath,
+        ("pathlib", "WindowsPath"): pathlib.WindowsPath,
+        ("pathlib", "PurePosixPath"): pathlib.PurePosixPath,
+        ("pathlib", "PureWindowsPath"): pathlib.PureWindowsPath,
+        ("pathlib", "Path"): pathlib.Path,
+        ("datetime", "datetime"): datetime.datetime,
+        ("datetime", "date"): datetime.date,
+        ("datetime", "time"): datetime.time,
+        ("datetime", "timedelta"): datetime.timedelta,
+        ("datetime", "timezone"): datetime.timezone,
+    })
+    return extra
+
+
+def _torchlike_type(module, name):
+    """A torch.* class name mapped onto torchlike's class of the same name (weights_only=
+    False only). Only classes qualify, never functions, so no torchlike routine (such as
+    load itself) can be called from a file."""
+    try:
+        found = getattr(importlib.import_module("torchlike" + module[5:]), name)
+    except (ImportError, AttributeError):
+        return None
+    # only torchlike's own classes: not something a torchlike module happens to import
+    if isinstance(found, type) and found.__module__.split(".")[0] == "torchlike":
+        return found
+    return None
+
+
 _WEIGHTS_ONLY_FAILED = (
     "Weights only load failed. Re-running `torchlike.load` with `weights_only` set to `False` "
     "will likely succeed, but it can result in arbitrary code execution. Do it only if you "
@@ -312,6 +377,13 @@ _WEIGHTS_ONLY_FAILED = (
 
 
 class _Unpickler(pickle.Unpickler):
+    """Resolves only allow-listed globals, with or without weights_only: torchlike.load
+    never imports or calls arbitrary code named by a file. weights_only=True accepts what
+    PyTorch's weights-only unpickler accepts; weights_only=False adds plain data types
+    (numpy, paths, dates ...) and torchlike's own classes under their torch names. A
+    whole pickled model (classes of the user's own modules) therefore can't be loaded;
+    save and load its state_dict instead."""
+
     def __init__(self, file, storage_for, weights_only):
         super().__init__(file)
         self._storage_for = storage_for
@@ -322,6 +394,10 @@ class _Unpickler(pickle.Unpickler):
         if module == "__builtin__":       # protocol 2 spells Python 3's builtins this way
             module = "builtins"
         found = self._allowed.get((module, name))
+        if found is None and not self._weights_only:
+            found = _extra_globals().get((module, name)) or _numpy_global(module, name)
+            if found is None and (module == "torch" or module.startswith("torch.")):
+                found = _torchlike_type(module, name)
         if found is not None:
             return found
         if self._weights_only:
@@ -330,13 +406,12 @@ class _Unpickler(pickle.Unpickler):
                 "allowed global by default. With weights_only=True a checkpoint may hold only "
                 "tensors, parameters, dicts, lists, tuples, sets, numbers, strings, dtypes, "
                 "sizes and devices.")
-        if module == "torch" or module.startswith("torch."):
-            try:
-                return getattr(importlib.import_module("torchlike" + module[5:]), name)
-            except (ImportError, AttributeError):
-                raise pickle.UnpicklingError(f"the checkpoint refers to {module}.{name}, which "
-                                             "torchlike does not provide") from None
-        return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"Unsupported global: GLOBAL {module}.{name} is not allowed. torchlike.load never "
+            "imports code named by a checkpoint, even with weights_only=False: besides "
+            "tensors and containers it accepts numpy arrays and scalars, paths, dates, "
+            "argparse.Namespace and torchlike's own types. To restore a whole model, save "
+            "its state_dict and load that into a new instance.")
 
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and len(pid) == 5 and _text(pid[0]) == "storage"

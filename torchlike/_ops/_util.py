@@ -85,3 +85,15 @@ def float_result_dtype(d):
 def scalar_name(d):
     from .._tensor import SCALAR_NAME
     return SCALAR_NAME[d.name]
+
+
+_C_TYPE_NAME = {"float64": "double", "float32": "float", "float16": "c10::Half",
+                "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
+                "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+                "bool": "bool", "complex64": "c10::complex<float>",
+                "complex128": "c10::complex<double>"}
+
+
+def c_type_name(d):
+    """The C++ type name some PyTorch messages use ('float', 'long int', 'c10::Half')."""
+    return _C_TYPE_NAME[d.name]

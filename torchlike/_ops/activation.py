@@ -68,8 +68,37 @@ for _name, (_fn, _grad_fn, _saves) in _IMPLS.items():
     ACT[_name] = OPS["act_" + _name] = Op("act_" + _name, _fn, _grad_fn, _saves)
 
 
+# PyTorch's kernel names, for the dtypes they lack: floating only, or no bool
+_FLOAT_KERNELS = {"leaky_relu": "leaky_relu_cpu", "elu": "elu_cpu", "celu": "elu_cpu",
+                  "gelu": "GeluKernelImpl", "silu": "silu_cpu", "mish": "mish_cpu",
+                  "softplus": "softplus_cpu", "hardsigmoid": "hardsigmoid_cpu",
+                  "hardswish": "hardswish_cpu", "logsigmoid": "log_sigmoid_cpu",
+                  "softshrink": "softshrink_check", "hardshrink": "hardshrink_cpu",
+                  "rrelu_eval": "leaky_relu_cpu"}
+_BOOL_ERRORS = {
+    "hardtanh": RuntimeError("Bool inputs not supported for hardtanh"),
+    "threshold": not_implemented("threshold_cpu", dt.bool),
+    "softsign": not_implemented("abs_cpu", dt.bool),
+    "tanhshrink": RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                               "supported. If you are trying to invert a mask, use the `~` or "
+                               "`logical_not()` operator instead."),
+}
+
+
+def check_dtype(name, input):
+    kernel = _FLOAT_KERNELS.get(name)
+    if kernel is not None and not is_float(input._dtype):
+        raise not_implemented(kernel, input._dtype)
+    if input._dtype is dt.bool and name in _BOOL_ERRORS:
+        error = _BOOL_ERRORS[name]
+        raise type(error)(*error.args)
+
+
 def act(name, input, grad_fn=None, **params):
-    """Apply activation `name` (a float input is required, as PyTorch's kernels)."""
+    """Apply activation `name` (PyTorch's kernels take floats only, most of them)."""
+    check_dtype(name, input)
+    if name in ("softsign", "tanhshrink") and not is_float(input._dtype):
+        input = input.to(dt.get_default_dtype())      # composite ops: integers promote
     return apply(ACT[name], (input,), tuple(sorted(params.items())), grad_fn)
 
 
@@ -99,6 +128,9 @@ def hardshrink(input, lambd=0.5):
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    check_dtype("rrelu_eval", input)
     if not training:
         return act("rrelu_eval", input, slope=(lower + upper) / 2)
     from .. import _random
@@ -130,6 +162,8 @@ OPS["prelu"] = _prelu_op = Op("prelu", _prelu_impl, "PreluKernelBackward0", (0, 
 
 
 def prelu(input, weight):
+    if not is_float(input._dtype):
+        raise not_implemented("prelu_cpu", input._dtype)
     channels = input.shape[1] if input.ndim >= 2 else 1
     if weight.numel() != 1 and weight.numel() != channels:
         raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
@@ -215,19 +249,29 @@ def dropout_like(input, p, training, *, keep_dims=None, alpha=False, generator=N
     return apply(_dropout_op, (input, mask), (("scale", scale), ("alpha", None)))
 
 
+def _check_p(p):
+    # torch.dropout raises RuntimeError; F.dropout's own Python check raises ValueError
+    if p < 0 or p > 1:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
 def dropout(input, p, train):
+    _check_p(p)
     return dropout_like(input, p, train)
 
 
 def alpha_dropout(input, p, train):
+    _check_p(p)
     return dropout_like(input, p, train, alpha=True)
 
 
 def feature_dropout(input, p, train):
+    _check_p(p)
     return dropout_like(input, p, train, keep_dims=2)
 
 
 def feature_alpha_dropout(input, p, train):
+    _check_p(p)
     return dropout_like(input, p, train, keep_dims=2, alpha=True)
 
 
@@ -257,6 +301,12 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
                            f"scalar types: Long, Int; but got torch.{_legacy(indices)} instead "
                            "(while checking arguments for embedding)")
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    import numpy as np
+    values = np.asarray(indices._data())        # a host check, as tensor indexing does
+    if values.size and (values.min() < 0 or values.max() >= weight.shape[0]):
+        raise IndexError("index out of range in self")
     pad = None if padding_idx is None or padding_idx < 0 else padding_idx
     return apply(_embedding_op, (weight, indices), (("padding_idx", pad),))
 
@@ -312,6 +362,8 @@ OPS["pdist"] = _pdist_op = Op("pdist", _pdist_impl, "PdistBackward0", (0, "resul
 def pdist(input, p=2):
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
     return apply(_pdist_op, (input,), (("p", float(p)),))
 
 
@@ -323,8 +375,28 @@ def bilinear(input1, input2, weight, bias=None):
     """x1^T W x2 + b, one einsum and an add (AddBackward0 with a bias)."""
     from .linalg import einsum
     from .pointwise import add
+    _check_bilinear(input1, input2, weight, bias)
     out = einsum("...i,oij,...j->...o", input1, weight, input2)
     return add(out, bias) if bias is not None else out
+
+
+def _check_bilinear(input1, input2, weight, bias):
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and "
+                           f"{input2.ndim}")
+    for i in range(input1.ndim - 1):
+        if input1.shape[i] != input2.shape[i]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got "
+                               f"{input1.shape[i]} and {input2.shape[i]}")
+    if weight.ndim != 3:
+        raise RuntimeError(f"bilinear(): weight must be three-dimensional, got {weight.ndim}")
+    for k, t in ((1, input1), (2, input2)):
+        if t.shape[-1] != weight.shape[k]:
+            raise RuntimeError(f"bilinear(): input{k} size does not match weight size: got "
+                               f"{t.shape[-1]} but expected {weight.shape[k]}")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != weight.shape[0]):
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
+                           f"{bias.shape[-1] if bias.ndim else 1} but expected {weight.shape[0]}")
 
 
 FUNCTIONS["bilinear"] = bilinear

@@ -57,7 +57,8 @@ def _clone_impl(a):
 
 @torch_function("clone", method=True)
 def clone(input, *, memory_format=None):
-    return apply(_clone_impl, (input,))
+    from .._factories import with_memory_format
+    return with_memory_format(apply(_clone_impl, (input,)), input, memory_format, "clone")
 
 
 @torch_function("contiguous", method=True, function=False)
@@ -85,6 +86,22 @@ def conj_physical(input):
     if not input.is_complex():
         return input
     return apply(_conj_impl, (input,), (), "ConjPhysicalBackward0")
+
+
+def _conj_physical_(self):
+    # the in-place form records its node even for real tensors, as PyTorch
+    from ._common import inplace_method
+    return inplace_method(lambda s: apply(_conj_impl, (s,), (), "ConjPhysicalBackward1"))(self)
+
+
+def _register_conj_physical_forms():
+    from ._common import with_out
+    from .registry import FUNCTIONS, METHODS
+    FUNCTIONS["conj_physical"] = with_out("conj_physical", conj_physical)
+    FUNCTIONS["conj_physical_"] = METHODS["conj_physical_"] = _conj_physical_
+
+
+_register_conj_physical_forms()
 
 
 @torch_function("resolve_conj", "resolve_neg", method=True)

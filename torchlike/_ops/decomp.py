@@ -42,9 +42,22 @@ def _float_input(name, A):
                            f"Got {scalar_name(A._dtype)}")
 
 
-def _square(name, A):
+def _at_least_2d(name, A, arg="A"):
     if A.ndim < 2:
-        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+        raise RuntimeError(f"{name}: The input tensor {arg} must have at least 2 dimensions.")
+
+
+def _solve_shapes(name, A, B, left, vector):
+    """PyTorch's message for a right-hand side that does not fit A."""
+    rows, cols = (B.shape[-1], 1) if vector else tuple(B.shape[-2:])
+    if (rows if left else cols) != A.shape[-1]:
+        eq = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation {eq} "
+                           f"({A.shape[-2]}x{A.shape[-1]} and {rows}x{cols})")
+
+
+def _square(name, A):
+    _at_least_2d(name, A)
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
@@ -118,7 +131,18 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if A.ndim < 2:
         raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 "
                            f"dimensions.")
+    if isinstance(dim, int):
+        raise TypeError("linalg_matrix_norm() received an invalid combination of arguments - "
+                        "got (Tensor, dim=int)")
+    if len(dim) != 2:
+        raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           + " ".join(str(d) for d in dim))
     d0, d1 = wrap_dims(dim, A.ndim)
+    if ord not in ("fro", "nuc", 2, -2, 1, -1, float("inf"), float("-inf")):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if not is_float(dtype or A._dtype):
+        raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {scalar_name(dtype or A._dtype)}")
     if dtype is not None:
         A = A.to(dtype)
     if ord == "fro":
@@ -197,6 +221,7 @@ def solve(A, B, *, left=True):
     _square("linalg.solve", A)
     _float_input("linalg.solve", A)
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    _solve_shapes("linalg.solve", A, B, left, vector and left)
     _lu_status("torch.linalg.solve", A._data())
     return apply(_solve_op, (A, B), (("vector", vector and left), ("left", bool(left))))
 
@@ -252,8 +277,8 @@ OPS["logdet"] = _logdet_op = Op("logdet", _logdet_impl, "WhereBackward0", (0,))
 
 
 def logdet(A):
-    _square("linalg.slogdet", A)
-    _float_input("linalg.slogdet", A)
+    _square("logdet", A)
+    _float_input("logdet", A)
     return apply(_logdet_op, (A,))
 
 
@@ -315,6 +340,8 @@ def qr(A, mode="reduced"):
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
+    _at_least_2d("linalg.qr", A)
+    _float_input("linalg.qr", A)
     return _NAMED["linalg_qr"](*apply(_qr_op, (A,), (("mode", mode),)))
 
 
@@ -352,6 +379,7 @@ OPS["linalg_svd"] = _svd_op = Op("linalg_svd", _svd_impl, "LinalgSvdBackward0", 
 
 
 def svd(A, full_matrices=True, *, driver=None):
+    _at_least_2d("linalg.svd", A)
     _float_input("linalg.svd", A)
     return _NAMED["linalg_svd"](*apply(_svd_op, (A,), (("full_matrices", bool(full_matrices)),)))
 
@@ -364,6 +392,7 @@ OPS["linalg_svdvals"] = _svdvals_op = Op("linalg_svdvals", _svdvals_impl, "Linal
 
 
 def svdvals(A, *, driver=None):
+    _at_least_2d("linalg.svd", A)
     _float_input("linalg.svd", A)
     return apply(_svdvals_op, (A,))
 
@@ -404,17 +433,25 @@ def _eigh_impl(A, *, lower, values_only):
 OPS["linalg_eigh"] = _eigh_op = Op("linalg_eigh", _eigh_impl, "LinalgEighBackward0", ("result",))
 
 
+def _uplo(UPLO):
+    if UPLO not in ("L", "U", "l", "u"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return UPLO.upper() == "L"
+
+
 def eigh(A, UPLO="L"):
+    _uplo(UPLO)
     _square("linalg.eigh", A)
     _float_input("linalg.eigh", A)
-    return _NAMED["linalg_eigh"](*apply(_eigh_op, (A,), (("lower", UPLO == "L"),
+    return _NAMED["linalg_eigh"](*apply(_eigh_op, (A,), (("lower", _uplo(UPLO)),
                                                          ("values_only", False))))
 
 
 def eigvalsh(A, UPLO="L"):
-    _square("linalg.eigvalsh", A)
-    _float_input("linalg.eigvalsh", A)
-    return apply(_eigh_op, (A,), (("lower", UPLO == "L"), ("values_only", True)))
+    _uplo(UPLO)
+    _square("linalg.eigh", A)
+    _float_input("linalg.eigh", A)
+    return apply(_eigh_op, (A,), (("lower", _uplo(UPLO)), ("values_only", True)))
 
 
 def _pinv_impl(A, *, hermitian):
@@ -425,7 +462,10 @@ OPS["linalg_pinv"] = _pinv_op = Op("linalg_pinv", _pinv_impl, "LinalgPinvBackwar
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
-    _float_input("linalg.pinv", A)
+    if A.ndim < 2 or not is_float(A._dtype):
+        raise RuntimeError(f"linalg.pinv({scalar_name(A._dtype)}{{{list(A.shape)}}}): expected a "
+                           "tensor with 2 or more dimensions of float, double, cfloat or cdouble "
+                           "types")
     return apply(_pinv_op, (A,), (("hermitian", bool(hermitian)),))
 
 
@@ -440,8 +480,17 @@ OPS["linalg_lstsq"] = _lstsq_op = Op("linalg_lstsq", _lstsq_impl, "LinalgLstsqBa
 
 def lstsq(A, B, rcond=None, *, driver=None):
     """The default CPU driver (gelsy) returns the solution and rank only."""
+    if A.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
     _float_input("linalg.lstsq", A)
+    if A._dtype is not B._dtype:
+        raise RuntimeError("torch.linalg.lstsq: Expected input and other to have the same dtype, "
+                           f"but got input's dtype {scalar_name(A._dtype)} and other's dtype "
+                           f"{scalar_name(B._dtype)}")
     vector = B.ndim == A.ndim - 1
+    if A.shape[-2] != B.shape[-1 if vector else -2]:
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match "
+                           f"other.size({-1 if vector else -2})")
     solution, residuals = apply(_lstsq_op, (A, B), (("vector", vector),))
     from .._factories import tensor_from_numpy
     singular_values = tensor_from_numpy(np.zeros((0,)), A._dtype, A.device)
@@ -449,6 +498,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
+    _at_least_2d("torch.linalg.matrix_rank", A, "input")
     sv = np.asarray(jnp.linalg.svd(A._data(), compute_uv=False))
     m, n = A.shape[-2:]
     tol_rel = np.finfo(sv.dtype).eps * max(m, n) if rtol is None and atol is None else (rtol or 0)
@@ -483,6 +533,9 @@ OPS["linalg_solve_triangular"] = _solve_tri_op = Op("linalg_solve_triangular",
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    _at_least_2d("linalg.solve_triangular", B, "B")
+    _square("linalg.solve_triangular", A)
+    _solve_shapes("linalg.solve_triangular", A, B, left, False)
     return apply(_solve_tri_op, (A, B), (("upper", bool(upper)), ("left", bool(left)),
                                          ("unitriangular", bool(unitriangular))))
 
@@ -545,6 +598,9 @@ def qr_legacy(input, some=True):
 
 def svd_legacy(input, some=True, compute_uv=True):
     from .views import _mT
+    if input.ndim < 2:
+        raise RuntimeError("linalg.svd: input should have at least 2 dimensions, but has "
+                           f"{input.ndim} dimensions instead")
     U, S, Vh = svd(input, full_matrices=not some)
     return _NAMED["svd"](U, S, _mT(Vh))
 

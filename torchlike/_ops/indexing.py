@@ -15,7 +15,9 @@ from .. import _dtype as dt
 from .._tensor import Tensor
 from .dispatch import apply
 from .registry import Op, OPS, torch_function, tensor_method
-from ._util import scalar_name
+from ._common import write_out
+from ._util import c_type_name, scalar_name
+from .registry import FUNCTIONS
 from .views import alias, expand, select, slice_dim, unsqueeze
 
 
@@ -306,16 +308,22 @@ def setitem(self, index, value):
         _copy_to(target, value)
         return
     spec, arrays = _advanced_spec_of(advanced)
-    if isinstance(value, Tensor):
-        if value._dtype is not self._dtype:
-            raise RuntimeError("Index put requires the source and destination dtypes match, got "
-                               f"{scalar_name(self._dtype)} for the destination and "
-                               f"{scalar_name(value._dtype)} for the source.")
-        result_shape = _index_shape(target, spec, arrays)
-        if not _broadcastable(tuple(value.shape), result_shape):
-            raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot "
-                               f"be broadcast to indexing result of shape {list(result_shape)}")
+    _check_put_values(target, value, spec, arrays)
     target._inplace(_index_put, value, spec, arrays, False)
+
+
+def _check_put_values(target, value, spec, arrays):
+    """PyTorch's errors for values that can't be written at target[indices]."""
+    if not isinstance(value, Tensor):
+        return
+    if value._dtype is not target._dtype:
+        raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                           f"{scalar_name(target._dtype)} for the destination and "
+                           f"{scalar_name(value._dtype)} for the source.")
+    result_shape = _index_shape(target, spec, arrays)
+    if not _broadcastable(tuple(value.shape), result_shape):
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot "
+                           f"be broadcast to indexing result of shape {list(result_shape)}")
 
 
 def _copy_to(target, value):
@@ -360,20 +368,45 @@ Tensor.__getitem__ = getitem
 Tensor.__setitem__ = setitem
 
 
-@tensor_method("index_put_")
+@torch_function("index_put_", method=True)
 def index_put_(self, indices, values, accumulate=False):
     spec, arrays = _advanced_spec(self, list(indices))
+    _check_put_values(self, values, spec, arrays)
     return self._inplace(_index_put, values, spec, arrays, accumulate)
 
 
 @torch_function("index_put", method=True)
 def index_put(input, indices, values, accumulate=False):
     spec, arrays = _advanced_spec(input, list(indices))
+    _check_put_values(input, values, spec, arrays)
     return _index_put(input, values, spec, arrays, accumulate)
+
+
+def _out_dtype_check(out, dtype, message):
+    """out= forms that refuse another dtype (with their own message) before writing."""
+    if out is not None and isinstance(out, Tensor) and out._dtype is not dtype:
+        raise RuntimeError(message.format(scalar=scalar_name(out._dtype),
+                                          c_type=c_type_name(out._dtype)))
+
+
+def _nonzero_function(input, *, as_tuple=False, out=None):
+    if out is not None:
+        if as_tuple:
+            raise RuntimeError("nonzero does not support the out kwarg when as_tuple is True")
+        _out_dtype_check(out, dt.int64, "nonzero: Expected out tensor to have scalar type Long "
+                                        "but got scalar type{scalar}")
+    return _with_out("nonzero", out, nonzero(input, as_tuple=as_tuple))
+
+
+def _with_out(name, out, result):
+    return result if out is None else write_out(name, out, result)
 
 
 @torch_function("nonzero", method=True)
 def nonzero(input, *, as_tuple=False):
+    if not isinstance(as_tuple, builtins.bool):
+        raise TypeError(f"nonzero(): argument 'as_tuple' must be bool, not "
+                        f"{type(as_tuple).__name__}")
     idx = np.nonzero(np.asarray(input._data()))
     from .._factories import tensor_from_numpy
     if as_tuple:
@@ -387,12 +420,31 @@ def argwhere(input):
     return nonzero(input)
 
 
+def _masked_select_impl(a, *index, shape):
+    return jnp.broadcast_to(a, shape)[index]
+
+
+OPS["masked_select"] = _masked_select_op = Op("masked_select", _masked_select_impl,
+                                              "MaskedSelectBackward0", ())
+
+
 @torch_function("masked_select", method=True)
 def masked_select(input, mask):
-    from .views import expand
-    from ._util import broadcast_shapes
+    from ._util import broadcast_shapes, check_broadcast
+    if mask._dtype is not dt.bool:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    check_broadcast(mask, input)        # PyTorch names the mask first in its error
     shape = broadcast_shapes(tuple(input.shape), tuple(mask.shape))
-    return getitem(expand(input, shape), expand(mask, shape))
+    # the result's length depends on the mask's values: its indices come from the host
+    values = np.broadcast_to(np.asarray(mask._data()), shape)
+    index = tuple(_wrap_idx(jnp.asarray(i, dtype=jnp.int64)) for i in np.nonzero(values))
+    return apply(_masked_select_op, (input,) + index, (("shape", shape),))
+
+
+def _masked_select_function(input, mask, *, out=None):
+    _out_dtype_check(out, input._dtype, "masked_select(): self and result must have the same "
+                                        "scalar type")
+    return _with_out("masked_select", out, masked_select(input, mask))
 
 
 def _masked_fill_impl(a, mask, value):
@@ -406,7 +458,12 @@ OPS["masked_fill"] = _masked_fill_op = Op("masked_fill", _masked_fill_impl, "Mas
 def masked_fill(input, mask, value):
     if mask._dtype is not dt.bool:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{mask._dtype.name if mask._dtype is not dt.uint8 else 'unsigned char'}")
+                           f"{c_type_name(mask._dtype)}")
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value.ndim} dimension(s).")
+    from ._util import check_broadcast
+    check_broadcast(mask, input)
     if not isinstance(value, Tensor):
         from .pointwise import _scalar
         value = _scalar(value)
@@ -420,6 +477,8 @@ def masked_fill_(self, mask, value):
 
 
 def _index_select_impl(a, idx, *, dim):
+    if a.ndim == 0:             # a 0-d input: the index (checked) selects the value itself
+        return a
     return jnp.take(a, idx, axis=dim)
 
 
@@ -433,6 +492,11 @@ def index_select(input, dim, index):
     d = wrap_dim(dim, input.ndim)
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    if index._dtype not in (dt.int32, dt.int64):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if input.ndim == 0 and index.numel() != 1:
+        raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
+                           f"{index.numel()} value(s)")
     values = np.asarray(index._data())
     n = input.shape[d] if input.ndim else 1
     if values.size and (values.max() >= n or values.min() < -n):
@@ -440,7 +504,15 @@ def index_select(input, dim, index):
     return apply(_index_select_op, (input, index), (("dim", d),))
 
 
+def _index_select_function(input, dim, index, *, out=None):
+    _out_dtype_check(out, input._dtype, "index_select(): self and result must have the same "
+                                        "scalar type")
+    return _with_out("index_select", out, index_select(input, dim, index))
+
+
 def _gather_impl(a, idx, *, dim):
+    if a.ndim == 0:             # a 0-d input and 0-d index (checked to be 0)
+        return a
     return jnp.take_along_axis(a, idx, axis=dim)
 
 
@@ -455,4 +527,22 @@ def gather(input, dim, index, *, sparse_grad=False):
         raise RuntimeError("gather(): Expected dtype int64 for index")
     if index.ndim != input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    # out-of-range indices (negative ones too) are errors, found on the host as PyTorch's
+    # CPU kernel finds them
+    values = np.asarray(index._data()).reshape(-1)
+    n = input.shape[d] if input.ndim else 1
+    bad = values[(values < 0) | (values >= n)]
+    if bad.size:
+        raise RuntimeError(f"index {bad[0]} is out of bounds for dimension {d} with size {n}")
     return apply(_gather_op, (input, index), (("dim", d),))
+
+
+def _gather_function(input, dim, index, *, sparse_grad=False, out=None):
+    _out_dtype_check(out, input._dtype, f"Expected out tensor to have dtype "
+                                        f"{c_type_name(input._dtype)}, but got {{c_type}} instead")
+    return _with_out("gather", out, gather(input, dim, index, sparse_grad=sparse_grad))
+
+
+# torch.fn(..., out=) for the functions whose out= checks come before the write
+FUNCTIONS.update(nonzero=_nonzero_function, masked_select=_masked_select_function,
+                 index_select=_index_select_function, gather=_gather_function)

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import expose, is_float
+from ._common import expose, is_float, require_tensor
 from .dispatch import apply
 from .registry import Op, OPS
 from ._util import result_dtype, scalar_name, wrap_dim
@@ -101,13 +101,17 @@ def mv(input, vec):
     return _mm(input, vec, "MvBackward0")
 
 
-def dot(input, other):
+def _check_vector_pair(input, other):
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     if input.shape[0] != other.shape[0]:
         raise RuntimeError("inconsistent tensor size, expected tensor [%d] and src [%d] to have the "
                            "same number of elements, but got %d and %d elements respectively"
                            % (input.shape[0], other.shape[0], input.shape[0], other.shape[0]))
+
+
+def dot(input, other):
+    _check_vector_pair(input, other)
     if input.dtype is not other.dtype:
         raise RuntimeError("dot : expected both vectors to have same dtype, but found "
                            f"{scalar_name(input.dtype)} and {scalar_name(other.dtype)}")
@@ -122,8 +126,7 @@ OPS["vdot"] = _vdot_op = Op("vdot", _vdot_impl, "VdotBackward0", (0, 1))
 
 
 def vdot(input, other):
-    if input.ndim != 1 or other.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    _check_vector_pair(input, other)
     return apply(_vdot_op, (input, other))
 
 
@@ -149,6 +152,9 @@ OPS["outer"] = _outer_op = Op("outer", _outer_impl, "MulBackward0", (0, 1))
 
 
 def outer(input, vec2):
+    for arg, t in (("self", input), ("vec2", vec2)):
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {arg}, but got {t.ndim}-D")
     return apply(_outer_op, (input, vec2), (("dtype", result_dtype(input, vec2).np),))
 
 
@@ -217,7 +223,19 @@ def _check_mv(a, b):
 
 
 def _check_bmm(a, b):
-    bmm(a.detach(), b.detach()) if a.ndim != 3 or b.ndim != 3 else None
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        bmm(a.detach(), b.detach())
+
+
+def _check_addbmm(a, b):
+    if a.ndim == 3 and b.ndim == 3:
+        if a.shape[0] != b.shape[0]:
+            raise RuntimeError("batch1 and batch2 must have same number of batches, got "
+                               f"{a.shape[0]} and {b.shape[0]}")
+        if a.shape[2] != b.shape[1]:
+            raise RuntimeError(f"Incompatible matrix sizes for bmm ({a.shape[1]}x{a.shape[2]} and "
+                               f"{b.shape[1]}x{b.shape[2]})")
+    _check_bmm(a, b)
 
 
 def _check_vectors(a, b):
@@ -228,7 +246,7 @@ def _check_vectors(a, b):
 addmm = _addprod("addmm", _check_mm)
 addmv = _addprod("addmv", _check_mv)
 addr = _addprod("addr", _check_vectors)
-addbmm = _addprod("addbmm", _check_bmm)
+addbmm = _addprod("addbmm", _check_addbmm)
 baddbmm = _addprod("baddbmm", _check_bmm)
 
 
@@ -242,6 +260,9 @@ OPS["tensordot"] = _tensordot_op = Op("tensordot", _tensordot_impl, "ViewBackwar
 
 def tensordot(a, b, dims=2, out=None):
     if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        named = (tuple(range(-dims, 0)), tuple(range(dims)))       # as PyTorch names them
         axes = (tuple(range(a.ndim - dims, a.ndim)), tuple(range(dims)))
     elif isinstance(dims, Tensor):
         return tensordot(a, b, dims.tolist())
@@ -250,10 +271,12 @@ def tensordot(a, b, dims=2, out=None):
         da = (da,) if isinstance(da, int) else da
         db = (db,) if isinstance(db, int) else db
         axes = (tuple(wrap_dim(d, a.ndim) for d in da), tuple(wrap_dim(d, b.ndim) for d in db))
-    for i, j in zip(*axes):
+        named = (tuple(da), tuple(db))
+    for i, j, ni, nj in zip(*axes, *named):
         if a.shape[i] != b.shape[j]:
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
-                               f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in dim {j}")
+                               f"{a.shape[i]} in dim {ni} and second has size {b.shape[j]} in dim "
+                               f"{nj}")
     result = apply(_tensordot_op, (a, b), (("axes", axes),))
     if out is not None:
         from ._common import write_out
@@ -272,6 +295,8 @@ OPS["kron"] = _kron_op = Op("kron", _kron_impl, "UnsafeViewBackward0", (0, 1))
 
 
 def kron(input, other):
+    require_tensor("kron", input, "input", 1)
+    require_tensor("kron", other, "other", 2)
     return apply(_kron_op, (input, other))
 
 
@@ -305,8 +330,11 @@ def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     result_dtype(*operands)
-    return apply(_einsum_op, operands, (("equation", equation),),
-                 _einsum_node(equation, len(operands)))
+    try:
+        return apply(_einsum_op, operands, (("equation", equation),),
+                     _einsum_node(equation, len(operands)))
+    except (ValueError, TypeError) as e:     # JAX's shape checks; PyTorch raises RuntimeError
+        raise RuntimeError(f"einsum(): {e}") from None
 
 
 expose("einsum", einsum, method=False, inplace=False, out=False)
@@ -323,6 +351,17 @@ def multi_dot(tensors):
     tensors = list(tensors)
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    for i, t in enumerate(tensors):
+        if i in (0, len(tensors) - 1) and t.ndim not in (1, 2):
+            raise RuntimeError(f"multi_dot(): the {'first' if i == 0 else 'last'} tensor must be "
+                               f"1D or 2D but got {t.ndim}D")
+        if 0 < i < len(tensors) - 1 and t.ndim != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D")
+    for i in range(len(tensors) - 1):
+        a, b = tensors[i], tensors[i + 1]
+        if a.shape[-1] != b.shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(a.shape)} "
+                               f"and {list(b.shape)} cannot be multiplied")
     return apply(_chain_op, tensors)
 
 
@@ -353,7 +392,9 @@ def linalg_cross(input, other, *, dim=-1):
 
 def cross(input, other, dim=None):
     if dim is None:     # the first dim of size 3 (deprecated default)
-        dim = next((i for i, n in enumerate(input.shape) if n == 3), -1)
+        dim = next((i for i, n in enumerate(input.shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
     return linalg_cross(input, other, dim=dim)
 
 
@@ -370,6 +411,7 @@ OPS["tril"] = _tri_op = Op("tril", _tri_impl, "TrilBackward0", ())
 
 def _tri(name, upper):
     def torch_fn(input, diagonal=0):
+        _int_arg(name, "diagonal", 2, diagonal)
         if input.ndim < 2:
             raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
         return apply(_tri_op, (input,), (("k", int(diagonal)), ("upper", upper)),
@@ -420,7 +462,15 @@ def diag(input, diagonal=0):
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
+def _int_arg(fn_name, arg, position, value):
+    """PyTorch's argument parser rejects a float where an int is declared."""
+    if not isinstance(value, int):
+        raise TypeError(f"{fn_name}(): argument '{arg}' (position {position}) must be int, not "
+                        f"{type(value).__name__}")
+
+
 def diagflat(input, offset=0):
+    _int_arg("diagflat", "offset", 2, offset)
     return diag_embed(input.reshape(-1), offset, 0, 1)
 
 
@@ -450,6 +500,9 @@ def _tri_indices(name, upper):
     def torch_fn(row, col, offset=0, *, dtype=None, device=None, layout=None):
         import numpy as np
         from .._factories import tensor_from_numpy
+        for arg, n in (("row", row), ("col", col)):
+            if n < 0:
+                raise RuntimeError(f"{arg} must be non-negative, got{n}")
         rows, cols = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
         return tensor_from_numpy(np.stack([rows, cols]), dtype or dt.int64, device)
     torch_fn.__name__ = name

@@ -109,3 +109,71 @@ OpInfo("matrix_exp", [S(T(2, 2, dtype="f64", low=-0.5, high=0.5))])
 OpInfo("linalg.solve_triangular", [S(_wc(3, 3), T(3, 2, dtype="f64"), upper=False),
                                    S(_wc(3, 3), T(2, 3, dtype="f64"), upper=True, left=False)])
 OpInfo("linalg.diagonal", [S(T(3, 3)), S(T(2, 3, 4), offset=1)])
+
+# -- invalid calls: PyTorch's exception class (and message, unless msg=False) ---------------
+_ERRORS = [
+    ("vdot", E(T(3), T(4))), ("vdot", E(T(2, 3), T(2, 3))), ("inner", E(T(2, 3), T(4))),
+    ("outer", E(T(2, 3), T(2))), ("outer", E(T(3), T(2, 2))),
+    ("addmm", E(T(2, 4), T(2, 3), T(4, 4))), ("addmm", E(T(3, 3), T(2, 3), T(3, 4), msg=False)),
+    ("addmv", E(T(2), T(2, 3), T(4))), ("addbmm", E(T(2, 4), T(3, 2, 3), T(2, 3, 4))),
+    ("addbmm", E(T(2, 4), T(3, 2, 3), T(3, 4, 4))),
+    ("baddbmm", E(T(3, 2, 4), T(3, 2, 3), T(3, 4, 4))), ("addr", E(T(3, 2), T(3, 1), T(2))),
+    ("tensordot", E(T(2, 3), T(4, 2), dims=1)), ("tensordot", E(T(2, 3), T(4, 2), dims=([-1], [-2]))),
+    ("kron", E(T(2), 3.0)),
+    ("einsum", E("ij,jk->ik", T(2, 3), T(4, 5), msg=False)), ("einsum", E("ij->k", T(2, 3), msg=False)),
+    ("chain_matmul", E(T(2, 3), T(4, 2))), ("linalg.multi_dot", E([T(2, 3)])),
+    ("linalg.multi_dot", E([T(2, 3), T(4, 2)])), ("linalg.multi_dot", E([T(2, 3, 4), T(4, 2)])),
+    ("linalg.multi_dot", E([T(3, 4), T(4), T(2)])),
+    ("cross", E(T(2, 3), T(2, 4))), ("cross", E(T(2, 2), T(2, 2))),
+    ("linalg.cross", E(T(2, 4), T(2, 4))), ("linalg.vecdot", E(T(3), T(4), msg=False)),
+    ("diag_embed", E(T(3), 0, 0, 0)), ("diagflat", E(T(3), 1.5)), ("tril", E(T(3, 3), 1.5)),
+    ("diag", E(T(2, 2), 1, 2)), ("tril_indices", E(-1, 3)), ("triu_indices", E(3, -1)),
+    ("linalg.matrix_norm", E(T(3))), ("linalg.matrix_norm", E(T(2, 3), 3)),
+    ("linalg.matrix_norm", E(T(2, 3, dtype="i64"))),
+    ("linalg.matrix_norm", E(T(2, 3, 4), dim=(0, 1, 2))),
+    ("linalg.norm", E(T(2, 3, 4), "fro")), ("linalg.norm", E(T(3), "fro", msg=False)),
+    ("linalg.vector_norm", E(T(2, 3), 2, 2)),
+    ("inverse", _NOT_SQUARE), ("logdet", E(T(2, 3))), ("logdet", E(T(3, 3, dtype="i64"))),
+    ("cholesky", E(T(2, 3))), ("linalg.cholesky", E(T(2, 3))), ("linalg.cholesky", E(T(3))),
+    ("linalg.qr", E(T(3))), ("linalg.qr", E(T(3, 2), mode="foo")), ("linalg.qr", E(T(3, 3, dtype="i64"))),
+    ("qr", E(T(3))), ("linalg.svd", E(T(3))), ("linalg.svd", E(T(3, 3, dtype="i64"))), ("svd", E(T(3))),
+    ("linalg.svdvals", E(T(3))), ("linalg.eigh", E(T(2, 3))), ("linalg.eigh", E(T(3, 3), UPLO="X")),
+    ("linalg.eigvalsh", E(T(2, 3))), ("linalg.eigvalsh", E(T(3, 3), UPLO="X")),
+    ("linalg.pinv", E(T(3))), ("linalg.pinv", E(T(3, dtype="i64"))), ("pinverse", E(T(3))),
+    ("linalg.lstsq", E(T(3, 2), T(4, 1))), ("linalg.lstsq", E(T(3, 2), T(4))),
+    ("linalg.lstsq", E(T(3), T(3))), ("linalg.lstsq", E(T(3, 2), T(3, dtype="f64"))),
+    ("linalg.matrix_power", E(T(2, 3), 2)), ("matrix_power", E(T(3), 2)),
+    ("linalg.matrix_power", E(L([[1.0, 2.0], [2.0, 4.0]]), -1)),
+    ("linalg.matrix_rank", E(T(3))), ("linalg.matrix_exp", E(T(2, 3))), ("matrix_exp", E(T(3))),
+    ("linalg.solve_triangular", E(T(3, 3), T(4, 2), upper=True)),
+    ("linalg.solve_triangular", E(T(3, 3), T(2, 4), upper=True, left=False)),
+    ("linalg.solve_triangular", E(T(2, 3), T(2, 2), upper=False)),
+    ("linalg.solve_triangular", E(T(3, 3), T(3), upper=False)),
+    ("linalg.solve", E(T(3, 3), T(4))), ("linalg.solve", E(T(3, 3), T(4, 2))),
+    ("linalg.solve", E(T(3, 3), T(2, 4), left=False)),
+    ("linalg.diagonal", E(T(3))), ("linalg.det", E(T(3, 3, dtype="i64"))),
+    ("linalg.inv", E(T(3))), ("linalg.slogdet", E(T(3))), ("det", E(T(3))),
+    ("trace", E(T(2, 3, 4))), ("mm", E(T(2, 3, dtype="i64"), T(3, 2))),
+    ("mv", E(T(3), T(3), msg=False)), ("matmul", E(T(), T(3))),
+]
+for _name, _error in _ERRORS:
+    OpInfo(_name, errors=[_error])
+
+# -- edge shapes and dtypes the tables above leave out --------------------------------------
+OpInfo("mm", [S(T(0, 3), T(3, 2)), S(T(2, 3, dtype="i64"), T(3, 2, dtype="i64"))])
+OpInfo("bmm", [S(T(2, 2, 3, dtype="f64"), T(2, 3, 0, dtype="f64"))])
+OpInfo("mv", [S(T(2, 3, dtype="f64"), T(3, dtype="f64")), S(T(0, 3), T(3))])
+OpInfo("dot", [S(T(0), T(0)), S(T(3, dtype="f64"), T(3, dtype="f64"))])
+OpInfo("outer", [S(T(3, dtype="f64"), T(0, dtype="f64"))])
+OpInfo("addmm", [S(T(), T(2, 3), T(3, 4))])
+OpInfo("einsum", [S("i,i->", T(3, dtype="f64"), T(3, dtype="f64"))])
+OpInfo("kron", [S(T(2, dtype="i64"), T(2, dtype="i64")), S(T(), T(2, 2))])
+OpInfo("cross", [S(T(2, 3, dtype="f64"), T(3, dtype="f64"), -1)])
+for _name in ("tril", "triu"):
+    OpInfo(_name, [S(T(2, 3, dtype="f64"), -5), S(T(0, 3), 0)])
+OpInfo("diag", [S(T(0)), S(T(3, 3, dtype="f64"), 5)])
+OpInfo("trace", [S(T(0, 0)), S(T(3, 3, dtype="f64"))])
+OpInfo("linalg.inv", [S(T(0, 3, 3, dtype="f64"))])
+OpInfo("linalg.det", [S(T(0, 2, 2, dtype="f64"))])
+OpInfo("linalg.vector_norm", [S(T()), S(T(0, 3), 2, 1)])
+OpInfo("linalg.matrix_norm", [S(T(0, 2, 3), "fro")])

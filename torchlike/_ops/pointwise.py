@@ -7,6 +7,7 @@ re-exported here because the operators in torchlike/__init__.py read this module
 """
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from .. import _dtype as dt
@@ -40,6 +41,24 @@ def _floats(kernel):
     return check
 
 
+def _real(kernel):
+    def check(d):
+        if d.is_complex:
+            raise not_implemented(kernel, d)
+    return check
+
+
+def _check_nonzero(divisor):
+    """PyTorch's integer division by zero is an error; finding it needs the divisor's
+    values on the host (only integer divisions pay for this)."""
+    if isinstance(divisor, Tensor):
+        zero = bool(np.any(np.asarray(divisor._data()) == 0))
+    else:
+        zero = divisor == 0
+    if zero:
+        raise RuntimeError("ZeroDivisionError")
+
+
 def _integral(kernel, bool_ok=True):
     def check(d):
         if is_float(d) or (d is dt.bool and not bool_ok):
@@ -50,11 +69,13 @@ def _integral(kernel, bool_ok=True):
 def binary_op(name, fn, grad_fn, *, saves=(0, 1), result="promote", aliases=(), inplace=True,
               scalar_grad_fn=None, reverse_grad_fn=None, reverse_fn=None, check=None,
               tensor_only=None, differentiable=True, inplace_grad_fn=None,
-              inplace_backward_error=None):
+              inplace_backward_error=None, operand_check=None, int_divisor=False):
     """result: 'promote' (PyTorch promotion), 'float' (integers compute in the default
     float dtype), 'bool' (comparisons: compute promoted, return bool).
     tensor_only: the name of `other` when PyTorch accepts only a Tensor there.
-    reverse_fn/reverse_grad_fn: `scalar <op> tensor`, where PyTorch's node differs."""
+    reverse_fn/reverse_grad_fn: `scalar <op> tensor`, where PyTorch's node differs.
+    operand_check(a, b): PyTorch's errors that depend on the operands, not just the dtype.
+    int_divisor: `other` divides, and an integer division by zero raises."""
     def impl(a, b, *, dtype):
         return fn(_cast(a, dtype), _cast(b, dtype))
 
@@ -76,6 +97,8 @@ def binary_op(name, fn, grad_fn, *, saves=(0, 1), result="promote", aliases=(), 
         if not isinstance(input, Tensor):      # torch.remainder(2, x): a scalar first
             require_tensor(name, other, "other", 2)
             return reverse(other, input)
+        if operand_check is not None:
+            operand_check(input, other)
         if isinstance(other, Tensor):
             check_broadcast(input, other)
             g = None
@@ -84,16 +107,42 @@ def binary_op(name, fn, grad_fn, *, saves=(0, 1), result="promote", aliases=(), 
                 require_tensor(name, other, tensor_only, 2)
             other = as_scalar(other)
             g = scalar_grad_fn
-        return apply(op, (input, other), (("dtype", compute_dtype(input, other).np),), g)
+        d = compute_dtype(input, other)
+        if int_divisor and not is_float(d):
+            _check_nonzero(other)
+        return apply(op, (input, other), (("dtype", d.np),), g)
 
     def reverse(self, other):
         """other <op> self, with self a Tensor (the r-dunders)."""
         other = as_scalar(other) if not isinstance(other, Tensor) else other
-        return apply(rop, (self, other), (("dtype", compute_dtype(self, other).np),))
-    torch_fn.__name__ = name
+        if operand_check is not None:
+            operand_check(other, self)
+        d = compute_dtype(self, other)
+        if int_divisor and not is_float(d):
+            _check_nonzero(self)
+        return apply(rop, (self, other), (("dtype", d.np),))
+
+    def torch_fn_(self, other):
+        """The in-place form: like PyTorch, a result type that can't be cast back to self's
+        dtype is refused before the kernel's own dtype checks."""
+        if not isinstance(other, Tensor):
+            other = as_scalar(other)
+        d = result_dtype(self, other)
+        if result == "float" and not is_float(d):
+            d = dt.get_default_dtype()
+        if result != "bool" and d is not self._dtype and not dt.can_cast(d, self._dtype):
+            raise RuntimeError(f"result type {scalar_name(d)} can't be cast to the desired "
+                               f"output type {scalar_name(self._dtype)}")
+        return torch_fn(self, other)
+    torch_fn.__name__ = torch_fn_.__name__ = name
     torch_fn.reverse = reverse
     expose(name, torch_fn, aliases=aliases, inplace=inplace, inplace_grad_fn=inplace_grad_fn,
            inplace_backward_error=inplace_backward_error)
+    if inplace:
+        for n in (name,) + tuple(aliases):
+            METHODS[n + "_"] = inplace_method(torch_fn_, inplace_grad_fn, inplace_backward_error)
+            if n + "_" in FUNCTIONS:
+                FUNCTIONS[n + "_"] = METHODS[n + "_"]
     return torch_fn
 
 
@@ -184,33 +233,53 @@ def _shift_right(a, b):
 
 _BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
              "`^` or `logical_xor()` operator instead.")
+_BOOL_SUB_ONE = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                 "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
-def _sub_check(d):
-    if d is dt.bool:
+def _is_bool(x):
+    return x._dtype is dt.bool if isinstance(x, Tensor) else isinstance(x, bool)
+
+
+def _sub_operands(a, b):
+    """PyTorch refuses `-` whenever an operand is bool (a Python bool counts)."""
+    if _is_bool(a) and _is_bool(b):
         raise RuntimeError(_BOOL_SUB)
+    if _is_bool(a) or _is_bool(b):
+        raise RuntimeError(_BOOL_SUB_ONE)
+
+
+def _true_divide(a, b):
+    """a / b correctly rounded, as PyTorch's. XLA rewrites x / broadcast(s) into
+    x * broadcast(1 / s), which can be 1 ulp off; behind an optimization barrier the
+    broadcast divisor is opaque to that rewrite (the barrier itself compiles away)."""
+    shape = jnp.broadcast_shapes(jnp.shape(a), jnp.shape(b))
+    if jnp.shape(b) != shape and jnp.issubdtype(jnp.result_type(b), jnp.inexact):
+        b = lax.optimization_barrier(jnp.broadcast_to(b, shape))
+    return jnp.true_divide(a, b)
 
 
 add = binary_op("add", jnp.add, "AddBackward0", saves=())
 sub = binary_op("sub", jnp.subtract, "SubBackward0", saves=(), aliases=("subtract",),
-                reverse_grad_fn="RsubBackward1", check=_sub_check)
+                reverse_grad_fn="RsubBackward1", operand_check=_sub_operands)
 mul = binary_op("mul", jnp.multiply, "MulBackward0", aliases=("multiply",))
-true_divide = binary_op("true_divide", jnp.true_divide, "DivBackward0", result="float")
+true_divide = binary_op("true_divide", _true_divide, "DivBackward0", result="float")
 floor_divide = binary_op("floor_divide", _floor_divide_no_grad, NOT_IMPLEMENTED,
-                         saves=(), check=_no_bool("div_floor_cpu"),
+                         saves=(), check=_no_bool("div_floor_cpu"), int_divisor=True,
                          inplace_backward_error=RuntimeError(
                              "derivative for aten::floor_divide_ is not implemented"))
 _floor_div = binary_op("div_floor", _floor_divide, "DivBackward2", saves=(),
-                       check=_no_bool("div_floor_cpu"), inplace=False)
+                       check=_no_bool("div_floor_cpu"), inplace=False, int_divisor=True)
 _trunc_div = binary_op("div_trunc", _trunc_divide, "DivBackward2", saves=(),
-                       check=_no_bool("div_trunc_cpu"), inplace=False)
+                       check=_no_bool("div_trunc_cpu"), inplace=False, int_divisor=True)
 remainder = binary_op("remainder", jnp.remainder, "RemainderBackward1", saves=(0, 1),
                       scalar_grad_fn="RemainderBackward0", check=_no_bool("remainder_cpu"),
-                      reverse_fn=_remainder_scalar_first, reverse_grad_fn=NOT_IMPLEMENTED)
+                      reverse_fn=_remainder_scalar_first, reverse_grad_fn=NOT_IMPLEMENTED,
+                      int_divisor=True)
 fmod = binary_op("fmod", jnp.fmod, "FmodBackward1", saves=(0, 1), scalar_grad_fn="FmodBackward0",
-                 check=_no_bool("fmod_cpu"))
+                 check=_no_bool("fmod_cpu"), int_divisor=True)
 atan2 = binary_op("atan2", jnp.arctan2, "Atan2Backward0", result="float", aliases=("arctan2",),
-                  tensor_only="other")
+                  tensor_only="other", check=_real("atan2_cpu"))
 hypot = binary_op("hypot", jnp.hypot, "HypotBackward0", tensor_only="other",
                   check=_floats("hypot_cpu"))
 maximum = binary_op("maximum", _maximum, "MaximumBackward0", inplace=False, tensor_only="other")
@@ -225,7 +294,8 @@ logaddexp2 = binary_op("logaddexp2", _logaddexp2, "Logaddexp2Backward0", inplace
 copysign = binary_op("copysign", _copysign, "CopysignBackward0", result="float",
                      scalar_grad_fn="CopysignBackward1")
 xlogy = binary_op("xlogy", _xlogy, "XlogyBackward0", result="float",
-                  scalar_grad_fn="XlogyBackward2", reverse_grad_fn="XlogyBackward1")
+                  scalar_grad_fn="XlogyBackward2", reverse_grad_fn="XlogyBackward1",
+                  check=_real("xlogy_cpu"))
 nextafter = binary_op("nextafter", _nextafter, "NextafterBackward0", tensor_only="other",
                       check=_floats("nextafter_cpu"))
 heaviside = binary_op("heaviside", _heaviside, NOT_IMPLEMENTED, tensor_only="values")
@@ -311,12 +381,15 @@ for _n in ("div_trunc", "div_floor"):   # reached only through div(rounding_mode
 def _with_alpha(plain, name):
     """add/sub take alpha=: input + alpha * other."""
     def fn(input, other, *, alpha=1):
+        if isinstance(alpha, bool) and result_dtype(input, other) is not dt.bool:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
         if alpha != 1:
             floating = any(isinstance(x, Tensor) and is_float(x._dtype) for x in (input, other))
             if isinstance(alpha, float) and not floating:
                 raise RuntimeError("For integral input tensors, argument alpha must not be a "
                                    "floating point number.")
-            other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+            other = mul(other, alpha) if isinstance(other, Tensor) else (
+                other and alpha if isinstance(other, bool) else other * alpha)
         return plain(input, other)
     fn.__name__ = name
     fn.reverse = plain.reverse
@@ -346,7 +419,7 @@ OPS["rsub_tensor"] = _rsub_op = Op("rsub_tensor", _rsub_impl, "RsubBackward0", (
 def _rsub_tensor(input, other, alpha):
     check_broadcast(input, other)
     d = result_dtype(input, other)
-    _sub_check(d)
+    _sub_operands(other, input)
     return apply(_rsub_op, (input, other), (("alpha", alpha), ("dtype", d.np)))
 
 
@@ -366,8 +439,21 @@ _pow = with_jvp(_pow_values,
                                             out * jnp.log(a)).astype(out.dtype))
 
 
+def _int_pow(a, b):
+    """Integer powers; a negative exponent gives 1 / a ** -b truncated toward zero, as
+    PyTorch: 0, except 1 for a == 1 and +-1 (by parity) for a == -1."""
+    negative = b < 0
+    power = jnp.power(a, jnp.where(negative, jnp.zeros_like(b), b))
+    unit = jnp.where(a == 1, 1, jnp.where(a == -1, 1 - 2 * (b & 1), 0)).astype(a.dtype)
+    return jnp.where(negative, unit, power)
+
+
 def _pow_any(a, b):
-    return _pow(a, b) if jnp.issubdtype(a.dtype, jnp.inexact) else jnp.power(a, b)
+    if jnp.issubdtype(a.dtype, jnp.inexact):
+        return _pow(a, b)
+    if jnp.issubdtype(a.dtype, jnp.signedinteger):
+        return _int_pow(a, b)
+    return jnp.power(a, b)
 
 
 def _pow_impl(a, b, *, dtype):

@@ -17,7 +17,8 @@ from .._tensor import Tensor
 from ._common import NOT_IMPLEMENTED, expose, inplace_method, is_float
 from .dispatch import apply
 from .registry import METHODS, Op, OPS
-from ._util import broadcast_shapes
+from ._common import not_implemented
+from ._util import broadcast_shapes, c_type_name, scalar_name
 
 
 def _key(generator):
@@ -38,9 +39,17 @@ def _draw(key_data, counter, a, b, *, kind, shape, dtype):
         return (a + b * jax.random.cauchy(key, shape, jnp.float64)).astype(dtype)
     if kind == "log_normal":
         return jnp.exp(a + b * jax.random.normal(key, shape, jnp.float64)).astype(dtype)
-    if kind == "random":         # integers in [a, b)
-        return jax.random.randint(key, shape, a, b, jnp.int64).astype(dtype)
+    if kind == "random":         # integers in [a, b], b up to int64's max
+        return _randint_inclusive(key, shape, a, b).astype(dtype)
     raise ValueError(kind)
+
+
+def _randint_inclusive(key, shape, low, high):
+    """Integers uniform in [low, high] (int64 bounds; high may be int64's max)."""
+    span = (high - low).astype(jnp.uint64) + jnp.uint64(1)     # 0 means all 2 ** 64 values
+    bits = jax.random.bits(key, shape, jnp.uint64)
+    offset = jnp.where(span == 0, bits, bits % jnp.where(span == 0, 1, span))
+    return (low.astype(jnp.uint64) + offset).astype(jnp.int64)
 
 
 def _sample(kind, shape, dtype, a, b, generator, device):
@@ -71,7 +80,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            requires_grad=False):
     mean_t, std_t = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not std_t and std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_g(std)}")
     if not mean_t and not std_t:
         from .._factories import _random_tensor
         shape = tuple(size)
@@ -140,11 +149,40 @@ expose("multinomial", multinomial, inplace=False)
 
 
 # -- in-place samplers: self's values are replaced, its gradient becomes 0 ----------------------
-def _filled_with(kind, grad_fn, draw):
+def _g(x):
+    """A number as PyTorch's messages print it (C++ streams: %g)."""
+    return format(float(x), "g")
+
+
+def _continuous_only(dist):
+    def check(self):
+        if not is_float(self._dtype):
+            raise RuntimeError(f"{dist} distribution is a continuous probability distribution. "
+                               f"dtype must be a floating point but you specified "
+                               f"{dist_type_name(dist, self._dtype)}")
+    return check
+
+
+def dist_type_name(dist, d):
+    # PyTorch's two messages name the dtype differently
+    return c_type_name(d) if dist == "Cauchy" else scalar_name(d)
+
+
+def _kernel(name, floats_only=True):
+    def check(self):
+        if floats_only and not is_float(self._dtype):
+            raise not_implemented(name, self._dtype)
+    return check
+
+
+def _filled_with(kind, grad_fn, draw, check_args=None, check_dtype=None):
+    """check_args(self, *args) and then check_dtype(self) raise PyTorch's errors, in
+    PyTorch's order, before anything is drawn."""
     def method(self, *args, generator=None, **kwargs):
-        if not is_float(self._dtype) and kind not in ("random", "bernoulli"):
-            from ._common import not_implemented
-            raise not_implemented(f"{kind}_kernel_cpu", self._dtype)
+        if check_args is not None:
+            check_args(self, *args, **kwargs)
+        if check_dtype is not None:
+            check_dtype(self)
 
         def compute(s):
             value = draw(s, *args, generator=generator, **kwargs)
@@ -158,24 +196,88 @@ def _shape(s):
     return tuple(s.shape)
 
 
-METHODS["normal_"] = _filled_with("normal", "NormalBackward0", lambda s, mean=0.0, std=1.0, generator=None:
-                                  _random.sample("normal", _shape(s), s._dtype, mean, std, generator,
-                                                 s.device))
-METHODS["uniform_"] = _filled_with("uniform", "UniformBackward0", lambda s, a=0.0, b=1.0, generator=None:
-                                   _random.sample("uniform", _shape(s), s._dtype, a, b, generator,
-                                                  s.device))
+_FLOAT_INFO = {dt.float16: np.finfo(np.float16), dt.float32: np.finfo(np.float32),
+               dt.float64: np.finfo(np.float64), dt.bfloat16: jnp.finfo(jnp.bfloat16)}
+
+
+def _check_uniform(self, a=0.0, b=1.0):
+    if not is_float(self._dtype):
+        raise not_implemented("check_uniform_bounds", self._dtype)
+    info = _FLOAT_INFO.get(self._dtype if not self._dtype.is_complex else
+                           (dt.float32 if self._dtype is dt.complex64 else dt.float64))
+    lo, hi = float(info.min), float(info.max)
+    for name, v in (("from", a), ("to", b)):
+        if not lo <= v <= hi:
+            raise RuntimeError(f"{name} is out of bounds for {c_type_name(self._dtype)}")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                           f"from={_g(a)} > to={_g(b)}")
+    if b - a > hi:
+        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<"
+                           f"{scalar_name(self._dtype)}>::max(), but found to={_g(b)} and "
+                           f"from={_g(a)} which result in to-from to exceed the limit")
+
+
+def _check_normal(self, mean=0.0, std=1.0):
+    if not std >= 0.0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_g(std)}")
+
+
+def _positive(name, what, value):
+    if not value > 0.0:
+        raise RuntimeError(f"{name} expects {what} > 0.0, but found {what}={_g(value)}")
+
+
+def _check_exponential(self, lambd=1.0):
+    _positive("exponential_", "lambda", lambd)
+
+
+def _check_cauchy(self, median=0.0, sigma=1.0):
+    _positive("cauchy_", "sigma", sigma)
+
+
+def _check_log_normal(self, mean=1.0, std=2.0):
+    _positive("log_normal_", "std", std)
+
+
+def _check_geometric(self, p):
+    if not 0.0 < p < 1.0:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_g(p)}")
+
+
+def _check_bernoulli(self, p=0.5):
+    if isinstance(p, Tensor):
+        values = np.asarray(p._data())
+        if values.size and not ((values >= 0) & (values <= 1)).all():
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
+                               "(Could this error message be improved?  If so, please report an "
+                               "enhancement request to PyTorch.)")
+    elif not 0.0 <= p <= 1.0:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_g(p)}")
+
+
+METHODS["normal_"] = _filled_with(
+    "normal", "NormalBackward0", lambda s, mean=0.0, std=1.0, generator=None:
+    _random.sample("normal", _shape(s), s._dtype, mean, std, generator, s.device),
+    _check_normal, _kernel("normal_kernel_cpu"))
+METHODS["uniform_"] = _filled_with(
+    "uniform", "UniformBackward0", lambda s, a=0.0, b=1.0, generator=None:
+    _random.sample("uniform", _shape(s), s._dtype, a, b, generator, s.device), _check_uniform)
 METHODS["exponential_"] = _filled_with(
     "exponential", "ExponentialBackward0", lambda s, lambd=1.0, generator=None:
-    _random.sample("exponential", _shape(s), s._dtype, lambd, 0.0, generator, s.device))
-METHODS["geometric_"] = _filled_with("geometric", "GeometricBackward0", lambda s, p, generator=None:
-                                     _sample("geometric", _shape(s), s._dtype, p, 0.0, generator,
-                                             s.device))
-METHODS["cauchy_"] = _filled_with("cauchy", "CauchyBackward0", lambda s, median=0.0, sigma=1.0,
-                                  generator=None: _sample("cauchy", _shape(s), s._dtype, median,
-                                                          sigma, generator, s.device))
-METHODS["log_normal_"] = _filled_with("log_normal", "LogNormalBackward0", lambda s, mean=1.0, std=2.0,
-                                      generator=None: _sample("log_normal", _shape(s), s._dtype,
-                                                              mean, std, generator, s.device))
+    _random.sample("exponential", _shape(s), s._dtype, lambd, 0.0, generator, s.device),
+    _check_exponential, _continuous_only("Exponential"))
+METHODS["geometric_"] = _filled_with(
+    "geometric", "GeometricBackward0", lambda s, p, generator=None:
+    _sample("geometric", _shape(s), s._dtype, p, 0.0, generator, s.device), _check_geometric)
+METHODS["cauchy_"] = _filled_with(
+    "cauchy", "CauchyBackward0", lambda s, median=0.0, sigma=1.0, generator=None:
+    _sample("cauchy", _shape(s), s._dtype, median, sigma, generator, s.device),
+    _check_cauchy, _continuous_only("Cauchy"))
+METHODS["log_normal_"] = _filled_with(
+    "log_normal", "LogNormalBackward0", lambda s, mean=1.0, std=2.0, generator=None:
+    _sample("log_normal", _shape(s), s._dtype, mean, std, generator, s.device),
+    _check_log_normal, _kernel("log_normal_cpu"))
 
 
 def _bernoulli_draw(s, p=0.5, generator=None):
@@ -183,14 +285,53 @@ def _bernoulli_draw(s, p=0.5, generator=None):
     return _random.sample("bernoulli", _shape(s), s._dtype, probs, 0.0, generator, s.device)
 
 
-METHODS["bernoulli_"] = _filled_with("bernoulli", "BernoulliBackward2", _bernoulli_draw)
+METHODS["bernoulli_"] = _filled_with("bernoulli", "BernoulliBackward2", _bernoulli_draw,
+                                     _check_bernoulli)
+
+# random_()'s default range: [0, 2 ** digits] for floats (every integer there is exact),
+# [0, max] for integers
+_RANDOM_DEFAULT_TOP = {dt.float16: 2 ** 11, dt.bfloat16: 2 ** 8, dt.float32: 2 ** 24,
+                       dt.float64: 2 ** 53, dt.bool: 1}
 
 
-def _random_draw(s, from_=0, to=None, generator=None):
-    if to is None:                       # random_(to) or random_()
-        from_, to = (0, from_) if from_ else (0, 2 ** 24 if s._dtype is dt.float32 else 2 ** 53
-                                               if s._dtype is dt.float64 else 2 ** 31)
-    return _sample("random", _shape(s), s._dtype, int(from_), int(to), generator, s.device)
+def _random_range(s, args, kwargs):
+    """random_(), random_(to), random_(from, to): the inclusive range [low, high]."""
+    if len(args) > 2:
+        raise TypeError(f"random_() takes at most 2 arguments ({len(args)} given)")
+    if len(args) == 2:
+        from_, to = args
+    elif len(args) == 1:
+        from_, to = (args[0], kwargs.get("to")) if "to" in kwargs else (0, args[0])
+    else:
+        from_, to = kwargs.get("from", 0), kwargs.get("to")
+    info = None if is_float(s._dtype) or s._dtype is dt.bool else np.iinfo(s._dtype.np)
+    if to is not None:
+        from_, to = int(from_), int(to)
+        if not (-2 ** 63 <= from_ < 2 ** 63 and -2 ** 63 <= to < 2 ** 63):
+            raise ValueError("Overflow when unpacking long long")
+        if from_ >= to:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                               f"from={from_} >= to={to}")
+        if not is_float(s._dtype):
+            lo, hi = (0, 1) if info is None else (int(info.min), int(info.max))
+            if not lo <= from_ <= hi:
+                raise RuntimeError(f"from is out of bounds for {c_type_name(s._dtype)}")
+            if not lo <= to - 1 <= hi:
+                raise RuntimeError(f"to - 1 is out of bounds for {c_type_name(s._dtype)}")
+        return from_, to - 1
+    top = _RANDOM_DEFAULT_TOP.get(s._dtype)
+    return int(from_), top if top is not None else int(info.max)
 
 
-METHODS["random_"] = _filled_with("random", "RandomBackward0", _random_draw)
+def _check_random(self, *args, **kwargs):
+    if self._dtype.is_complex:
+        raise not_implemented("random_kernel_cpu", self._dtype)
+    _random_range(self, args, kwargs)
+
+
+def _random_draw(s, *args, generator=None, **kwargs):
+    low, high = _random_range(s, args, kwargs)
+    return _sample("random", _shape(s), s._dtype, low, high, generator, s.device)
+
+
+METHODS["random_"] = _filled_with("random", "RandomBackward0", _random_draw, _check_random)

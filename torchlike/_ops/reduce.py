@@ -14,7 +14,7 @@ import jax.numpy as jnp
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import expose, is_float, inplace_method
+from ._common import expose, is_float, inplace_method, not_implemented
 from .dispatch import apply
 from .registry import METHODS, Op, OPS
 from ._util import scalar_name, wrap_dim, wrap_dims
@@ -55,9 +55,16 @@ def _sum_dtype(input, dtype, name):
 def _mean_dtype(input, dtype, name):
     d = dtype or input._dtype
     if not is_float(d):
-        raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be either "
+        which = "Optional" if dtype is not None else "Input"
+        raise RuntimeError(f"{name}(): could not infer output dtype. {which} dtype must be either "
                            f"a floating point or complex dtype. Got: {scalar_name(d)}")
     return d
+
+
+def _nansum_dtype(input, dtype, name):
+    if input._dtype.is_complex:
+        raise RuntimeError("nansum on CPU does not support complex inputs")
+    return _sum_dtype(input, dtype, name)
 
 
 def _reduction(name, fn, grad_fns, *, dtype_rule, saves=(0,)):
@@ -80,7 +87,7 @@ def _reduction(name, fn, grad_fns, *, dtype_rule, saves=(0,)):
 sum = _reduction("sum", jnp.sum, ("SumBackward0", "SumBackward1"), dtype_rule=_sum_dtype,
                  saves=())
 nansum = _reduction("nansum", jnp.nansum, ("NansumBackward0", "NansumBackward0"),
-                    dtype_rule=_sum_dtype)
+                    dtype_rule=_nansum_dtype)
 mean = _reduction("mean", jnp.mean, ("MeanBackward0", "MeanBackward1"), dtype_rule=_mean_dtype,
                   saves=())
 
@@ -172,6 +179,10 @@ def _extreme_fn(name, largest):
         if isinstance(dim, Tensor):                       # torch.max(a, b)
             from .pointwise import maximum, minimum
             return (maximum if largest else minimum)(input, dim)
+        if input._dtype.is_complex:
+            if dim is None:
+                raise not_implemented(name + "_all", input._dtype)
+            raise RuntimeError(f"{name}(): does not support complex input")
         if dim is None:
             _empty_check(input, name)
             return apply(_ext_all_op, (input,), (("largest", largest),), node + "Backward1")
@@ -199,6 +210,8 @@ OPS["amax"] = _amext_op = Op("amax", _amext_impl, "AmaxBackward0", (0, "result")
 
 def _amext(name, largest):
     def torch_fn(input, dim=(), keepdim=False):
+        if input._dtype.is_complex:
+            raise not_implemented(name[1:] + "_values_cpu", input._dtype)
         dims = _dims_of(input, dim)
         _empty_check(input, name, None if dims is None else dims[0])
         return apply(_amext_op, (input,), (("dims", dims), ("keepdim", keepdim),
@@ -220,8 +233,14 @@ OPS["aminmax"] = _aminmax_op = Op("aminmax", _aminmax_impl, "AminmaxBackward0", 
 
 
 def aminmax(input, *, dim=None, keepdim=False):
+    if input._dtype.is_complex:
+        raise not_implemented("aminmax_cpu", input._dtype)
     dims = None if dim is None else (wrap_dim(dim, input.ndim),)
-    _empty_check(input, "aminmax", None if dims is None else dims[0])
+    if dims is None and input.numel() == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
+    if dims is not None and input.numel() == 0 and input.shape[dims[0]] == 0:
+        raise IndexError(f"aminmax: Expected reduction dim {dims[0]} to have non-zero size.")
     lo, hi = apply(_aminmax_op, (input,), (("dims", dims), ("keepdim", keepdim)))
     return named_result("aminmax", lo, hi)
 
@@ -241,6 +260,8 @@ OPS["argmax"] = _arg_op = Op("argmax", _arg_impl, None, (), False)
 
 def _arg(name, largest):
     def torch_fn(input, dim=None, keepdim=False):
+        if input._dtype.is_complex:
+            raise RuntimeError(f"{name}(): does not support complex input")
         d = None if dim is None else wrap_dim(dim, input.ndim)
         _empty_check(input, name, d, error=IndexError)
         return apply(_arg_op, (input,), (("dim", d), ("keepdim", keepdim), ("largest", largest)))
@@ -263,7 +284,7 @@ def _var_impl(a, *, dims, correction, keepdim, sqrt, with_mean):
 OPS["var"] = _var_op = Op("var", _var_impl, "VarBackward0", (0,))
 
 
-def _var_args(input, dim, unbiased, keepdim, correction):
+def _var_args(input, dim, unbiased, keepdim, correction, name="var"):
     if unbiased is not None and not isinstance(unbiased, bool):
         # var(x, dim, keepdim) positional form: the third argument is keepdim
         unbiased, keepdim = None, unbiased
@@ -272,13 +293,14 @@ def _var_args(input, dim, unbiased, keepdim, correction):
     if correction is None:
         correction = 0 if unbiased is False else 1
     if not is_float(input._dtype):
-        raise RuntimeError("std and var only support floating point and complex dtypes")
+        which = name if name.endswith("_mean") else "std and var"
+        raise RuntimeError(f"{which} only support floating point and complex dtypes")
     return _dims_of(input, dim), correction, keepdim
 
 
 def _var_like(name, sqrt, with_mean, grad_fn):
     def torch_fn(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        dims, correction, keepdim = _var_args(input, dim, unbiased, keepdim, correction)
+        dims, correction, keepdim = _var_args(input, dim, unbiased, keepdim, correction, name)
         return apply(_var_op, (input,), (("dims", dims), ("correction", correction),
                                          ("keepdim", keepdim), ("sqrt", sqrt),
                                          ("with_mean", with_mean)), grad_fn)
@@ -317,7 +339,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     linalg.vector_norm, as PyTorch dispatches it."""
     from .decomp import matrix_norm, vector_norm
     if p == "nuc":
-        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+        dims = (-2, -1) if dim is None else (dim,) if isinstance(dim, int) else dim
+        return matrix_norm(input, "nuc", dims, keepdim, dtype=dtype)
     return vector_norm(input, 2 if p in ("fro", None) else p, dim, keepdim, dtype=dtype)
 
 
@@ -366,6 +389,8 @@ OPS["cumsum"] = _cum_op = Op("cumsum", _cum_impl, "CumsumBackward0", ())
 
 def _scan(name, kind, grad_fn, saves=()):
     def torch_fn(input, dim, *, dtype=None):
+        if kind == "logsumexp" and not is_float(input._dtype):
+            raise not_implemented("logcumsumexp_out_cpu", input._dtype)
         d = _sum_dtype(input, dtype, name) if kind != "logsumexp" else input._dtype
         return apply(_cum_op, (input,), (("dim", wrap_dim(dim, input.ndim)), ("dtype", d.np),
                                          ("kind", kind)), grad_fn)
@@ -415,6 +440,8 @@ OPS["cummax"] = _cumext_op = Op("cummax", _cumext_impl, "CummaxBackward0", (0,))
 
 def _cumext(name, largest):
     def torch_fn(input, dim):
+        if input._dtype.is_complex:
+            raise not_implemented(name + "_cpu", input._dtype)
         values, indices = apply(_cumext_op, (input,), (("dim", wrap_dim(dim, input.ndim)),
                                                        ("largest", largest)),
                                 name.capitalize() + "Backward0")

@@ -25,7 +25,8 @@ def _check_index(name, input, dim, index, src=None):
     if index.ndim != input.ndim and index.numel() and input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
     if isinstance(src, Tensor) and src._dtype is not input._dtype:
-        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+        # (every scatter variant reports itself as scatter())
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     values = np.asarray(index._data())
     n = input.shape[dim] if input.ndim else 1
     if values.size and (values.max() >= n or values.min() < -n):
@@ -197,8 +198,51 @@ def _check_index_vector(name, input, dim, index):
         raise RuntimeError(message) if name == "index_add" else IndexError(message)
 
 
+def _check_source(name, input, d, index, source):
+    """index_add/index_copy: the source's dtype, index count and slice shapes."""
+    if name == "index_add":
+        if index.ndim > 1:
+            raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
+                             f"{index.ndim} with type: {scalar_name(index._dtype)} and size: "
+                             f"{list(index.shape)}")
+        if index._dtype not in (dt.int64, dt.int32):
+            raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
+                               + scalar_name(index._dtype))
+        if source._dtype is not input._dtype:
+            raise RuntimeError(f"index_add_(): self ({scalar_name(input._dtype)}) and source "
+                               f"({scalar_name(source._dtype)}) must have the same scalar type")
+    elif index._dtype is not dt.int64:
+        raise RuntimeError("index_copy_(): Expected a long tensor for index, but got "
+                           + scalar_name(index._dtype))
+    n_src = source.shape[d] if source.ndim else 1
+    if index.numel() != n_src:
+        if name == "index_add":
+            raise RuntimeError(f"index_add_(): Number of indices ({index.numel()}) should be equal "
+                               f"to source.size(dim): ({n_src}), for dim: {d}")
+        raise IndexError(f"index_copy_(): Number of indices ({index.numel()}) should be equal to "
+                         f"source.size(dim) ({n_src})")
+    if name == "index_copy" and source._dtype is not input._dtype:
+        raise RuntimeError("index_copy_(): self and source expected to have the same dtype, but "
+                           f"got (self) {scalar_name(input._dtype)} and (source) "
+                           f"{scalar_name(source._dtype)}")
+    rest_in = tuple(input.shape[:d]) + tuple(input.shape[d + 1:])
+    rest_src = tuple(source.shape[:d]) + tuple(source.shape[d + 1:])
+    if source.ndim and rest_in != rest_src:
+        if name == "index_add":
+            raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
+                               f"specified dimension. Got self.shape = {list(input.shape)} "
+                               f"source.shape = {list(source.shape)}")
+        k = next(i for i, (a, b) in enumerate(zip(rest_in, rest_src)) if a != b) \
+            if len(rest_in) == len(rest_src) else 0
+        raise RuntimeError("index_copy_(): Source/destination tensor must have same slice shapes. "
+                           f"Destination slice shape: {rest_in[k] if rest_in else 1} at dimension "
+                           f"{k} and source slice shape: {rest_src[k] if rest_src else 1} at "
+                           f"dimension {k}.")
+
+
 def index_add(input, dim, index, source, *, alpha=1):
     d = wrap_dim(dim, input.ndim)
+    _check_source("index_add", input, d, index, source)
     _check_index_vector("index_add", input, d, index)
     return apply(_index_update_op, (input, index, source), (("dim", d), ("kind", "add"),
                                                             ("alpha", alpha)))
@@ -206,6 +250,7 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 def index_copy(input, dim, index, source):
     d = wrap_dim(dim, input.ndim)
+    _check_source("index_copy", input, d, index, source)
     _check_index_vector("index_copy", input, d, index)
     return apply(_index_update_op, (input, index, source), (("dim", d), ("kind", "copy"),
                                                             ("alpha", 1)), "IndexCopyBackward0")
@@ -244,10 +289,12 @@ def masked_scatter(input, mask, source):
     if mask._dtype is not dt.bool:
         raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with dtype "
                            + scalar_name(mask._dtype))
+    if source._dtype is not input._dtype:
+        raise RuntimeError("masked_scatter: expected self and source to have same dtypes but got"
+                           f"{scalar_name(input._dtype)} and {scalar_name(source._dtype)}")
     needed = int(np.asarray(jnp.broadcast_to(mask._data(), tuple(input.shape))).sum())
     if needed > source.numel():
-        raise RuntimeError("masked_scatter: expected source to have at least as many elements as "
-                           "ones in mask")
+        raise RuntimeError("Number of elements of source < number of ones in mask")
     return apply(_masked_scatter_op, (input, mask, source))
 
 
@@ -263,6 +310,9 @@ OPS["take"] = _take_op = Op("take", _take_impl, "TakeBackward0", (1,))
 
 
 def take(input, index):
+    if index._dtype is not dt.int64:
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got "
+                           f"{scalar_name(index._dtype)}")
     values = np.asarray(index._data())
     n = input.numel()
     if values.size and (values.max() >= n or values.min() < -n):
@@ -285,6 +335,9 @@ OPS["take_along_dim"] = _take_along_op = Op("take_along_dim", _take_along_impl, 
 
 
 def take_along_dim(input, indices, dim=None):
+    if indices._dtype is not dt.int64:
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
+                           + scalar_name(indices._dtype))
     d = None if dim is None else wrap_dim(dim, input.ndim)
     if d is not None and input.ndim != indices.ndim:
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same number "
@@ -377,7 +430,12 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     from .views import narrow
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
     d = wrap_dim(dim, input.ndim)
+    for t in (prepend, append):
+        if t is not None and t.ndim != input.ndim:
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
     parts = [t for t in (prepend, input, append) if t is not None]
     x = cat(parts, d) if len(parts) > 1 else input
     for _ in range(n):
@@ -394,6 +452,9 @@ expose("diff", diff, inplace=False)
 
 def cartesian_prod(*tensors):
     from .shape import meshgrid, stack
+    for t in tensors:
+        if t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
     if len(tensors) == 1:
         return tensors[0]
     grids = meshgrid(*tensors, indexing="ij")
@@ -406,6 +467,8 @@ def combinations(input, r=2, with_replacement=False):
     from .._factories import tensor_from_numpy
     if input.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
     if r == 0:
         return tensor_from_numpy(np.zeros((0,)), input._dtype, input.device)
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations

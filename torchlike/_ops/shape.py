@@ -14,7 +14,7 @@ from .._tensor import Tensor
 from ._common import expose
 from .dispatch import apply
 from .registry import Op, OPS
-from ._util import broadcast_shapes, result_dtype, size_args, wrap_dim, wrap_dims
+from ._util import broadcast_shapes, result_dtype, scalar_name, size_args, wrap_dim, wrap_dims
 from . import views
 
 
@@ -77,20 +77,29 @@ def stack(tensors, dim=0):
     return apply(_stack_op, tensors, (("dim", d), ("dtype", result_dtype(*tensors).np)))
 
 
+def _non_empty(name, tensors):
+    if len(tensors) == 0:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+
+
 def hstack(tensors):
+    _non_empty("hstack", tensors)
     tensors = atleast_1d(*tensors) if len(tensors) != 1 else (atleast_1d(tensors[0]),)
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 def vstack(tensors):
+    _non_empty("vstack", tensors)
     return cat([atleast_2d(t) for t in tensors], 0)
 
 
 def dstack(tensors):
+    _non_empty("dstack", tensors)
     return cat([atleast_3d(t) for t in tensors], 2)
 
 
 def column_stack(tensors):
+    _non_empty("column_stack", tensors)
     return cat([views.reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in tensors], 1)
 
 
@@ -105,7 +114,17 @@ def tensor_split(input, indices_or_sections, dim=0):
     d = wrap_dim(dim, input.ndim)
     n = input.shape[d]
     if isinstance(indices_or_sections, Tensor):
+        if indices_or_sections._dtype is not dt.int64:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype of "
+                               f"long, but got {scalar_name(indices_or_sections._dtype)}")
+        if indices_or_sections.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a "
+                               "zero-dimensional or one-dimensional tensor, but got a tensor with "
+                               f"{indices_or_sections.ndim} dims")
         indices_or_sections = indices_or_sections.tolist()
+    elif not isinstance(indices_or_sections, (int, list, tuple)):
+        raise TypeError("tensor_split() received an invalid combination of arguments - got "
+                        f"(Tensor, {type(indices_or_sections).__name__})")
     if isinstance(indices_or_sections, int):
         sections = indices_or_sections
         if sections <= 0:
@@ -234,6 +253,11 @@ def repeat(self, *sizes):
     if len(sizes) < self.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
                            "dimensions of tensor")
+    padded = (1,) * (len(sizes) - self.ndim) + tuple(self.shape)
+    out = [n * r for n, r in zip(padded, sizes)]
+    negative = [n for n in out if n < 0]
+    if negative:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative[0]}: {out}")
     return apply(_repeat_op, (self,), (("repeats", sizes),))
 
 
@@ -259,17 +283,31 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if repeats is None:                       # repeat_interleave(counts): indices
         from .._factories import tensor_from_numpy
         import numpy as np
+        if input.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         counts = np.asarray(input._data())
+        if counts.size and counts.min() < 0:
+            raise RuntimeError("repeats can not be negative")
         return tensor_from_numpy(np.repeat(np.arange(counts.size), counts), dt.int64, input.device)
     d = None if dim is None else wrap_dim(dim, input.ndim)
     if isinstance(repeats, Tensor):
+        if repeats.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
         reps = tuple(int(r) for r in repeats.reshape(-1).tolist())
+        if builtins.min(reps, default=0) < 0:
+            raise RuntimeError("repeats can not be negative")
+        size = input.numel() if d is None else input.shape[d]
+        if len(reps) != 1 and len(reps) != size:
+            raise RuntimeError("repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {len(reps)} and input.size({d or 0}) = {size}")
         if len(reps) == 1:
             reps = reps[0]
         else:
             return apply(_ri_op, (input,), (("repeats", reps), ("dim", d)), "IndexSelectBackward0")
     else:
         reps = int(repeats)
+        if reps < 0:
+            raise RuntimeError("Repeats must be non-negative")
     return apply(_ri_op, (input,), (("repeats", reps), ("dim", d)))
 
 
@@ -288,12 +326,27 @@ def broadcast_tensors(*tensors):
 
 
 def broadcast_shapes_fn(*shapes):
+    """torch.broadcast_shapes, with its own message (it names the argument)."""
     from .._tensor import Size
-    return Size(broadcast_shapes(*((s,) if isinstance(s, int) else tuple(s) for s in shapes)))
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    result = [1] * builtins.max((len(s) for s in shapes), default=0)
+    for index, shape in enumerate(shapes):
+        for i in range(-1, -len(shape) - 1, -1):
+            if shape[i] == 1 or shape[i] == result[i]:
+                continue
+            if result[i] != 1:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {shape[i]} at "
+                                   f"{i}! Mismatching argument at index {index} had {shape}; but "
+                                   f"expected shape should be broadcastable to {result}")
+            result[i] = shape[i]
+    return Size(result)
 
 
 def _atleast(n):
     def one(t):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"atleast_{n}d() received an invalid combination of arguments - got "
+                            f"({type(t).__name__})")
         if t.ndim >= n:
             return t
         if n == 1:
@@ -327,6 +380,16 @@ def meshgrid(*tensors, indexing=None):
                       "indexing argument. (Triggered internally at /pytorch/aten/src/ATen/native/"
                       "TensorShape.cpp:4324.)", UserWarning, stacklevel=2)
         indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: '
+                           f'{indexing}')
+    _non_empty("meshgrid", tensors)
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                               f"got a {t.ndim}D tensor")
+        if t._dtype is not tensors[0]._dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     swap = indexing == "xy" and len(tensors) >= 2
     ordered = list(tensors)
     if swap:

@@ -42,6 +42,8 @@ def sort(input, dim=-1, descending=False, *, stable=_NO_STABLE):
     if isinstance(dim, bool):                   # sort(x, descending) positional quirk
         dim, descending = -1, dim
     d = wrap_dim(dim, input.ndim)
+    if input._dtype.is_complex:
+        raise RuntimeError(" Sort does not support complex dtypes on CPU")
     values, indices = apply(_sort_op, (input,), (("dim", d), ("descending", bool(descending))),
                             "SortBackward0" if stable is _NO_STABLE else "SortBackward1")
     return named_result("sort", values, indices)
@@ -53,6 +55,8 @@ def argsort(input, dim=-1, descending=False, *, stable=False):
 
 def msort(input):
     d = 0
+    if input._dtype.is_complex:
+        raise RuntimeError(" Sort does not support complex dtypes on CPU")
     values, _ = apply(_sort_op, (input,), (("dim", d), ("descending", False)))
     return values
 
@@ -76,6 +80,8 @@ OPS["topk"] = _topk_op = Op("topk", _topk_impl, "TopkBackward0", ())
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
     d = wrap_dim(dim, input.ndim)
+    if input._dtype.is_complex:
+        raise RuntimeError(" topk does not support complex dtypes on CPU")
     n = input.shape[d] if input.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
@@ -102,6 +108,8 @@ OPS["kthvalue"] = _kth_op = Op("kthvalue", _kth_impl, "KthvalueBackward0", ())
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
+    if input._dtype.is_complex:
+        raise not_implemented("kthvalue_cpu", input._dtype)
     d = wrap_dim(dim, input.ndim)
     n = input.shape[d] if input.ndim else 1
     if not 1 <= k <= n:
@@ -167,6 +175,8 @@ def _median(name, ignore_nan):
     node = name.capitalize()
 
     def torch_fn(input, dim=None, keepdim=False):
+        if input._dtype.is_complex:
+            raise not_implemented("median_cpu" if dim is None else "median_out", input._dtype)
         if dim is None:
             if input.numel() == 0:
                 return apply(_median_all_op, (input.reshape(1) * float("nan"),),
@@ -210,6 +220,8 @@ OPS["mode"] = _mode_op = Op("mode", _mode_impl, "ModeBackward0", ())
 
 
 def mode(input, dim=-1, keepdim=False):
+    if input._dtype.is_complex:
+        raise not_implemented("mode_cpu", input._dtype)
     values, indices = apply(_mode_op, (input,), (("dim", wrap_dim(dim, input.ndim)),
                                                  ("keepdim", keepdim)))
     return named_result("mode", values, indices)
@@ -234,9 +246,8 @@ OPS["quantile"] = _quantile_op = Op("quantile", _quantile_impl, "SqueezeBackward
 
 def _quantile(name, ignore_nan):
     def torch_fn(input, q, dim=None, keepdim=False, *, interpolation="linear"):
-        if not is_float(input._dtype):
-            raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
         scalar_q = not isinstance(q, Tensor)
+        _quantile_checks(input, q, scalar_q, interpolation)
         d = None if dim is None else wrap_dim(dim, input.ndim)
         out = apply(_quantile_op, (input, q if not scalar_q else float(q)),
                     (("dim", d), ("keepdim", keepdim), ("interpolation", interpolation),
@@ -247,6 +258,28 @@ def _quantile(name, ignore_nan):
     torch_fn.__name__ = name
     expose(name, torch_fn, inplace=False)
     return torch_fn
+
+
+def _quantile_checks(input, q, scalar_q, interpolation):
+    """PyTorch's argument errors, in its order (both spellings say quantile())."""
+    if scalar_q and not 0 <= q <= 1:
+        raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q}")
+    if input.numel() == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    if not input._dtype.is_floating_point or input._dtype.itemsize < 4:
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
+    if not scalar_q:
+        if q.ndim > 1:
+            raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+        if q._dtype is not input._dtype:
+            raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
+    if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+        raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest, but got {interpolation}")
+    if not scalar_q and q.numel():
+        values = _host(q)       # a host check, as PyTorch's (q is small)
+        if values.min() < 0 or values.max() > 1:
+            raise RuntimeError("quantile() q values must be in the range [0, 1]")
 
 
 quantile = _quantile("quantile", False)
@@ -309,6 +342,10 @@ expose("unique_consecutive", unique_consecutive, inplace=False, out=False)
 def bincount(input, weights=None, minlength=0):
     if is_float(input._dtype) or input._dtype is dt.bool:
         raise not_implemented("bincount_cpu", input._dtype)
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is not None and (weights.ndim != 1 or weights.shape[0] != input.numel()):
+        raise RuntimeError("weights should be 1-d and have the same length as input")
     a = _host(input)
     if input.ndim != 1 or (a.size and a.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
@@ -322,6 +359,10 @@ def bincount(input, weights=None, minlength=0):
 def histc(input, bins=100, min=0, max=0):
     if not is_float(input._dtype):
         raise not_implemented("histogram_cpu", input._dtype)
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    if min > max:
+        raise RuntimeError("torch.histc: max must be larger than min")
     a = _host(input).astype(np.float64)
     lo, hi = float(min), float(max)
     if lo == hi and a.size:

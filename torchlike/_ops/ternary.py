@@ -4,7 +4,7 @@ import jax.numpy as jnp
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import as_scalar, expose, is_float, not_implemented
+from ._common import as_scalar, expose, is_float, not_implemented, require_tensor
 from .dispatch import apply
 from .registry import METHODS, Op, OPS
 from ._util import broadcast_shapes, check_broadcast, result_dtype, scalar_name
@@ -72,8 +72,6 @@ OPS["clamp"] = _clamp_op = Op("clamp", _clamp_impl, "ClampBackward1", (0,))
 def _clamp(input, min, max, grad_fns):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if input._dtype is dt.bool:
-        raise not_implemented("clamp_scalar_cpu", input._dtype)
     tensors = [x for x in (min, max) if isinstance(x, Tensor)]
     if tensors and len(tensors) != len([x for x in (min, max) if x is not None]):
         raise TypeError("clamp() received an invalid combination of arguments - got (Tensor, "
@@ -83,6 +81,10 @@ def _clamp(input, min, max, grad_fns):
     min = _scalar_or_tensor(min) if min is not None else None
     max = _scalar_or_tensor(max) if max is not None else None
     d = result_dtype(*(x for x in (input, min, max) if x is not None))
+    if d is dt.bool:     # bool bounds on a bool tensor (int bounds promote it)
+        kernel = ("clamp_cpu" if tensors else "clamp_scalar_cpu" if min is not None and max is not None
+                  else "clamp_min_scalar_cpu" if min is not None else "clamp_max_scalar_cpu")
+        raise not_implemented(kernel, d)
     return apply(_clamp_op, (input, min, max), (("dtype", d.np),),
                  grad_fns[0] if tensors else grad_fns[1])
 
@@ -151,11 +153,14 @@ _INT_ADDCDIV = ("Integer division with addcdiv is no longer supported, and in a 
 
 
 def _addc(input, tensor1, tensor2, value, divide):
-    check_broadcast(tensor1, tensor2)
     check_broadcast(input, tensor1)
+    check_broadcast(input, tensor2)
+    check_broadcast(tensor1, tensor2)
     if divide and not is_float(tensor1._dtype) and not is_float(tensor2._dtype):
         raise RuntimeError(_INT_ADDCDIV)
     d = result_dtype(input, tensor1, tensor2)
+    if d is dt.bool:
+        raise not_implemented("addcdiv_cpu_out" if divide else "addcmul_cpu_out", d)
     return apply(_addc_op, (input, tensor1, tensor2),
                  (("value", value), ("dtype", d.np), ("divide", divide)),
                  "AddcdivBackward0" if divide else "AddcmulBackward0")
@@ -190,6 +195,11 @@ OPS["isclose"] = _isclose_op = Op("isclose", _isclose_impl, None, (), False)
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    require_tensor("isclose", input, "input", 1)
+    require_tensor("isclose", other, "other", 2)
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if tol < 0:
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {tol:g}")
     if input._dtype is not other._dtype:
         raise RuntimeError(f"{scalar_name(input._dtype)} did not match {scalar_name(other._dtype)}")
     check_broadcast(input, other)
@@ -204,6 +214,8 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def equal(input, other):
+    require_tensor("equal", input, "input", 1)
+    require_tensor("equal", other, "other", 2)
     if tuple(input.shape) != tuple(other.shape):
         return False
     d = result_dtype(input, other)

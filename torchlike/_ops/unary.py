@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jsp
 
 from .. import _dtype as dt
-from ._common import expose, is_float, not_implemented
+from ._common import expose, is_float, not_implemented, require_tensor
 from .dispatch import apply
 from .registry import OPS, Op
 from ._util import float_result_dtype
@@ -51,6 +51,21 @@ def _bool_error(message):
     return check
 
 
+def real(kernel, message=None, error=NotImplementedError):
+    """Kernels PyTorch has for real dtypes only (a fixed message, or the dispatcher's)."""
+    def check(x):
+        if x._dtype.is_complex:
+            raise error(message) if message else not_implemented(kernel, x._dtype)
+    return check
+
+
+def both(*checks):
+    def check(x):
+        for c in checks:
+            c(x)
+    return check
+
+
 def integral(kernel):
     def check(x):
         if is_float(x._dtype):
@@ -71,11 +86,12 @@ def unary_op(name, fn, grad_fn, *, result="float", saves=(0,), check=None, alias
     op = OPS[name] = Op(name, impl, grad_fn, saves, differentiable)
 
     def torch_fn(input):
+        require_tensor(name, input, "input", 1)
         if check is not None:
             check(input)
         d = float_result_dtype(input._dtype) if result == "float" else input._dtype
         return apply(op, (input,), (("dtype", d.np),))
-    torch_fn.__name__ = name
+    torch_fn.__name__ = torch_fn.__qualname__ = name
     expose(name, torch_fn, aliases=aliases, inplace=inplace,
            inplace_grad_fn=_INPLACE_GRAD_FN.get(name),
            inplace_backward_error=NotImplementedError(
@@ -93,11 +109,13 @@ def _sign(a):
     return jnp.sign(a) if a.dtype != jnp.bool_ else a
 
 
+_SIGN_COMPLEX = ("Unlike NumPy, torch.sign is not intended to support complex numbers. Please "
+                 "use torch.sgn instead.")
 _UNARY = [
     # name, jax fn, grad_fn, dtype rule, saves, check, aliases
     ("abs", abs_with_zero_grad, "AbsBackward0", "keep", (0,), no_bool("abs_cpu"), ("absolute",)),
     ("neg", jnp.negative, "NegBackward0", "keep", (), _bool_error(_NEG_BOOL), ("negative",)),
-    ("sign", _sign, "SignBackward0", "keep", (), None, ()),
+    ("sign", _sign, "SignBackward0", "keep", (), real("", _SIGN_COMPLEX), ()),
     ("sgn", _sign, "SgnBackward0", "keep", (), None, ()),
     ("exp", jnp.exp, "ExpBackward0", "float", ("result",), None, ()),
     ("exp2", jnp.exp2, "Exp2Backward0", "float", ("result",), None, ()),
@@ -123,22 +141,26 @@ _UNARY = [
     ("acosh", jnp.arccosh, "AcoshBackward0", "float", (0,), None, ("arccosh",)),
     ("atanh", jnp.arctanh, "AtanhBackward0", "float", (0,), None, ("arctanh",)),
     ("sigmoid", jax.nn.sigmoid, "SigmoidBackward0", "float", ("result",), None, ()),
-    ("erf", jsp.erf, "ErfBackward0", "float", (0,), None, ()),
-    ("erfc", jsp.erfc, "ErfcBackward0", "float", (0,), None, ()),
-    ("erfinv", jsp.erfinv, "ErfinvBackward0", "float", (0,), None, ()),
-    ("lgamma", jsp.gammaln, "LgammaBackward0", "float", (0,), None, ()),
-    ("digamma", jsp.digamma, "DigammaBackward0", "float", (0,), None, ()),
-    ("i0", jsp.i0, "I0Backward0", "float", (0,), None, ()),
+    ("erf", jsp.erf, "ErfBackward0", "float", (0,), real("erf_vml_cpu"), ()),
+    ("erfc", jsp.erfc, "ErfcBackward0", "float", (0,), real("erfc_vml_cpu"), ()),
+    ("erfinv", jsp.erfinv, "ErfinvBackward0", "float", (0,), real("erfinv_vml_cpu"), ()),
+    ("lgamma", jsp.gammaln, "LgammaBackward0", "float", (0,), real("lgamma_vml_cpu"), ()),
+    ("digamma", jsp.digamma, "DigammaBackward0", "float", (0,), real("digamma"), ()),
+    ("i0", jsp.i0, "I0Backward0", "float", (0,), real("i0_vml_cpu"), ()),
     ("sinc", jnp.sinc, "SincBackward0", "float", (0,), None, ()),
-    ("deg2rad", jnp.deg2rad, "Deg2RadBackward0", "float", (), None, ()),
+    ("deg2rad", jnp.deg2rad, "Deg2RadBackward0", "float", (),
+     real("", "deg2rad is not supported for complex tensors.", RuntimeError), ()),
     ("rad2deg", jnp.rad2deg, "Rad2DegBackward0", "float", (), None, ()),
-    ("floor", floats_only(jnp.floor), "FloorBackward0", "keep", (), no_bool("floor_vml_cpu"), ()),
-    ("ceil", floats_only(jnp.ceil), "CeilBackward0", "keep", (), no_bool("ceil_vml_cpu"), ()),
-    ("trunc", floats_only(jnp.trunc), "TruncBackward0", "keep", (), no_bool("trunc_vml_cpu"),
-     ("fix",)),
+    ("floor", floats_only(jnp.floor), "FloorBackward0", "keep", (),
+     both(no_bool("floor_vml_cpu"), real("", "floor is not supported for complex inputs")), ()),
+    ("ceil", floats_only(jnp.ceil), "CeilBackward0", "keep", (),
+     both(no_bool("ceil_vml_cpu"), real("", "ceil is not supported for complex inputs")), ()),
+    ("trunc", floats_only(jnp.trunc), "TruncBackward0", "keep", (),
+     both(no_bool("trunc_vml_cpu"), real("", "trunc is not supported for complex inputs")), ("fix",)),
     ("frac", lambda a: a - jnp.trunc(a), "FracBackward0", "keep", (), floats("frac_cpu"), ()),
     ("relu", jax.nn.relu, "ReluBackward0", "keep", ("result",),
-     _bool_error("Boolean inputs not supported for relu"), ()),
+     both(_bool_error("Boolean inputs not supported for relu"),
+          real("", "clamp is not supported for complex types")), ()),
     ("bitwise_not", lambda a: ~a, None, "keep", (), integral("bitwise_not_cpu"), ()),
 ]
 UNARY = {}     # name -> torchlike function (without out=)
@@ -151,6 +173,7 @@ neg = UNARY["neg"]
 
 def positive(input):
     """PyTorch returns the input itself."""
+    require_tensor("positive", input, "input", 1)
     if input._dtype is dt.bool:
         raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
@@ -174,7 +197,11 @@ OPS["round"] = _round_op = Op("round", _round_impl, "RoundBackward0", ())
 
 
 def round(input, *, decimals=0):  # noqa: A001
+    require_tensor("round", input, "input", 1)
     no_bool("round_vml_cpu")(input)
+    real("round_vml_cpu")(input)
+    if decimals and not is_float(input._dtype):
+        raise not_implemented("round_cpu", input._dtype)
     return apply(_round_op, (input,), (("decimals", int(decimals)),),
                  "RoundBackward1" if decimals else "RoundBackward0")
 
@@ -195,6 +222,7 @@ OPS["logit"] = _logit_op = Op("logit", _logit_impl, "LogitBackward0", (0,))
 
 
 def logit(input, eps=None):
+    real("logit_cpu")(input)
     d = float_result_dtype(input._dtype)
     return apply(_logit_op, (input,), (("eps", None if eps is None else float(eps)), ("dtype", d.np)))
 
@@ -212,6 +240,7 @@ OPS["nan_to_num"] = _nan_to_num_op = Op("nan_to_num", _nan_to_num_impl, "NanToNu
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    require_tensor("nan_to_num", input, "input", 1)
     return apply(_nan_to_num_op, (input,), (("nan", float(nan)), ("posinf", posinf),
                                             ("neginf", neginf)))
 
@@ -220,12 +249,15 @@ expose("nan_to_num", nan_to_num)
 
 
 # -- predicates: bool results, no gradient ---------------------------------------------------
-def _predicate(name, fn, inplace=False):
+def _predicate(name, fn, inplace=False, check=None):
     op = OPS[name] = Op(name, lambda a: fn(a), None, (), False)
 
     def torch_fn(input):
+        require_tensor(name, input, "input", 1)
+        if check is not None:
+            check(input)
         return apply(op, (input,))
-    torch_fn.__name__ = name
+    torch_fn.__name__ = torch_fn.__qualname__ = name
     expose(name, torch_fn, inplace=inplace)
     return torch_fn
 
@@ -233,10 +265,13 @@ def _predicate(name, fn, inplace=False):
 isnan = _predicate("isnan", jnp.isnan)
 isinf = _predicate("isinf", jnp.isinf)
 isfinite = _predicate("isfinite", jnp.isfinite)
-isposinf = _predicate("isposinf", jnp.isposinf)
-isneginf = _predicate("isneginf", jnp.isneginf)
+isposinf = _predicate("isposinf", jnp.isposinf, check=real(
+    "", "isposinf does not support complex inputs.", RuntimeError))
+isneginf = _predicate("isneginf", jnp.isneginf, check=real(
+    "", "isneginf does not support complex inputs.", RuntimeError))
 signbit = _predicate("signbit", lambda a: jnp.signbit(a) if a.dtype != jnp.bool_ else
-                     jnp.zeros(a.shape, bool))
+                     jnp.zeros(a.shape, bool),
+                     check=real("", "signbit is not implemented for complex tensors."))
 isreal = _predicate("isreal", jnp.isreal)
 logical_not = _predicate("logical_not", jnp.logical_not, inplace=True)
 
@@ -255,7 +290,8 @@ _FREXP = collections.namedtuple("frexp", ["mantissa", "exponent"])
 
 
 def frexp(input):
-    floats("frexp")(input)
+    if not input._dtype.is_floating_point:
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     m, e = apply(_frexp_op, (input,))
     return _FREXP(m, e)
 
@@ -271,6 +307,8 @@ OPS["polygamma"] = _polygamma_op = Op("polygamma", _polygamma_impl, "PolygammaBa
 
 
 def polygamma(n, input):
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
     d = float_result_dtype(input._dtype)
     return apply(_polygamma_op, (input,), (("n", int(n)), ("dtype", d.np)))
 
@@ -291,6 +329,8 @@ OPS["mvlgamma"] = _mvlgamma_op = Op("mvlgamma", _mvlgamma_impl, "MvlgammaBackwar
 
 
 def mvlgamma(input, p):
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
     return apply(_mvlgamma_op, (input,), (("p", int(p)),))
 
 

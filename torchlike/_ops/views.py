@@ -73,7 +73,24 @@ def view(self, *shape):
     return make_view(self, _reshape_impl, (("shape", shape),), shape, strides, self._offset)
 
 
-@torch_function("reshape", method=True)
+def _int_tuple_arg(fn_name, arg, value):
+    """torch.fn's `arg` is a tuple of ints (only methods take them as varargs)."""
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{fn_name}(): argument '{arg}' (position 2) must be tuple of ints, not "
+                        f"{type(value).__name__}")
+    for i, n in enumerate(value):
+        if not hasattr(n, "__index__") or isinstance(n, bool):
+            raise TypeError(f"{fn_name}(): argument '{arg}' (position 2) must be tuple of ints, "
+                            f"but found element of type {type(n).__name__} at pos {i}")
+    return tuple(value)
+
+
+@torch_function("reshape", method=False)
+def reshape_function(input, shape):
+    return reshape(input, _int_tuple_arg("reshape", "shape", shape))
+
+
+@torch_function("reshape", method=True, function=False)
 def reshape(input, *shape):
     shape = infer_shape(size_args(shape), input.numel())
     strides = view_strides(tuple(input.shape), input.stride(), shape)
@@ -143,7 +160,12 @@ def _permuted(x, dims, grad_fn):
                      tuple(strides[d] for d in dims), x._offset, grad_fn)
 
 
-@torch_function("permute", method=True)
+@torch_function("permute", method=False)
+def permute_function(input, dims):
+    return permute(input, _int_tuple_arg("permute", "dims", dims))
+
+
+@torch_function("permute", method=True, function=False)
 def permute(input, *dims):
     dims = size_args(dims)
     if len(dims) != input.ndim:
@@ -159,16 +181,27 @@ def permute(input, *dims):
 @torch_function("transpose", "swapaxes", "swapdims", method=True)
 def transpose(input, dim0, dim1):
     d0, d1 = wrap_dim(dim0, input.ndim), wrap_dim(dim1, input.ndim)
+    if input.ndim == 0:             # dims 0 and -1 both name the lone scalar "dim"
+        return _permuted(input, (), "TransposeBackward0")
     dims = list(range(input.ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return _permuted(input, tuple(dims), "TransposeBackward0")
 
 
+def _transpose_2d(input, name):
+    if input.ndim > 2:
+        raise RuntimeError(f"{name}() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input.ndim}D")
+    return _permuted(input, tuple(reversed(range(input.ndim))), "TBackward0")
+
+
 @torch_function("t", method=True)
 def t(input):
-    if input.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return _permuted(input, tuple(reversed(range(input.ndim))), "TBackward0")
+    return _transpose_2d(input, "t")
+
+
+def _t_inplace(self):
+    return _transpose_2d(self, "t_")
 
 
 def _T(self):
@@ -292,6 +325,34 @@ def unsqueeze(input, dim):
     strides = st[:d] + (new_stride,) + st[d:]
     return make_view(input, _reshape_impl, (("shape", tuple(shape)),), shape, strides,
                      input._offset, "UnsqueezeBackward0")
+
+
+# -- in-place view ops: self takes the view's shape and strides ----------------------
+# PyTorch names their nodes apart from the out-of-place ones
+_INPLACE_VIEW_NODE = {"TBackward0": "TBackward1", "TransposeBackward0": "TransposeBackward1",
+                      "UnsqueezeBackward0": "UnsqueezeBackward1",
+                      "SqueezeBackward0": "SqueezeBackward3", "SqueezeBackward1": "SqueezeBackward4",
+                      "SqueezeBackward2": "SqueezeBackward5", "AsStridedBackward0": "AsStridedBackward1"}
+
+
+def _inplace_view(view_fn, name):
+    def method(self, *args, **kwargs):
+        from ..autograd.graph import node_class
+        self._check_inplace()
+        out = view_fn(self, *args, **kwargs)
+        node = out._grad_fn
+        if node is not None:
+            node.__class__ = node_class(_INPLACE_VIEW_NODE[node.name()])
+            self._grad_fn, self._output_nr = node, 0
+        # the storage is untouched: only which of its elements self sees changes
+        self._shape, self._stride, self._offset = out._shape, out._stride, out._offset
+        self._cache, self._cache_gen, self._whole = out._cache, out._cache_gen, out._whole
+        self._version_counter.value += 1
+        if self._base is not None:
+            self._view_version = self._version_counter.value   # its history is current
+        return self
+    method.__name__ = name
+    return method
 
 
 # -- selections -----------------------------------------------------------------------
@@ -431,9 +492,34 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
                      shape, strides, start if length else input._offset)
 
 
+def storage_layout(base):
+    """How `base`'s value sits in its storage: None when it is the storage array itself,
+    else (shape, strides, offset, storage shape) (a base that was permuted in place or
+    made by preserve_format)."""
+    if base._whole:
+        return None
+    return (tuple(base.shape), base.stride(), base._offset, tuple(base._storage.array.shape))
+
+
+def _to_storage(value, layout):
+    if layout is None:
+        return value
+    shape, strides, offset, storage_shape = layout
+    return strided_scatter(jnp.zeros(storage_shape, value.dtype), value, shape=shape,
+                           strides=strides, offset=offset)
+
+
+def _from_storage(storage, layout):
+    if layout is None:
+        return storage
+    shape, strides, offset, _ = layout
+    return strided_gather(storage, shape=shape, strides=strides, offset=offset)
+
+
 @register_op("as_strided", "AsStridedBackward0")
-def _as_strided_impl(base, *, shape, strides, offset):
-    return strided_gather(base, shape=shape, strides=strides, offset=offset)
+def _as_strided_impl(base, *, shape, strides, offset, base_layout=None):
+    return strided_gather(_to_storage(base, base_layout), shape=shape, strides=strides,
+                          offset=offset)
 
 
 @torch_function("as_strided", method=True)
@@ -441,33 +527,49 @@ def as_strided(input, size, stride, storage_offset=None):
     base = input._base if input._base is not None else input
     shape, strides = tuple(size), tuple(stride)
     offset = input._offset if storage_offset is None else storage_offset
-    params = (("shape", shape), ("strides", strides), ("offset", offset))
-    flat_base = base if base._whole else base
-    return make_view(flat_base, _as_strided_impl, params, shape, strides, offset)
+    params = (("shape", shape), ("strides", strides), ("offset", offset),
+              ("base_layout", storage_layout(base)))
+    return make_view(base, _as_strided_impl, params, shape, strides, offset)
 
 
 @torch_function("unfold", method=True, function=False)
 def unfold(self, dimension, size, step):
     d = wrap_dim(dimension, self.ndim)
+    longest = self.shape[d] if self.ndim else 1
+    if size > longest:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {longest} but size is "
+                           f"{size}")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
     n = (self.shape[d] - size) // step + 1
     st = self.stride()
     shape = self.shape[:d] + (n,) + self.shape[d + 1:] + (size,)
     strides = st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],)
     base = self._base if self._base is not None else self
-    if base._storage.array.shape != tuple(base.shape):
-        base = self
-    params = (("shape", shape), ("strides", strides), ("offset", self._offset))
+    params = (("shape", shape), ("strides", strides), ("offset", self._offset),
+              ("base_layout", storage_layout(base)))
     return make_view(base, _as_strided_impl, params, shape, strides, self._offset,
                      "UnfoldBackward0")
 
 
+for _name, _fn in (("t_", _t_inplace), ("transpose_", transpose), ("swapaxes_", transpose),
+                   ("swapdims_", transpose), ("squeeze_", squeeze), ("unsqueeze_", unsqueeze)):
+    torch_function(_name, method=True, function=False)(_inplace_view(_fn, _name))
+torch_function("as_strided_", method=True)(_inplace_view(as_strided, "as_strided_"))
+
+
 # -- history of views after in-place writes -------------------------------------------
 @register_op("copy_slices", "CopySlices")
-def _copy_slices_impl(base, *others, shape, strides, offset, inner, inner_params):
+def _copy_slices_impl(base, *others, shape, strides, offset, inner, inner_params,
+                      base_layout=None):
     """base with the view's elements replaced by inner(view, *others)."""
-    view = strided_gather(base, shape=shape, strides=strides, offset=offset)
+    storage = _to_storage(base, base_layout)
+    view = strided_gather(storage, shape=shape, strides=strides, offset=offset)
     new = inner.bind(inner_params)(view, *others)
-    return strided_scatter(base, new, shape=shape, strides=strides, offset=offset)
+    storage = strided_scatter(storage, new, shape=shape, strides=strides, offset=offset)
+    return _from_storage(storage, base_layout)
 
 
 def record_copy_slices(view, node, base_before):
@@ -477,7 +579,8 @@ def record_copy_slices(view, node, base_before):
     from .dispatch import record
     base = view._base
     params = (("shape", tuple(view.shape)), ("strides", view.stride()), ("offset", view._offset),
-              ("inner", node.op), ("inner_params", node.params))
+              ("inner", node.op), ("inner_params", node.params),
+              ("base_layout", storage_layout(base)))
     base_edge = edge_of(base) if base.requires_grad else (None, 0)
     record(_copy_slices_impl, params, (base_edge,) + node.next_functions[1:],
            (base_before,) + node.arrays[1:], (base,), "CopySlices")
@@ -488,5 +591,6 @@ def as_strided_of_base(view, base):
     """Regenerate a stale view's history as a strided read of its base."""
     from .._tensor import edge_of
     from .dispatch import record
-    params = (("shape", tuple(view.shape)), ("strides", view.stride()), ("offset", view._offset))
+    params = (("shape", tuple(view.shape)), ("strides", view.stride()), ("offset", view._offset),
+              ("base_layout", storage_layout(base)))
     record(_as_strided_impl, params, (edge_of(base),), (base._data(),), (view,))

@@ -135,8 +135,12 @@ def tanhshrink(input):
 
 
 def softshrink(input, lambd=0.5):
+    _act.check_dtype("softshrink", input)
     if lambd < 0:
-        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+        import numpy as np
+        top = float(np.finfo(input._dtype.np).max)
+        raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype "
+                           f"{_dtype_name(input)}, but found {lambd:g}")
     return _apply("softshrink", input, lambd=float(lambd))
 
 
@@ -248,13 +252,32 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
                            f"({input.numel() // max(input.shape[-1], 1)}x{input.shape[-1]} and "
                            f"{weight.shape[-1]}x{weight.shape[0] if weight.ndim == 2 else 1})")
-    if input.ndim == 2 and weight.ndim == 2:
+    if bias is not None and weight.ndim == 2:
+        _check_expand(bias, tuple(input.shape[:-1]) + (weight.shape[0],))
+    if weight.ndim == 1:        # a vector weight: matmul's mv/dot, then a plain add
+        if bias is not None and input.ndim == 2:
+            raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+        grad_fn = "AddBackward0" if bias is not None else \
+            {1: "DotBackward0", 2: "MvBackward0"}.get(input.ndim, "UnsafeViewBackward0")
+    elif input.ndim == 2 and weight.ndim == 2:
         grad_fn = "AddmmBackward0" if bias is not None else "MmBackward0"
     elif bias is not None:
         grad_fn = "ViewBackward0"
     else:
         grad_fn = "SqueezeBackward4" if input.ndim == 1 else "UnsafeViewBackward0"
     return _run(_linear_op, (input, weight, bias), (), grad_fn)
+
+
+def _check_expand(t, target):
+    """PyTorch expands the bias to the output: its message when that fails."""
+    shape = tuple(t.shape)
+    for i in range(1, len(target) + 1):
+        n = shape[-i] if i <= len(shape) else 1
+        if n != 1 and n != target[-i] or len(shape) > len(target):
+            raise RuntimeError(f"The expanded size of the tensor ({target[-i]}) must match the "
+                               f"existing size ({n}) at non-singleton dimension "
+                               f"{len(target) - i}.  Target sizes: {list(target)}.  Tensor sizes: "
+                               f"{list(shape)}")
 
 
 # -- dropout ---------------------------------------------------------------------------------------
@@ -293,7 +316,14 @@ def _unbatched(input, batched_ndim, fn):
     return squeeze(fn(unsqueeze(input, 0)), 0)
 
 
+def _dtype_name(t):
+    from .._ops._util import scalar_name
+    return scalar_name(t._dtype)
+
+
 def dropout2d(input, p=0.5, training=True, inplace=False):
+    if training and input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if input.ndim not in (3, 4):
         warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is "
                       "deprecated and will result in an error in a future release. To retain the "
@@ -320,7 +350,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
                       "dropout3d exists to provide channel-wise dropout on inputs with 3 spatial "
                       "dimensions, a channel dimension, and an optional batch dimension (i.e. "
                       "4D or 5D inputs).", UserWarning, stacklevel=2)
-    return _unbatched(input, 5 if input.ndim in (4, 5) else input.ndim, lambda x: _dropout_inplace(
+    return _unbatched(input, 5, lambda x: _dropout_inplace(
         lambda y: _act.dropout_like(y, p, training, keep_dims=2), x, inplace))
 
 
@@ -369,6 +399,11 @@ def pad(input, pad, mode="constant", value=None):
     if mode == "constant":
         grad_fn = "ConstantPadNdBackward0"
     elif mode in _JNP_MODE:
+        if value is not None:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+        if mode == "circular" and any(lo > input.shape[d] or hi > input.shape[d]
+                                      for d, (lo, hi) in enumerate(widths)):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
         if input.ndim - n not in (1, 2) or n > 3:
             raise NotImplementedError("Only 2D, 3D, 4D, 5D padding with non-constant padding are "
                                       "supported for now")

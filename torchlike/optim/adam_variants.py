@@ -45,15 +45,16 @@ def nadam_update(flags, p, g, states, s):
 
 def radam_update(flags, p, g, states, s):
     """s = (weight_decay, 1 - lr * weight_decay, 1 - beta1, beta2, 1 - beta2, lr,
-    bias_correction1, sqrt(bias_correction2), eps, rect); flags[3]: rectify this step."""
+    bias_correction1, sqrt(bias_correction2), eps, rect), rect = 0 before rectifying."""
     p, g = _decay(flags, p, g, s[0], s[1], s)
     exp_avg = lerp(states[0], g, s[2])
     exp_avg_sq = (s[4] * g) * g + rounded(states[1] * s[3], s)
     update = div_scalar(exp_avg, s[6]) * s[5]
-    if flags[3]:
-        # PyTorch's `scalar / tensor` is reciprocal(tensor) * scalar
-        adaptive = (1 / (jnp.sqrt(exp_avg_sq) + s[8])) * s[7]
-        update = update * adaptive * s[9]
+    # PyTorch's `scalar / tensor` is reciprocal(tensor) * scalar
+    adaptive = (1 / (jnp.sqrt(exp_avg_sq) + s[8])) * s[7]
+    # rect is 0 exactly on the early, unrectified steps. A traced choice rather than a
+    # static flag, so the switch around step 6 doesn't compile the whole group again.
+    update = jnp.where(s[9] != 0, update * adaptive * s[9], update)
     return p - rounded(update, s), (exp_avg, exp_avg_sq)
 
 
@@ -160,10 +161,6 @@ class RAdam(_AdamLike):
         beta2 = group["betas"][1]
         rho_inf = 2 / (1 - beta2) - 1
         return rho_inf, rho_inf - 2 * step * (beta2 ** step) / (1 - beta2 ** step)
-
-    def flags(self, group, state):
-        step = self.read_scalar(state["step"]) + 1
-        return super().flags(group, state) + (self._rho(group, step)[1] > 5.0,)
 
     def scalars(self, group, state, host):
         lr, weight_decay = to_scalar(group["lr"]), group["weight_decay"]
