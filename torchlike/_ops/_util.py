@@ -1,6 +1,8 @@
 """Argument helpers shared by the op modules: dims, shapes, scalars, PyTorch's errors."""
 import builtins
 
+import numpy as np
+
 from .. import _dtype as dt
 from .._tensor import Tensor
 
@@ -97,3 +99,13 @@ _C_TYPE_NAME = {"float64": "double", "float32": "float", "float16": "c10::Half",
 def c_type_name(d):
     """The C++ type name some PyTorch messages use ('float', 'long int', 'c10::Half')."""
     return _C_TYPE_NAME[d.name]
+
+
+def values_to_check(t):
+    """t's values on the host, for the checks PyTorch's CPU kernels make (indices in
+    range, integer divisors non-zero); None for a tensor on an accelerator, where
+    PyTorch's check is an asynchronous device assert and a copy back would stall
+    every call."""
+    if t.device.type != "cpu":
+        return None
+    return np.asarray(t._data())

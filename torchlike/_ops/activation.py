@@ -14,7 +14,7 @@ from .._tensor import Tensor
 from ._common import expose, inplace_method, is_float, not_implemented, with_jvp
 from .dispatch import apply
 from .registry import FUNCTIONS, Op, OPS
-from ._util import wrap_dim
+from ._util import values_to_check, wrap_dim
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -303,9 +303,8 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
                            "(while checking arguments for embedding)")
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
-    import numpy as np
-    values = np.asarray(indices._data())        # a host check, as tensor indexing does
-    if values.size and (values.min() < 0 or values.max() >= weight.shape[0]):
+    values = values_to_check(indices)
+    if values is not None and values.size and (values.min() < 0 or values.max() >= weight.shape[0]):
         raise IndexError("index out of range in self")
     pad = None if padding_idx is None or padding_idx < 0 else padding_idx
     return apply(_embedding_op, (weight, indices), (("padding_idx", pad),))

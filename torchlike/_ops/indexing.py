@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from .dispatch import apply
 from .registry import Op, OPS, torch_function, tensor_method
 from ._common import write_out
-from ._util import c_type_name, scalar_name
+from ._util import c_type_name, scalar_name, values_to_check
 from .registry import FUNCTIONS
 from .views import alias, expand, select, slice_dim, unsqueeze
 
@@ -143,10 +143,10 @@ def _slice_and_select(x, items, skip_full_slices=True, alias_unchanged=True):
         else:
             if it._dtype.is_floating_point or it._dtype.is_complex:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            values = np.asarray(it._data()).reshape(-1)
+            values = values_to_check(it)
             n = out.shape[dim]
-            bad = values[(values >= n) | (values < -n)]
-            if bad.size:
+            bad = () if values is None else values[(values >= n) | (values < -n)].reshape(-1)
+            if len(bad):
                 # PyTorch names the first bad value and the index tensor's rank among them
                 rank = builtins.sum(a is not None for a in advanced)
                 raise IndexError(f"index {bad[0]} is out of bounds for dimension {rank} with "
@@ -208,9 +208,9 @@ def _advanced_spec(x, items):
             else:
                 if it._dtype.is_floating_point or it._dtype.is_complex:
                     raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-                values = np.asarray(it._data())
+                values = values_to_check(it)
                 n = x.shape[dim]
-                if values.size and (values.max() >= n or values.min() < -n):
+                if values is not None and values.size and (values.max() >= n or values.min() < -n):
                     bad = values.max() if values.max() >= n else values.min()
                     raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
                 spec.append(("a", len(arrays)))
@@ -497,9 +497,9 @@ def index_select(input, dim, index):
     if input.ndim == 0 and index.numel() != 1:
         raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
                            f"{index.numel()} value(s)")
-    values = np.asarray(index._data())
+    values = values_to_check(index)
     n = input.shape[d] if input.ndim else 1
-    if values.size and (values.max() >= n or values.min() < -n):
+    if values is not None and values.size and (values.max() >= n or values.min() < -n):
         raise IndexError("index out of range in self")
     return apply(_index_select_op, (input, index), (("dim", d),))
 
@@ -529,10 +529,10 @@ def gather(input, dim, index, *, sparse_grad=False):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     # out-of-range indices (negative ones too) are errors, found on the host as PyTorch's
     # CPU kernel finds them
-    values = np.asarray(index._data()).reshape(-1)
+    values = values_to_check(index)
     n = input.shape[d] if input.ndim else 1
-    bad = values[(values < 0) | (values >= n)]
-    if bad.size:
+    bad = () if values is None else values[(values < 0) | (values >= n)].reshape(-1)
+    if len(bad):
         raise RuntimeError(f"index {bad[0]} is out of bounds for dimension {d} with size {n}")
     return apply(_gather_op, (input, index), (("dim", d),))
 

@@ -16,7 +16,7 @@ from ._common import (NOT_IMPLEMENTED, as_scalar, expose, inplace_method, is_flo
                       not_implemented, require_tensor, with_jvp)
 from .dispatch import apply
 from .registry import FUNCTIONS, METHODS, Op, OPS  # noqa: F401  (FUNCTIONS read by __init__)
-from ._util import check_broadcast, result_dtype, scalar_name
+from ._util import check_broadcast, result_dtype, scalar_name, values_to_check
 from .unary import UNARY, reciprocal, neg, logical_not, abs_with_zero_grad  # noqa: F401
 
 _scalar = as_scalar   # indexing.py imports this name
@@ -49,10 +49,11 @@ def _real(kernel):
 
 
 def _check_nonzero(divisor):
-    """PyTorch's integer division by zero is an error; finding it needs the divisor's
-    values on the host (only integer divisions pay for this)."""
+    """PyTorch's CPU integer division by zero is an error; finding it needs the divisor's
+    values on the host (only integer divisions on the CPU pay for this)."""
     if isinstance(divisor, Tensor):
-        zero = bool(np.any(np.asarray(divisor._data()) == 0))
+        values = values_to_check(divisor)
+        zero = values is not None and bool(np.any(values == 0))
     else:
         zero = divisor == 0
     if zero:

@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from ._common import NOT_IMPLEMENTED, as_scalar, expose, inplace_method, is_float, no_derivative
 from .dispatch import apply
 from .registry import METHODS, Op, OPS
-from ._util import scalar_name, wrap_dim
+from ._util import scalar_name, values_to_check, wrap_dim
 
 
 def _check_index(name, input, dim, index, src=None):
@@ -27,9 +27,9 @@ def _check_index(name, input, dim, index, src=None):
     if isinstance(src, Tensor) and src._dtype is not input._dtype:
         # (every scatter variant reports itself as scatter())
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    values = np.asarray(index._data())
+    values = values_to_check(index)
     n = input.shape[dim] if input.ndim else 1
-    if values.size and (values.max() >= n or values.min() < -n):
+    if values is not None and values.size and (values.max() >= n or values.min() < -n):
         bad = values.max() if values.max() >= n else values.min()
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
 
@@ -188,9 +188,9 @@ def _check_index_vector(name, input, dim, index):
         raise IndexError(f"{name}(): Index is supposed to be a vector")
     if index._dtype not in (dt.int64, dt.int32):
         raise IndexError(f"{name}(): Expected dtype int32/int64 for index")
-    values = np.asarray(index._data())
+    values = values_to_check(index)
     n = input.shape[dim] if input.ndim else 1
-    if values.size and (values.max() >= n or values.min() < -n):
+    if values is not None and values.size and (values.max() >= n or values.min() < -n):
         bad = values.max() if values.max() >= n else values.min()
         message = f"index {bad} is out of bounds for dimension {dim} with size {n}"
         if name == "index_copy":
@@ -313,9 +313,9 @@ def take(input, index):
     if index._dtype is not dt.int64:
         raise RuntimeError(f"take(): Expected a long tensor for index, but got "
                            f"{scalar_name(index._dtype)}")
-    values = np.asarray(index._data())
+    values = values_to_check(index)
     n = input.numel()
-    if values.size and (values.max() >= n or values.min() < -n):
+    if values is not None and values.size and (values.max() >= n or values.min() < -n):
         bad = values.max() if values.max() >= n else values.min()
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
     return apply(_take_op, (input, index))
