@@ -33,3 +33,19 @@ def test_cuda_seeding_and_counts_without_gpu(oracle):
 def test_parameter_prints_like_torch(make):
     ours, theirs = run_both(lambda lib: (repr(make(lib)), str(make(lib))))
     assert ours == theirs
+
+
+def test_indexing_at_new_positions_reuses_compiled_code():
+    """x[i] and x[i:i + n] take the position as a traced argument: reading rows one by
+    one (a data loader, a time loop) compiles once per shape, not once per position."""
+    from torchlike._ops.registry import OPS
+    x = torchlike.arange(40.0).view(10, 4)
+    assert x[0].tolist() == [0.0, 1.0, 2.0, 3.0] and x[1:3].tolist()[1] == [8.0, 9.0, 10.0, 11.0]
+    select, slice_ = OPS["select"], OPS["slice"]
+    before = [(len(op._compiled), sum(f._cache_size() for f in op._compiled.values()))
+              for op in (select, slice_)]
+    rows = [x[i].tolist() for i in range(2, 8)] + [x[i:i + 2].tolist() for i in range(2, 8)]
+    assert rows[0] == [8.0, 9.0, 10.0, 11.0] and rows[-1][1] == [32.0, 33.0, 34.0, 35.0]
+    after = [(len(op._compiled), sum(f._cache_size() for f in op._compiled.values()))
+             for op in (select, slice_)]
+    assert after == before

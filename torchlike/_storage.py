@@ -106,16 +106,17 @@ def _flat_index(shape, strides, offset):
     return index
 
 
-@functools.partial(jax.jit, static_argnames=("shape", "strides", "offset"))
+# `offset` is traced (not static) so that views at new positions reuse compiled code.
+@functools.partial(jax.jit, static_argnames=("shape", "strides"))
 def strided_gather(base, *, shape, strides, offset):
     """The elements a (shape, strides, offset) view sees in `base`."""
-    return base.reshape(-1)[_flat_index(shape, strides, offset)]
+    return base.reshape(-1)[_flat_index(shape, strides, 0) + offset]
 
 
-@functools.partial(jax.jit, static_argnames=("shape", "strides", "offset"))
+@functools.partial(jax.jit, static_argnames=("shape", "strides"))
 def strided_scatter(base, value, *, shape, strides, offset):
     """`base` with the view's elements replaced by `value`."""
-    flat = base.reshape(-1).at[_flat_index(shape, strides, offset).reshape(-1)].set(
+    flat = base.reshape(-1).at[(_flat_index(shape, strides, 0) + offset).reshape(-1)].set(
         value.reshape(-1).astype(base.dtype))
     return flat.reshape(base.shape)
 

@@ -22,6 +22,7 @@ reaches an arbitrary import.
 """
 import collections
 import codecs
+import functools
 import importlib
 import io
 import os
@@ -323,6 +324,7 @@ def _numpy_global(module, name):
     return None
 
 
+@functools.lru_cache(maxsize=None)
 def _extra_globals():
     """What weights_only=False adds: plain data types a training script commonly puts in a
     checkpoint beside its state_dicts (numpy values, paths, dates, argparse results).

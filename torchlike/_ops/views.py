@@ -15,9 +15,11 @@ from .registry import register_op, torch_function
 from ._util import size_args, wrap_dim, wrap_dims
 
 
-def make_view(x, op, params, shape, strides, offset, grad_fn=None):
-    """Run view op on x and return a tensor aliasing x's storage."""
-    out = apply(op, (x,), params, grad_fn)
+def make_view(x, op, params, shape, strides, offset, grad_fn=None, positions=()):
+    """Run view op on x and return a tensor aliasing x's storage. `positions` (Python
+    ints) are passed to the op as traced arguments, not static params, so that x[i] or
+    x[i:i + n] for a new i reuses the compiled function instead of compiling another."""
+    out = apply(op, (x,) + positions, params, grad_fn)
     return _as_view_of(x, out, shape, strides, offset)
 
 
@@ -357,8 +359,8 @@ def _inplace_view(view_fn, name):
 
 # -- selections -----------------------------------------------------------------------
 @register_op("select", "SelectBackward0")
-def _select_impl(a, *, dim, index):
-    return lax.index_in_dim(a, index, dim, keepdims=False)
+def _select_impl(a, index, *, dim):
+    return lax.dynamic_index_in_dim(a, index, dim, keepdims=False)
 
 
 @torch_function("select", method=True)
@@ -372,14 +374,16 @@ def select(input, dim, index):
                          f"{list(input.shape)} at dimension {d}")
     index %= n
     st = input.stride()
-    return make_view(input, _select_impl, (("dim", d), ("index", index)),
+    return make_view(input, _select_impl, (("dim", d),),
                      input.shape[:d] + input.shape[d + 1:], st[:d] + st[d + 1:],
-                     input._offset + index * st[d])
+                     input._offset + index * st[d], positions=(index,))
 
 
 @register_op("slice", "SliceBackward0")
-def _slice_impl(a, *, dim, start, stop, step):
-    return lax.slice_in_dim(a, start, stop, step, dim)
+def _slice_impl(a, start, *, dim, size, step):
+    # the span the slice covers starts at the traced `start` (already within bounds)
+    span = lax.dynamic_slice_in_dim(a, start, (size - 1) * step + 1 if size else 0, dim)
+    return lax.slice_in_dim(span, 0, span.shape[dim], step, dim)
 
 
 def slice_dim(input, dim, start, stop, step=1):
@@ -388,9 +392,8 @@ def slice_dim(input, dim, start, stop, step=1):
     st = input.stride()
     shape = input.shape[:dim] + (n,) + input.shape[dim + 1:]
     strides = st[:dim] + (st[dim] * step,) + st[dim + 1:]
-    return make_view(input, _slice_impl, (("dim", dim), ("start", start), ("stop", max(stop, start)),
-                                          ("step", step)),
-                     shape, strides, input._offset + start * st[dim])
+    return make_view(input, _slice_impl, (("dim", dim), ("size", n), ("step", step)),
+                     shape, strides, input._offset + start * st[dim], positions=(start,))
 
 
 @torch_function("narrow", method=True)
