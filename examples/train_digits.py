@@ -60,11 +60,12 @@ class Net(nn.Module):
         return self.fc(self.dropout(torch.flatten(x, 1)))
 
 
-def evaluate(model, loader):
+def evaluate(model, loader, device):
     model.eval()
     correct = total = 0
     with torch.no_grad():
         for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
             correct += (model(images).argmax(dim=1) == labels).sum().item()
             total += labels.numel()
     return correct / total
@@ -78,6 +79,7 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -89,7 +91,7 @@ def main(argv=None):
                               drop_last=True, generator=generator)
     test_loader = DataLoader(test_set, batch_size=args.batch_size)
 
-    model = Net()
+    model = Net().to(args.device)
     print(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.5)
@@ -98,6 +100,7 @@ def main(argv=None):
         model.train()
         total_loss, batches = 0.0, 0
         for images, labels in train_loader:
+            images, labels = images.to(args.device), labels.to(args.device)
             optimizer.zero_grad()
             loss = F.cross_entropy(model(images), labels)
             loss.backward()
@@ -105,7 +108,7 @@ def main(argv=None):
             total_loss += loss.item()
             batches += 1
         scheduler.step()
-        accuracy = evaluate(model, test_loader)
+        accuracy = evaluate(model, test_loader, args.device)
         print(f"epoch {epoch}: train loss {total_loss / batches:.4f}, "
               f"test accuracy {accuracy:.1%}, lr {scheduler.get_last_lr()[0]:.4g}")
     return accuracy
