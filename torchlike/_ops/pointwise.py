@@ -60,6 +60,12 @@ def _check_nonzero(divisor):
         raise RuntimeError("ZeroDivisionError")
 
 
+def _kind(x):
+    """What PyTorch's promotion looks at: a tensor's dtype and whether it is 0-dim, or a
+    Python scalar's type."""
+    return (x._dtype, x._shape == ()) if isinstance(x, Tensor) else type(x)
+
+
 def _integral(kernel, bool_ok=True):
     def check(d):
         if is_float(d) or (d is dt.bool and not bool_ok):
@@ -94,6 +100,16 @@ def binary_op(name, fn, grad_fn, *, saves=(0, 1), result="promote", aliases=(), 
             d = dt.get_default_dtype()
         return d
 
+    known = {}      # operand kinds -> (dtype, params): promotion runs once per combination
+
+    def dtype_and_params(input, other):
+        key = (_kind(input), _kind(other), dt.get_default_dtype())
+        hit = known.get(key)
+        if hit is None:
+            d = compute_dtype(input, other)
+            hit = known[key] = (d, (("dtype", d.np),))
+        return hit
+
     def torch_fn(input, other):
         if not isinstance(input, Tensor):      # torch.remainder(2, x): a scalar first
             require_tensor(name, other, "other", 2)
@@ -108,20 +124,20 @@ def binary_op(name, fn, grad_fn, *, saves=(0, 1), result="promote", aliases=(), 
                 require_tensor(name, other, tensor_only, 2)
             other = as_scalar(other)
             g = scalar_grad_fn
-        d = compute_dtype(input, other)
+        d, params = dtype_and_params(input, other)
         if int_divisor and not is_float(d):
             _check_nonzero(other)
-        return apply(op, (input, other), (("dtype", d.np),), g)
+        return apply(op, (input, other), params, g)
 
     def reverse(self, other):
         """other <op> self, with self a Tensor (the r-dunders)."""
         other = as_scalar(other) if not isinstance(other, Tensor) else other
         if operand_check is not None:
             operand_check(other, self)
-        d = compute_dtype(self, other)
+        d, params = dtype_and_params(self, other)
         if int_divisor and not is_float(d):
             _check_nonzero(self)
-        return apply(rop, (self, other), (("dtype", d.np),))
+        return apply(rop, (self, other), params)
 
     def torch_fn_(self, other):
         """The in-place form: like PyTorch, a result type that can't be cast back to self's

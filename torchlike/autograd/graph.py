@@ -86,7 +86,6 @@ class Node:
 
 
 # Nodes implemented in PyTorch's C++ core report a qualified name().
-# C++-defined nodes whose name() carries their namespace in PyTorch.
 _DISPLAY_NAMES = {"CopySlices": "torch::autograd::CopySlices",
                   "CopyBackwards": "torch::autograd::CopyBackwards"}
 
