@@ -49,3 +49,19 @@ def test_indexing_at_new_positions_reuses_compiled_code():
     after = [(len(op._compiled), sum(f._cache_size() for f in op._compiled.values()))
              for op in (select, slice_)]
     assert after == before
+
+
+@pytest.mark.skipif(not torchlike.cuda.is_available(), reason="needs a GPU")
+def test_to_cuda_moves_the_values_and_a_moved_model_trains():
+    """.to('cuda') puts the array itself on the GPU (not just the label), so a model
+    moved with .to() trains on data moved the same way, and .cpu() brings it back."""
+    x = torchlike.arange(6.0).view(2, 3)
+    g = x.to("cuda")
+    assert {d.platform for d in g._data().devices()} == {"gpu"}
+    assert {d.platform for d in g.cpu()._data().devices()} == {"cpu"}
+    model = torchlike.nn.Sequential(torchlike.nn.Linear(3, 4), torchlike.nn.ReLU(),
+                                    torchlike.nn.Linear(4, 2)).to("cuda")
+    assert all({d.platform for d in p._data().devices()} == {"gpu"} for p in model.parameters())
+    loss = model(g).sum()
+    loss.backward()
+    assert all(p.grad.device.type == "cuda" for p in model.parameters())

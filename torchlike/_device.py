@@ -9,6 +9,7 @@ import re
 import threading
 
 import jax
+import numpy as np
 
 _JAX_PLATFORM = {"cpu": "cpu", "cuda": "gpu", "tpu": "tpu"}
 
@@ -121,6 +122,10 @@ def place(array, dev):
     import jax.numpy as jnp
     target = to_jax(dev)
     if target == jax.devices()[0]:
+        if isinstance(array, jax.Array) and array.devices() != {target}:
+            # jnp.asarray leaves a jax array where it is; through the host, the copy
+            # arrives uncommitted on the default device
+            array = np.asarray(array)
         return jnp.asarray(array)
     return jax.device_put(array, target)
 

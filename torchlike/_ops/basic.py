@@ -45,7 +45,9 @@ def _move_impl(a, *, device):
 
 
 def move_to_device(x, device):
-    out = apply(_move_impl, (x,), (("device", device),))
+    out = apply(_move_impl, (x,), (("device", device),))    # ToCopyBackward0 if recorded
+    # inside a compiled function device_put only hints at placement: move the value itself
+    out._storage.array = _device.place(out._data(), device)
     out._storage.device = device
     return out
 
