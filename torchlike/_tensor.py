@@ -19,6 +19,7 @@ from ._storage import (Storage, VersionCounter, contiguous_strides, is_contiguou
                        overlaps_itself, strided_gather, strided_scatter)
 from .autograd.graph import accumulator_of, node_class
 from .autograd.grad_mode import is_grad_enabled
+from . import autograd          # (its backward(); autograd imports this module too)
 
 
 class Size(tuple):
@@ -736,8 +737,7 @@ class Tensor:
         return RemovableHandle(self._post_acc_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         out = object.__new__(Tensor)

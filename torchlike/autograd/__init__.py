@@ -3,7 +3,10 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                         is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .graph import AccumulateGrad, Node
 from . import graph
-from .engine import run_backward
+from .engine import _accumulate, run_backward
+from .. import _tensor       # (a module reference: _tensor itself imports this package)
+from .._device import place
+import jax.numpy as jnp
 from .function import Function, FunctionCtx, once_differentiable
 
 __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled",
@@ -24,19 +27,17 @@ _ONES = {}
 def _implicit_grad(out):
     """The implicit gradient 1 of a scalar output. JAX arrays are immutable, so one
     cached array per (dtype, shape, device) serves every backward."""
-    from .._tensor import Tensor
-    from .._device import place
-    import jax.numpy as jnp
-    key = (out.dtype, tuple(out.shape), out.device)
+    device = out._storage.device
+    key = (out._dtype, out._shape, device)
     array = _ONES.get(key)
     if array is None:
-        array = _ONES[key] = place(jnp.ones(key[1], out.dtype.np), out.device)
-    return Tensor._wrap(array, out.device)
+        array = _ONES[key] = place(jnp.ones(tuple(out._shape), out._dtype.np), device)
+    return _tensor.Tensor._wrap(array, device)
 
 
 def _make_grads(outputs, grad_outputs):
     """Root gradients: given ones checked for shape, implicit ones only for scalars."""
-    from .._tensor import Tensor
+    Tensor = _tensor.Tensor
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not out.requires_grad:
@@ -61,8 +62,7 @@ def _make_grads(outputs, grad_outputs):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
-    from .._tensor import edge_of
-    from .engine import _accumulate
+    edge_of = _tensor.edge_of
     tensors = _as_tuple(tensors)
     grad_tensors = _as_tuple(grad_tensors) or (None,) * len(tensors)
     if len(grad_tensors) != len(tensors):

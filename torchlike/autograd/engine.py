@@ -41,23 +41,34 @@ class _Stats:
 stats = _Stats()
 
 
-def _collect(root_nodes):
-    """All nodes reachable from the roots, and how many in-graph edges point at each."""
-    deps = {}
-    order = []
-    stack = list(root_nodes)
-    seen = set(stack)
+def _forward_order(root_nodes):
+    """Every node reachable from the roots, inputs before outputs: an iterative depth-first
+    post-order (a node is expanded once; the graph is acyclic)."""
+    order, expanded = [], set()
+    stack = [(node, False) for node in reversed(root_nodes)]
     while stack:
-        node = stack.pop()
-        order.append(node)
+        node, finished = stack.pop()
+        if finished:
+            order.append(node)
+            continue
+        if node in expanded:
+            continue
+        expanded.add(node)
+        stack.append((node, True))
         for nxt, _ in node.next_functions:
-            if nxt is None or isinstance(nxt, AccumulateGrad):
-                continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return order, deps
+            if nxt is not None and nxt not in expanded and type(nxt) is not AccumulateGrad:
+                stack.append((nxt, False))
+    return order
+
+
+def _count_deps(nodes):
+    """How many in-graph edges point at each node."""
+    deps = {}
+    for node in nodes:
+        for nxt, _ in node.next_functions:
+            if nxt is not None and type(nxt) is not AccumulateGrad:
+                deps[nxt] = deps.get(nxt, 0) + 1
+    return deps
 
 
 def _topological(root_nodes, deps):
@@ -116,20 +127,19 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None,
     accumulate=True, gradients go into `.grad` and None is returned; otherwise the list
     of gradients (Tensor or None) for `targets` is returned."""
     root_nodes = [n for n, _ in roots if isinstance(n, Node)]
-    order, deps = _collect(root_nodes)
+    order = _forward_order(root_nodes)
     _check_saved(order)
-    topo = _topological(root_nodes, deps)
     leaf_targets = None if targets is None else {n for n, _ in targets if isinstance(n, AccumulateGrad)}
     node_targets = {} if targets is None else {e: i for i, e in enumerate(targets)
                                               if isinstance(e[0], Node)}
-    fusable = (not create_graph and not node_targets and len(topo) <= FUSE_LIMIT
-               and all(n.op is not None and not n.has_python_hooks
-                       for n in topo))
+    fusable = (not create_graph and not node_targets and len(order) <= FUSE_LIMIT
+               and all(n.op is not None and not n.has_python_hooks for n in order))
     if fusable:
-        leaf_grads = _run_fused(topo, roots, root_grads, leaf_targets, accumulate,
+        leaf_grads = _run_fused(order, roots, root_grads, leaf_targets, accumulate,
                                 _pending_values(root_tensors))
         results = None
     else:
+        topo = _topological(root_nodes, _count_deps(order))
         leaf_grads, results = _run_nodes(topo, roots, root_grads, leaf_targets, node_targets,
                                          create_graph, accumulate)
     if not retain_graph:
@@ -157,9 +167,8 @@ def _pending_values(tensors):
     return out
 
 
-def _run_fused(topo, roots, root_grads, leaf_targets, accumulate, pending=()):
+def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=()):
     from .._tensor import Tensor
-    forward = topo[::-1]
     index = {node: k for k, node in enumerate(forward)}
     program, diff_vals, const_vals, slot_leaf = [], [], [], []
     leaves = {}
