@@ -38,8 +38,6 @@ MESSAGE_DIFFERS = {
 
 # -- bugs in files the op library does not own: strict xfails, so that a fix shows up -------
 KNOWN_BUGS_ELSEWHERE = {
-    "poisson/error/0": "random_ops.py: poisson of an int64 tensor returns values (torch: "
-                       "NotImplementedError '\"poisson_cpu\" not implemented for 'Long'')",
 }
 
 

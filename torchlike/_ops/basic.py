@@ -4,6 +4,7 @@ import jax.numpy as jnp
 
 from .. import _device
 from .._tensor import Tensor
+from ._common import require_tensor
 from .dispatch import apply
 from .registry import register_op, torch_function
 
@@ -65,6 +66,10 @@ def clone(input, *, memory_format=None):
 
 @torch_function("contiguous", method=True, function=False)
 def contiguous(self, memory_format=None):
+    from .._factories import memory_format as memory_format_type
+    if memory_format is not None and not isinstance(memory_format, memory_format_type):
+        raise TypeError("contiguous(): argument 'memory_format' must be torch.memory_format, "
+                        f"not {type(memory_format).__name__}")
     if self.is_contiguous():
         return self
     return apply(_clone_impl, (self,))
@@ -78,6 +83,7 @@ def _conj_impl(a):
 
 @torch_function("conj", method=True)
 def conj(input):
+    require_tensor("conj", input, "input", 1)
     if not input.is_complex():
         return input                # PyTorch returns real tensors themselves
     return apply(_conj_impl, (input,))

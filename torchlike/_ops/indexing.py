@@ -15,7 +15,7 @@ from .. import _dtype as dt
 from .._tensor import Tensor
 from .dispatch import apply
 from .registry import Op, OPS, torch_function, tensor_method
-from ._common import write_out
+from ._common import require_tensor, write_out
 from ._util import c_type_name, scalar_name, values_to_check
 from .registry import FUNCTIONS
 from .views import alias, expand, select, slice_dim, unsqueeze
@@ -417,6 +417,7 @@ def nonzero(input, *, as_tuple=False):
 
 @torch_function("argwhere", method=True)
 def argwhere(input):
+    require_tensor("argwhere", input, "input", 1)
     return nonzero(input)
 
 

@@ -163,6 +163,11 @@ OpInfo(_F + "pixel_unshuffle", [S(T(1, 1, 4, 6), 2)])
 OpInfo(_F + "kl_div", [S(T(2, 3), T(2, 3, low=0.1, high=1), reduction="batchmean"),
                        S(T(3), T(3), log_target=True, reduction="sum")])
 OpInfo(_F + "mse_loss", errors=[E(T(3), T(3), reduction="foo")])
+for _name in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div"):
+    OpInfo(_F + _name, errors=[E(T(2, 3), T(4, 3))])              # shapes do not broadcast
+OpInfo(_F + "huber_loss", errors=[E(T(2), T(2), delta=0.0)])
+OpInfo(_F + "smooth_l1_loss", errors=[E(T(2), T(2), beta=-1.0)])
+OpInfo(_F + "pixel_unshuffle", errors=[E(T(1, 1, 5, 4), 2), E(T(1, 1, 4, 5), 2)])
 OpInfo(_F + "pixel_shuffle", errors=[E(T(1, 3, 2, 2), 2)])
 for _name in ("relu", "hardtanh", "elu"):
     OpInfo(_F + _name + " (inplace)", errors=[E(T(3))],

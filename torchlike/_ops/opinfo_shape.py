@@ -52,6 +52,8 @@ OpInfo("mT", [S(T(2, 2, 3))], op=lambda lib, x: x.mT, covers=("Tensor.mT",))
 OpInfo("clone", [S(T(2, 3)), S(T(3, dtype="i64"))])
 OpInfo("contiguous", [S(T(2, 3))], op=lambda lib, x: x.t().contiguous(),
        covers=("Tensor.contiguous",))
+OpInfo("contiguous (memory_format)", errors=[E(T(2, 3))],
+       op=lambda lib, x: x.contiguous(memory_format=1))
 
 # -- rearranging ----------------------------------------------------------------------------------
 OpInfo("flip", [S(T(2, 3), (0,)), S(T(2, 3), (0, 1)), S(T(2, 3), -1)])
@@ -102,7 +104,7 @@ OpInfo("masked_fill", [S(T(2, 3), L([True, False, True]), 0.5), S(T(3), T(3, dty
 OpInfo("masked_select", [S(T(2, 3), L([True, False, True])), S(T(3), T(2, 3, dtype="b"))])
 OpInfo("nonzero", [S(L([[0.0, 1.0], [2.0, 0.0]])), S(L([0, 3, 0, 1], "i64")),
                    S(L([[0.0, 1.0], [2.0, 0.0]]), as_tuple=True)], grad=False)
-OpInfo("argwhere", [S(L([[0.0, 1.0], [2.0, 0.0]]))], grad=False)
+OpInfo("argwhere", [S(L([[0.0, 1.0], [2.0, 0.0]]))], grad=False, errors=[E([1, 2])])
 OpInfo("index_put", [S(T(4, 3), (_idx(0, 2),), T(2, 3)), S(T(4, 3), (_idx(0, 1), _idx(2, 2)), T(2)),
                      S(T(4, 3), (_idx(1, 1),), T(3), True)])
 OpInfo("take", [S(T(2, 3), _idx(0, 5, -1)), S(T(2, 3), L([[0, 1], [2, 3]], "i64"))],
@@ -257,6 +259,7 @@ OpInfo("broadcast_shapes", [S((2, 1), (3,)), S((), (0, 2)), S(3, (2, 1))], grad=
        errors=[E((2, 3), (4,))])
 for _name in ("conj", "conj_physical", "resolve_conj", "resolve_neg"):
     OpInfo(_name, [S(T(2, 3)), S(T(3, dtype="c64", grad=False)), S(T(2, dtype="i64"))])
+OpInfo("conj", errors=[E([1, 2])])
 for _name in ("is_conj", "is_neg"):
     OpInfo(_name, [S(T(3)), S(T(2, dtype="c64"))], grad=False)
 OpInfo("new_zeros", [S(T(2), (2, 3)), S(T(2, dtype="i64"), 3), S(T(2), 2, dtype=D("f64"))])

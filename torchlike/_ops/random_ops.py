@@ -14,10 +14,9 @@ import numpy as np
 from .. import _dtype as dt
 from .. import _random
 from .._tensor import Tensor
-from ._common import NOT_IMPLEMENTED, expose, inplace_method, is_float
+from ._common import NOT_IMPLEMENTED, expose, inplace_method, is_float, not_implemented
 from .dispatch import apply
 from .registry import METHODS, Op, OPS
-from ._common import not_implemented
 from ._util import broadcast_shapes, c_type_name, scalar_name
 
 
@@ -112,6 +111,8 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 def poisson(input, generator=None):
+    if not is_float(input._dtype):
+        raise not_implemented("poisson_cpu", input._dtype)
     value = _sample("poisson", input.shape, input._dtype, input._data(), 0.0, generator,
                     input.device)
     return _record([input], value, "PoissonBackward0", input.device)

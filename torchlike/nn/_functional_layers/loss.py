@@ -6,6 +6,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 
+from ..._ops._util import check_broadcast
 from ._common import call, check_reduction, nn_op, reduce_array, reduction_of
 
 
@@ -48,6 +49,7 @@ _WEIGHTED = {"none": "MulBackward0", "mean": "DivBackward0", "sum": "SumBackward
 def _regression(kind, input, target, reduction, param=0.0, weight=None):
     check_reduction(reduction)
     _warn_target_size(input, target)
+    check_broadcast(input, target)
     if weight is not None:
         if tuple(weight.shape) != tuple(input.shape):
             raise ValueError("Weights and input must have the same size.")
@@ -72,12 +74,16 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     reduction = reduction_of(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if beta == 0.0:        # PyTorch falls back to l1_loss
         return _regression("l1", input, target, reduction)
     return _regression("smooth_l1", input, target, reduction, param=beta)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     return _regression("huber", input, target, reduction, param=delta, weight=weight)
 
 
@@ -252,6 +258,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       "support size.'batchmean' divides only by the batch size, and aligns with "
                       "the KL div math definition.'mean' will be changed to behave the same as "
                       "'batchmean' in the next major release.", stacklevel=2)
+    check_broadcast(target, input)      # PyTorch's formula starts from the target
     grad_fn = {"none": "MulBackward0" if log_target else "SubBackward0",
                "mean": "MeanBackward0", "sum": "SumBackward0",
                "batchmean": "DivBackward0"}[reduction]

@@ -158,4 +158,9 @@ def pixel_shuffle(input, upscale_factor):
 
 
 def pixel_unshuffle(input, downscale_factor):
+    for name, axis in (("height", -2), ("width", -1)):
+        if input.shape[axis] % downscale_factor:
+            raise RuntimeError(f"pixel_unshuffle expects {name} to be divisible by "
+                               f"downscale_factor, but input.size({axis})={input.shape[axis]} "
+                               f"is not divisible by {downscale_factor}")
     return call(_pixel_unshuffle_op, (input,), factor=int(downscale_factor))
