@@ -121,12 +121,17 @@ class ElementwiseOptimizer(Optimizer):
 
     update = None
     scalar_state = ("step",)
+    # (key, value) pairs that groups pickled by older versions may lack
+    setstate_defaults = ()
 
     def output_names(self, group, state):
         return self.array_names(group, state)
 
     def __setstate__(self, state):
         super().__setstate__(state)
+        for group in self.param_groups:
+            for key, value in self.setstate_defaults:
+                group.setdefault(key, value)
         self._host_values = {}
         for group in self.param_groups:
             for p in group["params"]:

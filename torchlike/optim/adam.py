@@ -3,7 +3,7 @@ import jax.numpy as jnp
 
 from .._tensor import Tensor
 from .._factories import zeros_like
-from .optimizer import to_scalar
+from .optimizer import check_fused, to_scalar
 from ._elementwise import (ElementwiseOptimizer, div_scalar, lerp, negate, rounded,
                            zero_step)
 
@@ -61,22 +61,11 @@ class Adam(ElementwiseOptimizer):
                         differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        check_fused(fused, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
+    setstate_defaults = (("amsgrad", False), ("maximize", False), ("foreach", None),
+                         ("capturable", False), ("differentiable", False),
+                         ("decoupled_weight_decay", False), ("fused", None))
 
     def new_state(self, p, group):
         state = {"step": zero_step(p), "exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}

@@ -60,13 +60,6 @@ def radam_update(flags, p, g, states, s):
 
 class _AdamLike(ElementwiseOptimizer):
     array_state = ("exp_avg", "exp_avg_sq")
-    setstate_defaults = ()
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in self.setstate_defaults:
-                group.setdefault(key, value)
 
     def new_state(self, p, group):
         state = {"step": zero_step(p)}

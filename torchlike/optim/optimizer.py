@@ -47,6 +47,16 @@ def _typename(obj):
     return cls.__qualname__ if module in (None, "builtins") else f"{module}.{cls.__qualname__}"
 
 
+def check_fused(fused, foreach, differentiable):
+    """PyTorch's refusals for fused=True (accepted otherwise: every update here is one
+    compiled call anyway)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 def to_scalar(value):
     """A hyperparameter as a Python number (a 1-element tensor lr is read once per step)."""
     return value.item() if isinstance(value, Tensor) else value

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 
 from .._factories import full_like, zeros_like
 from .._tensor import Tensor
-from .optimizer import to_scalar
+from .optimizer import check_fused, to_scalar
 from ._elementwise import ElementwiseOptimizer, lerp, negate, rounded, zero_step
 
 __all__ = ["RMSprop", "Adagrad"]
@@ -78,13 +78,8 @@ class RMSprop(ElementwiseOptimizer):
                         maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("momentum", 0), ("centered", False), ("foreach", None),
-                               ("maximize", False), ("differentiable", False),
-                               ("capturable", False)):
-                group.setdefault(key, value)
+    setstate_defaults = (("momentum", 0), ("centered", False), ("foreach", None),
+                         ("maximize", False), ("differentiable", False), ("capturable", False))
 
     def new_state(self, p, group):
         state = {"step": zero_step(p), "square_avg": zeros_like(p)}
@@ -127,22 +122,14 @@ class Adagrad(ElementwiseOptimizer):
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        check_fused(fused, foreach, differentiable)
         # unlike the others, Adagrad creates its state up front
         for group in self.param_groups:
             for p in group["params"]:
                 self.state[p].update(self.new_state(p, group))
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False),
-                               ("differentiable", False), ("fused", None)):
-                group.setdefault(key, value)
+    setstate_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
+                         ("fused", None))
 
     def new_state(self, p, group):
         init = group["initial_accumulator_value"]

@@ -1,5 +1,5 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
-from .optimizer import to_scalar
+from .optimizer import check_fused, to_scalar
 from ._elementwise import ElementwiseOptimizer, negate, rounded
 
 __all__ = ["SGD"]
@@ -44,20 +44,10 @@ class SGD(ElementwiseOptimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        check_fused(fused, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+    setstate_defaults = (("nesterov", False), ("maximize", False), ("foreach", None),
+                         ("differentiable", False), ("fused", False))
 
     # PyTorch keeps no state without momentum, and stores the buffer after the first step
     def new_state(self, p, group):
