@@ -52,6 +52,16 @@ def run_both(fn, *args, **kwargs):
     return fn(torchlike, *args, **kwargs), fn(torch, *args, **kwargs)
 
 
+def check(fn, **tolerances):
+    """fn(lib) gives the same result under both libraries, or raises the same error."""
+    try:
+        theirs = fn(torch)
+    except Exception:  # noqa: BLE001 - whatever torch raises, we must raise too
+        assert_raises_same(fn)
+        return
+    assert_same(fn(torchlike), theirs, **tolerances)
+
+
 def assert_raises_same(fn):
     """fn(lib) raises the same exception class and message under both libraries."""
     try:

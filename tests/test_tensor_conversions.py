@@ -6,19 +6,9 @@ import numpy as np
 import pytest
 
 import torchlike
-from helpers import assert_raises_same, assert_same, run_both, torch
+from helpers import assert_raises_same, assert_same, check, run_both, torch
 
 pytestmark = pytest.mark.usefixtures("oracle")
-
-
-def check(fn, **tolerances):
-    """fn(lib) gives the same result under both libraries, or raises the same error."""
-    try:
-        theirs = fn(torch)
-    except Exception:  # noqa: BLE001 - whatever torch raises, we must raise too
-        assert_raises_same(fn)
-        return
-    assert_same(fn(torchlike), theirs, **tolerances)
 
 
 def same_python(fn):

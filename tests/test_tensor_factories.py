@@ -9,19 +9,9 @@ import numpy as np
 import pytest
 
 import torchlike
-from helpers import assert_raises_same, assert_same, run_both
+from helpers import assert_raises_same, assert_same, check, run_both
 
 pytestmark = pytest.mark.usefixtures("oracle")
-
-
-def check(fn, **tolerances):
-    """fn(lib) gives the same result under both libraries, or raises the same error."""
-    try:
-        theirs = fn(__import__("torch"))
-    except Exception:  # noqa: BLE001 - whatever torch raises, we must raise too
-        assert_raises_same(fn)
-        return
-    assert_same(fn(torchlike), theirs, **tolerances)
 
 
 # -- torch.tensor -------------------------------------------------------------------------
