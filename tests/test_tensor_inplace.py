@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import torchlike
-from helpers import assert_raises_same, assert_same, check, run_both, torch
+from helpers import assert_raises_same, assert_same, run_both, torch
 
 pytestmark = pytest.mark.usefixtures("oracle")
 
