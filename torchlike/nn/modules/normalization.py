@@ -10,6 +10,27 @@ from ..parameter import Parameter
 from .module import Module
 
 
+def _add_affine(module, shape, affine, bias, device, dtype):
+    """weight (and bias) Parameters of `shape`, or None entries, as the norms register them."""
+    if affine:
+        module.weight = Parameter(_factories.empty(shape, device=device, dtype=dtype))
+        if bias:
+            module.bias = Parameter(_factories.empty(shape, device=device, dtype=dtype))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def _reset_affine(module):
+    """Weight ones, bias zeros (where they exist)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class _NormBase(Module):
     """Affine parameters and running statistics shared by batch and instance norm."""
 
@@ -23,7 +44,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        self._make_affine(num_features, affine, bias, device, dtype)
+        _add_affine(self, num_features, affine, bias, device, dtype)
         if track_running_stats:
             self.register_buffer("running_mean",
                                  _factories.zeros(num_features, device=device, dtype=dtype))
@@ -37,17 +58,6 @@ class _NormBase(Module):
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
 
-    def _make_affine(self, size, affine, bias, device, dtype):
-        if affine:
-            self.weight = Parameter(_factories.empty(size, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(_factories.empty(size, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-
     def reset_running_stats(self):
         if self.track_running_stats:
             init.zeros_(self.running_mean)
@@ -56,10 +66,7 @@ class _NormBase(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -170,24 +177,11 @@ class LayerNorm(Module):
         self.normalized_shape = _shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(_factories.empty(self.normalized_shape, device=device,
-                                                     dtype=dtype))
-            if bias:
-                self.bias = Parameter(_factories.empty(self.normalized_shape, device=device,
-                                                       dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_affine(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return FL.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -207,14 +201,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        _NormBase._make_affine(self, num_channels, affine, bias, device, dtype)
+        _add_affine(self, num_channels, affine, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return FL.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
