@@ -339,10 +339,14 @@ def test_parameter_and_buffer(oracle):
     assert not isinstance(torchlike.ones(2), torchlike.nn.Buffer)
 
 
-@pytest.mark.parametrize("cls, shape", [("Dropout", (40, 50)), ("Dropout1d", (4, 30, 6)),
-                                        ("Dropout2d", (4, 30, 3, 3)),
-                                        ("Dropout3d", (2, 30, 2, 2, 2))])
+# At least 400 independent draws each, so that the 0.1 bound on the dropped fraction is
+# about 4 standard deviations (with 60 channels it was 1.6 and failed ~1 run in 9); the
+# seed makes each run the same.
+@pytest.mark.parametrize("cls, shape", [("Dropout", (40, 50)), ("Dropout1d", (4, 100, 6)),
+                                        ("Dropout2d", (4, 100, 3, 3)),
+                                        ("Dropout3d", (4, 100, 2, 2, 2))])
 def test_dropout_statistics(cls, shape):
+    torchlike.manual_seed(0)
     m = getattr(torchlike.nn, cls)(0.4)
     x = torchlike.ones(*shape, requires_grad=True)
     y = m(x)
