@@ -16,26 +16,13 @@ def _absolute_index(idx, length, what="index"):
     return idx % length if length else idx
 
 
-class Sequential(Module):
-    """Modules applied in order; Sequential(OrderedDict) names them."""
-
-    def __init__(self, *args):
-        super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for key, module in args[0].items():
-                self.add_module(key, module)
-        else:
-            for idx, module in enumerate(args):
-                self.add_module(str(idx), module)
+class _ModuleSequence(Module):
+    """Positional access shared by Sequential and ModuleList: an index picks the n-th
+    child whatever its name; deleting renumbers the children 0..n-1, as PyTorch does."""
 
     def _item_by_idx(self, idx):
         keys = list(self._modules)
         return keys[_absolute_index(idx, len(keys))]
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return type(self)(OrderedDict(list(self._modules.items())[idx]))
-        return self._modules[self._item_by_idx(idx)]
 
     def __setitem__(self, idx, module):
         setattr(self, self._item_by_idx(idx), module)
@@ -47,7 +34,6 @@ class Sequential(Module):
                 delattr(self, key)
         else:
             delattr(self, self._item_by_idx(idx))
-        # renumber so that indices stay 0..n-1
         modules = list(self._modules.values())
         self._modules = OrderedDict((str(i), m) for i, m in enumerate(modules))
 
@@ -56,6 +42,24 @@ class Sequential(Module):
 
     def __iter__(self):
         return iter(self._modules.values())
+
+
+class Sequential(_ModuleSequence):
+    """Modules applied in order; Sequential(OrderedDict) names them."""
+
+    def __init__(self, *args):
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for key, module in args[0].items():
+                self.add_module(key, module)
+        else:
+            for idx, module in enumerate(args):
+                self.add_module(str(idx), module)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[self._item_by_idx(idx)]
 
     def __add__(self, other):
         if not isinstance(other, Sequential):
@@ -117,7 +121,7 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered as children '0', '1', ..."""
 
     def __init__(self, modules=None):
@@ -125,31 +129,10 @@ class ModuleList(Module):
         if modules is not None:
             self += modules
 
-    def _key(self, idx):
-        return str(_absolute_index(idx, len(self)))
-
     def __getitem__(self, idx):
         if isinstance(idx, slice):
             return type(self)(list(self._modules.values())[idx])
-        return self._modules[self._key(idx)]
-
-    def __setitem__(self, idx, module):
-        setattr(self, self._key(idx), module)
-
-    def __delitem__(self, idx):
-        if isinstance(idx, slice):
-            for k in range(len(self._modules))[idx]:
-                delattr(self, str(k))
-        else:
-            delattr(self, self._key(idx))
-        modules = list(self._modules.values())
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(modules))
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+        return self._modules[self._item_by_idx(idx)]
 
     def __iadd__(self, modules):
         return self.extend(modules)
