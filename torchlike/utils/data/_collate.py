@@ -56,14 +56,7 @@ def default_collate(batch):
         return batch
     if isinstance(elem, collections.abc.Mapping):
         fields = {key: default_collate([d[key] for d in batch]) for key in elem}
-        if isinstance(elem, collections.abc.MutableMapping):
-            out = copy.copy(elem)      # keeps the mapping's own type and attributes
-            out.update(fields)
-            return out
-        try:
-            return elem_type(fields)
-        except TypeError:
-            return fields
+        return _like_mapping(elem, fields)
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):   # namedtuple
         return elem_type(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
@@ -73,16 +66,34 @@ def default_collate(batch):
         columns = [default_collate(s) for s in zip(*batch)]
         if isinstance(elem, tuple):
             return columns
-        if isinstance(elem, collections.abc.MutableSequence):
-            out = copy.copy(elem)
-            for i, column in enumerate(columns):
-                out[i] = column
-            return out
-        try:
-            return elem_type(columns)
-        except TypeError:
-            return columns
+        return _like_sequence(elem, columns)
     raise TypeError(_ERROR.format(elem_type))
+
+
+def _like_mapping(original, fields):
+    """`fields` in a mapping of original's type: a copy keeps its own type and attributes;
+    a type that can't be built from a dict gives the plain dict."""
+    if isinstance(original, collections.abc.MutableMapping):
+        out = copy.copy(original)
+        out.update(fields)
+        return out
+    try:
+        return type(original)(fields)
+    except TypeError:
+        return fields
+
+
+def _like_sequence(original, items):
+    """`items` in a sequence of original's type, as _like_mapping does for mappings."""
+    if isinstance(original, collections.abc.MutableSequence):
+        out = copy.copy(original)
+        for i, item in enumerate(items):
+            out[i] = item
+        return out
+    try:
+        return type(original)(items)
+    except TypeError:
+        return items
 
 
 def default_convert(data):
@@ -96,28 +107,11 @@ def default_convert(data):
             return data
         return _from_numpy(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):
-        fields = {k: default_convert(v) for k, v in data.items()}
-        if isinstance(data, collections.abc.MutableMapping):
-            out = copy.copy(data)
-            out.update(fields)
-            return out
-        try:
-            return elem_type(fields)
-        except TypeError:
-            return fields
+        return _like_mapping(data, {k: default_convert(v) for k, v in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return elem_type(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
-        converted = [default_convert(d) for d in data]
-        if isinstance(data, collections.abc.MutableSequence):
-            out = copy.copy(data)
-            for i, v in enumerate(converted):
-                out[i] = v
-            return out
-        try:
-            return elem_type(converted)
-        except TypeError:
-            return converted
+        return _like_sequence(data, [default_convert(d) for d in data])
     return data
