@@ -15,6 +15,7 @@ import functools
 
 import jax
 
+from ._caches import LRU, release_if_over_budget
 from ._device import scalar_arg
 
 ENABLED = True
@@ -23,8 +24,8 @@ ENABLED = True
 MAX_DEPTH = 48
 MAX_SIZE = 192
 
-_shape_cache = {}
-_program_cache = {}
+_shape_cache = LRU(16384)       # (op, params, input avals) -> output avals
+_program_cache = LRU(1024)      # pending-graph structure -> jitted program
 
 
 class _Stats:
@@ -135,6 +136,7 @@ def materialize(roots):
     roots = [r for r in roots if r._value is None]
     if not roots:
         return
+    release_if_over_budget()
     stats.materializations += 1
     order, index = [], {}
     seen = {}                 # every pending Deferred met: id -> Deferred

@@ -3,6 +3,7 @@ and record a graph node when grad mode is on and an input requires grad."""
 import jax
 
 from .. import _lazy as lazy
+from .. import _caches
 from .._device import scalar_arg
 from .._dtype import _BY_NP
 from .._lazy import force
@@ -51,6 +52,8 @@ def apply(op, inputs, params=(), grad_fn=None):
     if recording and lazy.ENABLED:
         out = lazy.defer(op, params, arrays, device)    # runs later, fused (see _lazy.py)
     else:
+        if _caches.compiles.since_reset >= _caches.MAX_COMPILES:
+            _caches.release_if_over_budget()     # (see _caches.py)
         out = op.compiled(params)(*[force(a) if isinstance(x, Tensor) else scalar_arg(a, device)
                                     for a, x in zip(arrays, inputs)])
     multi = isinstance(out, (tuple, list))

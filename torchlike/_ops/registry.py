@@ -9,6 +9,8 @@ import functools
 
 import jax
 
+from .._caches import LRU
+
 OPS = {}          # op name -> Op
 FUNCTIONS = {}    # torchlike.<name> -> python function
 METHODS = {}      # Tensor.<name> -> python function (self first)
@@ -24,8 +26,9 @@ class Op:
         self.grad_fn = grad_fn           # default PyTorch grad_fn name
         self.saves = saves               # input indices (and/or 'result') PyTorch saves
         self.differentiable = differentiable
-        self._compiled = {}
-        self._vjps = {}
+        # jitted forms per static parameters (shape parameters make these grow)
+        self._compiled = LRU(64)
+        self._vjps = LRU(64)
 
     def __repr__(self):
         return f"Op({self.name})"

@@ -24,7 +24,8 @@ def make_view(x, op, params, shape, strides, offset, grad_fn=None, positions=())
 
 
 def _as_view_of(x, out, shape, strides, offset, multi_output=False):
-    v = x._make_view(out._data(), shape, strides, offset)
+    # the view's value may still be pending: a recorded view does not force the forward
+    v = x._make_view(out._raw(), shape, strides, offset)
     v._grad_fn, v._output_nr = out._grad_fn, out._output_nr
     if multi_output and v._creation_meta == VIEW_DEFAULT:
         # PyTorch forbids in-place writes to outputs of split/chunk/unbind

@@ -5,6 +5,7 @@ from .graph import AccumulateGrad, Node
 from . import graph
 from .engine import _accumulate, run_backward
 from .. import _tensor       # (a module reference: _tensor itself imports this package)
+from .._caches import LRU
 from .._device import place
 import jax.numpy as jnp
 from .function import Function, FunctionCtx, once_differentiable
@@ -21,7 +22,7 @@ def _as_tuple(x):
     return (x,)
 
 
-_ONES = {}
+_ONES = LRU(256)
 
 
 def _implicit_grad(out):

@@ -18,6 +18,7 @@ import re
 import jax
 import jax.numpy as jnp
 
+from .._caches import LRU, release_if_over_budget
 from .._device import scalar_arg
 from .._lazy import Deferred, force, materialize
 from .graph import SECOND_BACKWARD, AccumulateGrad, Node
@@ -28,7 +29,7 @@ from ..utils.hooks import RemovableHandle  # noqa: F401  (re-exported for hooks 
 # cost more than it saves (e.g. a 100,000-op chain).
 FUSE_LIMIT = 2000
 
-_fused_cache = {}
+_fused_cache = LRU(1024)        # graph structure -> jitted vjp
 
 
 class _Stats:
@@ -206,6 +207,7 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
                 for leaf in leaf_list)
     grads = ()
     if leaf_list:
+        release_if_over_budget()
         want = tuple(i for i, _ in wanted)
         key = (tuple(program), tuple(root_refs), tuple(slot_leaf), len(leaf_list),
                tuple(o is None for o in old), want)
@@ -231,7 +233,7 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
     return out
 
 
-_ZEROS = {}
+_ZEROS = LRU(256)               # (shape, dtype, device) -> zeros standing for a missing .grad
 
 
 def _old_grad(leaf):

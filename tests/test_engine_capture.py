@@ -1,0 +1,78 @@
+"""The execution engine: what stays pending, how many compiled calls a step makes, and
+the bounds on everything cached between steps (see docs/performance.md)."""
+import numpy as np
+import pytest
+
+import torchlike
+from torchlike import _caches, _lazy
+from torchlike.autograd import engine
+
+torch = pytest.importorskip("torch", reason="the torch oracle is needed to compare values")
+
+
+def _views_then_backward(lib, x):
+    y = (x * 2).reshape(6, 4).t()[:, 1:3].sin()
+    z = y.sum()
+    z.backward()
+    return z
+
+
+def test_recorded_views_stay_pending():
+    """reshape/t/slicing of a recorded tensor do not run the forward early: forward and
+    backward are one compiled call, and the values still equal PyTorch's."""
+    data = np.random.default_rng(0).standard_normal((4, 6)).astype(np.float32)
+    x = torchlike.tensor(data, requires_grad=True)
+    _views_then_backward(torchlike, x)                    # first time: compiles
+    x.grad = None
+    before = (_lazy.stats.materializations, engine.stats.fused_calls)
+    z = _views_then_backward(torchlike, x)
+    assert _lazy.stats.materializations == before[0]
+    assert engine.stats.fused_calls == before[1] + 1
+    tx = torch.tensor(data, requires_grad=True)
+    tz = _views_then_backward(torch, tx)
+    np.testing.assert_allclose(z.item(), tz.item(), rtol=1e-6)   # a few float32 roundings
+    np.testing.assert_allclose(np.asarray(x.grad), tx.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_a_view_read_after_later_in_place_writes_sees_them():
+    """A pending view is still an alias: writing its base afterwards shows through."""
+    for lib in (torch, torchlike):
+        x = lib.ones(2, 3, requires_grad=True)
+        y = x * 1
+        v = y[:, 1]
+        y.add_(1)
+        assert v.tolist() == [2.0, 2.0]
+
+
+def test_lru_forgets_the_least_recently_used_entry():
+    cache = _caches.LRU(2)
+    cache["a"], cache["b"] = 1, 2
+    assert cache.get("a") == 1           # "a" is now the most recent
+    cache["c"] = 3
+    assert list(cache) == ["a", "c"]
+    assert cache.get("b") is None
+
+
+def test_engine_caches_are_bounded():
+    for cache in (_lazy._shape_cache, _lazy._program_cache, engine._fused_cache):
+        assert isinstance(cache, _caches.LRU) and cache.maxsize <= 16384
+
+
+def test_compiled_code_is_dropped_past_the_budget_and_work_goes_on(monkeypatch):
+    """Past MAX_COMPILES new compiles, every compiled program is released at the next
+    safe point; later steps recompile what they need and give the same numbers."""
+    monkeypatch.setattr(_caches, "MAX_COMPILES", 3)
+    resets = _caches.compiles.resets
+    w = torchlike.ones(3, requires_grad=True)
+    sums = []
+    for n in range(1, 8):                        # a new shape each time: new programs
+        loss = (torchlike.arange(n * 3.0).reshape(n, 3) * w).sin().sum()
+        loss.backward()
+        sums.append(loss.item())
+    assert _caches.compiles.resets > resets
+    expected = [float(np.sin(np.arange(n * 3.0, dtype=np.float32)).sum()) for n in range(1, 8)]
+    np.testing.assert_allclose(sums, expected, rtol=1e-5)      # float32 sums of <= 21 terms
+    tw = torch.ones(3, requires_grad=True)
+    for n in range(1, 8):
+        (torch.arange(n * 3.0).reshape(n, 3) * tw).sin().sum().backward()
+    np.testing.assert_allclose(np.asarray(w.grad), tw.grad.numpy(), rtol=1e-5)
