@@ -76,3 +76,56 @@ def test_compiled_code_is_dropped_past_the_budget_and_work_goes_on(monkeypatch):
     for n in range(1, 8):
         (torch.arange(n * 3.0).reshape(n, 3) * tw).sin().sum().backward()
     np.testing.assert_allclose(np.asarray(w.grad), tw.grad.numpy(), rtol=1e-5)
+
+
+def test_dropout_mask_is_drawn_inside_the_fused_backward():
+    """The mask is a pending draw: forward, mask and backward are one compiled call.
+    With x = ones, y = dropout(2x) = 2 * mask / (1 - p) and d sum(y)/dx is the same
+    tensor, so the gradient must equal the output element for element."""
+    torchlike.manual_seed(0)
+    x = torchlike.ones(8, 16, requires_grad=True)
+
+    def step():
+        x.grad = None
+        y = torchlike.nn.functional.dropout(x * 2, 0.25)
+        y.sum().backward()
+        return y
+    step()
+    before = (_lazy.stats.materializations, engine.stats.fused_calls, engine.stats.fused_traces)
+    y = step()
+    assert (_lazy.stats.materializations, engine.stats.fused_calls, engine.stats.fused_traces) \
+        == (before[0], before[1] + 1, before[2])
+    values = np.asarray(y.detach())
+    assert set(np.unique(values)) <= {0.0, np.float32(2 / 0.75)}
+    np.testing.assert_array_equal(np.asarray(x.grad), values)
+
+
+def test_a_pending_draw_gives_the_numbers_of_an_eager_draw():
+    from torchlike import _dtype, _random
+    torchlike.manual_seed(3)
+    eager = np.asarray(_random.sample("bernoulli", (5, 7), _dtype.float32, 0.3, 0.0))
+    torchlike.manual_seed(3)
+    pending = _random.sample_pending("bernoulli", (5, 7), _dtype.float32, 0.3, 0.0)
+    np.testing.assert_array_equal(np.asarray(pending.value()), eager)
+
+
+def test_a_repeated_training_step_compiles_nothing_and_makes_one_fused_call():
+    nn, F = torchlike.nn, torchlike.nn.functional
+    torchlike.manual_seed(0)
+    model = nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Dropout(0.1), nn.Linear(16, 3))
+    opt = torchlike.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x, y = torchlike.randn(10, 12), torchlike.randint(0, 3, (10,))
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x).reshape(10, 3), y)
+        loss.backward()
+        opt.step()
+        return loss
+    for _ in range(3):
+        step().item()
+    compiles = _caches.compiles.total
+    before = (_lazy.stats.materializations, engine.stats.fused_calls)
+    step().item()
+    assert _caches.compiles.total == compiles
+    assert (_lazy.stats.materializations, engine.stats.fused_calls) == (before[0], before[1] + 1)

@@ -48,6 +48,7 @@ class LRU(collections.OrderedDict):
 
 
 class _CompileCounter:
+    total = 0            # backend compiles in this process
     since_reset = 0      # backend compiles since the last reset
     resets = 0           # how many times compiled code was dropped (tests read this)
 
@@ -57,6 +58,7 @@ compiles = _CompileCounter()
 
 def _on_event(event, duration_secs, **kwargs):
     if event == _BACKEND_COMPILE_EVENT:
+        compiles.total += 1
         compiles.since_reset += 1
 
 

@@ -8,8 +8,9 @@ shape/dtype from a cached `jax.eval_shape`). Reading the value (printing, `.item
 an op that is not deferred, ...) materializes every pending op it depends on in one
 jitted call, cached under the structure of the pending graph.
 
-Pending graphs are kept small (depth and size limits) so that a loop that never looks
-at its values materializes in bounded, repeated (hence cached) pieces.
+Pending graphs have a depth limit, so that a loop that never looks at its values
+materializes in bounded, repeated (hence cached) pieces. Pending inputs of a backward
+are computed inside the fused backward's own call (autograd/engine.py, `_prelude`).
 """
 import functools
 
@@ -20,9 +21,12 @@ from ._device import scalar_arg
 
 ENABLED = True
 
-# A pending graph deeper or larger than this is materialized in pieces.
-MAX_DEPTH = 48
-MAX_SIZE = 192
+# A pending graph deeper than this is materialized in pieces, so that a loop that never
+# looks at its values compiles bounded, repeated (hence cached) programs. Deep enough
+# for a whole model's forward: a cut forces values the fused backward computes again.
+# (Depth, not node count: counting nodes per input would count a shared subgraph, a
+# residual connection, once per use.)
+MAX_DEPTH = 96
 
 _shape_cache = LRU(16384)       # (op, params, input avals) -> output avals
 _program_cache = LRU(1024)      # pending-graph structure -> jitted program
@@ -66,15 +70,14 @@ class Deferred:
 
 class _Call:
     """One pending op application, shared by its outputs."""
-    __slots__ = ("op", "params", "inputs", "depth", "size", "multi", "device")
+    __slots__ = ("op", "params", "inputs", "depth", "multi", "device")
 
-    def __init__(self, op, params, inputs, depth, size, multi, device):
+    def __init__(self, op, params, inputs, depth, multi, device):
         self.device = device      # where the op runs (its Python numbers are placed there)
         self.op = op
         self.params = params
         self.inputs = inputs      # arrays, Python scalars or Deferred
-        self.depth = depth
-        self.size = size
+        self.depth = depth        # the longest chain of pending calls ending here
         self.multi = multi        # the op returns a tuple
 
 
@@ -109,7 +112,7 @@ def output_avals(op, params, arrays):
 def defer(op, params, arrays, device=None):
     """Pending outputs of op(arrays): a Deferred, or a tuple of them."""
     multi, avals = output_avals(op, params, arrays)
-    depth, size = 0, 1
+    depth = 0
     inputs = []
     for a in arrays:
         if type(a) is Deferred:
@@ -117,13 +120,12 @@ def defer(op, params, arrays, device=None):
                 a = a._value
             else:
                 c = a.call
-                if c.depth >= MAX_DEPTH or c.size >= MAX_SIZE:
+                if c.depth >= MAX_DEPTH:
                     a = a.value()
                 else:
                     depth = max(depth, c.depth)
-                    size += c.size
         inputs.append(a)
-    call = _Call(op, params, tuple(inputs), depth + 1, size, multi, device)
+    call = _Call(op, params, tuple(inputs), depth + 1, multi, device)
     if not multi:
         return Deferred(call, 0, *avals[0])
     return tuple([Deferred(call, i, shape, dtype) for i, (shape, dtype) in enumerate(avals)])
@@ -138,6 +140,18 @@ def materialize(roots):
         return
     release_if_over_budget()
     stats.materializations += 1
+    program, outputs, externals, wanted = plan(roots)
+    key = (program, outputs)
+    fn = _program_cache.get(key)
+    if fn is None:
+        fn = _program_cache[key] = jax.jit(functools.partial(run_program, program, outputs))
+    install(wanted, fn(externals))
+
+
+def plan(roots):
+    """The pending ops the (pending) Deferred `roots` need, as a hashable program:
+    (program, outputs, externals, wanted). `run_program(program, outputs, externals)`
+    computes the values of `wanted`: every pending Deferred met on the way."""
     order, index = [], {}
     seen = {}                 # every pending Deferred met: id -> Deferred
     stack = [(r.call, False) for r in roots]
@@ -171,17 +185,17 @@ def materialize(roots):
         program.append((call.op, call.params, tuple(refs), call.multi))
     wanted = list(seen.values())
     outputs = tuple((index[d.call], d.index) for d in wanted)
-    key = (tuple(program), outputs)
-    fn = _program_cache.get(key)
-    if fn is None:
-        fn = _program_cache[key] = jax.jit(functools.partial(_run_program, key[0], outputs))
-    values = fn(externals)
+    return tuple(program), outputs, externals, wanted
+
+
+def install(wanted, values):
+    """Give the Deferred `wanted` their computed `values`."""
     for d, v in zip(wanted, values):
         d._value = v
         d.call = None   # let the pending inputs go
 
 
-def _run_program(program, outputs, externals):
+def run_program(program, outputs, externals):
     stats.traces += 1
     results = []
     for op, params, refs, multi in program:

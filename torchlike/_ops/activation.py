@@ -239,7 +239,8 @@ def dropout_like(input, p, training, *, keep_dims=None, alpha=False, generator=N
     if keep_dims is not None:
         shape = shape[:keep_dims] + (1,) * (input.ndim - keep_dims)
     keep_prob = 1.0 - p
-    mask = _random.sample("bernoulli", shape, input._dtype, keep_prob, 0.0, generator, input.device)
+    mask = _random.sample_pending("bernoulli", shape, input._dtype, keep_prob, 0.0, generator,
+                                  input.device)
     mask = Tensor._wrap(mask, input.device)
     if alpha:
         a = (keep_prob * (1 + p * _ALPHA_PRIME ** 2)) ** -0.5 if keep_prob > 0 else 0.0

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 
 from .._caches import LRU, release_if_over_budget
 from .._device import scalar_arg
-from .._lazy import Deferred, force, materialize
+from .._lazy import Deferred, force, install, materialize, plan, run_program
 from .graph import SECOND_BACKWARD, AccumulateGrad, Node
 from .grad_mode import enable_grad, no_grad
 from ..utils.hooks import RemovableHandle  # noqa: F401  (re-exported for hooks users)
@@ -182,11 +182,11 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
             elif (isinstance(nxt, AccumulateGrad) and diff
                   and (leaf_targets is None or nxt in leaf_targets)):
                 refs.append((1, len(diff_vals)))
-                diff_vals.append(force(array))
+                diff_vals.append(_computed_or_pending(array))
                 slot_leaf.append(leaves.setdefault(nxt, len(leaves)))
             else:
                 refs.append((2, len(const_vals)))
-                const_vals.append(force(array) if hasattr(array, "shape")
+                const_vals.append(_computed_or_pending(array) if hasattr(array, "shape")
                                   else scalar_arg(array, device))
         program.append((node.op, node.params, tuple(refs)))
     root_refs, cotangents, direct, wanted = [], [], [], []
@@ -208,18 +208,19 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
     grads = ()
     if leaf_list:
         release_if_over_budget()
+        prelude, pre_externals, pre_wanted = _prelude(diff_vals, const_vals)
         want = tuple(i for i, _ in wanted)
         key = (tuple(program), tuple(root_refs), tuple(slot_leaf), len(leaf_list),
-               tuple(o is None for o in old), want)
+               tuple(o is None for o in old), want, prelude)
         fn = _fused_cache.get(key)
         if fn is None:
             fn = _fused_cache[key] = jax.jit(functools.partial(
-                _fused_vjp, key[0], key[1], key[2], key[3], want))
+                _fused_vjp, key[0], key[1], key[2], key[3], want, prelude))
         stats.fused_calls += 1
-        grads, values = fn(tuple(diff_vals), tuple(const_vals), tuple(cotangents), old)
-        for (_, deferred), v in zip(wanted, values):
-            deferred._value = v
-            deferred.call = None
+        grads, values, pre_values = fn(tuple(diff_vals), tuple(const_vals), tuple(cotangents),
+                                       old, pre_externals)
+        install([deferred for _, deferred in wanted], values)
+        install(pre_wanted, pre_values)
     out = {}
     for leaf, g, o in zip(leaf_list, grads, old):
         out[leaf] = Tensor._wrap(g, leaf.variable.device)
@@ -231,6 +232,31 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
             if accumulate:
                 _accumulate(leaf.variable, g, create_graph=False)
     return out
+
+
+def _computed_or_pending(array):
+    """The array, its computed value if it is a computed Deferred, or the pending Deferred."""
+    if type(array) is Deferred and array._value is not None:
+        return array._value
+    return array
+
+
+def _prelude(diff_vals, const_vals):
+    """Inputs of the fused graph that are still pending (a dropout mask, a freshly drawn
+    input, a parameter updated without history) are computed inside the same compiled
+    call, before the vjp: their pending ops form a prelude program. Each pending slot of
+    diff_vals/const_vals is replaced by None in place.
+    Returns (static description, prelude inputs, the Deferreds it computes)."""
+    pending = [a for a in diff_vals + const_vals if type(a) is Deferred]
+    if not pending:
+        return None, (), ()
+    program, outputs, externals, wanted = plan(pending)
+    position = {id(d): k for k, d in enumerate(wanted)}
+    sources = []
+    for vals in (diff_vals, const_vals):
+        sources.append(tuple(position[id(a)] if type(a) is Deferred else -1 for a in vals))
+        vals[:] = [None if type(a) is Deferred else a for a in vals]
+    return (program, outputs, sources[0], sources[1]), externals, wanted
 
 
 _ZEROS = LRU(256)               # (shape, dtype, device) -> zeros standing for a missing .grad
@@ -248,9 +274,15 @@ def _old_grad(leaf):
     return zeros
 
 
-def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, diff_vals, const_vals, cotangents,
-               old):
+def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, prelude, diff_vals, const_vals,
+               cotangents, old, pre_externals):
     stats.fused_traces += 1
+    pre_values = ()
+    if prelude is not None:
+        pre_program, pre_outputs, diff_src, const_src = prelude
+        pre_values = run_program(pre_program, pre_outputs, pre_externals)
+        diff_vals = [v if k < 0 else pre_values[k] for k, v in zip(diff_src, diff_vals)]
+        const_vals = [v if k < 0 else pre_values[k] for k, v in zip(const_src, const_vals)]
 
     def replay(diff_vals):
         outs = []
@@ -275,7 +307,7 @@ def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, diff_vals, const_v
         grads[leaf] = g if grads[leaf] is None else grads[leaf] + g
     # accumulate into existing .grad values in the same compiled call
     grads = tuple(g if o is None else (o + g).astype(o.dtype) for g, o in zip(grads, old))
-    return grads, tuple(values[i] for i in want)
+    return grads, tuple(values[i] for i in want), pre_values
 
 
 # -- node by node -------------------------------------------------------------------------
