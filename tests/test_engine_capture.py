@@ -129,3 +129,37 @@ def test_a_repeated_training_step_compiles_nothing_and_makes_one_fused_call():
     step().item()
     assert _caches.compiles.total == compiles
     assert (_lazy.stats.materializations, engine.stats.fused_calls) == (before[0], before[1] + 1)
+
+
+def _manual_sgd_losses(lib, arrays, steps):
+    """A hand-written MLP step with the update under no_grad, as in PyTorch tutorials."""
+    params = [lib.tensor(a, requires_grad=True) for a in arrays[:-1]]
+    x = lib.tensor(arrays[-1])
+    losses = []
+    for _ in range(steps):
+        loss = ((x @ params[0] + params[1]).tanh() @ params[2]).pow(2).mean()
+        loss.backward()
+        with lib.no_grad():
+            for p in params:
+                p -= 0.1 * p.grad
+                p.grad = None
+        losses.append(loss.item())
+    return losses, [p.detach() for p in params]
+
+
+def test_a_hand_written_update_joins_the_next_steps_compiled_call():
+    """Ops under no_grad are pending too: the update of step n runs inside step n+1's
+    fused backward, so a whole step is one compiled call, with PyTorch's numbers."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((6, 5), (5,), (5, 2), (4, 6))]
+    _manual_sgd_losses(torchlike, arrays, 3)
+    before = (_lazy.stats.materializations, engine.stats.fused_calls)
+    ours, our_params = _manual_sgd_losses(torchlike, arrays, 4)
+    # 4 steps: 4 fused calls; the last update is read by .detach() -> one materialization
+    assert engine.stats.fused_calls == before[1] + 4
+    assert _lazy.stats.materializations <= before[0] + 1
+    theirs, their_params = _manual_sgd_losses(torch, arrays, 4)
+    # float32, tens of roundings per step, 4 steps of a contracting update
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    for a, b in zip(our_params, their_params):
+        np.testing.assert_allclose(np.asarray(a), b.numpy(), rtol=1e-5, atol=1e-6)

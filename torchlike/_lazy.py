@@ -20,6 +20,9 @@ from ._caches import LRU, release_if_over_budget
 from ._device import scalar_arg
 
 ENABLED = True
+# Ops that record no history defer too (no_grad code, hand-written updates), so that
+# they join the next compiled call instead of costing an XLA dispatch each.
+DEFER_UNRECORDED = True
 
 # A pending graph deeper than this is materialized in pieces, so that a loop that never
 # looks at its values compiles bounded, repeated (hence cached) programs. Deep enough

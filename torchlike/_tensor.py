@@ -741,7 +741,7 @@ class Tensor:
 
     def detach(self):
         out = object.__new__(Tensor)
-        out._init_from_array(self._data(), self.device)
+        out._init_from_array(self._raw(), self.device)     # (a pending value stays pending)
         out._storage = self._storage
         out._shape, out._stride, out._offset, out._whole = (self._shape, self._stride,
                                                               self._offset, self._whole)

@@ -49,7 +49,7 @@ def apply(op, inputs, params=(), grad_fn=None):
         arrays = [_to_device(force(a), device) if isinstance(x, Tensor) else a
                   for a, x in zip(arrays, inputs)]
     recording = needs_grad and op.differentiable and is_grad_enabled()
-    if recording and lazy.ENABLED:
+    if lazy.ENABLED and device is not None and (recording or lazy.DEFER_UNRECORDED):
         out = lazy.defer(op, params, arrays, device)    # runs later, fused (see _lazy.py)
     else:
         if _caches.compiles.since_reset >= _caches.MAX_COMPILES:
