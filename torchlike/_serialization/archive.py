@@ -38,8 +38,11 @@ class Archive:
         except (zipfile.BadZipFile, ValueError, OSError, EOFError, IndexError) as e:
             raise RuntimeError("PytorchStreamReader failed reading zip archive: failed "
                                f"finding central directory ({e})." + _CORRUPT) from None
-        self.prefix, self._records = _records_by_name(self._zip.infolist())
-        self.version = self._read_version()
+        self.prefix, self._records, stray = _records_by_name(self._zip.infolist())
+        self.version = self._read_version()          # PyTorch looks for it first
+        if stray is not None:
+            raise RuntimeError(f"file in archive is not in a subdirectory {self.prefix}: "
+                               f"{stray}")
 
     def close(self):
         self._zip.close()
@@ -164,8 +167,8 @@ class Archive:
 
 
 def _records_by_name(infos):
-    """{name inside the folder: ZipInfo}, after PyTorch's folder rule and ours on
-    duplicate names."""
+    """(folder, {name inside the folder: ZipInfo}, first name outside the folder or None),
+    after our rule on duplicate names."""
     if not infos:
         raise RuntimeError("PytorchStreamReader failed reading zip archive: the archive is "
                            "empty." + _CORRUPT)
@@ -173,18 +176,18 @@ def _records_by_name(infos):
     if "/" not in first:
         raise RuntimeError(f"file in archive is not in a subdirectory: {first}")
     prefix = first[:first.index("/") + 1]
-    records = {}
+    records, stray = {}, None
     for info in infos:
         if not info.filename.startswith(prefix):
-            raise RuntimeError(f"file in archive is not in a subdirectory {prefix}: "
-                               f"{info.filename}")
+            stray = stray or info.filename
+            continue
         name = info.filename[len(prefix):]
         if name in records:
             raise RuntimeError(f"PytorchStreamReader: the archive holds two records named "
                                f"{info.filename}; which one PyTorch reads depends on the "
                                "other names, so the checkpoint is ambiguous and refused.")
         records[name] = info
-    return prefix, records
+    return prefix, records, stray
 
 
 def _stream_length(handle):

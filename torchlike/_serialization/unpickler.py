@@ -106,7 +106,7 @@ class WeightsUnpickler:
         if depth > _MAX_TUPLE_NESTING:
             raise pickle.UnpicklingError(f"checkpoint data.pkl nests tuples more than "
                                          f"{_MAX_TUPLE_NESTING} deep")
-        if depth > 1:
+        if value:
             self._fresh[id(value)] = value          # keeps the id unique while we track it
             self._depth[id(value)] = depth
         self._stack.append(value)
