@@ -5,6 +5,7 @@ import pickle
 import struct
 import time
 import tracemalloc
+import warnings
 import zipfile
 
 import numpy as np
@@ -123,7 +124,8 @@ def _records(oracle):
 
 def _zip(records):
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as zf:
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w") as zf:
+        warnings.simplefilter("ignore", UserWarning)     # duplicate names, on purpose
         for name, data in records:
             zf.writestr(name, data)
     return out.getvalue()

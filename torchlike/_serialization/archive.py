@@ -35,9 +35,10 @@ class Archive:
         self._length = _stream_length(handle)
         try:
             self._zip = zipfile.ZipFile(handle)
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, IndexError) as e:
+        except Exception as e:  # noqa: BLE001 - zipfile raises many kinds on a damaged file
             raise RuntimeError("PytorchStreamReader failed reading zip archive: failed "
-                               f"finding central directory ({e})." + _CORRUPT) from None
+                               f"finding central directory ({type(e).__name__}: {e})."
+                               + _CORRUPT) from None
         self.prefix, self._records, stray = _records_by_name(self._zip.infolist())
         self.version = self._read_version()          # PyTorch looks for it first
         if stray is not None:
@@ -91,6 +92,10 @@ class Archive:
         """The record's sizes are possible in this file: its compressed bytes lie inside
         the archive, and could expand to the size it claims."""
         name = info.filename[len(self.prefix):]
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            # PyTorch's zip library reads only these two; others (bzip2) expand far more
+            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: unsupported "
+                               f"compression method {info.compress_type}." + _CORRUPT)
         if info.header_offset + info.compress_size > self._length:
             raise RuntimeError(f"PytorchStreamReader failed reading file {name}: the record "
                                "reaches past the end of the archive." + _CORRUPT)
@@ -132,11 +137,11 @@ class Archive:
                     filled += len(chunk)
                 if filled != len(view) or src.read(1):
                     raise zipfile.BadZipFile("record shorter or longer than declared")
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
-                RuntimeError) as e:
+        except Exception as e:  # noqa: BLE001 - zipfile, zlib and struct errors alike
             name = info.filename[len(self.prefix):]
             raise RuntimeError(f"PytorchStreamReader failed reading file {name}: the "
-                               f"checkpoint is corrupt ({e})." + _CORRUPT) from None
+                               f"checkpoint is corrupt ({type(e).__name__}: {e})."
+                               + _CORRUPT) from None
         return bytes(buffer) if isinstance(buffer, bytearray) else buffer
 
     def _read_version(self):

@@ -60,6 +60,8 @@ class WeightsUnpickler:
                     if len(self._stack) != 1 or self._metastack:
                         raise pickle.UnpicklingError("STOP with an unbalanced stack")
                     return self._stack.pop()
+        except UnicodeDecodeError as e:     # text in the pickle that is not UTF-8
+            raise pickle.UnpicklingError(f"checkpoint data.pkl is corrupt: {e}") from None
         except (pickle.UnpicklingError, RuntimeError, TypeError, ValueError):
             raise                       # the documented classes, PyTorch's where it has one
         except Exception as e:  # noqa: BLE001 - a stack underflow, a missing memo entry ...
