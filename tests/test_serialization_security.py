@@ -9,6 +9,7 @@ Where real torch's weights-only load refuses the same file, its class and messag
 are compared.
 """
 import collections
+import enum
 import io
 import os
 import pickle
@@ -373,3 +374,45 @@ def test_explicit_pickle_module_with_weights_only_is_refused_like_torch(oracle):
         load(io.BytesIO(raw), pickle_module=pickle, weights_only=True)
     with pytest.raises(RuntimeError, match="Can not safely load weights when explicit"):
         oracle.load(io.BytesIO(raw), pickle_module=pickle, weights_only=True)
+
+
+class Color(enum.Enum):
+    RED = 1
+
+
+def test_shared_instances_of_allowed_classes_stay_shared_and_unchanged(unchanged):
+    """Calling an allowed class may hand back a shared instance (an Enum member): it loads,
+    but BUILD on it is refused, since the file did not create it."""
+    member = Call(Global(__name__, "Color"), 1)
+    with torchlike.serialization.safe_globals([Color]):
+        assert load(io.BytesIO(archive(dumps({"c": member}))))["c"] is Color.RED
+        message = refused(archive(dumps(Build(member, {"hacked": True}))), True)
+    assert "only change objects created by this checkpoint" in message
+    assert "hacked" not in vars(Color.RED)
+
+
+class Net(torchlike.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torchlike.nn.Linear(2, 3)
+        self.register_buffer("steps", torchlike.zeros(1))
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def test_whole_module_round_trips_with_its_classes_allowed(tmp_path):
+    """As in PyTorch, a pickled model loads once every class in it is allow-listed."""
+    net = Net()
+    save(net, tmp_path / "net.pt")
+    message = refused((tmp_path / "net.pt").read_bytes(), True)
+    assert f"GLOBAL {__name__}.Net was not an allowed global" in message
+    with torchlike.serialization.safe_globals([Net]):
+        message = refused((tmp_path / "net.pt").read_bytes(), True)
+        assert "GLOBAL torchlike.nn.modules.linear.Linear was not an allowed" in message
+    with torchlike.serialization.safe_globals([Net, torchlike.nn.Linear]):
+        again = load(tmp_path / "net.pt")
+    assert type(again) is Net and type(again.fc) is torchlike.nn.Linear
+    x = torchlike.ones(4, 2)
+    assert again(x).tolist() == net(x).tolist()
+    assert [n for n, _ in again.named_buffers()] == ["steps"]

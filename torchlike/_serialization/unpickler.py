@@ -17,6 +17,7 @@ Errors of the machine itself (a truncated or inconsistent pickle) are Unpickling
 import io
 import pickle
 import struct
+import sys
 import types
 from collections import Counter, OrderedDict, defaultdict, deque
 
@@ -24,6 +25,20 @@ from .. import _dtype as dt
 
 _MAX_TUPLE_NESTING = 1000     # deeper tuples crash CPython when hashed (C recursion)
 _STOP = object()
+
+
+def _reference_count(obj):
+    return sys.getrefcount(obj)
+
+
+def _count_of_a_fresh_object():
+    """What _reference_count says of an object held by one local variable only (the
+    shape of every call below): more means something else holds it too."""
+    fresh = object()
+    return _reference_count(fresh)
+
+
+_FRESH_REFERENCES = _count_of_a_fresh_object()
 
 
 def describe(obj):
@@ -343,28 +358,36 @@ class WeightsUnpickler:
         if type(args) is not tuple:
             raise pickle.UnpicklingError("REDUCE needs a tuple of arguments")
         result = self._policy.call(func, args)
-        self._push_result(result, func)
+        fresh = (self._policy.makes_fresh(func, result)
+                 and _reference_count(result) <= _FRESH_REFERENCES)   # nothing else holds it
+        self._push_result(result, fresh)
 
     def op_newobj(self):
         args = self._stack.pop()
         cls = self._stack.pop()
         if type(args) is not tuple:
             raise pickle.UnpicklingError("NEWOBJ needs a tuple of arguments")
-        self._push_result(self._policy.new_object(cls, args), cls)
+        result = self._policy.new_object(cls, args)
+        fresh = (self._policy.makes_fresh(cls, result)
+                 and _reference_count(result) <= _FRESH_REFERENCES)   # nothing else holds it
+        self._push_result(result, fresh)
 
     def op_newobj_ex(self):
         kwargs, args, cls = self._stack.pop(), self._stack.pop(), self._stack.pop()
         if type(args) is not tuple or kwargs != {}:
             raise pickle.UnpicklingError("NEWOBJ_EX is supported without keyword arguments")
-        self._push_result(self._policy.new_object(cls, args), cls)
+        result = self._policy.new_object(cls, args)
+        fresh = (self._policy.makes_fresh(cls, result)
+                 and _reference_count(result) <= _FRESH_REFERENCES)   # nothing else holds it
+        self._push_result(result, fresh)
 
-    def _push_result(self, result, maker):
-        """A call's result counts as this load's own object only when the policy knows the
-        call makes new objects (a function may return anything, a shared object too)."""
-        if self._policy.makes_fresh(maker, result):
-            if isinstance(result, (tuple, frozenset)):
-                self._push_immutable(result)
-                return
+    def _push_result(self, result, fresh):
+        """Only a new object that nothing else refers to counts as this load's own: a
+        class may hand back a shared instance (an Enum member, a cached dtype), and a
+        function anything at all."""
+        if fresh and isinstance(result, (tuple, frozenset)):
+            self._push_immutable(result)
+        elif fresh:
             self._push_fresh(result)
         else:
             self._push(result)
