@@ -76,7 +76,7 @@ def _target_device(location, map_location):
 
 
 def _text(value):
-    return value.decode("ascii") if isinstance(value, bytes) else str(value)
+    return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
 def _byte_order(archive):
@@ -102,7 +102,8 @@ class _StorageReader:
         self.loaded = {}
 
     def __call__(self, pid):
-        if len(pid) != 5 or not isinstance(pid[1], _StorageType):
+        if type(pid) is not tuple or len(pid) != 5 or type(pid[1]) is not _StorageType \
+                or not all(type(v) in (str, bytes) for v in pid[2:4]):
             raise pickle.UnpicklingError("unsupported persistent id in checkpoint: expected "
                                          "('storage', torch.<Type>Storage, key, location, "
                                          "numel)")

@@ -120,13 +120,16 @@ def _deque_args(args):
 def _latin1_only(args):
     """Protocol 2 pickles bytes as _codecs.encode(text, 'latin1'); no other codec (a codec
     name can make Python import a module)."""
-    if len(args) != 2 or type(args[0]) is not str or args[1] not in ("latin1", "latin-1"):
+    if len(args) != 2 or type(args[0]) is not str or type(args[1]) is not str \
+            or args[1] not in ("latin1", "latin-1"):
         raise pickle.UnpicklingError("_codecs.encode is allowed only as encode(str, 'latin1')")
     return args
 
 
 def _defaultdict_args(args):
-    if args and not (args[0] is None or args[0] in _PLAIN_COLLECTIONS + (int, float, str)):
+    # compared by identity: `in` would call a loaded tensor's __eq__
+    if args and not any(args[0] is t for t in _PLAIN_COLLECTIONS + (int, float, type(None))) \
+            and args[0] is not None:
         raise pickle.UnpicklingError("defaultdict's default_factory must be a plain type")
     _iterable_is_data(args[1:])
     return args
@@ -144,7 +147,7 @@ def _empty_numpy_array(args):
     """numpy pickles an array as _reconstruct(ndarray, (0,), b'b') before setting its data:
     the shape must be empty, or a 20-byte file could allocate terabytes."""
     if len(args) != 3 or args[0] is not np.ndarray or not isinstance(args[1], tuple) \
-            or 0 not in args[1]:
+            or not any(type(n) is int and n == 0 for n in args[1]):
         raise pickle.UnpicklingError("numpy arrays may be rebuilt only as numpy pickles them")
     return args
 
@@ -184,16 +187,16 @@ _STORAGE_TYPES = {name: _StorageType(dt._BY_NAME[d]) for d, name in _STORAGE_NAM
 def _set_dict_state(inst, state):
     """BUILD's default: merge a dict of attributes into the instance's __dict__."""
     slots = None
-    if isinstance(state, tuple) and len(state) == 2:
+    if type(state) is tuple and len(state) == 2:
         state, slots = state
-    if state:
-        if not isinstance(state, dict) or not all(type(k) is str for k in state):
+    if state is not None:
+        if type(state) is not dict or not all(type(k) is str for k in state):
             raise pickle.UnpicklingError(f"state of {type(inst).__name__} must be a dict "
                                          "with string keys")
         inst.__dict__.update(state)
-    if slots:
-        if not isinstance(slots, dict):
-            raise pickle.UnpicklingError("slot state must be a dict")
+    if slots is not None:
+        if type(slots) is not dict or not all(type(k) is str for k in slots):
+            raise pickle.UnpicklingError("slot state must be a dict with string keys")
         for key, value in slots.items():
             setattr(inst, key, value)
 

@@ -9,6 +9,7 @@ The geometry a file declares is checked before anything is built, with PyTorch's
 messages: a tensor can reach neither before nor past its storage.
 """
 import math
+from collections import OrderedDict
 
 import jax
 import numpy as np
@@ -138,7 +139,7 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
                        backward_hooks=None, metadata=None):
     t = _rebuild_tensor(storage, storage_offset, size, stride)
-    if requires_grad:
+    if _flag(requires_grad):
         t.requires_grad_(True)
     return t
 
@@ -169,7 +170,7 @@ TENSOR_REBUILDERS = {f.__name__: f for f in (
 def rebuild_from_type_v2(func, new_type, args, state):
     """A tensor subclass, or a tensor with attributes: rebuild, retype, restore them."""
     from ..nn.parameter import Parameter
-    if func not in TENSOR_REBUILDERS.values() or not isinstance(args, tuple):
+    if not any(func is f for f in TENSOR_REBUILDERS.values()) or type(args) is not tuple:
         raise TypeError("_rebuild_from_type_v2: expected a tensor rebuild function")
     result = func(*args)
     if new_type is Parameter and not isinstance(result, Parameter):
@@ -193,18 +194,26 @@ def _as_parameter(data, requires_grad):
         if name not in ("__dict__", "__weakref__"):
             setattr(param, name, getattr(data, name))
     param._requires_grad = False
-    param._set_requires_grad(bool(requires_grad), "Only Tensors of floating point and "
+    param._set_requires_grad(_flag(requires_grad), "Only Tensors of floating point and "
                              "complex dtype can require gradients")
     return param
+
+
+def _flag(value):
+    """requires_grad as saved: a bool (truth of anything else, a tensor say, could read
+    a huge view)."""
+    if type(value) not in (bool, int):
+        raise TypeError(f"requires_grad must be a bool, not {type(value).__name__}")
+    return bool(value)
 
 
 def set_attributes(tensor, state):
     """Python attributes saved with a tensor (`t.note = ...`), put back into its __dict__.
     A name that would shadow a Tensor method or property, or a dunder, is refused: data
     from a file must not change what `t.backward` or `t.__add__` mean."""
-    if not state:
+    if state is None:
         return
-    if not isinstance(state, dict):
+    if type(state) not in (dict, OrderedDict):
         raise TypeError("tensor state must be a dict of attributes")
     for key in state:
         if type(key) is not str or key.startswith("__") or hasattr(type(tensor), key):

@@ -374,7 +374,7 @@ class WeightsUnpickler:
 
     def op_newobj_ex(self):
         kwargs, args, cls = self._stack.pop(), self._stack.pop(), self._stack.pop()
-        if type(args) is not tuple or kwargs != {}:
+        if type(args) is not tuple or type(kwargs) is not dict or kwargs:
             raise pickle.UnpicklingError("NEWOBJ_EX is supported without keyword arguments")
         result = self._policy.new_object(cls, args)
         fresh = (self._policy.makes_fresh(cls, result)
@@ -405,12 +405,14 @@ class WeightsUnpickler:
 
     def op_binpersid(self):
         pid = self._stack.pop()
-        if type(pid) is not tuple:
+        if type(pid) is not tuple and type(pid) is not int:
             raise pickle.UnpicklingError(f"persistent_load id must be tuple or int, but got "
                                          f"{type(pid)}")
-        if not pid or pid[0] not in ("storage", b"storage"):
+        # compared by type first: `==` on a loaded tensor would read its values
+        if type(pid) is tuple and pid and not (type(pid[0]) in (str, bytes)
+                                               and pid[0] in ("storage", b"storage")):
             raise pickle.UnpicklingError(f"Only persistent_load of storage is allowed, but got "
-                                         f"{type(pid[0]) if pid else pid!r}")
+                                         f"{type(pid[0])}")
         self._push(self._persistent_load(pid))
 
 
