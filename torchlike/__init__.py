@@ -141,3 +141,7 @@ del _wire
 
 from . import optim
 from .serialization import save, load
+
+# JAX interop and function transforms (docs/jax.md)
+from ._jax_bridge import from_jax
+from .utils.dlpack import from_dlpack

@@ -14,6 +14,7 @@ at its values materializes in bounded, repeated (hence cached) pieces.
 import functools
 
 import jax
+from jax._src.core import trace_ctx as _trace_ctx
 
 from ._device import scalar_arg
 
@@ -173,7 +174,11 @@ def materialize(roots):
     fn = _program_cache.get(key)
     if fn is None:
         fn = _program_cache[key] = jax.jit(functools.partial(_run_program, key[0], outputs))
-    values = fn(externals)
+    if _trace_ctx.is_top_level():
+        values = fn(externals)
+    else:       # read inside a jax trace: these values outlive it, so stay concrete
+        with jax.ensure_compile_time_eval():
+            values = fn(externals)
     for d, v in zip(wanted, values):
         d._value = v
         d.call = None   # let the pending inputs go

@@ -462,6 +462,28 @@ class Tensor:
         a = np.asarray(jax.device_get(self._data()))
         return a if dtype is None else a.astype(dtype)
 
+    # -- JAX interop (see _jax_bridge.py and docs/jax.md) --------------------------------
+    def jax(self):
+        """The values as a jax.Array (a tracer inside a JAX transform), no copy: the
+        tensor's own buffer when it sees its whole storage. Like `detach()`, it leaves
+        autograd behind; a later in-place op on the tensor does not change it (JAX arrays
+        are immutable)."""
+        from ._jax_bridge import value
+        return value(self)
+
+    def __jax_array__(self):
+        """So that jax.numpy functions accept tensors: `jnp.sin(t)`."""
+        return self.jax()
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        from ._jax_bridge import dlpack_of
+        return dlpack_of(self, stream=stream, max_version=max_version, dl_device=dl_device,
+                         copy=copy)
+
+    def __dlpack_device__(self):
+        from ._jax_bridge import dlpack_device_of
+        return dlpack_device_of(self)
+
     def __float__(self):
         return float(self._scalar_value("double"))
 
