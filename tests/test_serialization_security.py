@@ -215,6 +215,20 @@ def test_torch_refuses_the_same_files(oracle, attack):
     assert ("Can only build" in str(theirs)) == ("Can only build" in ours)
 
 
+def test_parameter_calls_do_not_read_values(unchanged):
+    """Parameter(t) from a file wraps t's storage: an expanded 20000 x 20000 view stays a
+    4-byte storage (Parameter(t) in torchlike proper would gather its values)."""
+    P = Global("torch.nn.parameter", "Parameter")
+    big = tensor(size=(20000, 20000), stride=(0, 0), numel=1)
+    raw = archive(dumps([Call(P, big, False), NewObj(P, tensor(key="1")), Call(P)]),
+                  records=[("data/0", FOUR_FLOATS[:4]), ("data/1", FOUR_FLOATS)])
+    for weights_only in (True, False):
+        expanded, plain, empty = load(io.BytesIO(raw), weights_only=weights_only)
+        assert type(expanded) is torchlike.nn.Parameter and not expanded.requires_grad
+        assert expanded.stride() == (0, 0) and expanded.untyped_storage().nbytes() == 4
+        assert plain.requires_grad and empty.shape == (0,)
+
+
 def test_attributes_saved_with_tensors_cannot_shadow_methods(unchanged):
     """_rebuild_from_type_v2 / _rebuild_parameter_with_state put attributes back into the
     instance, never over a Tensor method or property."""
@@ -268,6 +282,9 @@ CALL_ATTACKS = {
     "bytearray bomb": (Call(Global("builtins", "bytearray"), 10 ** 12), "data it holds"),
     "set of a lazy range": (Call(Global("builtins", "set"),
                                  Call(Global("builtins", "range"), 10 ** 12)), "range"),
+    "Size of a lazy range": (Call(Global("torch", "Size"),
+                                  Call(Global("builtins", "range"), 10 ** 12)), "range"),
+    "Tensor allocation": (Call(Global("torch", "Tensor"), 10 ** 12), "unrecognized function"),
 }
 
 

@@ -288,7 +288,7 @@ def _fresh_factories():
 def _guards():
     """Argument checks, by id of the callable. A callable without one takes any data."""
     extra = _extra_globals()
-    guards = {bytearray: _iterable_is_data, set: _iterable_is_data,
+    guards = {bytearray: _iterable_is_data, set: _iterable_is_data, Size: _iterable_is_data,
               collections.OrderedDict: _iterable_is_data,
               collections.Counter: _iterable_is_data, codecs.encode: _latin1_only,
               bytes: _iterable_is_data, tuple: _iterable_is_data, list: _iterable_is_data,
@@ -312,8 +312,10 @@ class Policy:
         if not weights_only:
             self.named.update(_extra_globals())
         self.named.update(self.user)
-        # identity sets: values may be unhashable or compare equal across types
-        self._callable_ids = {id(v) for v in self.named.values() if callable(v)}
+        # identity sets: values may be unhashable or compare equal across types. Tensor
+        # is named (as a type argument) but never called: Tensor(10**12) would allocate.
+        self._callable_ids = {id(v) for v in self.named.values()
+                              if callable(v) and v is not Tensor}
         self.parameter = Parameter
         user_classes = [v for v in self.user.values() if isinstance(v, type)]
         self._newobj_ids = {id(c) for c in user_classes + [collections.OrderedDict,
@@ -357,6 +359,8 @@ class Policy:
 
     def call(self, func, args):
         """REDUCE: func(*args) for an allow-listed callable."""
+        if func is self.parameter:
+            return rebuild.parameter_from(*args)
         if id(func) not in self._callable_ids:
             from .unpickler import describe
             message = f"Trying to call reduce for unrecognized function {describe(func)}"
@@ -373,7 +377,7 @@ class Policy:
     def new_object(self, cls, args):
         """NEWOBJ: cls.__new__(cls, *args), without running __init__."""
         if cls is self.parameter:
-            return self.parameter(*args)
+            return rebuild.parameter_from(*args)
         if id(cls) not in self._newobj_ids:
             from .unpickler import describe
             raise pickle.UnpicklingError(

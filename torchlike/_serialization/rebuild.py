@@ -183,6 +183,14 @@ def rebuild_from_type_v2(func, new_type, args, state):
     return result
 
 
+def parameter_from(data=None, requires_grad=True):
+    """Parameter(data, requires_grad) as a checkpoint may call it."""
+    if data is None:
+        return _as_parameter(_fresh_tensor(np.zeros(0, np.float32), _device.canonical(None)),
+                             requires_grad)
+    return _as_parameter(data, requires_grad)
+
+
 def _as_parameter(data, requires_grad):
     """`data` (a tensor this load just built, referenced nowhere else) as a Parameter,
     without reading its values: Parameter(data) would gather an expanded view."""
