@@ -167,3 +167,15 @@ def out_of_range(values, low, high, ignore=None):
     if ignore is not None:
         bad &= values != ignore
     return values[bad].flat[0] if bad.any() else None
+
+
+def check_expand(t, target):
+    """PyTorch's message when t cannot be expanded to the shape `target`."""
+    shape = tuple(t.shape)
+    for i in range(1, len(target) + 1):
+        n = shape[-i] if i <= len(shape) else 1
+        if n != 1 and n != target[-i] or len(shape) > len(target):
+            raise RuntimeError(f"The expanded size of the tensor ({target[-i]}) must match the "
+                               f"existing size ({n}) at non-singleton dimension "
+                               f"{len(target) - i}.  Target sizes: {list(target)}.  Tensor sizes: "
+                               f"{list(shape)}")

@@ -16,7 +16,8 @@ from .._ops.activation import (SELU_ALPHA as _SELU_ALPHA, SELU_SCALE as _SELU_SC
                                bilinear, cosine_similarity, pairwise_distance, pdist, prelu)
 from .._ops.dispatch import apply as _run
 from .._ops.registry import Op as _Op, OPS as _OPS
-from .._ops._util import wrap_dim as _wrap_dim
+from .._ops._util import (c_type_name as _c_type_name, check_expand as _check_expand,
+                          scalar_name as _scalar_name, wrap_dim as _wrap_dim)
 from .._tensor import Tensor as _Tensor
 
 
@@ -248,15 +249,28 @@ _OPS["linear"] = _linear_op = _Op("linear", _linear_impl, "AddmmBackward0", (0, 
 def linear(input, weight, bias=None):
     """One op, named after the step PyTorch ends on: addmm for a matrix with a bias,
     mm without one, a view (or matmul's nodes) otherwise."""
+    if input.ndim == 0 or weight.ndim == 0:
+        raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
+                           f"{input.ndim}D and {weight.ndim}D")
+    if bias is not None and (input.ndim == 2 or (input.ndim == 1 and bias.ndim >= 1)
+                             or (input.ndim == 3 and weight.ndim == 2)):
+        # PyTorch's addmm(bias, input (as a matrix), weight.t()) path
+        for name, t in (("self", bias), ("mat1", input)):
+            if t.dtype is not weight.dtype:
+                raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                                   f"{_scalar_name(t.dtype)} and {_scalar_name(weight.dtype)}")
+        if weight.ndim != 2:
+            raise RuntimeError(f"mat2 must be a matrix, got {weight.ndim}-D tensor")
     if input.shape[-1] != weight.shape[-1]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
                            f"({input.numel() // max(input.shape[-1], 1)}x{input.shape[-1]} and "
                            f"{weight.shape[-1]}x{weight.shape[0] if weight.ndim == 2 else 1})")
+    if input.dtype is not weight.dtype:          # matmul(input, weight.t())
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{_c_type_name(input.dtype)} != {_c_type_name(weight.dtype)}")
     if bias is not None and weight.ndim == 2:
         _check_expand(bias, tuple(input.shape[:-1]) + (weight.shape[0],))
     if weight.ndim == 1:        # a vector weight: matmul's mv/dot, then a plain add
-        if bias is not None and input.ndim == 2:
-            raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
         grad_fn = "AddBackward0" if bias is not None else \
             {1: "DotBackward0", 2: "MvBackward0"}.get(input.ndim, "UnsafeViewBackward0")
     elif input.ndim == 2 and weight.ndim == 2:
@@ -266,18 +280,6 @@ def linear(input, weight, bias=None):
     else:
         grad_fn = "SqueezeBackward4" if input.ndim == 1 else "UnsafeViewBackward0"
     return _run(_linear_op, (input, weight, bias), (), grad_fn)
-
-
-def _check_expand(t, target):
-    """PyTorch expands the bias to the output: its message when that fails."""
-    shape = tuple(t.shape)
-    for i in range(1, len(target) + 1):
-        n = shape[-i] if i <= len(shape) else 1
-        if n != 1 and n != target[-i] or len(shape) > len(target):
-            raise RuntimeError(f"The expanded size of the tensor ({target[-i]}) must match the "
-                               f"existing size ({n}) at non-singleton dimension "
-                               f"{len(target) - i}.  Target sizes: {list(target)}.  Tensor sizes: "
-                               f"{list(shape)}")
 
 
 # -- dropout ---------------------------------------------------------------------------------------
