@@ -300,6 +300,24 @@ def test_calls_are_allow_listed(unchanged, attack, weights_only):
 NUMPY_ARRAY_PICKLE = dumps({"a": np.arange(3.0)})      # pickled at import: numpy imports
 
 
+@pytest.mark.parametrize("attack", ["set_grad_enabled", "manual_seed", "set_default_dtype",
+                                    "getattr", "eval", "exec", "os.system", "sys.exit"])
+def test_torch_refuses_the_same_calls_with_the_same_message(oracle, attack):
+    """The inner message names the global as PyTorch's does (builtins shown bare, blocked
+    modules reported as blocked); only the API it points to is torchlike's."""
+    raw = archive(dumps({"x": tensor(), "evil": CALL_ATTACKS[attack][0]}))
+    theirs, ours = str(torch_refuses(oracle, raw)), refused(raw, True)
+    assert theirs.startswith(WO_PREFIX)
+    for sentence in ("was not an allowed global by default.", "is blocked."):
+        if sentence in theirs:
+            start = theirs.index("GLOBAL ")
+            expected = theirs[start:theirs.index(sentence, start) + len(sentence)]
+            assert expected in ours, (expected, ours)
+            break
+    else:
+        raise AssertionError(theirs)
+
+
 def test_weights_only_false_numpy_cannot_reach_shared_dtypes_or_allocate(unchanged):
     """numpy's own pickles load (weights_only=False), but a dtype is always a fresh copy
     before its state is set, and an array starts empty."""
