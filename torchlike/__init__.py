@@ -145,3 +145,6 @@ from .serialization import save, load
 # JAX interop and function transforms (docs/jax.md)
 from ._jax_bridge import from_jax
 from .utils.dlpack import from_dlpack
+from . import func
+from .func import vmap
+from .nn.utils import stateless as _stateless   # torchlike.nn.utils.stateless
