@@ -462,9 +462,10 @@ def fmt(seconds):
 
 
 def ratio(row, a, b):
-    if a in row and b in row:
-        return f"{row[a][1] / row[b][1]:.2f}"
-    return "-"
+    if a not in row or b not in row:
+        return "-"
+    r = row[a][1] / row[b][1]
+    return f"{r:.2g}" if r < 0.1 else f"{r:.2f}" if r < 100 else f"{r:.0f}"
 
 
 COLUMNS = ["workload", "torch /step", "torchlike /step", "jax.jit /step", "torchlike/torch",
@@ -508,11 +509,14 @@ def main(argv=None):
     torch_ok = torch is not None and (args.device == "cpu" or torch.cuda.is_available())
     if torch is not None:
         torch.set_num_threads(threads)
-    jnp.zeros(1).block_until_ready()                   # start JAX's backend outside any timing
+    jnp.zeros(1).block_until_ready()                   # start the backends outside any timing
+    if torch_ok and args.device != "cpu":
+        torch.zeros(1, device=args.device).tolist()
     load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     header = (f"device {args.device}; {platform.machine()}, {os.cpu_count()} cores, load avg {load}; "
-              f"torch {torch.__version__ if torch else 'missing'} with {threads} threads "
-              f"(= JAX's CPU pool: {jax_cpu_threads()} threads, one per core), "
+              f"torch {torch.__version__ if torch else 'missing'} with {threads} thread(s) "
+              f"({'set by --threads' if args.threads else '='} JAX's CPU pool: "
+              f"{jax_cpu_threads()}, one thread per core), "
               f"jax {jax.__version__}; {'quick' if args.quick else 'full'} run")
     print(header, flush=True)
     if not torch_ok:
