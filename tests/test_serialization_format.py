@@ -241,13 +241,23 @@ def test_valid_geometry_edge_cases_load_like_torch(oracle):
         assert ours.tolist() == theirs.tolist() and tuple(ours.shape) == tuple(theirs.shape)
 
 
-def test_unknown_storage_type_is_an_unsupported_global(oracle):
+def test_unknown_storage_type_is_refused_like_torch(oracle):
     raw = archive(dumps({"t": tensor(dtype="Float7Storage")}))
     ours, theirs = _both(oracle, raw)
     assert type(ours) is type(theirs) is pickle.UnpicklingError
-    for e in (ours, theirs):
-        assert str(e).startswith("Weights only load failed.")
-        assert "Unsupported global: GLOBAL torch.Float7Storage was not an allowed global" in str(e)
+    assert str(theirs).startswith("Weights only load failed.")
+    assert "Unsupported global: GLOBAL torch.Float7Storage was not an allowed global" in str(theirs)
+    assert str(ours).startswith("Weights only load failed. Unsupported dtype: GLOBAL "
+                                "torch.Float7Storage")
+
+
+@pytest.mark.parametrize("dtype", ["uint16", "float8_e4m3fn", "complex32"])
+def test_dtypes_torchlike_lacks_are_named_in_the_error(oracle, dtype):
+    """PyTorch saves these through torch.storage.UntypedStorage; the error says why."""
+    raw = _torch_bytes(oracle, {"t": oracle.zeros(2, dtype=getattr(oracle, dtype))})
+    for weights_only in (True, False):
+        with pytest.raises(pickle.UnpicklingError, match="a dtype torchlike does not have"):
+            load(io.BytesIO(raw), weights_only=weights_only)
 
 
 # -- zip bombs ------------------------------------------------------------------------------

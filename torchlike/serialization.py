@@ -43,6 +43,8 @@ def _weights_only_message(message):
                 f"\n\t(1) {_UNSAFE_MESSAGE}\n\t(2) Alternatively, to load with "
                 "`weights_only=True` please check the recommended steps in the following "
                 "error message.\n\tWeightsUnpickler error: " + message)
+    if message.startswith("Unsupported dtype"):
+        return f"Weights only load failed. {message}"       # weights_only=False won't help
     if re.search(r"whose module (\S+) is blocked", message):
         return f"Weights only load failed. {_UNSAFE_MESSAGE}\n\n\n{message}"
     return (f"Weights only load failed. {_UNSAFE_MESSAGE}\nThe checkpoint asks for something "

@@ -20,6 +20,7 @@ import datetime
 import functools
 import pathlib
 import pickle
+import re
 
 import numpy as np
 
@@ -94,6 +95,14 @@ def _user_globals():
             obj, full_name = item, f"{item.__module__}.{item.__qualname__}"
         named[full_name] = obj
     return named
+
+
+def _names_a_missing_dtype(full_name):
+    """A torch dtype, or the untyped storage PyTorch writes for the dtypes that have no
+    typed storage (uint16 ... uint64, float8 types, complex32, quantized types)."""
+    return full_name == "torch.storage.UntypedStorage" or re.fullmatch(
+        r"torch\.(u?int\d+|float\d+\w*|complex\d+|c?half|bits\w+|qu?int\w+|\w+Storage)",
+        full_name) is not None
 
 
 # -- guards: what arguments an allow-listed callable accepts ---------------------------
@@ -342,6 +351,12 @@ class Policy:
             return self.named[full_name]
         except KeyError:
             pass
+        if _names_a_missing_dtype(full_name):
+            raise pickle.UnpicklingError(
+                f"Unsupported dtype: GLOBAL {full_name} belongs to a tensor of a dtype "
+                "torchlike does not have (it has "
+                f"{', '.join(sorted(dt._BY_NAME))}); convert it in PyTorch, for example with "
+                "`.float()`, before saving.")
         shown = full_name[len("builtins."):] if module == "builtins" else full_name
         if not self.weights_only:
             raise pickle.UnpicklingError(
