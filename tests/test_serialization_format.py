@@ -251,6 +251,7 @@ def test_unknown_storage_type_is_refused_like_torch(oracle):
                                 "torch.Float7Storage")
 
 
+@pytest.mark.filterwarnings("ignore:ComplexHalf support is experimental")    # torch's own
 @pytest.mark.parametrize("dtype", ["uint16", "float8_e4m3fn", "complex32"])
 def test_dtypes_torchlike_lacks_are_named_in_the_error(oracle, dtype):
     """PyTorch saves these through torch.storage.UntypedStorage; the error says why."""
