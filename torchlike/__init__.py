@@ -148,3 +148,4 @@ from .utils.dlpack import from_dlpack
 from . import func
 from .func import vmap
 from .nn.utils import stateless as _stateless   # torchlike.nn.utils.stateless
+from .autograd import functional as _autograd_functional   # torchlike.autograd.functional
