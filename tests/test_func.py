@@ -301,3 +301,30 @@ def test_tied_weights():
     (x, tx), (w, tw) = pair(2, 3), pair(3, 3)
     assert_same(torchlike.func.functional_call(m, {"0.weight": w}, x),
                 torch.func.functional_call(tm, {"0.weight": tw}, tx).detach())
+
+
+# -- grad mode and detach inside transforms --------------------------------------------
+def _no_grad_inside(lib):
+    def f(a):
+        with lib.no_grad():
+            b = a * a
+        return (b * a).sum() + (a.detach() * a).sum()
+    return f
+
+
+def test_no_grad_and_detach_inside_transforms():
+    (x, tx), (u, tu) = pair(3), pair(3)
+    f, tf = both(_no_grad_inside)
+    for api in ("grad", "jacrev", "jacfwd"):
+        assert_same(getattr(torchlike.func, api)(f)(x), getattr(torch.func, api)(tf)(tx))
+    assert_same(torchlike.func.jvp(f, (x,), (u,)), torch.func.jvp(tf, (tx,), (tu,)))
+    assert_same(torchlike.func.vjp(f, x)[1](torchlike.tensor(1.0)),
+                torch.func.vjp(tf, tx)[1](torch.tensor(1.0)))
+    with torchlike.no_grad():       # an outer no_grad does not reach inside
+        got = torchlike.func.grad(lambda a: (a * a).sum())(x)
+    with torch.no_grad():
+        want = torch.func.grad(lambda a: (a * a).sum())(tx)
+    assert_same(got, want)
+    g = lambda a: (a.detach() * a).sum()        # noqa: E731
+    assert_same(torchlike.vmap(torchlike.func.grad(g))(x.reshape(3, 1)),
+                torch.vmap(torch.func.grad(g))(tx.reshape(3, 1)))

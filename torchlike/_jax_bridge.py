@@ -21,6 +21,7 @@ from jax._src.core import trace_ctx as _trace_ctx      # JAX's current-trace sta
 from . import _device
 from ._lazy import force
 from ._tensor import Tensor
+from .autograd.grad_mode import is_grad_enabled
 
 Tracer = jax.core.Tracer
 
@@ -30,6 +31,7 @@ top_level = _trace_ctx.is_top_level
 
 class _State(threading.local):
     folding = 0        # > 0 while an op on concrete values runs at trace time
+    forward = 0        # > 0 inside torchlike.func's forward-mode transforms (jvp, jacfwd)
 
 
 state = _State()
@@ -82,9 +84,23 @@ def apply_traced(op, inputs, params, grad_fn=None):
             device = device or x._storage.device
     device = device or default_device()
     out = op.compiled(params)(*arrays)
-    if isinstance(out, (tuple, list)):
+    multi = isinstance(out, (tuple, list))
+    if not is_grad_enabled() and not state.forward:
+        # no_grad inside a reverse-mode transform blocks gradients, as in torch.func
+        # (forward-mode AD ignores grad mode, in PyTorch too)
+        out = jax.lax.stop_gradient(tuple(out) if multi else out)
+    if multi:
         return tuple([Tensor._wrap(o, device) for o in out])
     return Tensor._wrap(out, device)
+
+
+def detached(tensor):
+    """Tensor.detach of a tensor holding a tracer: its values with no gradient (the
+    tracer's, through jax.lax.stop_gradient); None for a concrete tensor."""
+    array = value(tensor)
+    if not is_tracer(array):
+        return None
+    return Tensor._wrap(jax.lax.stop_gradient(array), tensor.device)
 
 
 # -- arrays in, arrays out -------------------------------------------------------------

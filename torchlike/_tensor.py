@@ -11,6 +11,7 @@ import weakref
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax._src.core import trace_ctx as _trace_ctx
 
 from . import _device
 from . import _dtype as dt
@@ -762,6 +763,11 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
+        if not _trace_ctx.is_top_level():     # a tracer's detach stops its gradient
+            from ._jax_bridge import detached
+            out = detached(self)
+            if out is not None:
+                return out
         out = object.__new__(Tensor)
         out._init_from_array(self._data(), self.device)
         out._storage = self._storage

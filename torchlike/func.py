@@ -12,9 +12,12 @@ function must not write into tensors it did not create (as with any JAX transfor
 """
 import functools
 
+import contextlib
+
 import jax
 
 from . import _jax_bridge as bridge
+from .autograd.grad_mode import enable_grad
 from ._tensor import Tensor
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
@@ -120,6 +123,16 @@ def _check_outputs(out, api):
                                f"tensors, got unsupported type {type(x)}")
 
 
+@contextlib.contextmanager
+def _forward_mode():
+    """User code under jvp/jacfwd/linearize: grad mode does not stop tangents there."""
+    bridge.state.forward += 1
+    try:
+        yield
+    finally:
+        bridge.state.forward -= 1
+
+
 # -- grad -------------------------------------------------------------------------------
 def grad_and_value(func, argnums=0, has_aux=False):
     """torch.func.grad_and_value: (gradients, value), or (gradients, (value, aux))."""
@@ -135,7 +148,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
         def scalar_fn(*diff_arrays):
             diff_tensors = _like(_to_tensors(diff_arrays, device), diff)
-            out = func(*_with_args(args, nums, diff_tensors), **kwargs)
+            with enable_grad():     # an outer no_grad does not apply inside, as in torch
+                out = func(*_with_args(args, nums, diff_tensors), **kwargs)
             out, aux = _split_aux(out, has_aux, "grad_and_value")
             captured["aux"] = aux
             if not isinstance(out, Tensor):
@@ -184,7 +198,8 @@ def vjp(func, *primals, has_aux=False):
     captured = {}
 
     def array_fn(*arrays):
-        out = func(*_like(_to_tensors(arrays, device), primals))
+        with enable_grad():
+            out = func(*_like(_to_tensors(arrays, device), primals))
         out, aux = _split_aux(out, has_aux, "vjp")
         _check_outputs(out, "vjp")
         captured.update(out=out, aux=aux)
@@ -244,7 +259,8 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     captured = {}
 
     def array_fn(*arrays):
-        out = func(*_like(_to_tensors(arrays, device), primals))
+        with _forward_mode():
+            out = func(*_like(_to_tensors(arrays, device), primals))
         out, aux = _split_aux(out, has_aux, "jvp")
         _check_outputs(out, "jvp")
         captured.update(out=out, aux=aux)
@@ -265,7 +281,8 @@ def linearize(func, *primals):
     device = _device_of(primals)
 
     def array_fn(*arrays):
-        out = func(*_like(_to_tensors(arrays, device), primals))
+        with _forward_mode():
+            out = func(*_like(_to_tensors(arrays, device), primals))
         _check_outputs(out, "linearize")
         return _to_arrays(out)
 
@@ -290,7 +307,8 @@ def _jacobian(jax_jac, api, func, argnums, has_aux):
 
         def array_fn(*diff_arrays):
             diff_tensors = _like(_to_tensors(diff_arrays, device), diff)
-            out = func(*_with_args(args, nums, diff_tensors))
+            with (enable_grad() if api == "jacrev" else _forward_mode()):
+                out = func(*_with_args(args, nums, diff_tensors))
             out, aux = _split_aux(out, has_aux, api)
             _check_outputs(out, api)
             return _to_arrays(out), _to_arrays(aux)
