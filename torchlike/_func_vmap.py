@@ -133,7 +133,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 _random.vmap_key_hook = previous
             return _outputs(out, out_dims, name, result)
 
-        mapped = jax.vmap(per_sample, in_axes=(0, *axes), out_axes=0)
+        mapped = _torch_errors(jax.vmap(per_sample, in_axes=(0, *axes), out_axes=0))
         if chunk_size is None or chunk_size >= batch:
             outs = mapped(jnp.arange(batch), *arrays)
         else:
@@ -149,6 +149,41 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             out_leaves[i] = bridge.wrap(a[0] if d is None else jnp.moveaxis(a, 0, d), device)
         return _rebuild(result["template"], iter(out_leaves))
     return wrapper
+
+
+_ITEM_ERROR = ("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap "
+               "over calling .item() on a Tensor, please try to rewrite what you're doing with "
+               "other operations. If error is occurring somewhere inside PyTorch internals, "
+               "please file a bug report.")
+_CONTROL_FLOW_ERROR = ("vmap: It looks like you're attempting to use a Tensor in some "
+                       "data-dependent control flow. We don't support that yet, please file an "
+                       "issue at https://github.com/pytorch/pytorch/issues .")
+
+
+def _torch_errors(mapped):
+    """JAX's errors for values a batched function reads on the host, as PyTorch's."""
+    def call(*args):
+        try:
+            return mapped(*args)
+        except jax.errors.TracerBoolConversionError:
+            raise RuntimeError(_CONTROL_FLOW_ERROR) from None
+        except jax.errors.ConcretizationTypeError as e:
+            if _raised_in(e, ("__bool__", "is_nonzero")):    # `if tensor:` and the like
+                raise RuntimeError(_CONTROL_FLOW_ERROR) from None
+            if "item()" in str(e) or isinstance(e, jax.errors.TracerIntegerConversionError):
+                raise RuntimeError(_ITEM_ERROR) from None
+            raise
+    return call
+
+
+def _raised_in(error, function_names):
+    tb = error.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name in function_names and code.co_filename.endswith("_tensor.py"):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _outputs(out, out_dims, name, result):
