@@ -365,9 +365,9 @@ def one_hot(tensor, num_classes=-1):
     values = np.asarray(tensor._data())
     if values.size and values.min() < 0:
         raise RuntimeError("Class values must be non-negative.")
+    if not values.size and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if not values.size:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(values.max()) + 1
     elif values.size and values.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
@@ -382,27 +382,41 @@ def _pad_impl(x, *, widths, mode, value):
         # lax.pad also crops for negative widths, as PyTorch's constant pad
         config = [(lo, hi, 0) for lo, hi in widths]
         return lax.pad(x, jnp.asarray(value, x.dtype), config)
-    return jnp.pad(x, widths, mode=_JNP_MODE[mode])
+    # negative widths crop first, as PyTorch's
+    x = x[tuple(slice(max(-lo, 0), x.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(widths))]
+    return jnp.pad(x, [(max(lo, 0), max(hi, 0)) for lo, hi in widths], mode=_JNP_MODE[mode])
 
 
 _OPS["pad"] = _pad_op = _Op("pad", _pad_impl, "ConstantPadNdBackward0", ())
 
 
+_PAD_SIZES = ("Supported combinations for non-constant padding:\n"
+              "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+              "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+              "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+
+
 def pad(input, pad, mode="constant", value=None):
+    if mode != "constant" and mode not in _JNP_MODE:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.ndim:
         raise RuntimeError("Padding length should be less than or equal to two times the input "
                            "dimension but got padding length " + f"{len(pad)} and input of "
                            f"dimension {input.ndim}")
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+        if len(pad) not in (2, 4, 6) or input.ndim - len(pad) // 2 not in (1, 2):
+            raise NotImplementedError(f"Padding size {len(pad)} is not supported for "
+                                      f"{input.ndim}D input tensor.\n" + _PAD_SIZES)
     n = len(pad) // 2
     widths = [(0, 0)] * (input.ndim - n) + [(int(pad[2 * (n - 1 - i)]), int(pad[2 * (n - 1 - i) + 1]))
                                            for i in range(n)]
     if mode == "constant":
         grad_fn = "ConstantPadNdBackward0"
     elif mode in _JNP_MODE:
-        if value is not None:
-            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
         if mode == "circular" and any(lo > input.shape[d] or hi > input.shape[d]
                                       for d, (lo, hi) in enumerate(widths)):
             raise RuntimeError("Padding value causes wrapping around more than once.")
