@@ -68,7 +68,8 @@ def test_vjp_jvp_hvp_vhp():
     "jac_float_input", "jac_int_output", "jac_list_input", "jac_bad_strategy",
     "jac_forward_not_vectorized", "jac_forward_create_graph", "hess_vector", "hess_tuple",
     "hess_bad_strategy", "vjp_no_v", "vjp_bad_v", "vjp_two_v", "jvp_no_v", "jvp_bad_v",
-    "hvp_vector", "hvp_no_v", "vhp_bad_v", "strict_constant",
+    "hvp_vector", "hvp_no_v", "vhp_bad_v", "strict_constant", "jvp_tuple_bad_v",
+    "vjp_tuple_v_length",
 ])
 def test_errors_match_torch(case):
     def call(lib):
@@ -95,5 +96,40 @@ def test_errors_match_torch(case):
             "hvp_no_v": lambda: F.hvp(lambda a: a.sum(), x),
             "vhp_bad_v": lambda: F.vhp(lambda a: a.sum(), x, lib.ones(4)),
             "strict_constant": lambda: F.jacobian(lambda a: lib.ones(2), x, strict=True),
+            "jvp_tuple_bad_v": lambda: F.jvp(lambda a, b: a * b, (x, x),
+                                             (lib.ones(3), lib.ones(4))),
+            "vjp_tuple_v_length": lambda: F.vjp(lambda a: (a, a), x, (lib.ones(3),)),
         }[case]
     same_error(*both(call))
+
+
+@pytest.mark.parametrize("api", ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"])
+def test_create_graph_results_stay_in_the_graph(api):
+    """With create_graph=True, results are differentiable w.r.t. the inputs and the
+    tensors the function captured: backward through them reaches both."""
+    values = np.random.default_rng(3).standard_normal((3, 3)).astype(np.float64)
+
+    def run(lib):
+        w = lib.tensor(values[0], requires_grad=True)
+        x = lib.tensor(values[1], requires_grad=True)
+        v = lib.tensor(values[2])
+        F = lib.autograd.functional
+        f = lambda a: ((w * a).tanh() * a).sum()        # noqa: E731
+        g = lambda a: (w * a).sin() * a                  # noqa: E731
+        result = {
+            "jacobian": lambda: F.jacobian(g, x, create_graph=True),
+            "hessian": lambda: F.hessian(f, x, create_graph=True),
+            "vjp": lambda: F.vjp(g, x, v, create_graph=True),
+            "jvp": lambda: F.jvp(g, x, v, create_graph=True),
+            "hvp": lambda: F.hvp(f, x, v, create_graph=True),
+            "vhp": lambda: F.vhp(f, x, v, create_graph=True),
+        }[api]()
+        parts = result if isinstance(result, tuple) else (result,)
+        sum(((p * p).sum() for p in parts), lib.tensor(0.0, dtype=lib.float64)).backward()
+        return result, w.grad, x.grad
+    got, want = run(torchlike), run(torch)
+    tol = dict(rtol=1e-9, atol=1e-12)
+    assert_same(got[0], tuple(t.detach() for t in want[0]) if isinstance(want[0], tuple)
+                else want[0].detach(), tol)
+    for g, r in zip(got[1:], want[1:]):
+        assert_same(g, r, tol)

@@ -1,12 +1,14 @@
 """torch.autograd.functional on torchlike.func (JAX's transforms): jacobian, hessian,
 vjp, jvp, hvp, vhp, with PyTorch's tuple conventions and errors.
 
-Results are detached, as PyTorch's are with create_graph=False; create_graph=True is
-not supported (the transforms do not record into the autograd graph)."""
+Results are detached, as PyTorch's are with create_graph=False. With create_graph=True
+the results must stay in the autograd graph, which JAX's transforms do not record into:
+that path runs on torchlike.autograd.grad instead (_functional_graph.py)."""
 import jax
 
 from .. import func as _func
 from .._tensor import Tensor
+from . import _functional_graph as _graph
 
 _STRATEGIES = ("forward-mode", "reverse-mode")
 
@@ -21,13 +23,6 @@ def _as_tuple(x, what, fn_name):
             raise TypeError(f"The {what} given to {fn_name} must be either a Tensor or a "
                             f"tuple of Tensors but {where} has type {type(t)}.")
     return is_tuple, items
-
-
-def _no_create_graph(create_graph, fn_name):
-    if create_graph:
-        raise NotImplementedError(f"torchlike.autograd.functional.{fn_name}: create_graph=True "
-                                  "is not supported; use torchlike.func, whose transforms "
-                                  "compose (e.g. jacrev(jacrev(f)))")
 
 
 class _Outputs:
@@ -50,18 +45,19 @@ class _Outputs:
         return outs
 
 
-def _check_v(v, like, fn_name):
+def _check_v(v, like, like_is_tuple, fn_name):
     _, vs = _as_tuple(v, "v", fn_name)
     if len(vs) != len(like):
-        if len(like) == 1:
+        if not like_is_tuple:
             raise RuntimeError("The given v should contain a single Tensor.")
         raise RuntimeError(f"v is a tuple of invalid length: should be {len(like)} but got "
                            f"{len(vs)}.")
-    for a, b in zip(vs, like):
+    for i, (a, b) in enumerate(zip(vs, like)):
         if tuple(a.shape) != tuple(b.shape):
-            raise RuntimeError(f"v has invalid size: should be {_size(b.shape)} but got "
+            entry = f"Entry {i} in " if like_is_tuple else ""
+            raise RuntimeError(f"{entry}v has invalid size: should be {_size(b.shape)} but got "
                                f"{_size(a.shape)}.")
-    return vs
+    return tuple(vs)
 
 
 def _size(shape):
@@ -74,22 +70,27 @@ def _single(items, is_tuple):
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J) for each input."""
-    _no_create_graph(create_graph, "vjp")
     in_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
-    outs = _Outputs(func, "vjp", strict)
-    out, pullback = _func.vjp(outs, *inputs)
-    if v is None:
-        if len(out) != 1 or out[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function "
-                               "returns a single Tensor with a single element.")
-        v = (out[0].new_ones(out[0].shape),)
-    grads = pullback(_check_v(v, out, "vjp"))
+    outs = _Outputs(func, "vjp", strict and not create_graph)
+
+    def make_v(out):
+        if v is None:
+            if len(out) != 1 or out[0].numel() != 1:
+                raise RuntimeError("The vector v can only be None if the user-provided "
+                                   "function returns a single Tensor with a single element.")
+            return (out[0].new_ones(out[0].shape),)
+        return _check_v(v, out, outs.is_tuple, "vjp")
+
+    if create_graph:
+        out, grads = _graph.vjp(outs, inputs, make_v)
+    else:
+        out, pullback = _func.vjp(outs, *inputs)
+        grads = pullback(make_v(out))
     return _single(out, outs.is_tuple), _single(grads, in_tuple)
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v) for each output."""
-    _no_create_graph(create_graph, "jvp")
     in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
     if v is None:
         if len(inputs) != 1 or inputs[0].numel() != 1:
@@ -97,9 +98,12 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
                                "user-provided function is a single Tensor with a single "
                                "element.")
         v = (inputs[0].new_ones(inputs[0].shape),)
-    v = _check_v(v, inputs, "jvp")
-    outs = _Outputs(func, "jvp", strict)
-    out, tangents = _func.jvp(outs, inputs, tuple(v))
+    v = _check_v(v, inputs, in_tuple, "jvp")
+    outs = _Outputs(func, "jvp", strict and not create_graph)
+    if create_graph:
+        out, tangents = _graph.jvp(outs, inputs, v)
+    else:
+        out, tangents = _func.jvp(outs, inputs, v)
     return _single(out, outs.is_tuple), _single(tangents, outs.is_tuple)
 
 
@@ -120,9 +124,11 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         if not vectorize:
             raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-"
                                       "reverse Hessian isonly implemented for `vectorize=True`.")
-    _no_create_graph(create_graph, "jacobian")
     in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-    outs = _Outputs(func, "jacobian", strict)
+    outs = _Outputs(func, "jacobian", strict and not create_graph)
+    if create_graph:
+        jac = _graph.jacobian(outs, inputs)
+        return _single(tuple(_single(row, in_tuple) for row in jac), outs.is_tuple)
     transform = _func.jacfwd if strategy == "forward-mode" else _func.jacrev
     jac = transform(outs, argnums=tuple(range(len(inputs))))(*inputs)
     # PyTorch's forward mode hands back lists where its reverse mode has tuples
@@ -151,17 +157,18 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     """H[i][j] = d2 func / d input_i d input_j."""
     if outer_jacobian_strategy not in _STRATEGIES:
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
-    _no_create_graph(create_graph, "hessian")
     in_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
     nums = tuple(range(len(inputs)))
-    h = _func.jacfwd(_func.jacrev(_scalar(func, "hessian"), nums), nums)(*inputs)
+    if create_graph:
+        h = _graph.hessian(_scalar(func, "hessian"), inputs)
+    else:
+        h = _func.jacfwd(_func.jacrev(_scalar(func, "hessian"), nums), nums)(*inputs)
     return _single(tuple(_single(row, in_tuple) for row in h), in_tuple)
 
 
-def _product(func, inputs, v, fn_name, reverse):
+def _product(func, inputs, v, fn_name, reverse, create_graph):
     """(func(inputs), H v) or (func(inputs), v^T H)."""
     from .grad_mode import no_grad
-    _no_create_graph(False, fn_name)
     in_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
     with no_grad():
         out = _scalar_output(func(*inputs), fn_name).detach()
@@ -171,7 +178,11 @@ def _product(func, inputs, v, fn_name, reverse):
                                "user-provided function is a single Tensor with a single "
                                "element.")
         v = (inputs[0].new_ones(inputs[0].shape),)
-    v = tuple(_check_v(v, inputs, fn_name))
+    v = _check_v(v, inputs, in_tuple, fn_name)
+    if create_graph:
+        out, product = _graph.hessian_product(lambda *xs: _scalar_output(func(*xs), fn_name),
+                                              inputs, v)
+        return out, _single(product, in_tuple)
     grads = _func.grad(_scalar(func, fn_name), argnums=tuple(range(len(inputs))))
     if reverse:
         product = _func.vjp(grads, *inputs)[1](v)
@@ -182,11 +193,9 @@ def _product(func, inputs, v, fn_name, reverse):
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v)."""
-    _no_create_graph(create_graph, "hvp")
-    return _product(func, inputs, v, "hvp", reverse=False)
+    return _product(func, inputs, v, "hvp", False, create_graph)
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T H)."""
-    _no_create_graph(create_graph, "vhp")
-    return _product(func, inputs, v, "vhp", reverse=True)
+    return _product(func, inputs, v, "vhp", True, create_graph)
