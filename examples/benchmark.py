@@ -15,6 +15,7 @@ The GPT-style row is the wall time of `python examples/gpt_tiny.py --lib X` from
 start. docs/performance.md explains the columns.
 """
 import argparse
+import functools
 import gc
 import json
 import math
@@ -128,7 +129,7 @@ def jax_trainer(device, loss_fn, params, optimizer, *batch):
     state = jax.device_put([params, init(params)], dev)
     batch = jax.device_put(batch, dev)
 
-    @jax.jit
+    @functools.partial(jax.jit, donate_argnums=(0, 1))      # updated in place, as torch does
     def train_step(params, opt_state, *batch):
         loss, grads = jax.value_and_grad(loss_fn)(params, *batch)
         params, opt_state = update(params, grads, opt_state)
