@@ -185,3 +185,58 @@ def test_dlpack_with_real_torch(oracle):
         w_ref.__dlpack__()
     with pytest.raises(BufferError, match=str(ref_err.value)):
         w.__dlpack__()
+
+
+def test_jax_training_loop_matches_eager_torchlike():
+    """A torchlike model trained by a jitted JAX loop (functional_call, value_and_grad,
+    SGD as a tree map) lands where eager torchlike with optim.SGD lands."""
+    torchlike.manual_seed(0)
+    model = torchlike.nn.Sequential(torchlike.nn.Linear(4, 8), torchlike.nn.GELU(),
+                                    torchlike.nn.Linear(8, 1))
+    x = torchlike.randn(16, 4)
+    y = torchlike.randn(16, 1)
+    start = {k: v.detach().clone() for k, v in model.named_parameters()}
+
+    def loss(params, x, y):
+        out = torchlike.func.functional_call(model, params, (torchlike.from_jax(x),))
+        return torchlike.nn.functional.mse_loss(out, torchlike.from_jax(y)).jax()
+
+    @jax.jit
+    def step(params, x, y):
+        value, grads = jax.value_and_grad(loss)(params, x, y)
+        return jax.tree.map(lambda p, g: p - 0.1 * g, params, grads), value
+
+    params = {k: v.jax() for k, v in start.items()}
+    for _ in range(5):
+        params, value = step(params, x.jax(), y.jax())
+
+    opt = torchlike.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(5):
+        opt.zero_grad()
+        eager = torchlike.nn.functional.mse_loss(model(x), y)
+        eager.backward()
+        opt.step()
+    np.testing.assert_allclose(value, to_numpy(eager), **TOL)
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(params[name], to_numpy(p), **TOL)
+    _eager_still_works()
+
+
+def test_scan_and_checkpoint_over_torchlike_code():
+    w = torchlike.randn(3, 3)
+
+    def cell(h, x):
+        t = (torchlike.from_jax(h) @ w + torchlike.from_jax(x)).tanh()
+        return t.jax(), (t * 2).sum().jax()
+
+    def plain(h, x):
+        t = jnp.tanh(h @ w.jax() + x)
+        return t, (t * 2).sum()
+
+    xs = jax.random.normal(jax.random.key(3), (6, 3), jnp.float32)
+    h0 = jnp.zeros(3, jnp.float32)
+    got = jax.lax.scan(jax.checkpoint(cell), h0, xs)
+    want = jax.lax.scan(plain, h0, xs)
+    for g, e in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
+        np.testing.assert_allclose(g, e, **TOL)
+    _eager_still_works()
