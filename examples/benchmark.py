@@ -126,7 +126,7 @@ def jax_trainer(device, loss_fn, params, optimizer, *batch):
     """A step() calling one jitted training step; params and optimizer state live here."""
     init, update = optimizer
     dev = jax_device(device)
-    state = jax.device_put([params, init(params)], dev)
+    state = tree_map(jnp.copy, jax.device_put([params, init(params)], dev))  # distinct buffers
     batch = jax.device_put(batch, dev)
 
     @functools.partial(jax.jit, donate_argnums=(0, 1))      # updated in place, as torch does
