@@ -330,3 +330,55 @@ def test_no_grad_and_detach_inside_transforms():
     g = lambda a: (a.detach() * a).sum()        # noqa: E731
     assert_same(torchlike.vmap(torchlike.func.grad(g))(x.reshape(3, 1)),
                 torch.vmap(torch.func.grad(g))(tx.reshape(3, 1)))
+
+
+# -- transforms inside torchlike's autograd graph ---------------------------------------
+def _square_sum(out):
+    return sum((o.pow(2).sum() for o in (out if isinstance(out, tuple) else (out,))))
+
+
+@pytest.mark.parametrize("case", ["vmap_model", "ensemble", "grad_of_input", "jacrev_captured",
+                                  "hessian", "vmap_grad"])
+def test_backward_through_transforms(case):
+    """Results of a transform are differentiable w.r.t. the tensors that require grad it
+    read (arguments and captured parameters): backward fills the same .grads as torch."""
+    mine, ref = _models(2)
+    values = rng.standard_normal((5, 3)).astype(np.float32)
+
+    def run(lib, models):
+        x = lib.tensor(values)
+        w = lib.tensor(values[0], requires_grad=True)
+        F = lib.func
+        if case == "vmap_model":
+            out, leaves = lib.vmap(models[0])(x), list(models[0].parameters())
+        elif case == "ensemble":
+            params, buffers = F.stack_module_state(models)
+            out = lib.vmap(lambda p, b, a: F.functional_call(models[0], (p, b), (a,)),
+                           in_dims=(0, 0, None))(params, buffers, x)
+            leaves = list(params.values())
+        elif case == "grad_of_input":
+            out, leaves = F.grad(lambda a: (a.sin() * a).sum())(w), [w]
+        elif case == "jacrev_captured":
+            out = F.jacrev(lambda a: models[0](a.unsqueeze(0)).squeeze(0))(x[1])
+            leaves = list(models[0].parameters())
+        elif case == "hessian":
+            out, leaves = F.hessian(lambda a: (a.tanh() * w).sum() * a.sum())(x[2]), [w]
+        else:
+            out = lib.vmap(F.grad(lambda a: (models[0](a.unsqueeze(0)) ** 2).sum()))(x)
+            leaves = list(models[0].parameters())
+        assert out.requires_grad
+        _square_sum(out).backward()
+        return out, [p.grad for p in leaves]
+    got, want = run(torchlike, mine), run(torch, ref)
+    assert_same(got[0].detach(), want[0].detach())
+    for g, r in zip(got[1], want[1]):
+        assert_same(g, r)
+
+
+def test_transforms_under_no_grad_are_not_recorded():
+    (mine,), _ = _models(1)
+    with torchlike.no_grad():
+        out = torchlike.vmap(mine)(torchlike.ones(2, 3))
+    assert out.grad_fn is None and not out.requires_grad
+    out = torchlike.vmap(lambda a: a * 2)(torchlike.ones(2, 3))
+    assert not out.requires_grad      # nothing that requires grad was read

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 
 from . import _jax_bridge as bridge
 from . import _random
+from ._func_autograd import joined
 from ._tensor import Tensor
 
 _RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either "
@@ -81,8 +82,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
     name = getattr(func, "__name__", repr(func))
 
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def transform(*args, **kwargs):
         where = f"vmap({name}, in_dims={in_dims}, ...)(<inputs>)"
         if not (isinstance(in_dims, (int, tuple)) and not isinstance(in_dims, bool)):
             raise ValueError(f"{where}: expected `in_dims` to be int or a (potentially nested) "
@@ -148,6 +148,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         for i, a, d in zip(result["slots"], outs, result["dims"]):
             out_leaves[i] = bridge.wrap(a[0] if d is None else jnp.moveaxis(a, 0, d), device)
         return _rebuild(result["template"], iter(out_leaves))
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        # (its results join the autograd graph of tensors that require grad)
+        return joined(lambda a: transform(*a, **kwargs), args)
     return wrapper
 
 

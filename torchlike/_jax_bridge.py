@@ -32,6 +32,10 @@ top_level = _trace_ctx.is_top_level
 class _State(threading.local):
     folding = 0        # > 0 while an op on concrete values runs at trace time
     forward = 0        # > 0 inside torchlike.func's forward-mode transforms (jvp, jacfwd)
+    # torchlike.func's autograd (_func_autograd.py): concrete tensors that require grad
+    # met inside a transform (id -> tensor), and tracers standing in for them
+    captures = None
+    substitute = None
 
 
 state = _State()
@@ -58,15 +62,27 @@ def value(tensor):
     concrete under a trace."""
     if top_level():
         return tensor._data()
+    return _array_in_trace(tensor)
+
+
+def _array_in_trace(tensor):
+    """A tensor's array while JAX traces: concrete values stay concrete; a captured
+    tensor that requires grad is noted, or replaced by its stand-in tracer."""
+    if state.substitute is not None:
+        stand_in = state.substitute.get(id(tensor))
+        if stand_in is not None:
+            return stand_in
     with jax.ensure_compile_time_eval():
-        return tensor._data()
+        array = force(tensor._raw())
+    if state.captures is not None and not isinstance(array, Tracer) and tensor.requires_grad:
+        state.captures[id(tensor)] = tensor
+    return array
 
 
 def apply_traced(op, inputs, params, grad_fn=None):
     """dispatch.apply while JAX is tracing."""
     from ._ops import dispatch
-    with jax.ensure_compile_time_eval():
-        arrays = [force(x._raw()) if isinstance(x, Tensor) else x for x in inputs]
+    arrays = [_array_in_trace(x) if isinstance(x, Tensor) else x for x in inputs]
     if not any([isinstance(a, Tracer) for a in arrays]):
         # only concrete values: the ordinary path, evaluated now (constant folding)
         state.folding += 1

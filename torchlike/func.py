@@ -18,6 +18,7 @@ import jax
 
 from . import _jax_bridge as bridge
 from .autograd.grad_mode import enable_grad
+from ._func_autograd import joined
 from ._tensor import Tensor
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
@@ -136,8 +137,7 @@ def _forward_mode():
 # -- grad -------------------------------------------------------------------------------
 def grad_and_value(func, argnums=0, has_aux=False):
     """torch.func.grad_and_value: (gradients, value), or (gradients, (value, aux))."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def transform(*args, **kwargs):
         nums, single = _argnums(argnums, len(args))
         diff = tuple(args[i] for i in nums)
         _check_tensors(diff)
@@ -170,6 +170,11 @@ def grad_and_value(func, argnums=0, has_aux=False):
         if has_aux:
             return grads, (value, _like(_to_tensors(aux, device), captured["aux"]))
         return grads, value
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        # (its results join the autograd graph of tensors that require grad)
+        return joined(lambda a: transform(*a, **kwargs), args)
     return wrapper
 
 
@@ -298,8 +303,7 @@ def linearize(func, *primals):
 
 # -- Jacobians --------------------------------------------------------------------------
 def _jacobian(jax_jac, api, func, argnums, has_aux):
-    @functools.wraps(func)
-    def wrapper(*args):
+    def transform(*args):
         nums, single = _argnums(argnums, len(args))
         diff = tuple(args[i] for i in nums)
         _check_tensors(diff)
@@ -318,6 +322,11 @@ def _jacobian(jax_jac, api, func, argnums, has_aux):
                            has_aux=True)(*_to_arrays(diff))
         jac = _to_tensors(jac, device)
         return (jac, _to_tensors(aux, device)) if has_aux else jac
+
+    @functools.wraps(func)
+    def wrapper(*args):
+        # (its results join the autograd graph of tensors that require grad)
+        return joined(lambda a: transform(*a), args)
     return wrapper
 
 
