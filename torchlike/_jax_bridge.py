@@ -36,6 +36,7 @@ class _State(threading.local):
     # met inside a transform (id -> tensor), and tracers standing in for them
     captures = None
     substitute = None
+    on_traced_outputs = None     # forward_ad's dual level: sees each traced op's outputs
 
 
 state = _State()
@@ -105,9 +106,10 @@ def apply_traced(op, inputs, params, grad_fn=None):
         # no_grad inside a reverse-mode transform blocks gradients, as in torch.func
         # (forward-mode AD ignores grad mode, in PyTorch too)
         out = jax.lax.stop_gradient(tuple(out) if multi else out)
-    if multi:
-        return tuple([Tensor._wrap(o, device) for o in out])
-    return Tensor._wrap(out, device)
+    outs = tuple([Tensor._wrap(o, device) for o in (out if multi else (out,))])
+    if state.on_traced_outputs is not None:
+        state.on_traced_outputs(outs)
+    return outs if multi else outs[0]
 
 
 def detached(tensor):
