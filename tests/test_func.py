@@ -195,13 +195,14 @@ def test_vmap_chunk_size(chunk_size):
     (dict(in_dims=0), "s"), (dict(in_dims=(None,)), "x"), (dict(out_dims=1), "x"),
     (dict(out_dims=(0, 0)), "x"), (dict(fn="int"), "x"), (dict(fn="rand"), "x"),
     (dict(randomness="foo"), "x"), (dict(chunk_size=0), "x"), (dict(fn="item"), "x"),
-    (dict(fn="bool"), "x"), (dict(fn="to_int"), "x"),
+    (dict(fn="bool"), "x"), (dict(fn="to_int"), "x"), (dict(fn="pair", out_dims=(0, None)), "x"),
 ])
 def test_vmap_errors_match_torch(case):
     kwargs, inputs = case
     fns = {"id": lambda *a: a[0], "int": lambda *a: 3, "rand": lambda *a: a[0] + 0 * 1,
            "mul": lambda a, b: a * b, "item": lambda a: a.sum().item(),
-           "bool": lambda a: a if a.sum() > 0 else -a, "to_int": lambda a: int(a.sum())}
+           "bool": lambda a: a if a.sum() > 0 else -a, "to_int": lambda a: int(a.sum()),
+           "pair": lambda a: (a, a * 2)}
     kwargs = dict(kwargs)
     fn_name = kwargs.pop("fn", "mul" if "," in inputs else "id")
 

@@ -131,7 +131,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 out = func(*_rebuild(args, iter(inner)), **kwargs)
             finally:
                 _random.vmap_key_hook = previous
-            return _outputs(out, out_dims, name, result)
+            return _outputs(out, out_dims, name, result, index)
 
         mapped = _torch_errors(jax.vmap(per_sample, in_axes=(0, *axes), out_axes=0))
         if chunk_size is None or chunk_size >= batch:
@@ -191,7 +191,7 @@ def _raised_in(error, function_names):
     return False
 
 
-def _outputs(out, out_dims, name, result):
+def _outputs(out, out_dims, name, result, index):
     """The tensor outputs of one sample as arrays; structure and the rest in `result`."""
     where = f"vmap({name}, ..., out_dims={out_dims})(<inputs>)"
     leaves, tree = jax.tree_util.tree_flatten(out, is_leaf=_is_leaf)
@@ -210,6 +210,9 @@ def _outputs(out, out_dims, name, result):
                                  f"type {type(x)}. Did you mean to set out_dims= to None for "
                                  "output?")
             continue
+        if d is None and _batched_like(x.jax(), index):
+            raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor when "
+                             "out_dim is None")
         if d is not None and not -(x.dim() + 1) <= d <= x.dim():
             raise IndexError(f"Dimension out of range (expected to be in range of "
                              f"[{-(x.dim() + 1)}, {x.dim()}], but got {d})")
@@ -218,6 +221,13 @@ def _outputs(out, out_dims, name, result):
         tensor_dims.append(d)
     result.update(leaves=leaves, template=out, slots=slots, dims=tensor_dims)
     return tuple(arrays)
+
+
+def _batched_like(array, index):
+    """Whether `array` varies over this vmap level's batch (index is its BatchTracer)."""
+    trace = getattr(index, "_trace", None)
+    return (isinstance(array, jax.core.Tracer) and getattr(array, "_trace", None) is trace
+            and getattr(array, "batch_dim", None) is not None)
 
 
 def _fold(index):
