@@ -240,3 +240,16 @@ def test_scan_and_checkpoint_over_torchlike_code():
     for g, e in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
         np.testing.assert_allclose(g, e, **TOL)
     _eager_still_works()
+
+
+def test_printing_a_tensor_that_holds_a_tracer():
+    seen = []
+
+    def f(a):
+        seen.append(repr(torchlike.from_jax(a) * 2))
+        return a
+    jax.jit(f)(jnp.ones(2, jnp.float32))
+    torchlike.vmap(lambda t: seen.append(repr(t)) or t)(torchlike.ones(2, 3))
+    assert seen[0].startswith("tensor(") and "float32[2]" in seen[0]
+    assert seen[0].endswith("dtype=torch.float32)")
+    assert "float32[3]" in seen[1]

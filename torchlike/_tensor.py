@@ -413,6 +413,8 @@ class Tensor:
     def __repr__(self, *, tensor_contents=None):
         from ._printing import format_tensor
         from . import nn
+        if isinstance(self._raw(), jax.core.Tracer):    # inside a JAX transform
+            return f"tensor({self._raw()!r}, dtype=torch.{self._dtype.name})"
         values = np.asarray(self._data().astype(np.float32)) if self._dtype is dt.bfloat16 \
             else np.asarray(self._data())
         dev = None if self.device.type == "cpu" else str(self.device)
@@ -473,7 +475,8 @@ class Tensor:
         return value(self)
 
     def __jax_array__(self):
-        """So that jax.numpy functions accept tensors: `jnp.sin(t)`."""
+        """So that jnp.asarray(t) and jnp.array(t) accept tensors (JAX 0.10's jitted
+        functions, jnp.sin among them, no longer call it: pass t.jax() to those)."""
         return self.jax()
 
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
