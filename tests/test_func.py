@@ -304,6 +304,18 @@ def test_tied_weights():
     (x, tx), (w, tw) = pair(2, 3), pair(3, 3)
     assert_same(torchlike.func.functional_call(m, {"0.weight": w}, x),
                 torch.func.functional_call(tm, {"0.weight": tw}, tx).detach())
+    assert_same(torchlike.func.functional_call(m, {"0.weight": w, "1.weight": w}, x),
+                torch.func.functional_call(tm, {"0.weight": tw, "1.weight": tw}, tx).detach())
+    same_error(lambda: torchlike.func.functional_call(m, {"0.weight": w, "1.weight": w * 1}, x),
+               lambda: torch.func.functional_call(tm, {"0.weight": tw, "1.weight": tw * 1}, tx))
+    assert_same(torchlike.func.functional_call(m, {"0.weight": w, "1.weight": w * 2}, x,
+                                               tie_weights=False),
+                torch.func.functional_call(tm, {"0.weight": tw, "1.weight": tw * 2}, tx,
+                                           tie_weights=False).detach())
+    same_error(lambda: torchlike.func.stack_module_state(
+                   [torchlike.nn.Linear(2, 2), torchlike.nn.Conv1d(2, 2, 1)]),
+               lambda: torch.func.stack_module_state([torch.nn.Linear(2, 2),
+                                                      torch.nn.Conv1d(2, 2, 1)]))
 
 
 # -- grad mode and detach inside transforms --------------------------------------------

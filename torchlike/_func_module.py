@@ -59,6 +59,9 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     if tie_weights:
         for group in names.values():
             given = [n for n in group if n in values]
+            if len({id(values[n]) for n in given}) > 1:
+                raise ValueError(f"functional_call got multiple values for keys {given}, "
+                                 "which are tied. Consider using tie_weights=False")
             for n in group:
                 if given and n not in values:
                     values[n] = values[given[0]]
@@ -94,8 +97,7 @@ def stack_module_state(models):
                            "training/eval mode.")
     first = type(models[0])
     if not all(type(m) is first for m in models):
-        raise RuntimeError("stack_module_state: Expected all models to be of the same class, "
-                           f"got: {[type(m) for m in models]}")
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
 
     def stacked(named):
         return {name: stack([dict(named(m))[name].detach() for m in models])
