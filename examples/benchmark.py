@@ -1,14 +1,34 @@
-"""Time the same PyTorch-style code under real torch and under torchlike, in one process.
+"""Time the same PyTorch-style training steps three ways, in one process: torch eager,
+torchlike running the very same function of `lib`, and a hand-written `jax.jit` of the
+same whole step (forward, loss, `jax.value_and_grad`, the optimizer update written
+functionally; same shapes and init distribution), which is the speed ceiling.
 
-    python examples/benchmark.py [--quick] [--device cpu|cuda]
+    python examples/benchmark.py [--quick] [--device cpu|cuda] [--only seed,mlp,...]
+                                 [--json PATH] [--threads N]
 
-Each workload is a function of `lib` (torch or torchlike) run unchanged on both. It is
-warmed up first (torchlike compiles each new graph structure once), then timed as the
-median of several repeats; the ratio torchlike/torch is what to quote (below 1: faster).
+Each step ends by reading its result on the host (`.tolist()`), as a training loop that
+logs `loss.item()` does, so nothing can stay pending between steps. Per workload the first
+step is timed on its own (a model built fresh, shapes no other workload uses, so the
+structure is new to the process: it includes tracing and compiling); then one untimed
+repeat warms up and the steady-state time per step is the median of several repeats.
+The GPT-style row is the wall time of `python examples/gpt_tiny.py --lib X` from process
+start. docs/performance.md explains the columns.
 """
 import argparse
+import functools
+import gc
+import json
+import math
+import os
+import platform
 import statistics
+import subprocess
+import sys
 import time
+import traceback
+
+import jax
+import jax.numpy as jnp
 
 import torchlike
 
@@ -17,84 +37,507 @@ try:
 except ImportError:
     torch = None
 
+F32 = jnp.float32
+tree_map = jax.tree_util.tree_map
 
-def seed_walkthrough(lib, steps, device):
-    """The seed notebook's graph, forward and backward, in a loop."""
-    x = lib.ones(3, 3, requires_grad=True, device=device)
-    for _ in range(steps):
+
+# ---------------------------------------------------------------- shared pieces, lib side
+
+def lib_trainer(lib, forward, parameters, optimizer, inputs, target):
+    """One training step of a model: zero_grad, forward, cross_entropy, backward, step."""
+    F = lib.nn.functional
+
+    def step():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(forward(*inputs), target)
+        loss.backward()
+        optimizer.step()
+        return loss
+    return step
+
+
+def lib_model_step(lib, device, model, optimizer_cls, input_shape, classes=10, **opt_args):
+    """A step for `model` (an nn.Module or a (forward, parameters) pair) on one fixed batch."""
+    forward, parameters = (model, list(model.parameters())) if isinstance(model, lib.nn.Module) else model
+    optimizer = optimizer_cls(parameters, **opt_args)
+    x = lib.randn(*input_shape, device=device)
+    y = lib.randint(0, classes, (input_shape[0],), device=device)
+    return lib_trainer(lib, forward, parameters, optimizer, (x,), y)
+
+
+# ---------------------------------------------------------------- shared pieces, jax side
+
+def jax_device(device):
+    return jax.devices("gpu" if device == "cuda" else device)[0]
+
+
+def uniform(key, shape, bound):
+    return jax.random.uniform(key, shape, F32, -bound, bound)
+
+
+def linear_init(key, fan_in, fan_out):
+    """nn.Linear's init: weight and bias uniform in +-1/sqrt(fan_in)."""
+    kw, kb = jax.random.split(key)
+    bound = 1 / math.sqrt(fan_in)
+    return {"w": uniform(kw, (fan_out, fan_in), bound), "b": uniform(kb, (fan_out,), bound)}
+
+
+def linear(p, x):
+    return x @ p["w"].T + p["b"]
+
+
+def cross_entropy(logits, target):
+    logp = jax.nn.log_softmax(logits, axis=-1)
+    return -jnp.mean(jnp.take_along_axis(logp, target[:, None], axis=-1))
+
+
+def sgd_momentum(lr, momentum):
+    def init(params):
+        return tree_map(jnp.zeros_like, params)
+
+    def update(params, grads, buf):
+        buf = tree_map(lambda b, g: momentum * b + g, buf, grads)
+        return tree_map(lambda p, b: p - lr * b, params, buf), buf
+    return init, update
+
+
+def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    """torch.optim.Adam (weight_decay=0) or AdamW (decoupled weight_decay)."""
+    b1, b2 = betas
+
+    def init(params):
+        return (jnp.zeros((), F32), tree_map(jnp.zeros_like, params), tree_map(jnp.zeros_like, params))
+
+    def update(params, grads, state):
+        t, m, v = state
+        t = t + 1
+        m = tree_map(lambda m, g: b1 * m + (1 - b1) * g, m, grads)
+        v = tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, v, grads)
+        c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+
+        def new(p, m, v):
+            p = p * (1 - lr * weight_decay)
+            return p - (lr / c1) * m / (jnp.sqrt(v) / jnp.sqrt(c2) + eps)
+        return tree_map(new, params, m, v), (t, m, v)
+    return init, update
+
+
+def jax_trainer(device, loss_fn, params, optimizer, *batch):
+    """A step() calling one jitted training step; params and optimizer state live here."""
+    init, update = optimizer
+    dev = jax_device(device)
+    state = tree_map(jnp.copy, jax.device_put([params, init(params)], dev))  # distinct buffers
+    batch = jax.device_put(batch, dev)
+
+    @functools.partial(jax.jit, donate_argnums=(0, 1))      # updated in place, as torch does
+    def train_step(params, opt_state, *batch):
+        loss, grads = jax.value_and_grad(loss_fn)(params, *batch)
+        params, opt_state = update(params, grads, opt_state)
+        return params, opt_state, loss
+
+    def step():
+        state[0], state[1], loss = train_step(state[0], state[1], *batch)
+        return loss
+    return step
+
+
+def jax_batch(input_shape, classes=10):
+    kx, ky = jax.random.split(jax.random.key(1))
+    return (jax.random.normal(kx, input_shape, F32),
+            jax.random.randint(ky, (input_shape[0],), 0, classes, jnp.int32))
+
+
+def jax_model_step(device, forward, params, optimizer, input_shape):
+    def loss_fn(params, x, y):
+        return cross_entropy(forward(params, x), y)
+    return jax_trainer(device, loss_fn, params, optimizer, *jax_batch(input_shape))
+
+
+# ---------------------------------------------------------------- 1. seed graph
+
+def seed(lib, device):
+    """The seed notebook's graph on a fresh leaf every step."""
+    def step():
+        x = lib.ones(3, 3, requires_grad=True, device=device)
         out = ((x + 2) * (x + 2) * 3).mean()
         out.backward()
-    return x.grad.sum().item()
+        return x.grad
+    return step
 
 
-def mlp_sgd(lib, steps, device, batch=128, sizes=(784, 256, 256, 10), lr=0.01):
-    """A 3-layer MLP written with raw tensors, manual SGD under no_grad."""
+def seed_jax(device):
+    def grad_of_fresh_leaf():
+        x = jnp.ones((3, 3), F32)
+        return jax.grad(lambda x: jnp.mean((x + 2) * (x + 2) * 3))(x)
+    on_device = jax.sharding.SingleDeviceSharding(jax_device(device))
+    return jax.jit(grad_of_fresh_leaf, out_shardings=on_device)
+
+
+# ---------------------------------------------------------------- 2, 3. MLP, SGD momentum
+
+def mlp(sizes, batch):
+    def make(lib, device):
+        nn = lib.nn
+        lib.manual_seed(0)
+        layers = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+        model = nn.Sequential(*layers[:-1]).to(device)
+        return lib_model_step(lib, device, model, lib.optim.SGD, (batch, sizes[0]),
+                              lr=0.01, momentum=0.9)
+
+    def make_jax(device):
+        keys = jax.random.split(jax.random.key(0), len(sizes) - 1)
+        params = [linear_init(k, a, b) for k, a, b in zip(keys, sizes[:-1], sizes[1:])]
+
+        def forward(params, x):
+            for p in params[:-1]:
+                x = jax.nn.relu(linear(p, x))
+            return linear(params[-1], x)
+        return jax_model_step(device, forward, params, sgd_momentum(0.01, 0.9), (batch, sizes[0]))
+    return make, make_jax
+
+
+# ---------------------------------------------------------------- 4. CNN, Adam
+
+CNN_BATCH = (32, 1, 28, 28)
+
+
+def cnn(lib, device):
+    nn = lib.nn
     lib.manual_seed(0)
-    params = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        w = (lib.randn(fan_in, fan_out, device=device) / fan_in ** 0.5).requires_grad_()
-        b = lib.zeros(fan_out, device=device, requires_grad=True)
-        params += [w, b]
-    x = lib.randn(batch, sizes[0], device=device)
-    target = lib.randint(0, sizes[-1], (batch,), device=device)
-    onehot = (target[:, None] == lib.arange(sizes[-1], device=device)).float()
-    for _ in range(steps):
-        h = x
-        for i in range(0, len(params), 2):
-            h = h @ params[i] + params[i + 1]
-            if i < len(params) - 2:
-                h = h.relu()
-        logp = h - h.exp().sum(1, keepdim=True).log()
-        loss = -(logp * onehot).sum(1).mean()
-        loss.backward()
-        with lib.no_grad():
-            for p in params:
-                p -= lr * p.grad
-                p.grad = None
-    return loss.item()
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2),          # 8 x 13 x 13
+        nn.Conv2d(8, 16, 3), nn.ReLU(), nn.MaxPool2d(2),         # 16 x 5 x 5
+        nn.Flatten(), nn.Linear(16 * 5 * 5, 10)).to(device)
+    return lib_model_step(lib, device, model, lib.optim.Adam, CNN_BATCH, lr=1e-3)
 
 
-def chain(lib, steps, device, length=200):
-    """A long chain of small ops (graph size stresses the engine)."""
+def conv_init(key, c_in, c_out, k):
+    """nn.Conv2d's init: uniform in +-1/sqrt(c_in * k * k)."""
+    kw, kb = jax.random.split(key)
+    bound = 1 / math.sqrt(c_in * k * k)
+    return {"w": uniform(kw, (c_out, c_in, k, k), bound), "b": uniform(kb, (c_out,), bound)}
+
+
+def conv_relu_pool(p, x):
+    x = jax.lax.conv_general_dilated(x, p["w"], (1, 1), "VALID",
+                                     dimension_numbers=("NCHW", "OIHW", "NCHW"))
+    x = jax.nn.relu(x + p["b"][:, None, None])
+    return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+
+
+def cnn_jax(device):
+    k1, k2, k3 = jax.random.split(jax.random.key(0), 3)
+    params = [conv_init(k1, 1, 8, 3), conv_init(k2, 8, 16, 3), linear_init(k3, 16 * 5 * 5, 10)]
+
+    def forward(params, x):
+        x = conv_relu_pool(params[1], conv_relu_pool(params[0], x))
+        return linear(params[2], x.reshape(x.shape[0], -1))
+    return jax_model_step(device, forward, params, adam(1e-3), CNN_BATCH)
+
+
+# ---------------------------------------------------------------- 5. TransformerEncoder, AdamW
+
+D_MODEL, NHEAD, FFN, SEQ, BATCH = 64, 4, 256, 32, 16
+
+
+def transformer(lib, device):
+    nn = lib.nn
+    lib.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(D_MODEL, NHEAD, dim_feedforward=FFN, dropout=0.0,
+                                       batch_first=True)
+    encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).to(device)
+    head = nn.Linear(D_MODEL, 10).to(device)
+    model = (lambda x: head(encoder(x).mean(1)),
+             list(encoder.parameters()) + list(head.parameters()))
+    return lib_model_step(lib, device, model, lib.optim.AdamW, (BATCH, SEQ, D_MODEL), lr=1e-3)
+
+
+def layer_norm(p, x, eps=1e-5):
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / jnp.sqrt(var + eps) * p["w"] + p["b"]
+
+
+def encoder_layer_init(key, d, ffn):
+    k1, k2, k3, k4 = jax.random.split(key, 4)
+    ones, zeros = jnp.ones((d,), F32), jnp.zeros((d,), F32)
+    return {"in_w": uniform(k1, (3 * d, d), math.sqrt(6 / (4 * d))),     # xavier_uniform
+            "in_b": jnp.zeros((3 * d,), F32),
+            "out": dict(linear_init(k2, d, d), b=zeros),
+            "ff1": linear_init(k3, d, ffn), "ff2": linear_init(k4, ffn, d),
+            "ln1": {"w": ones, "b": zeros}, "ln2": {"w": ones, "b": zeros}}
+
+
+def encoder_layer(p, x, nhead):
+    """nn.TransformerEncoderLayer, post-norm, relu, no dropout, batch_first."""
+    B, T, D = x.shape
+    q, k, v = jnp.split(x @ p["in_w"].T + p["in_b"], 3, axis=-1)
+    q, k, v = (t.reshape(B, T, nhead, D // nhead).transpose(0, 2, 1, 3) for t in (q, k, v))
+    att = jax.nn.softmax(q @ k.transpose(0, 1, 3, 2) / math.sqrt(D // nhead), axis=-1)
+    y = linear(p["out"], (att @ v).transpose(0, 2, 1, 3).reshape(B, T, D))
+    x = layer_norm(p["ln1"], x + y)
+    return layer_norm(p["ln2"], x + linear(p["ff2"], jax.nn.relu(linear(p["ff1"], x))))
+
+
+def transformer_jax(device):
+    k1, k2, k3 = jax.random.split(jax.random.key(0), 3)
+    params = {"layers": [encoder_layer_init(k, D_MODEL, FFN) for k in (k1, k2)],
+              "head": linear_init(k3, D_MODEL, 10)}
+
+    def forward(params, x):
+        for p in params["layers"]:
+            x = encoder_layer(p, x, NHEAD)
+        return linear(params["head"], x.mean(1))
+    return jax_model_step(device, forward, params, adam(1e-3, weight_decay=0.01),
+                          (BATCH, SEQ, D_MODEL))
+
+
+# ---------------------------------------------------------------- 6. LSTM, Adam
+
+LSTM_IN, HIDDEN = 32, 64
+
+
+def lstm(lib, device):
+    nn = lib.nn
+    lib.manual_seed(0)
+    rnn = nn.LSTM(LSTM_IN, HIDDEN, batch_first=True).to(device)
+    head = nn.Linear(HIDDEN, 10).to(device)
+    model = (lambda x: head(rnn(x)[0][:, -1]), list(rnn.parameters()) + list(head.parameters()))
+    return lib_model_step(lib, device, model, lib.optim.Adam, (BATCH, SEQ, LSTM_IN), lr=1e-3)
+
+
+def lstm_jax(device):
+    keys = jax.random.split(jax.random.key(0), 5)
+    bound = 1 / math.sqrt(HIDDEN)
+    params = {"w_ih": uniform(keys[0], (4 * HIDDEN, LSTM_IN), bound),
+              "w_hh": uniform(keys[1], (4 * HIDDEN, HIDDEN), bound),
+              "b_ih": uniform(keys[2], (4 * HIDDEN,), bound),
+              "b_hh": uniform(keys[3], (4 * HIDDEN,), bound),
+              "head": linear_init(keys[4], HIDDEN, 10)}
+
+    def forward(p, x):
+        xs = x.transpose(1, 0, 2) @ p["w_ih"].T + p["b_ih"] + p["b_hh"]
+
+        def cell(carry, xt):
+            h, c = carry
+            i, f, g, o = jnp.split(xt + h @ p["w_hh"].T, 4, axis=-1)
+            c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+            h = jax.nn.sigmoid(o) * jnp.tanh(c)
+            return (h, c), None
+
+        zeros = jnp.zeros((x.shape[0], HIDDEN), F32)
+        (h, _), _ = jax.lax.scan(cell, (zeros, zeros), xs)
+        return linear(p["head"], h)
+    return jax_model_step(device, forward, params, adam(1e-3), (BATCH, SEQ, LSTM_IN))
+
+
+# ---------------------------------------------------------------- 7. chain of elementwise ops
+
+CHAIN_OPS = 10_000
+
+
+def chain(lib, device):
+    """CHAIN_OPS elementwise ops (a multiply and an add, repeated), then backward."""
     x = lib.ones(16, requires_grad=True, device=device)
-    for _ in range(steps):
+
+    def step():
+        x.grad = None
         y = x
-        for _ in range(length):
+        for _ in range(CHAIN_OPS // 2):
             y = y * 1.001 + 0.001
         y.sum().backward()
-    return x.grad.sum().item()
+        return x.grad
+    return step
 
 
-WORKLOADS = [
-    ("seed walkthrough x100", seed_walkthrough, 100),
-    ("MLP 784-256-256-10 b128 SGD x50", mlp_sgd, 50),
-    ("200-op chain fwd+bwd x10", chain, 10),
-]
+def chain_jax(device):
+    x = jax.device_put(jnp.ones(16, F32), jax_device(device))
+
+    def forward(x):
+        for _ in range(CHAIN_OPS // 2):
+            x = x * 1.001 + 0.001
+        return x.sum()
+    grad = jax.jit(jax.grad(forward))
+    return lambda: grad(x)
 
 
-def timed(fn, lib, steps, device, repeats):
-    fn(lib, 2, device)                       # warm-up: compile, allocate
-    if lib is torchlike:
-        fn(lib, steps, device)               # same structure again: cached from now on
+# ---------------------------------------------------------------- timing
+
+def measure(make_step, steps, repeats):
+    """(first step, median steady-state time per step) in seconds.
+
+    The first step is the first call of a freshly made step; one untimed repeat of
+    `steps` steps warms up; every step's result is read on the host.
+    """
+    step = make_step()
+    gc.collect()
+    start = time.perf_counter()
+    step().tolist()
+    first = time.perf_counter() - start
     times = []
-    for _ in range(repeats):
+    for _ in range(repeats + 1):
         start = time.perf_counter()
-        fn(lib, steps, device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for _ in range(steps):
+            step().tolist()
+        times.append((time.perf_counter() - start) / steps)
+    return first, statistics.median(times[1:])
 
 
-def main():
+mlp_small, mlp_small_jax = mlp((784, 256, 256, 10), 128)
+mlp_large, mlp_large_jax = mlp((1024, 1024, 1024, 10), 512)
+
+# name, description, lib step maker, jax.jit step maker, steps per timed repeat
+WORKLOADS = [
+    ("seed", "seed graph, fresh ones(3,3) leaf", seed, seed_jax, 200),
+    ("mlp", "MLP 784-256-256-10 b128, SGD momentum", mlp_small, mlp_small_jax, 20),
+    ("mlp_large", "MLP 1024-1024-1024-10 b512, SGD momentum", mlp_large, mlp_large_jax, 5),
+    ("cnn", "CNN 2 conv+pool+linear 1x28x28 b32, Adam", cnn, cnn_jax, 10),
+    ("transformer", "TransformerEncoder 2x d64 h4 seq32 b16, AdamW", transformer, transformer_jax, 10),
+    ("lstm", "LSTM h64 in32 seq32 b16 + linear, Adam", lstm, lstm_jax, 10),
+    ("chain", f"chain of {CHAIN_OPS:,} elementwise ops + backward", chain, chain_jax, 2),
+]
+GPT = "gpt"
+NAMES = [w[0] for w in WORKLOADS] + [GPT]
+
+
+def unsupported(exc):
+    traceback.print_exception(exc, file=sys.stderr)
+    return "unsupported: " + f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
+
+
+def run_workload(workload, device, quick, torch_ok):
+    name, description, make, make_jax, steps = workload
+    steps, repeats = (max(1, steps // 10), 2) if quick else (steps, 5)
+    row = {"name": name, "workload": description, "notes": []}
+    libs = [("torch", torch)] if torch_ok else []
+    libs.append(("torchlike", torchlike))
+    for label, lib in libs:
+        try:
+            row[label] = measure(lambda: make(lib, device), steps, repeats)
+        except Exception as exc:                       # noqa: BLE001 (reported in the table)
+            if lib is not torchlike:
+                raise
+            row["notes"].append(unsupported(exc))
+    row["jax.jit"] = measure(lambda: make_jax(device), steps, repeats)
+    if name == "chain":
+        per_op = [f"{label} {fmt(row[label][1] / CHAIN_OPS)}"
+                  for label in ("torch", "torchlike", "jax.jit") if label in row]
+        row["notes"].append("per op: " + ", ".join(per_op))
+    return row
+
+
+def run_gpt(device, quick, threads, torch_ok):
+    """Wall time of examples/gpt_tiny.py from process start, under torch and torchlike."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gpt_tiny.py")
+    extra = ["--steps", "3", "--tokens", "16"] if quick else []
+    row = {"name": GPT, "notes": []}
+    steps, tokens = ("3", "16") if quick else ("10", "64")
+    row["workload"] = f"GPT-style script: {steps} AdamW steps + {tokens} tokens, wall from start"
+    for label in (["torch"] if torch_ok else []) + ["torchlike"]:
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads)) if label == "torch" else None
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, script, "--lib", label, "--device", device] + extra,
+                              capture_output=True, text=True, env=env)
+        wall = time.perf_counter() - start
+        if done.returncode == 0:
+            row[label] = (None, wall)
+        elif label == "torchlike":
+            sys.stderr.write(done.stderr)
+            row["notes"].append("unsupported: " + (done.stderr.strip().splitlines() or ["?"])[-1][:160])
+        else:
+            raise RuntimeError(done.stderr)
+    return row
+
+
+# ---------------------------------------------------------------- output
+
+def fmt(seconds):
+    if seconds is None:
+        return "-"
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def ratio(row, a, b):
+    if a not in row or b not in row:
+        return "-"
+    r = row[a][1] / row[b][1]
+    return f"{r:.2g}" if r < 0.1 else f"{r:.2f}" if r < 100 else f"{r:.0f}"
+
+
+COLUMNS = ["workload", "torch /step", "torchlike /step", "jax.jit /step", "torchlike/torch",
+           "jax.jit/torch", "torchlike/jax.jit", "first step torch", "first step torchlike",
+           "first step jax.jit", "notes"]
+
+
+def table_row(row):
+    def cell(label, which):
+        return fmt(row[label][which]) if label in row else "-"
+    return [row["workload"], cell("torch", 1), cell("torchlike", 1), cell("jax.jit", 1),
+            ratio(row, "torchlike", "torch"), ratio(row, "jax.jit", "torch"),
+            ratio(row, "torchlike", "jax.jit"), cell("torch", 0), cell("torchlike", 0),
+            cell("jax.jit", 0), "; ".join(row["notes"])]
+
+
+def markdown_line(cells):
+    return "| " + " | ".join(cells) + " |"
+
+
+def jax_cpu_threads():
+    """Threads in XLA's CPU intra-op pool: one per core this process may run on."""
+    if "--xla_cpu_multi_thread_eigen=false" in os.environ.get("XLA_FLAGS", ""):
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    parser.add_argument("--device", default="cpu")
-    args = parser.parse_args()
-    repeats = 3 if args.quick else 7
-    print(f"{'workload':36s} {'torch s':>9s} {'torchlike s':>12s} {'ratio':>7s}")
-    for name, fn, steps in WORKLOADS:
-        theirs = timed(fn, torch, steps, args.device, repeats) if torch is not None else float("nan")
-        ours = timed(fn, torchlike, steps, args.device, repeats)
-        print(f"{name:36s} {theirs:9.4f} {ours:12.4f} {ours / theirs:7.2f}x")
+    parser.add_argument("--quick", action="store_true", help="few steps and repeats (for tests)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--only", default=",".join(NAMES), help="comma-separated: " + ",".join(NAMES))
+    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--threads", type=int, help="torch threads (default: JAX's CPU pool size)")
+    args = parser.parse_args(argv)
+    only = args.only.split(",")
+    if set(only) - set(NAMES):
+        parser.error(f"unknown workload(s) {sorted(set(only) - set(NAMES))}; choose from {NAMES}")
+
+    threads = args.threads or jax_cpu_threads()
+    torch_ok = torch is not None and (args.device == "cpu" or torch.cuda.is_available())
+    if torch is not None:
+        torch.set_num_threads(threads)
+    jnp.zeros(1).block_until_ready()                   # start the backends outside any timing
+    if torch_ok and args.device != "cpu":
+        torch.zeros(1, device=args.device).tolist()
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    header = (f"device {args.device}; {platform.machine()}, {os.cpu_count()} cores, load avg {load}; "
+              f"torch {torch.__version__ if torch else 'missing'} with {threads} thread(s) "
+              f"({'set by --threads' if args.threads else '='} JAX's CPU pool: "
+              f"{jax_cpu_threads()}, one thread per core), "
+              f"jax {jax.__version__}; {'quick' if args.quick else 'full'} run")
+    print(header, flush=True)
+    if not torch_ok:
+        print("torch: not available on this device; its columns stay empty", flush=True)
+
+    rows = []
+    print(markdown_line(COLUMNS))
+    print(markdown_line(["---"] * len(COLUMNS)), flush=True)
+    for workload in WORKLOADS:
+        if workload[0] in only:
+            rows.append(run_workload(workload, args.device, args.quick, torch_ok))
+            print(markdown_line(table_row(rows[-1])), flush=True)
+    if GPT in only:
+        rows.append(run_gpt(args.device, args.quick, threads, torch_ok))
+        print(markdown_line(table_row(rows[-1])), flush=True)
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"header": header, "rows": rows}, f, indent=1)
+    return rows
 
 
 if __name__ == "__main__":

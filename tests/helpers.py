@@ -21,6 +21,55 @@ def dtype_name(d):
     return str(d).replace("torch.", "")
 
 
+# -- tolerances -----------------------------------------------------------------------
+# Two libraries computing the same float expression agree only as far as rounding lets
+# them, and where they round depends on the machine: XLA fuses a product into the next
+# add (one FMA, one rounding instead of two) when the CPU has FMA, and turns x / c into
+# x * (1/c); PyTorch's kernels are vectorized for the CPU at hand (AVX-512, AVX2, NEON or
+# none: ATEN_CPU_CAPABILITY), with or without FMA, and split reductions by thread count.
+# A tolerance is therefore derived from the computation, never from one machine's result:
+#
+# * One correctly rounded operation (+ - * / sqrt fma, a cast) errs by at most eps/2
+#   relative. A result reached through `steps` roundings is, to first order, within
+#   steps * eps/2 of the exact value in each library, so the two differ by at most
+#   steps * eps: rtol = steps * eps.
+# * Counting steps: a correctly rounded op, or a product + sum that one library fuses,
+#   is 1; a libm function (exp, log, tanh, pow, erf, ...) is 4, since XLA's and
+#   PyTorch's (SLEEF, glibc) vectorized versions are accurate to a few ulp, not
+#   correctly rounded; a sum of n terms is n (any order, any tree); n steps of an
+#   iteration with k roundings each is n * k (errors carried from earlier steps pass
+#   through averages, square roots and small updates with gain <= 1).
+# * Cancellation: a sum of terms larger than the result carries an error relative to
+#   the terms, not to the result (Higham's normwise bound). Pass the terms' magnitude
+#   as `scale`; atol = rtol * scale. For a whole tensor, the largest |value| stands for
+#   the terms (the normwise relative error).
+# Bit-exact comparisons remain only where both libraries run the same correctly rounded
+# operation once (a cast, one division, a max, a copy).
+EPS = {"float64": 2.0 ** -52, "float32": 2.0 ** -23, "float16": 2.0 ** -10,
+       "bfloat16": 2.0 ** -7}
+EPS["complex128"], EPS["complex64"] = EPS["float64"], EPS["float32"]
+
+
+def float_tol(dtype, steps=1, scale=0.0):
+    """dict(rtol=, atol=) for two libraries' results of a `dtype` computation with
+    `steps` rounding steps on each element's path (see the rules above); `scale` is the
+    magnitude of the terms that cancel in it (0: no cancellation)."""
+    rtol = steps * EPS[dtype_name(dtype)]
+    return dict(rtol=rtol, atol=rtol * scale)
+
+
+def normwise_tol(dtype, steps, desired):
+    """float_tol with the largest |value| of `desired` as the scale: a tensor whose
+    elements are sums with cancellation (optimizer states, trained weights)."""
+    values = np.abs(np.asarray(desired, dtype=np.complex128 if
+                               np.iscomplexobj(desired) else np.float64))
+    return float_tol(dtype, steps, float(values.max()) if values.size else 0.0)
+
+
+# assert_same's defaults: rtol 1e-5 is 84 float32 ulps, room for a chain of pointwise
+# ops with a few libm functions or a reduction of up to ~80 terms; atol 1e-6 is 8 ulps of
+# a value of magnitude 1, for results that cancel to near zero. Float64 results pass
+# these easily; a test whose computation is longer passes its own float_tol.
 def assert_same(ours, theirs, *, atol=1e-6, rtol=1e-5, check_grad_fn=True):
     """`ours` (torchlike) matches `theirs` (torch): type, dtype, shape, values, grad_fn."""
     if isinstance(theirs, (tuple, list)):

@@ -17,6 +17,8 @@ def _grads_match(ours, theirs):
         if b is None:
             assert a is None
         else:
+            # assert_same's tolerances: these graphs are a few pointwise ops and
+            # reductions over at most a few dozen elements (see helpers.assert_same)
             np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-5, atol=1e-6)
 
 

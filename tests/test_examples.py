@@ -38,3 +38,50 @@ def test_train_digits_is_plain_pytorch(oracle, capsys):
     finally:
         oracle.set_num_threads(threads)
     assert accuracy > 0.6, capsys.readouterr().out
+
+
+EXAMPLES = EXAMPLE.parent
+
+
+def test_benchmark_quick_seed_prints_a_table(oracle, tmp_path):
+    """benchmark.py --quick --only seed runs all three ways and prints one well-formed row."""
+    import json
+    import subprocess
+
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, str(EXAMPLES / "benchmark.py"), "--quick", "--only", "seed",
+                           "--json", str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("|")]
+    header, rule, row = (line.strip("|").split("|") for line in lines)
+    assert len(header) == len(rule) == len(row) == 11, lines
+    assert header[0].strip() == "workload" and set("".join(rule).split()) == {"---"}
+    assert row[0].strip().startswith("seed graph") and "unsupported" not in row[-1]
+    for ratio in row[4:7]:
+        float(ratio)
+    result = json.loads(out.read_text())["rows"]
+    assert [r["name"] for r in result] == ["seed"]
+    assert all(len(result[0][lib]) == 2 for lib in ("torch", "torchlike", "jax.jit"))
+
+
+def test_gpt_tiny_runs_on_both_libs(oracle, capsys):
+    """gpt_tiny.py is plain PyTorch: it runs on torch and torchlike and generates as many tokens."""
+    gpt = _load_file(EXAMPLES / "gpt_tiny.py", "gpt_tiny")
+    tiny = ["--steps", "1", "--tokens", "3", "--batch", "2"]
+    threads = oracle.get_num_threads()
+    oracle.set_num_threads(1)          # torch's spinning threads fight JAX's for 2 cores
+    try:
+        theirs = gpt.main(["--lib", "torch"] + tiny)
+    finally:
+        oracle.set_num_threads(threads)
+    ours = gpt.main(["--lib", "torchlike"] + tiny)
+    assert len(ours) == len(theirs) == 3
+    assert all(0 <= token < 65 for token in ours)
+    assert capsys.readouterr().out.count("generated 3 tokens: ") == 2
+
+
+def _load_file(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import torchlike
-from helpers import assert_raises_same, assert_same
+from helpers import assert_raises_same, assert_same, float_tol
 from torchlike.nn import _functional_layers as FL
 
 
@@ -14,7 +14,7 @@ def _pair(oracle, fn, *arrays, grad=True):
     tt = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
     oo = [torchlike.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
     a, b = fn(torch.nn.functional, *tt), fn(FL, *oo)
-    assert_same(b, a, atol=1e-5, rtol=1e-4)
+    assert_same(b, a, atol=1e-5, rtol=1e-4)     # one layer: see nn_oracle.check_module
     first_a = a[0] if isinstance(a, tuple) else a
     first_b = b[0] if isinstance(b, tuple) else b
     if first_a.requires_grad:
@@ -107,7 +107,11 @@ def test_running_stats_of_functional_norms(oracle):
             ours = (m.tolist(), v.tolist())
         else:
             theirs = (m.tolist(), v.tolist())
-    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    # batch statistics over 4 x 5 values: the mean (20 terms), the unbiased variance
+    # (20 squares of differences, 20 terms, a division), the momentum update (2), then
+    # instance norm's over 5 per sample averaged over 4 and blended in (~20): ~64
+    # roundings; the means cancel, so relative to the inputs' magnitude (atol)
+    np.testing.assert_allclose(ours, theirs, **float_tol("float32", 64, np.abs(x).max()))
 
 
 def test_errors(oracle):

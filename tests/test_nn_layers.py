@@ -3,6 +3,7 @@ names, input and parameter gradients (see nn_oracle.check_module), and repr."""
 import numpy as np
 import pytest
 
+from helpers import float_tol
 from nn_oracle import check_module
 
 I64 = np.int64
@@ -161,8 +162,11 @@ def test_inplace_activation_repr_and_values(oracle, make):
     ours, theirs = make(torchlike.nn).eval(), make(oracle.nn).eval()
     x = KINKS * 2
     a, b = torchlike.tensor(x) * 1.0, oracle.tensor(x) * 1.0
-    np.testing.assert_allclose(np.asarray(ours(a)), theirs(b).numpy(), rtol=1e-6)
-    np.testing.assert_allclose(np.asarray(a), b.numpy(), rtol=1e-6)   # written in place
+    # at most a libm function (exp/expm1: 4 roundings) and 3 more ops (SiLU's
+    # x / (1 + exp(-x)), ELU's alpha * expm1(x)): 8 roundings
+    tol = float_tol("float32", 8)
+    np.testing.assert_allclose(np.asarray(ours(a)), theirs(b).numpy(), **tol)
+    np.testing.assert_allclose(np.asarray(a), b.numpy(), **tol)   # written in place
 
 
 def test_conv_transpose_output_size(oracle):

@@ -12,6 +12,8 @@ import torchlike.utils.data as data
 from torchlike.nn import Parameter
 from torchlike.serialization import load, save
 
+from helpers import normwise_tol
+
 pytestmark = pytest.mark.skipif(not torchlike.cuda.is_available(), reason="needs a GPU")
 
 CASES = [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
@@ -42,10 +44,16 @@ def test_gpu_update_matches_cpu(name, kw, dtype):
     dtype = getattr(torchlike, dtype)
     gpu, opt = _train(name, kw, "cuda", dtype)
     cpu, _ = _train(name, kw, "cpu", dtype)
-    tol = dict(rtol=1e-5, atol=1e-6) if dtype is torchlike.float32 else dict(rtol=1e-12, atol=1e-14)
     for a, b in zip(gpu, cpu):
         assert a.device.type == "cuda" and a.is_leaf
-        np.testing.assert_allclose(np.asarray(a.detach().cpu()), np.asarray(b.detach()), **tol)
+        b = np.asarray(b.detach())
+        # XLA's GPU and CPU backends fuse and contract differently: 16 roundings per
+        # update on the longest path, over 20 steps, normwise (see test_optim's
+        # ROUNDINGS_PER_STEP); float64 keeps its earlier 1e-12, above the count's 7e-14
+        tol = normwise_tol(str(dtype), 16 * 20, b)
+        if dtype is torchlike.float64:
+            tol["rtol"] = max(tol["rtol"], 1e-12)
+        np.testing.assert_allclose(np.asarray(a.detach().cpu()), b, **tol)
     for state in opt.state.values():
         for value in state.values():
             assert value.device.type == "cuda"
@@ -61,6 +69,7 @@ def test_checkpoint_round_trip_on_gpu():
     buf.seek(0)
     on_cpu = load(buf, map_location="cpu")
     assert on_cpu["optim"]["state"][0]["exp_avg"].device.type == "cpu"
+    # a checkpoint stores the values themselves: bit for bit
     np.testing.assert_array_equal(np.asarray(on_cpu["params"][0].detach()),
                                   np.asarray(params[0].detach().cpu()))
     fresh = [Parameter(p.detach().cuda()) for p in on_cpu["params"]]

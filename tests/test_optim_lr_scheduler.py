@@ -1,4 +1,7 @@
-"""torchlike.optim.lr_scheduler against torch's: the same Python floats, step by step."""
+"""torchlike.optim.lr_scheduler against torch's: the same Python floats, step by step.
+
+Compared bit for bit on purpose: both libraries evaluate the same Python float
+expressions (math.cos, **) in the same process, so they round identically on any machine."""
 import warnings
 
 import pytest

@@ -211,16 +211,21 @@ class _RunsCode:
 
 @pytest.mark.parametrize("weights_only", [None, True, False])
 def test_malicious_pickle_is_rejected(oracle, tmp_path, weights_only):
-    """Even weights_only=False keeps an allow-list (torch's would run the command)."""
+    """Even weights_only=False keeps an allow-list (torch's would run the command); the
+    os module is blocked outright, with PyTorch's message."""
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pt"
     _evil_checkpoint(path, pickle.dumps({"a": _RunsCode(marker)}, protocol=2))
-    with pytest.raises(pickle.UnpicklingError,
-                       match=f"Unsupported global: GLOBAL {os.name}.system"):
+    blocked = f"Trying to load unsupported GLOBAL {os.name}.system whose module {os.name} is blocked."
+    with pytest.raises(pickle.UnpicklingError) as ours:
         load(path, weights_only=weights_only)
+    assert blocked in str(ours.value)
+    assert str(ours.value).startswith("Weights only load failed." if weights_only in (None, True)
+                                      else blocked)
     assert not marker.exists()
-    with pytest.raises(pickle.UnpicklingError):       # torch refuses it too, same class
+    with pytest.raises(pickle.UnpicklingError) as theirs:      # torch refuses it the same way
         oracle.load(path, weights_only=True)
+    assert blocked in str(theirs.value) and str(theirs.value).startswith("Weights only load failed.")
     assert not marker.exists()
 
 
@@ -294,11 +299,18 @@ def test_weights_only_false_reads_common_extras(oracle, tmp_path):
         load(tmp_path / "extras.pt")                  # the default refuses them, as torch
 
 
-def test_weights_only_false_builds_torchlike_classes(tmp_path):
-    """torch.* class names resolve to torchlike's class of the same name."""
+def test_torchlike_classes_need_add_safe_globals(tmp_path):
+    """A file can't call torchlike's classes by their torch names (one of them,
+    set_grad_enabled, changes the process when called); add_safe_globals allows one."""
     path = tmp_path / "dev.pt"
     _evil_checkpoint(path, _pickled_with_global("torch.nn.modules.linear", "Identity"))
-    assert isinstance(load(path, weights_only=False), torchlike.nn.Identity)
+    with pytest.raises(pickle.UnpicklingError, match="GLOBAL torch.nn.modules.linear.Identity"):
+        load(path, weights_only=False)
+    with torchlike.serialization.safe_globals(
+            [(torchlike.nn.Identity, "torch.nn.modules.linear.Identity")]):
+        assert isinstance(load(path, weights_only=False), torchlike.nn.Identity)
+        assert isinstance(load(path), torchlike.nn.Identity)
+    assert torchlike.serialization.get_safe_globals() == []
 
 
 def test_other_disallowed_globals_are_rejected(tmp_path):

@@ -354,6 +354,9 @@ ARANGE_ARGS = [
 
 @pytest.mark.parametrize("args", ARANGE_ARGS, ids=str)
 def test_arange(args):
+    # start + i * step: PyTorch in double, rounded once to float32; in float32 that is 2
+    # roundings relative to the terms (|start|, |i * step| <= 5): float_tol(2, 5) is
+    # 1.2e-6 absolute, which atol=1e-6 plus the default rtol 1e-5 covers
     assert_same(*run_both(lambda lib: lib.arange(*args)), atol=1e-6)
 
 
@@ -382,6 +385,9 @@ def test_arange_float_arguments_with_dtype(args, dtype):
     except (RuntimeError, ValueError):
         assert_raises_same(fn)
         return
+    # 16-bit: one rounding of values of magnitude <= 5 computed in higher precision:
+    # equal unless a value lies within a float32 ulp of a rounding tie (none here);
+    # 1e-2 covers one float16 ulp at 5 (2**-8); others as in test_arange
     assert_same(fn(torchlike), theirs, atol=1e-2 if "16" in dtype else 1e-6)
 
 
@@ -405,6 +411,7 @@ LINSPACE_ARGS = [(0, 1, 5), (0, 1, 1), (0, 1, 0), (-3, 7, 11), (1, -1, 4), (0, 1
 @pytest.mark.parametrize("args", LINSPACE_ARGS, ids=str)
 def test_linspace(args):
     assert_same(*run_both(lambda lib: lib.linspace(*args)))
+    # float64 start + i * step, 2 roundings at magnitude <= 10: 4.4e-15 < 1e-12
     assert_same(*run_both(lambda lib: lib.linspace(*args, dtype=lib.float64)), atol=1e-12)
 
 
@@ -415,6 +422,8 @@ def test_linspace_int_dtype_and_errors():
 
 @pytest.mark.parametrize("args", [(0, 2, 3), (-1, 1, 5), (0, 3, 4, 2)], ids=str)
 def test_logspace(args):
+    # base ** (start + i * step): the exponent's 2 roundings times ln(base) * |exponent|
+    # (< 7), plus pow's few ulps: ~20 roundings; 1e-5 is 84 ulps
     assert_same(*run_both(lambda lib: lib.logspace(*args)), rtol=1e-5)
 
 

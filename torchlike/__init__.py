@@ -141,3 +141,12 @@ del _wire
 
 from . import optim
 from .serialization import save, load
+
+# JAX interop and function transforms (docs/jax.md)
+from ._jax_bridge import from_jax
+from .utils.dlpack import from_dlpack
+from . import func
+from .func import vmap
+from .nn.utils import stateless as _stateless   # torchlike.nn.utils.stateless
+from .autograd import functional as _autograd_functional   # torchlike.autograd.functional
+from .autograd import forward_ad as _forward_ad            # torchlike.autograd.forward_ad

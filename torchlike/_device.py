@@ -181,7 +181,10 @@ def scalar_arg(value, dev=None):
         if target is not None and target == jax.devices()[0]:
             target = None                   # uncommitted, as place() leaves them
         try:
-            array = jax.device_put(value, target)
+            # under jax.jit, device_put would give a tracer, which must not outlive the
+            # trace in this cache: the cached array is always a concrete one
+            with jax.ensure_compile_time_eval():
+                array = jax.device_put(value, target)
         except OverflowError:               # beyond int64: let the caller's path raise
             return value
         _SCALAR_ARRAYS[key] = array

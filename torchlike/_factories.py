@@ -15,7 +15,7 @@ import numpy as np
 from . import _device
 from . import _dtype as dt
 from . import _random
-from ._ops._util import size_args
+from ._ops._util import int_list, invalid_arguments, size_args
 from ._ops.registry import tensor_method, torch_function
 from ._tensor import Tensor
 
@@ -171,6 +171,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
+    if isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
+    if isinstance(data, jax.Array):         # a copy, as torch.tensor(ndarray) makes
+        return _tensor_from_jax(data, dtype, device, requires_grad)
     if dtype is None:
         dtype = (data._dtype if isinstance(data, Tensor)
                  else dt.from_numpy_dtype(data.dtype) if isinstance(data, (np.ndarray, np.generic))
@@ -182,6 +186,15 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if _is_python_data(data):
         values = _cast_python_values(values, dtype)
     return _finish(_place(values.astype(dtype.np), device), device, requires_grad)
+
+
+def _tensor_from_jax(array, dtype, device, requires_grad):
+    dtype = dtype or dt.from_numpy_dtype(array.dtype)
+    device = _device.canonical(device)
+    copy = jnp.array(array, dtype=dtype.np, copy=True)
+    if not isinstance(copy, jax.core.Tracer):      # (a tracer has no device to move)
+        copy = _place(copy, device)
+    return _finish(copy, device, requires_grad)
 
 
 def _is_python_data(data):
@@ -198,6 +211,9 @@ def as_tensor(data, dtype=None, device=None, **kwargs):
         return data.to(device=device, dtype=dtype)
     if isinstance(data, np.ndarray) and dtype is None and device is None:
         return from_numpy(data)
+    if isinstance(data, jax.Array) and dtype is None and device is None:
+        from ._jax_bridge import from_jax       # shares, as as_tensor(ndarray) does
+        return from_jax(data)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -233,12 +249,14 @@ def _filled(shape, value, dtype, device, requires_grad):
     return _finish(array, device, requires_grad)
 
 
-def _shape_from(size, name=None):
-    """The shape of size arguments f(2, 3) / f((2, 3)), with PyTorch's errors; `name`
-    is the factory's name for its missing-size error."""
+def _shape_from(size, name=None, dtype=None):
+    """The shape of size arguments f(2, 3) / f((2, 3)), with PyTorch's errors in its
+    order (argument types first, then values); `name` is the factory's name for them."""
     if not size and name is not None:
         raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
-    shape = size_args(size)
+    shape = size_args(size, name or "new")
+    if dtype is not None and not isinstance(dtype, dt.dtype):
+        raise TypeError(f"{name}(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
     for n in shape:
         if n < 0:
             if name == "zeros":     # zeros checks sizes itself, with its own message
@@ -249,18 +267,18 @@ def _shape_from(size, name=None):
 
 @torch_function("zeros")
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    return _filled(_shape_from(size, "zeros"), 0, dtype, device, requires_grad)
+    return _filled(_shape_from(size, "zeros", dtype), 0, dtype, device, requires_grad)
 
 
 @torch_function("ones")
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    return _filled(_shape_from(size, "ones"), 1, dtype, device, requires_grad)
+    return _filled(_shape_from(size, "ones", dtype), 1, dtype, device, requires_grad)
 
 
 @torch_function("empty")
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None):
-    return _filled(_shape_from(size, "empty"), 0, dtype, device, requires_grad)
+    return _filled(_shape_from(size, "empty", dtype), 0, dtype, device, requires_grad)
 
 
 # The C++ names PyTorch's "value cannot be converted" error uses for fill values.
@@ -299,9 +317,13 @@ def check_fill_value(value, dtype, numel=2):
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    shape = int_list(size, "full", single=False)
+    if not isinstance(fill_value, numbers.Number):
+        raise TypeError("full(): argument 'fill_value' (position 2) must be Number, not "
+                        f"{type(fill_value).__name__}")
+    _shape_from((shape,))
     if dtype is None:
         dtype = dt.scalar_dtype(fill_value)
-    shape = _shape_from((size,))
     check_fill_value(fill_value, dtype, math.prod(shape))
     return _filled(shape, fill_value, dtype, device, requires_grad)
 
@@ -386,8 +408,17 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
                               memory_format, "full_like")
 
 
+_MISSING = object()     # an argument not given (None is an invalid value there)
+
+
 @torch_function("eye")
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def eye(n, m=_MISSING, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if m is _MISSING:
+        m = None
+        if not _is_size_like(n):
+            raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    elif not (_is_size_like(n) and _is_size_like(m)):
+        raise invalid_arguments("eye", n, m)
     dtype, device = _resolve(dtype, device)
     for name, value in (("n", n), ("m", m)):
         if value is not None and value < 0:
@@ -455,6 +486,8 @@ def _c_number(v):
 
 @torch_function("linspace")
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if not _is_size_like(steps):
+        raise invalid_arguments("linspace", start, end, steps)
     dtype, device = _resolve(dtype, device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -476,9 +509,10 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     return _finish(_place(values.astype(dtype.np), device), device, requires_grad)
 
 
-def _random_tensor(kind, size, dtype, device, requires_grad, generator, low=0.0, high=1.0):
+def _random_tensor(kind, size, dtype, device, requires_grad, generator, low=0.0, high=1.0,
+                   name=None):
     dtype, device = _resolve(dtype, device)
-    shape = _shape_from(size)
+    shape = _shape_from(size, name)
     return _finish(_random.sample(kind, shape, dtype, low, high, generator, device), device,
                    requires_grad)
 
@@ -486,25 +520,27 @@ def _random_tensor(kind, size, dtype, device, requires_grad, generator, low=0.0,
 @torch_function("rand")
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
-    return _random_tensor("uniform", size, dtype, device, requires_grad, generator)
+    return _random_tensor("uniform", size, dtype, device, requires_grad, generator, name="rand")
 
 
 @torch_function("randn")
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
-    return _random_tensor("normal", size, dtype, device, requires_grad, generator)
+    return _random_tensor("normal", size, dtype, device, requires_grad, generator, name="randn")
 
 
 @torch_function("randint")
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False):
-    if size is None:                # randint(high, size)
+    two_args = size is None
+    if two_args:                    # randint(high, size)
         low, high, size = 0, low, high
-    if high is None or size is None:
-        raise TypeError("randint() received an invalid combination of arguments")
-    if not isinstance(size, (tuple, list)):
-        raise TypeError(f"randint(): argument 'size' (position {2 if low == 0 else 3}) must be "
-                        f"tuple of ints, not {type(size).__name__}")
+    if not (_is_size_like(low) and _is_size_like(high) and isinstance(size, (tuple, list))):
+        if two_args and _is_size_like(high):
+            raise TypeError("randint(): argument 'size' (position 2) must be tuple of ints, not "
+                            f"{type(size).__name__}")
+        raise invalid_arguments("randint", low, high, size)
+    _shape_from((size,), "randint")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     return _random_tensor("randint", (size,), dtype or dt.int64, device, requires_grad, generator,

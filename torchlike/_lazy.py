@@ -15,6 +15,7 @@ are computed inside the fused backward's own call (autograd/engine.py, `_prelude
 import functools
 
 import jax
+from jax._src.core import trace_ctx as _trace_ctx
 
 from ._caches import LRU, release_if_over_budget
 from ._device import scalar_arg
@@ -148,7 +149,12 @@ def materialize(roots):
     fn = _program_cache.get(key)
     if fn is None:
         fn = _program_cache[key] = jax.jit(functools.partial(run_program, program, outputs))
-    install(wanted, fn(externals))
+    if _trace_ctx.is_top_level():
+        values = fn(externals)
+    else:       # read inside a jax trace: these values outlive it, so stay concrete
+        with jax.ensure_compile_time_eval():
+            values = fn(externals)
+    install(wanted, values)
 
 
 def plan(roots):

@@ -51,10 +51,18 @@ class Generator:
     def next_key(self):
         """The (key, counter) pair for the next draw."""
         if self._key is None:
-            self._key = jax.random.key_data(jax.random.key(self._seed & 0xFFFF_FFFF_FFFF_FFFF))
+            with jax.ensure_compile_time_eval():    # the key outlives any jax.jit trace
+                self._key = jax.random.key_data(
+                    jax.random.key(self._seed & 0xFFFF_FFFF_FFFF_FFFF))
         counter = self._counter
         self._counter += 1
+        if vmap_key_hook is not None:       # inside torchlike.func.vmap: its randomness rule
+            return vmap_key_hook(self._key), counter
         return self._key, counter
+
+
+# Set by torchlike.func.vmap while it traces: key -> the key a draw uses (or an error).
+vmap_key_hook = None
 
 
 default_generator = Generator()

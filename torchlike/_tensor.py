@@ -11,6 +11,7 @@ import weakref
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax._src.core import trace_ctx as _trace_ctx
 
 from . import _device
 from . import _dtype as dt
@@ -412,6 +413,8 @@ class Tensor:
     def __repr__(self, *, tensor_contents=None):
         from ._printing import format_tensor
         from . import nn
+        if isinstance(self._raw(), jax.core.Tracer):    # inside a JAX transform
+            return f"tensor({self._raw()!r}, dtype=torch.{self._dtype.name})"
         values = np.asarray(self._data().astype(np.float32)) if self._dtype is dt.bfloat16 \
             else np.asarray(self._data())
         dev = None if self.device.type == "cpu" else str(self.device)
@@ -461,6 +464,29 @@ class Tensor:
         self._check_numpy()
         a = np.asarray(jax.device_get(self._data()))
         return a if dtype is None else a.astype(dtype)
+
+    # -- JAX interop (see _jax_bridge.py and docs/jax.md) --------------------------------
+    def jax(self):
+        """The values as a jax.Array (a tracer inside a JAX transform), no copy: the
+        tensor's own buffer when it sees its whole storage. Like `detach()`, it leaves
+        autograd behind; a later in-place op on the tensor does not change it (JAX arrays
+        are immutable)."""
+        from ._jax_bridge import value
+        return value(self)
+
+    def __jax_array__(self):
+        """So that jnp.asarray(t) and jnp.array(t) accept tensors (JAX 0.10's jitted
+        functions, jnp.sin among them, no longer call it: pass t.jax() to those)."""
+        return self.jax()
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        from ._jax_bridge import dlpack_of
+        return dlpack_of(self, stream=stream, max_version=max_version, dl_device=dl_device,
+                         copy=copy)
+
+    def __dlpack_device__(self):
+        from ._jax_bridge import dlpack_device_of
+        return dlpack_device_of(self)
 
     def __float__(self):
         return float(self._scalar_value("double"))
@@ -740,6 +766,11 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
+        if not _trace_ctx.is_top_level():     # a tracer's detach stops its gradient
+            from ._jax_bridge import detached
+            out = detached(self)
+            if out is not None:
+                return out
         out = object.__new__(Tensor)
         out._init_from_array(self._raw(), self.device)     # (a pending value stays pending)
         out._storage = self._storage

@@ -1,6 +1,7 @@
 """Argument helpers shared by the op modules: dims, shapes, scalars, PyTorch's errors."""
 import builtins
 
+import jax
 import numpy as np
 
 from .. import _dtype as dt
@@ -27,11 +28,48 @@ def wrap_dims(dims, ndim):
     return out
 
 
-def size_args(args):
-    """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(torch.Size([2, 3]))."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = args[0]
-    return tuple(int(a) for a in args)
+def type_name(x):
+    """A value's type as PyTorch's argument parser names it in messages."""
+    return "Tensor" if isinstance(x, Tensor) else type(x).__name__
+
+
+def _is_index(v):
+    """What PyTorch's parser unpacks as an int: ints, numpy ints, integer 0-dim tensors."""
+    if isinstance(v, Tensor):
+        return v.ndim == 0 and not (v._dtype.is_floating_point or v._dtype.is_complex)
+    return isinstance(v, (int, np.integer))
+
+
+def int_list(value, fn, arg="size", pos=1, single=True):
+    """A tuple-of-ints argument (`single`: a lone int is accepted too), with the errors
+    of PyTorch's argument parser: its first element decides whether the signature
+    matches, later ones fail to unpack."""
+    if isinstance(value, (tuple, list)):
+        if value and (isinstance(value[0], builtins.bool) or not _is_index(value[0])):
+            raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be tuple of ints, "
+                            f"but found element of type {type_name(value[0])} at pos 0")
+        for i, v in enumerate(value[1:], 2):
+            if not _is_index(v):
+                raise TypeError(f"{fn}(): argument '{arg}' failed to unpack the object at pos {i} "
+                                f"with error \"type must be tuple of ints,but got {type_name(v)}\"")
+        return tuple(int(v) for v in value)
+    if single and _is_index(value) and not isinstance(value, builtins.bool):
+        return (int(value),)
+    raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be tuple of ints, not "
+                    f"{type_name(value)}")
+
+
+def size_args(args, fn, arg="size"):
+    """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(torch.Size([2, 3])) with PyTorch's errors
+    (`fn`, `arg`: the function and argument the messages name)."""
+    return int_list(args[0] if len(args) == 1 else tuple(args), fn, arg)
+
+
+def invalid_arguments(fn, *args):
+    """PyTorch's error for arguments that match none of a function's signatures."""
+    return TypeError(f"{fn}() received an invalid combination of arguments - got "
+                     f"({', '.join(type_name(a) for a in args)}), but expected one of the "
+                     "signatures in its documentation")
 
 
 def broadcast_shapes(*shapes):
@@ -108,4 +146,36 @@ def values_to_check(t):
     every call."""
     if t.device.type != "cpu":
         return None
-    return np.asarray(t._data())
+    values = t._data()
+    if isinstance(values, jax.core.Tracer):    # inside a jax transform: no values to check
+        return None
+    return np.asarray(values)
+
+
+def check_can_cast(result, out):
+    """PyTorch's error for an in-place or out= result that cannot take `result`'s dtype."""
+    if result is not out and not dt.can_cast(result, out):
+        raise RuntimeError(f"result type {scalar_name(result)} can't be cast to the desired "
+                           f"output type {scalar_name(out)}")
+
+
+def out_of_range(values, low, high, ignore=None):
+    """The first of `values` (host values or None) outside [low, high), or None."""
+    if values is None:
+        return None
+    bad = (values < low) | (values >= high)
+    if ignore is not None:
+        bad &= values != ignore
+    return values[bad].flat[0] if bad.any() else None
+
+
+def check_expand(t, target):
+    """PyTorch's message when t cannot be expanded to the shape `target`."""
+    shape = tuple(t.shape)
+    for i in range(1, len(target) + 1):
+        n = shape[-i] if i <= len(shape) else 1
+        if n != 1 and n != target[-i] or len(shape) > len(target):
+            raise RuntimeError(f"The expanded size of the tensor ({target[-i]}) must match the "
+                               f"existing size ({n}) at non-singleton dimension "
+                               f"{len(target) - i}.  Target sizes: {list(target)}.  Tensor sizes: "
+                               f"{list(shape)}")

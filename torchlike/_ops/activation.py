@@ -6,6 +6,8 @@ Each derivative at a kink is PyTorch's (hardtanh: 0 at the bounds, leaky_relu: t
 slope at 0, hardswish: its one-sided formula ...), written into the impl with `where`
 or a custom JVP so that jax.vjp reproduces it.
 """
+import builtins
+
 import jax
 import jax.numpy as jnp
 
@@ -14,7 +16,7 @@ from .._tensor import Tensor
 from ._common import expose, inplace_method, is_float, not_implemented, with_jvp
 from .dispatch import apply
 from .registry import FUNCTIONS, Op, OPS
-from ._util import values_to_check, wrap_dim
+from ._util import check_can_cast, values_to_check, wrap_dim
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -181,7 +183,9 @@ def _softmax_impl(x, *, dim, dtype, log, negate):
         x = -x
     if x.ndim == 0:
         return jnp.zeros_like(x) if log else jnp.ones_like(x)
-    return (jax.nn.log_softmax if log else jax.nn.softmax)(x, axis=dim)
+    # PyTorch computes half types in float32 and rounds once
+    wide = x.astype(jnp.float32) if x.dtype in (jnp.float16, jnp.bfloat16) else x
+    return (jax.nn.log_softmax if log else jax.nn.softmax)(wide, axis=dim).astype(x.dtype)
 
 
 OPS["softmax"] = _softmax_op = Op("softmax", _softmax_impl, "SoftmaxBackward0", ("result",))
@@ -191,9 +195,9 @@ def softmax_like(input, dim, dtype, *, log=False, negate=False):
     d = wrap_dim(dim, input.ndim)
     if dtype is not None:
         input = input.to(dtype)
-    if not is_float(input._dtype):
-        raise not_implemented(f"{'log_softmax' if log else 'softmax'}_lastdim_kernel_impl",
-                              input._dtype)
+    if not is_float(input._dtype) and input.numel():
+        kernel = "_lastdim_kernel_impl" if d == builtins.max(input.ndim - 1, 0) else "_kernel_impl"
+        raise not_implemented(("log_softmax" if log else "softmax") + kernel, input._dtype)
     return apply(_softmax_op, (input,), (("dim", d), ("dtype", input._dtype.np), ("log", log),
                                          ("negate", negate)),
                  "LogSoftmaxBackward0" if log else "SoftmaxBackward0")
@@ -231,6 +235,8 @@ def dropout_like(input, p, training, *, keep_dims=None, alpha=False, generator=N
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
+    if p < 1 and not is_float(input._dtype):      # input * a float mask, in place
+        check_can_cast(dt.get_default_dtype(), input._dtype)
     if alpha and p == 1:              # PyTorch: input * 0
         from .pointwise import mul
         return mul(input, 0)
@@ -298,12 +304,12 @@ OPS["embedding"] = _embedding_op = Op("embedding", _embedding_impl, "EmbeddingBa
 
 def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
     """torch.embedding(weight, indices): note the order."""
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
     if indices._dtype not in (dt.int64, dt.int32):
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
                            f"scalar types: Long, Int; but got torch.{_legacy(indices)} instead "
                            "(while checking arguments for embedding)")
-    if weight.ndim != 2:
-        raise RuntimeError("'weight' must be 2-D")
     values = values_to_check(indices)
     if values is not None and values.size and (values.min() < 0 or values.max() >= weight.shape[0]):
         raise IndexError("index out of range in self")

@@ -104,7 +104,9 @@ def _vnorm_jvp(ord, dims, keepdim, primals, tangents):
 
 
 def _vnorm_impl(x, *, ord, dims, keepdim, dtype):
-    return _vnorm(x.astype(dtype), ord, dims, keepdim)
+    # half types accumulate in float32 (as PyTorch's), so squares cannot overflow
+    wide = jnp.float32 if dtype in (jnp.float16, jnp.bfloat16) else dtype
+    return _vnorm(x.astype(wide), ord, dims, keepdim).astype(dtype)
 
 
 OPS["linalg_vector_norm"] = _vnorm_op = Op("linalg_vector_norm", _vnorm_impl,
@@ -112,14 +114,28 @@ OPS["linalg_vector_norm"] = _vnorm_op = Op("linalg_vector_norm", _vnorm_impl,
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    if not isinstance(ord, (int, float)):
+        raise TypeError("linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
+                        f"{type(ord).__name__}")
     if not is_float(x._dtype):
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {scalar_name(x._dtype)}")
-    dims = None if dim is None or (isinstance(dim, (tuple, list)) and not dim) \
-        else wrap_dims(dim, x.ndim)
-    if x.numel() == 0 and ord < 0 or (x.numel() == 0 and ord == float("inf") and dims is None):
-        raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor "
-                           "because the operation does not have an identity")
+    all_dims = dim is None or (isinstance(dim, (tuple, list)) and not dim)
+    if x.numel() == 0 and (ord < 0 or ord == float("inf")):    # no identity to start from
+        if all_dims:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord:g} norm on an empty "
+                               "tensor because the operation does not have an identity")
+        for d in (dim,) if isinstance(dim, int) else dim:
+            if x.shape[wrap_dims(d, x.ndim)[0]] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord:g} norm on the "
+                                   f"dimension {d}because this dimension is empty and the "
+                                   "operation does not have an identity")
+    dims = None if all_dims else wrap_dims(dim, x.ndim)
+    if dims is not None and x.ndim == 0:
+        dims = None
+    if dtype is not None and not is_float(dtype):
+        raise RuntimeError("linalg.vector_norm: dtype should be floating point or complex, but "
+                           f"got {scalar_name(dtype)}")
     d = dtype or x._dtype
     return apply(_vnorm_op, (x,), (("ord", float(ord)), ("dims", dims), ("keepdim", keepdim),
                                    ("dtype", d.np)))
@@ -134,6 +150,9 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if isinstance(dim, int):
         raise TypeError("linalg_matrix_norm() received an invalid combination of arguments - "
                         "got (Tensor, dim=int)")
+    if not is_float(A._dtype) and dtype is None:
+        raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {scalar_name(A._dtype)}")
     if len(dim) != 2:
         raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
                            + " ".join(str(d) for d in dim))

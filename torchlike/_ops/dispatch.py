@@ -2,6 +2,7 @@
 and record a graph node when grad mode is on and an input requires grad."""
 import jax
 
+from .. import _jax_bridge as bridge
 from .. import _lazy as lazy
 from .. import _caches
 from .._device import scalar_arg
@@ -28,6 +29,8 @@ def _common_device(inputs):
 
 def apply(op, inputs, params=(), grad_fn=None):
     """Run `op` on `inputs` (Tensors or Python scalars) with static `params`."""
+    if not bridge.top_level() and not bridge.state.folding:  # JAX is tracing: _jax_bridge.py
+        return bridge.apply_traced(op, inputs, params, grad_fn)
     arrays = []
     needs_grad = mixed = False
     device = None

@@ -12,7 +12,7 @@ from .._tensor import Tensor
 from ._common import expose, is_float, require_tensor
 from .dispatch import apply
 from .registry import Op, OPS
-from ._util import result_dtype, scalar_name, wrap_dim
+from ._util import check_expand, result_dtype, scalar_name, wrap_dim
 
 
 def _c_name(d):
@@ -40,34 +40,47 @@ def _mm(a, b, grad_fn):
 
 def _mm_shapes(a, b):
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[-2] if a.ndim > 1 else 1}"
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.numel() // max(a.shape[-1], 1)}"
                            f"x{a.shape[-1]} and {b.shape[-2] if b.ndim > 1 else b.shape[0]}x"
                            f"{b.shape[-1] if b.ndim > 1 else 1})")
 
 
 def matmul(input, other):
+    """PyTorch's paths (and their errors): dot, mv, mm (a leading 1-D or N-D input folded
+    into a matrix), else a broadcast bmm."""
     if input.ndim == 0 or other.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{input.ndim}D and {other.ndim}D")
-    _same_dtype(input, other)
     if input.ndim == 1 and other.ndim == 1:
         return dot(input, other)
-    if input.ndim == 2 and other.ndim == 1:
-        return mv(input, other)
-    if input.ndim == 1 and other.ndim == 2:
-        if input.shape[0] != other.shape[0]:
-            raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat ({other.shape[0]}"
-                               f"x{other.shape[1]}), vec ({input.shape[0]})")
-        return _mm(input, other, "SqueezeBackward4")
+    if other.ndim == 1:
+        _check_addmv(input.reshape(-1, input.shape[-1]) if input.ndim > 2 else input, other)
+        return mv(input, other) if input.ndim == 2 else _mm(input, other, "UnsafeViewBackward0")
+    if other.ndim == 2 and input.ndim != 2:
+        _mm_shapes(input, other)
+        _same_dtype(input, other)
+        return _mm(input, other, "SqueezeBackward4" if input.ndim == 1 else "UnsafeViewBackward0")
     if input.ndim == 2 and other.ndim == 2:
         return mm(input, other)
-    _mm_shapes(input, other)
     from ._util import broadcast_shapes
-    broadcast_shapes(tuple(input.shape[:-2]), tuple(other.shape[:-2]))
+    batch = broadcast_shapes(tuple(input.shape[:-2]), tuple(other.shape[:-2]))
+    b = 1
+    for n in batch:
+        b *= n
+    if input.shape[-1] != other.shape[-2]:
+        raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{b}, {input.shape[-1]}] but got: [{b}, {other.shape[-2]}].")
+    _bmm_dtypes(input, other)
     # PyTorch folds a matrix that requires grad into the batch and copies the transposed
     # result back (CloneBackward0); every other batched path ends in _unsafe_view
     folded = input.ndim == 2 and other.ndim >= 3 and input.requires_grad
     return _mm(input, other, "CloneBackward0" if folded else "UnsafeViewBackward0")
+
+
+def _bmm_dtypes(a, b):
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected scalar type {scalar_name(a.dtype)} but found "
+                           f"{scalar_name(b.dtype)}")
 
 
 def mm(input, mat2):
@@ -89,15 +102,27 @@ def bmm(input, mat2):
         raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{input.shape[0]}, {input.shape[2]}] but got: "
                            f"[{mat2.shape[0]}, {mat2.shape[1]}].")
-    _same_dtype(input, mat2)
+    _bmm_dtypes(input, mat2)
     return _mm(input, mat2, "BmmBackward0")
 
 
+def _check_addmv(mat, vec, self_shape=None):
+    """addmv's checks (mv is addmv into a result of vec's dtype)."""
+    self_dim = 1 if self_shape is None else len(self_shape)
+    if mat.ndim != 2 or vec.ndim != 1 or self_dim > 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {self_dim}, {mat.ndim}, "
+                           f"{vec.ndim}")
+    if mat.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({mat.shape[0]}), mat ({mat.shape[0]}x"
+                           f"{mat.shape[1]}), vec ({vec.shape[0]})")
+    if mat.dtype is not vec.dtype:
+        raise RuntimeError("addmv input tensors must have the same dtype, but got "
+                           f"{scalar_name(vec.dtype)}, {scalar_name(mat.dtype)}, and "
+                           f"{scalar_name(vec.dtype)}")
+
+
 def mv(input, vec):
-    if input.ndim != 2 or vec.ndim != 1 or input.shape[1] != vec.shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x"
-                           f"{input.shape[1] if input.ndim > 1 else ''}), vec ({vec.shape[0]})")
-    _same_dtype(input, vec)
+    _check_addmv(input, vec)
     return _mm(input, vec, "MvBackward0")
 
 
@@ -111,10 +136,10 @@ def _check_vector_pair(input, other):
 
 
 def dot(input, other):
-    _check_vector_pair(input, other)
-    if input.dtype is not other.dtype:
+    if input.ndim == 1 and other.ndim == 1 and input.dtype is not other.dtype:
         raise RuntimeError("dot : expected both vectors to have same dtype, but found "
                            f"{scalar_name(input.dtype)} and {scalar_name(other.dtype)}")
+    _check_vector_pair(input, other)
     return _mm(input, other, "DotBackward0")
 
 
@@ -183,14 +208,13 @@ def _addprod(kind, check):
     node = kind.capitalize() + "Backward0"
 
     def torch_fn(input, a, b, *, beta=1, alpha=1):
+        if kind == "addmm":
+            for name, t in (("self", input), ("mat1", a)):
+                if t.dtype is not b.dtype:
+                    raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                                       f"{scalar_name(t.dtype)} and {scalar_name(b.dtype)}")
         check(a, b)
-        from ._util import broadcast_shapes
-        out_shape = _product_shape(kind, a, b)
-        if broadcast_shapes(tuple(input.shape), out_shape) != out_shape:
-            raise RuntimeError(f"The expanded size of the tensor ({out_shape[-1]}) must match the "
-                               f"existing size ({input.shape[-1]}) at non-singleton dimension "
-                               f"{len(out_shape) - 1}.  Target sizes: {list(out_shape)}.  Tensor "
-                               f"sizes: {list(input.shape)}")
+        check_expand(input, _product_shape(kind, a, b))
         return apply(_addprod_op, (input, a, b), (("beta", beta), ("alpha", alpha),
                                                   ("kind", kind)), node)
     torch_fn.__name__ = kind
@@ -219,7 +243,7 @@ def _check_mm(a, b):
 
 
 def _check_mv(a, b):
-    mv(a.detach(), b.detach()) if a.ndim != 2 or b.ndim != 1 or a.shape[1] != b.shape[0] else None
+    _check_addmv(a, b)
 
 
 def _check_bmm(a, b):

@@ -8,16 +8,17 @@ among equal extremes; max(dim) sends it to the returned index.
 import builtins
 import collections
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import expose, is_float, inplace_method, not_implemented
+from ._common import expose, is_float, inplace_method, not_implemented, with_jvp
 from .dispatch import apply
 from .registry import METHODS, Op, OPS
-from ._util import scalar_name, wrap_dim, wrap_dims
+from ._util import invalid_arguments, scalar_name, wrap_dim, wrap_dims
 
 # PyTorch's named tuples (torch.return_types.<name>)
 _FIELDS = {"max": ("values", "indices"), "min": ("values", "indices"),
@@ -37,7 +38,8 @@ def _dims_of(input, dim):
     """None (all dims) or a tuple of non-negative dims; () means all, as PyTorch."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return None
-    return wrap_dims(dim, input.ndim)
+    dims = wrap_dims(dim, input.ndim)
+    return dims if input.ndim else None      # a 0-dim tensor's only "dim" is itself
 
 
 def _axis_alias(dim, axis):
@@ -70,7 +72,8 @@ def _nansum_dtype(input, dtype, name):
 def _reduction(name, fn, grad_fns, *, dtype_rule, saves=(0,)):
     """A reduction over all dims (grad_fns[0]) or given dims (grad_fns[1])."""
     def impl(a, *, dims, keepdim, dtype):
-        return fn(a.astype(dtype), axis=dims, keepdims=keepdim)
+        # dtype= keeps JAX from widening small integer sums to int64
+        return fn(a.astype(dtype), axis=dims, keepdims=keepdim, dtype=dtype)
     op = OPS[name] = Op(name, impl, grad_fns[0], saves)
 
     def torch_fn(input, dim=None, keepdim=False, *, dtype=None, axis=None):
@@ -107,7 +110,7 @@ expose("nanmean", nanmean, inplace=False)
 
 
 def _prod_impl(a, *, dims, keepdim, dtype):
-    return jnp.prod(a.astype(dtype), axis=dims, keepdims=keepdim)
+    return jnp.prod(a.astype(dtype), axis=dims, keepdims=keepdim, dtype=dtype)
 
 
 OPS["prod"] = _prod_op = Op("prod", _prod_impl, "ProdBackward0", (0, "result"))
@@ -117,7 +120,9 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     d = _sum_dtype(input, dtype, "prod")
     if dim is None:
         return apply(_prod_op, (input,), (("dims", None), ("keepdim", False), ("dtype", d.np)))
-    return apply(_prod_op, (input,), (("dims", (wrap_dim(dim, input.ndim),)),
+    if not isinstance(dim, int):
+        raise invalid_arguments("prod", input, dim)
+    return apply(_prod_op, (input,), (("dims", _dims_of(input, dim)),
                                       ("keepdim", keepdim), ("dtype", d.np)), "ProdBackward1")
 
 
@@ -148,6 +153,8 @@ def _argext(a, dim, keepdim, largest):
 
 
 def _ext_dim_impl(a, *, dim, keepdim, largest):
+    if a.ndim == 0:
+        return a, jnp.zeros((), jnp.int64)
     idx = _argext(a, dim, True, largest)
     values = jnp.take_along_axis(a, idx, axis=dim)      # the gradient goes to the index
     if not keepdim:
@@ -164,7 +171,7 @@ OPS["max_all"] = _ext_all_op = Op("max_all", _ext_all_impl, "MaxBackward1", (0, 
 
 
 def _empty_check(input, name, dim=None, error=RuntimeError):
-    if input.numel() == 0 and (dim is None or input.shape[dim] == 0):
+    if input.numel() == 0 and (dim is None or input.ndim and input.shape[dim] == 0):
         if dim is None:
             raise error(f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
                         + (" Specify the reduction dim with the 'dim' argument."
@@ -212,6 +219,9 @@ def _amext(name, largest):
     def torch_fn(input, dim=(), keepdim=False):
         if input._dtype.is_complex:
             raise not_implemented(name[1:] + "_values_cpu", input._dtype)
+        first = dim[0] if isinstance(dim, (tuple, list)) and dim else dim
+        if input.numel() == 0 and isinstance(first, int) and -input.ndim <= first < input.ndim:
+            _empty_check(input, name, first % input.ndim)      # before the other dims' checks
         dims = _dims_of(input, dim)
         _empty_check(input, name, None if dims is None else dims[0])
         return apply(_amext_op, (input,), (("dims", dims), ("keepdim", keepdim),
@@ -249,6 +259,8 @@ expose("aminmax", aminmax, inplace=False)
 
 
 def _arg_impl(a, *, dim, keepdim, largest):
+    if a.ndim == 0:
+        return jnp.zeros((), jnp.int64)
     if dim is None:
         out = _argext(a.reshape(-1), 0, False, largest)
         return (out.reshape((1,) * a.ndim) if keepdim else out).astype(jnp.int64)
@@ -260,8 +272,9 @@ OPS["argmax"] = _arg_op = Op("argmax", _arg_impl, None, (), False)
 
 def _arg(name, largest):
     def torch_fn(input, dim=None, keepdim=False):
-        if input._dtype.is_complex:
-            raise RuntimeError(f"{name}(): does not support complex input")
+        if input._dtype.is_complex or input._dtype is dt.bool:
+            kind = "bool" if input._dtype is dt.bool else "complex"
+            raise RuntimeError(f"{name}(): does not support {kind} input")
         d = None if dim is None else wrap_dim(dim, input.ndim)
         _empty_check(input, name, d, error=IndexError)
         return apply(_arg_op, (input,), (("dim", d), ("keepdim", keepdim), ("largest", largest)))
@@ -275,9 +288,21 @@ argmin = _arg("argmin", False)
 
 
 # -- statistics ------------------------------------------------------------------------------------
+# std's derivative is 0 where std is 0 (a constant input), as PyTorch's std_backward
+_std_sqrt = with_jvp(jnp.sqrt, lambda v, out: jnp.where(out == 0, 0, 0.5 / out))
+
+
 def _var_impl(a, *, dims, correction, keepdim, sqrt, with_mean):
-    v = jnp.var(a, axis=dims, ddof=correction, keepdims=keepdim)
-    v = jnp.sqrt(v) if sqrt else v
+    if a.dtype in (jnp.float16, jnp.bfloat16):        # PyTorch accumulates in float32
+        out = _var_impl(a.astype(jnp.float32), dims=dims, correction=correction,
+                        keepdim=keepdim, sqrt=sqrt, with_mean=with_mean)
+        return tuple(o.astype(a.dtype) for o in out) if with_mean else out.astype(a.dtype)
+    d = a - jnp.mean(a, axis=dims, keepdims=True)
+    squares = (d * jnp.conj(d)).real if jnp.iscomplexobj(d) else d * d
+    n = a.size if dims is None else math.prod(a.shape[i] for i in dims)
+    # n <= correction divides by 0 (inf, or nan for a constant), as PyTorch does
+    v = jnp.sum(squares, axis=dims, keepdims=keepdim) / (n - correction if n > correction else 0)
+    v = _std_sqrt(v) if sqrt else v
     return (v, jnp.mean(a, axis=dims, keepdims=keepdim)) if with_mean else v
 
 
@@ -328,7 +353,13 @@ OPS["logsumexp"] = _lse_op = Op("logsumexp", _logsumexp_impl, "LogsumexpBackward
 def logsumexp(input, dim, keepdim=False):
     if not is_float(input._dtype):
         input = input.to(dt.get_default_dtype())
-    return apply(_lse_op, (input,), (("dims", wrap_dims(dim, input.ndim)), ("keepdim", keepdim)))
+    if isinstance(dim, (tuple, list)) and not dim:
+        # PyTorch reduces over every dim, then fails to write the kept-dims result
+        if input.numel() and input.ndim and not keepdim:
+            raise RuntimeError(f"output with shape [] doesn't match the broadcast shape "
+                               f"{[1] * input.ndim}")
+        dim = tuple(range(input.ndim))
+    return apply(_lse_op, (input,), (("dims", _dims_of(input, dim) or ()), ("keepdim", keepdim)))
 
 
 expose("logsumexp", logsumexp, inplace=False)

@@ -172,7 +172,7 @@ OPS["flip"] = _flip_op = Op("flip", _flip_impl, "FlipBackward0", ())
 
 def flip(input, *dims):
     """Tensor.flip(0, 1) or Tensor.flip((0, 1))."""
-    dims = wrap_dims(size_args(dims), input.ndim)
+    dims = wrap_dims(size_args(dims, "flip", "dims"), input.ndim) if input.ndim else ()
     return apply(_flip_op, (input,), (("dims", dims),))
 
 
@@ -249,7 +249,7 @@ OPS["repeat"] = _repeat_op = Op("repeat", _repeat_impl, "RepeatBackward0", ())
 
 
 def repeat(self, *sizes):
-    sizes = size_args(sizes)
+    sizes = size_args(sizes, "repeat", "repeats")
     if len(sizes) < self.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
                            "dimensions of tensor")

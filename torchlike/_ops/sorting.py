@@ -85,6 +85,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     n = input.shape[d] if input.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
+    if input._dtype is dt.bool:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     values, indices = apply(_topk_op, (input,), (("k", int(k)), ("dim", d),
                                                  ("largest", bool(largest))))
     return named_result("topk", values, indices)
@@ -111,6 +113,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     if input._dtype.is_complex:
         raise not_implemented("kthvalue_cpu", input._dtype)
     d = wrap_dim(dim, input.ndim)
+    _nonempty_dim(input, d, "kthvalue")
     n = input.shape[d] if input.ndim else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
@@ -138,6 +141,11 @@ def _median_index(a, dim, ignore_nan):
             first_nan = jnp.sum(~jnp.isnan(a), axis=dim, keepdims=True)   # nans sort last
             pos = jnp.where(has_nan, first_nan, pos)
     return jnp.take_along_axis(idx, jnp.broadcast_to(pos, pos.shape).astype(idx.dtype), axis=dim)
+
+
+def _nonempty_dim(input, d, name):
+    if input.ndim and input.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
 def is_float_array(a):
@@ -183,6 +191,7 @@ def _median(name, ignore_nan):
                              (("ignore_nan", ignore_nan),), node + "Backward0")
             return apply(_median_all_op, (input,), (("ignore_nan", ignore_nan),), node + "Backward0")
         d = wrap_dim(dim, input.ndim)
+        _nonempty_dim(input, d, name)
         values, indices = apply(_median_dim_op, (input,),
                                 (("dim", d), ("keepdim", keepdim), ("ignore_nan", ignore_nan)),
                                 node + "Backward1")

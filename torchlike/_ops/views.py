@@ -12,7 +12,7 @@ from .._storage import strided_gather, strided_scatter, view_strides
 from .._tensor import VIEW_DEFAULT, VIEW_MULTI_OUTPUT, Tensor, Size, legacy_type_name
 from .dispatch import apply
 from .registry import register_op, torch_function
-from ._util import size_args, wrap_dim, wrap_dims
+from ._util import invalid_arguments, size_args, wrap_dim, wrap_dims
 
 
 def make_view(x, op, params, shape, strides, offset, grad_fn=None, positions=()):
@@ -60,6 +60,16 @@ def infer_shape(shape, numel):
     return tuple(shape)
 
 
+def _view_shape(shape):
+    """view's size; a first value that is not an int matches neither of view's
+    signatures (size or dtype)."""
+    if len(shape) == 1:
+        first = shape[0][0] if isinstance(shape[0], (tuple, list)) and shape[0] else shape[0]
+        if not isinstance(first, (tuple, list)) and not hasattr(first, "__index__"):
+            raise invalid_arguments("view", shape[0])
+    return size_args(shape, "view")
+
+
 @torch_function("view", method=True, function=False)
 def view(self, *shape):
     from .._dtype import dtype as dtype_cls
@@ -67,7 +77,7 @@ def view(self, *shape):
         if shape[0] is self.dtype:
             return self
         raise NotImplementedError("view(dtype) is not supported by torchlike")
-    shape = infer_shape(size_args(shape), self.numel())
+    shape = infer_shape(_view_shape(shape), self.numel())
     strides = view_strides(tuple(self.shape), self.stride(), shape)
     if strides is None:
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
@@ -95,7 +105,7 @@ def reshape_function(input, shape):
 
 @torch_function("reshape", method=True, function=False)
 def reshape(input, *shape):
-    shape = infer_shape(size_args(shape), input.numel())
+    shape = infer_shape(size_args(shape, "reshape", "shape"), input.numel())
     strides = view_strides(tuple(input.shape), input.stride(), shape)
     if strides is not None:
         return make_view(input, _reshape_impl, (("shape", shape),), shape, strides, input._offset)
@@ -170,7 +180,7 @@ def permute_function(input, dims):
 
 @torch_function("permute", method=True, function=False)
 def permute(input, *dims):
-    dims = size_args(dims)
+    dims = size_args(dims, "permute", "dims")
     if len(dims) != input.ndim:
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does "
                            "not match the length of the desired ordering of dimensions i.e. "
@@ -259,7 +269,7 @@ def _expand_impl(a, *, shape):
 
 @torch_function("expand", method=True, function=False)
 def expand(self, *sizes):
-    sizes = size_args(sizes)
+    sizes = size_args(sizes, "expand")
     if len(sizes) < self.ndim:
         raise RuntimeError(f"expand({legacy_type_name(self)}{{{list(self.shape)}}}, size={list(sizes)}): "
                            "the number of sizes provided "

@@ -7,6 +7,7 @@ from .engine import _accumulate, run_backward
 from .. import _tensor       # (a module reference: _tensor itself imports this package)
 from .._caches import LRU
 from .._device import place
+import jax
 import jax.numpy as jnp
 from .function import Function, FunctionCtx, once_differentiable
 
@@ -32,7 +33,8 @@ def _implicit_grad(out):
     key = (out._dtype, out._shape, device)
     array = _ONES.get(key)
     if array is None:
-        array = _ONES[key] = place(jnp.ones(tuple(out._shape), out._dtype.np), device)
+        with jax.ensure_compile_time_eval():     # a cached array is never a tracer
+            array = _ONES[key] = place(jnp.ones(tuple(out._shape), out._dtype.np), device)
     return _tensor.Tensor._wrap(array, device)
 
 

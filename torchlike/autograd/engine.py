@@ -16,6 +16,7 @@ import functools
 import re
 
 import jax
+from jax._src.core import trace_ctx as _trace_ctx
 import jax.numpy as jnp
 
 from .._caches import LRU, release_if_over_budget
@@ -120,8 +121,17 @@ def _modified_message(node, i, now, expected, desc):
             "torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
-def run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None,
-                 accumulate=True, root_tensors=()):
+def run_backward(roots, root_grads, **options):
+    """_run_backward; inside a jax trace (torchlike code under jax.jit), evaluated at
+    trace time: the gradients of concrete leaves must not be tracers."""
+    if _trace_ctx.is_top_level():
+        return _run_backward(roots, root_grads, **options)
+    with jax.ensure_compile_time_eval():
+        return _run_backward(roots, root_grads, **options)
+
+
+def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None,
+                  accumulate=True, root_tensors=()):
     """Propagate `root_grads` (Tensors) from `roots` (edges).
 
     targets: edges whose gradient is wanted (None: every leaf reached). With
@@ -270,7 +280,8 @@ def _old_grad(leaf):
     zeros = _ZEROS.get(key)
     if zeros is None:
         from .._device import place
-        zeros = _ZEROS[key] = place(jnp.zeros(key[0], t.dtype.np), t.device)
+        with jax.ensure_compile_time_eval():     # a cached array is never a tracer
+            zeros = _ZEROS[key] = place(jnp.zeros(key[0], t.dtype.np), t.device)
     return zeros
 
 

@@ -16,7 +16,8 @@ from .._ops.activation import (SELU_ALPHA as _SELU_ALPHA, SELU_SCALE as _SELU_SC
                                bilinear, cosine_similarity, pairwise_distance, pdist, prelu)
 from .._ops.dispatch import apply as _run
 from .._ops.registry import Op as _Op, OPS as _OPS
-from .._ops._util import wrap_dim as _wrap_dim
+from .._ops._util import (c_type_name as _c_type_name, check_expand as _check_expand,
+                          scalar_name as _scalar_name, wrap_dim as _wrap_dim)
 from .._tensor import Tensor as _Tensor
 
 
@@ -248,15 +249,28 @@ _OPS["linear"] = _linear_op = _Op("linear", _linear_impl, "AddmmBackward0", (0, 
 def linear(input, weight, bias=None):
     """One op, named after the step PyTorch ends on: addmm for a matrix with a bias,
     mm without one, a view (or matmul's nodes) otherwise."""
+    if input.ndim == 0 or weight.ndim == 0:
+        raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
+                           f"{input.ndim}D and {weight.ndim}D")
+    if bias is not None and (input.ndim == 2 or (input.ndim == 1 and bias.ndim >= 1)
+                             or (input.ndim == 3 and weight.ndim == 2)):
+        # PyTorch's addmm(bias, input (as a matrix), weight.t()) path
+        for name, t in (("self", bias), ("mat1", input)):
+            if t.dtype is not weight.dtype:
+                raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                                   f"{_scalar_name(t.dtype)} and {_scalar_name(weight.dtype)}")
+        if weight.ndim != 2:
+            raise RuntimeError(f"mat2 must be a matrix, got {weight.ndim}-D tensor")
     if input.shape[-1] != weight.shape[-1]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
                            f"({input.numel() // max(input.shape[-1], 1)}x{input.shape[-1]} and "
                            f"{weight.shape[-1]}x{weight.shape[0] if weight.ndim == 2 else 1})")
+    if input.dtype is not weight.dtype:          # matmul(input, weight.t())
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{_c_type_name(input.dtype)} != {_c_type_name(weight.dtype)}")
     if bias is not None and weight.ndim == 2:
         _check_expand(bias, tuple(input.shape[:-1]) + (weight.shape[0],))
     if weight.ndim == 1:        # a vector weight: matmul's mv/dot, then a plain add
-        if bias is not None and input.ndim == 2:
-            raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
         grad_fn = "AddBackward0" if bias is not None else \
             {1: "DotBackward0", 2: "MvBackward0"}.get(input.ndim, "UnsafeViewBackward0")
     elif input.ndim == 2 and weight.ndim == 2:
@@ -266,18 +280,6 @@ def linear(input, weight, bias=None):
     else:
         grad_fn = "SqueezeBackward4" if input.ndim == 1 else "UnsafeViewBackward0"
     return _run(_linear_op, (input, weight, bias), (), grad_fn)
-
-
-def _check_expand(t, target):
-    """PyTorch expands the bias to the output: its message when that fails."""
-    shape = tuple(t.shape)
-    for i in range(1, len(target) + 1):
-        n = shape[-i] if i <= len(shape) else 1
-        if n != 1 and n != target[-i] or len(shape) > len(target):
-            raise RuntimeError(f"The expanded size of the tensor ({target[-i]}) must match the "
-                               f"existing size ({n}) at non-singleton dimension "
-                               f"{len(target) - i}.  Target sizes: {list(target)}.  Tensor sizes: "
-                               f"{list(shape)}")
 
 
 # -- dropout ---------------------------------------------------------------------------------------
@@ -363,9 +365,9 @@ def one_hot(tensor, num_classes=-1):
     values = np.asarray(tensor._data())
     if values.size and values.min() < 0:
         raise RuntimeError("Class values must be non-negative.")
+    if not values.size and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if not values.size:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(values.max()) + 1
     elif values.size and values.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
@@ -380,27 +382,41 @@ def _pad_impl(x, *, widths, mode, value):
         # lax.pad also crops for negative widths, as PyTorch's constant pad
         config = [(lo, hi, 0) for lo, hi in widths]
         return lax.pad(x, jnp.asarray(value, x.dtype), config)
-    return jnp.pad(x, widths, mode=_JNP_MODE[mode])
+    # negative widths crop first, as PyTorch's
+    x = x[tuple(slice(max(-lo, 0), x.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(widths))]
+    return jnp.pad(x, [(max(lo, 0), max(hi, 0)) for lo, hi in widths], mode=_JNP_MODE[mode])
 
 
 _OPS["pad"] = _pad_op = _Op("pad", _pad_impl, "ConstantPadNdBackward0", ())
 
 
+_PAD_SIZES = ("Supported combinations for non-constant padding:\n"
+              "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+              "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+              "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+
+
 def pad(input, pad, mode="constant", value=None):
+    if mode != "constant" and mode not in _JNP_MODE:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.ndim:
         raise RuntimeError("Padding length should be less than or equal to two times the input "
                            "dimension but got padding length " + f"{len(pad)} and input of "
                            f"dimension {input.ndim}")
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+        if len(pad) not in (2, 4, 6) or input.ndim - len(pad) // 2 not in (1, 2):
+            raise NotImplementedError(f"Padding size {len(pad)} is not supported for "
+                                      f"{input.ndim}D input tensor.\n" + _PAD_SIZES)
     n = len(pad) // 2
     widths = [(0, 0)] * (input.ndim - n) + [(int(pad[2 * (n - 1 - i)]), int(pad[2 * (n - 1 - i) + 1]))
                                            for i in range(n)]
     if mode == "constant":
         grad_fn = "ConstantPadNdBackward0"
     elif mode in _JNP_MODE:
-        if value is not None:
-            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
         if mode == "circular" and any(lo > input.shape[d] or hi > input.shape[d]
                                       for d, (lo, hi) in enumerate(widths)):
             raise RuntimeError("Padding value causes wrapping around more than once.")

@@ -6,6 +6,9 @@ the spatially flipped kernel whose in/out channels are swapped within each group
 import jax.numpy as jnp
 from jax import lax
 
+from ... import _dtype as dt
+from ..._ops._util import c_type_name, scalar_name
+from ..._tensor import legacy_type_name
 from ._common import HIGHEST, call, nn_op, ntuple
 
 _SPECS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"),
@@ -44,11 +47,14 @@ def _convolution(x, w, *bias, stride, padding, dilation, groups, transposed, out
     return out[0] if unbatched else out
 
 
-def _check_input(input, weight, n, groups, transposed):
+def _check_dims(input, n, transposed):
     name = f"conv{'_transpose' if transposed else ''}{n}d"
     if input.dim() not in (n + 1, n + 2):
         raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(input.shape)}")
+
+
+def _check_input(input, weight, n, groups, transposed):
     channels = input.shape[0 if input.dim() == n + 1 else 1]
     expected = weight.shape[0] if transposed else weight.shape[1] * groups
     if channels != expected:
@@ -62,15 +68,74 @@ def _check_input(input, weight, n, groups, transposed):
             f"{shape} to have {expected} channels, but got {channels} channels instead")
 
 
+def _param(value, name, n):
+    """stride/padding/dilation as n ints, with PyTorch's error for a wrong length."""
+    values = ntuple(value, n)
+    if len(values) != n:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values "
+                           f"to match the convolution dimensions, but got {name}={list(values)}")
+    return values
+
+
+def _check_convolution(input, weight, bias, n, stride, padding, dilation, groups, transposed):
+    """PyTorch's _convolution checks, in its order (dtypes of the weight last)."""
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"Input type ({c_type_name(input.dtype)}) and bias type "
+                           f"({c_type_name(bias.dtype)}) should be the same")
+    if weight.dim() < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    stride, dilation = _param(stride, "stride", n), _param(dilation, "dilation", n)
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        if padding == "same" and any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        pads = ((0, 0),) * n if padding == "valid" else _same_padding(weight, dilation)
+    else:
+        pads = tuple((p, p) for p in _param(padding, "padding", n))
+    if any(p < 0 for pair in pads for p in pair):
+        raise RuntimeError("negative padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+    w = list(weight.shape)
+    if w[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
+                           f"dimension 0, but got weight of size {w} instead")
+    if w[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{w}] instead")
+    _check_input(input, weight, n, groups, transposed)
+    if not transposed:
+        if bias is not None and (bias.dim() != 1 or bias.shape[0] != w[0]):
+            raise RuntimeError(f"Given weight of size {w}, expected bias to be 1-dimensional with "
+                               f"{w[0]} elements, but got bias of size {list(bias.shape)} instead")
+        sizes = [x + lo + hi for x, (lo, hi) in zip(input.shape[-n:], pads)]
+        kernel = [d * (k - 1) + 1 for k, d in zip(w[2:], dilation)]
+        if any(k > x for k, x in zip(kernel, sizes)):
+            raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, sizes))}). "
+                               f"Kernel size: ({' x '.join(map(str, kernel))}). Kernel size can't be "
+                               "greater than actual input size")
+    if weight.dtype is not input.dtype:
+        if input.dtype is dt.float32:
+            raise RuntimeError(f"Input type ({legacy_type_name(input)}) and weight type "
+                               f"({legacy_type_name(weight)}) should be the same or input should "
+                               "be a MKLDNN tensor and weight is a dense tensor")
+        raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found "
+                           f"{scalar_name(weight.dtype)}")
+    return stride, pads, dilation
+
+
 def _grad_fn(input, n):
     """An unbatched input is batched, convolved and squeezed back by PyTorch."""
     return "SqueezeBackward1" if input.dim() == n + 1 else None
 
 
-def _same_padding(weight, stride, dilation, n):
+def _same_padding(weight, dilation):
     """'same' padding: total d*(k-1) per dim, the odd element going to the right."""
-    if any(s != 1 for s in stride):
-        raise RuntimeError("padding='same' is not supported for strided convolutions")
     pads = []
     for k, d in zip(weight.shape[2:], dilation):
         total = d * (k - 1)
@@ -79,17 +144,9 @@ def _same_padding(weight, stride, dilation, n):
 
 
 def _conv(n, input, weight, bias, stride, padding, dilation, groups):
-    stride, dilation = ntuple(stride, n), ntuple(dilation, n)
-    if isinstance(padding, str):
-        if padding == "valid":
-            pads = ((0, 0),) * n
-        elif padding == "same":
-            pads = _same_padding(weight, stride, dilation, n)
-        else:
-            raise ValueError(f"Invalid padding string '{padding}'")
-    else:
-        pads = tuple((p, p) for p in ntuple(padding, n))
-    _check_input(input, weight, n, groups, False)
+    _check_dims(input, n, False)
+    stride, pads, dilation = _check_convolution(input, weight, bias, n, stride, padding,
+                                                dilation, groups, False)
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return call(_convolution, inputs, _grad_fn(input, n), stride=stride, padding=pads,
                 dilation=dilation, groups=int(groups), transposed=False,
@@ -117,6 +174,7 @@ def _conv_transpose(n, input, weight, bias, stride, padding, output_padding, gro
                                f"but got output_padding_height: {op} output_padding_width: {op} "
                                f"stride_height: {s} stride_width: {s} dilation_height: {d} "
                                f"dilation_width: {d}")
+    _check_dims(input, n, True)
     _check_input(input, weight, n, groups, True)
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return call(_convolution, inputs, _grad_fn(input, n), stride=stride, padding=padding,

@@ -1,12 +1,16 @@
 """Losses: each one op whose grad_fn is the node PyTorch's composite ends with, which
 depends on the reduction (e.g. l1_loss ends in AbsBackward0, MeanBackward0 or
 SumBackward0)."""
+import builtins
 import warnings
 
 import jax
 import jax.numpy as jnp
 
-from ..._ops._util import check_broadcast
+from ..._ops._common import is_float, not_implemented
+from ..._ops._util import (broadcast_shapes, check_broadcast, check_can_cast, out_of_range, result_dtype,
+                           scalar_name, values_to_check, wrap_dim)
+from ... import _dtype as dt
 from ._common import call, check_reduction, nn_op, reduce_array, reduction_of
 
 
@@ -46,10 +50,27 @@ _COMPOSITE = {"none": "AbsBackward0", "mean": "MeanBackward0", "sum": "SumBackwa
 _WEIGHTED = {"none": "MulBackward0", "mean": "DivBackward0", "sum": "SumBackward0"}
 
 
+_KERNEL = {"mse": "mse_cpu", "smooth_l1": "smooth_l1_cpu", "huber": "huber_cpu"}
+
+
 def _regression(kind, input, target, reduction, param=0.0, weight=None):
-    check_reduction(reduction)
     _warn_target_size(input, target)
     check_broadcast(input, target)
+    check_reduction(reduction)
+    if kind == "smooth_l1" and param < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if kind == "huber" and param <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    both_integral = not (is_float(input.dtype) or is_float(target.dtype))
+    if kind == "huber" and not is_float(input.dtype):    # writes into an input-typed result
+        if both_integral:
+            raise not_implemented("huber_cpu", input.dtype)
+        check_can_cast(result_dtype(input, target), input.dtype)
+    if both_integral:
+        if kind == "l1":
+            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either "
+                               f"a floating point or complex dtype. Got: {scalar_name(input.dtype)}")
+        raise not_implemented(_KERNEL[kind], input.dtype)
     if weight is not None:
         if tuple(weight.shape) != tuple(input.shape):
             raise ValueError("Weights and input must have the same size.")
@@ -58,8 +79,9 @@ def _regression(kind, input, target, reduction, param=0.0, weight=None):
     else:
         grad_fn = _NATIVE[kind] if kind in _NATIVE else _COMPOSITE[reduction]
     inputs = (input, target) if weight is None else (input, target, weight)
-    return call(_regression_op, inputs, grad_fn, kind=kind, param=float(param),
+    loss = call(_regression_op, inputs, grad_fn, kind=kind, param=float(param),
                 reduction=reduction, weighted_mean=kind != "huber")
+    return loss.to(input.dtype) if kind == "huber" else loss
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -74,16 +96,12 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     reduction = reduction_of(size_average, reduce, reduction)
-    if beta < 0:
-        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if beta == 0.0:        # PyTorch falls back to l1_loss
         return _regression("l1", input, target, reduction)
     return _regression("smooth_l1", input, target, reduction, param=beta)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    if delta <= 0:
-        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     return _regression("huber", input, target, reduction, param=delta, weight=weight)
 
 
@@ -99,8 +117,8 @@ def _safe_mean(total, count):
 def _nll_op(x, target, *weight, ignore_index, reduction, from_logits, smoothing):
     """x: (N, C, ...) or unbatched (C,) scores (log-probabilities unless from_logits);
     target: (N, ...) or ()."""
-    if x.ndim == 1:
-        x, target = x[None], target[None]
+    if x.ndim == 1:         # unbatched: a 0-dim target, or a 1-dim one of size 1
+        x, target = x[None], target.reshape(1)
         loss = _nll_op.impl(x, target, *weight, ignore_index=ignore_index,
                             reduction=reduction, from_logits=from_logits, smoothing=smoothing)
         return loss[0] if reduction == "none" else loss
@@ -158,15 +176,42 @@ def _nll_grad_fn(input, reduction, smoothing):
     return "NllLoss2DBackward0"
 
 
-def _check_nll_shapes(input, target):
+def _check_nll(input, target, weight, ignore_index):
+    """nll_loss's checks, in PyTorch's order: shapes, weight, dtypes, then target values."""
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     if input.dim() >= 2 and target.dim() >= 1 and target.shape[0] != input.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
                          f"batch_size ({target.shape[0]}).")
+    if input.dim() <= 2:
+        if target.dim() > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    elif tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
+        raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, "
+                           f"got {list(target.shape)}")
+    classes = input.shape[0 if input.dim() == 1 else 1]
+    if weight is not None and (weight.dim() != 1 or weight.numel() != classes):
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or "
+                           f"no classes but got weight tensor of shape: {list(weight.shape)}")
+    if target.dtype not in (dt.int64, dt.uint8):
+        raise RuntimeError("expected target dtype to be Long or Byte, but got "
+                           f"{scalar_name(target.dtype)}")
+    if input.dim() == 1 and target.dim() == 1 and target.shape[0] != 1:
+        raise ValueError("For 1D input, 1D target must have size 1, but got target size: "
+                         f"{target.shape[0]}")
+    if not input.dtype.is_floating_point:
+        raise not_implemented("nll_loss_out_frame", input.dtype)
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found "
+                           f"{scalar_name(weight.dtype)}")
+    bad = out_of_range(values_to_check(target), 0, classes, ignore_index)
+    if bad is not None:
+        raise IndexError(f"Target {bad} is out of bounds.")
 
 
 def _class_loss(input, target, weight, ignore_index, reduction, from_logits, smoothing):
     check_reduction(reduction)
-    _check_nll_shapes(input, target)
+    _check_nll(input, target, weight, ignore_index)
     inputs = (input, target) if weight is None else (input, target, weight)
     return call(_nll_op, inputs, _nll_grad_fn(input, reduction, smoothing),
                 ignore_index=int(ignore_index), reduction=reduction, from_logits=from_logits,
@@ -182,10 +227,17 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
                   reduce=None, reduction="mean", label_smoothing=0.0):
     reduction = reduction_of(size_average, reduce, reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
+    check_reduction(reduction)
+    if label_smoothing > 1.0:       # (PyTorch accepts negative values)
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if target.dtype.is_floating_point:          # class probabilities
-        check_reduction(reduction)
+    wrap_dim(0 if input.dim() == 1 else 1, input.dim())        # its log_softmax's class dim
+    if not input.dtype.is_floating_point:
+        kernel = "log_softmax_lastdim_kernel_impl" if input.dim() <= 2 else "log_softmax_kernel_impl"
+        raise not_implemented(kernel, input.dtype)
+    if tuple(target.shape) == tuple(input.shape):          # class probabilities
+        if not target.dtype.is_floating_point:
+            raise RuntimeError("Expected floating point type for target with class "
+                               f"probabilities, got {scalar_name(target.dtype)}")
         grad_fn = "DivBackward1" if reduction == "mean" else "NegBackward0"
         inputs = (input, target) if weight is None else (input, target, weight)
         return call(_soft_ce_op, inputs, grad_fn, reduction=reduction,
@@ -200,7 +252,7 @@ def _bce_op(x, y, *weight, reduction):
     log_1mx = jnp.maximum(jnp.log1p(-x), -100.0)
     loss = -(y * log_x + (1 - y) * log_1mx)
     if weight:
-        loss = loss * weight[0]
+        loss = (loss * weight[0]).astype(loss.dtype)
     return reduce_array(loss, reduction)
 
 
@@ -212,8 +264,40 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
                          "size.")
+    if weight is not None:
+        _check_broadcastable_to(weight, 1, tuple(target.shape))
+        if weight.dim() > target.dim():
+            _output_shape_error(target, weight)
+    same_shape = weight is not None and tuple(weight.shape) == tuple(input.shape)
+    for other in (target, weight if same_shape else None):     # (an expanded weight may differ)
+        if other is not None and other.dtype is not input.dtype:
+            raise RuntimeError(f"Found dtype {scalar_name(other.dtype)} but expected "
+                               f"{scalar_name(input.dtype)}")
+    if not input.dtype.is_floating_point:
+        raise not_implemented("binary_cross_entropy", input.dtype)
+    for name, t in (("input", input), ("target", target)):
+        bad = out_of_range(values_to_check(t), 0, 1)
+        if bad is not None and bad != 1:
+            raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     inputs = (input, target) if weight is None else (input, target, weight)
     return call(_bce_op, inputs, reduction=reduction)
+
+
+def _check_broadcastable_to(t, index, shape):
+    """torch.broadcast_shapes' error for argument `index` that cannot broadcast to `shape`."""
+    for i in range(1, builtins.min(t.dim(), len(shape)) + 1):
+        n = t.shape[-i]
+        if n != 1 and n != shape[-i]:
+            raise RuntimeError(f"Attempting to broadcast a dimension of length {n} at -{i}! "
+                               f"Mismatching argument at index {index} had {t.shape}; but "
+                               f"expected shape should be broadcastable to {list(shape)}")
+
+
+def _output_shape_error(out, other):
+    """An in-place op's error when broadcasting `other` would grow `out`."""
+    shape = broadcast_shapes(tuple(out.shape), tuple(other.shape))
+    raise RuntimeError(f"output with shape {list(out.shape)} doesn't match the broadcast shape "
+                       f"{list(shape)}")
 
 
 @nn_op("bce_with_logits", "BinaryCrossEntropyWithLogitsBackward0", saves=(0, 1))
@@ -238,9 +322,20 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
+    # PyTorch: log_sigmoid(input) * ((pos_weight - 1) * target + 1), then written into
+    # (1 - target) * input: the result has target's dtype, then times weight in place
+    if not input.dtype.is_floating_point:
+        raise not_implemented("log_sigmoid_cpu", input.dtype)
+    for extra in (pos_weight, weight):
+        if extra is not None:
+            check_broadcast(extra, target)
+            if extra.dim() > target.dim():
+                _output_shape_error(target, extra)
+    check_can_cast(result_dtype(target, input), target.dtype)
     inputs = [input, target] + [t for t in (weight, pos_weight) if t is not None]
-    return call(_bce_logits_op, inputs, reduction=reduction, has_weight=weight is not None,
+    loss = call(_bce_logits_op, inputs, reduction=reduction, has_weight=weight is not None,
                 has_pos_weight=pos_weight is not None)
+    return loss.to(target.dtype)
 
 
 @nn_op("kl_div", saves=(0, 1))
@@ -253,6 +348,10 @@ def _kl_div_op(x, y, *, reduction, log_target):
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     reduction = reduction_of(size_average, reduce, reduction)
+    if reduction not in ("none", "mean", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if not (is_float(input.dtype) and is_float(target.dtype)):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size.'batchmean' divides only by the batch size, and aligns with "

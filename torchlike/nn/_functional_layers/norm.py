@@ -3,6 +3,9 @@ with running statistics updated in place under no_grad as PyTorch's kernels do."
 import jax.numpy as jnp
 from jax import lax
 
+from ... import _dtype as dt
+from ..._ops._common import not_implemented
+from ..._ops._util import int_list, scalar_name, wrap_dim
 from ...autograd.grad_mode import no_grad
 from ._common import call, nn_op
 
@@ -49,18 +52,57 @@ def _batch_norm_op(x, *rest, training, has_running, has_weight, has_bias, eps):
 
 def _check_batch(input, training):
     if training:
-        count = input.numel() // input.shape[1]
-        if count <= 1:
+        count = input.shape[0] if input.dim() else 1
+        for n in input.shape[2:]:
+            count *= n
+        if count == 1:
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
+
+
+def _mixed(input, p):
+    """p's dtype differs from the input's (float parameters may go with a half input)."""
+    reduced = input.dtype in (dt.float16, dt.bfloat16)
+    return p is not None and p.dtype is not input.dtype and not (reduced and p.dtype is dt.float32)
+
+
+def check_mixed_dtypes(input, params, kernel=None):
+    """PyTorch's CPU norm kernels: parameters share the input's dtype; an integer input
+    has no `kernel`."""
+    for p in params:
+        if not _mixed(input, p):
+            continue
+        if p.dtype is dt.float32:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        if input.dtype is dt.float32:
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found "
+                           f"{scalar_name(p.dtype)}")
+    if kernel is not None and not input.dtype.is_floating_point:
+        raise not_implemented(kernel, input.dtype)
+
+
+def _check_batch_params(input, running_mean, running_var, weight, bias, training):
+    features = input.shape[1] if input.dim() > 1 else 0
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is None:
+            if name.startswith("running") and not training:
+                raise RuntimeError(f"{name} must be defined in evaluation mode")
+        elif t.numel() != features:
+            raise RuntimeError(f"{name} should contain {features} elements not {t.numel()}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be "
+                         "None")
+    wrap_dim(1, input.dim())
+    check_mixed_dtypes(input, (running_mean, running_var, weight, bias), "batch_norm")
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     _check_batch(input, training)
+    _check_batch_params(input, running_mean, running_var, weight, bias, training)
     has_running = running_mean is not None and running_var is not None
-    if not training and not has_running:
-        raise RuntimeError("running_mean must be defined in evaluation mode")
     inputs = [input]
     if has_running:
         inputs += [running_mean, running_var, 0.0 if momentum is None else float(momentum)]
@@ -102,8 +144,21 @@ def _check_normalized(input, shape):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    shape = _normalized_shape(normalized_shape)
+    shape = int_list(normalized_shape, "layer_norm", "normalized_shape", 2, single=False)
+    check_mixed_dtypes(input, (weight,))
+    if _mixed(input, bias):
+        raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found "
+                           f"{scalar_name(bias.dtype)}")
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got "
+                               f"{name} of shape {list(t.shape)} and normalized_shape = "
+                               f"{list(shape)}")
     _check_normalized(input, shape)
+    check_mixed_dtypes(input, (), "LayerNormKernelImpl")
     inputs = [input] + [t for t in (weight, bias) if t is not None]
     return call(_layer_norm_op, inputs, ndims=len(shape), has_weight=weight is not None,
                 has_bias=bias is not None, eps=float(eps))

@@ -4,6 +4,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from ..._ops._common import not_implemented
+from ..._ops._util import wrap_dim
 from ._common import HIGHEST, call, nn_op, ntuple
 
 
@@ -38,17 +40,24 @@ def _max_with_index(a, b):
     return jnp.where(take_b, vb, va), jnp.where(take_b, ib, ia)
 
 
+def _lowest(dtype):
+    """The identity of max for `dtype` (integer pools cannot start from -inf)."""
+    if jnp.issubdtype(dtype, jnp.floating):
+        return np.array(-np.inf, dtype)
+    return np.array(jnp.iinfo(dtype).min if dtype != jnp.bool_ else False, dtype)
+
+
 @nn_op("max_pool", saves=(0, "result"))
 def _max_pool_op(x, *, kernel, stride, dilation, geometry, with_indices):
     win = _window_args(x.ndim, kernel, stride, dilation, geometry)
     dilated = any(d != 1 for d in dilation)
     if not (with_indices or dilated):
-        return lax.reduce_window(x, np.array(-np.inf, x.dtype), lax.max, **win)
+        return lax.reduce_window(x, _lowest(x.dtype), lax.max, **win)
     n = len(kernel)
     spatial = x.shape[-n:]
     flat = jnp.arange(int(np.prod(spatial)), dtype=jnp.int64).reshape(spatial)
     _, idx = lax.reduce_window((lax.stop_gradient(x), jnp.broadcast_to(flat, x.shape)),
-                               (np.array(-np.inf, x.dtype), np.array(-1, np.int64)),
+                               (_lowest(x.dtype), np.array(-1, np.int64)),
                                _max_with_index, **win)
     if dilated:
         # XLA has no gradient for dilated max windows: gather the arg-max instead, which
@@ -57,25 +66,100 @@ def _max_pool_op(x, *, kernel, stride, dilation, geometry, with_indices):
         out = jnp.take_along_axis(x.reshape(lead + (-1,)), idx.reshape(lead + (-1,)), axis=-1)
         out = out.reshape(idx.shape)
     else:
-        out = lax.reduce_window(x, np.array(-np.inf, x.dtype), lax.max, **win)
+        out = lax.reduce_window(x, _lowest(x.dtype), lax.max, **win)
     return (out, idx) if with_indices else out
 
 
-def _pool_args(n, kernel_size, stride, padding, dilation=1):
-    kernel = ntuple(kernel_size, n)
+def _c_half(x):
+    """C's x / 2 for ints (truncates toward zero)."""
+    return -(-x // 2) if x < 0 else x // 2
+
+
+def _pool_args(n, kernel_size, stride, padding, dilation=1, name="max_pool2d"):
+    values = {"kernel_size": ntuple(kernel_size, n)}
     no_stride = stride is None or (isinstance(stride, (list, tuple)) and not stride)
-    stride = kernel if no_stride else ntuple(stride, n)
-    padding, dilation = ntuple(padding, n), ntuple(dilation, n)
-    for p, k, d in zip(padding, kernel, dilation):
-        if p > (d * (k - 1) + 1) // 2:
+    values["stride"] = values["kernel_size"] if no_stride else ntuple(stride, n)
+    values["padding"], values["dilation"] = ntuple(padding, n), ntuple(dilation, n)
+    for what, v in values.items():
+        if len(v) != n:
+            raise RuntimeError(f"{name}: {what} must either be a single int, or a tuple of "
+                               f"{'two' if n == 2 else 'three'} ints")
+    return tuple(values.values())
+
+
+def _check_pool1d(input, kernel, stride, padding, dilation, ceil_mode):
+    """max_pool1d's own checks (PyTorch runs it without the 2-D kernel)."""
+    if input.dim() not in (2, 3) or 0 in input.shape[-2:]:
+        raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
+                           f"batch size for input, but got:{list(input.shape)}")
+    (k,), (s,), (p,), (d,) = kernel, stride, padding, dilation
+    for ok, message in ((k > 0, f"kernel_size must be greater than zero, but got {k}"),
+                        (s > 0, f"stride must be greater than zero, but got {s}"),
+                        (p >= 0, f"padding must be non-negative, but got {p}"),
+                        (p <= k // 2, "padding should be at most half of kernel size, but got "
+                                      f"padding={p} and kernel_size={k}"),
+                        (d > 0, f"dilation must be greater than zero, but got {d}")):
+        if not ok:
+            raise RuntimeError("max_pool1d() " + message)
+    out = _pool_geometry(input.shape[-1:], kernel, stride, padding, dilation, ceil_mode)[0][2]
+    if out <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
+
+
+def _check_pool2d(input, kernel, stride, padding, dilation, ceil_mode, is_max):
+    """PyTorch's 2-D pooling checks in its order: input rank, each dim's output-size
+    arguments, then pool2d_shape_check."""
+    if input.dim() not in (3, 4):
+        if not is_max:
+            wrap_dim(-3, input.dim())        # avg_pool2d reads the channel count first
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    for k, s, p, d in zip(kernel, stride, padding, dilation):
+        if s == 0:
+            raise RuntimeError("stride should not be zero")
+        if p < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+        if p > _c_half((k - 1) * d + 1):
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
                                f"pad={p}, kernel_size={k} and dilation={d}")
-    return kernel, stride, padding, dilation
+    geometry = _pool_geometry(input.shape[-2:], kernel, stride, padding, dilation, ceil_mode)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    if kh <= 0 or kw <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {kh} kW: {kw}")
+    if sh <= 0 or sw <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {sh} dW: {sw}")
+    if dh <= 0 or dw <= 0:
+        raise RuntimeError("dilation should be greater than zero, but got dilationH: "
+                           f"{dh} dilationW: {dw}")
+    if 0 in input.shape[-3:]:
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
+                           f"for input, but got:{list(input.shape)}")
+    if pw > _c_half(kw) or ph > _c_half(kh):
+        raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {pw}, padH = {ph}, kW = {kw}, kH = {kh}")
+    (_, _, oh), (_, _, ow) = geometry
+    if oh < 1 or ow < 1:
+        c, h, w = input.shape[-3:]
+        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
+                           f"({c}x{oh}x{ow}). Output size is too small")
+
+
+def _check_pool(n, input, kernel, stride, padding, dilation, ceil_mode, is_max):
+    if n == 1 and is_max:
+        _check_pool1d(input, kernel, stride, padding, dilation, ceil_mode)
+    elif n == 2:
+        _check_pool2d(input, kernel, stride, padding, dilation, ceil_mode, is_max)
+    else:
+        for p, k, d in zip(padding, kernel, dilation):
+            if p > (d * (k - 1) + 1) // 2:
+                raise RuntimeError(f"pad should be at most half of effective kernel size, but "
+                                   f"got pad={p}, kernel_size={k} and dilation={d}")
 
 
 def _max_pool(n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
               grad_fn):
-    kernel, stride, padding, dilation = _pool_args(n, kernel_size, stride, padding, dilation)
+    kernel, stride, padding, dilation = _pool_args(n, kernel_size, stride, padding, dilation,
+                                                   f"max_pool{n}d")
+    _check_pool(n, input, kernel, stride, padding, dilation, ceil_mode, True)
     geometry = _pool_geometry(input.shape[-n:], kernel, stride, padding, dilation, ceil_mode)
     out = call(_max_pool_op, (input,), grad_fn, kernel=kernel, stride=stride,
                dilation=dilation, geometry=geometry, with_indices=bool(return_indices))
@@ -122,7 +206,9 @@ def _avg_pool_op(x, *, kernel, stride, geometry, count_include_pad, divisor_over
 
 def _avg_pool(n, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override, grad_fn):
-    kernel, stride, padding, _ = _pool_args(n, kernel_size, stride, padding)
+    kernel, stride, padding, _ = _pool_args(n, kernel_size, stride, padding, 1,
+                                            f"avg_pool{n}d")
+    _check_pool(n, input, kernel, stride, padding, (1,) * n, ceil_mode, False)
     geometry = _pool_geometry(input.shape[-n:], kernel, stride, padding, (1,) * n, ceil_mode)
     return call(_avg_pool_op, (input,), grad_fn, kernel=kernel, stride=stride,
                 geometry=geometry, count_include_pad=bool(count_include_pad),
@@ -209,6 +295,8 @@ def _adaptive_max_op(x, *, output_size):
 
 
 def _output_size(input, output_size, n):
+    if isinstance(output_size, (tuple, list)) and input.dim() < len(output_size) + 1:
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * n
     if len(sizes) == 1 and n > 1:
         sizes = tuple(sizes) * n
@@ -220,8 +308,27 @@ def adaptive_avg_pool1d(input, output_size):
                 output_size=_output_size(input, output_size, 1))
 
 
+def _check_adaptive(name, input, size):
+    n = len(size)
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 "
+                           f"but received {{{', '.join(map(str, size))}}}")
+    if input.dim() not in (n + 1, n + 2):
+        raise RuntimeError(f"{name}(): Expected {n + 1}D or {n + 2}D tensor, but got "
+                           f"{list(input.shape)}")
+    for i in range(-n, 0):
+        if input.shape[i] <= 0:
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with "
+                               f"dimension {i + input.dim()} being empty")
+
+
 def adaptive_avg_pool2d(input, output_size):
     size = _output_size(input, output_size, 2)
+    if any(s < 0 for s in size) or size != (1, 1):
+        _check_adaptive("adaptive_avg_pool2d", input, size)
+        if not input.dtype.is_floating_point and 0 not in size:
+            raise not_implemented("adaptive_avg_pool2d", input.dtype)
     if size == (1, 1):     # PyTorch computes this common case as a mean
         return input.mean((-2, -1), keepdim=True)
     return call(_adaptive_avg_op, (input,), "AdaptiveAvgPool2DBackward0", output_size=size)

@@ -81,7 +81,7 @@ def _interpolate_op(x, *, sizes, mode, align_corners, scales):
 
 
 def _output_sizes(input, n, size, scale_factor, recompute_scale_factor):
-    spatial = tuple(input.shape[-n:])
+    spatial = tuple(input.shape[2:])
     if size is not None:
         if scale_factor is not None:
             raise ValueError("only one of size or scale_factor should be defined")
@@ -97,6 +97,12 @@ def _output_sizes(input, n, size, scale_factor, recompute_scale_factor):
         raise ValueError("either size or scale_factor should be defined")
     factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) \
         else (scale_factor,) * n
+    if len(factors) != n:
+        raise ValueError("Input and scale_factor must have the same number of spatial dimensions,"
+                         f" but got input with spatial dimensions of {list(spatial)} and "
+                         f"scale_factor of shape {scale_factor}. Please provide input tensor in "
+                         "(N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) "
+                         "format.")
     sizes = tuple(int(math.floor(float(s) * float(f))) for s, f in zip(spatial, factors))
     scales = (None,) * n if recompute_scale_factor else tuple(float(f) for f in factors)
     return sizes, scales
@@ -105,19 +111,26 @@ def _output_sizes(input, n, size, scale_factor, recompute_scale_factor):
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     n = input.dim() - 2
-    if mode in ("nearest", "area", "nearest-exact"):
-        if align_corners is not None:
-            raise ValueError("align_corners option can only be set with the interpolating "
-                             "modes: linear | bilinear | bicubic | trilinear")
-    elif mode in _DIMS:
-        if _DIMS[mode] != n:
+    if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating "
+                         "modes: linear | bilinear | bicubic | trilinear")
+    sizes, scales = _output_sizes(input, n, size, scale_factor, recompute_scale_factor)
+    if _DIMS.get(mode, n) != n:
+        if mode != "bicubic" and 1 <= n <= 3:
             raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
                                       f"{_DIMS[mode] + 2}D input")
-    else:
+        n = 0
+    if mode not in _GRAD_NAME and mode != "area" or not 1 <= n <= 3:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {input.dim()}D) for the modes: nearest | linear | "
-                                  f"bilinear | bicubic | trilinear | area | nearest-exact "
-                                  f"(got {mode})")
+                                  f"bilinear | bicubic | trilinear | lanczos | area | "
+                                  f"nearest-exact (got {mode})")
+    if min(sizes) <= 0:
+        names = "DHW"[3 - n:]
+        given = ", ".join(f"{a}: {b}" for a, b in zip(names, input.shape[-n:]))
+        wanted = ", ".join(f"{a}: {b}" for a, b in zip(names, sizes))
+        raise RuntimeError("Input and output sizes should be greater than 0, but got input "
+                           f"({given}){' and' if n == 1 else ''} output ({wanted})")
     if antialias:
         raise NotImplementedError("torchlike: interpolate(antialias=True) is not supported")
     sizes, scales = _output_sizes(input, n, size, scale_factor, recompute_scale_factor)

@@ -1,0 +1,397 @@
+"""torchlike.func against real torch.func: values, shapes, dtypes and errors."""
+import numpy as np
+import pytest
+
+import torchlike
+from helpers import float_tol, to_numpy
+
+torch = pytest.importorskip("torch")
+TOL = float_tol("float32", steps=16, scale=4.0)
+rng = np.random.default_rng(0)
+
+
+def pair(*shape, dtype=np.float32):
+    values = rng.standard_normal(shape).astype(dtype)
+    return torchlike.tensor(values), torch.tensor(values)
+
+
+def assert_same(got, want, tol=TOL):
+    """Same pytree structure, shapes, dtypes and values (within float rounding)."""
+    if isinstance(want, torch.Tensor):
+        assert isinstance(got, torchlike.Tensor), type(got)
+        assert tuple(got.shape) == tuple(want.shape)
+        assert str(got.dtype) == str(want.dtype)
+        np.testing.assert_allclose(to_numpy(got), want.detach().numpy(), **tol)
+    elif isinstance(want, dict):
+        assert isinstance(got, dict) and list(got) == list(want)
+        for k in want:
+            assert_same(got[k], want[k], tol)
+    elif isinstance(want, (tuple, list)):
+        assert type(got) is type(want) and len(got) == len(want)
+        for g, w in zip(got, want):
+            assert_same(g, w, tol)
+    else:
+        assert got == want
+
+
+def same_error(call_torchlike, call_torch):
+    with pytest.raises(Exception) as ref:
+        call_torch()
+    with pytest.raises(type(ref.value)) as err:
+        call_torchlike()
+    assert str(err.value) == str(ref.value)
+
+
+def both(build):
+    """build(lib) -> callable, for torchlike and torch."""
+    return build(torchlike), build(torch)
+
+
+# -- grad -----------------------------------------------------------------------------
+def _loss(lib):
+    return lambda x, y: (lib.sin(x) * y).sum() + (x ** 2).mean()
+
+
+def test_grad_values_argnums_and_aux():
+    (x, tx), (y, ty) = pair(3, 4), pair(3, 4)
+    f, tf = both(_loss)
+    assert_same(torchlike.func.grad(f)(x, y), torch.func.grad(tf)(tx, ty))
+    assert_same(torchlike.func.grad(f, argnums=1)(x, y), torch.func.grad(tf, argnums=1)(tx, ty))
+    assert_same(torchlike.func.grad(f, argnums=(0, -1))(x, y),
+                torch.func.grad(tf, argnums=(0, -1))(tx, ty))
+    assert_same(torchlike.func.grad_and_value(f)(x, y), torch.func.grad_and_value(tf)(tx, ty))
+
+    def with_aux(lib):
+        return lambda x: ((x.exp()).sum(), {"double": x * 2, "half": (x / 2,)})
+    g, tg = both(with_aux)
+    assert_same(torchlike.func.grad(g, has_aux=True)(x), torch.func.grad(tg, has_aux=True)(tx))
+    assert_same(torchlike.func.grad_and_value(g, has_aux=True)(x),
+                torch.func.grad_and_value(tg, has_aux=True)(tx))
+
+
+def test_grad_of_dict_and_float64_inputs():
+    (a, ta), (b, tb) = pair(2, 3, dtype=np.float64), pair(3, dtype=np.float64)
+
+    def f(lib):
+        return lambda p: (p["w"] @ p["b"]).tanh().sum()
+    fl, ft = both(f)
+    assert_same(torchlike.func.grad(fl)({"w": a, "b": b}), torch.func.grad(ft)({"w": ta, "b": tb}))
+
+
+@pytest.mark.parametrize("case", [
+    dict(argnums=1), dict(argnums=-2), dict(argnums=(0, 0)), dict(argnums=1.5),
+    dict(argnums=()), dict(argnums=[0]), dict(fn="vector"), dict(fn="float"),
+    dict(fn="triple", has_aux=True), dict(has_aux=True), dict(arg="int"), dict(arg="float"),
+])
+def test_grad_errors_match_torch(case):
+    fns = {"sum": lambda x: x.sum(), "vector": lambda x: x * 2, "float": lambda x: 3.0,
+           "triple": lambda x: (x.sum(), 1, 2)}
+    fn = fns[case.get("fn", "sum")]
+    kwargs = {k: v for k, v in case.items() if k in ("argnums", "has_aux")}
+    arg = case.get("arg")
+
+    def call(lib):
+        x = {"int": lib.arange(3), "float": 3.0}.get(arg) if arg else lib.ones(3)
+        return lambda: lib.func.grad(fn, **kwargs)(x)
+    same_error(*both(call))
+
+
+# -- vjp, jvp, linearize ----------------------------------------------------------------
+def _two_outputs(lib):
+    return lambda x, y: (x.sin() * y, (x @ y.T).sum(-1))
+
+
+def test_vjp():
+    (x, tx), (y, ty) = pair(2, 3), pair(2, 3)
+    (c1, tc1), (c2, tc2) = pair(2, 3), pair(2)
+    f, tf = both(_two_outputs)
+    out, fn = torchlike.func.vjp(f, x, y)
+    tout, tfn = torch.func.vjp(tf, tx, ty)
+    assert_same(out, tout)
+    assert_same(fn((c1, c2)), tfn((tc1, tc2)))
+    out, fn, aux = torchlike.func.vjp(lambda x: (x.exp(), x.sum()), x, has_aux=True)
+    tout, tfn, taux = torch.func.vjp(lambda x: (x.exp(), x.sum()), tx, has_aux=True)
+    assert_same((out, aux, fn(c1)), (tout, taux, tfn(tc1)))
+    same_error(lambda: torchlike.func.vjp(lambda a: a * 2, x)[1](torchlike.ones(4)),
+               lambda: torch.func.vjp(lambda a: a * 2, tx)[1](torch.ones(4)))
+
+
+def test_jvp_and_linearize():
+    (x, tx), (y, ty), (u, tu), (v, tv) = pair(2, 3), pair(2, 3), pair(2, 3), pair(2, 3)
+    f, tf = both(_two_outputs)
+    assert_same(torchlike.func.jvp(f, (x, y), (u, v)), torch.func.jvp(tf, (tx, ty), (tu, tv)))
+    assert_same(torchlike.func.jvp(lambda a: (a.cos(), a.sum()), (x,), (u,), has_aux=True),
+                torch.func.jvp(lambda a: (a.cos(), a.sum()), (tx,), (tu,), has_aux=True))
+    out, fn = torchlike.func.linearize(lambda a: a.sin().cumsum(0), x)
+    tout, tfn = torch.func.linearize(lambda a: a.sin().cumsum(0), tx)
+    assert_same((out, fn(u), fn(v)), (tout, tfn(tu), tfn(tv)))
+    same_error(lambda: torchlike.func.jvp(lambda a: a, x, u),
+               lambda: torch.func.jvp(lambda a: a, tx, tu))
+    same_error(lambda: torchlike.func.jvp(lambda a: a, (x,), (torchlike.ones(4),)),
+               lambda: torch.func.jvp(lambda a: a, (tx,), (torch.ones(4),)))
+
+
+# -- Jacobians and Hessians -----------------------------------------------------------
+@pytest.mark.parametrize("api", ["jacrev", "jacfwd"])
+def test_jacobians(api):
+    (x, tx), (y, ty) = pair(3), pair(2, 3)
+    jac, tjac = getattr(torchlike.func, api), getattr(torch.func, api)
+    f, tf = both(lambda lib: (lambda a, b: (b @ a).tanh()))
+    assert_same(jac(f)(x, y), tjac(tf)(tx, ty))
+    assert_same(jac(f, argnums=(0, 1))(x, y), tjac(tf, argnums=(0, 1))(tx, ty))
+    g, tg = both(_two_outputs)
+    assert_same(jac(g, argnums=1)(y, y), tjac(tg, argnums=1)(ty, ty))
+    h = lambda a: (a.exp(), {"s": a.sum()})     # noqa: E731
+    assert_same(jac(h, has_aux=True)(x), tjac(h, has_aux=True)(tx))
+    same_error(lambda: jac(f, argnums=2)(x, y), lambda: tjac(tf, argnums=2)(tx, ty))
+
+
+def test_hessian_and_nested_jacobians():
+    (x, tx), (y, ty) = pair(4, dtype=np.float64), pair(4, dtype=np.float64)
+    f = lambda a, b: (a.sin() * b).sum() * a.norm()         # noqa: E731
+    assert_same(torchlike.func.hessian(f)(x, y), torch.func.hessian(f)(tx, ty))
+    assert_same(torchlike.func.hessian(f, argnums=(0, 1))(x, y),
+                torch.func.hessian(f, argnums=(0, 1))(tx, ty))
+    jj = torchlike.func.jacfwd(torchlike.func.jacrev(f))(x, y)
+    assert_same(jj, torch.func.jacfwd(torch.func.jacrev(f))(tx, ty))
+    assert_same(torchlike.func.jacrev(torchlike.func.jacrev(f))(x, y),
+                torch.func.jacrev(torch.func.jacrev(f))(tx, ty))
+
+
+# -- vmap -----------------------------------------------------------------------------
+def test_vmap_in_dims_out_dims_and_structures():
+    (x, tx), (y, ty), (b, tb) = pair(4, 3), pair(3, 4), pair(3)
+    mv = lambda m, v: m @ v      # noqa: E731
+    for vm, args, targs in [
+        (dict(), (x, b), None), (dict(in_dims=(0, None)), (x, b), (tx, tb)),
+        (dict(in_dims=(1, None)), (y, b), (ty, tb)),
+        (dict(in_dims=(-1, None), out_dims=0), (y, b), (ty, tb)),
+    ]:
+        if targs is None:
+            continue
+        assert_same(torchlike.vmap(mv, **vm)(*args), torch.vmap(mv, **vm)(*targs))
+    f = lambda d, s: {"a": d["p"] * s, "b": (d["q"].sum(), d["p"].exp())}   # noqa: E731
+    in_dims = ({"p": 0, "q": 1}, None)
+    out_dims = {"a": 1, "b": (0, -1)}
+    assert_same(torchlike.vmap(f, in_dims, out_dims)({"p": x, "q": y}, 2.0),
+                torch.vmap(f, in_dims, out_dims)({"p": tx, "q": ty}, 2.0))
+    assert_same(torchlike.vmap(lambda a: (a, 7), out_dims=(0, None))(x),
+                torch.vmap(lambda a: (a, 7), out_dims=(0, None))(tx))
+    nested = torchlike.vmap(torchlike.vmap(lambda a, c: a * c, (0, None)), (1, None))(y, b)
+    assert_same(nested, torch.vmap(torch.vmap(lambda a, c: a * c, (0, None)), (1, None))(ty, tb))
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 4, 10])
+def test_vmap_chunk_size(chunk_size):
+    (x, tx), (b, tb) = pair(10, 3), pair(3)
+    f = lambda a, c: ((a * c).sum(), a.flip(0))     # noqa: E731
+    assert_same(torchlike.vmap(f, (0, None), (0, 1), chunk_size=chunk_size)(x, b),
+                torch.vmap(f, (0, None), (0, 1), chunk_size=chunk_size)(tx, tb))
+
+
+@pytest.mark.parametrize("case", [
+    (dict(in_dims=1), "x"), (dict(in_dims=(0, 0)), "x"), (dict(in_dims=[0]), "x"),
+    (dict(in_dims=None), "x"), (dict(in_dims=(0, 0)), "x,y"), (dict(in_dims=(0, 0)), "x,2.0"),
+    (dict(in_dims=0), "s"), (dict(in_dims=(None,)), "x"), (dict(out_dims=1), "x"),
+    (dict(out_dims=(0, 0)), "x"), (dict(fn="int"), "x"), (dict(fn="rand"), "x"),
+    (dict(randomness="foo"), "x"), (dict(chunk_size=0), "x"), (dict(fn="item"), "x"),
+    (dict(fn="bool"), "x"), (dict(fn="to_int"), "x"), (dict(fn="pair", out_dims=(0, None)), "x"),
+])
+def test_vmap_errors_match_torch(case):
+    kwargs, inputs = case
+    fns = {"id": lambda *a: a[0], "int": lambda *a: 3, "rand": lambda *a: a[0] + 0 * 1,
+           "mul": lambda a, b: a * b, "item": lambda a: a.sum().item(),
+           "bool": lambda a: a if a.sum() > 0 else -a, "to_int": lambda a: int(a.sum()),
+           "pair": lambda a: (a, a * 2)}
+    kwargs = dict(kwargs)
+    fn_name = kwargs.pop("fn", "mul" if "," in inputs else "id")
+
+    def call(lib):
+        values = {"x": lib.ones(3), "y": lib.ones(4), "s": lib.tensor(1.0), "2.0": 2.0}
+        args = [values[k] for k in inputs.split(",")]
+        fn = (lambda a: lib.rand(2)) if fn_name == "rand" else fns[fn_name]
+        fn.__name__ = "<lambda>"
+        return lambda: lib.vmap(fn, **kwargs)(*args)
+    same_error(*both(call))
+
+
+def test_vmap_randomness():
+    x = torchlike.ones(5)
+    same = torchlike.vmap(lambda a: torchlike.rand(3) + a * 0, randomness="same")(x)
+    assert np.all(to_numpy(same) == to_numpy(same)[0])
+    diff = torchlike.vmap(lambda a: torchlike.randn(3) + a * 0, randomness="different")(x)
+    assert len({tuple(r) for r in to_numpy(diff).tolist()}) == 5
+    chunked = torchlike.vmap(lambda a: torchlike.rand(()) + a * 0, randomness="different",
+                             chunk_size=2)(x)
+    assert len(set(to_numpy(chunked).tolist())) == 5
+    assert torchlike.rand(2).shape == (2,)      # eager draws still work afterwards
+
+
+# -- nested transforms: per-sample gradients, ensembles -------------------------------
+def _models(n):
+    models = [torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2))
+              for _ in range(n)]
+    mine = []
+    for m in models:
+        t = torchlike.nn.Sequential(torchlike.nn.Linear(3, 5), torchlike.nn.Tanh(),
+                                    torchlike.nn.Linear(5, 2))
+        t.load_state_dict({k: torchlike.tensor(v.detach().numpy())
+                           for k, v in m.state_dict().items()})
+        mine.append(t)
+    return mine, models
+
+
+def test_per_sample_gradients():
+    (mine,), (ref,) = _models(1)
+    (x, tx), (y, ty) = pair(6, 3), pair(6, 2)
+
+    def loss(lib, model):
+        def f(params, a, b):
+            out = lib.func.functional_call(model, params, (a.unsqueeze(0),))
+            return ((out - b) ** 2).mean()
+        return f
+    params = {k: v.detach() for k, v in mine.named_parameters()}
+    tparams = {k: v.detach() for k, v in ref.named_parameters()}
+    got = torchlike.vmap(torchlike.func.grad(loss(torchlike, mine)), (None, 0, 0))(params, x, y)
+    want = torch.vmap(torch.func.grad(loss(torch, ref)), (None, 0, 0))(tparams, tx, ty)
+    assert_same(got, want)
+
+
+def test_ensemble_with_stack_module_state():
+    mine, ref = _models(4)
+    params, buffers = torchlike.func.stack_module_state(mine)
+    tparams, tbuffers = torch.func.stack_module_state(ref)
+    assert_same(params, {k: v.detach() for k, v in tparams.items()})
+    assert all(p.requires_grad and p.is_leaf for p in params.values())
+    (x, tx) = pair(7, 3)
+
+    def run(lib, base):
+        return lambda p, b, a: lib.func.functional_call(base, (p, b), (a,))
+    got = torchlike.vmap(run(torchlike, mine[0]), (0, 0, None))(params, buffers, x)
+    want = torch.vmap(run(torch, ref[0]), (0, 0, None))(tparams, tbuffers, tx)
+    assert_same(got, want.detach())
+    same_error(lambda: torchlike.func.stack_module_state([]),
+               lambda: torch.func.stack_module_state([]))
+    same_error(lambda: torchlike.func.stack_module_state([mine[0], mine[1].eval()]),
+               lambda: torch.func.stack_module_state([ref[0], ref[1].eval()]))
+
+
+def test_functional_call():
+    (mine,), (ref,) = _models(1)
+    x, tx = pair(2, 3)
+    w, tw = pair(5, 3)
+    assert_same(torchlike.func.functional_call(mine, {"0.weight": w}, x),
+                torch.func.functional_call(ref, {"0.weight": tw}, tx).detach())
+    assert_same(torchlike.nn.utils.stateless.functional_call(mine, {"0.weight": w}, (x,)),
+                torch.nn.utils.stateless.functional_call(ref, {"0.weight": tw}, (tx,)).detach())
+    assert to_numpy(mine[0].weight).tolist() != to_numpy(w).tolist()   # restored
+    for bad in ({"foo": 1}, {"0.weight": 1}):
+        same_error(lambda: torchlike.func.functional_call(
+                       mine, {k: torchlike.ones(1) for k in bad}, (x,), strict=True),
+                   lambda: torch.func.functional_call(
+                       ref, {k: torch.ones(1) for k in bad}, (tx,), strict=True))
+    same_error(lambda: torchlike.func.functional_call(mine, ({"0.bias": w}, {"0.bias": w}), x),
+               lambda: torch.func.functional_call(ref, ({"0.bias": tw}, {"0.bias": tw}), tx))
+
+
+def test_tied_weights():
+    def build(lib):
+        m = lib.nn.Sequential(lib.nn.Linear(3, 3, bias=False), lib.nn.Linear(3, 3, bias=False))
+        m[1].weight = m[0].weight
+        return m
+    m, tm = build(torchlike), build(torch)
+    tm[0].weight.data = torch.tensor(to_numpy(m[0].weight))
+    (x, tx), (w, tw) = pair(2, 3), pair(3, 3)
+    assert_same(torchlike.func.functional_call(m, {"0.weight": w}, x),
+                torch.func.functional_call(tm, {"0.weight": tw}, tx).detach())
+    assert_same(torchlike.func.functional_call(m, {"0.weight": w, "1.weight": w}, x),
+                torch.func.functional_call(tm, {"0.weight": tw, "1.weight": tw}, tx).detach())
+    same_error(lambda: torchlike.func.functional_call(m, {"0.weight": w, "1.weight": w * 1}, x),
+               lambda: torch.func.functional_call(tm, {"0.weight": tw, "1.weight": tw * 1}, tx))
+    assert_same(torchlike.func.functional_call(m, {"0.weight": w, "1.weight": w * 2}, x,
+                                               tie_weights=False),
+                torch.func.functional_call(tm, {"0.weight": tw, "1.weight": tw * 2}, tx,
+                                           tie_weights=False).detach())
+    same_error(lambda: torchlike.func.stack_module_state(
+                   [torchlike.nn.Linear(2, 2), torchlike.nn.Conv1d(2, 2, 1)]),
+               lambda: torch.func.stack_module_state([torch.nn.Linear(2, 2),
+                                                      torch.nn.Conv1d(2, 2, 1)]))
+
+
+# -- grad mode and detach inside transforms --------------------------------------------
+def _no_grad_inside(lib):
+    def f(a):
+        with lib.no_grad():
+            b = a * a
+        return (b * a).sum() + (a.detach() * a).sum()
+    return f
+
+
+def test_no_grad_and_detach_inside_transforms():
+    (x, tx), (u, tu) = pair(3), pair(3)
+    f, tf = both(_no_grad_inside)
+    for api in ("grad", "jacrev", "jacfwd"):
+        assert_same(getattr(torchlike.func, api)(f)(x), getattr(torch.func, api)(tf)(tx))
+    assert_same(torchlike.func.jvp(f, (x,), (u,)), torch.func.jvp(tf, (tx,), (tu,)))
+    assert_same(torchlike.func.vjp(f, x)[1](torchlike.tensor(1.0)),
+                torch.func.vjp(tf, tx)[1](torch.tensor(1.0)))
+    with torchlike.no_grad():       # an outer no_grad does not reach inside
+        got = torchlike.func.grad(lambda a: (a * a).sum())(x)
+    with torch.no_grad():
+        want = torch.func.grad(lambda a: (a * a).sum())(tx)
+    assert_same(got, want)
+    g = lambda a: (a.detach() * a).sum()        # noqa: E731
+    assert_same(torchlike.vmap(torchlike.func.grad(g))(x.reshape(3, 1)),
+                torch.vmap(torch.func.grad(g))(tx.reshape(3, 1)))
+
+
+# -- transforms inside torchlike's autograd graph ---------------------------------------
+def _square_sum(out):
+    return sum((o.pow(2).sum() for o in (out if isinstance(out, tuple) else (out,))))
+
+
+@pytest.mark.parametrize("case", ["vmap_model", "ensemble", "grad_of_input", "jacrev_captured",
+                                  "hessian", "vmap_grad"])
+def test_backward_through_transforms(case):
+    """Results of a transform are differentiable w.r.t. the tensors that require grad it
+    read (arguments and captured parameters): backward fills the same .grads as torch."""
+    mine, ref = _models(2)
+    values = rng.standard_normal((5, 3)).astype(np.float32)
+
+    def run(lib, models):
+        x = lib.tensor(values)
+        w = lib.tensor(values[0], requires_grad=True)
+        F = lib.func
+        if case == "vmap_model":
+            out, leaves = lib.vmap(models[0])(x), list(models[0].parameters())
+        elif case == "ensemble":
+            params, buffers = F.stack_module_state(models)
+            out = lib.vmap(lambda p, b, a: F.functional_call(models[0], (p, b), (a,)),
+                           in_dims=(0, 0, None))(params, buffers, x)
+            leaves = list(params.values())
+        elif case == "grad_of_input":
+            out, leaves = F.grad(lambda a: (a.sin() * a).sum())(w), [w]
+        elif case == "jacrev_captured":
+            out = F.jacrev(lambda a: models[0](a.unsqueeze(0)).squeeze(0))(x[1])
+            leaves = list(models[0].parameters())
+        elif case == "hessian":
+            out, leaves = F.hessian(lambda a: (a.tanh() * w).sum() * a.sum())(x[2]), [w]
+        else:
+            out = lib.vmap(F.grad(lambda a: (models[0](a.unsqueeze(0)) ** 2).sum()))(x)
+            leaves = list(models[0].parameters())
+        assert out.requires_grad
+        _square_sum(out).backward()
+        return out, [p.grad for p in leaves]
+    got, want = run(torchlike, mine), run(torch, ref)
+    assert_same(got[0].detach(), want[0].detach())
+    for g, r in zip(got[1], want[1]):
+        assert_same(g, r)
+
+
+def test_transforms_under_no_grad_are_not_recorded():
+    (mine,), _ = _models(1)
+    with torchlike.no_grad():
+        out = torchlike.vmap(mine)(torchlike.ones(2, 3))
+    assert out.grad_fn is None and not out.requires_grad
+    out = torchlike.vmap(lambda a: a * 2)(torchlike.ones(2, 3))
+    assert not out.requires_grad      # nothing that requires grad was read

@@ -1,0 +1,135 @@
+"""torchlike.autograd.functional against real torch.autograd.functional."""
+import numpy as np
+import pytest
+
+import torchlike
+from test_func import assert_same, both, pair, same_error
+
+torch = pytest.importorskip("torch")
+
+
+def _fns(lib):
+    return {
+        "vec": lambda a: (a.sin() * a).cumsum(0),
+        "two_in": lambda a, b: (a.unsqueeze(1) * b).tanh(),
+        "two_out": lambda a: (a.exp(), (a ** 2).sum(0)),
+        "scalar": lambda a: (a.sin() * a.norm()).sum(),
+        "scalar2": lambda a, b: (a.cos() * b).sum() * b.sum(),
+        "const": lambda a: lib.ones(2),
+    }
+
+
+@pytest.mark.parametrize("strategy,vectorize", [("reverse-mode", False),
+                                                ("forward-mode", True)])
+def test_jacobian(strategy, vectorize):
+    F, TF = torchlike.autograd.functional, torch.autograd.functional
+    f, tf = both(_fns)
+    (x, tx), (m, tm), (y, ty) = pair(3), pair(3, 2), pair(2)
+    kw = dict(strategy=strategy, vectorize=vectorize)
+    assert_same(F.jacobian(f["vec"], x, **kw), TF.jacobian(tf["vec"], tx, **kw))
+    assert_same(F.jacobian(f["two_in"], (x, m), **kw), TF.jacobian(tf["two_in"], (tx, tm), **kw))
+    assert_same(F.jacobian(f["two_out"], m, **kw), TF.jacobian(tf["two_out"], tm, **kw))
+    assert_same(F.jacobian(f["two_out"], (m,), **kw), TF.jacobian(tf["two_out"], (tm,), **kw))
+    g = lambda a, b: (a.exp(), b.sum(0))        # noqa: E731
+    assert_same(F.jacobian(g, (x, m), **kw), TF.jacobian(g, (tx, tm), **kw))
+    if strategy == "reverse-mode":     # (torch's forward mode fails on a constant output)
+        assert_same(F.jacobian(f["const"], x, **kw), TF.jacobian(tf["const"], tx, **kw))
+
+
+def test_hessian():
+    F, TF = torchlike.autograd.functional, torch.autograd.functional
+    f, tf = both(_fns)
+    (x, tx), (y, ty) = pair(4, dtype=np.float64), pair(4, dtype=np.float64)
+    assert_same(F.hessian(f["scalar"], x), TF.hessian(tf["scalar"], tx))
+    assert_same(F.hessian(f["scalar2"], (x, y)), TF.hessian(tf["scalar2"], (tx, ty)))
+
+
+def test_vjp_jvp_hvp_vhp():
+    F, TF = torchlike.autograd.functional, torch.autograd.functional
+    f, tf = both(_fns)
+    (x, tx), (m, tm), (u, tu), (w, tw) = pair(3), pair(3, 2), pair(3), pair(3, 2)
+    assert_same(F.vjp(f["vec"], x, u), TF.vjp(tf["vec"], tx, tu))
+    assert_same(F.vjp(f["two_in"], (x, m), w), TF.vjp(tf["two_in"], (tx, tm), tw))
+    assert_same(F.vjp(f["scalar"], x), TF.vjp(tf["scalar"], tx))
+    assert_same(F.vjp(lambda a: a.sum(), torchlike.ones(1, 1)),
+                TF.vjp(lambda a: a.sum(), torch.ones(1, 1)))
+    assert_same(F.jvp(f["vec"], x, u), TF.jvp(tf["vec"], tx, tu))
+    assert_same(F.jvp(f["two_out"], m, w), TF.jvp(tf["two_out"], tm, tw))
+    assert_same(F.jvp(lambda a: a * 2, torchlike.ones(1)), TF.jvp(lambda a: a * 2, torch.ones(1)))
+    assert_same(F.hvp(f["scalar"], x, u), TF.hvp(tf["scalar"], tx, tu))
+    assert_same(F.vhp(f["scalar"], x, u), TF.vhp(tf["scalar"], tx, tu))
+    assert_same(F.hvp(f["scalar2"], (x, u), (u, x)), TF.hvp(tf["scalar2"], (tx, tu), (tu, tx)))
+    assert_same(F.vhp(f["scalar2"], (x, u), (u, x)), TF.vhp(tf["scalar2"], (tx, tu), (tu, tx)))
+    out, grad = F.vjp(lambda a: (a * 2).sum(), x.requires_grad_())
+    assert not out.requires_grad and not grad.requires_grad
+
+
+@pytest.mark.parametrize("case", [
+    "jac_float_input", "jac_int_output", "jac_list_input", "jac_bad_strategy",
+    "jac_forward_not_vectorized", "jac_forward_create_graph", "hess_vector", "hess_tuple",
+    "hess_bad_strategy", "vjp_no_v", "vjp_bad_v", "vjp_two_v", "jvp_no_v", "jvp_bad_v",
+    "hvp_vector", "hvp_no_v", "vhp_bad_v", "strict_constant", "jvp_tuple_bad_v",
+    "vjp_tuple_v_length",
+])
+def test_errors_match_torch(case):
+    def call(lib):
+        F, x = lib.autograd.functional, lib.ones(3)
+        return {
+            "jac_float_input": lambda: F.jacobian(lambda a: a, 3.0),
+            "jac_int_output": lambda: F.jacobian(lambda a: 3, x),
+            "jac_list_input": lambda: F.jacobian(lambda a: a, [x]),
+            "jac_bad_strategy": lambda: F.jacobian(lambda a: a, x, strategy="foo"),
+            "jac_forward_not_vectorized": lambda: F.jacobian(lambda a: a, x,
+                                                             strategy="forward-mode"),
+            "jac_forward_create_graph": lambda: F.jacobian(
+                lambda a: a, x, create_graph=True, strategy="forward-mode", vectorize=True),
+            "hess_vector": lambda: F.hessian(lambda a: a, x),
+            "hess_tuple": lambda: F.hessian(lambda a: (a, a), x),
+            "hess_bad_strategy": lambda: F.hessian(lambda a: a.sum(), x,
+                                                   outer_jacobian_strategy="foo"),
+            "vjp_no_v": lambda: F.vjp(lambda a: a, x),
+            "vjp_bad_v": lambda: F.vjp(lambda a: a, x, lib.ones(4)),
+            "vjp_two_v": lambda: F.vjp(lambda a: a, x, (lib.ones(3), lib.ones(3))),
+            "jvp_no_v": lambda: F.jvp(lambda a: a, x),
+            "jvp_bad_v": lambda: F.jvp(lambda a: a, x, lib.ones(4)),
+            "hvp_vector": lambda: F.hvp(lambda a: a, x, x),
+            "hvp_no_v": lambda: F.hvp(lambda a: a.sum(), x),
+            "vhp_bad_v": lambda: F.vhp(lambda a: a.sum(), x, lib.ones(4)),
+            "strict_constant": lambda: F.jacobian(lambda a: lib.ones(2), x, strict=True),
+            "jvp_tuple_bad_v": lambda: F.jvp(lambda a, b: a * b, (x, x),
+                                             (lib.ones(3), lib.ones(4))),
+            "vjp_tuple_v_length": lambda: F.vjp(lambda a: (a, a), x, (lib.ones(3),)),
+        }[case]
+    same_error(*both(call))
+
+
+@pytest.mark.parametrize("api", ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"])
+def test_create_graph_results_stay_in_the_graph(api):
+    """With create_graph=True, results are differentiable w.r.t. the inputs and the
+    tensors the function captured: backward through them reaches both."""
+    values = np.random.default_rng(3).standard_normal((3, 3)).astype(np.float64)
+
+    def run(lib):
+        w = lib.tensor(values[0], requires_grad=True)
+        x = lib.tensor(values[1], requires_grad=True)
+        v = lib.tensor(values[2])
+        F = lib.autograd.functional
+        f = lambda a: ((w * a).tanh() * a).sum()        # noqa: E731
+        g = lambda a: (w * a).sin() * a                  # noqa: E731
+        result = {
+            "jacobian": lambda: F.jacobian(g, x, create_graph=True),
+            "hessian": lambda: F.hessian(f, x, create_graph=True),
+            "vjp": lambda: F.vjp(g, x, v, create_graph=True),
+            "jvp": lambda: F.jvp(g, x, v, create_graph=True),
+            "hvp": lambda: F.hvp(f, x, v, create_graph=True),
+            "vhp": lambda: F.vhp(f, x, v, create_graph=True),
+        }[api]()
+        parts = result if isinstance(result, tuple) else (result,)
+        sum(((p * p).sum() for p in parts), lib.tensor(0.0, dtype=lib.float64)).backward()
+        return result, w.grad, x.grad
+    got, want = run(torchlike), run(torch)
+    tol = dict(rtol=1e-9, atol=1e-12)
+    assert_same(got[0], tuple(t.detach() for t in want[0]) if isinstance(want[0], tuple)
+                else want[0].detach(), tol)
+    for g, r in zip(got[1:], want[1:]):
+        assert_same(g, r, tol)

@@ -1,0 +1,64 @@
+"""torchlike.autograd.forward_ad against real torch.autograd.forward_ad."""
+import numpy as np
+import pytest
+
+import torchlike
+from test_func import _models, assert_same, both, pair, same_error
+
+torch = pytest.importorskip("torch")
+
+
+def _run(lib, fn, primal, tangent):
+    fw = lib.autograd.forward_ad
+    with fw.dual_level():
+        dual = fw.make_dual(primal, tangent)
+        out = fn(lib, dual)
+        primal_out, tangent_out = fw.unpack_dual(out)
+        plain = fw.unpack_dual(primal)
+    assert plain.tangent is None
+    after = fw.unpack_dual(out)         # outside the level: a plain tensor again
+    assert after.tangent is None
+    return primal_out, tangent_out, after.primal * 1
+
+
+@pytest.mark.parametrize("name", ["pointwise", "reductions", "shapes", "matmul"])
+def test_dual_tensors_carry_tangents(name):
+    fns = {
+        "pointwise": lambda lib, a: (a.sin() * a.exp() + 2).sqrt() / (1 + a * a),
+        "reductions": lambda lib, a: a.softmax(-1).logsumexp(0) + a.norm(),
+        "shapes": lambda lib, a: lib.cat([a.t(), a.flip(0).t()], 0)[1:, ::2].cumsum(0),
+        "matmul": lambda lib, a: (a @ a.t()).tanh() @ a,
+    }
+    (x, tx), (t, tt) = pair(3, 4), pair(3, 4)
+    if name == "pointwise":
+        x, tx = x.abs() + 0.5, tx.abs() + 0.5
+    assert_same(_run(torchlike, fns[name], x, t), _run(torch, fns[name], tx, tt))
+
+
+def test_module_under_forward_ad():
+    (mine,), (ref,) = _models(1)
+    (x, tx), (t, tt) = pair(4, 3), pair(4, 3)
+    got = _run(torchlike, lambda lib, a: mine(a), x, t)
+    want = _run(torch, lambda lib, a: ref(a), tx, tt)
+    assert_same(got, tuple(w.detach() for w in want))
+
+
+@pytest.mark.parametrize("case", ["no_level", "size", "integer", "nested"])
+def test_forward_ad_errors_match_torch(case):
+    def call(lib):
+        fw = lib.autograd.forward_ad
+
+        def run():
+            if case == "no_level":
+                return fw.make_dual(lib.ones(2), lib.ones(2))
+            with fw.dual_level():
+                if case == "size":
+                    fw.make_dual(lib.ones(2), lib.ones(3))
+                elif case == "integer":
+                    fw.make_dual(lib.arange(2), lib.arange(2))
+                else:
+                    fw.dual_level().__enter__()
+        return run
+    same_error(*both(call))
+    torchlike.autograd.forward_ad.exit_dual_level()
+    assert np.asarray(torchlike.ones(2) * 2).tolist() == [2.0, 2.0]

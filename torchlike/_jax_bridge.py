@@ -1,0 +1,188 @@
+"""Where torchlike meets JAX: tensors that wrap tracers, and tensors as jax.Arrays.
+
+Inside `jax.jit`, `jax.grad`, `jax.vmap` (and `torchlike.func`, built on them) a Tensor
+may hold a JAX tracer instead of a concrete array. Such a tensor lives in a pure,
+functional mode: its ops run their JAX implementation directly, nothing is recorded for
+autograd and nothing is deferred (a pending graph would outlive the trace).
+
+Everything torchlike computes inside a trace from concrete values only (a constant,
+a captured parameter, a cached Python number) is evaluated at trace time
+(`jax.ensure_compile_time_eval`), so that no tracer ever reaches a cache or a tensor
+created outside the trace.
+
+`dispatch.apply` sends every op here while JAX is tracing (one check of JAX's trace
+state; nothing else in the eager path changes).
+"""
+import threading
+
+import jax
+from jax._src.core import trace_ctx as _trace_ctx      # JAX's current-trace state
+
+from . import _device
+from ._lazy import force
+from ._tensor import Tensor
+from .autograd.grad_mode import is_grad_enabled
+
+Tracer = jax.core.Tracer
+
+# True when JAX is not tracing (the eager fast path in dispatch.apply tests this)
+top_level = _trace_ctx.is_top_level
+
+
+class _State(threading.local):
+    folding = 0        # > 0 while an op on concrete values runs at trace time
+    forward = 0        # > 0 inside torchlike.func's forward-mode transforms (jvp, jacfwd)
+    # torchlike.func's autograd (_func_autograd.py): concrete tensors that require grad
+    # met inside a transform (id -> tensor), and tracers standing in for them
+    captures = None
+    substitute = None
+    on_traced_outputs = None     # forward_ad's dual level: sees each traced op's outputs
+
+
+state = _State()
+
+
+def is_tracer(array):
+    return isinstance(array, Tracer)
+
+
+def default_device():
+    """The torchlike device of JAX's default device (where a tracer's values live)."""
+    return _device.from_jax(jax.devices()[0])
+
+
+def wrap(array, device=None):
+    """A Tensor on `array` (concrete or a tracer), sharing it."""
+    if device is None:
+        device = default_device() if is_tracer(array) else None
+    return Tensor._wrap(array, device)
+
+
+def value(tensor):
+    """The jax.Array (or tracer) holding `tensor`'s values; concrete values stay
+    concrete under a trace."""
+    if top_level():
+        return tensor._data()
+    return _array_in_trace(tensor)
+
+
+def _array_in_trace(tensor):
+    """A tensor's array while JAX traces: concrete values stay concrete; a captured
+    tensor that requires grad is noted, or replaced by its stand-in tracer."""
+    if state.substitute is not None:
+        stand_in = state.substitute.get(id(tensor))
+        if stand_in is not None:
+            return stand_in
+    with jax.ensure_compile_time_eval():
+        array = force(tensor._raw())
+    if state.captures is not None and not isinstance(array, Tracer) and tensor.requires_grad:
+        state.captures[id(tensor)] = tensor
+    return array
+
+
+def apply_traced(op, inputs, params, grad_fn=None):
+    """dispatch.apply while JAX is tracing."""
+    from ._ops import dispatch
+    arrays = [_array_in_trace(x) if isinstance(x, Tensor) else x for x in inputs]
+    if not any([isinstance(a, Tracer) for a in arrays]):
+        # only concrete values: the ordinary path, evaluated now (constant folding)
+        state.folding += 1
+        try:
+            with jax.ensure_compile_time_eval():
+                return dispatch.apply(op, inputs, params, grad_fn)
+        finally:
+            state.folding -= 1
+    device = None
+    for x in inputs:
+        if isinstance(x, Tensor):
+            if device is not None and x._storage.device != device:
+                device = dispatch._common_device(inputs)   # PyTorch's error, if any
+                break
+            device = device or x._storage.device
+    device = device or default_device()
+    out = op.compiled(params)(*arrays)
+    multi = isinstance(out, (tuple, list))
+    if not is_grad_enabled() and not state.forward:
+        # no_grad inside a reverse-mode transform blocks gradients, as in torch.func
+        # (forward-mode AD ignores grad mode, in PyTorch too)
+        out = jax.lax.stop_gradient(tuple(out) if multi else out)
+    outs = tuple([Tensor._wrap(o, device) for o in (out if multi else (out,))])
+    if state.on_traced_outputs is not None:
+        state.on_traced_outputs(outs)
+    return outs if multi else outs[0]
+
+
+def detached(tensor):
+    """Tensor.detach of a tensor holding a tracer: its values with no gradient (the
+    tracer's, through jax.lax.stop_gradient); None for a concrete tensor."""
+    array = value(tensor)
+    if not is_tracer(array):
+        return None
+    return Tensor._wrap(jax.lax.stop_gradient(array), tensor.device)
+
+
+# -- arrays in, arrays out -------------------------------------------------------------
+def from_jax(array):
+    """torchlike.from_jax: a Tensor sharing `array`'s buffer (no copy), as
+    torch.from_numpy shares a numpy array's."""
+    if not isinstance(array, jax.Array):
+        raise TypeError(f"expected jax.Array (got {type(array).__name__})")
+    return wrap(array)
+
+
+def dlpack_of(tensor, *, stream=None, max_version=None, dl_device=None, copy=None):
+    """Tensor.__dlpack__: the DLPack capsule of the tensor's jax.Array."""
+    if tensor.requires_grad:
+        raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+    array = tensor._data()
+    kwargs = {"stream": stream}
+    if max_version is not None:
+        kwargs["max_version"] = max_version
+    if dl_device is not None:
+        kwargs["dl_device"] = dl_device
+    if copy is not None:
+        kwargs["copy"] = copy
+    return array.__dlpack__(**kwargs)
+
+
+def dlpack_device_of(tensor):
+    return tensor._data().__dlpack_device__()
+
+
+class _Capsule:
+    """A bare DLPack capsule (torch.utils.dlpack.to_dlpack's result) dressed as an
+    object with __dlpack__ / __dlpack_device__, as jax.dlpack.from_dlpack wants."""
+
+    def __init__(self, capsule):
+        import ctypes
+        get = ctypes.pythonapi.PyCapsule_GetPointer
+        get.restype = ctypes.c_void_p
+        get.argtypes = [ctypes.py_object, ctypes.c_char_p]
+        address = get(capsule, b"dltensor")     # DLManagedTensor: DLTensor comes first
+        # DLTensor: void *data; DLDevice {int32 device_type; int32 device_id}; ...
+        device = (ctypes.c_int32 * 2).from_address(address + ctypes.sizeof(ctypes.c_void_p))
+        self._device = (int(device[0]), int(device[1]))
+        self._capsule = capsule
+
+    def __dlpack__(self, stream=None, **kwargs):
+        return self._capsule
+
+    def __dlpack_device__(self):
+        return self._device
+
+
+def from_dlpack(ext):
+    """torchlike.from_dlpack: a Tensor sharing the memory of any DLPack producer
+    (a torch.Tensor, a numpy array, a jax.Array, a capsule)."""
+    if isinstance(ext, Tensor):
+        ext = ext._data()
+    if isinstance(ext, jax.Array):
+        return wrap(ext)
+    if type(ext).__name__ == "PyCapsule":
+        ext = _Capsule(ext)
+    return wrap(jax.dlpack.from_dlpack(ext))
+
+
+def to_dlpack(tensor):
+    """torchlike.utils.dlpack.to_dlpack: a DLPack capsule (legacy, unversioned)."""
+    return dlpack_of(tensor)

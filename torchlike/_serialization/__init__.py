@@ -1,0 +1,1 @@
+"""torchlike.load and torchlike.save, in parts (see torchlike/serialization.py)."""

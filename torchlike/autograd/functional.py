@@ -1,0 +1,201 @@
+"""torch.autograd.functional on torchlike.func (JAX's transforms): jacobian, hessian,
+vjp, jvp, hvp, vhp, with PyTorch's tuple conventions and errors.
+
+Results are detached, as PyTorch's are with create_graph=False. With create_graph=True
+the results must stay in the autograd graph, which JAX's transforms do not record into:
+that path runs on torchlike.autograd.grad instead (_functional_graph.py)."""
+import jax
+
+from .. import func as _func
+from .._tensor import Tensor
+from . import _functional_graph as _graph
+
+_STRATEGIES = ("forward-mode", "reverse-mode")
+
+
+def _as_tuple(x, what, fn_name):
+    """(was a tuple, the tensors as a tuple), with PyTorch's TypeError otherwise."""
+    is_tuple = isinstance(x, tuple)
+    items = x if is_tuple else (x,)
+    for i, t in enumerate(items):
+        if not isinstance(t, Tensor):
+            where = f"the value at index {i}" if is_tuple else f"the given {what}"
+            raise TypeError(f"The {what} given to {fn_name} must be either a Tensor or a "
+                            f"tuple of Tensors but {where} has type {type(t)}.")
+    return is_tuple, items
+
+
+class _Outputs:
+    """func's outputs as a tuple, remembering whether func returned a tuple."""
+
+    def __init__(self, func, fn_name, strict):
+        self.func, self.fn_name, self.strict = func, fn_name, strict
+        self.is_tuple = None
+
+    def __call__(self, *inputs):
+        out = self.func(*inputs)
+        self.is_tuple, outs = _as_tuple(out, "outputs of the user-provided function", self.fn_name)
+        if self.strict:
+            for i, o in enumerate(outs):
+                if not isinstance(o.jax(), jax.core.Tracer):
+                    raise RuntimeError(f"Output {i} of the user-provided function does not "
+                                       "require gradients. The outputs must be computed in a "
+                                       "differentiable manner from the input when running in "
+                                       "strict mode.")
+        return outs
+
+
+def _check_v(v, like, like_is_tuple, fn_name):
+    _, vs = _as_tuple(v, "v", fn_name)
+    if len(vs) != len(like):
+        if not like_is_tuple:
+            raise RuntimeError("The given v should contain a single Tensor.")
+        raise RuntimeError(f"v is a tuple of invalid length: should be {len(like)} but got "
+                           f"{len(vs)}.")
+    for i, (a, b) in enumerate(zip(vs, like)):
+        if tuple(a.shape) != tuple(b.shape):
+            entry = f"Entry {i} in " if like_is_tuple else ""
+            raise RuntimeError(f"{entry}v has invalid size: should be {_size(b.shape)} but got "
+                               f"{_size(a.shape)}.")
+    return tuple(vs)
+
+
+def _size(shape):
+    return f"torch.Size([{', '.join(str(n) for n in shape)}])"
+
+
+def _single(items, is_tuple):
+    return items if is_tuple else items[0]
+
+
+def vjp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), v^T J) for each input."""
+    in_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
+    outs = _Outputs(func, "vjp", strict and not create_graph)
+
+    def make_v(out):
+        if v is None:
+            if len(out) != 1 or out[0].numel() != 1:
+                raise RuntimeError("The vector v can only be None if the user-provided "
+                                   "function returns a single Tensor with a single element.")
+            return (out[0].new_ones(out[0].shape),)
+        return _check_v(v, out, outs.is_tuple, "vjp")
+
+    if create_graph:
+        out, grads = _graph.vjp(outs, inputs, make_v)
+    else:
+        out, pullback = _func.vjp(outs, *inputs)
+        grads = pullback(make_v(out))
+    return _single(out, outs.is_tuple), _single(grads, in_tuple)
+
+
+def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), J v) for each output."""
+    in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+    if v is None:
+        if len(inputs) != 1 or inputs[0].numel() != 1:
+            raise RuntimeError("The vector v can only be None if the input to the "
+                               "user-provided function is a single Tensor with a single "
+                               "element.")
+        v = (inputs[0].new_ones(inputs[0].shape),)
+    v = _check_v(v, inputs, in_tuple, "jvp")
+    outs = _Outputs(func, "jvp", strict and not create_graph)
+    if create_graph:
+        out, tangents = _graph.jvp(outs, inputs, v)
+    else:
+        out, tangents = _func.jvp(outs, inputs, v)
+    return _single(out, outs.is_tuple), _single(tangents, outs.is_tuple)
+
+
+def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
+             strategy="reverse-mode"):
+    """J[i][j] = d output_i / d input_j, unpacked as PyTorch does for non-tuples."""
+    if strategy not in _STRATEGIES:
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". '
+                             "Hint: If your function has more outputs than inputs, "
+                             '"forward-mode" tends to be more performant. Otherwise, prefer to '
+                             'use "reverse-mode".')
+    if strategy == "forward-mode":
+        if create_graph:
+            raise NotImplementedError(
+                "torch.autograd.functional.jacobian: `create_graph=True` and "
+                '`strategy="forward-mode"` are not supported together (yet). Please either '
+                'set `create_graph=False` or `strategy="reverse-mode"`.')
+        if not vectorize:
+            raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-"
+                                      "reverse Hessian isonly implemented for `vectorize=True`.")
+    in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    outs = _Outputs(func, "jacobian", strict and not create_graph)
+    if create_graph:
+        jac = _graph.jacobian(outs, inputs)
+        return _single(tuple(_single(row, in_tuple) for row in jac), outs.is_tuple)
+    transform = _func.jacfwd if strategy == "forward-mode" else _func.jacrev
+    jac = transform(outs, argnums=tuple(range(len(inputs))))(*inputs)
+    # PyTorch's forward mode hands back lists where its reverse mode has tuples
+    seq = list if strategy == "forward-mode" and in_tuple else tuple
+    return _single(seq(_single(seq(row), in_tuple) for row in jac), outs.is_tuple)
+
+
+def _scalar_output(out, fn_name):
+    """The single element func returned, with PyTorch's checks."""
+    is_tuple, outs = _as_tuple(out, "outputs of the user-provided function", fn_name)
+    if is_tuple and len(outs) != 1:
+        raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
+    if outs[0].numel() != 1:
+        raise RuntimeError(f"The Tensor returned by the function given to {fn_name} "
+                           "should contain a single element")
+    return outs[0]
+
+
+def _scalar(func, fn_name):
+    """func as a function returning a 0-dim tensor."""
+    return lambda *inputs: _scalar_output(func(*inputs), fn_name).reshape(())
+
+
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
+            outer_jacobian_strategy="reverse-mode"):
+    """H[i][j] = d2 func / d input_i d input_j."""
+    if outer_jacobian_strategy not in _STRATEGIES:
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+    in_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
+    nums = tuple(range(len(inputs)))
+    if create_graph:
+        h = _graph.hessian(_scalar(func, "hessian"), inputs)
+    else:
+        h = _func.jacfwd(_func.jacrev(_scalar(func, "hessian"), nums), nums)(*inputs)
+    return _single(tuple(_single(row, in_tuple) for row in h), in_tuple)
+
+
+def _product(func, inputs, v, fn_name, reverse, create_graph):
+    """(func(inputs), H v) or (func(inputs), v^T H)."""
+    from .grad_mode import no_grad
+    in_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
+    with no_grad():
+        out = _scalar_output(func(*inputs), fn_name).detach()
+    if v is None:
+        if len(inputs) != 1 or inputs[0].numel() != 1:
+            raise RuntimeError("The vector v can only be None if the input to the "
+                               "user-provided function is a single Tensor with a single "
+                               "element.")
+        v = (inputs[0].new_ones(inputs[0].shape),)
+    v = _check_v(v, inputs, in_tuple, fn_name)
+    if create_graph:
+        out, product = _graph.hessian_product(lambda *xs: _scalar_output(func(*xs), fn_name),
+                                              inputs, v)
+        return out, _single(product, in_tuple)
+    grads = _func.grad(_scalar(func, fn_name), argnums=tuple(range(len(inputs))))
+    if reverse:
+        product = _func.vjp(grads, *inputs)[1](v)
+    else:
+        product = _func.jvp(grads, inputs, v)[1]
+    return out, _single(product, in_tuple)
+
+
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), H v)."""
+    return _product(func, inputs, v, "hvp", False, create_graph)
+
+
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), v^T H)."""
+    return _product(func, inputs, v, "vhp", True, create_graph)

@@ -1,0 +1,367 @@
+"""torch.func on JAX's transforms: grad, vjp, jvp, jacrev, jacfwd, hessian, vmap ...
+
+Each transform unwraps its Tensor arguments to jax arrays, runs the matching JAX
+transform over a function that wraps them back into Tensors (inside, Tensors hold
+tracers: see _jax_bridge.py) and calls the user's function, and wraps the results.
+Arguments, results and errors follow PyTorch's torch.func. Transforms nest
+(`vmap(grad(f))`, `jacfwd(jacrev(f))`) because each one sees only jax arrays.
+
+Differences from PyTorch: results do not join the autograd graph of the tensors passed
+in (call `.backward()` on them and nothing flows back through the transform), and a
+function must not write into tensors it did not create (as with any JAX transform).
+"""
+import functools
+
+import contextlib
+
+import jax
+
+from . import _jax_bridge as bridge
+from .autograd.grad_mode import enable_grad
+from ._func_autograd import joined
+from ._tensor import Tensor
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
+           "vmap", "functional_call", "stack_module_state", "functionalize"]
+
+
+# -- pytrees of Tensors <-> pytrees of arrays -------------------------------------------
+def _is_leaf(x):
+    return x is None or isinstance(x, Tensor)
+
+
+def _leaves(tree):
+    return jax.tree_util.tree_flatten(tree, is_leaf=_is_leaf)
+
+
+def _to_arrays(tree):
+    return jax.tree_util.tree_map(lambda x: x.jax() if isinstance(x, Tensor) else x, tree,
+                                  is_leaf=_is_leaf)
+
+
+def _to_tensors(tree, device):
+    return jax.tree_util.tree_map(
+        lambda x: bridge.wrap(x, device) if isinstance(x, (jax.Array, jax.core.Tracer)) else x,
+        tree)
+
+
+def _rebuild(template, leaves):
+    """The next values of `leaves` (an iterator, in jax's flattening order) in
+    `template`'s structure; dicts keep the template's key order (jax's sorts them)."""
+    if isinstance(template, dict):
+        values = {k: _rebuild(template[k], leaves) for k in sorted(template)}
+        return type(template)((k, values[k]) for k in template)
+    if isinstance(template, (tuple, list)) and not _is_leaf(template):
+        items = [_rebuild(t, leaves) for t in template]
+        return type(template)(*items) if hasattr(template, "_fields") else type(template)(items)
+    return next(leaves)
+
+
+def _like(result, template):
+    """A result of a JAX transform shaped like `template` (see _rebuild)."""
+    return _rebuild(template, iter(jax.tree_util.tree_leaves(result, is_leaf=_is_leaf)))
+
+
+def _device_of(tree):
+    for x in _leaves(tree)[0]:
+        if isinstance(x, Tensor):
+            return x.device
+    return None
+
+
+def _check_tensors(tree):
+    """Every leaf a differentiable transform takes must be a Tensor."""
+    for x in _leaves(tree)[0]:
+        if not isinstance(x, Tensor):
+            raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
+
+
+def _check_float(tree):
+    for x in _leaves(tree)[0]:
+        if not (x.dtype.is_floating_point or x.dtype.is_complex):
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+
+
+def _argnums(argnums, n_args):
+    """argnums as a tuple of non-negative ints, with PyTorch's errors."""
+    single = isinstance(argnums, int) and not isinstance(argnums, bool)
+    if not single:
+        if not isinstance(argnums, tuple) or not all(
+                isinstance(a, int) and not isinstance(a, bool) for a in argnums):
+            raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+        if not argnums:
+            raise RuntimeError("argnums must be non-empty")
+        if len(set(argnums)) != len(argnums):
+            raise RuntimeError(f"argnums elements must be unique, got {argnums}")
+    out = []
+    for a in ((argnums,) if single else argnums):
+        if not -n_args <= a < n_args:
+            raise RuntimeError(f"Got argnum={a}, but only {n_args} positional inputs")
+        out.append(a % n_args)
+    return tuple(out), single
+
+
+def _with_args(args, argnums, values):
+    args = list(args)
+    for i, v in zip(argnums, values):
+        args[i] = v
+    return tuple(args)
+
+
+def _split_aux(out, has_aux, api):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(f"{api}(f)(*args): output of function f should be a tuple: "
+                           "(output, aux) if has_aux is True")
+    return out
+
+
+def _check_outputs(out, api):
+    for x in _leaves(out)[0]:
+        if not isinstance(x, Tensor):
+            raise RuntimeError(f"{api}(f, *primals): Expected f(*primals) to return only "
+                               f"tensors, got unsupported type {type(x)}")
+
+
+@contextlib.contextmanager
+def _forward_mode():
+    """User code under jvp/jacfwd/linearize: grad mode does not stop tangents there."""
+    bridge.state.forward += 1
+    try:
+        yield
+    finally:
+        bridge.state.forward -= 1
+
+
+# -- grad -------------------------------------------------------------------------------
+def grad_and_value(func, argnums=0, has_aux=False):
+    """torch.func.grad_and_value: (gradients, value), or (gradients, (value, aux))."""
+    def transform(*args, **kwargs):
+        nums, single = _argnums(argnums, len(args))
+        diff = tuple(args[i] for i in nums)
+        _check_tensors(diff)
+        _check_float(diff)
+        device = _device_of(diff)
+
+        captured = {}
+
+        def scalar_fn(*diff_arrays):
+            diff_tensors = _like(_to_tensors(diff_arrays, device), diff)
+            with enable_grad():     # an outer no_grad does not apply inside, as in torch
+                out = func(*_with_args(args, nums, diff_tensors), **kwargs)
+            out, aux = _split_aux(out, has_aux, "grad_and_value")
+            captured["aux"] = aux
+            if not isinstance(out, Tensor):
+                raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a "
+                                   f"Tensor, got {type(out)}")
+            if out.dim() != 0:
+                raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a "
+                                   f"scalar Tensor, got tensor with {out.dim()} dims. Maybe "
+                                   "you wanted to use the vjp or jacrev APIs instead?")
+            value = out.jax()
+            return value, (value, _to_arrays(aux))
+
+        grads, (value, aux) = jax.grad(scalar_fn, argnums=tuple(range(len(nums))),
+                                       has_aux=True)(*_to_arrays(diff))
+        grads = _like(_to_tensors(grads[0] if single else grads, device),
+                      diff[0] if single else diff)
+        value = _to_tensors(value, device)
+        if has_aux:
+            return grads, (value, _like(_to_tensors(aux, device), captured["aux"]))
+        return grads, value
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        # (its results join the autograd graph of tensors that require grad)
+        return joined(lambda a: transform(*a, **kwargs), args)
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """torch.func.grad: the gradient of a scalar function (and its aux output)."""
+    inner = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        grads, value = inner(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+    return wrapper
+
+
+# -- vjp, jvp, linearize ----------------------------------------------------------------
+def _shape_str(shape):
+    return f"torch.Size([{', '.join(str(n) for n in shape)}])"
+
+
+def vjp(func, *primals, has_aux=False):
+    """torch.func.vjp: (output, vjp_fn) or (output, vjp_fn, aux); vjp_fn(cotangents)
+    returns one gradient per primal, as a tuple."""
+    _check_tensors(primals)
+    device = _device_of(primals)
+
+    captured = {}
+
+    def array_fn(*arrays):
+        with enable_grad():
+            out = func(*_like(_to_tensors(arrays, device), primals))
+        out, aux = _split_aux(out, has_aux, "vjp")
+        _check_outputs(out, "vjp")
+        captured.update(out=out, aux=aux)
+        return _to_arrays(out), _to_arrays(aux)
+
+    out, pullback, aux = jax.vjp(array_fn, *_to_arrays(primals), has_aux=True)
+    out_leaves, out_tree = jax.tree_util.tree_flatten(out)
+
+    def vjp_fn(cotangents):
+        ct_leaves, ct_tree = _leaves(cotangents)
+        if ct_tree != out_tree:
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as "
+                               f"pytree structure of outputs to the function. cotangents: "
+                               f"{ct_tree}, primal output: {out_tree}")
+        for i, (c, o) in enumerate(zip(ct_leaves, out_leaves)):
+            if tuple(c.shape) != tuple(o.shape):
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{_shape_str(c.shape)} and output[{i}] has a shape of "
+                                   f"{_shape_str(o.shape)}.")
+        cts = [c.jax().astype(o.dtype) for c, o in zip(ct_leaves, out_leaves)]
+        return _like(_to_tensors(pullback(jax.tree_util.tree_unflatten(out_tree, cts)),
+                                 device), primals)
+
+    result = (_like(_to_tensors(out, device), captured["out"]), vjp_fn)
+    return result + (_like(_to_tensors(aux, device), captured["aux"]),) if has_aux else result
+
+
+def _check_primals_tangents(primals, tangents, api):
+    if not isinstance(primals, tuple):
+        raise RuntimeError(f"{api}(f, primals, tangents): Expected primals to be a tuple. "
+                           "E.g. it should be valid to call f(*primals).")
+    if not isinstance(tangents, tuple):
+        raise RuntimeError(f"{api}(f, primals, tangents): Expected tangents to be a tuple. "
+                           "E.g. it should be valid to call f(*primals).")
+    p_leaves, p_tree = _leaves(primals)
+    t_leaves, t_tree = _leaves(tangents)
+    if p_tree != t_tree:
+        raise RuntimeError(f"{api}(f, primals, tangents): Expected primals and tangents to "
+                           f"have the same python structure. For example, if primals is a "
+                           f"tuple of 3 tensors, tangents also must be. Got primals with "
+                           f"structure {p_tree} and tangents with structure {t_tree}")
+    _check_tensors(primals)
+    _check_tensors(tangents)
+    for p, t in zip(p_leaves, t_leaves):
+        if tuple(p.shape) != tuple(t.shape):
+            raise RuntimeError("Trying to set a forward gradient that has a different size "
+                               "than that of the original Tensor, this is not supported. "
+                               f"Tensor is of size {list(p.shape)} while the given forward "
+                               f"gradient is of size {list(t.shape)}.")
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """torch.func.jvp: (output, jvp_out) or (output, jvp_out, aux)."""
+    _check_primals_tangents(primals, tangents, "jvp")
+    device = _device_of(primals)
+
+    captured = {}
+
+    def array_fn(*arrays):
+        with _forward_mode():
+            out = func(*_like(_to_tensors(arrays, device), primals))
+        out, aux = _split_aux(out, has_aux, "jvp")
+        _check_outputs(out, "jvp")
+        captured.update(out=out, aux=aux)
+        return _to_arrays(out), _to_arrays(aux)
+
+    p = _to_arrays(primals)
+    t = jax.tree_util.tree_map(lambda a, b: b.astype(a.dtype), p, _to_arrays(tangents))
+    out_arrays, out_tangent, aux_arrays = jax.jvp(array_fn, p, t, has_aux=True)
+    out, aux = captured["out"], captured["aux"]
+    result = (_like(_to_tensors(out_arrays, device), out),
+              _like(_to_tensors(out_tangent, device), out))
+    return result + (_like(_to_tensors(aux_arrays, device), aux),) if has_aux else result
+
+
+def linearize(func, *primals):
+    """torch.func.linearize: (output, jvp_fn), jvp_fn(*tangents) -> output tangent."""
+    _check_tensors(primals)
+    device = _device_of(primals)
+
+    def array_fn(*arrays):
+        with _forward_mode():
+            out = func(*_like(_to_tensors(arrays, device), primals))
+        _check_outputs(out, "linearize")
+        return _to_arrays(out)
+
+    p = _to_arrays(primals)
+    out, f_jvp = jax.linearize(array_fn, *p)
+
+    def jvp_fn(*tangents):
+        _check_primals_tangents(primals, tangents, "linearize")
+        return _to_tensors(f_jvp(*[t.jax().astype(a.dtype) for t, a in zip(tangents, p)]),
+                           device)
+    return _to_tensors(out, device), jvp_fn
+
+
+# -- Jacobians --------------------------------------------------------------------------
+def _jacobian(jax_jac, api, func, argnums, has_aux):
+    def transform(*args):
+        nums, single = _argnums(argnums, len(args))
+        diff = tuple(args[i] for i in nums)
+        _check_tensors(diff)
+        device = _device_of(diff)
+
+        def array_fn(*diff_arrays):
+            diff_tensors = _like(_to_tensors(diff_arrays, device), diff)
+            with (enable_grad() if api == "jacrev" else _forward_mode()):
+                out = func(*_with_args(args, nums, diff_tensors))
+            out, aux = _split_aux(out, has_aux, api)
+            _check_outputs(out, api)
+            return _to_arrays(out), _to_arrays(aux)
+
+        # one argnum: no inner tuple per output, as in PyTorch
+        jac, aux = jax_jac(array_fn, argnums=0 if single else tuple(range(len(nums))),
+                           has_aux=True)(*_to_arrays(diff))
+        jac = _to_tensors(jac, device)
+        return (jac, _to_tensors(aux, device)) if has_aux else jac
+
+    @functools.wraps(func)
+    def wrapper(*args):
+        # (its results join the autograd graph of tensors that require grad)
+        return joined(lambda a: transform(*a), args)
+    return wrapper
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """torch.func.jacrev: the Jacobian by reverse mode (vmap over vjp)."""
+    if chunk_size is not None and chunk_size <= 0:
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+    return _jacobian(jax.jacrev, "jacrev", func, argnums, has_aux)
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """torch.func.jacfwd: the Jacobian by forward mode (vmap over jvp)."""
+    _check_randomness(randomness)
+    return _jacobian(jax.jacfwd, "jacfwd", func, argnums, has_aux)
+
+
+def hessian(func, argnums=0):
+    """torch.func.hessian: jacfwd(jacrev(func))."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+def functionalize(func, *, remove="mutations"):
+    """torch.func.functionalize: inside torchlike's transforms every in-place op is
+    already a functional update, so the function is returned as it is."""
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(f"functionalize(f, remove='mutations'): received invalid argument "
+                           f"for remove={remove}. Valid options are:\n"
+                           "     remove='mutations': all inplace and out= operators will be "
+                           "removed from the program, and replaced with their out-of-place "
+                           "equivalents.\n"
+                           "     remove='mutations_and_views': In addition to the above, "
+                           "all aliasing operators {view} will be replaced with their "
+                           "non-aliasing counterparts, {view}_copy.\n")
+    return func
+
+
+from ._func_vmap import vmap, _check_randomness             # noqa: E402
+from ._func_module import functional_call, stack_module_state  # noqa: E402
