@@ -163,3 +163,21 @@ def test_a_hand_written_update_joins_the_next_steps_compiled_call():
     np.testing.assert_allclose(ours, theirs, rtol=1e-5)
     for a, b in zip(our_params, their_params):
         np.testing.assert_allclose(np.asarray(a), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_small_constant_tensors_share_an_array_but_never_their_writes():
+    """ones/zeros/full of a small shape hand out one cached immutable array; a write to
+    one tensor (whole, through a view, or via .data) must not reach any other."""
+    a, b = torchlike.ones(2, 3), torchlike.ones(2, 3)
+    a.add_(1)
+    a[0, 1] = 7
+    c = torchlike.zeros(2, 3)
+    c.data.fill_(4)
+    assert b.tolist() == [[1.0] * 3] * 2
+    assert a.tolist() == [[2.0, 7.0, 2.0], [2.0, 2.0, 2.0]]
+    assert torchlike.ones(2, 3).tolist() == [[1.0] * 3] * 2
+    assert torchlike.zeros(2, 3).tolist() == [[0.0] * 3] * 2
+    # -0.0 and 0.0 compare equal but are different constants
+    assert np.signbit(np.asarray(torchlike.full((2,), -0.0))).all()
+    assert not np.signbit(np.asarray(torchlike.full((2,), 0.0))).any()
+    assert torchlike.full((2,), 3, dtype=torchlike.int64).dtype == torchlike.int64

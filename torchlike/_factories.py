@@ -15,6 +15,7 @@ import numpy as np
 from . import _device
 from . import _dtype as dt
 from . import _random
+from ._caches import LRU
 from ._ops._util import int_list, invalid_arguments, size_args
 from ._ops.registry import tensor_method, torch_function
 from ._tensor import Tensor
@@ -242,10 +243,23 @@ def scalar_as(value, dtype):
         return np.asarray(value).astype(dtype.np)[()]
 
 
+# JAX arrays are immutable (an in-place op replaces its storage's array), so tensors can
+# share one array of constants: a small ones/zeros/full costs a lookup, not a dispatch.
+_FILLED = LRU(256)
+_FILLED_MAX_NUMEL = 4096
+
+
 def _filled(shape, value, dtype, device, requires_grad):
     dtype, device = _resolve(dtype, device)
-    with jax.default_device(_device.to_jax(device)):
-        array = jnp.full(shape, scalar_as(value, dtype), dtype=dtype.np)
+    scalar = scalar_as(value, dtype)
+    key = (shape, dtype, device, scalar.tobytes()) if math.prod(shape) <= _FILLED_MAX_NUMEL \
+        else None
+    array = _FILLED.get(key) if key is not None else None
+    if array is None:
+        with jax.default_device(_device.to_jax(device)), jax.ensure_compile_time_eval():
+            array = jnp.full(shape, scalar, dtype=dtype.np)
+        if key is not None:
+            _FILLED[key] = array
     return _finish(array, device, requires_grad)
 
 
