@@ -126,6 +126,8 @@ def place(array, dev):
             # jnp.asarray leaves a jax array where it is; through the host, the copy
             # arrives uncommitted on the default device
             array = np.asarray(array)
+        if isinstance(array, np.ndarray):
+            return jax.device_put(array)     # a plain copy: jnp.asarray compiles per shape
         return jnp.asarray(array)
     return jax.device_put(array, target)
 
