@@ -186,8 +186,25 @@ def _trunc_divide(a, b):
     return lax.div(a, b)                       # integer division truncates
 
 
-def _maximum(a, b):
-    return jnp.maximum(a, b)
+# PyTorch: ties split the gradient, and a nan (never smaller nor larger) takes it whole
+_maximum = with_jvp(jnp.maximum,
+                    lambda a, b, out: jnp.where(a == b, 0.5, jnp.where(a < b, 0.0, 1.0)),
+                    lambda a, b, out: jnp.where(a == b, 0.5, jnp.where(a > b, 0.0, 1.0)))
+_minimum = with_jvp(jnp.minimum,
+                    lambda a, b, out: jnp.where(a == b, 0.5, jnp.where(a > b, 0.0, 1.0)),
+                    lambda a, b, out: jnp.where(a == b, 0.5, jnp.where(a < b, 0.0, 1.0)))
+
+
+def _atan2_partial(y_or_x, sign):
+    """d atan2 / d(y or x) = +-(x or y) / (x^2 + y^2), 0 at the origin (PyTorch)."""
+    def partial(y, x, out):
+        den = y * y + x * x
+        return jnp.where(den == 0, 0.0, sign * (x if y_or_x == "y" else y) /
+                         jnp.where(den == 0, 1, den))
+    return partial
+
+
+_atan2 = with_jvp(jnp.arctan2, _atan2_partial("y", 1.0), _atan2_partial("x", -1.0))
 
 
 def _fmax(a, b):
@@ -295,12 +312,12 @@ remainder = binary_op("remainder", jnp.remainder, "RemainderBackward1", saves=(0
                       int_divisor=True)
 fmod = binary_op("fmod", jnp.fmod, "FmodBackward1", saves=(0, 1), scalar_grad_fn="FmodBackward0",
                  check=_no_bool("fmod_cpu"), int_divisor=True)
-atan2 = binary_op("atan2", jnp.arctan2, "Atan2Backward0", result="float", aliases=("arctan2",),
+atan2 = binary_op("atan2", _atan2, "Atan2Backward0", result="float", aliases=("arctan2",),
                   tensor_only="other", check=_real("atan2_cpu"))
 hypot = binary_op("hypot", jnp.hypot, "HypotBackward0", tensor_only="other",
                   check=_floats("hypot_cpu"))
 maximum = binary_op("maximum", _maximum, "MaximumBackward0", inplace=False, tensor_only="other")
-minimum = binary_op("minimum", jnp.minimum, "MinimumBackward0", inplace=False,
+minimum = binary_op("minimum", _minimum, "MinimumBackward0", inplace=False,
                     tensor_only="other")
 fmax = binary_op("fmax", _fmax, "FmaxBackward0", inplace=False, tensor_only="other")
 fmin = binary_op("fmin", _fmin, "FminBackward0", inplace=False, tensor_only="other")

@@ -7,7 +7,8 @@ import warnings
 import jax
 import jax.numpy as jnp
 
-from ..._ops._common import is_float, not_implemented
+from ..._ops._common import is_float, not_implemented, with_jvp
+from ..._ops.unary import abs_with_zero_grad
 from ..._ops._util import (broadcast_shapes, check_broadcast, check_can_cast, out_of_range, result_dtype,
                            scalar_name, values_to_check, wrap_dim)
 from ... import _dtype as dt
@@ -26,7 +27,7 @@ def _elementwise(kind, diff, param):
     if kind == "mse":
         return diff * diff
     if kind == "l1":
-        return jnp.abs(diff)
+        return abs_with_zero_grad(diff)             # PyTorch: the gradient at 0 is 0
     ad = jnp.abs(diff)
     if kind == "smooth_l1":
         return jnp.where(ad < param, 0.5 * diff * diff / param, ad - 0.5 * param)
@@ -245,12 +246,22 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return _class_loss(input, target, weight, ignore_index, reduction, True, label_smoothing)
 
 
+def _bce_values(x, y):
+    # PyTorch clamps each log term at -100 so that a saturated input stays finite
+    return -(y * jnp.maximum(jnp.log(x), -100.0) + (1 - y) * jnp.maximum(jnp.log1p(-x), -100.0))
+
+
+# PyTorch's derivatives: (x - y) / max(x (1 - x), 1e-12) for the input (finite at 0 and 1)
+# and log(1 - x) - log(x) for the target
+_bce_elementwise = with_jvp(
+    _bce_values,
+    lambda x, y, out: (x - y) / jnp.maximum((1 - x) * x, 1e-12),
+    lambda x, y, out: jnp.log1p(-x) - jnp.log(x))
+
+
 @nn_op("binary_cross_entropy", "BinaryCrossEntropyBackward0", saves=(0, 1))
 def _bce_op(x, y, *weight, reduction):
-    # PyTorch clamps each log term at -100 so that a saturated input stays finite
-    log_x = jnp.maximum(jnp.log(x), -100.0)
-    log_1mx = jnp.maximum(jnp.log1p(-x), -100.0)
-    loss = -(y * log_x + (1 - y) * log_1mx)
+    loss = _bce_elementwise(x, y)
     if weight:
         loss = (loss * weight[0]).astype(loss.dtype)
     return reduce_array(loss, reduction)
