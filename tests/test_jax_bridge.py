@@ -266,4 +266,11 @@ def test_writes_of_concrete_values_inside_jit_stay_concrete():
         return a
     jax.jit(f)(1.0)
     assert to_numpy(buf).tolist() == [0.0, 5.0, 10.0, 0.0]
+    stale = buf[1:3]
+    buf.add_(1)                     # the view's cached value is stale now
+
+    def g(a):
+        return a + stale._data().sum()      # re-read (and re-cached) inside the trace
+    assert float(jax.jit(g)(1.0)) == 18.0
+    assert to_numpy(stale).tolist() == [6.0, 11.0]
     _eager_still_works()
