@@ -204,6 +204,8 @@ def _atan2_partial(y_or_x, sign):
     return partial
 
 
+# PyTorch: x / hypot and y / hypot (nan at the origin, where JAX's picks a direction)
+_hypot = with_jvp(jnp.hypot, lambda x, y, out: x / out, lambda x, y, out: y / out)
 _atan2 = with_jvp(jnp.arctan2, _atan2_partial("y", 1.0), _atan2_partial("x", -1.0))
 
 
@@ -314,7 +316,7 @@ fmod = binary_op("fmod", jnp.fmod, "FmodBackward1", saves=(0, 1), scalar_grad_fn
                  check=_no_bool("fmod_cpu"), int_divisor=True)
 atan2 = binary_op("atan2", _atan2, "Atan2Backward0", result="float", aliases=("arctan2",),
                   tensor_only="other", check=_real("atan2_cpu"))
-hypot = binary_op("hypot", jnp.hypot, "HypotBackward0", tensor_only="other",
+hypot = binary_op("hypot", _hypot, "HypotBackward0", tensor_only="other",
                   check=_floats("hypot_cpu"))
 maximum = binary_op("maximum", _maximum, "MaximumBackward0", inplace=False, tensor_only="other")
 minimum = binary_op("minimum", _minimum, "MinimumBackward0", inplace=False,

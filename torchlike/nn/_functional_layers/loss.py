@@ -377,6 +377,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 # -- embeddings and ranking ---------------------------------------------------------------
+def _clamp_min0(v):
+    """clamp_min(v, 0) with PyTorch's gradient: it passes at v == 0 (jnp.maximum halves it)."""
+    return jnp.where(v >= 0, v, 0)
+
+
 _COMPOSITE_REDUCED = {"mean": "MeanBackward0", "sum": "SumBackward0"}
 
 
@@ -387,7 +392,7 @@ def _cosine_embedding_op(x1, x2, y, *, margin, reduction):
     denom = jnp.sqrt((jnp.sum(x1 * x1, axis=-1) + eps) * (jnp.sum(x2 * x2, axis=-1) + eps))
     cos = dot / denom
     zeros = jnp.zeros_like(cos)
-    loss = jnp.where(y == 1, 1 - cos, zeros) + jnp.where(y == -1, jnp.maximum(cos - margin, 0),
+    loss = jnp.where(y == 1, 1 - cos, zeros) + jnp.where(y == -1, _clamp_min0(cos - margin),
                                                          zeros)
     return reduce_array(loss, reduction)
 
@@ -403,7 +408,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
 
 @nn_op("margin_ranking_loss", saves=(0, 1, 2))
 def _margin_ranking_op(x1, x2, y, *, margin, reduction):
-    return reduce_array(jnp.maximum(-y * (x1 - x2) + margin, 0), reduction)
+    return reduce_array(_clamp_min0(-y * (x1 - x2) + margin), reduction)
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
@@ -429,7 +434,7 @@ def _triplet_op(a, pos, neg, *, margin, p, eps, swap, reduction):
     d_an = _pnorm(a - neg + eps, p)
     if swap:
         d_an = jnp.minimum(d_an, _pnorm(pos - neg + eps, p))
-    return reduce_array(jnp.maximum(margin + d_ap - d_an, 0), reduction)
+    return reduce_array(_clamp_min0(margin + d_ap - d_an), reduction)
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
