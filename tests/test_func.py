@@ -101,6 +101,22 @@ def _two_outputs(lib):
     return lambda x, y: (x.sin() * y, (x @ y.T).sum(-1))
 
 
+@pytest.mark.parametrize("api", ["grad", "vjp", "jvp", "jacrev", "jacfwd"])
+@pytest.mark.parametrize("aux", ["int", "none_in_dict"])
+def test_aux_must_hold_tensors(api, aux):
+    def call(lib):
+        x = lib.ones(2)
+        extra = 1 if aux == "int" else {"a": [x, None]}
+        fn = lambda a: (a.sum() if api == "grad" else a * 2, extra)   # noqa: E731
+        F = lib.func
+        return {"grad": lambda: F.grad(fn, has_aux=True)(x),
+                "vjp": lambda: F.vjp(fn, x, has_aux=True),
+                "jvp": lambda: F.jvp(fn, (x,), (x,), has_aux=True),
+                "jacrev": lambda: F.jacrev(fn, has_aux=True)(x),
+                "jacfwd": lambda: F.jacfwd(fn, has_aux=True)(x)}[api]
+    same_error(*both(call))
+
+
 def test_vjp():
     (x, tx), (y, ty) = pair(2, 3), pair(2, 3)
     (c1, tc1), (c2, tc2) = pair(2, 3), pair(2)

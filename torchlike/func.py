@@ -114,6 +114,9 @@ def _split_aux(out, has_aux, api):
     if not (isinstance(out, tuple) and len(out) == 2):
         raise RuntimeError(f"{api}(f)(*args): output of function f should be a tuple: "
                            "(output, aux) if has_aux is True")
+    for x in _leaves(out[1])[0]:
+        if not isinstance(x, Tensor):
+            raise RuntimeError(f"Expected tensors, got unsupported type {type(x)}")
     return out
 
 
