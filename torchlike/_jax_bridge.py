@@ -3,12 +3,15 @@
 Inside `jax.jit`, `jax.grad`, `jax.vmap` (and `torchlike.func`, built on them) a Tensor
 may hold a JAX tracer instead of a concrete array. Such a tensor lives in a pure,
 functional mode: its ops run their JAX implementation directly, nothing is recorded for
-autograd and nothing is deferred (a pending graph would outlive the trace).
+autograd and nothing is deferred (a pending graph would outlive the trace). (A whole
+torchlike.func transform joins the autograd graph as one node: _func_autograd.py.)
 
-Everything torchlike computes inside a trace from concrete values only (a constant,
-a captured parameter, a cached Python number) is evaluated at trace time
-(`jax.ensure_compile_time_eval`), so that no tracer ever reaches a cache or a tensor
-created outside the trace.
+Ops, writes and cached values that torchlike computes inside a trace from concrete
+values only (a captured parameter, a cached Python number, a deferred value) are
+evaluated at trace time (`jax.ensure_compile_time_eval`), so that no tracer reaches a
+cache or a tensor made outside the trace, unless the traced function itself writes
+traced values into such a tensor (a side effect, as in JAX; factories such as
+`torchlike.ones` inside `jax.jit` give tracers, as `jnp.ones` does).
 
 `dispatch.apply` sends every op here while JAX is tracing (one check of JAX's trace
 state; nothing else in the eager path changes).
