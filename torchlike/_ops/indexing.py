@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from .dispatch import apply
 from .registry import Op, OPS, torch_function, tensor_method
 from ._common import require_tensor, write_out
-from ._util import c_type_name, scalar_name, values_to_check
+from ._util import c_type_name, out_of_range, scalar_name, values_to_check
 from .registry import FUNCTIONS
 from .views import alias, expand, select, slice_dim, unsqueeze
 
@@ -493,15 +493,19 @@ def index_select(input, dim, index):
     d = wrap_dim(dim, input.ndim)
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    if index._dtype not in (dt.int32, dt.int64):
-        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if input.ndim == 0 and index.numel() != 1:
         raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
                            f"{index.numel()} value(s)")
-    values = values_to_check(index)
+    if index._dtype not in (dt.int32, dt.int64):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     n = input.shape[d] if input.ndim else 1
-    if values is not None and values.size and (values.max() >= n or values.min() < -n):
-        raise IndexError("index out of range in self")
+    if n == 0 and index.numel():
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    bad = out_of_range(values_to_check(index), 0, n)       # negative indices too
+    if bad is not None:
+        if d == 0 or input.ndim <= 1:
+            raise IndexError("index out of range in self")
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
     return apply(_index_select_op, (input, index), (("dim", d),))
 
 
@@ -514,6 +518,8 @@ def _index_select_function(input, dim, index, *, out=None):
 def _gather_impl(a, idx, *, dim):
     if a.ndim == 0:             # a 0-d input and 0-d index (checked to be 0)
         return a
+    # the index may be smaller than the input in the other dims (never broadcast)
+    a = a[tuple(slice(None) if i == dim else slice(0, n) for i, n in enumerate(idx.shape))]
     return jnp.take_along_axis(a, idx, axis=dim)
 
 
@@ -524,10 +530,15 @@ OPS["gather"] = _gather_op = Op("gather", _gather_impl, "GatherBackward0", (1,))
 def gather(input, dim, index, *, sparse_grad=False):
     from ._util import wrap_dim
     d = wrap_dim(dim, input.ndim)
-    if index._dtype is not dt.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
-    if index.ndim != input.ndim:
+    if index._dtype not in (dt.int64, dt.int32):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    if builtins.max(index.ndim, 1) != builtins.max(input.ndim, 1):     # (0-dim counts as 1-dim)
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for i in range(index.ndim if input.ndim else 0):
+        if i != d and index.shape[i] > input.shape[i]:
+            raise RuntimeError(f"Size does not match at dimension {i} expected index "
+                               f"{list(index.shape)} to be no larger than self "
+                               f"{list(input.shape)} apart from dimension {d}")
     # out-of-range indices (negative ones too) are errors, found on the host as PyTorch's
     # CPU kernel finds them
     values = values_to_check(index)
