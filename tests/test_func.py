@@ -130,6 +130,12 @@ def test_vjp():
     assert_same((out, aux, fn(c1)), (tout, taux, tfn(tc1)))
     same_error(lambda: torchlike.func.vjp(lambda a: a * 2, x)[1](torchlike.ones(4)),
                lambda: torch.func.vjp(lambda a: a * 2, tx)[1](torch.ones(4)))
+    same_error(lambda: torchlike.func.vjp(lambda a: a * 2, x)[1]((x,)),
+               lambda: torch.func.vjp(lambda a: a * 2, tx)[1]((tx,)))
+    same_error(lambda: torchlike.func.vjp(lambda a: {"p": (a, a)}, x)[1]({"p": x}),
+               lambda: torch.func.vjp(lambda a: {"p": (a, a)}, tx)[1]({"p": tx}))
+    same_error(lambda: torchlike.func.vjp(lambda a: a, 3.0),
+               lambda: torch.func.vjp(lambda a: a, 3.0))
 
 
 def test_jvp_and_linearize():

@@ -193,6 +193,17 @@ def grad(func, argnums=0, has_aux=False):
 
 
 # -- vjp, jvp, linearize ----------------------------------------------------------------
+class _Star:
+    def __repr__(self):
+        return "*"
+
+
+def _structure(tree):
+    """A pytree's structure as PyTorch prints it in messages: '(*, *)', '{'a': *}'."""
+    star = _Star()
+    return repr(jax.tree_util.tree_map(lambda x: star, tree, is_leaf=_is_leaf))
+
+
 def _shape_str(shape):
     return f"torch.Size([{', '.join(str(n) for n in shape)}])"
 
@@ -221,7 +232,8 @@ def vjp(func, *primals, has_aux=False):
         if ct_tree != out_tree:
             raise RuntimeError("Expected pytree structure of cotangents to be the same as "
                                f"pytree structure of outputs to the function. cotangents: "
-                               f"{ct_tree}, primal output: {out_tree}")
+                               f"{_structure(cotangents)}, primal output: "
+                               f"{_structure(captured['out'])}")
         for i, (c, o) in enumerate(zip(ct_leaves, out_leaves)):
             if tuple(c.shape) != tuple(o.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
