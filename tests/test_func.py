@@ -117,6 +117,31 @@ def test_aux_must_hold_tensors(api, aux):
     same_error(*both(call))
 
 
+@pytest.mark.parametrize("case", ["structure", "tangents_not_tuple", "float_primal",
+                                  "float_tangent", "int_output"])
+def test_jvp_errors_match_torch(case):
+    def call(lib):
+        x = lib.ones(2)
+        F = lib.func
+        return {"structure": lambda: F.jvp(lambda a, b: a, (x, x), (x,)),
+                "tangents_not_tuple": lambda: F.jvp(lambda a: a, (x,), x),
+                "float_primal": lambda: F.jvp(lambda a: a, (3.0,), (3.0,)),
+                "float_tangent": lambda: F.jvp(lambda a: a, (x,), (3.0,)),
+                "int_output": lambda: F.jvp(lambda a: 3, (x,), (x,))}[case]
+    same_error(*both(call))
+
+
+@pytest.mark.parametrize("api", ["vjp", "jacrev", "jacfwd"])
+def test_non_tensor_outputs_match_torch(api):
+    def call(lib):
+        x = lib.ones(2)
+        F = lib.func
+        return {"vjp": lambda: F.vjp(lambda a: 3, x),
+                "jacrev": lambda: F.jacrev(lambda a: 3)(x),
+                "jacfwd": lambda: F.jacfwd(lambda a: 3)(x)}[api]
+    same_error(*both(call))
+
+
 def test_vjp():
     (x, tx), (y, ty) = pair(2, 3), pair(2, 3)
     (c1, tc1), (c2, tc2) = pair(2, 3), pair(2)

@@ -120,10 +120,15 @@ def _split_aux(out, has_aux, api):
     return out
 
 
+_SIGNATURE = {"vjp": "vjp(f, *primals)", "jacrev": "vjp(f, *primals)",
+              "jvp": "jvp(f, primals, tangents)", "jacfwd": "jvp(f, primals, tangents)",
+              "linearize": "jvp(f, primals, tangents)"}
+
+
 def _check_outputs(out, api):
     for x in _leaves(out)[0]:
         if not isinstance(x, Tensor):
-            raise RuntimeError(f"{api}(f, *primals): Expected f(*primals) to return only "
+            raise RuntimeError(f"{_SIGNATURE[api]}: expected f(*primals) to return only "
                                f"tensors, got unsupported type {type(x)}")
 
 
@@ -251,18 +256,20 @@ def _check_primals_tangents(primals, tangents, api):
     if not isinstance(primals, tuple):
         raise RuntimeError(f"{api}(f, primals, tangents): Expected primals to be a tuple. "
                            "E.g. it should be valid to call f(*primals).")
-    if not isinstance(tangents, tuple):
-        raise RuntimeError(f"{api}(f, primals, tangents): Expected tangents to be a tuple. "
-                           "E.g. it should be valid to call f(*primals).")
+    from ._func_vmap import _spec
     p_leaves, p_tree = _leaves(primals)
     t_leaves, t_tree = _leaves(tangents)
+    for what, leaves in (("primals", p_leaves), ("tangents", t_leaves)):
+        for x in leaves:
+            if not isinstance(x, Tensor):
+                raise RuntimeError(f"{api}(f, primals, tangents): Expected {what} to only "
+                                   f"contain Tensors, got {type(x)}")
     if p_tree != t_tree:
         raise RuntimeError(f"{api}(f, primals, tangents): Expected primals and tangents to "
                            f"have the same python structure. For example, if primals is a "
                            f"tuple of 3 tensors, tangents also must be. Got primals with "
-                           f"structure {p_tree} and tangents with structure {t_tree}")
-    _check_tensors(primals)
-    _check_tensors(tangents)
+                           f"structure {_spec(primals)} and tangents with structure "
+                           f"{_spec(tangents)}")
     for p, t in zip(p_leaves, t_leaves):
         if tuple(p.shape) != tuple(t.shape):
             raise RuntimeError("Trying to set a forward gradient that has a different size "
