@@ -457,14 +457,14 @@ OPS["masked_fill"] = _masked_fill_op = Op("masked_fill", _masked_fill_impl, "Mas
 
 @torch_function("masked_fill", method=True)
 def masked_fill(input, mask, value):
-    if mask._dtype is not dt.bool:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{c_type_name(mask._dtype)}")
+    from ._util import check_broadcast
+    check_broadcast(mask, input)
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s).")
-    from ._util import check_broadcast
-    check_broadcast(mask, input)
+    if mask._dtype is not dt.bool:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{c_type_name(mask._dtype)}")
     if not isinstance(value, Tensor):
         from .pointwise import _scalar
         value = _scalar(value)
