@@ -442,3 +442,19 @@ def test_transforms_under_no_grad_are_not_recorded():
     assert out.grad_fn is None and not out.requires_grad
     out = torchlike.vmap(lambda a: a * 2)(torchlike.ones(2, 3))
     assert not out.requires_grad      # nothing that requires grad was read
+
+
+def test_vmap_refuses_batched_writes_into_unbatched_tensors():
+    """PyTorch's error, and a module's buffer is left as it was (no tracer inside)."""
+    def call(lib, what):
+        buf = lib.zeros(3)
+        return {"copy": lambda: lib.vmap(lambda a: buf.copy_(a))(lib.ones(2, 3)),
+                "setitem": lambda: lib.vmap(lambda a: buf.__setitem__(0, a[0]))(
+                    lib.ones(2, 3))}[what]
+    for what in ("copy", "setitem"):
+        same_error(call(torchlike, what), call(torch, what))
+    bn = torchlike.nn.BatchNorm1d(3)
+    with pytest.raises(RuntimeError):
+        torchlike.vmap(bn)(torchlike.randn(2, 4, 3))
+    assert to_numpy(bn.running_mean).tolist() == [0.0, 0.0, 0.0]
+    assert to_numpy(bn(torchlike.ones(4, 3))).shape == (4, 3)

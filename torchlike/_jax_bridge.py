@@ -115,6 +115,26 @@ def apply_traced(op, inputs, params, grad_fn=None):
     return outs if multi else outs[0]
 
 
+_INPLACE_VMAP_ERROR = (
+    "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
+    "Tensor `other` in extra_args that has more elements than `self`. This happened due to "
+    "`other` being vmapped over but `self` not being vmapped over in a vmap. Please try to "
+    "use out-of-place operators instead of inplace arithmetic. If said operator is being "
+    "called inside the PyTorch framework, please file a bug report instead.")
+
+
+def write_in_trace(tensor, value):
+    """Tensor._write while JAX traces. A write of concrete values stays concrete (the
+    tensor may outlive the trace); batched values cannot go into a tensor that is not
+    batched (PyTorch's vmap error; it would also leave a tracer in, say, a module's
+    buffer)."""
+    from jax._src.interpreters.batching import BatchTracer
+    if isinstance(value, BatchTracer) and not isinstance(tensor._storage.array, Tracer):
+        raise RuntimeError(_INPLACE_VMAP_ERROR)
+    with jax.ensure_compile_time_eval():
+        return tensor._write_now(value)
+
+
 def detached(tensor):
     """Tensor.detach of a tensor holding a tracer: its values with no gradient (the
     tracer's, through jax.lax.stop_gradient); None for a concrete tensor."""

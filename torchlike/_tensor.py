@@ -242,11 +242,9 @@ class Tensor:
 
     def _write(self, value):
         """Replace this tensor's elements with `value` (same shape and dtype)."""
-        if not _trace_ctx.is_top_level():
-            # inside a JAX trace: a write of concrete values stays concrete (the tensor
-            # may outlive the trace)
-            with jax.ensure_compile_time_eval():
-                return self._write_now(value)
+        if not _trace_ctx.is_top_level():      # inside a JAX trace: _jax_bridge decides
+            from ._jax_bridge import write_in_trace
+            return write_in_trace(self, value)
         return self._write_now(value)
 
     def _write_now(self, value):
