@@ -316,14 +316,14 @@ def _check_put_values(target, value, spec, arrays):
     """PyTorch's errors for values that can't be written at target[indices]."""
     if not isinstance(value, Tensor):
         return
-    if value._dtype is not target._dtype:
-        raise RuntimeError("Index put requires the source and destination dtypes match, got "
-                           f"{scalar_name(target._dtype)} for the destination and "
-                           f"{scalar_name(value._dtype)} for the source.")
     result_shape = _index_shape(target, spec, arrays)
     if not _broadcastable(tuple(value.shape), result_shape):
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot "
                            f"be broadcast to indexing result of shape {list(result_shape)}")
+    if value._dtype is not target._dtype:
+        raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                           f"{scalar_name(target._dtype)} for the destination and "
+                           f"{scalar_name(value._dtype)} for the source.")
 
 
 def _copy_to(target, value):

@@ -16,7 +16,7 @@ from ._common import (NOT_IMPLEMENTED, as_scalar, expose, inplace_method, is_flo
                       not_implemented, require_tensor, with_jvp)
 from .dispatch import apply
 from .registry import FUNCTIONS, METHODS, Op, OPS  # noqa: F401  (FUNCTIONS read by __init__)
-from ._util import check_broadcast, result_dtype, scalar_name, values_to_check
+from ._util import check_broadcast, invalid_arguments, result_dtype, scalar_name, values_to_check
 from .unary import UNARY, reciprocal, neg, logical_not, abs_with_zero_grad  # noqa: F401
 
 _scalar = as_scalar   # indexing.py imports this name
@@ -418,10 +418,11 @@ def _with_alpha(plain, name):
     """add/sub take alpha=: input + alpha * other."""
     def fn(input, other, *, alpha=1):
         if isinstance(alpha, bool) and result_dtype(input, other) is not dt.bool:
+            if isinstance(input, Tensor) and isinstance(other, Tensor):
+                check_broadcast(input, other)       # PyTorch checks shapes first
             raise RuntimeError("Boolean alpha only supported for Boolean results.")
         if alpha != 1:
-            floating = any(isinstance(x, Tensor) and is_float(x._dtype) for x in (input, other))
-            if isinstance(alpha, float) and not floating:
+            if isinstance(alpha, float) and not is_float(result_dtype(input, other)):
                 raise RuntimeError("For integral input tensors, argument alpha must not be a "
                                    "floating point number.")
             other = mul(other, alpha) if isinstance(other, Tensor) else (
@@ -506,9 +507,13 @@ OPS["rpow"] = _rpow_op = Op("rpow", _rpow_impl, "PowBackward2", (0, "result"))
 
 def pow(input, exponent):  # noqa: A001
     if not isinstance(input, Tensor):
+        if not isinstance(exponent, Tensor):
+            raise invalid_arguments("pow", input, exponent)
         return _rpow(exponent, input)
     if isinstance(exponent, Tensor):
         check_broadcast(input, exponent)
+        if input._dtype is dt.bool and exponent._dtype is dt.bool:
+            raise not_implemented("pow", dt.bool)
         grad_fn = "PowBackward1"
     else:
         exponent = as_scalar(exponent)

@@ -69,11 +69,11 @@ def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    d = wrap_dim(dim, tensors[0].ndim + 1)
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at entry {i}")
-    d = wrap_dim(dim, tensors[0].ndim + 1)
     return apply(_stack_op, tensors, (("dim", d), ("dtype", result_dtype(*tensors).np)))
 
 
