@@ -252,6 +252,8 @@ OPS["index_put"] = _index_put_op = Op("index_put", _index_put_impl, "IndexPutBac
 def _check_0d_int_index(self, index):
     if self.ndim == 0 and not isinstance(index, (builtins.bool, tuple, list, Tensor, slice)) \
             and hasattr(index, "__index__"):
+        if index:       # PyTorch sees a dim of size 0 there
+            raise IndexError(f"index {int(index)} is out of bounds for dimension 0 with size 0")
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                          "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
 
