@@ -93,7 +93,7 @@ def _is_full_slice(it, n):
             and (it.stop is None or it.stop >= n))
 
 
-def _slice_and_select(x, items, skip_full_slices=True, alias_unchanged=True):
+def _slice_and_select(x, items, skip_full_slices=True, alias_unchanged=True, check_bounds=True):
     """PyTorch's applySlicing: apply the basic indices (ints select, slices slice, None and
     0-dim masks unsqueeze) as views, and collect the advanced ones.
 
@@ -146,7 +146,7 @@ def _slice_and_select(x, items, skip_full_slices=True, alias_unchanged=True):
             values = values_to_check(it)
             n = out.shape[dim]
             bad = () if values is None else values[(values >= n) | (values < -n)].reshape(-1)
-            if len(bad):
+            if len(bad) and check_bounds:
                 # PyTorch names the first bad value and the index tensor's rank among them
                 rank = builtins.sum(a is not None for a in advanced)
                 raise IndexError(f"index {bad[0]} is out of bounds for dimension {rank} with "
@@ -305,12 +305,14 @@ def setitem(self, index, value):
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
                            "unsigned char")
     # writes skip whole-dim slices even for a lone x[:] = v
-    target, advanced = _slice_and_select(self, items, True, alias_unchanged=False)
+    target, advanced = _slice_and_select(self, items, True, alias_unchanged=False,
+                                         check_bounds=False)
     if advanced is None:
         _copy_to(target, value)
         return
     spec, arrays = _advanced_spec_of(advanced)
     _check_put_values(target, value, spec, arrays)
+    _slice_and_select(self, items, True, alias_unchanged=False)    # then the index values
     target._inplace(_index_put, value, spec, arrays, False)
 
 
