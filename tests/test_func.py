@@ -101,6 +101,47 @@ def _two_outputs(lib):
     return lambda x, y: (x.sin() * y, (x @ y.T).sum(-1))
 
 
+@pytest.mark.parametrize("api", ["grad", "vjp", "jvp", "jacrev", "jacfwd"])
+@pytest.mark.parametrize("aux", ["int", "none_in_dict"])
+def test_aux_must_hold_tensors(api, aux):
+    def call(lib):
+        x = lib.ones(2)
+        extra = 1 if aux == "int" else {"a": [x, None]}
+        fn = lambda a: (a.sum() if api == "grad" else a * 2, extra)   # noqa: E731
+        F = lib.func
+        return {"grad": lambda: F.grad(fn, has_aux=True)(x),
+                "vjp": lambda: F.vjp(fn, x, has_aux=True),
+                "jvp": lambda: F.jvp(fn, (x,), (x,), has_aux=True),
+                "jacrev": lambda: F.jacrev(fn, has_aux=True)(x),
+                "jacfwd": lambda: F.jacfwd(fn, has_aux=True)(x)}[api]
+    same_error(*both(call))
+
+
+@pytest.mark.parametrize("case", ["structure", "tangents_not_tuple", "float_primal",
+                                  "float_tangent", "int_output"])
+def test_jvp_errors_match_torch(case):
+    def call(lib):
+        x = lib.ones(2)
+        F = lib.func
+        return {"structure": lambda: F.jvp(lambda a, b: a, (x, x), (x,)),
+                "tangents_not_tuple": lambda: F.jvp(lambda a: a, (x,), x),
+                "float_primal": lambda: F.jvp(lambda a: a, (3.0,), (3.0,)),
+                "float_tangent": lambda: F.jvp(lambda a: a, (x,), (3.0,)),
+                "int_output": lambda: F.jvp(lambda a: 3, (x,), (x,))}[case]
+    same_error(*both(call))
+
+
+@pytest.mark.parametrize("api", ["vjp", "jacrev", "jacfwd"])
+def test_non_tensor_outputs_match_torch(api):
+    def call(lib):
+        x = lib.ones(2)
+        F = lib.func
+        return {"vjp": lambda: F.vjp(lambda a: 3, x),
+                "jacrev": lambda: F.jacrev(lambda a: 3)(x),
+                "jacfwd": lambda: F.jacfwd(lambda a: 3)(x)}[api]
+    same_error(*both(call))
+
+
 def test_vjp():
     (x, tx), (y, ty) = pair(2, 3), pair(2, 3)
     (c1, tc1), (c2, tc2) = pair(2, 3), pair(2)
@@ -114,6 +155,12 @@ def test_vjp():
     assert_same((out, aux, fn(c1)), (tout, taux, tfn(tc1)))
     same_error(lambda: torchlike.func.vjp(lambda a: a * 2, x)[1](torchlike.ones(4)),
                lambda: torch.func.vjp(lambda a: a * 2, tx)[1](torch.ones(4)))
+    same_error(lambda: torchlike.func.vjp(lambda a: a * 2, x)[1]((x,)),
+               lambda: torch.func.vjp(lambda a: a * 2, tx)[1]((tx,)))
+    same_error(lambda: torchlike.func.vjp(lambda a: {"p": (a, a)}, x)[1]({"p": x}),
+               lambda: torch.func.vjp(lambda a: {"p": (a, a)}, tx)[1]({"p": tx}))
+    same_error(lambda: torchlike.func.vjp(lambda a: a, 3.0),
+               lambda: torch.func.vjp(lambda a: a, 3.0))
 
 
 def test_jvp_and_linearize():
@@ -395,3 +442,19 @@ def test_transforms_under_no_grad_are_not_recorded():
     assert out.grad_fn is None and not out.requires_grad
     out = torchlike.vmap(lambda a: a * 2)(torchlike.ones(2, 3))
     assert not out.requires_grad      # nothing that requires grad was read
+
+
+def test_vmap_refuses_batched_writes_into_unbatched_tensors():
+    """PyTorch's error, and a module's buffer is left as it was (no tracer inside)."""
+    def call(lib, what):
+        buf = lib.zeros(3)
+        return {"copy": lambda: lib.vmap(lambda a: buf.copy_(a))(lib.ones(2, 3)),
+                "setitem": lambda: lib.vmap(lambda a: buf.__setitem__(0, a[0]))(
+                    lib.ones(2, 3))}[what]
+    for what in ("copy", "setitem"):
+        same_error(call(torchlike, what), call(torch, what))
+    bn = torchlike.nn.BatchNorm1d(3)
+    with pytest.raises(RuntimeError):
+        torchlike.vmap(bn)(torchlike.randn(2, 4, 3))
+    assert to_numpy(bn.running_mean).tolist() == [0.0, 0.0, 0.0]
+    assert to_numpy(bn(torchlike.ones(4, 3))).shape == (4, 3)

@@ -253,3 +253,24 @@ def test_printing_a_tensor_that_holds_a_tracer():
     assert seen[0].startswith("tensor(") and "float32[2]" in seen[0]
     assert seen[0].endswith("dtype=torch.float32)")
     assert "float32[3]" in seen[1]
+
+
+def test_writes_of_concrete_values_inside_jit_stay_concrete():
+    buf = torchlike.zeros(4)
+    five = torchlike.full((2,), 5.0)
+
+    def f(a):
+        buf[1:3] = five             # a strided write into a tensor made outside
+        view = buf[2:]
+        view.mul_(2)
+        return a
+    jax.jit(f)(1.0)
+    assert to_numpy(buf).tolist() == [0.0, 5.0, 10.0, 0.0]
+    stale = buf[1:3]
+    buf.add_(1)                     # the view's cached value is stale now
+
+    def g(a):
+        return a + stale._data().sum()      # re-read (and re-cached) inside the trace
+    assert float(jax.jit(g)(1.0)) == 18.0
+    assert to_numpy(stale).tolist() == [6.0, 11.0]
+    _eager_still_works()

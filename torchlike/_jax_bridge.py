@@ -3,12 +3,15 @@
 Inside `jax.jit`, `jax.grad`, `jax.vmap` (and `torchlike.func`, built on them) a Tensor
 may hold a JAX tracer instead of a concrete array. Such a tensor lives in a pure,
 functional mode: its ops run their JAX implementation directly, nothing is recorded for
-autograd and nothing is deferred (a pending graph would outlive the trace).
+autograd and nothing is deferred (a pending graph would outlive the trace). (A whole
+torchlike.func transform joins the autograd graph as one node: _func_autograd.py.)
 
-Everything torchlike computes inside a trace from concrete values only (a constant,
-a captured parameter, a cached Python number) is evaluated at trace time
-(`jax.ensure_compile_time_eval`), so that no tracer ever reaches a cache or a tensor
-created outside the trace.
+Ops, writes and cached values that torchlike computes inside a trace from concrete
+values only (a captured parameter, a cached Python number, a deferred value) are
+evaluated at trace time (`jax.ensure_compile_time_eval`), so that no tracer reaches a
+cache or a tensor made outside the trace, unless the traced function itself writes
+traced values into such a tensor (a side effect, as in JAX; factories such as
+`torchlike.ones` inside `jax.jit` give tracers, as `jnp.ones` does).
 
 `dispatch.apply` sends every op here while JAX is tracing (one check of JAX's trace
 state; nothing else in the eager path changes).
@@ -110,6 +113,26 @@ def apply_traced(op, inputs, params, grad_fn=None):
     if state.on_traced_outputs is not None:
         state.on_traced_outputs(outs)
     return outs if multi else outs[0]
+
+
+_INPLACE_VMAP_ERROR = (
+    "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
+    "Tensor `other` in extra_args that has more elements than `self`. This happened due to "
+    "`other` being vmapped over but `self` not being vmapped over in a vmap. Please try to "
+    "use out-of-place operators instead of inplace arithmetic. If said operator is being "
+    "called inside the PyTorch framework, please file a bug report instead.")
+
+
+def write_in_trace(tensor, value):
+    """Tensor._write while JAX traces. A write of concrete values stays concrete (the
+    tensor may outlive the trace); batched values cannot go into a tensor that is not
+    batched (PyTorch's vmap error; it would also leave a tracer in, say, a module's
+    buffer)."""
+    from jax._src.interpreters.batching import BatchTracer
+    if isinstance(value, BatchTracer) and not isinstance(tensor._storage.array, Tracer):
+        raise RuntimeError(_INPLACE_VMAP_ERROR)
+    with jax.ensure_compile_time_eval():
+        return tensor._write_now(value)
 
 
 def detached(tensor):

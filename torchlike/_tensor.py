@@ -225,14 +225,29 @@ class Tensor:
             return self._storage.array
         st = self._storage
         if self._cache_gen != st.generation:
-            st.array = force(st.array)
-            self._cache = strided_gather(st.array, shape=tuple(self._shape),
-                                         strides=self.stride(), offset=self._offset)
-            self._cache_gen = st.generation
+            if not _trace_ctx.is_top_level():     # the cache outlives a JAX trace
+                with jax.ensure_compile_time_eval():
+                    return self._regather()
+            return self._regather()
+        return self._cache
+
+    def _regather(self):
+        """A stale view's value read again from its storage (and cached)."""
+        st = self._storage
+        st.array = force(st.array)
+        self._cache = strided_gather(st.array, shape=tuple(self._shape),
+                                     strides=self.stride(), offset=self._offset)
+        self._cache_gen = st.generation
         return self._cache
 
     def _write(self, value):
         """Replace this tensor's elements with `value` (same shape and dtype)."""
+        if not _trace_ctx.is_top_level():      # inside a JAX trace: _jax_bridge decides
+            from ._jax_bridge import write_in_trace
+            return write_in_trace(self, value)
+        return self._write_now(value)
+
+    def _write_now(self, value):
         st = self._storage
         if self._whole:
             st.array = value

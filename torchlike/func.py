@@ -114,13 +114,21 @@ def _split_aux(out, has_aux, api):
     if not (isinstance(out, tuple) and len(out) == 2):
         raise RuntimeError(f"{api}(f)(*args): output of function f should be a tuple: "
                            "(output, aux) if has_aux is True")
+    for x in _leaves(out[1])[0]:
+        if not isinstance(x, Tensor):
+            raise RuntimeError(f"Expected tensors, got unsupported type {type(x)}")
     return out
+
+
+_SIGNATURE = {"vjp": "vjp(f, *primals)", "jacrev": "vjp(f, *primals)",
+              "jvp": "jvp(f, primals, tangents)", "jacfwd": "jvp(f, primals, tangents)",
+              "linearize": "jvp(f, primals, tangents)"}
 
 
 def _check_outputs(out, api):
     for x in _leaves(out)[0]:
         if not isinstance(x, Tensor):
-            raise RuntimeError(f"{api}(f, *primals): Expected f(*primals) to return only "
+            raise RuntimeError(f"{_SIGNATURE[api]}: expected f(*primals) to return only "
                                f"tensors, got unsupported type {type(x)}")
 
 
@@ -190,6 +198,17 @@ def grad(func, argnums=0, has_aux=False):
 
 
 # -- vjp, jvp, linearize ----------------------------------------------------------------
+class _Star:
+    def __repr__(self):
+        return "*"
+
+
+def _structure(tree):
+    """A pytree's structure as PyTorch prints it in messages: '(*, *)', '{'a': *}'."""
+    star = _Star()
+    return repr(jax.tree_util.tree_map(lambda x: star, tree, is_leaf=_is_leaf))
+
+
 def _shape_str(shape):
     return f"torch.Size([{', '.join(str(n) for n in shape)}])"
 
@@ -218,7 +237,8 @@ def vjp(func, *primals, has_aux=False):
         if ct_tree != out_tree:
             raise RuntimeError("Expected pytree structure of cotangents to be the same as "
                                f"pytree structure of outputs to the function. cotangents: "
-                               f"{ct_tree}, primal output: {out_tree}")
+                               f"{_structure(cotangents)}, primal output: "
+                               f"{_structure(captured['out'])}")
         for i, (c, o) in enumerate(zip(ct_leaves, out_leaves)):
             if tuple(c.shape) != tuple(o.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
@@ -236,18 +256,20 @@ def _check_primals_tangents(primals, tangents, api):
     if not isinstance(primals, tuple):
         raise RuntimeError(f"{api}(f, primals, tangents): Expected primals to be a tuple. "
                            "E.g. it should be valid to call f(*primals).")
-    if not isinstance(tangents, tuple):
-        raise RuntimeError(f"{api}(f, primals, tangents): Expected tangents to be a tuple. "
-                           "E.g. it should be valid to call f(*primals).")
+    from ._func_vmap import _spec
     p_leaves, p_tree = _leaves(primals)
     t_leaves, t_tree = _leaves(tangents)
+    for what, leaves in (("primals", p_leaves), ("tangents", t_leaves)):
+        for x in leaves:
+            if not isinstance(x, Tensor):
+                raise RuntimeError(f"{api}(f, primals, tangents): Expected {what} to only "
+                                   f"contain Tensors, got {type(x)}")
     if p_tree != t_tree:
         raise RuntimeError(f"{api}(f, primals, tangents): Expected primals and tangents to "
                            f"have the same python structure. For example, if primals is a "
                            f"tuple of 3 tensors, tangents also must be. Got primals with "
-                           f"structure {p_tree} and tangents with structure {t_tree}")
-    _check_tensors(primals)
-    _check_tensors(tangents)
+                           f"structure {_spec(primals)} and tangents with structure "
+                           f"{_spec(tangents)}")
     for p, t in zip(p_leaves, t_leaves):
         if tuple(p.shape) != tuple(t.shape):
             raise RuntimeError("Trying to set a forward gradient that has a different size "

@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from .dispatch import apply
 from .registry import Op, OPS, torch_function, tensor_method
 from ._common import require_tensor, write_out
-from ._util import c_type_name, scalar_name, values_to_check
+from ._util import c_type_name, out_of_range, scalar_name, values_to_check
 from .registry import FUNCTIONS
 from .views import alias, expand, select, slice_dim, unsqueeze
 
@@ -93,7 +93,7 @@ def _is_full_slice(it, n):
             and (it.stop is None or it.stop >= n))
 
 
-def _slice_and_select(x, items, skip_full_slices=True, alias_unchanged=True):
+def _slice_and_select(x, items, skip_full_slices=True, alias_unchanged=True, check_bounds=True):
     """PyTorch's applySlicing: apply the basic indices (ints select, slices slice, None and
     0-dim masks unsqueeze) as views, and collect the advanced ones.
 
@@ -146,7 +146,7 @@ def _slice_and_select(x, items, skip_full_slices=True, alias_unchanged=True):
             values = values_to_check(it)
             n = out.shape[dim]
             bad = () if values is None else values[(values >= n) | (values < -n)].reshape(-1)
-            if len(bad):
+            if len(bad) and check_bounds:
                 # PyTorch names the first bad value and the index tensor's rank among them
                 rank = builtins.sum(a is not None for a in advanced)
                 raise IndexError(f"index {bad[0]} is out of bounds for dimension {rank} with "
@@ -252,6 +252,8 @@ OPS["index_put"] = _index_put_op = Op("index_put", _index_put_impl, "IndexPutBac
 def _check_0d_int_index(self, index):
     if self.ndim == 0 and not isinstance(index, (builtins.bool, tuple, list, Tensor, slice)) \
             and hasattr(index, "__index__"):
+        if index:       # PyTorch sees a dim of size 0 there
+            raise IndexError(f"index {int(index)} is out of bounds for dimension 0 with size 0")
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                          "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
 
@@ -303,12 +305,14 @@ def setitem(self, index, value):
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
                            "unsigned char")
     # writes skip whole-dim slices even for a lone x[:] = v
-    target, advanced = _slice_and_select(self, items, True, alias_unchanged=False)
+    target, advanced = _slice_and_select(self, items, True, alias_unchanged=False,
+                                         check_bounds=False)
     if advanced is None:
         _copy_to(target, value)
         return
     spec, arrays = _advanced_spec_of(advanced)
     _check_put_values(target, value, spec, arrays)
+    _slice_and_select(self, items, True, alias_unchanged=False)    # then the index values
     target._inplace(_index_put, value, spec, arrays, False)
 
 
@@ -316,14 +320,14 @@ def _check_put_values(target, value, spec, arrays):
     """PyTorch's errors for values that can't be written at target[indices]."""
     if not isinstance(value, Tensor):
         return
-    if value._dtype is not target._dtype:
-        raise RuntimeError("Index put requires the source and destination dtypes match, got "
-                           f"{scalar_name(target._dtype)} for the destination and "
-                           f"{scalar_name(value._dtype)} for the source.")
     result_shape = _index_shape(target, spec, arrays)
     if not _broadcastable(tuple(value.shape), result_shape):
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot "
                            f"be broadcast to indexing result of shape {list(result_shape)}")
+    if value._dtype is not target._dtype:
+        raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                           f"{scalar_name(target._dtype)} for the destination and "
+                           f"{scalar_name(value._dtype)} for the source.")
 
 
 def _copy_to(target, value):
@@ -457,14 +461,14 @@ OPS["masked_fill"] = _masked_fill_op = Op("masked_fill", _masked_fill_impl, "Mas
 
 @torch_function("masked_fill", method=True)
 def masked_fill(input, mask, value):
-    if mask._dtype is not dt.bool:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{c_type_name(mask._dtype)}")
+    from ._util import check_broadcast
+    check_broadcast(mask, input)
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s).")
-    from ._util import check_broadcast
-    check_broadcast(mask, input)
+    if mask._dtype is not dt.bool:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{c_type_name(mask._dtype)}")
     if not isinstance(value, Tensor):
         from .pointwise import _scalar
         value = _scalar(value)
@@ -493,15 +497,19 @@ def index_select(input, dim, index):
     d = wrap_dim(dim, input.ndim)
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    if index._dtype not in (dt.int32, dt.int64):
-        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if input.ndim == 0 and index.numel() != 1:
         raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
                            f"{index.numel()} value(s)")
-    values = values_to_check(index)
+    if index._dtype not in (dt.int32, dt.int64):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     n = input.shape[d] if input.ndim else 1
-    if values is not None and values.size and (values.max() >= n or values.min() < -n):
-        raise IndexError("index out of range in self")
+    if n == 0 and index.numel():
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    bad = out_of_range(values_to_check(index), 0, n)       # negative indices too
+    if bad is not None:
+        if d == 0 or input.ndim <= 1:
+            raise IndexError("index out of range in self")
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
     return apply(_index_select_op, (input, index), (("dim", d),))
 
 
@@ -514,6 +522,8 @@ def _index_select_function(input, dim, index, *, out=None):
 def _gather_impl(a, idx, *, dim):
     if a.ndim == 0:             # a 0-d input and 0-d index (checked to be 0)
         return a
+    # the index may be smaller than the input in the other dims (never broadcast)
+    a = a[tuple(slice(None) if i == dim else slice(0, n) for i, n in enumerate(idx.shape))]
     return jnp.take_along_axis(a, idx, axis=dim)
 
 
@@ -524,10 +534,15 @@ OPS["gather"] = _gather_op = Op("gather", _gather_impl, "GatherBackward0", (1,))
 def gather(input, dim, index, *, sparse_grad=False):
     from ._util import wrap_dim
     d = wrap_dim(dim, input.ndim)
-    if index._dtype is not dt.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
-    if index.ndim != input.ndim:
+    if index._dtype not in (dt.int64, dt.int32):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    if builtins.max(index.ndim, 1) != builtins.max(input.ndim, 1):     # (0-dim counts as 1-dim)
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for i in range(index.ndim if input.ndim else 0):
+        if i != d and index.shape[i] > input.shape[i]:
+            raise RuntimeError(f"Size does not match at dimension {i} expected index "
+                               f"{list(index.shape)} to be no larger than self "
+                               f"{list(input.shape)} apart from dimension {d}")
     # out-of-range indices (negative ones too) are errors, found on the host as PyTorch's
     # CPU kernel finds them
     values = values_to_check(index)

@@ -16,7 +16,7 @@ from ._common import (NOT_IMPLEMENTED, as_scalar, expose, inplace_method, is_flo
                       not_implemented, require_tensor, with_jvp)
 from .dispatch import apply
 from .registry import FUNCTIONS, METHODS, Op, OPS  # noqa: F401  (FUNCTIONS read by __init__)
-from ._util import check_broadcast, result_dtype, scalar_name, values_to_check
+from ._util import check_broadcast, invalid_arguments, result_dtype, scalar_name, values_to_check
 from .unary import UNARY, reciprocal, neg, logical_not, abs_with_zero_grad  # noqa: F401
 
 _scalar = as_scalar   # indexing.py imports this name
@@ -186,8 +186,27 @@ def _trunc_divide(a, b):
     return lax.div(a, b)                       # integer division truncates
 
 
-def _maximum(a, b):
-    return jnp.maximum(a, b)
+# PyTorch: ties split the gradient, and a nan (never smaller nor larger) takes it whole
+_maximum = with_jvp(jnp.maximum,
+                    lambda a, b, out: jnp.where(a == b, 0.5, jnp.where(a < b, 0.0, 1.0)),
+                    lambda a, b, out: jnp.where(a == b, 0.5, jnp.where(a > b, 0.0, 1.0)))
+_minimum = with_jvp(jnp.minimum,
+                    lambda a, b, out: jnp.where(a == b, 0.5, jnp.where(a > b, 0.0, 1.0)),
+                    lambda a, b, out: jnp.where(a == b, 0.5, jnp.where(a < b, 0.0, 1.0)))
+
+
+def _atan2_partial(y_or_x, sign):
+    """d atan2 / d(y or x) = +-(x or y) / (x^2 + y^2), 0 at the origin (PyTorch)."""
+    def partial(y, x, out):
+        den = y * y + x * x
+        return jnp.where(den == 0, 0.0, sign * (x if y_or_x == "y" else y) /
+                         jnp.where(den == 0, 1, den))
+    return partial
+
+
+# PyTorch: x / hypot and y / hypot (nan at the origin, where JAX's picks a direction)
+_hypot = with_jvp(jnp.hypot, lambda x, y, out: x / out, lambda x, y, out: y / out)
+_atan2 = with_jvp(jnp.arctan2, _atan2_partial("y", 1.0), _atan2_partial("x", -1.0))
 
 
 def _fmax(a, b):
@@ -295,12 +314,12 @@ remainder = binary_op("remainder", jnp.remainder, "RemainderBackward1", saves=(0
                       int_divisor=True)
 fmod = binary_op("fmod", jnp.fmod, "FmodBackward1", saves=(0, 1), scalar_grad_fn="FmodBackward0",
                  check=_no_bool("fmod_cpu"), int_divisor=True)
-atan2 = binary_op("atan2", jnp.arctan2, "Atan2Backward0", result="float", aliases=("arctan2",),
+atan2 = binary_op("atan2", _atan2, "Atan2Backward0", result="float", aliases=("arctan2",),
                   tensor_only="other", check=_real("atan2_cpu"))
-hypot = binary_op("hypot", jnp.hypot, "HypotBackward0", tensor_only="other",
+hypot = binary_op("hypot", _hypot, "HypotBackward0", tensor_only="other",
                   check=_floats("hypot_cpu"))
 maximum = binary_op("maximum", _maximum, "MaximumBackward0", inplace=False, tensor_only="other")
-minimum = binary_op("minimum", jnp.minimum, "MinimumBackward0", inplace=False,
+minimum = binary_op("minimum", _minimum, "MinimumBackward0", inplace=False,
                     tensor_only="other")
 fmax = binary_op("fmax", _fmax, "FmaxBackward0", inplace=False, tensor_only="other")
 fmin = binary_op("fmin", _fmin, "FminBackward0", inplace=False, tensor_only="other")
@@ -399,10 +418,11 @@ def _with_alpha(plain, name):
     """add/sub take alpha=: input + alpha * other."""
     def fn(input, other, *, alpha=1):
         if isinstance(alpha, bool) and result_dtype(input, other) is not dt.bool:
+            if isinstance(input, Tensor) and isinstance(other, Tensor):
+                check_broadcast(input, other)       # PyTorch checks shapes first
             raise RuntimeError("Boolean alpha only supported for Boolean results.")
         if alpha != 1:
-            floating = any(isinstance(x, Tensor) and is_float(x._dtype) for x in (input, other))
-            if isinstance(alpha, float) and not floating:
+            if isinstance(alpha, float) and not is_float(result_dtype(input, other)):
                 raise RuntimeError("For integral input tensors, argument alpha must not be a "
                                    "floating point number.")
             other = mul(other, alpha) if isinstance(other, Tensor) else (
@@ -487,9 +507,13 @@ OPS["rpow"] = _rpow_op = Op("rpow", _rpow_impl, "PowBackward2", (0, "result"))
 
 def pow(input, exponent):  # noqa: A001
     if not isinstance(input, Tensor):
+        if not isinstance(exponent, Tensor):
+            raise invalid_arguments("pow", input, exponent)
         return _rpow(exponent, input)
     if isinstance(exponent, Tensor):
         check_broadcast(input, exponent)
+        if input._dtype is dt.bool and exponent._dtype is dt.bool:
+            raise not_implemented("pow", dt.bool)
         grad_fn = "PowBackward1"
     else:
         exponent = as_scalar(exponent)

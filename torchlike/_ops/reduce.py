@@ -378,6 +378,16 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 expose("norm", norm, inplace=False)
 
 
+def dist(input, other, p=2):
+    """The p-norm of input - other."""
+    from .decomp import vector_norm
+    from .pointwise import sub
+    return vector_norm(sub(input, other), p)
+
+
+expose("dist", dist, inplace=False, out=False)
+
+
 # -- any / all / count_nonzero ----------------------------------------------------------------
 def _bool_reduce(name, fn):
     def impl(a, *, dims, keepdim):

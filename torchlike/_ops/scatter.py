@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from ._common import NOT_IMPLEMENTED, as_scalar, expose, inplace_method, is_float, no_derivative
 from .dispatch import apply
 from .registry import METHODS, Op, OPS
-from ._util import scalar_name, values_to_check, wrap_dim
+from ._util import out_of_range, scalar_name, values_to_check, wrap_dim
 
 
 def _check_index(name, input, dim, index, src=None):
@@ -27,10 +27,17 @@ def _check_index(name, input, dim, index, src=None):
     if isinstance(src, Tensor) and src._dtype is not input._dtype:
         # (every scatter variant reports itself as scatter())
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    values = values_to_check(index)
+    if index.ndim == input.ndim and input.ndim:
+        tensor_src = isinstance(src, Tensor) and src.ndim == index.ndim
+        if any(i != dim and m > n for i, (m, n) in enumerate(zip(index.shape, input.shape))) or \
+                tensor_src and any(m > n for m, n in zip(index.shape, src.shape)):
+            raise RuntimeError(
+                f"Expected index {list(index.shape)} to be no larger than self "
+                f"{list(input.shape)} apart from dimension {dim}"
+                + (f" and to be no larger size than src {list(src.shape)}" if tensor_src else ""))
     n = input.shape[dim] if input.ndim else 1
-    if values is not None and values.size and (values.max() >= n or values.min() < -n):
-        bad = values.max() if values.max() >= n else values.min()
+    bad = out_of_range(values_to_check(index), 0, n)       # negative indices too
+    if bad is not None:
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
 
 
@@ -315,6 +322,8 @@ def take(input, index):
                            f"{scalar_name(index._dtype)}")
     values = values_to_check(index)
     n = input.numel()
+    if n == 0 and index.numel():
+        raise IndexError("take(): tried to take from an empty tensor")
     if values is not None and values.size and (values.max() >= n or values.min() < -n):
         bad = values.max() if values.max() >= n else values.min()
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")

@@ -69,11 +69,11 @@ def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    d = wrap_dim(dim, tensors[0].ndim + 1)
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at entry {i}")
-    d = wrap_dim(dim, tensors[0].ndim + 1)
     return apply(_stack_op, tensors, (("dim", d), ("dtype", result_dtype(*tensors).np)))
 
 
@@ -172,7 +172,8 @@ OPS["flip"] = _flip_op = Op("flip", _flip_impl, "FlipBackward0", ())
 
 def flip(input, *dims):
     """Tensor.flip(0, 1) or Tensor.flip((0, 1))."""
-    dims = wrap_dims(size_args(dims, "flip", "dims"), input.ndim) if input.ndim else ()
+    dims = wrap_dims(size_args(dims, "flip", "dims"), input.ndim)
+    dims = dims if input.ndim else ()
     return apply(_flip_op, (input,), (("dims", dims),))
 
 
@@ -206,14 +207,18 @@ OPS["roll"] = _roll_op = Op("roll", _roll_impl, "RollBackward0", ())
 
 def roll(input, shifts, dims=None):
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    if dims is None:
-        if len(shifts) != 1:
-            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
-        return apply(_roll_op, (input,), (("shifts", shifts[0]), ("dims", None)))
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    if len(shifts) != len(dims):
+    if dims is not None:
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != (1 if dims is None else len(dims)):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
-                           f"dims:{len(dims)}")
+                           f"dims:{0 if dims is None else len(dims)}")
+    if input.ndim == 0 and dims:
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
+    if input.numel() == 0:                 # PyTorch returns a copy before the dims' checks
+        from .basic import clone
+        return clone(input)
+    if dims is None:
+        return apply(_roll_op, (input,), (("shifts", shifts[0]), ("dims", None)))
     return apply(_roll_op, (input,), (("shifts", shifts), ("dims", wrap_dims(dims, input.ndim))))
 
 

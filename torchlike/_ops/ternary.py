@@ -7,7 +7,7 @@ from .._tensor import Tensor
 from ._common import as_scalar, expose, is_float, not_implemented, require_tensor
 from .dispatch import apply
 from .registry import METHODS, Op, OPS
-from ._util import broadcast_shapes, check_broadcast, result_dtype, scalar_name
+from ._util import broadcast_shapes, c_type_name, check_broadcast, result_dtype, scalar_name
 
 __all__ = ["where", "clamp", "clamp_min", "clamp_max", "lerp", "addcmul", "addcdiv", "isclose",
            "allclose", "equal", "copy_"]
@@ -117,20 +117,19 @@ OPS["lerp"] = _lerp_op = Op("lerp", _lerp_impl, "LerpBackward0", (0, 1, 2))
 
 
 def lerp(input, end, weight):
-    if end._dtype is not input._dtype:
-        raise RuntimeError(f"expected dtype {input._dtype.name.replace('32', '').replace('64', '')}"
-                           f" for `end` but got dtype {_c_name(end._dtype)}")
+    tensor_weight = isinstance(weight, Tensor)
+    for name, t in (("end", end), ("weight", weight if tensor_weight else None)):
+        if t is not None and t._dtype is not input._dtype:
+            raise RuntimeError(f"expected dtype {c_type_name(input._dtype)} for `{name}` but got "
+                               f"dtype {c_type_name(t._dtype)}")
     if not is_float(input._dtype):
-        raise not_implemented("lerp_kernel_scalar", input._dtype)
+        raise not_implemented("lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar",
+                              input._dtype)
     check_broadcast(input, end)
-    if isinstance(weight, Tensor):
+    if tensor_weight:
         check_broadcast(input, weight)
     return apply(_lerp_op, (input, end, _scalar_or_tensor(weight)), (("dtype", input._dtype.np),),
-                 "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0")
-
-
-def _c_name(d):
-    return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(d.name, d.name)
+                 "LerpBackward1" if tensor_weight else "LerpBackward0")
 
 
 expose("lerp", lerp)

@@ -106,7 +106,11 @@ _NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If 
 
 
 def _sign(a):
-    return jnp.sign(a) if a.dtype != jnp.bool_ else a
+    if a.dtype == jnp.bool_:
+        return a
+    s = jnp.sign(a)
+    return jnp.where(jnp.isnan(a), 0, s).astype(s.dtype) if jnp.issubdtype(a.dtype, jnp.floating) \
+        else s                                 # PyTorch: sign(nan) = 0
 
 
 _SIGN_COMPLEX = ("Unlike NumPy, torch.sign is not intended to support complex numbers. Please "
@@ -215,7 +219,7 @@ def _logit_impl(a, *, eps, dtype):
         # clamp with the gradient passing at the bounds, as PyTorch's logit backward
         a = jnp.where(a < eps, jnp.asarray(eps, dtype), a)
         a = jnp.where(a > 1 - eps, jnp.asarray(1 - eps, dtype), a)
-    return jnp.log(a / (1 - a))
+    return jnp.log(a) - jnp.log1p(-a)          # its derivative is inf (not nan) at 0 and 1
 
 
 OPS["logit"] = _logit_op = Op("logit", _logit_impl, "LogitBackward0", (0,))

@@ -130,9 +130,9 @@ def reshape_as(self, other):
 
 @torch_function("flatten", method=True)
 def flatten(input, start_dim=0, end_dim=-1):
+    s, e = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
     if input.ndim == 0:
         return reshape(input, (1,))
-    s, e = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -236,6 +236,8 @@ Tensor.mH = property(lambda self: _mT(self).conj() if self.is_complex() else _mT
 
 @torch_function("movedim", "moveaxis", method=True)
 def movedim(input, source, destination):
+    if isinstance(source, int) != isinstance(destination, int):
+        raise invalid_arguments("movedim", source, destination)
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     if len(src) != len(dst):
@@ -331,6 +333,9 @@ def squeeze(input, dim=None):
 
 @torch_function("unsqueeze", method=True)
 def unsqueeze(input, dim):
+    if not hasattr(dim, "__index__"):
+        raise TypeError(f"unsqueeze(): argument 'dim' (position 1) must be int, not "
+                        f"{type(dim).__name__}")
     d = wrap_dim(dim, input.ndim + 1)
     shape = input.shape[:d] + (1,) + input.shape[d:]
     st = input.stride()
@@ -409,6 +414,10 @@ def slice_dim(input, dim, start, stop, step=1):
 
 @torch_function("narrow", method=True)
 def narrow(input, dim, start, length):
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
     d = wrap_dim(dim, input.ndim)
     if isinstance(start, Tensor):
         start = int(start)
@@ -443,15 +452,17 @@ def _split_at(input, d, sizes, grad_fn):
 
 @torch_function("split", method=True)
 def split(tensor, split_size_or_sections, dim=0):
+    if isinstance(split_size_or_sections, int) and split_size_or_sections < 0:
+        raise RuntimeError("split expects split_size be non-negative, but got split_size="
+                           f"{split_size_or_sections}")
     d = wrap_dim(dim, tensor.ndim)
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
-        if size < 0:
-            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
         if size == 0 and n != 0:
             raise RuntimeError("split_size can only be 0 if dimension size is 0, but got dimension size of " + str(n))
-        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else []
+        sizes = sizes or [0]                  # at least one (empty) piece, as PyTorch
         return _split_at(tensor, d, sizes, "SplitBackward0")
     sizes = list(split_size_or_sections)
     if sum(sizes) != n:
@@ -467,7 +478,9 @@ def chunk(input, chunks, dim=0):
     d = wrap_dim(dim, input.ndim)
     n = input.shape[d]
     size = -(-n // chunks)
-    return split(input, size, d) if size else split(input, 1, d)
+    if n == 0:                            # PyTorch: `chunks` empty pieces
+        return _split_at(input, d, [0] * chunks, "SplitWithSizesBackward0")
+    return split(input, size, d)
 
 
 @register_op("unbind", "UnbindBackward0")

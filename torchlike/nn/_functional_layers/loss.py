@@ -7,7 +7,8 @@ import warnings
 import jax
 import jax.numpy as jnp
 
-from ..._ops._common import is_float, not_implemented
+from ..._ops._common import is_float, not_implemented, with_jvp
+from ..._ops.unary import abs_with_zero_grad
 from ..._ops._util import (broadcast_shapes, check_broadcast, check_can_cast, out_of_range, result_dtype,
                            scalar_name, values_to_check, wrap_dim)
 from ... import _dtype as dt
@@ -26,7 +27,7 @@ def _elementwise(kind, diff, param):
     if kind == "mse":
         return diff * diff
     if kind == "l1":
-        return jnp.abs(diff)
+        return abs_with_zero_grad(diff)             # PyTorch: the gradient at 0 is 0
     ad = jnp.abs(diff)
     if kind == "smooth_l1":
         return jnp.where(ad < param, 0.5 * diff * diff / param, ad - 0.5 * param)
@@ -245,12 +246,22 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return _class_loss(input, target, weight, ignore_index, reduction, True, label_smoothing)
 
 
+def _bce_values(x, y):
+    # PyTorch clamps each log term at -100 so that a saturated input stays finite
+    return -(y * jnp.maximum(jnp.log(x), -100.0) + (1 - y) * jnp.maximum(jnp.log1p(-x), -100.0))
+
+
+# PyTorch's derivatives: (x - y) / max(x (1 - x), 1e-12) for the input (finite at 0 and 1)
+# and log(1 - x) - log(x) for the target
+_bce_elementwise = with_jvp(
+    _bce_values,
+    lambda x, y, out: (x - y) / jnp.maximum((1 - x) * x, 1e-12),
+    lambda x, y, out: jnp.log1p(-x) - jnp.log(x))
+
+
 @nn_op("binary_cross_entropy", "BinaryCrossEntropyBackward0", saves=(0, 1))
 def _bce_op(x, y, *weight, reduction):
-    # PyTorch clamps each log term at -100 so that a saturated input stays finite
-    log_x = jnp.maximum(jnp.log(x), -100.0)
-    log_1mx = jnp.maximum(jnp.log1p(-x), -100.0)
-    loss = -(y * log_x + (1 - y) * log_1mx)
+    loss = _bce_elementwise(x, y)
     if weight:
         loss = (loss * weight[0]).astype(loss.dtype)
     return reduce_array(loss, reduction)
@@ -366,6 +377,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 # -- embeddings and ranking ---------------------------------------------------------------
+def _clamp_min0(v):
+    """clamp_min(v, 0) with PyTorch's gradient: it passes at v == 0 (jnp.maximum halves it)."""
+    return jnp.where(v >= 0, v, 0)
+
+
 _COMPOSITE_REDUCED = {"mean": "MeanBackward0", "sum": "SumBackward0"}
 
 
@@ -376,7 +392,7 @@ def _cosine_embedding_op(x1, x2, y, *, margin, reduction):
     denom = jnp.sqrt((jnp.sum(x1 * x1, axis=-1) + eps) * (jnp.sum(x2 * x2, axis=-1) + eps))
     cos = dot / denom
     zeros = jnp.zeros_like(cos)
-    loss = jnp.where(y == 1, 1 - cos, zeros) + jnp.where(y == -1, jnp.maximum(cos - margin, 0),
+    loss = jnp.where(y == 1, 1 - cos, zeros) + jnp.where(y == -1, _clamp_min0(cos - margin),
                                                          zeros)
     return reduce_array(loss, reduction)
 
@@ -392,7 +408,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
 
 @nn_op("margin_ranking_loss", saves=(0, 1, 2))
 def _margin_ranking_op(x1, x2, y, *, margin, reduction):
-    return reduce_array(jnp.maximum(-y * (x1 - x2) + margin, 0), reduction)
+    return reduce_array(_clamp_min0(-y * (x1 - x2) + margin), reduction)
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
@@ -418,7 +434,7 @@ def _triplet_op(a, pos, neg, *, margin, p, eps, swap, reduction):
     d_an = _pnorm(a - neg + eps, p)
     if swap:
         d_an = jnp.minimum(d_an, _pnorm(pos - neg + eps, p))
-    return reduce_array(jnp.maximum(margin + d_ap - d_an, 0), reduction)
+    return reduce_array(_clamp_min0(margin + d_ap - d_an), reduction)
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
