@@ -570,6 +570,8 @@ def unfold(self, dimension, size, step):
         raise RuntimeError(f"size is {size} but must be >= 0")
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
+    if self.ndim == 0:              # PyTorch: a window of `size` (0 or 1) elements
+        return narrow(reshape(self, (1,)), 0, 0, size)
     n = (self.shape[d] - size) // step + 1
     st = self.stride()
     shape = self.shape[:d] + (n,) + self.shape[d + 1:] + (size,)
