@@ -220,6 +220,12 @@ def _check_uniform(self, a=0.0, b=1.0):
 
 
 def _check_normal(self, mean=0.0, std=1.0):
+    # PyTorch's argument parser: normal_ takes Python numbers (a Tensor would otherwise
+    # reach the compiled sampler, which JAX refuses with its own error)
+    for position, (name, value) in enumerate((("mean", mean), ("std", std)), 1):
+        if isinstance(value, Tensor):
+            raise TypeError(f"normal_(): argument '{name}' (position {position}) must be "
+                            "float, not Tensor")
     if not std >= 0.0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_g(std)}")
 
