@@ -89,16 +89,22 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     return _single(out, outs.is_tuple), _single(grads, in_tuple)
 
 
-def jvp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), J v) for each output."""
-    in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+def _input_shaped_v(v, inputs, in_tuple, fn_name):
+    """The checked vector v for jvp/hvp/vhp, which is shaped like the inputs; v=None
+    stands for 1 when the input is a single one-element tensor."""
     if v is None:
         if len(inputs) != 1 or inputs[0].numel() != 1:
             raise RuntimeError("The vector v can only be None if the input to the "
                                "user-provided function is a single Tensor with a single "
                                "element.")
         v = (inputs[0].new_ones(inputs[0].shape),)
-    v = _check_v(v, inputs, in_tuple, "jvp")
+    return _check_v(v, inputs, in_tuple, fn_name)
+
+
+def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), J v) for each output."""
+    in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+    v = _input_shaped_v(v, inputs, in_tuple, "jvp")
     outs = _Outputs(func, "jvp", strict and not create_graph)
     if create_graph:
         out, tangents = _graph.jvp(outs, inputs, v)
@@ -172,13 +178,7 @@ def _product(func, inputs, v, fn_name, reverse, create_graph):
     in_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
     with no_grad():
         out = _scalar_output(func(*inputs), fn_name).detach()
-    if v is None:
-        if len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the "
-                               "user-provided function is a single Tensor with a single "
-                               "element.")
-        v = (inputs[0].new_ones(inputs[0].shape),)
-    v = _check_v(v, inputs, in_tuple, fn_name)
+    v = _input_shaped_v(v, inputs, in_tuple, fn_name)
     if create_graph:
         out, product = _graph.hessian_product(lambda *xs: _scalar_output(func(*xs), fn_name),
                                               inputs, v)
