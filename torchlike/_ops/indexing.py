@@ -32,9 +32,18 @@ def _treat_as_tuple(index):
                or it is Ellipsis for it in index)
 
 
+class _BadIndex:
+    """An index of a type PyTorch refuses, after it counted the indices."""
+
+    def __init__(self, value):
+        self.value = value
+
+
 def _normalize(index):
-    """The index as a list of: int, slice, None, Ellipsis, bool (a 0-dim mask) or
-    Tensor (an integer index or a boolean mask)."""
+    """The index as a list of: int, slice, None, Ellipsis, bool (a 0-dim mask), Tensor (an
+    integer index or a boolean mask) or _BadIndex."""
+    if isinstance(index, slice) and index.step == 0:     # a lone slice is parsed first
+        raise ValueError("slice step cannot be zero")
     index = tuple(index) if _treat_as_tuple(index) else (index,)
     out = []
     for it in index:
@@ -54,8 +63,7 @@ def _normalize(index):
         elif it is None or it is Ellipsis or isinstance(it, slice):
             out.append(it)
         else:
-            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
-                             f"byte Variables are valid indices (got {type(it).__name__})")
+            out.append(_BadIndex(it))
     return out
 
 
@@ -77,6 +85,10 @@ def _expand_ellipsis(items, ndim):
                             if not (it is None or it is Ellipsis or isinstance(it, builtins.bool)))
     if consumed > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    for it in items:
+        if isinstance(it, _BadIndex):
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
+                             f"byte Variables are valid indices (got {type(it.value).__name__})")
     n_ellipsis = builtins.sum(1 for it in items if it is Ellipsis)
     if n_ellipsis > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")

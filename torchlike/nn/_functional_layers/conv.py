@@ -116,9 +116,10 @@ def _check_convolution(input, weight, bias, n, stride, padding, dilation, groups
         sizes = [x + lo + hi for x, (lo, hi) in zip(input.shape[-n:], pads)]
         kernel = [d * (k - 1) + 1 for k, d in zip(w[2:], dilation)]
         if any(k > x for k, x in zip(kernel, sizes)):
-            raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, sizes))}). "
-                               f"Kernel size: ({' x '.join(map(str, kernel))}). Kernel size can't be "
-                               "greater than actual input size")
+            raise RuntimeError("Calculated padded input size per channel: "
+                               f"({' x '.join(map(str, sizes))}). Kernel size: "
+                               f"({' x '.join(map(str, kernel))}). Kernel size can't be greater "
+                               "than actual input size")
     if weight.dtype is not input.dtype:
         if input.dtype is dt.float32:
             raise RuntimeError(f"Input type ({legacy_type_name(input)}) and weight type "
