@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import _device
 from .. import _dtype as dt
+from .._lazy import force
 from .._tensor import Size, Tensor
 
 DEFAULT_PROTOCOL = 2
@@ -159,7 +160,9 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
         if not _disable_byteorder_record:
             _write_record(zf, f"{prefix}/byteorder", b"little")
         for ref in pickler.storages.values():
-            _write_record(zf, f"{prefix}/data/{ref.key}", _little_endian_bytes(ref.storage.array))
+            # (a storage's array may still be pending: see _lazy.py)
+            _write_record(zf, f"{prefix}/data/{ref.key}",
+                          _little_endian_bytes(force(ref.storage.array)))
         _write_record(zf, f"{prefix}/version", b"3\n")
         _write_record(zf, f"{prefix}/.data/serialization_id",
                       str(secrets.randbits(128)).zfill(40).encode())
