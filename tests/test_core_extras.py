@@ -65,3 +65,12 @@ def test_to_cuda_moves_the_values_and_a_moved_model_trains():
     loss = model(g).sum()
     loss.backward()
     assert all(p.grad.device.type == "cuda" for p in model.parameters())
+
+
+def test_linalg_is_reachable_after_a_plain_import():
+    """As `torch.linalg` is after `import torch` (a fresh process: other tests import it)."""
+    import subprocess
+    import sys
+    code = "import torchlike; print(float(torchlike.linalg.norm(torchlike.ones(4))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "2.0"

@@ -139,7 +139,7 @@ def _wire():
 _wire()
 del _wire
 
-from . import optim
+from . import linalg, optim     # namespaces reachable after a plain `import torchlike`
 from .serialization import save, load
 
 # JAX interop and function transforms (docs/jax.md)
