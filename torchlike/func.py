@@ -213,22 +213,29 @@ def _shape_str(shape):
     return f"torch.Size([{', '.join(str(n) for n in shape)}])"
 
 
+def _on_arrays(func, primals, device, has_aux, api, mode):
+    """func as a function of arrays, returning (output arrays, aux arrays), for jax.vjp
+    and jax.jvp; it runs under `mode()` and keeps the Tensor outputs it made in the
+    returned dict (keys 'out' and 'aux'), whose structure the results take."""
+    captured = {}
+
+    def array_fn(*arrays):
+        with mode():
+            out = func(*_like(_to_tensors(arrays, device), primals))
+        out, aux = _split_aux(out, has_aux, api)
+        _check_outputs(out, api)
+        captured.update(out=out, aux=aux)
+        return _to_arrays(out), _to_arrays(aux)
+    return array_fn, captured
+
+
 def vjp(func, *primals, has_aux=False):
     """torch.func.vjp: (output, vjp_fn) or (output, vjp_fn, aux); vjp_fn(cotangents)
     returns one gradient per primal, as a tuple."""
     _check_tensors(primals)
     device = _device_of(primals)
 
-    captured = {}
-
-    def array_fn(*arrays):
-        with enable_grad():
-            out = func(*_like(_to_tensors(arrays, device), primals))
-        out, aux = _split_aux(out, has_aux, "vjp")
-        _check_outputs(out, "vjp")
-        captured.update(out=out, aux=aux)
-        return _to_arrays(out), _to_arrays(aux)
-
+    array_fn, captured = _on_arrays(func, primals, device, has_aux, "vjp", enable_grad)
     out, pullback, aux = jax.vjp(array_fn, *_to_arrays(primals), has_aux=True)
     out_leaves, out_tree = jax.tree_util.tree_flatten(out)
 
@@ -283,16 +290,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     _check_primals_tangents(primals, tangents, "jvp")
     device = _device_of(primals)
 
-    captured = {}
-
-    def array_fn(*arrays):
-        with _forward_mode():
-            out = func(*_like(_to_tensors(arrays, device), primals))
-        out, aux = _split_aux(out, has_aux, "jvp")
-        _check_outputs(out, "jvp")
-        captured.update(out=out, aux=aux)
-        return _to_arrays(out), _to_arrays(aux)
-
+    array_fn, captured = _on_arrays(func, primals, device, has_aux, "jvp", _forward_mode)
     p = _to_arrays(primals)
     t = jax.tree_util.tree_map(lambda a, b: b.astype(a.dtype), p, _to_arrays(tangents))
     out_arrays, out_tangent, aux_arrays = jax.jvp(array_fn, p, t, has_aux=True)
