@@ -87,14 +87,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         if not (isinstance(in_dims, (int, tuple)) and not isinstance(in_dims, bool)):
             raise ValueError(f"{where}: expected `in_dims` to be int or a (potentially nested) "
                              f"tuple matching the structure of inputs, got: {type(in_dims)}.")
-        leaves, tree = jax.tree_util.tree_flatten(args, is_leaf=_is_leaf)
-        dims = []
-        try:
-            _dims_per_leaf(in_dims, args, dims)
-        except _Mismatch:
-            raise ValueError(f"{where}: in_dims is not compatible with the structure of "
-                             f"`inputs`. in_dims has structure {_dims_spec(in_dims)} but "
-                             f"inputs has structure {_spec(args)}.") from None
+        leaves, tree, dims = _leaves_and_dims(args, in_dims, where, "in")
         sizes = []
         for x, d in zip(leaves, dims):
             if d is None:
@@ -191,17 +184,25 @@ def _raised_in(error, function_names):
     return False
 
 
+def _leaves_and_dims(values, dims_spec, where, kind):
+    """The tensor leaves of `values`, their structure, and each leaf's batch dim from
+    `dims_spec` (`kind` 'in' or 'out': in_dims for inputs, out_dims for outputs), with
+    PyTorch's error when the two structures do not fit."""
+    leaves, tree = jax.tree_util.tree_flatten(values, is_leaf=_is_leaf)
+    dims = []
+    try:
+        _dims_per_leaf(dims_spec, values, dims)
+    except _Mismatch:
+        raise ValueError(f"{where}: {kind}_dims is not compatible with the structure of "
+                         f"`{kind}puts`. {kind}_dims has structure {_dims_spec(dims_spec)} but "
+                         f"{kind}puts has structure {_spec(values)}.") from None
+    return leaves, tree, dims
+
+
 def _outputs(out, out_dims, name, result, index):
     """The tensor outputs of one sample as arrays; structure and the rest in `result`."""
     where = f"vmap({name}, ..., out_dims={out_dims})(<inputs>)"
-    leaves, tree = jax.tree_util.tree_flatten(out, is_leaf=_is_leaf)
-    dims = []
-    try:
-        _dims_per_leaf(out_dims, out, dims)
-    except _Mismatch:
-        raise ValueError(f"{where}: out_dims is not compatible with the structure of "
-                         f"`outputs`. out_dims has structure {_dims_spec(out_dims)} but "
-                         f"outputs has structure {_spec(out)}.") from None
+    leaves, tree, dims = _leaves_and_dims(out, out_dims, where, "out")
     slots, arrays, tensor_dims = [], [], []
     for i, (x, d) in enumerate(zip(leaves, dims)):
         if not isinstance(x, Tensor):
