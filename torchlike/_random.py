@@ -129,27 +129,6 @@ def _sample(key_data, counter, low, high, *, kind, shape, dtype, extra=None):
     raise ValueError(kind)
 
 
-def _sample_impl(key_data, counter, low, high, *, kind, shape, dtype):
-    return _sample(key_data, counter, low, high, kind=kind, shape=shape, dtype=dtype)
-
-
-def sample_pending(kind, shape, dtype, low=0.0, high=1.0, generator=None, device=None):
-    """sample() as a pending value (see _lazy.py): the draw runs inside whichever compiled
-    call first needs it (a dropout mask, inside the fused backward), so a new shape does
-    not compile a sampler of its own. Same numbers as sample()."""
-    from . import _lazy
-    from ._ops.registry import Op
-    global _SAMPLE_OP
-    if _SAMPLE_OP is None:
-        _SAMPLE_OP = Op("random_sample", _sample_impl, differentiable=False)
-    key, counter = _key_for(generator)
-    params = (("dtype", dtype.np), ("kind", kind), ("shape", tuple(shape)))
-    return _lazy.defer(_SAMPLE_OP, params, [key, counter, low, high], device)
-
-
-_SAMPLE_OP = None
-
-
 def sample(kind, shape, dtype, low=0.0, high=1.0, generator=None, device=None):
     """A jax array drawn from `generator` on `device` (a torchlike device)."""
     key, counter = _key_for(generator)

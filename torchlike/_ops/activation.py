@@ -240,13 +240,13 @@ def dropout_like(input, p, training, *, keep_dims=None, alpha=False, generator=N
     if alpha and p == 1:              # PyTorch: input * 0
         from .pointwise import mul
         return mul(input, 0)
-    from .. import _random
+    from .random_ops import sample_pending      # (random_ops is registered after this module)
     shape = tuple(input.shape)
     if keep_dims is not None:
         shape = shape[:keep_dims] + (1,) * (input.ndim - keep_dims)
     keep_prob = 1.0 - p
-    mask = _random.sample_pending("bernoulli", shape, input._dtype, keep_prob, 0.0, generator,
-                                  input.device)
+    mask = sample_pending("bernoulli", shape, input._dtype, keep_prob, 0.0, generator,
+                          input.device)
     mask = Tensor._wrap(mask, input.device)
     if alpha:
         a = (keep_prob * (1 + p * _ALPHA_PRIME ** 2)) ** -0.5 if keep_prob > 0 else 0.0

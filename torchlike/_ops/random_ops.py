@@ -60,6 +60,24 @@ def _sample(kind, shape, dtype, a, b, generator, device):
     return out
 
 
+def _pending_draw_impl(key_data, counter, low, high, *, kind, shape, dtype):
+    return _random._sample(key_data, counter, low, high, kind=kind, shape=shape, dtype=dtype)
+
+
+OPS["random_sample"] = _pending_draw_op = Op("random_sample", _pending_draw_impl,
+                                             differentiable=False)
+
+
+def sample_pending(kind, shape, dtype, low=0.0, high=1.0, generator=None, device=None):
+    """_random.sample() as a pending value (see _lazy.py): the draw runs inside whichever
+    compiled call first needs it (a dropout mask, inside the fused backward), so a new
+    shape does not compile a sampler of its own. Same numbers as _random.sample()."""
+    from .. import _lazy
+    key, counter = _random._key_for(generator)
+    params = (("dtype", dtype.np), ("kind", kind), ("shape", tuple(shape)))
+    return _lazy.defer(_pending_draw_op, params, [key, counter, low, high], device)
+
+
 def _sampled_impl(*inputs):
     """inputs: (*parameters, drawn value); the result is the drawn value."""
     return jax.lax.stop_gradient(inputs[-1])
