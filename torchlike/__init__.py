@@ -140,6 +140,7 @@ _wire()
 del _wire
 
 from . import linalg, optim     # namespaces reachable after a plain `import torchlike`
+from . import fft               # torch.fft (spectral helper)
 from .serialization import save, load
 
 # JAX interop and function transforms (docs/jax.md)
