@@ -34,6 +34,10 @@ _REAL_OUTPUT_DEPRECATED = (
     "return format. (Triggered internally at "
     "/__w/pytorch/pytorch/aten/src/ATen/native/SpectralOps.cpp:874.)")
 
+_SHORT_SIGNAL = (
+    "The length of signal is shorter than the length parameter. Result is being padded with "
+    "zeros in the tail. Please check your center and hop_length settings. (Triggered "
+    "internally at /__w/pytorch/pytorch/aten/src/ATen/native/SpectralOps.cpp:1199.)")
 
 _WARNED = set()     # PyTorch gives each of these warnings once per process
 
@@ -226,6 +230,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
         signal = signal.squeeze(0)
     if length is not None and start + length > expected:
         from ..nn.functional import pad
+        _warn_once(_SHORT_SIGNAL)
         signal = pad(signal, (0, start + length - expected))
     return signal
 
