@@ -46,6 +46,9 @@ def rows():
     for name in _public(F):
         qualified = f"torch.nn.functional.{name}"
         out.append((qualified, "torch.nn.functional", qualified in covered))
+    for module, prefix in ((torchlike.fft, "torch.fft"), (torchlike.special, "torch.special")):
+        for name in _public(module):
+            out.append((f"{prefix}.{name}", prefix, f"{prefix}.{name}" in covered))
     return out
 
 
@@ -68,7 +71,8 @@ def render():
         f"**{tested} of {len(ops)} operations are oracle-tested.**",
         "",
     ]
-    for section in ("torch", "Tensor", "torch.linalg", "torch.nn.functional", "Tensor factories"):
+    for section in ("torch", "Tensor", "torch.linalg", "torch.nn.functional", "torch.fft",
+                    "torch.special", "Tensor factories"):
         entries = [r for r in table if r[1] == section]
         if not entries:
             continue
@@ -77,7 +81,38 @@ def render():
                   "| name | oracle-tested |", "|---|---|"]
         lines += [f"| `{name}` | {'yes' if ok else ''} |" for name, _, ok in entries]
         lines.append("")
+    lines += _SPECTRAL_NOTES
     return "\n".join(lines)
+
+
+# torch.fft, torch.special, windows and stft/istft are checked against PyTorch by their own
+# tests (not the generic oracle); what they do not cover yet:
+_SPECTRAL_NOTES = [
+    "## Spectral and special functions: tests and known gaps",
+    "",
+    "`torch.fft.*`, `torch.special.*`, the window functions and `stft`/`istft` are compared",
+    "with PyTorch by `tests/test_fft.py`, `tests/test_special.py` and `tests/test_signal.py`",
+    "(values, dtypes, `grad_fn`, float64 gradients, errors). Not done yet:",
+    "",
+    "- Gradients reaching a *complex leaf* are the complex conjugate of PyTorch's (the backward",
+    "  engine returns JAX's cotangent; real leaves through complex intermediates are exact).",
+    "- `torch.fft` results that PyTorch returns as lazily conjugated views (`ihfft`, `ifft` of",
+    "  a real input) are materialized: `is_conj()` is False, the values are the same.",
+    "- `torch.special.bessel_j0/j1/y0/y1`, `modified_bessel_k0/k1`,",
+    "  `scaled_modified_bessel_k0/k1` and `airy_ai` run SciPy's Cephes code through",
+    "  `jax.pure_callback` (a host round trip on accelerators; not inside `jax.grad`, which",
+    "  PyTorch does not offer for them either). In float64 they are more accurate than",
+    "  PyTorch's (up to ~3e-8 relative apart at |x| > 3).",
+    "- `torch.special.digamma`/`psi` at 0 give nan where PyTorch gives -inf (the shared",
+    "  `digamma` op).",
+    "- Half-precision FFTs raise as on PyTorch's CPU (`Unsupported dtype Half`); PyTorch's CUDA",
+    "  half FFTs (power-of-two sizes) are not offered.",
+    "- `stft(return_complex=False)` returns a real copy (`ViewAsRealBackward0`), not a view;",
+    "  `torch.view_as_real`/`view_as_complex` themselves are not part of this work.",
+    "- Window functions are computed in float64 on the host and rounded once (PyTorch computes",
+    "  in the requested dtype: float16/float32 results can differ by an ulp).",
+    "",
+]
 
 
 def main():
