@@ -191,3 +191,48 @@ def test_istft_round_trip_of_a_two_sided_complex_spectrogram():
 ])
 def test_istft_errors(call):
     assert_raises_same(lambda lib: call(lib, _spectrogram(lib)))
+
+
+# -- torch.signal.windows ---------------------------------------------------------------------
+SIGNAL_WINDOWS = ["bartlett", "blackman", "cosine", "exponential", "gaussian", "hamming", "hann",
+                  "kaiser", "nuttall"]
+
+
+@pytest.mark.parametrize("name", SIGNAL_WINDOWS)
+@pytest.mark.parametrize("M,kwargs", [(0, {}), (1, {}), (6, {}), (7, {"sym": False}),
+                                      (8, {"dtype": "float64"}),
+                                      (5, {"sym": False, "dtype": "float64"})])
+def test_signal_windows(name, M, kwargs):
+    def fn(lib):
+        k = dict(kwargs)
+        if "dtype" in k:
+            k["dtype"] = getattr(lib, k["dtype"])
+        return getattr(lib.signal.windows, name)(M, **k)
+    check(fn, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.signal.windows.general_cosine(7, a=[0.5, 0.3, 0.2], dtype=lib.float64),
+    lambda lib: lib.signal.windows.general_hamming(6, alpha=0.6, sym=False, dtype=lib.float64),
+    lambda lib: lib.signal.windows.kaiser(7, beta=4.0, dtype=lib.float64),
+    lambda lib: lib.signal.windows.gaussian(9, std=2.5, sym=False, dtype=lib.float64),
+    lambda lib: lib.signal.windows.exponential(8, center=2.0, tau=3.0, sym=False,
+                                               dtype=lib.float64),
+])
+def test_signal_window_parameters(call):
+    check(call, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.signal.windows.hann(-1),
+    lambda lib: lib.signal.windows.bartlett(4, dtype=lib.float16),
+    lambda lib: lib.signal.windows.cosine(4, dtype=lib.int64),
+    lambda lib: lib.signal.windows.gaussian(4, std=0.0),
+    lambda lib: lib.signal.windows.exponential(4, tau=-1.0),
+    lambda lib: lib.signal.windows.exponential(4, center=1.0),
+    lambda lib: lib.signal.windows.kaiser(4, beta=-1.0),
+    lambda lib: lib.signal.windows.general_cosine(4, a=[]),
+    lambda lib: lib.signal.windows.general_cosine(4, a=3),
+])
+def test_signal_window_errors(call):
+    assert_raises_same(call)

@@ -140,7 +140,7 @@ _wire()
 del _wire
 
 from . import linalg, optim     # namespaces reachable after a plain `import torchlike`
-from . import fft, special      # torch.fft, torch.special (spectral helper)
+from . import fft, special, signal   # torch.fft, torch.special, torch.signal (spectral helper)
 from .serialization import save, load
 
 # JAX interop and function transforms (docs/jax.md)

@@ -1,0 +1,2 @@
+"""torch.signal: its `windows` namespace."""
+from . import windows  # noqa: F401
