@@ -129,7 +129,9 @@ def test_polynomial_scalar_arguments_and_dtypes(call):
 def test_binary_values(name, first, second):
     check(lambda lib: getattr(lib.special, name)(lib.tensor(first, dtype=lib.float64),
                                                  lib.tensor(second, dtype=lib.float64)), **F64)
-    check(lambda lib: getattr(lib.special, name)(lib.tensor(first), lib.tensor(second)), **F32)
+    if name not in ("gammainc", "gammaincc"):     # (XLA's igamma compiles for seconds)
+        check(lambda lib: getattr(lib.special, name)(lib.tensor(first), lib.tensor(second)),
+              **F32)
 
 
 @pytest.mark.parametrize("call", [
