@@ -90,12 +90,10 @@ def _one_dim(fn, input, n, dim):
     return (axis,), (input.shape[axis] if n is None else _points(n),)
 
 
-def _n_dims(fn, input, s, dim, default_dim=None):
+def _n_dims(fn, input, s, dim):
     """(axes, sizes) of an n-D transform with PyTorch's rules: dims default to the last
-    len(s) ones (or all, or `default_dim` for the 2-D forms); -1 in s keeps a size."""
+    len(s) ones (or all of them); -1 in s keeps a size."""
     require_tensor(f"fft_{fn}", input, "input", 1)
-    if dim is None and s is None and default_dim is not None:
-        dim = default_dim
     if isinstance(dim, int):
         dim = (dim,)
     if s is not None:
