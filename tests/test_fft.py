@@ -6,6 +6,8 @@ import pytest
 import torchlike
 from helpers import assert_raises_same, assert_same, check, run_both
 
+pytestmark = pytest.mark.usefixtures("oracle")   # real torch is the oracle
+
 ONE_D = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft"]
 N_D = ["fft2", "ifft2", "fftn", "ifftn", "rfft2", "irfft2", "rfftn", "irfftn", "hfft2",
        "ihfft2", "hfftn", "ihfftn"]

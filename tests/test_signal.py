@@ -8,6 +8,8 @@ import pytest
 import torchlike
 from helpers import assert_raises_same, check
 
+pytestmark = pytest.mark.usefixtures("oracle")   # real torch is the oracle
+
 WINDOWS = ["hann_window", "hamming_window", "blackman_window", "bartlett_window",
            "kaiser_window"]
 SIGNAL = np.random.RandomState(0).randn(2, 40)

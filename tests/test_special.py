@@ -8,6 +8,8 @@ import pytest
 import torchlike
 from helpers import assert_raises_same, check
 
+pytestmark = pytest.mark.usefixtures("oracle")   # real torch is the oracle
+
 # points across each function's interesting range: negatives, zero, the unit interval,
 # large values (asymptotic branches of the Bessel functions start past 8)
 POINTS = [-12.0, -3.5, -1.0, -0.25, 0.0, 0.3, 1.0, 2.5, 8.0, 9.5, 30.0]
