@@ -25,12 +25,14 @@ import warnings
 import weakref
 
 import jax
+import jax.extend.core
 
 from .. import _jax_bridge as bridge
 from .. import _lazy
 from .._lazy import force
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.graph import SECOND_BACKWARD
 from ..autograd.grad_mode import is_grad_enabled
 from . import config
 from .state import Slot, discover, freeze
@@ -100,25 +102,54 @@ class _Entry:
     """One traced program and what to do with its results."""
 
     def __init__(self):
-        self.program = None
         self.eager = False        # a graph break: this guard runs eagerly
-        self.new_slots = []       # (index in the post-call slot list) of created tensors
-        self.new_meta = []        # (device, requires_grad) of each created tensor
-        self.none_slots = []      # slots the function emptied
-        self.scalar_after = []    # (slot index, value) the function wrote
-        self.draws = []           # draws per generator
+        self.program = self.plain = self.flat = None
         self.out_tree = None
-        self.out_static = None    # non-tensor results (constants of the trace)
-        self.out_devices = None
-        self.structural = False   # the trace added containers (first optimizer step)
-        self.out_grad = []        # which tensor results require grad
-        self.pullbacks = {}       # which inputs are differentiated -> jitted vjp
+        self.donate = ()
+        self.reset()
 
     def reset(self):
-        """Forget what an earlier trace of this entry found (JAX may trace again)."""
+        """What a trace finds (set by CompiledCallable._trace)."""
+        self.changed = []         # storages the function wrote
+        self.new_slots = []       # indices of the tensor slots it filled with new tensors
+        self.new_meta = []        # (device, requires_grad) of each new tensor
+        self.none_slots = []      # slots it emptied
+        self.scalar_after = []    # (Python slot index, value) it wrote
+        self.draws = []           # draws per generator
+        self.out_static = None    # non-tensor results (constants of the trace)
+        self.out_devices = None
+        self.out_grad = []        # which tensor results require grad
+        self.out_live = []        # ... and can still be differentiated outside
+        self.structural = False   # the trace added containers (first optimizer step)
+        self.pullbacks = {}       # which inputs are differentiated -> jitted vjp
+        self.out_tree_results = None
+
+    def build(self, trace, in_arrays, counters):
+        """Trace once (to a jaxpr) and make the program; the storages it writes are
+        donated, so XLA updates them in place, unless a result can be differentiated
+        outside (its backward reads the inputs again)."""
+        closed, shapes = jax.make_jaxpr(trace, return_shape=True)(in_arrays, counters)
+        self.out_tree = jax.tree_util.tree_structure(shapes)
+        self.flat = jax.extend.core.jaxpr_as_fun(closed)
+        self.donate = () if any(self.out_live) else tuple(self.changed)
+        self.program = jax.jit(self.flat, donate_argnums=self.donate)
+
+    def run(self, in_arrays, counters):
         program = self.program
-        self.__init__()
-        self.program = program
+        # donating an array someone else still holds (a view's pending value, a saved
+        # tensor of an eager graph) would delete it under them: the references are the
+        # storage, in_arrays and getrefcount's argument
+        if self.donate and any(sys.getrefcount(in_arrays[i]) > 3 for i in self.donate):
+            if self.plain is None:
+                self.plain = jax.jit(self.flat)
+            program = self.plain
+        outs = jax.tree_util.tree_unflatten(self.out_tree, program(*in_arrays, *counters))
+        return _Outputs(*outs, inputs=None if self.donate else list(in_arrays))
+
+
+class _Outputs:
+    def __init__(self, storages, new, results, inputs):
+        self.storages, self.new, self.results, self.inputs = storages, new, results, inputs
 
 
 class CompiledCallable:
@@ -156,29 +187,33 @@ class CompiledCallable:
                tuple((g._seed, g._key is None) for g in state.generators),
                is_grad_enabled())
         entry = self.entries.get(key)
+        if entry is not None and entry.eager:
+            return self.fn(*args, **kwargs)
+        counters = [g._counter for g in state.generators]
+        for st in storages:
+            st.array = force(st.array)      # a pending value is computed now
+        in_arrays = [st.array for st in storages]
         if entry is None:
             if len(self.entries) >= self._limit():
                 self._warn_limit()
                 return self.fn(*args, **kwargs)
-            entry = self.entries[key] = _Entry()
-            entry.program = jax.jit(functools.partial(self._trace, entry, args, kwargs,
-                                                      state, tensors, storages))
-        if entry.eager:
-            return self.fn(*args, **kwargs)
-        counters = [g._counter for g in state.generators]
-        in_arrays = [force(st.array) for st in storages]
-        try:
-            outs = entry.program(in_arrays, counters)
-        except _GraphBreak as gb:
-            if self.fullgraph:
-                raise gb.unsupported() from None
-            entry.eager = True
-            return self.fn(*args, **kwargs)
-        if entry.structural:     # its containers exist now: the next call traces anew
-            del self.entries[key]
+            entry = _Entry()
+            try:
+                entry.build(functools.partial(self._trace, entry, args, kwargs, state, tensors,
+                                              storages), in_arrays, counters)
+            except _GraphBreak as gb:
+                if self.fullgraph:
+                    raise gb.unsupported() from None
+                entry.eager = True
+                self.entries[key] = entry
+                return self.fn(*args, **kwargs)
+            if not entry.structural:    # one that adds containers holds for one call only
+                self.entries[key] = entry
+        outs = entry.run(in_arrays, counters)
+        del in_arrays[:]        # (references to donated arrays)
         result = self._install(entry, state, tensors, storages, outs)
         if is_grad_enabled() and any(entry.out_grad):
-            result = _join_graph(entry, result, tensors, storages, in_arrays, counters)
+            result = _join_graph(entry, result, tensors, storages, outs.inputs, counters)
         return result
 
     def _limit(self):
@@ -201,7 +236,6 @@ class CompiledCallable:
 
     # -- the trace (runs inside jax.jit, once per entry) ---------------------------------
     def _trace(self, entry, args, kwargs, state, tensors, storages, in_arrays, counters):
-        entry.reset()
         saved = _Snapshot(state, tensors, storages)
         draws = [0] * len(state.generators)
         for st, a in zip(storages, in_arrays):
@@ -223,17 +257,24 @@ class CompiledCallable:
                 raise _GraphBreak(e, sys.exc_info()[2]) from None
             after = discover(state.roots, state.global_names)
             entry.structural = saved.added_keys()
-            storage_out = [force(st.array) for st in storages]
+            entry.changed = [i for i, (st, a) in enumerate(zip(storages, in_arrays))
+                             if st.array is not a]
+            storage_out = [force(storages[i].array) for i in entry.changed]
             new_out = _harvest(entry, saved, after)
             entry.draws = draws
-            out_leaves, entry.out_tree = jax.tree_util.tree_flatten(
+            out_leaves, entry.out_tree_results = jax.tree_util.tree_flatten(
                 result, is_leaf=lambda x: isinstance(x, Tensor))
             entry.out_static = [None if isinstance(x, Tensor) else x for x in out_leaves]
             entry.out_devices = [x.device if isinstance(x, Tensor) else None
                                  for x in out_leaves]
             result_out = [x._raw() for x in out_leaves if isinstance(x, Tensor)]
+            tensor_results = [x for x in out_leaves if isinstance(x, Tensor)]
             entry.out_grad = [x.requires_grad and (x.dtype.is_floating_point or x.dtype.is_complex)
-                              for x in out_leaves if isinstance(x, Tensor)]
+                              for x in tensor_results]
+            # a result whose graph a backward() inside already freed is not differentiable
+            # again (PyTorch raises the same error for it)
+            entry.out_live = [g and not _consumed(x._grad_fn)
+                              for g, x in zip(entry.out_grad, tensor_results)]
             for x in entry.out_static:
                 if isinstance(x, jax.core.Tracer):
                     raise _GraphBreak(TypeError("the function returns a traced non-tensor"),
@@ -251,13 +292,12 @@ class CompiledCallable:
 
     # -- after a call ---------------------------------------------------------------------
     def _install(self, entry, state, tensors, storages, outs):
-        storage_out, new_out, result_out = outs
         changed = set()
-        for st, a in zip(storages, storage_out):
-            if st.array is not a:
-                st.array = a
-                st.generation += 1
-                changed.add(id(st))
+        for i, array in zip(entry.changed, outs.storages):
+            st = storages[i]
+            st.array = array
+            st.generation += 1
+            changed.add(id(st))
         bumped = set()
         for t in tensors:       # an in-place change inside bumps the version, as eagerly
             counter = t._version_counter
@@ -267,29 +307,32 @@ class CompiledCallable:
         # a structural entry added containers: walk again to see their slots
         after = (discover(state.roots, state.global_names).tensor_slots if entry.structural
                  else state.tensor_slots)
-        for i, (index, (device, requires_grad)) in enumerate(zip(entry.new_slots,
-                                                                  entry.new_meta)):
-            t = Tensor._wrap(new_out[i], device)
+        for array, index, (device, requires_grad) in zip(outs.new, entry.new_slots,
+                                                         entry.new_meta):
+            t = Tensor._wrap(array, device)
             t._requires_grad = requires_grad
             after[index].set(t)
         for index in entry.none_slots:
             after[index].set(None)
         for index, value in entry.scalar_after:
-            state.scalar_slots[index].set(list(value) if isinstance(
-                state.scalar_slots[index].get(), list) else value)
+            slot = state.scalar_slots[index]
+            slot.set(list(value) if isinstance(slot.get(), list) else value)
         for g, n in zip(state.generators, entry.draws):
             g._counter += n
-        results = iter(result_out)
+        results = iter(outs.results)
         out = [Tensor._wrap(next(results), d) if d is not None else s
                for s, d in zip(entry.out_static, entry.out_devices)]
-        return jax.tree_util.tree_unflatten(entry.out_tree, out)
+        return jax.tree_util.tree_unflatten(entry.out_tree_results, out)
 
 
 # -- results that require grad: one node whose backward is the program's vjp ----------
 def _join_graph(entry, result, tensors, storages, in_arrays, counters):
-    """A compiled forward (a module called outside any backward()) joins the autograd
-    graph as one node, CompiledFunctionBackward, whose inputs are the tensors that
-    require grad it read (whole storages only: parameters and arguments)."""
+    """Results that require grad join the autograd graph as one node,
+    CompiledFunctionBackward, whose inputs are the tensors that require grad the call read
+    (whole storages: parameters and arguments) and whose backward is the vjp of the
+    program. A result whose graph a backward() inside the function already consumed
+    gets the node too (PyTorch prints it), but differentiating it again raises
+    PyTorch's error for a freed graph."""
     inputs, positions = [], []
     where = {id(st): i for i, st in enumerate(storages)}
     for t in tensors:
@@ -301,26 +344,29 @@ def _join_graph(entry, result, tensors, storages, in_arrays, counters):
     leaves, tree = jax.tree_util.tree_flatten(result, is_leaf=lambda x: isinstance(x, Tensor))
     tensor_out = [x for x in leaves if isinstance(x, Tensor)]
     graded = [t for t, g in zip(tensor_out, entry.out_grad) if g]
-    key = tuple(positions)
-    pullback = entry.pullbacks.get(key)
-    if pullback is None:
-        pullback = entry.pullbacks[key] = jax.jit(functools.partial(
-            _pullback, entry.program, key, tuple(entry.out_grad)))
-    joined = CompiledFunction.apply(
-        functools.partial(pullback, list(in_arrays), counters), graded, *inputs)
+    live = tuple(g for g, r in zip(entry.out_live, entry.out_grad) if r)
+    pullback = None
+    if any(live):
+        key = tuple(positions)
+        pullback = entry.pullbacks.get(key)
+        if pullback is None:
+            pullback = entry.pullbacks[key] = jax.jit(functools.partial(
+                _pullback, entry, key, tuple(entry.out_live)))
+        pullback = functools.partial(pullback, list(in_arrays), counters)
+    joined = CompiledFunction.apply(pullback, live, graded, *inputs)
     joined = iter(joined if isinstance(joined, tuple) else (joined,))
     swap = {id(t): next(joined) for t in graded}
     return jax.tree_util.tree_unflatten(
         tree, [swap.get(id(x), x) if isinstance(x, Tensor) else x for x in leaves])
 
 
-def _pullback(program, positions, out_grad, in_arrays, counters, cotangents):
+def _pullback(entry, positions, out_live, in_arrays, counters, cotangents):
     def forward(diff):
         arrays = list(in_arrays)
         for p, d in zip(positions, diff):
             arrays[p] = d
-        results = program(arrays, counters)[2]
-        return [r for r, g in zip(results, out_grad) if g]
+        outs = jax.tree_util.tree_unflatten(entry.out_tree, entry.flat(*arrays, *counters))
+        return [r for r, live in zip(outs[2], out_live) if live]
     _, vjp = jax.vjp(forward, [in_arrays[p] for p in positions])
     return vjp(cotangents)[0]
 
@@ -329,18 +375,36 @@ class CompiledFunction(Function):
     """The node of a compiled call's results (PyTorch's CompiledFunctionBackward)."""
 
     @staticmethod
-    def forward(ctx, pullback, results, *inputs):
-        ctx.pullback = pullback
+    def forward(ctx, pullback, live, results, *inputs):
+        ctx.pullback, ctx.live = pullback, live
         ctx.devices = [x.device for x in inputs]
-        ctx.dtypes = [r.dtype.np for r in results]
+        ctx.avals = [(tuple(r.shape), r.dtype.np) for r in results]
         return tuple(results) if len(results) > 1 else results[0].detach()
 
     @staticmethod
     def backward(ctx, *grads):
-        cotangents = [bridge.value(g).astype(d) if g is not None else None
-                      for g, d in zip(grads, ctx.dtypes)]
+        if not all(ctx.live):
+            raise RuntimeError(SECOND_BACKWARD)
+        cotangents = [bridge.value(g).astype(d) if g is not None else jax.numpy.zeros(s, d)
+                      for g, (s, d) in zip(grads, ctx.avals)]
         grads_in = ctx.pullback(cotangents)
-        return (None, None) + tuple(bridge.wrap(g, d) for g, d in zip(grads_in, ctx.devices))
+        return (None, None, None) + tuple(bridge.wrap(g, d)
+                                          for g, d in zip(grads_in, ctx.devices))
+
+
+def _consumed(node):
+    """Whether a backward already freed part of the graph below `node` (a work list,
+    run once per trace)."""
+    work, seen = [node], set()
+    while work:
+        n = work.pop()
+        if n is None or id(n) in seen:
+            continue
+        seen.add(id(n))
+        if getattr(n, "freed", False):
+            return True
+        work.extend(edge[0] for edge in getattr(n, "next_functions", ()) or ())
+    return False
 
 
 def _counting(generator, draws, i):

@@ -26,8 +26,11 @@ _SCALARS = (bool, int, float, complex, str, type(None))
 MAX_OBJECTS = 10_000        # a walk stops here: state this large is not a training step
 
 
+_SCALAR_TYPES = frozenset(_SCALARS)
+
+
 def is_scalar(value):
-    if isinstance(value, _SCALARS):
+    if type(value) in _SCALAR_TYPES:
         return True
     return isinstance(value, (tuple, list)) and len(value) <= 64 and all(
         isinstance(v, _SCALARS) for v in value)
@@ -87,10 +90,9 @@ class State:
         self._seen.add(id(obj))
         return True
 
-    def scalars_of(self, holder, names=None):
-        items = holder.__dict__ if names is None else {n: getattr(holder, n) for n in names}
-        for k, v in items.items():
-            if is_scalar(v) and not k.startswith("__"):
+    def scalars_of(self, holder):
+        for k, v in holder.__dict__.items():
+            if (type(v) in _SCALAR_TYPES or is_scalar(v)) and not k.startswith("__"):
                 self.scalar_slots.append(Slot(holder, k, True))
 
     def dict_scalars(self, d, skip=()):
@@ -100,7 +102,7 @@ class State:
                 continue
             if isinstance(v, Tensor):
                 self.tensor_slots.append(Slot(d, k, False))
-            elif is_scalar(v):
+            elif type(v) in _SCALAR_TYPES or is_scalar(v):
                 self.scalar_slots.append(Slot(d, k, False))
 
 
@@ -134,7 +136,8 @@ def discover(roots, global_names=()):
         elif isinstance(obj, (list, tuple)):
             work.extend(reversed(obj))
         elif isinstance(obj, dict):
-            work.extend(reversed(list(obj.values())))
+            state.dict_scalars(obj)
+            work.extend(reversed([v for v in obj.values() if not isinstance(v, Tensor)]))
         elif isinstance(obj, types.MethodType):
             work.append(obj.__self__)
         elif _is_scheduler(obj):
