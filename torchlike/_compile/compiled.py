@@ -31,6 +31,7 @@ from .. import _jax_bridge as bridge
 from .. import _lazy
 from .._lazy import force
 from .._tensor import Tensor
+from ..autograd import engine
 from ..autograd.function import Function
 from ..autograd.graph import SECOND_BACKWARD
 from ..autograd.grad_mode import is_grad_enabled
@@ -163,6 +164,7 @@ class CompiledCallable:
         self.entries = {}
         self.limit_warned = False
         self._globals, self._cells = _function_globals(fn)
+        self._walk = None       # (state, ids of its roots, its fingerprint)
         functools.update_wrapper(self, fn)
         if CompiledCallable._live is None:
             CompiledCallable._live = weakref.WeakSet()
@@ -172,16 +174,29 @@ class CompiledCallable:
     def reset_all(cls):
         for c in list(cls._live or ()):
             c.entries.clear()
+            c._walk = None
             c.limit_warned = False
 
     # -- one call ------------------------------------------------------------------------
+    def _state_for(self, leaves):
+        """The state of this call: the last walk's, when its fingerprint still holds."""
+        roots = [x for x in leaves if not isinstance(x, Tensor)] + self._cells + [self.fn]
+        cached = self._walk
+        if cached is not None and cached[1] == tuple(map(id, roots)) and \
+                cached[2] == cached[0].fingerprint():
+            state = cached[0]
+        else:
+            state = discover(roots, self._globals)
+            self._walk = (state, tuple(map(id, roots)), state.fingerprint())
+        return state.for_call([x for x in leaves if isinstance(x, Tensor)])
+
     def __call__(self, *args, **kwargs):
         if is_compiling() or not bridge.top_level() or _disabled():
             return self.fn(*args, **kwargs)
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs),
                                                      is_leaf=lambda x: isinstance(x, Tensor))
-        state = discover(leaves + self._cells + [self.fn], self._globals)
-        tensors, storages, slot_sig = _collect(state, leaves)
+        state = self._state_for(leaves)
+        tensors, storages, slot_sig = _collect(state)
         key = (treedef, tuple(_leaf_sig(x) for x in leaves), slot_sig,
                tuple(freeze(s.get()) for s in state.scalar_slots),
                tuple((g._seed, g._key is None) for g in state.generators),
@@ -249,13 +264,16 @@ class CompiledCallable:
             g.next_key = _counting(g, draws, i)
         bridge.state.compiling += 1
         enabled, _lazy.ENABLED = _lazy.ENABLED, False
+        # backward() inside runs node by node: each node's vjp on the values this trace
+        # computed already; the fused replay would compute the forward a second time
+        fuse_limit, engine.FUSE_LIMIT = engine.FUSE_LIMIT, -1
         ok = False
         try:
             try:
                 result = self.fn(*args, **kwargs)
             except _BREAKS as e:
                 raise _GraphBreak(e, sys.exc_info()[2]) from None
-            after = discover(state.roots, state.global_names)
+            after = discover(state.roots, state.global_names).for_call(state.arg_tensors)
             entry.structural = saved.added_keys()
             entry.changed = [i for i, (st, a) in enumerate(zip(storages, in_arrays))
                              if st.array is not a]
@@ -283,6 +301,7 @@ class CompiledCallable:
             return storage_out, new_out, [force(a) for a in result_out]
         finally:
             _lazy.ENABLED = enabled
+            engine.FUSE_LIMIT = fuse_limit
             bridge.state.compiling -= 1
             for g in state.generators:
                 g.__dict__.pop("next_key", None)
@@ -305,8 +324,12 @@ class CompiledCallable:
                 bumped.add(id(counter))
                 counter.value += 1
         # a structural entry added containers: walk again to see their slots
-        after = (discover(state.roots, state.global_names).tensor_slots if entry.structural
-                 else state.tensor_slots)
+        if entry.structural:
+            self._walk = None
+            after = discover(state.roots, state.global_names).for_call(
+                state.arg_tensors).tensor_slots
+        else:
+            after = state.tensor_slots
         for array, index, (device, requires_grad) in zip(outs.new, entry.new_slots,
                                                          entry.new_meta):
             t = Tensor._wrap(array, device)
@@ -333,18 +356,20 @@ def _join_graph(entry, result, tensors, storages, in_arrays, counters):
     program. A result whose graph a backward() inside the function already consumed
     gets the node too (PyTorch prints it), but differentiating it again raises
     PyTorch's error for a freed graph."""
+    live = tuple(g for g, r in zip(entry.out_live, entry.out_grad) if r)
     inputs, positions = [], []
     where = {id(st): i for i, st in enumerate(storages)}
     for t in tensors:
         if t.requires_grad and t._base is None and t._whole:
             inputs.append(t)
             positions.append(where[id(t._storage)])
+            if not any(live):   # a node that only raises needs one input, not all
+                break
     if not inputs:
         return result
     leaves, tree = jax.tree_util.tree_flatten(result, is_leaf=lambda x: isinstance(x, Tensor))
     tensor_out = [x for x in leaves if isinstance(x, Tensor)]
     graded = [t for t, g in zip(tensor_out, entry.out_grad) if g]
-    live = tuple(g for g, r in zip(entry.out_live, entry.out_grad) if r)
     pullback = None
     if any(live):
         key = tuple(positions)
@@ -416,11 +441,11 @@ def _counting(generator, draws, i):
     return next_key
 
 
-def _collect(state, leaves):
+def _collect(state):
     """The tensors a call reads (state and arguments), their unique storages, and the
     guard part describing which slots hold which tensors."""
     tensors, index = [], {}
-    for t in state.tensors + [x for x in leaves if isinstance(x, Tensor)]:
+    for t in state.tensors:
         if id(t) not in index:
             index[id(t)] = len(tensors)
             tensors.append(t)

@@ -17,6 +17,7 @@ globals it names, the methods' `self`), as *slots*:
 
 The walk is a work list (no recursion) and looks only at objects a training step touches.
 """
+import copy
 import types
 
 from .._tensor import Tensor
@@ -79,7 +80,32 @@ class State:
         self.dicts = []             # dicts whose new keys a failed trace must remove
         self.generators = [default_generator]
         self.modules = []
+        self.holders = []           # objects whose attributes are scalar slots
+        self.optimizers = []
+        self.sequences = []         # lists and tuples walked
+        self.arg_tensors = []
         self._seen = set()
+
+    def for_call(self, arg_tensors):
+        """This state plus the `.grad` slots of one call's tensor arguments."""
+        call = copy.copy(self)
+        call.arg_tensors = arg_tensors
+        call.tensors = self.tensors + arg_tensors
+        call.tensor_slots = self.tensor_slots + [Slot(t, "grad", True) for t in arg_tensors]
+        return call
+
+    def fingerprint(self):
+        """A cheap summary of the structure the walk saw. The same fingerprint means a
+        new walk would find the same slots (their values are read afresh each call)."""
+        return (tuple(map(len, self.dicts)), tuple(map(len, self.sequences)),
+                tuple(len(h.__dict__) for h in self.holders),
+                tuple(id(x) for seq in self.sequences for x in seq),
+                tuple(id(p) for m in self.modules for p in m._parameters.values()),
+                tuple(id(c) for m in self.modules for c in m._modules.values()),
+                tuple(len(o.param_groups) for o in self.optimizers),
+                tuple(len(g["params"]) for o in self.optimizers for g in o.param_groups),
+                tuple(id(g.get(n)) for g, n in self.global_names),
+                tuple(map(id, self.roots)))
 
     def _mark(self, obj):
         if id(obj) in self._seen:
@@ -91,6 +117,7 @@ class State:
         return True
 
     def scalars_of(self, holder):
+        self.holders.append(holder)
         for k, v in holder.__dict__.items():
             if (type(v) in _SCALAR_TYPES or is_scalar(v)) and not k.startswith("__"):
                 self.scalar_slots.append(Slot(holder, k, True))
@@ -134,6 +161,7 @@ def discover(roots, global_names=()):
         elif isinstance(obj, Generator):
             state.generators.append(obj)
         elif isinstance(obj, (list, tuple)):
+            state.sequences.append(obj)
             work.extend(reversed(obj))
         elif isinstance(obj, dict):
             state.dict_scalars(obj)
@@ -167,6 +195,7 @@ def _module(state, module, work):
 
 
 def _optimizer(state, opt, work):
+    state.optimizers.append(opt)
     state.scalars_of(opt)
     for group in opt.param_groups:
         state.dict_scalars(group, skip=("params",))
