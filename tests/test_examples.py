@@ -44,7 +44,7 @@ EXAMPLES = EXAMPLE.parent
 
 
 def test_benchmark_quick_seed_prints_a_table(oracle, tmp_path):
-    """benchmark.py --quick --only seed runs all three ways and prints one well-formed row."""
+    """benchmark.py --quick --only seed runs all four ways and prints one well-formed row."""
     import json
     import subprocess
 
@@ -54,14 +54,14 @@ def test_benchmark_quick_seed_prints_a_table(oracle, tmp_path):
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith("|")]
     header, rule, row = (line.strip("|").split("|") for line in lines)
-    assert len(header) == len(rule) == len(row) == 11, lines
+    assert len(header) == len(rule) == len(row) == 15, lines
     assert header[0].strip() == "workload" and set("".join(rule).split()) == {"---"}
     assert row[0].strip().startswith("seed graph") and "unsupported" not in row[-1]
-    for ratio in row[4:7]:
+    for ratio in row[5:10]:
         float(ratio)
     result = json.loads(out.read_text())["rows"]
     assert [r["name"] for r in result] == ["seed"]
-    assert all(len(result[0][lib]) == 2 for lib in ("torch", "torchlike", "jax.jit"))
+    assert all(len(result[0][lib]) == 2 for lib in ("torch", "torchlike", "compiled", "jax.jit"))
 
 
 def test_gpt_tiny_runs_on_both_libs(oracle, capsys):
