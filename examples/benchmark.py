@@ -1,5 +1,6 @@
-"""Time the same PyTorch-style training steps three ways, in one process: torch eager,
-torchlike running the very same function of `lib`, and a hand-written `jax.jit` of the
+"""Time the same PyTorch-style training steps four ways, in one process: torch eager,
+torchlike running the very same function of `lib` (eagerly, and wrapped in
+`torchlike.compile`: the "compiled" columns), and a hand-written `jax.jit` of the
 same whole step (forward, loss, `jax.value_and_grad`, the optimizer update written
 functionally; same shapes and init distribution), which is the speed ceiling.
 
@@ -420,6 +421,12 @@ def run_workload(workload, device, quick, torch_ok):
             if lib is not torchlike:
                 raise
             row["notes"].append(unsupported(exc))
+    if name != "chain":      # (one 10,000-op program: minutes of XLA compile)
+        try:
+            row["compiled"] = measure(lambda: torchlike.compile(make(torchlike, device)),
+                                      steps, repeats)
+        except Exception as exc:                       # noqa: BLE001 (reported in the table)
+            row["notes"].append("torchlike.compile " + unsupported(exc))
     row["jax.jit"] = measure(lambda: make_jax(device), steps, repeats)
     if name == "chain":
         per_op = [f"{label} {fmt(row[label][1] / CHAIN_OPS)}"
@@ -469,18 +476,21 @@ def ratio(row, a, b):
     return f"{r:.2g}" if r < 0.1 else f"{r:.2f}" if r < 100 else f"{r:.0f}"
 
 
-COLUMNS = ["workload", "torch /step", "torchlike /step", "jax.jit /step", "torchlike/torch",
-           "jax.jit/torch", "torchlike/jax.jit", "first step torch", "first step torchlike",
-           "first step jax.jit", "notes"]
+COLUMNS = ["workload", "torch /step", "torchlike /step", "compiled /step", "jax.jit /step",
+           "torchlike/torch", "compiled/torch", "jax.jit/torch", "torchlike/jax.jit",
+           "compiled/jax.jit", "first step torch", "first step torchlike",
+           "first step compiled", "first step jax.jit", "notes"]
 
 
 def table_row(row):
+    """`compiled` is torchlike.compile of the same step function."""
     def cell(label, which):
-        return fmt(row[label][which]) if label in row else "-"
-    return [row["workload"], cell("torch", 1), cell("torchlike", 1), cell("jax.jit", 1),
-            ratio(row, "torchlike", "torch"), ratio(row, "jax.jit", "torch"),
-            ratio(row, "torchlike", "jax.jit"), cell("torch", 0), cell("torchlike", 0),
-            cell("jax.jit", 0), "; ".join(row["notes"])]
+        return fmt(row[label][which]) if label in row and row[label][which] is not None else "-"
+    return [row["workload"], cell("torch", 1), cell("torchlike", 1), cell("compiled", 1),
+            cell("jax.jit", 1), ratio(row, "torchlike", "torch"), ratio(row, "compiled", "torch"),
+            ratio(row, "jax.jit", "torch"), ratio(row, "torchlike", "jax.jit"),
+            ratio(row, "compiled", "jax.jit"), cell("torch", 0), cell("torchlike", 0),
+            cell("compiled", 0), cell("jax.jit", 0), "; ".join(row["notes"])]
 
 
 def markdown_line(cells):

@@ -30,6 +30,8 @@ from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,
 from . import cuda
 from . import nn
 from . import utils
+from . import compiler, _dynamo
+from .compiler import compile
 
 float = float32
 double = float64

@@ -40,6 +40,7 @@ class _State(threading.local):
     captures = None
     substitute = None
     on_traced_outputs = None     # forward_ad's dual level: sees each traced op's outputs
+    compiling = 0      # > 0 while torchlike.compile traces: ops on tracers are recorded
 
 
 state = _State()
@@ -105,6 +106,15 @@ def apply_traced(op, inputs, params, grad_fn=None):
     device = device or default_device()
     out = op.compiled(params)(*arrays)
     multi = isinstance(out, (tuple, list))
+    if state.compiling:
+        # torchlike.compile: autograd records as in eager mode, so that backward() and
+        # the optimizer inside the compiled function trace into the same program
+        outs = tuple([Tensor._wrap(o, device) for o in (out if multi else (out,))])
+        if is_grad_enabled() and op.differentiable:
+            edges = dispatch._edges(inputs)
+            if any(e[0] is not None for e in edges):
+                dispatch.record(op, params, edges, arrays, outs, grad_fn, inputs)
+        return outs if multi else outs[0]
     if not is_grad_enabled() and not state.forward:
         # no_grad inside a reverse-mode transform blocks gradients, as in torch.func
         # (forward-mode AD ignores grad mode, in PyTorch too)

@@ -144,7 +144,11 @@ class Tensor:
     @classmethod
     def _wrap(cls, array, device=None):
         t = object.__new__(cls)
-        t._init_from_array(array, device or _device.from_jax(next(iter(array.devices()))))
+        if device is None:
+            # a tracer (torchlike.compile's trace) has no devices: JAX's default one
+            device = _device.from_jax(jax.devices()[0] if isinstance(array, jax.core.Tracer)
+                                      else next(iter(array.devices())))
+        t._init_from_array(array, device)
         return t
 
     @staticmethod

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._tensor import Tensor
+from .. import _jax_bridge
 from .. import _dtype
 from .. import _device
 from .._factories import tensor as _make_tensor
@@ -167,7 +168,16 @@ class ElementwiseOptimizer(Optimizer):
         if tensor.device != device:
             array = jax.device_put(array, _device.to_jax(tensor.device))
         tensor._write(array)
-        self._host()[id(tensor)] = (tensor, tensor._version, number)
+        if not isinstance(number, jax.core.Tracer):
+            self._host()[id(tensor)] = (tensor, tensor._version, number)
+
+    @staticmethod
+    def _traced_scalar(value):
+        """Inside torchlike.compile's trace, a 0-dim state entry is a traced value: the
+        host arithmetic runs on it in float64, as Python's would."""
+        if not isinstance(value, Tensor):
+            return float(value)
+        return _jax_bridge.value(value).astype(np.float64)
 
     # -- the step -----------------------------------------------------------------------
     def step(self, closure=None):
@@ -196,18 +206,22 @@ class ElementwiseOptimizer(Optimizer):
     def _step_params(self, group, params, device):
         rows, flags, scalar_out, plans = [], [], [], []
         param_arrays, grad_arrays, state_arrays = [], [], []
+        # under torchlike.compile the step count is traced, so the scalars are too
+        traced = not _jax_bridge.top_level()
+        read = self._traced_scalar if traced else self.read_scalar
         for p in params:
             if p.grad.is_sparse:
                 raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
             state = self._state_of(p, group)
             state = state if state is not None else {}
-            host = {n: self.read_scalar(state[n]) for n in self.scalar_state if n in state}
+            host = {n: read(state[n]) for n in self.scalar_state if n in state}
             row, new_host = self.scalars(group, state, host)
             names = self.array_names(group, state)
             out = []
             for name, number in new_host.items():
                 np_type = state[name].dtype.np.type
-                number = float(np_type(number))
+                number = (jnp.asarray(number).astype(np_type).astype(np.float64) if traced
+                          else float(np_type(number)))
                 new_host[name] = number
                 out.append((len(row) + len(out), state[name].dtype.np))
             rows.append(list(row) + list(new_host.values()))
@@ -218,9 +232,13 @@ class ElementwiseOptimizer(Optimizer):
             grad_arrays.append(p.grad._data())
             state_arrays.append(tuple(state[n]._data() for n in names))
         width = max(len(r) for r in rows)
-        table = np.full((len(rows), width + 1), -0.0)   # the last column stays -0.0
-        for i, r in enumerate(rows):
-            table[i, :len(r)] = r
+        if traced:
+            table = jnp.stack([jnp.stack([jnp.asarray(v, np.float64) for v in r] + [
+                jnp.float64(-0.0)] * (width + 1 - len(r))) for r in rows])
+        else:
+            table = np.full((len(rows), width + 1), -0.0)   # the last column stays -0.0
+            for i, r in enumerate(rows):
+                table[i, :len(r)] = r
         new_params, new_states, new_scalars = _run_group(
             param_arrays, grad_arrays, state_arrays, table, update=type(self).update,
             flags=tuple(flags), scalar_out=tuple(scalar_out))

@@ -560,7 +560,16 @@ class Module:
                 output = result
         return output
 
-    __call__ = _call_impl
+    def __call__(self, *args, **kwargs):
+        compiled = self.__dict__.get("_compiled_call_impl")
+        if compiled is not None:
+            return compiled(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def compile(self, *args, **kwargs):
+        """Module.compile: this module's calls run through torchlike.compile, in place."""
+        from ..._compile.api import compile as compile_
+        self.__dict__["_compiled_call_impl"] = compile_(self._call_impl, *args, **kwargs)
 
     # -- printing -------------------------------------------------------------------------
     def extra_repr(self):

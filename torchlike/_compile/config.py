@@ -1,0 +1,9 @@
+"""torchlike._dynamo.config: the settings of torchlike.compile."""
+# distinct guards (traces) per compiled function before it runs eagerly, as PyTorch's
+recompile_limit = 8
+cache_size_limit = recompile_limit      # PyTorch's older name
+
+
+def limit():
+    """The limit in force: whichever of the two names the user changed."""
+    return cache_size_limit if cache_size_limit != 8 else recompile_limit

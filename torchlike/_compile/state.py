@@ -1,0 +1,211 @@
+"""What a compiled function reads and writes besides its arguments: its state.
+
+torchlike.compile turns a Python function into one jax.jit program, a pure function of
+arrays. A PyTorch function is not pure: it reads parameters and buffers of the modules it
+can reach, writes `.grad`s, creates optimizer state, bumps Python counters. This module
+finds all of that, starting from roots (the arguments, the function's closure, the
+globals it names, the methods' `self`), as *slots*:
+
+* tensors whose identity stays (parameters, loose tensors): their storages become inputs
+  and outputs of the program;
+* tensor slots that may be replaced or created (`p.grad`, buffers, optimizer state):
+  read before, compared after;
+* Python scalars (module.training, param_group['lr'], a scheduler's last_epoch, a global
+  counter): part of the guard, and replayed after each call when the function changed
+  them (the program cannot change a Python number);
+* random generators: their counters become traced inputs, so a dropout does not retrace.
+
+The walk is a work list (no recursion) and looks only at objects a training step touches.
+"""
+import copy
+import types
+
+from .._tensor import Tensor
+from .._random import Generator, default_generator
+
+_SCALARS = (bool, int, float, complex, str, type(None))
+MAX_OBJECTS = 10_000        # a walk stops here: state this large is not a training step
+
+
+_SCALAR_TYPES = frozenset(_SCALARS)
+
+
+def is_scalar(value):
+    if type(value) in _SCALAR_TYPES:
+        return True
+    return isinstance(value, (tuple, list)) and len(value) <= 64 and all(
+        isinstance(v, _SCALARS) for v in value)
+
+
+def freeze(value):
+    """A hashable, comparable copy of a Python scalar slot's value."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+class Slot:
+    """`holder[key]` (a dict entry) or `holder.key` (an attribute)."""
+    __slots__ = ("holder", "key", "is_attr")
+
+    def __init__(self, holder, key, is_attr):
+        self.holder, self.key, self.is_attr = holder, key, is_attr
+
+    def get(self):
+        if self.is_attr:
+            return getattr(self.holder, self.key, None)
+        return self.holder.get(self.key)
+
+    def set(self, value):
+        if self.is_attr:
+            if self.key == "grad" and isinstance(self.holder, Tensor):
+                self.holder._grad = value          # as accumulation does: no checks
+            else:
+                setattr(self.holder, self.key, value)
+        elif value is None and self.key in self.holder and not isinstance(
+                self.holder.get(self.key), Tensor):
+            del self.holder[self.key]
+        else:
+            self.holder[self.key] = value
+
+    def ident(self):
+        return (id(self.holder), self.key)
+
+
+class State:
+    """The slots reachable from some roots, in a deterministic order."""
+
+    def __init__(self):
+        self.tensors = []           # tensors whose identity stays
+        self.tensor_slots = []      # Slots holding a Tensor or None
+        self.scalar_slots = []      # Slots holding Python scalars
+        self.dicts = []             # dicts whose new keys a failed trace must remove
+        self.generators = [default_generator]
+        self.modules = []
+        self.holders = []           # objects whose attributes are scalar slots
+        self.optimizers = []
+        self.sequences = []         # lists and tuples walked
+        self.arg_tensors = []
+        self._seen = set()
+
+    def for_call(self, arg_tensors):
+        """This state plus the `.grad` slots of one call's tensor arguments."""
+        call = copy.copy(self)
+        call.arg_tensors = arg_tensors
+        call.tensors = self.tensors + arg_tensors
+        call.tensor_slots = self.tensor_slots + [Slot(t, "grad", True) for t in arg_tensors]
+        return call
+
+    def fingerprint(self):
+        """A cheap summary of the structure the walk saw. The same fingerprint means a
+        new walk would find the same slots (their values are read afresh each call)."""
+        return (tuple(map(len, self.dicts)), tuple(map(len, self.sequences)),
+                tuple(len(h.__dict__) for h in self.holders),
+                tuple(id(x) for seq in self.sequences for x in seq),
+                tuple(id(p) for m in self.modules for p in m._parameters.values()),
+                tuple(id(c) for m in self.modules for c in m._modules.values()),
+                tuple(len(o.param_groups) for o in self.optimizers),
+                tuple(len(g["params"]) for o in self.optimizers for g in o.param_groups),
+                tuple(id(g.get(n)) for g, n in self.global_names),
+                tuple(map(id, self.roots)))
+
+    def _mark(self, obj):
+        if id(obj) in self._seen:
+            return False
+        if len(self._seen) > MAX_OBJECTS:
+            raise RuntimeError("torchlike.compile: the function reaches more than "
+                               f"{MAX_OBJECTS} objects; pass its state as arguments")
+        self._seen.add(id(obj))
+        return True
+
+    def scalars_of(self, holder):
+        self.holders.append(holder)
+        for k, v in holder.__dict__.items():
+            if (type(v) in _SCALAR_TYPES or is_scalar(v)) and not k.startswith("__"):
+                self.scalar_slots.append(Slot(holder, k, True))
+
+    def dict_scalars(self, d, skip=()):
+        self.dicts.append(d)
+        for k, v in list(d.items()):
+            if k in skip:
+                continue
+            if isinstance(v, Tensor):
+                self.tensor_slots.append(Slot(d, k, False))
+            elif type(v) in _SCALAR_TYPES or is_scalar(v):
+                self.scalar_slots.append(Slot(d, k, False))
+
+
+def discover(roots, global_names=()):
+    """The State reachable from `roots` and from (globals dict, name) pairs."""
+    from ..nn.modules.module import Module
+    from ..optim.optimizer import Optimizer
+    state = State()
+    state.roots, state.global_names = roots, global_names
+    work = list(reversed(roots))
+    for g, name in global_names:
+        if name in g:
+            value = g[name]
+            if is_scalar(value):
+                state.scalar_slots.append(Slot(g, name, False))
+            else:
+                work.append(value)
+    while work:
+        obj = work.pop()
+        if obj is None or isinstance(obj, _SCALARS) or not state._mark(obj):
+            continue
+        if isinstance(obj, Tensor):
+            state.tensors.append(obj)
+            state.tensor_slots.append(Slot(obj, "grad", True))
+        elif isinstance(obj, Module):
+            _module(state, obj, work)
+        elif isinstance(obj, Optimizer):
+            _optimizer(state, obj, work)
+        elif isinstance(obj, Generator):
+            state.generators.append(obj)
+        elif isinstance(obj, (list, tuple)):
+            state.sequences.append(obj)
+            work.extend(reversed(obj))
+        elif isinstance(obj, dict):
+            state.dict_scalars(obj)
+            work.extend(reversed([v for v in obj.values() if not isinstance(v, Tensor)]))
+        elif isinstance(obj, types.MethodType):
+            work.append(obj.__self__)
+        elif _is_scheduler(obj):
+            state.scalars_of(obj)
+            work.append(obj.optimizer)
+    return state
+
+
+def _module(state, module, work):
+    for m in module.modules():
+        if m is not module and not state._mark(m):
+            continue
+        state.modules.append(m)
+        state.scalars_of(m)
+        for p in m._parameters.values():
+            if p is not None and state._mark(p):
+                state.tensors.append(p)
+                state.tensor_slots.append(Slot(p, "grad", True))
+        state.dicts.append(m._buffers)
+        for name in m._buffers:
+            state.tensor_slots.append(Slot(m._buffers, name, False))
+        for name, value in m.__dict__.items():      # plain tensor attributes
+            if isinstance(value, Tensor):
+                state.tensor_slots.append(Slot(m, name, True))
+            elif isinstance(value, Generator):
+                work.append(value)
+
+
+def _optimizer(state, opt, work):
+    state.optimizers.append(opt)
+    state.scalars_of(opt)
+    for group in opt.param_groups:
+        state.dict_scalars(group, skip=("params",))
+        work.extend(reversed(group["params"]))
+    state.dicts.append(opt.state)
+    for per_param in opt.state.values():
+        if isinstance(per_param, dict):
+            state.dict_scalars(per_param)
+
+
+def _is_scheduler(obj):
+    from ..optim.lr_scheduler import LRScheduler
+    return isinstance(obj, LRScheduler)
