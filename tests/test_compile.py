@@ -241,3 +241,48 @@ def test_values_held_elsewhere_are_not_donated():
     np.testing.assert_array_equal(to_numpy(doubled), to_numpy(before) * 2)
     np.testing.assert_array_equal(to_numpy(alias), to_numpy(weight))
     assert not np.array_equal(to_numpy(weight), to_numpy(before))
+
+
+def _scheduled(lib, compiled, tensor_lr, scheduler_inside):
+    lib.manual_seed(0)
+    model = lib.nn.Linear(3, 1)
+    lr = lib.tensor(0.1) if tensor_lr else 0.1
+    opt = lib.optim.Adam(model.parameters(), lr=lr)
+    sched = lib.optim.lr_scheduler.ExponentialLR(opt, 0.5)
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).pow(2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    # (the scheduler is part of the function's state only where the function names it:
+    # every Python value reachable is guarded, its last_epoch too)
+    def step_and_schedule(x):
+        loss = step(x)
+        sched.step()
+        return loss
+    body = step_and_schedule if scheduler_inside else step
+    f = lib.compile(body) if compiled else body
+    losses = []
+    for _ in range(5):
+        losses.append(f(lib.ones(2, 3)).item())
+        if not scheduler_inside:
+            sched.step()
+    return losses, f
+
+
+def test_tensor_lr_is_a_traced_input():
+    eager, _ = _scheduled(torchlike, False, tensor_lr=True, scheduler_inside=False)
+    compiled, f = _scheduled(torchlike, True, tensor_lr=True, scheduler_inside=False)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-6)
+    assert len(f.entries) == 1          # the scheduler's new lr does not retrace
+
+
+def test_scheduler_inside_replays_its_python_state():
+    eager, _ = _scheduled(torchlike, False, tensor_lr=False, scheduler_inside=True)
+    compiled, f = _scheduled(torchlike, True, tensor_lr=False, scheduler_inside=True)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-6)
+    # a float lr is a guard (as in PyTorch): each new value traces anew
+    assert len(f.entries) >= 3

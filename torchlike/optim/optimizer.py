@@ -58,8 +58,15 @@ def check_fused(fused, foreach, differentiable):
 
 
 def to_scalar(value):
-    """A hyperparameter as a Python number (a 1-element tensor lr is read once per step)."""
-    return value.item() if isinstance(value, Tensor) else value
+    """A hyperparameter as a Python number (a 1-element tensor lr is read once per step).
+    Inside torchlike.compile's trace a tensor lr stays a traced value: changing it does
+    not retrace."""
+    if not isinstance(value, Tensor):
+        return value
+    from .. import _jax_bridge
+    if not _jax_bridge.top_level():
+        return _jax_bridge.value(value).reshape(()).astype("float64")
+    return value.item()
 
 
 def _with_step_hooks(step):
