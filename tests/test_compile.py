@@ -286,3 +286,29 @@ def test_scheduler_inside_replays_its_python_state():
     np.testing.assert_allclose(compiled, eager, rtol=1e-6)
     # a float lr is a guard (as in PyTorch): each new value traces anew
     assert len(f.entries) >= 3
+
+
+def _clipped(lib, compile_):
+    lib.manual_seed(0)
+    model = _mlp(lib)
+    opt = lib.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).pow(2).sum()
+        loss.backward()
+        norm = lib.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        opt.step()
+        return loss, norm
+    return model, (compile_(step) if compile_ else step)
+
+
+def test_clip_grad_norm_inside_a_full_graph_matches_torch():
+    model, step = _clipped(torchlike, lambda f: torchlike.compile(f, fullgraph=True))
+    torch_model, torch_step = _clipped(torch, None)
+    _copy_weights(model, torch_model)
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
+    for _ in range(3):
+        (loss, norm), (t_loss, t_norm) = step(torchlike.tensor(x)), torch_step(torch.tensor(x))
+        np.testing.assert_allclose([loss.item(), norm.item()], [t_loss.item(), t_norm.item()],
+                                   rtol=1e-5)
