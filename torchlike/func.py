@@ -231,13 +231,35 @@ def _on_arrays(func, primals, device, has_aux, api, mode):
 
 def vjp(func, *primals, has_aux=False):
     """torch.func.vjp: (output, vjp_fn) or (output, vjp_fn, aux); vjp_fn(cotangents)
-    returns one gradient per primal, as a tuple."""
+    returns one gradient per primal, as a tuple. The output (and aux) and vjp_fn's
+    results join the autograd graph, as in PyTorch."""
     _check_tensors(primals)
     device = _device_of(primals)
 
-    array_fn, captured = _on_arrays(func, primals, device, has_aux, "vjp", enable_grad)
-    out, pullback, aux = jax.vjp(array_fn, *_to_arrays(primals), has_aux=True)
+    def run(prims):
+        array_fn, captured = _on_arrays(func, prims, device, has_aux, "vjp", enable_grad)
+        out, pullback, aux = jax.vjp(array_fn, *_to_arrays(prims), has_aux=True)
+        return out, pullback, aux, captured
+
+    first = {}
+
+    def forward(prims):
+        out, pullback, aux, captured = run(prims)
+        first.setdefault("run", (out, pullback, captured))
+        return (_like(_to_tensors(out, device), captured["out"]),
+                _like(_to_tensors(aux, device), captured["aux"]))
+
+    out_tensors, aux_tensors = joined(forward, primals)
+    out, _, captured = first["run"]
     out_leaves, out_tree = jax.tree_util.tree_flatten(out)
+
+    def backward(args):
+        cotangents, prims = args
+        pullback = run(prims)[1]
+        ct_leaves = _leaves(cotangents)[0]
+        cts = [c.jax().astype(o.dtype) for c, o in zip(ct_leaves, out_leaves)]
+        return _like(_to_tensors(pullback(jax.tree_util.tree_unflatten(out_tree, cts)),
+                                 device), prims)
 
     def vjp_fn(cotangents):
         ct_leaves, ct_tree = _leaves(cotangents)
@@ -251,12 +273,10 @@ def vjp(func, *primals, has_aux=False):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                    f"{_shape_str(c.shape)} and output[{i}] has a shape of "
                                    f"{_shape_str(o.shape)}.")
-        cts = [c.jax().astype(o.dtype) for c, o in zip(ct_leaves, out_leaves)]
-        return _like(_to_tensors(pullback(jax.tree_util.tree_unflatten(out_tree, cts)),
-                                 device), primals)
+        return joined(backward, (cotangents, primals))
 
-    result = (_like(_to_tensors(out, device), captured["out"]), vjp_fn)
-    return result + (_like(_to_tensors(aux, device), captured["aux"]),) if has_aux else result
+    result = (out_tensors, vjp_fn)
+    return result + (aux_tensors,) if has_aux else result
 
 
 def _check_primals_tangents(primals, tangents, api):
@@ -286,39 +306,60 @@ def _check_primals_tangents(primals, tangents, api):
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
-    """torch.func.jvp: (output, jvp_out) or (output, jvp_out, aux)."""
+    """torch.func.jvp: (output, jvp_out) or (output, jvp_out, aux); the results join the
+    autograd graph of primals and tangents that require grad."""
     _check_primals_tangents(primals, tangents, "jvp")
     device = _device_of(primals)
 
-    array_fn, captured = _on_arrays(func, primals, device, has_aux, "jvp", _forward_mode)
-    p = _to_arrays(primals)
-    t = jax.tree_util.tree_map(lambda a, b: b.astype(a.dtype), p, _to_arrays(tangents))
-    out_arrays, out_tangent, aux_arrays = jax.jvp(array_fn, p, t, has_aux=True)
-    out, aux = captured["out"], captured["aux"]
-    result = (_like(_to_tensors(out_arrays, device), out),
-              _like(_to_tensors(out_tangent, device), out))
-    return result + (_like(_to_tensors(aux_arrays, device), aux),) if has_aux else result
+    def run(args):
+        prims, tans = args
+        array_fn, captured = _on_arrays(func, prims, device, has_aux, "jvp", _forward_mode)
+        p = _to_arrays(prims)
+        t = jax.tree_util.tree_map(lambda a, b: b.astype(a.dtype), p, _to_arrays(tans))
+        out_arrays, out_tangent, aux_arrays = jax.jvp(array_fn, p, t, has_aux=True)
+        out, aux = captured["out"], captured["aux"]
+        return (_like(_to_tensors(out_arrays, device), out),
+                _like(_to_tensors(out_tangent, device), out),
+                _like(_to_tensors(aux_arrays, device), aux))
+
+    out, out_tangent, aux = joined(run, (primals, tangents))
+    return (out, out_tangent, aux) if has_aux else (out, out_tangent)
 
 
 def linearize(func, *primals):
-    """torch.func.linearize: (output, jvp_fn), jvp_fn(*tangents) -> output tangent."""
+    """torch.func.linearize: (output, jvp_fn), jvp_fn(*tangents) -> output tangent; both
+    join the autograd graph, as in PyTorch."""
     _check_tensors(primals)
     device = _device_of(primals)
 
-    def array_fn(*arrays):
-        with _forward_mode():
-            out = func(*_like(_to_tensors(arrays, device), primals))
-        _check_outputs(out, "linearize")
-        return _to_arrays(out)
+    def on_arrays(prims):
+        def array_fn(*arrays):
+            with _forward_mode():
+                out = func(*_like(_to_tensors(arrays, device), prims))
+            _check_outputs(out, "linearize")
+            return _to_arrays(out)
+        return array_fn
 
     p = _to_arrays(primals)
-    out, f_jvp = jax.linearize(array_fn, *p)
+    out, f_jvp = jax.linearize(on_arrays(primals), *p)
+    out = joined(lambda prims: _to_tensors(jax.linearize(on_arrays(prims),
+                                                         *_to_arrays(prims))[0], device),
+                 primals) if _any_requires_grad(primals) else _to_tensors(out, device)
+
+    def tangent_out(tangents):
+        return _to_tensors(f_jvp(*[t.jax().astype(a.dtype) for t, a in zip(tangents, p)]),
+                           device)
 
     def jvp_fn(*tangents):
         _check_primals_tangents(primals, tangents, "linearize")
-        return _to_tensors(f_jvp(*[t.jax().astype(a.dtype) for t, a in zip(tangents, p)]),
-                           device)
-    return _to_tensors(out, device), jvp_fn
+        # differentiable in the tangents only: PyTorch's jvp_fn holds the linearization
+        # point as a constant
+        return joined(tangent_out, tangents)
+    return out, jvp_fn
+
+
+def _any_requires_grad(tensors):
+    return any(isinstance(t, Tensor) and t.requires_grad for t in _leaves(tensors)[0])
 
 
 # -- Jacobians --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import jax
 from .. import func as _func
 from .._tensor import Tensor
 from . import _functional_graph as _graph
+from .grad_mode import no_grad
 
 _STRATEGIES = ("forward-mode", "reverse-mode")
 
@@ -83,9 +84,10 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
     if create_graph:
         out, grads = _graph.vjp(outs, inputs, make_v)
-    else:
-        out, pullback = _func.vjp(outs, *inputs)
-        grads = pullback(make_v(out))
+    else:   # (results not recorded: without create_graph PyTorch detaches them)
+        with no_grad():
+            out, pullback = _func.vjp(outs, *inputs)
+            grads = pullback(make_v(out))
     return _single(out, outs.is_tuple), _single(grads, in_tuple)
 
 
@@ -109,7 +111,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     if create_graph:
         out, tangents = _graph.jvp(outs, inputs, v)
     else:
-        out, tangents = _func.jvp(outs, inputs, v)
+        with no_grad():
+            out, tangents = _func.jvp(outs, inputs, v)
     return _single(out, outs.is_tuple), _single(tangents, outs.is_tuple)
 
 
@@ -184,10 +187,9 @@ def _product(func, inputs, v, fn_name, reverse, create_graph):
                                               inputs, v)
         return out, _single(product, in_tuple)
     grads = _func.grad(_scalar(func, fn_name), argnums=tuple(range(len(inputs))))
-    if reverse:
-        product = _func.vjp(grads, *inputs)[1](v)
-    else:
-        product = _func.jvp(grads, inputs, v)[1]
+    with no_grad():
+        product = (_func.vjp(grads, *inputs)[1](v) if reverse
+                   else _func.jvp(grads, inputs, v)[1])
     return out, _single(product, in_tuple)
 
 

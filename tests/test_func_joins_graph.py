@@ -1,0 +1,56 @@
+"""torch.func.vjp / jvp / linearize results join the autograd graph (issue 10): the
+gradients that flow through them equal PyTorch's. The node is one per transform here
+(`_TransformBackward`), where PyTorch records the ops inside (docs/jax.md)."""
+import numpy as np
+import pytest
+
+import torchlike
+
+torch = pytest.importorskip("torch")
+
+
+def _f(a):
+    return a.sin() * a
+
+
+def _vjp_case(lib):
+    x = lib.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    out, vjp_fn = lib.func.vjp(_f, x)
+    (g,) = vjp_fn(lib.ones(3))
+    (out.sum() + g.sum()).backward()     # through the output and the vjp's result
+    return x.grad
+
+
+def _jvp_case(lib):
+    x = lib.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    t = lib.tensor([1.0, -1.0, 0.5], requires_grad=True)
+    out, tangent = lib.func.jvp(_f, (x,), (t,))
+    (out.sum() + tangent.pow(2).sum()).backward()
+    return x.grad, t.grad
+
+
+def _linearize_case(lib):
+    x = lib.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    t = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out, jvp_fn = lib.func.linearize(_f, x)
+    (out.sum() * 2 + jvp_fn(t).sum()).backward()
+    # jvp_fn's result depends on the tangent, not on the linearization point
+    return x.grad, t.grad
+
+
+@pytest.mark.parametrize("case", [_vjp_case, _jvp_case, _linearize_case])
+def test_gradients_through_transform_results_match_torch(case):
+    ours, theirs = case(torchlike), case(torch)
+    ours = ours if isinstance(ours, tuple) else (ours,)
+    theirs = theirs if isinstance(theirs, tuple) else (theirs,)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.tolist(), b.tolist(), rtol=1e-6)
+
+
+def test_results_require_grad_only_when_inputs_do():
+    x = torchlike.tensor([0.5, 1.0])
+    out, vjp_fn = torchlike.func.vjp(_f, x)
+    assert out.grad_fn is None and vjp_fn(torchlike.ones(2))[0].grad_fn is None
+    with torchlike.no_grad():
+        y = torchlike.tensor([0.5, 1.0], requires_grad=True)
+        assert torchlike.func.jvp(_f, (y,), (torchlike.ones(2),))[0].grad_fn is None
