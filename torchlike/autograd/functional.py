@@ -177,7 +177,6 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
 def _product(func, inputs, v, fn_name, reverse, create_graph):
     """(func(inputs), H v) or (func(inputs), v^T H)."""
-    from .grad_mode import no_grad
     in_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
     with no_grad():
         out = _scalar_output(func(*inputs), fn_name).detach()
