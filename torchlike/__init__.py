@@ -150,3 +150,25 @@ from .func import vmap
 from .nn.utils import stateless as _stateless   # torchlike.nn.utils.stateless
 from .autograd import functional as _autograd_functional   # torchlike.autograd.functional
 from .autograd import forward_ad as _forward_ad            # torchlike.autograd.forward_ad
+
+# mixed precision, backends, devices, TorchScript/ONNX/export/hub stand-ins (issue 12)
+import math as _math
+from ._type_info import finfo, iinfo
+inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e
+newaxis = None
+from . import amp, backends, accelerator, jit, onnx, export, hub
+from .amp import autocast
+from .amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled, get_autocast_dtype,
+                                set_autocast_dtype, is_autocast_cache_enabled,
+                                set_autocast_cache_enabled, clear_autocast_cache,
+                                autocast_increment_nesting, autocast_decrement_nesting,
+                                is_autocast_available)
+from .backends._precision import get_float32_matmul_precision, set_float32_matmul_precision
+from ._runtime_settings import (get_num_threads, set_num_threads, get_num_interop_threads,
+                                set_num_interop_threads, use_deterministic_algorithms,
+                                are_deterministic_algorithms_enabled,
+                                is_deterministic_algorithms_warn_only_enabled,
+                                set_deterministic_debug_mode, get_deterministic_debug_mode)
+import sys as _sys
+_sys.modules[__name__ + ".cuda.amp"] = cuda.amp    # `import torchlike.cuda.amp` as in torch
+del _sys
