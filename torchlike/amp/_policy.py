@@ -20,7 +20,11 @@ _LOSSES = ("cosine_embedding_loss", "nll_loss", "hinge_embedding_loss", "poisson
 CPU = {
     "LOWER": set(_CONV + ("bmm", "mm", "vecdot", "baddbmm", "addmm", "addbmm", "linear",
                           "matmul", "__matmul__", "__rmatmul__", "prelu",
-                          "scaled_dot_product_attention")),
+                          "scaled_dot_product_attention",
+                          # composites whose PyTorch decomposition reaches a listed op
+                          # (bmm/mm), so their results come out in the low dtype too
+                          "einsum", "tensordot", "inner", "chain_matmul", "multi_dot",
+                          "multi_head_attention_forward")),
     "FP32": set(_LOSSES + (
         "avg_pool3d", "binary_cross_entropy", "grid_sample", "polar", "prod", "quantile",
         "nanquantile", "stft", "cdist", "trace", "view_as_complex", "cholesky",
