@@ -4,7 +4,7 @@
 def _unsupported(name):
     raise NotImplementedError(
         f"torchlike.export.{name}: torch.export's ExportedProgram is not supported by "
-        "torchlike. To compile, use torchlike.compile; to serialize a compiled program, "
+        "torchlike. Instead: to compile, use torchlike.compile; to serialize a compiled program, "
         "use jax.export on a function built with torchlike.func.functional_call; to save "
         "weights, use torchlike.save(model.state_dict(), f).")
 

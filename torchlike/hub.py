@@ -23,8 +23,8 @@ def set_dir(d):
 def _unsupported(name):
     raise NotImplementedError(
         f"torchlike.hub.{name}: torch.hub is not supported by torchlike (hub models are "
-        "PyTorch code). Download the checkpoint yourself and load it with "
-        "torchlike.load(path) into a torchlike model with load_state_dict.")
+        "PyTorch code). Instead, download the checkpoint yourself and load it "
+        "with torchlike.load(path) into a torchlike model with load_state_dict.")
 
 
 def load(repo_or_dir, model, *args, **kwargs):

@@ -93,7 +93,7 @@ def set_fusion_strategy(strategy):
 
 def _no_torchscript(what, instead):
     raise RuntimeError(f"torchlike.jit.{what}: TorchScript archives are not supported by "
-                       f"torchlike; {instead}")
+                       f"torchlike; instead, {instead}")
 
 
 def save(m, f, _extra_files=None):

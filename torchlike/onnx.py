@@ -8,8 +8,8 @@ class OnnxExporterError(RuntimeError):
 def export(*args, **kwargs):
     raise OnnxExporterError(
         "torchlike.onnx.export: ONNX export is not supported by torchlike (there is no "
-        "TorchScript or FX graph to export). Export the weights with torchlike.save, or "
-        "lower the function with jax.jit(...).lower(...) (torchlike.func / "
+        "TorchScript or FX graph to export). Instead, save the weights with torchlike.save, "
+        "or lower the function with jax.jit(...).lower(...) (torchlike.func / "
         "torchlike.compile) and convert the StableHLO with jax2tf/jax2onnx tooling.")
 
 
