@@ -172,3 +172,13 @@ from ._runtime_settings import (get_num_threads, set_num_threads, get_num_intero
 import sys as _sys
 _sys.modules[__name__ + ".cuda.amp"] = cuda.amp    # `import torchlike.cuda.amp` as in torch
 del _sys
+from . import cpu
+from ._streams import Stream, Event
+from .cuda import OutOfMemoryError, AcceleratorError
+from .amp import GradScaler
+from .amp.autocast_mode import (is_autocast_cpu_enabled, set_autocast_cpu_enabled,
+                                get_autocast_cpu_dtype, set_autocast_cpu_dtype,
+                                get_autocast_gpu_dtype, set_autocast_gpu_dtype)
+from ._runtime_settings import (has_lapack, has_mkl, has_openmp, has_spectral, set_warn_always,
+                                is_warn_always_enabled, set_flush_denormal, init_num_threads,
+                                get_device_module)

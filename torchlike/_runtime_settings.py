@@ -73,3 +73,45 @@ def get_deterministic_debug_mode():
     if not _deterministic["enabled"]:
         return 0
     return 1 if _deterministic["warn_only"] else 2
+
+
+# Build facts PyTorch reports: the CPU kernels' LAPACK, MKL, OpenMP and FFT are XLA's here.
+has_lapack = has_mkl = has_openmp = has_spectral = True
+_warn_always = [False]
+
+
+def set_warn_always(b):
+    _warn_always[0] = bool(b)
+
+
+def is_warn_always_enabled():
+    return _warn_always[0]
+
+
+def set_flush_denormal(mode):
+    """True: XLA's CPU code already flushes denormals in its vectorized kernels."""
+    return True
+
+
+def init_num_threads():
+    pass
+
+
+def get_device_module(device=None):
+    """torchlike.cuda for 'cuda' devices; torchlike.cpu is not modelled, so CPU asks get
+    this process's accelerator module when there is one, else torchlike.cuda."""
+    import torchlike
+    from ._device import device as make_device
+    if device is None:
+        from .accelerator import current_accelerator
+        acc = current_accelerator()
+        type_ = acc.type if acc is not None else "cpu"
+    else:
+        type_ = device if isinstance(device, str) else make_device(device).type
+        type_ = type_.split(":")[0]
+    if type_ == "cpu":
+        return torchlike.cpu
+    if type_ == "cuda":
+        return torchlike.cuda
+    raise RuntimeError(f"Device '{type_}' does not have a corresponding module registered "
+                       "as 'torch.{type_}'.")

@@ -77,6 +77,51 @@ def empty_cache():
     _require()
 
 
+def empty_host_cache():
+    _require()
+
+
+def current_stream(device=None):
+    acc = _require()
+    from ._streams import Stream
+    return Stream(acc)
+
+
+def set_stream(stream):
+    """XLA schedules its own streams; selecting one changes nothing."""
+    from ._streams import Stream
+    if not isinstance(stream, Stream):
+        raise TypeError("_accelerator_setStream(): incompatible function arguments. The "
+                        "following argument types are supported:\n    1. (arg0: "
+                        f"torch.Stream) -> None\n\nInvoked with: {stream}")
+
+
+def get_device_capability(device=None):
+    acc = _require()
+    from . import _dtype
+    return {"supported_dtypes": [d for d in _dtype.ALL_DTYPES]} if acc else {}
+
+
+def get_memory_info(device_index=None):
+    acc = _require()
+    if acc.type == "cuda":
+        from . import cuda
+        return cuda.mem_get_info(device_index)
+    return (0, 0)
+
+
+def memory_stats(device_index=None):
+    acc = _require()
+    if acc.type == "cuda":
+        from . import cuda
+        return cuda.memory_stats(device_index)
+    return {}
+
+
+def reset_accumulated_memory_stats(device_index=None):
+    _require()
+
+
 def _cuda_memory(fn_name, device=None):
     acc = _require()
     if acc.type != "cuda":

@@ -113,6 +113,32 @@ class ScriptFunction:
     """Only a type to check against: nothing here is ever a ScriptFunction."""
 
 
+class CompilationUnit:
+    def __init__(self, lang=None, _frames_up=0):
+        if lang is not None:
+            _no_torchscript("CompilationUnit", "write the functions in Python")
+
+
+class RecursiveScriptModule(ScriptModule):
+    pass
+
+
+class RecursiveScriptClass:
+    pass
+
+
+class TracedModule(ScriptModule):
+    pass
+
+
+class TopLevelTracedModule(TracedModule):
+    pass
+
+
+class ONNXTracedModule:
+    pass
+
+
 class Error(RuntimeError):
     pass
 
@@ -121,19 +147,78 @@ class TracerWarning(Warning):
     pass
 
 
-def fork(func, *args, **kwargs):
-    """Runs func now; wait() returns its result (PyTorch's eager semantics)."""
-    return _Done(func(*args, **kwargs))
+class ScriptWarning(Warning):
+    pass
 
 
-def wait(future):
-    return future.wait()
+class TracingCheckError(Exception):
+    pass
 
 
-class _Done:
-    def __init__(self, value):
+class Attribute(typing.NamedTuple):
+    """`jit.Attribute(value, type)`: in eager code, just the value and its type."""
+    value: typing.Any
+    type: typing.Any
+
+
+@contextlib.contextmanager
+def fuser(name):
+    yield
+
+
+class strict_fusion:
+    def __enter__(self):
+        warnings.warn("Only works in script mode", stacklevel=2)
+
+    def __exit__(self, *exc):
+        return False
+
+
+def last_executed_optimized_graph():
+    return None
+
+
+def run_frozen_optimizations(mod, optimize_numerics=True, preserved_methods=None):
+    return None
+
+
+def set_module(obj, mod):
+    obj.__module__ = mod
+
+
+def export_opnames(m):
+    _no_torchscript("export_opnames", "there are no TorchScript operators to list")
+
+
+def save_jit_module_to_flatbuffer(m, filename, _extra_files=None):
+    _no_torchscript("save_jit_module_to_flatbuffer", "save the weights with torchlike.save")
+
+
+def jit_module_from_flatbuffer(filename):
+    _no_torchscript("jit_module_from_flatbuffer", "load weights with torchlike.load")
+
+
+class Future:
+    """A finished computation: `fork` runs the function at once (PyTorch's eager
+    semantics outside TorchScript), so the value is ready when `wait` asks."""
+
+    def __init__(self, value=None):
         self._value = value
 
     def wait(self):
         return self._value
+
+    def value(self):
+        return self._value
+
+    def done(self):
+        return True
+
+
+def fork(func, *args, **kwargs):
+    return Future(func(*args, **kwargs))
+
+
+def wait(future):
+    return future.wait()
 

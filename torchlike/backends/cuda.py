@@ -1,6 +1,7 @@
 """torch.backends.cuda: cuBLAS flags (matmul.allow_tf32 is the float32 matmul precision)
 and the scaled-dot-product-attention backend switches (recorded; XLA picks kernels)."""
 import contextlib
+import enum
 
 from .. import cuda as _cuda
 from . import _precision
@@ -83,6 +84,43 @@ def sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True,
         _sdp.update(saved)
 
 
+class SDPBackend(enum.IntEnum):
+    """Which scaled-dot-product-attention kernel runs; XLA lowers attention itself."""
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+
+def is_flash_attention_available():
+    return False
+
+
+def is_ck_sdpa_available():
+    return False
+
+
+def can_use_flash_attention(params, debug=False):
+    return False
+
+
+def can_use_efficient_attention(params, debug=False):
+    return False
+
+
+_fp16_bf16_reduction_math_sdp = [False]
+
+
+def allow_fp16_bf16_reduction_math_sdp(enabled):
+    _fp16_bf16_reduction_math_sdp[0] = bool(enabled)
+
+
+def fp16_bf16_reduction_math_sdp_allowed():
+    return _fp16_bf16_reduction_math_sdp[0]
+
+
 _linalg_library = "default"
 
 
@@ -92,3 +130,59 @@ def preferred_linalg_library(backend=None):
     if backend is not None:
         _linalg_library = backend if isinstance(backend, str) else str(backend)
     return _linalg_library
+
+
+_blas_library = "cublas"
+
+
+def preferred_blas_library(backend=None):
+    """XLA chooses the BLAS library; the choice is recorded and reported back."""
+    global _blas_library
+    if backend is not None:
+        _blas_library = str(backend).lower()
+    return _blas_library
+
+
+def preferred_rocm_fa_library(backend=None):
+    return "default"
+
+
+class SDPAParams:
+    """The arguments can_use_flash_attention inspects (recorded, never used by XLA)."""
+
+    def __init__(self, query, key, value, attn_mask=None, dropout=0.0, is_causal=False,
+                 enable_gqa=False):
+        self.query, self.key, self.value, self.attn_mask = query, key, value, attn_mask
+        self.dropout, self.is_causal, self.enable_gqa = dropout, is_causal, enable_gqa
+
+
+class _PlanCache:
+    """cuFFT plan cache settings: XLA plans FFTs itself."""
+    size = 0
+    max_size = 4096
+
+    def clear(self):
+        pass
+
+
+class _PlanCacheManager:
+    def __getitem__(self, device):
+        return _PlanCache()
+
+    def __getattr__(self, name):
+        return getattr(_PlanCache(), name)
+
+
+cufft_plan_cache = _PlanCacheManager()
+
+
+def cublas_workspace_size():
+    return 0
+
+
+def cublaslt_workspace_size():
+    return 0
+
+
+def blas_workspace_size():
+    return 0

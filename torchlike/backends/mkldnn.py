@@ -19,3 +19,33 @@ def flags(enabled=False, deterministic=False):
         yield
     finally:
         module.update(saved)
+
+
+VERBOSE_OFF, VERBOSE_ON, VERBOSE_ON_CREATION = 0, 1, 2
+
+
+def is_acl_available():
+    return False
+
+
+class verbose:
+    """oneDNN's verbose logging for a block: there is no oneDNN to log here."""
+
+    def __init__(self, level):
+        self.level = level
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def set_flags(_enabled=None, _deterministic=None):
+    module = globals()
+    previous = (module["enabled"], module["deterministic"])
+    if _enabled is not None:
+        module["enabled"] = _enabled
+    if _deterministic is not None:
+        module["deterministic"] = _deterministic
+    return previous
