@@ -338,3 +338,39 @@ def test_pure_float16_adamw_overflows_like_torch(oracle):
     assert ours[0] == theirs[0] and ours[2] == theirs[2]
     np.testing.assert_array_equal(np.isfinite(ours[1]), np.isfinite(theirs[1]))
     np.testing.assert_allclose(ours[1], theirs[1], rtol=2 ** -10 * 4)
+
+
+# -- examples/amp_train.py ---------------------------------------------------------------
+def _load_example(replace_import):
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "amp_train.py"
+    source = path.read_text()
+    if replace_import:
+        source = source.replace("import torchlike", "import torch").replace("torchlike.", "torch.")
+        assert "torchlike" not in source.split('"""', 2)[2]
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("amp_train",
+                                                                            loader=None))
+    exec(compile(source, str(path), "exec"), module.__dict__)
+    return module
+
+
+def test_amp_example_matches_torch(oracle, capsys):
+    """The example trains the same under both: the same scales and skipped steps exactly,
+    losses equal up to float16 rounding (products in float16, a few ulps per step)."""
+    argv = ["--steps", "30", "--print-every", "10"]
+    ours, our_accuracy = _load_example(False).main(argv)
+    threads = oracle.get_num_threads()
+    oracle.set_num_threads(1)           # torch's spinning threads fight JAX's for the cores
+    try:
+        theirs, their_accuracy = _load_example(True).main(argv)
+    finally:
+        oracle.set_num_threads(threads)
+    out = capsys.readouterr().out
+    assert "skipped: inf/nan gradients" in out and "step taken" in out
+    assert "logits dtype torch.float16, loss dtype torch.float32" in out
+    assert [(s, scale, taken) for s, _, scale, taken in ours] == \
+           [(s, scale, taken) for s, _, scale, taken in theirs]
+    np.testing.assert_allclose([h[1] for h in ours], [h[1] for h in theirs], rtol=2e-3)
+    assert ours[-1][1] < ours[0][1] * 0.8       # it learns
+    assert abs(our_accuracy - their_accuracy) <= 0.01
