@@ -67,9 +67,19 @@ CUDA_BANNED = {"binary_cross_entropy": (
 
 BY_DEVICE = {"cpu": CPU, "cuda": CUDA}
 
+# torchlike's recurrent layers run through one function, rnn(mode, ...) / rnn_cell(mode,
+# ...); PyTorch's kernels behind them sit on the lists per mode: on CPU only LSTM (its
+# mkldnn_rnn_layer), on CUDA every mode (cuDNN's RNN and the *_cell functions).
+BY_MODE = {"cpu": {"rnn": {"LSTM"}, "rnn_cell": set()},
+           "cuda": {"rnn": {"LSTM", "GRU", "RNN_TANH", "RNN_RELU"},
+                    "rnn_cell": {"LSTM", "GRU", "RNN_TANH", "RNN_RELU"}}}
 
-def policy(device_type, name):
-    """The policy name for `name` under `device_type`'s autocast, or None."""
+
+def policy(device_type, name, args=()):
+    """The policy name for `name` (called with `args`) under `device_type`'s autocast,
+    or None."""
+    if name in BY_MODE[device_type]:
+        return "LOWER" if args and args[0] in BY_MODE[device_type][name] else None
     lists = BY_DEVICE[device_type]
     for kind in ("LOWER", "FP32", "FP32_OPT_DTYPE", "PROMOTE"):
         if name in lists[kind]:
@@ -78,4 +88,4 @@ def policy(device_type, name):
 
 
 ALL_NAMES = set().union(*(names for lists in BY_DEVICE.values() for names in lists.values()),
-                        CUDA_BANNED)
+                        CUDA_BANNED, BY_MODE["cuda"])

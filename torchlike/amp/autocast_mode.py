@@ -227,7 +227,7 @@ def _prepare(name, device_type, args, kwargs):
     """args and kwargs cast by `name`'s policy under `device_type`'s autocast."""
     if device_type == "cuda" and name in _policy.CUDA_BANNED:
         raise RuntimeError(_policy.CUDA_BANNED[name])
-    kind = _policy.policy(device_type, name)
+    kind = _policy.policy(device_type, name, args)
     tensors = []
     _map_tensors(tensors.append, args, kwargs)
     eligible = [t for t in tensors if _eligible(t, device_type)]
@@ -253,8 +253,10 @@ def _wrap(name, fn):
         if _busy[0]:
             return fn(*args, **kwargs)
         device_type = _first_device_type(args, kwargs)
-        if not _enabled.get(device_type, False):
-            return fn(*args, **kwargs)
+        if not _enabled.get(device_type, False) or (
+                _policy.policy(device_type, name, args) is None
+                and not (device_type == "cuda" and name in _policy.CUDA_BANNED)):
+            return fn(*args, **kwargs)      # not on this device's lists: inner calls may be
         args, kwargs = _prepare(name, device_type, args, kwargs)
         _busy[0] = True
         try:
@@ -269,7 +271,8 @@ def _namespaces():
     import torchlike
     from .. import linalg
     from ..nn import functional, _functional_layers
-    owners = [torchlike, torchlike.Tensor, functional, _functional_layers, linalg]
+    from ..nn._functional_layers import rnn
+    owners = [torchlike, torchlike.Tensor, functional, _functional_layers, linalg, rnn]
     fft = getattr(torchlike, "fft", None)
     if isinstance(fft, types.ModuleType):
         owners.append(fft)
