@@ -327,3 +327,109 @@ def test_submodules_import_like_torch():
                  "torchlike.backends.cuda", "torchlike.backends.mps", "torchlike.jit",
                  "torchlike.onnx", "torchlike.export", "torchlike.hub", "torchlike.accelerator"):
         assert importlib.import_module(name) is not None
+
+
+# -- the smaller names: generic streams/events, torch.cpu, legacy spellings, build flags -------
+def test_generic_stream_and_event_on_cpu(oracle):
+    seen = {}
+    for lib in (oracle, torchlike):
+        stream = lib.Stream()
+        stream.synchronize()
+        seen[lib.__name__] = (repr(stream), repr(lib.Event()), stream.query(),
+                              stream == lib.Stream(), lib.cpu.is_available(),
+                              lib.cpu.device_count(), lib.cpu.current_device(),
+                              lib.get_device_module("cpu").__name__.split(".")[-1])
+    assert seen["torchlike"] == seen["torch"]
+
+
+@pytest.mark.parametrize("call", [lambda lib: lib.Event().record(),
+                                  lambda lib: lib.Event().elapsed_time(lib.Event())])
+def test_generic_event_errors(call):
+    assert_raises_same(call)
+
+
+@pytest.mark.parametrize("name,args", [
+    ("is_autocast_cpu_enabled", ()), ("get_autocast_cpu_dtype", ()),
+    ("get_autocast_gpu_dtype", ()), ("set_autocast_cpu_enabled", (False,)),
+])
+def test_legacy_autocast_spellings_warn_like_torch(oracle, name, args):
+    seen = {}
+    for lib in (oracle, torchlike):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = getattr(lib, name)(*args)
+        # torch appends where in its C++ source the warning was raised; compare the text
+        messages = [str(c.message).split(" (Triggered internally")[0] for c in caught]
+        seen[lib.__name__] = (str(value), [c.category.__name__ for c in caught], messages)
+    assert seen["torchlike"] == seen["torch"]
+
+
+def test_build_flags_and_warn_always(oracle):
+    for lib in (oracle, torchlike):
+        assert (lib.has_lapack, lib.has_mkl, lib.has_openmp, lib.has_spectral) == \
+               (True, True, True, True)
+        assert lib.is_warn_always_enabled() is False
+        lib.set_warn_always(True)
+        assert lib.is_warn_always_enabled() is True
+        lib.set_warn_always(False)
+        assert lib.set_flush_denormal(False) is True and lib.init_num_threads() is None
+    assert issubclass(torchlike.OutOfMemoryError, RuntimeError)
+    assert torchlike.cuda.OutOfMemoryError is torchlike.OutOfMemoryError
+
+
+@needs_no_gpu
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.cuda.FloatTensor([1.0]), lambda lib: lib.cuda.LongTensor(2),
+    lambda lib: lib.cuda.get_sync_debug_mode(), lambda lib: lib.cuda.current_blas_handle(),
+    lambda lib: lib.cuda.get_per_process_memory_fraction(),
+    lambda lib: lib.cuda.can_device_access_peer(0, 1), lambda lib: lib.cuda.clock_rate(),
+    lambda lib: lib.cuda.memory_summary(), lambda lib: lib.cuda.graph(None),
+])
+def test_more_cuda_calls_raise_like_torch_without_gpu(call):
+    assert_raises_same(call)
+
+
+@needs_no_gpu
+def test_more_cuda_answers_without_gpu(oracle):
+    def answers(lib):
+        c = lib.cuda
+        c.set_stream(None)
+        return (c.is_tf32_supported(), c.has_half, c.has_magma, c.default_generators,
+                c.list_gpu_processes(), c.memory_stats_as_nested_dict(),
+                dict(c.host_memory_stats()), c.get_gencode_flags(),
+                isinstance(lib.zeros(1), c.FloatTensor), c.cudaStatus.SUCCESS,
+                issubclass(c.CudaError, RuntimeError))
+    assert answers(torchlike) == answers(oracle)
+
+
+def test_jit_futures_and_fuser_behave_eagerly(oracle):
+    seen = {}
+    for lib in (oracle, torchlike):
+        future = lib.jit.fork(lambda a, b: a + b, 2, 3)
+        with lib.jit.fuser("fuser1"):
+            pass
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with lib.jit.strict_fusion():
+                pass
+        seen[lib.__name__] = (lib.jit.wait(future), future.wait(), lib.jit.Attribute(1, int),
+                              lib.jit.last_executed_optimized_graph(),
+                              [str(c.message) for c in caught])
+    assert seen["torchlike"][:2] == seen["torch"][:2]
+    assert tuple(seen["torchlike"][2]) == tuple(seen["torch"][2])
+    assert seen["torchlike"][3:] == seen["torch"][3:]
+
+
+def test_backend_set_flags_return_previous_values(oracle):
+    seen = {}
+    for lib in (oracle, torchlike):
+        b = lib.backends
+        previous = b.cudnn.set_flags(False)
+        restored = b.cudnn.set_flags(True)
+        with b.opt_einsum.flags(enabled=False):
+            inside = b.opt_einsum.enabled
+        seen[lib.__name__] = (previous[:2], restored[:2], inside, b.opt_einsum.enabled,
+                              b.mkldnn.is_acl_available(),
+                              b.cuda.is_flash_attention_available(),
+                              b.cuda.fp16_bf16_reduction_math_sdp_allowed())
+    assert seen["torchlike"] == seen["torch"]

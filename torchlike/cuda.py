@@ -474,6 +474,7 @@ class CUDAGraph:
 
 
 def graph(cuda_graph, pool=None, stream=None, capture_error_mode="global"):
+    Stream()            # without a GPU, PyTorch fails here first
     CUDAGraph()
 
 

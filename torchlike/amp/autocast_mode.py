@@ -279,18 +279,37 @@ def _namespaces():
     return owners
 
 
+_plan = []      # [owner, name, original, wrapper] for every listed function, built once
+
+
+def _build_plan():
+    for owner in _namespaces():
+        for name in sorted(_policy.ALL_NAMES):
+            fn = owner.__dict__.get(name) if isinstance(owner, type) else \
+                getattr(owner, name, None)
+            if fn is None or isinstance(fn, (type, types.ModuleType)) or not callable(fn):
+                continue
+            _plan.append([owner, name, fn, _wrap(name, fn)])
+
+
 def _sync_wrappers():
-    """Wrappers in place exactly while some device's autocast is enabled."""
+    """Wrappers in place exactly while some device's autocast is enabled. The wrappers
+    are made once; entering and leaving a region only swaps attributes."""
     active = any(_enabled.values())
     if active and not _installed:
-        for owner in _namespaces():
-            for name in _policy.ALL_NAMES:
-                fn = owner.__dict__.get(name) if isinstance(owner, type) else \
-                    getattr(owner, name, None)
-                if fn is None or isinstance(fn, (type, types.ModuleType)) or not callable(fn):
+        if not _plan:
+            _build_plan()
+        for entry in _plan:
+            owner, name, original, wrapper = entry
+            current = owner.__dict__.get(name) if isinstance(owner, type) else \
+                getattr(owner, name, None)
+            if current is not original:         # replaced since the plan was made
+                if current is None or not callable(current):
                     continue
-                _installed.append((owner, name, fn))
-                setattr(owner, name, _wrap(name, fn))
+                entry[2], entry[3] = current, _wrap(name, current)
+                original, wrapper = entry[2], entry[3]
+            _installed.append((owner, name, original))
+            setattr(owner, name, wrapper)
     elif not active and _installed:
         while _installed:
             owner, name, fn = _installed.pop()
