@@ -3,6 +3,8 @@ that torchlike also has, with a floor that fails the suite on a regression.
 
 What counts as a public name of a namespace (computed from the installed torch 2.13):
 - every name in `dir(namespace)` that does not start with an underscore,
+- except names that torch itself deprecates (reading them raises a Deprecation- or
+  FutureWarning, e.g. `torch.distributed.reduce_op`),
 - except submodules (each namespace is counted on its own) and objects defined outside
   torch (stdlib and typing re-exports such as `torch.nn.functional.Callable`),
 - except a top-level torch name re-exported from elsewhere (`torch.fft.Tensor`) and
@@ -21,6 +23,7 @@ raises the floors after merging. Run with `-s` to see the coverage table.
 """
 import re
 import types
+import warnings
 
 import pytest
 
@@ -81,6 +84,23 @@ def _defined_outside_torch(obj):
                 and hasattr(obj, "__self__"))
 
 
+def _is_public(namespace, dotted, name):
+    try:
+        obj = getattr(namespace, name)
+    except Exception:  # noqa: BLE001 - a lazily failing attribute is not a usable name
+        return False
+    if isinstance(obj, types.ModuleType) or _defined_outside_torch(obj):
+        return False
+    if namespace is torch and (name in _TORCHSCRIPT_IR or name.endswith("Type")):
+        return False        # TorchScript IR classes (AnyType, TensorType ...), see above
+    home = getattr(obj, "__module__", None) or ""
+    if dotted and obj is getattr(torch, name, None) and not home.startswith("torch." + dotted):
+        return False        # a re-export of a top-level name (fft.Tensor), counted there
+    if dotted and isinstance(obj, (int, float, str, dict, tuple, set, frozenset)):
+        return False        # module-level data of a namespace (lr_scheduler.inf), not API
+    return not any(p.search(name) for p, _ in _NOT_PUBLIC_RE)
+
+
 def public_names(namespace, dotted=""):
     inner = getattr(namespace, "m", None)
     if isinstance(inner, types.ModuleType) and type(namespace) is not types.ModuleType:
@@ -89,24 +109,13 @@ def public_names(namespace, dotted=""):
     for name in dir(namespace):
         if name.startswith("_"):
             continue
-        try:
-            obj = getattr(namespace, name)
-        except Exception:  # noqa: BLE001 - a lazily failing attribute is not a usable name
-            continue
-        if isinstance(obj, types.ModuleType) or _defined_outside_torch(obj):
-            continue
-        if namespace is torch and (name in _TORCHSCRIPT_IR or name.endswith("Type")
-                                   and name not in ("dtype",)):
-            continue        # TorchScript IR classes (AnyType, TensorType ...), see above
-        home = getattr(obj, "__module__", None) or ""
-        if (dotted and obj is getattr(torch, name, None)
-                and not home.startswith("torch." + dotted)):
-            continue        # a re-export of a top-level name (fft.Tensor), counted there
-        if namespace is not torch and isinstance(obj, (int, float, str, dict, tuple, set, frozenset)):
-            continue        # module-level data of a namespace (lr_scheduler.inf), not API
-        if any(p.search(name) for p, _ in _NOT_PUBLIC_RE):
-            continue
-        names.add(name)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            keep = _is_public(namespace, dotted, name)
+        # torch warns when a deprecated name (or its object) is read: not counted
+        if keep and not any(issubclass(c.category, (DeprecationWarning, FutureWarning))
+                            for c in caught):
+            names.add(name)
     return names
 
 
@@ -153,6 +162,13 @@ FLOORS = {
     "distributions": 0.00,           # 0/67 when written
     "accelerator": 0.95,             # 22/23 when written
     "func": 0.80,                    # 12/15 when written
+    "sparse": 0.00,                  # 0/23 when written
+    "testing": 0.00,                 # 0/3 when written
+    "distributed": 0.00,             # 0/100 when written
+    "nn.utils.rnn": 0.63,            # 7/11 when written
+    "nn.parallel": 0.00,             # 0/8 when written
+    "utils.checkpoint": 0.00,        # 0/21 when written
+    "nn.attention": 0.00,            # 0/10 when written
 }
 ISSUE_TARGET = 0.90
 
