@@ -405,14 +405,15 @@ def test_more_cuda_answers_without_gpu(oracle):
 def test_jit_futures_and_fuser_behave_eagerly(oracle):
     seen = {}
     for lib in (oracle, torchlike):
-        future = lib.jit.fork(lambda a, b: a + b, 2, 3)
         with lib.jit.fuser("fuser1"):
             pass
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            future = lib.jit.fork(lambda a, b: a + b, 2, 3)
+            result = lib.jit.wait(future)
             with lib.jit.strict_fusion():
                 pass
-        seen[lib.__name__] = (lib.jit.wait(future), future.wait(), lib.jit.Attribute(1, int),
+        seen[lib.__name__] = (result, future.wait(), lib.jit.Attribute(1, int),
                               lib.jit.last_executed_optimized_graph(),
                               [str(c.message) for c in caught])
     assert seen["torchlike"][:2] == seen["torch"][:2]

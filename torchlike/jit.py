@@ -216,9 +216,13 @@ class Future:
 
 
 def fork(func, *args, **kwargs):
+    warnings.warn("`torch.jit.fork` is deprecated. Please use `torch.compile` instead.",
+                  DeprecationWarning, stacklevel=2)
     return Future(func(*args, **kwargs))
 
 
 def wait(future):
+    warnings.warn("`torch.jit.wait` is deprecated. Please use `torch.compile` instead.",
+                  DeprecationWarning, stacklevel=2)
     return future.wait()
 
