@@ -407,3 +407,22 @@ def test_modules_under_cpu_autocast_return_torchs_dtype(oracle, make):
         with lib.autocast("cpu"):
             dtypes.append(str(make(lib, x).dtype))
     assert dtypes[0] == dtypes[1]
+
+
+@pytest.mark.skipif(not torchlike.cuda.is_available(), reason="needs a GPU")
+def test_cuda_autocast_follows_the_cuda_lists():
+    """CUDA's lists (ATen's AT_FORALL_* macros): products in float16, exp/log/softmax/sum
+    of float16 in float32, cat promoted, binary_cross_entropy refused."""
+    x = torchlike.randn(4, 4, device="cuda")
+    with torchlike.autocast("cuda"):
+        low = torchlike.mm(x, x)
+        assert low.dtype is torchlike.float16
+        assert torchlike.exp(low).dtype is torchlike.float32
+        assert torchlike.softmax(low, -1).dtype is torchlike.float32
+        assert low.sum().dtype is torchlike.float32
+        assert torchlike.cat([low, x]).dtype is torchlike.float32
+        assert torchlike.relu(low).dtype is torchlike.float16
+        with pytest.raises(RuntimeError, match="unsafe to autocast"):
+            torchlike.nn.functional.binary_cross_entropy(torchlike.sigmoid(low), low.float())
+    scaler = torchlike.amp.GradScaler("cuda")
+    assert scaler.is_enabled() and scaler.get_scale() == 65536.0
