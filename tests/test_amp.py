@@ -426,3 +426,31 @@ def test_cuda_autocast_follows_the_cuda_lists():
             torchlike.nn.functional.binary_cross_entropy(torchlike.sigmoid(low), low.float())
     scaler = torchlike.amp.GradScaler("cuda")
     assert scaler.is_enabled() and scaler.get_scale() == 65536.0
+
+
+def test_cuda_policies_on_a_machine_without_gpu(monkeypatch):
+    """The CUDA lists' logic, exercised on CPU tensors by treating them as CUDA ones:
+    expected dtypes are ATen's CUDA lists (lower precision / fp32 / fp32 with dtype set /
+    promote / banned), read from its autocast_mode.h."""
+    from torchlike.amp import autocast_mode as mode
+    monkeypatch.setattr(mode, "_first_device_type",
+                        lambda args, kwargs: "cuda")
+    monkeypatch.setattr(mode, "_eligible", lambda x, device_type: (
+        isinstance(x, torchlike.Tensor) and x.dtype.is_floating_point
+        and x.dtype is not torchlike.float64))
+    x = torchlike.randn(4, 4)
+    try:
+        mode.set_autocast_dtype("cuda", torchlike.float16)
+        mode.set_autocast_enabled("cuda", True)
+        low = torchlike.mm(x, x)
+        seen = [low.dtype, torchlike.exp(low).dtype, torchlike.softmax(low, -1).dtype,
+                low.sum().dtype, torchlike.cat([low, x]).dtype, torchlike.relu(low).dtype,
+                torchlike.einsum("ij,jk->ik", x, x).dtype, torchlike.dot(low[0], x[0]).dtype,
+                torchlike.nn.functional.layer_norm(low, (4,)).dtype,
+                torchlike.nn.LSTM(4, 2)(x[None])[0].dtype]
+        with pytest.raises(RuntimeError, match="unsafe to autocast"):
+            torchlike.nn.functional.binary_cross_entropy(torchlike.sigmoid(x), x.sigmoid())
+    finally:
+        mode.set_autocast_enabled("cuda", False)
+    f16, f32 = torchlike.float16, torchlike.float32
+    assert seen == [f16, f32, f32, f32, f32, f16, f16, f32, f32, f16]
