@@ -273,7 +273,7 @@ def test_disabled_scaler_passes_through(oracle):
 
 
 @needs_no_gpu
-def test_cuda_amp_aliases_warn_and_disable_without_gpu(oracle):
+def test_cuda_and_cpu_amp_aliases_warn_like_torch(oracle):
     seen = {}
     for lib in (oracle, torchlike):
         with warnings.catch_warnings(record=True) as caught:
@@ -282,7 +282,11 @@ def test_cuda_amp_aliases_warn_and_disable_without_gpu(oracle):
                 enabled = lib.is_autocast_enabled("cuda")
             scaler = lib.cuda.amp.GradScaler()
             amp_scaler = lib.amp.GradScaler()          # device 'cuda' by default
-        seen[lib.__name__] = (enabled, scaler.is_enabled(), amp_scaler.is_enabled(),
+            with lib.cpu.amp.autocast():
+                cpu_state = (lib.is_autocast_enabled("cpu"), str(lib.get_autocast_dtype("cpu")))
+            cpu_scaler = lib.cpu.amp.GradScaler()
+        seen[lib.__name__] = (enabled, scaler.is_enabled(), amp_scaler.is_enabled(), cpu_state,
+                              cpu_scaler.is_enabled(),
                               [(c.category.__name__, str(c.message)) for c in caught])
     assert seen["torchlike"] == seen["torch"]
 

@@ -53,3 +53,6 @@ class StreamContext:
 
 def is_initialized():
     return True
+
+
+from .amp import _cpu_aliases as amp     # noqa: E402  torch.cpu.amp: deprecated aliases
