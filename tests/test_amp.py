@@ -458,3 +458,20 @@ def test_cuda_policies_on_a_machine_without_gpu(monkeypatch):
         mode.set_autocast_enabled("cuda", False)
     f16, f32 = torchlike.float16, torchlike.float32
     assert seen == [f16, f32, f32, f32, f32, f16, f16, f32, f32, f16]
+
+
+def test_weight_cast_cache_keeps_history_after_a_no_grad_use(oracle):
+    """A weight first cast under no_grad must still carry gradients when the same region
+    uses it again with grad mode on; and a cached cast is shared within the region."""
+    seen = {}
+    for lib in (oracle, torchlike):
+        w = lib.nn.Parameter(lib.ones(2, 2))
+        x = lib.ones(1, 2)
+        with lib.autocast("cpu"):
+            with lib.no_grad():
+                lib.nn.functional.linear(x, w)
+            first = lib.nn.functional.linear(x, w)
+            second = lib.nn.functional.linear(x, w)
+        (first.float().sum() + second.float().sum()).backward()
+        seen[lib.__name__] = (first.requires_grad, w.grad.tolist())
+    assert seen["torchlike"] == seen["torch"]

@@ -189,8 +189,10 @@ def _cast(x, dtype):
     """x in `dtype`; a float32 weight (a leaf that requires grad) is cast once per region."""
     if x.dtype is dtype:
         return x
+    from ..autograd.grad_mode import is_grad_enabled
+    # a cast made under no_grad has no history, so it must not serve later grad-mode calls
     cacheable = (_cache["enabled"] and dtype is not dt.float32 and x.dtype is dt.float32
-                 and x.requires_grad and x.is_leaf and x._base is None)
+                 and x.requires_grad and x.is_leaf and x._base is None and is_grad_enabled())
     if cacheable:
         hit = _cache["casts"].get(id(x))
         if hit is not None and hit[0] is x:
