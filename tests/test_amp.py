@@ -475,3 +475,23 @@ def test_weight_cast_cache_keeps_history_after_a_no_grad_use(oracle):
         (first.float().sum() + second.float().sum()).backward()
         seen[lib.__name__] = (first.requires_grad, w.grad.tolist())
     assert seen["torchlike"] == seen["torch"]
+
+
+def test_grad_scaler_load_state_dict_then_continue(oracle):
+    state = {"scale": 1024.0, "growth_factor": 3.0, "backoff_factor": 0.25,
+             "growth_interval": 3, "_growth_tracker": 2}
+    seen = {}
+    for lib in (oracle, torchlike):
+        scaler = lib.amp.GradScaler("cpu")
+        scaler.load_state_dict(dict(state))
+        w = lib.nn.Parameter(lib.ones(2))
+        opt = lib.optim.SGD([w], lr=0.1)
+        log = [scaler.get_scale()]
+        for bad in (False, True, False):
+            opt.zero_grad()
+            scaler.scale((w * (float("inf") if bad else 1.0)).sum()).backward()
+            scaler.step(opt)
+            scaler.update()
+            log.append(scaler.state_dict())
+        seen[lib.__name__] = (log, w.tolist())
+    assert seen["torchlike"] == seen["torch"]
