@@ -451,13 +451,14 @@ def test_cuda_policies_on_a_machine_without_gpu(monkeypatch):
                 low.sum().dtype, torchlike.cat([low, x]).dtype, torchlike.relu(low).dtype,
                 torchlike.einsum("ij,jk->ik", x, x).dtype, torchlike.dot(low[0], x[0]).dtype,
                 torchlike.nn.functional.layer_norm(low, (4,)).dtype,
-                torchlike.nn.LSTM(4, 2)(x[None])[0].dtype]
+                torchlike.nn.LSTM(4, 2)(x[None])[0].dtype,
+                torchlike.nn.functional.cross_entropy(low, torchlike.tensor([0, 1, 2, 3])).dtype]
         with pytest.raises(RuntimeError, match="unsafe to autocast"):
             torchlike.nn.functional.binary_cross_entropy(torchlike.sigmoid(x), x.sigmoid())
     finally:
         mode.set_autocast_enabled("cuda", False)
     f16, f32 = torchlike.float16, torchlike.float32
-    assert seen == [f16, f32, f32, f32, f32, f16, f16, f32, f32, f16]
+    assert seen == [f16, f32, f32, f32, f32, f16, f16, f32, f32, f16, f32]
 
 
 def test_weight_cast_cache_keeps_history_after_a_no_grad_use(oracle):

@@ -50,7 +50,10 @@ CUDA = {
         "acos", "asin", "cosh", "erfinv", "exp", "expm1", "log", "log10", "log2", "log1p",
         "reciprocal", "rsqrt", "sinh", "tan", "pow", "__pow__", "__rpow__", "softplus",
         "layer_norm", "rms_norm", "group_norm", "frobenius_norm", "nuclear_norm",
-        "cosine_similarity", "dist", "pdist", "cdist", "renorm", "logsumexp", "interpolate")),
+        "cosine_similarity", "dist", "pdist", "cdist", "renorm", "logsumexp", "interpolate",
+        # a composite whose PyTorch decomposition (log_softmax with dtype=float32, then
+        # nll_loss) runs in float32 on CUDA
+        "cross_entropy")),
     "FP32_OPT_DTYPE": {"prod", "softmax", "log_softmax", "cumprod", "cumsum", "vector_norm",
                        "matrix_norm", "sum"},
     "PROMOTE": {"addcdiv", "addcmul", "atan2", "bilinear", "cross", "dot", "vdot",
