@@ -153,3 +153,34 @@ from .func import vmap
 from .nn.utils import stateless as _stateless   # torchlike.nn.utils.stateless
 from .autograd import functional as _autograd_functional   # torchlike.autograd.functional
 from .autograd import forward_ad as _forward_ad            # torchlike.autograd.forward_ad
+
+# mixed precision, backends, devices, TorchScript/ONNX/export/hub stand-ins (issue 12)
+import math as _math
+import sys as _sys
+from ._type_info import finfo, iinfo
+inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e
+newaxis = None
+from . import amp, backends, accelerator, cpu, jit, onnx, export, hub
+from .amp import autocast, GradScaler
+from .amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled, get_autocast_dtype,
+                                set_autocast_dtype, is_autocast_cache_enabled,
+                                set_autocast_cache_enabled, clear_autocast_cache,
+                                autocast_increment_nesting, autocast_decrement_nesting,
+                                is_autocast_available, is_autocast_cpu_enabled,
+                                set_autocast_cpu_enabled, get_autocast_cpu_dtype,
+                                set_autocast_cpu_dtype, get_autocast_gpu_dtype,
+                                set_autocast_gpu_dtype)
+from .backends._precision import get_float32_matmul_precision, set_float32_matmul_precision
+from ._runtime_settings import (get_num_threads, set_num_threads, get_num_interop_threads,
+                                set_num_interop_threads, use_deterministic_algorithms,
+                                are_deterministic_algorithms_enabled,
+                                is_deterministic_algorithms_warn_only_enabled,
+                                set_deterministic_debug_mode, get_deterministic_debug_mode,
+                                has_lapack, has_mkl, has_openmp, has_spectral, set_warn_always,
+                                is_warn_always_enabled, set_flush_denormal, init_num_threads,
+                                get_device_module)
+from ._streams import Stream, Event
+from .cuda import OutOfMemoryError, AcceleratorError
+_sys.modules[__name__ + ".cuda.amp"] = cuda.amp    # `import torchlike.cuda.amp` as in torch
+_sys.modules[__name__ + ".cpu.amp"] = cpu.amp      # `import torchlike.cpu.amp` as in torch
+del _sys
