@@ -209,3 +209,38 @@ def _optimizer(state, opt, work):
 def _is_scheduler(obj):
     from ..optim.lr_scheduler import LRScheduler
     return isinstance(obj, LRScheduler)
+
+
+def function_roots(fn):
+    """(globals dict, name) pairs and closure values the function can reach: its own
+    names and those of the plain Python functions it names, transitively."""
+    names, cells, seen = [], [], set()
+    work = [fn]
+    while work:
+        f = work.pop()
+        f = getattr(f, "__func__", f)
+        if not isinstance(f, types.FunctionType) or id(f) in seen:
+            continue
+        seen.add(id(f))
+        if (f.__module__ or "").split(".")[0] in ("torchlike", "jax", "numpy"):
+            continue
+        codes = [f.__code__]
+        while codes:
+            code = codes.pop()
+            for name in code.co_names:
+                if name in f.__globals__:
+                    names.append((f.__globals__, name))
+                    value = f.__globals__[name]
+                    if isinstance(value, types.FunctionType):
+                        work.append(value)
+            codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+        for cell in f.__closure__ or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:      # a cell not filled yet
+                continue
+            cells.append(value)
+            if isinstance(value, types.FunctionType):
+                work.append(value)
+    unique = {(id(g), n): (g, n) for g, n in names if not isinstance(g.get(n), types.ModuleType)}
+    return list(unique.values()), cells

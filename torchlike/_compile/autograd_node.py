@@ -1,0 +1,94 @@
+"""A compiled call's results inside torchlike's autograd graph."""
+import functools
+
+import jax
+
+from .. import _jax_bridge as bridge
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.graph import SECOND_BACKWARD
+
+
+def join_graph(entry, result, tensors, storages, in_arrays, counters):
+    """Results that require grad join the autograd graph as one node,
+    CompiledFunctionBackward, whose inputs are the tensors that require grad the call read
+    (whole storages: parameters and arguments) and whose backward is the vjp of the
+    program. A result whose graph a backward() inside the function already consumed
+    gets the node too (PyTorch prints it), but differentiating it again raises
+    PyTorch's error for a freed graph."""
+    live = tuple(g for g, r in zip(entry.out_live, entry.out_grad) if r)
+    inputs, positions = [], []
+    where = {id(st): i for i, st in enumerate(storages)}
+    for t in tensors:
+        if t.requires_grad and t._base is None and t._whole:
+            inputs.append(t)
+            positions.append(where[id(t._storage)])
+            if not any(live):   # a node that only raises needs one input, not all
+                break
+    if not inputs:
+        return result
+    leaves, tree = jax.tree_util.tree_flatten(result, is_leaf=lambda x: isinstance(x, Tensor))
+    tensor_out = [x for x in leaves if isinstance(x, Tensor)]
+    graded = [t for t, g in zip(tensor_out, entry.out_grad) if g]
+    pullback = None
+    if any(live):
+        key = tuple(positions)
+        pullback = entry.pullbacks.get(key)
+        if pullback is None:
+            pullback = entry.pullbacks[key] = jax.jit(functools.partial(
+                _pullback, entry, key, tuple(entry.out_live)))
+        pullback = functools.partial(pullback, list(in_arrays), counters)
+    joined = CompiledFunction.apply(pullback, live, graded, *inputs)
+    joined = iter(joined if isinstance(joined, tuple) else (joined,))
+    swap = {id(t): next(joined) for t in graded}
+    return jax.tree_util.tree_unflatten(
+        tree, [swap.get(id(x), x) if isinstance(x, Tensor) else x for x in leaves])
+
+
+def _pullback(entry, positions, out_live, in_arrays, counters, cotangents):
+    def forward(diff):
+        arrays = list(in_arrays)
+        for p, d in zip(positions, diff):
+            arrays[p] = d
+        outs = jax.tree_util.tree_unflatten(entry.out_tree, entry.flat(*arrays, *counters))
+        return [r for r, live in zip(outs[2], out_live) if live]
+    _, vjp = jax.vjp(forward, [in_arrays[p] for p in positions])
+    return vjp(cotangents)[0]
+
+
+class CompiledFunction(Function):
+    """The node of a compiled call's results (PyTorch's CompiledFunctionBackward)."""
+
+    @staticmethod
+    def forward(ctx, pullback, live, results, *inputs):
+        ctx.pullback, ctx.live = pullback, live
+        ctx.devices = [x.device for x in inputs]
+        ctx.avals = [(tuple(r.shape), r.dtype.np) for r in results]
+        return tuple(results) if len(results) > 1 else results[0].detach()
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if not all(ctx.live):
+            raise RuntimeError(SECOND_BACKWARD)
+        cotangents = [bridge.value(g).astype(d) if g is not None else jax.numpy.zeros(s, d)
+                      for g, (s, d) in zip(grads, ctx.avals)]
+        grads_in = ctx.pullback(cotangents)
+        return (None, None, None) + tuple(bridge.wrap(g, d)
+                                          for g, d in zip(grads_in, ctx.devices))
+
+
+def consumed(node):
+    """Whether a backward already freed part of the graph below `node` (a work list,
+    run once per trace)."""
+    work, seen = [node], set()
+    while work:
+        n = work.pop()
+        if n is None or id(n) in seen:
+            continue
+        seen.add(id(n))
+        if getattr(n, "freed", False):
+            return True
+        work.extend(edge[0] for edge in getattr(n, "next_functions", ()) or ())
+    return False
+
+

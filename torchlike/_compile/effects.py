@@ -1,0 +1,81 @@
+"""What a trace changes on the Python side: put back after the trace (_Snapshot), and
+recorded so that every call repeats it (harvest, counting draws)."""
+import jax
+
+from .._lazy import force
+from .breaks import GraphBreak
+from .state import freeze
+
+
+def counting(generator, draws, i):
+    method = type(generator).next_key
+
+    def next_key():
+        draws[i] += 1
+        return method(generator)
+    return next_key
+
+
+
+class Snapshot:
+    """Everything a trace may change on the Python side, to put back afterwards."""
+
+    def __init__(self, state, tensors, storages):
+        self.state = state
+        self.storages = [(st, st.array, st.generation) for st in storages]
+        self.tensor_slots = [(s, s.get()) for s in state.tensor_slots]
+        self.scalars = [(s, s.get()) for s in state.scalar_slots]
+        self.scalar_values = [freeze(v) for _, v in self.scalars]
+        self.dict_keys = [(d, set(d)) for d in state.dicts]
+        self.counters = [(g, g._counter) for g in state.generators]
+        self.grads = {id(t): (t, t._grad, t._grad_fn, t._requires_grad)
+                      for t in tensors}
+
+    def added_keys(self):
+        return any(len(d) != len(keys) for d, keys in self.dict_keys)
+
+    def restore(self, remove_added):
+        for st, array, generation in self.storages:
+            st.array = array
+            st.generation = generation + 1      # views' cached values are stale now
+        if remove_added:
+            for d, keys in self.dict_keys:
+                for k in [k for k in d if k not in keys]:
+                    del d[k]
+        for s, v in self.tensor_slots:
+            s.set(v)
+        for s, v in self.scalars:
+            s.set(v)
+        for g, c in self.counters:
+            g._counter = c
+        for t, grad, grad_fn, requires_grad in self.grads.values():
+            t._grad, t._grad_fn, t._requires_grad = grad, grad_fn, requires_grad
+
+
+def harvest(entry, saved, after):
+    """Inside the trace, after the function ran: which tensor slots it filled with new
+    tensors (their values become outputs), which it emptied, which Python slots it
+    changed."""
+    before = {s.ident(): v for s, v in saved.tensor_slots}
+    new_out = []
+    for i, s in enumerate(after.tensor_slots):
+        v = s.get()
+        old = before.get(s.ident())
+        if v is None:
+            if old is not None:
+                entry.none_slots.append(i)
+        elif v is not old:
+            entry.new_slots.append(i)
+            entry.new_meta.append((v.device, v._requires_grad and v._grad_fn is None))
+            new_out.append(force(v._raw()))
+    old_scalars = {s.ident(): v for (s, _), v in zip(saved.scalars, saved.scalar_values)}
+    for i, s in enumerate(saved.state.scalar_slots):
+        value = freeze(s.get())
+        if isinstance(value, jax.core.Tracer) or (
+                isinstance(value, tuple) and any(isinstance(v, jax.core.Tracer) for v in value)):
+            raise GraphBreak(TypeError("a Python attribute was set to a traced value"), None)
+        if value != old_scalars.get(s.ident()):
+            entry.scalar_after.append((i, value))
+    return new_out
+
+
