@@ -10,6 +10,8 @@ of our own. As in PyTorch, every member must call the same collectives in the sa
 import enum
 import functools
 
+import numpy as np
+
 import jax
 import jax.numpy as jnp
 from jax.sharding import NamedSharding, PartitionSpec
@@ -44,61 +46,105 @@ class ReduceOp:
 
 
 # -- the programs: pure functions of the global array, shared by every call ---------------
+# The global array is every rank's local array concatenated along axis 0 (so no reshape
+# runs outside the program); `n` is the group size. A program's result is already this
+# rank's result in its final shape: outside it nothing is left to compile per shape.
+def _rows(x, n):
+    return x.reshape((n, x.shape[0] // n) + x.shape[1:])
+
+
 def _reduce_rows(x, op):
     """x reduced over its first axis (the ranks), keeping x's dtype (bool sums are ors)."""
     if x.dtype == jnp.bool_:
         return jnp.any(x, axis=0) if op in ("sum", "max") else jnp.all(x, axis=0)
     if op == "sum":
         return jnp.sum(x, axis=0, dtype=x.dtype)
+    if op == "avg":          # PyTorch's AVG: the sum, then one division
+        return (jnp.sum(x, axis=0, dtype=x.dtype) / x.shape[0]).astype(x.dtype)
     if op == "prod":
         return jnp.prod(x, axis=0, dtype=x.dtype)
     return jnp.max(x, axis=0) if op == "max" else jnp.min(x, axis=0)
 
 
-def _reduce_scatter_rows(x, op):
-    """x: (n, n * k, ...) -> row r is the reduction of every rank's r-th chunk."""
-    n = x.shape[0]
-    return _reduce_rows(x.reshape((n, n, x.shape[1] // n) + x.shape[2:]), op)
+def _split(flat, shapes):
+    """A flat result cut into pieces of `shapes` (None: left whole)."""
+    if shapes is None:
+        return flat
+    pieces, offset = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        pieces.append(flat[offset:offset + size].reshape(shape))
+        offset += size
+    return tuple(pieces)
 
 
-def _identity(x):
-    return x
+def _all_reduce(x, n, op, shapes):
+    return _split(_reduce_rows(_rows(x, n), op), shapes)
 
 
-def _row(x, index):
-    return x[index]
+def _reduce_scatter(x, n, op, shapes):
+    """Each rank's flat (n * k,) input; rank r gets the reduction of every r-th chunk
+    (the result, (n * k,), is sharded over the ranks)."""
+    return _reduce_rows(_rows(x, n), op)
 
 
-def _exchange(x):
-    """x: (n, n, ...) rank-major -> row r holds every rank's r-th chunk (all-to-all)."""
-    return jnp.swapaxes(x, 0, 1)
+def _all_gather(x, n, arg, shapes):
+    """Every rank's input, whole (shapes=None) or one piece per rank (shapes given)."""
+    return x if shapes is None else tuple(_rows(x, n))
 
 
-_PROGRAMS = {"reduce": _reduce_rows, "reduce_scatter": _reduce_scatter_rows,
-             "gather": _identity, "row": _row, "exchange": _exchange}
+def _row(x, n, src, shapes):
+    """Rank src's input, for everyone (replicated) or dealt out (sharded over ranks)."""
+    return _split(_rows(x, n)[src], shapes)
+
+
+def _exchange(x, n, arg, shapes):
+    """Rank-major (n, n, k ...) -> rank r gets every rank's r-th chunk (all-to-all)."""
+    chunks = x.reshape((n, n, x.shape[0] // (n * n)) + x.shape[1:])
+    return jnp.swapaxes(chunks, 0, 1).reshape(x.shape)
+
+
+_PROGRAMS = {"all_reduce": _all_reduce, "reduce_scatter": _reduce_scatter,
+             "all_gather": _all_gather, "row": _row, "exchange": _exchange}
 
 
 @functools.lru_cache(maxsize=256)
-def _program(kind, static, mesh, sharded_out):
-    """One jitted program per (kind, static argument, mesh, output layout); jax.jit keeps
-    one executable per input shape and dtype under it."""
-    fn = _PROGRAMS[kind]
-    if static is not None:
-        fn = functools.partial(fn, **{"op" if kind.startswith("reduce") else "index": static})
+def _program(kind, arg, shapes, mesh, sharded_out):
+    """One jitted program per (kind, argument, output pieces, mesh, output layout); jax.jit
+    keeps one executable per input shape and dtype under it."""
+    fn = functools.partial(_PROGRAMS[kind], n=mesh.devices.size, shapes=shapes,
+                           **{"op" if "reduce" in kind else ("src" if kind == "row" else "arg"): arg})
     spec = PartitionSpec("ranks") if sharded_out else PartitionSpec()
     return jax.jit(fn, out_shardings=NamedSharding(mesh, spec))
 
 
-def _run(kind, group, local, static=None, sharded_out=False):
-    """Run a program with `local` (a jax array) as this rank's row; this rank's part of
-    the result (its row when sharded_out)."""
+@jax.jit
+def _flatten(arrays):
+    """Several arrays as one flat array (one compile per list of shapes)."""
+    return jnp.concatenate([a.reshape(-1) for a in arrays])
+
+
+def _run(kind, group, local, arg=None, shapes=None, sharded_out=False):
+    """Run a program with `local` (a jax array, at least 1-d) as this rank's part; this
+    rank's part of the result (a tuple of arrays when `shapes` cuts it into pieces)."""
     mesh = group.mesh
     device = pg.device_of_rank(group.ranks[group.rank()])
-    row = jax.device_put(jnp.expand_dims(local, 0), device)
+    if local.ndim == 0:
+        local = local.reshape(1)
     whole = jax.make_array_from_single_device_arrays(
-        (group.size(),) + tuple(local.shape), NamedSharding(mesh, PartitionSpec("ranks")), [row])
-    out = _program(kind, static, mesh, sharded_out)(whole).addressable_data(0)
-    return out[0] if sharded_out else out
+        (group.size() * local.shape[0],) + tuple(local.shape[1:]),
+        NamedSharding(mesh, PartitionSpec("ranks")), [jax.device_put(local, device)])
+    out = _program(kind, arg, shapes, mesh, sharded_out)(whole)
+    if isinstance(out, tuple):
+        return tuple(o.addressable_data(0) for o in out)
+    return out.addressable_data(0)
+
+
+def run_flat(kind, group, arrays, arg=None):
+    """`kind` over several arrays at once (one collective, as DDP's buckets): the result
+    cut back into arrays of their shapes."""
+    shapes = tuple(tuple(a.shape) for a in arrays)
+    return _run(kind, group, _flatten(list(arrays)), arg, shapes)
 
 
 # -- tensors in and out --------------------------------------------------------------------
@@ -109,12 +155,18 @@ def _array(tensor):
     return tensor.jax()
 
 
-def _write(tensor, array):
-    """tensor's values replaced in place (its version counter moves, as in PyTorch)."""
-    from .. import no_grad
-    from .._jax_bridge import wrap
-    with no_grad():
-        tensor.copy_(wrap(array))
+def write(tensor, array):
+    """tensor's values replaced in place by `array`: views and bases see the change, and,
+    as with PyTorch's collectives (which write behind autograd's back), the version
+    counter stays where it was."""
+    if tuple(array.shape) != tuple(tensor.shape):
+        array = array.reshape(tuple(tensor.shape))
+    if array.dtype != tensor.dtype.np:
+        array = array.astype(tensor.dtype.np)
+    counter = tensor._version_counter
+    version = counter.value
+    tensor._write(array)
+    counter.value = version
 
 
 class Work:
@@ -165,6 +217,7 @@ class _Future:
 
 
 def _finish(async_op, arrays, result=None):
+    arrays = arrays if isinstance(arrays, (list, tuple)) else [arrays]
     return Work(tuple(arrays), result) if async_op else None
 
 
@@ -183,23 +236,21 @@ def _group_rank(group, global_rank, group_rank, what):
     return group.ranks.index(global_rank)
 
 
-_OPS = {RedOpType.SUM: "sum", RedOpType.AVG: "sum", RedOpType.PRODUCT: "prod",
+_OPS = {RedOpType.SUM: "sum", RedOpType.AVG: "avg", RedOpType.PRODUCT: "prod",
         RedOpType.MIN: "min", RedOpType.MAX: "max"}
 
 
-def _op_name(op):
+def _op_name(op, tensor):
     if not isinstance(op, RedOpType):
         raise TypeError(f"all_reduce(): op must be a torch.distributed.ReduceOp, got {op!r}")
     if op not in _OPS:
         raise ValueError(f"Cannot use ReduceOp.{op.name} with gloo")
+    if op is RedOpType.AVG and not tensor.is_floating_point() and not tensor.is_complex():
+        # PyTorch divides the sum in place, which an integer tensor refuses
+        from .._tensor import SCALAR_NAME
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{SCALAR_NAME[tensor.dtype.name]}")
     return _OPS[op]
-
-
-def _average(tensor, group, op):
-    if op is RedOpType.AVG:
-        from .. import no_grad
-        with no_grad():
-            tensor.div_(group.size())
 
 
 # -- the collectives ----------------------------------------------------------------------
@@ -207,10 +258,9 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     group = _member(group)
     if group is None:
         return None
-    out = _run("reduce", group, _array(tensor), _op_name(op))
-    _write(tensor, out)
-    _average(tensor, group, op)
-    return _finish(async_op, [out])
+    out = _run("all_reduce", group, _array(tensor), _op_name(op, tensor))
+    write(tensor, out)
+    return _finish(async_op, out)
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
@@ -218,11 +268,10 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
     if group is None:
         return None
     dst = _group_rank(group, dst, group_dst, "dst")
-    out = _run("reduce", group, _array(tensor), _op_name(op))
+    out = _run("all_reduce", group, _array(tensor), _op_name(op, tensor))
     if group.rank() == dst:
-        _write(tensor, out)
-        _average(tensor, group, op)
-    return _finish(async_op, [out])
+        write(tensor, out)
+    return _finish(async_op, out)
 
 
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
@@ -232,8 +281,18 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     src = _group_rank(group, src, group_src, "src")
     out = _run("row", group, _array(tensor), src)
     if group.rank() != src:
-        _write(tensor, out)
-    return _finish(async_op, [out])
+        write(tensor, out)
+    return _finish(async_op, out)
+
+
+def run_on_tensors(kind, tensors, group=None, arg=None):
+    """A collective on several tensors of one dtype as one flat array (DDP's buckets):
+    each tensor gets its part of the result, in place."""
+    group = pg.resolve(group)
+    outs = run_flat(kind, group, [_array(t) for t in tensors], arg)
+    for t, o in zip(tensors, outs):
+        write(t, o)
+    return outs
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
@@ -243,10 +302,12 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     if len(tensor_list) != group.size():
         raise ValueError("tensor list size must match the group size: "
                          f"{len(tensor_list)} vs {group.size()}")
-    out = _run("gather", group, _array(tensor))
-    for i, t in enumerate(tensor_list):
-        _write(t, out[i])
-    return _finish(async_op, [out], tensor_list)
+    local = _array(tensor)
+    shapes = tuple(tuple(local.shape) for _ in range(group.size()))
+    outs = _run("all_gather", group, local, shapes=shapes)
+    for t, o in zip(tensor_list, outs):
+        write(t, o)
+    return _finish(async_op, outs, tensor_list)
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
@@ -256,10 +317,10 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     local = _array(input_tensor)
     if output_tensor.numel() != local.size * group.size():
         raise ValueError("output tensor size must be equal to world_size times input tensor size")
-    out = _run("gather", group, local)
-    # PyTorch accepts the output stacked (n, *shape) or concatenated (n * d0, ...)
-    _write(output_tensor, out.reshape(tuple(output_tensor.shape)))
-    return _finish(async_op, [out], [output_tensor])
+    out = _run("all_gather", group, local)
+    # concatenated (n * d0, ...) as with gloo, or stacked (n, *shape) as NCCL also allows
+    write(output_tensor, out)
+    return _finish(async_op, out, [output_tensor])
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
@@ -269,11 +330,9 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     local = _array(input)
     if local.size != output.numel() * group.size():
         raise ValueError("input tensor must be the same size as output size times world size")
-    flat = local.reshape((group.size() * output.numel(),))
-    out = _run("reduce_scatter", group, flat, _op_name(op), sharded_out=True)
-    _write(output, out.reshape(tuple(output.shape)))
-    _average(output, group, op)
-    return _finish(async_op, [out], [output])
+    out = _run("reduce_scatter", group, local.reshape(-1), _op_name(op, input), sharded_out=True)
+    write(output, out)
+    return _finish(async_op, out, [output])
 
 
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
@@ -286,11 +345,13 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
             raise ValueError("Argument ``gather_list`` must be specified on destination rank.")
     elif gather_list:
         raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
-    out = _run("gather", group, _array(tensor))
+    local = _array(tensor)
+    shapes = tuple(tuple(local.shape) for _ in range(group.size()))
+    outs = _run("all_gather", group, local, shapes=shapes)
     if group.rank() == dst:
-        for i, t in enumerate(gather_list):
-            _write(t, out[i])
-    return _finish(async_op, [out])
+        for t, o in zip(gather_list, outs):
+            write(t, o)
+    return _finish(async_op, outs)
 
 
 def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
@@ -301,16 +362,15 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
     if group.rank() == src:
         if scatter_list is None or len(scatter_list) != group.size():
             raise ValueError("Argument ``scatter_list`` must be specified on source rank.")
-        local = jnp.stack([_array(t) for t in scatter_list])
+        local = _flatten([_array(t) for t in scatter_list])
     else:
         if scatter_list:
             raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
-        # the other ranks' rows are never read: zeros of the right shape fill them
-        local = jnp.zeros((group.size(),) + tuple(tensor.shape), _array(tensor).dtype)
-    # row `src` of the (n, n, ...) global array, its rows dealt out one per rank
+        # the other ranks' parts are never read: zeros of the right size fill them
+        local = jnp.zeros((group.size() * tensor.numel(),), _array(tensor).dtype)
     out = _run("row", group, local, src, sharded_out=True)
-    _write(tensor, out)
-    return _finish(async_op, [out])
+    write(tensor, out)
+    return _finish(async_op, out)
 
 
 def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None,
@@ -325,20 +385,22 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
     if even:
         if local.shape[0] % n:
             raise ValueError("Split sizes doesn't match total dim 0 size")
-        chunks = local.reshape((n, local.shape[0] // n) + local.shape[1:])
-        out = _run("exchange", group, chunks, sharded_out=True)
-        _write(output, out.reshape(tuple(output.shape)))
-        return _finish(async_op, [out], [output])
+        out = _run("exchange", group, local, sharded_out=True)
+        write(output, out)
+        return _finish(async_op, out, [output])
     # uneven splits: every chunk padded to the longest chunk any rank sends
-    longest = jnp.asarray(max(input_split_sizes), jnp.int64)
-    longest = int(_run("reduce", group, longest, "max"))
-    starts = [sum(input_split_sizes[:i]) for i in range(n)]
-    padded = jnp.stack([jnp.pad(local[s:s + k], [(0, longest - k)] + [(0, 0)] * (local.ndim - 1))
-                        for s, k in zip(starts, input_split_sizes)])
-    out = _run("exchange", group, padded, sharded_out=True)
-    received = jnp.concatenate([out[i, :k] for i, k in enumerate(output_split_sizes)])
-    _write(output, received)
-    return _finish(async_op, [received], [output])
+    longest = _run("all_reduce", group, np.array([max(input_split_sizes)]), "max")
+    longest = int(longest[0])
+    starts = np.cumsum([0] + list(input_split_sizes))
+    padded = np.zeros((n, longest) + local.shape[1:], local.dtype)
+    host = np.asarray(local)
+    for i, k in enumerate(input_split_sizes):
+        padded[i, :k] = host[starts[i]:starts[i] + k]
+    out = np.asarray(_run("exchange", group, padded.reshape((n * longest,) + local.shape[1:]),
+                          sharded_out=True)).reshape(padded.shape)
+    received = np.concatenate([out[i, :k] for i, k in enumerate(output_split_sizes)])
+    write(output, jnp.asarray(received))
+    return _finish(async_op, [], [output])
 
 
 # -- point to point: a two-member collective ----------------------------------------------
@@ -347,11 +409,11 @@ def _pair(low, high, my_rank, backend):
     return pg.ProcessGroup((low, high), my_rank, backend, None)
 
 
-def _pair_run(tensor, me, peer, sender, write):
+def _pair_run(tensor, me, peer, sender, write_result):
     pair = _pair(min(me, peer), max(me, peer), me, pg.default_group().name())
     out = _run("row", pair, _array(tensor), pair.ranks.index(sender))
-    if write:
-        _write(tensor, out)
+    if write_result:
+        write(tensor, out)
     return out
 
 
@@ -360,46 +422,48 @@ def _global_rank(group, rank, group_rank, what):
     return group.ranks[_group_rank(group, rank, group_rank, what)]
 
 
-def send(tensor, dst=None, group=None, tag=0, group_dst=None):
-    """Blocks until the peer's matching recv has the values. JAX matches a send with its
-    recv as one program on the two ranks: the peer must be in its recv (not its own send
-    to this rank) for the transfer to run."""
+def _peer(group, rank, group_rank, what):
     me = pg.default_group().rank()
-    dst = _global_rank(group, dst, group_dst, "dst")
-    if dst == me:
-        raise ValueError("Invalid destination rank: should not be the same as the rank of the current process.")
-    _pair_run(tensor, me, dst, me, write=False).block_until_ready()
+    peer = _global_rank(group, rank, group_rank, what)
+    if peer == me:
+        kind = "destination" if what == "dst" else "source"
+        raise ValueError(f"Invalid {kind} rank: should not be the same as the rank of the "
+                         "current process.")
+    return me, peer
+
+
+def send(tensor, dst=None, group=None, tag=0, group_dst=None):
+    """Blocks until the peer's matching recv has the values. JAX runs a send and its
+    recv as one program on the two ranks: the peer must be in its recv (not in its own
+    send to this rank) for the transfer to run."""
+    me, dst = _peer(group, dst, group_dst, "dst")
+    _pair_run(tensor, me, dst, me, write_result=False).block_until_ready()
 
 
 def recv(tensor, src=None, group=None, tag=0, group_src=None):
     if src is None and group_src is None:
         raise RuntimeError("torchlike.distributed.recv needs src: JAX's collectives have no "
                            "receive from any source")
-    me = pg.default_group().rank()
-    src = _global_rank(group, src, group_src, "src")
-    if src == me:
-        raise ValueError("Invalid source rank: should not be the same as the rank of the current process.")
-    _pair_run(tensor, me, src, src, write=True)
+    me, src = _peer(group, src, group_src, "src")
+    _pair_run(tensor, me, src, src, write_result=True)
     return src
 
 
 def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
-    me = pg.default_group().rank()
-    dst = _global_rank(group, dst, group_dst, "dst")
-    return Work((_pair_run(tensor, me, dst, me, write=False),))
+    me, dst = _peer(group, dst, group_dst, "dst")
+    return Work((_pair_run(tensor, me, dst, me, write_result=False),))
 
 
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):
-    me = pg.default_group().rank()
-    src = _global_rank(group, src, group_src, "src")
-    return Work((_pair_run(tensor, me, src, src, write=True),))
+    me, src = _peer(group, src, group_src, "src")
+    return Work((_pair_run(tensor, me, src, src, write_result=True),))
 
 
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     group = _member(group)
     if group is None:
         return None
-    out = _run("reduce", group, jnp.zeros((1,), jnp.int32), "sum")
+    out = _run("all_reduce", group, np.zeros((1,), np.int32), "sum")
     if async_op:
         return Work((out,))
     out.block_until_ready()

@@ -8,6 +8,7 @@ torn down any number of times, as in PyTorch).
 """
 import datetime
 import os
+import sys
 
 import numpy as np
 
@@ -194,6 +195,23 @@ def _join_jax(address, rank, world_size, backend, timeout):
         heartbeat_timeout_seconds=min(100, seconds), shutdown_timeout_seconds=min(300, seconds),
         **options)
     _state["joined_jax"] = True
+    _exit_on_uncaught_exception()
+
+
+def _exit_on_uncaught_exception():
+    """An uncaught exception ends a worker at once. Python's normal exit would run JAX's
+    shutdown, which waits at a barrier for every peer (up to the timeout) while the peers
+    wait in their next collective for this one: the failure would look like a hang. Exiting
+    lets the launcher see it and stop the others, as torchrun does."""
+    previous = sys.excepthook
+
+    def report_and_exit(kind, value, traceback):
+        previous(kind, value, traceback)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
+
+    sys.excepthook = report_and_exit
 
 
 def destroy_process_group(group_=None):

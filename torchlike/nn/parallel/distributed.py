@@ -10,6 +10,7 @@ a few collectives per step, not one per parameter.
 import contextlib
 
 from ... import distributed as dist
+from ...distributed._collectives import run_on_tensors
 from ..modules.module import Module
 
 _DEFAULT_BUCKET_MB = 25      # PyTorch's default bucket_cap_mb
@@ -46,6 +47,13 @@ def _reached_parameters(tensors):
             reached.add(id(variable))
         stack.extend(n for n, _ in node.next_functions)
     return reached
+
+
+def _by_dtype(tensors):
+    groups = {}
+    for t in tensors:
+        groups.setdefault(t.dtype, []).append(t)
+    return groups
 
 
 def _buckets(params, cap_bytes):
@@ -103,33 +111,16 @@ class DistributedDataParallel(Module):
 
     def _broadcast_flat(self, tensors):
         """Broadcast from the group's first rank, one collective per dtype."""
-        from ... import cat, no_grad
         if self.process_group.size() == 1 or not tensors:
             return
-        src = dist.get_global_rank(self.process_group, 0)
-        by_dtype = {}
-        for t in tensors:
-            by_dtype.setdefault(t.dtype, []).append(t)
-        with no_grad():
-            for group in by_dtype.values():
-                flat = cat([t.detach().reshape(-1) for t in group])
-                dist.broadcast(flat, src, group=self.process_group)
-                offset = 0
-                for t in group:
-                    t.copy_(flat[offset:offset + t.numel()].view(t.shape))
-                    offset += t.numel()
+        for same_dtype in _by_dtype(tensors).values():
+            run_on_tensors("row", [t.detach() for t in same_dtype], self.process_group, 0)
 
     # -- forward: note which parameters the backward will fill -------------------------------
     def forward(self, *inputs, **kwargs):
         from ...autograd.grad_mode import is_grad_enabled
         if self._expected is not None and self._ready:
-            raise RuntimeError(
-                "Expected to have finished reduction in the prior iteration before starting a "
-                "new one. This error indicates that your module has parameters that were not "
-                "used in producing loss. You can enable unused parameter detection by passing "
-                "the keyword argument `find_unused_parameters=True` to "
-                "`torch.nn.parallel.DistributedDataParallel`, and by making sure all "
-                "`forward` function outputs participate in calculating loss.")
+            self._unfinished_reduction()
         if self.broadcast_buffers:
             self._broadcast_flat(list(self.module.buffers()))
         output = self.module(*inputs, **kwargs)
@@ -143,6 +134,28 @@ class DistributedDataParallel(Module):
         else:
             self._expected = None
         return output
+
+    def _unfinished_reduction(self):
+        """PyTorch's error when the last backward left parameters without gradients."""
+        missing = [i for i, p in enumerate(self._ddp_params)
+                   if id(p) in self._expected and id(p) not in self._ready]
+        self._expected, self._ready = None, set()
+        raise RuntimeError(
+            "Expected to have finished reduction in the prior iteration before starting a "
+            "new one. This error indicates that your module has parameters that were not "
+            "used in producing loss. You can enable unused parameter detection by passing "
+            "the keyword argument `find_unused_parameters=True` to "
+            "`torch.nn.parallel.DistributedDataParallel`, and by \nmaking sure all "
+            "`forward` function outputs participate in calculating loss. \nIf you already "
+            "have done the above, then the distributed data parallel module wasn't able to "
+            "locate the output tensors in the return value of your module's `forward` "
+            "function. Please include the loss function and the structure of the return "
+            "value of `forward` of your module when reporting this issue (e.g. list, dict, "
+            "iterable).\nParameter indices which did not receive grad for rank "
+            f"{dist.get_rank()}: {' '.join(map(str, missing))}\n In addition, you can set "
+            "the environment variable TORCH_DISTRIBUTED_DEBUG to either INFO or DETAIL to "
+            "print out information about which particular parameters did not receive "
+            "gradient on this rank as part of this error")
 
     @contextlib.contextmanager
     def no_sync(self):
@@ -165,34 +178,23 @@ class DistributedDataParallel(Module):
             self._average_gradients()
 
     def _average_gradients(self):
-        from ... import cat, no_grad, zeros, float32
+        from ... import zeros, zeros_like, float32
         group = self.process_group
-        n = group.size()
-        with no_grad():
-            used = None
-            if self.find_unused_parameters:
-                # a parameter no rank used keeps its .grad as it was (None), as in PyTorch
-                used = zeros(len(self._ddp_params), dtype=float32)
-                for i, p in enumerate(self._ddp_params):
-                    if p.grad is not None:
-                        used[i] = 1.0
-                dist.all_reduce(used, group=group)
-                used = used.tolist()
-            index = {id(p): i for i, p in enumerate(self._ddp_params)}
-            for bucket in self._ddp_buckets:
-                members = [p for p in bucket if used is None or used[index[id(p)]] > 0]
-                if not members:
-                    continue
-                flat = cat([(p.grad if p.grad is not None else zeros(p.shape, dtype=p.dtype))
-                            .reshape(-1) for p in members])
-                if n > 1:
-                    dist.all_reduce(flat, group=group)
-                    flat.div_(n)
-                offset = 0
-                for p in members:
-                    averaged = flat[offset:offset + p.numel()].view(p.shape)
-                    offset += p.numel()
-                    if p.grad is None:
-                        p.grad = averaged.clone()
-                    else:
-                        p.grad.copy_(averaged)
+        params = self._ddp_params
+        used = None
+        if self.find_unused_parameters:
+            # a parameter no rank used keeps its .grad as it was (None), as in PyTorch
+            used = zeros(len(params), dtype=float32)
+            used[[i for i, p in enumerate(params) if p.grad is not None]] = 1.0
+            dist.all_reduce(used, group=group)
+            used = used.tolist()
+        index = {id(p): i for i, p in enumerate(params)}
+        for bucket in self._ddp_buckets:
+            members = [p for p in bucket if used is None or used[index[id(p)]] > 0]
+            if not members:
+                continue
+            for p in members:
+                if p.grad is None:       # unused here but used elsewhere: zeros join in
+                    p.grad = zeros_like(p)
+            if group.size() > 1:
+                run_on_tensors("all_reduce", [p.grad for p in members], group, "avg")
