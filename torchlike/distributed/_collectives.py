@@ -427,8 +427,8 @@ def _peer(group, rank, group_rank, what):
     peer = _global_rank(group, rank, group_rank, what)
     if peer == me:
         kind = "destination" if what == "dst" else "source"
-        raise ValueError(f"Invalid {kind} rank: should not be the same as the rank of the "
-                         "current process.")
+        raise ValueError(f"Invalid {kind} rank: {kind} rank should not be the same as the "
+                         "rank of the current process.")
     return me, peer
 
 

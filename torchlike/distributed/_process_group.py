@@ -153,7 +153,7 @@ def _rendezvous(init_method, rank, world_size):
                              "world size parameter missing")
         return init_method[len("tcp://"):].split("?")[0].rstrip("/"), rank, world_size
     scheme = init_method.split("://")[0]
-    raise ValueError(f"No rendezvous handler for {scheme}://")
+    raise RuntimeError(f"No rendezvous handler for {scheme}://")
 
 
 def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1,
@@ -232,8 +232,8 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
     ranks = list(range(world.size())) if ranks is None else list(ranks)
     for r in ranks:
         if not 0 <= r < world.size():
-            raise ValueError("The new group's rank should be within the world_size set by "
-                             "init_process_group")
+            raise ValueError(f"Rank {r} is out of range. Valid ranks are 0 to "
+                             f"{world.size() - 1} (world_size={world.size()})")
     if sort_ranks:
         ranks = sorted(ranks)
     my_rank = world.rank()

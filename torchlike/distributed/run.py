@@ -60,10 +60,11 @@ def worker_envs(args):
     nnodes = int(str(args.nnodes).split(":")[0])
     nproc = _nproc(args.nproc_per_node)
     addr, port = args.master_addr, args.master_port
+    run_id = args.rdzv_id or "none"
     if args.standalone:
-        nnodes, addr, port = 1, "127.0.0.1", _free_port()
+        nnodes, addr, port = 1, "localhost", _free_port()
+        run_id = args.rdzv_id or str(uuid.uuid4())
     world = nnodes * nproc
-    run_id = args.rdzv_id or uuid.uuid4().hex[:8]
     envs = []
     for local_rank in range(nproc):
         rank = args.node_rank * nproc + local_rank
@@ -73,7 +74,8 @@ def worker_envs(args):
                    GROUP_WORLD_SIZE=str(nnodes), ROLE_RANK=str(rank), ROLE_WORLD_SIZE=str(world),
                    ROLE_NAME="default", MASTER_ADDR=addr, MASTER_PORT=str(port),
                    TORCHELASTIC_RUN_ID=run_id, TORCHELASTIC_RESTART_COUNT="0",
-                   TORCHELASTIC_MAX_RESTARTS=str(args.max_restarts))
+                   TORCHELASTIC_MAX_RESTARTS=str(args.max_restarts),
+                   TORCH_NCCL_ASYNC_ERROR_HANDLING="1")
         if nproc > 1:
             # torchrun's default too: N workers each using every core would oversubscribe
             env.setdefault("OMP_NUM_THREADS", "1")

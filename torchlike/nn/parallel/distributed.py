@@ -79,15 +79,16 @@ class DistributedDataParallel(Module):
                  bucket_cap_mb=None, find_unused_parameters=False, check_reduction=False,
                  gradient_as_bucket_view=False, static_graph=False, **kwargs):
         super().__init__()
+        group = process_group if process_group is not None else dist.group.WORLD
+        if group is None:
+            raise ValueError("Default process group has not been initialized, please make "
+                             "sure to call init_process_group.")
         params = [p for p in module.parameters() if p.requires_grad]
         if not params:
             raise RuntimeError("DistributedDataParallel is not needed when a module doesn't "
                                "have any parameter that requires a gradient.")
         self.module = module
-        self.process_group = process_group if process_group is not None else dist.group.WORLD
-        if self.process_group is None:
-            raise ValueError("Default process group has not been initialized, please make "
-                             "sure to call init_process_group.")
+        self.process_group = group
         self.device_ids = device_ids
         self.dim = dim
         self.broadcast_buffers = broadcast_buffers
