@@ -335,5 +335,19 @@ def test_a_failing_rank_stops_the_job_with_a_clear_error(tmp_path):
     assert seconds < 40, seconds
 
 
+def test_example_ddp_train_runs_under_the_launcher():
+    # examples/ddp_train.py, one epoch on 2 ranks; its last line checks with a collective
+    # that DDP left the same weights on every rank
+    env = dict(os.environ, PYTHONPATH=ROOT, JAX_PLATFORMS="cpu")
+    proc = subprocess.run([sys.executable, "-m", "torchlike.distributed.run", "--standalone",
+                           "--nproc_per_node", "2", os.path.join(ROOT, "examples", "ddp_train.py"),
+                           "--epochs", "1"], env=env, capture_output=True, text=True,
+                          timeout=RUN_TIMEOUT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("epoch 1: mean train loss ") and lines[0].endswith(" over 2 ranks")
+    assert lines[-1] == "weights identical on all ranks: True"
+
+
 if __name__ == "__main__":
     worker_main(sys.argv[1], sys.argv[2])
