@@ -109,22 +109,24 @@ def launch(args):
     envs = worker_envs(args)
     command = _command(args)
     procs = [subprocess.Popen(command, env=env) for env in envs]
-    ranks = [int(env["RANK"]) for env in envs]
+    running = {p.pid: (int(env["RANK"]), local_rank, p)
+               for local_rank, (env, p) in enumerate(zip(envs, procs))}
     try:
-        while True:
-            codes = [p.poll() for p in procs]
-            failed = [(r, i, c) for i, (r, c) in enumerate(zip(ranks, codes)) if c not in (None, 0)]
-            if failed:
+        while running:
+            # os.wait returns workers in the order they end: the first failure is the cause
+            pid, status = os.wait()
+            if pid not in running:
+                continue
+            rank, local_rank, proc = running.pop(pid)
+            proc.returncode = code = os.waitstatus_to_exitcode(status)
+            if code != 0:
                 _stop(procs)
-                rank, local_rank, code = failed[0]
+                shown = command if args.no_python else command[1:]
                 print(f"torchlike.distributed.run: worker failed: rank {rank} (local_rank "
-                      f"{local_rank}) exited with code {code}; the other workers were stopped.\n"
-                      f"  script: {' '.join(command[1:] if not args.no_python else command)}",
-                      file=sys.stderr, flush=True)
+                      f"{local_rank}) exited with code {code}; the other workers were "
+                      f"stopped.\n  script: {' '.join(shown)}", file=sys.stderr, flush=True)
                 return 1
-            if all(c == 0 for c in codes):
-                return 0
-            time.sleep(0.1)
+        return 0
     except KeyboardInterrupt:
         _stop(procs)
         return 130
