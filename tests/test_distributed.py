@@ -205,6 +205,34 @@ def _ddp(torch, dist, out):
     out["unused_without_find_error"] = _error(lambda: m(x[half]))
 
 
+def _fsdp(torch, dist, out, framework):
+    """torchlike's FSDP on 2 ranks (halves of a batch, Adam) against real torch training
+    one model on the whole batch (torch's own FSDP needs an accelerator)."""
+    r = dist.get_rank()
+    rng = np.random.default_rng(1)
+    x = torch.tensor(rng.normal(size=(8, 5)).astype(np.float32))
+    y = torch.tensor(rng.normal(size=(8, 3)).astype(np.float32))
+    m = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 3))
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.tensor(rng.normal(size=tuple(p.shape)).astype(np.float32)))
+            if framework == "torchlike" and r == 1:
+                p.add_(1.0)          # sync_module_states must replace these by rank 0's
+    if framework == "torchlike":
+        m = torch.distributed.fsdp.FullyShardedDataParallel(m, sync_module_states=True)
+        out["fsdp_local_numel"] = sum(p.numel() for p in m.parameters())
+        xs, ys = x[r * 4:r * 4 + 4], y[r * 4:r * 4 + 4]
+    else:
+        xs, ys = x, y
+    opt = torch.optim.Adam(m.parameters(), lr=0.05)
+    for _ in range(3):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(m(xs), ys).backward()
+        opt.step()
+    for k, v in m.state_dict().items():
+        out[f"fsdp_{k}"] = v
+
+
 def _sampler(torch, dist, out):
     DistributedSampler = torch.utils.data.distributed.DistributedSampler
     for drop_last in (False, True):
@@ -230,6 +258,7 @@ def worker_main(framework, outdir):
     if framework == "torchlike":
         import torchlike.distributed  # noqa: F401  (torch imports these with torch)
         import torchlike.utils.data.distributed  # noqa: F401
+        import torchlike.distributed.fsdp  # noqa: F401
     dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=30))
     if "FAIL_RANK" in os.environ:
         dist.all_reduce(torch.ones(1))
@@ -239,6 +268,7 @@ def worker_main(framework, outdir):
     out = {}
     _collectives(torch, dist, out)
     _ddp(torch, dist, out)
+    _fsdp(torch, dist, out, framework)
     _sampler(torch, dist, out)
     arrays = {k: _to_numpy(torch, v) for k, v in out.items()}
     np.savez(os.path.join(outdir, f"rank{dist.get_rank()}.npz"), **arrays)
@@ -325,6 +355,20 @@ def test_ddp_broadcasts_rank0_weights_at_construction(runs):
     # TwoHeads' random init differs per framework (and per rank); DDP must make it equal
     got = runs["torchlike"]
     np.testing.assert_array_equal(got[0]["used_weight_synced"], got[1]["used_weight_synced"])
+
+
+def test_fsdp_equals_training_on_the_whole_batch(runs):
+    # 2 ranks on halves with averaged gradients == torch's one model on the whole batch;
+    # Adam's 3 steps on gradients equal up to summation order
+    for rank in range(WORLD):
+        got, expected = runs["torchlike"][rank], runs["torch"][rank]
+        keys = [k for k in expected if k.startswith("fsdp_")]
+        assert sorted(keys) == sorted(k for k in got if k.startswith("fsdp_") and k in expected)
+        assert len(keys) == 4
+        for k in keys:
+            np.testing.assert_allclose(got[k], expected[k], rtol=1e-5, atol=1e-5)
+        # each rank stores half of the 5*7 + 7 + 7*3 + 3 = 66 parameters
+        assert got["fsdp_local_numel"] == 33
 
 
 def test_a_failing_rank_stops_the_job_with_a_clear_error(tmp_path):

@@ -15,3 +15,4 @@ from ._collectives import (
     barrier,
 )
 from ._objects import all_gather_object, broadcast_object_list
+from . import fsdp  # noqa: E402,F401  (torch.distributed.fsdp)
