@@ -1,4 +1,5 @@
-"""torchlike.distributed against real torch.distributed (gloo), on 2 CPU processes.
+"""torchlike.distributed against real torch.distributed (gloo), on 2 CPU processes
+(and 4 for groups that leave ranks out).
 
 One program (`_scenario`, below) runs every collective, DistributedDataParallel and
 DistributedSampler once per framework: under real torch with the gloo backend and under
@@ -6,10 +7,11 @@ torchlike, both started by torchlike's own launcher (python -m torchlike.distrib
 which sets torchrun's environment. Each rank saves what it saw; the tests compare the two
 runs key by key (values, dtypes, error messages), so expected values always come from real
 torch on the same inputs. Starting process groups is the slow part (seconds each), so
-there are three: torch's, torchlike's, and one whose rank fails on purpose.
+there are few: torch's, torchlike's, one whose rank fails on purpose, the example's and
+one of 4 ranks.
 
-Run as a script (`python tests/test_distributed.py FRAMEWORK OUTDIR`), this file is the
-worker.
+Run as a script (`python tests/test_distributed.py FRAMEWORK OUTDIR`, or `subgroups
+OUTDIR`), this file is the worker.
 """
 import os
 import socket
@@ -247,6 +249,46 @@ def _to_numpy(torch, value):
     return np.array(value)
 
 
+def subgroups_main(outdir):
+    """4 torchlike ranks: collectives on groups that leave some ranks out, running at the
+    same time as point-to-point transfers between the others."""
+    import datetime
+    import torchlike as torch
+    import torchlike.distributed as dist
+    dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=30))
+    r, n = dist.get_rank(), dist.get_world_size()
+    out = {}
+    middle, ends = dist.new_group([1, 2]), dist.new_group([3, 0])
+    t = torch.full((2,), float(r + 1))
+    if r in (1, 2):
+        dist.all_reduce(t, group=middle)
+    elif r == 0:
+        dist.send(t * 10, dst=3)
+    else:
+        dist.recv(t, src=0)
+    out["mixed"] = t
+    t = torch.full((2,), float(r + 1))
+    dist.all_reduce(t, op=dist.ReduceOp.MAX, group=ends if r in (0, 3) else middle)
+    out["group_max"] = t
+    out["rank_in_middle"] = dist.get_rank(middle)
+    t = torch.full((3,), float(r + 1))
+    if r in (0, 3):
+        dist.broadcast(t, src=3, group=ends)
+    out["group_broadcast"] = t
+    t = torch.arange(4.0) + 10 * r
+    dist.all_reduce(t)
+    out["world_sum"] = t
+    shard = torch.zeros(2)
+    dist.reduce_scatter_tensor(shard, torch.arange(2.0 * n) * (r + 1))
+    out["world_reduce_scatter"] = shard
+    received = torch.zeros(n)
+    dist.all_to_all_single(received, torch.arange(float(n)) + 10 * r)
+    out["world_all_to_all"] = received
+    dist.barrier()
+    np.savez(os.path.join(outdir, f"rank{r}.npz"), **{k: _to_numpy(torch, v) for k, v in out.items()})
+    dist.destroy_process_group()
+
+
 def worker_main(framework, outdir):
     if framework == "torchlike":
         import torchlike as torch
@@ -394,5 +436,33 @@ def test_example_ddp_train_runs_under_the_launcher():
     assert lines[-1] == "weights identical on all ranks: True"
 
 
+def test_four_ranks_with_subgroups(tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT, JAX_PLATFORMS="cpu")
+    proc = subprocess.run([sys.executable, "-m", "torchlike.distributed.run", "--standalone",
+                           "--nproc_per_node", "4", os.path.abspath(__file__), "subgroups",
+                           str(tmp_path)], env=env, capture_output=True, text=True,
+                          timeout=RUN_TIMEOUT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = [dict(np.load(tmp_path / f"rank{r}.npz")) for r in range(4)]
+    # expected values by hand: rank r contributes r + 1 (or as written in subgroups_main)
+    # rank 0 keeps its 1s and sends 10s to rank 3; ranks 1 and 2 sum 2 + 3
+    mixed = [[1, 1], [5, 5], [5, 5], [10, 10]]
+    for r in range(4):
+        np.testing.assert_array_equal(got[r]["mixed"], np.array(mixed[r], np.float32))
+        np.testing.assert_array_equal(got[r]["group_max"], [4, 4] if r in (0, 3) else [3, 3])
+        assert got[r]["rank_in_middle"] == {0: -1, 1: 0, 2: 1, 3: -1}[r]
+        np.testing.assert_array_equal(got[r]["group_broadcast"],
+                                      [4, 4, 4] if r in (0, 3) else [r + 1] * 3)
+        # sum over ranks of arange(4) + 10 r = 4 * arange(4) + 60
+        np.testing.assert_array_equal(got[r]["world_sum"], np.arange(4) * 4 + 60)
+        # rank r gets elements 2r, 2r+1 of sum over k of arange(8) * (k + 1) = arange(8) * 10
+        np.testing.assert_array_equal(got[r]["world_reduce_scatter"], np.arange(2 * r, 2 * r + 2) * 10)
+        # rank r gets element r of every rank k's arange(4) + 10 k
+        np.testing.assert_array_equal(got[r]["world_all_to_all"], np.arange(4) * 10 + r)
+
+
 if __name__ == "__main__":
-    worker_main(sys.argv[1], sys.argv[2])
+    if sys.argv[1] == "subgroups":
+        subgroups_main(sys.argv[2])
+    else:
+        worker_main(sys.argv[1], sys.argv[2])

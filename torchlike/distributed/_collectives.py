@@ -128,7 +128,7 @@ def _run(kind, group, local, arg=None, shapes=None, sharded_out=False):
     """Run a program with `local` (a jax array, at least 1-d) as this rank's part; this
     rank's part of the result (a tuple of arrays when `shapes` cuts it into pieces)."""
     mesh = group.mesh
-    device = pg.device_of_rank(group.ranks[group.rank()])
+    device = group.device
     if local.ndim == 0:
         local = local.reshape(1)
     whole = jax.make_array_from_single_device_arrays(

@@ -44,6 +44,7 @@ class ProcessGroup:
         self._backend = backend
         self.timeout = timeout
         self._mesh = None
+        self._device = None
 
     def rank(self):
         return self._rank
@@ -57,6 +58,13 @@ class ProcessGroup:
     @property
     def ranks(self):
         return self._ranks
+
+    @property
+    def device(self):
+        """This rank's device in the group (found once)."""
+        if self._device is None:
+            self._device = device_of_rank(self._ranks[self._rank])
+        return self._device
 
     @property
     def mesh(self):
