@@ -119,6 +119,12 @@ def test_world_of_one_matches_torch(env_cleared):
             out["scatter_missing"] = _error(lambda: d.scatter(piece, None, src=0))
             out["gather_missing"] = _error(lambda: d.gather(piece, None, dst=0))
             out["send_self"] = _error(lambda: d.send(piece, dst=0))
+            out["list_size"] = _error(lambda: d.all_gather([lib.zeros(2, 3)] * 2, t))
+            out["list_dtype"] = _error(lambda: d.all_gather([lib.zeros(2, 3).double()], t))
+            out["list_shape"] = _error(lambda: d.all_gather([lib.zeros(3)], t))
+            out["into_size"] = _error(lambda: d.all_gather_into_tensor(lib.zeros(7), t))
+            out["band_float"] = _error(lambda: d.all_reduce(t, op=d.ReduceOp.BAND))
+            out["not_tensor"] = _error(lambda: d.all_reduce([1, 2]))
             objects = [None]
             d.all_gather_object(objects, {"a": [1, 2]})
             out["objects"] = objects

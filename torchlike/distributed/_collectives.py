@@ -63,7 +63,12 @@ def _reduce_rows(x, op):
         return (jnp.sum(x, axis=0, dtype=x.dtype) / x.shape[0]).astype(x.dtype)
     if op == "prod":
         return jnp.prod(x, axis=0, dtype=x.dtype)
+    if op in _BITWISE:
+        return _BITWISE[op].reduce(x, axis=0)
     return jnp.max(x, axis=0) if op == "max" else jnp.min(x, axis=0)
+
+
+_BITWISE = {"band": jnp.bitwise_and, "bor": jnp.bitwise_or, "bxor": jnp.bitwise_xor}
 
 
 def _split(flat, shapes):
@@ -115,7 +120,14 @@ def _program(kind, arg, shapes, mesh, sharded_out):
     fn = functools.partial(_PROGRAMS[kind], n=mesh.devices.size, shapes=shapes,
                            **{"op" if "reduce" in kind else ("src" if kind == "row" else "arg"): arg})
     spec = PartitionSpec("ranks") if sharded_out else PartitionSpec()
+    if arg in _BITWISE:
+        # XLA's CPU collectives have no bitwise all-reduce: gather, then reduce locally
+        fn = functools.partial(_gathered_first, fn, NamedSharding(mesh, PartitionSpec()))
     return jax.jit(fn, out_shardings=NamedSharding(mesh, spec))
+
+
+def _gathered_first(fn, replicated, x):
+    return fn(jax.lax.with_sharding_constraint(x, replicated))
 
 
 @jax.jit
@@ -151,7 +163,8 @@ def run_flat(kind, group, arrays, arg=None):
 def _array(tensor):
     from .._tensor import Tensor
     if not isinstance(tensor, Tensor):
-        raise TypeError(f"expected a Tensor, got {type(tensor).__name__}")
+        raise TypeError("Invalid function argument. Expected parameter `tensor` of type "
+                        "torch.Tensor\n             but got {} instead.".format(type(tensor)))
     return tensor.jax()
 
 
@@ -237,7 +250,8 @@ def _group_rank(group, global_rank, group_rank, what):
 
 
 _OPS = {RedOpType.SUM: "sum", RedOpType.AVG: "avg", RedOpType.PRODUCT: "prod",
-        RedOpType.MIN: "min", RedOpType.MAX: "max"}
+        RedOpType.MIN: "min", RedOpType.MAX: "max", RedOpType.BAND: "band",
+        RedOpType.BOR: "bor", RedOpType.BXOR: "bxor"}
 
 
 def _op_name(op, tensor):
@@ -245,12 +259,33 @@ def _op_name(op, tensor):
         raise TypeError(f"all_reduce(): op must be a torch.distributed.ReduceOp, got {op!r}")
     if op not in _OPS:
         raise ValueError(f"Cannot use ReduceOp.{op.name} with gloo")
+    if _OPS[op] in _BITWISE and (tensor.is_floating_point() or tensor.is_complex()):
+        raise RuntimeError(f"Cannot use ReduceOp.{op.name} with non-integral dtype")
     if op is RedOpType.AVG and not tensor.is_floating_point() and not tensor.is_complex():
         # PyTorch divides the sum in place, which an integer tensor refuses
         from .._tensor import SCALAR_NAME
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{SCALAR_NAME[tensor.dtype.name]}")
     return _OPS[op]
+
+
+def _shape_text(shape):
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def _check_outputs(name, tensors, tensor, group):
+    """PyTorch's (gloo's) checks of an output list against the input."""
+    if len(tensors) != group.size():
+        raise RuntimeError(f"ProcessGroupGloo::{name}: invalid output tensor list at index 0 "
+                           f"(expected length {group.size()}, got {len(tensors)})")
+    for t in tensors:
+        if t.dtype is not tensor.dtype:
+            raise ValueError("Invalid usage of tensors with different dtypesFound "
+                             f"{t.dtype} and  {tensor.dtype}")
+    for i, t in enumerate(tensors):
+        if tuple(t.shape) != tuple(tensor.shape):
+            raise RuntimeError(f"ProcessGroupGloo::{name}: invalid tensor size at index {i} "
+                               f"(expected {_shape_text(tensor.shape)}, got {_shape_text(t.shape)})")
 
 
 # -- the collectives ----------------------------------------------------------------------
@@ -299,10 +334,8 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     group = _member(group)
     if group is None:
         return None
-    if len(tensor_list) != group.size():
-        raise ValueError("tensor list size must match the group size: "
-                         f"{len(tensor_list)} vs {group.size()}")
     local = _array(tensor)
+    _check_outputs("allgather", tensor_list, tensor, group)
     shapes = tuple(tuple(local.shape) for _ in range(group.size()))
     outs = _run("all_gather", group, local, shapes=shapes)
     for t, o in zip(tensor_list, outs):
@@ -316,7 +349,9 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
         return None
     local = _array(input_tensor)
     if output_tensor.numel() != local.size * group.size():
-        raise ValueError("output tensor size must be equal to world_size times input tensor size")
+        raise RuntimeError(f"ProcessGroupGloo::allgather: invalid tensor size at index 0 "
+                           f"(expected {_shape_text(input_tensor.shape)}, got "
+                           f"{_shape_text(output_tensor.shape)})")
     out = _run("all_gather", group, local)
     # concatenated (n * d0, ...) as with gloo, or stacked (n, *shape) as NCCL also allows
     write(output_tensor, out)
@@ -385,6 +420,9 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
     if even:
         if local.shape[0] % n:
             raise ValueError("Split sizes doesn't match total dim 0 size")
+        if output.numel() != local.size:
+            raise RuntimeError("all_to_all_single: the output must have as many elements as "
+                               "the input (in->size == out->size)")
         out = _run("exchange", group, local, sharded_out=True)
         write(output, out)
         return _finish(async_op, out, [output])
