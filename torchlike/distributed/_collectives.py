@@ -1,11 +1,11 @@
 """Collectives on tensors, each one small jitted program over a group's mesh.
 
-Every rank contributes its tensor as one shard of a global array of shape
-(group size, *shape) sharded over the mesh axis 'ranks'; the program's output sharding
-says who gets what (replicated: every rank gets the whole result, as after an
-all-reduce; sharded on 'ranks': each rank gets its own row, as after a reduce-scatter).
-XLA turns that into its collectives (gloo on CPU, NCCL on GPUs, ICI on TPUs): no transport
-of our own. As in PyTorch, every member must call the same collectives in the same order.
+Every rank's tensor is one shard of a global array (the ranks' arrays concatenated along
+axis 0, sharded over the mesh axis 'ranks'); the program's output sharding says who gets
+what (replicated: every rank gets the whole result, as after an all-reduce; sharded on
+'ranks': each rank gets its own part, as after a reduce-scatter). XLA turns that into its
+collectives (gloo on CPU, NCCL on GPUs, ICI on TPUs): no transport of our own. As in
+PyTorch, every member must call the same collectives in the same order.
 """
 import enum
 import functools
