@@ -123,9 +123,9 @@ def default_group():
     return _World.default
 
 
-def resolve(group_):
+def resolve(group):
     """The group a collective runs on: `None` means the default group."""
-    return default_group() if group_ is None else group_
+    return default_group() if group is None else group
 
 
 def is_available():
@@ -215,6 +215,8 @@ def _exit_on_uncaught_exception():
 
     def report_and_exit(kind, value, traceback):
         previous(kind, value, traceback)
+        if not _state["joined_jax"]:       # destroy_process_group ran: exit as usual
+            return
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(1)
@@ -222,8 +224,8 @@ def _exit_on_uncaught_exception():
     sys.excepthook = report_and_exit
 
 
-def destroy_process_group(group_=None):
-    if group_ is None or group_ is _World.default:
+def destroy_process_group(group=None):
+    if group is None or group is _World.default:
         if _World.default is None:
             raise AssertionError("Process group cannot be None")
         if _state["joined_jax"]:
@@ -251,32 +253,32 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
                         timeout or world.timeout)
 
 
-def get_rank(group_=None):
-    if group_ is GroupMember.NON_GROUP_MEMBER:
+def get_rank(group=None):
+    if group is GroupMember.NON_GROUP_MEMBER:
         return -1
-    return resolve(group_).rank()
+    return resolve(group).rank()
 
 
-def get_world_size(group_=None):
-    if group_ is GroupMember.NON_GROUP_MEMBER:
+def get_world_size(group=None):
+    if group is GroupMember.NON_GROUP_MEMBER:
         return -1
-    return resolve(group_).size()
+    return resolve(group).size()
 
 
-def get_backend(group_=None):
-    return resolve(group_).name()
+def get_backend(group=None):
+    return resolve(group).name()
 
 
-def get_process_group_ranks(group_):
-    return list(resolve(group_).ranks)
+def get_process_group_ranks(group):
+    return list(resolve(group).ranks)
 
 
-def get_global_rank(group_, group_rank):
-    return resolve(group_).ranks[group_rank]
+def get_global_rank(group, group_rank):
+    return resolve(group).ranks[group_rank]
 
 
-def get_group_rank(group_, global_rank):
-    ranks = resolve(group_).ranks
+def get_group_rank(group, global_rank):
+    ranks = resolve(group).ranks
     if global_rank not in ranks:
-        raise ValueError(f"Global rank {global_rank} is not part of group {group_}")
+        raise ValueError(f"Global rank {global_rank} is not part of group {group}")
     return ranks.index(global_rank)
