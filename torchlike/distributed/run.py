@@ -25,7 +25,8 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="torchlikerun", description=__doc__.split("\n")[0])
     p.add_argument("--nnodes", default="1", help="number of nodes (or MIN:MAX; MIN is used)")
     p.add_argument("--nproc_per_node", "--nproc-per-node", default="1",
-                   help="workers per node: a number, or 'cpu' / 'auto' for the CPU count")
+                   help="workers per node: a number, 'gpu' (one per GPU), 'cpu' (one per "
+                        "core) or 'auto' (GPUs if any, else cores)")
     p.add_argument("--node_rank", "--node-rank", type=int, default=0)
     p.add_argument("--master_addr", "--master-addr", default="127.0.0.1")
     p.add_argument("--master_port", "--master-port", type=int, default=29500)
@@ -50,8 +51,18 @@ def _free_port():
 
 
 def _nproc(value):
-    if value in ("cpu", "auto"):
+    if value == "cpu":
         return os.cpu_count() or 1
+    if value in ("gpu", "auto"):
+        # one worker per local GPU, as torchrun; 'auto' falls back to the CPU count
+        import jax
+        try:
+            count = len(jax.local_devices(backend="gpu"))
+        except RuntimeError:
+            count = 0
+        if value == "gpu" and not count:
+            raise ValueError("Cuda is not available.")
+        return count or os.cpu_count() or 1
     return int(value)
 
 
