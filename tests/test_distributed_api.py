@@ -271,3 +271,40 @@ def test_data_parallel_on_one_device_calls_the_module():
     x = torchlike.ones(4, 3)
     np.testing.assert_array_equal(dp(x).detach().numpy(), net(x).detach().numpy())
     assert list(dp.state_dict()) == list(torch.nn.DataParallel(torch.nn.Linear(3, 2)).state_dict())
+
+
+def test_fsdp_state_dict_round_trip_in_a_world_of_one(env_cleared):
+    """FULL_STATE_DICT names and values are the wrapped module's own; loading another
+    model's full state dict makes the wrapper compute what that model computes (expected
+    values from real torch running the same weights)."""
+    tdist.init_process_group("gloo", init_method="tcp://127.0.0.1:1", rank=0, world_size=1)
+    try:
+        from torchlike.distributed.fsdp import FullyShardedDataParallel as FSDP
+
+        def net(lib):
+            lib.manual_seed(0)
+            return lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4), lib.nn.Linear(4, 2))
+
+        inner = net(torchlike)
+        before = {k: v.numpy().copy() for k, v in inner.state_dict().items()}
+        wrapped = FSDP(inner)
+        after = wrapped.state_dict()
+        assert list(after) == list(before)
+        for k in before:
+            np.testing.assert_array_equal(after[k].numpy(), before[k])
+        assert [n for n, _ in wrapped.named_parameters()] == ["_flat_param_0"]
+
+        reference = net(torch)
+        with torch.no_grad():
+            for p in reference.parameters():
+                p.mul_(-2.0)
+        wrapped.load_state_dict({k: torchlike.tensor(v.numpy())
+                                 for k, v in reference.state_dict().items()})
+        reference.eval()
+        wrapped.eval()
+        x = np.arange(15, dtype=np.float32).reshape(5, 3) / 7
+        np.testing.assert_allclose(wrapped(torchlike.tensor(x)).detach().numpy(),
+                                   reference(torch.tensor(x)).detach().numpy(),
+                                   rtol=1e-5, atol=1e-6)
+    finally:
+        tdist.destroy_process_group()
