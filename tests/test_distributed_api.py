@@ -88,6 +88,28 @@ def test_reduce_op_names_match_torch():
         assert ours.value == theirs.value
 
 
+def test_deprecated_collective_names_warn_as_torch(env_cleared):
+    tdist.init_process_group("gloo", init_method="tcp://127.0.0.1:1", rank=0, world_size=1)
+    try:
+        t = torchlike.arange(3.0)
+        with pytest.warns(FutureWarning) as seen:
+            tdist.all_gather_into_tensor(torchlike.zeros(3), t)
+            tdist.reduce_scatter_tensor(torchlike.zeros(3), t)
+        out = torchlike.zeros(3)
+        tdist.all_gather_single(out, t)
+        tdist.reduce_scatter_single(out, out)
+    finally:
+        tdist.destroy_process_group()
+    expected = [f"`torch.distributed.{old}` is deprecated. Please use `torch.distributed.{new}` instead."
+                for old, new in [("all_gather_into_tensor", "all_gather_single"),
+                                 ("reduce_scatter_tensor", "reduce_scatter_single")]]
+    assert [str(w.message) for w in seen] == expected
+    assert all(w.filename == __file__ for w in seen)     # pointed at the caller, as torch's
+    np.testing.assert_array_equal(out.numpy(), [0, 1, 2])
+
+
+# the oracle's torch 2.13 warns about its own deprecated collective names
+@pytest.mark.filterwarnings("ignore:`torch.distributed.all_gather_into_tensor` is deprecated")
 def test_world_of_one_matches_torch(env_cleared):
     """Every collective with world_size 1 (no coordinator: no jax.distributed needed),
     against real torch's gloo group of one process; init and destroy twice."""

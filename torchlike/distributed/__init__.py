@@ -10,9 +10,9 @@ from ._process_group import (
     get_backend, get_process_group_ranks, get_global_rank, get_group_rank,
 )
 from ._collectives import (
-    ReduceOp, Work, all_reduce, reduce, broadcast, all_gather, all_gather_into_tensor,
-    reduce_scatter_tensor, gather, scatter, all_to_all_single, send, recv, isend, irecv,
-    barrier,
+    ReduceOp, Work, all_reduce, reduce, broadcast, all_gather, all_gather_single,
+    all_gather_into_tensor, reduce_scatter_single, reduce_scatter_tensor, gather, scatter,
+    all_to_all_single, send, recv, isend, irecv, barrier,
 )
 from ._objects import all_gather_object, broadcast_object_list
 from . import fsdp  # noqa: E402,F401  (torch.distributed.fsdp)

@@ -9,6 +9,7 @@ PyTorch, every member must call the same collectives in the same order.
 """
 import enum
 import functools
+import warnings
 
 import numpy as np
 
@@ -343,7 +344,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     return _finish(async_op, outs, tensor_list)
 
 
-def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+def all_gather_single(output_tensor, input_tensor, group=None, async_op=False):
     group = _member(group)
     if group is None:
         return None
@@ -358,7 +359,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     return _finish(async_op, out, [output_tensor])
 
 
-def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
+def reduce_scatter_single(output, input, op=ReduceOp.SUM, group=None, async_op=False):
     group = _member(group)
     if group is None:
         return None
@@ -368,6 +369,23 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     out = _run("reduce_scatter", group, local.reshape(-1), _op_name(op, input), sharded_out=True)
     write(output, out)
     return _finish(async_op, out, [output])
+
+
+def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+    """PyTorch 2.13's deprecated name of all_gather_single (with its warning)."""
+    _deprecated("all_gather_into_tensor", "all_gather_single")
+    return all_gather_single(output_tensor, input_tensor, group, async_op)
+
+
+def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
+    """PyTorch 2.13's deprecated name of reduce_scatter_single (with its warning)."""
+    _deprecated("reduce_scatter_tensor", "reduce_scatter_single")
+    return reduce_scatter_single(output, input, op, group, async_op)
+
+
+def _deprecated(old, new):
+    warnings.warn(f"`torch.distributed.{old}` is deprecated. Please use "
+                  f"`torch.distributed.{new}` instead.", FutureWarning, stacklevel=3)
 
 
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):

@@ -100,7 +100,7 @@ class FullyShardedDataParallel(Module):
         info = self._flats[index]
         with no_grad():
             full = shard.new_zeros(info.shard_numel * self._group.size())
-            dist.all_gather_into_tensor(full, shard.detach(), group=self._group)
+            dist.all_gather_single(full, shard.detach(), group=self._group)
         return full[:info.numel] if full.numel() != info.numel else full
 
     def _install(self, index, full):
@@ -130,7 +130,7 @@ class FullyShardedDataParallel(Module):
             grad = leaf.grad.new_zeros(info.shard_numel * n)
             grad[:info.numel] = leaf.grad
             mine = grad.new_zeros(info.shard_numel)
-            dist.reduce_scatter_tensor(mine, grad, op=dist.ReduceOp.AVG, group=self._group)
+            dist.reduce_scatter_single(mine, grad, op=dist.ReduceOp.AVG, group=self._group)
             if shard.grad is None:
                 shard.grad = mine
             else:
