@@ -184,3 +184,4 @@ from .cuda import OutOfMemoryError, AcceleratorError
 _sys.modules[__name__ + ".cuda.amp"] = cuda.amp    # `import torchlike.cuda.amp` as in torch
 _sys.modules[__name__ + ".cpu.amp"] = cpu.amp      # `import torchlike.cpu.amp` as in torch
 del _sys
+from . import distributed     # torchlike.distributed after a plain import, as torch.distributed

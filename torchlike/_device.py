@@ -79,7 +79,7 @@ def _current_accelerator():
 @functools.cache
 def _jax_devices(platform):
     try:
-        return tuple(jax.devices(platform))
+        return tuple(jax.local_devices(backend=platform))   # this process's devices, as cuda:N is
     except RuntimeError:
         return ()
 
@@ -121,7 +121,7 @@ def place(array, dev):
     uncommitted: committed arrays take a slower path through every jit call."""
     import jax.numpy as jnp
     target = to_jax(dev)
-    if target == jax.devices()[0]:
+    if target == jax.local_devices()[0]:
         if isinstance(array, jax.Array) and array.devices() != {target}:
             # jnp.asarray leaves a jax array where it is; through the host, the copy
             # arrives uncommitted on the default device
@@ -180,7 +180,7 @@ def scalar_arg(value, dev=None):
         if len(_SCALAR_ARRAYS) >= _SCALAR_CACHE_LIMIT:
             _SCALAR_ARRAYS.clear()
         target = None if dev is None else to_jax(dev)
-        if target is not None and target == jax.devices()[0]:
+        if target is not None and target == jax.local_devices()[0]:
             target = None                   # uncommitted, as place() leaves them
         try:
             # under jax.jit, device_put would give a tracer, which must not outlive the

@@ -52,7 +52,7 @@ def is_tracer(array):
 
 def default_device():
     """The torchlike device of JAX's default device (where a tracer's values live)."""
-    return _device.from_jax(jax.devices()[0])
+    return _device.from_jax(jax.local_devices()[0])
 
 
 def wrap(array, device=None):

@@ -54,7 +54,7 @@ def _place(values, device):
     """A jax array of `values` on `device`. On JAX's default device, device_put leaves
     the array uncommitted and, on a CPU, aliases the numpy buffer (a memory map stays a
     memory map, read lazily)."""
-    if _device.to_jax(device) == jax.devices()[0]:
+    if _device.to_jax(device) == jax.local_devices()[0]:
         return jax.device_put(values)
     return _device.place(values, device)
 

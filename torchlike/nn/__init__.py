@@ -6,3 +6,4 @@ from . import functional
 from . import init
 from . import utils
 from . import modules
+from .parallel import DataParallel  # noqa: F401  (binds nn.parallel too)
