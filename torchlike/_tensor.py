@@ -146,7 +146,7 @@ class Tensor:
         t = object.__new__(cls)
         if device is None:
             # a tracer (torchlike.compile's trace) has no devices: JAX's default one
-            device = _device.from_jax(jax.devices()[0] if isinstance(array, jax.core.Tracer)
+            device = _device.from_jax(jax.local_devices()[0] if isinstance(array, jax.core.Tracer)
                                       else next(iter(array.devices())))
         t._init_from_array(array, device)
         return t
