@@ -84,20 +84,26 @@ def _pad_last(mask):
 
 
 @nn_op("multi_head_attention", "ViewBackward0", saves=(0, 1, 2))
-def _mha_op(q, k, v, *tensors, names, heads, dropout_p, safe_softmax):
+def _mha_op(q, k, v, *tensors, names, heads, dropout_p, safe_softmax, packed=False):
     """q: (L, N, E), k: (S, N, Ek), v: (S, N, Ev); returns (out (L, N, E), weights
-    (N, H, L, S')). `names` says which optional tensors follow in `tensors`."""
+    (N, H, L, S')). `names` says which optional tensors follow in `tensors`. `packed`:
+    q, k and v are one tensor (self-attention), projected by one matmul, as PyTorch's
+    packed in-projection does (k and v are then unused here)."""
     t = dict(zip(names, tensors))
     length, batch, embed = q.shape
     head_dim = embed // heads
-    if "in_proj_weight" in t:
-        wq, wk, wv = jnp.split(t["in_proj_weight"], 3, axis=0)
+    if packed:
+        q, k, v = jnp.split(_project(q, t["in_proj_weight"], t.get("in_proj_bias")), 3,
+                            axis=-1)
     else:
-        wq, wk, wv = t["q_proj_weight"], t["k_proj_weight"], t["v_proj_weight"]
-    bq = bk = bv = None
-    if "in_proj_bias" in t:
-        bq, bk, bv = jnp.split(t["in_proj_bias"], 3)
-    q, k, v = _project(q, wq, bq), _project(k, wk, bk), _project(v, wv, bv)
+        if "in_proj_weight" in t:
+            wq, wk, wv = jnp.split(t["in_proj_weight"], 3, axis=0)
+        else:
+            wq, wk, wv = t["q_proj_weight"], t["k_proj_weight"], t["v_proj_weight"]
+        bq = bk = bv = None
+        if "in_proj_bias" in t:
+            bq, bk, bv = jnp.split(t["in_proj_bias"], 3)
+        q, k, v = _project(q, wq, bq), _project(k, wk, bk), _project(v, wv, bv)
     attn_mask, padding = t.get("attn_mask"), t.get("key_padding_mask")
     if "bias_k" in t:
         k = jnp.concatenate([k, jnp.broadcast_to(t["bias_k"], (1, batch, embed))], axis=0)
@@ -167,8 +173,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         named["noise"] = _factories.rand((batch * num_heads, length, src), dtype=query.dtype,
                                          device=query.device)
     names = tuple(n for n, x in named.items() if x is not None)
+    packed = query is key and key is value and not use_separate_proj_weight
     out, weights = call(_mha_op, [query, key, value] + [named[n] for n in names], names=names,
-                        heads=int(num_heads), dropout_p=p, safe_softmax=not need_weights)
+                        heads=int(num_heads), dropout_p=p, safe_softmax=not need_weights,
+                        packed=packed)
     if unbatched:
         out = out.squeeze(1)
     if not need_weights:
