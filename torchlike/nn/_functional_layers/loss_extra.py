@@ -34,9 +34,10 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             raise ValueError("var is of incorrect size")
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not valid")
-    var = var.clone()
-    with torchlike.no_grad():
-        var.clamp_(min=eps)               # the clamp itself is not differentiated
+    # PyTorch clamps a clone in place under no_grad: the value is clamped, the gradient
+    # passes to var unchanged. (Written out of place: torchlike's fused backward replays
+    # the clone without the no_grad clamp.)
+    var = var + (var.clamp(min=eps) - var).detach()
     loss = 0.5 * (torchlike.log(var) + (input - target) ** 2 / var)
     if full:
         loss += 0.5 * math.log(2 * math.pi)

@@ -85,13 +85,11 @@ def _max_unpool(n, input, indices, kernel_size, stride, padding, output_size, gr
     out_spatial = _unpool_output_size(input, n, kernel, stride, padding, output_size)
     if input.device.type == "cpu" and indices.numel():
         # PyTorch's CPU kernel checks every index (the accelerator one cannot)
-        largest = int(indices.max())
-        smallest = int(indices.min())
-        volume = int(np.prod(out_spatial))
-        if smallest < 0 or largest >= volume:
-            bad = smallest if smallest < 0 else largest
-            raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of "
-                               f"size {'x'.join(str(s) for s in out_spatial)})")
+        flat = np.asarray(indices.detach().numpy()).reshape(-1)
+        invalid = (flat < 0) | (flat >= int(np.prod(out_spatial)))
+        if invalid.any():     # the first bad index in memory order, as PyTorch's loop meets it
+            raise RuntimeError(f"Found an invalid max index: {flat[np.argmax(invalid)]} (output "
+                               f"volumes are of size {'x'.join(str(s) for s in out_spatial)})")
     return call(_max_unpool_op, (input, indices), grad_fn, out_spatial=out_spatial)
 
 

@@ -149,9 +149,9 @@ class _LazyNormMixin(LazyModuleMixin):
     def initialize_parameters(self, input):
         if not self.has_uninitialized_params():
             return
-        # batch norm: channels at dim 1; instance norm: just before its `_dims` spatial dims
-        instance = getattr(self, "_dims", 0)
-        self.num_features = input.shape[input.dim() - instance - 1 if instance else 1]
+        # dim 1 even for an unbatched instance-norm input, as PyTorch (whose forward then
+        # rejects it)
+        self.num_features = input.shape[1]
         with no_grad():
             for name in ("weight", "bias", "running_mean", "running_var"):
                 tensor = getattr(self, name, None)
