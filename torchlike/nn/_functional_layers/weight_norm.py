@@ -16,7 +16,9 @@ def _weight_norm_op(v, g, *, dim):
 
 
 def weight_norm(v, g, dim=0):
-    dim = dim if dim == -1 else dim % v.dim()
+    if dim == -1:        # PyTorch composes this case from plain ops
+        return v * (g / v.norm())
+    dim = dim % v.dim()
     return call(_weight_norm_op, (v, g), "WeightNormInterfaceBackward0", dim=dim)
 
 
