@@ -104,6 +104,15 @@ CASES = {
     "multilabel_margin_loss": (lambda L, x, t: F(L).multilabel_margin_loss(x, t, reduction="none"),
                                [_x(3, 4), np.array([[3, 0, -1, 1], [1, 2, 3, 0],
                                                     [-1, 0, 0, 0]])], (0,)),
+    "fractional_max_pool2d": (lambda L, x, s: F(L).fractional_max_pool2d(
+        x, 3, output_size=(4, 5), return_indices=True, _random_samples=s),
+        [_x(2, 3, 9, 8), R.random((2, 3, 2)).astype(np.float32)], (0,)),
+    "fractional_max_pool2d-unbatched-ratio": (lambda L, x, s: F(L).fractional_max_pool2d(
+        x, (2, 3), output_ratio=(0.5, 0.6), _random_samples=s),
+        [_x(3, 9, 8), R.random((1, 3, 2)).astype(np.float32)], (0,)),
+    "fractional_max_pool3d": (lambda L, x, s: F(L).fractional_max_pool3d_with_indices(
+        x, 2, output_ratio=0.5, _random_samples=s),
+        [_x(1, 2, 6, 7, 8), R.random((1, 2, 3)).astype(np.float32)], (0,)),
     "triplet_margin_with_distance_loss": (
         lambda L, a, p, n: F(L).triplet_margin_with_distance_loss(a, p, n, swap=True),
         [_x(4, 5), _x(4, 5), _x(4, 5)], (0, 1, 2)),
@@ -212,6 +221,12 @@ ERRORS = {
         margin=0),
     # PyTorch reads the features at dim 1 even for an unbatched input, then rejects it
     "LazyInstanceNorm1d-unbatched": lambda L: L.nn.LazyInstanceNorm1d()(L.zeros(3, 5)),
+    "fractional-no-size": lambda L: F(L).fractional_max_pool2d(L.zeros(1, 1, 4, 4), 2),
+    "fractional-pool-too-large": lambda L: F(L).fractional_max_pool2d(
+        L.zeros(1, 1, 9, 9), 3, output_size=(8, 8)),
+    "FractionalMaxPool2d-no-size": lambda L: L.nn.FractionalMaxPool2d(3),
+    "FractionalMaxPool2d-both": lambda L: L.nn.FractionalMaxPool2d(3, 2, 0.5),
+    "FractionalMaxPool2d-ratio": lambda L: L.nn.FractionalMaxPool2d(3, output_ratio=1.5),
 }
 
 
@@ -283,6 +298,47 @@ def test_max_unpool_module_values(oracle):
         out, idx = pool(lib.tensor(X_UNPOOL))
         return lib.nn.MaxUnpool2d(2)(out, idx, output_size=(1, 1, 5, 5))
     assert_same(run(torchlike), run(oracle))
+
+
+def test_fractional_max_pool_module(oracle):
+    samples = R.random((1, 2, 2)).astype(np.float32)
+    x = _x(1, 2, 7, 7)
+    ours = torchlike.nn.FractionalMaxPool2d(2, output_ratio=0.5,
+                                            _random_samples=torchlike.tensor(samples))
+    theirs = oracle.nn.FractionalMaxPool2d(2, output_ratio=0.5,
+                                           _random_samples=oracle.tensor(samples))
+    assert repr(ours) == repr(theirs)
+    assert_same(ours(torchlike.tensor(x)), theirs(oracle.tensor(x)))
+    # without samples: random window placement, always a max of a 2x2 window of the input
+    out = torchlike.nn.FractionalMaxPool2d(2, output_size=3)(torchlike.tensor(x))
+    assert tuple(out.shape) == (1, 2, 3, 3) and set(np.asarray(out).ravel()) <= set(x.ravel())
+
+
+def test_sdpa_kernel_and_backends(oracle):
+    from torchlike.nn.attention import SDPBackend, sdpa_kernel
+    import torch.nn.attention as theirs
+    assert {k: int(v) for k, v in SDPBackend.__members__.items()} == \
+        {k: int(v.value) for k, v in theirs.SDPBackend.__members__.items()}
+    q = torchlike.tensor(_x(1, 2, 3, 4))
+    with sdpa_kernel([SDPBackend.MATH, SDPBackend.FLASH_ATTENTION]):
+        inside = F(torchlike).scaled_dot_product_attention(q, q, q)
+    np.testing.assert_array_equal(np.asarray(inside),
+                                  np.asarray(F(torchlike).scaled_dot_product_attention(q, q, q)))
+    with pytest.raises(AssertionError, match="Backend must be an instance of SDPBackend"):
+        with sdpa_kernel("math"):
+            pass
+
+
+def test_init_deprecated_aliases(oracle):
+    for name in ("eye", "dirac", "uniform"):
+        messages = []
+        for lib in (torchlike, oracle):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                getattr(lib.nn.init, name)(lib.zeros(2, 2, 3) if name == "dirac"
+                                           else lib.zeros(2, 2))
+            messages.append([(str(w.message), w.category) for w in caught])
+        assert messages[0] == messages[1]
 
 
 def test_rrelu_training_slopes_in_range():

@@ -7,3 +7,4 @@ from . import functional
 from . import init
 from . import utils
 from . import modules
+from . import attention

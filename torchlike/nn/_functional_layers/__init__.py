@@ -26,6 +26,8 @@ from .pooling_extra import (max_pool1d_with_indices, max_pool2d_with_indices,
                             max_unpool1d, max_unpool2d, max_unpool3d, lp_pool1d, lp_pool2d,
                             lp_pool3d, local_response_norm, channel_shuffle,
                             native_channel_shuffle)
+from .fractional import (fractional_max_pool2d, fractional_max_pool3d,
+                         fractional_max_pool2d_with_indices, fractional_max_pool3d_with_indices)
 from .loss_extra import (gaussian_nll_loss, poisson_nll_loss, hinge_embedding_loss,
                          multilabel_soft_margin_loss, triplet_margin_with_distance_loss,
                          soft_margin_loss, multi_margin_loss, multilabel_margin_loss)
@@ -48,5 +50,7 @@ __all__ = [
     "lp_pool1d", "lp_pool2d", "lp_pool3d", "local_response_norm", "channel_shuffle",
     "native_channel_shuffle", "gaussian_nll_loss", "poisson_nll_loss", "hinge_embedding_loss",
     "multilabel_soft_margin_loss", "triplet_margin_with_distance_loss", "soft_margin_loss",
-    "multi_margin_loss", "multilabel_margin_loss",
+    "multi_margin_loss", "multilabel_margin_loss", "fractional_max_pool2d",
+    "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d_with_indices",
 ]

@@ -31,7 +31,8 @@ from .channelshuffle import ChannelShuffle
 from .activation import RReLU
 from .dropout import AlphaDropout, FeatureAlphaDropout
 from .normalization import LocalResponseNorm
-from .pooling import LPPool1d, LPPool2d, LPPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
+from .pooling import (LPPool1d, LPPool2d, LPPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d,
+                      FractionalMaxPool2d, FractionalMaxPool3d)
 from .container import Container
 from .batchnorm import SyncBatchNorm
 from .lazy import (LazyModuleMixin, LazyLinear, LazyConv1d, LazyConv2d, LazyConv3d,
@@ -75,5 +76,5 @@ __all__ = [
     "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
     "LazyInstanceNorm3d", "GaussianNLLLoss", "PoissonNLLLoss", "HingeEmbeddingLoss",
     "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
-    "TripletMarginWithDistanceLoss", "NLLLoss2d",
+    "TripletMarginWithDistanceLoss", "NLLLoss2d", "FractionalMaxPool2d", "FractionalMaxPool3d",
 ]
