@@ -287,3 +287,11 @@ def test_skip_init(torch):
     m = torchlike.nn.utils.skip_init(torchlike.nn.Linear, 4, 3, bias=False)
     assert repr(m) == repr(torch.nn.utils.skip_init(torch.nn.Linear, 4, 3, bias=False))
     assert_raises_same(lambda L: L.nn.utils.skip_init(L.nn.ReLU))
+
+
+def test_invert_permutation(torch):
+    import torch.nn.utils.rnn  # noqa: F401
+    perm = [2, 0, 3, 1]
+    assert_same(torchlike.nn.utils.rnn.invert_permutation(torchlike.tensor(perm)),
+                 torch.nn.utils.rnn.invert_permutation(torch.tensor(perm)))
+    assert torchlike.nn.utils.rnn.invert_permutation(None) is None
