@@ -19,11 +19,9 @@ def addmm(input, mat1, mat2, *, beta=1.0, alpha=1.0):
 
 def sum(input, dim=None, dtype=None):
     """Full sum: a dense 0-dim tensor; over some dims: a sparse tensor of the rest."""
-    if dim is None:
-        total = input.sum(dtype=dtype) if dtype is not None else input.sum()
-        return _renamed(total, "SparseSumBackward0")
+    if dim is None:      # a plain sum, as PyTorch (SumBackward0)
+        return input.sum(dtype=dtype) if dtype is not None else input.sum()
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     total = input.sum(dims) if dtype is None else input.sum(dims, dtype=dtype)
-    if total.dim() == 0:
-        return _renamed(total, "SparseSumBackward0")
-    return total.to_sparse() if isinstance(input, SparseCooTensor) else total
+    return _renamed(total, "SparseSumBackward0") if total.dim() == 0 or not isinstance(
+        input, SparseCooTensor) else total.to_sparse()

@@ -33,8 +33,8 @@ def _alias_impl(x):
 OPS["sparse_coo_scatter"] = _scatter_op = Op("sparse_coo_scatter", _scatter_impl,
                                              "SparseCooTensorWithDimsAndTensorsBackward0")
 OPS["sparse_coalesce"] = _coalesce_op = Op("sparse_coalesce", _segment_sum_impl,
-                                           "CoalesceBackward0")
-OPS["sparse_gather"] = _gather_op = Op("sparse_gather", _gather_impl, "ToSparseBackward1")
+                                           "ValuesBackward0")
+OPS["sparse_gather"] = _gather_op = Op("sparse_gather", _gather_impl, "ValuesBackward0")
 OPS["sparse_alias"] = _alias_op = Op("sparse_alias", _alias_impl, "ToDenseBackward0")
 
 
@@ -89,7 +89,7 @@ class SparseCooTensor(Tensor):
         values = apply(_coalesce_op, (self._sp_values, tensor(inverse.astype(np.int64))),
                        (("count", int(unique.size)),))
         return make_sparse(tensor(new_index.astype(np.int64)), values, tuple(self.shape),
-                           coalesced=True)
+                           coalesced=True, grad_fn="CoalesceBackward0")
 
     def to_dense(self, dtype=None, *, masked_grad=None):
         dense = apply(_alias_op, (self,))
@@ -102,23 +102,30 @@ class SparseCooTensor(Tensor):
         from .._factories import tensor  # noqa: F401  (values printed without history)
         pad = " " * 7
         indices = repr(self._sp_indices).replace("\n", "\n" + " " * 15)
-        values = repr(self._sp_values.detach()).replace("\n", "\n" + " " * 14)
+        shown = self._sp_values.detach()
+        # the dtype goes in the summary line, not after the values
+        values = repr(shown).replace(f", dtype={shown.dtype})", ")")
+        values = values.replace("\n", "\n" + " " * 14)
         size = tuple(self.shape)
         tail = f"size={size}, nnz={self._nnz()}"
         if self.dtype is not dt.get_default_dtype() and self.dtype is not dt.int64:
             tail += f", dtype={self.dtype}"
         tail += f", layout={SPARSE_COO}"
+        suffix = None
         if self.grad_fn is not None:
-            tail += f",\n{pad}grad_fn=<{self.grad_fn.name()}>"
+            suffix = f"grad_fn=<{self.grad_fn.name()}>"
         elif self.requires_grad:
-            tail += ", requires_grad=True"
+            suffix = "requires_grad=True"
+        if suffix is not None:      # PyTorch wraps a suffix that would pass 80 columns
+            fits = len(pad) + len(tail) + len(suffix) + 2 <= 80
+            tail += (", " if fits else f",\n{pad}") + suffix
         return f"tensor(indices={indices},\n{pad}values={values},\n{pad}{tail})"
 
     __str__ = __repr__
 
 
-def make_sparse(indices, values, size, coalesced=False, requires_grad=False):
-    dense = apply(_scatter_op, (values, indices), (("size", tuple(size)),))
+def make_sparse(indices, values, size, coalesced=False, requires_grad=False, grad_fn=None):
+    dense = apply(_scatter_op, (values, indices), (("size", tuple(size)),), grad_fn)
     if requires_grad:
         dense = dense.detach().requires_grad_(True)
     dense.__class__ = SparseCooTensor
@@ -146,10 +153,10 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None,
             else (0,) * index.shape[0]
         size = size + tuple(values.shape[1:])
     size = tuple(int(s) for s in size)
-    for d in range(index.shape[0]):
-        if index.size and (index[d].max() >= size[d] or index[d].min() < 0):
-            raise RuntimeError(f"size is inconsistent with indices: for dim {d}, size is "
-                               f"{size[d]} but found index {int(index[d].max())}")
+    sparse_dim, dense_dim = index.shape[0], values.dim() - 1
+    if len(size) != sparse_dim + dense_dim:
+        raise RuntimeError("'len(size) == sparse_dim + dense_dim' is not satisfied: len(size) "
+                           f"= {len(size)}, sparse_dim = {sparse_dim}, dense_dim = {dense_dim}")
     coalesced = bool(is_coalesced) if is_coalesced is not None else index.shape[1] <= 1
     return make_sparse(indices, values, size, coalesced, requires_grad)
 
@@ -162,7 +169,8 @@ def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=N
     index = np.stack(np.nonzero(np.asarray(self.detach().numpy())))
     indices = tensor(index.astype(np.int64))
     values = apply(_gather_op, (self, indices))
-    return make_sparse(indices, values, tuple(self.shape), coalesced=True)
+    return make_sparse(indices, values, tuple(self.shape), coalesced=True,
+                       grad_fn="ToSparseBackward1")
 
 
 FUNCTIONS["sparse_coo_tensor"] = sparse_coo_tensor
