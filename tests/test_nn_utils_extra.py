@@ -111,6 +111,27 @@ def test_orthogonal_tall_is_orthogonal():
     np.testing.assert_allclose(np.asarray(gram), np.eye(3), atol=1e-5)
 
 
+@pytest.mark.parametrize("orthogonal_map", ["matrix_exp", "cayley"])
+def test_orthogonal_without_trivialization(torch, orthogonal_map):
+    def run(L):
+        m = _linear(L, W44)
+        L.nn.utils.parametrizations.orthogonal(m, orthogonal_map=orthogonal_map,
+                                               use_trivialization=False)
+        return m
+    ours, theirs = run(torchlike), run(torch)
+    assert_same(ours.weight, theirs.weight)
+    np.testing.assert_allclose(np.asarray((ours.weight @ ours.weight.mT).detach()),
+                               np.eye(4), atol=1e-5)
+    assert_raises_same(lambda L: setattr(run(L), "weight", L.eye(4)))
+
+
+def test_orthogonal_householder_without_trivialization_is_refused():
+    # PyTorch starts it from geqrf's reflectors, which torchlike lacks: a clear error
+    with pytest.raises(NotImplementedError, match="use_trivialization=True"):
+        torchlike.nn.utils.parametrizations.orthogonal(
+            torchlike.nn.Linear(3, 3), orthogonal_map="householder", use_trivialization=False)
+
+
 def test_orthogonal_errors(torch):
     assert_raises_same(lambda L: L.nn.utils.parametrizations.orthogonal(
         L.nn.Linear(3, 3), orthogonal_map="qr"))

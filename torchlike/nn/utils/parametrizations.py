@@ -106,13 +106,13 @@ class _Orthogonal(Module):
             q = q.mT
             n, k = k, n
         if "base" not in self._buffers:
-            # without trivialization only matrix_exp/cayley on square matrices can invert
+            # without trivialization PyTorch cannot assign to matrix_exp / cayley either
             if self.orthogonal_map == "cayley" or self.orthogonal_map == "matrix_exp":
                 raise NotImplementedError("It is not possible to assign to the matrix "
                                           "exponential or the Cayley parametrizations when "
                                           "use_trivialization=False.")
-            a, tau = _householder_inverse(q)
-            return a.mT if transpose else a
+            raise NotImplementedError("torchlike: assigning to a householder orthogonal "
+                                      "parametrization needs geqrf")
         if n == k:
             q = q.clone() if _is_orthogonal(q) else _make_orthogonal(q)
         else:
@@ -124,11 +124,6 @@ class _Orthogonal(Module):
         neg_eye = torchlike.zeros_like(q_init)
         neg_eye.diagonal(dim1=-2, dim2=-1).fill_(-1.0)
         return neg_eye
-
-
-def _householder_inverse(q):
-    raise NotImplementedError("torchlike: orthogonal(use_trivialization=False) with the "
-                              "householder map cannot be assigned to (needs geqrf)")
 
 
 def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization=True):
@@ -144,6 +139,11 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
     if orthogonal_map not in _MAPS:
         raise ValueError('orthogonal_map has to be one of "matrix_exp", "cayley", '
                          f'"householder". Got: {orthogonal_map}')
+    if orthogonal_map == "householder" and not use_trivialization:
+        # the starting reflectors come from LAPACK's geqrf, which torchlike does not have
+        raise NotImplementedError("torchlike: orthogonal(orthogonal_map='householder', "
+                                  "use_trivialization=False) is not implemented; use "
+                                  "use_trivialization=True or another orthogonal_map")
     orth = _Orthogonal(weight, orthogonal_map, use_trivialization=use_trivialization)
     parametrize.register_parametrization(module, name, orth, unsafe=True)
     return module
