@@ -40,8 +40,8 @@ def _is_orthogonal(q):
     import torchlike
     n, k = q.size(-2), q.size(-1)
     eye = torchlike.eye(k, dtype=q.dtype, device=q.device)
-    eps = 10.0 * n * float(np.finfo(np.dtype(q.dtype.name.replace("complex", "float")
-                                              if "128" not in q.dtype.name else "float64")).eps)
+    double = q.dtype in (torchlike.float64, torchlike.complex128)
+    eps = 10.0 * n * float(np.finfo(np.float64 if double else np.float32).eps)
     return bool(torchlike.allclose(q.mH @ q, eye, atol=eps))
 
 
