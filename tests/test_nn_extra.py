@@ -145,6 +145,12 @@ def test_grid_sample_3d(oracle):
              [_x(1, 2, 3, 4, 5), _x(1, 2, 3, 4, 3, scale=0.8)], (0, 1))
 
 
+def test_grid_sample_mode_tables(oracle):
+    assert F(torchlike).GRID_SAMPLE_INTERPOLATION_MODES == \
+        F(oracle).GRID_SAMPLE_INTERPOLATION_MODES
+    assert F(torchlike).GRID_SAMPLE_PADDING_MODES == F(oracle).GRID_SAMPLE_PADDING_MODES
+
+
 def test_grid_sample_and_affine_grid_warn_without_align_corners(oracle):
     for lib in (oracle, torchlike):
         with warnings.catch_warnings(record=True) as caught:

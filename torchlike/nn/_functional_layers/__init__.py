@@ -19,7 +19,8 @@ from .sparse import embedding_bag
 from .upsample import (interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_nearest,
                        upsample_bilinear)
 from .fold import fold, unfold
-from .grid import affine_grid, grid_sample
+from .grid import (affine_grid, grid_sample, GRID_SAMPLE_INTERPOLATION_MODES,
+                   GRID_SAMPLE_PADDING_MODES)
 from .pooling_extra import (max_pool1d_with_indices, max_pool2d_with_indices,
                             max_pool3d_with_indices, adaptive_max_pool1d_with_indices,
                             adaptive_max_pool2d_with_indices, adaptive_max_pool3d_with_indices,
@@ -44,6 +45,7 @@ __all__ = [
     "scaled_dot_product_attention", "multi_head_attention_forward", "embedding_bag",
     "interpolate", "pixel_shuffle", "pixel_unshuffle", "upsample", "upsample_nearest",
     "upsample_bilinear", "fold", "unfold", "affine_grid", "grid_sample",
+    "GRID_SAMPLE_INTERPOLATION_MODES", "GRID_SAMPLE_PADDING_MODES",
     "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
     "adaptive_max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d",

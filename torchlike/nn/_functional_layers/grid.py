@@ -9,6 +9,10 @@ import numpy as np
 
 from ._common import HIGHEST, call, nn_op
 
+# PyTorch's public name -> enum tables
+GRID_SAMPLE_INTERPOLATION_MODES = {"bilinear": 0, "nearest": 1, "bicubic": 2}
+GRID_SAMPLE_PADDING_MODES = {"zeros": 0, "border": 1, "reflection": 2}
+
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to "
                   "align_corners=False since 1.3.0. Please specify align_corners=True if the "
                   "old behavior is desired. See the documentation of grid_sample for details.")
