@@ -133,3 +133,50 @@ def test_repr_like_torch(oracle):
         ours = getattr(torchlike.optim, name)([torchlike.nn.Parameter(torchlike.ones(1))])
         theirs = getattr(oracle.optim, name)([oracle.nn.Parameter(oracle.ones(1))])
         assert repr(ours) == repr(theirs)
+
+
+# -- swa_utils ----------------------------------------------------------------------------
+def _swa_run(L, kw):
+    L.manual_seed(0)
+    model = L.nn.Sequential(L.nn.Linear(3, 4), L.nn.BatchNorm1d(4), L.nn.Linear(4, 1))
+    with L.no_grad():
+        for p, value in zip(model.parameters(), SWA_INIT):
+            p.copy_(L.tensor(value))
+    swa = L.optim.swa_utils.AveragedModel(model, **(kw(L) if callable(kw) else kw))
+    opt = L.optim.SGD(model.parameters(), lr=0.1)
+    sched = L.optim.swa_utils.SWALR(opt, swa_lr=0.05, anneal_epochs=2)
+    lrs = []
+    for step in range(4):
+        opt.zero_grad()
+        model(L.tensor(SWA_X)).square().mean().backward()
+        opt.step()
+        sched.step()
+        lrs.append(sched.get_last_lr()[0])
+        swa.update_parameters(model)
+    L.optim.swa_utils.update_bn([L.tensor(SWA_X)], swa)
+    return swa, lrs
+
+
+SWA_X = R.standard_normal((8, 3)).astype(np.float32)
+SWA_INIT = [R.standard_normal(s).astype(np.float32) * 0.5 for s in [(4, 3), (4,), (4,), (4,),
+                                                                      (1, 4), (1,)]]
+
+
+@pytest.mark.parametrize("kind", ["swa", "ema", "ema-buffers"])
+def test_averaged_model_and_swalr(oracle, kind):
+    kw = {"swa": {}, "ema": lambda L: {"multi_avg_fn":
+                                       L.optim.swa_utils.get_ema_multi_avg_fn(0.9)},
+          "ema-buffers": lambda L: {"avg_fn": L.optim.swa_utils.get_ema_avg_fn(0.8),
+                                    "use_buffers": True}}[kind]
+    (ours, lrs_o), (theirs, lrs_t) = _swa_run(torchlike, kw=kw), _swa_run(oracle, kw=kw)
+    assert lrs_o == pytest.approx(lrs_t, rel=1e-12)
+    assert int(ours.n_averaged) == int(theirs.n_averaged)
+    for (name, a), (_, b) in zip(ours.state_dict().items(), theirs.state_dict().items()):
+        np.testing.assert_allclose(np.asarray(a), b.numpy(), rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+
+
+def test_swalr_errors(oracle):
+    opt = lambda L: L.optim.SGD([L.nn.Parameter(L.ones(1))], lr=0.1)  # noqa: E731
+    assert_raises_same(lambda L: L.optim.swa_utils.SWALR(opt(L), 0.1, anneal_strategy="exp"))
+    assert_raises_same(lambda L: L.optim.swa_utils.SWALR(opt(L), 0.1, anneal_epochs=-1))

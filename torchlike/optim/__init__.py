@@ -10,6 +10,8 @@ from .asgd import ASGD
 from .sparse_adam import SparseAdam
 from .lbfgs import LBFGS
 from . import lr_scheduler
+from . import swa_utils
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam",
-           "RAdam", "Adadelta", "Rprop", "ASGD", "SparseAdam", "LBFGS", "lr_scheduler"]
+           "RAdam", "Adadelta", "Rprop", "ASGD", "SparseAdam", "LBFGS", "lr_scheduler",
+           "swa_utils"]
