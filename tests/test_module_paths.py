@@ -56,7 +56,6 @@ PATHS = [
     ("optim.lbfgs", "LBFGS"), ("optim.sparse_adam", "SparseAdam"),
     ("optim.swa_utils", "AveragedModel"), ("optim.swa_utils", "SWALR"),
     ("nn.attention", "sdpa_kernel"), ("nn.modules.pooling", "FractionalMaxPool2d"),
-    ("sparse", "mm"),
     ("utils.data", "DataLoader"), ("utils.data.dataloader", "DataLoader"),
     ("utils.data.dataloader", "default_collate"),
     ("utils.data.dataset", "Dataset"), ("utils.data.dataset", "TensorDataset"),
