@@ -150,6 +150,10 @@ from ._jax_bridge import from_jax
 from .utils.dlpack import from_dlpack
 from . import func
 from .func import vmap
+from ._legacy_tensors import LEGACY_TYPES as _LEGACY_TYPES   # FloatTensor, LongTensor ...
+globals().update(_LEGACY_TYPES)
+from ._ops.sparse_ops import SPARSE_COO as sparse_coo  # noqa: E402
+from . import sparse  # noqa: E402
 from .nn.utils import stateless as _stateless   # torchlike.nn.utils.stateless
 from .autograd import functional as _autograd_functional   # torchlike.autograd.functional
 from .autograd import forward_ad as _forward_ad            # torchlike.autograd.forward_ad

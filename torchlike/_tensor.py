@@ -449,7 +449,8 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec):
-        if self.dim() == 0 and not self.requires_grad:
+        # as PyTorch: a plain 0-dim tensor formats as its number, requiring grad or not
+        if self.dim() == 0 and type(self) is Tensor:
             return self.item().__format__(spec)
         return object.__format__(self, spec)
 

@@ -2,3 +2,5 @@
 from . import (registry, dispatch, basic, views, pointwise, reduce, sorting, linalg, decomp,  # noqa: F401
                shape, scatter, activation, random_ops, indexing)
 from . import spectral, special_fns, windows, stft  # noqa: F401  (fft, special, windows, stft)
+from . import tensor_extra  # noqa: F401,E402  (issue 12's smaller Tensor names)
+from . import sparse_ops  # noqa: F401,E402  (sparse COO tensors)

@@ -48,3 +48,50 @@ class Buffer(metaclass=_BufferMeta):
         t.persistent = persistent
         t._is_buffer = True
         return t
+
+
+class UninitializedTensorMixin:
+    """A parameter or buffer whose shape is not known yet (the Lazy* modules): a
+    placeholder until `materialize` gives it a shape, when it becomes `cls_to_become`."""
+    cls_to_become = None
+
+    def materialize(self, shape, device=None, dtype=None):
+        from .._factories import empty
+        value = empty(shape, device=device or self.device, dtype=dtype or self.dtype)
+        requires_grad = self._requires_grad
+        self._init_from_array(value._data(), value.device, requires_grad)
+        self.__class__ = self.cls_to_become
+
+    def __repr__(self):
+        return f"<{self.__class__.__name__}>"
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol):
+        raise RuntimeError(f"'{self.__class__.__name__}' must be initialized before it can be "
+                           "saved")
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        from .._factories import empty
+        return Parameter.__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None):
+        from .._factories import empty
+        t = object.__new__(cls)
+        value = empty(0, device=device, dtype=dtype)
+        t._init_from_array(value._data(), value.device, requires_grad)
+        return t
+
+    def __init__(self, requires_grad=False, device=None, dtype=None):
+        pass

@@ -4,7 +4,14 @@ from .sgd import SGD
 from .adam import Adam, AdamW
 from .rmsprop import RMSprop, Adagrad
 from .adam_variants import Adamax, NAdam, RAdam
+from .adadelta import Adadelta
+from .rprop import Rprop
+from .asgd import ASGD
+from .sparse_adam import SparseAdam
+from .lbfgs import LBFGS
 from . import lr_scheduler
+from . import swa_utils
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam",
-           "RAdam", "lr_scheduler"]
+           "RAdam", "Adadelta", "Rprop", "ASGD", "SparseAdam", "LBFGS", "lr_scheduler",
+           "swa_utils"]

@@ -6,6 +6,7 @@ gathered input rows, whose indices and weights depend only on the sizes, so they
 computed with numpy at trace time, in float32 as PyTorch's kernels compute them.
 """
 import math
+import warnings
 
 import jax.numpy as jnp
 import numpy as np
@@ -177,3 +178,24 @@ def pixel_unshuffle(input, downscale_factor):
                                f"downscale_factor, but input.size({axis})={input.shape[axis]} "
                                f"is not divisible by {downscale_factor}")
     return call(_pixel_unshuffle_op, (input,), factor=int(downscale_factor))
+
+
+# -- the deprecated spellings of interpolate ---------------------------------------------
+def _deprecated(name):
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=3)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    _deprecated("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    _deprecated("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    _deprecated("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -1,6 +1,7 @@
 """Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
 import itertools
 import operator
+import warnings
 from collections import OrderedDict
 from collections.abc import Mapping
 
@@ -409,3 +410,15 @@ class ParameterDict(Module):
         out = self.copy()
         out.update(other)
         return out
+
+
+class Container(Module):
+    """The pre-Module name of a module holding children (deprecated in PyTorch)."""
+
+    def __init__(self, **kwargs):
+        super().__init__()
+        warnings.warn("`nn.Container` is deprecated. All of its functionality is now "
+                      "implemented in `nn.Module`. Subclass that instead.", FutureWarning,
+                      stacklevel=2)
+        for name, module in kwargs.items():
+            self.add_module(name, module)

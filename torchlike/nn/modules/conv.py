@@ -184,3 +184,11 @@ class ConvTranspose2d(_ConvTranspose):
 
 class ConvTranspose3d(_ConvTranspose):
     _dims = 3
+
+
+def __getattr__(name):
+    # the Lazy* variants live in lazy.py, which imports this module (PyTorch's path)
+    if name.startswith("Lazy"):
+        from . import lazy
+        return getattr(lazy, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -112,3 +112,11 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+def __getattr__(name):
+    # the Lazy* variants live in lazy.py, which imports this module (PyTorch's path)
+    if name.startswith("Lazy"):
+        from . import lazy
+        return getattr(lazy, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -148,3 +148,13 @@ def pack_sequence(sequences, enforce_sorted=True):
 def unpack_sequence(packed_sequences):
     padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
     return unpad_sequence(padded, lengths, batch_first=True)
+
+
+def invert_permutation(permutation):
+    """The inverse of a 1-D permutation tensor (None stays None)."""
+    if permutation is None:
+        return None
+    from ... import arange
+    output = _factories.empty_like(permutation)
+    output.scatter_(0, permutation, arange(permutation.numel(), device=permutation.device))
+    return output

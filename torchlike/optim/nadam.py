@@ -1,0 +1,2 @@
+"""torch.optim.nadam's path: NAdam lives in adam_variants.py."""
+from .adam_variants import NAdam  # noqa: F401
