@@ -27,7 +27,7 @@ import jax.extend.core
 from .. import _jax_bridge as bridge
 from .. import _lazy
 from .._caches import LRU
-from .._lazy import force
+from .._lazy import Deferred, force
 from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.grad_mode import is_grad_enabled
@@ -147,7 +147,8 @@ class CompiledCallable:
             return self.fn(*args, **kwargs)
         counters = [g._counter for g in state.generators]
         for st in storages:
-            st.array = force(st.array)      # a pending value is computed now
+            if type(st.array) is Deferred:      # a pending value is computed now
+                st.array = st.array.value()
         in_arrays = [st.array for st in storages]
         if entry is None:
             if len(self.entries) >= self._limit():

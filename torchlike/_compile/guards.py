@@ -3,8 +3,10 @@ from .._tensor import Tensor
 
 
 def _tensor_sig(t):
-    return (tuple(t._shape), t.stride(), t._offset, t._dtype, t._storage.device,
-            t._requires_grad, t._grad_fn is None)
+    # a whole tensor (its storage, contiguous) needs no strides or offset in its key
+    layout = True if t._whole else (t.stride(), t._offset)
+    return (t._shape, layout, t._dtype, t._storage.device, t._requires_grad,
+            t._grad_fn is None)
 
 
 def leaf_sig(x):
@@ -13,7 +15,6 @@ def leaf_sig(x):
     if isinstance(x, (bool, int, float, complex, str, type(None))):
         return (type(x), x)
     return ("id", id(x))
-
 
 
 def collect(state):
@@ -27,16 +28,22 @@ def collect(state):
     sig = []
     for s in state.tensor_slots:
         v = s.get()
-        if isinstance(v, Tensor) and id(v) not in index:
-            index[id(v)] = len(tensors)
+        if v is None:
+            sig.append(None)
+            continue
+        k = index.get(id(v))
+        if k is None:
+            k = index[id(v)] = len(tensors)
             tensors.append(v)
-        sig.append(None if v is None else index[id(v)])
-    storages, where = [], {}
+        sig.append(k)
+    storages, where, tensor_sig = [], {}, []
     for t in tensors:
-        if id(t._storage) not in where:
-            where[id(t._storage)] = len(storages)
-            storages.append(t._storage)
-    tensor_sig = tuple((where[id(t._storage)],) + _tensor_sig(t) for t in tensors)
-    return tensors, storages, (tensor_sig, tuple(sig))
+        st = t._storage
+        k = where.get(id(st))
+        if k is None:
+            k = where[id(st)] = len(storages)
+            storages.append(st)
+        tensor_sig.append((k, _tensor_sig(t)))
+    return tensors, storages, (tuple(tensor_sig), tuple(sig))
 
 
