@@ -140,6 +140,7 @@ _wire()
 del _wire
 
 from . import linalg, optim     # namespaces reachable after a plain `import torchlike`
+from . import distributions     # torch.distributions after a plain `import torchlike`
 from .serialization import save, load
 
 # JAX interop and function transforms (docs/jax.md)
