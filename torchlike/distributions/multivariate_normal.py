@@ -26,7 +26,8 @@ def _batch_mahalanobis(scale_tril, x):
 
 def _inverse_tril(scale_tril):
     eye = torchlike.eye(scale_tril.shape[-1], dtype=scale_tril.dtype, device=scale_tril.device)
-    return torchlike.linalg.solve_triangular(scale_tril, eye, upper=False)
+    return torchlike.linalg.solve_triangular(scale_tril, eye.expand(scale_tril.shape),
+                                             upper=False)
 
 
 def _precision_to_scale_tril(precision):
