@@ -404,6 +404,7 @@ KL_PAIRS = {
     "Gamma-Exponential": (_d("Gamma", pos(3), pos(3)), _d("Exponential", pos(3))),
     "Exponential-Normal": (_d("Exponential", pos(3)), _d("Normal", real(3), pos(3))),
     "Exponential-Gumbel": (_d("Exponential", pos(3)), _d("Gumbel", real(3), pos(3))),
+    "Gamma-Gumbel": (_d("Gamma", pos(3), pos(3)), _d("Gumbel", real(3), pos(3))),
     "Gamma-Normal": (_d("Gamma", pos(3), pos(3)), _d("Normal", real(3), pos(3))),
     "Beta-Normal": (_d("Beta", pos(3), pos(3)), _d("Normal", real(3), pos(3))),
     "Beta-Gamma": (_d("Beta", pos(3), pos(3)), _d("Gamma", pos(3), pos(3))),
@@ -461,6 +462,16 @@ def _leaves(d):
     return found
 
 
+def test_kl_registry_has_every_pair_torch_registers_among_these(oracle):
+    import torch.distributions.kl as theirs_kl
+    from torchlike.distributions import kl as ours_kl
+    ours = {(a.__name__, b.__name__) for a, b in ours_kl._KL_REGISTRY}
+    classes = {name for pair in ours for name in pair}
+    theirs = {(a.__name__, b.__name__) for a, b in theirs_kl._KL_REGISTRY
+              if a.__name__ in classes and b.__name__ in classes}
+    assert ours == theirs
+
+
 def test_kl_not_implemented_and_register_kl(oracle):
     assert_raises_same(lambda lib: lib.distributions.kl_divergence(
         lib.distributions.Exponential(lib.tensor(1.0)),
@@ -474,13 +485,16 @@ def test_kl_not_implemented_and_register_kl(oracle):
     def _kl_mine(p, q):
         return torchlike.tensor(42.0)
 
-    p = MyNormal(torchlike.tensor(0.0), torchlike.tensor(1.0))
-    assert D.kl_divergence(p, D.Normal(torchlike.tensor(0.0), torchlike.tensor(1.0))).item() == 42
-    # a plain Normal still uses the Normal-Normal rule
-    n = D.Normal(torchlike.tensor(0.0), torchlike.tensor(1.0))
-    assert D.kl_divergence(n, n).item() == 0.0
-    # MyNormal || MyNormal: (MyNormal, Normal) is the closest match by p's ancestry
-    assert D.kl_divergence(p, p).item() == 42
+    try:
+        p = MyNormal(torchlike.tensor(0.0), torchlike.tensor(1.0))
+        n = D.Normal(torchlike.tensor(0.0), torchlike.tensor(1.0))
+        assert D.kl_divergence(p, n).item() == 42
+        assert D.kl_divergence(n, n).item() == 0.0      # Normal-Normal still applies
+        # MyNormal || MyNormal: (MyNormal, Normal) is the closest match by p's ancestry
+        assert D.kl_divergence(p, p).item() == 42
+    finally:        # leave the registry as it was for the other tests
+        del D.kl._KL_REGISTRY[MyNormal, D.Normal]
+        D.kl._KL_MEMOIZE.clear()
 
 
 # -- validation ---------------------------------------------------------------------------------

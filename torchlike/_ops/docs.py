@@ -77,6 +77,8 @@ def render():
                   "| name | oracle-tested |", "|---|---|"]
         lines += [f"| `{name}` | {'yes' if ok else ''} |" for name, _, ok in entries]
         lines.append("")
+    from ..distributions._docs import markdown_lines as distributions_section
+    lines += distributions_section()       # classes, not op-table entries: hand-written
     return "\n".join(lines)
 
 
