@@ -80,6 +80,11 @@ CASES = {
     "Binomial-probs": (lambda D, p: D.Binomial(8, probs=p), [unit(3)], COUNTS, None),
     "Binomial-logits": (lambda D, x: D.Binomial(8, logits=x), [real(3)], COUNTS, None),
     "LogNormal": (lambda D, m, s: D.LogNormal(m, s), [real(3), pos(3)], pos(2, 3), unit(2, 3)),
+    "RelaxedBernoulli": (lambda D, t, p: D.RelaxedBernoulli(t, probs=p), [pos(1), unit(3)],
+                         unit(2, 3), None),
+    "LogitRelaxedBernoulli": (lambda D, t, x: D.relaxed_bernoulli.LogitRelaxedBernoulli(
+        t, logits=x),
+                              [pos(1), real(3)], real(2, 3), None),
     "Gumbel": (lambda D, m, s: D.Gumbel(m, s), [real(3), pos(3)], real(2, 3), unit(2, 3)),
     "MultivariateNormal-covariance": (
         lambda D, m, c: D.MultivariateNormal(m, covariance_matrix=c), [real(2, 3), SPD],
@@ -376,7 +381,9 @@ def _d(name, *arrays):
 
 KL_PAIRS = {
     "Normal-Normal": (_d("Normal", real(3), pos(3)), _d("Normal", real(3), pos(3))),
-    "Uniform-Uniform": (_d("Uniform", LOW + 0.1, pos(3)), _d("Uniform", LOW, pos(3, low=3.5, high=5.0))),
+    # q's interval contains p's (widths 3.5-5 against 0.5-3)
+    "Uniform-Uniform": (_d("Uniform", LOW + 0.1, pos(3)),
+                        _d("Uniform", LOW, pos(3, low=3.5, high=5.0))),
     "Uniform-Uniform-inf": (_d("Uniform", LOW, pos(3)), _d("Uniform", LOW + 0.1, pos(3))),
     "Exponential-Exponential": (_d("Exponential", pos(3)), _d("Exponential", pos(3))),
     "Laplace-Laplace": (_d("Laplace", real(3), pos(3)), _d("Laplace", real(3), pos(3))),
@@ -409,7 +416,8 @@ KL_PAIRS = {
     "Beta-Normal": (_d("Beta", pos(3), pos(3)), _d("Normal", real(3), pos(3))),
     "Beta-Gamma": (_d("Beta", pos(3), pos(3)), _d("Gamma", pos(3), pos(3))),
     "Beta-Exponential": (_d("Beta", pos(3), pos(3)), _d("Exponential", pos(3))),
-    "Beta-Uniform": (_d("Beta", pos(3), pos(3)), _d("Uniform", LOW - 1.5, pos(3, low=3.5, high=5.0))),
+    "Beta-Uniform": (_d("Beta", pos(3), pos(3)),
+                     _d("Uniform", LOW - 1.5, pos(3, low=3.5, high=5.0))),
     "Uniform-Normal": (_d("Uniform", LOW, pos(3)), _d("Normal", real(3), pos(3))),
     "Uniform-Gumbel": (_d("Uniform", LOW, pos(3)), _d("Gumbel", real(3), pos(3))),
     "Uniform-Exponential": (_d("Uniform", pos(3), pos(3)), _d("Exponential", pos(3))),

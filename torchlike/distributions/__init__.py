@@ -23,6 +23,7 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .poisson import Poisson
+from .relaxed_bernoulli import RelaxedBernoulli
 from .transformed_distribution import TransformedDistribution
 from .transforms import *  # noqa: F401,F403  (PyTorch exposes the transforms here too)
 from .uniform import Uniform
@@ -30,5 +31,5 @@ from .uniform import Uniform
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Distribution",
            "ExponentialFamily", "Exponential", "Gamma", "Gumbel", "Independent", "Laplace",
            "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
-           "TransformedDistribution", "Uniform", "constraints", "kl_divergence",
-           "register_kl", "transforms"] + transforms.__all__
+           "RelaxedBernoulli", "TransformedDistribution", "Uniform", "constraints",
+           "kl_divergence", "register_kl", "transforms"] + transforms.__all__
