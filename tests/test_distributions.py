@@ -3,7 +3,6 @@ icdf and KL values and their gradients on the same parameters and values; sample
 statistically (torchlike's generator is not PyTorch's), with exact shapes and dtypes;
 PyTorch's validation errors."""
 import math
-import warnings
 
 import numpy as np
 import pytest

@@ -1,6 +1,5 @@
 """The regularised lower incomplete gamma function, for Gamma.cdf. torchlike.special
 is being built elsewhere; this op keeps the distributions independent of it."""
-import jax
 import jax.scipy.special as jsp
 
 from .._ops._common import no_derivative
@@ -11,8 +10,15 @@ from .._ops.registry import Op
 _IGAMMA_A_ERROR = NotImplementedError("the derivative for 'igamma: input' is not implemented.")
 
 
+def _identity(a):
+    return a
+
+
+_a_without_derivative = no_derivative(_identity, _IGAMMA_A_ERROR)
+
+
 def _igamma_impl(a, x):
-    return jsp.gammainc(no_derivative(lambda v: v, _IGAMMA_A_ERROR)(a), x)
+    return jsp.gammainc(_a_without_derivative(a), x)
 
 
 _igamma_op = Op("igamma", _igamma_impl, "IgammaBackward0")
