@@ -164,6 +164,10 @@ def _evaluate(lib, name):
     return d, params, results
 
 
+def _grad_fn_name(t):
+    return None if t.grad_fn is None else t.grad_fn.name()
+
+
 def _check_quantities(name, d_ours, d_theirs, ours, theirs):
     """Compare shapes, reprs and every quantity; the names of the differentiable ones."""
     assert tuple(d_ours.batch_shape) == tuple(d_theirs.batch_shape), name
@@ -179,6 +183,7 @@ def _check_quantities(name, d_ours, d_theirs, ours, theirs):
             assert str(got) == str(expected).replace("torch.", "torchlike."), (name, what)
             continue
         _same(got, expected, f"{name} {what}")
+        assert _grad_fn_name(got) == _grad_fn_name(expected), (name, what)
         if (expected.requires_grad and expected.dtype.is_floating_point
                 and (name, what) not in NO_GRADIENT):
             differentiable.append(what)
@@ -444,6 +449,7 @@ def test_kl_divergence_matches_torch(oracle, no_validation):
     _compute_together(kls.values())
     for name in KL_PAIRS:
         _same(kls[name], kls_t[name], f"{name} kl")
+        assert _grad_fn_name(kls[name]) == _grad_fn_name(kls_t[name]), name
         for g, g_t in zip(params[name], params_t[name]):
             assert (g.grad is None) == (g_t.grad is None), name
             if g_t.grad is not None:

@@ -51,9 +51,10 @@ class Dirichlet(ExponentialFamily):
         excess = (self.concentration - 1).clamp(min=0.0)
         mode = excess / excess.sum(-1, True)
         # all concentrations < 1: the density peaks at the vertex of the largest one
-        all_below_one = (self.concentration < 1).all(dim=-1, keepdim=True)
-        vertex = F.one_hot(excess.argmax(dim=-1), excess.shape[-1]).to(mode)
-        return torchlike.where(all_below_one, vertex, mode)
+        all_below_one = (self.concentration < 1).all(dim=-1)
+        mode[all_below_one] = F.one_hot(excess[all_below_one].argmax(dim=-1),
+                                        excess.shape[-1]).to(mode)
+        return mode
 
     @property
     def variance(self):

@@ -92,17 +92,23 @@ def _batch_trace_XXT(bmat):
     return bmat.reshape(-1, m * n).pow(2).sum(-1).reshape(tuple(bmat.shape[:-2]))
 
 
+def _put(result, mask, value):
+    """result with `value` where `mask` holds (in place, as PyTorch: IndexPutBackward0)."""
+    result[mask] = value
+    return result
+
+
 def _infinite_where(mask, result):
-    return torchlike.where(mask, _INF, result)
+    return _put(result, mask, _INF)
 
 
 # -- same family ---------------------------------------------------------------------------
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
     t1 = p.probs * (F.softplus(-q.logits) - F.softplus(-p.logits))
-    t1 = torchlike.where(p.probs == 0, 0.0, _infinite_where(q.probs == 0, t1))
+    t1 = _put(_infinite_where(q.probs == 0, t1), p.probs == 0, 0.0)
     t2 = (1 - p.probs) * (F.softplus(q.logits) - F.softplus(p.logits))
-    t2 = torchlike.where(p.probs == 1, 0.0, _infinite_where(q.probs == 1, t2))
+    t2 = _put(_infinite_where(q.probs == 1, t2), p.probs == 1, 0.0)
     return t1 + t2
 
 
@@ -133,7 +139,7 @@ def _kl_binomial_binomial(p, q):
 def _kl_categorical_categorical(p, q):
     t = p.probs * (p.logits - q.logits)
     t = _infinite_where((q.probs == 0).expand_as(t), t)
-    t = torchlike.where((p.probs == 0).expand_as(t), 0.0, t)
+    t = _put(t, (p.probs == 0).expand_as(t), 0.0)
     return t.sum(-1)
 
 
