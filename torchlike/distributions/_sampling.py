@@ -2,8 +2,9 @@
 gamma and Dirichlet draws that are differentiable in their concentration (implicit
 reparameterisation, which jax.random.gamma implements), and binomial counts.
 
-Each is an op-table entry (so autograd records it) whose inputs are the generator's key
-and counter plus the parameters; the key and counter are plain arrays, never tensors
+Each is an `Op` applied through dispatch (so autograd records it; it is not exposed as a
+torchlike function, as torch._standard_gamma is private), whose inputs are the
+generator's key and counter plus the parameters; the key and counter are plain arrays, never tensors
 that could carry gradients."""
 import jax
 import jax.numpy as jnp
