@@ -4,8 +4,8 @@ reparameterisation, which jax.random.gamma implements), and binomial counts.
 
 Each is an `Op` applied through dispatch (so autograd records it; it is not exposed as a
 torchlike function, as torch._standard_gamma is private), whose inputs are the
-generator's key and counter plus the parameters; the key and counter are plain arrays, never tensors
-that could carry gradients."""
+generator's key and counter plus the parameters; the key and counter are plain arrays,
+never tensors that could carry gradients."""
 import jax
 import jax.numpy as jnp
 
