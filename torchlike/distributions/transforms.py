@@ -11,7 +11,7 @@ import torchlike
 import torchlike.nn.functional as F
 
 from . import constraints
-from .utils import _sum_rightmost, finfo
+from .utils import _sum_rightmost, broadcast_all, finfo
 
 __all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
            "PowerTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",
@@ -295,7 +295,7 @@ class PowerTransform(Transform):
 
     def __init__(self, exponent, cache_size=0):
         super().__init__(cache_size=cache_size)
-        (self.exponent,) = _broadcast_numbers(exponent)
+        (self.exponent,) = broadcast_all(exponent)
 
     def with_cache(self, cache_size=1):
         if self._cache_size == cache_size:
@@ -327,11 +327,6 @@ class PowerTransform(Transform):
 
     def inverse_shape(self, shape):
         return torchlike.broadcast_shapes(shape, getattr(self.exponent, "shape", ()))
-
-
-def _broadcast_numbers(*values):
-    from .utils import broadcast_all
-    return broadcast_all(*values)
 
 
 def _clipped_sigmoid(x):
