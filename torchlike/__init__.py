@@ -143,6 +143,7 @@ del _wire
 
 from . import linalg, optim     # namespaces reachable after a plain `import torchlike`
 from . import fft, special, signal   # torch.fft, torch.special, torch.signal (spectral helper)
+from . import distributions     # torch.distributions after a plain `import torchlike`
 from .serialization import save, load
 
 # JAX interop and function transforms (docs/jax.md)

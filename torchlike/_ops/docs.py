@@ -82,6 +82,8 @@ def render():
         lines += [f"| `{name}` | {'yes' if ok else ''} |" for name, _, ok in entries]
         lines.append("")
     lines += _SPECTRAL_NOTES
+    from ..distributions._docs import markdown_lines as distributions_section
+    lines += distributions_section()       # classes, not op-table entries: hand-written
     return "\n".join(lines)
 
 
