@@ -400,7 +400,8 @@ WORKLOADS = [
     ("chain", f"chain of {CHAIN_OPS:,} elementwise ops + backward", chain, chain_jax, 2),
 ]
 GPT = "gpt"
-NAMES = [w[0] for w in WORKLOADS] + [GPT]
+SCALING = "scaling"
+NAMES = [w[0] for w in WORKLOADS] + [GPT, SCALING]
 
 
 def unsupported(exc):
@@ -458,6 +459,81 @@ def run_gpt(device, quick, threads, torch_ok):
     return row
 
 
+# ---------------------------------------------------------------- data-parallel scaling
+
+SCALING_DEVICES = (1, 2, 4, 8)
+SCALING_PER_DEVICE_BATCH = 64
+
+
+def scaling_worker(devices, steps, device):
+    """One process training the MLP with nn.DataParallel over `devices` local devices
+    (simulated on a CPU) at a fixed batch per device: prints samples per second."""
+    nn = torchlike.nn
+    torchlike.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                          nn.Linear(256, 10))
+    devices = min(devices, len(jax.local_devices()))
+    model = model.to(device)
+    parallel = nn.DataParallel(model, device_ids=list(range(devices)))
+    opt = torchlike.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    batch = SCALING_PER_DEVICE_BATCH * devices
+    x = torchlike.randn(batch, 784, device=device)
+    y = torchlike.randint(0, 10, (batch,), device=device)
+
+    def step():
+        opt.zero_grad()
+        loss = torchlike.nn.functional.cross_entropy(parallel(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    for _ in range(3):
+        step().item()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step().item()
+    print(json.dumps({"devices": devices,
+                      "samples_per_s": batch * steps / (time.perf_counter() - start)}))
+
+
+def run_scaling(device, quick):
+    """Weak scaling of nn.DataParallel: the MLP step at 64 samples per device on 1, 2, 4
+    and 8 devices. On a CPU the devices are simulated (XLA_FLAGS), all sharing the same
+    cores, so the efficiency measures the overhead of the sharded program, not a speed-up;
+    on a GPU or TPU host, the real devices are used (up to as many as exist)."""
+    rows = []
+    steps = "5" if quick else "30"
+    for n in SCALING_DEVICES:
+        env = dict(os.environ)
+        if device == "cpu":
+            env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") +
+                                f" --xla_force_host_platform_device_count={n}").strip()
+        done = subprocess.run([sys.executable, os.path.abspath(__file__), "--scaling-worker",
+                               str(n), "--scaling-steps", steps, "--device", device],
+                              capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            sys.stderr.write(done.stderr)
+            break
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        if rows and row["devices"] == rows[-1]["devices"]:
+            break       # no more devices than that on this host
+        rows.append(row)
+    if rows:
+        base = rows[0]["samples_per_s"]
+        for r in rows:
+            r["efficiency"] = r["samples_per_s"] / (base * r["devices"])
+    return rows
+
+
+def print_scaling(rows, device):
+    print(f"\nnn.DataParallel weak scaling, MLP 784-256-256-10, {SCALING_PER_DEVICE_BATCH} "
+          f"samples per device ({'simulated CPU devices sharing the cores' if device == 'cpu' else device})")
+    print(markdown_line(["devices", "samples/s", "efficiency"]))
+    print(markdown_line(["---"] * 3))
+    for r in rows:
+        print(markdown_line([str(r["devices"]), f"{r['samples_per_s']:.0f}",
+                             f"{r['efficiency']:.2f}"]), flush=True)
+
+
 # ---------------------------------------------------------------- output
 
 def fmt(seconds):
@@ -511,7 +587,11 @@ def main(argv=None):
     parser.add_argument("--only", default=",".join(NAMES), help="comma-separated: " + ",".join(NAMES))
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--threads", type=int, help="torch threads (default: JAX's CPU pool size)")
+    parser.add_argument("--scaling-worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--scaling-steps", type=int, default=30, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.scaling_worker:
+        return scaling_worker(args.scaling_worker, args.scaling_steps, args.device)
     only = args.only.split(",")
     if set(only) - set(NAMES):
         parser.error(f"unknown workload(s) {sorted(set(only) - set(NAMES))}; choose from {NAMES}")
@@ -543,10 +623,14 @@ def main(argv=None):
     if GPT in only:
         rows.append(run_gpt(args.device, args.quick, threads, torch_ok))
         print(markdown_line(table_row(rows[-1])), flush=True)
+    scaling = []
+    if SCALING in only:
+        scaling = run_scaling(args.device, args.quick)
+        print_scaling(scaling, args.device)
 
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"header": header, "rows": rows}, f, indent=1)
+            json.dump({"header": header, "rows": rows, "scaling": scaling}, f, indent=1)
     return rows
 
 

@@ -114,3 +114,18 @@ def test_compile_and_func_example_matches_torch(oracle, capsys):
     for line in out.splitlines():
         if "max |diff|" in line:
             assert float(line.rsplit(" ", 1)[1].rstrip(")")) < 1e-5, line
+
+
+def test_benchmark_scaling_table(tmp_path):
+    """benchmark.py --only scaling: nn.DataParallel at 1, 2, 4, 8 simulated devices."""
+    import json
+    import subprocess
+
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, str(EXAMPLES / "benchmark.py"), "--quick", "--only",
+                           "scaling", "--json", str(out)], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(out.read_text())["scaling"]
+    assert [r["devices"] for r in rows] == [1, 2, 4, 8]
+    assert rows[0]["efficiency"] == 1.0 and all(r["samples_per_s"] > 0 for r in rows)
