@@ -770,6 +770,8 @@ class Tensor:
         return RemovableHandle(self._hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if not self.is_leaf:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         from .utils.hooks import RemovableHandle
@@ -872,11 +874,15 @@ class Tensor:
         counter = self._version_counter
         node.saved = tuple((i, counter, counter.value, d) if i == "result" else (i, c, v, d)
                            for i, c, v, d in node.saved if i != 0)
+        owner = self if self._base is None else self._base      # whose history changes
+        old_edge = (owner._grad_fn, owner._output_nr)
         if self._base is None:
             self._grad_fn, self._output_nr = node, result._output_nr
         else:
             from ._ops.views import record_copy_slices
             record_copy_slices(self, node, base_before)
+        if owner._retains_grad:
+            _move_retention(owner, *old_edge)
         return self
 
     def _inplace(self, fn, *args, **kwargs):
@@ -884,6 +890,17 @@ class Tensor:
         return self._assign_result(fn(self, *args, **kwargs))
 
     __array_priority__ = 1000
+
+
+def _move_retention(t, old_node, old_nr):
+    """retain_grad follows a tensor whose history an in-place op replaced, as PyTorch
+    moves its retains_grad hook onto the new grad_fn."""
+    if old_node is not None and old_node.retained:
+        old_node.retained.pop(old_nr, None)
+    node = t._grad_fn
+    if node.retained is None:
+        node.retained = {}
+    node.retained[t._output_nr] = weakref.ref(t)
 
 
 def _c_type_name(d):

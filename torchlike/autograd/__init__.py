@@ -3,7 +3,7 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                         is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .graph import AccumulateGrad, Node
 from . import graph
-from .engine import _accumulate, run_backward
+from .engine import _accumulate, leaf_hooks, run_backward
 from .. import _tensor       # (a module reference: _tensor itself imports this package)
 from .._caches import LRU
 from .._device import place
@@ -113,6 +113,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                            targets=[edge_of(t) for t in inputs], accumulate=False)
     out = []
     for i, (t, g) in enumerate(zip(inputs, results)):
+        if g is not None and t.grad_fn is None:
+            g = leaf_hooks(t, g)       # a leaf's tensor hooks run when its grad is captured
         if g is None:
             if materialize_grads:
                 g = zeros_like(t)

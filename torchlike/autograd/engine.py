@@ -63,26 +63,47 @@ def _forward_order(root_nodes):
     return order
 
 
+def _prune(order, leaf_targets, node_targets):
+    """PyTorch's pruning for autograd.grad and backward(inputs=...): only nodes through
+    which a gradient reaches a target take part. Returns (reached, executed): a node
+    whose own output is a target but that leads to no other target is reached (its
+    incoming gradient is captured) but not run, so its saved tensors are not freed."""
+    target_nodes = {n for n, _ in node_targets}
+    reached, executed = [], set()
+    useful = set()
+    for node in order:                       # inputs before outputs
+        leads = any(nxt in useful or nxt in leaf_targets for nxt, _ in node.next_functions
+                    if nxt is not None)
+        if leads:
+            executed.add(node)
+        if leads or node in target_nodes:
+            useful.add(node)
+            reached.append(node)
+    return reached, executed
+
+
 def _count_deps(nodes):
-    """How many in-graph edges point at each node."""
+    """How many edges from `nodes` point at each node among them."""
+    members = set(nodes)
     deps = {}
     for node in nodes:
         for nxt, _ in node.next_functions:
-            if nxt is not None and type(nxt) is not AccumulateGrad:
+            if nxt in members:
                 deps[nxt] = deps.get(nxt, 0) + 1
     return deps
 
 
-def _topological(root_nodes, deps):
-    """Reverse topological order (outputs first), by Kahn's algorithm."""
-    remaining = dict(deps)
-    ready = [n for n in dict.fromkeys(root_nodes) if remaining.get(n, 0) == 0]
+def _topological(root_nodes, nodes):
+    """Reverse topological order (outputs first) of `nodes`, by Kahn's algorithm."""
+    members = set(nodes)
+    remaining = _count_deps(nodes)
+    ready = [n for n in dict.fromkeys(root_nodes) if n in members and remaining.get(n, 0) == 0]
     out = []
     while ready:
         node = ready.pop()
         out.append(node)
         for nxt, _ in node.next_functions:
-            if nxt is None or isinstance(nxt, AccumulateGrad):
+            if nxt not in members:
                 continue
             remaining[nxt] -= 1
             if remaining[nxt] == 0:
@@ -139,10 +160,13 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
     of gradients (Tensor or None) for `targets` is returned."""
     root_nodes = [n for n, _ in roots if isinstance(n, Node)]
     order = _forward_order(root_nodes)
-    _check_saved(order)
     leaf_targets = None if targets is None else {n for n, _ in targets if isinstance(n, AccumulateGrad)}
     node_targets = {} if targets is None else {e: i for i, e in enumerate(targets)
                                               if isinstance(e[0], Node)}
+    executed = None                              # None: every node in order runs
+    if targets is not None:
+        order, executed = _prune(order, leaf_targets, node_targets)
+    _check_saved(order if executed is None else [n for n in order if n in executed])
     fusable = (not create_graph and not node_targets and len(order) <= FUSE_LIMIT
                and all(n.op is not None and not n.has_python_hooks for n in order))
     if fusable:
@@ -150,12 +174,13 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
                                 _pending_values(root_tensors))
         results = None
     else:
-        topo = _topological(root_nodes, _count_deps(order))
+        topo = _topological(root_nodes, order)
         leaf_grads, results = _run_nodes(topo, roots, root_grads, leaf_targets, node_targets,
-                                         create_graph, accumulate)
+                                         create_graph, accumulate, executed)
     if not retain_graph:
         for node in order:
-            node.release()
+            if executed is None or node in executed:
+                node.release()
     if accumulate:
         return None
     out = [None] * len(targets)
@@ -204,7 +229,7 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
     for (node, nr), g, value in zip(roots, root_grads, pending):
         if isinstance(node, AccumulateGrad):
             direct.append((node, g))
-        else:
+        elif node in index:                      # (a pruned root leads to no target)
             if value is not None:
                 wanted.append((len(root_refs), value))
             root_refs.append((index[node], nr))
@@ -213,7 +238,7 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
     # Existing .grad values are added inside the compiled call. A missing .grad counts
     # as zeros, so that the first step and later ones share one compiled function;
     # leaves with hooks get their raw gradient (None), since hooks must see it.
-    old = tuple(_old_grad(leaf) if accumulate and not leaf.variable._hooks else None
+    old = tuple(_old_grad(leaf) if accumulate and not _has_leaf_hooks(leaf) else None
                 for leaf in leaf_list)
     grads = ()
     if leaf_list:
@@ -330,7 +355,8 @@ def _add(a, b):
     return a + b
 
 
-def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph, accumulate):
+def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph, accumulate,
+               executed=None):
     buffers = {}
     leaf_grads = {}
     results = {}
@@ -356,18 +382,16 @@ def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph
                 k = node_targets.get((node, nr))
                 if k is not None:
                     results[k] = g
-            if node._pre_hooks:
-                for hook in list(node._pre_hooks.values()):
-                    r = hook(tuple(grads))
-                    if r is not None:
-                        grads = list(r)
+            if executed is not None and node not in executed:
+                continue
+            grads = _node_pre_hooks(node, grads)
             stats.node_calls += 1
             input_grads = node_backward(node, grads, create_graph)
             if node._hooks:
                 for hook in list(node._hooks.values()):
                     r = hook(tuple(input_grads), tuple(grads))
                     if r is not None:
-                        input_grads = list(r)
+                        input_grads = _checked_grads(hook, r, input_grads)
             for (nxt, nr), g in zip(node.next_functions, input_grads):
                 if nxt is None or g is None:
                     continue
@@ -383,17 +407,58 @@ def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph
     return leaf_grads, results
 
 
+def _hook_name(hook):
+    return getattr(hook, "__name__", None) or type(hook).__name__
+
+
+def _checked_grad(hook, new, old):
+    """A tensor hook's replacement gradient, refused as PyTorch refuses it."""
+    from .._tensor import Tensor, legacy_type_name
+    if not isinstance(new, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+    if old is not None:
+        if tuple(new.shape) != tuple(old.shape):
+            raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
+        if new.dtype is not old.dtype:
+            raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value (was "
+                               f"{legacy_type_name(old)} got {legacy_type_name(new)})")
+    return new
+
+
+def _checked_grads(hook, new, old):
+    """A node hook's replacement tuple of gradients, checked for length and each entry."""
+    new = list(new)
+    if len(new) != len(old):
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of "
+                           f"values (got {len(new)}, but expected {len(old)})")
+    return [n if n is None else _checked_grad(hook, n, o) for n, o in zip(new, old)]
+
+
+def _node_pre_hooks(node, grads):
+    if node._pre_hooks:
+        for hook in list(node._pre_hooks.values()):
+            r = hook(tuple(grads))
+            if r is not None:
+                grads = _checked_grads(hook, r, grads)
+    return grads
+
+
+def _tensor_hooks(hooks, g):
+    """Hooks registered with Tensor.register_hook, in order; each may replace g."""
+    for hook in list(hooks.values()):
+        r = hook(g)
+        if r is not None:
+            g = _checked_grad(hook, r, g)
+    return g
+
+
 def _output_hooks(node, grads, create_graph):
-    """Tensor hooks registered on this node's outputs, then retain_grad."""
+    """Tensor hooks registered on this node's outputs (called with None for an output
+    that got no gradient, as PyTorch does), then retain_grad."""
     grads = list(grads)
     if node.tensor_hooks:
         for nr, hooks in node.tensor_hooks.items():
-            for hook in list(hooks.values()):
-                if grads[nr] is None:
-                    continue
-                r = hook(grads[nr])
-                if r is not None:
-                    grads[nr] = r
+            grads[nr] = _tensor_hooks(hooks, grads[nr])
     if node.retained:
         for nr, ref in node.retained.items():
             t = ref()
@@ -459,14 +524,23 @@ def _recorded_vjp(node, grads):
 
 
 # -- accumulation into .grad --------------------------------------------------------------
+def _has_leaf_hooks(acc):
+    return bool(acc.variable._hooks or acc._pre_hooks or acc._hooks)
+
+
+def leaf_hooks(leaf, g):
+    """The tensor hooks of a leaf, which also run when autograd.grad captures its grad."""
+    return _tensor_hooks(leaf._hooks, g) if leaf._hooks else g
+
+
 def _accumulate(leaf, g, create_graph, already_summed=False):
-    """AccumulateGrad: leaf hooks, then .grad += g (same object unless create_graph),
-    then post-accumulate hooks."""
-    if leaf._hooks:
-        for hook in list(leaf._hooks.values()):
-            r = hook(g)
-            if r is not None:
-                g = r
+    """AccumulateGrad as PyTorch orders it: the leaf's tensor hooks, the node's prehooks,
+    .grad += g (same object unless create_graph), post-accumulate hooks (under no_grad,
+    returning None), then the node's post hooks (no grad_inputs)."""
+    g = leaf_hooks(leaf, g)
+    acc = leaf._accumulator
+    if acc is not None and acc._pre_hooks:
+        g = _node_pre_hooks(acc, [g])[0]
     if already_summed and leaf._grad is None:
         leaf._grad = g
     elif already_summed:
@@ -476,8 +550,12 @@ def _accumulate(leaf, g, create_graph, already_summed=False):
     else:
         _store_grad(leaf, g, create_graph)
     if leaf._post_acc_hooks:
-        for hook in list(leaf._post_acc_hooks.values()):
-            hook(leaf)
+        with no_grad():
+            for hook in list(leaf._post_acc_hooks.values()):
+                hook(leaf)                   # (what it returns is ignored, as in PyTorch)
+    if acc is not None and acc._hooks:
+        for hook in list(acc._hooks.values()):
+            hook((), (g,))
 
 
 def _store_grad(t, g, create_graph):
