@@ -139,3 +139,14 @@ class Behaviours:
 
     def check(self, name):
         same_behaviour(self.runs[name], **self.options[name][1])
+
+
+def values(lib, *shape, dtype=None, requires_grad=False):
+    """Deterministic stand-in for randn: the two libraries' generators differ, so a
+    ported test that drew random inputs uses these spread values instead."""
+    n = 1
+    for s in shape:
+        n *= s
+    flat = [((i * 7) % 11 - 5) * 0.3 + 0.1 for i in range(n)]
+    t = lib.tensor(flat, dtype=dtype or lib.float32).reshape(shape)
+    return t.requires_grad_() if requires_grad else t

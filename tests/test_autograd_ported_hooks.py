@@ -2,7 +2,7 @@
 after the TestAutograd test it comes from) and run under both libraries."""
 import pytest
 
-from autograd_port import Behaviours, attempt
+from autograd_port import Behaviours, attempt, values
 
 pytestmark = pytest.mark.usefixtures("oracle")
 cases = Behaviours()
@@ -46,7 +46,7 @@ def _(lib):
     class NoName:                      # a callable without __name__
         def __call__(self, grad):
             return grad * 3
-    x = lib.randn(5, requires_grad=True)
+    x = values(lib, 5, requires_grad=True)
     y = x * 2
     y.register_hook(NoName())
     y.sum().backward()
@@ -64,8 +64,8 @@ def _(lib):
         def backward(ctx, ga, gb):
             return ga, None if gb is None else -gb
     seen = []
-    x = lib.randn(3, requires_grad=True)
-    y = lib.randn(3, requires_grad=True)
+    x = values(lib, 3, requires_grad=True)
+    y = values(lib, 3, requires_grad=True)
     p, q = MultiOut.apply(x, y)
     q.register_hook(lambda g: seen.append(g))
     p.sum().backward()
@@ -320,7 +320,7 @@ def _(lib):
 # -- retain_grad ------------------------------------------------------------------------
 @cases.add("test_retain_grad")
 def _(lib):
-    x = lib.randn(5, 5, requires_grad=True)
+    x = values(lib, 5, 5, requires_grad=True)
     y = x * 2 + 1
     y.retain_grad()
     y.retain_grad()                    # a second call changes nothing
