@@ -26,6 +26,11 @@ class FunctionCtx(Node):
 
     # -- what forward may call --------------------------------------------------------
     def save_for_backward(self, *tensors):
+        from .._tensor import Tensor
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument "
+                                f"{i} is of type {type(t).__name__}")
         self.to_save = tensors
         self._saved = tuple(None if t is None else (t, t._version_counter.value) for t in tensors)
 
@@ -67,10 +72,10 @@ class FunctionCtx(Node):
     def apply_backward(self, grads):
         from .._factories import zeros
         from .._tensor import Tensor
-        if self.materialize_grads:
-            grads = [g if g is not None else zeros(shape, dtype=dtype)
-                     for g, (shape, dtype) in zip(grads, self.out_avals)]
-        result = self._fn_cls.backward(self, *grads)
+        if self.materialize_grads:       # (a non-tensor output's slot stays None)
+            grads = [g if g is not None or aval is None else zeros(aval[0], dtype=aval[1])
+                     for g, aval in zip(grads, self.out_avals)]
+        result = _user_backward(self._fn_cls)(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
         n_args = len(self.needs_input_grad)
@@ -80,15 +85,18 @@ class FunctionCtx(Node):
             else:
                 raise RuntimeError(f"function {self.name()} returned an incorrect number of "
                                    f"gradients (expected {n_args}, got {len(result)})")
+        for pos, g in enumerate(result):
+            if g is not None and not isinstance(g, Tensor):
+                raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
+            if g is not None and pos not in self._input_positions:
+                raise RuntimeError(f"function {self.name()} returned a gradient different than "
+                                   f"None at position {pos + 1}, but the corresponding forward "
+                                   "input was not a Variable")
         out = []
         for pos, (node, _) in zip(self._input_positions, self.next_functions):
             g = result[pos]
             arg_shape = self._arg_shapes[pos]
             if g is not None:
-                if not isinstance(g, Tensor):
-                    raise TypeError(f"function {self.name()} returned a gradient different than "
-                                    f"None at position {pos + 1}, but the corresponding forward "
-                                    "input was not a Variable")
                 if tuple(g.shape) != arg_shape:
                     reduced = _reduce_to_shape(g, arg_shape)
                     if reduced is None:
@@ -119,7 +127,30 @@ class FunctionMeta(type):
         cls._backward_cls = type(name + "Backward", (FunctionCtx,), {})
 
 
+def _user_backward(fn_cls):
+    """The user's backward, or vjp (an alias PyTorch accepts), but not both."""
+    has_backward = fn_cls.backward is not Function.backward
+    has_vjp = fn_cls.vjp is not Function.vjp
+    if has_backward and has_vjp:
+        raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not "
+                           "allowed. You should only implement one of them.")
+    return fn_cls.vjp if has_vjp else fn_cls.backward
+
+
 class Function(metaclass=FunctionMeta):
+    def __init__(self, *args, **kwargs):
+        import warnings
+        warnings.warn(f"{self.__class__} should not be instantiated. Methods on autograd "
+                      "functions are all static, so you should invoke them on the class itself. "
+                      "Instantiating an autograd function will raise an error in a future "
+                      "version of PyTorch.", DeprecationWarning, stacklevel=2)
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("Legacy autograd function with non-static forward method is "
+                           "deprecated. Please use new-style autograd function with static "
+                           "forward method. (Example: "
+                           "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
     @staticmethod
     def forward(ctx, *args, **kwargs):
         raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
@@ -154,10 +185,16 @@ class Function(metaclass=FunctionMeta):
                 output = cls.forward(ctx, *args, **kwargs)
         is_tuple = isinstance(output, tuple)
         outputs = output if is_tuple else (output,)
+        _check_dirty(ctx, outputs, record)
         for t in ctx.dirty_tensors:      # PyTorch counts marking dirty as one more write
             t._version_counter.value += 1
         if not record:
-            return output
+            # an input returned as it is comes back as a new alias outside the graph
+            input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+            dirty = {id(t) for t in ctx.dirty_tensors}
+            fresh = tuple(o.detach() if isinstance(o, Tensor) and id(o) in input_ids
+                          and id(o) not in dirty else o for o in outputs)
+            return fresh if is_tuple else fresh[0]
         wrapped = []
         input_ids = {id(a) for a in args if isinstance(a, Tensor)}
         dirty = {id(t) for t in ctx.dirty_tensors}
@@ -166,6 +203,7 @@ class Function(metaclass=FunctionMeta):
         for nr, o in enumerate(outputs):
             if not isinstance(o, Tensor):
                 wrapped.append(o)
+                avals.append(None)           # backward still gets a (None) slot for it
                 continue
             avals.append((tuple(o.shape), o.dtype))
             if id(o) in input_ids and id(o) not in dirty:
@@ -176,6 +214,18 @@ class Function(metaclass=FunctionMeta):
             wrapped.append(o)
         ctx.out_avals = tuple(avals)
         return tuple(wrapped) if is_tuple else wrapped[0]
+
+
+def _check_dirty(ctx, outputs, record):
+    output_ids = {id(o) for o in outputs}
+    for t in ctx.dirty_tensors:
+        if id(t) not in output_ids:
+            raise RuntimeError("Some elements marked as dirty during the forward method were not "
+                               "returned as output. The inputs that are modified inplace must "
+                               "all be outputs of the Function.")
+        if record and t.is_leaf and t.requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad has been used in an in-place "
+                               "operation.")
 
 
 def once_differentiable(fn):
