@@ -72,12 +72,15 @@ def _compare(ours, theirs, where, rtol, atol):
 
 
 def _run(run, lib, *, check_warnings):
+    grad_enabled = lib.is_grad_enabled()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             result = observe(run(lib))
         except Exception as e:  # noqa: BLE001 - whatever torch raises, we must raise too
             result = observe(e)
+        finally:
+            lib.set_grad_enabled(grad_enabled)   # a behaviour may leave it switched
     seen = [(w.category.__name__, str(w.message)) for w in caught] if check_warnings else None
     return result, seen
 

@@ -150,3 +150,7 @@ from .func import vmap
 from .nn.utils import stateless as _stateless   # torchlike.nn.utils.stateless
 from .autograd import functional as _autograd_functional   # torchlike.autograd.functional
 from .autograd import forward_ad as _forward_ad            # torchlike.autograd.forward_ad
+
+
+def is_inference(input):          # (autograd helper: inference tensors, see _tensor.py)
+    return input.is_inference()

@@ -19,7 +19,7 @@ from ._lazy import Deferred, force
 from ._storage import (Storage, VersionCounter, contiguous_strides, is_contiguous,
                        overlaps_itself, strided_gather, strided_scatter)
 from .autograd.graph import accumulator_of, node_class
-from .autograd.grad_mode import is_grad_enabled
+from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from . import autograd          # (its backward(); autograd imports this module too)
 
 
@@ -76,6 +76,7 @@ _NO_CUDA_LIBRARY = (
 
 # How a view was made (PyTorch's CreationMeta): decides which in-place ops it allows.
 VIEW_DEFAULT, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD = "default", "multi_output", "no_grad"
+VIEW_INFERENCE = "inference_mode"
 
 
 def legacy_type_name(tensor):
@@ -137,7 +138,7 @@ class Tensor:
         self._post_acc_hooks = None
         self._accumulator = None
         self._base = None
-        self._version_counter = VersionCounter()
+        self._version_counter = InferenceCounter() if is_inference_mode_enabled() else VersionCounter()
         self._view_version = 0
         self._creation_meta = VIEW_DEFAULT
 
@@ -188,6 +189,8 @@ class Tensor:
         # how the view was made decides which in-place ops PyTorch allows on it later;
         # a view of a special view stays special
         made = VIEW_DEFAULT if is_grad_enabled() else VIEW_NO_GRAD
+        if made == VIEW_NO_GRAD and is_inference_mode_enabled():
+            made = VIEW_INFERENCE
         v._creation_meta = made if made != VIEW_DEFAULT or self._base is None \
             else self._creation_meta
         return v
@@ -407,7 +410,12 @@ class Tensor:
 
     @property
     def _version(self):
+        if type(self._version_counter) is InferenceCounter:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._version_counter.value
+
+    def is_inference(self):
+        return type(self._version_counter) is InferenceCounter
 
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:
@@ -652,15 +660,18 @@ class Tensor:
         if self._grad_fn is not None:
             msg = (f"Output {self._output_nr} of {_grad_fn_short_name(self._grad_fn)} is a view "
                    f"and {what} modified inplace.")
+        elif self._creation_meta == VIEW_INFERENCE:
+            msg = f"A view was created in inference mode and {what} modified inplace in normal mode."
         else:
             msg = f"A view was created in no_grad mode and {what} modified inplace with grad mode enabled."
         if self._creation_meta == VIEW_MULTI_OUTPUT:
             return msg + (" This view is the output of a function that returns multiple views. "
                           "Such functions do not allow the output views to be modified inplace. "
                           "You should replace the inplace operation by an out-of-place one.")
+        block = "inference_mode" if self._creation_meta == VIEW_INFERENCE else "no_grad"
         return msg + (" Given that this use case is ambiguous and error-prone, it is forbidden. "
                       "You can clarify your code by moving both the view and the inplace either "
-                      "both inside the no_grad block (if you don't want the inplace to be "
+                      f"both inside the {block} block (if you don't want the inplace to be "
                       "tracked) or both outside (if you want the inplace to be tracked).")
 
     @property
@@ -689,6 +700,9 @@ class Tensor:
             return
         if flag and not (self._dtype.is_floating_point or self._dtype.is_complex):
             raise RuntimeError(dtype_message)
+        if flag and self.is_inference() and not is_inference_mode_enabled():
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         self._requires_grad = bool(flag)
 
     @property
@@ -813,7 +827,8 @@ class Tensor:
     @property
     def data(self):
         out = self.detach()
-        out._version_counter = VersionCounter()
+        if not out.is_inference():
+            out._version_counter = VersionCounter()
         return out
 
     @data.setter
@@ -829,6 +844,8 @@ class Tensor:
         """PyTorch refuses in-place ops that need grad (self or any other tensor input
         requires it) on leaves, on views of leaves, and on views made by multi-output
         ops or in no_grad mode."""
+        if type(self._version_counter) is InferenceCounter and not is_inference_mode_enabled():
+            raise RuntimeError(INFERENCE_INPLACE)
         if not is_grad_enabled():
             return
         if not (self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad
@@ -901,6 +918,18 @@ def _move_retention(t, old_node, old_nr):
     if node.retained is None:
         node.retained = {}
     node.retained[t._output_nr] = weakref.ref(t)
+
+
+class InferenceCounter(VersionCounter):
+    """The version counter of a tensor made in inference mode (its views and detached
+    aliases share it): PyTorch's inference tensors have none, which is what refuses
+    their in-place updates, _version and saving them for backward outside the mode."""
+    __slots__ = ()
+
+
+INFERENCE_INPLACE = ("Inplace update to inference tensor outside InferenceMode is not allowed."
+                     "You can make a clone to get a normal tensor before doing inplace update."
+                     "See https://github.com/pytorch/rfcs/pull/17 for more details.")
 
 
 def _c_type_name(d):

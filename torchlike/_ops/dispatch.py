@@ -8,7 +8,7 @@ from .. import _caches
 from .._device import scalar_arg
 from .._dtype import _BY_NP
 from .._lazy import force
-from .._tensor import Tensor, edge_of, legacy_type_name
+from .._tensor import InferenceCounter, Tensor, edge_of, legacy_type_name
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.graph import node_class
 
@@ -87,6 +87,12 @@ def _to_device(array, device):
     return place(array, device)
 
 
+INFERENCE_SAVED = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`.")
+
 _node_classes = {}      # grad_fn name or op -> its Node class
 
 
@@ -99,6 +105,8 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
     for i in op.saves or ():
         t = outs[0] if i == "result" else (inputs[i] if i < len(inputs) else None)
         if isinstance(t, Tensor):
+            if type(t._version_counter) is InferenceCounter:
+                raise RuntimeError(INFERENCE_SAVED)
             # a saved result is described by this node; keeping the tensor would make a cycle
             saved.append((i, t._version_counter, t._version_counter.value,
                           legacy_type_name(t) if i == "result" else t))
