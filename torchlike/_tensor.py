@@ -101,6 +101,14 @@ def _grad_fn_display(node):
     return node.name().rsplit("::", 1)[-1]
 
 
+def _grad_fn_display_of(t):
+    """grad_fn's display name; a view whose history can't be rebuilt prints <Invalid>."""
+    try:
+        return _grad_fn_display(t.grad_fn)
+    except RuntimeError:
+        return "Invalid"
+
+
 def _grad_fn_short_name(node):
     return re.sub(r"Backward\d*$", "", node.name())
 
@@ -444,7 +452,7 @@ class Tensor:
         return format_tensor(values, dtype_name=self._dtype.name, shape=tuple(self._shape),
                              default_float_dtype_name=dt.get_default_dtype().name,
                              device=dev, requires_grad=self.requires_grad,
-                             grad_fn_name=_grad_fn_display(self.grad_fn),
+                             grad_fn_name=_grad_fn_display_of(self),
                              is_parameter=isinstance(self, nn.Parameter),
                              # subclasses print their own name: MyTensor([1., 2.])
                              prefix="tensor(" if type(self) in (Tensor, nn.Parameter)
@@ -657,7 +665,14 @@ class Tensor:
         """PyTorch's refusal to write in place into a view made by a multi-output op or
         in no_grad mode (handle_view_on_rebase)."""
         what = "its base or another view of its base has been" if indirect else "is being"
-        if self._grad_fn is not None:
+        mode = {VIEW_NO_GRAD: "no_grad mode", VIEW_INFERENCE: "inference mode"}.get(
+            self._creation_meta)
+        if self._grad_fn is not None and mode is not None:
+            # a view recorded from a view that was made without grad tracking
+            normal = "in normal mode" if mode == "inference mode" else "with grad mode enabled"
+            msg = (f"Output {self._output_nr} of {_grad_fn_short_name(self._grad_fn)} is a view "
+                   f"of a view which was created in {mode} and {what} modified inplace {normal}.")
+        elif self._grad_fn is not None:
             msg = (f"Output {self._output_nr} of {_grad_fn_short_name(self._grad_fn)} is a view "
                    f"and {what} modified inplace.")
         elif self._creation_meta == VIEW_INFERENCE:

@@ -167,6 +167,9 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
     if targets is not None:
         order, executed = _prune(order, leaf_targets, node_targets)
     _check_saved(order if executed is None else [n for n in order if n in executed])
+    for node in order:
+        if node.packed:
+            node.unpack_saved()
     fusable = (not create_graph and not node_targets and len(order) <= FUSE_LIMIT
                and all(n.op is not None and not n.has_python_hooks for n in order))
     if fusable:

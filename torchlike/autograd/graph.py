@@ -24,7 +24,7 @@ class Node:
 
     __slots__ = ("op", "params", "next_functions", "arrays", "diff", "saved", "freed",
                  "out_avals", "_pre_hooks", "_hooks", "tensor_hooks", "retained",
-                 "_metadata", "__weakref__")
+                 "_metadata", "packed", "__weakref__")
 
     def __init__(self, op, params, next_functions, arrays, diff, saved, out_avals):
         self.op = op
@@ -40,6 +40,7 @@ class Node:
         self.tensor_hooks = None               # {output_nr: [hook, ...]} from Tensor.register_hook
         self.retained = None                   # {output_nr: weakref to tensor} from retain_grad
         self._metadata = None
+        self.packed = None                     # (unpack_hook, [(saved index, packed)])
 
     def name(self):
         return _DISPLAY_NAMES.get(type(self).__name__, type(self).__name__)
@@ -83,6 +84,20 @@ class Node:
         if self.op.saves:
             self.freed = True
             self.arrays = None
+            self.packed = None
+
+    def unpack_saved(self):
+        """Replace the saved inputs by what the unpack hook of saved_tensors_hooks gives
+        back for what its pack hook returned (called before each backward)."""
+        if not self.packed or self.arrays is None:
+            return
+        unpack, entries = self.packed
+        arrays = list(self.arrays)
+        for i, packed in entries:
+            value = unpack(packed)
+            if i != "result" and hasattr(value, "_data"):
+                arrays[i] = value._data()
+        self.arrays = tuple(arrays)
 
 
 # Nodes implemented in PyTorch's C++ core report a qualified name().
@@ -128,3 +143,70 @@ def accumulator_of(tensor):
     if acc is None:
         acc = tensor._accumulator = AccumulateGrad(tensor)
     return acc
+
+
+# -- saved tensors hooks ------------------------------------------------------------------
+class _SavedHooks:
+    """The active (pack, unpack) pairs, innermost last, and the disabling message."""
+    stack = []
+    disabled = None
+
+
+saved_hooks = _SavedHooks()
+
+
+class saved_tensors_hooks:
+    """Within the block, every tensor an op saves for backward is given to pack_hook when
+    recorded, and what it returned to unpack_hook when backward needs the tensor."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if saved_hooks.disabled is not None:
+            raise RuntimeError(saved_hooks.disabled)
+        saved_hooks.stack.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc):
+        saved_hooks.stack.pop()
+        return False
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Saved tensors live on the CPU between forward and backward."""
+
+    def __init__(self, pin_memory=False, device_type="cuda"):
+        def pack(t):
+            return (t.device, t.cpu())
+
+        def unpack(packed):
+            device, t = packed
+            return t.to(device)
+        super().__init__(pack, unpack)
+
+
+class disable_saved_tensors_hooks:
+    """Within the block, entering saved_tensors_hooks raises RuntimeError(error_message)."""
+
+    def __init__(self, error_message):
+        self.error_message = error_message
+
+    def __enter__(self):
+        self._prev = saved_hooks.disabled
+        saved_hooks.disabled = self.error_message
+        return self
+
+    def __exit__(self, *exc):
+        saved_hooks.disabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with disable_saved_tensors_hooks(self.error_message):
+                return fn(*args, **kwargs)
+        return wrapper
