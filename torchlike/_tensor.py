@@ -754,6 +754,8 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
                                 f"type {type(value).__name__}")
+            if value is self:
+                raise RuntimeError("can't assign Variable as its own grad")
             if value.shape != self.shape:
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
@@ -772,6 +774,14 @@ class Tensor:
     @grad.deleter
     def grad(self):
         self._grad = None
+
+    @grad_fn.deleter
+    def grad_fn(self):
+        raise AttributeError("attribute 'grad_fn' of 'torch._C.TensorBase' objects is not writable")
+
+    @requires_grad.deleter
+    def requires_grad(self):
+        raise RuntimeError("requires_grad must be a bool")
 
     @property
     def retains_grad(self):
@@ -848,11 +858,20 @@ class Tensor:
 
     @data.setter
     def data(self, other):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(other).__name__}")
+        if self.requires_grad and not (other._dtype.is_floating_point or other._dtype.is_complex):
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
         self._storage = other._storage
         self._shape, self._stride, self._offset, self._whole = (other._shape, other._stride,
                                                                 other._offset, other._whole)
         self._cache, self._cache_gen = other._cache, other._cache_gen
         self._dtype = other._dtype
+
+    @data.deleter
+    def data(self):
+        raise RuntimeError("Deleting tensor data is not allowed. Delete tensor instead!")
 
     # -- in-place machinery -------------------------------------------------------------
     def _check_inplace(self, *others):

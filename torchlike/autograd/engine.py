@@ -57,7 +57,7 @@ def _forward_order(root_nodes):
             continue
         expanded.add(node)
         stack.append((node, True))
-        for nxt, _ in node.next_functions:
+        for nxt, _ in node.edges:
             if nxt is not None and nxt not in expanded and type(nxt) is not AccumulateGrad:
                 stack.append((nxt, False))
     return order
@@ -72,7 +72,7 @@ def _prune(order, leaf_targets, node_targets):
     reached, executed = [], set()
     useful = set()
     for node in order:                       # inputs before outputs
-        leads = any(nxt in useful or nxt in leaf_targets for nxt, _ in node.next_functions
+        leads = any(nxt in useful or nxt in leaf_targets for nxt, _ in node.edges
                     if nxt is not None)
         if leads:
             executed.add(node)
@@ -87,7 +87,7 @@ def _count_deps(nodes):
     members = set(nodes)
     deps = {}
     for node in nodes:
-        for nxt, _ in node.next_functions:
+        for nxt, _ in node.edges:
             if nxt in members:
                 deps[nxt] = deps.get(nxt, 0) + 1
     return deps
@@ -102,7 +102,7 @@ def _topological(root_nodes, nodes):
     while ready:
         node = ready.pop()
         out.append(node)
-        for nxt, _ in node.next_functions:
+        for nxt, _ in node.edges:
             if nxt not in members:
                 continue
             remaining[nxt] -= 1
@@ -214,7 +214,7 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
     device = root_grads[0].device if root_grads else None
     for node in forward:
         refs = []
-        for (nxt, nr), array, diff in zip(node.next_functions, node.arrays, node.diff):
+        for (nxt, nr), array, diff in zip(node.edges, node.arrays, node.diff):
             if nxt is not None and diff and nxt in index:
                 refs.append((0, index[nxt], nr))
             elif (isinstance(nxt, AccumulateGrad) and diff
@@ -341,8 +341,9 @@ def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, prelude, diff_vals
         return [outs[i][nr] for i, nr in root_refs]
 
     values, pullback = jax.vjp(replay, list(diff_vals))
-    cts = [c.astype(v.dtype) for c, v in zip(cotangents, values)]
+    cts = [_conj(c.astype(v.dtype)) for c, v in zip(cotangents, values)]
     (slot_grads,) = pullback(cts)
+    slot_grads = [_conj(g) for g in slot_grads]
     grads = [None] * n_leaves
     for leaf, g in zip(slot_leaf, slot_grads):
         grads[leaf] = g if grads[leaf] is None else grads[leaf] + g
@@ -397,7 +398,7 @@ def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph
                     r = hook(tuple(input_grads), tuple(grads))
                     if r is not None:
                         input_grads = _checked_grads(hook, r, input_grads)
-            for (nxt, nr), g in zip(node.next_functions, input_grads):
+            for (nxt, nr), g in zip(node.edges, input_grads):
                 if nxt is None or g is None:
                     continue
                 if isinstance(nxt, AccumulateGrad):
@@ -491,10 +492,17 @@ def node_backward(node, grads, create_graph):
     from .._tensor import Tensor
     if create_graph:
         return _recorded_vjp(node, _materialize(node, grads))
-    cts = tuple(None if g is None else g._data() for g in grads)
+    cts = tuple(None if g is None else _conj(g._data()) for g in grads)
     arrays = node.op.compiled_vjp(node.params, node.diff)(node.arrays, cts)
     it = iter(arrays)
-    return [Tensor._wrap(next(it)) if d else None for d in node.diff]
+    return [Tensor._wrap(_conj(next(it))) if d else None for d in node.diff]
+
+
+def _conj(a):
+    """PyTorch's gradients of complex tensors are the conjugates of what jax.vjp (a
+    transpose, not an adjoint) returns; conjugating on both sides of every vjp gives
+    PyTorch's convention, and does nothing to real arrays."""
+    return jnp.conj(a) if jnp.iscomplexobj(a) else a
 
 
 @functools.cache
@@ -572,7 +580,7 @@ def _recorded_vjp(node, grads):
     gradient, as PyTorch's formulas give, wired only to the arguments it depends on."""
     from .._tensor import Tensor
     inputs = []
-    for (nxt, nr), array in zip(node.next_functions, node.arrays):
+    for (nxt, nr), array in zip(node.edges, node.arrays):
         if isinstance(nxt, AccumulateGrad):
             inputs.append(nxt.variable)
         elif nxt is None or not hasattr(array, "shape"):
@@ -629,7 +637,7 @@ def _accumulate(leaf, g, create_graph, already_summed=False):
     if acc is not None and acc._pre_hooks:
         g = _node_pre_hooks(acc, [g])[0]
     if already_summed and leaf._grad is None:
-        leaf._grad = g
+        leaf._grad = _in_leaf_layout(leaf, g)
     elif already_summed:
         leaf._grad._storage.array = g._data()
         leaf._grad._storage.generation += 1
@@ -654,7 +662,7 @@ def _store_grad(t, g, create_graph):
         # CloneBackward0 for a retained non-leaf's
         t._grad = _graph_copy(g, leaf=t.grad_fn is None)
     elif t._grad is None:
-        t._grad = g if create_graph else Tensor._wrap(g._data(), t.device)
+        t._grad = g if create_graph else _in_leaf_layout(t, Tensor._wrap(g._data(), t.device))
     elif create_graph:
         t._grad = t._grad + g
     else:
@@ -668,3 +676,17 @@ def _graph_copy(g, leaf):
     if leaf:
         return apply(_copy_op, (g.detach(), g), (), "torch::autograd::CopyBackwards")
     return g.clone()
+
+
+def _in_leaf_layout(t, g):
+    """A new .grad takes its (non-overlapping, dense) tensor's strides, as PyTorch's
+    AccumulateGrad makes it: the .grad of a transposed leaf is transposed too."""
+    if t._stride is None or t.is_contiguous():
+        return g
+    strides, shape = t.stride(), t.shape
+    expected = 1                 # only a dense, non-overlapping layout is copied
+    for d in sorted(range(t.ndim), key=lambda d: strides[d]):
+        if shape[d] != 1 and strides[d] != expected:
+            return g
+        expected *= shape[d]
+    return g._adopt_layout(strides)

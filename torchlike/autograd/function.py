@@ -93,7 +93,7 @@ class FunctionCtx(Node):
                                    f"None at position {pos + 1}, but the corresponding forward "
                                    "input was not a Variable")
         out = []
-        for pos, (node, _) in zip(self._input_positions, self.next_functions):
+        for pos, (node, _) in zip(self._input_positions, self.edges):
             g = result[pos]
             arg_shape = self._arg_shapes[pos]
             if g is not None:

@@ -22,14 +22,15 @@ SECOND_BACKWARD = (
 class Node:
     """A recorded operation; subclassed once per PyTorch grad_fn name."""
 
-    __slots__ = ("op", "params", "next_functions", "arrays", "diff", "saved", "freed",
+    __slots__ = ("op", "params", "edges", "arrays", "diff", "saved", "freed", "_public_edges",
                  "out_avals", "_pre_hooks", "_hooks", "tensor_hooks", "retained",
                  "_metadata", "packed", "__weakref__")
 
-    def __init__(self, op, params, next_functions, arrays, diff, saved, out_avals):
+    def __init__(self, op, params, edges, arrays, diff, saved, out_avals):
         self.op = op
         self.params = params
-        self.next_functions = next_functions   # tuple of (node | None, output_nr)
+        self.edges = edges                     # (node | None, output_nr) for every input
+        self._public_edges = None
         self.arrays = arrays                   # input values at record time
         self.diff = diff                       # which inputs carry a gradient
         self.saved = saved                     # ((input index | 'result', counter, version, desc))
@@ -44,6 +45,18 @@ class Node:
 
     def name(self):
         return _DISPLAY_NAMES.get(type(self).__name__, type(self).__name__)
+
+    @property
+    def next_functions(self):
+        """PyTorch's edges: one per tensor argument. A Python number is an argument of
+        PyTorch's Scalar overloads (x ** 2, x[1:]) and has no edge, except in the
+        arithmetic ops, which wrap it as a tensor (x * 2 has two edges)."""
+        if self._public_edges is None:
+            if self.arrays is None or self.op is None or self.op.name in _WRAPS_NUMBERS:
+                return self.edges
+            self._public_edges = tuple(e for e, a in zip(self.edges, self.arrays)
+                                       if hasattr(a, "shape"))
+        return self._public_edges
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {hex(id(self))}>"
@@ -82,6 +95,7 @@ class Node:
     def release(self):
         """Free what was saved for backward (the graph may still replay if nothing was)."""
         if self.op.saves:
+            self._public_edges = self.next_functions      # (it reads the arrays)
             self.freed = True
             self.arrays = None
             self.packed = None
@@ -100,6 +114,8 @@ class Node:
         self.arrays = tuple(arrays)
 
 
+_WRAPS_NUMBERS = frozenset({"add", "sub", "mul", "div", "true_divide"})
+
 # Nodes implemented in PyTorch's C++ core report a qualified name().
 _DISPLAY_NAMES = {"CopySlices": "torch::autograd::CopySlices",
                   "CopyBackwards": "torch::autograd::CopyBackwards"}
@@ -116,7 +132,7 @@ class AccumulateGrad:
     """The sink of a leaf tensor that requires grad (one per leaf, reused)."""
 
     __slots__ = ("variable", "_pre_hooks", "_hooks", "_metadata", "__weakref__")
-    next_functions = ()
+    next_functions = edges = ()
 
     def __init__(self, variable):
         self.variable = variable
