@@ -154,3 +154,8 @@ from .autograd import forward_ad as _forward_ad            # torchlike.autograd.
 
 def is_inference(input):          # (autograd helper: inference tensors, see _tensor.py)
     return input.is_inference()
+
+
+from .autograd.anomaly_mode import (is_anomaly_enabled, is_anomaly_check_nan_enabled,  # noqa: E402
+                                    set_anomaly_enabled)
+from .utils import checkpoint as _utils_checkpoint  # noqa: E402,F401  (torch.utils.checkpoint)

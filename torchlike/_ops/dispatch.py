@@ -10,6 +10,7 @@ from .._dtype import _BY_NP
 from .._lazy import force
 from .._tensor import InferenceCounter, Tensor, edge_of, legacy_type_name
 from ..autograd.grad_mode import is_grad_enabled
+from ..autograd import anomaly_mode as anomaly
 from ..autograd.graph import node_class, saved_hooks
 
 
@@ -124,6 +125,8 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
             grad_fn or op.grad_fn or (op.name.capitalize() + "Backward0"))
     node = cls(op, params, edges, tuple(arrays), diff, tuple(saved),
                tuple([(o._shape, o._dtype) for o in outs]))
+    if anomaly.state.enabled:          # where the forward ran, for errors in backward
+        node.metadata["traceback_"] = anomaly.forward_traceback()
     if saved_hooks.stack:
         pack, unpack = saved_hooks.stack[-1]
         node.packed = (unpack, [(i, pack(outs[0] if i == "result" else inputs[i]))

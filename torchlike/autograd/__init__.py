@@ -10,15 +10,20 @@ from .._device import place
 import jax
 import jax.numpy as jnp
 from .function import Function, FunctionCtx, once_differentiable
+from . import function
+from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
+                           set_detect_anomaly)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled",
-           "inference_mode", "graph"]
+           "inference_mode", "graph", "gradcheck", "gradgradcheck", "detect_anomaly",
+           "set_detect_anomaly"]
 
 
 def _as_tuple(x):
     if x is None:
         return None
-    if isinstance(x, _tensor.Tensor):
+    if isinstance(x, (_tensor.Tensor, graph.GradientEdge)):
         return (x,)
     return tuple(x)      # (anything else must be a sequence: PyTorch's TypeError if not)
 
@@ -109,16 +114,20 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
                              allow_unused, materialize_grads)
     for t in inputs:
-        if not t.requires_grad:
+        if not isinstance(t, graph.GradientEdge) and not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     if retain_graph is None:
         retain_graph = create_graph
     grads = _make_grads(outputs, grad_outputs)
     roots = [edge_of(t) for t in outputs]
+    targets = [tuple(t) if isinstance(t, graph.GradientEdge) else edge_of(t) for t in inputs]
     results = run_backward(roots, grads, retain_graph=retain_graph, create_graph=create_graph,
-                           targets=[edge_of(t) for t in inputs], accumulate=False)
+                           targets=targets, accumulate=False)
     out = []
     for i, (t, g) in enumerate(zip(inputs, results)):
+        if isinstance(t, graph.GradientEdge):
+            out.append(g)
+            continue
         if g is not None and t.grad_fn is None:
             g = leaf_hooks(t, g)       # a leaf's tensor hooks run when its grad is captured
         if g is None:

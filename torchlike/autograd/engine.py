@@ -22,6 +22,7 @@ import jax.numpy as jnp
 from .._caches import LRU, release_if_over_budget
 from .._device import scalar_arg
 from .._lazy import Deferred, force, install, materialize, plan, run_program
+from . import anomaly_mode as anomaly
 from .graph import SECOND_BACKWARD, AccumulateGrad, Node
 from .grad_mode import enable_grad, no_grad
 from ..utils.hooks import RemovableHandle  # noqa: F401  (re-exported for hooks users)
@@ -142,13 +143,38 @@ def _modified_message(node, i, now, expected, desc):
             "torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
+_callbacks = []                 # run when the current backward ends (queue_callback)
+_plain_backward = []            # per running backward: no `inputs`/autograd.grad targets
+
+
+def checkpoint_valid():
+    """Reentrant checkpoint works only inside a plain .backward() (PyTorch's rule)."""
+    return bool(_plain_backward) and _plain_backward[-1]
+
+
+def queue_callback(fn):
+    """Call fn() when the backward now running has finished."""
+    _callbacks.append(fn)
+
+
 def run_backward(roots, root_grads, **options):
-    """_run_backward; inside a jax trace (torchlike code under jax.jit), evaluated at
-    trace time: the gradients of concrete leaves must not be tracers."""
-    if _trace_ctx.is_top_level():
-        return _run_backward(roots, root_grads, **options)
-    with jax.ensure_compile_time_eval():
-        return _run_backward(roots, root_grads, **options)
+    """_run_backward, then the callbacks it queued; inside a jax trace (torchlike code
+    under jax.jit), evaluated at trace time: the gradients of concrete leaves must not
+    be tracers."""
+    outer = len(_callbacks)
+    _plain_backward.append(options.get("targets") is None)
+    try:
+        if _trace_ctx.is_top_level():
+            result = _run_backward(roots, root_grads, **options)
+        else:
+            with jax.ensure_compile_time_eval():
+                result = _run_backward(roots, root_grads, **options)
+        while len(_callbacks) > outer:
+            _callbacks.pop(outer)()
+    finally:
+        del _callbacks[outer:]
+        _plain_backward.pop()
+    return result
 
 
 def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None,
@@ -171,6 +197,7 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
         if node.packed:
             node.unpack_saved()
     fusable = (not create_graph and not node_targets and len(order) <= FUSE_LIMIT
+               and not anomaly.state.enabled
                and all(n.op is not None and not n.has_python_hooks for n in order))
     if fusable:
         leaf_grads = _run_fused(order, roots, root_grads, leaf_targets, accumulate,
@@ -392,7 +419,10 @@ def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph
                 continue
             grads = _node_pre_hooks(node, grads)
             stats.node_calls += 1
-            input_grads = node_backward(node, grads, create_graph)
+            if anomaly.state.enabled:
+                input_grads = _anomaly_checked_backward(node, grads, create_graph)
+            else:
+                input_grads = node_backward(node, grads, create_graph)
             if node._hooks:
                 for hook in list(node._hooks.values()):
                     r = hook(tuple(input_grads), tuple(grads))
@@ -411,6 +441,17 @@ def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph
             for leaf, g in leaf_grads.items():
                 _accumulate(leaf.variable, g, create_graph)
     return leaf_grads, results
+
+
+def _anomaly_checked_backward(node, grads, create_graph):
+    try:
+        input_grads = node_backward(node, grads, create_graph)
+        if anomaly.state.check_nan:
+            anomaly.check_nan(node, input_grads)
+    except Exception:
+        anomaly.warn_forward_trace(node)
+        raise
+    return input_grads
 
 
 def _hook_name(hook):

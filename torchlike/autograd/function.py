@@ -213,6 +213,9 @@ class Function(metaclass=FunctionMeta):
                 o._requires_grad = False
             wrapped.append(o)
         ctx.out_avals = tuple(avals)
+        from . import anomaly_mode
+        if anomaly_mode.state.enabled:     # where the forward ran, for errors in backward
+            ctx.metadata["traceback_"] = anomaly_mode.forward_traceback()
         return tuple(wrapped) if is_tuple else wrapped[0]
 
 

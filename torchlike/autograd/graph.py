@@ -226,3 +226,69 @@ class disable_saved_tensors_hooks:
             with disable_saved_tensors_hooks(self.error_message):
                 return fn(*args, **kwargs)
         return wrapper
+
+
+# -- gradient edges and multi-tensor hooks --------------------------------------------------
+import collections as _collections
+
+GradientEdge = _collections.namedtuple("GradientEdge", ("node", "output_nr"))
+GradientEdge.__doc__ = "Where a tensor's gradient enters the graph: (node, output_nr)."
+
+
+def get_gradient_edge(tensor):
+    """The edge autograd.grad can take in place of the tensor (its grad_fn, or its
+    AccumulateGrad node for a leaf)."""
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does "
+                           "not require gradients")
+    from .._tensor import edge_of
+    return GradientEdge(*edge_of(tensor))
+
+
+class _MultiHandle:
+    __slots__ = ("handles",)
+
+    def __init__(self, handles):
+        self.handles = handles
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """mode 'all': fn(grads) once per backward with every tensor's gradient (None for a
+    tensor that got none), after the backward computed them; mode 'any': fn(grad) with
+    the first gradient computed for any of the tensors."""
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    from .engine import queue_callback
+    tensors = tuple(tensors)
+    collected = {}
+
+    def fire():
+        grads = [collected.get(i) for i in range(len(tensors))]
+        collected.clear()
+        fn(grads)
+
+    def make_hook(i):
+        def hook(grad):
+            if mode == "any":
+                if not collected:
+                    collected[i] = grad
+                    queue_callback(collected.clear)
+                    fn(grad)
+                return None
+            if not collected:
+                queue_callback(fire)
+            collected[i] = grad
+            return None
+        return hook
+    return _MultiHandle([t.register_hook(make_hook(i)) for i, t in enumerate(tensors)
+                         if t.requires_grad])
