@@ -231,10 +231,39 @@ def _check_dirty(ctx, outputs, record):
                                "operation.")
 
 
+_TWICE = "trying to differentiate twice a function that was marked with @once_differentiable"
+
+
+class Error(FunctionCtx):
+    """PyTorch's DelayedError node: differentiating through it raises."""
+
+    def apply_backward(self, grads):
+        raise RuntimeError(_TWICE)
+
+
 def once_differentiable(fn):
+    """The backward runs without recording; if its result would have needed a graph
+    (create_graph with gradients that require grad), it is given an Error node instead,
+    so that only differentiating it again fails."""
     @functools.wraps(fn)
     def wrapper(ctx, *args):
+        from .._tensor import Tensor, edge_of
         with no_grad():
-            return fn(ctx, *args)
+            outputs = fn(ctx, *args)
+        wanted = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+        if not (is_grad_enabled() and wanted):
+            return outputs
+        node = Error(None, tuple(edge_of(a) for a in wanted))
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        wrapped, avals = [], []
+        for o in outs:
+            if isinstance(o, Tensor) and (o.dtype.is_floating_point or o.dtype.is_complex):
+                o = o.detach()
+                o._grad_fn, o._output_nr = node, len(avals)
+                avals.append((tuple(o.shape), o.dtype))
+            wrapped.append(o)
+        node.out_avals = tuple(avals)
+        return wrapped[0] if single else tuple(wrapped)
     return wrapper
 

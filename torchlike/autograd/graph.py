@@ -117,7 +117,7 @@ class Node:
 _WRAPS_NUMBERS = frozenset({"add", "sub", "mul", "div", "true_divide"})
 
 # Nodes implemented in PyTorch's C++ core report a qualified name().
-_DISPLAY_NAMES = {"CopySlices": "torch::autograd::CopySlices",
+_DISPLAY_NAMES = {"CopySlices": "torch::autograd::CopySlices", "Error": "torch::autograd::Error",
                   "CopyBackwards": "torch::autograd::CopyBackwards"}
 
 
