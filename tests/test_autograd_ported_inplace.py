@@ -2,7 +2,7 @@
 PyTorch's test/test_autograd.py (each case names the TestAutograd test it comes from)."""
 import pytest
 
-from autograd_port import Behaviours, attempt, values
+from autograd_port import Behaviours, attempt
 
 pytestmark = pytest.mark.usefixtures("oracle")
 cases = Behaviours()
