@@ -299,6 +299,35 @@ def _(lib):
     return len(packed) > 0, x.grad
 
 
+@cases.add("test_saved_tensors_hooks_custom_function")
+def _(lib):
+    seen = []
+
+    class Square(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+
+    def pack(t):
+        seen.append("pack")
+        return t * 10                    # what unpack gets back is what backward sees
+
+    def unpack(t):
+        seen.append("unpack")
+        return t
+    with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+        y = Square.apply(x)
+    y.sum().backward()
+    return seen, x.grad
+
+
 @cases.add("test_save_on_cpu")
 def _(lib):
     x = lib.tensor([1.0, 2.0], requires_grad=True)

@@ -6,7 +6,7 @@ one by one (calling the user's Python backward with torchlike Tensors).
 """
 import functools
 
-from .graph import SECOND_BACKWARD, Node
+from .graph import SECOND_BACKWARD, Node, saved_hooks
 from .grad_mode import is_grad_enabled, no_grad
 
 
@@ -33,6 +33,9 @@ class FunctionCtx(Node):
                                 f"{i} is of type {type(t).__name__}")
         self.to_save = tensors
         self._saved = tuple(None if t is None else (t, t._version_counter.value) for t in tensors)
+        if saved_hooks.stack:            # saved_tensors_hooks apply to these too
+            pack, unpack = saved_hooks.stack[-1]
+            self.packed = (unpack, [None if t is None else pack(t) for t in tensors])
 
     @property
     def saved_tensors(self):
@@ -48,6 +51,9 @@ class FunctionCtx(Node):
                 from .engine import _modified_message
                 raise RuntimeError(_modified_message(self, 0, t._version_counter.value, version, t))
             out.append(t)
+        if self.packed:
+            unpack, packed = self.packed
+            out = [None if p is None else unpack(p) for p in packed]
         return tuple(out)
 
     def mark_dirty(self, *tensors):
@@ -67,6 +73,10 @@ class FunctionCtx(Node):
         if self._saved:
             self.freed = True
             self._saved = None
+            self.packed = None
+
+    def unpack_saved(self):
+        """(saved_tensors unpacks when the user's backward asks for them)"""
 
     # -- what the engine calls --------------------------------------------------------
     def apply_backward(self, grads):
