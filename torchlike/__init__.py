@@ -190,3 +190,11 @@ _sys.modules[__name__ + ".cuda.amp"] = cuda.amp    # `import torchlike.cuda.amp`
 _sys.modules[__name__ + ".cpu.amp"] = cpu.amp      # `import torchlike.cpu.amp` as in torch
 del _sys
 from . import distributed     # torchlike.distributed after a plain import, as torch.distributed
+
+def is_inference(input):          # (autograd helper: inference tensors, see _tensor.py)
+    return input.is_inference()
+
+
+from .autograd.anomaly_mode import (is_anomaly_enabled, is_anomaly_check_nan_enabled,  # noqa: E402
+                                    set_anomaly_enabled)
+from .utils import checkpoint as _utils_checkpoint  # noqa: E402,F401  (torch.utils.checkpoint)

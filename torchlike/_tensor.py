@@ -19,7 +19,7 @@ from ._lazy import Deferred, force
 from ._storage import (Storage, VersionCounter, contiguous_strides, is_contiguous,
                        overlaps_itself, strided_gather, strided_scatter)
 from .autograd.graph import accumulator_of, node_class
-from .autograd.grad_mode import is_grad_enabled
+from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from . import autograd          # (its backward(); autograd imports this module too)
 
 
@@ -76,6 +76,7 @@ _NO_CUDA_LIBRARY = (
 
 # How a view was made (PyTorch's CreationMeta): decides which in-place ops it allows.
 VIEW_DEFAULT, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD = "default", "multi_output", "no_grad"
+VIEW_INFERENCE = "inference_mode"
 
 
 def legacy_type_name(tensor):
@@ -98,6 +99,14 @@ def _grad_fn_display(node):
     if node is None:
         return None
     return node.name().rsplit("::", 1)[-1]
+
+
+def _grad_fn_display_of(t):
+    """grad_fn's display name; a view whose history can't be rebuilt prints <Invalid>."""
+    try:
+        return _grad_fn_display(t.grad_fn)
+    except RuntimeError:
+        return "Invalid"
 
 
 def _grad_fn_short_name(node):
@@ -137,7 +146,7 @@ class Tensor:
         self._post_acc_hooks = None
         self._accumulator = None
         self._base = None
-        self._version_counter = VersionCounter()
+        self._version_counter = InferenceCounter() if is_inference_mode_enabled() else VersionCounter()
         self._view_version = 0
         self._creation_meta = VIEW_DEFAULT
 
@@ -192,6 +201,8 @@ class Tensor:
         # how the view was made decides which in-place ops PyTorch allows on it later;
         # a view of a special view stays special
         made = VIEW_DEFAULT if is_grad_enabled() else VIEW_NO_GRAD
+        if made == VIEW_NO_GRAD and is_inference_mode_enabled():
+            made = VIEW_INFERENCE
         v._creation_meta = made if made != VIEW_DEFAULT or self._base is None \
             else self._creation_meta
         return v
@@ -411,7 +422,12 @@ class Tensor:
 
     @property
     def _version(self):
+        if type(self._version_counter) is InferenceCounter:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._version_counter.value
+
+    def is_inference(self):
+        return type(self._version_counter) is InferenceCounter
 
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:
@@ -440,7 +456,7 @@ class Tensor:
         return format_tensor(values, dtype_name=self._dtype.name, shape=tuple(self._shape),
                              default_float_dtype_name=dt.get_default_dtype().name,
                              device=dev, requires_grad=self.requires_grad,
-                             grad_fn_name=_grad_fn_display(self.grad_fn),
+                             grad_fn_name=_grad_fn_display_of(self),
                              is_parameter=isinstance(self, nn.Parameter),
                              # subclasses print their own name: MyTensor([1., 2.])
                              prefix="tensor(" if type(self) in (Tensor, nn.Parameter)
@@ -654,18 +670,28 @@ class Tensor:
         """PyTorch's refusal to write in place into a view made by a multi-output op or
         in no_grad mode (handle_view_on_rebase)."""
         what = "its base or another view of its base has been" if indirect else "is being"
-        if self._grad_fn is not None:
+        mode = {VIEW_NO_GRAD: "no_grad mode", VIEW_INFERENCE: "inference mode"}.get(
+            self._creation_meta)
+        if self._grad_fn is not None and mode is not None:
+            # a view recorded from a view that was made without grad tracking
+            normal = "in normal mode" if mode == "inference mode" else "with grad mode enabled"
+            msg = (f"Output {self._output_nr} of {_grad_fn_short_name(self._grad_fn)} is a view "
+                   f"of a view which was created in {mode} and {what} modified inplace {normal}.")
+        elif self._grad_fn is not None:
             msg = (f"Output {self._output_nr} of {_grad_fn_short_name(self._grad_fn)} is a view "
                    f"and {what} modified inplace.")
+        elif self._creation_meta == VIEW_INFERENCE:
+            msg = f"A view was created in inference mode and {what} modified inplace in normal mode."
         else:
             msg = f"A view was created in no_grad mode and {what} modified inplace with grad mode enabled."
         if self._creation_meta == VIEW_MULTI_OUTPUT:
             return msg + (" This view is the output of a function that returns multiple views. "
                           "Such functions do not allow the output views to be modified inplace. "
                           "You should replace the inplace operation by an out-of-place one.")
+        block = "inference_mode" if self._creation_meta == VIEW_INFERENCE else "no_grad"
         return msg + (" Given that this use case is ambiguous and error-prone, it is forbidden. "
                       "You can clarify your code by moving both the view and the inplace either "
-                      "both inside the no_grad block (if you don't want the inplace to be "
+                      f"both inside the {block} block (if you don't want the inplace to be "
                       "tracked) or both outside (if you want the inplace to be tracked).")
 
     @property
@@ -694,6 +720,9 @@ class Tensor:
             return
         if flag and not (self._dtype.is_floating_point or self._dtype.is_complex):
             raise RuntimeError(dtype_message)
+        if flag and self.is_inference() and not is_inference_mode_enabled():
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         self._requires_grad = bool(flag)
 
     @property
@@ -730,6 +759,8 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
                                 f"type {type(value).__name__}")
+            if value is self:
+                raise RuntimeError("can't assign Variable as its own grad")
             if value.shape != self.shape:
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
@@ -748,6 +779,14 @@ class Tensor:
     @grad.deleter
     def grad(self):
         self._grad = None
+
+    @grad_fn.deleter
+    def grad_fn(self):
+        raise AttributeError("attribute 'grad_fn' of 'torch._C.TensorBase' objects is not writable")
+
+    @requires_grad.deleter
+    def requires_grad(self):
+        raise RuntimeError("requires_grad must be a bool")
 
     @property
     def retains_grad(self):
@@ -775,6 +814,8 @@ class Tensor:
         return RemovableHandle(self._hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if not self.is_leaf:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         from .utils.hooks import RemovableHandle
@@ -816,22 +857,34 @@ class Tensor:
     @property
     def data(self):
         out = self.detach()
-        out._version_counter = VersionCounter()
+        if not out.is_inference():
+            out._version_counter = VersionCounter()
         return out
 
     @data.setter
     def data(self, other):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(other).__name__}")
+        if self.requires_grad and not (other._dtype.is_floating_point or other._dtype.is_complex):
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
         self._storage = other._storage
         self._shape, self._stride, self._offset, self._whole = (other._shape, other._stride,
                                                                 other._offset, other._whole)
         self._cache, self._cache_gen = other._cache, other._cache_gen
         self._dtype = other._dtype
 
+    @data.deleter
+    def data(self):
+        raise RuntimeError("Deleting tensor data is not allowed. Delete tensor instead!")
+
     # -- in-place machinery -------------------------------------------------------------
     def _check_inplace(self, *others):
         """PyTorch refuses in-place ops that need grad (self or any other tensor input
         requires it) on leaves, on views of leaves, and on views made by multi-output
         ops or in no_grad mode."""
+        if type(self._version_counter) is InferenceCounter and not is_inference_mode_enabled():
+            raise RuntimeError(INFERENCE_INPLACE)
         if not is_grad_enabled():
             return
         if not (self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad
@@ -877,11 +930,15 @@ class Tensor:
         counter = self._version_counter
         node.saved = tuple((i, counter, counter.value, d) if i == "result" else (i, c, v, d)
                            for i, c, v, d in node.saved if i != 0)
+        owner = self if self._base is None else self._base      # whose history changes
+        old_edge = (owner._grad_fn, owner._output_nr)
         if self._base is None:
             self._grad_fn, self._output_nr = node, result._output_nr
         else:
             from ._ops.views import record_copy_slices
             record_copy_slices(self, node, base_before)
+        if owner._retains_grad:
+            _move_retention(owner, *old_edge)
         return self
 
     def _inplace(self, fn, *args, **kwargs):
@@ -889,6 +946,29 @@ class Tensor:
         return self._assign_result(fn(self, *args, **kwargs))
 
     __array_priority__ = 1000
+
+
+def _move_retention(t, old_node, old_nr):
+    """retain_grad follows a tensor whose history an in-place op replaced, as PyTorch
+    moves its retains_grad hook onto the new grad_fn."""
+    if old_node is not None and old_node.retained:
+        old_node.retained.pop(old_nr, None)
+    node = t._grad_fn
+    if node.retained is None:
+        node.retained = {}
+    node.retained[t._output_nr] = weakref.ref(t)
+
+
+class InferenceCounter(VersionCounter):
+    """The version counter of a tensor made in inference mode (its views and detached
+    aliases share it): PyTorch's inference tensors have none, which is what refuses
+    their in-place updates, _version and saving them for backward outside the mode."""
+    __slots__ = ()
+
+
+INFERENCE_INPLACE = ("Inplace update to inference tensor outside InferenceMode is not allowed."
+                     "You can make a clone to get a normal tensor before doing inplace update."
+                     "See https://github.com/pytorch/rfcs/pull/17 for more details.")
 
 
 def _c_type_name(d):

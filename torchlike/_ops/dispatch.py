@@ -8,9 +8,10 @@ from .. import _caches
 from .._device import scalar_arg
 from .._dtype import _BY_NP
 from .._lazy import force
-from .._tensor import Tensor, edge_of, legacy_type_name
+from .._tensor import InferenceCounter, Tensor, edge_of, legacy_type_name
 from ..autograd.grad_mode import is_grad_enabled
-from ..autograd.graph import node_class
+from ..autograd import anomaly_mode as anomaly
+from ..autograd.graph import node_class, saved_hooks
 
 
 def _common_device(inputs):
@@ -87,6 +88,17 @@ def _to_device(array, device):
     return place(array, device)
 
 
+INFERENCE_SAVED = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`.")
+
+# Binary ops whose derivative for one operand needs only the other: PyTorch saves an
+# operand only when the other one requires grad (x * c does not save x), and so only
+# then is modifying it in place an error.
+_SAVED_FOR_OTHER = frozenset({"mul", "rmul", "matmul"})
+
 _node_classes = {}      # grad_fn name or op -> its Node class
 
 
@@ -96,9 +108,14 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
     # an edge exists only for tensors that require grad, which are floating or complex
     diff = tuple([e[0] is not None for e in edges])
     saved = []
+    cross = op.name in _SAVED_FOR_OTHER
     for i in op.saves or ():
+        if cross and i != "result" and edges[1 - i][0] is None:
+            continue                  # only the other operand's gradient would need it
         t = outs[0] if i == "result" else (inputs[i] if i < len(inputs) else None)
         if isinstance(t, Tensor):
+            if type(t._version_counter) is InferenceCounter:
+                raise RuntimeError(INFERENCE_SAVED)
             # a saved result is described by this node; keeping the tensor would make a cycle
             saved.append((i, t._version_counter, t._version_counter.value,
                           legacy_type_name(t) if i == "result" else t))
@@ -108,6 +125,12 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
             grad_fn or op.grad_fn or (op.name.capitalize() + "Backward0"))
     node = cls(op, params, edges, tuple(arrays), diff, tuple(saved),
                tuple([(o._shape, o._dtype) for o in outs]))
+    if anomaly.state.enabled:          # where the forward ran, for errors in backward
+        node.metadata["traceback_"] = anomaly.forward_traceback()
+    if saved_hooks.stack:
+        pack, unpack = saved_hooks.stack[-1]
+        node.packed = (unpack, [(i, pack(outs[0] if i == "result" else inputs[i]))
+                                for i, *_ in saved])
     for nr, o in enumerate(outs):
         if o._dtype.is_floating_point or o._dtype.is_complex:
             o._grad_fn = node

@@ -611,7 +611,7 @@ def record_copy_slices(view, node, base_before):
               ("inner", node.op), ("inner_params", node.params),
               ("base_layout", storage_layout(base)))
     base_edge = edge_of(base) if base.requires_grad else (None, 0)
-    record(_copy_slices_impl, params, (base_edge,) + node.next_functions[1:],
+    record(_copy_slices_impl, params, (base_edge,) + node.edges[1:],
            (base_before,) + node.arrays[1:], (base,), "CopySlices")
     view._view_version = -1  # the view's own history is regenerated from the base
 

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 from .._caches import LRU, release_if_over_budget
 from .._device import scalar_arg
 from .._lazy import Deferred, force, install, materialize, plan, run_program
+from . import anomaly_mode as anomaly
 from .graph import SECOND_BACKWARD, AccumulateGrad, Node
 from .grad_mode import enable_grad, no_grad
 from ..utils.hooks import RemovableHandle  # noqa: F401  (re-exported for hooks users)
@@ -57,32 +58,53 @@ def _forward_order(root_nodes):
             continue
         expanded.add(node)
         stack.append((node, True))
-        for nxt, _ in node.next_functions:
+        for nxt, _ in node.edges:
             if nxt is not None and nxt not in expanded and type(nxt) is not AccumulateGrad:
                 stack.append((nxt, False))
     return order
 
 
+def _prune(order, leaf_targets, node_targets):
+    """PyTorch's pruning for autograd.grad and backward(inputs=...): only nodes through
+    which a gradient reaches a target take part. Returns (reached, executed): a node
+    whose own output is a target but that leads to no other target is reached (its
+    incoming gradient is captured) but not run, so its saved tensors are not freed."""
+    target_nodes = {n for n, _ in node_targets}
+    reached, executed = [], set()
+    useful = set()
+    for node in order:                       # inputs before outputs
+        leads = any(nxt in useful or nxt in leaf_targets for nxt, _ in node.edges
+                    if nxt is not None)
+        if leads:
+            executed.add(node)
+        if leads or node in target_nodes:
+            useful.add(node)
+            reached.append(node)
+    return reached, executed
+
+
 def _count_deps(nodes):
-    """How many in-graph edges point at each node."""
+    """How many edges from `nodes` point at each node among them."""
+    members = set(nodes)
     deps = {}
     for node in nodes:
-        for nxt, _ in node.next_functions:
-            if nxt is not None and type(nxt) is not AccumulateGrad:
+        for nxt, _ in node.edges:
+            if nxt in members:
                 deps[nxt] = deps.get(nxt, 0) + 1
     return deps
 
 
-def _topological(root_nodes, deps):
-    """Reverse topological order (outputs first), by Kahn's algorithm."""
-    remaining = dict(deps)
-    ready = [n for n in dict.fromkeys(root_nodes) if remaining.get(n, 0) == 0]
+def _topological(root_nodes, nodes):
+    """Reverse topological order (outputs first) of `nodes`, by Kahn's algorithm."""
+    members = set(nodes)
+    remaining = _count_deps(nodes)
+    ready = [n for n in dict.fromkeys(root_nodes) if n in members and remaining.get(n, 0) == 0]
     out = []
     while ready:
         node = ready.pop()
         out.append(node)
-        for nxt, _ in node.next_functions:
-            if nxt is None or isinstance(nxt, AccumulateGrad):
+        for nxt, _ in node.edges:
+            if nxt not in members:
                 continue
             remaining[nxt] -= 1
             if remaining[nxt] == 0:
@@ -121,13 +143,38 @@ def _modified_message(node, i, now, expected, desc):
             "torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
+_callbacks = []                 # run when the current backward ends (queue_callback)
+_plain_backward = []            # per running backward: no `inputs`/autograd.grad targets
+
+
+def checkpoint_valid():
+    """Reentrant checkpoint works only inside a plain .backward() (PyTorch's rule)."""
+    return bool(_plain_backward) and _plain_backward[-1]
+
+
+def queue_callback(fn):
+    """Call fn() when the backward now running has finished."""
+    _callbacks.append(fn)
+
+
 def run_backward(roots, root_grads, **options):
-    """_run_backward; inside a jax trace (torchlike code under jax.jit), evaluated at
-    trace time: the gradients of concrete leaves must not be tracers."""
-    if _trace_ctx.is_top_level():
-        return _run_backward(roots, root_grads, **options)
-    with jax.ensure_compile_time_eval():
-        return _run_backward(roots, root_grads, **options)
+    """_run_backward, then the callbacks it queued; inside a jax trace (torchlike code
+    under jax.jit), evaluated at trace time: the gradients of concrete leaves must not
+    be tracers."""
+    outer = len(_callbacks)
+    _plain_backward.append(options.get("targets") is None)
+    try:
+        if _trace_ctx.is_top_level():
+            result = _run_backward(roots, root_grads, **options)
+        else:
+            with jax.ensure_compile_time_eval():
+                result = _run_backward(roots, root_grads, **options)
+        while len(_callbacks) > outer:
+            _callbacks.pop(outer)()
+    finally:
+        del _callbacks[outer:]
+        _plain_backward.pop()
+    return result
 
 
 def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None,
@@ -139,23 +186,31 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
     of gradients (Tensor or None) for `targets` is returned."""
     root_nodes = [n for n, _ in roots if isinstance(n, Node)]
     order = _forward_order(root_nodes)
-    _check_saved(order)
     leaf_targets = None if targets is None else {n for n, _ in targets if isinstance(n, AccumulateGrad)}
     node_targets = {} if targets is None else {e: i for i, e in enumerate(targets)
                                               if isinstance(e[0], Node)}
+    executed = None                              # None: every node in order runs
+    if targets is not None:
+        order, executed = _prune(order, leaf_targets, node_targets)
+    _check_saved(order if executed is None else [n for n in order if n in executed])
+    for node in order:
+        if node.packed:
+            node.unpack_saved()
     fusable = (not create_graph and not node_targets and len(order) <= FUSE_LIMIT
+               and not anomaly.state.enabled
                and all(n.op is not None and not n.has_python_hooks for n in order))
     if fusable:
         leaf_grads = _run_fused(order, roots, root_grads, leaf_targets, accumulate,
                                 _pending_values(root_tensors))
         results = None
     else:
-        topo = _topological(root_nodes, _count_deps(order))
+        topo = _topological(root_nodes, order)
         leaf_grads, results = _run_nodes(topo, roots, root_grads, leaf_targets, node_targets,
-                                         create_graph, accumulate)
+                                         create_graph, accumulate, executed)
     if not retain_graph:
         for node in order:
-            node.release()
+            if executed is None or node in executed:
+                node.release()
     if accumulate:
         return None
     out = [None] * len(targets)
@@ -186,7 +241,7 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
     device = root_grads[0].device if root_grads else None
     for node in forward:
         refs = []
-        for (nxt, nr), array, diff in zip(node.next_functions, node.arrays, node.diff):
+        for (nxt, nr), array, diff in zip(node.edges, node.arrays, node.diff):
             if nxt is not None and diff and nxt in index:
                 refs.append((0, index[nxt], nr))
             elif (isinstance(nxt, AccumulateGrad) and diff
@@ -204,7 +259,7 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
     for (node, nr), g, value in zip(roots, root_grads, pending):
         if isinstance(node, AccumulateGrad):
             direct.append((node, g))
-        else:
+        elif node in index:                      # (a pruned root leads to no target)
             if value is not None:
                 wanted.append((len(root_refs), value))
             root_refs.append((index[node], nr))
@@ -213,7 +268,7 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
     # Existing .grad values are added inside the compiled call. A missing .grad counts
     # as zeros, so that the first step and later ones share one compiled function;
     # leaves with hooks get their raw gradient (None), since hooks must see it.
-    old = tuple(_old_grad(leaf) if accumulate and not leaf.variable._hooks else None
+    old = tuple(_old_grad(leaf) if accumulate and not _has_leaf_hooks(leaf) else None
                 for leaf in leaf_list)
     grads = ()
     if leaf_list:
@@ -257,6 +312,8 @@ def _prelude(diff_vals, const_vals):
     call, before the vjp: their pending ops form a prelude program. Each pending slot of
     diff_vals/const_vals is replaced by None in place.
     Returns (static description, prelude inputs, the Deferreds it computes)."""
+    for vals in (diff_vals, const_vals):   # (reading old .grads may have computed some)
+        vals[:] = [_computed_or_pending(a) for a in vals]
     pending = [a for a in diff_vals + const_vals if type(a) is Deferred]
     if not pending:
         return None, (), ()
@@ -311,8 +368,9 @@ def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, prelude, diff_vals
         return [outs[i][nr] for i, nr in root_refs]
 
     values, pullback = jax.vjp(replay, list(diff_vals))
-    cts = [c.astype(v.dtype) for c, v in zip(cotangents, values)]
+    cts = [_conj(c.astype(v.dtype)) for c, v in zip(cotangents, values)]
     (slot_grads,) = pullback(cts)
+    slot_grads = [_conj(g) for g in slot_grads]
     grads = [None] * n_leaves
     for leaf, g in zip(slot_leaf, slot_grads):
         grads[leaf] = g if grads[leaf] is None else grads[leaf] + g
@@ -330,7 +388,8 @@ def _add(a, b):
     return a + b
 
 
-def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph, accumulate):
+def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph, accumulate,
+               executed=None):
     buffers = {}
     leaf_grads = {}
     results = {}
@@ -356,19 +415,20 @@ def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph
                 k = node_targets.get((node, nr))
                 if k is not None:
                     results[k] = g
-            if node._pre_hooks:
-                for hook in list(node._pre_hooks.values()):
-                    r = hook(tuple(grads))
-                    if r is not None:
-                        grads = list(r)
+            if executed is not None and node not in executed:
+                continue
+            grads = _node_pre_hooks(node, grads)
             stats.node_calls += 1
-            input_grads = node_backward(node, grads, create_graph)
+            if anomaly.state.enabled:
+                input_grads = _anomaly_checked_backward(node, grads, create_graph)
+            else:
+                input_grads = node_backward(node, grads, create_graph)
             if node._hooks:
                 for hook in list(node._hooks.values()):
                     r = hook(tuple(input_grads), tuple(grads))
                     if r is not None:
-                        input_grads = list(r)
-            for (nxt, nr), g in zip(node.next_functions, input_grads):
+                        input_grads = _checked_grads(hook, r, input_grads)
+            for (nxt, nr), g in zip(node.edges, input_grads):
                 if nxt is None or g is None:
                     continue
                 if isinstance(nxt, AccumulateGrad):
@@ -383,17 +443,69 @@ def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph
     return leaf_grads, results
 
 
+def _anomaly_checked_backward(node, grads, create_graph):
+    try:
+        input_grads = node_backward(node, grads, create_graph)
+        if anomaly.state.check_nan:
+            anomaly.check_nan(node, input_grads)
+    except Exception:
+        anomaly.warn_forward_trace(node)
+        raise
+    return input_grads
+
+
+def _hook_name(hook):
+    return getattr(hook, "__name__", None) or type(hook).__name__
+
+
+def _checked_grad(hook, new, old):
+    """A tensor hook's replacement gradient, refused as PyTorch refuses it."""
+    from .._tensor import Tensor, legacy_type_name
+    if not isinstance(new, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+    if old is not None:
+        if tuple(new.shape) != tuple(old.shape):
+            raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
+        if new.dtype is not old.dtype:
+            raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value (was "
+                               f"{legacy_type_name(old)} got {legacy_type_name(new)})")
+    return new
+
+
+def _checked_grads(hook, new, old):
+    """A node hook's replacement tuple of gradients, checked for length and each entry."""
+    new = list(new)
+    if len(new) != len(old):
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of "
+                           f"values (got {len(new)}, but expected {len(old)})")
+    return [n if n is None else _checked_grad(hook, n, o) for n, o in zip(new, old)]
+
+
+def _node_pre_hooks(node, grads):
+    if node._pre_hooks:
+        for hook in list(node._pre_hooks.values()):
+            r = hook(tuple(grads))
+            if r is not None:
+                grads = _checked_grads(hook, r, grads)
+    return grads
+
+
+def _tensor_hooks(hooks, g):
+    """Hooks registered with Tensor.register_hook, in order; each may replace g."""
+    for hook in list(hooks.values()):
+        r = hook(g)
+        if r is not None:
+            g = _checked_grad(hook, r, g)
+    return g
+
+
 def _output_hooks(node, grads, create_graph):
-    """Tensor hooks registered on this node's outputs, then retain_grad."""
+    """Tensor hooks registered on this node's outputs (called with None for an output
+    that got no gradient, as PyTorch does), then retain_grad."""
     grads = list(grads)
     if node.tensor_hooks:
         for nr, hooks in node.tensor_hooks.items():
-            for hook in list(hooks.values()):
-                if grads[nr] is None:
-                    continue
-                r = hook(grads[nr])
-                if r is not None:
-                    grads[nr] = r
+            grads[nr] = _tensor_hooks(hooks, grads[nr])
     if node.retained:
         for nr, ref in node.retained.items():
             t = ref()
@@ -420,55 +532,41 @@ def node_backward(node, grads, create_graph):
         raise RuntimeError(SECOND_BACKWARD)
     from .._tensor import Tensor
     if create_graph:
-        return _recorded_vjp(node, _materialize(node, grads))
-    cts = tuple(None if g is None else g._data() for g in grads)
+        from .higher_order import recorded_vjp
+        return recorded_vjp(node, _materialize(node, grads))
+    cts = tuple(None if g is None else _conj(g._data()) for g in grads)
     arrays = node.op.compiled_vjp(node.params, node.diff)(node.arrays, cts)
     it = iter(arrays)
-    return [Tensor._wrap(next(it)) if d else None for d in node.diff]
+    return [Tensor._wrap(_conj(next(it))) if d else None for d in node.diff]
 
 
-@functools.cache
-def _vjp_op(op, grad_fn_name):
-    """An Op computing op's vjp, so create_graph records the backward itself."""
-    from .._ops.registry import Op, _vjp_of
-
-    def impl(*args, params, diff, n_inputs):
-        return tuple(_vjp_of(op.bind(params), diff, args[:n_inputs], args[n_inputs:]))
-    return Op(op.name + "_vjp", impl, grad_fn_name)
-
-
-def _recorded_vjp(node, grads):
-    from .._ops.dispatch import apply
-    from .._tensor import Tensor
-    inputs = []
-    for (nxt, nr), array in zip(node.next_functions, node.arrays):
-        if isinstance(nxt, AccumulateGrad):
-            inputs.append(nxt.variable)
-        elif nxt is None or not hasattr(array, "shape"):
-            inputs.append(array if not hasattr(array, "shape") else Tensor._wrap(array))
-        else:
-            proxy = Tensor._wrap(array)
-            proxy._grad_fn, proxy._output_nr = nxt, nr
-            inputs.append(proxy)
-    op = _vjp_op(node.op, node.name())
-    params = (("params", node.params), ("diff", node.diff), ("n_inputs", len(inputs)))
-    outs = apply(op, inputs + list(grads), params)
-    outs = outs if isinstance(outs, tuple) else (outs,)
-    it = iter(outs)
-    return [next(it) if d else None for d in node.diff]
+def _conj(a):
+    """PyTorch's gradients of complex tensors are the conjugates of what jax.vjp (a
+    transpose, not an adjoint) returns; conjugating on both sides of every vjp gives
+    PyTorch's convention, and does nothing to real arrays."""
+    return jnp.conj(a) if jnp.iscomplexobj(a) else a
 
 
 # -- accumulation into .grad --------------------------------------------------------------
+def _has_leaf_hooks(acc):
+    return bool(acc.variable._hooks or acc._pre_hooks or acc._hooks)
+
+
+def leaf_hooks(leaf, g):
+    """The tensor hooks of a leaf, which also run when autograd.grad captures its grad."""
+    return _tensor_hooks(leaf._hooks, g) if leaf._hooks else g
+
+
 def _accumulate(leaf, g, create_graph, already_summed=False):
-    """AccumulateGrad: leaf hooks, then .grad += g (same object unless create_graph),
-    then post-accumulate hooks."""
-    if leaf._hooks:
-        for hook in list(leaf._hooks.values()):
-            r = hook(g)
-            if r is not None:
-                g = r
+    """AccumulateGrad as PyTorch orders it: the leaf's tensor hooks, the node's prehooks,
+    .grad += g (same object unless create_graph), post-accumulate hooks (under no_grad,
+    returning None), then the node's post hooks (no grad_inputs)."""
+    g = leaf_hooks(leaf, g)
+    acc = leaf._accumulator
+    if acc is not None and acc._pre_hooks:
+        g = _node_pre_hooks(acc, [g])[0]
     if already_summed and leaf._grad is None:
-        leaf._grad = g
+        leaf._grad = _in_leaf_layout(leaf, g)
     elif already_summed:
         leaf._grad._storage.array = g._data()
         leaf._grad._storage.generation += 1
@@ -476,18 +574,48 @@ def _accumulate(leaf, g, create_graph, already_summed=False):
     else:
         _store_grad(leaf, g, create_graph)
     if leaf._post_acc_hooks:
-        for hook in list(leaf._post_acc_hooks.values()):
-            hook(leaf)
+        with no_grad():
+            for hook in list(leaf._post_acc_hooks.values()):
+                hook(leaf)                   # (what it returns is ignored, as in PyTorch)
+    if acc is not None and acc._hooks:
+        for hook in list(acc._hooks.values()):
+            hook((), (g,))
 
 
 def _store_grad(t, g, create_graph):
     from .._tensor import Tensor
     if g.dtype is not t.dtype:
         g = g.to(t.dtype)
-    if t._grad is None:
-        t._grad = g if create_graph else Tensor._wrap(g._data(), t.device)
+    if t._grad is None and create_graph and g.requires_grad:
+        # PyTorch stores a copy that keeps the graph: CopyBackwards for a leaf's .grad,
+        # CloneBackward0 for a retained non-leaf's
+        t._grad = _graph_copy(g, leaf=t.grad_fn is None)
+    elif t._grad is None:
+        t._grad = g if create_graph else _in_leaf_layout(t, Tensor._wrap(g._data(), t.device))
     elif create_graph:
         t._grad = t._grad + g
     else:
         with no_grad():
             t._grad._write((t._grad._data() + g._data()).astype(t._grad.dtype.np))
+
+
+def _graph_copy(g, leaf):
+    from .._ops.dispatch import apply
+    from .._ops.ternary import _copy_op
+    if leaf:
+        return apply(_copy_op, (g.detach(), g), (), "torch::autograd::CopyBackwards")
+    return g.clone()
+
+
+def _in_leaf_layout(t, g):
+    """A new .grad takes its (non-overlapping, dense) tensor's strides, as PyTorch's
+    AccumulateGrad makes it: the .grad of a transposed leaf is transposed too."""
+    if t._stride is None or t.is_contiguous():
+        return g
+    strides, shape = t.stride(), t.shape
+    expected = 1                 # only a dense, non-overlapping layout is copied
+    for d in sorted(range(t.ndim), key=lambda d: strides[d]):
+        if shape[d] != 1 and strides[d] != expected:
+            return g
+        expected *= shape[d]
+    return g._adopt_layout(strides)

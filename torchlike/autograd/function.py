@@ -6,7 +6,7 @@ one by one (calling the user's Python backward with torchlike Tensors).
 """
 import functools
 
-from .graph import SECOND_BACKWARD, Node
+from .graph import SECOND_BACKWARD, Node, saved_hooks
 from .grad_mode import is_grad_enabled, no_grad
 
 
@@ -26,8 +26,16 @@ class FunctionCtx(Node):
 
     # -- what forward may call --------------------------------------------------------
     def save_for_backward(self, *tensors):
+        from .._tensor import Tensor
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument "
+                                f"{i} is of type {type(t).__name__}")
         self.to_save = tensors
         self._saved = tuple(None if t is None else (t, t._version_counter.value) for t in tensors)
+        if saved_hooks.stack:            # saved_tensors_hooks apply to these too
+            pack, unpack = saved_hooks.stack[-1]
+            self.packed = (unpack, [None if t is None else pack(t) for t in tensors])
 
     @property
     def saved_tensors(self):
@@ -43,6 +51,9 @@ class FunctionCtx(Node):
                 from .engine import _modified_message
                 raise RuntimeError(_modified_message(self, 0, t._version_counter.value, version, t))
             out.append(t)
+        if self.packed:
+            unpack, packed = self.packed
+            out = [None if p is None else unpack(p) for p in packed]
         return tuple(out)
 
     def mark_dirty(self, *tensors):
@@ -62,15 +73,19 @@ class FunctionCtx(Node):
         if self._saved:
             self.freed = True
             self._saved = None
+            self.packed = None
+
+    def unpack_saved(self):
+        """(saved_tensors unpacks when the user's backward asks for them)"""
 
     # -- what the engine calls --------------------------------------------------------
     def apply_backward(self, grads):
         from .._factories import zeros
         from .._tensor import Tensor
-        if self.materialize_grads:
-            grads = [g if g is not None else zeros(shape, dtype=dtype)
-                     for g, (shape, dtype) in zip(grads, self.out_avals)]
-        result = self._fn_cls.backward(self, *grads)
+        if self.materialize_grads:       # (a non-tensor output's slot stays None)
+            grads = [g if g is not None or aval is None else zeros(aval[0], dtype=aval[1])
+                     for g, aval in zip(grads, self.out_avals)]
+        result = _user_backward(self._fn_cls)(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
         n_args = len(self.needs_input_grad)
@@ -80,15 +95,18 @@ class FunctionCtx(Node):
             else:
                 raise RuntimeError(f"function {self.name()} returned an incorrect number of "
                                    f"gradients (expected {n_args}, got {len(result)})")
+        for pos, g in enumerate(result):
+            if g is not None and not isinstance(g, Tensor):
+                raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
+            if g is not None and pos not in self._input_positions:
+                raise RuntimeError(f"function {self.name()} returned a gradient different than "
+                                   f"None at position {pos + 1}, but the corresponding forward "
+                                   "input was not a Variable")
         out = []
-        for pos, (node, _) in zip(self._input_positions, self.next_functions):
+        for pos, (node, _) in zip(self._input_positions, self.edges):
             g = result[pos]
             arg_shape = self._arg_shapes[pos]
             if g is not None:
-                if not isinstance(g, Tensor):
-                    raise TypeError(f"function {self.name()} returned a gradient different than "
-                                    f"None at position {pos + 1}, but the corresponding forward "
-                                    "input was not a Variable")
                 if tuple(g.shape) != arg_shape:
                     reduced = _reduce_to_shape(g, arg_shape)
                     if reduced is None:
@@ -119,7 +137,30 @@ class FunctionMeta(type):
         cls._backward_cls = type(name + "Backward", (FunctionCtx,), {})
 
 
+def _user_backward(fn_cls):
+    """The user's backward, or vjp (an alias PyTorch accepts), but not both."""
+    has_backward = fn_cls.backward is not Function.backward
+    has_vjp = fn_cls.vjp is not Function.vjp
+    if has_backward and has_vjp:
+        raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not "
+                           "allowed. You should only implement one of them.")
+    return fn_cls.vjp if has_vjp else fn_cls.backward
+
+
 class Function(metaclass=FunctionMeta):
+    def __init__(self, *args, **kwargs):
+        import warnings
+        warnings.warn(f"{self.__class__} should not be instantiated. Methods on autograd "
+                      "functions are all static, so you should invoke them on the class itself. "
+                      "Instantiating an autograd function will raise an error in a future "
+                      "version of PyTorch.", DeprecationWarning, stacklevel=2)
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("Legacy autograd function with non-static forward method is "
+                           "deprecated. Please use new-style autograd function with static "
+                           "forward method. (Example: "
+                           "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
     @staticmethod
     def forward(ctx, *args, **kwargs):
         raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
@@ -154,10 +195,16 @@ class Function(metaclass=FunctionMeta):
                 output = cls.forward(ctx, *args, **kwargs)
         is_tuple = isinstance(output, tuple)
         outputs = output if is_tuple else (output,)
+        _check_dirty(ctx, outputs, record)
         for t in ctx.dirty_tensors:      # PyTorch counts marking dirty as one more write
             t._version_counter.value += 1
         if not record:
-            return output
+            # an input returned as it is comes back as a new alias outside the graph
+            input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+            dirty = {id(t) for t in ctx.dirty_tensors}
+            fresh = tuple(o.detach() if isinstance(o, Tensor) and id(o) in input_ids
+                          and id(o) not in dirty else o for o in outputs)
+            return fresh if is_tuple else fresh[0]
         wrapped = []
         input_ids = {id(a) for a in args if isinstance(a, Tensor)}
         dirty = {id(t) for t in ctx.dirty_tensors}
@@ -166,6 +213,7 @@ class Function(metaclass=FunctionMeta):
         for nr, o in enumerate(outputs):
             if not isinstance(o, Tensor):
                 wrapped.append(o)
+                avals.append(None)           # backward still gets a (None) slot for it
                 continue
             avals.append((tuple(o.shape), o.dtype))
             if id(o) in input_ids and id(o) not in dirty:
@@ -175,13 +223,57 @@ class Function(metaclass=FunctionMeta):
                 o._requires_grad = False
             wrapped.append(o)
         ctx.out_avals = tuple(avals)
+        from . import anomaly_mode
+        if anomaly_mode.state.enabled:     # where the forward ran, for errors in backward
+            ctx.metadata["traceback_"] = anomaly_mode.forward_traceback()
         return tuple(wrapped) if is_tuple else wrapped[0]
 
 
+def _check_dirty(ctx, outputs, record):
+    output_ids = {id(o) for o in outputs}
+    for t in ctx.dirty_tensors:
+        if id(t) not in output_ids:
+            raise RuntimeError("Some elements marked as dirty during the forward method were not "
+                               "returned as output. The inputs that are modified inplace must "
+                               "all be outputs of the Function.")
+        if record and t.is_leaf and t.requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad has been used in an in-place "
+                               "operation.")
+
+
+_TWICE = "trying to differentiate twice a function that was marked with @once_differentiable"
+
+
+class Error(FunctionCtx):
+    """PyTorch's DelayedError node: differentiating through it raises."""
+
+    def apply_backward(self, grads):
+        raise RuntimeError(_TWICE)
+
+
 def once_differentiable(fn):
+    """The backward runs without recording; if its result would have needed a graph
+    (create_graph with gradients that require grad), it is given an Error node instead,
+    so that only differentiating it again fails."""
     @functools.wraps(fn)
     def wrapper(ctx, *args):
+        from .._tensor import Tensor, edge_of
         with no_grad():
-            return fn(ctx, *args)
+            outputs = fn(ctx, *args)
+        wanted = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+        if not (is_grad_enabled() and wanted):
+            return outputs
+        node = Error(None, tuple(edge_of(a) for a in wanted))
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        wrapped, avals = [], []
+        for o in outs:
+            if isinstance(o, Tensor) and (o.dtype.is_floating_point or o.dtype.is_complex):
+                o = o.detach()
+                o._grad_fn, o._output_nr = node, len(avals)
+                avals.append((tuple(o.shape), o.dtype))
+            wrapped.append(o)
+        node.out_avals = tuple(avals)
+        return wrapped[0] if single else tuple(wrapped)
     return wrapper
 

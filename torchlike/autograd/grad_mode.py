@@ -24,7 +24,13 @@ class _GradModeContext:
 
     def __call__(self, func):
         if inspect.isclass(func):
-            raise TypeError("grad mode decorators can only wrap functions")
+            import warnings
+            warnings.warn("Decorating classes is deprecated and will be disabled in future "
+                          "versions. You should only decorate functions or methods. To preserve "
+                          "the current behavior of class decoration, you can directly decorate "
+                          "the `__init__` method and nothing else.", FutureWarning, stacklevel=2)
+            cls = func
+            func = lambda *args, **kwargs: cls(*args, **kwargs)   # noqa: E731 (as PyTorch)
         make = self._clone
 
         if inspect.isgeneratorfunction(func):
@@ -101,8 +107,11 @@ class set_grad_enabled(_GradModeContext):
     def _clone(self):
         return set_grad_enabled(self.mode)
 
+    def clone(self):
+        return self._clone()
+
     def __enter__(self):
-        pass
+        _set_enabled(self.mode)
 
     def __exit__(self, *exc):
         _set_enabled(self._prev)
@@ -122,6 +131,9 @@ class inference_mode(_GradModeContext):
 
     def _clone(self):
         return inference_mode(self.mode)
+
+    def clone(self):
+        return self._clone()
 
     def __enter__(self):
         self._prev = (is_grad_enabled(), is_inference_mode_enabled())

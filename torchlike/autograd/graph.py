@@ -22,14 +22,15 @@ SECOND_BACKWARD = (
 class Node:
     """A recorded operation; subclassed once per PyTorch grad_fn name."""
 
-    __slots__ = ("op", "params", "next_functions", "arrays", "diff", "saved", "freed",
+    __slots__ = ("op", "params", "edges", "arrays", "diff", "saved", "freed", "_public_edges",
                  "out_avals", "_pre_hooks", "_hooks", "tensor_hooks", "retained",
-                 "_metadata", "__weakref__")
+                 "_metadata", "packed", "__weakref__")
 
-    def __init__(self, op, params, next_functions, arrays, diff, saved, out_avals):
+    def __init__(self, op, params, edges, arrays, diff, saved, out_avals):
         self.op = op
         self.params = params
-        self.next_functions = next_functions   # tuple of (node | None, output_nr)
+        self.edges = edges                     # (node | None, output_nr) for every input
+        self._public_edges = None
         self.arrays = arrays                   # input values at record time
         self.diff = diff                       # which inputs carry a gradient
         self.saved = saved                     # ((input index | 'result', counter, version, desc))
@@ -40,9 +41,22 @@ class Node:
         self.tensor_hooks = None               # {output_nr: [hook, ...]} from Tensor.register_hook
         self.retained = None                   # {output_nr: weakref to tensor} from retain_grad
         self._metadata = None
+        self.packed = None                     # (unpack_hook, [(saved index, packed)])
 
     def name(self):
         return _DISPLAY_NAMES.get(type(self).__name__, type(self).__name__)
+
+    @property
+    def next_functions(self):
+        """PyTorch's edges: one per tensor argument. A Python number is an argument of
+        PyTorch's Scalar overloads (x ** 2, x[1:]) and has no edge, except in the
+        arithmetic ops, which wrap it as a tensor (x * 2 has two edges)."""
+        if self._public_edges is None:
+            if self.arrays is None or self.op is None or self.op.name in _WRAPS_NUMBERS:
+                return self.edges
+            self._public_edges = tuple(e for e, a in zip(self.edges, self.arrays)
+                                       if hasattr(a, "shape"))
+        return self._public_edges
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {hex(id(self))}>"
@@ -81,12 +95,29 @@ class Node:
     def release(self):
         """Free what was saved for backward (the graph may still replay if nothing was)."""
         if self.op.saves:
+            self._public_edges = self.next_functions      # (it reads the arrays)
             self.freed = True
             self.arrays = None
+            self.packed = None
 
+    def unpack_saved(self):
+        """Replace the saved inputs by what the unpack hook of saved_tensors_hooks gives
+        back for what its pack hook returned (called before each backward)."""
+        if not self.packed or self.arrays is None:
+            return
+        unpack, entries = self.packed
+        arrays = list(self.arrays)
+        for i, packed in entries:
+            value = unpack(packed)
+            if i != "result" and hasattr(value, "_data"):
+                arrays[i] = value._data()
+        self.arrays = tuple(arrays)
+
+
+_WRAPS_NUMBERS = frozenset({"add", "sub", "mul", "div", "true_divide"})
 
 # Nodes implemented in PyTorch's C++ core report a qualified name().
-_DISPLAY_NAMES = {"CopySlices": "torch::autograd::CopySlices",
+_DISPLAY_NAMES = {"CopySlices": "torch::autograd::CopySlices", "Error": "torch::autograd::Error",
                   "CopyBackwards": "torch::autograd::CopyBackwards"}
 
 
@@ -101,7 +132,7 @@ class AccumulateGrad:
     """The sink of a leaf tensor that requires grad (one per leaf, reused)."""
 
     __slots__ = ("variable", "_pre_hooks", "_hooks", "_metadata", "__weakref__")
-    next_functions = ()
+    next_functions = edges = ()
 
     def __init__(self, variable):
         self.variable = variable
@@ -128,3 +159,136 @@ def accumulator_of(tensor):
     if acc is None:
         acc = tensor._accumulator = AccumulateGrad(tensor)
     return acc
+
+
+# -- saved tensors hooks ------------------------------------------------------------------
+class _SavedHooks:
+    """The active (pack, unpack) pairs, innermost last, and the disabling message."""
+    stack = []
+    disabled = None
+
+
+saved_hooks = _SavedHooks()
+
+
+class saved_tensors_hooks:
+    """Within the block, every tensor an op saves for backward is given to pack_hook when
+    recorded, and what it returned to unpack_hook when backward needs the tensor."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if saved_hooks.disabled is not None:
+            raise RuntimeError(saved_hooks.disabled)
+        saved_hooks.stack.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc):
+        saved_hooks.stack.pop()
+        return False
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Saved tensors live on the CPU between forward and backward."""
+
+    def __init__(self, pin_memory=False, device_type="cuda"):
+        def pack(t):
+            return (t.device, t.cpu())
+
+        def unpack(packed):
+            device, t = packed
+            return t.to(device)
+        super().__init__(pack, unpack)
+
+
+class disable_saved_tensors_hooks:
+    """Within the block, entering saved_tensors_hooks raises RuntimeError(error_message)."""
+
+    def __init__(self, error_message):
+        self.error_message = error_message
+
+    def __enter__(self):
+        self._prev = saved_hooks.disabled
+        saved_hooks.disabled = self.error_message
+        return self
+
+    def __exit__(self, *exc):
+        saved_hooks.disabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with disable_saved_tensors_hooks(self.error_message):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+# -- gradient edges and multi-tensor hooks --------------------------------------------------
+import collections as _collections
+
+GradientEdge = _collections.namedtuple("GradientEdge", ("node", "output_nr"))
+GradientEdge.__doc__ = "Where a tensor's gradient enters the graph: (node, output_nr)."
+
+
+def get_gradient_edge(tensor):
+    """The edge autograd.grad can take in place of the tensor (its grad_fn, or its
+    AccumulateGrad node for a leaf)."""
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does "
+                           "not require gradients")
+    from .._tensor import edge_of
+    return GradientEdge(*edge_of(tensor))
+
+
+class _MultiHandle:
+    __slots__ = ("handles",)
+
+    def __init__(self, handles):
+        self.handles = handles
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """mode 'all': fn(grads) once per backward with every tensor's gradient (None for a
+    tensor that got none), after the backward computed them; mode 'any': fn(grad) with
+    the first gradient computed for any of the tensors."""
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    from .engine import queue_callback
+    tensors = tuple(tensors)
+    collected = {}
+
+    def fire():
+        grads = [collected.get(i) for i in range(len(tensors))]
+        collected.clear()
+        fn(grads)
+
+    def make_hook(i):
+        def hook(grad):
+            if mode == "any":
+                if not collected:
+                    collected[i] = grad
+                    queue_callback(collected.clear)
+                    fn(grad)
+                return None
+            if not collected:
+                queue_callback(fire)
+            collected[i] = grad
+            return None
+        return hook
+    return _MultiHandle([t.register_hook(make_hook(i)) for i, t in enumerate(tensors)
+                         if t.requires_grad])

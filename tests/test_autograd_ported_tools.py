@@ -1,0 +1,367 @@
+"""gradcheck, anomaly detection, checkpointing, gradient edges, multi-grad hooks and node
+names, ported from PyTorch's test/test_autograd.py (TestAutograd and the checkpoint and
+anomaly tests; each case names the test it comes from)."""
+import pytest
+
+from autograd_port import Behaviours, attempt, values, warned
+
+pytestmark = pytest.mark.usefixtures("oracle")
+cases = Behaviours()
+
+
+# -- gradcheck ---------------------------------------------------------------------------
+@cases.add("test_gradcheck_passes")
+def _(lib):
+    x = values(lib, 2, 3, dtype=lib.double, requires_grad=True)
+    y = values(lib, 3, dtype=lib.double, requires_grad=True)
+    return lib.autograd.gradcheck(lambda a, b: (a * b).sin().sum(1), (x, y))
+
+
+@cases.add("test_gradcheck_single_input")
+def _(lib):
+    x = values(lib, 4, dtype=lib.double, requires_grad=True)
+    return lib.autograd.gradcheck(lambda a: a.exp() * a, x)
+
+
+@cases.add("test_gradcheck_multiple_outputs")
+def _(lib):
+    x = values(lib, 3, dtype=lib.double, requires_grad=True)
+    return lib.autograd.gradcheck(lambda a: (a * 2, a.tanh()), (x,))
+
+
+@cases.add("test_gradcheck_wrong_backward")
+def _(lib):
+    class Wrong(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+    x = values(lib, 3, dtype=lib.double, requires_grad=True)
+    err = attempt(lambda: lib.autograd.gradcheck(Wrong.apply, (x,)))
+    return type(err).__name__, isinstance(err, RuntimeError), str(err).split("\n")[0]
+
+
+@cases.add("test_gradcheck_raise_exception_false")
+def _(lib):
+    class Wrong(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+    x = values(lib, 3, dtype=lib.double, requires_grad=True)
+    return lib.autograd.gradcheck(Wrong.apply, (x,), raise_exception=False)
+
+
+@cases.add("test_gradcheck_no_input_requires_grad")
+def _(lib):
+    return attempt(lambda: lib.autograd.gradcheck(lambda a: a * 2, (values(lib, 3, dtype=lib.double),)))
+
+
+@cases.add("test_gradcheck_single_precision_warns")
+def _(lib):
+    x = lib.tensor([0.5, 1.0], requires_grad=True)
+    result, caught = warned(lib, lambda: lib.autograd.gradcheck(
+        lambda a: a * 2, (x,), eps=1e-3, atol=1e-2, raise_exception=False))
+    return result, caught
+
+
+@cases.add("test_gradcheck_stride_zero_input")
+def _(lib):
+    x = lib.ones(1, dtype=lib.double).expand(3).requires_grad_()
+    return attempt(lambda: lib.autograd.gradcheck(lambda a: a * 2, (x,)))
+
+
+@cases.add("test_gradcheck_non_tensor_args")
+def _(lib):
+    x = values(lib, 3, dtype=lib.double, requires_grad=True)
+    return lib.autograd.gradcheck(lambda a, n: a ** n, (x, 3))
+
+
+@cases.add("test_gradgradcheck_passes")
+def _(lib):
+    x = values(lib, 3, dtype=lib.double, requires_grad=True)
+    return lib.autograd.gradgradcheck(lambda a: (a ** 3).sin(), (x,))
+
+
+@cases.add("test_gradgradcheck_once_differentiable_fails")
+def _(lib):
+    class Square(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g + 0 * x.detach()   # correct first derivative
+    x = values(lib, 3, dtype=lib.double, requires_grad=True)
+    return lib.autograd.gradcheck(Square.apply, (x,)), lib.autograd.gradgradcheck(Square.apply, (x,))
+
+
+# -- anomaly detection -------------------------------------------------------------------
+@cases.add("test_anomaly_detect_nan")
+def _(lib):
+    class MyFunc(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, inp1, inp2, fail_0th):
+            ctx.fail_0th = fail_0th
+            return inp1.sum(0, keepdim=True)
+
+        @staticmethod
+        def backward(ctx, gO):
+            gI = gO.clone().expand(3)
+            gI[0] = 0
+            gI[0] /= 0                       # NaN in the gradient
+            if ctx.fail_0th:
+                return gI, None, None
+            return None, gI, None
+    inp = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = MyFunc.apply(inp, inp, True)
+    out.backward()                            # no check without anomaly mode
+    first = inp.grad
+    inp.grad = None
+
+    def with_anomaly():
+        with lib.autograd.detect_anomaly():
+            o = MyFunc.apply(inp, inp, True)
+            o.backward()
+    err, caught = warned(lib, lambda: attempt(with_anomaly))
+    return first, err, caught[0]
+
+
+@cases.add("test_anomaly_detect_nan_builtin_op")
+def _(lib):
+    x = lib.tensor([0.0, 1.0], requires_grad=True)
+
+    def run():
+        with lib.autograd.set_detect_anomaly(True):
+            (x.sqrt() * 0).sum().backward()
+    return attempt(run)
+
+
+@cases.add("test_anomaly_mode_flags")
+def _(lib):
+    out = [lib.is_anomaly_enabled()]
+    with lib.autograd.set_detect_anomaly(True, check_nan=False):
+        out.append((lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled()))
+    out.append((lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled()))
+    return out
+
+
+@cases.add("test_anomaly_check_nan_false")
+def _(lib):
+    x = lib.tensor([0.0, 1.0], requires_grad=True)
+    with lib.autograd.set_detect_anomaly(True, check_nan=False):
+        (x.sqrt() * 0).sum().backward()
+    return x.grad
+
+
+@cases.add("test_anomaly_mode_no_check_nan_for_values")
+def _(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    with lib.autograd.set_detect_anomaly(True):
+        (x * 3).sum().backward()
+    return x.grad
+
+
+@cases.add("test_anomaly_grad_warnings")
+def _(lib):
+    class MyFunc(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            raise RuntimeError("Some error in backward")
+
+    def run():
+        with lib.autograd.detect_anomaly():
+            a = lib.ones(2, requires_grad=True)
+            MyFunc.apply(a).sum().backward()
+    err, caught = warned(lib, lambda: attempt(run))
+    return err, [c[0] for c in caught], caught[1][1].split("\n")[0]
+
+
+# -- checkpoint --------------------------------------------------------------------------
+def _checkpointed(lib, use_reentrant):
+    from_utils = __import__(lib.__name__ + ".utils.checkpoint", fromlist=["checkpoint"])
+    x = values(lib, 3, 4, requires_grad=True)
+    w = values(lib, 4, 4, requires_grad=True)
+
+    def segment(a):
+        return (a @ w).tanh() * 2
+    out = from_utils.checkpoint(segment, x, use_reentrant=use_reentrant)
+    out.sum().backward()
+    return out.grad_fn, x.grad, w.grad
+
+
+@cases.add("test_checkpointing.reentrant")
+def _(lib):
+    return _checkpointed(lib, True)
+
+
+@cases.add("test_checkpointing.non_reentrant_gradients")
+def _(lib):
+    _, gx, gw = _checkpointed(lib, False)
+    return gx, gw
+
+
+@cases.add("test_checkpoint_use_reentrant_not_passed_warns")
+def _(lib):
+    from_utils = __import__(lib.__name__ + ".utils.checkpoint", fromlist=["checkpoint"])
+    x = lib.ones(2, requires_grad=True)
+    out, caught = warned(lib, lambda: from_utils.checkpoint(lambda a: a * 2, x))
+    return out, caught
+
+
+@cases.add("test_checkpoint_reentrant_with_grad_refused")
+def _(lib):
+    from_utils = __import__(lib.__name__ + ".utils.checkpoint", fromlist=["checkpoint"])
+    x = lib.ones(2, requires_grad=True)
+    out = from_utils.checkpoint(lambda a: a * 2, x, use_reentrant=True)
+    return attempt(lambda: lib.autograd.grad(out.sum(), x))
+
+
+@cases.add("test_checkpoint_reentrant_unexpected_kwargs")
+def _(lib):
+    from_utils = __import__(lib.__name__ + ".utils.checkpoint", fromlist=["checkpoint"])
+    x = lib.ones(2, requires_grad=True)
+    return attempt(lambda: from_utils.checkpoint(lambda a, b=1: a * b, x, use_reentrant=True, b=2))
+
+
+@cases.add("test_checkpoint_non_reentrant_kwargs")
+def _(lib):
+    from_utils = __import__(lib.__name__ + ".utils.checkpoint", fromlist=["checkpoint"])
+    x = lib.ones(2, requires_grad=True)
+    out = from_utils.checkpoint(lambda a, b=1: a * b, x, use_reentrant=False, b=2.0)
+    out.sum().backward()
+    return x.grad
+
+
+@cases.add("test_checkpoint_no_grad_outputs")
+def _(lib):
+    from_utils = __import__(lib.__name__ + ".utils.checkpoint", fromlist=["checkpoint"])
+    x = lib.ones(2)
+    out = from_utils.checkpoint(lambda a: a * 2, x, use_reentrant=True)
+    return out
+
+
+@cases.add("test_checkpoint_sequential")
+def _(lib):
+    from_utils = __import__(lib.__name__ + ".utils.checkpoint", fromlist=["checkpoint"])
+    lib.manual_seed(0)
+    model = lib.nn.Sequential(lib.nn.Linear(3, 3), lib.nn.Tanh(), lib.nn.Linear(3, 3),
+                              lib.nn.Tanh())
+    with lib.no_grad():
+        for i, p in enumerate(model.parameters()):
+            p.copy_(values(lib, *p.shape) * (0.5 + 0.1 * i))
+    x = values(lib, 2, 3, requires_grad=True)
+    out = from_utils.checkpoint_sequential(model, 2, x, use_reentrant=True)
+    out.sum().backward()
+    return out, x.grad, [p.grad for p in model.parameters()]
+
+
+# -- gradient edges, multi-grad hooks, node names -----------------------------------------
+@cases.add("test_gradient_edge_graph")
+def _(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    a = x.exp()
+    b = a * 2
+    edge = lib.autograd.graph.get_gradient_edge(a)
+    (ga,) = lib.autograd.grad(b.sum(), edge)
+    return edge.node, edge.output_nr, ga
+
+
+@cases.add("test_gradient_edge_leaf")
+def _(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    edge = lib.autograd.graph.get_gradient_edge(x)
+    (gx,) = lib.autograd.grad((x * 3).sum(), edge)
+    return edge.node, gx
+
+
+@cases.add("test_gradient_edge_no_requires_grad")
+def _(lib):
+    return attempt(lambda: lib.autograd.graph.get_gradient_edge(lib.ones(2)))
+
+
+@cases.add("test_multi_grad_all_hooks")
+def _(lib):
+    seen = []
+    t1 = lib.tensor([1.0, 2.0], requires_grad=True)
+    t2 = lib.tensor([3.0, 4.0], requires_grad=True)
+    t3 = lib.tensor([5.0, 6.0], requires_grad=True)
+    lib.autograd.graph.register_multi_grad_hook((t1, t2, t3), lambda grads: seen.append(grads))
+    (t1 * 2 + t2 * 3).sum().backward()
+    (t3 * 4).sum().backward()
+    return seen
+
+
+@cases.add("test_multi_grad_any_hooks")
+def _(lib):
+    seen = []
+    t1 = lib.tensor([1.0, 2.0], requires_grad=True)
+    t2 = lib.tensor([3.0, 4.0], requires_grad=True)
+    lib.autograd.graph.register_multi_grad_hook((t1, t2), lambda g: seen.append(g), mode="any")
+    (t1 * 2 + t2 * 3).sum().backward()
+    return len(seen)
+
+
+@cases.add("test_multi_grad_hook_remove")
+def _(lib):
+    seen = []
+    t1 = lib.tensor([1.0], requires_grad=True)
+    h = lib.autograd.graph.register_multi_grad_hook((t1,), lambda grads: seen.append(grads))
+    h.remove()
+    (t1 * 2).sum().backward()
+    return seen
+
+
+@cases.add("test_multi_grad_hook_bad_mode")
+def _(lib):
+    t1 = lib.tensor([1.0], requires_grad=True)
+    return attempt(lambda: lib.autograd.graph.register_multi_grad_hook((t1,), print, mode="x"))
+
+
+@cases.add("test_node_name")
+def _(lib):
+    x = lib.ones(2, requires_grad=True)
+    y = (x * 2).sum()
+    return (y.grad_fn.name(), y.grad_fn.next_functions[0][0].name(),
+            y.grad_fn.next_functions[0][0].next_functions[0][0].name())
+
+
+@cases.add("test_node_metadata")
+def _(lib):
+    x = lib.ones(2, requires_grad=True)
+    y = x * 2
+    y.grad_fn.metadata["tag"] = "mine"
+    same = y.grad_fn.metadata is y.grad_fn.metadata
+    return y.grad_fn.metadata, same
+
+
+@cases.add("test_node_metadata_on_accumulate_grad")
+def _(lib):
+    x = lib.ones(2, requires_grad=True)
+    acc = (x * 2).grad_fn.next_functions[0][0]
+    acc.metadata["k"] = 1
+    return (x * 3).grad_fn.next_functions[0][0].metadata
+
+
+@cases.add("test_grad_fn_call_directly_name")
+def _(lib):
+    x = lib.ones(2, requires_grad=True)
+    return repr(x * 2).split("grad_fn=")[1]
+
+
+@pytest.mark.parametrize("name", cases.params())
+def test_ported(name):
+    cases.check(name)
