@@ -226,3 +226,45 @@ def test_values_observed_anywhere_in_a_step_are_pytorchs(observe):
     for a, b in zip(ours, theirs):
         # float32, a few dozen roundings per value over two small steps
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+
+
+def _written_under_no_grad(lib, op):
+    x = lib.tensor([0.5, 2.0], requires_grad=True)
+    y = x.clone() if op == "clamp" else x * 1
+    with lib.no_grad():
+        if op == "clamp":
+            y.clamp_(min=1)
+        else:
+            y.mul_(2)
+    z = (3 * y * y).sum() if op == "clamp" else y.exp().sum()
+    z.backward()
+    return x.grad.tolist()
+
+
+@pytest.mark.parametrize("op", ["clamp", "mul"])
+def test_values_written_under_no_grad_reach_the_fused_backward(op):
+    """The fused backward replays the forward; a tensor written in place under no_grad
+    after its node made it must enter that replay with its written values (PyTorch's
+    saved tensors hold them), its gradient still flowing through its node."""
+    np.testing.assert_allclose(_written_under_no_grad(torchlike, op),
+                               _written_under_no_grad(torch, op), rtol=1e-6)
+
+
+def test_in_place_ops_with_history_are_not_taken_for_stale_values():
+    """In-place ops recorded for autograd (on tensors and through views) keep the replay
+    as it is: no input is marked stale."""
+    x = torchlike.tensor([0.5, -2.0, 3.0], requires_grad=True)
+    y = x * 2
+    y.sub_(0.5)
+    y[1:].mul_(3)
+    y.view(3, 1).add_(1)
+    loss = (y * y).sum() + y[1:].sum()
+    work, seen = [loss.grad_fn], set()
+    while work:
+        node = work.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        assert not getattr(node, "stale", None), type(node).__name__
+        work.extend(e[0] for e in getattr(node, "edges", ()))
+    assert len(seen) > 5

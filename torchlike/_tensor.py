@@ -934,6 +934,8 @@ class Tensor:
         old_edge = (owner._grad_fn, owner._output_nr)
         if self._base is None:
             self._grad_fn, self._output_nr = node, result._output_nr
+            node.out_versions = _with_version(node.out_versions, result._output_nr,
+                                              counter.value)
         else:
             from ._ops.views import record_copy_slices
             record_copy_slices(self, node, base_before)
@@ -946,6 +948,14 @@ class Tensor:
         return self._assign_result(fn(self, *args, **kwargs))
 
     __array_priority__ = 1000
+
+
+def _with_version(versions, nr, value):
+    """A node's output versions once output `nr` lives in a tensor at `value` (an in-place
+    op's result, now self): later uses of self are not stale (see dispatch.record)."""
+    versions = list(versions)
+    versions[nr] = value
+    return tuple(versions)
 
 
 def _move_retention(t, old_node, old_nr):

@@ -125,6 +125,10 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
             grad_fn or op.grad_fn or (op.name.capitalize() + "Backward0"))
     node = cls(op, params, edges, tuple(arrays), diff, tuple(saved),
                tuple([(o._shape, o._dtype) for o in outs]))
+    node.out_versions = tuple([o._version_counter.value for o in outs])
+    stale = [i for i, (e, x) in enumerate(zip(edges, inputs)) if _changed_since_made(e, x)]
+    if stale:
+        node.stale = tuple(stale)
     if anomaly.state.enabled:          # where the forward ran, for errors in backward
         node.metadata["traceback_"] = anomaly.forward_traceback()
     if saved_hooks.stack:
@@ -136,6 +140,14 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
             o._grad_fn = node
             o._output_nr = nr
     return node
+
+
+def _changed_since_made(edge, x):
+    """Whether tensor x, reached through `edge`, was written in place after its node made
+    it, by an op that recorded nothing (under no_grad): PyTorch's backward then uses the
+    written values where it saved x, while the gradient still flows through x's node."""
+    made = getattr(edge[0], "out_versions", None)
+    return bool(made) and isinstance(x, Tensor) and x._version_counter.value != made[edge[1]]
 
 
 def dtype_of_array(a):

@@ -26,7 +26,12 @@ def make_view(x, op, params, shape, strides, offset, grad_fn=None, positions=())
 def _as_view_of(x, out, shape, strides, offset, multi_output=False):
     # the view's value may still be pending: a recorded view does not force the forward
     v = x._make_view(out._raw(), shape, strides, offset)
-    v._grad_fn, v._output_nr = out._grad_fn, out._output_nr
+    node = v._grad_fn = out._grad_fn
+    v._output_nr = out._output_nr
+    if node is not None:        # the view lives at its base's version (dispatch.record)
+        from .._tensor import _with_version
+        node.out_versions = _with_version(node.out_versions, v._output_nr,
+                                          v._version_counter.value)
     if multi_output and v._creation_meta == VIEW_DEFAULT:
         # PyTorch forbids in-place writes to outputs of split/chunk/unbind
         v._creation_meta = VIEW_MULTI_OUTPUT
@@ -366,6 +371,8 @@ def _inplace_view(view_fn, name):
         self._shape, self._stride, self._offset = out._shape, out._stride, out._offset
         self._cache, self._cache_gen, self._whole = out._cache, out._cache_gen, out._whole
         self._version_counter.value += 1
+        if node is not None:
+            node.out_versions = (self._version_counter.value,)
         if self._base is not None:
             self._view_version = self._version_counter.value   # its history is current
         return self

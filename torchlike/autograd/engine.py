@@ -241,9 +241,14 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
     device = root_grads[0].device if root_grads else None
     for node in forward:
         refs = []
-        for (nxt, nr), array, diff in zip(node.edges, node.arrays, node.diff):
+        stale = node.stale or ()
+        for k, ((nxt, nr), array, diff) in enumerate(zip(node.edges, node.arrays, node.diff)):
             if nxt is not None and diff and nxt in index:
-                refs.append((0, index[nxt], nr))
+                if k in stale:      # replayed for its gradient, recorded for its value
+                    refs.append((3, index[nxt], nr, len(const_vals)))
+                    const_vals.append(_computed_or_pending(array))
+                else:
+                    refs.append((0, index[nxt], nr))
             elif (isinstance(nxt, AccumulateGrad) and diff
                   and (leaf_targets is None or nxt in leaf_targets)):
                 refs.append((1, len(diff_vals)))
@@ -342,6 +347,25 @@ def _old_grad(leaf):
     return zeros
 
 
+@jax.custom_vjp
+def _with_value(replayed, recorded):
+    """`recorded`'s value with `replayed`'s gradient: an input written in place under
+    no_grad after its node made it (the gradient passes through the node unchanged, as
+    PyTorch's does)."""
+    return recorded
+
+
+def _with_value_fwd(replayed, recorded):
+    return recorded, None
+
+
+def _with_value_bwd(_, g):
+    return g, None
+
+
+_with_value.defvjp(_with_value_fwd, _with_value_bwd)
+
+
 def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, prelude, diff_vals, const_vals,
                cotangents, old, pre_externals):
     stats.fused_traces += 1
@@ -359,6 +383,8 @@ def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, prelude, diff_vals
             for ref in refs:
                 if ref[0] == 0:
                     args.append(outs[ref[1]][ref[2]])
+                elif ref[0] == 3:
+                    args.append(_with_value(outs[ref[1]][ref[2]], const_vals[ref[3]]))
                 elif ref[0] == 1:
                     args.append(diff_vals[ref[1]])
                 else:

@@ -24,7 +24,7 @@ class Node:
 
     __slots__ = ("op", "params", "edges", "arrays", "diff", "saved", "freed", "_public_edges",
                  "out_avals", "_pre_hooks", "_hooks", "tensor_hooks", "retained",
-                 "_metadata", "packed", "__weakref__")
+                 "_metadata", "packed", "out_versions", "stale", "__weakref__")
 
     def __init__(self, op, params, edges, arrays, diff, saved, out_avals):
         self.op = op
@@ -42,6 +42,10 @@ class Node:
         self.retained = None                   # {output_nr: weakref to tensor} from retain_grad
         self._metadata = None
         self.packed = None                     # (unpack_hook, [(saved index, packed)])
+        self.out_versions = ()                 # outputs' version counters when made
+        # inputs whose values changed after their node made them, by an in-place op
+        # that recorded nothing (under no_grad): the replay must use the recorded values
+        self.stale = None
 
     def name(self):
         return _DISPLAY_NAMES.get(type(self).__name__, type(self).__name__)
