@@ -423,8 +423,14 @@ def nonzero(input, *, as_tuple=False):
     if not isinstance(as_tuple, builtins.bool):
         raise TypeError(f"nonzero(): argument 'as_tuple' must be bool, not "
                         f"{type(as_tuple).__name__}")
-    idx = np.nonzero(np.asarray(input._data()))
+    values = np.asarray(input._data())
     from .._factories import tensor_from_numpy
+    if values.ndim == 0:       # a 0-d tensor: one index tuple of length 0, if nonzero
+        count = int(values != 0)
+        if as_tuple:
+            return (tensor_from_numpy(np.zeros(count, np.int64), dt.int64, input.device),)
+        return tensor_from_numpy(np.zeros((count, 0), np.int64), dt.int64, input.device)
+    idx = np.nonzero(values)
     if as_tuple:
         return tuple(tensor_from_numpy(i, dt.int64, input.device) for i in idx)
     return tensor_from_numpy(np.stack(idx, axis=1) if idx else np.zeros((0, 0)), dt.int64,

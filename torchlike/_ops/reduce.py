@@ -236,6 +236,8 @@ amin = _amext("amin", False)
 
 
 def _aminmax_impl(a, *, dims, keepdim):
+    if a.ndim == 0:            # dim 0 of a 0-d tensor is the tensor itself
+        dims = None
     return extreme(a, dims, keepdim, False), extreme(a, dims, keepdim, True)
 
 
