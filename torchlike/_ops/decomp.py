@@ -473,11 +473,62 @@ def eigvalsh(A, UPLO="L"):
     return apply(_eigh_op, (A,), (("lower", _uplo(UPLO)), ("values_only", True)))
 
 
-def _pinv_impl(A, *, hermitian):
-    return jnp.linalg.pinv(A, hermitian=hermitian)
+def _pinv_impl(A, atol, rtol, *, hermitian):
+    """Singular values at most max(atol, rtol * largest) count as zero, as PyTorch's;
+    a hermitian A is read from its lower triangle only (eigh's UPLO='L')."""
+    if hermitian:         # LAPACK reads the lower triangle; the gradient is eigh's
+        w, V = jnp.linalg.eigh(A, UPLO="L", symmetrize_input=False)
+        sv = jnp.abs(w)
+    else:
+        U, sv, Vh = jnp.linalg.svd(A, full_matrices=False)
+    largest = jnp.max(sv, axis=-1, keepdims=True, initial=0.0)
+    threshold = jnp.maximum(atol[..., None], rtol[..., None] * largest)
+    inverse = jnp.where(sv > threshold, 1 / jnp.where(sv > threshold, sv, 1), 0)
+    if hermitian:
+        scaled = V * (jnp.sign(w) * inverse)[..., None, :]
+        return scaled @ jnp.conj(jnp.swapaxes(V, -1, -2))
+    return jnp.conj(jnp.swapaxes(Vh, -1, -2)) * inverse[..., None, :] \
+        @ jnp.conj(jnp.swapaxes(U, -1, -2))
 
 
-OPS["linalg_pinv"] = _pinv_op = Op("linalg_pinv", _pinv_impl, "LinalgPinvBackward0", (0, "result"))
+def _mH(x):
+    return jnp.conj(jnp.swapaxes(x, -1, -2))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _pinv_with_grad(A, atol, rtol, hermitian):
+    return _pinv_impl(A, atol, rtol, hermitian=hermitian)
+
+
+def _pinv_fwd(A, atol, rtol, hermitian):
+    P = _pinv_impl(A, atol, rtol, hermitian=hermitian)
+    return P, (A, P, atol, rtol)
+
+
+def _pinv_bwd(hermitian, residuals, g):
+    """The derivative of the pseudo-inverse (Golub & Pereyra) in the full A, which
+    PyTorch uses in hermitian mode too; no gradient for the tolerances."""
+    A, P, atol, rtol = residuals
+    Ph, gh = _mH(P), _mH(g)
+    if A.shape[-2] <= A.shape[-1]:
+        K = gh @ P
+        KPh = K @ Ph
+        gA = -_mH(P @ K) + KPh - (A @ P) @ KPh + (Ph @ P) @ (gh - K @ A)
+    else:
+        K = P @ gh
+        PhK = Ph @ K
+        gA = -_mH(K @ P) + PhK - PhK @ P @ A + (gh - A @ K) @ P @ Ph
+    return gA, jnp.zeros_like(atol), jnp.zeros_like(rtol)
+
+
+_pinv_with_grad.defvjp(_pinv_fwd, _pinv_bwd)
+
+
+def _pinv_op_impl(A, atol, rtol, *, hermitian):
+    return _pinv_with_grad(A, atol, rtol, hermitian)
+
+
+OPS["linalg_pinv"] = _pinv_op = Op("linalg_pinv", _pinv_op_impl, "LinalgPinvBackward0", (0, "result"))
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
@@ -485,7 +536,14 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
         raise RuntimeError(f"linalg.pinv({scalar_name(A._dtype)}{{{list(A.shape)}}}): expected a "
                            "tensor with 2 or more dimensions of float, double, cfloat or cdouble "
                            "types")
-    return apply(_pinv_op, (A,), (("hermitian", bool(hermitian)),))
+    real = dt.float32 if A._dtype in (dt.float32, dt.complex64) else dt.float64
+    if rtol is None:         # PyTorch: eps * max(m, n), or 0 when only atol is given
+        rtol = 0.0 if atol is not None else float(np.finfo(real.np).eps) * max(A.shape[-2:])
+    from .._factories import tensor
+    from .._tensor import Tensor as tensor_type     # (this module's Tensor name is deleted)
+    tols = [t.to(real) if isinstance(t, tensor_type) else tensor(float(t or 0.0), dtype=real)
+            for t in (atol, rtol)]
+    return apply(_pinv_op, (A, *tols), (("hermitian", bool(hermitian)),))
 
 
 def _lstsq_impl(A, B, *, vector):

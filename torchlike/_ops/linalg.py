@@ -198,7 +198,9 @@ def _addprod_impl(c, a, b, *, beta, alpha, kind):
     else:
         prod = jnp.matmul(a, b)
     # PyTorch ignores input entirely (nan included) when beta == 0
-    return alpha * prod if beta == 0 else beta * c + alpha * prod
+    out = alpha * prod if beta == 0 else beta * c + alpha * prod
+    # Python-number factors must not promote (bool stays bool: an or of ands)
+    return out.astype(jnp.promote_types(c.dtype, prod.dtype))
 
 
 OPS["addmm"] = _addprod_op = Op("addmm", _addprod_impl, "AddmmBackward0", (1, 2))

@@ -525,7 +525,9 @@ def pow(input, exponent):  # noqa: A001
 
 
 def _rpow(self, base):
-    """base ** self for a Python scalar base."""
+    """base ** self for a Python scalar base (a tensor base is plain pow)."""
+    if isinstance(base, Tensor):
+        return pow(base, self)
     d = result_dtype(self, as_scalar(base))
     return apply(_rpow_op, (self, as_scalar(base)), (("dtype", d.np),))
 

@@ -62,6 +62,8 @@ def _scatter_impl(a, index, src, *, dim, reduce, include_self):
         return at.set(src)
     if reduce in ("add", "sum"):
         base = a if include_self else a.at[where].set(0)
+        if a.dtype == jnp.bool_:                # a bool sum is a logical or
+            return base.at[where].max(src)
         return base.at[where].add(src)
     if reduce in ("multiply", "prod"):
         base = a if include_self else a.at[where].set(1)
@@ -180,6 +182,8 @@ def _index_update_impl(a, index, src, *, dim, kind, alpha):
         return _index_update_impl(a.reshape(1), index, jnp.reshape(src, (-1,)), dim=0, kind=kind,
                                   alpha=alpha)[0]
     where = (slice(None),) * dim + (index,)
+    if kind == "add" and a.dtype == jnp.bool_:      # a bool sum is a logical or
+        return a.at[where].max(jnp.logical_and(src, bool(alpha)))
     if kind == "add":
         return a.at[where].add(alpha * src if alpha != 1 else src)
     if kind == "copy":

@@ -214,8 +214,8 @@ def _mode_impl(a, *, dim, keepdim):
     eq = x[..., :, None] == x[..., None, :]
     counts = eq.sum(-1)
     best = counts.max(-1, keepdims=True)
-    value = jnp.where(counts == best, x, jnp.inf if is_float_array(x) else jnp.iinfo(x.dtype).max)
-    value = value.min(-1, keepdims=True)
+    top = jnp.inf if is_float_array(x) else True if x.dtype == jnp.bool_ else jnp.iinfo(x.dtype).max
+    value = jnp.where(counts == best, x, top).min(-1, keepdims=True)
     n = x.shape[-1]
     last = jnp.max(jnp.where(x == value, jnp.arange(n), -1), axis=-1, keepdims=True)
     idx = jnp.moveaxis(last, -1, dim)

@@ -81,8 +81,8 @@ def _clamp(input, min, max, grad_fns):
     min = _scalar_or_tensor(min) if min is not None else None
     max = _scalar_or_tensor(max) if max is not None else None
     d = result_dtype(*(x for x in (input, min, max) if x is not None))
-    if d is dt.bool:     # bool bounds on a bool tensor (int bounds promote it)
-        kernel = ("clamp_cpu" if tensors else "clamp_scalar_cpu" if min is not None and max is not None
+    if d is dt.bool and not tensors:   # PyTorch's scalar kernels lack bool; tensor ones have it
+        kernel = ( "clamp_scalar_cpu" if min is not None and max is not None
                   else "clamp_min_scalar_cpu" if min is not None else "clamp_max_scalar_cpu")
         raise not_implemented(kernel, d)
     return apply(_clamp_op, (input, min, max), (("dtype", d.np),),

@@ -5,6 +5,8 @@ from a row. The dtype rule is either 'float' (integers and bools compute in the
 default float dtype, as exp, sin, sqrt ...) or 'keep' (abs, neg, floor ...).
 """
 import collections
+import functools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -113,6 +115,11 @@ def _sign(a):
         else s                                 # PyTorch: sign(nan) = 0
 
 
+def _square(a):
+    # PyTorch squares a bool tensor as pow(x, 2): an int64 result
+    return jnp.square(a.astype(jnp.int64) if a.dtype == jnp.bool_ else a)
+
+
 _SIGN_COMPLEX = ("Unlike NumPy, torch.sign is not intended to support complex numbers. Please "
                  "use torch.sgn instead.")
 _UNARY = [
@@ -130,7 +137,7 @@ _UNARY = [
     ("log1p", jnp.log1p, "Log1PBackward0", "float", (0,), None, ()),
     ("sqrt", jnp.sqrt, "SqrtBackward0", "float", ("result",), None, ()),
     ("rsqrt", jax.lax.rsqrt, "RsqrtBackward0", "float", ("result",), None, ()),
-    ("square", jnp.square, "PowBackward0", "keep", (0,), None, ()),
+    ("square", _square, "PowBackward0", "keep", (0,), None, ()),
     ("reciprocal", jnp.reciprocal, "ReciprocalBackward0", "float", ("result",), None, ()),
     ("sin", jnp.sin, "SinBackward0", "float", (0,), None, ()),
     ("cos", jnp.cos, "CosBackward0", "float", (0,), None, ()),
@@ -304,7 +311,33 @@ expose("frexp", frexp, inplace=False)
 
 
 def _polygamma_impl(a, *, n, dtype):
-    return jsp.polygamma(n, a.astype(dtype))
+    return _polygamma(n, a.astype(dtype))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def _polygamma(n, x):
+    """psi^(n)(x) = (-1)^(n+1) n! zeta(n+1, x). JAX's zeta is wrong for x < 0, where the
+    Hurwitz series still converges (integer order): its first ceil(-x) terms are summed
+    here and the rest is zeta at a positive argument, as PyTorch's Cephes zeta does."""
+    if n == 0:
+        return jsp.digamma(x)
+    order = n + 1.0
+    steps = jnp.where(x < 0, jnp.ceil(-x), 0)
+
+    def term(state):
+        k, total = state
+        return k + 1, total + jnp.where(k < steps, (x + k) ** -order, 0)
+    _, head = jax.lax.while_loop(lambda state: jnp.any(state[0] < steps), term,
+                                 (jnp.zeros((), x.dtype), jnp.zeros_like(x)))
+    zeta = head + jsp.zeta(order, x + steps)
+    zeta = jnp.where((x <= 0) & (x == jnp.floor(x)), jnp.inf, zeta)   # poles
+    return (-1.0) ** (n + 1) * math.factorial(n) * zeta
+
+
+@_polygamma.defjvp
+def _polygamma_jvp(n, primals, tangents):
+    (x,), (t,) = primals, tangents
+    return _polygamma(n, x), _polygamma(n + 1, x) * t
 
 
 OPS["polygamma"] = _polygamma_op = Op("polygamma", _polygamma_impl, "PolygammaBackward0", (0,))

@@ -442,5 +442,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
     grad_fn = _COMPOSITE_REDUCED.get(reduction, "ClampMinBackward0")
+    # integer inputs meet eps (a Python float): the default float dtype, as in PyTorch
+    anchor, positive, negative = (t if is_float(t.dtype) else t.to(dt.get_default_dtype())
+                                  for t in (anchor, positive, negative))
     return call(_triplet_op, (anchor, positive, negative), grad_fn, margin=float(margin),
                 p=float(p), eps=float(eps), swap=bool(swap), reduction=reduction)

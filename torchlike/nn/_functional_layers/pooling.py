@@ -190,8 +190,10 @@ def _avg_pool_op(x, *, kernel, stride, geometry, count_include_pad, divisor_over
     ones = (1,) * n
     win = _window_args(x.ndim, kernel, stride, ones, geometry)
     total = lax.reduce_window(x, np.array(0, x.dtype), lax.add, **win)
+    # integer pools divide in the integer type, truncating as C does (lax.div)
+    divide = _c_divide if jnp.issubdtype(x.dtype, jnp.integer) else jnp.true_divide
     if divisor_override:
-        return total / divisor_override
+        return divide(total, np.array(divisor_override, x.dtype))
     spatial = x.shape[-n:]
     if count_include_pad:
         # the explicit padding counts, the ceil-mode overhang past it does not
@@ -201,7 +203,12 @@ def _avg_pool_op(x, *, kernel, stride, geometry, count_include_pad, divisor_over
         area = jnp.ones(spatial, x.dtype)
         pads = tuple((lo, hi) for lo, hi, _ in geometry)
     count = lax.reduce_window(area, np.array(0, x.dtype), lax.add, kernel, stride, pads)
-    return total / count
+    return divide(total, count)
+
+
+def _c_divide(a, b):
+    a, b = jnp.broadcast_arrays(a, jnp.asarray(b, a.dtype))
+    return lax.div(a, b)
 
 
 def _avg_pool(n, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
