@@ -136,8 +136,9 @@ def torchlike_callable(info):
     op = info.op
     if isinstance(op, types.FunctionType) and op.__module__.startswith("torch.testing"):
         return torchlike_function(op)
-    if type(op).__name__ in ("method_descriptor", "wrapper_descriptor"):
-        name = op.__name__
+    reflected = isinstance(op, types.FunctionType) and op.__module__ == "torch._tensor"
+    if type(op).__name__ in ("method_descriptor", "wrapper_descriptor") or reflected:
+        name = info.name if reflected else op.__name__
         if not hasattr(torchlike.Tensor, name):
             return None
         return lambda self, *a, **k: getattr(self, name)(*a, **k)

@@ -118,6 +118,7 @@ def _wire():
     # PyTorch's other / x is reciprocal(x) * other (MulBackward0)
     Tensor.__rtruediv__ = forward(lambda self, other: pw.mul(_FUNCTIONS["reciprocal"](self),
                                                              other))
+    Tensor.__rdiv__ = Tensor.__rtruediv__       # torch keeps the Python 2 name too
     for dunder, method in [("add", "add_"), ("sub", "sub_"), ("mul", "mul_"),
                            ("truediv", "div_"), ("floordiv", "floor_divide_"),
                            ("mod", "remainder_"), ("pow", "pow_"), ("and", "bitwise_and_"),

@@ -1,0 +1,156 @@
+"""Small ops PyTorch users reach for that compose existing ones: block_diag, fill, put,
+isin, unravel_index, scalar_tensor, renorm, sum_to_size."""
+import math
+
+import jax.numpy as jnp
+import numpy as np
+
+import torchlike as _torch
+
+from .. import _dtype as dt
+from .._tensor import Tensor
+from ._common import expose, is_float
+from .dispatch import apply
+from .registry import OPS, Op
+from ._util import result_dtype, scalar_name
+
+
+def block_diag(*tensors):
+    mats = []
+    for i, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input {i} has {t.ndim} dimensions")
+        mats.append(t.reshape(1, -1) if t.ndim < 2 else t)
+    dtype = result_dtype(*mats) if mats else dt.get_default_dtype()
+    rows = sum(m.shape[0] for m in mats)
+    cols = sum(m.shape[1] for m in mats)
+    out = _torch.zeros(rows, cols, dtype=dtype)
+    r = c = 0
+    pieces = []
+    for m in mats:
+        left = _torch.zeros(m.shape[0], c, dtype=dtype)
+        right = _torch.zeros(m.shape[0], cols - c - m.shape[1], dtype=dtype)
+        pieces.append(_torch.cat([left, m.to(dtype), right], 1))
+        r, c = r + m.shape[0], c + m.shape[1]
+    return _torch.cat(pieces, 0) if pieces else out
+
+
+def fill(input, value):
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions.")
+    return input.clone().fill_(value)
+
+
+def _put_impl(a, index, src, *, accumulate):
+    flat = a.reshape(-1)
+    index = jnp.where(index < 0, index + flat.shape[0], index).reshape(-1)
+    src = src.reshape(-1).astype(a.dtype)
+    if accumulate:             # a bool sum is a logical or
+        flat = flat.at[index].max(src) if a.dtype == jnp.bool_ else flat.at[index].add(src)
+    else:
+        flat = flat.at[index].set(src)
+    return flat.reshape(a.shape)
+
+
+OPS["put"] = _put_op = Op("put", _put_impl, "PutBackward0", (1,))
+
+
+def put(input, index, source, accumulate=False):
+    if index._dtype is not dt.int64:
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got "
+                           f"{scalar_name(index._dtype)}")
+    if source._dtype is not input._dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {scalar_name(input._dtype)} and source.dtype = "
+                           f"{scalar_name(source._dtype)}")
+    if index.numel() != source.numel():
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of "
+                           f"elements, but got source.numel() = {source.numel()}, "
+                           f"index.numel() = {index.numel()}")
+    n = input.numel()
+    values = np.asarray(index._data()).reshape(-1)
+    bad = values[(values >= n) | (values < -n)] if values.size else values
+    if bad.size:
+        raise IndexError(f"out of range: tried to access index {bad[0]} on a tensor of {n} "
+                         "elements.")
+    return apply(_put_op, (input, index, source), (("accumulate", bool(accumulate)),))
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin() received an invalid combination of arguments")
+    if not isinstance(elements, Tensor):
+        elements = _torch.tensor(elements, dtype=test_elements.dtype)
+    if not isinstance(test_elements, Tensor):
+        test_elements = _torch.tensor(test_elements, dtype=elements.dtype)
+    d = result_dtype(elements, test_elements)
+    a = elements.detach().to(d).reshape(-1, 1)
+    b = test_elements.detach().to(d).reshape(1, -1)
+    hit = (a == b).any(1).reshape(elements.shape) if b.numel() else \
+        _torch.zeros(elements.shape, dtype=dt.bool)
+    return hit.logical_not() if invert else hit
+
+
+def unravel_index(indices, shape):
+    if not isinstance(indices, Tensor):
+        indices = _torch.tensor(indices)
+    if is_float(indices.dtype) or indices.dtype is dt.bool:
+        raise TypeError("expected 'indices' to be integer dtype, but got "
+                        f"{indices.dtype}")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(s < 0 for s in shape):
+        raise ValueError("'shape' cannot have negative values, but got "
+                         f"{tuple(shape)}")
+    n = math.prod(shape)
+    values = np.asarray(indices._data())
+    if values.size and ((values >= n) | (values < -n)).any():
+        raise ValueError(f"'indices' must be in range [{-n}, {n - 1}]")
+    values = np.where(values < 0, values + n, values)
+    coords = np.unravel_index(values, shape) if shape else ()
+    from .._factories import tensor_from_numpy
+    return tuple(tensor_from_numpy(np.asarray(c, np.int64), dt.int64, indices.device)
+                 for c in coords)
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, **_):
+    return _torch.tensor(s, dtype=dtype or dt.get_default_dtype(), device=device,
+                         requires_grad=requires_grad)
+
+
+def renorm(input, p, dim, maxnorm):
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.ndim <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} "
+                           "dimensions")
+    others = [d for d in range(input.ndim) if d != dim % input.ndim]
+    norms = _torch.linalg.vector_norm(input, p, others, keepdim=True)
+    # PyTorch's factor: maxnorm / (norm + 1e-7) where the norm exceeds maxnorm, else 1
+    factor = _torch.where(norms > maxnorm, maxnorm / (norms + 1e-7), _torch.ones_like(norms))
+    return input * factor
+
+
+def sum_to_size(self, *size):
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    lead = self.ndim - len(size)
+    if lead < 0 or any(s != 1 and s != n for s, n in zip(size, self.shape[lead:])):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size "
+                           f"{{{list(self.shape)}}}.")
+    dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size)
+                                      if s == 1 and self.shape[lead + i] != 1)
+    out = self.sum(dims, keepdim=True) if dims else self
+    return out.reshape(size) if lead else out
+
+
+expose("block_diag", block_diag, method=False, inplace=False, out=False)
+expose("fill", fill, inplace=False, out=False)
+expose("put", put, inplace=True, out=False)
+expose("isin", isin, method=False, inplace=False)
+expose("unravel_index", unravel_index, method=False, inplace=False, out=False)
+expose("scalar_tensor", scalar_tensor, method=False, inplace=False, out=False)
+expose("renorm", renorm)
+expose("sum_to_size", sum_to_size, function=False, inplace=False)
