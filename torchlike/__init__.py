@@ -151,3 +151,4 @@ from .func import vmap
 from .nn.utils import stateless as _stateless   # torchlike.nn.utils.stateless
 from .autograd import functional as _autograd_functional   # torchlike.autograd.functional
 from .autograd import forward_ad as _forward_ad            # torchlike.autograd.forward_ad
+from . import masked    # torch.masked (issue 15)
