@@ -210,6 +210,8 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 # -- solve, inv, det ----------------------------------------------------------------------------
 def _lu_status(name, A_array):
     """PyTorch's singular-matrix error, from the first zero pivot of an LU factorisation."""
+    if A_array.size == 0:          # nothing to factor: never singular
+        return
     lu, _, _ = jax.lax.linalg.lu(A_array)
     diag = np.asarray(jnp.diagonal(lu, axis1=-2, axis2=-1)).reshape(-1, lu.shape[-1])
     for b, row in enumerate(diag):
@@ -320,6 +322,8 @@ def cholesky(A, *, upper=False, out=None):
 
 
 def _check_positive_definite(name, L):
+    if L.numel() == 0:
+        return
     diag = np.asarray(jnp.diagonal(L._data(), axis1=-2, axis2=-1)).reshape(-1, L.shape[-1])
     for b, row in enumerate(diag):
         bad = np.nonzero(~np.isfinite(row))[0]
