@@ -98,6 +98,8 @@ def _wire():
             # anything else (a list, None) lets Python raise its own TypeError
             if not isinstance(other, (Tensor, _numbers.Number)):
                 return NotImplemented
+            if isinstance(other, Tensor):     # x.__rsub__(y) with a tensor y is y - x
+                return fn(other, self)
             return fn.reverse(self, other)
         return op
 
