@@ -46,7 +46,11 @@ EPS = {"float64": 2.0 ** -52, "float32": 2.0 ** -23}
 # normwise (relative to the largest |value| of the result), since op_db's samples
 # produce sums with cancellation. Ops that need more state it in STEPS below.
 DEFAULT_STEPS = 2 ** 10
-STEPS = {}
+STEPS = {
+    # the gradient of a running log-sum-exp is a sum of softmax-weighted cotangents over
+    # each prefix: exp/log pairs per term, cancellation between the prefixes (~2**13)
+    "logcumsumexp": 2 ** 13,
+}
 
 
 def opinfo_id(info):

@@ -330,7 +330,8 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     if n == 0:
         starts = np.zeros(0, dtype=np.int64)
     else:
-        changed = np.any((x[1:] != x[:-1]).reshape(n - 1, -1), axis=1)
+        row = int(np.prod(x.shape[1:]))        # (-1 cannot be inferred for one element)
+        changed = np.any((x[1:] != x[:-1]).reshape(n - 1, row), axis=1)
         starts = np.concatenate([[0], np.nonzero(changed)[0] + 1])
     values = x[starts] if dim is None else np.moveaxis(x[starts], 0, d)
     group = np.cumsum(np.isin(np.arange(n), starts)) - 1

@@ -6,7 +6,7 @@ from .. import _dtype as dt
 from .._tensor import Tensor
 from ._common import as_scalar, expose, is_float, not_implemented, require_tensor
 from .dispatch import apply
-from .registry import METHODS, Op, OPS
+from .registry import FUNCTIONS, METHODS, Op, OPS
 from ._util import broadcast_shapes, c_type_name, check_broadcast, result_dtype, scalar_name
 
 __all__ = ["where", "clamp", "clamp_min", "clamp_max", "lerp", "addcmul", "addcdiv", "isclose",
@@ -248,6 +248,9 @@ def _zeroed(self):
 
 METHODS["fill_"] = lambda self, value: self._inplace(_filled, value)
 METHODS["zero_"] = lambda self: self._inplace(_zeroed)
+# torch.zero_(t) and torch.fill_(t, v) are the methods as functions
+FUNCTIONS["zero_"] = METHODS["zero_"]
+FUNCTIONS["fill_"] = METHODS["fill_"]
 
 
 def _copy_impl(a, src):

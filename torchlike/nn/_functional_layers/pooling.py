@@ -143,23 +143,57 @@ def _check_pool2d(input, kernel, stride, padding, dilation, ceil_mode, is_max):
                            f"({c}x{oh}x{ow}). Output size is too small")
 
 
-def _check_pool(n, input, kernel, stride, padding, dilation, ceil_mode, is_max):
-    if n == 1 and is_max:
+def _check_padding(kernel, stride, padding, dilation):
+    """The output-size arguments, checked per dim before anything else (PyTorch's
+    pooling_output_shape)."""
+    for k, s, p, d in zip(kernel, stride, padding, dilation):
+        if s == 0:
+            raise RuntimeError("stride should not be zero")
+        if p < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+        if p > _c_half((k - 1) * d + 1):
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={d}")
+
+
+def _check_pool3d(input, kernel, stride, padding, dilation, ceil_mode, is_max):
+    if input.dim() not in (4, 5):
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+    _check_padding(kernel, stride, padding, dilation)
+    if is_max:
+        for i, size in enumerate(input.shape[input.dim() - 4:]):
+            if size == 0:
+                raise RuntimeError(
+                    "max_pool3d_with_indices_out_cpu_template(): Expected input's non-batch "
+                    f"dimensions to have positive length, but input has a shape of "
+                    f"{list(input.shape)} and non-batch dimension {i} has length zero!")
+    geometry = _pool_geometry(input.shape[-3:], kernel, stride, padding, dilation, ceil_mode)
+    sizes = [out for _, _, out in geometry]
+    if min(sizes) < 1:
+        c, d, h, w = input.shape[-4:]
+        raise RuntimeError(f"Given input size: ({c}x{d}x{h}x{w}). Calculated output size: "
+                           f"({c}x{sizes[0]}x{sizes[1]}x{sizes[2]}). Output size is too small")
+
+
+def _check_pool(n, input, kernel, stride, padding, dilation, ceil_mode, is_max,
+                return_indices=False):
+    if n == 1 and is_max and not return_indices:
         _check_pool1d(input, kernel, stride, padding, dilation, ceil_mode)
+    elif n == 1:                 # through the 2-D kernel
+        _check_padding(kernel, stride, padding, dilation)
     elif n == 2:
         _check_pool2d(input, kernel, stride, padding, dilation, ceil_mode, is_max)
     else:
-        for p, k, d in zip(padding, kernel, dilation):
-            if p > (d * (k - 1) + 1) // 2:
-                raise RuntimeError(f"pad should be at most half of effective kernel size, but "
-                                   f"got pad={p}, kernel_size={k} and dilation={d}")
+        if not is_max and input.dim() in (4, 5):
+            _check_padding(kernel, stride, padding, dilation)
+        _check_pool3d(input, kernel, stride, padding, dilation, ceil_mode, is_max)
 
 
 def _max_pool(n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
               grad_fn):
     kernel, stride, padding, dilation = _pool_args(n, kernel_size, stride, padding, dilation,
                                                    f"max_pool{n}d")
-    _check_pool(n, input, kernel, stride, padding, dilation, ceil_mode, True)
+    _check_pool(n, input, kernel, stride, padding, dilation, ceil_mode, True, return_indices)
     geometry = _pool_geometry(input.shape[-n:], kernel, stride, padding, dilation, ceil_mode)
     out = call(_max_pool_op, (input,), grad_fn, kernel=kernel, stride=stride,
                dilation=dilation, geometry=geometry, with_indices=bool(return_indices))
@@ -215,6 +249,8 @@ def _avg_pool(n, input, kernel_size, stride, padding, ceil_mode, count_include_p
               divisor_override, grad_fn):
     kernel, stride, padding, _ = _pool_args(n, kernel_size, stride, padding, 1,
                                             f"avg_pool{n}d")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
     _check_pool(n, input, kernel, stride, padding, (1,) * n, ceil_mode, False)
     geometry = _pool_geometry(input.shape[-n:], kernel, stride, padding, (1,) * n, ceil_mode)
     return call(_avg_pool_op, (input,), grad_fn, kernel=kernel, stride=stride,
