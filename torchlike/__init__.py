@@ -154,3 +154,4 @@ from .nn.utils import stateless as _stateless   # torchlike.nn.utils.stateless
 from .autograd import functional as _autograd_functional   # torchlike.autograd.functional
 from .autograd import forward_ad as _forward_ad            # torchlike.autograd.forward_ad
 from . import masked    # torch.masked (issue 15)
+from . import testing   # torch.testing: assert_close, make_tensor (issue 12)
