@@ -73,6 +73,10 @@ def _integral(kernel, bool_ok=True):
     return check
 
 
+# ops with several signatures, none of which takes a Python number first
+_NO_SCALAR_FIRST = frozenset({"fmod", "copysign", "eq", "ne", "lt", "le", "gt", "ge"})
+
+
 def binary_op(name, fn, grad_fn, *, saves=(0, 1), result="promote", aliases=(), inplace=True,
               scalar_grad_fn=None, reverse_grad_fn=None, reverse_fn=None, check=None,
               tensor_only=None, differentiable=True, inplace_grad_fn=None,
@@ -112,6 +116,10 @@ def binary_op(name, fn, grad_fn, *, saves=(0, 1), result="promote", aliases=(), 
 
     def torch_fn(input, other):
         if not isinstance(input, Tensor):      # torch.remainder(2, x): a scalar first
+            if tensor_only:                    # PyTorch has no Scalar-first signature
+                require_tensor(name, input, "input", 1)
+            if name in _NO_SCALAR_FIRST:
+                raise invalid_arguments(name, input, other)
             require_tensor(name, other, "other", 2)
             return reverse(other, input)
         if operand_check is not None:
@@ -371,8 +379,10 @@ OPS["compare_"] = _compare_inplace_op = Op("compare_", _compare_inplace_impl, No
 
 def _compare(name, fn, aliases=(), node=None):
     """A comparison; its in-place form keeps self's dtype and, for comparisons proper,
-    records PyTorch's <Node>Backward0/1 (a zero gradient)."""
-    out = binary_op(name, fn, None, saves=(), result="bool", aliases=aliases, inplace=node is None)
+    records PyTorch's <Node>Backward0/1 (a zero gradient). The logical ops take tensors
+    only."""
+    out = binary_op(name, fn, None, saves=(), result="bool", aliases=aliases, inplace=node is None,
+                    tensor_only=None if node is not None else "other")
     if node is not None:
         def compare_(self, other):
             tensor = isinstance(other, Tensor)

@@ -154,3 +154,22 @@ expose("unravel_index", unravel_index, method=False, inplace=False, out=False)
 expose("scalar_tensor", scalar_tensor, method=False, inplace=False, out=False)
 expose("renorm", renorm)
 expose("sum_to_size", sum_to_size, function=False, inplace=False)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False):
+    """Uninitialized values (zeros here) seen through the given strides."""
+    size, stride = tuple(size), tuple(stride)
+    extent = 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    out = _torch.zeros(extent, dtype=dtype, device=device).as_strided(size, stride)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None,
+                      requires_grad=False, pin_memory=False):
+    return empty_strided(size, stride, dtype=dtype or self.dtype, device=device or self.device,
+                         requires_grad=requires_grad)
+
+
+expose("empty_strided", empty_strided, method=False, inplace=False, out=False)
+expose("new_empty_strided", new_empty_strided, function=False, inplace=False)
