@@ -27,7 +27,7 @@ import torch
 from torch.testing._internal.common_methods_invocations import op_db  # noqa: E402
 
 # samples compared per dtype (first N that op_db yields); float64 also runs gradients
-SAMPLES_PER_DTYPE = {torch.float32: 2, torch.float64: 2, torch.int64: 1, torch.bool: 1}
+SAMPLES_PER_DTYPE = {torch.float32: 1, torch.float64: 2, torch.int64: 1, torch.bool: 1}
 GRAD_DTYPE = torch.float64
 MAX_ERROR_INPUTS = 6
 
@@ -405,6 +405,13 @@ def _error_check(info, ours_fn, error, where):
     return Check("error", where, False, f"message {message[:160]!r} !~ {regex!r}")
 
 
+def lacks_a_name(checks):
+    """Whether every forward check failed on a name torchlike lacks (op_db's lambdas
+    resolve, then reach for a missing attribute)."""
+    forward = [c for c in checks if c.kind == "forward"]
+    return bool(forward) and all(not c.ok and "has no attribute" in c.detail for c in forward)
+
+
 # -- a report of the whole database ---------------------------------------------------------
 def main(argv):
     import collections
@@ -424,6 +431,10 @@ def main(argv):
         except BaseException as e:  # noqa: BLE001 - the report goes on
             print(f"CRASH {opinfo_id(info)}: {_describe(e)}", flush=True)
             totals["crash"] += 1
+            continue
+        if lacks_a_name(checks):
+            resolved -= 1
+            print(f"MISSING {opinfo_id(info)} (lambda)", flush=True)
             continue
         for c in checks:
             totals[(c.kind, c.ok)] += 1

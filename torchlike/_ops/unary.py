@@ -410,8 +410,8 @@ expose("polygamma", polygamma, method=False, inplace=False)
 expose("polygamma", _polygamma_method, function=False, inplace_grad_fn="PolygammaBackward1")
 
 
-def _mvlgamma_impl(a, *, p):
-    return jsp.multigammaln(a, p)
+def _mvlgamma_impl(a, *, p, dtype):
+    return jsp.multigammaln(a.astype(dtype), p)
 
 
 OPS["mvlgamma"] = _mvlgamma_op = Op("mvlgamma", _mvlgamma_impl, "MvlgammaBackward0", (0,))
@@ -420,7 +420,8 @@ OPS["mvlgamma"] = _mvlgamma_op = Op("mvlgamma", _mvlgamma_impl, "MvlgammaBackwar
 def mvlgamma(input, p):
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    return apply(_mvlgamma_op, (input,), (("p", int(p)),))
+    d = float_result_dtype(input._dtype)          # integers: the default float dtype
+    return apply(_mvlgamma_op, (input,), (("p", int(p)), ("dtype", d.np)))
 
 
 expose("mvlgamma", mvlgamma)
