@@ -243,6 +243,10 @@ expose("mode", mode, inplace=False)
 def _quantile_impl(a, q, *, dim, keepdim, interpolation, ignore_nan, scalar_q):
     if dim is None:
         a, dim = a.reshape(-1), 0
+    elif a.ndim == 0:            # dim 0 of a 0-d tensor: the tensor itself
+        out = _quantile_impl(a.reshape(1), q, dim=0, keepdim=False, interpolation=interpolation,
+                             ignore_nan=ignore_nan, scalar_q=scalar_q)
+        return out
     method = {"linear": "linear", "lower": "lower", "higher": "higher", "nearest": "nearest",
               "midpoint": "midpoint"}[interpolation]
     fn = jnp.nanquantile if ignore_nan else jnp.quantile

@@ -173,3 +173,11 @@ def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=Non
 
 expose("empty_strided", empty_strided, method=False, inplace=False, out=False)
 expose("new_empty_strided", new_empty_strided, function=False, inplace=False)
+
+
+def constant_pad_nd(input, pad, value=0):
+    """The kernel behind F.pad's constant mode."""
+    return _torch.nn.functional.pad(input, list(pad), mode="constant", value=value)
+
+
+expose("constant_pad_nd", constant_pad_nd, method=False, inplace=False, out=False)
