@@ -451,6 +451,8 @@ expose("sub", sub, aliases=("subtract",))
 
 def rsub(input, other, *, alpha=1):
     """other - alpha * input."""
+    if not isinstance(input, Tensor):
+        raise invalid_arguments("rsub", input, other)
     if isinstance(other, Tensor):
         return _rsub_tensor(input, other, alpha)
     return sub.reverse(input if alpha == 1 else mul(input, alpha), other)

@@ -244,11 +244,12 @@ def movedim(input, source, destination):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
                            f"dims) should contain the same number of dims as destination "
                            f"({list(dst)} dims)")
+    given = {"source": list(src), "destination": list(dst)}     # as the user wrote them
     src = tuple(wrap_dim(d, input.ndim) for d in src)
     dst = tuple(wrap_dim(d, input.ndim) for d in dst)
     for name, dims in (("source", src), ("destination", dst)):
         if len(set(dims)) != len(dims):
-            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given[name]})")
     rest = [d for d in range(input.ndim) if d not in src]
     order = [None] * input.ndim
     for s, d in zip(src, dst):
@@ -490,6 +491,8 @@ def _unbind_impl(a, *, dim):
 
 @torch_function("unbind", method=True)
 def unbind(input, dim=0):
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, input.ndim)
     outs = apply(_unbind_impl, (input,), (("dim", d),))
     st = input.stride()

@@ -402,6 +402,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
     grad_fn = _COMPOSITE_REDUCED.get(reduction, "AddBackward0")
+    input1, input2 = _default_float(input1, input2)
     return call(_cosine_embedding_op, (input1, input2, target), grad_fn, margin=float(margin),
                 reduction=reduction)
 
