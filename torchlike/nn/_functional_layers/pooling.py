@@ -337,18 +337,47 @@ def _adaptive_max_op(x, *, output_size):
     return value, idx.astype(jnp.int64)
 
 
-def _output_size(input, output_size, n):
+def _output_size(input, output_size, n, kind=None):
     if isinstance(output_size, (tuple, list)) and input.dim() < len(output_size) + 1:
         raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+    if kind is not None:
+        _check_output_size(kind, n, input, output_size)
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * n
     if len(sizes) == 1 and n > 1:
         sizes = tuple(sizes) * n
     return tuple(int(input.shape[-n + j]) if s is None else int(s) for j, s in enumerate(sizes))
 
 
+def _check_output_size(kind, n, input, output_size):
+    """PyTorch's errors for an output_size of the wrong length or with negative sizes
+    (1-D pools run as 2-D ones with a height of 1)."""
+    if not isinstance(output_size, (tuple, list)):
+        return
+    sizes = list(output_size)
+    if len(sizes) != n and not (len(sizes) == 1 and n > 1):
+        if n == 1:
+            raise RuntimeError(f"adaptive_{kind}_pool1d() argument 'output_size' should contain "
+                               f"one int (got {len(sizes)})")
+        if kind == "avg":
+            raise RuntimeError(f"adaptive_avg_pool{n}d: output_size must be {n}")
+        raise RuntimeError(f"adaptive_max_pool{n}d(): internal error: output_size.size() must "
+                           f"be {n}")
+    if all(s is None or s >= 0 for s in sizes):
+        return
+    if n == 1:
+        sizes = [1] + sizes
+    if kind == "avg":
+        shown = ", ".join(map(str, sizes[:2])) + "".join(f",{s}" for s in sizes[2:])
+        raise RuntimeError(f"adaptive_avg_pool{max(n, 2)}d: elements of output_size must be "
+                           f"greater than or equal to 0 but received {{{shown}}}")
+    shape = list(input.shape[:input.dim() - n]) + sizes
+    raise RuntimeError(f"Trying to create tensor with negative dimension "
+                       f"{next(s for s in sizes if s is not None and s < 0)}: {shape}")
+
+
 def adaptive_avg_pool1d(input, output_size):
     return call(_adaptive_avg_op, (input,), "SqueezeBackward1",
-                output_size=_output_size(input, output_size, 1))
+                output_size=_output_size(input, output_size, 1, "avg"))
 
 
 def _check_adaptive(name, input, size):
@@ -367,7 +396,7 @@ def _check_adaptive(name, input, size):
 
 
 def adaptive_avg_pool2d(input, output_size):
-    size = _output_size(input, output_size, 2)
+    size = _output_size(input, output_size, 2, "avg")
     if any(s < 0 for s in size) or size != (1, 1):
         _check_adaptive("adaptive_avg_pool2d", input, size)
         if not input.dtype.is_floating_point and 0 not in size:
@@ -378,7 +407,7 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def adaptive_avg_pool3d(input, output_size):
-    size = _output_size(input, output_size, 3)
+    size = _output_size(input, output_size, 3, "avg")
     if size == (1, 1, 1):
         return input.mean((-3, -2, -1), keepdim=True)
     return call(_adaptive_avg_op, (input,), "AdaptiveAvgPool3DBackward0", output_size=size)
@@ -386,7 +415,7 @@ def adaptive_avg_pool3d(input, output_size):
 
 def _adaptive_max(n, input, output_size, return_indices, grad_fn):
     out, idx = call(_adaptive_max_op, (input,), grad_fn,
-                    output_size=_output_size(input, output_size, n))
+                    output_size=_output_size(input, output_size, n, "max"))
     return (out, idx) if return_indices else out
 
 
