@@ -9,7 +9,7 @@ import torchlike as _torch
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import expose, is_float
+from ._common import expose, is_float, require_tensor
 from .dispatch import apply
 from .registry import OPS, Op
 from ._util import result_dtype, scalar_name
@@ -181,3 +181,104 @@ def constant_pad_nd(input, pad, value=0):
 
 
 expose("constant_pad_nd", constant_pad_nd, method=False, inplace=False, out=False)
+
+
+# -- igamma, index_reduce, nonzero_static, empty_permuted, histogram, cdouble ----------------
+def _igamma_impl(a, x, *, dtype, upper):
+    import jax.scipy.special as jsp
+    a, x = a.astype(dtype), x.astype(dtype)
+    return jsp.gammaincc(a, x) if upper else jsp.gammainc(a, x)
+
+
+OPS["igamma"] = _igamma_op = Op("igamma", _igamma_impl, "IgammaBackward0", (0, 1))
+
+
+def _igamma(name, upper):
+    def fn(input, other):
+        require_tensor(name, input, "input", 1)
+        require_tensor(name, other, "other", 2)
+        d = result_dtype(input, other)
+        if not d.is_floating_point:
+            from ._common import not_implemented
+            raise not_implemented(f"{name}_cpu", d)
+        return apply(_igamma_op, (input, other), (("dtype", d.np), ("upper", upper)),
+                     "IgammacBackward0" if upper else "IgammaBackward0")
+    fn.__name__ = name
+    return fn
+
+
+expose("igamma", _igamma("igamma", False))
+expose("igammac", _igamma("igammac", True))
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError("index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    if input.ndim == 0:           # a 0-d tensor is indexed as one element
+        return index_reduce(input.reshape(1), 0, index.reshape(-1), source.reshape(-1), reduce,
+                            include_self=include_self).reshape(())
+    d = dim % input.ndim
+    shape = [1] * source.ndim
+    shape[d] = -1
+    spread = index.reshape(shape).expand(source.shape) if source.ndim else index
+    return input.scatter_reduce(d, spread, source, reduce, include_self=include_self)
+
+
+expose("index_reduce", index_reduce, out=False)
+
+
+def nonzero_static(input, *, size, fill_value=-1):
+    found = input.nonzero()
+    if found.shape[0] >= size:
+        return found[:size]
+    pad = _torch.full((size - found.shape[0], input.ndim), fill_value, dtype=dt.int64)
+    return _torch.cat([found, pad], 0)
+
+
+expose("nonzero_static", nonzero_static, inplace=False, out=False)
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
+                   requires_grad=False, pin_memory=False):
+    """Uninitialized values (zeros here) laid out in memory in physical_layout's order."""
+    size, layout_ = tuple(size), list(physical_layout)
+    if len(size) != len(layout_):
+        raise RuntimeError(f"Number of dimensions in size does not match the length of the "
+                           f"physical_layout; i.e. len(size) = {len(size)} is not equal to "
+                           f"len(physical_layout) = {len(layout_)}")
+    for i, d in enumerate(layout_):
+        if not 0 <= d < len(size):
+            raise RuntimeError(f"Dimension out of range (expected to be between 0 and "
+                               f"{len(size) - 1}, but got {d} at index {i}).  NB: negative dims "
+                               "not currently supported; file an issue if you want it.")
+    if len(set(layout_)) != len(layout_):
+        raise RuntimeError("Duplicate dim not allowed")
+    physical = _torch.zeros([size[i] for i in physical_layout], dtype=dtype, device=device)
+    inverse = [list(physical_layout).index(i) for i in range(len(size))]
+    out = physical.permute(inverse)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+expose("empty_permuted", empty_permuted, method=False, inplace=False, out=False)
+
+_Histogram = __import__("collections").namedtuple("histogram", ("hist", "bin_edges"))
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
+    values = np.asarray(input.detach())
+    edges = np.asarray(bins.detach()) if isinstance(bins, Tensor) else bins
+    w = None if weight is None else np.asarray(weight.detach())
+    lo_hi = None
+    if range is not None:
+        lo_hi = tuple(range)
+    elif not isinstance(bins, Tensor) and values.size:
+        lo_hi = (values.min(), values.max())
+    hist, edges = np.histogram(values, edges, range=lo_hi, weights=w, density=density)
+    from .._factories import tensor_from_numpy
+    return _Histogram(tensor_from_numpy(hist.astype(values.dtype), input.dtype, input.device),
+                      tensor_from_numpy(edges.astype(values.dtype), input.dtype, input.device))
+
+
+expose("histogram", histogram, inplace=False, out=False)
+Tensor.cdouble = lambda self, memory_format=None: self.to(dt.complex128)
