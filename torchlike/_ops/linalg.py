@@ -314,6 +314,8 @@ expose("tensordot", tensordot, method=False, inplace=False, out=False)
 
 
 def _kron_impl(a, b):
+    if a.dtype == jnp.bool_ and b.dtype == jnp.bool_:     # a bool product is an and
+        return jnp.kron(a.astype(jnp.int8), b.astype(jnp.int8)).astype(jnp.bool_)
     return jnp.kron(a, b)
 
 

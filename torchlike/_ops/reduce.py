@@ -183,6 +183,8 @@ def _extreme_fn(name, largest):
     node = name.capitalize()
 
     def torch_fn(input, dim=None, keepdim=False):
+        if not isinstance(input, Tensor):                 # no signature takes a number first
+            raise invalid_arguments(name, input, dim)
         if isinstance(dim, Tensor):                       # torch.max(a, b)
             from .pointwise import maximum, minimum
             return (maximum if largest else minimum)(input, dim)
