@@ -574,8 +574,22 @@ def lstsq(A, B, rcond=None, *, driver=None):
                            f"other.size({-1 if vector else -2})")
     solution, residuals = apply(_lstsq_op, (A, B), (("vector", vector),))
     from .._factories import tensor_from_numpy
-    singular_values = tensor_from_numpy(np.zeros((0,)), A._dtype, A.device)
-    return _NAMED["linalg_lstsq"](solution, residuals, matrix_rank(A.detach()), singular_values)
+    empty = tensor_from_numpy(np.zeros((0,)), A._dtype, A.device)
+    singular_values = empty
+    rank = matrix_rank(A.detach())
+    if driver == "gels":           # QR: no rank, no singular values
+        rank = tensor_from_numpy(np.zeros((0,), np.int64), dt.int64, A.device)
+    elif driver in ("gelsd", "gelss"):
+        singular_values = svdvals(A.detach())
+    m, n = A.shape[-2:]
+    full_rank = driver == "gels" or (rank.numel() and bool((rank == n).all()))
+    if driver not in (None, "gelsy") and m > n and full_rank:
+        # the squared residual norm of each column, as LAPACK leaves it
+        fitted = A @ (solution.unsqueeze(-1) if vector else solution)
+        diff = fitted - (B.unsqueeze(-1) if vector else B)
+        residuals = (diff * diff).sum(-2)
+        residuals = residuals.squeeze(-1) if vector else residuals
+    return _NAMED["linalg_lstsq"](solution, residuals, rank, singular_values)
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):

@@ -49,6 +49,11 @@ def _grid(index, dim):
 
 
 def _scatter_impl(a, index, src, *, dim, reduce, include_self):
+    if a.dtype == jnp.bool_ and reduce in ("multiply", "prod", "amax", "amin"):
+        # bool products and extremes as int8 (and, or), then back to bool
+        out = _scatter_impl(a.astype(jnp.int8), index, jnp.asarray(src).astype(jnp.int8),
+                            dim=dim, reduce=reduce, include_self=include_self)
+        return out.astype(jnp.bool_)
     if a.ndim == 0:
         a, index = a.reshape(1), index.reshape(-1)
         src = src.reshape(-1) if hasattr(src, "ndim") and src.ndim == 0 else src
@@ -61,7 +66,7 @@ def _scatter_impl(a, index, src, *, dim, reduce, include_self):
     if reduce is None:
         return at.set(src)
     if reduce in ("add", "sum"):
-        base = a if include_self else a.at[where].set(0)
+        base = a if include_self else a.at[where].set(jnp.zeros((), a.dtype))
         if a.dtype == jnp.bool_:                # a bool sum is a logical or
             return base.at[where].max(src)
         return base.at[where].add(src)
