@@ -487,6 +487,12 @@ def masked_fill(input, mask, value):
     if mask._dtype is not dt.bool:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{c_type_name(mask._dtype)}")
+    complex_value = isinstance(value, complex) or isinstance(value, Tensor) and value.is_complex()
+    if complex_value and not input._dtype.is_complex:
+        kind = {"float32": "float", "float64": "double", "int64": "int64_t", "int32": "int",
+                "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "bool",
+                "float16": "c10::Half", "bfloat16": "c10::BFloat16"}[input._dtype.name]
+        raise RuntimeError(f"value cannot be converted to type {kind} without overflow")
     if not isinstance(value, Tensor):
         from .pointwise import _scalar
         value = _scalar(value)
