@@ -208,6 +208,8 @@ OPS["roll"] = _roll_op = Op("roll", _roll_impl, "RollBackward0", ())
 
 def roll(input, shifts, dims=None):
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if not shifts:
+        raise RuntimeError("`shifts` required")
     if dims is not None:
         dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != (1 if dims is None else len(dims)):
@@ -235,6 +237,10 @@ def rot90(input, k=1, dims=(0, 1)):
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     if input.ndim < 2:
         raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    first, second = (wrap_dim(x, input.ndim) for x in dims)
+    if first == second:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {first} and "
+                           f"dim1 = {second}")
     d = wrap_dims(dims, input.ndim)
     return apply(_rot90_op, (input,), (("k", int(k) % 4), ("dims", d)))
 
