@@ -62,7 +62,6 @@ EXPECTED = {
     "bernoulli|error/0": (DIFFERS, "no memory-overlap check of out= against the inputs: torchlike computes the result before writing it, so overlap cannot corrupt it"),
     "cat|error/0": (DIFFERS, "no memory-overlap check of out= against the inputs: torchlike computes the result before writing it, so overlap cannot corrupt it"),
     "chalf": (MISSING, "complex32 does not exist in torchlike (JAX has no complex half)"),
-    "complex|error/0": (DIFFERS, "error class or message differs: not fixed yet"),
     "complex|error/2": (DIFFERS, "error class or message differs: not fixed yet"),
     "fft.fft": (BEING_ADDED, "issue 12: added by another helper"),
     "fft.fft2": (BEING_ADDED, "issue 12: added by another helper"),

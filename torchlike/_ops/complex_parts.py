@@ -59,12 +59,12 @@ def jax_complex(re, im):
 def _parts(name, a, b):
     for arg, t in (("real", a), ("imag", b)) if name == "complex" else (("abs", a), ("angle", b)):
         require_tensor(name, t, arg, 1 if arg in ("real", "abs") else 2)
+    if a._dtype not in (dt.float32, dt.float64) or b._dtype not in (dt.float32, dt.float64):
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{scalar_name(a._dtype)} and {scalar_name(b._dtype)}")
     if a._dtype is not b._dtype:
         raise RuntimeError(f"Expected object of scalar type {scalar_name(a._dtype)} but got "
                            f"scalar type {scalar_name(b._dtype)} for second argument")
-    if a._dtype not in (dt.float32, dt.float64):
-        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
-                           f"{scalar_name(a._dtype)} and {scalar_name(b._dtype)}")
 
 
 def polar(abs, angle):  # noqa: A002 - PyTorch's argument names
