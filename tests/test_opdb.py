@@ -152,8 +152,6 @@ EXPECTED = {
     "pca_lowrank": (MISSING, "randomized low-rank SVD: not implemented yet"),
     "resize_": (MISSING, "in-place resizing of storage: not implemented yet"),
     "resize_as_": (MISSING, "in-place resizing of storage: not implemented yet"),
-    "scatter_add|error/2": (DIFFERS, "error class or message differs: not fixed yet"),
-    "scatter|error/2": (DIFFERS, "error class or message differs: not fixed yet"),
     "signal.windows.bartlett": (BEING_ADDED, "issue 12: added by another helper"),
     "signal.windows.blackman": (BEING_ADDED, "issue 12: added by another helper"),
     "signal.windows.cosine": (BEING_ADDED, "issue 12: added by another helper"),

@@ -24,6 +24,8 @@ def _check_index(name, input, dim, index, src=None):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     if index.ndim != input.ndim and index.numel() and input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if isinstance(src, Tensor) and src.ndim != index.ndim and index.numel() and src.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
     if isinstance(src, Tensor) and src._dtype is not input._dtype:
         # (every scatter variant reports itself as scatter())
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
