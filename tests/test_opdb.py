@@ -141,8 +141,6 @@ EXPECTED = {
     "nn.functional.poisson_nll_loss": (BEING_ADDED, "issue 12: added by another helper"),
     "nn.functional.prelu|error/0": (DIFFERS, "error class or message differs: not fixed yet"),
     "nn.functional.prelu|error/2": (DIFFERS, "error class or message differs: not fixed yet"),
-    "nn.functional.rms_norm|error/0": (DIFFERS, "error class or message differs: not fixed yet"),
-    "nn.functional.rms_norm|error/1": (DIFFERS, "error class or message differs: not fixed yet"),
     "nn.functional.soft_margin_loss": (BEING_ADDED, "issue 12: added by another helper"),
     "nn.functional.triplet_margin_with_distance_loss": (BEING_ADDED, "issue 12: added by another helper"),
     "nn.functional.unfold": (BEING_ADDED, "issue 12: added by another helper"),
@@ -215,7 +213,6 @@ EXPECTED = {
     "torch.ops.aten._efficient_attention_forward": (NOT_PUBLIC, "aten-internal operator, not torch's public API"),
     "torch.ops.aten._flash_attention_forward": (NOT_PUBLIC, "aten-internal operator, not torch's public API"),
     "torch.ops.aten._safe_softmax.default": (NOT_PUBLIC, "aten-internal operator, not torch's public API"),
-    "vdot|error/0": (DIFFERS, "error class or message differs: not fixed yet"),
 }
 
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "supported_ops.md"

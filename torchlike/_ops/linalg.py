@@ -151,6 +151,9 @@ OPS["vdot"] = _vdot_op = Op("vdot", _vdot_impl, "VdotBackward0", (0, 1))
 
 
 def vdot(input, other):
+    if input.ndim == 1 and other.ndim == 1 and input.dtype is not other.dtype:
+        raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                           f"{scalar_name(input.dtype)} and {scalar_name(other.dtype)}")
     _check_vector_pair(input, other)
     return apply(_vdot_op, (input, other))
 
