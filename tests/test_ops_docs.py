@@ -6,8 +6,14 @@ from torchlike._ops import docs
 PAGE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "supported_ops.md"
 
 
+# the page ends with the op_db table that tests/test_opdb.py mirrors and checks
+OPDB_SECTION = "## PyTorch op_db: skipped and expected failures"
+
+
 def test_supported_ops_page_is_generated():
-    assert PAGE.read_text() == docs.render(), \
+    text = PAGE.read_text()
+    generated = text[:text.index(OPDB_SECTION)] if OPDB_SECTION in text else text
+    assert generated.rstrip("\n") == docs.render().rstrip("\n"), \
         "docs/supported_ops.md is stale: run python -m torchlike._ops.docs > docs/supported_ops.md"
 
 

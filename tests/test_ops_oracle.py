@@ -16,7 +16,7 @@ import pytest
 
 import torchlike
 import torchlike.linalg  # noqa: F401  (until torchlike/__init__.py imports the namespace)
-from torchlike._ops.opinfo import D, E, T, load_all, has_variant, resolve, variants_of
+from torchlike.testing._opinfo.core import D, E, T, load_all, has_variant, resolve, variants_of
 
 try:
     import torch

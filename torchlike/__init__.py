@@ -100,6 +100,8 @@ def _wire():
             # anything else (a list, None) lets Python raise its own TypeError
             if not isinstance(other, (Tensor, _numbers.Number)):
                 return NotImplemented
+            if isinstance(other, Tensor):     # x.__rsub__(y) with a tensor y is y - x
+                return fn(other, self)
             return fn.reverse(self, other)
         return op
 
@@ -120,6 +122,7 @@ def _wire():
     # PyTorch's other / x is reciprocal(x) * other (MulBackward0)
     Tensor.__rtruediv__ = forward(lambda self, other: pw.mul(_FUNCTIONS["reciprocal"](self),
                                                              other))
+    Tensor.__rdiv__ = Tensor.__rtruediv__       # torch keeps the Python 2 name too
     for dunder, method in [("add", "add_"), ("sub", "sub_"), ("mul", "mul_"),
                            ("truediv", "div_"), ("floordiv", "floor_divide_"),
                            ("mod", "remainder_"), ("pow", "pow_"), ("and", "bitwise_and_"),
@@ -198,3 +201,5 @@ def is_inference(input):          # (autograd helper: inference tensors, see _te
 from .autograd.anomaly_mode import (is_anomaly_enabled, is_anomaly_check_nan_enabled,  # noqa: E402
                                     set_anomaly_enabled)
 from .utils import checkpoint as _utils_checkpoint  # noqa: E402,F401  (torch.utils.checkpoint)
+from . import masked    # torch.masked (issue 15)
+from . import testing   # torch.testing: assert_close, make_tensor (issue 12)

@@ -4,3 +4,4 @@ from . import (registry, dispatch, basic, views, pointwise, reduce, sorting, lin
 from . import spectral, special_fns, windows, stft  # noqa: F401  (fft, special, windows, stft)
 from . import tensor_extra  # noqa: F401,E402  (issue 12's smaller Tensor names)
 from . import sparse_ops  # noqa: F401,E402  (sparse COO tensors)
+from . import copies, complex_parts, statistics, tensor_utils, linalg_factor  # noqa: F401,E402  (issue 15)

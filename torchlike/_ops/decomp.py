@@ -210,6 +210,8 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 # -- solve, inv, det ----------------------------------------------------------------------------
 def _lu_status(name, A_array):
     """PyTorch's singular-matrix error, from the first zero pivot of an LU factorisation."""
+    if A_array.size == 0:          # nothing to factor: never singular
+        return
     lu, _, _ = jax.lax.linalg.lu(A_array)
     diag = np.asarray(jnp.diagonal(lu, axis1=-2, axis2=-1)).reshape(-1, lu.shape[-1])
     for b, row in enumerate(diag):
@@ -320,6 +322,8 @@ def cholesky(A, *, upper=False, out=None):
 
 
 def _check_positive_definite(name, L):
+    if L.numel() == 0:
+        return
     diag = np.asarray(jnp.diagonal(L._data(), axis1=-2, axis2=-1)).reshape(-1, L.shape[-1])
     for b, row in enumerate(diag):
         bad = np.nonzero(~np.isfinite(row))[0]
@@ -473,11 +477,62 @@ def eigvalsh(A, UPLO="L"):
     return apply(_eigh_op, (A,), (("lower", _uplo(UPLO)), ("values_only", True)))
 
 
-def _pinv_impl(A, *, hermitian):
-    return jnp.linalg.pinv(A, hermitian=hermitian)
+def _pinv_impl(A, atol, rtol, *, hermitian):
+    """Singular values at most max(atol, rtol * largest) count as zero, as PyTorch's;
+    a hermitian A is read from its lower triangle only (eigh's UPLO='L')."""
+    if hermitian:         # LAPACK reads the lower triangle; the gradient is eigh's
+        w, V = jnp.linalg.eigh(A, UPLO="L", symmetrize_input=False)
+        sv = jnp.abs(w)
+    else:
+        U, sv, Vh = jnp.linalg.svd(A, full_matrices=False)
+    largest = jnp.max(sv, axis=-1, keepdims=True, initial=0.0)
+    threshold = jnp.maximum(atol[..., None], rtol[..., None] * largest)
+    inverse = jnp.where(sv > threshold, 1 / jnp.where(sv > threshold, sv, 1), 0)
+    if hermitian:
+        scaled = V * (jnp.sign(w) * inverse)[..., None, :]
+        return scaled @ jnp.conj(jnp.swapaxes(V, -1, -2))
+    return jnp.conj(jnp.swapaxes(Vh, -1, -2)) * inverse[..., None, :] \
+        @ jnp.conj(jnp.swapaxes(U, -1, -2))
 
 
-OPS["linalg_pinv"] = _pinv_op = Op("linalg_pinv", _pinv_impl, "LinalgPinvBackward0", (0, "result"))
+def _mH(x):
+    return jnp.conj(jnp.swapaxes(x, -1, -2))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _pinv_with_grad(A, atol, rtol, hermitian):
+    return _pinv_impl(A, atol, rtol, hermitian=hermitian)
+
+
+def _pinv_fwd(A, atol, rtol, hermitian):
+    P = _pinv_impl(A, atol, rtol, hermitian=hermitian)
+    return P, (A, P, atol, rtol)
+
+
+def _pinv_bwd(hermitian, residuals, g):
+    """The derivative of the pseudo-inverse (Golub & Pereyra) in the full A, which
+    PyTorch uses in hermitian mode too; no gradient for the tolerances."""
+    A, P, atol, rtol = residuals
+    Ph, gh = _mH(P), _mH(g)
+    if A.shape[-2] <= A.shape[-1]:
+        K = gh @ P
+        KPh = K @ Ph
+        gA = -_mH(P @ K) + KPh - (A @ P) @ KPh + (Ph @ P) @ (gh - K @ A)
+    else:
+        K = P @ gh
+        PhK = Ph @ K
+        gA = -_mH(K @ P) + PhK - PhK @ P @ A + (gh - A @ K) @ P @ Ph
+    return gA, jnp.zeros_like(atol), jnp.zeros_like(rtol)
+
+
+_pinv_with_grad.defvjp(_pinv_fwd, _pinv_bwd)
+
+
+def _pinv_op_impl(A, atol, rtol, *, hermitian):
+    return _pinv_with_grad(A, atol, rtol, hermitian)
+
+
+OPS["linalg_pinv"] = _pinv_op = Op("linalg_pinv", _pinv_op_impl, "LinalgPinvBackward0", (0, "result"))
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
@@ -485,7 +540,14 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
         raise RuntimeError(f"linalg.pinv({scalar_name(A._dtype)}{{{list(A.shape)}}}): expected a "
                            "tensor with 2 or more dimensions of float, double, cfloat or cdouble "
                            "types")
-    return apply(_pinv_op, (A,), (("hermitian", bool(hermitian)),))
+    real = dt.float32 if A._dtype in (dt.float32, dt.complex64) else dt.float64
+    if rtol is None:         # PyTorch: eps * max(m, n), or 0 when only atol is given
+        rtol = 0.0 if atol is not None else float(np.finfo(real.np).eps) * max(A.shape[-2:])
+    from .._factories import tensor
+    from .._tensor import Tensor as tensor_type     # (this module's Tensor name is deleted)
+    tols = [t.to(real) if isinstance(t, tensor_type) else tensor(float(t or 0.0), dtype=real)
+            for t in (atol, rtol)]
+    return apply(_pinv_op, (A, *tols), (("hermitian", bool(hermitian)),))
 
 
 def _lstsq_impl(A, B, *, vector):
@@ -512,8 +574,22 @@ def lstsq(A, B, rcond=None, *, driver=None):
                            f"other.size({-1 if vector else -2})")
     solution, residuals = apply(_lstsq_op, (A, B), (("vector", vector),))
     from .._factories import tensor_from_numpy
-    singular_values = tensor_from_numpy(np.zeros((0,)), A._dtype, A.device)
-    return _NAMED["linalg_lstsq"](solution, residuals, matrix_rank(A.detach()), singular_values)
+    empty = tensor_from_numpy(np.zeros((0,)), A._dtype, A.device)
+    singular_values = empty
+    rank = matrix_rank(A.detach())
+    if driver == "gels":           # QR: no rank, no singular values
+        rank = tensor_from_numpy(np.zeros((0,), np.int64), dt.int64, A.device)
+    elif driver in ("gelsd", "gelss"):
+        singular_values = svdvals(A.detach())
+    m, n = A.shape[-2:]
+    full_rank = driver == "gels" or (rank.numel() and bool((rank == n).all()))
+    if driver not in (None, "gelsy") and m > n and full_rank:
+        # the squared residual norm of each column, as LAPACK leaves it
+        fitted = A @ (solution.unsqueeze(-1) if vector else solution)
+        diff = fitted - (B.unsqueeze(-1) if vector else B)
+        residuals = (diff * diff).sum(-2)
+        residuals = residuals.squeeze(-1) if vector else residuals
+    return _NAMED["linalg_lstsq"](solution, residuals, rank, singular_values)
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):

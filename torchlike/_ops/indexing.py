@@ -423,8 +423,14 @@ def nonzero(input, *, as_tuple=False):
     if not isinstance(as_tuple, builtins.bool):
         raise TypeError(f"nonzero(): argument 'as_tuple' must be bool, not "
                         f"{type(as_tuple).__name__}")
-    idx = np.nonzero(np.asarray(input._data()))
+    values = np.asarray(input._data())
     from .._factories import tensor_from_numpy
+    if values.ndim == 0:       # a 0-d tensor: one index tuple of length 0, if nonzero
+        count = int(values != 0)
+        if as_tuple:
+            return (tensor_from_numpy(np.zeros(count, np.int64), dt.int64, input.device),)
+        return tensor_from_numpy(np.zeros((count, 0), np.int64), dt.int64, input.device)
+    idx = np.nonzero(values)
     if as_tuple:
         return tuple(tensor_from_numpy(i, dt.int64, input.device) for i in idx)
     return tensor_from_numpy(np.stack(idx, axis=1) if idx else np.zeros((0, 0)), dt.int64,
@@ -481,6 +487,12 @@ def masked_fill(input, mask, value):
     if mask._dtype is not dt.bool:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{c_type_name(mask._dtype)}")
+    complex_value = isinstance(value, complex) or isinstance(value, Tensor) and value.is_complex()
+    if complex_value and not input._dtype.is_complex:
+        kind = {"float32": "float", "float64": "double", "int64": "int64_t", "int32": "int",
+                "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "bool",
+                "float16": "c10::Half", "bfloat16": "c10::BFloat16"}[input._dtype.name]
+        raise RuntimeError(f"value cannot be converted to type {kind} without overflow")
     if not isinstance(value, Tensor):
         from .pointwise import _scalar
         value = _scalar(value)

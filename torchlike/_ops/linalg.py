@@ -151,6 +151,9 @@ OPS["vdot"] = _vdot_op = Op("vdot", _vdot_impl, "VdotBackward0", (0, 1))
 
 
 def vdot(input, other):
+    if input.ndim == 1 and other.ndim == 1 and input.dtype is not other.dtype:
+        raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                           f"{scalar_name(input.dtype)} and {scalar_name(other.dtype)}")
     _check_vector_pair(input, other)
     return apply(_vdot_op, (input, other))
 
@@ -198,7 +201,9 @@ def _addprod_impl(c, a, b, *, beta, alpha, kind):
     else:
         prod = jnp.matmul(a, b)
     # PyTorch ignores input entirely (nan included) when beta == 0
-    return alpha * prod if beta == 0 else beta * c + alpha * prod
+    out = alpha * prod if beta == 0 else beta * c + alpha * prod
+    # Python-number factors must not promote (bool stays bool: an or of ands)
+    return out.astype(jnp.promote_types(c.dtype, prod.dtype))
 
 
 OPS["addmm"] = _addprod_op = Op("addmm", _addprod_impl, "AddmmBackward0", (1, 2))
@@ -312,6 +317,8 @@ expose("tensordot", tensordot, method=False, inplace=False, out=False)
 
 
 def _kron_impl(a, b):
+    if a.dtype == jnp.bool_ and b.dtype == jnp.bool_:     # a bool product is an and
+        return jnp.kron(a.astype(jnp.int8), b.astype(jnp.int8)).astype(jnp.bool_)
     return jnp.kron(a, b)
 
 

@@ -73,6 +73,10 @@ def _integral(kernel, bool_ok=True):
     return check
 
 
+# ops with several signatures, none of which takes a Python number first
+_NO_SCALAR_FIRST = frozenset({"fmod", "copysign", "eq", "ne", "lt", "le", "gt", "ge"})
+
+
 def binary_op(name, fn, grad_fn, *, saves=(0, 1), result="promote", aliases=(), inplace=True,
               scalar_grad_fn=None, reverse_grad_fn=None, reverse_fn=None, check=None,
               tensor_only=None, differentiable=True, inplace_grad_fn=None,
@@ -112,6 +116,10 @@ def binary_op(name, fn, grad_fn, *, saves=(0, 1), result="promote", aliases=(), 
 
     def torch_fn(input, other):
         if not isinstance(input, Tensor):      # torch.remainder(2, x): a scalar first
+            if tensor_only:                    # PyTorch has no Scalar-first signature
+                require_tensor(name, input, "input", 1)
+            if name in _NO_SCALAR_FIRST:
+                raise invalid_arguments(name, input, other)
             require_tensor(name, other, "other", 2)
             return reverse(other, input)
         if operand_check is not None:
@@ -371,8 +379,10 @@ OPS["compare_"] = _compare_inplace_op = Op("compare_", _compare_inplace_impl, No
 
 def _compare(name, fn, aliases=(), node=None):
     """A comparison; its in-place form keeps self's dtype and, for comparisons proper,
-    records PyTorch's <Node>Backward0/1 (a zero gradient)."""
-    out = binary_op(name, fn, None, saves=(), result="bool", aliases=aliases, inplace=node is None)
+    records PyTorch's <Node>Backward0/1 (a zero gradient). The logical ops take tensors
+    only."""
+    out = binary_op(name, fn, None, saves=(), result="bool", aliases=aliases, inplace=node is None,
+                    tensor_only=None if node is not None else "other")
     if node is not None:
         def compare_(self, other):
             tensor = isinstance(other, Tensor)
@@ -441,6 +451,8 @@ expose("sub", sub, aliases=("subtract",))
 
 def rsub(input, other, *, alpha=1):
     """other - alpha * input."""
+    if not isinstance(input, Tensor):
+        raise invalid_arguments("rsub", input, other)
     if isinstance(other, Tensor):
         return _rsub_tensor(input, other, alpha)
     return sub.reverse(input if alpha == 1 else mul(input, alpha), other)
@@ -525,7 +537,9 @@ def pow(input, exponent):  # noqa: A001
 
 
 def _rpow(self, base):
-    """base ** self for a Python scalar base."""
+    """base ** self for a Python scalar base (a tensor base is plain pow)."""
+    if isinstance(base, Tensor):
+        return pow(base, self)
     d = result_dtype(self, as_scalar(base))
     return apply(_rpow_op, (self, as_scalar(base)), (("dtype", d.np),))
 

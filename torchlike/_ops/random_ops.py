@@ -14,9 +14,9 @@ import numpy as np
 from .. import _dtype as dt
 from .. import _random
 from .._tensor import Tensor
-from ._common import NOT_IMPLEMENTED, expose, inplace_method, is_float, not_implemented
+from ._common import NOT_IMPLEMENTED, expose, inplace_method, is_float, not_implemented, write_out
 from .dispatch import apply
-from .registry import METHODS, Op, OPS
+from .registry import FUNCTIONS, METHODS, Op, OPS
 from ._util import broadcast_shapes, c_type_name, scalar_name
 
 
@@ -138,6 +138,11 @@ def poisson(input, generator=None):
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Categorical draws per row; without replacement by the Gumbel top-k trick."""
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{scalar_name(input.dtype)}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
     probs = np.asarray(input.detach()._data(), dtype=np.float64)
     if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
@@ -164,7 +169,15 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 expose("normal", normal, method=False, inplace=False)
 expose("bernoulli", bernoulli, inplace=False)
 expose("poisson", poisson, method=False, inplace=False, out=False)
-expose("multinomial", multinomial, inplace=False)
+def _multinomial_out(input, num_samples, replacement=False, *, generator=None, out=None):
+    if out is not None and out.dtype is not dt.int64:
+        raise RuntimeError(f"multinomial expects Long tensor out, got: {scalar_name(out.dtype)}")
+    result = multinomial(input, num_samples, replacement, generator=generator)
+    return result if out is None else write_out("multinomial", out, result)
+
+
+expose("multinomial", multinomial, inplace=False, function=False)
+FUNCTIONS["multinomial"] = _multinomial_out
 
 
 # -- in-place samplers: self's values are replaced, its gradient becomes 0 ----------------------

@@ -183,6 +183,8 @@ def _extreme_fn(name, largest):
     node = name.capitalize()
 
     def torch_fn(input, dim=None, keepdim=False):
+        if not isinstance(input, Tensor):                 # no signature takes a number first
+            raise invalid_arguments(name, input, dim)
         if isinstance(dim, Tensor):                       # torch.max(a, b)
             from .pointwise import maximum, minimum
             return (maximum if largest else minimum)(input, dim)
@@ -236,6 +238,8 @@ amin = _amext("amin", False)
 
 
 def _aminmax_impl(a, *, dims, keepdim):
+    if a.ndim == 0:            # dim 0 of a 0-d tensor is the tensor itself
+        dims = None
     return extreme(a, dims, keepdim, False), extreme(a, dims, keepdim, True)
 
 

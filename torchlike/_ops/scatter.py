@@ -24,6 +24,8 @@ def _check_index(name, input, dim, index, src=None):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     if index.ndim != input.ndim and index.numel() and input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if isinstance(src, Tensor) and src.ndim != index.ndim and index.numel() and src.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
     if isinstance(src, Tensor) and src._dtype is not input._dtype:
         # (every scatter variant reports itself as scatter())
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
@@ -49,6 +51,11 @@ def _grid(index, dim):
 
 
 def _scatter_impl(a, index, src, *, dim, reduce, include_self):
+    if a.dtype == jnp.bool_ and reduce in ("multiply", "prod", "amax", "amin"):
+        # bool products and extremes as int8 (and, or), then back to bool
+        out = _scatter_impl(a.astype(jnp.int8), index, jnp.asarray(src).astype(jnp.int8),
+                            dim=dim, reduce=reduce, include_self=include_self)
+        return out.astype(jnp.bool_)
     if a.ndim == 0:
         a, index = a.reshape(1), index.reshape(-1)
         src = src.reshape(-1) if hasattr(src, "ndim") and src.ndim == 0 else src
@@ -61,7 +68,9 @@ def _scatter_impl(a, index, src, *, dim, reduce, include_self):
     if reduce is None:
         return at.set(src)
     if reduce in ("add", "sum"):
-        base = a if include_self else a.at[where].set(0)
+        base = a if include_self else a.at[where].set(jnp.zeros((), a.dtype))
+        if a.dtype == jnp.bool_:                # a bool sum is a logical or
+            return base.at[where].max(src)
         return base.at[where].add(src)
     if reduce in ("multiply", "prod"):
         base = a if include_self else a.at[where].set(1)
@@ -180,6 +189,8 @@ def _index_update_impl(a, index, src, *, dim, kind, alpha):
         return _index_update_impl(a.reshape(1), index, jnp.reshape(src, (-1,)), dim=0, kind=kind,
                                   alpha=alpha)[0]
     where = (slice(None),) * dim + (index,)
+    if kind == "add" and a.dtype == jnp.bool_:      # a bool sum is a logical or
+        return a.at[where].max(jnp.logical_and(src, bool(alpha)))
     if kind == "add":
         return a.at[where].add(alpha * src if alpha != 1 else src)
     if kind == "copy":

@@ -147,7 +147,8 @@ def _directional_split(name, dim, min_dims):
             raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} "
                                f"dimension, but got a tensor with {input.ndim} dimensions!")
         d = 0 if name == "hsplit" and input.ndim == 1 else dim
-        if isinstance(indices_or_sections, int) and input.shape[d] % indices_or_sections:
+        if isinstance(indices_or_sections, int) and (
+                indices_or_sections == 0 or input.shape[d] % indices_or_sections):
             raise RuntimeError(f"torch.{name} attempted to split along dimension {d}, but the "
                                f"size of the dimension {input.shape[d]} is not divisible by the "
                                f"split_size {indices_or_sections}!")
@@ -207,6 +208,8 @@ OPS["roll"] = _roll_op = Op("roll", _roll_impl, "RollBackward0", ())
 
 def roll(input, shifts, dims=None):
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if not shifts:
+        raise RuntimeError("`shifts` required")
     if dims is not None:
         dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != (1 if dims is None else len(dims)):
@@ -234,6 +237,10 @@ def rot90(input, k=1, dims=(0, 1)):
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     if input.ndim < 2:
         raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    first, second = (wrap_dim(x, input.ndim) for x in dims)
+    if first == second:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {first} and "
+                           f"dim1 = {second}")
     d = wrap_dims(dims, input.ndim)
     return apply(_rot90_op, (input,), (("k", int(k) % 4), ("dims", d)))
 

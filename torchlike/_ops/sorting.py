@@ -214,8 +214,8 @@ def _mode_impl(a, *, dim, keepdim):
     eq = x[..., :, None] == x[..., None, :]
     counts = eq.sum(-1)
     best = counts.max(-1, keepdims=True)
-    value = jnp.where(counts == best, x, jnp.inf if is_float_array(x) else jnp.iinfo(x.dtype).max)
-    value = value.min(-1, keepdims=True)
+    top = jnp.inf if is_float_array(x) else True if x.dtype == jnp.bool_ else jnp.iinfo(x.dtype).max
+    value = jnp.where(counts == best, x, top).min(-1, keepdims=True)
     n = x.shape[-1]
     last = jnp.max(jnp.where(x == value, jnp.arange(n), -1), axis=-1, keepdims=True)
     idx = jnp.moveaxis(last, -1, dim)
@@ -243,6 +243,10 @@ expose("mode", mode, inplace=False)
 def _quantile_impl(a, q, *, dim, keepdim, interpolation, ignore_nan, scalar_q):
     if dim is None:
         a, dim = a.reshape(-1), 0
+    elif a.ndim == 0:            # dim 0 of a 0-d tensor: the tensor itself
+        out = _quantile_impl(a.reshape(1), q, dim=0, keepdim=False, interpolation=interpolation,
+                             ignore_nan=ignore_nan, scalar_q=scalar_q)
+        return out
     method = {"linear": "linear", "lower": "lower", "higher": "higher", "nearest": "nearest",
               "midpoint": "midpoint"}[interpolation]
     fn = jnp.nanquantile if ignore_nan else jnp.quantile
@@ -330,7 +334,8 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     if n == 0:
         starts = np.zeros(0, dtype=np.int64)
     else:
-        changed = np.any((x[1:] != x[:-1]).reshape(n - 1, -1), axis=1)
+        row = int(np.prod(x.shape[1:]))        # (-1 cannot be inferred for one element)
+        changed = np.any((x[1:] != x[:-1]).reshape(n - 1, row), axis=1)
         starts = np.concatenate([[0], np.nonzero(changed)[0] + 1])
     values = x[starts] if dim is None else np.moveaxis(x[starts], 0, d)
     group = np.cumsum(np.isin(np.arange(n), starts)) - 1

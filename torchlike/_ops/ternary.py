@@ -6,8 +6,9 @@ from .. import _dtype as dt
 from .._tensor import Tensor
 from ._common import as_scalar, expose, is_float, not_implemented, require_tensor
 from .dispatch import apply
-from .registry import METHODS, Op, OPS
-from ._util import broadcast_shapes, c_type_name, check_broadcast, result_dtype, scalar_name
+from .registry import FUNCTIONS, METHODS, Op, OPS
+from ._util import (broadcast_shapes, c_type_name, check_broadcast, invalid_arguments,
+                    result_dtype, scalar_name)
 
 __all__ = ["where", "clamp", "clamp_min", "clamp_max", "lerp", "addcmul", "addcdiv", "isclose",
            "allclose", "equal", "copy_"]
@@ -69,7 +70,9 @@ def _clamp_impl(a, lo, hi, *, dtype):
 OPS["clamp"] = _clamp_op = Op("clamp", _clamp_impl, "ClampBackward1", (0,))
 
 
-def _clamp(input, min, max, grad_fns):
+def _clamp(input, min, max, grad_fns, name="clamp"):
+    if not isinstance(input, Tensor):
+        raise invalid_arguments(name, input, min if max is None else max)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     tensors = [x for x in (min, max) if isinstance(x, Tensor)]
@@ -81,8 +84,8 @@ def _clamp(input, min, max, grad_fns):
     min = _scalar_or_tensor(min) if min is not None else None
     max = _scalar_or_tensor(max) if max is not None else None
     d = result_dtype(*(x for x in (input, min, max) if x is not None))
-    if d is dt.bool:     # bool bounds on a bool tensor (int bounds promote it)
-        kernel = ("clamp_cpu" if tensors else "clamp_scalar_cpu" if min is not None and max is not None
+    if d is dt.bool and not tensors:   # PyTorch's scalar kernels lack bool; tensor ones have it
+        kernel = ( "clamp_scalar_cpu" if min is not None and max is not None
                   else "clamp_min_scalar_cpu" if min is not None else "clamp_max_scalar_cpu")
         raise not_implemented(kernel, d)
     return apply(_clamp_op, (input, min, max), (("dtype", d.np),),
@@ -94,11 +97,11 @@ def clamp(input, min=None, max=None):
 
 
 def clamp_min(input, min):
-    return _clamp(input, min, None, ("ClampMinBackward1", "ClampMinBackward0"))
+    return _clamp(input, min, None, ("ClampMinBackward1", "ClampMinBackward0"), "clamp_min")
 
 
 def clamp_max(input, max):
-    return _clamp(input, None, max, ("ClampMaxBackward1", "ClampMaxBackward0"))
+    return _clamp(input, None, max, ("ClampMaxBackward1", "ClampMaxBackward0"), "clamp_max")
 
 
 expose("clamp", clamp, aliases=("clip",))
@@ -180,6 +183,8 @@ expose("addcdiv", addcdiv)
 # -- closeness ----------------------------------------------------------------------------
 def _isclose_impl(a, b, *, rtol, atol, equal_nan, dtype):
     a, b = a.astype(dtype), b.astype(dtype)
+    if dtype == jnp.bool_:                 # bools are close when equal
+        return a == b
     if not jnp.issubdtype(dtype, jnp.inexact):
         return a == b if (rtol == 0 and atol == 0) else \
             jnp.abs(a - b).astype(jnp.float64) <= atol + rtol * jnp.abs(b).astype(jnp.float64)
@@ -248,6 +253,9 @@ def _zeroed(self):
 
 METHODS["fill_"] = lambda self, value: self._inplace(_filled, value)
 METHODS["zero_"] = lambda self: self._inplace(_zeroed)
+# torch.zero_(t) and torch.fill_(t, v) are the methods as functions
+FUNCTIONS["zero_"] = METHODS["zero_"]
+FUNCTIONS["fill_"] = METHODS["fill_"]
 
 
 def _copy_impl(a, src):

@@ -5,6 +5,8 @@ from a row. The dtype rule is either 'float' (integers and bools compute in the
 default float dtype, as exp, sin, sqrt ...) or 'keep' (abs, neg, floor ...).
 """
 import collections
+import functools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -113,6 +115,11 @@ def _sign(a):
         else s                                 # PyTorch: sign(nan) = 0
 
 
+def _square(a):
+    # PyTorch squares a bool tensor as pow(x, 2): an int64 result
+    return jnp.square(a.astype(jnp.int64) if a.dtype == jnp.bool_ else a)
+
+
 _SIGN_COMPLEX = ("Unlike NumPy, torch.sign is not intended to support complex numbers. Please "
                  "use torch.sgn instead.")
 _UNARY = [
@@ -130,7 +137,7 @@ _UNARY = [
     ("log1p", jnp.log1p, "Log1PBackward0", "float", (0,), None, ()),
     ("sqrt", jnp.sqrt, "SqrtBackward0", "float", ("result",), None, ()),
     ("rsqrt", jax.lax.rsqrt, "RsqrtBackward0", "float", ("result",), None, ()),
-    ("square", jnp.square, "PowBackward0", "keep", (0,), None, ()),
+    ("square", _square, "PowBackward0", "keep", (0,), None, ()),
     ("reciprocal", jnp.reciprocal, "ReciprocalBackward0", "float", ("result",), None, ()),
     ("sin", jnp.sin, "SinBackward0", "float", (0,), None, ()),
     ("cos", jnp.cos, "CosBackward0", "float", (0,), None, ()),
@@ -149,7 +156,7 @@ _UNARY = [
     ("erfc", jsp.erfc, "ErfcBackward0", "float", (0,), real("erfc_vml_cpu"), ()),
     ("erfinv", jsp.erfinv, "ErfinvBackward0", "float", (0,), real("erfinv_vml_cpu"), ()),
     ("lgamma", jsp.gammaln, "LgammaBackward0", "float", (0,), real("lgamma_vml_cpu"), ()),
-    ("digamma", jsp.digamma, "DigammaBackward0", "float", (0,), real("digamma"), ()),
+    ("digamma", lambda x: _digamma(x), "DigammaBackward0", "float", (0,), real("digamma"), ()),
     ("i0", jsp.i0, "I0Backward0", "float", (0,), real("i0_vml_cpu"), ()),
     ("sinc", jnp.sinc, "SincBackward0", "float", (0,), None, ()),
     ("deg2rad", jnp.deg2rad, "Deg2RadBackward0", "float", (),
@@ -304,7 +311,85 @@ expose("frexp", frexp, inplace=False)
 
 
 def _polygamma_impl(a, *, n, dtype):
-    return jsp.polygamma(n, a.astype(dtype))
+    return _polygamma(n, a.astype(dtype))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def _polygamma(n, x):
+    """psi^(n)(x) = (-1)^(n+1) n! zeta(n+1, x), with PyTorch's (Cephes') Hurwitz zeta:
+    JAX's loses digits for order 2 and is wrong for x < 0, where the series still
+    converges for an integer order."""
+    if n == 0:
+        return _digamma(x)
+    if n == 1:
+        return _trigamma(x)
+    zeta = _hurwitz_zeta(float(n + 1), x)
+    return (-1.0) ** (n + 1) * math.factorial(n) * zeta
+
+
+def _trigamma(x):
+    """PyTorch's own trigamma (not its zeta): reflection below 1/2, six recurrence steps,
+    then the asymptotic series 1/x + 1/(2x^2) + 1/(6x^3) - 1/(30x^5) + 1/(42x^7)."""
+    reflect = x < 0.5
+    head = jnp.where(reflect, -(jnp.pi / jnp.sin(jnp.pi * x)) ** 2, 0.0).astype(x.dtype)
+    y = jnp.where(reflect, 1 - x, x)
+    for _ in range(6):
+        head = head + 1 / (y * y)
+        y = y + 1
+    inv2 = 1 / (y * y)
+    tail = (1 + 1 / (2 * y) + inv2 * (1.0 / 6 - inv2 * (1.0 / 30 - inv2 * (1.0 / 42)))) / y
+    return jnp.where(reflect, -1, 1).astype(x.dtype) * (head + tail)
+
+
+# (2j)! / B_2j for j = 1..12: the Euler-Maclaurin correction terms of zeta
+_ZETA_EM = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9,
+            7.47242496e10, -2.950130727918164224e12, 1.1646782814350067249e14,
+            -4.5979787224074726105e15, 1.8152105401943546773e17, -7.1661652561756670113e18)
+
+
+def _hurwitz_zeta(s, q):
+    """sum_k (q + k)^-s for an integer order s > 1: the terms are summed directly until
+    q + k > 9 (at least nine of them), the rest by Euler-Maclaurin, as Cephes does."""
+    dtype = q.dtype
+    steps = jnp.maximum(9, jnp.floor(9.0 - q) + 1)      # terms taken directly
+
+    def body(state):
+        k, total = state
+        return k + 1, total + jnp.where(k < steps, (q + k) ** -s, 0)
+    _, total = jax.lax.while_loop(lambda state: jnp.any(state[0] < steps), body,
+                                  (jnp.zeros((), dtype), jnp.zeros_like(q)))
+    w = q + steps                       # the first term not summed: half of it, plus
+    b = w ** -s                         # the integral from w, plus the corrections
+    total = total + w * b / (s - 1) + 0.5 * b
+    factor, power = jnp.ones_like(q), b
+    k = 0.0
+    for coefficient in _ZETA_EM:
+        factor = factor * (s + k)
+        power = power / w
+        total = total + factor * power / coefficient
+        factor = factor * (s + k + 1)
+        power = power / w
+        k += 2.0
+    poles = (q <= 0) & (q == jnp.floor(q))
+    return jnp.where(poles, jnp.inf, total)
+
+
+@jax.custom_jvp
+def _digamma(x):
+    # PyTorch: digamma(+-0) = -+inf (JAX gives nan)
+    return jnp.where(x == 0, jnp.copysign(jnp.inf, -x), jsp.digamma(x))
+
+
+@_digamma.defjvp
+def _digamma_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return _digamma(x), _polygamma(1, x) * t
+
+
+@_polygamma.defjvp
+def _polygamma_jvp(n, primals, tangents):
+    (x,), (t,) = primals, tangents
+    return _polygamma(n, x), _polygamma(n + 1, x) * t
 
 
 OPS["polygamma"] = _polygamma_op = Op("polygamma", _polygamma_impl, "PolygammaBackward0", (0,))
@@ -325,8 +410,8 @@ expose("polygamma", polygamma, method=False, inplace=False)
 expose("polygamma", _polygamma_method, function=False, inplace_grad_fn="PolygammaBackward1")
 
 
-def _mvlgamma_impl(a, *, p):
-    return jsp.multigammaln(a, p)
+def _mvlgamma_impl(a, *, p, dtype):
+    return jsp.multigammaln(a.astype(dtype), p)
 
 
 OPS["mvlgamma"] = _mvlgamma_op = Op("mvlgamma", _mvlgamma_impl, "MvlgammaBackward0", (0,))
@@ -335,7 +420,8 @@ OPS["mvlgamma"] = _mvlgamma_op = Op("mvlgamma", _mvlgamma_impl, "MvlgammaBackwar
 def mvlgamma(input, p):
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    return apply(_mvlgamma_op, (input,), (("p", int(p)),))
+    d = float_result_dtype(input._dtype)          # integers: the default float dtype
+    return apply(_mvlgamma_op, (input,), (("p", int(p)), ("dtype", d.np)))
 
 
 expose("mvlgamma", mvlgamma)

@@ -249,11 +249,12 @@ def movedim(input, source, destination):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
                            f"dims) should contain the same number of dims as destination "
                            f"({list(dst)} dims)")
+    given = {"source": list(src), "destination": list(dst)}     # as the user wrote them
     src = tuple(wrap_dim(d, input.ndim) for d in src)
     dst = tuple(wrap_dim(d, input.ndim) for d in dst)
     for name, dims in (("source", src), ("destination", dst)):
         if len(set(dims)) != len(dims):
-            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given[name]})")
     rest = [d for d in range(input.ndim) if d not in src]
     order = [None] * input.ndim
     for s, d in zip(src, dst):
@@ -497,6 +498,8 @@ def _unbind_impl(a, *, dim):
 
 @torch_function("unbind", method=True)
 def unbind(input, dim=0):
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, input.ndim)
     outs = apply(_unbind_impl, (input,), (("dim", d),))
     st = input.stride()
@@ -563,7 +566,24 @@ def as_strided(input, size, stride, storage_offset=None):
     offset = input._offset if storage_offset is None else storage_offset
     params = (("shape", shape), ("strides", strides), ("offset", offset),
               ("base_layout", storage_layout(base)))
+    if base is not input and input.requires_grad:
+        # differentiate through the view itself: PyTorch's gradient reaches only the
+        # view's elements (and the view may require grad where its base does not)
+        params += (("input_layout", (tuple(input.shape), input.stride(), input._offset)),)
+        out = apply(_as_strided_of_view_op, (input, base.detach()), params)
+        return _as_view_of(base, out, shape, strides, offset)
     return make_view(base, _as_strided_impl, params, shape, strides, offset)
+
+
+@register_op("as_strided_of_view", "AsStridedBackward0")
+def _as_strided_of_view_op(view, base, *, shape, strides, offset, base_layout, input_layout):
+    """as_strided of `view` read from its storage (values from `base` where the view
+    has none): differentiable in `view` only."""
+    storage = lax.stop_gradient(_to_storage(base, base_layout))
+    view_shape, view_strides, view_offset = input_layout
+    storage = strided_scatter(storage, view, shape=view_shape, strides=view_strides,
+                              offset=view_offset)
+    return strided_gather(storage, shape=shape, strides=strides, offset=offset)
 
 
 @torch_function("unfold", method=True, function=False)

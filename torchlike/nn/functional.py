@@ -382,9 +382,25 @@ def _pad_impl(x, *, widths, mode, value):
         # lax.pad also crops for negative widths, as PyTorch's constant pad
         config = [(lo, hi, 0) for lo, hi in widths]
         return lax.pad(x, jnp.asarray(value, x.dtype), config)
-    # negative widths crop first, as PyTorch's
-    x = x[tuple(slice(max(-lo, 0), x.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(widths))]
-    return jnp.pad(x, [(max(lo, 0), max(hi, 0)) for lo, hi in widths], mode=_JNP_MODE[mode])
+    # each output position reads the input at a source index computed from the whole
+    # input, as PyTorch's reflect/replicate kernels do (negative widths crop after them)
+    for d, (lo, hi) in enumerate(widths):
+        if lo or hi:
+            x = jnp.take(x, _pad_source(x.shape[d], lo, hi, mode), axis=d)
+    return x
+
+
+def _pad_source(size, lo, hi, mode):
+    import numpy as np
+    positions = np.arange(-lo, size + hi)
+    if mode == "replicate":
+        return np.clip(positions, 0, size - 1)
+    if mode == "circular":       # PyTorch crops first, then wraps around what is left
+        kept = np.arange(max(-lo, 0), size - max(-hi, 0))
+        return kept[np.arange(-max(lo, 0), len(kept) + max(hi, 0)) % len(kept)]
+    period = 2 * (size - 1)                      # reflect: ... c b [a b c d] c b a ...
+    folded = np.abs(positions) % period if period else np.zeros_like(positions)
+    return np.where(folded < size, folded, period - folded)
 
 
 _OPS["pad"] = _pad_op = _Op("pad", _pad_impl, "ConstantPadNdBackward0", ())

@@ -99,9 +99,15 @@ def _check_convolution(input, weight, bias, n, stride, padding, dilation, groups
         raise RuntimeError("negative padding is not supported")
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
-    if any(d <= 0 for d in dilation):
-        raise RuntimeError("non-positive dilation is not supported")
+    if any(d < 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    if any(d == 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
     w = list(weight.shape)
+    if input.ndim not in (len(w), len(w) - 1):
+        raise RuntimeError(f"Expected {len(w)}-dimensional input for {len(w)}-dimensional "
+                           f"weight{w}, but got {input.ndim}-dimensional input of size "
+                           f"{list(input.shape)} instead")
     if w[0] < groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
                            f"dimension 0, but got weight of size {w} instead")

@@ -402,6 +402,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
     grad_fn = _COMPOSITE_REDUCED.get(reduction, "AddBackward0")
+    input1, input2 = _default_float(input1, input2)
     return call(_cosine_embedding_op, (input1, input2, target), grad_fn, margin=float(margin),
                 reduction=reduction)
 
@@ -415,9 +416,22 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
                         reduction="mean"):
     reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
+                           f"but got sizes: input1: {input1.shape}, input2: {input2.shape}, "
+                           f"target: {target.shape} ")
     grad_fn = _COMPOSITE_REDUCED.get(reduction, "ClampMinBackward0")
+    input1, input2, target = _default_float(input1, input2, target)
     return call(_margin_ranking_op, (input1, input2, target), grad_fn, margin=float(margin),
                 reduction=reduction)
+
+
+def _default_float(*tensors):
+    """Integer inputs of a loss meet a Python-float margin: the default float dtype, as in
+    PyTorch."""
+    if all(is_float(t.dtype) for t in tensors):
+        return tensors
+    return tuple(t if is_float(t.dtype) else t.to(dt.get_default_dtype()) for t in tensors)
 
 
 def _pnorm(d, p):
@@ -441,6 +455,15 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                         size_average=None, reduce=None, reduction="mean"):
     reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {float(margin)}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
+                           f"same number of dimensions, but got: anchor {anchor.ndim}D, positive "
+                           f"{positive.ndim}D, and negative {negative.ndim}D inputs")
+    check_broadcast(anchor, positive)
+    check_broadcast(anchor, negative)
     grad_fn = _COMPOSITE_REDUCED.get(reduction, "ClampMinBackward0")
+    anchor, positive, negative = _default_float(anchor, positive, negative)
     return call(_triplet_op, (anchor, positive, negative), grad_fn, margin=float(margin),
                 p=float(p), eps=float(eps), swap=bool(swap), reduction=reduction)

@@ -247,6 +247,13 @@ def _rms_norm_op(x, *weight, ndims, eps):
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     shape = _normalized_shape(normalized_shape)
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    if weight is not None and tuple(weight.shape) != tuple(shape):
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got "
+                           f"weight of shape {list(weight.shape)} and normalized_shape = "
+                           f"{list(shape)}")
     _check_normalized(input, shape)
     if eps is None:
         eps = float(jnp.finfo(input.dtype.np).eps)

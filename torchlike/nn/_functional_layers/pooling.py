@@ -143,23 +143,57 @@ def _check_pool2d(input, kernel, stride, padding, dilation, ceil_mode, is_max):
                            f"({c}x{oh}x{ow}). Output size is too small")
 
 
-def _check_pool(n, input, kernel, stride, padding, dilation, ceil_mode, is_max):
-    if n == 1 and is_max:
+def _check_padding(kernel, stride, padding, dilation):
+    """The output-size arguments, checked per dim before anything else (PyTorch's
+    pooling_output_shape)."""
+    for k, s, p, d in zip(kernel, stride, padding, dilation):
+        if s == 0:
+            raise RuntimeError("stride should not be zero")
+        if p < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+        if p > _c_half((k - 1) * d + 1):
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={d}")
+
+
+def _check_pool3d(input, kernel, stride, padding, dilation, ceil_mode, is_max):
+    if input.dim() not in (4, 5):
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+    _check_padding(kernel, stride, padding, dilation)
+    if is_max:
+        for i, size in enumerate(input.shape[input.dim() - 4:]):
+            if size == 0:
+                raise RuntimeError(
+                    "max_pool3d_with_indices_out_cpu_template(): Expected input's non-batch "
+                    f"dimensions to have positive length, but input has a shape of "
+                    f"{list(input.shape)} and non-batch dimension {i} has length zero!")
+    geometry = _pool_geometry(input.shape[-3:], kernel, stride, padding, dilation, ceil_mode)
+    sizes = [out for _, _, out in geometry]
+    if min(sizes) < 1:
+        c, d, h, w = input.shape[-4:]
+        raise RuntimeError(f"Given input size: ({c}x{d}x{h}x{w}). Calculated output size: "
+                           f"({c}x{sizes[0]}x{sizes[1]}x{sizes[2]}). Output size is too small")
+
+
+def _check_pool(n, input, kernel, stride, padding, dilation, ceil_mode, is_max,
+                return_indices=False):
+    if n == 1 and is_max and not return_indices:
         _check_pool1d(input, kernel, stride, padding, dilation, ceil_mode)
+    elif n == 1:                 # through the 2-D kernel
+        _check_padding(kernel, stride, padding, dilation)
     elif n == 2:
         _check_pool2d(input, kernel, stride, padding, dilation, ceil_mode, is_max)
     else:
-        for p, k, d in zip(padding, kernel, dilation):
-            if p > (d * (k - 1) + 1) // 2:
-                raise RuntimeError(f"pad should be at most half of effective kernel size, but "
-                                   f"got pad={p}, kernel_size={k} and dilation={d}")
+        if not is_max and input.dim() in (4, 5):
+            _check_padding(kernel, stride, padding, dilation)
+        _check_pool3d(input, kernel, stride, padding, dilation, ceil_mode, is_max)
 
 
 def _max_pool(n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
               grad_fn):
     kernel, stride, padding, dilation = _pool_args(n, kernel_size, stride, padding, dilation,
                                                    f"max_pool{n}d")
-    _check_pool(n, input, kernel, stride, padding, dilation, ceil_mode, True)
+    _check_pool(n, input, kernel, stride, padding, dilation, ceil_mode, True, return_indices)
     geometry = _pool_geometry(input.shape[-n:], kernel, stride, padding, dilation, ceil_mode)
     out = call(_max_pool_op, (input,), grad_fn, kernel=kernel, stride=stride,
                dilation=dilation, geometry=geometry, with_indices=bool(return_indices))
@@ -190,8 +224,10 @@ def _avg_pool_op(x, *, kernel, stride, geometry, count_include_pad, divisor_over
     ones = (1,) * n
     win = _window_args(x.ndim, kernel, stride, ones, geometry)
     total = lax.reduce_window(x, np.array(0, x.dtype), lax.add, **win)
+    # integer pools divide in the integer type, truncating as C does (lax.div)
+    divide = _c_divide if jnp.issubdtype(x.dtype, jnp.integer) else jnp.true_divide
     if divisor_override:
-        return total / divisor_override
+        return divide(total, np.array(divisor_override, x.dtype))
     spatial = x.shape[-n:]
     if count_include_pad:
         # the explicit padding counts, the ceil-mode overhang past it does not
@@ -201,13 +237,20 @@ def _avg_pool_op(x, *, kernel, stride, geometry, count_include_pad, divisor_over
         area = jnp.ones(spatial, x.dtype)
         pads = tuple((lo, hi) for lo, hi, _ in geometry)
     count = lax.reduce_window(area, np.array(0, x.dtype), lax.add, kernel, stride, pads)
-    return total / count
+    return divide(total, count)
+
+
+def _c_divide(a, b):
+    a, b = jnp.broadcast_arrays(a, jnp.asarray(b, a.dtype))
+    return lax.div(a, b)
 
 
 def _avg_pool(n, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override, grad_fn):
     kernel, stride, padding, _ = _pool_args(n, kernel_size, stride, padding, 1,
                                             f"avg_pool{n}d")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
     _check_pool(n, input, kernel, stride, padding, (1,) * n, ceil_mode, False)
     geometry = _pool_geometry(input.shape[-n:], kernel, stride, padding, (1,) * n, ceil_mode)
     return call(_avg_pool_op, (input,), grad_fn, kernel=kernel, stride=stride,
@@ -294,18 +337,47 @@ def _adaptive_max_op(x, *, output_size):
     return value, idx.astype(jnp.int64)
 
 
-def _output_size(input, output_size, n):
+def _output_size(input, output_size, n, kind=None):
     if isinstance(output_size, (tuple, list)) and input.dim() < len(output_size) + 1:
         raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+    if kind is not None:
+        _check_output_size(kind, n, input, output_size)
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * n
     if len(sizes) == 1 and n > 1:
         sizes = tuple(sizes) * n
     return tuple(int(input.shape[-n + j]) if s is None else int(s) for j, s in enumerate(sizes))
 
 
+def _check_output_size(kind, n, input, output_size):
+    """PyTorch's errors for an output_size of the wrong length or with negative sizes
+    (1-D pools run as 2-D ones with a height of 1)."""
+    if not isinstance(output_size, (tuple, list)):
+        return
+    sizes = list(output_size)
+    if len(sizes) != n and not (len(sizes) == 1 and n > 1):
+        if n == 1:
+            raise RuntimeError(f"adaptive_{kind}_pool1d() argument 'output_size' should contain "
+                               f"one int (got {len(sizes)})")
+        if kind == "avg":
+            raise RuntimeError(f"adaptive_avg_pool{n}d: output_size must be {n}")
+        raise RuntimeError(f"adaptive_max_pool{n}d(): internal error: output_size.size() must "
+                           f"be {n}")
+    if all(s is None or s >= 0 for s in sizes):
+        return
+    if n == 1:
+        sizes = [1] + sizes
+    if kind == "avg":
+        shown = ", ".join(map(str, sizes[:2])) + "".join(f",{s}" for s in sizes[2:])
+        raise RuntimeError(f"adaptive_avg_pool{max(n, 2)}d: elements of output_size must be "
+                           f"greater than or equal to 0 but received {{{shown}}}")
+    shape = list(input.shape[:input.dim() - n]) + sizes
+    raise RuntimeError(f"Trying to create tensor with negative dimension "
+                       f"{next(s for s in sizes if s is not None and s < 0)}: {shape}")
+
+
 def adaptive_avg_pool1d(input, output_size):
     return call(_adaptive_avg_op, (input,), "SqueezeBackward1",
-                output_size=_output_size(input, output_size, 1))
+                output_size=_output_size(input, output_size, 1, "avg"))
 
 
 def _check_adaptive(name, input, size):
@@ -324,7 +396,7 @@ def _check_adaptive(name, input, size):
 
 
 def adaptive_avg_pool2d(input, output_size):
-    size = _output_size(input, output_size, 2)
+    size = _output_size(input, output_size, 2, "avg")
     if any(s < 0 for s in size) or size != (1, 1):
         _check_adaptive("adaptive_avg_pool2d", input, size)
         if not input.dtype.is_floating_point and 0 not in size:
@@ -335,7 +407,7 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def adaptive_avg_pool3d(input, output_size):
-    size = _output_size(input, output_size, 3)
+    size = _output_size(input, output_size, 3, "avg")
     if size == (1, 1, 1):
         return input.mean((-3, -2, -1), keepdim=True)
     return call(_adaptive_avg_op, (input,), "AdaptiveAvgPool3DBackward0", output_size=size)
@@ -343,7 +415,7 @@ def adaptive_avg_pool3d(input, output_size):
 
 def _adaptive_max(n, input, output_size, return_indices, grad_fn):
     out, idx = call(_adaptive_max_op, (input,), grad_fn,
-                    output_size=_output_size(input, output_size, n))
+                    output_size=_output_size(input, output_size, n, "max"))
     return (out, idx) if return_indices else out
 
 

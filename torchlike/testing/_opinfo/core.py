@@ -231,7 +231,7 @@ def load_all():
     """Import every sample table (each module appends to OP_DB). A later entry with the
     same name adds its samples, errors and aliases to the first (whose options win)."""
     if not OP_DB:
-        from . import opinfo_pointwise, opinfo_reduce, opinfo_linalg, opinfo_shape, opinfo_nn  # noqa
+        from . import pointwise, reduce, linalg, shape, nn  # noqa: F401
         merged = {}
         for info in list(OP_DB):
             first = merged.setdefault(info.name if info.op is None else id(info), info)

@@ -1,5 +1,5 @@
-"""Oracle samples for pointwise ops (see opinfo.py for the notation)."""
-from .opinfo import D, E, L, OpInfo, S, T
+"""Oracle samples for pointwise ops (see core.py for the notation)."""
+from .core import D, E, L, OpInfo, S, T
 
 # -- unary ----------------------------------------------------------------------------------
 # name, (low, high) of the float domain, integer samples?, values at kinks, aliases

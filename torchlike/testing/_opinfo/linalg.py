@@ -1,5 +1,5 @@
-"""Oracle samples for products and linear algebra (see opinfo.py)."""
-from .opinfo import D, E, L, OpInfo, S, T
+"""Oracle samples for products and linear algebra (see core.py)."""
+from .core import D, E, L, OpInfo, S, T
 
 
 def _spd(*shape, dtype="f64"):

@@ -1,5 +1,5 @@
-"""Oracle samples for reductions, scans, sorting and counting (see opinfo.py)."""
-from .opinfo import D, E, L, OpInfo, S, T
+"""Oracle samples for reductions, scans, sorting and counting (see core.py)."""
+from .core import D, E, L, OpInfo, S, T
 
 _DIM_OUT_OF_RANGE = E(T(2, 3), 2)
 

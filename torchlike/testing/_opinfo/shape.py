@@ -1,5 +1,5 @@
-"""Oracle samples for shape, view, indexing and scatter ops (see opinfo.py)."""
-from .opinfo import D, E, L, OpInfo, S, T
+"""Oracle samples for shape, view, indexing and scatter ops (see core.py)."""
+from .core import D, E, L, OpInfo, S, T
 
 
 def _idx(*values):

@@ -1,5 +1,5 @@
-"""Oracle samples for torch.nn.functional math and its torch.* spellings (see opinfo.py)."""
-from .opinfo import D, E, L, OpInfo, S, T
+"""Oracle samples for torch.nn.functional math and its torch.* spellings (see core.py)."""
+from .core import D, E, L, OpInfo, S, T
 
 _KINKS = L([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 6.0])   # the bounds of relu6/hard*/shrinks
 
