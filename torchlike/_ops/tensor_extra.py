@@ -1,12 +1,11 @@
-"""Smaller Tensor and torch names from issue 12: renorm, polar, complex, corrcoef,
-sum_to_size, fill_diagonal_, resize_, Tensor.new, storage, pin_memory and
-share_memory_ (CPU no-ops with PyTorch's answers)."""
+"""Smaller Tensor and torch names from issue 12: renorm, fill_diagonal_, resize_,
+Tensor.new, storage, pin_memory and share_memory_ (CPU no-ops with PyTorch's answers).
+(polar, complex: complex_parts.py; corrcoef: statistics.py; sum_to_size: tensor_utils.py.)"""
 import warnings
 
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _dtype as dt
 from .._tensor import Tensor
 from .dispatch import apply
 from .registry import FUNCTIONS, METHODS, Op, OPS
@@ -65,91 +64,6 @@ def renorm(input, p, dim, maxnorm):
 @_method("renorm_")
 def renorm_(self, p, dim, maxnorm):
     return self._inplace(lambda s: renorm(s, p, dim, maxnorm))
-
-
-# -- complex numbers from parts ---------------------------------------------------------
-def _complex_impl(real, imag):
-    return real + 1j * imag
-
-
-def _polar_impl(magnitude, angle):
-    return magnitude * jnp.cos(angle) + 1j * (magnitude * jnp.sin(angle))
-
-
-OPS["complex"] = _complex_op = Op("complex", _complex_impl, "ComplexBackward0")
-OPS["polar"] = _polar_op = Op("polar", _polar_impl, "PolarBackward0", (0, 1))
-
-
-def _check_parts(a, b):
-    if a.dtype not in (dt.float16, dt.float32, dt.float64) or \
-            b.dtype not in (dt.float16, dt.float32, dt.float64):
-        raise RuntimeError("Expected both inputs to be Half, Float or Double tensors but got "
-                           f"{scalar_name(a.dtype)} and {scalar_name(b.dtype)}")
-    if a.dtype is not b.dtype:
-        raise RuntimeError(f"Expected object of scalar type {scalar_name(a.dtype)} but got "
-                           f"scalar type {scalar_name(b.dtype)} for second argument")
-    if a.dtype is dt.float16:
-        raise RuntimeError("torchlike: complex32 (complex half) does not exist in JAX")
-
-
-def complex(real, imag, *, out=None):
-    _check_parts(real, imag)
-    result = apply(_complex_op, (real, imag))
-    return result if out is None else out.copy_(result)
-
-
-def polar(abs, angle, *, out=None):
-    _check_parts(abs, angle)
-    result = apply(_polar_op, (abs, angle))
-    return result if out is None else out.copy_(result)
-
-
-FUNCTIONS["complex"] = complex
-FUNCTIONS["polar"] = polar
-
-
-# -- corrcoef -----------------------------------------------------------------------------
-def _covariance(x):
-    """Covariance of the rows of x (variables x observations), correction 1."""
-    rows = x if x.dim() == 2 else x.reshape(1, -1)
-    if not (rows.dtype.is_floating_point or rows.dtype.is_complex):
-        rows = rows.to(dt.get_default_dtype())
-    centered = rows - rows.mean(dim=1, keepdim=True)
-    c = (centered @ centered.mT.conj()) / (rows.shape[1] - 1)
-    return c.reshape(()) if x.dim() < 2 else c
-
-
-@_function_and_method("corrcoef")
-def corrcoef(input):
-    if input.dim() > 2:
-        raise RuntimeError("corrcoef(): expected input to have two or fewer dimensions but got "
-                           f"an input with {input.dim()} dimensions")
-    c = _covariance(input)
-    if c.dim() == 0:
-        return c / c          # one variable: 1 (or nan), as PyTorch
-    stddev = c.diagonal().real.sqrt() if c.is_complex() else c.diagonal().sqrt()
-    c = c / stddev[:, None]
-    c = c / stddev[None, :]
-    return c.clamp(-1, 1) if not c.is_complex() else c
-
-
-# -- sum_to_size --------------------------------------------------------------------------
-@_method("sum_to_size")
-def sum_to_size(self, *size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    size = tuple(int(s) for s in size)
-    shape = tuple(self.shape)
-    lead = len(shape) - len(size)
-    expandable = lead >= 0 and all(s == t or s == 1 for s, t in zip(size, shape[lead:]))
-    if not expandable:
-        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
-    if size == shape:
-        return self
-    dims = list(range(lead)) + [lead + i for i, s in enumerate(size)
-                                if s == 1 and shape[lead + i] != 1]
-    summed = self.sum(dims, keepdim=True)
-    return summed.view(size) if lead else summed
 
 
 # -- fill_diagonal_ -----------------------------------------------------------------------

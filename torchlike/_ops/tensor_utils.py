@@ -1,5 +1,5 @@
 """Small ops PyTorch users reach for that compose existing ones: block_diag, fill, put,
-isin, unravel_index, scalar_tensor, renorm, sum_to_size."""
+isin, unravel_index, scalar_tensor, sum_to_size (renorm: tensor_extra.py)."""
 import math
 
 import jax.numpy as jnp
@@ -119,21 +119,6 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, **_):
                          requires_grad=requires_grad)
 
 
-def renorm(input, p, dim, maxnorm):
-    if p <= 0:
-        raise RuntimeError("renorm: non-positive-norm not supported")
-    if maxnorm < 0:
-        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
-    if input.ndim <= 1:
-        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} "
-                           "dimensions")
-    others = [d for d in range(input.ndim) if d != dim % input.ndim]
-    norms = _torch.linalg.vector_norm(input, p, others, keepdim=True)
-    # PyTorch's factor: maxnorm / (norm + 1e-7) where the norm exceeds maxnorm, else 1
-    factor = _torch.where(norms > maxnorm, maxnorm / (norms + 1e-7), _torch.ones_like(norms))
-    return input * factor
-
-
 def sum_to_size(self, *size):
     size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
     lead = self.ndim - len(size)
@@ -152,7 +137,6 @@ expose("put", put, inplace=True, out=False)
 expose("isin", isin, method=False, inplace=False)
 expose("unravel_index", unravel_index, method=False, inplace=False, out=False)
 expose("scalar_tensor", scalar_tensor, method=False, inplace=False, out=False)
-expose("renorm", renorm)
 expose("sum_to_size", sum_to_size, function=False, inplace=False)
 
 
