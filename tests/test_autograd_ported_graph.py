@@ -429,27 +429,21 @@ def _(lib):
     return z.grad
 
 
-@cases.add("test_complex_real_imag_backward",
-           xfail="needs complex support in ops outside torchlike/autograd (Tensor.real/imag/"
-                 "angle, view_as_real, abs's derivative of a complex input): op table work")
+@cases.add("test_complex_real_imag_backward")
 def _(lib):
     z = lib.tensor([3 + 4j, 1 - 1j], requires_grad=True)
     (z.real * 2 + z.imag * 3).sum().backward()
     return z.grad
 
 
-@cases.add("test_complex_angle_backward",
-           xfail="needs complex support in ops outside torchlike/autograd (Tensor.real/imag/"
-                 "angle, view_as_real, abs's derivative of a complex input): op table work")
+@cases.add("test_complex_angle_backward")
 def _(lib):
     z = lib.tensor([3 + 4j, 1 - 1j], requires_grad=True)
     z.angle().sum().backward()
     return z.grad
 
 
-@cases.add("test_complex_view_as_real_backward",
-           xfail="needs complex support in ops outside torchlike/autograd (Tensor.real/imag/"
-                 "angle, view_as_real, abs's derivative of a complex input): op table work")
+@cases.add("test_complex_view_as_real_backward")
 def _(lib):
     z = lib.tensor([3 + 4j, 1 - 1j], requires_grad=True)
     r = lib.view_as_real(z)
@@ -467,9 +461,7 @@ def _(lib):
     return z.grad
 
 
-@cases.add("test_complex_square_abs",
-           xfail="needs complex support in ops outside torchlike/autograd (Tensor.real/imag/"
-                 "angle, view_as_real, abs's derivative of a complex input): op table work")
+@cases.add("test_complex_square_abs")
 def _(lib):
     z = lib.tensor([1 + 2j, -1 + 0.5j], requires_grad=True)
     (z * z.conj()).real.sum().backward()
@@ -499,9 +491,7 @@ def _(lib):
     return g
 
 
-@cases.add("test_complex_exp_backward",
-           xfail="needs complex support in ops outside torchlike/autograd (Tensor.real/imag/"
-                 "angle, view_as_real, abs's derivative of a complex input): op table work")
+@cases.add("test_complex_exp_backward")
 def _(lib):
     z = lib.tensor([0.5 + 0.25j, -0.5 + 1j], requires_grad=True)
     z.exp().real.sum().backward()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import torchlike
-from tests.helpers import to_numpy
+from helpers import to_numpy
 
 torch = pytest.importorskip("torch")
 

@@ -112,12 +112,8 @@ def test_gradients_of_complex_to_real_transforms(name, kwargs):
     _compare(fn, tol=1e-10)
 
 
-# The engine hands JAX's cotangent of a complex leaf back as its gradient; PyTorch's
-# gradient of a real loss is its complex conjugate (dL/dRe + i dL/dIm). The conjugation
-# belongs in the backward engine (torchlike/autograd, not this module's): this test
-# shows it and will pass once the engine conjugates complex leaves' gradients.
-@pytest.mark.xfail(strict=True, reason="complex leaf gradients are the conjugate of "
-                   "PyTorch's (engine convention, torchlike/autograd)")
+# PyTorch's gradient of a real loss at a complex leaf is dL/dRe + i dL/dIm, the
+# conjugate of JAX's cotangent; the engine conjugates (torchlike/autograd).
 def test_gradient_of_a_complex_leaf():
     def fn(lib):
         z = _tensor(lib, COMPLEX, True)
