@@ -143,16 +143,17 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
                            f"{scalar_name(input.dtype)}")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
-    probs = np.asarray(input.detach()._data(), dtype=np.float64)
     if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
+    n = input.shape[-1]
+    # PyTorch checks the sizes before it looks at the values
+    if not replacement and num_samples > n:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    probs = np.asarray(input.detach()._data(), dtype=np.float64)
     if (probs < 0).any() or not np.isfinite(probs).all():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if (probs.sum(-1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    n = probs.shape[-1]
-    if not replacement and num_samples > n:
-        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     key_data, counter = _key(generator)
     key = jax.random.fold_in(jax.random.wrap_key_data(key_data), counter)
     logits = jnp.log(jnp.asarray(probs))
