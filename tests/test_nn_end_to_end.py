@@ -120,15 +120,17 @@ STEPS = 20
 # trains a float64 copy, and |torch32 - torch64|, largest over a tensor, is how far one
 # float32 run drifted. The two float32 runs differ by at most the sum of their drifts;
 # ours makes the same kind and number of roundings, so its drift has the same size, and
-# DRIFT_FACTOR covers both drifts with a factor 2 for chance (ours - torch32 over
+# DRIFT_FACTOR covers both drifts with a factor for chance (ours - torch32 over
 # torch32 - torch64 was at most 3 for tensors with a drift above a few ulps, in runs with
-# and without FMA on either side). The floor covers tensors whose float64 drift happens
+# and without FMA on either side, but reached 4.6 for an LSTM's RMSprop momentum buffer
+# and 4.4 for an LSTM embedding's Adagrad gradient in CI runs under load, where torch's
+# thread count changes its reduction order). The floor covers tensors whose float64 drift happens
 # to be tiny (a loss that lands near the same value): the roundings of one step,
 # ROUNDINGS_PER_STEP, normwise; a forward and backward pass through these models sums
 # over up to 36 terms per layer (a 4x3x3 convolution) with a few libm functions each.
 # A formula slip is far outside this: Adam with eps=1e-6 instead of 1e-8 ends 6% off in
 # some weights, while the allowed difference is ~1e-5 of a tensor's largest value.
-DRIFT_FACTOR = 4
+DRIFT_FACTOR = 8
 ROUNDINGS_PER_STEP = 128
 
 
