@@ -27,9 +27,13 @@ from .graph import SECOND_BACKWARD, AccumulateGrad, Node
 from .grad_mode import enable_grad, no_grad
 from ..utils.hooks import RemovableHandle  # noqa: F401  (re-exported for hooks users)
 
-# Graphs larger than this run node by node: tracing and compiling a huge replay would
-# cost more than it saves (e.g. a 100,000-op chain).
-FUSE_LIMIT = 2000
+# Graphs larger than this are replayed in segments of SEGMENT nodes, one fused vjp each,
+# passing cotangents from segment to segment: tracing and compiling one huge replay costs
+# more than it saves (XLA's compile time grows faster than the graph), and segments of a
+# repetitive graph (a long chain, a deep stack of equal layers) share one compiled program.
+# A negative FUSE_LIMIT runs every graph node by node (torchlike.compile's trace does).
+FUSE_LIMIT = 512
+SEGMENT = 256
 
 _fused_cache = LRU(1024)        # graph structure -> jitted vjp
 
@@ -196,12 +200,16 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
     for node in order:
         if node.packed:
             node.unpack_saved()
-    fusable = (not create_graph and not node_targets and len(order) <= FUSE_LIMIT
+    fusable = (not create_graph and not node_targets and FUSE_LIMIT >= 0
                and not anomaly.state.enabled
                and all(n.op is not None and not n.has_python_hooks for n in order))
-    if fusable:
+    if fusable and len(order) <= FUSE_LIMIT:
         leaf_grads = _run_fused(order, roots, root_grads, leaf_targets, accumulate,
                                 _pending_values(root_tensors))
+        results = None
+    elif fusable:
+        leaf_grads = _run_segmented(order, roots, root_grads, leaf_targets, accumulate,
+                                    _pending_values(root_tensors))
         results = None
     else:
         topo = _topological(root_nodes, order)
@@ -235,30 +243,11 @@ def _pending_values(tensors):
 
 def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=()):
     from .._tensor import Tensor
-    index = {node: k for k, node in enumerate(forward)}
-    program, diff_vals, const_vals, slot_leaf = [], [], [], []
-    leaves = {}
     device = root_grads[0].device if root_grads else None
-    for node in forward:
-        refs = []
-        stale = node.stale or ()
-        for k, ((nxt, nr), array, diff) in enumerate(zip(node.edges, node.arrays, node.diff)):
-            if nxt is not None and diff and nxt in index:
-                if k in stale:      # replayed for its gradient, recorded for its value
-                    refs.append((3, index[nxt], nr, len(const_vals)))
-                    const_vals.append(_computed_or_pending(array))
-                else:
-                    refs.append((0, index[nxt], nr))
-            elif (isinstance(nxt, AccumulateGrad) and diff
-                  and (leaf_targets is None or nxt in leaf_targets)):
-                refs.append((1, len(diff_vals)))
-                diff_vals.append(_computed_or_pending(array))
-                slot_leaf.append(leaves.setdefault(nxt, len(leaves)))
-            else:
-                refs.append((2, len(const_vals)))
-                const_vals.append(_computed_or_pending(array) if hasattr(array, "shape")
-                                  else scalar_arg(array, device))
-        program.append((node.op, node.params, tuple(refs)))
+    index, program, diff_vals, const_vals, slot_targets = _build_program(
+        forward, leaf_targets, device)
+    leaves = {}
+    slot_leaf = tuple(leaves.setdefault(leaf, len(leaves)) for leaf in slot_targets)
     root_refs, cotangents, direct, wanted = [], [], [], []
     pending = list(pending) + [None] * (len(roots) - len(pending))
     for (node, nr), g, value in zip(roots, root_grads, pending):
@@ -277,30 +266,139 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
                 for leaf in leaf_list)
     grads = ()
     if leaf_list:
-        release_if_over_budget()
-        prelude, pre_externals, pre_wanted = _prelude(diff_vals, const_vals)
-        want = tuple(i for i, _ in wanted)
-        key = (tuple(program), tuple(root_refs), tuple(slot_leaf), len(leaf_list),
-               tuple(o is None for o in old), want, prelude)
-        fn = _fused_cache.get(key)
-        if fn is None:
-            fn = _fused_cache[key] = jax.jit(functools.partial(
-                _fused_vjp, key[0], key[1], key[2], key[3], want, prelude))
-        stats.fused_calls += 1
-        grads, values, pre_values = fn(tuple(diff_vals), tuple(const_vals), tuple(cotangents),
-                                       old, pre_externals)
+        grads, values = _fused_call(program, root_refs, slot_leaf, old, wanted,
+                                    diff_vals, const_vals, cotangents)
         install([deferred for _, deferred in wanted], values)
-        install(pre_wanted, pre_values)
     out = {}
     for leaf, g, o in zip(leaf_list, grads, old):
         out[leaf] = Tensor._wrap(g, leaf.variable.device)
         if accumulate:
             _accumulate(leaf.variable, out[leaf], create_graph=False, already_summed=o is not None)
+    _add_direct(out, direct, leaf_targets, accumulate)
+    return out
+
+
+def _add_direct(out, direct, leaf_targets, accumulate):
+    """Gradients handed straight to a leaf (a root that is itself a leaf)."""
     for leaf, g in direct:
         if leaf_targets is None or leaf in leaf_targets:
             out[leaf] = out[leaf] + g if leaf in out else g
             if accumulate:
                 _accumulate(leaf.variable, g, create_graph=False)
+
+
+def _build_program(nodes, leaf_targets, device, earlier=None):
+    """The replay program of `nodes` (inputs before outputs) for _fused_vjp:
+    (index, program, diff_vals, const_vals, slot_targets). A differentiable input that
+    comes from a leaf, or from a node of the `earlier` segments (a mapping whose keys are
+    those nodes), is a slot of diff_vals;
+    slot_targets names where its gradient goes (the AccumulateGrad, or (node, nr))."""
+    index = {node: k for k, node in enumerate(nodes)}
+    program, diff_vals, const_vals, slot_targets = [], [], [], []
+    for node in nodes:
+        refs = []
+        stale = node.stale or ()
+        for k, ((nxt, nr), array, diff) in enumerate(zip(node.edges, node.arrays, node.diff)):
+            if nxt is not None and diff and nxt in index:
+                if k in stale:      # replayed for its gradient, recorded for its value
+                    refs.append((3, index[nxt], nr, len(const_vals)))
+                    const_vals.append(_computed_or_pending(array))
+                else:
+                    refs.append((0, index[nxt], nr))
+            elif diff and ((earlier is not None and nxt in earlier) or (
+                    isinstance(nxt, AccumulateGrad) and (
+                    leaf_targets is None or nxt in leaf_targets))):
+                # (an input written in place after nxt made it is its recorded value
+                # here too: the gradient still goes to nxt, as _with_value passes it)
+                refs.append((1, len(diff_vals)))
+                diff_vals.append(_computed_or_pending(array))
+                slot_targets.append(nxt if isinstance(nxt, AccumulateGrad) else (nxt, nr))
+            else:
+                refs.append((2, len(const_vals)))
+                const_vals.append(_computed_or_pending(array) if hasattr(array, "shape")
+                                  else scalar_arg(array, device))
+        program.append((node.op, node.params, tuple(refs)))
+    return index, program, diff_vals, const_vals, slot_targets
+
+
+def _fused_call(program, root_refs, slot_target, old, wanted, diff_vals, const_vals,
+                cotangents):
+    """One cached, jitted vjp of `program`: the gradient of each target (slot_target maps
+    each diff slot to a target index; old[i] is added to target i's gradient unless it
+    is None) and the values of the roots listed in `wanted`. Pending inputs are computed
+    in the same call (the prelude)."""
+    release_if_over_budget()
+    prelude, pre_externals, pre_wanted = _prelude(diff_vals, const_vals)
+    want = tuple(i for i, _ in wanted)
+    key = (tuple(program), tuple(root_refs), tuple(slot_target), len(old),
+           tuple(o is None for o in old), want, prelude)
+    fn = _fused_cache.get(key)
+    if fn is None:
+        fn = _fused_cache[key] = jax.jit(functools.partial(
+            _fused_vjp, key[0], key[1], key[2], key[3], want, prelude))
+    stats.fused_calls += 1
+    grads, values, pre_values = fn(tuple(diff_vals), tuple(const_vals), tuple(cotangents),
+                                   old, pre_externals)
+    install(pre_wanted, pre_values)
+    return grads, values
+
+
+class _Prefix:
+    """`node in _Prefix(position, n)`: node is one of the first n nodes of the order that
+    `position` (node -> place) numbers."""
+    __slots__ = ("position", "n")
+
+    def __init__(self, position, n):
+        self.position, self.n = position, n
+
+    def __contains__(self, node):
+        return self.position.get(node, self.n) < self.n
+
+
+def _run_segmented(forward, roots, root_grads, leaf_targets, accumulate, pending=()):
+    """A large graph's backward as a sequence of fused vjps over segments of SEGMENT
+    nodes, last segment first; the gradient reaching a node of an earlier segment is
+    carried to that segment as its cotangent."""
+    from .._tensor import Tensor
+    device = root_grads[0].device if root_grads else None
+    # every segment starts from recorded values: compute the pending ones in one call
+    materialize([a for node in forward for a in node.arrays if type(a) is Deferred]
+                + [p for p in pending if p is not None])
+    cotangents, direct = {}, []
+    for (node, nr), g in zip(roots, root_grads):
+        if isinstance(node, AccumulateGrad):
+            direct.append((node, g))
+        else:
+            cotangents[(node, nr)] = _add(cotangents.get((node, nr)), g._data())
+    leaf_grads = {}
+    position = {node: k for k, node in enumerate(forward)}
+    for start in reversed(range(0, len(forward), SEGMENT)):
+        segment = forward[start:start + SEGMENT]
+        earlier = _Prefix(position, start)
+        index, program, diff_vals, const_vals, slot_targets = _build_program(
+            segment, leaf_targets, device, earlier)
+        root_refs, cts = [], []
+        for node in segment:
+            for nr in range(len(node.out_avals)):
+                ct = cotangents.pop((node, nr), None)
+                if ct is not None:
+                    root_refs.append((index[node], nr))
+                    cts.append(ct)
+        if not root_refs or not slot_targets:
+            continue
+        targets = {}
+        slot_ids = tuple(targets.setdefault(t, len(targets)) for t in slot_targets)
+        grads, _ = _fused_call(program, root_refs, slot_ids, (None,) * len(targets), (),
+                               diff_vals, const_vals, cts)
+        for target, g in zip(targets, grads):
+            sums = leaf_grads if isinstance(target, AccumulateGrad) else cotangents
+            sums[target] = _add(sums.get(target), g)
+    out = {}
+    for leaf, g in leaf_grads.items():
+        out[leaf] = Tensor._wrap(g, leaf.variable.device)
+        if accumulate:
+            _accumulate(leaf.variable, out[leaf], create_graph=False)
+    _add_direct(out, direct, leaf_targets, accumulate)
     return out
 
 
