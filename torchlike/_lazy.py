@@ -13,6 +13,7 @@ materializes in bounded, repeated (hence cached) pieces. Pending inputs of a bac
 are computed inside the fused backward's own call (autograd/engine.py, `_prelude`).
 """
 import functools
+import sys
 
 import jax
 from jax._src.core import trace_ctx as _trace_ctx
@@ -137,8 +138,11 @@ def defer(op, params, arrays, device=None):
 
 def materialize(roots):
     """Compute the Deferred `roots` in one cached, jitted call. Every pending value the
-    call computes on the way is kept too (as eager execution would), so that later
-    reads, and the node-by-node backward, find them ready."""
+    call computes on the way that something outside the pending graph still holds (a
+    tensor, a node saved for backward, a pending op not in this call) is kept too, as
+    eager execution would have it, so that later reads find it ready. A value that only
+    pending ops of this call hold (the middle of a `no_grad` chain whose tensors are
+    gone) is not an output: it would cost an output buffer and never be read."""
     roots = [r for r in roots if r._value is None]
     if not roots:
         return
@@ -160,7 +164,8 @@ def materialize(roots):
 def plan(roots):
     """The pending ops the (pending) Deferred `roots` need, as a hashable program:
     (program, outputs, externals, wanted). `run_program(program, outputs, externals)`
-    computes the values of `wanted`: every pending Deferred met on the way."""
+    computes the values of `wanted`: the roots and every pending Deferred met on the way
+    that is held outside the pending graph."""
     order, index = [], {}
     seen = {}                 # every pending Deferred met: id -> Deferred
     stack = [(r.call, False) for r in roots]
@@ -181,20 +186,38 @@ def plan(roots):
                 if a.call not in index:
                     stack.append((a.call, False))
     program, externals = [], []
+    uses = dict.fromkeys(seen, 0)   # references from the inputs of the calls planned
     for call in order:
         refs = []
         for a in call.inputs:
             if type(a) is Deferred:
                 if a._value is None:
+                    uses[id(a)] += 1
                     refs.append((0, index[a.call], a.index))
                     continue
                 a = a._value
             refs.append((1, len(externals)))
             externals.append(a if hasattr(a, "shape") else scalar_arg(a, call.device))
         program.append((call.op, call.params, tuple(refs), call.multi))
-    wanted = list(seen.values())
+    a = None
+    wanted = [r for r in roots]
+    for r in roots:
+        uses.pop(id(r), None)
+    wanted.extend(_held_elsewhere(seen, uses))
     outputs = tuple((index[d.call], d.index) for d in wanted)
     return tuple(program), outputs, externals, wanted
+
+
+def _held_elsewhere(seen, uses):
+    """The Deferreds of `uses` (id -> references from planned calls' inputs) that have
+    more references than those, `seen`'s and this function's own."""
+    held = []
+    for key, n in uses.items():
+        d = seen[key]
+        # references: seen's value, `d`, getrefcount's argument, and the n input tuples
+        if sys.getrefcount(d) > 3 + n:
+            held.append(d)
+    return held
 
 
 def install(wanted, values):
