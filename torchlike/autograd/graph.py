@@ -118,6 +118,54 @@ class Node:
         self.arrays = tuple(arrays)
 
 
+def _saved_attribute(node, attr):
+    """PyTorch's `grad_fn._saved_<argument>`: the saved input tensor itself (None where
+    this node saved nothing for it), or for `_saved_result` the output with this node as
+    its grad_fn; PyTorch's errors once freed or modified in place."""
+    name = attr[len("_saved_"):]
+    index = "result" if name == "result" else \
+        _SAVED_NAMES.get(type(node).__name__, _DEFAULT_SAVED_NAMES).get(name)
+    if index is None or index not in (node.op.saves or ()):
+        raise AttributeError(f"'{type(node).__name__}' object has no attribute '{attr}'")
+    if node.freed:
+        raise RuntimeError(SECOND_BACKWARD)
+    from .._tensor import Tensor
+    for i, counter, version, desc in node.saved:
+        if i != index:
+            continue
+        if counter.value != version:
+            from .engine import _modified_message
+            raise RuntimeError(_modified_message(node, i, counter.value, version, desc))
+        if i != "result":
+            return desc
+        out = node.op.compiled(node.params)(*node.arrays)
+        result = Tensor._wrap(out[0] if isinstance(out, (tuple, list)) else out)
+        result._grad_fn, result._output_nr = node, 0
+        return result
+    value = node.arrays[index] if index != "result" else None
+    # a Python number the op wrapped (x * 2 saves the 2 as a tensor); else not saved
+    return Tensor._wrap(_number_array(value)) if isinstance(value, (int, float)) else None
+
+
+def _number_array(value):
+    import jax.numpy as jnp
+    return jnp.asarray(value, jnp.int64 if isinstance(value, int) else jnp.float64)
+
+
+# Saved arguments by input position, under PyTorch's names (its derivatives.yaml).
+_DEFAULT_SAVED_NAMES = {"self": 0, "other": 1}
+_SAVED_NAMES = {"MmBackward0": {"self": 0, "mat2": 1}, "BmmBackward0": {"self": 0, "mat2": 1},
+                "AddmmBackward0": {"mat1": 1, "mat2": 2}}
+
+
+def _node_getattr(self, attr):
+    if attr.startswith("_saved_") and self.op is not None:
+        return _saved_attribute(self, attr)
+    raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
+
+
+Node.__getattr__ = _node_getattr
+
 _WRAPS_NUMBERS = frozenset({"add", "sub", "mul", "div", "true_divide"})
 
 # Nodes implemented in PyTorch's C++ core report a qualified name().
