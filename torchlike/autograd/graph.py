@@ -19,12 +19,35 @@ SECOND_BACKWARD = (
     "calling backward.")
 
 
+class _RematState:
+    region = None
+
+
+# While checkpoint(use_reentrant=False) runs its function, the nodes it records carry the
+# region's token; the fused backward replays them as one jax.checkpoint call (engine.py).
+remat_state = _RematState()
+
+
+class remat_region:
+    """Nodes recorded within the block form one region (nested blocks join the outer one)."""
+
+    def __enter__(self):
+        self._outer = remat_state.region
+        if self._outer is None:
+            remat_state.region = object()
+        return self
+
+    def __exit__(self, *exc):
+        remat_state.region = self._outer
+        return False
+
+
 class Node:
     """A recorded operation; subclassed once per PyTorch grad_fn name."""
 
     __slots__ = ("op", "params", "edges", "arrays", "diff", "saved", "freed", "_public_edges",
                  "out_avals", "_pre_hooks", "_hooks", "tensor_hooks", "retained",
-                 "_metadata", "packed", "out_versions", "stale", "__weakref__")
+                 "_metadata", "packed", "out_versions", "stale", "remat", "__weakref__")
 
     def __init__(self, op, params, edges, arrays, diff, saved, out_avals):
         self.op = op
@@ -46,6 +69,7 @@ class Node:
         # inputs whose values changed after their node made them, by an in-place op
         # that recorded nothing (under no_grad): the replay must use the recorded values
         self.stale = None
+        self.remat = remat_state.region        # the checkpoint region that recorded it
 
     def name(self):
         return _DISPLAY_NAMES.get(type(self).__name__, type(self).__name__)

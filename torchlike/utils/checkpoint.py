@@ -3,8 +3,9 @@
 use_reentrant=True is PyTorch's CheckpointFunction: the segment runs under no_grad (so
 none of its activations are kept), and backward re-runs it with grad enabled, with the
 random state of the first run, and back-propagates through the recomputed graph.
-use_reentrant=False records the segment normally: the gradients are the same, but its
-activations are kept (docs/design.md, "Autograd differences").
+use_reentrant=False records the segment normally (PyTorch's graph), its nodes marked as
+one region: the fused backward replays the region as a jax.checkpoint call, so XLA keeps
+only the region's inputs and recomputes its intermediates during the backward.
 """
 import warnings
 
@@ -82,7 +83,9 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
             raise ValueError("Passing `context_fn` or `debug` is only supported when "
                              "use_reentrant=False.")
         return CheckpointFunction.apply(function, preserve, *args)
-    return function(*args, **kwargs)
+    from ..autograd.graph import remat_region
+    with remat_region():     # the fused backward recomputes these nodes (jax.checkpoint)
+        return function(*args, **kwargs)
 
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
