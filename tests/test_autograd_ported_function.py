@@ -685,10 +685,7 @@ def _(lib):
     return attempt(lambda: Inplace.apply(x))
 
 
-@cases.add("test_mark_dirty_view_copy_slices",
-           xfail="a custom Function's in-place write to a view does not move history onto "
-                 "the base as CopySlices: torchlike's CopySlices replays an op-table op, not "
-                 "a Python backward (docs/design.md, Autograd differences)")
+@cases.add("test_mark_dirty_view_copy_slices")
 def _(lib):
     class Inplace(lib.autograd.Function):
         @staticmethod
@@ -705,6 +702,32 @@ def _(lib):
     out = Inplace.apply(view)
     base.sum().backward()
     return out is view, base.grad_fn, x.grad
+
+
+@cases.add("test_inplace_on_view_python")
+def _(lib):
+    # two inputs, the view in the middle of its base: the other input's gradient comes
+    # from the Function, the base's from CopySlices; the graph is freed as PyTorch's
+    class ScaleInPlace(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, w):
+            ctx.mark_dirty(a)
+            ctx.save_for_backward(w)
+            return a.mul_(w)
+
+        @staticmethod
+        def backward(ctx, g):
+            (w,) = ctx.saved_tensors
+            return g * w, g * 3
+    x = lib.ones(4, requires_grad=True)
+    w = lib.tensor([2.0, 3.0], requires_grad=True)
+    base = x.clone()
+    view = base[1:3]
+    out = ScaleInPlace.apply(view, w)
+    edges = [None if n is None else n.name() for n, _ in base.grad_fn.next_functions]
+    (base * lib.arange(4.0)).sum().backward()
+    return (out.grad_fn, edges, x.grad, w.grad, base,
+            attempt(lambda: base.sum().backward()))
 
 
 @cases.add("test_custom_function_no_tensor_inputs")

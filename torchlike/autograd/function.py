@@ -223,10 +223,62 @@ class Function(metaclass=FunctionMeta):
                 o._requires_grad = False
             wrapped.append(o)
         ctx.out_avals = tuple(avals)
+        for t in ctx.dirty_tensors:
+            if t._base is not None and t._grad_fn is ctx and t._base.is_contiguous():
+                _move_history_to_base(ctx, t, [args[i] for i in positions])
         from . import anomaly_mode
         if anomaly_mode.state.enabled:     # where the forward ran, for errors in backward
             ctx.metadata["traceback_"] = anomaly_mode.forward_traceback()
         return tuple(wrapped) if is_tuple else wrapped[0]
+
+
+class CopySlices(Node):
+    """The history of a view's base after a custom Function wrote into the view in place
+    (mark_dirty), as PyTorch records it: the Function's backward runs on the view's part of
+    the base's gradient, and the rest of the gradient passes to the base's old history."""
+
+    __slots__ = ("fn", "position", "out_nr", "geometry")
+
+    def __init__(self, fn, position, out_nr, view, base):
+        from .._tensor import edge_of
+        edges = list(fn.edges)
+        edges[position] = edge_of(base) if base.requires_grad else (None, 0)
+        super().__init__(None, None, tuple(edges), (), (), (), ((tuple(base.shape), base.dtype),))
+        self.fn, self.position, self.out_nr = fn, position, out_nr
+        self.geometry = (tuple(view.shape), view.stride(), view._offset - base._offset)
+
+    def apply_backward(self, grads):
+        from .._factories import zeros
+        from .. import as_strided_scatter
+        (g,) = grads
+        if g is None:
+            g = zeros(self.out_avals[0][0], dtype=self.out_avals[0][1])
+        size, stride, offset = self.geometry
+        fn_grads = [None] * len(self.fn.out_avals)
+        fn_grads[self.out_nr] = g.as_strided(size, stride, offset).clone()
+        result = list(self.fn.apply_backward(fn_grads))
+        part = result[self.position]
+        if part is None:
+            part = zeros(size, dtype=g.dtype)
+        result[self.position] = as_strided_scatter(g, part, size, stride, offset)
+        return result
+
+    @property
+    def saves_anything(self):
+        return self.fn.saves_anything
+
+    def release(self):
+        self.fn.release()
+
+
+def _move_history_to_base(ctx, view, tensor_args):
+    """A view the Function modified in place: its base takes the history (CopySlices) and
+    the view reads its own from the base from now on (AsStridedBackward0)."""
+    position = next(k for k, a in enumerate(tensor_args) if a is view)
+    base = view._base
+    node = CopySlices(ctx, position, view._output_nr, view, base)
+    base._grad_fn, base._output_nr = node, 0
+    view._view_version = -1
 
 
 def _check_dirty(ctx, outputs, record):
