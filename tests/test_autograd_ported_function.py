@@ -594,7 +594,8 @@ def _(lib):
     x = lib.tensor([1.0, 3.0], requires_grad=True)
     y = MyFn.apply(x)
     (g,) = lib.autograd.grad((y * y).sum(), x, create_graph=True)
-    # (the Error node's edges differ: docs/design.md, Autograd differences)
+    # (the Error node's edges differ: docs/design.md,
+    # "Deliberate differences from PyTorch's autograd")
     return g, g.grad_fn.name(), attempt(lambda: g.sum().backward())
 
 
@@ -728,6 +729,24 @@ def _(lib):
     (base * lib.arange(4.0)).sum().backward()
     return (out.grad_fn, edges, x.grad, w.grad, base,
             attempt(lambda: base.sum().backward()))
+
+
+@cases.add("test_inplace_on_view_python.transposed_base")
+def _(lib):
+    class Double(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.mark_dirty(a)
+            return a.mul_(2)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    x = lib.ones(3, 2, requires_grad=True)
+    base = x.clone().t_()              # a base whose own strides are not row-major
+    out = Double.apply(base[0])
+    (base * lib.arange(6.0).reshape(2, 3)).sum().backward()
+    return base.grad_fn, out.grad_fn, x.grad
 
 
 @cases.add("test_custom_function_no_tensor_inputs")

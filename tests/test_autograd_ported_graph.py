@@ -287,6 +287,22 @@ def _(lib):
     return y.grad_fn, _edges(y.grad_fn.next_functions[0][0]), lin(x[0, 0]).grad_fn
 
 
+def test_linear_graph_noncontiguous_batch_is_reshapes():
+    """Documented difference (docs/design.md, "Deliberate differences from PyTorch's
+    autograd"): linear flattens a non-contiguous batch with reshape, whose node sits
+    directly on the input's; PyTorch's reshape copies first (CloneBackward0)."""
+    import torch
+    import torchlike
+    seen = []
+    for lib in (torch, torchlike):
+        x = lib.ones(4, 5, 3, requires_grad=True).transpose(0, 1)
+        y = lib.nn.functional.linear(x, lib.ones(2, 3, requires_grad=True))
+        flatten = y.grad_fn.next_functions[0][0].next_functions[0][0]
+        seen.append((y.grad_fn.name(), flatten.name(), flatten.next_functions[0][0].name()))
+    assert seen[0] == ("UnsafeViewBackward0", "UnsafeViewBackward0", "CloneBackward0")
+    assert seen[1] == ("UnsafeViewBackward0", "UnsafeViewBackward0", "TransposeBackward0")
+
+
 @cases.add("test_isolated_node")
 def _(lib):
     x = lib.ones(5, 5, requires_grad=True)

@@ -185,18 +185,31 @@ def _(lib):
     return attempt(lambda: y.sum().backward())
 
 
-@cases.add("test_data_inplace_does_not_bump_version",
-           xfail="a node keeps the values its inputs had when it was recorded (immutable JAX "
-                 "arrays), so writing through .data after the op changes nothing the backward "
-                 "sees; in PyTorch the saved result aliases the written storage "
-                 "(docs/design.md, Autograd differences)")
+@cases.add("test_data_inplace_does_not_bump_version")
 def _(lib):
     x = lib.ones(2, requires_grad=True)
     y = x.exp()
     v0 = y._version
     y.data.zero_()
-    y.sum().backward()
-    return y._version - v0, x.grad
+    return y._version - v0, y, attempt(lambda: y.sum().backward())
+
+
+def test_data_write_after_op_is_invisible_to_backward():
+    """Documented difference (docs/design.md, "Deliberate differences from PyTorch's
+    autograd"): a node keeps its inputs' values from when it was recorded, so a write
+    through .data afterwards (which bumps no version) does not reach the backward. PyTorch's
+    ExpBackward0 reads its saved result, which aliases the zeroed storage."""
+    import torch
+    import torchlike
+    grads = []
+    for lib in (torch, torchlike):
+        x = lib.ones(2, requires_grad=True)
+        y = x.exp()
+        y.data.zero_()
+        y.sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == [0.0, 0.0]                                # PyTorch: grad * (zeroed) result
+    assert grads[1] == pytest.approx(torch.ones(2).exp().tolist())   # torchlike: exp(1) replayed
 
 
 # -- saved tensors and version counters -------------------------------------------------

@@ -389,6 +389,29 @@ def _(lib):
 
 
 
+def test_checkpoint_non_reentrant_calls_function_once():
+    """Documented difference (docs/design.md, "Deliberate differences from PyTorch's
+    autograd"): PyTorch's non-reentrant checkpoint calls the function again in backward;
+    torchlike's backward recomputes the recorded ops inside XLA, so the function (and any
+    Python side effect in it) runs once. Gradients agree."""
+    import torch
+    import torchlike
+    calls, grads = [], []
+    for lib in (torch, torchlike):
+        ck = __import__(lib.__name__ + ".utils.checkpoint", fromlist=["checkpoint"])
+        x = lib.tensor([0.5, 1.5], requires_grad=True)
+        count = [0]
+
+        def segment(a):
+            count[0] += 1
+            return a.sin() * a
+        ck.checkpoint(segment, x, use_reentrant=False).sum().backward()
+        calls.append(count[0])
+        grads.append(x.grad.tolist())
+    assert calls == [2, 1]
+    assert grads[1] == pytest.approx(grads[0])
+
+
 # -- checkpoint(use_reentrant=False) is a jax.checkpoint region in the fused backward ------
 def _fused_program_of_backward(monkeypatch, use_checkpoint):
     """Run a backward through a chain of sin/mul, capturing the fused program it compiles:
