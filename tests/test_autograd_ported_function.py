@@ -705,7 +705,7 @@ def _(lib):
     return out is view, base.grad_fn, x.grad
 
 
-@cases.add("test_inplace_on_view_python")
+@cases.add("test_mark_dirty_view_copy_slices.two_inputs")
 def _(lib):
     # two inputs, the view in the middle of its base: the other input's gradient comes
     # from the Function, the base's from CopySlices; the graph is freed as PyTorch's
@@ -731,7 +731,7 @@ def _(lib):
             attempt(lambda: base.sum().backward()))
 
 
-@cases.add("test_inplace_on_view_python.transposed_base")
+@cases.add("test_mark_dirty_view_copy_slices.transposed_base")
 def _(lib):
     class Double(lib.autograd.Function):
         @staticmethod
@@ -747,6 +747,39 @@ def _(lib):
     out = Double.apply(base[0])
     (base * lib.arange(6.0).reshape(2, 3)).sum().backward()
     return base.grad_fn, out.grad_fn, x.grad
+
+
+@cases.add("test_mark_dirty_view_of_leaf")
+def _(lib):
+    # a Function writing into a view of a leaf that requires grad: PyTorch's refusal
+    class Double(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.mark_dirty(a)
+            return a.mul_(2)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    x = lib.ones(4, requires_grad=True)
+    return attempt(lambda: Double.apply(x[:2]))
+
+
+@cases.add("test_mark_dirty_non_input")
+def _(lib):
+    # marking dirty a tensor the Function made itself (not an input) and returned
+    class MakesAndMarks(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            out = a * 2
+            ctx.mark_dirty(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    x = lib.ones(2, requires_grad=True)
+    return attempt(lambda: MakesAndMarks.apply(x))
 
 
 @cases.add("test_custom_function_no_tensor_inputs")

@@ -306,6 +306,10 @@ def _check_dirty(ctx, outputs, record):
         if record and t.is_leaf and t.requires_grad:
             raise RuntimeError("a leaf Variable that requires grad has been used in an in-place "
                                "operation.")
+        base = t._base
+        if record and base is not None and base.is_leaf and base.requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
 
 
 _TWICE = "trying to differentiate twice a function that was marked with @once_differentiable"
