@@ -108,6 +108,8 @@ _abs_real = with_derivative(jnp.abs, jnp.sign)        # PyTorch: d|x|/dx = 0 at 
 def abs_with_zero_grad(a):
     # a complex input's tangent is real(conj(sgn z) dz); JAX's own rule gives that (0 at 0)
     return jnp.abs(a) if jnp.iscomplexobj(a) else _abs_real(a)
+
+
 _NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are "
              "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 

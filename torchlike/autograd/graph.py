@@ -74,6 +74,11 @@ class Node:
     def name(self):
         return _DISPLAY_NAMES.get(type(self).__name__, type(self).__name__)
 
+    def __getattr__(self, attr):        # (only for names no slot or method has)
+        if attr.startswith("_saved_") and self.op is not None:
+            return _saved_attribute(self, attr)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
+
     @property
     def next_functions(self):
         """PyTorch's edges: one per tensor argument. A Python number is an argument of
@@ -162,7 +167,8 @@ def _saved_attribute(node, attr):
             raise RuntimeError(_modified_message(node, i, counter.value, version, desc))
         if i != "result":
             return desc
-        out = node.op.compiled(node.params)(*node.arrays)
+        from .._lazy import force
+        out = node.op.compiled(node.params)(*[force(a) for a in node.arrays])
         result = Tensor._wrap(out[0] if isinstance(out, (tuple, list)) else out)
         result._grad_fn, result._output_nr = node, 0
         return result
@@ -180,15 +186,6 @@ def _number_array(value):
 _DEFAULT_SAVED_NAMES = {"self": 0, "other": 1}
 _SAVED_NAMES = {"MmBackward0": {"self": 0, "mat2": 1}, "BmmBackward0": {"self": 0, "mat2": 1},
                 "AddmmBackward0": {"mat1": 1, "mat2": 2}}
-
-
-def _node_getattr(self, attr):
-    if attr.startswith("_saved_") and self.op is not None:
-        return _saved_attribute(self, attr)
-    raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
-
-
-Node.__getattr__ = _node_getattr
 
 _WRAPS_NUMBERS = frozenset({"add", "sub", "mul", "div", "true_divide"})
 

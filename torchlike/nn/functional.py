@@ -19,6 +19,7 @@ from .._ops.registry import Op as _Op, OPS as _OPS
 from .._ops._util import (c_type_name as _c_type_name, check_expand as _check_expand,
                           scalar_name as _scalar_name, wrap_dim as _wrap_dim)
 from .._tensor import Tensor as _Tensor
+from ..autograd import grad_mode as _grad_mode
 
 
 def _maybe_inplace(compute, input, inplace, grad_fn=None):
@@ -270,8 +271,10 @@ def linear(input, weight, bias=None):
                            f"{_c_type_name(input.dtype)} != {_c_type_name(weight.dtype)}")
     if bias is not None and weight.ndim == 2:
         _check_expand(bias, tuple(input.shape[:-1]) + (weight.shape[0],))
-    if weight.ndim == 2:
-        return _linear_graph(input, weight, bias)
+    if weight.ndim == 2 and _grad_mode.is_grad_enabled() and (
+            input.requires_grad or weight.requires_grad
+            or (bias is not None and bias.requires_grad)):
+        return _linear_graph(input, weight, bias)      # (recorded: PyTorch's own nodes)
     if weight.ndim == 1:        # a vector weight: matmul's mv/dot, then a plain add
         grad_fn = "AddBackward0" if bias is not None else \
             {1: "DotBackward0", 2: "MvBackward0"}.get(input.ndim, "UnsafeViewBackward0")
