@@ -594,7 +594,8 @@ def _(lib):
     x = lib.tensor([1.0, 3.0], requires_grad=True)
     y = MyFn.apply(x)
     (g,) = lib.autograd.grad((y * y).sum(), x, create_graph=True)
-    # (the Error node's edges differ: docs/design.md, Autograd differences)
+    # (the Error node's edges differ: docs/design.md,
+    # "Deliberate differences from PyTorch's autograd")
     return g, g.grad_fn.name(), attempt(lambda: g.sum().backward())
 
 
@@ -685,10 +686,7 @@ def _(lib):
     return attempt(lambda: Inplace.apply(x))
 
 
-@cases.add("test_mark_dirty_view_copy_slices",
-           xfail="a custom Function's in-place write to a view does not move history onto "
-                 "the base as CopySlices: torchlike's CopySlices replays an op-table op, not "
-                 "a Python backward (docs/design.md, Autograd differences)")
+@cases.add("test_mark_dirty_view_copy_slices")
 def _(lib):
     class Inplace(lib.autograd.Function):
         @staticmethod
@@ -705,6 +703,83 @@ def _(lib):
     out = Inplace.apply(view)
     base.sum().backward()
     return out is view, base.grad_fn, x.grad
+
+
+@cases.add("test_mark_dirty_view_copy_slices.two_inputs")
+def _(lib):
+    # two inputs, the view in the middle of its base: the other input's gradient comes
+    # from the Function, the base's from CopySlices; the graph is freed as PyTorch's
+    class ScaleInPlace(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, w):
+            ctx.mark_dirty(a)
+            ctx.save_for_backward(w)
+            return a.mul_(w)
+
+        @staticmethod
+        def backward(ctx, g):
+            (w,) = ctx.saved_tensors
+            return g * w, g * 3
+    x = lib.ones(4, requires_grad=True)
+    w = lib.tensor([2.0, 3.0], requires_grad=True)
+    base = x.clone()
+    view = base[1:3]
+    out = ScaleInPlace.apply(view, w)
+    edges = [None if n is None else n.name() for n, _ in base.grad_fn.next_functions]
+    (base * lib.arange(4.0)).sum().backward()
+    return (out.grad_fn, edges, x.grad, w.grad, base,
+            attempt(lambda: base.sum().backward()))
+
+
+@cases.add("test_mark_dirty_view_copy_slices.transposed_base")
+def _(lib):
+    class Double(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.mark_dirty(a)
+            return a.mul_(2)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    x = lib.ones(3, 2, requires_grad=True)
+    base = x.clone().t_()              # a base whose own strides are not row-major
+    out = Double.apply(base[0])
+    (base * lib.arange(6.0).reshape(2, 3)).sum().backward()
+    return base.grad_fn, out.grad_fn, x.grad
+
+
+@cases.add("test_mark_dirty_view_of_leaf")
+def _(lib):
+    # a Function writing into a view of a leaf that requires grad: PyTorch's refusal
+    class Double(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.mark_dirty(a)
+            return a.mul_(2)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    x = lib.ones(4, requires_grad=True)
+    return attempt(lambda: Double.apply(x[:2]))
+
+
+@cases.add("test_mark_dirty_non_input")
+def _(lib):
+    # marking dirty a tensor the Function made itself (not an input) and returned
+    class MakesAndMarks(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            out = a * 2
+            ctx.mark_dirty(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    x = lib.ones(2, requires_grad=True)
+    return attempt(lambda: MakesAndMarks.apply(x))
 
 
 @cases.add("test_custom_function_no_tensor_inputs")

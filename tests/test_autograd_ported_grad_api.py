@@ -408,7 +408,8 @@ def _(lib):
     x = lib.tensor([0.5, 1.5], requires_grad=True)
     w = lib.tensor([2.0, 3.0], requires_grad=True)
     (g,) = lib.autograd.grad((x * w).sum(), x, create_graph=True)
-    # (edge order and None entries differ: docs/design.md, "Autograd differences")
+    # (edge order and None entries differ: docs/design.md,
+    # "Deliberate differences from PyTorch's autograd")
     return g, sorted(n.name() for n, _ in g.grad_fn.next_functions if n is not None)
 
 

@@ -255,10 +255,7 @@ def _(lib):
     return names
 
 
-@cases.add("test_linear_graph_with_bias",
-           xfail="nn.functional.linear is one fused op (owned by the nn work): PyTorch records "
-                 "weight.t() as its own TBackward0 node, and a batched input's views "
-                 "(docs/design.md, Autograd differences)")
+@cases.add("test_linear_graph_with_bias")
 def _(lib):
     lin = lib.nn.Linear(3, 2)
     x = lib.ones(4, 3, requires_grad=True)
@@ -266,10 +263,7 @@ def _(lib):
     return y.grad_fn, _edges(y.grad_fn)
 
 
-@cases.add("test_linear_graph_without_bias",
-           xfail="nn.functional.linear is one fused op (owned by the nn work): PyTorch records "
-                 "weight.t() as its own TBackward0 node, and a batched input's views "
-                 "(docs/design.md, Autograd differences)")
+@cases.add("test_linear_graph_without_bias")
 def _(lib):
     lin = lib.nn.Linear(3, 2, bias=False)
     x = lib.ones(4, 3)
@@ -277,15 +271,36 @@ def _(lib):
     return y.grad_fn, _edges(y.grad_fn)
 
 
-@cases.add("test_linear_graph_batched",
-           xfail="nn.functional.linear is one fused op (owned by the nn work): PyTorch records "
-                 "weight.t() as its own TBackward0 node, and a batched input's views "
-                 "(docs/design.md, Autograd differences)")
+@cases.add("test_linear_graph_batched")
 def _(lib):
     lin = lib.nn.Linear(3, 2)
     x = lib.ones(5, 4, 3)
     y = lin(x)
     return y.grad_fn, _edges(y.grad_fn), _edges(y.grad_fn.next_functions[0][0])
+
+
+@cases.add("test_linear_graph_batched_without_bias")
+def _(lib):
+    lin = lib.nn.Linear(3, 2, bias=False)
+    x = lib.ones(5, 4, 3, requires_grad=True)
+    y = lin(x)
+    return y.grad_fn, _edges(y.grad_fn.next_functions[0][0]), lin(x[0, 0]).grad_fn
+
+
+def test_linear_graph_noncontiguous_batch_is_reshapes():
+    """Documented difference (docs/design.md, "Deliberate differences from PyTorch's
+    autograd"): linear flattens a non-contiguous batch with reshape, whose node sits
+    directly on the input's; PyTorch's reshape copies first (CloneBackward0)."""
+    import torch
+    import torchlike
+    seen = []
+    for lib in (torch, torchlike):
+        x = lib.ones(4, 5, 3, requires_grad=True).transpose(0, 1)
+        y = lib.nn.functional.linear(x, lib.ones(2, 3, requires_grad=True))
+        flatten = y.grad_fn.next_functions[0][0].next_functions[0][0]
+        seen.append((y.grad_fn.name(), flatten.name(), flatten.next_functions[0][0].name()))
+    assert seen[0] == ("UnsafeViewBackward0", "UnsafeViewBackward0", "CloneBackward0")
+    assert seen[1] == ("UnsafeViewBackward0", "UnsafeViewBackward0", "TransposeBackward0")
 
 
 @cases.add("test_isolated_node")
@@ -299,14 +314,19 @@ def _(lib):
     return x.grad, y.grad
 
 
-@cases.add("test_unique_values_differentiable",
-           xfail="torchlike's unique records no node (op table, owned by the op_db work); "
-                 "PyTorch records one whose backward raises NotImplementedError")
+@cases.add("test_unique_values_differentiable")
 def _(lib):
     x = lib.tensor([3.0, 1.0, 3.0, 2.0], requires_grad=True)
     u = lib.unique(x)
-    u.sum().backward()
-    return u.requires_grad, x.grad
+    return u.requires_grad, _edges(u.grad_fn), attempt(lambda: u.sum().backward())
+
+
+@cases.add("test_unique_values_differentiable.dim_and_consecutive")
+def _(lib):
+    x = lib.tensor([[3.0, 1.0], [3.0, 1.0], [2.0, 5.0]], requires_grad=True)
+    u, c = lib.unique(x, dim=0, return_counts=True)
+    v = lib.unique_consecutive(x)
+    return u, c, v, attempt(lambda: u.sum().backward()), attempt(lambda: v.sum().backward())
 
 
 @cases.add("test_stack_backward")
@@ -420,9 +440,7 @@ def _(lib):
 
 
 # -- complex autograd -------------------------------------------------------------------
-@cases.add("test_complex_abs_backward",
-           xfail="needs complex support in ops outside torchlike/autograd (Tensor.real/imag/"
-                 "angle, view_as_real, abs's derivative of a complex input): op table work")
+@cases.add("test_complex_abs_backward")
 def _(lib):
     z = lib.tensor([3 + 4j, 1 - 1j], requires_grad=True)
     z.abs().sum().backward()
@@ -451,9 +469,7 @@ def _(lib):
     return r.grad_fn, z.grad
 
 
-@cases.add("test_complex_mul_conj_convention",
-           xfail="needs complex support in ops outside torchlike/autograd (Tensor.real/imag/"
-                 "angle, view_as_real, abs's derivative of a complex input): op table work")
+@cases.add("test_complex_mul_conj_convention")
 def _(lib):
     z = lib.tensor([1 + 2j, -1 + 0.5j], requires_grad=True)
     w = lib.tensor([2 - 1j, 0.5 + 1j])
@@ -482,13 +498,20 @@ def _(lib):
     return attempt(lambda: (z * 2).sum().backward())
 
 
-@cases.add("test_complex_autograd_grad",
-           xfail="needs complex support in ops outside torchlike/autograd (Tensor.real/imag/"
-                 "angle, view_as_real, abs's derivative of a complex input): op table work")
+@cases.add("test_complex_autograd_grad")
 def _(lib):
     z = lib.tensor([1 + 2j, 3 - 1j], requires_grad=True)
     (g,) = lib.autograd.grad(z.abs().pow(2).sum(), z)
     return g
+
+
+@cases.add("test_complex_autograd_grad.create_graph")
+def _(lib):
+    # second order through complex inputs: each recorded vjp keeps PyTorch's convention
+    z = lib.tensor([1 + 2j, 3 - 1j], requires_grad=True)
+    w = lib.tensor([2 - 1j, 0.5 + 1j], requires_grad=True)
+    (g,) = lib.autograd.grad((z * w).abs().sum(), z, create_graph=True)
+    return g, lib.autograd.grad(g.real.sum(), [z, w])
 
 
 @cases.add("test_complex_exp_backward")

@@ -95,6 +95,18 @@ def _(lib):
     return seen
 
 
+@cases.add("test_gradient_edge_node_hooks")
+def _(lib):
+    # hooks on the AccumulateGrad node reached through get_gradient_edge run, in order
+    seen = []
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    node = lib.autograd.graph.get_gradient_edge(x).node
+    node.register_prehook(lambda grads: seen.append(("pre", grads[0])))
+    node.register_hook(lambda grads_in, grads_out: seen.append(("post", grads_out[0])))
+    (x * 3).sum().backward()
+    return seen, x.grad
+
+
 @cases.add("test_hook_edge_case_when_called_with_grad")
 def _(lib):
     seen = []

@@ -185,18 +185,31 @@ def _(lib):
     return attempt(lambda: y.sum().backward())
 
 
-@cases.add("test_data_inplace_does_not_bump_version",
-           xfail="a node keeps the values its inputs had when it was recorded (immutable JAX "
-                 "arrays), so writing through .data after the op changes nothing the backward "
-                 "sees; in PyTorch the saved result aliases the written storage "
-                 "(docs/design.md, Autograd differences)")
+@cases.add("test_data_inplace_does_not_bump_version")
 def _(lib):
     x = lib.ones(2, requires_grad=True)
     y = x.exp()
     v0 = y._version
     y.data.zero_()
-    y.sum().backward()
-    return y._version - v0, x.grad
+    return y._version - v0, y, attempt(lambda: y.sum().backward())
+
+
+def test_data_write_after_op_is_invisible_to_backward():
+    """Documented difference (docs/design.md, "Deliberate differences from PyTorch's
+    autograd"): a node keeps its inputs' values from when it was recorded, so a write
+    through .data afterwards (which bumps no version) does not reach the backward. PyTorch's
+    ExpBackward0 reads its saved result, which aliases the zeroed storage."""
+    import torch
+    import torchlike
+    grads = []
+    for lib in (torch, torchlike):
+        x = lib.ones(2, requires_grad=True)
+        y = x.exp()
+        y.data.zero_()
+        y.sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == [0.0, 0.0]                                # PyTorch: grad * (zeroed) result
+    assert grads[1] == pytest.approx(torch.ones(2).exp().tolist())   # torchlike: exp(1) replayed
 
 
 # -- saved tensors and version counters -------------------------------------------------
@@ -347,22 +360,42 @@ def _(lib):
         return attempt(attempt_hooks)
 
 
-@cases.add("test_grad_fn_saved_attributes",
-           xfail="nodes keep saved input arrays, not tensors, and expose no _saved_* "
-                 "attributes (docs/design.md, Autograd differences)")
+@cases.add("test_grad_fn_saved_attributes")
 def _(lib):
     x = lib.tensor([1.0, 2.0], requires_grad=True)
     y = x.exp()
-    return y.grad_fn._saved_result
+    r = y.grad_fn._saved_result
+    return r, r.grad_fn is y.grad_fn, attempt(lambda: y.grad_fn._saved_nothing)
 
 
-@cases.add("test_grad_fn_saved_self",
-           xfail="nodes keep saved input arrays, not tensors, and expose no _saved_* "
-                 "attributes (docs/design.md, Autograd differences)")
+@cases.add("test_grad_fn_saved_self")
 def _(lib):
     x = lib.tensor([1.0, 2.0], requires_grad=True)
     y = x.sin()
-    return y.grad_fn._saved_self is not None, y.grad_fn._saved_self
+    return y.grad_fn._saved_self is x, y.grad_fn._saved_self
+
+
+@cases.add("test_grad_fn_attr_bindings.names")
+def _(lib):
+    # which operand a node saved, under PyTorch's argument names
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    z = x.sin()
+    m = lib.ones(2, 2, requires_grad=True)
+    p, a = m.mm(m), lib.addmm(lib.ones(2), m, m)
+    return ((z * z).grad_fn._saved_other is z, (x * 2).grad_fn._saved_other,
+            (x * 2).grad_fn._saved_self, p.grad_fn._saved_mat2 is m, a.grad_fn._saved_mat1 is m)
+
+
+@cases.add("test_grad_fn_attr_bindings.freed_and_modified")
+def _(lib):
+    # a saved tensor modified in place, and one whose graph was freed: PyTorch's errors
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    z = x.sin()
+    s = z * z
+    y = x.exp()
+    y.sum().backward()
+    z.mul_(2)
+    return attempt(lambda: s.grad_fn._saved_self), attempt(lambda: y.grad_fn._saved_result)
 
 
 @pytest.mark.parametrize("name", cases.params())

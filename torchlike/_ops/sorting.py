@@ -11,7 +11,8 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import expose, is_float, not_implemented
+from ..autograd.grad_mode import is_grad_enabled
+from ._common import expose, is_float, no_derivative, not_implemented
 from .dispatch import apply
 from .reduce import named_result
 from .registry import Op, OPS
@@ -309,16 +310,40 @@ def _from_host(values, dtype, device):
     return tensor_from_numpy(values, dtype, device)
 
 
+# PyTorch records a node for the values of unique whose backward raises; here the values
+# are then a gather of the input at the first occurrences the host found.
+def _gather_impl(x, *, index, axis, error):
+    def gather(x):
+        return jnp.take(x.reshape(-1) if axis is None else x, jnp.asarray(index, jnp.int32),
+                        axis=axis or 0)
+    return no_derivative(gather, NotImplementedError(
+        f"the derivative for '{error}' is not implemented."))(x)
+
+
+OPS["unique_values"] = _unique_values_op = Op("unique_values", _gather_impl)
+
+
+def _unique_values(input, values, first, axis, grad_fn, error):
+    if not (input.requires_grad and is_grad_enabled()):
+        return _from_host(values, input._dtype, input.device)
+    params = (("index", tuple(first.tolist())), ("axis", axis), ("error", error))
+    return apply(_unique_values_op, (input,), params, grad_fn)
+
+
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     a = _host(input)
     if dim is None:
-        values, inverse, counts = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
+        values, first, inverse, counts = np.unique(a.reshape(-1), return_index=True,
+                                                   return_inverse=True, return_counts=True)
         inverse = inverse.reshape(a.shape)
+        node = ("Unique2Backward0", "_unique2")
     else:
         d = wrap_dim(dim, input.ndim)
-        values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=d)
+        values, first, inverse, counts = np.unique(a, return_index=True, return_inverse=True,
+                                                   return_counts=True, axis=d)
         inverse = inverse.reshape(-1)
-    out = [_from_host(values, input._dtype, input.device)]
+        node = ("UniqueDimBackward0", "unique_dim")
+    out = [_unique_values(input, values, first, None if dim is None else d, *node)]
     if return_inverse:
         out.append(_from_host(inverse, dt.int64, input.device))
     if return_counts:
@@ -340,7 +365,8 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     values = x[starts] if dim is None else np.moveaxis(x[starts], 0, d)
     group = np.cumsum(np.isin(np.arange(n), starts)) - 1
     counts = np.diff(np.concatenate([starts, [n]]))
-    out = [_from_host(values, input._dtype, input.device)]
+    out = [_unique_values(input, values, starts, None if dim is None else d,
+                          "UniqueConsecutiveBackward0", "unique_consecutive")]
     if return_inverse:
         out.append(_from_host(group.reshape(a.shape) if dim is None else group, dt.int64,
                               input.device))

@@ -102,7 +102,14 @@ def unary_op(name, fn, grad_fn, *, result="float", saves=(0,), check=None, alias
     return torch_fn
 
 
-abs_with_zero_grad = with_derivative(jnp.abs, jnp.sign)        # PyTorch: d|x|/dx = 0 at 0
+_abs_real = with_derivative(jnp.abs, jnp.sign)        # PyTorch: d|x|/dx = 0 at 0
+
+
+def abs_with_zero_grad(a):
+    # a complex input's tangent is real(conj(sgn z) dz); JAX's own rule gives that (0 at 0)
+    return jnp.abs(a) if jnp.iscomplexobj(a) else _abs_real(a)
+
+
 _NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are "
              "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 

@@ -14,6 +14,10 @@ from . import function
 from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
                            set_detect_anomaly)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .compat import (NestedIOFunction, SavedTensor, Variable, enforce_grad_layout_policy,
+                     handle_torch_function, has_torch_function, is_multithreading_enabled,
+                     is_tensor_like, is_view_replay_enabled, set_multithreading_enabled,
+                     variable)
 
 __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "graph", "gradcheck", "gradgradcheck", "detect_anomaly",

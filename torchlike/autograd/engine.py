@@ -266,8 +266,8 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
                 for leaf in leaf_list)
     grads = ()
     if leaf_list:
-        grads, values = _fused_call(program, root_refs, slot_leaf, old, wanted,
-                                    diff_vals, const_vals, cotangents)
+        grads, values = _fused_call(program, _remat_regions(forward, program), root_refs,
+                                    slot_leaf, old, wanted, diff_vals, const_vals, cotangents)
         install([deferred for _, deferred in wanted], values)
     out = {}
     for leaf, g, o in zip(leaf_list, grads, old):
@@ -321,21 +321,21 @@ def _build_program(nodes, leaf_targets, device, earlier=None):
     return index, program, diff_vals, const_vals, slot_targets
 
 
-def _fused_call(program, root_refs, slot_target, old, wanted, diff_vals, const_vals,
+def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals, const_vals,
                 cotangents):
     """One cached, jitted vjp of `program`: the gradient of each target (slot_target maps
     each diff slot to a target index; old[i] is added to target i's gradient unless it
     is None) and the values of the roots listed in `wanted`. Pending inputs are computed
-    in the same call (the prelude)."""
+    in the same call (the prelude); checkpoint `regions` replay under jax.checkpoint."""
     release_if_over_budget()
     prelude, pre_externals, pre_wanted = _prelude(diff_vals, const_vals)
     want = tuple(i for i, _ in wanted)
     key = (tuple(program), tuple(root_refs), tuple(slot_target), len(old),
-           tuple(o is None for o in old), want, prelude)
+           tuple(o is None for o in old), want, prelude, regions)
     fn = _fused_cache.get(key)
     if fn is None:
         fn = _fused_cache[key] = jax.jit(functools.partial(
-            _fused_vjp, key[0], key[1], key[2], key[3], want, prelude))
+            _fused_vjp, key[0], key[1], key[2], key[3], want, prelude, regions))
     stats.fused_calls += 1
     grads, values, pre_values = fn(tuple(diff_vals), tuple(const_vals), tuple(cotangents),
                                    old, pre_externals)
@@ -388,8 +388,8 @@ def _run_segmented(forward, roots, root_grads, leaf_targets, accumulate, pending
             continue
         targets = {}
         slot_ids = tuple(targets.setdefault(t, len(targets)) for t in slot_targets)
-        grads, _ = _fused_call(program, root_refs, slot_ids, (None,) * len(targets), (),
-                               diff_vals, const_vals, cts)
+        grads, _ = _fused_call(program, _remat_regions(segment, program), root_refs, slot_ids,
+                               (None,) * len(targets), (), diff_vals, const_vals, cts)
         for target, g in zip(targets, grads):
             sums = leaf_grads if isinstance(target, AccumulateGrad) else cotangents
             sums[target] = _add(sums.get(target), g)
@@ -464,8 +464,54 @@ def _with_value_bwd(_, g):
 _with_value.defvjp(_with_value_fwd, _with_value_bwd)
 
 
-def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, prelude, diff_vals, const_vals,
-               cotangents, old, pre_externals):
+def _remat_regions(forward, program):
+    """The positions of the nodes of each checkpoint(use_reentrant=False) region that the
+    replay runs as one jax.checkpoint call (so backward recomputes the region instead of
+    keeping its intermediates): every node value it reads from outside the region must be
+    computed before the region's first node. Other regions replay plainly."""
+    members = {}
+    for k, node in enumerate(forward):
+        if node.remat is not None:
+            members.setdefault(node.remat, []).append(k)
+    regions = []
+    for ks in members.values():
+        inside, first = frozenset(ks), ks[0]
+        if all(ref[0] not in (0, 3) or ref[1] in inside or ref[1] < first
+               for k in ks for ref in program[k][2]):
+            regions.append(tuple(ks))
+    return tuple(regions)
+
+
+def _arg(ref, outs, diff_vals, const_vals):
+    """The value a replayed node reads through `ref` (see _run_fused)."""
+    kind = ref[0]
+    if kind == 0:
+        return outs[ref[1]][ref[2]]
+    if kind == 3:
+        return _with_value(outs[ref[1]][ref[2]], const_vals[ref[3]])
+    return diff_vals[ref[1]] if kind == 1 else const_vals[ref[1]]
+
+
+def _replay_region(program, members, outs, diff_vals, const_vals):
+    """Replay a checkpoint region's nodes as one jax.checkpoint call: its residuals are
+    its inputs only, so the backward recomputes the region's intermediates."""
+    inside = frozenset(members)
+    external = {ref[1]: outs[ref[1]] for k in members for ref in program[k][2]
+                if ref[0] in (0, 3) and ref[1] not in inside}
+
+    def run_region(external, diff_vals, const_vals):
+        local = dict(external)
+        for k in members:
+            op, params, refs = program[k]
+            y = op.bind(params)(*[_arg(r, local, diff_vals, const_vals) for r in refs])
+            local[k] = y if isinstance(y, (tuple, list)) else (y,)
+        return [local[k] for k in members]
+    for k, y in zip(members, jax.checkpoint(run_region)(external, diff_vals, const_vals)):
+        outs[k] = y
+
+
+def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, prelude, regions, diff_vals,
+               const_vals, cotangents, old, pre_externals):
     stats.fused_traces += 1
     pre_values = ()
     if prelude is not None:
@@ -474,21 +520,18 @@ def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, prelude, diff_vals
         diff_vals = [v if k < 0 else pre_values[k] for k, v in zip(diff_src, diff_vals)]
         const_vals = [v if k < 0 else pre_values[k] for k, v in zip(const_src, const_vals)]
 
+    region_at = {members[0]: members for members in regions}
+    in_region = frozenset(k for members in regions for k in members)
+
     def replay(diff_vals):
-        outs = []
-        for op, params, refs in program:
-            args = []
-            for ref in refs:
-                if ref[0] == 0:
-                    args.append(outs[ref[1]][ref[2]])
-                elif ref[0] == 3:
-                    args.append(_with_value(outs[ref[1]][ref[2]], const_vals[ref[3]]))
-                elif ref[0] == 1:
-                    args.append(diff_vals[ref[1]])
-                else:
-                    args.append(const_vals[ref[1]])
-            y = op.bind(params)(*args)
-            outs.append(y if isinstance(y, (tuple, list)) else (y,))
+        outs = [None] * len(program)
+        for k, (op, params, refs) in enumerate(program):
+            if k in in_region:           # computed when the region's first node is reached
+                if k in region_at:
+                    _replay_region(program, region_at[k], outs, diff_vals, const_vals)
+                continue
+            y = op.bind(params)(*[_arg(ref, outs, diff_vals, const_vals) for ref in refs])
+            outs[k] = y if isinstance(y, (tuple, list)) else (y,)
         return [outs[i][nr] for i, nr in root_refs]
 
     values, pullback = jax.vjp(replay, list(diff_vals))

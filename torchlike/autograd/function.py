@@ -6,6 +6,8 @@ one by one (calling the user's Python backward with torchlike Tensors).
 """
 import functools
 
+import jax.numpy as jnp
+
 from .graph import SECOND_BACKWARD, Node, saved_hooks
 from .grad_mode import is_grad_enabled, no_grad
 
@@ -223,10 +225,75 @@ class Function(metaclass=FunctionMeta):
                 o._requires_grad = False
             wrapped.append(o)
         ctx.out_avals = tuple(avals)
+        for t in ctx.dirty_tensors:
+            if t._base is not None and t._grad_fn is ctx:
+                _move_history_to_base(ctx, t, [args[i] for i in positions])
         from . import anomaly_mode
         if anomaly_mode.state.enabled:     # where the forward ran, for errors in backward
             ctx.metadata["traceback_"] = anomaly_mode.forward_traceback()
         return tuple(wrapped) if is_tuple else wrapped[0]
+
+
+class CopySlices(Node):
+    """The history of a view's base after a custom Function wrote into the view in place
+    (mark_dirty), as PyTorch records it: the Function's backward runs on the view's part of
+    the base's gradient, and the rest of the gradient passes to the base's old history."""
+
+    __slots__ = ("fn", "position", "out_nr", "where")
+
+    def __init__(self, fn, position, out_nr, view, base):
+        from .._tensor import Tensor, edge_of
+        edges = list(fn.edges)
+        edges[position] = edge_of(base) if base.requires_grad else (None, 0)
+        super().__init__(None, None, tuple(edges), (), (), (), ((tuple(base.shape), base.dtype),))
+        self.fn, self.position, self.out_nr = fn, position, out_nr
+        self.where = Tensor._wrap(jnp.asarray(_positions_in_base(view, base)), base.device)
+
+    def apply_backward(self, grads):
+        from .._factories import zeros
+        (g,) = grads
+        shape, dtype = self.out_avals[0]
+        flat = (zeros(shape, dtype=dtype) if g is None else g).reshape(-1)
+        fn_grads = [None] * len(self.fn.out_avals)
+        size = self.fn.out_avals[self.out_nr][0]
+        fn_grads[self.out_nr] = flat[self.where].reshape(size)
+        result = list(self.fn.apply_backward(fn_grads))
+        part = result[self.position]
+        part = zeros(self.where.shape, dtype=flat.dtype) if part is None else part.reshape(-1)
+        result[self.position] = flat.scatter(0, self.where, part).reshape(shape)
+        return result
+
+    @property
+    def saves_anything(self):
+        return self.fn.saves_anything
+
+    def release(self):
+        self.fn.release()
+
+
+def _positions_in_base(view, base):
+    """For each element of view (row-major), its row-major position among base's
+    elements, matched through their storage offsets."""
+    import numpy as np
+
+    def offsets(t):
+        out = np.full(tuple(t.shape), t._offset, dtype=np.int64)
+        for d, (n, step) in enumerate(zip(t.shape, t.stride())):
+            out += (np.arange(n) * step).reshape([-1 if k == d else 1 for k in range(t.ndim)])
+        return out.reshape(-1)
+    base_offsets = offsets(base)
+    order = np.argsort(base_offsets, kind="stable")
+    return order[np.searchsorted(base_offsets[order], offsets(view))]
+
+
+def _move_history_to_base(ctx, view, tensor_args):
+    """A view the Function modified in place: its base takes the history (CopySlices) and
+    the view reads its own from the base from now on (AsStridedBackward0)."""
+    position = next(k for k, a in enumerate(tensor_args) if a is view)
+    base = view._base
+    node = CopySlices(ctx, position, view._output_nr, view, base)
+    base._grad_fn, base._output_nr = node, 0
+    view._view_version = -1
 
 
 def _check_dirty(ctx, outputs, record):
@@ -239,6 +306,10 @@ def _check_dirty(ctx, outputs, record):
         if record and t.is_leaf and t.requires_grad:
             raise RuntimeError("a leaf Variable that requires grad has been used in an in-place "
                                "operation.")
+        base = t._base
+        if record and base is not None and base.is_leaf and base.requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
 
 
 _TWICE = "trying to differentiate twice a function that was marked with @once_differentiable"

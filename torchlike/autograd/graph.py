@@ -19,12 +19,35 @@ SECOND_BACKWARD = (
     "calling backward.")
 
 
+class _RematState:
+    region = None
+
+
+# While checkpoint(use_reentrant=False) runs its function, the nodes it records carry the
+# region's token; the fused backward replays them as one jax.checkpoint call (engine.py).
+remat_state = _RematState()
+
+
+class remat_region:
+    """Nodes recorded within the block form one region (nested blocks join the outer one)."""
+
+    def __enter__(self):
+        self._outer = remat_state.region
+        if self._outer is None:
+            remat_state.region = object()
+        return self
+
+    def __exit__(self, *exc):
+        remat_state.region = self._outer
+        return False
+
+
 class Node:
     """A recorded operation; subclassed once per PyTorch grad_fn name."""
 
     __slots__ = ("op", "params", "edges", "arrays", "diff", "saved", "freed", "_public_edges",
                  "out_avals", "_pre_hooks", "_hooks", "tensor_hooks", "retained",
-                 "_metadata", "packed", "out_versions", "stale", "__weakref__")
+                 "_metadata", "packed", "out_versions", "stale", "remat", "__weakref__")
 
     def __init__(self, op, params, edges, arrays, diff, saved, out_avals):
         self.op = op
@@ -46,9 +69,15 @@ class Node:
         # inputs whose values changed after their node made them, by an in-place op
         # that recorded nothing (under no_grad): the replay must use the recorded values
         self.stale = None
+        self.remat = remat_state.region        # the checkpoint region that recorded it
 
     def name(self):
         return _DISPLAY_NAMES.get(type(self).__name__, type(self).__name__)
+
+    def __getattr__(self, attr):        # (only for names no slot or method has)
+        if attr.startswith("_saved_") and self.op is not None:
+            return _saved_attribute(self, attr)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
 
     @property
     def next_functions(self):
@@ -117,6 +146,46 @@ class Node:
                 arrays[i] = value._data()
         self.arrays = tuple(arrays)
 
+
+def _saved_attribute(node, attr):
+    """PyTorch's `grad_fn._saved_<argument>`: the saved input tensor itself (None where
+    this node saved nothing for it), or for `_saved_result` the output with this node as
+    its grad_fn; PyTorch's errors once freed or modified in place."""
+    name = attr[len("_saved_"):]
+    index = "result" if name == "result" else \
+        _SAVED_NAMES.get(type(node).__name__, _DEFAULT_SAVED_NAMES).get(name)
+    if index is None or index not in (node.op.saves or ()):
+        raise AttributeError(f"'{type(node).__name__}' object has no attribute '{attr}'")
+    if node.freed:
+        raise RuntimeError(SECOND_BACKWARD)
+    from .._tensor import Tensor
+    for i, counter, version, desc in node.saved:
+        if i != index:
+            continue
+        if counter.value != version:
+            from .engine import _modified_message
+            raise RuntimeError(_modified_message(node, i, counter.value, version, desc))
+        if i != "result":
+            return desc
+        from .._lazy import force
+        out = node.op.compiled(node.params)(*[force(a) for a in node.arrays])
+        result = Tensor._wrap(out[0] if isinstance(out, (tuple, list)) else out)
+        result._grad_fn, result._output_nr = node, 0
+        return result
+    value = node.arrays[index] if index != "result" else None
+    # a Python number the op wrapped (x * 2 saves the 2 as a tensor); else not saved
+    return Tensor._wrap(_number_array(value)) if isinstance(value, (int, float)) else None
+
+
+def _number_array(value):
+    import jax.numpy as jnp
+    return jnp.asarray(value, jnp.int64 if isinstance(value, int) else jnp.float64)
+
+
+# Saved arguments by input position, under PyTorch's names (its derivatives.yaml).
+_DEFAULT_SAVED_NAMES = {"self": 0, "other": 1}
+_SAVED_NAMES = {"MmBackward0": {"self": 0, "mat2": 1}, "BmmBackward0": {"self": 0, "mat2": 1},
+                "AddmmBackward0": {"mat1": 1, "mat2": 2}}
 
 _WRAPS_NUMBERS = frozenset({"add", "sub", "mul", "div", "true_divide"})
 

@@ -6,6 +6,7 @@ import functools
 import jax
 
 from .._caches import LRU
+from .engine import _conj
 from .grad_mode import no_grad
 from .graph import AccumulateGrad
 
@@ -16,7 +17,9 @@ def _vjp_op(op, grad_fn_name):
     from .._ops.registry import Op, _vjp_of
 
     def impl(*args, params, diff, n_inputs):
-        return tuple(_vjp_of(op.bind(params), diff, args[:n_inputs], args[n_inputs:]))
+        # conjugated on both sides, as engine._conj explains (PyTorch's complex convention)
+        grads = _vjp_of(op.bind(params), diff, args[:n_inputs], [_conj(c) for c in args[n_inputs:]])
+        return tuple(_conj(g) for g in grads)
     return Op(op.name + "_vjp", impl, grad_fn_name)
 
 

@@ -19,6 +19,7 @@ from .._ops.registry import Op as _Op, OPS as _OPS
 from .._ops._util import (c_type_name as _c_type_name, check_expand as _check_expand,
                           scalar_name as _scalar_name, wrap_dim as _wrap_dim)
 from .._tensor import Tensor as _Tensor
+from ..autograd import grad_mode as _grad_mode
 
 
 def _maybe_inplace(compute, input, inplace, grad_fn=None):
@@ -270,6 +271,10 @@ def linear(input, weight, bias=None):
                            f"{_c_type_name(input.dtype)} != {_c_type_name(weight.dtype)}")
     if bias is not None and weight.ndim == 2:
         _check_expand(bias, tuple(input.shape[:-1]) + (weight.shape[0],))
+    if weight.ndim == 2 and _grad_mode.is_grad_enabled() and (
+            input.requires_grad or weight.requires_grad
+            or (bias is not None and bias.requires_grad)):
+        return _linear_graph(input, weight, bias)      # (recorded: PyTorch's own nodes)
     if weight.ndim == 1:        # a vector weight: matmul's mv/dot, then a plain add
         grad_fn = "AddBackward0" if bias is not None else \
             {1: "DotBackward0", 2: "MvBackward0"}.get(input.ndim, "UnsafeViewBackward0")
@@ -280,6 +285,27 @@ def linear(input, weight, bias=None):
     else:
         grad_fn = "SqueezeBackward4" if input.ndim == 1 else "UnsafeViewBackward0"
     return _run(_linear_op, (input, weight, bias), (), grad_fn)
+
+
+def _linear_graph(input, weight, bias):
+    """A matrix weight: PyTorch's own composition, so the graph is PyTorch's (addmm of the
+    bias, the input and weight.t(); mm without a bias; a batch flattened by views)."""
+    from .._ops.linalg import addmm, mm
+    from .._ops.views import _reshape_impl
+    weight_t = weight.t()
+    out_shape = tuple(input.shape[:-1]) + (weight.shape[0],)
+    if bias is not None and input.ndim == 2:
+        return addmm(bias, input, weight_t)
+    if bias is not None and input.is_contiguous():
+        return addmm(bias, input.view(-1, input.shape[-1]), weight_t).view(out_shape)
+    if input.ndim == 2:
+        out = mm(input, weight_t)
+    elif input.ndim == 1:
+        out = mm(input.unsqueeze(0), weight_t).squeeze_(0)
+    else:                          # matmul's fold: mm of the flattened batch, then _unsafe_view
+        out = _run(_reshape_impl, (mm(input.reshape(-1, input.shape[-1]), weight_t),),
+                   (("shape", out_shape),), "UnsafeViewBackward0")
+    return out if bias is None else out + bias
 
 
 # -- dropout ---------------------------------------------------------------------------------------
