@@ -7,6 +7,7 @@ process needs no coordinator, so it never touches `jax.distributed` (and can be 
 torn down any number of times, as in PyTorch).
 """
 import datetime
+import faulthandler
 import os
 import sys
 
@@ -204,6 +205,10 @@ def _join_jax(address, rank, world_size, backend, timeout):
         **options)
     _state["joined_jax"] = True
     _exit_on_uncaught_exception()
+    # When a peer dies outside a collective, JAX's coordination service notices the missed
+    # heartbeats and aborts this process with its own message ("another task died");
+    # faulthandler adds where this rank's Python code was when that happened.
+    faulthandler.enable()
 
 
 def _exit_on_uncaught_exception():
