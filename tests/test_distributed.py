@@ -176,10 +176,28 @@ def _ddp(torch, dist, out):
                 p.add_(1.0)
     ddp = DDP(local)
     half = slice(r * 4, r * 4 + 4)
+    fused = getattr(torch.nn.parallel, "_fused_allreduce", None)    # torchlike's only
+
+    def paths_taken():
+        return np.array([fused.stats.fused_backwards, fused.stats.post_backward_averages])
+
+    before = paths_taken() if fused else None
     train(ddp, x[half], y[half])
     for i, (a, b) in enumerate(zip(ddp.module.parameters(), whole.parameters())):
         out[f"ddp_param{i}"] = a
         out[f"whole_param{i}"] = b
+    if fused is not None:
+        # torchlike averages inside the fused backward; the same training again with the
+        # post-backward buckets (its fallback path)
+        out["tl_paths_fused"] = paths_taken() - before
+        fused.ENABLED = False
+        before = paths_taken()
+        fallback = DDP(model())
+        train(fallback, x[half], y[half])
+        fused.ENABLED = True
+        out["tl_paths_fallback"] = paths_taken() - before
+        for i, p in enumerate(fallback.module.parameters()):
+            out[f"tl_fallback_param{i}"] = p
     out["ddp_state_dict_keys"] = repr(list(ddp.state_dict().keys()))
     out["ddp_module_is_module"] = ddp.module is local
 
@@ -388,14 +406,26 @@ def test_matches_torch_gloo(runs, key):
             _same(expected[key], actual[key], key in CLOSE)
 
 
-def test_ddp_equals_training_on_the_whole_batch(runs):
+@pytest.mark.parametrize("path", ["ddp_param", "tl_fallback_param"])
+def test_ddp_equals_training_on_the_whole_batch(runs, path):
     # the test PyTorch's DDP suite relies on: mean losses over equal halves, averaged
-    # gradients, so 2 ranks on halves == 1 model on the batch (up to summation order)
+    # gradients, so 2 ranks on halves == 1 model on the batch (up to summation order);
+    # for both of torchlike's paths: the all-reduce inside the fused backward, and after it
     for rank in range(WORLD):
         got = runs["torchlike"][rank]
         for i in range(4):
-            np.testing.assert_allclose(got[f"ddp_param{i}"], got[f"whole_param{i}"],
+            np.testing.assert_allclose(got[f"{path}{i}"], got[f"whole_param{i}"],
                                        rtol=1e-5, atol=1e-6)
+
+
+def test_ddp_averages_inside_the_fused_backward(runs):
+    # [fused backwards, post-backward bucket averages] over 3 training steps: the default
+    # path averaged all 3 inside the fused program (the buckets never ran, yet the weights
+    # above equal whole-batch training); with it disabled, the buckets averaged all 3
+    for rank in range(WORLD):
+        got = runs["torchlike"][rank]
+        np.testing.assert_array_equal(got["tl_paths_fused"], [3, 0])
+        np.testing.assert_array_equal(got["tl_paths_fallback"], [0, 3])
 
 
 def test_ddp_broadcasts_rank0_weights_at_construction(runs):

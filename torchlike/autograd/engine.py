@@ -32,6 +32,9 @@ from ..utils.hooks import RemovableHandle  # noqa: F401  (re-exported for hooks 
 FUSE_LIMIT = 2000
 
 _fused_cache = LRU(1024)        # graph structure -> jitted vjp
+# Set by DistributedDataParallel: (leaves, old grads) -> None, or a reducer whose
+# .compile(vjp) puts the gradients' all-reduce into the fused program (.key joins the key)
+fused_grad_reducer = None
 
 
 class _Stats:
@@ -280,12 +283,14 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
         release_if_over_budget()
         prelude, pre_externals, pre_wanted = _prelude(diff_vals, const_vals)
         want = tuple(i for i, _ in wanted)
+        # DDP's hook: its gradient all-reduce compiled into this program (or None)
+        reducer = fused_grad_reducer(leaf_list, old) if fused_grad_reducer and accumulate else None
         key = (tuple(program), tuple(root_refs), tuple(slot_leaf), len(leaf_list),
-               tuple(o is None for o in old), want, prelude)
+               tuple(o is None for o in old), want, prelude, reducer and reducer.key)
         fn = _fused_cache.get(key)
         if fn is None:
-            fn = _fused_cache[key] = jax.jit(functools.partial(
-                _fused_vjp, key[0], key[1], key[2], key[3], want, prelude))
+            vjp = functools.partial(_fused_vjp, key[0], key[1], key[2], key[3], want, prelude)
+            fn = _fused_cache[key] = reducer.compile(vjp) if reducer else jax.jit(vjp)
         stats.fused_calls += 1
         grads, values, pre_values = fn(tuple(diff_vals), tuple(const_vals), tuple(cotangents),
                                        old, pre_externals)
