@@ -144,6 +144,71 @@ def _collectives(torch, dist, out):
     dist.barrier()
 
 
+def _list_collectives(torch, dist, out):
+    """The list, object, batched and mesh forms, and the deprecated coalesced ones."""
+    import warnings
+    r, n = dist.get_rank(), dist.get_world_size()
+    inputs = [torch.arange(2.0) + 10 * r + 100 * i for i in range(n)]
+    outputs = [torch.zeros(2) for i in range(n)]
+    dist.all_to_all(outputs, inputs)
+    out["all_to_all"] = torch.cat(outputs)
+    uneven = [torch.zeros(1 + i) for i in range(n)]
+    out["all_to_all_uneven_error"] = _error(lambda: dist.all_to_all(uneven, uneven))
+    shard = torch.zeros(2, 2)
+    dist.reduce_scatter(shard, [torch.full((2, 2), float(i + 1)) * (r + 1) for i in range(n)],
+                        op=dist.ReduceOp.MAX)
+    out["reduce_scatter_MAX"] = shard
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        tensors = [torch.arange(3.0) + r, torch.arange(4.0).reshape(2, 2) * (r + 1)]
+        dist.all_reduce_coalesced(tensors, op=dist.ReduceOp.MAX)
+        out["all_reduce_coalesced_0"], out["all_reduce_coalesced_1"] = tensors
+        mixed = [torch.ones(2), torch.ones(2, dtype=torch.int64)]
+        out["all_reduce_coalesced_dtypes"] = _error(lambda: dist.all_reduce_coalesced(mixed))
+        gathered = [[torch.zeros(2), torch.zeros(3)] for _ in range(n)]
+        dist.all_gather_coalesced(gathered, [torch.ones(2) * r, torch.arange(3.0) + r])
+        out["all_gather_coalesced"] = torch.cat([torch.cat(pair) for pair in gathered])
+    out["coalesced_warnings"] = repr([(w.category.__name__, str(w.message)) for w in seen
+                                      if "coalesced" in str(w.message)])
+    objects = [None] * n if r == 1 else None
+    dist.gather_object({"from": r}, objects, dst=1)
+    out["gather_object"] = repr(objects)
+    received = [None]
+    dist.scatter_object_list(received, [("to", i) for i in range(n)] if r == 0 else None, src=0)
+    out["scatter_object_list"] = repr(received)
+    if r == 0:
+        dist.send_object_list([{"x": 1}, "two", 3.0], dst=1)
+    else:
+        objects = [None, None, None]
+        out["recv_object_list_src"] = dist.recv_object_list(objects, src=0)
+        out["recv_object_list"] = repr(objects)
+    out["monitored_barrier"] = repr(dist.monitored_barrier())
+    # a ring in both directions in one batch: each rank sends before it receives
+    left, right = torch.zeros(2), torch.zeros(2)
+    ops = [dist.P2POp(dist.isend, torch.full((2,), 1.0 + r), (r + 1) % n),
+           dist.P2POp(dist.isend, torch.full((2,), 10.0 + r), (r - 1) % n),
+           dist.P2POp(dist.irecv, left, (r - 1) % n),
+           dist.P2POp(dist.irecv, right, (r + 1) % n)]
+    for work in dist.batch_isend_irecv(ops):
+        work.wait()
+    out["batch_isend_irecv"] = torch.cat([left, right])
+    mine, everyone = dist.new_subgroups(1)
+    out["new_subgroups"] = repr((dist.get_rank(mine), len(everyone),
+                                 [dist.get_world_size(g) for g in everyone]))
+    mesh = dist.init_device_mesh("cpu", (2, 1), mesh_dim_names=("dp", "tp"))
+    out["mesh_facts"] = repr((mesh.ndim, mesh.shape, mesh.size(), mesh.get_rank(),
+                              mesh.get_local_rank("dp"), mesh.get_local_rank("tp"),
+                              mesh.get_coordinate(), mesh.mesh_dim_names, mesh.device_type,
+                              mesh["dp"].shape, mesh["tp"].mesh.tolist()))
+    out["mesh"] = mesh.mesh
+    t = torch.full((2,), float(r + 1))
+    dist.all_reduce(t, group=mesh.get_group("dp"))
+    out["mesh_dp_all_reduce"] = t
+    t = torch.full((2,), float(r + 1))
+    dist.all_reduce(t, group=mesh.get_group("tp"))
+    out["mesh_tp_all_reduce"] = t
+
+
 def _ddp(torch, dist, out):
     """Training 2 ranks on halves of a batch equals training one model on the batch."""
     DDP = torch.nn.parallel.DistributedDataParallel
@@ -331,6 +396,7 @@ def worker_main(framework, outdir):
         dist.all_reduce(torch.ones(1))       # the others wait here for the failed rank
     out = {}
     _collectives(torch, dist, out)
+    _list_collectives(torch, dist, out)
     _ddp(torch, dist, out)
     _fsdp(torch, dist, out, framework)
     _sampler(torch, dist, out)
@@ -377,6 +443,12 @@ COLLECTIVES = [
     "all_to_all_single", "all_to_all_single_uneven", "send_recv", "isend_irecv",
     "new_group_rank", "new_group_all_reduce", "new_group_pair", "all_gather_object",
     "broadcast_object_list",
+    # the list, object, batched and mesh forms
+    "all_to_all", "all_to_all_uneven_error", "reduce_scatter_MAX", "all_reduce_coalesced_0", "all_reduce_coalesced_1",
+    "all_reduce_coalesced_dtypes",
+    "all_gather_coalesced", "coalesced_warnings", "gather_object", "scatter_object_list",
+    "recv_object_list_src", "recv_object_list", "monitored_barrier", "batch_isend_irecv",
+    "new_subgroups", "mesh_facts", "mesh", "mesh_dp_all_reduce", "mesh_tp_all_reduce",
 ]
 DDP_AND_SAMPLER = [
     "ddp_state_dict_keys", "ddp_module_is_module", "unused_grad_is_none",
