@@ -66,6 +66,8 @@ class DebugLevel(enum.IntEnum):
     INFO = 1
     DETAIL = 2
 
+    __str__ = enum.Enum.__str__      # 'DebugLevel.INFO', as PyTorch prints it
+
 
 _debug = {"level": None}
 

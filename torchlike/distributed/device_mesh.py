@@ -61,8 +61,8 @@ class DeviceMesh:
     def _dim(self, mesh_dim):
         if isinstance(mesh_dim, str):
             if not self.mesh_dim_names or mesh_dim not in self.mesh_dim_names:
-                raise KeyError(f"Mesh dimension '{mesh_dim}' does not exist. Available mesh "
-                               f"dimensions are: mesh_dim_names={self.mesh_dim_names}")
+                raise KeyError(f"Mesh dimension '{mesh_dim}' does not exist.",
+                               f"Available mesh dimensions are: mesh_dim_names={self.mesh_dim_names}")
             return self.mesh_dim_names.index(mesh_dim)
         if mesh_dim is None:
             if self.ndim != 1:
