@@ -246,6 +246,8 @@ def _ddp(torch, dist, out):
     def paths_taken():
         return np.array([fused.stats.fused_backwards, fused.stats.post_backward_averages])
 
+    if fused:
+        fused.ENABLED = True     # (by default only off CPUs: see _fused_allreduce.ENABLED)
     before = paths_taken() if fused else None
     train(ddp, x[half], y[half])
     for i, (a, b) in enumerate(zip(ddp.module.parameters(), whole.parameters())):
@@ -259,8 +261,9 @@ def _ddp(torch, dist, out):
         before = paths_taken()
         fallback = DDP(model())
         train(fallback, x[half], y[half])
-        fused.ENABLED = True
+        fused.ENABLED = True      # (no_sync below: the accumulated gradient averaged inside)
         out["tl_paths_fallback"] = paths_taken() - before
+        before = paths_taken()
         for i, p in enumerate(fallback.module.parameters()):
             out[f"tl_fallback_param{i}"] = p
     out["ddp_state_dict_keys"] = repr(list(ddp.state_dict().keys()))
@@ -292,6 +295,9 @@ def _ddp(torch, dist, out):
     m = DDP(TwoHeads())
     m(x[half]).sum().backward()
     out["unused_without_find_error"] = _error(lambda: m(x[half]))
+    if fused is not None:
+        out["tl_paths_no_sync"] = paths_taken() - before
+        fused.ENABLED = None
 
 
 def _fsdp(torch, dist, out, framework):
@@ -498,6 +504,9 @@ def test_ddp_averages_inside_the_fused_backward(runs):
         got = runs["torchlike"][rank]
         np.testing.assert_array_equal(got["tl_paths_fused"], [3, 0])
         np.testing.assert_array_equal(got["tl_paths_fallback"], [0, 3])
+        # then no_sync's synced backward inside the fused program, and the find_unused /
+        # unused-parameter models in the buckets
+        np.testing.assert_array_equal(got["tl_paths_no_sync"], [1, 1])
 
 
 def test_ddp_broadcasts_rank0_weights_at_construction(runs):
