@@ -417,3 +417,25 @@ def test_list_and_mesh_errors_match_torch(env_cleared):
         finally:
             d.destroy_process_group()
     assert results["torchlike"] == results["torch"]
+
+
+def test_hash_and_prefix_stores_match_torch():
+    results = {}
+    for d in (dist, tdist):
+        s = d.HashStore()
+        out = results.setdefault(d.__name__, [])
+        out.append(s.timeout)
+        s.set("a", "1")
+        s.set("b", b"xy")
+        out += [s.get("a"), s.get("b"), s.add("c", 3), s.add("c", 2), s.get("c"), s.num_keys(),
+                s.check(["a", "c"]), s.check(["zz"]), isinstance(s, d.Store)]
+        out += [s.compare_set("a", "1", "9"), s.compare_set("a", "0", "7"), s.get("a"),
+                s.compare_set("new", "", "n"), s.compare_set("new2", "x", "n")]
+        out += [s.delete_key("a"), s.delete_key("a"), s.num_keys()]
+        s.set_timeout(datetime.timedelta(seconds=0.05))
+        out += [s.timeout, _error(lambda: s.get("missing")), _error(lambda: s.wait(["missing"])),
+                _error(lambda: s.add("b", 1))]
+        p = d.PrefixStore("pre", s)
+        p.set("k", "v")
+        out += [s.get("pre/k"), p.get("k"), p.num_keys(), p.underlying_store is s, p.check(["k"])]
+    assert results["torchlike.distributed"] == results["torch.distributed"]

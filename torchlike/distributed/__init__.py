@@ -33,6 +33,7 @@ from ._options import (
     AllreduceOptions, AllreduceCoalescedOptions, ReduceOptions, ReduceScatterOptions,
     BroadcastOptions, GatherOptions, ScatterOptions, AllToAllOptions, BarrierOptions,
 )
+from ._store import Store, HashStore, PrefixStore
 from . import device_mesh  # noqa: E402  (torch.distributed.device_mesh)
 from .device_mesh import DeviceMesh, init_device_mesh
 from . import fsdp  # noqa: E402,F401  (torch.distributed.fsdp)
