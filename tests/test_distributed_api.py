@@ -339,6 +339,16 @@ def test_environment_queries_match_torch(env_cleared):
     for backend in ("gloo", "nccl", "mpi", "foo"):
         assert tdist.is_backend_available(backend) == dist.is_backend_available(backend), backend
     assert tdist.default_pg_timeout == dist.default_pg_timeout
+    assert tdist.is_xccl_available() == dist.is_xccl_available()
+    for device in ("cpu", "cuda", "xpu", "meta", torch.device("cpu")):
+        assert _error(lambda: tdist.get_default_backend_for_device(device)) == \
+            _error(lambda: dist.get_default_backend_for_device(device))
+        if device != "meta":
+            assert tdist.get_default_backend_for_device(device) == \
+                dist.get_default_backend_for_device(device)
+    for op in ("SUM", "AVG", "PRODUCT", "MIN", "MAX", "BAND", "BOR", "BXOR"):
+        assert tdist.supports_complex(getattr(tdist.ReduceOp, op)) == \
+            dist.supports_complex(getattr(dist.ReduceOp, op)), op
     # launch queries read torchrun's variables
     for env in ({}, {"LOCAL_RANK": "3", "TORCHELASTIC_RUN_ID": "job"}):
         for name, value in env.items():

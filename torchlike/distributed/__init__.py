@@ -28,6 +28,7 @@ from ._environment import (
     default_pg_timeout, is_gloo_available, is_nccl_available, is_mpi_available,
     is_ucc_available, is_backend_available, is_torchelastic_launched, get_node_local_rank,
     DebugLevel, get_debug_level, set_debug_level, set_debug_level_from_env,
+    is_xccl_available, get_default_backend_for_device, supports_complex,
 )
 from ._options import (
     AllreduceOptions, AllreduceCoalescedOptions, ReduceOptions, ReduceScatterOptions,

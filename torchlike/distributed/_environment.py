@@ -89,3 +89,24 @@ def get_debug_level():
     if _debug["level"] is None:
         set_debug_level_from_env()
     return _debug["level"]
+
+
+def is_xccl_available():
+    return False
+
+
+_DEFAULT_BACKEND = {"cpu": "gloo", "cuda": "nccl", "xpu": "xccl"}
+
+
+def get_default_backend_for_device(device):
+    device_type = getattr(device, "type", str(device).split(":")[0])
+    if device_type not in _DEFAULT_BACKEND:
+        raise ValueError(f"Default backend not registered for device : {device_type}")
+    return _DEFAULT_BACKEND[device_type]
+
+
+def supports_complex(reduceOp):
+    """Whether a reduction is defined on complex tensors (orderings and products are not)."""
+    from ._collectives import ReduceOp
+    return reduceOp not in (ReduceOp.PRODUCT, ReduceOp.MIN, ReduceOp.MAX, ReduceOp.BAND,
+                            ReduceOp.BOR, ReduceOp.BXOR)
