@@ -83,7 +83,7 @@ def send_object_list(object_list, dst=None, group=None, device=None, group_dst=N
                      use_batch=False):
     """The list pickled, its size then its bytes sent to dst."""
     from .. import tensor, int64
-    me, dst = coll._peer(group, dst, group_dst, "dst")
+    _, dst = coll._peer(group, dst, group_dst, "dst")
     data = _as_tensor(list(object_list))
     coll.send(tensor([data.numel()], dtype=int64), dst)
     coll.send(data, dst)
@@ -93,7 +93,7 @@ def recv_object_list(object_list, src=None, group=None, device=None, group_src=N
                      use_batch=False):
     """object_list's items replaced by those rank src sent; returns src."""
     from .. import zeros, int64, uint8
-    me, src = coll._peer(group, src, group_src, "src")
+    _, src = coll._peer(group, src, group_src, "src")
     size = zeros(1, dtype=int64)
     coll.recv(size, src)
     data = zeros(int(size.item()), dtype=uint8)

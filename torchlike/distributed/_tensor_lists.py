@@ -114,7 +114,7 @@ class P2POp:
         me = group.rank()
         peer = group.ranks.index(self.global_peer())
         src, dst = (me, peer) if self.op is coll.isend else (peer, me)
-        return (f"P2POp({self.op.__name__} pg={getattr(group, 'group_name', 0)}, "
+        return (f"P2POp({self.op.__name__} pg={list(group.ranks)}, "
                 f"group_src={src}, group_dst={dst},  {self.tensor.shape}, {self.tensor.dtype})")
 
 

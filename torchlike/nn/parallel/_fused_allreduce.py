@@ -7,10 +7,11 @@ are its own block of a global array sharded over the axis 'ranks') and the DDP p
 gradients leave it through `lax.pmean`: XLA computes, averages (gloo, NCCL or ICI) and adds
 them to `.grad` in one program, and DDP's post-backward buckets have nothing left to do.
 
-Used by default on GPUs and TPUs (see ENABLED). The common case only: one DDP waiting, every parameter it expects reached by the fused
-graph, no tensor hooks on them (a hook must see the un-averaged gradient) and
-find_unused_parameters off. Anything else keeps the post-backward path. As with every
-collective, all ranks must run the same graph on the same shapes.
+Used by default on GPUs and TPUs (see ENABLED), in the common case only: one DDP waiting,
+every parameter it expects reached by the fused graph, no tensor hooks on them (a hook
+must see the un-averaged gradient) and find_unused_parameters off. Anything else keeps the
+post-backward path. As with every collective, all ranks must run the same graph on the
+same shapes.
 """
 import weakref
 
@@ -164,4 +165,3 @@ class _Program:
         local = [o.addressable_data(0) for o in outs]
         local = [o.reshape(()) if s else o for o, s in zip(local, self.scalar_out)]
         return jax.tree_util.tree_unflatten(self.out_tree, local)
-

@@ -1,9 +1,9 @@
 """DistributedDataParallel: one model per rank, gradients averaged across ranks.
 
 Parameters and buffers are broadcast from rank 0 when the wrapper is built. When the
-backward runs as one fused program (the common case), the gradients are averaged inside it
-(_fused_allreduce.py). Otherwise (hooks, find_unused_parameters, a graph run node by node)
-a post-accumulate-grad hook notes each parameter's .grad, and once every parameter
+backward runs as one fused program (the common case) on GPUs or TPUs, the gradients are
+averaged inside it (_fused_allreduce.py). Otherwise (CPU devices, hooks,
+find_unused_parameters, a graph run node by node) a post-accumulate-grad hook notes each parameter's .grad, and once every parameter
 expected this iteration is ready, the gradients are averaged across ranks in buckets: one
 flat all-reduce per bucket of up to bucket_cap_mb megabytes of one dtype, so a model needs
 a few collectives per step, not one per parameter.
