@@ -1,12 +1,13 @@
 """A rank that raises or dies: the other ranks fail with a clear error within the timeout
 instead of hanging, and the launcher names the failed rank and stops the others.
 
-Two 2-rank jobs run at once, started without the launcher so that the surviving rank's own
-exit is what is checked (the launcher would stop it first): in one, rank 1 raises before its
-first collective; in the other, rank 1 is killed (SIGKILL) in the middle of DDP training.
+Three 2-rank jobs run at once, started without the launcher so that the surviving rank's
+own exit is what is checked (the launcher would stop it first): in one, rank 1 raises
+before its first collective; in the others, rank 1 is killed (SIGKILL) in the middle of
+DDP training (averaging after backward, or inside the fused backward).
 The launcher's side is checked with shell workers, which need no JAX.
 
-Run as a script (`python tests/test_distributed_failures.py raise|kill`), this file is the
+Run as a script (`python tests/test_distributed_failures.py raise|kill|kill_fused`), this file is the
 worker.
 """
 import os
@@ -36,6 +37,9 @@ def worker_main(mode):
             raise ValueError("rank 1 failed on purpose")
         dist.all_reduce(torch.ones(2))      # rank 0 waits here for the failed rank
     else:
+        # "kill": DDP's buckets average (the CPU default); "kill_fused": the all-reduce
+        # inside the fused backward (the GPU default), forced on
+        torch.nn.parallel._fused_allreduce.ENABLED = mode == "kill_fused"
         torch.manual_seed(0)
         model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(4, 1))
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -67,7 +71,7 @@ def _start_job(mode):
 def jobs():
     """{mode: [(returncode, output, seconds) per rank]}, both jobs run side by side."""
     start = time.monotonic()
-    running = {mode: _start_job(mode) for mode in ("raise", "kill")}
+    running = {mode: _start_job(mode) for mode in ("raise", "kill", "kill_fused")}
     found = {}
     for mode, procs in running.items():
         found[mode] = []
@@ -95,12 +99,15 @@ def test_a_rank_that_raises_stops_the_others(jobs):
     assert seconds0 < BOUND_SECONDS, seconds0
 
 
-def test_a_killed_rank_stops_the_others(jobs):
-    (code0, out0, seconds0), (code1, _, _) = jobs["kill"]
+@pytest.mark.parametrize("mode, where", [
+    ("kill", "all_reduce failed on rank 0"),
+    ("kill_fused", "DDP's gradient all-reduce (in the fused backward) failed on rank 0")])
+def test_a_killed_rank_stops_the_others(jobs, mode, where):
+    (code0, out0, seconds0), (code1, _, _) = jobs[mode]
     assert code1 == -signal.SIGKILL
     # rank 0 is in DDP's gradient all-reduce when its peer's connection drops
     assert code0 == 1, out0[-3000:]
-    assert "DistBackendError: torchlike.distributed:" in out0, out0[-3000:]
+    assert f"DistBackendError: torchlike.distributed: {where}" in out0, out0[-3000:]
     assert "another rank stopped, failed or cannot be reached" in out0, out0[-3000:]
     assert seconds0 < BOUND_SECONDS, seconds0
 
