@@ -297,6 +297,16 @@ def _ddp(torch, dist, out):
     out["unused_without_find_error"] = _error(lambda: m(x[half]))
     if fused is not None:
         out["tl_paths_no_sync"] = paths_taken() - before
+        before = paths_taken()
+    # a tensor hook on a parameter sees its un-averaged gradient: torchlike's buckets then
+    m = DDP(model())
+    seen = []
+    m.module[2].bias.register_hook(lambda g: seen.append(g.clone()))
+    torch.nn.functional.mse_loss(m(x[half]), y[half]).backward()
+    out["hook_saw_local_grad"] = seen[0]
+    out["hooked_then_averaged_grad"] = m.module[2].bias.grad
+    if fused is not None:
+        out["tl_paths_hook"] = paths_taken() - before
         fused.ENABLED = None
 
 
@@ -462,7 +472,8 @@ DDP_AND_SAMPLER = [
     "sampler_len_False", "sampler_len_True",
 ]
 # float results reached through a few roundings in both libraries (sums, tanh, SGD steps)
-CLOSE = ["no_sync_local_grad", "no_sync_then_synced_grad", "used_grad"] + \
+CLOSE = ["no_sync_local_grad", "no_sync_then_synced_grad", "used_grad", "hook_saw_local_grad",
+         "hooked_then_averaged_grad"] + \
         [f"ddp_param{i}" for i in range(4)]
 
 
@@ -507,6 +518,7 @@ def test_ddp_averages_inside_the_fused_backward(runs):
         # then no_sync's synced backward inside the fused program, and the find_unused /
         # unused-parameter models in the buckets
         np.testing.assert_array_equal(got["tl_paths_no_sync"], [1, 1])
+        np.testing.assert_array_equal(got["tl_paths_hook"], [0, 1])
 
 
 def test_ddp_broadcasts_rank0_weights_at_construction(runs):
