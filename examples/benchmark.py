@@ -524,6 +524,13 @@ def run_scaling(device, quick):
     return rows
 
 
+def local_gpu_count():
+    try:
+        return len(jax.devices("gpu"))
+    except RuntimeError:
+        return 0
+
+
 def print_scaling(rows, device):
     print(f"\nnn.DataParallel weak scaling, MLP 784-256-256-10, {SCALING_PER_DEVICE_BATCH} "
           f"samples per device ({'simulated CPU devices sharing the cores' if device == 'cpu' else device})")
@@ -627,6 +634,11 @@ def main(argv=None):
     if SCALING in only:
         scaling = run_scaling(args.device, args.quick)
         print_scaling(scaling, args.device)
+        if args.device == "cpu" and local_gpu_count():
+            # the real devices too (not testable on a machine without a GPU)
+            gpu_rows = run_scaling("cuda", args.quick)
+            print_scaling(gpu_rows, "cuda")
+            scaling = {"cpu": scaling, "cuda": gpu_rows}
 
     if args.json:
         with open(args.json, "w") as f:

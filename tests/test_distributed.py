@@ -144,6 +144,71 @@ def _collectives(torch, dist, out):
     dist.barrier()
 
 
+def _list_collectives(torch, dist, out):
+    """The list, object, batched and mesh forms, and the deprecated coalesced ones."""
+    import warnings
+    r, n = dist.get_rank(), dist.get_world_size()
+    inputs = [torch.arange(2.0) + 10 * r + 100 * i for i in range(n)]
+    outputs = [torch.zeros(2) for i in range(n)]
+    dist.all_to_all(outputs, inputs)
+    out["all_to_all"] = torch.cat(outputs)
+    uneven = [torch.zeros(1 + i) for i in range(n)]
+    out["all_to_all_uneven_error"] = _error(lambda: dist.all_to_all(uneven, uneven))
+    shard = torch.zeros(2, 2)
+    dist.reduce_scatter(shard, [torch.full((2, 2), float(i + 1)) * (r + 1) for i in range(n)],
+                        op=dist.ReduceOp.MAX)
+    out["reduce_scatter_MAX"] = shard
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        tensors = [torch.arange(3.0) + r, torch.arange(4.0).reshape(2, 2) * (r + 1)]
+        dist.all_reduce_coalesced(tensors, op=dist.ReduceOp.MAX)
+        out["all_reduce_coalesced_0"], out["all_reduce_coalesced_1"] = tensors
+        mixed = [torch.ones(2), torch.ones(2, dtype=torch.int64)]
+        out["all_reduce_coalesced_dtypes"] = _error(lambda: dist.all_reduce_coalesced(mixed))
+        gathered = [[torch.zeros(2), torch.zeros(3)] for _ in range(n)]
+        dist.all_gather_coalesced(gathered, [torch.ones(2) * r, torch.arange(3.0) + r])
+        out["all_gather_coalesced"] = torch.cat([torch.cat(pair) for pair in gathered])
+    out["coalesced_warnings"] = repr([(w.category.__name__, str(w.message)) for w in seen
+                                      if "coalesced" in str(w.message)])
+    objects = [None] * n if r == 1 else None
+    dist.gather_object({"from": r}, objects, dst=1)
+    out["gather_object"] = repr(objects)
+    received = [None]
+    dist.scatter_object_list(received, [("to", i) for i in range(n)] if r == 0 else None, src=0)
+    out["scatter_object_list"] = repr(received)
+    if r == 0:
+        dist.send_object_list([{"x": 1}, "two", 3.0], dst=1)
+    else:
+        objects = [None, None, None]
+        out["recv_object_list_src"] = dist.recv_object_list(objects, src=0)
+        out["recv_object_list"] = repr(objects)
+    out["monitored_barrier"] = repr(dist.monitored_barrier())
+    # a ring in both directions in one batch: each rank sends before it receives
+    left, right = torch.zeros(2), torch.zeros(2)
+    ops = [dist.P2POp(dist.isend, torch.full((2,), 1.0 + r), (r + 1) % n),
+           dist.P2POp(dist.isend, torch.full((2,), 10.0 + r), (r - 1) % n),
+           dist.P2POp(dist.irecv, left, (r - 1) % n),
+           dist.P2POp(dist.irecv, right, (r + 1) % n)]
+    for work in dist.batch_isend_irecv(ops):
+        work.wait()
+    out["batch_isend_irecv"] = torch.cat([left, right])
+    mine, everyone = dist.new_subgroups(1)
+    out["new_subgroups"] = repr((dist.get_rank(mine), len(everyone),
+                                 [dist.get_world_size(g) for g in everyone]))
+    mesh = dist.init_device_mesh("cpu", (2, 1), mesh_dim_names=("dp", "tp"))
+    out["mesh_facts"] = repr((mesh.ndim, mesh.shape, mesh.size(), mesh.get_rank(),
+                              mesh.get_local_rank("dp"), mesh.get_local_rank("tp"),
+                              mesh.get_coordinate(), mesh.mesh_dim_names, mesh.device_type,
+                              mesh["dp"].shape, mesh["tp"].mesh.tolist()))
+    out["mesh"] = mesh.mesh
+    t = torch.full((2,), float(r + 1))
+    dist.all_reduce(t, group=mesh.get_group("dp"))
+    out["mesh_dp_all_reduce"] = t
+    t = torch.full((2,), float(r + 1))
+    dist.all_reduce(t, group=mesh.get_group("tp"))
+    out["mesh_tp_all_reduce"] = t
+
+
 def _ddp(torch, dist, out):
     """Training 2 ranks on halves of a batch equals training one model on the batch."""
     DDP = torch.nn.parallel.DistributedDataParallel
@@ -176,10 +241,31 @@ def _ddp(torch, dist, out):
                 p.add_(1.0)
     ddp = DDP(local)
     half = slice(r * 4, r * 4 + 4)
+    fused = getattr(torch.nn.parallel, "_fused_allreduce", None)    # torchlike's only
+
+    def paths_taken():
+        return np.array([fused.stats.fused_backwards, fused.stats.post_backward_averages])
+
+    if fused:
+        fused.ENABLED = True     # (by default only off CPUs: see _fused_allreduce.ENABLED)
+    before = paths_taken() if fused else None
     train(ddp, x[half], y[half])
     for i, (a, b) in enumerate(zip(ddp.module.parameters(), whole.parameters())):
         out[f"ddp_param{i}"] = a
         out[f"whole_param{i}"] = b
+    if fused is not None:
+        # torchlike averages inside the fused backward; the same training again with the
+        # post-backward buckets (its fallback path)
+        out["tl_paths_fused"] = paths_taken() - before
+        fused.ENABLED = False
+        before = paths_taken()
+        fallback = DDP(model())
+        train(fallback, x[half], y[half])
+        fused.ENABLED = True      # (no_sync below: the accumulated gradient averaged inside)
+        out["tl_paths_fallback"] = paths_taken() - before
+        before = paths_taken()
+        for i, p in enumerate(fallback.module.parameters()):
+            out[f"tl_fallback_param{i}"] = p
     out["ddp_state_dict_keys"] = repr(list(ddp.state_dict().keys()))
     out["ddp_module_is_module"] = ddp.module is local
 
@@ -209,6 +295,19 @@ def _ddp(torch, dist, out):
     m = DDP(TwoHeads())
     m(x[half]).sum().backward()
     out["unused_without_find_error"] = _error(lambda: m(x[half]))
+    if fused is not None:
+        out["tl_paths_no_sync"] = paths_taken() - before
+        before = paths_taken()
+    # a tensor hook on a parameter sees its un-averaged gradient: torchlike's buckets then
+    m = DDP(model())
+    seen = []
+    m.module[2].bias.register_hook(lambda g: seen.append(g.clone()))
+    torch.nn.functional.mse_loss(m(x[half]), y[half]).backward()
+    out["hook_saw_local_grad"] = seen[0]
+    out["hooked_then_averaged_grad"] = m.module[2].bias.grad
+    if fused is not None:
+        out["tl_paths_hook"] = paths_taken() - before
+        fused.ENABLED = None
 
 
 def _fsdp(torch, dist, out, framework):
@@ -313,6 +412,7 @@ def worker_main(framework, outdir):
         dist.all_reduce(torch.ones(1))       # the others wait here for the failed rank
     out = {}
     _collectives(torch, dist, out)
+    _list_collectives(torch, dist, out)
     _ddp(torch, dist, out)
     _fsdp(torch, dist, out, framework)
     _sampler(torch, dist, out)
@@ -359,6 +459,12 @@ COLLECTIVES = [
     "all_to_all_single", "all_to_all_single_uneven", "send_recv", "isend_irecv",
     "new_group_rank", "new_group_all_reduce", "new_group_pair", "all_gather_object",
     "broadcast_object_list",
+    # the list, object, batched and mesh forms
+    "all_to_all", "all_to_all_uneven_error", "reduce_scatter_MAX", "all_reduce_coalesced_0", "all_reduce_coalesced_1",
+    "all_reduce_coalesced_dtypes",
+    "all_gather_coalesced", "coalesced_warnings", "gather_object", "scatter_object_list",
+    "recv_object_list_src", "recv_object_list", "monitored_barrier", "batch_isend_irecv",
+    "new_subgroups", "mesh_facts", "mesh", "mesh_dp_all_reduce", "mesh_tp_all_reduce",
 ]
 DDP_AND_SAMPLER = [
     "ddp_state_dict_keys", "ddp_module_is_module", "unused_grad_is_none",
@@ -366,7 +472,8 @@ DDP_AND_SAMPLER = [
     "sampler_len_False", "sampler_len_True",
 ]
 # float results reached through a few roundings in both libraries (sums, tanh, SGD steps)
-CLOSE = ["no_sync_local_grad", "no_sync_then_synced_grad", "used_grad"] + \
+CLOSE = ["no_sync_local_grad", "no_sync_then_synced_grad", "used_grad", "hook_saw_local_grad",
+         "hooked_then_averaged_grad"] + \
         [f"ddp_param{i}" for i in range(4)]
 
 
@@ -388,14 +495,30 @@ def test_matches_torch_gloo(runs, key):
             _same(expected[key], actual[key], key in CLOSE)
 
 
-def test_ddp_equals_training_on_the_whole_batch(runs):
+@pytest.mark.parametrize("path", ["ddp_param", "tl_fallback_param"])
+def test_ddp_equals_training_on_the_whole_batch(runs, path):
     # the test PyTorch's DDP suite relies on: mean losses over equal halves, averaged
-    # gradients, so 2 ranks on halves == 1 model on the batch (up to summation order)
+    # gradients, so 2 ranks on halves == 1 model on the batch (up to summation order);
+    # for both of torchlike's paths: the all-reduce inside the fused backward, and after it
     for rank in range(WORLD):
         got = runs["torchlike"][rank]
         for i in range(4):
-            np.testing.assert_allclose(got[f"ddp_param{i}"], got[f"whole_param{i}"],
+            np.testing.assert_allclose(got[f"{path}{i}"], got[f"whole_param{i}"],
                                        rtol=1e-5, atol=1e-6)
+
+
+def test_ddp_averages_inside_the_fused_backward(runs):
+    # [fused backwards, post-backward bucket averages] over 3 training steps: the default
+    # path averaged all 3 inside the fused program (the buckets never ran, yet the weights
+    # above equal whole-batch training); with it disabled, the buckets averaged all 3
+    for rank in range(WORLD):
+        got = runs["torchlike"][rank]
+        np.testing.assert_array_equal(got["tl_paths_fused"], [3, 0])
+        np.testing.assert_array_equal(got["tl_paths_fallback"], [0, 3])
+        # then no_sync's synced backward inside the fused program, and the find_unused /
+        # unused-parameter models in the buckets
+        np.testing.assert_array_equal(got["tl_paths_no_sync"], [1, 1])
+        np.testing.assert_array_equal(got["tl_paths_hook"], [0, 1])
 
 
 def test_ddp_broadcasts_rank0_weights_at_construction(runs):

@@ -330,3 +330,122 @@ def test_fsdp_state_dict_round_trip_in_a_world_of_one(env_cleared):
                                    rtol=1e-5, atol=1e-6)
     finally:
         tdist.destroy_process_group()
+
+
+def test_environment_queries_match_torch(env_cleared):
+    # availability: torch's CPU wheel has gloo only, as torchlike without a GPU
+    for name in ("is_gloo_available", "is_nccl_available", "is_mpi_available", "is_ucc_available"):
+        assert getattr(tdist, name)() == getattr(dist, name)(), name
+    for backend in ("gloo", "nccl", "mpi", "foo"):
+        assert tdist.is_backend_available(backend) == dist.is_backend_available(backend), backend
+    assert tdist.default_pg_timeout == dist.default_pg_timeout
+    assert tdist.is_xccl_available() == dist.is_xccl_available()
+    for device in ("cpu", "cuda", "xpu", "meta", torch.device("cpu")):
+        assert _error(lambda: tdist.get_default_backend_for_device(device)) == \
+            _error(lambda: dist.get_default_backend_for_device(device))
+        if device != "meta":
+            assert tdist.get_default_backend_for_device(device) == \
+                dist.get_default_backend_for_device(device)
+    for op in ("SUM", "AVG", "PRODUCT", "MIN", "MAX", "BAND", "BOR", "BXOR"):
+        assert tdist.supports_complex(getattr(tdist.ReduceOp, op)) == \
+            dist.supports_complex(getattr(dist.ReduceOp, op)), op
+    # launch queries read torchrun's variables
+    for env in ({}, {"LOCAL_RANK": "3", "TORCHELASTIC_RUN_ID": "job"}):
+        for name, value in env.items():
+            env_cleared.setenv(name, value)
+        assert tdist.is_torchelastic_launched() == dist.is_torchelastic_launched()
+        assert tdist.get_node_local_rank(fallback_rank=5) == dist.get_node_local_rank(fallback_rank=5)
+        assert _error(tdist.get_node_local_rank) == _error(dist.get_node_local_rank)
+    env_cleared.delenv("LOCAL_RANK")
+
+
+def test_debug_level_and_errors_match_torch():
+    assert [(m.name, int(m)) for m in tdist.DebugLevel] == \
+        [(name, int(m)) for name, m in dist.DebugLevel.__members__.items()]
+    assert str(tdist.DebugLevel.INFO) == str(dist.DebugLevel.INFO)
+    previous = dist.get_debug_level()
+    assert tdist.get_debug_level().name == previous.name
+    try:
+        for level in (tdist.DebugLevel.DETAIL, tdist.DebugLevel.OFF):
+            tdist.set_debug_level(level)
+            dist.set_debug_level(getattr(dist.DebugLevel, level.name))
+            assert tdist.get_debug_level().name == dist.get_debug_level().name
+    finally:
+        dist.set_debug_level(previous)
+    for name in ("DistError", "DistBackendError", "DistNetworkError", "DistStoreError"):
+        ours, theirs = getattr(tdist, name), getattr(dist, name)
+        assert [c.__name__ for c in ours.__mro__[:-3]] == [c.__name__ for c in theirs.__mro__[:-3]]
+
+
+def test_option_records_match_torch():
+    for name in ("AllreduceOptions", "AllreduceCoalescedOptions", "ReduceOptions",
+                 "ReduceScatterOptions", "BroadcastOptions", "GatherOptions", "ScatterOptions",
+                 "AllToAllOptions", "BarrierOptions"):
+        ours, theirs = getattr(tdist, name)(), getattr(dist, name)()
+        fields = sorted(a for a in dir(theirs) if not a.startswith("_"))
+        assert sorted(a for a in vars(ours)) == fields, name
+        for field in fields:
+            value = getattr(theirs, field)
+            if field == "reduceOp":      # torch's ReduceOp() record is SUM
+                assert getattr(ours, field) is tdist.ReduceOp.SUM and value == dist.ReduceOp.SUM
+            else:
+                assert getattr(ours, field) == value, (name, field)
+
+
+def test_list_and_mesh_errors_match_torch(env_cleared):
+    """A world of one: the argument checks of the new list, object, batch, subgroup and
+    mesh functions, against torch's."""
+    port = _free_port()
+    results = {}
+    for lib, d in ((torch, dist), (torchlike, tdist)):
+        d.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=0, world_size=1)
+        try:
+            found = results[lib.__name__] = {}
+            one = lib.ones(2)
+            found["p2p_op"] = _error(lambda: d.P2POp(d.all_reduce, one, 0))
+            found["batch_empty"] = _error(lambda: d.batch_isend_irecv([]))
+            found["batch_not_ops"] = _error(lambda: d.batch_isend_irecv([1]))
+            found["scatter_objects"] = _error(lambda: d.scatter_object_list([], [1], src=0))
+            found["gather_objects"] = _error(lambda: d.gather_object(1, None, dst=0))
+            found["send_self"] = _error(lambda: d.send_object_list([1], dst=0))
+            found["reduce_scatter_list"] = _error(lambda: d.reduce_scatter(one, [one, one]))
+            found["all_to_all_sizes"] = _error(lambda: d.all_to_all([one], [lib.ones(3)]))
+            found["subgroups"] = [_error(lambda: d.new_subgroups(s)) for s in (None, 0, 2)]
+            mine, everyone = d.new_subgroups(1)
+            found["subgroup"] = (d.get_rank(mine), len(everyone))
+            found["mesh_too_big"] = _error(lambda: d.init_device_mesh("cpu", (2,)))
+            mesh = d.init_device_mesh("cpu", (1, 1), mesh_dim_names=("dp", "tp"))
+            found["mesh"] = (mesh.mesh.tolist(), mesh.ndim, mesh.shape, mesh.size(),
+                             mesh.get_coordinate(), mesh.get_local_rank("tp"),
+                             mesh["tp"].mesh_dim_names, mesh.mesh.dtype.__repr__())
+            found["mesh_name"] = _error(lambda: mesh.get_group("pp"))
+            objects = [None]
+            d.gather_object({"a": 1}, objects, dst=0)
+            found["gather_object"] = objects
+            d.scatter_object_list(objects, [("b", 2)], src=0)
+            found["scatter_object"] = objects
+        finally:
+            d.destroy_process_group()
+    assert results["torchlike"] == results["torch"]
+
+
+def test_hash_and_prefix_stores_match_torch():
+    results = {}
+    for d in (dist, tdist):
+        s = d.HashStore()
+        out = results.setdefault(d.__name__, [])
+        out.append(s.timeout)
+        s.set("a", "1")
+        s.set("b", b"xy")
+        out += [s.get("a"), s.get("b"), s.add("c", 3), s.add("c", 2), s.get("c"), s.num_keys(),
+                s.check(["a", "c"]), s.check(["zz"]), isinstance(s, d.Store)]
+        out += [s.compare_set("a", "1", "9"), s.compare_set("a", "0", "7"), s.get("a"),
+                s.compare_set("new", "", "n"), s.compare_set("new2", "x", "n")]
+        out += [s.delete_key("a"), s.delete_key("a"), s.num_keys()]
+        s.set_timeout(datetime.timedelta(seconds=0.05))
+        out += [s.timeout, _error(lambda: s.get("missing")), _error(lambda: s.wait(["missing"])),
+                _error(lambda: s.add("b", 1))]
+        p = d.PrefixStore("pre", s)
+        p.set("k", "v")
+        out += [s.get("pre/k"), p.get("k"), p.num_keys(), p.underlying_store is s, p.check(["k"])]
+    assert results["torchlike.distributed"] == results["torch.distributed"]

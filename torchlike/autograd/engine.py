@@ -36,6 +36,9 @@ FUSE_LIMIT = 512
 SEGMENT = 256
 
 _fused_cache = LRU(1024)        # graph structure -> jitted vjp
+# Set by DistributedDataParallel: (leaves, old grads) -> None, or a reducer whose
+# .compile(vjp) puts the gradients' all-reduce into the fused program (.key joins the key)
+fused_grad_reducer = None
 
 
 class _Stats:
@@ -266,8 +269,11 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
                 for leaf in leaf_list)
     grads = ()
     if leaf_list:
+        # DDP's hook: its gradient all-reduce compiled into this program (or None)
+        reducer = fused_grad_reducer(leaf_list, old) if fused_grad_reducer and accumulate else None
         grads, values = _fused_call(program, _remat_regions(forward, program), root_refs,
-                                    slot_leaf, old, wanted, diff_vals, const_vals, cotangents)
+                                    slot_leaf, old, wanted, diff_vals, const_vals, cotangents,
+                                    reducer)
         install([deferred for _, deferred in wanted], values)
     out = {}
     for leaf, g, o in zip(leaf_list, grads, old):
@@ -322,20 +328,22 @@ def _build_program(nodes, leaf_targets, device, earlier=None):
 
 
 def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals, const_vals,
-                cotangents):
+                cotangents, reducer=None):
     """One cached, jitted vjp of `program`: the gradient of each target (slot_target maps
     each diff slot to a target index; old[i] is added to target i's gradient unless it
     is None) and the values of the roots listed in `wanted`. Pending inputs are computed
-    in the same call (the prelude); checkpoint `regions` replay under jax.checkpoint."""
+    in the same call (the prelude); checkpoint `regions` replay under jax.checkpoint;
+    a DDP `reducer` compiles its gradient all-reduce into the program."""
     release_if_over_budget()
     prelude, pre_externals, pre_wanted = _prelude(diff_vals, const_vals)
     want = tuple(i for i, _ in wanted)
     key = (tuple(program), tuple(root_refs), tuple(slot_target), len(old),
-           tuple(o is None for o in old), want, prelude, regions)
+           tuple(o is None for o in old), want, prelude, regions, reducer and reducer.key)
     fn = _fused_cache.get(key)
     if fn is None:
-        fn = _fused_cache[key] = jax.jit(functools.partial(
-            _fused_vjp, key[0], key[1], key[2], key[3], want, prelude, regions))
+        vjp = functools.partial(_fused_vjp, key[0], key[1], key[2], key[3], want, prelude,
+                                regions)
+        fn = _fused_cache[key] = reducer.compile(vjp) if reducer else jax.jit(vjp)
     stats.fused_calls += 1
     grads, values, pre_values = fn(tuple(diff_vals), tuple(const_vals), tuple(cotangents),
                                    old, pre_externals)

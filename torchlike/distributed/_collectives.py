@@ -18,6 +18,7 @@ import jax.numpy as jnp
 from jax.sharding import NamedSharding, PartitionSpec
 
 from . import _process_group as pg
+from ._errors import is_peer_failure, peer_failure
 
 
 class RedOpType(enum.Enum):
@@ -110,6 +111,8 @@ def _exchange(x, n, arg, shapes):
     return jnp.swapaxes(chunks, 0, 1).reshape(x.shape)
 
 
+_COLLECTIVE_NAMES = {"row": "broadcast/scatter", "exchange": "all_to_all"}
+
 _PROGRAMS = {"all_reduce": _all_reduce, "reduce_scatter": _reduce_scatter,
              "all_gather": _all_gather, "row": _row, "exchange": _exchange}
 
@@ -147,7 +150,12 @@ def _run(kind, group, local, arg=None, shapes=None, sharded_out=False):
     whole = jax.make_array_from_single_device_arrays(
         (group.size() * local.shape[0],) + tuple(local.shape[1:]),
         NamedSharding(mesh, PartitionSpec("ranks")), [jax.device_put(local, device)])
-    out = _program(kind, arg, shapes, mesh, sharded_out)(whole)
+    try:
+        out = _program(kind, arg, shapes, mesh, sharded_out)(whole)
+    except Exception as error:      # noqa: BLE001  (only a peer's failure is translated)
+        if is_peer_failure(error):
+            raise peer_failure(_COLLECTIVE_NAMES.get(kind, kind), group, error) from error
+        raise
     if isinstance(out, tuple):
         return tuple(o.addressable_data(0) for o in out)
     return out.addressable_data(0)

@@ -52,3 +52,52 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
     coll.broadcast(buffer, group=group, group_src=src_rank)
     if group.rank() != src_rank:
         object_list[:] = pickle.loads(buffer.numpy().tobytes())
+
+
+def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
+    """object_gather_list[i] = rank i's obj, on rank dst only."""
+    group = pg.resolve(group)
+    dst = coll._group_rank(group, dst, group_dst, "dst")
+    if group.rank() == dst and object_gather_list is None:
+        raise ValueError("Argument ``gather_list`` must be specified on destination rank.")
+    gathered = [None] * group.size()
+    all_gather_object(gathered, obj, group=group)
+    if group.rank() == dst:
+        object_gather_list[:len(gathered)] = gathered
+
+
+def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None,
+                        group=None, group_src=None):
+    """scatter_object_output_list[0] = rank src's scatter_object_input_list[this rank]."""
+    if not isinstance(scatter_object_output_list, list) or len(scatter_object_output_list) < 1:
+        raise ValueError("Expected argument scatter_object_output_list to be a list of size "
+                         "at least 1.")
+    group = pg.resolve(group)
+    src_rank = coll._group_rank(group, src, group_src, "src")
+    objects = list(scatter_object_input_list) if group.rank() == src_rank else []
+    broadcast_object_list(objects, group=group, group_src=src_rank)
+    scatter_object_output_list[0] = objects[group.rank()]
+
+
+def send_object_list(object_list, dst=None, group=None, device=None, group_dst=None,
+                     use_batch=False):
+    """The list pickled, its size then its bytes sent to dst."""
+    from .. import tensor, int64
+    _, dst = coll._peer(group, dst, group_dst, "dst")
+    data = _as_tensor(list(object_list))
+    coll.send(tensor([data.numel()], dtype=int64), dst)
+    coll.send(data, dst)
+
+
+def recv_object_list(object_list, src=None, group=None, device=None, group_src=None,
+                     use_batch=False):
+    """object_list's items replaced by those rank src sent; returns src."""
+    from .. import zeros, int64, uint8
+    _, src = coll._peer(group, src, group_src, "src")
+    size = zeros(1, dtype=int64)
+    coll.recv(size, src)
+    data = zeros(int(size.item()), dtype=uint8)
+    coll.recv(data, src)
+    received = pickle.loads(data.numpy().tobytes())
+    object_list[:len(received)] = received
+    return src

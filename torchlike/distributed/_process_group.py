@@ -7,6 +7,7 @@ process needs no coordinator, so it never touches `jax.distributed` (and can be 
 torn down any number of times, as in PyTorch).
 """
 import datetime
+import faulthandler
 import os
 import sys
 
@@ -204,6 +205,10 @@ def _join_jax(address, rank, world_size, backend, timeout):
         **options)
     _state["joined_jax"] = True
     _exit_on_uncaught_exception()
+    # When a peer dies outside a collective, JAX's coordination service notices the missed
+    # heartbeats and aborts this process with its own message ("another task died");
+    # faulthandler adds where this rank's Python code was when that happened.
+    faulthandler.enable()
 
 
 def _exit_on_uncaught_exception():
@@ -282,3 +287,38 @@ def get_group_rank(group, global_rank):
     if global_rank not in ranks:
         raise ValueError(f"Global rank {global_rank} is not part of group {group}")
     return ranks.index(global_rank)
+
+
+def new_subgroups(group_size=None, group=None, timeout=None, backend=None, pg_options=None,
+                  group_desc=None):
+    """The group's ranks cut into consecutive subgroups of group_size: (this rank's
+    subgroup, all of them)."""
+    if group_size is None:
+        # PyTorch's default is one subgroup per node's GPUs; torchlike's CPU processes
+        # have none to count, as PyTorch's CPU wheel
+        raise ValueError("Default group size only takes effect when CUDA is available."
+                         "If your subgroup using a backend that does not depend on CUDA,"
+                         "please pass in 'group_size' correctly.")
+    if group_size <= 0:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must be positive")
+    world_size = get_world_size(group)
+    if world_size < group_size:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must not exceed the world "
+                         f"size ({world_size})")
+    if world_size % group_size:
+        raise ValueError(f"The world size ({world_size}) must be divisible by "
+                         f"'group_size={group_size}'")
+    ranks = get_process_group_ranks(group)
+    return new_subgroups_by_enumeration(
+        [ranks[i:i + group_size] for i in range(0, len(ranks), group_size)], timeout, backend)
+
+
+def new_subgroups_by_enumeration(ranks_per_subgroup_list, timeout=None, backend=None,
+                                 pg_options=None, group_desc=None):
+    subgroups, mine = [], None
+    for ranks in ranks_per_subgroup_list:
+        subgroup = new_group(ranks, timeout=timeout, backend=backend)
+        subgroups.append(subgroup)
+        if subgroup is not GroupMember.NON_GROUP_MEMBER:
+            mine = subgroup
+    return mine, subgroups

@@ -102,24 +102,45 @@ def _command(args):
     return [sys.executable, "-u", args.training_script] + args.training_script_args
 
 
+def _signal_group(proc, sig):
+    """sig to the worker's process group: its own children stop with it."""
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def _stop(procs):
     for p in procs:
         if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
+            _signal_group(p, signal.SIGTERM)
     deadline = time.monotonic() + _GRACE_SECONDS
     for p in procs:
         try:
             p.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            p.kill()
+            _signal_group(p, signal.SIGKILL)
             p.wait()
+
+
+def _how_it_ended(code):
+    """'exited with code 1', or for a negative code 'was killed by signal 9 (SIGKILL)'."""
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = "unknown signal"
+    return f"was killed by signal {-code} ({name})"
 
 
 def launch(args):
     """Start the local workers and watch them; the launcher's exit status."""
     envs = worker_envs(args)
     command = _command(args)
-    procs = [subprocess.Popen(command, env=env) for env in envs]
+    # each worker leads a process group of its own (as torchrun's workers do), so that
+    # stopping it also stops what it started
+    procs = [subprocess.Popen(command, env=env, start_new_session=True) for env in envs]
     running = {p.pid: (int(env["RANK"]), local_rank, p)
                for local_rank, (env, p) in enumerate(zip(envs, procs))}
     try:
@@ -134,16 +155,25 @@ def launch(args):
                 _stop(procs)
                 shown = command if args.no_python else command[1:]
                 print(f"torchlike.distributed.run: worker failed: rank {rank} (local_rank "
-                      f"{local_rank}) exited with code {code}; the other workers were "
-                      f"stopped.\n  script: {' '.join(shown)}", file=sys.stderr, flush=True)
+                      f"{local_rank}, pid {pid}) {_how_it_ended(code)}; the other workers "
+                      f"were stopped.\n  script: {' '.join(shown)}", file=sys.stderr, flush=True)
                 return 1
         return 0
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Terminated) as stopped:
         _stop(procs)
-        return 130
+        return 143 if isinstance(stopped, _Terminated) else 130
+
+
+class _Terminated(Exception):
+    """The launcher got SIGTERM: its workers are stopped before it exits."""
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated()
 
 
 def main(argv=None):
+    signal.signal(signal.SIGTERM, _raise_terminated)
     sys.exit(launch(parse_args(sys.argv[1:] if argv is None else argv)))
 
 

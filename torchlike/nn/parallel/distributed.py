@@ -1,8 +1,9 @@
 """DistributedDataParallel: one model per rank, gradients averaged across ranks.
 
-Parameters and buffers are broadcast from rank 0 when the wrapper is built. A backward
-pass fills each parameter's .grad (torchlike's fused backward computes them all in one
-compiled call); a post-accumulate-grad hook notes each one, and once every parameter
+Parameters and buffers are broadcast from rank 0 when the wrapper is built. When the
+backward runs as one fused program (the common case) on GPUs or TPUs, the gradients are
+averaged inside it (_fused_allreduce.py). Otherwise (CPU devices, hooks,
+find_unused_parameters, a graph run node by node) a post-accumulate-grad hook notes each parameter's .grad, and once every parameter
 expected this iteration is ready, the gradients are averaged across ranks in buckets: one
 flat all-reduce per bucket of up to bucket_cap_mb megabytes of one dtype, so a model needs
 a few collectives per step, not one per parameter.
@@ -10,8 +11,13 @@ a few collectives per step, not one per parameter.
 import contextlib
 
 from ... import distributed as dist
+from ...autograd import engine as _engine
 from ...distributed._collectives import run_on_tensors
 from ..modules.module import Module
+from . import _fused_allreduce
+
+# the fused backward asks DDP whether to average the gradients inside its program
+_engine.fused_grad_reducer = _fused_allreduce.reducer_for
 
 _DEFAULT_BUCKET_MB = 25      # PyTorch's default bucket_cap_mb
 
@@ -132,6 +138,8 @@ class DistributedDataParallel(Module):
             self._expected, self._ready = ids, set()
             if self.find_unused_parameters and not ids:
                 self._expected = None
+            else:
+                _fused_allreduce.arm(self)
         else:
             self._expected = None
         return output
@@ -180,6 +188,7 @@ class DistributedDataParallel(Module):
 
     def _average_gradients(self):
         from ... import zeros, zeros_like, float32
+        _fused_allreduce.stats.post_backward_averages += 1
         group = self.process_group
         params = self._ddp_params
         used = None
