@@ -41,7 +41,7 @@ int = int32
 short = int16
 cfloat = complex64
 cdouble = complex128
-strided = "torch.strided"
+from ._layout import layout, strided
 __version__ = "2.13.0+torchlike"
 
 
@@ -203,3 +203,6 @@ from .autograd.anomaly_mode import (is_anomaly_enabled, is_anomaly_check_nan_ena
 from .utils import checkpoint as _utils_checkpoint  # noqa: E402,F401  (torch.utils.checkpoint)
 from . import masked    # torch.masked (issue 15)
 from . import testing   # torch.testing: assert_close, make_tensor (issue 12)
+from ._toplevel_aliases import NAMES as _ALIASES   # noqa: E402  torch.conv2d, torch.range ... (issue 12)
+globals().update({_k: _v for _k, _v in _ALIASES.items() if _k not in globals()})
+del _ALIASES

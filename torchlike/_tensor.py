@@ -355,7 +355,7 @@ class Tensor:
     is_sparse = False
     is_quantized = False
     is_meta = False
-    layout = "torch.strided"
+    from ._layout import strided as layout
 
     def is_floating_point(self):
         return self._dtype.is_floating_point
