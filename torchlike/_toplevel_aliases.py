@@ -9,6 +9,7 @@ maps that signature onto the functional; functions PyTorch removed raise its Run
 import builtins
 import math
 import operator
+import os
 import warnings
 
 import numpy as np
@@ -213,10 +214,17 @@ def rnn_relu(input, hx, params, has_biases, num_layers, dropout, train, bidirect
 
 # -- norms under their old names -----------------------------------------------------------
 def frobenius_norm(input, dim, keepdim=False):
+    warnings.warn("at::frobenius_norm is deprecated and it is just left for JIT compatibility. "
+                  "It will be removed in a future PyTorch release. Please use "
+                  "`linalg.vector_norm(A, 2., dim, keepdim)` instead", UserWarning, stacklevel=2)
     return _torch.linalg.vector_norm(input, 2, dim, keepdim)
 
 
 def nuclear_norm(input, dim=(-2, -1), keepdim=False):
+    warnings.warn("at::nuclear_norm is deprecated and it is just left for JIT compatibility. "
+                  "It will be removed in a future PyTorch release. Please use "
+                  "`linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead", UserWarning,
+                  stacklevel=2)
     if isinstance(dim, bool):               # nuclear_norm(input, keepdim)
         dim, keepdim = (-2, -1), dim
     return _torch.linalg.matrix_norm(input, "nuc", dim, keepdim)
@@ -319,10 +327,11 @@ def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=
         raise NotImplementedError("torch.from_file(shared=True) is not supported by torchlike: "
                                   "tensors cannot write through to a file; use shared=False")
     dtype = dtype or _dtype.get_default_dtype()
+    nbytes = os.path.getsize(filename)
+    if nbytes < size * dtype.itemsize:
+        raise RuntimeError(f"file <{filename}> size <{nbytes}> is smaller than the required "
+                           f"mapping size <{size * dtype.itemsize}>")
     array = np.fromfile(filename, dtype=dtype.np, count=size)
-    if array.size < size:
-        raise RuntimeError(f"The file size ({array.size * dtype.itemsize}) is smaller than the "
-                           f"required storage size ({size * dtype.itemsize}).")
     return _torch.tensor(array, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
