@@ -202,6 +202,7 @@ from .autograd.anomaly_mode import (is_anomaly_enabled, is_anomaly_check_nan_ena
                                     set_anomaly_enabled)
 from .utils import checkpoint as _utils_checkpoint  # noqa: E402,F401  (torch.utils.checkpoint)
 from . import masked    # torch.masked (issue 15)
+from . import multiprocessing   # torch.multiprocessing (issue 12)
 from . import testing   # torch.testing: assert_close, make_tensor (issue 12)
 from ._toplevel_aliases import NAMES as _ALIASES   # noqa: E402  torch.conv2d, torch.range ... (issue 12)
 globals().update({_k: _v for _k, _v in _ALIASES.items() if _k not in globals()})
