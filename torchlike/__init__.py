@@ -207,3 +207,6 @@ from . import testing   # torch.testing: assert_close, make_tensor (issue 12)
 from ._toplevel_aliases import NAMES as _ALIASES   # noqa: E402  torch.conv2d, torch.range ... (issue 12)
 globals().update({_k: _v for _k, _v in _ALIASES.items() if _k not in globals()})
 del _ALIASES
+from ._signatures import apply as _apply_signatures   # noqa: E402  help()/inspect (issue 12)
+_apply_signatures()
+del _apply_signatures

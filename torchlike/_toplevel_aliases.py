@@ -275,12 +275,12 @@ def is_distributed(input):
     return False            # PyTorch's THD-era flag: no tensor is "distributed" any more
 
 
-def is_storage(obj):
+def is_storage(obj, /):
     from torchlike._storage import Storage
     return isinstance(obj, Storage) or type(obj).__name__.endswith("Storage")
 
 
-def typename(obj):
+def typename(obj, /):
     """PyTorch's name for an object's type: `torch.FloatTensor` for a tensor, the
     qualified class name otherwise."""
     if isinstance(obj, Tensor):
@@ -320,7 +320,7 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
 
 
 def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None,
-              pin_memory=False, requires_grad=False):
+              pin_memory=False):
     """The first `size` elements of a file of raw values (a copy: `shared=True`, which
     in PyTorch maps the file so that writes reach it, is not offered)."""
     if shared:
@@ -332,10 +332,10 @@ def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=
         raise RuntimeError(f"file <{filename}> size <{nbytes}> is smaller than the required "
                            f"mapping size <{size * dtype.itemsize}>")
     array = np.fromfile(filename, dtype=dtype.np, count=size)
-    return _torch.tensor(array, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _torch.tensor(array, dtype=dtype, device=device)
 
 
-def set_default_tensor_type(t):
+def set_default_tensor_type(t, /):
     warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
                   "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
                   UserWarning, stacklevel=2)
