@@ -115,3 +115,31 @@ def test_bad_hyperparameters_raise_as_torch():
                  lambda L: L.optim.Muon([L.ones(2, 2, requires_grad=True)], adjust_lr_fn="x"),
                  lambda L: L.optim.Muon([L.ones(2, requires_grad=True)])):
         assert_raises_same(make)
+
+
+def test_swap_in_optimizer_params_and_state_steps_the_swapped_tensors():
+    def run(lib):
+        live = [lib.tensor(W0[0], requires_grad=True), lib.tensor(B0, requires_grad=True)]
+        opt = lib.optim.Adam(live, lr=0.1)
+        for p in live:
+            p.grad = lib.ones_like(p)
+        opt.step()                                  # the live state exists
+        saved = opt.state_dict()
+        other = {"w": lib.tensor(W0[1], requires_grad=True), "b": lib.zeros(5, requires_grad=True)}
+        for p in other.values():
+            p.grad = lib.full_like(p, 2.0)
+        with lib.optim.swap_in_optimizer_params_and_state(opt, other, saved):
+            opt.step()
+        return ([to_numpy(p) for p in live], [to_numpy(p) for p in other.values()],
+                to_numpy(saved["state"][0]["exp_avg"]), opt.state[live[0]]["step"].item())
+    ours, theirs = run(torchlike), run(torch)
+    for a, b in zip(ours[0] + ours[1] + [ours[2]], theirs[0] + theirs[1] + [theirs[2]]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    # state_dict() shares the live state's tensors, so the in-place step count moved in
+    # both libraries (2.0): in-place edits propagate, as PyTorch documents
+    assert ours[3] == theirs[3]
+
+
+def test_swap_in_needs_an_initialized_state():
+    assert_raises_same(lambda L: L.optim.swap_in_optimizer_params_and_state(
+        L.optim.SGD([L.ones(2, requires_grad=True)]), {}, {"state": {}}).__enter__())

@@ -458,7 +458,7 @@ def _removed(name):
     def removed(*args, **kwargs):
         raise RuntimeError(_REMOVED_SINCE_1_9 + _REMOVED[name])
     removed.__name__ = removed.__qualname__ = name
-    removed.__doc__ = f"Removed from PyTorch in 1.9: calling it raises RuntimeError."
+    removed.__doc__ = "Removed from PyTorch in 1.9: calling it raises RuntimeError."
     return removed
 
 
