@@ -1200,6 +1200,7 @@ SIGNATURES = {
     'torch.numel': (('input', 'p', None),),
     'torch.ones': (('size', 'v', None), ('out', 'k', 'None'), ('dtype', 'k', 'None'), ('layout', 'k', 'torch.strided'), ('device', 'k', 'None'), ('requires_grad', 'k', 'False')),
     'torch.ones_like': (('input', 'p', None), ('dtype', 'k', 'None'), ('layout', 'k', 'None'), ('device', 'k', 'None'), ('requires_grad', 'k', 'False'), ('memory_format', 'k', 'torch.preserve_format')),
+    'torch.optim.swap_in_optimizer_params_and_state': (('optimizer', 'p', None), ('swapin_parameters', 'p', None), ('swapin_optim_state', 'p', None)),
     'torch.outer': (('input', 'p', None), ('vec2', 'p', None), ('out', 'k', 'None')),
     'torch.pairwise_distance': (('x1', 'p', None), ('x2', 'p', None), ('p', 'p', '2.0'), ('eps', 'p', '1e-06'), ('keepdim', 'p', 'False')),
     'torch.pdist': (('input', 'p', None), ('p', 'p', '2')),
