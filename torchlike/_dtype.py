@@ -138,12 +138,9 @@ def promote_types(a, b):
     return a if a._rank > b._rank else b
 
 
-_BAREBONES = set()     # the dtypes of _barebones_dtypes, which PyTorch does not promote
-
-
 def register_barebones(dtypes, by_np):
-    """Called once by _barebones_dtypes: make those dtypes known by name and numpy type."""
-    _BAREBONES.update(dtypes)
+    """Called once by _barebones_dtypes: make those dtypes (which have no promotion rank)
+    known by name and numpy type."""
     _BY_NAME.update({d.name: d for d in dtypes})
     _BY_NP.update(by_np)
 
@@ -160,7 +157,7 @@ def _promote_barebones(a, b):
     if a in UNSIGNED_WIDE or b in UNSIGNED_WIDE:
         # a wide unsigned integer meets a float: the float wins, as in PyTorch
         for d in (a, b):
-            if d.is_floating_point and d not in _BAREBONES:
+            if d.is_floating_point and d._rank is not None:
                 return d
         raise RuntimeError(f"Promotion for uint16, uint32, uint64 types is not supported, "
                            f"attempted to promote {pair}")
