@@ -196,6 +196,11 @@ def test_binomial_draws_counts_in_range():
     assert repr(draw.dtype) == repr(expected.dtype) and draw.shape == expected.shape
     assert draw[:3].tolist() == expected[:3].tolist()      # the draws with one outcome
     assert 0 <= draw[3].item() <= 7
+    # a generator makes the draws repeatable (PyTorch's numbers differ: another generator)
+    counts, probs = torchlike.full((50,), 9.0), torchlike.full((50,), 0.4)
+    first = torchlike.binomial(counts, probs, torchlike.Generator().manual_seed(3))
+    assert first.tolist() == torchlike.binomial(counts, probs,
+                                                torchlike.Generator().manual_seed(3)).tolist()
 
 
 BAREBONES = ["uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2",

@@ -350,8 +350,8 @@ def to_dlpack(tensor):
 
 
 def binomial(count, prob, generator=None):
-    from torchlike.distributions import Binomial
-    return Binomial(count, probs=prob).sample().to(prob.dtype)
+    from torchlike.distributions._sampling import binomial as draw
+    return draw(count, prob, generator)
 
 
 # -- sparse x dense products with a dense result --------------------------------------------
