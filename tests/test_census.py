@@ -142,7 +142,7 @@ def coverage(dotted):
 # namespace -> floor (fraction of torch's public names this branch has)
 FLOORS = {
     "": 0.96,                        # 655/676 when written
-    "Tensor": 0.92,                  # 526/568 when written
+    "Tensor": 0.93,                  # 533/568 when written
     "nn": 0.97,                      # 164/169 when written
     "nn.functional": 0.91,           # 104/114 when written
     "nn.init": 1.00,                 # 26/26 when written

@@ -149,6 +149,17 @@ def test_alias_matches_torch(name):
 def test_removed_functions_raise_pytorchs_error():
     for name in ("lstsq", "solve", "eig", "symeig", "matrix_rank"):
         assert_raises_same(CASES[name])
+    for name in ("lstsq", "solve"):          # and the Tensor methods of the same names
+        assert_raises_same(lambda L: getattr(L.eye(2), name)(L.eye(2)))
+    for name in ("eig", "symeig"):
+        assert_raises_same(lambda L: getattr(L.eye(2), name)())
+
+
+def test_tensor_methods_of_the_same_meaning():
+    sparse = [[0, 1], [1, 0]], [1.0, 2.0], (2, 2)
+    check(lambda L: (L.ones(2, 3).is_same_size(L.zeros(2, 3)), L.ones(2).is_same_size(L.ones(3)),
+                     L.ones(2).is_distributed()))
+    check(lambda L: L.sparse_coo_tensor(*sparse).smm(L.ones(2, 3)).to_dense())
 
 
 def test_range_and_set_default_tensor_type_warn_as_pytorch():

@@ -204,9 +204,12 @@ from .utils import checkpoint as _utils_checkpoint  # noqa: E402,F401  (torch.ut
 from . import masked    # torch.masked (issue 15)
 from . import multiprocessing   # torch.multiprocessing (issue 12)
 from . import testing   # torch.testing: assert_close, make_tensor (issue 12)
-from ._toplevel_aliases import NAMES as _ALIASES   # noqa: E402  torch.conv2d, torch.range ... (issue 12)
-globals().update({_k: _v for _k, _v in _ALIASES.items() if _k not in globals()})
-del _ALIASES
+from ._toplevel_aliases import NAMES as _ALIASES, TENSOR_METHODS as _METHODS_TOO  # noqa: E402
+globals().update({_k: _v for _k, _v in _ALIASES.items() if _k not in globals()})  # torch.conv2d ...
+for _k, _v in _METHODS_TOO.items():
+    if not hasattr(Tensor, _k):
+        setattr(Tensor, _k, _v)
+del _ALIASES, _METHODS_TOO, _k, _v
 from ._signatures import apply as _apply_signatures   # noqa: E402  help()/inspect (issue 12)
 _apply_signatures()
 del _apply_signatures

@@ -467,3 +467,7 @@ NAMES = {name: obj for name, obj in globals().items()
 NAMES.update({name: _removed(name) for name in _REMOVED})
 NAMES.update({d.name: d for d in _barebones_dtypes.ALL}, bit=_barebones_dtypes.bit)
 NAMES["legacy_contiguous_format"] = _factories.contiguous_format   # the same object in torch
+
+# Tensor methods of the same meaning (the removed ones raise the same errors)
+TENSOR_METHODS = {"is_same_size": is_same_size, "is_distributed": is_distributed, "smm": smm,
+                  **{name: NAMES[name] for name in ("lstsq", "solve", "eig", "symeig")}}
