@@ -58,10 +58,10 @@ _DOCS_URL = "https://docs.pytorch.org/docs/stable/generated/{}.html"
 def _docstring(qualified, signature, variants):
     lines = [f"{qualified.rsplit('.', 1)[-1]}{signature}", "",
              f"torchlike's ``{qualified}``, running on JAX: arguments, results, dtypes,",
-             "gradients and errors follow PyTorch 2.13's (see its documentation below)."]
+             "gradients and errors follow PyTorch 2.13's."]
     if variants:
         lines += ["", "Also available as " + ", ".join(f"``{v}``" for v in variants) + "."]
-    lines += ["", "Reference: " + _DOCS_URL.format(qualified)]
+    lines += ["", "PyTorch's documentation: " + _DOCS_URL.format(qualified)]
     return "\n".join(lines)
 
 
@@ -115,6 +115,8 @@ def apply():
             if is_method:
                 entry = (("self", "p", None),) + entry
             fn.__signature__ = _signature(entry)
+        if "<locals>" in getattr(fn, "__qualname__", ""):
+            fn.__qualname__ = name          # repr() and help() name the op, not its factory
         if not (fn.__doc__ or "").strip():
             try:
                 shown = str(inspect.signature(fn))
