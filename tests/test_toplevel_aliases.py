@@ -128,8 +128,6 @@ CASES = {
                              t(L, V[:2])),
     "smm": lambda L: L.smm(L.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (2, 2)),
                            t(L, V[:2])).to_dense(),
-    "while_loop": lambda L: L.while_loop(lambda i, x: i < 3, lambda i, x: (i + 1, x * 2),
-                                         (L.tensor(0), t(L, V))),
     "fork/wait": lambda L: L.wait(L.fork(lambda x, k: x * k, t(L, V), k=3)),
     "legacy_contiguous_format": lambda L: (L.legacy_contiguous_format is L.contiguous_format,
                                            repr(L.legacy_contiguous_format)),
@@ -182,13 +180,17 @@ def test_range_and_set_default_tensor_type_warn_as_pytorch():
         torchlike.set_default_dtype(torchlike.float32)
 
 
-def test_cond_runs_the_branch_its_predicate_picks():
+def test_cond_and_while_loop_run_the_branches_their_predicates_pick():
     # torch.cond compiles through torch.compile even eagerly (seconds per call), so the
     # expected values are the chosen branch computed by torch itself
     ours = (torchlike.cond(torchlike.tensor(True), lambda x: x + 1, lambda x: x - 1,
                            (torchlike.tensor(V),)),
             torchlike.cond(False, lambda x: x + 1, lambda x: x - 1, [torchlike.tensor(V)]))
     assert_same(ours, (torch.tensor(V) + 1, torch.tensor(V) - 1))
+    # (torch.while_loop too): three passes of the body double x three times
+    ours = torchlike.while_loop(lambda i, x: i < 3, lambda i, x: (i + 1, x * 2),
+                                (torchlike.tensor(0), torchlike.tensor(V)))
+    assert_same(ours, (torch.tensor(3), torch.tensor(V) * 8))
 
 
 def test_from_file_reads_raw_values(tmp_path):
@@ -208,9 +210,8 @@ def test_binomial_draws_counts_in_range():
     assert draw[:3].tolist() == expected[:3].tolist()      # the draws with one outcome
     assert 0 <= draw[3].item() <= 7
     # a generator makes the draws repeatable (PyTorch's numbers differ: another generator)
-    counts, probs = torchlike.full((50,), 9.0), torchlike.full((50,), 0.4)
-    first = torchlike.binomial(counts, probs, torchlike.Generator().manual_seed(3))
-    assert first.tolist() == torchlike.binomial(counts, probs,
+    first = torchlike.binomial(count, prob, torchlike.Generator().manual_seed(3))
+    assert first.tolist() == torchlike.binomial(count, prob,
                                                 torchlike.Generator().manual_seed(3)).tolist()
 
 
