@@ -27,7 +27,7 @@ SEQ = _rng.standard_normal((8, 2, 3)).astype(np.float32)
 
 
 def w(*shape):
-    """Small weights, the same for every shape (so both libraries get identical values)."""
+    """Deterministic small weights of a given shape (sines of the element index)."""
     return (np.sin(np.arange(np.prod(shape)) + 1.0) * 0.5).astype(np.float32).reshape(shape)
 
 
