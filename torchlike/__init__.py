@@ -41,7 +41,7 @@ int = int32
 short = int16
 cfloat = complex64
 cdouble = complex128
-strided = "torch.strided"
+from ._layout import layout, strided
 __version__ = "2.13.0+torchlike"
 
 
@@ -202,4 +202,14 @@ from .autograd.anomaly_mode import (is_anomaly_enabled, is_anomaly_check_nan_ena
                                     set_anomaly_enabled)
 from .utils import checkpoint as _utils_checkpoint  # noqa: E402,F401  (torch.utils.checkpoint)
 from . import masked    # torch.masked (issue 15)
+from . import multiprocessing   # torch.multiprocessing (issue 12)
 from . import testing   # torch.testing: assert_close, make_tensor (issue 12)
+from ._toplevel_aliases import NAMES as _ALIASES, TENSOR_METHODS as _METHODS_TOO  # noqa: E402
+globals().update({_k: _v for _k, _v in _ALIASES.items() if _k not in globals()})  # torch.conv2d ...
+for _k, _v in _METHODS_TOO.items():
+    if not hasattr(Tensor, _k):
+        setattr(Tensor, _k, _v)
+del _ALIASES, _METHODS_TOO, _k, _v
+from ._signatures import apply as _apply_signatures   # noqa: E402  help()/inspect (issue 12)
+_apply_signatures()
+del _apply_signatures

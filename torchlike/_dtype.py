@@ -119,6 +119,8 @@ def default_complex_dtype():
 def promote_types(a, b):
     if a is b:
         return a
+    if a._rank is None or b._rank is None:      # uint16/32/64, float8 ... (_barebones_dtypes)
+        return _promote_barebones(a, b)
     ca, cb = category(a), category(b)
     if ca != cb:
         hi, lo = (a, b) if ca > cb else (b, a)
@@ -134,6 +136,37 @@ def promote_types(a, b):
         other = b if a is uint8 else a
         return other if other.itemsize > 1 else int16
     return a if a._rank > b._rank else b
+
+
+def register_barebones(dtypes, by_np):
+    """Called once by _barebones_dtypes: make those dtypes (which have no promotion rank)
+    known by name and numpy type."""
+    _BY_NAME.update({d.name: d for d in dtypes})
+    _BY_NP.update(by_np)
+
+
+def _promote_barebones(a, b):
+    from ._barebones_dtypes import CPP_NAMES, FLOAT8, UNSIGNED_WIDE
+    names = {**_SCALAR_NAMES, "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
+             "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+             **CPP_NAMES}
+    pair = f"{names.get(a.name, a.name)} and {names.get(b.name, b.name)}"
+    if a in FLOAT8 or b in FLOAT8:
+        raise RuntimeError(f"Promotion for Float8 Types is not supported, attempted to promote "
+                           f"{pair}")
+    if a in UNSIGNED_WIDE or b in UNSIGNED_WIDE:
+        # a wide unsigned integer meets a float: the float wins, as in PyTorch
+        for d in (a, b):
+            if d.is_floating_point and d._rank is not None:
+                return d
+        raise RuntimeError(f"Promotion for uint16, uint32, uint64 types is not supported, "
+                           f"attempted to promote {pair}")
+    if a.is_complex and b.is_complex:     # complex32 with complex64/128
+        return a if a.itemsize > b.itemsize else b
+    if a.is_complex or b.is_complex:
+        half_complex, real = (a, b) if a.is_complex else (b, a)
+        return {"float64": complex128, "float32": complex64}.get(real.name, half_complex)
+    raise RuntimeError(f"Promotion of {pair} is not supported")
 
 
 def scalar_dtype(value):

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax._src.core import trace_ctx as _trace_ctx
 
-from . import _device
+from . import _device, _layout
 from . import _dtype as dt
 from ._lazy import Deferred, force
 from ._storage import (Storage, VersionCounter, contiguous_strides, is_contiguous,
@@ -355,7 +355,7 @@ class Tensor:
     is_sparse = False
     is_quantized = False
     is_meta = False
-    layout = "torch.strided"
+    layout = _layout.strided
 
     def is_floating_point(self):
         return self._dtype.is_floating_point

@@ -10,7 +10,7 @@ from .._tensor import Tensor
 from .dispatch import apply
 from .registry import FUNCTIONS, METHODS, Op, OPS
 
-SPARSE_COO = "torch.sparse_coo"
+from .._layout import sparse_coo as SPARSE_COO
 
 
 def _scatter_impl(values, indices, *, size):
