@@ -30,7 +30,8 @@ _LOW_PRECISION = (np.dtype(np.float16), _dtype.bfloat16.np)
 
 
 def _compute_dtype(dtype):
-    # PyTorch computes half and bfloat16 elementwise ops in float32 ("opmath")
+    # PyTorch computes half and bfloat16 elementwise ops in float32 ("opmath"), and
+    # writes each kernel's result in the parameter's dtype (see `stored`)
     return np.dtype(np.float32) if dtype in _LOW_PRECISION else dtype
 
 

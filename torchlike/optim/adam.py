@@ -31,7 +31,7 @@ def adam_update(flags, p, g, states, s):
     if amsgrad:
         second = jnp.maximum(states[2], exp_avg_sq)
         new_states += (second,)
-    denom = stored(stored(div_scalar(stored(jnp.sqrt(second)), bias_correction2_sqrt)) + eps)
+    denom = stored(stored(div_scalar(stored(jnp.sqrt(second)), bias_correction2_sqrt)) + stored(eps))
     return stored(p + ((-step_size) * exp_avg) / denom), new_states
 
 

@@ -29,7 +29,7 @@ def rmsprop_update(flags, p, g, states, s):
         avg = jnp.sqrt(stored(-grad_avg * grad_avg + square_avg))
     else:
         avg = jnp.sqrt(square_avg)
-    avg = stored(stored(avg) + eps)
+    avg = stored(stored(avg) + stored(eps))
     if use_momentum:
         buf = stored(rounded(states[1] * momentum, s) + g / avg)
         new_states[1] = buf
@@ -48,7 +48,7 @@ def adagrad_update(flags, p, g, states, s):
     if decay:
         g = stored(stored(weight_decay) * p + g)
     total = stored(g * g + states[0])
-    std = stored(stored(jnp.sqrt(total)) + eps)
+    std = stored(stored(jnp.sqrt(total)) + stored(eps))
     return stored(((-clr) * g) / std + p), (total,)
 
 
