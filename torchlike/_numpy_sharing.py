@@ -45,58 +45,43 @@ class SharedStorage(Storage):
     """A Storage whose values live in a numpy buffer (see the module docstring)."""
     __slots__ = ()
 
-    def _entry(self):
-        """(buffer, owned) and the buffer's reference count, counted the same way for
-        every storage (so that `_ONLY_OURS` applies), or (None, 0)."""
+    def _live(self):
+        """This storage's entry [buffer, owned, snapshot, its values], or None once it is
+        an ordinary storage again: an owned buffer no array refers to is released here."""
         entry = _HOSTS.get(self)
-        return entry, (sys.getrefcount(entry[0]) if entry is not None else 0)
-
-    def _buffer(self):
-        """The host buffer, or None once the storage is ordinary again."""
-        entry, count = self._entry()
-        if entry is None:
+        if entry is not None and entry[1] and sys.getrefcount(entry[0]) <= _ONLY_OURS:
+            _release(self, entry)
             return None
-        buffer, owned = entry[0], entry[1]
-        if owned and count <= _ONLY_OURS:
-            _release(self, buffer)
-            return None
-        return buffer
+        return entry
 
     @property
     def array(self):
         held = _ARRAY_SLOT.__get__(self)
         if held is not None:               # a traced write, kept until the trace ends
             return held
-        buffer = self._buffer()
-        if buffer is None:
+        entry = self._live()
+        if entry is None:
             return _ARRAY_SLOT.__get__(self)
-        entry = _HOSTS[self]
-        if entry[2] is not None and _same_bits(buffer, entry[3]):
-            return entry[2]
-        values = np.array(buffer)
-        entry[2], entry[3] = _device.place(values, self.device), values
-        return entry[2]
+        return _snapshot(entry, self.device)
 
     @array.setter
     def array(self, value):
-        if isinstance(value, jax.core.Tracer):
-            _ARRAY_SLOT.__set__(self, value)
-            return
-        buffer = self._buffer()
-        if buffer is None:
+        entry = None if isinstance(value, jax.core.Tracer) else self._live()
+        if entry is None:
             _ARRAY_SLOT.__set__(self, value)
             return
         _ARRAY_SLOT.__set__(self, None)
-        value = force(value)
-        buffer[...] = np.asarray(jax.device_get(value)).reshape(buffer.shape)
-        entry = _HOSTS[self]
-        entry[2], entry[3] = value.reshape(buffer.shape), np.array(buffer)
+        buffer, value = entry[0], force(value)
+        if value.shape != buffer.shape:
+            value = value.reshape(buffer.shape)
+        buffer[...] = np.asarray(jax.device_get(value))
+        entry[2], entry[3] = value, np.array(buffer)
 
     @property
     def generation(self):
         """A new number on every read while shared: numpy may have written the buffer
         since, so a view's cached value is never taken as current."""
-        if self._buffer() is None:
+        if self._live() is None:
             return _GENERATION_SLOT.__get__(self)
         return next(_TICKS)
 
@@ -105,8 +90,8 @@ class SharedStorage(Storage):
         _GENERATION_SLOT.__set__(self, value)
 
     def nbytes(self):
-        buffer = self._buffer()
-        return buffer.nbytes if buffer is not None else super().nbytes()
+        entry = self._live()
+        return entry[0].nbytes if entry is not None else super().nbytes()
 
 
 def _same_bits(a, b):
@@ -116,10 +101,20 @@ def _same_bits(a, b):
         (a.view(kind) == b.view(kind)).all())
 
 
-def _release(storage, buffer):
+def _snapshot(entry, device):
+    """A jax.Array of the buffer's values now: the last one while the bits are the same."""
+    buffer, snapshot, its_values = entry[0], entry[2], entry[3]
+    if snapshot is not None and _same_bits(buffer, its_values):
+        return snapshot
+    values = np.array(buffer)
+    entry[2], entry[3] = _device.place(values, device), values
+    return entry[2]
+
+
+def _release(storage, entry):
     """Back to an ordinary storage holding the buffer's last values."""
     del _HOSTS[storage]
-    _ARRAY_SLOT.__set__(storage, _device.place(np.array(buffer), storage.device))
+    _ARRAY_SLOT.__set__(storage, _snapshot(entry, storage.device))
     _GENERATION_SLOT.__set__(storage, next(_TICKS))      # views cached before re-read
     storage.__class__ = Storage
 
@@ -136,15 +131,17 @@ def numpy_of(tensor):
     """The ndarray that shares `tensor`'s memory (its storage seen through the tensor's
     sizes, strides and offset), or None where sharing is impossible (a traced value)."""
     storage = tensor._storage
-    buffer = storage._buffer() if type(storage) is SharedStorage else None
-    if buffer is None:
+    entry = storage._live() if type(storage) is SharedStorage else None
+    if entry is not None:
+        buffer = entry[0]
+    else:
         current = force(storage.array)
         if isinstance(current, jax.core.Tracer):
             return None
         buffer = np.array(jax.device_get(current))        # writable, owned by the storage
         _share(storage, buffer, owned=True, snapshot=current)
     if tensor._whole:
-        return buffer
+        return buffer.view()        # a new array object each call, as PyTorch's
     if not buffer.flags.c_contiguous:           # a strided array given to from_numpy
         return None
     itemsize = buffer.itemsize
@@ -187,11 +184,9 @@ def check_array(array):
 
 
 def _count_when_only_the_table_holds_it():
-    probe = object.__new__(SharedStorage)
-    _HOSTS[probe] = [np.zeros(1), True, None, None]
-    _, count = probe._entry()
-    del _HOSTS[probe]
-    return count
+    """sys.getrefcount(entry[0]) in `_live` when only the entry holds the buffer."""
+    entry = [np.zeros(1), True, None, None]
+    return sys.getrefcount(entry[0])
 
 
 _ONLY_OURS = _count_when_only_the_table_holds_it()
