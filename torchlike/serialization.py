@@ -19,11 +19,10 @@ import warnings
 import numpy as np
 
 from . import _device
-from ._serialization import rebuild
+from ._serialization import legacy, rebuild
 from ._serialization.allowlist import (Policy, _StorageType, add_safe_globals,
                                        clear_safe_globals, get_safe_globals, safe_globals)
 from ._serialization.archive import open_archive
-from ._serialization.legacy import LegacyFile
 from ._serialization.unpickler import WeightsUnpickler
 from ._serialization.writer import DEFAULT_PROTOCOL, save
 
@@ -162,24 +161,13 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
 
 def _load_from(archive, map_location, weights_only, mmap):
-    if isinstance(archive, LegacyFile):
-        return _load_legacy(archive.data, map_location, weights_only)
-    reader = _StorageReader(archive, map_location, mmap)
-    data = archive.read("data.pkl")
-    unpickler = WeightsUnpickler(data, Policy(weights_only), reader)
+    policy = Policy(weights_only)
     try:
-        return unpickler.load()
-    except pickle.UnpicklingError as e:
-        if weights_only:
-            raise pickle.UnpicklingError(_weights_only_message(str(e))) from None
-        raise
-
-
-def _load_legacy(data, map_location, weights_only):
-    from ._serialization import legacy
-    try:
-        return legacy.load(data, Policy(weights_only), WeightsUnpickler,
-                           lambda location: _target_device(location, map_location))
+        if isinstance(archive, legacy.LegacyFile):
+            return legacy.load(archive.data, policy,
+                               lambda location: _target_device(location, map_location))
+        reader = _StorageReader(archive, map_location, mmap)
+        return WeightsUnpickler(archive.read("data.pkl"), policy, reader).load()
     except pickle.UnpicklingError as e:
         if weights_only:
             raise pickle.UnpicklingError(_weights_only_message(str(e))) from None

@@ -20,6 +20,7 @@ import struct
 import numpy as np
 
 from .rebuild import PendingStorage
+from .unpickler import WeightsUnpickler
 
 MAGIC_NUMBER = 0x1950a86a20f9469cfc6c
 PROTOCOL_VERSION = 1001
@@ -38,13 +39,13 @@ class LegacyFile:
         pass
 
 
-def load(data, policy, unpickler_class, device_of):
+def load(data, policy, device_of):
     """The object in legacy checkpoint `data`; `device_of(location)` applies map_location."""
     position = 0
 
     def next_pickle(persistent_load=None):
         nonlocal position
-        unpickler = unpickler_class(data, policy, persistent_load or _no_storage)
+        unpickler = WeightsUnpickler(data, policy, persistent_load or _no_storage)
         unpickler._file.seek(position)
         obj = unpickler.load()
         position = unpickler._file.tell()
