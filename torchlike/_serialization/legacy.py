@@ -133,19 +133,19 @@ def _fill(data, position, keys, storages):
 
 
 # -- writing ----------------------------------------------------------------------------
-def write(f, pickler_class, obj, protocol, storage_bytes):
-    """obj in the legacy format to the binary file object `f`. `pickler_class(file,
-    protocol, legacy=True)` pickles tensors; `storage_bytes(ref)` gives a storage's
-    little-endian bytes."""
+def write(f, obj, protocol):
+    """obj in the legacy format to the binary file object `f`."""
+    from .._lazy import force
+    from .writer import _little_endian_bytes, _TorchPickler
     out = io.BytesIO()
     for header in (MAGIC_NUMBER, PROTOCOL_VERSION, _SYS_INFO):
         pickle.dump(header, out, protocol=protocol)
-    pickler = pickler_class(out, protocol, legacy=True)
+    pickler = _TorchPickler(out, protocol, legacy=True)
     pickler.dump(obj)
     refs = sorted(pickler.storages.values(), key=lambda ref: ref.key)
     pickle.dump([ref.key for ref in refs], out, protocol=protocol)
     for ref in refs:
-        payload = storage_bytes(ref)
+        payload = _little_endian_bytes(force(ref.storage.array))
         out.write((len(payload) // ref.dtype.itemsize).to_bytes(8, "little", signed=True))
         out.write(payload)
     f.write(out.getbuffer())

@@ -180,11 +180,8 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
 
 def _save_legacy(obj, f, pickle_protocol):
     from . import legacy
-
-    def storage_bytes(ref):
-        return _little_endian_bytes(force(ref.storage.array))
     if isinstance(f, (str, os.PathLike)):
         with open(f, "wb") as out:
-            legacy.write(out, _TorchPickler, obj, pickle_protocol, storage_bytes)
+            legacy.write(out, obj, pickle_protocol)
     else:
-        legacy.write(f, _TorchPickler, obj, pickle_protocol, storage_bytes)
+        legacy.write(f, obj, pickle_protocol)

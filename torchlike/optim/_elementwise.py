@@ -45,7 +45,8 @@ _tracing_storage = [None]
 def stored(x):
     """x as a PyTorch kernel writes it into a float16/bfloat16 tensor: rounded to that
     dtype (a convert pair, which XLA keeps on CPU; its reduce_precision flushes float16
-    subnormals). Nothing for float32/float64 parameters."""
+    subnormals). Also a scalar that PyTorch converts to the tensor's dtype first (add_'s
+    alpha, a number added to a tensor). Nothing for float32/float64 parameters."""
     low = _tracing_storage[0]
     return x if low is None else x.astype(low).astype(x.dtype)
 
