@@ -318,12 +318,9 @@ def test_custom_fwd_casts_inputs_and_custom_bwd_restores_state(oracle):
 
 
 # -- half-precision optimizer updates ------------------------------------------------------
-# torchlike's elementwise optimizers compute a half-precision parameter's whole update in
-# float32 and round once at the end (optim/_elementwise.py); PyTorch rounds each kernel's
-# result to float16 (sqrt, /bias_correction, +eps ...), so eps=1e-8 vanishes and the step
-# divides by zero. Matching it means rounding after every PyTorch kernel inside each
-# update rule: a change to optim (not owned here), reported on issue 12.
-@pytest.mark.xfail(strict=True, reason="optim computes float16 updates in float32 (see above)")
+# PyTorch rounds each kernel's result to float16 (sqrt, /bias_correction, +eps ...), so
+# eps=1e-8 vanishes and the step divides by zero; torchlike's update rules round at the
+# same places (optim/_elementwise.py `stored`). Per-step values: tests/test_optim_half.py.
 def test_pure_float16_adamw_overflows_like_torch(oracle):
     """AdamW with eps=1e-8 on float16 parameters: eps underflows to 0 in float16 and the
     squared gradients of tiny values do too, so the update divides by zero (inf/NaN) in

@@ -314,3 +314,17 @@ def test_tensor_dataset_keeps_autograd_history(oracle):
     assert sample.grad_fn.name() == "SelectBackward0"
     sample.sum().backward()
     assert w.grad.tolist() == [[0.0, 0.0], [2.0, 2.0], [0.0, 0.0]]
+
+
+def test_pin_memory_without_accelerator_warns_like_torch(oracle):
+    import warnings
+    seen = {}
+    for lib in (oracle, torchlike):
+        loader = lib.utils.data.DataLoader(lib.utils.data.TensorDataset(lib.arange(4.0)),
+                                           batch_size=2, pin_memory=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            batches = [b[0].tolist() for b in loader]
+        seen[lib.__name__] = (batches, [(w.category, str(w.message)) for w in caught])
+    if not torchlike.accelerator.is_available():
+        assert seen["torchlike"] == seen["torch"] and seen["torch"][1]

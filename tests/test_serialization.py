@@ -3,6 +3,7 @@ import collections
 import io
 import os
 import pickle
+import re
 import subprocess
 import sys
 import zipfile
@@ -357,7 +358,9 @@ def test_corrupt_and_truncated_files(oracle, tmp_path):
     _evil_checkpoint(tmp_path / "badpickle.pt", b"\x80\x02}q\x00(X\x01")
     with pytest.raises(pickle.UnpicklingError):
         load(tmp_path / "badpickle.pt")
-    with pytest.raises(TypeError):
+    with pytest.raises(AttributeError) as theirs:
+        oracle.load(12345)
+    with pytest.raises(AttributeError, match=re.escape(str(theirs.value))):
         load(12345)
 
 

@@ -222,10 +222,12 @@ def as_tensor(data, dtype=None, device=None, **kwargs):
 def from_numpy(array):
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
-    d = dt.from_numpy_dtype(array.dtype)
-    # numpy arrays cannot share memory with JAX arrays; the tensor holds a copy.
-    return Tensor._wrap(_place(array, _device.canonical(None)), _device.canonical(None)) \
-        if d else None
+    from ._numpy_sharing import check_array, share_array
+    check_array(array)
+    dt.from_numpy_dtype(array.dtype)            # PyTorch's error for a dtype it lacks
+    cpu = _device.canonical(None)
+    # the tensor's storage keeps the array as its values (_numpy_sharing.py)
+    return share_array(Tensor._wrap(_place(array, cpu), cpu), array)
 
 
 def _resolve(dtype, device, default=None):

@@ -481,8 +481,15 @@ class Tensor:
             else np.asarray(self._data().astype(np.float32)).tolist()
 
     def numpy(self, *, force=False):
+        """The values as an ndarray sharing this tensor's memory (_numpy_sharing.py)."""
         if not force:
             self._check_numpy()
+        from ._numpy_sharing import numpy_of
+        shared = numpy_of(self) if self.device.type == "cpu" else None
+        return shared if shared is not None else self._host_copy()
+
+    def _host_copy(self):
+        """The values as a new ndarray (what torchlike's own code reads)."""
         return np.asarray(jax.device_get(self._data()))
 
     def _check_numpy(self):
@@ -567,7 +574,7 @@ class Tensor:
         return id(self)
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_tensor, (self.numpy(force=True), self._dtype.name, self.requires_grad,
+        return (_rebuild_tensor, (self._host_copy(), self._dtype.name, self.requires_grad,
                                   type(self)))
 
     def __deepcopy__(self, memo):

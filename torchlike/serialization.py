@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from . import _device
-from ._serialization import rebuild
+from ._serialization import legacy, rebuild
 from ._serialization.allowlist import (Policy, _StorageType, add_safe_globals,
                                        clear_safe_globals, get_safe_globals, safe_globals)
 from ._serialization.archive import open_archive
@@ -30,7 +30,7 @@ __all__ = ["save", "load", "DEFAULT_PROTOCOL", "add_safe_globals", "safe_globals
            "get_safe_globals", "clear_safe_globals"]
 
 _UNSAFE_MESSAGE = (
-    "Re-running `torchlike.load` with `weights_only` set to `False` will also accept plain "
+    "Re-running `torch.load` with `weights_only` set to `False` will also accept plain "
     "Python and numpy data (numpy arrays, paths, dates, argparse.Namespace); torchlike never "
     "runs code named by a file, so a class of your own has to be allow-listed either way.")
 
@@ -64,7 +64,7 @@ def _target_device(location, map_location):
         elif isinstance(result, (str, _device.device)):
             place = result
         else:
-            raise RuntimeError("torchlike.load: a callable map_location must return its "
+            raise RuntimeError("torch.load: a callable map_location must return its "
                                "storage argument unchanged or a device")
     else:
         place = location if map_location is None else map_location
@@ -161,11 +161,13 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
 
 def _load_from(archive, map_location, weights_only, mmap):
-    reader = _StorageReader(archive, map_location, mmap)
-    data = archive.read("data.pkl")
-    unpickler = WeightsUnpickler(data, Policy(weights_only), reader)
+    policy = Policy(weights_only)
     try:
-        return unpickler.load()
+        if isinstance(archive, legacy.LegacyFile):
+            return legacy.load(archive.data, policy,
+                               lambda location: _target_device(location, map_location))
+        reader = _StorageReader(archive, map_location, mmap)
+        return WeightsUnpickler(archive.read("data.pkl"), policy, reader).load()
     except pickle.UnpicklingError as e:
         if weights_only:
             raise pickle.UnpicklingError(_weights_only_message(str(e))) from None

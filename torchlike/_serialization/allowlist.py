@@ -94,6 +94,8 @@ def _user_globals():
         else:
             obj, full_name = item, f"{item.__module__}.{item.__qualname__}"
         named[full_name] = obj
+        if full_name.startswith("torchlike."):    # also as a torch checkpoint names it
+            named.setdefault("torch" + full_name[len("torchlike"):], obj)
     return named
 
 
@@ -360,17 +362,19 @@ class Policy:
         shown = full_name[len("builtins."):] if module == "builtins" else full_name
         if not self.weights_only:
             raise pickle.UnpicklingError(
-                f"Unsupported global: GLOBAL {full_name} is not allowed. torchlike.load never "
+                f"Unsupported global: GLOBAL {full_name} is not allowed. torch.load never "
                 "imports code named by a checkpoint, even with weights_only=False: besides "
                 "tensors and containers it accepts numpy arrays and scalars, paths, dates and "
                 "argparse.Namespace. If you trust this class/function, allow it with "
-                f"`torchlike.serialization.add_safe_globals([{shown}])`; to restore a model, "
+                f"`torch.serialization.add_safe_globals([{shown}])`; to restore a model, "
                 "save its state_dict and load that into a new instance.")
         raise pickle.UnpicklingError(
             f"Unsupported global: GLOBAL {shown} was not an allowed global by default. "
-            f"Please use `torchlike.serialization.add_safe_globals([{shown}])` or the "
-            f"`torchlike.serialization.safe_globals([{shown}])` context manager to allowlist "
-            "this global if you trust this class/function.")
+            f"Please use `torch.serialization.add_safe_globals([{shown}])` or the "
+            f"`torch.serialization.safe_globals([{shown}])` context manager to allowlist "
+            "this global if you trust this class/function.\n\nCheck the documentation of "
+            "torch.load to learn more about types accepted by default with weights_only "
+            "https://pytorch.org/docs/stable/generated/torch.load.html.")
 
     def call(self, func, args):
         """REDUCE: func(*args) for an allow-listed callable."""

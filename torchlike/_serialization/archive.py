@@ -212,14 +212,18 @@ def open_archive(f, mmap):
             raise ValueError("f must be a file path in order to use the mmap argument")
         handle, path = _seekable(f), None
     else:
-        raise TypeError(f"torchlike.load expects a path or a binary file object, got "
-                        f"{type(f).__name__}")
+        raise AttributeError(f"'{type(f).__name__}' object has no attribute 'seek'. You can "
+                             "only torch.load from a file that is seekable. Please pre-load "
+                             "the data into a buffer like io.BytesIO and try to load from it "
+                             "instead.")
     try:
         magic = handle.read(4)
         if isinstance(magic, str):
-            raise TypeError("torchlike.load needs a file opened in binary mode ('rb')")
+            raise TypeError("torch.load needs a file opened in binary mode ('rb')")
         if not magic:
             raise EOFError("Ran out of input")
+        if magic[:1] == pickle.PROTO:       # a pickle: the legacy format
+            return _legacy_file(handle, f, magic, mmap), (handle if path is not None else None)
         if not magic.startswith(b"PK"):
             raise pickle.UnpicklingError(
                 "Invalid checkpoint: not a PyTorch zip archive (torchlike reads the zip format "
@@ -230,6 +234,16 @@ def open_archive(f, mmap):
         if path is not None:
             handle.close()
         raise
+
+
+def _legacy_file(handle, f, magic, mmap):
+    from .legacy import LegacyFile
+    if mmap:
+        name = f"{f}, " if isinstance(f, str) else ""        # (as PyTorch: str paths only)
+        raise RuntimeError(f"mmap can only be used with files saved with `torch.save({name}"
+                           "_use_new_zipfile_serialization=True), please torch.save your "
+                           "checkpoint with this option in order to use mmap.")
+    return LegacyFile(magic + handle.read())
 
 
 def _seekable(f):

@@ -124,9 +124,36 @@ def _as_int(value, what):
     return value
 
 
+class PendingStorage(LoadedStorage):
+    """A storage of the legacy format, whose bytes follow the object: its tensors are
+    views of one empty torchlike Storage that `fill` gives its values (legacy.py)."""
+
+    def __init__(self, np_dtype, numel, device):
+        super().__init__(np.empty(0, np_dtype), device)
+        self._numel = numel
+
+    @property
+    def numel(self):
+        return self._numel
+
+    def tensor(self, offset, size, stride):
+        offset, size, stride = _checked_geometry(offset, size, stride, self._numel,
+                                                 self.values.dtype.itemsize)
+        if math.prod(size) == 0:
+            return _fresh_tensor(np.zeros(size, self.values.dtype), self.device)
+        if self.storage is None:
+            self.storage = _fresh_tensor(self.values, self.device)._storage
+        return _view_of(self.storage, offset, size, stride)
+
+    def fill(self, values):
+        if self.storage is not None:
+            self.storage.array = _place(values, self.device)
+            self.storage.generation += 1
+
+
 # -- the torch._utils rebuild functions a checkpoint may call -------------------------
 def _storage_arg(storage):
-    if type(storage) is not LoadedStorage:
+    if type(storage) not in (LoadedStorage, PendingStorage):
         raise TypeError(f"_rebuild_tensor(): expected a storage from this checkpoint, got "
                         f"{type(storage).__name__}")
     return storage

@@ -74,9 +74,10 @@ def _location(device):
 class _TorchPickler(pickle._Pickler):
     """Pickles torchlike tensors, dtypes, sizes and devices as PyTorch does."""
 
-    def __init__(self, file, protocol):
+    def __init__(self, file, protocol, legacy=False):
         super().__init__(file, protocol)
         self.storages = {}          # id(Storage) -> _StorageRef, in order of first use
+        self.legacy = legacy        # the legacy format's ids end with view metadata (None)
 
     def _storage_ref(self, t):
         ref = self.storages.get(id(t._storage))
@@ -87,8 +88,9 @@ class _TorchPickler(pickle._Pickler):
 
     def persistent_id(self, obj):
         if type(obj) is _StorageRef:
-            return ("storage", _STORAGE_GLOBALS[_STORAGE_NAMES[obj.dtype.name]], obj.key,
-                    _location(obj.storage.device), int(obj.storage.array.size))
+            pid = ("storage", _STORAGE_GLOBALS[_STORAGE_NAMES[obj.dtype.name]], obj.key,
+                   _location(obj.storage.device), int(obj.storage.array.size))
+            return pid + (None,) if self.legacy else pid
         return None
 
     def reducer_override(self, obj):
@@ -146,7 +148,10 @@ def _little_endian_bytes(array):
 
 def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
          _use_new_zipfile_serialization=True, _disable_byteorder_record=False):
-    """Write `obj` to a path or binary file object in PyTorch's zip checkpoint format."""
+    """Write `obj` to a path or binary file object in PyTorch's zip checkpoint format
+    (or its legacy format with `_use_new_zipfile_serialization=False`)."""
+    if not _use_new_zipfile_serialization:
+        return _save_legacy(obj, f, pickle_protocol)
     data = io.BytesIO()
     pickler = _TorchPickler(data, pickle_protocol)
     pickler.dump(obj)
@@ -171,3 +176,12 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
             out.write(archive.getbuffer())
     else:
         f.write(archive.getbuffer())
+
+
+def _save_legacy(obj, f, pickle_protocol):
+    from . import legacy
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "wb") as out:
+            legacy.write(out, obj, pickle_protocol)
+    else:
+        legacy.write(f, obj, pickle_protocol)

@@ -24,7 +24,7 @@ class Parameter(Tensor):
 
     def __reduce_ex__(self, protocol):
         from .._tensor import _rebuild_tensor
-        return (_rebuild_tensor, (self.numpy(force=True), self._dtype.name, self.requires_grad,
+        return (_rebuild_tensor, (self._host_copy(), self._dtype.name, self.requires_grad,
                                   Parameter))
 
 

@@ -30,8 +30,25 @@ _LOW_PRECISION = (np.dtype(np.float16), _dtype.bfloat16.np)
 
 
 def _compute_dtype(dtype):
-    # PyTorch computes half and bfloat16 elementwise ops in float32 ("opmath")
+    # PyTorch computes half and bfloat16 elementwise ops in float32 ("opmath"), and
+    # writes each kernel's result in the parameter's dtype (see `stored`)
     return np.dtype(np.float32) if dtype in _LOW_PRECISION else dtype
+
+
+# The storage dtype of the low-precision parameter whose update is being traced, or None.
+# PyTorch runs an update as a sequence of kernels, each computing in float32 and writing
+# its result in the parameter's dtype; the update rules mark those writes with `stored`.
+# Set only while `_run_group` traces (its jit cache key holds the parameters' dtypes).
+_tracing_storage = [None]
+
+
+def stored(x):
+    """x as a PyTorch kernel writes it into a float16/bfloat16 tensor: rounded to that
+    dtype (a convert pair, which XLA keeps on CPU; its reduce_precision flushes float16
+    subnormals). Also a scalar that PyTorch converts to the tensor's dtype first (add_'s
+    alpha, a number added to a tensor). Nothing for float32/float64 parameters."""
+    low = _tracing_storage[0]
+    return x if low is None else x.astype(low).astype(x.dtype)
 
 
 def _as_real(x):
@@ -56,8 +73,12 @@ def _run_group(params, grads, states, scalars, *, update, flags, scalar_out):
             p, g, st = _as_real(p), _as_real(g), tuple(_as_real(x) for x in st)
         real_dtype = p.dtype
         compute = _compute_dtype(real_dtype)
-        new_p, new_st = update(flags[i], p.astype(compute), g.astype(compute),
-                               tuple(x.astype(compute) for x in st), row.astype(compute))
+        _tracing_storage[0] = real_dtype if compute != real_dtype else None
+        try:
+            new_p, new_st = update(flags[i], p.astype(compute), g.astype(compute),
+                                   tuple(x.astype(compute) for x in st), row.astype(compute))
+        finally:
+            _tracing_storage[0] = None
         new_p = new_p.astype(real_dtype)
         old_dtypes = [x.dtype for x in st] + [real_dtype] * (len(new_st) - len(st))
         new_st = tuple(x.astype(d) for x, d in zip(new_st, old_dtypes))
@@ -81,8 +102,9 @@ def _run_group(params, grads, states, scalars, *, update, flags, scalar_out):
 def rounded(x, s):
     """x rounded on its own before it takes part in a sum. Adding a traced -0.0 is exact
     for every x; the compiler can't drop it, and at most fuses x's product with it,
-    so a following add sees a rounded operand that is not a product."""
-    return x + s[-1]
+    so a following add sees a rounded operand that is not a product. It is also the
+    end of a PyTorch kernel (mul_), so a low-precision parameter's value is `stored`."""
+    return stored(x + s[-1])
 
 
 def div_scalar(a, b):

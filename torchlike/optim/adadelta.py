@@ -2,7 +2,7 @@
 gradients (Zeiler 2012), with PyTorch's order of operations."""
 from .._factories import zeros_like
 from ._checks import check_lr, check_weight_decay
-from ._elementwise import ElementwiseOptimizer, negate, rounded, zero_step
+from ._elementwise import ElementwiseOptimizer, negate, rounded, stored, zero_step
 from .optimizer import to_scalar
 
 __all__ = ["Adadelta"]
@@ -15,13 +15,14 @@ def adadelta_update(flags, p, g, states, s):
     if maximize:
         g = negate(g)
     if decay:
-        g = weight_decay * p + g
-    square_avg = (one_minus_rho * g) * g + rounded(states[0] * rho, s)
-    std = (square_avg + eps) ** 0.5
-    delta = (states[1] + eps) ** 0.5
-    delta = (delta / std) * g
-    acc_delta = (one_minus_rho * delta) * delta + rounded(states[1] * rho, s)
-    return (-lr) * delta + p, (square_avg, acc_delta)
+        g = stored(stored(weight_decay) * p + g)
+    # (`stored` marks where each of PyTorch's kernels writes its result)
+    square_avg = stored((one_minus_rho * g) * g + rounded(states[0] * rho, s))
+    std = stored(stored(square_avg + stored(eps)) ** 0.5)
+    delta = stored(stored(states[1] + stored(eps)) ** 0.5)
+    delta = stored(stored(delta / std) * g)
+    acc_delta = stored((one_minus_rho * delta) * delta + rounded(states[1] * rho, s))
+    return stored(stored(-lr) * delta + p), (square_avg, acc_delta)
 
 
 class Adadelta(ElementwiseOptimizer):

@@ -5,7 +5,7 @@ from .._tensor import Tensor
 from .._factories import zeros_like
 from .optimizer import check_fused, to_scalar
 from ._elementwise import (ElementwiseOptimizer, div_scalar, lerp, negate, rounded,
-                           zero_step)
+                           stored, zero_step)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -22,16 +22,17 @@ def adam_update(flags, p, g, states, s):
         if decoupled:
             p = rounded(p * decoupled_factor, s)
         else:
-            g = weight_decay * p + g
-    exp_avg = lerp(states[0], g, one_minus_beta1)
-    exp_avg_sq = (one_minus_beta2 * g) * g + rounded(states[1] * beta2, s)
+            g = stored(stored(weight_decay) * p + g)
+    # (`stored` marks where each of PyTorch's kernels writes its result)
+    exp_avg = stored(lerp(states[0], g, one_minus_beta1))
+    exp_avg_sq = stored((one_minus_beta2 * g) * g + rounded(states[1] * beta2, s))
     new_states = (exp_avg, exp_avg_sq)
     second = exp_avg_sq
     if amsgrad:
         second = jnp.maximum(states[2], exp_avg_sq)
         new_states += (second,)
-    denom = div_scalar(jnp.sqrt(second), bias_correction2_sqrt) + eps
-    return p + ((-step_size) * exp_avg) / denom, new_states
+    denom = stored(stored(div_scalar(stored(jnp.sqrt(second)), bias_correction2_sqrt)) + stored(eps))
+    return stored(p + ((-step_size) * exp_avg) / denom), new_states
 
 
 def check_betas(lr, eps, betas, weight_decay):

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 from .._factories import tensor, zeros_like
 from .optimizer import to_scalar
 from ._elementwise import (ElementwiseOptimizer, div_scalar, lerp, negate, rounded,
-                           scalar_dtype, zero_step)
+                           scalar_dtype, stored, zero_step)
 from .adam import check_betas
 
 __all__ = ["Adamax", "NAdam", "RAdam"]
@@ -19,27 +19,27 @@ def _decay(flags, p, g, weight_decay, decoupled_factor, s):
         if decoupled:
             p = rounded(p * decoupled_factor, s)
         else:
-            g = weight_decay * p + g
+            g = stored(stored(weight_decay) * p + g)
     return p, g
 
 
 def adamax_update(flags, p, g, states, s):
     """s = (weight_decay, 1 - beta1, beta2, eps, clr); states = (exp_avg, exp_inf)."""
     p, g = _decay(flags, p, g, s[0], None, s)
-    exp_avg = lerp(states[0], g, s[1])
-    exp_inf = jnp.maximum(states[1] * s[2], jnp.abs(g) + s[3])
-    return ((-s[4]) * exp_avg) / exp_inf + p, (exp_avg, exp_inf)
+    exp_avg = stored(lerp(states[0], g, s[1]))
+    exp_inf = jnp.maximum(stored(states[1] * s[2]), stored(jnp.abs(g) + stored(s[3])))
+    return stored(((-s[4]) * exp_avg) / exp_inf + p), (exp_avg, exp_inf)
 
 
 def nadam_update(flags, p, g, states, s):
     """s = (weight_decay, 1 - lr * weight_decay, 1 - beta1, beta2, 1 - beta2,
     bias_correction2, eps, grad coefficient, exp_avg coefficient)."""
     p, g = _decay(flags, p, g, s[0], s[1], s)
-    exp_avg = lerp(states[0], g, s[2])
-    exp_avg_sq = (s[4] * g) * g + rounded(states[1] * s[3], s)
-    denom = jnp.sqrt(div_scalar(exp_avg_sq, s[5])) + s[6]
-    p = (s[7] * g) / denom + p
-    p = (s[8] * exp_avg) / denom + p
+    exp_avg = stored(lerp(states[0], g, s[2]))
+    exp_avg_sq = stored((s[4] * g) * g + rounded(states[1] * s[3], s))
+    denom = stored(stored(jnp.sqrt(stored(div_scalar(exp_avg_sq, s[5])))) + stored(s[6]))
+    p = stored((s[7] * g) / denom + p)
+    p = stored((s[8] * exp_avg) / denom + p)
     return p, (exp_avg, exp_avg_sq)
 
 
@@ -47,15 +47,15 @@ def radam_update(flags, p, g, states, s):
     """s = (weight_decay, 1 - lr * weight_decay, 1 - beta1, beta2, 1 - beta2, lr,
     bias_correction1, sqrt(bias_correction2), eps, rect), rect = 0 before rectifying."""
     p, g = _decay(flags, p, g, s[0], s[1], s)
-    exp_avg = lerp(states[0], g, s[2])
-    exp_avg_sq = (s[4] * g) * g + rounded(states[1] * s[3], s)
-    update = div_scalar(exp_avg, s[6]) * s[5]
+    exp_avg = stored(lerp(states[0], g, s[2]))
+    exp_avg_sq = stored((s[4] * g) * g + rounded(states[1] * s[3], s))
+    update = stored(stored(div_scalar(exp_avg, s[6])) * s[5])
     # PyTorch's `scalar / tensor` is reciprocal(tensor) * scalar
-    adaptive = (1 / (jnp.sqrt(exp_avg_sq) + s[8])) * s[7]
+    adaptive = stored(stored(1 / stored(stored(jnp.sqrt(exp_avg_sq)) + stored(s[8]))) * s[7])
     # rect is 0 exactly on the early, unrectified steps. A traced choice rather than a
     # static flag, so the switch around step 6 doesn't compile the whole group again.
-    update = jnp.where(s[9] != 0, update * adaptive * s[9], update)
-    return p - rounded(update, s), (exp_avg, exp_avg_sq)
+    update = jnp.where(s[9] != 0, stored(stored(update * adaptive) * s[9]), update)
+    return stored(p - rounded(update, s)), (exp_avg, exp_avg_sq)
 
 
 class _AdamLike(ElementwiseOptimizer):

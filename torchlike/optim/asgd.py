@@ -2,7 +2,8 @@
 once the step count passes t0), with PyTorch's eta and mu schedules."""
 from .._factories import tensor, zeros_like
 from ._checks import check_lr, check_weight_decay
-from ._elementwise import ElementwiseOptimizer, negate, rounded, scalar_dtype, zero_step
+from ._elementwise import (ElementwiseOptimizer, negate, rounded, scalar_dtype, stored,
+                           zero_step)
 from .optimizer import to_scalar
 
 __all__ = ["ASGD"]
@@ -15,10 +16,10 @@ def asgd_update(flags, p, g, states, s):
     if maximize:
         g = negate(g)
     if decay:
-        g = weight_decay * p + g
+        g = stored(stored(weight_decay) * p + g)
     p = rounded(p * shrink, s)
-    p = (-eta) * g + p
-    ax = states[0] + rounded((p - states[0]) * mu, s) if averaging else p
+    p = stored(stored(-eta) * g + p)
+    ax = stored(states[0] + rounded(stored(p - states[0]) * mu, s)) if averaging else p
     return p, (ax,)
 
 

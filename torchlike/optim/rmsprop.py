@@ -4,7 +4,7 @@ import jax.numpy as jnp
 from .._factories import full_like, zeros_like
 from .._tensor import Tensor
 from .optimizer import check_fused, to_scalar
-from ._elementwise import ElementwiseOptimizer, lerp, negate, rounded, zero_step
+from ._elementwise import ElementwiseOptimizer, lerp, negate, rounded, stored, zero_step
 
 __all__ = ["RMSprop", "Adagrad"]
 
@@ -17,24 +17,25 @@ def rmsprop_update(flags, p, g, states, s):
     if maximize:
         g = negate(g)
     if decay:
-        g = weight_decay * p + g
-    square_avg = (one_minus_alpha * g) * g + rounded(states[0] * alpha, s)
+        g = stored(stored(weight_decay) * p + g)
+    # (`stored` marks where each of PyTorch's kernels writes its result)
+    square_avg = stored((one_minus_alpha * g) * g + rounded(states[0] * alpha, s))
     new_states = [square_avg]
     if use_momentum:
         new_states.append(None)            # filled below, keeps the state order
     if centered:
-        grad_avg = lerp(states[-1], g, one_minus_alpha)
+        grad_avg = stored(lerp(states[-1], g, one_minus_alpha))
         new_states.append(grad_avg)
-        avg = jnp.sqrt(-grad_avg * grad_avg + square_avg)
+        avg = jnp.sqrt(stored(-grad_avg * grad_avg + square_avg))
     else:
         avg = jnp.sqrt(square_avg)
-    avg = avg + eps
+    avg = stored(stored(avg) + stored(eps))
     if use_momentum:
-        buf = rounded(states[1] * momentum, s) + g / avg
+        buf = stored(rounded(states[1] * momentum, s) + g / avg)
         new_states[1] = buf
-        p = (-lr) * buf + p
+        p = stored(stored(-lr) * buf + p)
     else:
-        p = ((-lr) * g) / avg + p
+        p = stored(((-lr) * g) / avg + p)
     return p, tuple(new_states)
 
 
@@ -45,10 +46,10 @@ def adagrad_update(flags, p, g, states, s):
     if maximize:
         g = negate(g)
     if decay:
-        g = weight_decay * p + g
-    total = g * g + states[0]
-    std = jnp.sqrt(total) + eps
-    return ((-clr) * g) / std + p, (total,)
+        g = stored(stored(weight_decay) * p + g)
+    total = stored(g * g + states[0])
+    std = stored(stored(jnp.sqrt(total)) + stored(eps))
+    return stored(((-clr) * g) / std + p), (total,)
 
 
 def _check(name, value, low=0.0):

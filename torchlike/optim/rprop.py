@@ -4,7 +4,7 @@ import jax.numpy as jnp
 
 from .._factories import full_like, zeros_like
 from ._checks import check_lr
-from ._elementwise import ElementwiseOptimizer, negate, zero_step
+from ._elementwise import ElementwiseOptimizer, negate, stored, zero_step
 from .optimizer import to_scalar
 
 __all__ = ["Rprop"]
@@ -17,12 +17,13 @@ def rprop_update(flags, p, g, states, s):
     eta_minus, eta_plus, size_min, size_max = s[0], s[1], s[2], s[3]
     if maximize:
         g = negate(g)
-    agreement = g * states[0]
-    factor = jnp.where(agreement > 0, eta_plus, jnp.where(agreement < 0, eta_minus, 1))
-    step_size = jnp.clip(states[1] * factor, size_min, size_max)
+    agreement = stored(g * states[0])
+    # (PyTorch writes the etas into the parameter-dtype `sign` tensor)
+    factor = stored(jnp.where(agreement > 0, eta_plus, jnp.where(agreement < 0, eta_minus, 1)))
+    step_size = stored(jnp.clip(stored(states[1] * factor), size_min, size_max))
     # after a sign flip the step is skipped and the flip forgotten
-    g = jnp.where(factor == eta_minus, jnp.zeros_like(g), g)
-    return p - jnp.sign(g) * step_size, (g, step_size)
+    g = jnp.where(factor == stored(eta_minus), jnp.zeros_like(g), g)
+    return stored(p - jnp.sign(g) * step_size), (g, step_size)
 
 
 class Rprop(ElementwiseOptimizer):

@@ -1,6 +1,6 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
 from .optimizer import check_fused, to_scalar
-from ._elementwise import ElementwiseOptimizer, negate, rounded
+from ._elementwise import ElementwiseOptimizer, negate, rounded, stored
 
 __all__ = ["SGD"]
 
@@ -14,13 +14,14 @@ def sgd_update(flags, p, g, states, s):
     if maximize:
         g = negate(g)
     if decay:
-        g = weight_decay * p + g
+        g = stored(stored(weight_decay) * p + g)
     new_states = ()
     if use_momentum:
-        buf = one_minus_dampening * g + rounded(states[0] * momentum, s) if has_buffer else g
-        g = momentum * buf + g if nesterov else buf
+        buf = (stored(stored(one_minus_dampening) * g + rounded(states[0] * momentum, s))
+               if has_buffer else g)
+        g = stored(stored(momentum) * buf + g) if nesterov else buf
         new_states = (buf,)
-    return (-lr) * g + p, new_states
+    return stored(stored(-lr) * g + p), new_states
 
 
 class SGD(ElementwiseOptimizer):

@@ -6,6 +6,7 @@ fetched and `worker_init_fn(0)` runs once per epoch, so dataset code written for
 workers (sharding by worker id) yields every sample exactly once.
 """
 import math
+import warnings
 
 from ._collate import default_collate, default_convert
 from .dataset import IterableDataset
@@ -155,6 +156,11 @@ class _LoaderIter:
         self._ended = False
         self._num_yielded = 0
         self._emulate_worker = loader.num_workers > 0
+        if loader.pin_memory:
+            from ... import accelerator
+            if not accelerator.is_available():       # as PyTorch, on every new pass
+                warnings.warn("'pin_memory' argument is set as true but no accelerator is "
+                              "found, then device pinned memory won't be used.")
         if self._emulate_worker:
             from ..._factories import randint
             self._worker_info = WorkerInfo(id=0, num_workers=1, seed=int(randint(
