@@ -72,6 +72,7 @@ class _Entry:
         closed, shapes = jax.make_jaxpr(trace, return_shape=True)(in_arrays, counters)
         self.out_tree = jax.tree_util.tree_structure(shapes)
         self.flat = jax.extend.core.jaxpr_as_fun(closed)
+        self.changed_set = frozenset(self.changed)
         self.donate = () if any(self.out_live) else tuple(self.changed)
         self.program = jax.jit(self.flat, donate_argnums=self.donate)
 
@@ -137,19 +138,21 @@ class CompiledCallable:
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs),
                                                      is_leaf=lambda x: isinstance(x, Tensor))
         state = self._state_for(leaves)
-        tensors, storages, slot_sig = collect(state)
+        tensors, storages, owner, slot_sig = collect(state)
         key = (treedef, tuple(leaf_sig(x) for x in leaves), slot_sig,
-               tuple(freeze(s.get()) for s in state.scalar_slots),
+               state.scalar_values(),
                tuple((g._seed, g._key is None) for g in state.generators),
                is_grad_enabled())
         entry = self.entries.get(key)
         if entry is not None and entry.eager:
             return self.fn(*args, **kwargs)
         counters = [g._counter for g in state.generators]
-        for st in storages:
-            if type(st.array) is Deferred:      # a pending value is computed now
-                st.array = st.array.value()
         in_arrays = [st.array for st in storages]
+        if Deferred in map(type, in_arrays):      # a pending value is computed now
+            for st in storages:
+                if type(st.array) is Deferred:
+                    st.array = st.array.value()
+            in_arrays = [st.array for st in storages]
         if entry is None:
             if len(self.entries) >= self._limit():
                 self._warn_limit()
@@ -168,9 +171,9 @@ class CompiledCallable:
                 self.entries[key] = entry
         outs = entry.run(in_arrays, counters)
         del in_arrays[:]        # (references to donated arrays)
-        result = self._install(entry, state, tensors, storages, outs)
+        result = self._install(entry, state, tensors, storages, owner, outs)
         if is_grad_enabled() and any(entry.out_grad):
-            result = join_graph(entry, result, tensors, storages, outs.inputs, counters)
+            result = join_graph(entry, result, tensors, owner, outs.inputs, counters)
         return result
 
     def _limit(self):
@@ -252,19 +255,19 @@ class CompiledCallable:
             saved.restore(remove_added=not ok)
 
     # -- after a call ---------------------------------------------------------------------
-    def _install(self, entry, state, tensors, storages, outs):
-        changed = set()
+    def _install(self, entry, state, tensors, storages, owner, outs):
         for i, array in zip(entry.changed, outs.storages):
             st = storages[i]
             st.array = array
             st.generation += 1
-            changed.add(id(st))
+        changed = entry.changed_set
         bumped = set()
-        for t in tensors:       # an in-place change inside bumps the version, as eagerly
-            counter = t._version_counter
-            if id(t._storage) in changed and id(counter) not in bumped:
-                bumped.add(id(counter))
-                counter.value += 1
+        for t, k in zip(tensors, owner):  # an in-place change inside bumps the version
+            if k in changed:
+                counter = t._version_counter
+                if id(counter) not in bumped:
+                    bumped.add(id(counter))
+                    counter.value += 1
         # a structural entry added containers: walk again to see their slots
         if entry.structural:
             self._walk = None

@@ -18,9 +18,11 @@ def leaf_sig(x):
 
 
 def collect(state):
-    """The tensors a call reads (state and arguments), their unique storages, and the
-    guard part describing which slots hold which tensors."""
-    tensors, index = [], {}
+    """The tensors a call reads (state and arguments), their unique storages, for each
+    tensor the index of its storage, and the guard part describing which slots hold
+    which tensors. (Runs on every call: one pass each, no helper calls per tensor.)"""
+    index = {}
+    tensors = []
     for t in state.tensors:
         if id(t) not in index:
             index[id(t)] = len(tensors)
@@ -36,14 +38,14 @@ def collect(state):
             k = index[id(v)] = len(tensors)
             tensors.append(v)
         sig.append(k)
-    storages, where, tensor_sig = [], {}, []
+    storages, where, owner, tensor_sig = [], {}, [], []
     for t in tensors:
         st = t._storage
         k = where.get(id(st))
         if k is None:
             k = where[id(st)] = len(storages)
             storages.append(st)
-        tensor_sig.append((k, _tensor_sig(t)))
-    return tensors, storages, (tuple(tensor_sig), tuple(sig))
-
-
+        owner.append(k)
+        tensor_sig.append((k, t._shape, True if t._whole else (t.stride(), t._offset),
+                           t._dtype, st.device, t._requires_grad, t._grad_fn is None))
+    return tensors, storages, owner, (tuple(tensor_sig), tuple(sig))

@@ -51,6 +51,8 @@ class Slot:
 
     def get(self):
         if self.is_attr:
+            if self.key == "grad" and isinstance(self.holder, Tensor):
+                return self.holder._grad      # (the property warns for non-leaves)
             return getattr(self.holder, self.key, None)
         return self.holder.get(self.key)
 
@@ -85,6 +87,17 @@ class State:
         self.sequences = []         # lists and tuples walked
         self.arg_tensors = []
         self._seen = set()
+
+    def scalar_values(self):
+        """The guard's Python values, read in one pass: an attribute slot is an entry
+        of its holder's __dict__ (the walk found it there), so all reads are dict.get."""
+        reader = self.__dict__.get("_reader")
+        if reader is None:
+            reader = self._reader = (
+                [s.holder.__dict__ if s.is_attr else s.holder for s in self.scalar_slots],
+                [s.key for s in self.scalar_slots])
+        values = tuple(map(dict.get, *reader))
+        return tuple(map(freeze, values)) if list in map(type, values) else values
 
     def for_call(self, arg_tensors):
         """This state plus the `.grad` slots of one call's tensor arguments."""
