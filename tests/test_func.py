@@ -458,3 +458,30 @@ def test_vmap_refuses_batched_writes_into_unbatched_tensors():
         torchlike.vmap(bn)(torchlike.randn(2, 4, 3))
     assert to_numpy(bn.running_mean).tolist() == [0.0, 0.0, 0.0]
     assert to_numpy(bn(torchlike.ones(4, 3))).shape == (4, 3)
+
+
+def _bn_model(lib):
+    return lib.nn.Sequential(lib.nn.Linear(3, 3), lib.nn.BatchNorm1d(3))
+
+
+def test_replace_all_batch_norm_modules_drops_running_stats_as_torch():
+    ours, theirs = _bn_model(torchlike), _bn_model(torch)
+    assert torchlike.func.replace_all_batch_norm_modules_(ours) is ours
+    assert torch.func.replace_all_batch_norm_modules_(theirs) is theirs
+    for name in ("running_mean", "running_var", "num_batches_tracked", "track_running_stats"):
+        assert getattr(ours[1], name) == getattr(theirs[1], name), name
+    # what it is for: the model now runs under vmap in training mode
+    assert tuple(torchlike.vmap(ours)(torchlike.ones(2, 4, 3)).shape) == (2, 4, 3)
+
+
+@pytest.mark.parametrize("in_dims", [0, 1])
+def test_debug_unwrap_gives_the_batch_behind_a_sample(in_dims):
+    ours, theirs = pair(2, 3)
+    for lib, x in ((torchlike, ours), (torch, theirs)):
+        assert lib.func.debug_unwrap(x) is x        # outside transforms: the tensor itself
+    got = torchlike.vmap(torchlike.func.debug_unwrap, in_dims=in_dims)(ours)
+    want = torch.vmap(torch.func.debug_unwrap, in_dims=in_dims)(theirs)
+    assert_same(got, want)
+    got = torchlike.func.grad(lambda t: (torchlike.func.debug_unwrap(t) * t).sum())(ours)
+    want = torch.func.grad(lambda t: (torch.func.debug_unwrap(t) * t).sum())(theirs)
+    assert_same(got, want)
