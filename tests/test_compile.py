@@ -128,29 +128,110 @@ def _branchy(lib):
     return f
 
 
-def test_graph_break_runs_eagerly_with_the_right_answer():
+def test_graph_break_runs_eagerly_with_the_right_answer_and_counts():
+    counters = torchlike._dynamo.utils.counters
+    counters.clear()
     f = torchlike.compile(_branchy(torchlike))
     g = _branchy(torch)
     for values in ([1.0, 2.0], [-1.0, -3.0]):
         np.testing.assert_array_equal(to_numpy(f(torchlike.tensor(values))),
                                       g(torch.tensor(values)).numpy())
+    # one break, noted once: the guard (shape, dtype) is the same for both calls
+    assert dict(counters["graph_break"]) == {"Data-dependent branching": 1}
 
 
-def test_fullgraph_names_the_line_that_breaks():
-    f = torchlike.compile(_branchy(torchlike), fullgraph=True)
-    with pytest.raises(torchlike._dynamo.exc.Unsupported, match=r"if x.sum\(\) > 0:"):
-        f(torchlike.ones(2))
+def _break_cases(lib):
+    @lib.compiler.disable
+    def on_host(x):
+        return x + 1
+
+    def branch(x):
+        if x.sum() > 0:
+            return x * 2
+        return x
+
+    def tolist(x):
+        return x * len(x.tolist())
+
+    def disabled(x):
+        return on_host(x) * 2
+    return [branch, tolist, disabled]
 
 
-def test_recompile_limit_warns_once_then_runs_eagerly():
-    f = torchlike.compile(lambda x: x * 2)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+def _item(x):
+    return x * x.sum().item()
+
+
+def test_fullgraph_names_the_break_and_its_line_as_torch():
+    """fullgraph=True: torch._dynamo.exc.Unsupported, PyTorch's first line for the kind
+    of break, and the user's file, line and source."""
+    for ours, theirs in zip(_break_cases(torchlike), _break_cases(torch)):
+        with pytest.raises(torchlike._dynamo.exc.Unsupported) as got:
+            torchlike.compile(ours, fullgraph=True)(torchlike.ones(2))
+        with pytest.raises(torch._dynamo.exc.Unsupported) as want:
+            torch.compile(theirs, fullgraph=True, backend="eager")(torch.ones(2))
+        first = str(want.value).splitlines()[0].replace("torch.", "torchlike.")
+        assert str(got.value).splitlines()[0] == first
+        assert f"line {ours.__code__.co_firstlineno + 1}, in {ours.__name__}" in str(got.value)
+    # .item(): PyTorch's fullgraph mode captures it as a symbolic float; here it cannot
+    # be in the program, so it breaks, with the reason PyTorch gives a break on it when
+    # fullgraph=False (its graph_break counter)
+    counters = [torchlike._dynamo.utils.counters, torch._dynamo.utils.counters]
+    for c in counters:
+        c.clear()
+    torchlike.compile(_item)(torchlike.ones(2))
+    torch.compile(_item, backend="eager")(torch.ones(2))
+    assert list(counters[0]["graph_break"]) == [
+        k.splitlines()[0] for k in counters[1]["graph_break"]]
+    with pytest.raises(torchlike._dynamo.exc.Unsupported, match=r"x \* x.sum\(\).item\(\)"):
+        torchlike.compile(_item, fullgraph=True)(torchlike.ones(2))
+
+
+def test_graph_break_in_a_training_step_gives_the_eager_losses():
+    def run(compiled):
+        model = _mlp(torchlike)
+        opt = torchlike.optim.SGD(model.parameters(), lr=0.1)
+        x = torchlike.ones(4, 4)
+        seen = []
+
+        def step():
+            opt.zero_grad()
+            loss = model(x).pow(2).mean()
+            seen.append(loss.item())          # the break: a value needed on the host
+            loss.backward()
+            opt.step()
+            return loss
+        f = torchlike.compile(step) if compiled else step
+        return [f().item() for _ in range(3)], seen
+    assert run(True) == run(False)
+
+
+def test_recompile_limit_logs_once_then_runs_eagerly(caplog):
+    f = torchlike.compile(lambda x: x * 2, dynamic=False)
+    with caplog.at_level("WARNING", logger="torchlike._dynamo"):
         outs = [f(torchlike.ones(n)) for n in range(1, 12)]
     assert len(f.entries) == torchlike._dynamo.config.recompile_limit == 8
-    messages = [str(w.message) for w in caught if "recompile_limit" in str(w.message)]
+    # PyTorch logs (torch._dynamo's logger, not warnings) "torch._dynamo hit
+    # config.recompile_limit (8)" once, at the 9th shape, with dynamic=False
+    messages = [r.getMessage() for r in caplog.records if "recompile_limit" in r.getMessage()]
     assert len(messages) == 1 and "hit config.recompile_limit (8)" in messages[0]
     assert [o.tolist() for o in outs] == [[2.0] * n for n in range(1, 12)]
+
+
+@pytest.mark.parametrize("dynamic", [None, True])
+def test_dynamic_shapes_trace_per_shape_without_hitting_the_limit(dynamic, caplog):
+    """PyTorch marks a changing size dynamic and compiles once more; XLA compiles static
+    shapes, so each new shape traces its own program, but none counts against the limit
+    (only guards that differ in more than sizes do)."""
+    f = torchlike.compile(lambda x: x.sum(0) * 2, dynamic=dynamic)
+    with caplog.at_level("WARNING", logger="torchlike._dynamo"):
+        for n in range(1, 12):
+            got = f(torchlike.ones(n, 3))
+            np.testing.assert_array_equal(to_numpy(got), torch.ones(n, 3).sum(0).numpy() * 2)
+    assert not [r for r in caplog.records if "recompile_limit" in r.getMessage()]
+    assert len(f.entries) == 11 and len(f.families) == 1
+    f(torchlike.ones(2, 3, dtype=torchlike.float64))     # a new dtype: a second family
+    assert len(f.families) == 2
 
 
 def test_python_side_effects_replay_on_every_call():

@@ -18,7 +18,6 @@ still fuses each step lazily); with fullgraph=True it raises naming the line. Af
 """
 import functools
 import sys
-import warnings
 import weakref
 
 import jax
@@ -33,9 +32,10 @@ from ..autograd import engine
 from ..autograd.grad_mode import is_grad_enabled
 from . import config
 from .autograd_node import consumed, join_graph
-from .breaks import BREAKS, GraphBreak, disabled, is_compiling
+from . import breaks
+from .breaks import BREAKS, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
-from .guards import collect, leaf_sig
+from .guards import collect, leaf_sig, shapes_left_out
 from .state import discover, freeze, function_roots
 
 
@@ -103,7 +103,11 @@ class CompiledCallable:
         self.dynamic = dynamic
         self.recompile_limit = recompile_limit
         self._torchlike_compiled_fn = fn       # (what compiler.disable unwraps)
-        self.entries = {}
+        # dynamic=False: every shape is its own guard, counted against the limit; otherwise
+        # the limit counts guards with shapes left out and the per-shape programs live in
+        # a bounded cache (XLA compiles static shapes: a new shape still traces anew)
+        self.entries = {} if dynamic is False else LRU(config.programs_per_function)
+        self.families = set()
         self.limit_warned = False
         self._globals, self._cells = function_roots(fn)
         self._walk = None       # (state, ids of its roots, its fingerprint)
@@ -116,6 +120,7 @@ class CompiledCallable:
     def reset_all(cls):
         for c in list(cls._live or ()):
             c.entries.clear()
+            c.families.clear()
             c._walk = None
             c.limit_warned = False
 
@@ -154,7 +159,8 @@ class CompiledCallable:
                     st.array = st.array.value()
             in_arrays = [st.array for st in storages]
         if entry is None:
-            if len(self.entries) >= self._limit():
+            family = key if self.dynamic is False else shapes_left_out(key)
+            if family not in self.families and len(self.families) >= self._limit():
                 self._warn_limit()
                 return self.fn(*args, **kwargs)
             entry = _Entry()
@@ -164,11 +170,15 @@ class CompiledCallable:
             except GraphBreak as gb:
                 if self.fullgraph:
                     raise gb.unsupported() from None
+                note_break(gb)
                 entry.eager = True
                 self.entries[key] = entry
+                self.families.add(family)
                 return self.fn(*args, **kwargs)
+            breaks.counters["stats"]["unique_graphs"] += 1
             if not entry.structural:    # one that adds containers holds for one call only
                 self.entries[key] = entry
+                self.families.add(family)
         outs = entry.run(in_arrays, counters)
         del in_arrays[:]        # (references to donated arrays)
         result = self._install(entry, state, tensors, storages, owner, outs)
@@ -186,13 +196,14 @@ class CompiledCallable:
         code = getattr(self.fn, "__code__", None)
         where = (f"'{code.co_name}' ({code.co_filename}:{code.co_firstlineno})" if code
                  else repr(self.fn))
-        warnings.warn(
-            f"torchlike._dynamo hit config.recompile_limit ({self._limit()})\n"
-            f"   function: {where}\n"
-            "   last reason: a new guard (input shapes, dtypes, Python values or state "
-            "structure)\nThe function now runs eagerly; raise "
+        # logged, not warnings.warn: PyTorch logs it on torch._dynamo's logger
+        log.warning(
+            "torchlike._dynamo hit config.recompile_limit (%d)\n"
+            "   function: %s\n"
+            "   last reason: a new guard (input shapes with dynamic=False, dtypes, Python "
+            "values or state structure)\nThe function now runs eagerly; raise "
             "torchlike._dynamo.config.recompile_limit to compile more variants.",
-            stacklevel=3)
+            self._limit(), where)
 
     # -- the trace (runs inside jax.jit, once per entry) ---------------------------------
     def _trace(self, entry, args, kwargs, state, tensors, storages, in_arrays, counters):

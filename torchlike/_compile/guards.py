@@ -49,3 +49,13 @@ def collect(state):
         tensor_sig.append((k, t._shape, True if t._whole else (t.stride(), t._offset),
                            t._dtype, st.device, t._requires_grad, t._grad_fn is None))
     return tensors, storages, owner, (tuple(tensor_sig), tuple(sig))
+
+
+def shapes_left_out(key):
+    """A call's guard key without sizes and strides (ranks stay): what the recompile
+    limit counts when shapes are dynamic. Runs only when a call misses the cache."""
+    treedef, leaves, (tensor_sig, slot_sig), *rest = key
+    leaves = tuple(("T", len(x[1]), x[2] is True) + x[3:] if x[0] == "T" else x
+                   for x in leaves)
+    tensor_sig = tuple((s[0], len(s[1]), s[2] is True) + s[3:] for s in tensor_sig)
+    return (treedef, leaves, (tensor_sig, slot_sig), *rest)
