@@ -280,6 +280,42 @@ def test_bad_arguments_match_torch():
     assert str(ours.value) == str(theirs.value)
 
 
+def test_signature_matches_torch():
+    import inspect
+    ours = inspect.signature(torchlike.compile).parameters
+    theirs = inspect.signature(torch.compile).parameters
+    assert [(p.name, p.kind, p.default) for p in ours.values()] == \
+        [(p.name, p.kind, p.default) for p in theirs.values()]
+    with pytest.raises(TypeError) as got:
+        torchlike.compile(lambda x: x, nonsense=1)
+    with pytest.raises(TypeError) as want:
+        torch.compile(lambda x: x, nonsense=1)
+    assert str(got.value) == str(want.value)
+
+
+def _scaled(lib):
+    def f(x, scale, shift=0):
+        return x * scale + shift
+    return f
+
+
+def test_python_arguments_and_grad_mode_are_guards():
+    f, g = torchlike.compile(_scaled(torchlike)), _scaled(torch)
+    values = np.linspace(-1, 1, 6, dtype=np.float32)
+    x, tx = torchlike.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    for scale, shift in ((2.0, 0), (3.0, 0), (3.0, 1)):
+        got, want = f(x, scale, shift=shift), g(tx, scale, shift=shift)
+        np.testing.assert_array_equal(to_numpy(got), want.detach().numpy())
+        assert got.requires_grad == want.requires_grad
+    assert len(f.entries) == 3          # each Python value traced its own program
+    with torchlike.no_grad():
+        got = f(x, 3.0, shift=1)
+    with torch.no_grad():
+        want = g(tx, 3.0, shift=1)
+    assert got.requires_grad == want.requires_grad == False      # noqa: E712
+    assert len(f.entries) == 4          # grad mode is part of the guard
+
+
 def test_decorator_forms_disable_and_is_compiling():
     seen = []
 
