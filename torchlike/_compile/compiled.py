@@ -35,7 +35,7 @@ from .autograd_node import consumed, join_graph
 from . import breaks
 from .breaks import BREAKS, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
-from .guards import collect, leaf_sig, shapes_left_out
+from .guards import GuardKey, collect, leaf_sig, shapes_left_out
 from .state import discover, freeze, function_roots
 
 
@@ -144,10 +144,10 @@ class CompiledCallable:
                                                      is_leaf=lambda x: isinstance(x, Tensor))
         state = self._state_for(leaves)
         tensors, storages, owner, slot_sig = collect(state)
-        key = (treedef, tuple(leaf_sig(x) for x in leaves), slot_sig,
-               state.scalar_values(),
-               tuple((g._seed, g._key is None) for g in state.generators),
-               is_grad_enabled())
+        key = GuardKey((treedef, tuple(leaf_sig(x) for x in leaves), slot_sig,
+                        state.scalar_values(),
+                        tuple((g._seed, g._key is None) for g in state.generators),
+                        is_grad_enabled()))
         entry = self.entries.get(key)
         if entry is not None and entry.eager:
             return self.fn(*args, **kwargs)

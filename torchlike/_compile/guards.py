@@ -51,11 +51,27 @@ def collect(state):
     return tensors, storages, owner, (tuple(tensor_sig), tuple(sig))
 
 
+class GuardKey:
+    """A guard (a nested tuple of every tensor's signature and every Python value) with
+    its hash computed once: a cache lookup (and an LRU's move_to_end) would hash the
+    whole nest again each time."""
+    __slots__ = ("parts", "hash")
+
+    def __init__(self, parts):
+        self.parts, self.hash = parts, hash(parts)
+
+    def __hash__(self):
+        return self.hash
+
+    def __eq__(self, other):
+        return self.hash == other.hash and self.parts == other.parts
+
+
 def shapes_left_out(key):
     """A call's guard key without sizes and strides (ranks stay): what the recompile
     limit counts when shapes are dynamic. Runs only when a call misses the cache."""
-    treedef, leaves, (tensor_sig, slot_sig), *rest = key
+    treedef, leaves, (tensor_sig, slot_sig), *rest = key.parts
     leaves = tuple(("T", len(x[1]), x[2] is True) + x[3:] if x[0] == "T" else x
                    for x in leaves)
     tensor_sig = tuple((s[0], len(s[1]), s[2] is True) + s[3:] for s in tensor_sig)
-    return (treedef, leaves, (tensor_sig, slot_sig), *rest)
+    return GuardKey((treedef, leaves, (tensor_sig, slot_sig), *rest))
