@@ -444,3 +444,18 @@ def test_clip_grad_norm_inside_a_full_graph_matches_torch():
         (loss, norm), (t_loss, t_norm) = step(torchlike.tensor(x)), torch_step(torch.tensor(x))
         np.testing.assert_allclose([loss.item(), norm.item()], [t_loss.item(), t_norm.item()],
                                    **step_tol(3))
+
+
+def test_non_leaf_argument_and_module_mode_changes():
+    """A non-leaf argument gets no .grad warning (the compiled call reads its grad slot
+    internally; torch.compile warns nothing either), and module.training is a guard."""
+    model = _mlp(torchlike)
+    f = torchlike.compile(lambda x: model(x) * (2 if model.training else 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = torchlike.ones(2, 4, requires_grad=True) * 1
+        train = f(x)
+        model.eval()
+        evaluated = f(x)
+    np.testing.assert_allclose(to_numpy(evaluated), to_numpy(train) * 1.5, **step_tol(1))
+    assert len(f.entries) == 2
