@@ -114,9 +114,9 @@ def disable(fn=None, recursive=True, *, reason=None):
     @functools.wraps(fn)
     def run_eagerly(*args, **kwargs):
         if is_compiling():
-            raise GraphBreak(RuntimeError(
-                f"it calls {fn.__qualname__}, which torchlike.compiler.disable marks to run eagerly"),
-                None, kind=DISABLED_CALL)
+            raise GraphBreak(RuntimeError(f"it calls {fn.__qualname__}, which "
+                                          "torchlike.compiler.disable marks to run eagerly"),
+                             None, kind=DISABLED_CALL)
         _DISABLED[0] += 1
         try:
             return fn(*args, **kwargs)

@@ -14,7 +14,9 @@ Each call:
 A function that needs a value on the host (`.item()`, `if x.sum() > 0`) cannot be one
 program. With fullgraph=False it runs eagerly for that guard (torchlike's eager mode
 still fuses each step lazily); with fullgraph=True it raises naming the line. After
-`recompile_limit` distinct guards the function runs eagerly with PyTorch's warning.
+`recompile_limit` distinct guards the function runs eagerly with PyTorch's logged
+warning; unless dynamic=False, guards that differ only in sizes count as one (each
+shape still gets its own program, XLA's programs having static shapes).
 """
 import functools
 import sys
@@ -30,9 +32,8 @@ from .._lazy import Deferred, force
 from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.grad_mode import is_grad_enabled
-from . import config
+from . import breaks, config
 from .autograd_node import consumed, join_graph
-from . import breaks
 from .breaks import BREAKS, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
 from .guards import GuardKey, collect, leaf_sig, shapes_left_out
