@@ -485,3 +485,24 @@ def test_debug_unwrap_gives_the_batch_behind_a_sample(in_dims):
     got = torchlike.func.grad(lambda t: (torchlike.func.debug_unwrap(t) * t).sum())(ours)
     want = torch.func.grad(lambda t: (torch.func.debug_unwrap(t) * t).sum())(theirs)
     assert_same(got, want)
+
+
+_REARRANGE = [("a b c -> c (a b)", {}), ("(a b) c d -> a b c d", {"a": 1}),
+              ("a ... -> ... a", {}), ("a b c -> a 1 b c", {}), ("a b c -> a (c b)", {}),
+              ("a b () -> a b", {"a": 2})]
+
+
+def test_rearrange_matches_torch():
+    ours, theirs = pair(2, 3, 4)
+    for pattern, lengths in _REARRANGE:
+        x, tx = (ours, theirs) if "()" not in pattern else (ours[:, :, :1], theirs[:, :, :1])
+        want = torch.func.rearrange(tx, pattern, **lengths)
+        assert_same(torchlike.func.rearrange(x, pattern, **lengths), want)
+    assert_same(torchlike.func.rearrange([ours, ours], "n a b c -> a (n b) c"),
+                torch.func.rearrange([theirs, theirs], "n a b c -> a (n b) c"))
+    for bad in ("a b -> b a", "a b c -> a b", "a a c -> a c"):
+        with pytest.raises(ValueError) as got:
+            torchlike.func.rearrange(ours, bad)
+        with pytest.raises(ValueError) as want:
+            torch.func.rearrange(theirs, bad)
+        assert str(got.value) == str(want.value)

@@ -24,7 +24,7 @@ from ._tensor import Tensor
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
            "vmap", "functional_call", "stack_module_state", "functionalize", "debug_unwrap",
-           "replace_all_batch_norm_modules_"]
+           "replace_all_batch_norm_modules_", "rearrange"]
 
 
 # -- pytrees of Tensors <-> pytrees of arrays -------------------------------------------
@@ -449,3 +449,4 @@ def debug_unwrap(tensor, *, recurse=True):
 from ._func_vmap import vmap, _check_randomness             # noqa: E402
 from ._func_module import (functional_call, replace_all_batch_norm_modules_,  # noqa: E402
                            stack_module_state)
+from ._func_rearrange import rearrange                          # noqa: E402
