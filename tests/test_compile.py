@@ -237,16 +237,19 @@ def test_recompile_limit_logs_once_then_runs_eagerly(caplog):
 def test_dynamic_shapes_trace_per_shape_without_hitting_the_limit(dynamic, caplog):
     """PyTorch marks a changing size dynamic and compiles once more; XLA compiles static
     shapes, so each new shape traces its own program, but none counts against the limit
-    (only guards that differ in more than sizes do)."""
-    f = torchlike.compile(lambda x: x.sum(0) * 2, dynamic=dynamic)
+    (only guards that differ in more than sizes do). (A limit of 2 keeps this short.)"""
+    f = torchlike.compile(lambda x: x.sum(0) * 2, dynamic=dynamic, recompile_limit=2)
     with caplog.at_level("WARNING", logger="torchlike._dynamo"):
-        for n in range(1, 12):
+        for n in range(1, 5):
             got = f(torchlike.ones(n, 3))
             np.testing.assert_array_equal(to_numpy(got), torch.ones(n, 3).sum(0).numpy() * 2)
-    assert not [r for r in caplog.records if "recompile_limit" in r.getMessage()]
-    assert len(f.entries) == 11 and len(f.families) == 1
-    f(torchlike.ones(2, 3, dtype=torchlike.float64))     # a new dtype: a second family
-    assert len(f.families) == 2
+        assert not [r for r in caplog.records if "recompile_limit" in r.getMessage()]
+        assert len(f.entries) == 4 and len(f.families) == 1
+        f(torchlike.ones(2, 3, dtype=torchlike.float64))     # a new dtype: a second family
+        assert len(f.families) == 2
+        f(torchlike.ones(2, 3, dtype=torchlike.int32))       # a third: over the limit
+        assert len(f.families) == 2
+    assert len([r for r in caplog.records if "recompile_limit (2)" in r.getMessage()]) == 1
 
 
 def test_python_side_effects_replay_on_every_call():
