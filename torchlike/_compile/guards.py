@@ -20,9 +20,8 @@ def leaf_sig(x):
 def collect(state):
     """The tensors a call reads (state and arguments), their unique storages, for each
     tensor the index of its storage, and the guard part describing which slots hold
-    which tensors. (Runs on every call: one pass each, no helper calls per tensor.)"""
-    index = {}
-    tensors = []
+    which tensors."""
+    tensors, index = [], {}
     for t in state.tensors:
         if id(t) not in index:
             index[id(t)] = len(tensors)
@@ -46,8 +45,7 @@ def collect(state):
             k = where[id(st)] = len(storages)
             storages.append(st)
         owner.append(k)
-        tensor_sig.append((k, t._shape, True if t._whole else (t.stride(), t._offset),
-                           t._dtype, st.device, t._requires_grad, t._grad_fn is None))
+        tensor_sig.append((k,) + _tensor_sig(t))
     return tensors, storages, owner, (tuple(tensor_sig), tuple(sig))
 
 
