@@ -458,3 +458,51 @@ def test_vmap_refuses_batched_writes_into_unbatched_tensors():
         torchlike.vmap(bn)(torchlike.randn(2, 4, 3))
     assert to_numpy(bn.running_mean).tolist() == [0.0, 0.0, 0.0]
     assert to_numpy(bn(torchlike.ones(4, 3))).shape == (4, 3)
+
+
+def _bn_model(lib):
+    return lib.nn.Sequential(lib.nn.Linear(3, 3), lib.nn.BatchNorm1d(3))
+
+
+def test_replace_all_batch_norm_modules_drops_running_stats_as_torch():
+    ours, theirs = _bn_model(torchlike), _bn_model(torch)
+    assert torchlike.func.replace_all_batch_norm_modules_(ours) is ours
+    assert torch.func.replace_all_batch_norm_modules_(theirs) is theirs
+    for name in ("running_mean", "running_var", "num_batches_tracked", "track_running_stats"):
+        assert getattr(ours[1], name) == getattr(theirs[1], name), name
+    # what it is for: the model now runs under vmap in training mode
+    assert tuple(torchlike.vmap(ours)(torchlike.ones(2, 4, 3)).shape) == (2, 4, 3)
+
+
+@pytest.mark.parametrize("in_dims", [0, 1])
+def test_debug_unwrap_gives_the_batch_behind_a_sample(in_dims):
+    ours, theirs = pair(2, 3)
+    for lib, x in ((torchlike, ours), (torch, theirs)):
+        assert lib.func.debug_unwrap(x) is x        # outside transforms: the tensor itself
+    got = torchlike.vmap(torchlike.func.debug_unwrap, in_dims=in_dims)(ours)
+    want = torch.vmap(torch.func.debug_unwrap, in_dims=in_dims)(theirs)
+    assert_same(got, want)
+    got = torchlike.func.grad(lambda t: (torchlike.func.debug_unwrap(t) * t).sum())(ours)
+    want = torch.func.grad(lambda t: (torch.func.debug_unwrap(t) * t).sum())(theirs)
+    assert_same(got, want)
+
+
+_REARRANGE = [("a b c -> c (a b)", {}), ("(a b) c d -> a b c d", {"a": 1}),
+              ("a ... -> ... a", {}), ("a b c -> a 1 b c", {}), ("a b c -> a (c b)", {}),
+              ("a b () -> a b", {"a": 2})]
+
+
+def test_rearrange_matches_torch():
+    ours, theirs = pair(2, 3, 4)
+    for pattern, lengths in _REARRANGE:
+        x, tx = (ours, theirs) if "()" not in pattern else (ours[:, :, :1], theirs[:, :, :1])
+        want = torch.func.rearrange(tx, pattern, **lengths)
+        assert_same(torchlike.func.rearrange(x, pattern, **lengths), want)
+    assert_same(torchlike.func.rearrange([ours, ours], "n a b c -> a (n b) c"),
+                torch.func.rearrange([theirs, theirs], "n a b c -> a (n b) c"))
+    for bad in ("a b -> b a", "a b c -> a b", "a a c -> a c"):
+        with pytest.raises(ValueError) as got:
+            torchlike.func.rearrange(ours, bad)
+        with pytest.raises(ValueError) as want:
+            torch.func.rearrange(theirs, bad)
+        assert str(got.value) == str(want.value)

@@ -107,3 +107,15 @@ def stack_module_state(models):
     for name, p in params.items():
         p.requires_grad_(all(dict(m.named_parameters())[name].requires_grad for m in models))
     return params, stacked(lambda m: m.named_buffers())
+
+
+def replace_all_batch_norm_modules_(root):
+    """torch.func.replace_all_batch_norm_modules_: every BatchNorm in `root` stops
+    tracking running statistics (they are dropped), so that it can run under vmap
+    without writing into buffers. Changes `root` in place and returns it."""
+    from .nn.modules.normalization import _BatchNorm
+    for module in root.modules():
+        if isinstance(module, _BatchNorm):
+            module.running_mean = module.running_var = module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root

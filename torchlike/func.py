@@ -15,6 +15,7 @@ import functools
 import contextlib
 
 import jax
+from jax._src.interpreters import ad, batching     # (tracer classes, for debug_unwrap)
 
 from . import _jax_bridge as bridge
 from .autograd.grad_mode import enable_grad
@@ -22,7 +23,8 @@ from ._func_autograd import joined
 from ._tensor import Tensor
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
-           "vmap", "functional_call", "stack_module_state", "functionalize"]
+           "vmap", "functional_call", "stack_module_state", "functionalize", "debug_unwrap",
+           "replace_all_batch_norm_modules_", "rearrange"]
 
 
 # -- pytrees of Tensors <-> pytrees of arrays -------------------------------------------
@@ -424,5 +426,27 @@ def functionalize(func, *, remove="mutations"):
     return func
 
 
+def debug_unwrap(tensor, *, recurse=True):
+    """torch.func.debug_unwrap: inside vmap, the whole batch behind a per-sample tensor
+    (the array JAX's BatchTracer holds, its batch dimension where it lies); inside
+    grad/jvp, the primal. Outside transforms, or under a trace that holds no value
+    (jit), the tensor itself. For debugging only, as in PyTorch."""
+    if not isinstance(tensor, Tensor):
+        return tensor
+    array = tensor._raw()
+    unwrapped = False
+    while isinstance(array, (batching.BatchTracer, ad.JVPTracer, ad.LinearizeTracer)):
+        if isinstance(array, batching.BatchTracer):
+            array = array.val
+        else:
+            array = array.primal
+        unwrapped = True
+        if not recurse:
+            break
+    return bridge.wrap(array, tensor.device) if unwrapped else tensor
+
+
 from ._func_vmap import vmap, _check_randomness             # noqa: E402
-from ._func_module import functional_call, stack_module_state  # noqa: E402
+from ._func_module import (functional_call, replace_all_batch_norm_modules_,  # noqa: E402
+                           stack_module_state)
+from ._func_rearrange import rearrange                          # noqa: E402

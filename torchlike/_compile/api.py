@@ -31,16 +31,21 @@ def _check(backend, mode, options):
         raise InvalidBackend(backend)
 
 
-def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
-            options=None, name=None, disable=False, recompile_limit=None, **unused):
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None,
+            options=None, name=None, disable=False, recompile_limit=None,
+            isolate_recompiles=False, shapes_spec=None):
     """torch.compile: `model` (a function or an nn.Module) traced into jax.jit programs.
-    `backend`, `mode` and `options` are checked as PyTorch checks them; XLA compiles
-    whatever they say. Used bare or with arguments as a decorator."""
+    `backend` (None: PyTorch's default, inductor), `mode` and `options` are checked as
+    PyTorch checks them; XLA compiles whatever they say. Used bare or with arguments as
+    a decorator. `name`, `isolate_recompiles` and `shapes_spec` are accepted and change
+    nothing (each compiled function has its own cache here already)."""
     _check(backend, mode, options)
     if model is None:
         return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic,
                                  backend=backend, mode=mode, options=options, name=name,
-                                 disable=disable, recompile_limit=recompile_limit)
+                                 disable=disable, recompile_limit=recompile_limit,
+                                 isolate_recompiles=isolate_recompiles,
+                                 shapes_spec=shapes_spec)
     if not callable(model):
         raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
     if disable:

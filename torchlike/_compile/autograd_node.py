@@ -9,7 +9,7 @@ from ..autograd.function import Function
 from ..autograd.graph import SECOND_BACKWARD
 
 
-def join_graph(entry, result, tensors, storages, in_arrays, counters):
+def join_graph(entry, result, tensors, owner, in_arrays, counters):
     """Results that require grad join the autograd graph as one node,
     CompiledFunctionBackward, whose inputs are the tensors that require grad the call read
     (whole storages: parameters and arguments) and whose backward is the vjp of the
@@ -18,12 +18,12 @@ def join_graph(entry, result, tensors, storages, in_arrays, counters):
     PyTorch's error for a freed graph."""
     live = tuple(g for g, r in zip(entry.out_live, entry.out_grad) if r)
     inputs, positions = [], []
-    where = {id(st): i for i, st in enumerate(storages)}
-    for t in tensors:
-        if t.requires_grad and t._base is None and t._whole:
+    any_live = any(live)
+    for t, k in zip(tensors, owner):    # (owner: the index of each tensor's storage)
+        if t._base is None and t._whole and (t._requires_grad or t._grad_fn is not None):
             inputs.append(t)
-            positions.append(where[id(t._storage)])
-            if not any(live):   # a node that only raises needs one input, not all
+            positions.append(k)
+            if not any_live:    # a node that only raises needs one input, not all
                 break
     if not inputs:
         return result

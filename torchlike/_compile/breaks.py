@@ -1,8 +1,9 @@
 """Graph breaks: code a compiled function cannot trace into one program (it needs a
 tensor's value in Python), torchlike.compiler.disable, and is_compiling."""
+import collections
 import functools
 import linecache
-import sys
+import logging
 import traceback
 
 import jax
@@ -23,25 +24,76 @@ BREAKS = (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionErr
           jax.errors.TracerIntegerConversionError, jax.errors.TracerArrayConversionError)
 
 
+# The kinds of break, named by PyTorch's first line for the same code (torch._dynamo's
+# graph-break registry), found from the torchlike method that needed the value.
+_KINDS = {
+    "item": "Unsupported Tensor.item() call with capture_scalar_outputs=False",
+    "tolist": "Tensor.tolist() with non-integer tensor",
+    "__bool__": "Data-dependent branching",
+}
+_EXPLAIN = ("it needs a tensor's value in Python (a data-dependent branch, .item(), "
+            ".tolist() or similar), which one XLA program cannot give")
+DISABLED_CALL = "Skip calling `torchlike.compiler.disable()`d function"
+
+
 class GraphBreak(Exception):
-    def __init__(self, error, tb):
+    """Raised inside a trace where the function cannot be one program."""
+
+    def __init__(self, error, tb, kind=None):
         super().__init__(str(error))
-        self.error, self.tb = error, tb
+        self.error, self.tb, self.kind = error, tb, kind
+
+    def _frames(self):
+        return traceback.extract_tb(self.tb or self.__traceback__)
+
+    def reason(self):
+        """The first line of PyTorch's message for this break."""
+        if self.kind is not None:
+            return self.kind
+        inner = [f.name for f in self._frames() if "/torchlike/" in f.filename]
+        for name in inner:      # the outermost: what the user called (bool() calls item)
+            if name in _KINDS:
+                return _KINDS[name]
+        return "Data-dependent value needed in Python"
+
+    def user_frame(self):
+        """(file, line number, function, source) of the user's line that broke, or None."""
+        frames = [f for f in self._frames()
+                  if "/torchlike/" not in f.filename and "/jax/" not in f.filename]
+        if not frames:
+            return None
+        f = frames[-1]
+        return (f.filename, f.lineno, f.name,
+                (f.line or linecache.getline(f.filename, f.lineno)).strip())
+
+    def where(self):
+        frame = self.user_frame()
+        if frame is None:
+            return ""
+        return '\n  File "{}", line {}, in {}\n    {}'.format(*frame)
 
     def unsupported(self):
-        where = ""
-        tb = self.tb or self.__traceback__
-        if tb is not None:
-            frames = [f for f in traceback.extract_tb(tb)
-                      if "/torchlike/" not in f.filename and "/jax/" not in f.filename]
-            if frames:
-                f = frames[-1]
-                line = (f.line or linecache.getline(f.filename, f.lineno)).strip()
-                where = f"\n  File \"{f.filename}\", line {f.lineno}, in {f.name}\n    {line}"
-        return Unsupported("torchlike.compile(fullgraph=True): the function cannot be one "
-                           "graph: it needs a tensor's value in Python (a data-dependent "
-                           f"branch, .item(), .tolist() or similar){where}\n"
-                           f"({type(self.error).__name__})")
+        reason = self.reason()
+        explain = (str(self.error) if reason == DISABLED_CALL
+                   else f"{_EXPLAIN} ({type(self.error).__name__})")
+        return Unsupported(f"{reason}\n  Explanation: torchlike.compile(fullgraph=True): the "
+                           f"function cannot be one graph: {explain}.\n\n"
+                           f"from user code:{self.where()}")
+
+
+# torch._dynamo.utils.counters: "graph_break" counts breaks by reason, "stats" the
+# programs traced ("unique_graphs")
+counters = collections.defaultdict(collections.Counter)
+log = logging.getLogger("torchlike._dynamo")
+
+
+def note_break(gb):
+    """A break with fullgraph=False: counted and logged (at DEBUG, as PyTorch's
+    graph_breaks log is off by default); the guard then runs eagerly."""
+    reason = gb.reason()
+    counters["graph_break"][reason] += 1
+    log.debug("Graph break: %s. This guard of the function now runs eagerly. "
+              "From user code at:%s", reason, gb.where())
 
 
 # -- torchlike.compiler.disable -----------------------------------------------------------
@@ -62,9 +114,9 @@ def disable(fn=None, recursive=True, *, reason=None):
     @functools.wraps(fn)
     def run_eagerly(*args, **kwargs):
         if is_compiling():
-            raise GraphBreak(RuntimeError(
-                f"torchlike.compiler.disable'd function {fn.__qualname__} called"),
-                sys.exc_info()[2])
+            raise GraphBreak(RuntimeError(f"it calls {fn.__qualname__}, which "
+                                          "torchlike.compiler.disable marks to run eagerly"),
+                             None, kind=DISABLED_CALL)
         _DISABLED[0] += 1
         try:
             return fn(*args, **kwargs)

@@ -14,11 +14,12 @@ Each call:
 A function that needs a value on the host (`.item()`, `if x.sum() > 0`) cannot be one
 program. With fullgraph=False it runs eagerly for that guard (torchlike's eager mode
 still fuses each step lazily); with fullgraph=True it raises naming the line. After
-`recompile_limit` distinct guards the function runs eagerly with PyTorch's warning.
+`recompile_limit` distinct guards the function runs eagerly with PyTorch's logged
+warning; unless dynamic=False, guards that differ only in sizes count as one (each
+shape still gets its own program, XLA's programs having static shapes).
 """
 import functools
 import sys
-import warnings
 import weakref
 
 import jax
@@ -31,11 +32,11 @@ from .._lazy import Deferred, force
 from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.grad_mode import is_grad_enabled
-from . import config
+from . import breaks, config
 from .autograd_node import consumed, join_graph
-from .breaks import BREAKS, GraphBreak, disabled, is_compiling
+from .breaks import BREAKS, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
-from .guards import collect, leaf_sig
+from .guards import GuardKey, collect, leaf_sig, shapes_left_out
 from .state import discover, freeze, function_roots
 
 
@@ -72,6 +73,7 @@ class _Entry:
         closed, shapes = jax.make_jaxpr(trace, return_shape=True)(in_arrays, counters)
         self.out_tree = jax.tree_util.tree_structure(shapes)
         self.flat = jax.extend.core.jaxpr_as_fun(closed)
+        self.changed_set = frozenset(self.changed)
         self.donate = () if any(self.out_live) else tuple(self.changed)
         self.program = jax.jit(self.flat, donate_argnums=self.donate)
 
@@ -102,7 +104,11 @@ class CompiledCallable:
         self.dynamic = dynamic
         self.recompile_limit = recompile_limit
         self._torchlike_compiled_fn = fn       # (what compiler.disable unwraps)
-        self.entries = {}
+        # dynamic=False: every shape is its own guard, counted against the limit; otherwise
+        # the limit counts guards with shapes left out and the per-shape programs live in
+        # a bounded cache (XLA compiles static shapes: a new shape still traces anew)
+        self.entries = {} if dynamic is False else LRU(config.programs_per_function)
+        self.families = set()
         self.limit_warned = False
         self._globals, self._cells = function_roots(fn)
         self._walk = None       # (state, ids of its roots, its fingerprint)
@@ -115,6 +121,7 @@ class CompiledCallable:
     def reset_all(cls):
         for c in list(cls._live or ()):
             c.entries.clear()
+            c.families.clear()
             c._walk = None
             c.limit_warned = False
 
@@ -137,21 +144,24 @@ class CompiledCallable:
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs),
                                                      is_leaf=lambda x: isinstance(x, Tensor))
         state = self._state_for(leaves)
-        tensors, storages, slot_sig = collect(state)
-        key = (treedef, tuple(leaf_sig(x) for x in leaves), slot_sig,
-               tuple(freeze(s.get()) for s in state.scalar_slots),
-               tuple((g._seed, g._key is None) for g in state.generators),
-               is_grad_enabled())
+        tensors, storages, owner, slot_sig = collect(state)
+        key = GuardKey((treedef, tuple(leaf_sig(x) for x in leaves), slot_sig,
+                        state.scalar_values(),
+                        tuple((g._seed, g._key is None) for g in state.generators),
+                        is_grad_enabled()))
         entry = self.entries.get(key)
         if entry is not None and entry.eager:
             return self.fn(*args, **kwargs)
         counters = [g._counter for g in state.generators]
-        for st in storages:
-            if type(st.array) is Deferred:      # a pending value is computed now
-                st.array = st.array.value()
         in_arrays = [st.array for st in storages]
+        if Deferred in map(type, in_arrays):      # a pending value is computed now
+            for st in storages:
+                if type(st.array) is Deferred:
+                    st.array = st.array.value()
+            in_arrays = [st.array for st in storages]
         if entry is None:
-            if len(self.entries) >= self._limit():
+            family = key if self.dynamic is False else shapes_left_out(key)
+            if family not in self.families and len(self.families) >= self._limit():
                 self._warn_limit()
                 return self.fn(*args, **kwargs)
             entry = _Entry()
@@ -161,16 +171,20 @@ class CompiledCallable:
             except GraphBreak as gb:
                 if self.fullgraph:
                     raise gb.unsupported() from None
+                note_break(gb)
                 entry.eager = True
                 self.entries[key] = entry
+                self.families.add(family)
                 return self.fn(*args, **kwargs)
+            breaks.counters["stats"]["unique_graphs"] += 1
             if not entry.structural:    # one that adds containers holds for one call only
                 self.entries[key] = entry
+                self.families.add(family)
         outs = entry.run(in_arrays, counters)
         del in_arrays[:]        # (references to donated arrays)
-        result = self._install(entry, state, tensors, storages, outs)
+        result = self._install(entry, state, tensors, storages, owner, outs)
         if is_grad_enabled() and any(entry.out_grad):
-            result = join_graph(entry, result, tensors, storages, outs.inputs, counters)
+            result = join_graph(entry, result, tensors, owner, outs.inputs, counters)
         return result
 
     def _limit(self):
@@ -183,13 +197,14 @@ class CompiledCallable:
         code = getattr(self.fn, "__code__", None)
         where = (f"'{code.co_name}' ({code.co_filename}:{code.co_firstlineno})" if code
                  else repr(self.fn))
-        warnings.warn(
-            f"torchlike._dynamo hit config.recompile_limit ({self._limit()})\n"
-            f"   function: {where}\n"
-            "   last reason: a new guard (input shapes, dtypes, Python values or state "
-            "structure)\nThe function now runs eagerly; raise "
+        # logged, not warnings.warn: PyTorch logs it on torch._dynamo's logger
+        log.warning(
+            "torchlike._dynamo hit config.recompile_limit (%d)\n"
+            "   function: %s\n"
+            "   last reason: a new guard (input shapes with dynamic=False, dtypes, Python "
+            "values or state structure)\nThe function now runs eagerly; raise "
             "torchlike._dynamo.config.recompile_limit to compile more variants.",
-            stacklevel=3)
+            self._limit(), where)
 
     # -- the trace (runs inside jax.jit, once per entry) ---------------------------------
     def _trace(self, entry, args, kwargs, state, tensors, storages, in_arrays, counters):
@@ -252,19 +267,19 @@ class CompiledCallable:
             saved.restore(remove_added=not ok)
 
     # -- after a call ---------------------------------------------------------------------
-    def _install(self, entry, state, tensors, storages, outs):
-        changed = set()
+    def _install(self, entry, state, tensors, storages, owner, outs):
         for i, array in zip(entry.changed, outs.storages):
             st = storages[i]
             st.array = array
             st.generation += 1
-            changed.add(id(st))
+        changed = entry.changed_set
         bumped = set()
-        for t in tensors:       # an in-place change inside bumps the version, as eagerly
-            counter = t._version_counter
-            if id(t._storage) in changed and id(counter) not in bumped:
-                bumped.add(id(counter))
-                counter.value += 1
+        for t, k in zip(tensors, owner):  # an in-place change inside bumps the version
+            if k in changed:
+                counter = t._version_counter
+                if id(counter) not in bumped:
+                    bumped.add(id(counter))
+                    counter.value += 1
         # a structural entry added containers: walk again to see their slots
         if entry.structural:
             self._walk = None

@@ -2,6 +2,9 @@
 # distinct guards (traces) per compiled function before it runs eagerly, as PyTorch's
 recompile_limit = 8
 cache_size_limit = recompile_limit      # PyTorch's older name
+# with dynamic shapes (dynamic=None or True), the programs kept per function: one per
+# shape seen, the least recently used dropped beyond this (and retraced if it returns)
+programs_per_function = 64
 
 
 def limit():

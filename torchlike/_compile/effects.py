@@ -16,7 +16,6 @@ def counting(generator, draws, i):
     return next_key
 
 
-
 class Snapshot:
     """Everything a trace may change on the Python side, to put back afterwards."""
 
@@ -28,8 +27,8 @@ class Snapshot:
         self.scalar_values = [freeze(v) for _, v in self.scalars]
         self.dict_keys = [(d, set(d)) for d in state.dicts]
         self.counters = [(g, g._counter) for g in state.generators]
-        self.grads = {id(t): (t, t._grad, t._grad_fn, t._requires_grad)
-                      for t in tensors}
+        # (collect's tensors are unique already)
+        self.autograd_fields = [(t, t._grad, t._grad_fn, t._requires_grad) for t in tensors]
 
     def added_keys(self):
         return any(len(d) != len(keys) for d, keys in self.dict_keys)
@@ -48,7 +47,7 @@ class Snapshot:
             s.set(v)
         for g, c in self.counters:
             g._counter = c
-        for t, grad, grad_fn, requires_grad in self.grads.values():
+        for t, grad, grad_fn, requires_grad in self.autograd_fields:
             t._grad, t._grad_fn, t._requires_grad = grad, grad_fn, requires_grad
 
 

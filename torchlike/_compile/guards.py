@@ -18,8 +18,9 @@ def leaf_sig(x):
 
 
 def collect(state):
-    """The tensors a call reads (state and arguments), their unique storages, and the
-    guard part describing which slots hold which tensors."""
+    """The tensors a call reads (state and arguments), their unique storages, for each
+    tensor the index of its storage, and the guard part describing which slots hold
+    which tensors."""
     tensors, index = [], {}
     for t in state.tensors:
         if id(t) not in index:
@@ -36,14 +37,39 @@ def collect(state):
             k = index[id(v)] = len(tensors)
             tensors.append(v)
         sig.append(k)
-    storages, where, tensor_sig = [], {}, []
+    storages, where, owner, tensor_sig = [], {}, [], []
     for t in tensors:
         st = t._storage
         k = where.get(id(st))
         if k is None:
             k = where[id(st)] = len(storages)
             storages.append(st)
-        tensor_sig.append((k, _tensor_sig(t)))
-    return tensors, storages, (tuple(tensor_sig), tuple(sig))
+        owner.append(k)
+        tensor_sig.append((k,) + _tensor_sig(t))
+    return tensors, storages, owner, (tuple(tensor_sig), tuple(sig))
 
 
+class GuardKey:
+    """A guard (a nested tuple of every tensor's signature and every Python value) with
+    its hash computed once: a cache lookup (and an LRU's move_to_end) would hash the
+    whole nest again each time."""
+    __slots__ = ("parts", "hash")
+
+    def __init__(self, parts):
+        self.parts, self.hash = parts, hash(parts)
+
+    def __hash__(self):
+        return self.hash
+
+    def __eq__(self, other):
+        return self.hash == other.hash and self.parts == other.parts
+
+
+def shapes_left_out(key):
+    """A call's guard key without sizes and strides (ranks stay): what the recompile
+    limit counts when shapes are dynamic. Runs only when a call misses the cache."""
+    treedef, leaves, (tensor_sig, slot_sig), *rest = key.parts
+    leaves = tuple(("T", len(x[1]), x[2] is True) + x[3:] if x[0] == "T" else x
+                   for x in leaves)
+    tensor_sig = tuple((s[0], len(s[1]), s[2] is True) + s[3:] for s in tensor_sig)
+    return GuardKey((treedef, leaves, (tensor_sig, slot_sig), *rest))

@@ -51,6 +51,8 @@ class Slot:
 
     def get(self):
         if self.is_attr:
+            if self.key == "grad" and isinstance(self.holder, Tensor):
+                return self.holder._grad      # (the property warns for non-leaves)
             return getattr(self.holder, self.key, None)
         return self.holder.get(self.key)
 
@@ -86,8 +88,22 @@ class State:
         self.arg_tensors = []
         self._seen = set()
 
+    def scalar_values(self):
+        """The guard's Python values, read in one pass: an attribute slot is an entry
+        of its holder's __dict__ (the walk found it there), so all reads are dict.get."""
+        values = tuple(map(dict.get, *self._scalar_reader))
+        return tuple(map(freeze, values)) if list in map(type, values) else values
+
+    def _read_plan(self):
+        """Made once per walk (for_call's copies share it)."""
+        self._scalar_reader = (
+            [s.holder.__dict__ if s.is_attr else s.holder for s in self.scalar_slots],
+            [s.key for s in self.scalar_slots])
+
     def for_call(self, arg_tensors):
         """This state plus the `.grad` slots of one call's tensor arguments."""
+        if "_scalar_reader" not in self.__dict__:
+            self._read_plan()
         call = copy.copy(self)
         call.arg_tensors = arg_tensors
         call.tensors = self.tensors + arg_tensors
@@ -99,6 +115,7 @@ class State:
         new walk would find the same slots (their values are read afresh each call)."""
         return (tuple(map(len, self.dicts)), tuple(map(len, self.sequences)),
                 tuple(len(h.__dict__) for h in self.holders),
+                tuple(id(h.__dict__) for h in self.holders),     # (the read plan's dicts)
                 tuple(id(x) for seq in self.sequences for x in seq),
                 tuple(id(p) for m in self.modules for p in m._parameters.values()),
                 tuple(id(c) for m in self.modules for c in m._modules.values()),
