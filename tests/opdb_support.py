@@ -203,8 +203,8 @@ def _call(fn, sample, convert):
     if convert:
         try:
             args, kwargs = to_torchlike(args), to_torchlike(kwargs)
-        except ValueError as e:      # numpy (so torchlike.tensor) stops at 64 dims
-            return e, args
+        except (ValueError, TypeError) as e:   # numpy (so torchlike.tensor) stops at 64
+            return e, args                      # dims; torchlike has no 'meta' device
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
