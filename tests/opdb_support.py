@@ -75,18 +75,16 @@ class Check:
 
 
 # -- converting torch values to torchlike ---------------------------------------------------
-def to_torchlike(value):
+def to_torchlike(value, _seen=None):
     """A torch sample value as torchlike: tensors by value (requires_grad kept), dtypes,
-    devices, memory formats and layouts by name; containers recursively."""
+    devices, memory formats and layouts by name; containers recursively. Aliasing that
+    op_db's error inputs rely on is kept: the same tensor twice (out= the input) is one
+    torchlike tensor, and an expanded tensor (stride 0) is expanded again."""
+    seen = {} if _seen is None else _seen
     if isinstance(value, torch.Tensor):
-        t = value.detach()
-        if t.dtype == torch.bfloat16:
-            out = torchlike.tensor(t.float().numpy()).to(torchlike.bfloat16)
-        else:
-            out = torchlike.tensor(t.resolve_conj().resolve_neg().numpy())
-        if value.requires_grad:
-            out.requires_grad_(True)
-        return out
+        if id(value) not in seen:
+            seen[id(value)] = _tensor_to_torchlike(value)
+        return seen[id(value)]
     if isinstance(value, torch.dtype):
         return getattr(torchlike, str(value).replace("torch.", ""))
     if isinstance(value, torch.device):
@@ -96,13 +94,27 @@ def to_torchlike(value):
     if isinstance(value, torch.Size):
         return torchlike.Size(value)
     if isinstance(value, (list, tuple)):
-        items = [to_torchlike(v) for v in value]
+        items = [to_torchlike(v, seen) for v in value]
         return type(value)(items) if type(value) in (list, tuple) else tuple(items)
     if isinstance(value, dict):
-        return {k: to_torchlike(v) for k, v in value.items()}
+        return {k: to_torchlike(v, seen) for k, v in value.items()}
     if isinstance(value, types.FunctionType):
         return torchlike_function(value)
     return value
+
+
+def _tensor_to_torchlike(value):
+    t = value.detach()
+    expanded = [d for d in range(t.ndim) if t.stride(d) == 0 and t.shape[d] > 1]
+    for d in expanded:
+        t = t.narrow(d, 0, 1)
+    if t.dtype == torch.bfloat16:
+        out = torchlike.tensor(t.float().numpy()).to(torchlike.bfloat16)
+    else:
+        out = torchlike.tensor(t.resolve_conj().resolve_neg().numpy())
+    if value.requires_grad:
+        out.requires_grad_(True)
+    return out.expand(tuple(value.shape)) if expanded else out
 
 
 def _set_seed_torchlike(op, *args, **kwargs):
@@ -145,7 +157,8 @@ def torchlike_callable(info):
         name = info.name if reflected else op.__name__
         if not hasattr(torchlike.Tensor, name):
             return None
-        return lambda self, *a, **k: getattr(self, name)(*a, **k)
+        # op_db calls the unbound descriptor (some error inputs pass a non-tensor self)
+        return lambda *a, **k: getattr(torchlike.Tensor, name)(*a, **k)
     if info.name.startswith(("torch.ops.", "_")) or type(op).__name__ in (
             "OpOverloadPacket", "OpOverload", "_JittedFunction"):
         return None
@@ -202,7 +215,7 @@ def _call(fn, sample, convert):
     kwargs = dict(sample.kwargs)
     if convert:
         try:
-            args, kwargs = to_torchlike(args), to_torchlike(kwargs)
+            args, kwargs = to_torchlike((args, kwargs))
         except (ValueError, TypeError) as e:   # numpy (so torchlike.tensor) stops at 64
             return e, args                      # dims; torchlike has no 'meta' device
     with warnings.catch_warnings():
