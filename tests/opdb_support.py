@@ -100,7 +100,20 @@ def to_torchlike(value, _seen=None):
         return {k: to_torchlike(v, seen) for k, v in value.items()}
     if isinstance(value, types.FunctionType):
         return torchlike_function(value)
+    if isinstance(value, torch.nn.Module):
+        return _module_to_torchlike(value)
     return value
+
+
+def _module_to_torchlike(module):
+    """A parameter-free torch module (op_db passes nn.PairwiseDistance() as a distance
+    function) as the torchlike module of the same class and settings."""
+    cls = getattr(torchlike.nn, type(module).__name__)
+    ours = cls()
+    for name, v in vars(module).items():
+        if isinstance(v, (bool, int, float, str, type(None))):
+            setattr(ours, name, v)
+    return ours
 
 
 def _tensor_to_torchlike(value):

@@ -166,6 +166,11 @@ OPS["prelu"] = _prelu_op = Op("prelu", _prelu_impl, "PreluKernelBackward0", (0, 
 def prelu(input, weight):
     if not is_float(input._dtype):
         raise not_implemented("prelu_cpu", input._dtype)
+    if input.ndim == 0:
+        raise RuntimeError("Not allow zero-dim input tensor.")
+    if weight.ndim > 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.ndim}")
     channels = input.shape[1] if input.ndim >= 2 else 1
     if weight.numel() != 1 and weight.numel() != channels:
         raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "

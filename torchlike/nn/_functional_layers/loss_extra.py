@@ -6,7 +6,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from ..._ops._util import scalar_name
+from ..._ops._util import check_broadcast, scalar_name
 from ._common import call, check_reduction, nn_op, reduce_array, reduction_of
 
 
@@ -66,6 +66,8 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
                          reduction="mean"):
     import torchlike
     reduction = reduction_of(size_average, reduce, reduction)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
     zeros = torchlike.zeros_like(input)
     margin_part = torchlike.where(target != 1, (margin - input).clamp_min(0), zeros)
     self_part = torchlike.where(target != -1, input, zeros)
@@ -107,6 +109,18 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 
 
 # -- native margin losses -----------------------------------------------------------------
+def _check_nonempty(input):
+    """The margin losses take a vector or a batch of vectors with at least one class."""
+    if not (input.dim() == 0 or input.dim() <= 2 and input.shape[-1] != 0):
+        raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, "
+                           f"but got: {list(input.shape)}")
+
+
+def _check_long_target(target):
+    if target.dtype.name != "int64":
+        raise RuntimeError(f"expected scalar type Long but found {scalar_name(target.dtype)}")
+
+
 @nn_op("soft_margin_loss", saves=(0, 1))
 def _soft_margin_op(x, y, *, reduction):
     return reduce_array(jnp.log1p(jnp.exp(-y * x)), reduction)
@@ -115,6 +129,7 @@ def _soft_margin_op(x, y, *, reduction):
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
+    check_broadcast(input, target)
     return call(_soft_margin_op, (input, target), "SoftMarginLossBackward0",
                 reduction=reduction)
 
@@ -140,12 +155,16 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
+    _check_nonempty(input)
     rows = input.shape[0] if input.dim() == 2 else 1
-    if input.dim() > 2 or target.dim() > 1 or target.numel() != rows:
+    if target.dim() > 1 or target.numel() != rows:
         raise RuntimeError("multi_margin_loss: target tensor should be 1-D with size equal to "
                            "the number of input samples (batch size). Expected target size "
                            f"[{rows}], but got {list(target.shape)}. Input has shape "
                            f"{list(input.shape)}.")
+    _check_long_target(target)
+    if input.dim() == 0:        # one sample of one class
+        input, target = input.reshape(1), target.reshape(())
     inputs = (input, target) if weight is None else (input, target, weight)
     return call(_multi_margin_op, inputs, "MultiMarginLossBackward0", p=int(p),
                 margin=float(margin), reduction=reduction)
@@ -170,10 +189,12 @@ def _multilabel_margin_op(x, target, *, reduction):
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
-    if target.dtype.name != "int64":
-        raise RuntimeError(f"expected scalar type Long but found {scalar_name(target.dtype)}")
+    _check_nonempty(input)
     if tuple(target.shape) != tuple(input.shape):
         raise RuntimeError("inconsistent target size: " + str(list(target.shape))
                            + " for input of size: " + str(list(input.shape)))
+    _check_long_target(target)
+    if input.dim() == 0:        # one sample of one class
+        input, target = input.reshape(1), target.reshape(1)
     return call(_multilabel_margin_op, (input, target), "MultilabelMarginLossBackward0",
                 reduction=reduction)
