@@ -442,40 +442,56 @@ def lacks_a_name(checks):
 
 
 # -- a report of the whole database ---------------------------------------------------------
-def main(argv):
+def measure(selected, log=print):
+    """Run every OpInfo in `selected`; (resolved count, Counter of (kind, ok) -> checks,
+    crash count). An OpInfo resolves when torchlike has its callable (and op_db's lambda
+    finds every name it reaches for); `log` gets one line per OpInfo and per failed check."""
     import collections
-    import sys
     import time
-    selected = [o for o in op_db if not argv or any(opinfo_id(o).startswith(a) for a in argv)]
     totals = collections.Counter()
-    resolved = 0
+    resolved = crashes = 0
     for info in selected:
         t0 = time.time()
         if not resolves(info):
-            print(f"MISSING {opinfo_id(info)}", flush=True)
+            log(f"MISSING {opinfo_id(info)}")
             continue
-        resolved += 1
         try:
             checks = run_opinfo(info)
         except BaseException as e:  # noqa: BLE001 - the report goes on
-            print(f"CRASH {opinfo_id(info)}: {_describe(e)}", flush=True)
-            totals["crash"] += 1
+            log(f"CRASH {opinfo_id(info)}: {_describe(e)}")
+            crashes += 1
+            resolved += 1
+            totals[("forward", False)] += 1       # counted as one failed check
             continue
         if lacks_a_name(checks):
-            resolved -= 1
-            print(f"MISSING {opinfo_id(info)} (lambda)", flush=True)
+            log(f"MISSING {opinfo_id(info)} (lambda)")
             continue
+        resolved += 1
         for c in checks:
             totals[(c.kind, c.ok)] += 1
             if not c.ok:
-                print(f"FAIL {opinfo_id(info)} {c!r}", flush=True)
-        print(f"DONE {opinfo_id(info)} {len(checks)} {time.time() - t0:.2f}s", flush=True)
-    print(f"resolved {resolved}/{len(selected)}")
+                log(f"FAIL {opinfo_id(info)} {c!r}")
+        log(f"DONE {opinfo_id(info)} {len(checks)} {time.time() - t0:.2f}s")
+    return resolved, totals, crashes
+
+
+def summary(resolved, total, totals, crashes):
+    """The measurement as lines: resolved/total, and matched/total checks by kind."""
+    lines = [f"resolved {resolved}/{total} ({resolved / total:.1%})"]
     for kind in ("forward", "grad", "error"):
         ok, bad = totals[(kind, True)], totals[(kind, False)]
-        print(f"{kind}: {ok}/{ok + bad}")
-    print(f"crashes: {totals['crash']}")
-    sys.stdout.flush()
+        lines.append(f"{kind}: {ok}/{ok + bad}")
+    ok = sum(n for (_, good), n in totals.items() if good)
+    every = sum(totals.values())
+    lines.append(f"checks matched {ok}/{every} ({ok / max(every, 1):.2%})")
+    lines.append(f"crashes: {crashes}")
+    return lines
+
+
+def main(argv):
+    selected = [o for o in op_db if not argv or any(opinfo_id(o).startswith(a) for a in argv)]
+    resolved, totals, crashes = measure(selected, lambda line: print(line, flush=True))
+    print("\n".join(summary(resolved, len(selected), totals, crashes)), flush=True)
 
 
 if __name__ == "__main__":

@@ -126,6 +126,8 @@ def sum_to_size(self, *size):
     if lead < 0 or any(s != 1 and s != n for s, n in zip(size, self.shape[lead:])):
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size "
                            f"{{{list(self.shape)}}}.")
+    if not size:           # PyTorch sums to a 0-d shape even from 0-d (bool -> int64)
+        return self.sum()
     dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size)
                                       if s == 1 and self.shape[lead + i] != 1)
     out = self.sum(dims, keepdim=True) if dims else self
