@@ -118,7 +118,8 @@ def _module_to_torchlike(module):
 
 def _tensor_to_torchlike(value):
     t = value.detach()
-    expanded = [d for d in range(t.ndim) if t.stride(d) == 0 and t.shape[d] > 1]
+    expanded = [d for d in range(t.ndim) if t.layout == torch.strided and t.stride(d) == 0
+                and t.shape[d] > 1]
     for d in expanded:
         t = t.narrow(d, 0, 1)
     if t.dtype == torch.bfloat16:
