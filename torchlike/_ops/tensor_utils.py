@@ -282,6 +282,11 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):  # n
     if isinstance(bins, (list, tuple)) and len(bins) != dims:
         raise RuntimeError("histogramdd: The size of bins must be equal to the innermost "
                            "dimension of the input.")
+    if weight is not None and tuple(weight.shape) != tuple(input.shape[:-1]):
+        raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the "
+                           "same shape as the input tensor excluding its innermost dimension, "
+                           f"but got input with shape {list(input.shape)} and weight with "
+                           f"shape {list(weight.shape)}")
     values = np.asarray(input.detach()).reshape(-1, dims)
     if isinstance(bins, (list, tuple)):
         bins = [np.asarray(b.detach()) if isinstance(b, Tensor) else b for b in bins]
