@@ -303,3 +303,18 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):  # n
 
 expose("histogramdd", histogramdd, method=False, inplace=False, out=False)
 Tensor.cdouble = lambda self, memory_format=None: self.to(dt.complex128)
+
+
+# -- torch.grid_sampler*: F.grid_sample with its modes given as aten's integer codes ---------
+_GRID_MODES = ("bilinear", "nearest", "bicubic")
+_GRID_PADDINGS = ("zeros", "border", "reflection")
+
+
+def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
+    from ..nn.functional import grid_sample
+    return grid_sample(input, grid, _GRID_MODES[interpolation_mode],
+                       _GRID_PADDINGS[padding_mode], bool(align_corners))
+
+
+for _name in ("grid_sampler", "grid_sampler_2d", "grid_sampler_3d"):
+    expose(_name, grid_sampler, method=False, inplace=False, out=False)

@@ -108,6 +108,40 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _reduce(torchlike.clamp_min(margin + to_positive - to_negative, 0), reduction)
 
 
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
+                         reduction="mean", ignore_index=None, label_smoothing=0.0, options=None):
+    """cross_entropy(linear(input, linear_weight, linear_bias), target): PyTorch's chunked
+    evaluation (`options`) only saves memory, so one matmul gives the same values.
+    linear_weight (C, d_1, ..., d_K, in_features) gives a K-dimensional loss."""
+    from ..functional import cross_entropy
+    if input.dim() not in (1, 2):
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
+    if linear_weight.dim() < 2:
+        raise RuntimeError("expected linear_weight with dimensionality at least 2, got "
+                           f"{linear_weight.dim()}")
+    features = input.shape[-1]
+    if linear_weight.shape[-1] != features:
+        raise RuntimeError("expected equal input and linear_weight last dimensions (in_features), "
+                           f"got {features} and {linear_weight.shape[-1]}, respectively")
+    if ignore_index is not None and target.dtype.is_floating_point:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    out_features = tuple(linear_weight.shape[:-1])
+    if len(out_features) > 1 and input.dim() == 1:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape "
+                           f"{tuple(linear_weight.shape)} requires batched input, (N, {features}),"
+                           f" got unbatched input with shape {tuple(input.shape)}")
+    if linear_bias is not None and tuple(linear_bias.shape) != out_features:
+        raise RuntimeError(f"expected linear_bias shape {out_features}, got "
+                           f"{tuple(linear_bias.shape)}")
+    logits = input @ linear_weight.reshape(-1, features).t()
+    logits = logits.reshape(tuple(input.shape[:-1]) + out_features)
+    if linear_bias is not None:
+        logits = logits + linear_bias
+    return cross_entropy(logits, target, weight=weight, reduction=reduction,
+                         ignore_index=-100 if ignore_index is None else ignore_index,
+                         label_smoothing=label_smoothing)
+
+
 # -- native margin losses -----------------------------------------------------------------
 def _check_nonempty(input):
     """The margin losses take a vector or a batch of vectors with at least one class."""
