@@ -147,8 +147,8 @@ def _shares_memory(a, b):
         return False
 
     def span(t):
-        last = t.storage_offset() + builtins.sum((n - 1) * st for n, st in zip(t.shape, t.stride()))
-        return t.storage_offset(), last
+        start = t.storage_offset()
+        return start, start + builtins.sum((n - 1) * st for n, st in zip(t.shape, t.stride()))
     (a0, a1), (b0, b1) = span(a), span(b)
     return a0 <= b1 and b0 <= a1
 

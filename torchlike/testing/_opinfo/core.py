@@ -271,6 +271,8 @@ def drop_op_db_duplicates(infos):
             continue
         kept = info.samples[:1]
         for sample in info.samples[1:]:
-            (DROPPED.append((info.name, sample)) if duplicates_op_db(sample)
-             else kept.append(sample))
+            if duplicates_op_db(sample):
+                DROPPED.append((info.name, sample))
+            else:
+                kept.append(sample)
         info.samples = kept
