@@ -76,6 +76,8 @@ CASES = {
         f.LD, f.pivots, lib.tensor(_MATRICES[:, :, :2], dtype=lib.float64))))(
         lib.linalg.ldl_factor_ex(lib.tensor(_MATRICES + _MATRICES.transpose(0, 2, 1),
                                             dtype=lib.float64))),
+    "ldl_factor_ex of a singular matrix reports it in info": lambda lib:
+        lib.linalg.ldl_factor_ex(lib.zeros(3, 3)).info,
     "histogramdd with weights of the wrong shape": lambda lib: lib.histogramdd(
         lib.zeros(5, 2), bins=2, weight=lib.ones(4)),
     "histogramdd with weights, range and density": lambda lib: lib.histogramdd(
@@ -125,3 +127,12 @@ def test_gradients_match_torch(name):
     # float64 pointwise/2x2 computations: a few dozen roundings at most (helpers.py)
     import numpy as np
     np.testing.assert_allclose(np.asarray(ours), theirs.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_ldl_factor_of_a_singular_matrix_raises():
+    # PyTorch's message is an internal assertion with its source path in front of the
+    # part torchlike reproduces, so the class and that tail are compared
+    import torchlike
+    for lib in (torch, torchlike):
+        with pytest.raises(RuntimeError, match=r"torch.linalg.ldl_factor: Unknown error code: 1\.$"):
+            lib.linalg.ldl_factor(lib.zeros(3, 3))

@@ -197,17 +197,23 @@ def _check_ldl_input(name, A):
                            f"Got {str(A.dtype)[6:].capitalize()}")
 
 
-def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
+def _ldl(name, A, hermitian, check_errors):
     _check_ldl_input("torch.linalg.ldl_factor_ex", A)
     LD, pivots, info = apply(_ldl_factor_op, (A,), (("hermitian", bool(hermitian)),))
     if check_errors and bool((info != 0).any()):
-        raise RuntimeError("torch.linalg.ldl_factor_ex: the factorization could not be "
-                           "completed because the input is singular")
-    return _Named["linalg_ldl_factor_ex"](LD, pivots, info)
+        # PyTorch reports sytrf's positive info (an exactly zero pivot) as an unknown code
+        code = int(info.reshape(-1)[(info.reshape(-1) != 0).int().argmax()])
+        raise RuntimeError(f"{name}: Unknown error code: {code}.")
+    return LD, pivots, info
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
+    return _Named["linalg_ldl_factor_ex"](*_ldl("torch.linalg.ldl_factor_ex", A, hermitian,
+                                                check_errors))
 
 
 def ldl_factor(A, *, hermitian=False):
-    LD, pivots, _ = ldl_factor_ex(A, hermitian=hermitian)
+    LD, pivots, _ = _ldl("torch.linalg.ldl_factor", A, hermitian, True)
     return _Named["linalg_ldl_factor"](LD, pivots)
 
 
