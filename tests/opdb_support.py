@@ -75,18 +75,16 @@ class Check:
 
 
 # -- converting torch values to torchlike ---------------------------------------------------
-def to_torchlike(value):
+def to_torchlike(value, _seen=None):
     """A torch sample value as torchlike: tensors by value (requires_grad kept), dtypes,
-    devices, memory formats and layouts by name; containers recursively."""
+    devices, memory formats and layouts by name; containers recursively. Aliasing that
+    op_db's error inputs rely on is kept: the same tensor twice (out= the input) is one
+    torchlike tensor, and an expanded tensor (stride 0) is expanded again."""
+    seen = {} if _seen is None else _seen
     if isinstance(value, torch.Tensor):
-        t = value.detach()
-        if t.dtype == torch.bfloat16:
-            out = torchlike.tensor(t.float().numpy()).to(torchlike.bfloat16)
-        else:
-            out = torchlike.tensor(t.resolve_conj().resolve_neg().numpy())
-        if value.requires_grad:
-            out.requires_grad_(True)
-        return out
+        if id(value) not in seen:
+            seen[id(value)] = _tensor_to_torchlike(value)
+        return seen[id(value)]
     if isinstance(value, torch.dtype):
         return getattr(torchlike, str(value).replace("torch.", ""))
     if isinstance(value, torch.device):
@@ -96,13 +94,41 @@ def to_torchlike(value):
     if isinstance(value, torch.Size):
         return torchlike.Size(value)
     if isinstance(value, (list, tuple)):
-        items = [to_torchlike(v) for v in value]
+        items = [to_torchlike(v, seen) for v in value]
         return type(value)(items) if type(value) in (list, tuple) else tuple(items)
     if isinstance(value, dict):
-        return {k: to_torchlike(v) for k, v in value.items()}
+        return {k: to_torchlike(v, seen) for k, v in value.items()}
     if isinstance(value, types.FunctionType):
         return torchlike_function(value)
+    if isinstance(value, torch.nn.Module):
+        return _module_to_torchlike(value)
     return value
+
+
+def _module_to_torchlike(module):
+    """A parameter-free torch module (op_db passes nn.PairwiseDistance() as a distance
+    function) as the torchlike module of the same class and settings."""
+    cls = getattr(torchlike.nn, type(module).__name__)
+    ours = cls()
+    for name, v in vars(module).items():
+        if isinstance(v, (bool, int, float, str, type(None))):
+            setattr(ours, name, v)
+    return ours
+
+
+def _tensor_to_torchlike(value):
+    t = value.detach()
+    expanded = [d for d in range(t.ndim) if t.layout == torch.strided and t.stride(d) == 0
+                and t.shape[d] > 1]
+    for d in expanded:
+        t = t.narrow(d, 0, 1)
+    if t.dtype == torch.bfloat16:
+        out = torchlike.tensor(t.float().numpy()).to(torchlike.bfloat16)
+    else:
+        out = torchlike.tensor(t.resolve_conj().resolve_neg().numpy())
+    if value.requires_grad:
+        out.requires_grad_(True)
+    return out.expand(tuple(value.shape)) if expanded else out
 
 
 def _set_seed_torchlike(op, *args, **kwargs):
@@ -145,7 +171,8 @@ def torchlike_callable(info):
         name = info.name if reflected else op.__name__
         if not hasattr(torchlike.Tensor, name):
             return None
-        return lambda self, *a, **k: getattr(self, name)(*a, **k)
+        # op_db calls the unbound descriptor (some error inputs pass a non-tensor self)
+        return lambda *a, **k: getattr(torchlike.Tensor, name)(*a, **k)
     if info.name.startswith(("torch.ops.", "_")) or type(op).__name__ in (
             "OpOverloadPacket", "OpOverload", "_JittedFunction"):
         return None
@@ -202,9 +229,9 @@ def _call(fn, sample, convert):
     kwargs = dict(sample.kwargs)
     if convert:
         try:
-            args, kwargs = to_torchlike(args), to_torchlike(kwargs)
-        except ValueError as e:      # numpy (so torchlike.tensor) stops at 64 dims
-            return e, args
+            args, kwargs = to_torchlike((args, kwargs))
+        except (ValueError, TypeError) as e:   # numpy (so torchlike.tensor) stops at 64
+            return e, args                      # dims; torchlike has no 'meta' device
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -416,40 +443,56 @@ def lacks_a_name(checks):
 
 
 # -- a report of the whole database ---------------------------------------------------------
-def main(argv):
+def measure(selected, log=print):
+    """Run every OpInfo in `selected`; (resolved count, Counter of (kind, ok) -> checks,
+    crash count). An OpInfo resolves when torchlike has its callable (and op_db's lambda
+    finds every name it reaches for); `log` gets one line per OpInfo and per failed check."""
     import collections
-    import sys
     import time
-    selected = [o for o in op_db if not argv or any(opinfo_id(o).startswith(a) for a in argv)]
     totals = collections.Counter()
-    resolved = 0
+    resolved = crashes = 0
     for info in selected:
         t0 = time.time()
         if not resolves(info):
-            print(f"MISSING {opinfo_id(info)}", flush=True)
+            log(f"MISSING {opinfo_id(info)}")
             continue
-        resolved += 1
         try:
             checks = run_opinfo(info)
         except BaseException as e:  # noqa: BLE001 - the report goes on
-            print(f"CRASH {opinfo_id(info)}: {_describe(e)}", flush=True)
-            totals["crash"] += 1
+            log(f"CRASH {opinfo_id(info)}: {_describe(e)}")
+            crashes += 1
+            resolved += 1
+            totals[("forward", False)] += 1       # counted as one failed check
             continue
         if lacks_a_name(checks):
-            resolved -= 1
-            print(f"MISSING {opinfo_id(info)} (lambda)", flush=True)
+            log(f"MISSING {opinfo_id(info)} (lambda)")
             continue
+        resolved += 1
         for c in checks:
             totals[(c.kind, c.ok)] += 1
             if not c.ok:
-                print(f"FAIL {opinfo_id(info)} {c!r}", flush=True)
-        print(f"DONE {opinfo_id(info)} {len(checks)} {time.time() - t0:.2f}s", flush=True)
-    print(f"resolved {resolved}/{len(selected)}")
+                log(f"FAIL {opinfo_id(info)} {c!r}")
+        log(f"DONE {opinfo_id(info)} {len(checks)} {time.time() - t0:.2f}s")
+    return resolved, totals, crashes
+
+
+def summary(resolved, total, totals, crashes):
+    """The measurement as lines: resolved/total, and matched/total checks by kind."""
+    lines = [f"resolved {resolved}/{total} ({resolved / total:.1%})"]
     for kind in ("forward", "grad", "error"):
         ok, bad = totals[(kind, True)], totals[(kind, False)]
-        print(f"{kind}: {ok}/{ok + bad}")
-    print(f"crashes: {totals['crash']}")
-    sys.stdout.flush()
+        lines.append(f"{kind}: {ok}/{ok + bad}")
+    ok = sum(n for (_, good), n in totals.items() if good)
+    every = sum(totals.values())
+    lines.append(f"checks matched {ok}/{every} ({ok / max(every, 1):.2%})")
+    lines.append(f"crashes: {crashes}")
+    return lines
+
+
+def main(argv):
+    selected = [o for o in op_db if not argv or any(opinfo_id(o).startswith(a) for a in argv)]
+    resolved, totals, crashes = measure(selected, lambda line: print(line, flush=True))
+    print("\n".join(summary(resolved, len(selected), totals, crashes)), flush=True)
 
 
 if __name__ == "__main__":

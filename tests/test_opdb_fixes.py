@@ -58,7 +58,34 @@ CASES = {
         lib.tensor([[2., 1.], [5., 3.]], dtype=lib.float64), hermitian=True),
     "pinv with atol": lambda lib: lib.linalg.pinv(
         lib.tensor([[2., 0.], [0., 1e-3]], dtype=lib.float64), atol=1e-2),
+    # ops added for op_db whose other arguments its first samples do not reach
+    "gradient on coordinates, edge order 2": lambda lib: lib.gradient(
+        lib.tensor([[1., 4, 9, 16, 25], [2, 3, 5, 7, 11]], dtype=lib.float64),
+        spacing=(lib.tensor([0., 1, 3, 4, 7], dtype=lib.float64),), dim=1, edge_order=2),
+    "gradient of integers, every dim, spacing 2": lambda lib: lib.gradient(
+        lib.arange(12).reshape(3, 4) ** 2, spacing=2., edge_order=2),
+    "householder_product and orgqr of a batch": lambda lib: [
+        f(*lib.geqrf(lib.tensor(_MATRICES[:, :, :3], dtype=lib.float64)))
+        for f in (lib.linalg.householder_product, lib.orgqr)],
+    "ormqr on either side, transposed or not": lambda lib: [
+        lib.ormqr(*lib.geqrf(lib.tensor(_MATRICES[:, :, :3], dtype=lib.float64)),
+                  lib.tensor(_MATRICES if left else _MATRICES.transpose(0, 2, 1),
+                             dtype=lib.float64), left, transpose)
+        for left, transpose in ((True, True), (False, False))],
+    "ldl_factor_ex and ldl_solve of a batch": lambda lib: (lambda f: (f, lib.linalg.ldl_solve(
+        f.LD, f.pivots, lib.tensor(_MATRICES[:, :, :2], dtype=lib.float64))))(
+        lib.linalg.ldl_factor_ex(lib.tensor(_MATRICES + _MATRICES.transpose(0, 2, 1),
+                                            dtype=lib.float64))),
+    "ldl_factor_ex of a singular matrix reports it in info": lambda lib:
+        lib.linalg.ldl_factor_ex(lib.zeros(3, 3)).info,
+    "histogramdd with weights of the wrong shape": lambda lib: lib.histogramdd(
+        lib.zeros(5, 2), bins=2, weight=lib.ones(4)),
+    "histogramdd with weights, range and density": lambda lib: lib.histogramdd(
+        lib.tensor(_MATRICES.reshape(-1, 2), dtype=lib.float64), bins=[3, 2],
+        range=[-1., 1., -2., 2.], weight=lib.arange(25., dtype=lib.float64), density=True),
 }
+# two 5x5 matrices with entries in [-1, 1) (fixed values)
+_MATRICES = __import__("numpy").random.default_rng(15).uniform(-1, 1, (2, 5, 5))
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -84,6 +111,12 @@ GRADS = {
     "pinv hermitian": lambda lib, x: lib.linalg.pinv(x[:4].reshape(2, 2), hermitian=True),
     "polygamma at negative x": lambda lib, x: lib.polygamma(1, x - 10.3),
     "digamma": lambda lib, x: lib.digamma(x),
+    "householder_product": lambda lib, x: lib.linalg.householder_product(
+        x.reshape(3, 2), x[:2] / 10),
+    "ormqr": lambda lib, x: lib.ormqr(x.reshape(3, 2), x[:2] / 10, x.reshape(3, 2) * 2, True,
+                                      True),
+    "gradient on coordinates": lambda lib, x: lib.gradient(
+        x, spacing=(lib.tensor([0., 1, 3, 4, 7, 8], dtype=lib.float64),), edge_order=2)[0],
 }
 
 
@@ -94,3 +127,12 @@ def test_gradients_match_torch(name):
     # float64 pointwise/2x2 computations: a few dozen roundings at most (helpers.py)
     import numpy as np
     np.testing.assert_allclose(np.asarray(ours), theirs.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_ldl_factor_of_a_singular_matrix_raises():
+    # PyTorch's message is an internal assertion with its source path in front of the
+    # part torchlike reproduces, so the class and that tail are compared
+    import torchlike
+    for lib in (torch, torchlike):
+        with pytest.raises(RuntimeError, match=r"torch.linalg.ldl_factor: Unknown error code: 1\.$"):
+            lib.linalg.ldl_factor(lib.zeros(3, 3))

@@ -105,6 +105,16 @@ def _wire():
             return fn.reverse(self, other)
         return op
 
+    def tensor_self(name, op):
+        """An r-dunder called unbound with a non-tensor self (Tensor.__radd__(1, t)):
+        PyTorch's C descriptors refuse it with a TypeError."""
+        def checked(self, other):
+            if not isinstance(self, Tensor):
+                raise TypeError(f"descriptor '{name}' for 'torch._C.TensorBase' objects doesn't "
+                                f"apply to a '{type(self).__name__}' object")
+            return op(self, other)
+        return checked
+
     def inplace(name):
         def op(self, other):
             return getattr(self, name)(other)
@@ -116,12 +126,12 @@ def _wire():
                        ("or", pw.bitwise_or), ("xor", pw.bitwise_xor),
                        ("lshift", pw.bitwise_left_shift), ("rshift", pw.bitwise_right_shift)]:
         setattr(Tensor, f"__{dunder}__", forward(fn))
-        setattr(Tensor, f"__r{dunder}__", reverse(fn))
-    Tensor.__radd__ = forward(pw.add)
-    Tensor.__rmul__ = forward(pw.mul)
+        setattr(Tensor, f"__r{dunder}__", tensor_self(f"__r{dunder}__", reverse(fn)))
+    Tensor.__radd__ = tensor_self("__radd__", forward(pw.add))
+    Tensor.__rmul__ = tensor_self("__rmul__", forward(pw.mul))
     # PyTorch's other / x is reciprocal(x) * other (MulBackward0)
-    Tensor.__rtruediv__ = forward(lambda self, other: pw.mul(_FUNCTIONS["reciprocal"](self),
-                                                             other))
+    # (through the method, as PyTorch's: a non-tensor self raises AttributeError)
+    Tensor.__rtruediv__ = forward(lambda self, other: pw.mul(self.reciprocal(), other))
     Tensor.__rdiv__ = Tensor.__rtruediv__       # torch keeps the Python 2 name too
     for dunder, method in [("add", "add_"), ("sub", "sub_"), ("mul", "mul_"),
                            ("truediv", "div_"), ("floordiv", "floor_divide_"),

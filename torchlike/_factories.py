@@ -500,8 +500,18 @@ def _c_number(v):
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
+def _zero_dim_ends(name, start, end):
+    """linspace/logspace take tensor ends only as 0-d tensors."""
+    ndims = [getattr(v, "ndim", 0) for v in (start, end)]
+    if any(ndims):
+        raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got "
+                           f"start with {ndims[0]} dimension(s) and end with {ndims[1]} "
+                           "dimension(s).")
+
+
 @torch_function("linspace")
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    _zero_dim_ends("linspace", start, end)
     if not _is_size_like(steps):
         raise invalid_arguments("linspace", start, end, steps)
     dtype, device = _resolve(dtype, device)
@@ -519,6 +529,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
 
 @torch_function("logspace")
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False, out=None):
+    _zero_dim_ends("logspace", start, end)
     lin = linspace(start, end, steps, dtype=dt.float64)
     dtype, device = _resolve(dtype, device)
     values = np.power(base, np.asarray(lin))

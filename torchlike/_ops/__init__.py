@@ -5,3 +5,4 @@ from . import spectral, special_fns, windows, stft  # noqa: F401  (fft, special,
 from . import tensor_extra  # noqa: F401,E402  (issue 12's smaller Tensor names)
 from . import sparse_ops  # noqa: F401,E402  (sparse COO tensors)
 from . import copies, complex_parts, statistics, tensor_utils, linalg_factor  # noqa: F401,E402  (issue 15)
+from . import linalg_householder  # noqa: F401,E402  (issue 15: geqrf, ormqr, householder, LDL)

@@ -101,12 +101,56 @@ def _out_type(result):
 def with_out(name, fn):
     """fn accepting PyTorch's out= keyword."""
     def wrapper(*args, out=None, **kwargs):
+        if out is not None:
+            check_out_overlap(name, out, args)
         result = fn(*args, **kwargs)
         return result if out is None else write_out(name, out, result)
     wrapper.__name__ = getattr(fn, "__name__", name)
     wrapper.__doc__ = fn.__doc__
     wrapper.plain = fn
     return wrapper
+
+
+# Ops whose out= may not share any memory with an input (PyTorch's assert_no_overlap);
+# pointwise ops allow an out= that is exactly an input.
+_NO_INPUT_OVERLAP = frozenset({"cat", "concat", "concatenate", "gather", "index_select",
+                               "kthvalue", "masked_select", "take"})
+_OVERLAP = ("unsupported operation: {} refer{} to a single memory location. Please clone() "
+            "the tensor before performing the operation.")
+
+
+def check_out_overlap(name, out, args):
+    """PyTorch's refusals of an out= whose memory overlaps: itself (an expanded tensor:
+    several elements in one place), or, for the ops above, an input's."""
+    for o in out if isinstance(out, (tuple, list)) else (out,):
+        if not isinstance(o, Tensor):
+            continue
+        if any(st == 0 and n > 1 for st, n in zip(o.stride(), o.shape)):
+            raise RuntimeError(_OVERLAP.format(
+                "more than one element of the written-to tensor", "s"))
+        if name in _NO_INPUT_OVERLAP and any(_shares_memory(o, a) for a in _tensors(args)):
+            raise RuntimeError(_OVERLAP.format(
+                "some elements of the input tensor and the written-to tensor", ""))
+
+
+def _tensors(args):
+    for a in args:
+        if isinstance(a, Tensor):
+            yield a
+        elif isinstance(a, (tuple, list)):
+            yield from _tensors(a)
+
+
+def _shares_memory(a, b):
+    """Whether a's and b's elements overlap in their storage (by their spans)."""
+    if a._storage is not b._storage or a.numel() == 0 or b.numel() == 0:
+        return False
+
+    def span(t):
+        start = t.storage_offset()
+        return start, start + builtins.sum((n - 1) * st for n, st in zip(t.shape, t.stride()))
+    (a0, a1), (b0, b1) = span(a), span(b)
+    return a0 <= b1 and b0 <= a1
 
 
 # the in-place forms PyTorch also offers as functions: torch.abs_(x)

@@ -10,6 +10,7 @@ import builtins
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor
@@ -49,7 +50,11 @@ _IMPLS = {
                  jnp.where(x * beta > threshold, x, jax.nn.softplus(x * beta) / beta),
                  "SoftplusBackward0", (0,)),
     "softsign": (lambda x: x / (1 + jnp.abs(x)), "DivBackward0", (0,)),
-    "hardsigmoid": (lambda x: jnp.where(x <= -3, 0, jnp.where(x >= 3, 1, x / 6 + 0.5)).astype(x.dtype),
+    # PyTorch's backward multiplies by 1/6 rounded to float32 (1.0f / 6.0f), in every dtype
+    "hardsigmoid": (with_jvp(lambda x: jnp.where(x <= -3, 0, jnp.where(x >= 3, 1, x / 6 + 0.5))
+                             .astype(x.dtype),
+                             lambda x, out: jnp.where((x > -3) & (x < 3), float(np.float32(1 / 6)),
+                                                      0).astype(x.dtype)),
                     "HardsigmoidBackward0", (0,)),
     # PyTorch: d/dx = 0 up to -3, x/3 + 1/2 inside (-3, 3), 1 from 3 on
     "hardswish": (with_jvp(_hardswish_values,
@@ -166,6 +171,11 @@ OPS["prelu"] = _prelu_op = Op("prelu", _prelu_impl, "PreluKernelBackward0", (0, 
 def prelu(input, weight):
     if not is_float(input._dtype):
         raise not_implemented("prelu_cpu", input._dtype)
+    if input.ndim == 0:
+        raise RuntimeError("Not allow zero-dim input tensor.")
+    if weight.ndim > 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.ndim}")
     channels = input.shape[1] if input.ndim >= 2 else 1
     if weight.numel() != 1 and weight.numel() != channels:
         raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import expose, require_tensor
+from ._common import expose, require_tensor, write_out
 from .dispatch import apply
 from .registry import OPS, Op
 from ._util import float_result_dtype, scalar_name
@@ -105,6 +105,16 @@ Tensor.real = property(real)          # attributes on a Tensor, as in PyTorch
 Tensor.imag = property(imag)
 expose("angle", angle)
 expose("polar", polar, method=False, inplace=False)
-expose("complex", complex, method=False, inplace=False)
+def _complex_function(real, imag, *, out=None):
+    result = complex(real, imag)
+    if out is None:
+        return result
+    if isinstance(out, Tensor) and out._dtype is not result._dtype:   # no casting into out
+        raise RuntimeError(f"Expected object of scalar type {scalar_name(result._dtype)} but got "
+                           f"scalar type {scalar_name(out._dtype)} for argument 'out'")
+    return write_out("complex", out, result)
+
+
+expose("complex", _complex_function, method=False, inplace=False, out=False)
 expose("view_as_real", view_as_real, method=False, inplace=False, out=False)
 expose("view_as_complex", view_as_complex, method=False, inplace=False, out=False)

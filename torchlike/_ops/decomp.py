@@ -262,6 +262,8 @@ def inv(A):
 
 
 def _det_impl(A):
+    if A.shape[-1] == 0:        # the empty product; jnp.linalg.det's derivative fails on 0x0
+        return jnp.ones(A.shape[:-2], A.dtype)
     return jnp.linalg.det(A)
 
 

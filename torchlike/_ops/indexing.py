@@ -15,7 +15,7 @@ from .. import _dtype as dt
 from .._tensor import Tensor
 from .dispatch import apply
 from .registry import Op, OPS, torch_function, tensor_method
-from ._common import require_tensor, write_out
+from ._common import check_out_overlap, require_tensor, write_out
 from ._util import c_type_name, out_of_range, scalar_name, values_to_check
 from .registry import FUNCTIONS
 from .views import alias, expand, select, slice_dim, unsqueeze
@@ -414,8 +414,11 @@ def _nonzero_function(input, *, as_tuple=False, out=None):
     return _with_out("nonzero", out, nonzero(input, as_tuple=as_tuple))
 
 
-def _with_out(name, out, result):
-    return result if out is None else write_out(name, out, result)
+def _with_out(name, out, result, *inputs):
+    if out is None:
+        return result
+    check_out_overlap(name, out, inputs)
+    return write_out(name, out, result)
 
 
 @torch_function("nonzero", method=True)
@@ -467,7 +470,7 @@ def masked_select(input, mask):
 def _masked_select_function(input, mask, *, out=None):
     _out_dtype_check(out, input._dtype, "masked_select(): self and result must have the same "
                                         "scalar type")
-    return _with_out("masked_select", out, masked_select(input, mask))
+    return _with_out("masked_select", out, masked_select(input, mask), input, mask)
 
 
 def _masked_fill_impl(a, mask, value):
@@ -540,7 +543,7 @@ def index_select(input, dim, index):
 def _index_select_function(input, dim, index, *, out=None):
     _out_dtype_check(out, input._dtype, "index_select(): self and result must have the same "
                                         "scalar type")
-    return _with_out("index_select", out, index_select(input, dim, index))
+    return _with_out("index_select", out, index_select(input, dim, index), input, index)
 
 
 def _gather_impl(a, idx, *, dim):
@@ -580,7 +583,8 @@ def gather(input, dim, index, *, sparse_grad=False):
 def _gather_function(input, dim, index, *, sparse_grad=False, out=None):
     _out_dtype_check(out, input._dtype, f"Expected out tensor to have dtype "
                                         f"{c_type_name(input._dtype)}, but got {{c_type}} instead")
-    return _with_out("gather", out, gather(input, dim, index, sparse_grad=sparse_grad))
+    return _with_out("gather", out, gather(input, dim, index, sparse_grad=sparse_grad),
+                     input, index)
 
 
 # torch.fn(..., out=) for the functions whose out= checks come before the write

@@ -361,6 +361,7 @@ _HEAVISIDE_DTYPES = "heaviside is not yet implemented for tensors with different
 
 
 def _heaviside_checked(input, values):
+    require_tensor("heaviside", input, "input", 1)
     if isinstance(values, Tensor) and values._dtype is not input._dtype:
         raise RuntimeError(_HEAVISIDE_DTYPES)
     return heaviside(input, values)

@@ -15,9 +15,9 @@ import jax.numpy as jnp
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import expose, is_float, inplace_method, not_implemented, with_jvp
+from ._common import expose, is_float, inplace_method, not_implemented, with_jvp, with_out
 from .dispatch import apply
-from .registry import METHODS, Op, OPS
+from .registry import FUNCTIONS, METHODS, Op, OPS
 from ._util import invalid_arguments, scalar_name, wrap_dim, wrap_dims
 
 # PyTorch's named tuples (torch.return_types.<name>)
@@ -230,7 +230,23 @@ def _amext(name, largest):
                                            ("largest", largest)), name.capitalize() + "Backward0")
     torch_fn.__name__ = name
     expose(name, torch_fn, inplace=False)
+    FUNCTIONS[name] = _out_dtype_of_input(name, torch_fn, lambda i, o: (
+        f"Expected the dtype for input and out to match, but got {scalar_name(i)} for input's "
+        f"dtype and {scalar_name(o)} for out's dtype."))
     return torch_fn
+
+
+def _out_dtype_of_input(name, fn, message):
+    """torch.fn(..., out=) for reductions whose out must have the input's dtype exactly."""
+    plain = with_out(name, fn)
+
+    def checked(input, *args, out=None, **kwargs):
+        for o in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(o, Tensor) and isinstance(input, Tensor) and o._dtype is not input._dtype:
+                raise RuntimeError(message(input._dtype, o._dtype))
+        return plain(input, *args, out=out, **kwargs)
+    checked.__name__ = name
+    return checked
 
 
 amax = _amext("amax", True)
@@ -260,6 +276,13 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 
 expose("aminmax", aminmax, inplace=False)
+# (dtypes named as C++'s typeid names, as PyTorch's message prints them)
+_CPP_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+              "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
+FUNCTIONS["aminmax"] = _out_dtype_of_input("aminmax", aminmax, lambda i, o: (
+    f"Expected out tensor to have dtype {_CPP_NAMES.get(str(i)[6:], str(i)[6:])}, "
+    f"but got {_CPP_NAMES.get(str(o)[6:], str(o)[6:])} instead"))
 
 
 def _arg_impl(a, *, dim, keepdim, largest):

@@ -15,11 +15,13 @@ from .._layout import sparse_coo as SPARSE_COO
 
 def _scatter_impl(values, indices, *, size):
     dense = jnp.zeros(size, values.dtype)
-    return dense.at[tuple(indices[d] for d in range(indices.shape[0]))].add(values)
+    at = dense.at[tuple(indices[d] for d in range(indices.shape[0]))]
+    return at.max(values) if values.dtype == jnp.bool_ else at.add(values)   # bool sum: any
 
 
 def _segment_sum_impl(values, inverse, *, count):
-    return jnp.zeros((count,) + values.shape[1:], values.dtype).at[inverse].add(values)
+    at = jnp.zeros((count,) + values.shape[1:], values.dtype).at[inverse]
+    return at.max(values) if values.dtype == jnp.bool_ else at.add(values)
 
 
 def _gather_impl(dense, indices):

@@ -105,6 +105,8 @@ def _n_dims(fn, input, s, dim):
             dim = tuple(range(input.ndim - len(s), input.ndim))
         elif len(s) != len(dim):
             raise RuntimeError("When given, dim and shape arguments must have the same length")
+    if input.ndim == 0 and dim:      # no 0-d-as-1-d leniency for FFT dims (maybe_wrap_dim's)
+        raise IndexError(f"Dimension specified as {tuple(dim)[0]} but tensor has no dimensions")
     axes = tuple(range(input.ndim)) if dim is None else tuple(wrap_dim(d, input.ndim)
                                                               for d in dim)
     if len(set(axes)) != len(axes):

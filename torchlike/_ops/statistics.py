@@ -1,10 +1,10 @@
-"""Covariance, correlation and trapezoid integration, composed of existing ops (so their
+"""Covariance, correlation, trapezoid integration and finite differences, composed of existing ops (so their
 gradients and dtype rules are those ops')."""
 import torchlike as _torch
 
 from .._tensor import Tensor
 from ._common import expose, is_float
-from ._util import wrap_dim
+from ._util import wrap_dim, wrap_dims
 
 
 def cov(input, *, correction=1, fweights=None, aweights=None):
@@ -96,6 +96,82 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     return _torch.cumsum(pairs * spacing / 2, d)
 
 
+# -- torch.gradient: central differences inside, one-sided ones (order 1 or 2) at the edges ---
+def _gradient_spacings(input, spacing, dims):
+    """One entry per dim: a Python number (uniform steps) or a 1-D coordinate tensor."""
+    if spacing is None:
+        return [1.0] * len(dims)
+    if not isinstance(spacing, (list, tuple)):
+        return [spacing] * len(dims)
+    if len(spacing) != len(dims):
+        raise RuntimeError(
+            "torch.gradient expected spacing to be unspecified, a scalar or it's spacing and dim "
+            "arguments to have the same length, but got a spacing argument of length "
+            f"{len(spacing)} and a dim argument of length {len(dims)}.")
+    devices = {s.device for s in spacing if isinstance(s, Tensor)} | {input.device}
+    if len(devices) > 1:
+        raise RuntimeError("torch.gradient expected each tensor to be on the same device, but "
+                           f"got devices {', '.join(map(str, sorted(devices, key=str)))}!")
+    return list(spacing)
+
+
+def _slice(t, d, start, stop=None):
+    stop = t.shape[d] if stop is None else stop % t.shape[d] if stop < 0 else stop
+    start = start % t.shape[d]
+    return t.narrow(d, start, stop - start)
+
+
+def _uniform_gradient(f, d, h, edge_order):
+    center = (_slice(f, d, 2) - _slice(f, d, 0, -2)) / (2 * h)
+    if edge_order == 1:
+        first = (_slice(f, d, 1, 2) - _slice(f, d, 0, 1)) / h
+        last = (_slice(f, d, -1) - _slice(f, d, -2, -1)) / h
+    else:
+        first = (-1.5 * _slice(f, d, 0, 1) + 2 * _slice(f, d, 1, 2)
+                 - 0.5 * _slice(f, d, 2, 3)) / h
+        last = (0.5 * _slice(f, d, -3, -2) - 2 * _slice(f, d, -2, -1)
+                + 1.5 * _slice(f, d, -1)) / h
+    return _torch.cat([first, center, last], d)
+
+
+def _coordinate_gradient(f, d, x, edge_order):
+    """Second-order differences on the uneven grid x (numpy.gradient's formulas)."""
+    shape = [1] * f.ndim
+    shape[d] = -1
+    dx = _torch.diff(x)
+    h1, h2 = dx[:-1].reshape(shape), dx[1:].reshape(shape)
+    center = (-h2 / (h1 * (h1 + h2)) * _slice(f, d, 0, -2)
+              + (h2 - h1) / (h1 * h2) * _slice(f, d, 1, -1)
+              + h1 / (h2 * (h1 + h2)) * _slice(f, d, 2))
+    if edge_order == 1:
+        first = (_slice(f, d, 1, 2) - _slice(f, d, 0, 1)) / dx[0]
+        last = (_slice(f, d, -1) - _slice(f, d, -2, -1)) / dx[-1]
+    else:
+        a, b = dx[0], dx[1]
+        first = (-(2 * a + b) / (a * (a + b)) * _slice(f, d, 0, 1)
+                 + (a + b) / (a * b) * _slice(f, d, 1, 2)
+                 - a / (b * (a + b)) * _slice(f, d, 2, 3))
+        a, b = dx[-1], dx[-2]
+        last = (a / (b * (a + b)) * _slice(f, d, -3, -2)
+                - (a + b) / (a * b) * _slice(f, d, -2, -1)
+                + (2 * a + b) / (a * (a + b)) * _slice(f, d, -1))
+    return _torch.cat([first, center, last], d)
+
+
+def gradient(input, *, spacing=None, dim=None, edge_order=1):
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    dims = wrap_dims(dim, input.ndim)
+    spacings = _gradient_spacings(input, spacing, dims)
+    if any(input.shape[d] < edge_order + 1 for d in dims):
+        raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                           "edge_order+1")
+    f = input if is_float(input.dtype) else input.to(_torch.get_default_dtype())
+    return tuple(_coordinate_gradient(f, d, h, edge_order) if isinstance(h, Tensor)
+                 else _uniform_gradient(f, d, h, edge_order) for d, h in zip(dims, spacings))
+
+
+expose("gradient", gradient, method=False, inplace=False, out=False)
 expose("cov", cov, inplace=False, out=False)
 expose("corrcoef", corrcoef, inplace=False, out=False)
 expose("trapezoid", trapezoid, method=False, inplace=False, out=False)

@@ -114,6 +114,9 @@ def resize_as_(self, other, memory_format=None):
     return resize_(self, tuple(other.shape))
 
 
+FUNCTIONS["resize_as_"] = resize_as_          # torch.resize_as_(t, other) too
+
+
 # -- legacy constructors: Tensor.new and torch.FloatTensor & co ---------------------------
 def legacy_new(dtype, device, args, kwargs, what="new()"):
     """PyTorch's legacy constructor: (), (*sizes), (Size), (sequence of data), (Tensor)."""

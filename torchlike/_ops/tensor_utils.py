@@ -1,5 +1,6 @@
 """Small ops PyTorch users reach for that compose existing ones: block_diag, fill, put,
 isin, unravel_index, scalar_tensor, sum_to_size (renorm: tensor_extra.py)."""
+import builtins
 import math
 
 import jax.numpy as jnp
@@ -9,7 +10,7 @@ import torchlike as _torch
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import expose, is_float, require_tensor
+from ._common import expose, is_float, not_implemented, require_tensor
 from .dispatch import apply
 from .registry import OPS, Op
 from ._util import result_dtype, scalar_name
@@ -125,6 +126,8 @@ def sum_to_size(self, *size):
     if lead < 0 or any(s != 1 and s != n for s, n in zip(size, self.shape[lead:])):
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size "
                            f"{{{list(self.shape)}}}.")
+    if not size:           # PyTorch sums to a 0-d shape even from 0-d (bool -> int64)
+        return self.sum()
     dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size)
                                       if s == 1 and self.shape[lead + i] != 1)
     out = self.sum(dims, keepdim=True) if dims else self
@@ -265,4 +268,53 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
 
 
 expose("histogram", histogram, inplace=False, out=False)
+
+_Histogramdd = __import__("collections").namedtuple("histogramdd", ("hist", "bin_edges"))
+
+
+def histogramdd(input, bins=10, *, range=None, weight=None, density=False):  # noqa: A002
+    """Counts of the rows of `input` (..., D) in a D-dimensional grid: NumPy's binning,
+    whose edge rules (an empty or constant dimension widened to a unit range) are
+    PyTorch's."""
+    if not input.dtype.is_floating_point:
+        raise not_implemented("histogramdd", input._dtype)
+    dims = input.shape[-1]
+    if isinstance(bins, (list, tuple)) and len(bins) != dims:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost "
+                           "dimension of the input.")
+    if weight is not None and tuple(weight.shape) != tuple(input.shape[:-1]):
+        raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the "
+                           "same shape as the input tensor excluding its innermost dimension, "
+                           f"but got input with shape {list(input.shape)} and weight with "
+                           f"shape {list(weight.shape)}")
+    values = np.asarray(input.detach()).reshape(-1, dims)
+    if isinstance(bins, (list, tuple)):
+        bins = [np.asarray(b.detach()) if isinstance(b, Tensor) else b for b in bins]
+    w = None if weight is None else np.asarray(weight.detach()).reshape(-1)
+    ranges = None if range is None else [tuple(range[2 * i:2 * i + 2])
+                                         for i in builtins.range(dims)]
+    hist, edges = np.histogramdd(values, bins, range=ranges, weights=w, density=density)
+    from .._factories import tensor_from_numpy
+
+    def ours(a):
+        return tensor_from_numpy(a.astype(values.dtype), input.dtype, input.device)
+    return _Histogramdd(ours(hist), tuple(ours(e) for e in edges))
+
+
+expose("histogramdd", histogramdd, method=False, inplace=False, out=False)
 Tensor.cdouble = lambda self, memory_format=None: self.to(dt.complex128)
+
+
+# -- torch.grid_sampler*: F.grid_sample with its modes given as aten's integer codes ---------
+_GRID_MODES = ("bilinear", "nearest", "bicubic")
+_GRID_PADDINGS = ("zeros", "border", "reflection")
+
+
+def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
+    from ..nn.functional import grid_sample
+    return grid_sample(input, grid, _GRID_MODES[interpolation_mode],
+                       _GRID_PADDINGS[padding_mode], bool(align_corners))
+
+
+for _name in ("grid_sampler", "grid_sampler_2d", "grid_sampler_3d"):
+    expose(_name, grid_sampler, method=False, inplace=False, out=False)

@@ -32,6 +32,7 @@ from .fractional import (fractional_max_pool2d, fractional_max_pool3d,
 from .loss_extra import (gaussian_nll_loss, poisson_nll_loss, hinge_embedding_loss,
                          multilabel_soft_margin_loss, triplet_margin_with_distance_loss,
                          soft_margin_loss, multi_margin_loss, multilabel_margin_loss)
+from .loss_extra import linear_cross_entropy  # noqa: E402  (issue 15: in op_db)
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -54,5 +55,5 @@ __all__ = [
     "multilabel_soft_margin_loss", "triplet_margin_with_distance_loss", "soft_margin_loss",
     "multi_margin_loss", "multilabel_margin_loss", "fractional_max_pool2d",
     "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
-    "fractional_max_pool3d_with_indices",
+    "fractional_max_pool3d_with_indices", "linear_cross_entropy",
 ]

@@ -41,7 +41,7 @@ def _unfold_op(x, *, kernel, dilation, padding, stride):
     padded = x.shape[2:]
     blocks = _blocks((h, w), kernel, dilation, padding, stride)
     index = _block_index(padded, kernel, dilation, stride, blocks)
-    cols = x.reshape(n, c, -1)[:, :, index]                    # (n, c, kh*kw, L)
+    cols = x.reshape(n, c, padded[0] * padded[1])[:, :, index]  # (n, c, kh*kw, L); n may be 0
     cols = cols.reshape(n, c * index.shape[0], index.shape[1])
     return cols if batched else cols[0]
 

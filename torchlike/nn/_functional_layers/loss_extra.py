@@ -6,7 +6,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from ..._ops._util import scalar_name
+from ..._ops._util import check_broadcast, scalar_name
 from ._common import call, check_reduction, nn_op, reduce_array, reduction_of
 
 
@@ -66,6 +66,8 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
                          reduction="mean"):
     import torchlike
     reduction = reduction_of(size_average, reduce, reduction)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
     zeros = torchlike.zeros_like(input)
     margin_part = torchlike.where(target != 1, (margin - input).clamp_min(0), zeros)
     self_part = torchlike.where(target != -1, input, zeros)
@@ -106,7 +108,53 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _reduce(torchlike.clamp_min(margin + to_positive - to_negative, 0), reduction)
 
 
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
+                         reduction="mean", ignore_index=None, label_smoothing=0.0, options=None):
+    """cross_entropy(linear(input, linear_weight, linear_bias), target): PyTorch's chunked
+    evaluation (`options`) only saves memory, so one matmul gives the same values.
+    linear_weight (C, d_1, ..., d_K, in_features) gives a K-dimensional loss."""
+    from ..functional import cross_entropy
+    if input.dim() not in (1, 2):
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
+    if linear_weight.dim() < 2:
+        raise RuntimeError("expected linear_weight with dimensionality at least 2, got "
+                           f"{linear_weight.dim()}")
+    features = input.shape[-1]
+    if linear_weight.shape[-1] != features:
+        raise RuntimeError("expected equal input and linear_weight last dimensions (in_features), "
+                           f"got {features} and {linear_weight.shape[-1]}, respectively")
+    if ignore_index is not None and target.dtype.is_floating_point:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    out_features = tuple(linear_weight.shape[:-1])
+    if len(out_features) > 1 and input.dim() == 1:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape "
+                           f"{tuple(linear_weight.shape)} requires batched input, (N, {features}),"
+                           f" got unbatched input with shape {tuple(input.shape)}")
+    if linear_bias is not None and tuple(linear_bias.shape) != out_features:
+        raise RuntimeError(f"expected linear_bias shape {out_features}, got "
+                           f"{tuple(linear_bias.shape)}")
+    logits = input @ linear_weight.reshape(-1, features).t()
+    logits = logits.reshape(tuple(input.shape[:-1]) + out_features)
+    if linear_bias is not None:
+        logits = logits + linear_bias
+    return cross_entropy(logits, target, weight=weight, reduction=reduction,
+                         ignore_index=-100 if ignore_index is None else ignore_index,
+                         label_smoothing=label_smoothing)
+
+
 # -- native margin losses -----------------------------------------------------------------
+def _check_nonempty(input):
+    """The margin losses take a vector or a batch of vectors with at least one class."""
+    if not (input.dim() == 0 or input.dim() <= 2 and input.shape[-1] != 0):
+        raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, "
+                           f"but got: {list(input.shape)}")
+
+
+def _check_long_target(target):
+    if target.dtype.name != "int64":
+        raise RuntimeError(f"expected scalar type Long but found {scalar_name(target.dtype)}")
+
+
 @nn_op("soft_margin_loss", saves=(0, 1))
 def _soft_margin_op(x, y, *, reduction):
     return reduce_array(jnp.log1p(jnp.exp(-y * x)), reduction)
@@ -115,6 +163,7 @@ def _soft_margin_op(x, y, *, reduction):
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
+    check_broadcast(input, target)
     return call(_soft_margin_op, (input, target), "SoftMarginLossBackward0",
                 reduction=reduction)
 
@@ -140,12 +189,16 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
+    _check_nonempty(input)
     rows = input.shape[0] if input.dim() == 2 else 1
-    if input.dim() > 2 or target.dim() > 1 or target.numel() != rows:
+    if target.dim() > 1 or target.numel() != rows:
         raise RuntimeError("multi_margin_loss: target tensor should be 1-D with size equal to "
                            "the number of input samples (batch size). Expected target size "
                            f"[{rows}], but got {list(target.shape)}. Input has shape "
                            f"{list(input.shape)}.")
+    _check_long_target(target)
+    if input.dim() == 0:        # one sample of one class
+        input, target = input.reshape(1), target.reshape(())
     inputs = (input, target) if weight is None else (input, target, weight)
     return call(_multi_margin_op, inputs, "MultiMarginLossBackward0", p=int(p),
                 margin=float(margin), reduction=reduction)
@@ -170,10 +223,12 @@ def _multilabel_margin_op(x, target, *, reduction):
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
-    if target.dtype.name != "int64":
-        raise RuntimeError(f"expected scalar type Long but found {scalar_name(target.dtype)}")
+    _check_nonempty(input)
     if tuple(target.shape) != tuple(input.shape):
         raise RuntimeError("inconsistent target size: " + str(list(target.shape))
                            + " for input of size: " + str(list(input.shape)))
+    _check_long_target(target)
+    if input.dim() == 0:        # one sample of one class
+        input, target = input.reshape(1), target.reshape(1)
     return call(_multilabel_margin_op, (input, target), "MultilabelMarginLossBackward0",
                 reduction=reduction)

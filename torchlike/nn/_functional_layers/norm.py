@@ -176,7 +176,10 @@ def _group_norm_op(x, *rest, groups, has_weight, has_bias, eps):
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
-    if input.dim() < 2 or input.shape[1] % num_groups != 0:
+    if input.dim() < 2:
+        raise RuntimeError("Expected at least 2 dimensions for input tensor but received "
+                           f"{input.dim()}")
+    if input.shape[1] % num_groups != 0:
         raise RuntimeError("Expected number of channels in input to be divisible by num_groups, "
                            f"but got input of shape {list(input.shape)} and num_groups={num_groups}")
     inputs = [input] + [t for t in (weight, bias) if t is not None]

@@ -1,6 +1,9 @@
 """Pooling relatives: the *_with_indices names, max_unpool (a scatter of each pooled
 value back to the position its index names), power-average pooling, local response
 normalization and channel shuffle."""
+import functools
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -46,9 +49,28 @@ def _max_unpool_op(x, indices, *, out_spatial):
     flat_x = x.reshape(rows, -1)
     flat_i = indices.reshape(rows, -1)
     size = int(np.prod(out_spatial))
-    out = jnp.zeros((rows, size), x.dtype)
-    out = out.at[jnp.arange(rows)[:, None], flat_i].set(flat_x, mode="drop")
-    return out.reshape(lead + tuple(out_spatial))
+    return _scatter_rows(flat_x, flat_i, size).reshape(lead + tuple(out_spatial))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _scatter_rows(flat_x, flat_i, size):
+    out = jnp.zeros((flat_x.shape[0], size), flat_x.dtype)
+    return out.at[jnp.arange(flat_x.shape[0])[:, None], flat_i].set(flat_x, mode="drop")
+
+
+def _scatter_rows_fwd(flat_x, flat_i, size):
+    return _scatter_rows(flat_x, flat_i, size), flat_i
+
+
+def _scatter_rows_bwd(size, flat_i, g):
+    # PyTorch's backward reads each input's gradient at its index, also where two inputs
+    # share an index and only one value was kept (the derivative of the set would be 0)
+    inside = (flat_i >= 0) & (flat_i < size)
+    picked = jnp.take_along_axis(g, jnp.clip(flat_i, 0, size - 1), axis=1)
+    return jnp.where(inside, picked, 0).astype(g.dtype), None
+
+
+_scatter_rows.defvjp(_scatter_rows_fwd, _scatter_rows_bwd)
 
 
 def _unpool_output_size(input, n, kernel, stride, padding, output_size):
