@@ -545,7 +545,10 @@ def test_a_failing_rank_stops_the_job_with_a_clear_error(tmp_path):
     proc, seconds = _launch("torchlike", tmp_path, {"FAIL_RANK": "1"}, timeout=60)
     assert proc.returncode != 0
     assert "rank failed on purpose" in proc.stderr
-    assert "worker failed: rank 1" in proc.stderr
+    # the launcher names the first worker to end: usually rank 1, but under load rank 0
+    # can see its peer gone and exit first (as torchrun's first-failure report can)
+    assert re.search(r"worker failed: rank [01] \(local_rank [01], pid \d+\) exited with "
+                     r"code [1-9]", proc.stderr), proc.stderr
     assert seconds < 40, seconds
 
 
