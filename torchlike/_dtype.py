@@ -95,11 +95,15 @@ def category(d):
     return 1
 
 
-_state = threading.local()
+class _DefaultDtypeState(threading.local):
+    default = float32       # (a class attribute: read without getattr's failed lookup)
+
+
+_state = _DefaultDtypeState()
 
 
 def get_default_dtype():
-    return getattr(_state, "default", float32)
+    return _state.default
 
 
 def set_default_dtype(d):
