@@ -7,7 +7,6 @@ bool < integer < floating < complex, and within a call dimensioned tensors outra
 changes the result when it belongs to a higher category).
 """
 import builtins
-import threading
 
 import ml_dtypes
 import numpy as np
@@ -95,8 +94,8 @@ def category(d):
     return 1
 
 
-class _DefaultDtypeState(threading.local):
-    default = float32       # (a class attribute: read without getattr's failed lookup)
+class _DefaultDtypeState:
+    default = float32       # one for the process, as PyTorch's: threads share it
 
 
 _state = _DefaultDtypeState()
