@@ -33,6 +33,8 @@ DEFER_UNRECORDED = True
 # residual connection, once per use.)
 MAX_DEPTH = 96
 
+_PY_SCALARS = frozenset({bool, int, float, complex})
+
 _shape_cache = LRU(16384)       # (op, params, input avals) -> output avals
 _program_cache = LRU(1024)      # pending-graph structure -> jitted program
 
@@ -132,6 +134,8 @@ def defer(op, params, arrays, device=None):
                     a = a.value()
                 elif c.depth > depth:
                     depth = c.depth
+        elif type(a) in _PY_SCALARS:
+            key.append(type(a))       # (_aval_key's answer, without its failing getattr)
         else:
             key.append(_aval_key(a))
         inputs.append(a)
