@@ -141,6 +141,8 @@ def from_jax(jax_device):
 
 
 _CPU = device("cpu")
+
+
 class _DefaultDeviceState(threading.local):
     default = _CPU      # per thread, as PyTorch's; a class default reads without a failed getattr
 

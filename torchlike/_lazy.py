@@ -33,7 +33,7 @@ DEFER_UNRECORDED = True
 # residual connection, once per use.)
 MAX_DEPTH = 96
 
-_PY_SCALARS = frozenset({bool, int, float, complex})
+PY_SCALARS = frozenset({bool, int, float, complex})     # Python numbers, by exact type
 
 _shape_cache = LRU(16384)       # (op, params, input avals) -> output avals
 _program_cache = LRU(1024)      # pending-graph structure -> jitted program
@@ -134,7 +134,7 @@ def defer(op, params, arrays, device=None):
                     a = a.value()
                 elif c.depth > depth:
                     depth = c.depth
-        elif type(a) in _PY_SCALARS:
+        elif type(a) in PY_SCALARS:
             key.append(type(a))       # (_aval_key's answer, without its failing getattr)
         else:
             key.append(_aval_key(a))

@@ -11,6 +11,7 @@ import numpy as np
 from jax import lax
 
 from .. import _dtype as dt
+from .._lazy import PY_SCALARS
 from .._tensor import Tensor
 from ._common import (NOT_IMPLEMENTED, as_scalar, expose, inplace_method, is_float, no_derivative,
                       not_implemented, require_tensor, with_jvp)
@@ -73,8 +74,6 @@ def _integral(kernel, bool_ok=True):
     return check
 
 
-_PY_SCALARS = frozenset({bool, int, float, complex})    # as_scalar returns these as they are
-
 # ops with several signatures, none of which takes a Python number first
 _NO_SCALAR_FIRST = frozenset({"fmod", "copysign", "eq", "ne", "lt", "le", "gt", "ge"})
 
@@ -135,7 +134,7 @@ def binary_op(name, fn, grad_fn, *, saves=(0, 1), result="promote", aliases=(), 
         else:
             if tensor_only:
                 require_tensor(name, other, tensor_only, 2)
-            if type(other) not in _PY_SCALARS:
+            if type(other) not in PY_SCALARS:     # (as_scalar returns these as they are)
                 other = as_scalar(other)
             g = scalar_grad_fn
             other_kind = type(other)

@@ -3,6 +3,7 @@ import functools
 import inspect
 import threading
 
+
 class _ModeState(threading.local):
     # class-level defaults: a thread that never set a mode reads them as plain attributes
     # (getattr with a default would raise and catch AttributeError on every op)
