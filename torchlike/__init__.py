@@ -3,6 +3,7 @@
 JAX runs with 64-bit types enabled so that float64 and int64 are real; every tensor
 carries an explicit dtype, so JAX's own defaults never leak into results.
 """
+import builtins as _builtins
 import numbers as _numbers
 
 import jax as _jax
@@ -88,9 +89,12 @@ def _wire():
             setattr(Tensor, name, fn)
     from ._ops import pointwise as pw, linalg
 
+    # float and int first: they match without the Number ABC's slower instance check
+    operands = (Tensor, _builtins.float, _builtins.int, _numbers.Number)
+
     def forward(fn):
         def op(self, other):
-            if not isinstance(other, (Tensor, _numbers.Number)):
+            if not isinstance(other, operands):
                 return NotImplemented
             return fn(self, other)
         return op
@@ -98,7 +102,7 @@ def _wire():
     def reverse(fn):
         def op(self, other):
             # anything else (a list, None) lets Python raise its own TypeError
-            if not isinstance(other, (Tensor, _numbers.Number)):
+            if not isinstance(other, operands):
                 return NotImplemented
             if isinstance(other, Tensor):     # x.__rsub__(y) with a tensor y is y - x
                 return fn(other, self)

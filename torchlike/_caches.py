@@ -41,6 +41,11 @@ class LRU(collections.OrderedDict):
         self.move_to_end(key)
         return value
 
+    # A lookup that leaves recency alone (OrderedDict's own get, in C): for hot caches of
+    # cheap-to-recompute entries, where a hit must cost no Python call; their eviction
+    # order is then insertion order.
+    peek = collections.OrderedDict.get
+
     def __setitem__(self, key, value):
         super().__setitem__(key, value)
         if len(self) > self.maxsize:

@@ -93,7 +93,7 @@ def _absent(type_):
 def canonical(dev):
     """A torchlike device with an explicit index for accelerators (like tensor.device)."""
     if dev is None:
-        dev = getattr(_state, "default", _CPU)
+        dev = _state.default
     dev = dev if isinstance(dev, device) else device(dev)
     if dev.type == "cpu":
         return _CPU
@@ -141,7 +141,13 @@ def from_jax(jax_device):
 
 
 _CPU = device("cpu")
-_state = threading.local()
+
+
+class _DefaultDeviceState(threading.local):
+    default = _CPU      # per thread, as PyTorch's; a class default reads without a failed getattr
+
+
+_state = _DefaultDeviceState()
 
 
 def get_default_device():

@@ -7,7 +7,6 @@ bool < integer < floating < complex, and within a call dimensioned tensors outra
 changes the result when it belongs to a higher category).
 """
 import builtins
-import threading
 
 import ml_dtypes
 import numpy as np
@@ -95,11 +94,15 @@ def category(d):
     return 1
 
 
-_state = threading.local()
+class _DefaultDtypeState:
+    default = float32       # one for the process, as PyTorch's: threads share it
+
+
+_state = _DefaultDtypeState()
 
 
 def get_default_dtype():
-    return getattr(_state, "default", float32)
+    return _state.default
 
 
 def set_default_dtype(d):

@@ -33,6 +33,8 @@ DEFER_UNRECORDED = True
 # residual connection, once per use.)
 MAX_DEPTH = 96
 
+PY_SCALARS = frozenset({bool, int, float, complex})     # Python numbers, by exact type
+
 _shape_cache = LRU(16384)       # (op, params, input avals) -> output avals
 _program_cache = LRU(1024)      # pending-graph structure -> jitted program
 
@@ -105,7 +107,7 @@ def _spec(a):
 def output_avals(op, params, arrays):
     """Shapes/dtypes of op's outputs, cached per input shapes (no tracing when warm)."""
     key = (op, params, tuple([_aval_key(a) for a in arrays]))
-    avals = _shape_cache.get(key)
+    avals = _shape_cache.peek(key)
     if avals is None:
         out = jax.eval_shape(op.bind(params), *[_spec(a) for a in arrays])
         multi = isinstance(out, (tuple, list))
@@ -116,20 +118,29 @@ def output_avals(op, params, arrays):
 
 def defer(op, params, arrays, device=None):
     """Pending outputs of op(arrays): a Deferred, or a tuple of them."""
-    multi, avals = output_avals(op, params, arrays)
+    # one pass builds both the shape-cache key (as _aval_key would) and the call's inputs:
+    # this runs for every op
     depth = 0
     inputs = []
+    key = []
     for a in arrays:
         if type(a) is Deferred:
+            key.append((a.shape, a.dtype))
             if a._value is not None:
                 a = a._value
             else:
                 c = a.call
                 if c.depth >= MAX_DEPTH:
                     a = a.value()
-                else:
-                    depth = max(depth, c.depth)
+                elif c.depth > depth:
+                    depth = c.depth
+        elif type(a) in PY_SCALARS:
+            key.append(type(a))       # (_aval_key's answer, without its failing getattr)
+        else:
+            key.append(_aval_key(a))
         inputs.append(a)
+    avals = _shape_cache.peek((op, params, tuple(key)))
+    multi, avals = avals if avals is not None else output_avals(op, params, arrays)
     call = _Call(op, params, tuple(inputs), depth + 1, multi, device)
     if not multi:
         return Deferred(call, 0, *avals[0])

@@ -126,9 +126,12 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
     node = cls(op, params, edges, tuple(arrays), diff, tuple(saved),
                tuple([(o._shape, o._dtype) for o in outs]))
     node.out_versions = tuple([o._version_counter.value for o in outs])
-    stale = [i for i, (e, x) in enumerate(zip(edges, inputs)) if _changed_since_made(e, x)]
+    stale = None
+    for i, e in enumerate(edges):
+        if e[0] is not None and _changed_since_made(e, inputs[i] if i < len(inputs) else None):
+            stale = (stale or ()) + (i,)
     if stale:
-        node.stale = tuple(stale)
+        node.stale = stale
     if anomaly.state.enabled:          # where the forward ran, for errors in backward
         node.metadata["traceback_"] = anomaly.forward_traceback()
     if saved_hooks.stack:

@@ -11,6 +11,7 @@ import numpy as np
 from jax import lax
 
 from .. import _dtype as dt
+from .._lazy import PY_SCALARS
 from .._tensor import Tensor
 from ._common import (NOT_IMPLEMENTED, as_scalar, expose, inplace_method, is_float, no_derivative,
                       not_implemented, require_tensor, with_jvp)
@@ -124,15 +125,21 @@ def binary_op(name, fn, grad_fn, *, saves=(0, 1), result="promote", aliases=(), 
             return reverse(other, input)
         if operand_check is not None:
             operand_check(input, other)
+        # (the promotion key is dtype_and_params' own, built here from what is known)
         if isinstance(other, Tensor):
-            check_broadcast(input, other)
+            if input._shape != other._shape:
+                check_broadcast(input, other)
             g = None
+            other_kind = (other._dtype, other._shape == ())
         else:
             if tensor_only:
                 require_tensor(name, other, tensor_only, 2)
-            other = as_scalar(other)
+            if type(other) not in PY_SCALARS:     # (as_scalar returns these as they are)
+                other = as_scalar(other)
             g = scalar_grad_fn
-        d, params = dtype_and_params(input, other)
+            other_kind = type(other)
+        hit = known.get(((input._dtype, input._shape == ()), other_kind, dt.get_default_dtype()))
+        d, params = hit if hit is not None else dtype_and_params(input, other)
         if int_divisor and not is_float(d):
             _check_nonzero(other)
         return apply(op, (input, other), params, g)

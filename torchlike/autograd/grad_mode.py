@@ -3,11 +3,19 @@ import functools
 import inspect
 import threading
 
-_state = threading.local()
+
+class _ModeState(threading.local):
+    # class-level defaults: a thread that never set a mode reads them as plain attributes
+    # (getattr with a default would raise and catch AttributeError on every op)
+    enabled = True
+    inference = False
+
+
+_state = _ModeState()
 
 
 def is_grad_enabled():
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(flag):
@@ -15,7 +23,7 @@ def _set_enabled(flag):
 
 
 def is_inference_mode_enabled():
-    return getattr(_state, "inference", False)
+    return _state.inference
 
 
 class _GradModeContext:

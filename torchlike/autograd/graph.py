@@ -206,6 +206,7 @@ class AccumulateGrad:
 
     __slots__ = ("variable", "_pre_hooks", "_hooks", "_metadata", "__weakref__")
     next_functions = edges = ()
+    out_versions = ()     # a leaf is not made by an op (read for every recorded op's inputs)
 
     def __init__(self, variable):
         self.variable = variable
