@@ -38,9 +38,6 @@ def _count_of_a_fresh_object():
     return _reference_count(fresh)
 
 
-_FRESH_REFERENCES = _count_of_a_fresh_object()
-
-
 def describe(obj):
     """How an error message names `obj`: repr for names and small values, never the
     repr of a tensor or a container (which could be huge, or run a gather)."""
@@ -59,6 +56,9 @@ class WeightsUnpickler:
         self._metastack = []
         self._memo = {}
         self._fresh = {}            # id -> object created by this load (kept alive: ids stay unique)
+        # measured per load, not once at import: what holds a local can change in a process
+        # (after torch.compile's dynamo has run, every local counts one reference more)
+        self._fresh_references = _count_of_a_fresh_object()
         self._depth = {}            # id -> nesting depth of tuples/frozensets built here
 
     def load(self):
@@ -359,7 +359,7 @@ class WeightsUnpickler:
             raise pickle.UnpicklingError("REDUCE needs a tuple of arguments")
         result = self._policy.call(func, args)
         fresh = (self._policy.makes_fresh(func, result)
-                 and _reference_count(result) <= _FRESH_REFERENCES)   # nothing else holds it
+                 and _reference_count(result) <= self._fresh_references)   # nothing else holds it
         self._push_result(result, fresh)
 
     def op_newobj(self):
@@ -369,7 +369,7 @@ class WeightsUnpickler:
             raise pickle.UnpicklingError("NEWOBJ needs a tuple of arguments")
         result = self._policy.new_object(cls, args)
         fresh = (self._policy.makes_fresh(cls, result)
-                 and _reference_count(result) <= _FRESH_REFERENCES)   # nothing else holds it
+                 and _reference_count(result) <= self._fresh_references)   # nothing else holds it
         self._push_result(result, fresh)
 
     def op_newobj_ex(self):
@@ -378,7 +378,7 @@ class WeightsUnpickler:
             raise pickle.UnpicklingError("NEWOBJ_EX is supported without keyword arguments")
         result = self._policy.new_object(cls, args)
         fresh = (self._policy.makes_fresh(cls, result)
-                 and _reference_count(result) <= _FRESH_REFERENCES)   # nothing else holds it
+                 and _reference_count(result) <= self._fresh_references)   # nothing else holds it
         self._push_result(result, fresh)
 
     def _push_result(self, result, fresh):
