@@ -124,13 +124,14 @@ STEPS = 20
 # torch32 - torch64 was at most 3 for tensors with a drift above a few ulps, in runs with
 # and without FMA on either side, but reached 4.6 for an LSTM's RMSprop momentum buffer
 # and 4.4 for an LSTM embedding's Adagrad gradient in CI runs under load, where torch's
-# thread count changes its reduction order). The floor covers tensors whose float64 drift happens
+# thread count changes its reduction order; then about 8.6 for one element of an LSTM's
+# Adam gradient of weight_ih in a later CI run, hence 16). The floor covers tensors whose float64 drift happens
 # to be tiny (a loss that lands near the same value): the roundings of one step,
 # ROUNDINGS_PER_STEP, normwise; a forward and backward pass through these models sums
 # over up to 36 terms per layer (a 4x3x3 convolution) with a few libm functions each.
 # A formula slip is far outside this: Adam with eps=1e-6 instead of 1e-8 ends 6% off in
 # some weights, while the allowed difference is ~1e-5 of a tensor's largest value.
-DRIFT_FACTOR = 8
+DRIFT_FACTOR = 16
 ROUNDINGS_PER_STEP = 128
 
 
