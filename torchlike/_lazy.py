@@ -211,8 +211,8 @@ def plan(roots):
             externals.append(a if hasattr(a, "shape") else scalar_arg(a, call.device))
         program.append((call.op, call.params, tuple(refs), call.multi))
     a = None
-    wanted = [r for r in roots]
-    for r in roots:
+    wanted = list({id(r): r for r in roots}.values())    # (a prelude may list one twice)
+    for r in wanted:
         uses.pop(id(r), None)
     wanted.extend(_held_elsewhere(seen, uses))
     outputs = tuple((index[d.call], d.index) for d in wanted)
