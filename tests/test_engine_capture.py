@@ -90,6 +90,9 @@ def test_dropout_mask_is_drawn_inside_the_fused_backward():
         y = torchlike.nn.functional.dropout(x * 2, 0.25)
         y.sum().backward()
         return y
+    # the first sight of a graph computes its pending inputs (here the mask) on their
+    # own; the second step compiles the graph with the mask drawn inside it
+    step()
     step()
     before = (_lazy.stats.materializations, engine.stats.fused_calls, engine.stats.fused_traces)
     y = step()
@@ -334,3 +337,55 @@ def test_autograd_grad_of_a_large_graph_takes_only_the_asked_inputs(small_segmen
     tgw, _, _ = grad_of_w(torch)
     assert xg is None and wg is None                      # nothing accumulated
     np.testing.assert_allclose(np.asarray(gw), tgw.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_a_first_step_compiles_nothing_the_second_step_compiles_again():
+    """A model's parameters are still pending (their initialization) at the first
+    backward; the next step's are computed. The first backward computes them on their
+    own, so the backward compiled then serves the second step too: one fused trace over
+    two steps, not one per step."""
+    model = torchlike.nn.Sequential(torchlike.nn.Linear(7, 5), torchlike.nn.Tanh(),
+                                    torchlike.nn.Linear(5, 3))
+    opt = torchlike.optim.Adam(model.parameters(), lr=0.1)
+    x = torchlike.randn(4, 7)
+    traces = engine.stats.fused_traces
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        loss = model(x).square().mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert engine.stats.fused_traces == traces + 1
+    assert losses[2] < losses[0]                 # the steps did train
+
+
+def test_zeros_ones_and_missing_grads_compile_nothing():
+    """Constants of a new shape are filled on the host (an XLA compile per shape costs
+    10-30 ms on CPU): a first backward's implicit ones and the zeros standing for
+    missing .grads, and torch.zeros/ones/empty/full themselves."""
+    compiles = _caches.compiles.total
+    shape = (3, 1, 7, 2, 5)                      # a shape no other test uses
+    z, o, f = torchlike.zeros(shape), torchlike.ones(shape), torchlike.full(shape, 2.5)
+    e = torchlike.empty(shape, dtype=torchlike.float64)
+    assert _caches.compiles.total == compiles
+    assert (z.tolist(), o.tolist(), f.tolist(), tuple(e.shape), str(e.dtype)) == (
+        torch.zeros(shape).tolist(), torch.ones(shape).tolist(), torch.full(shape, 2.5).tolist(),
+        shape, str(torch.float64))
+    w = torchlike.ones(2, 9, 4, requires_grad=True)
+    compiles = _caches.compiles.total
+    (w * 3).sum().backward()                 # compiles the backward, and nothing else
+    assert _caches.compiles.total == compiles + 1
+    assert w.grad.tolist() == torch.full((2, 9, 4), 3.0).tolist()
+
+
+def test_reading_the_rows_of_a_pending_tensor_one_by_one_is_one_program():
+    """Iterating a tensor is `unbind` (PyTorch's __iter__): reading one row computes the
+    others it holds in the same call, so a loop over `int(i) for i in idx` compiles one
+    program, not one per row."""
+    idx = torchlike.randint(0, 100, (12,))
+    expected = np.asarray(idx).tolist()
+    pending = idx * 1                               # a pending value to iterate
+    before = _lazy.stats.materializations
+    assert [int(i) for i in pending] == expected
+    assert _lazy.stats.materializations == before + 1

@@ -5,6 +5,7 @@ ROCm); 'tpu' maps to TPUs. Without such a device, asking for one raises the erro
 CPU-only PyTorch build raises.
 """
 import functools
+import math
 import re
 import threading
 
@@ -130,6 +131,23 @@ def place(array, dev):
             return jax.device_put(array)     # a plain copy: jnp.asarray compiles per shape
         return jnp.asarray(array)
     return jax.device_put(array, target)
+
+
+# Above this many bytes, a constant for an accelerator is filled on the device (one small
+# compile per shape) rather than copied from the host.
+HOST_FILL_MAX_BYTES = 1 << 22
+
+
+def filled(shape, scalar, np_dtype, dev):
+    """An array of `shape` filled with `scalar` on torchlike device `dev`. Filled on the
+    host and copied (no XLA compile, which costs 10-30 ms per new shape on CPU) for the
+    CPU and for small arrays; large arrays for an accelerator are filled there."""
+    import jax.numpy as jnp
+    nbytes = np.dtype(np_dtype).itemsize * math.prod(shape)
+    if dev.type == "cpu" or nbytes <= HOST_FILL_MAX_BYTES:
+        return place(np.full(shape, scalar, dtype=np_dtype), dev)
+    with jax.default_device(to_jax(dev)):
+        return jnp.full(shape, scalar, dtype=np_dtype)
 
 
 def from_jax(jax_device):

@@ -258,8 +258,8 @@ def _filled(shape, value, dtype, device, requires_grad):
         else None
     array = _FILLED.get(key) if key is not None else None
     if array is None:
-        with jax.default_device(_device.to_jax(device)), jax.ensure_compile_time_eval():
-            array = jnp.full(shape, scalar, dtype=dtype.np)
+        with jax.ensure_compile_time_eval():       # a cached array is never a tracer
+            array = _device.filled(shape, scalar, dtype.np, device)
         if key is not None:
             _FILLED[key] = array
     return _finish(array, device, requires_grad)

@@ -13,7 +13,9 @@ materializes in bounded, repeated (hence cached) pieces. Pending inputs of a bac
 are computed inside the fused backward's own call (autograd/engine.py, `_prelude`).
 """
 import functools
+import os
 import sys
+import weakref
 
 import jax
 from jax._src.core import trace_ctx as _trace_ctx
@@ -37,6 +39,12 @@ PY_SCALARS = frozenset({bool, int, float, complex})     # Python numbers, by exa
 
 _shape_cache = LRU(16384)       # (op, params, input avals) -> output avals
 _program_cache = LRU(1024)      # pending-graph structure -> jitted program
+_first_sight = LRU(1024)        # structures met once, compiled for that one use
+
+# XLA options for a structure's first compile (see _compile_tiered), where XLA's CPU
+# compile time is most of a short program's cost; {} turns the tier off. None: decided
+# at the first compile (on when JAX's default backend is the CPU; not measured on GPUs).
+FIRST_SIGHT_OPTIONS = None if os.environ.get("TORCHLIKE_FIRST_SIGHT_O0", "1") == "1" else {}
 
 
 class _Stats:
@@ -77,7 +85,7 @@ class Deferred:
 
 class _Call:
     """One pending op application, shared by its outputs."""
-    __slots__ = ("op", "params", "inputs", "depth", "multi", "device")
+    __slots__ = ("op", "params", "inputs", "depth", "multi", "device", "outs")
 
     def __init__(self, op, params, inputs, depth, multi, device):
         self.device = device      # where the op runs (its Python numbers are placed there)
@@ -86,6 +94,7 @@ class _Call:
         self.inputs = inputs      # arrays, Python scalars or Deferred
         self.depth = depth        # the longest chain of pending calls ending here
         self.multi = multi        # the op returns a tuple
+        self.outs = None          # a tuple op's outputs, weakly (plan computes them together)
 
 
 def force(a):
@@ -144,7 +153,9 @@ def defer(op, params, arrays, device=None):
     call = _Call(op, params, tuple(inputs), depth + 1, multi, device)
     if not multi:
         return Deferred(call, 0, *avals[0])
-    return tuple([Deferred(call, i, shape, dtype) for i, (shape, dtype) in enumerate(avals)])
+    outs = tuple([Deferred(call, i, shape, dtype) for i, (shape, dtype) in enumerate(avals)])
+    call.outs = tuple([weakref.ref(d) for d in outs])
+    return outs
 
 
 def materialize(roots):
@@ -163,13 +174,30 @@ def materialize(roots):
     key = (program, outputs)
     fn = _program_cache.get(key)
     if fn is None:
-        fn = _program_cache[key] = jax.jit(functools.partial(run_program, program, outputs))
+        fn = _compile_tiered(key)
     if _trace_ctx.is_top_level():
         values = fn(externals)
     else:       # read inside a jax trace: these values outlive it, so stay concrete
         with jax.ensure_compile_time_eval():
             values = fn(externals)
     install(wanted, values)
+
+
+def _compile_tiered(key):
+    """The jitted program for a structure not in the cache. The first time a structure
+    is met, it is compiled for one use with LLVM's optimizations off (about half of
+    XLA's CPU compile time; a program per new length in generation is never met again);
+    from the second time on, fully optimized and cached."""
+    global FIRST_SIGHT_OPTIONS
+    if FIRST_SIGHT_OPTIONS is None:
+        FIRST_SIGHT_OPTIONS = ({"xla_backend_optimization_level": 0}
+                               if jax.default_backend() == "cpu" else {})
+    program = functools.partial(run_program, *key)
+    if _first_sight.pop(key, None) is None and FIRST_SIGHT_OPTIONS:
+        _first_sight[key] = True
+        return jax.jit(program, compiler_options=FIRST_SIGHT_OPTIONS)
+    fn = _program_cache[key] = jax.jit(program)
+    return fn
 
 
 def plan(roots):
@@ -215,6 +243,7 @@ def plan(roots):
     for r in wanted:
         uses.pop(id(r), None)
     wanted.extend(_held_elsewhere(seen, uses))
+    wanted.extend(_live_siblings(order, seen))
     outputs = tuple((index[d.call], d.index) for d in wanted)
     return tuple(program), outputs, externals, wanted
 
@@ -229,6 +258,20 @@ def _held_elsewhere(seen, uses):
         if sys.getrefcount(d) > 3 + n:
             held.append(d)
     return held
+
+
+def _live_siblings(order, seen):
+    """Outputs of the planned tuple ops that no planned call uses but something still
+    holds (the other rows of `unbind` while a loop reads one): the call computes them
+    anyway, and reading them later must not compile a program per output index."""
+    live = []
+    for call in order:
+        if call.outs is not None:
+            for ref in call.outs:
+                d = ref()
+                if d is not None and d._value is None and id(d) not in seen:
+                    live.append(d)
+    return live
 
 
 def install(wanted, values):

@@ -155,8 +155,16 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     if (probs.sum(-1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     key_data, counter = _key(generator)
+    out = _multinomial_draw(key_data, counter, probs, num_samples=num_samples,
+                            replacement=bool(replacement))
+    return Tensor._wrap(out, input.device)
+
+
+@functools.partial(jax.jit, static_argnames=("num_samples", "replacement"))
+def _multinomial_draw(key_data, counter, probs, *, num_samples, replacement):
+    """One compiled draw per shape (op by op, each call compiled several small programs)."""
     key = jax.random.fold_in(jax.random.wrap_key_data(key_data), counter)
-    logits = jnp.log(jnp.asarray(probs))
+    logits = jnp.log(probs)
     if replacement:
         out = jax.random.categorical(key, logits, axis=-1,
                                      shape=(num_samples,) + logits.shape[:-1])
@@ -164,7 +172,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     else:
         gumbel = jax.random.gumbel(key, logits.shape)
         out = jnp.argsort(-(logits + gumbel), axis=-1)[..., :num_samples]
-    return Tensor._wrap(out.astype(jnp.int64), input.device)
+    return out.astype(jnp.int64)
 
 
 expose("normal", normal, method=False, inplace=False)

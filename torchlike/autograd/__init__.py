@@ -6,7 +6,7 @@ from . import graph
 from .engine import _accumulate, leaf_hooks, run_backward
 from .. import _tensor       # (a module reference: _tensor itself imports this package)
 from .._caches import LRU
-from .._device import place
+from .._device import filled
 import jax
 import jax.numpy as jnp
 from .function import Function, FunctionCtx, once_differentiable
@@ -43,7 +43,7 @@ def _implicit_grad(out):
     array = _ONES.get(key)
     if array is None:
         with jax.ensure_compile_time_eval():     # a cached array is never a tracer
-            array = _ONES[key] = place(jnp.ones(tuple(out._shape), out._dtype.np), device)
+            array = _ONES[key] = filled(tuple(out._shape), 1, out._dtype.np, device)
     return _tensor.Tensor._wrap(array, device)
 
 

@@ -335,11 +335,24 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
     in the same call (the prelude); checkpoint `regions` replay under jax.checkpoint;
     a DDP `reducer` compiles its gradient all-reduce into the program."""
     release_if_over_budget()
+    recorded = list(diff_vals), list(const_vals)
     prelude, pre_externals, pre_wanted = _prelude(diff_vals, const_vals)
     want = tuple(i for i, _ in wanted)
     key = (tuple(program), tuple(root_refs), tuple(slot_target), len(old),
            tuple(o is None for o in old), want, prelude, regions, reducer and reducer.key)
     fn = _fused_cache.get(key)
+    if fn is None and prelude is not None:
+        without = key[:6] + (None,) + key[7:]
+        if without not in _fused_cache:
+            # A graph seen for the first time: its pending inputs are often one-off (the
+            # parameters' initialization), and the next step's are computed already. So
+            # compute them on their own, and compile the graph without them: the next
+            # step then reuses this compile instead of compiling the whole backward again.
+            materialize([a for a in recorded[0] + recorded[1] if type(a) is Deferred])
+            diff_vals[:] = [_computed_or_pending(a) for a in recorded[0]]
+            const_vals[:] = [_computed_or_pending(a) for a in recorded[1]]
+            prelude, pre_externals, pre_wanted, key = None, (), (), without
+            fn = _fused_cache.get(key)
     if fn is None:
         vjp = functools.partial(_fused_vjp, key[0], key[1], key[2], key[3], want, prelude,
                                 regions)
@@ -447,9 +460,9 @@ def _old_grad(leaf):
     key = (tuple(t.shape), t.dtype, t.device)
     zeros = _ZEROS.get(key)
     if zeros is None:
-        from .._device import place
+        from .._device import filled
         with jax.ensure_compile_time_eval():     # a cached array is never a tracer
-            zeros = _ZEROS[key] = place(jnp.zeros(key[0], t.dtype.np), t.device)
+            zeros = _ZEROS[key] = filled(key[0], 0, t.dtype.np, t.device)
     return zeros
 
 
