@@ -389,3 +389,25 @@ def test_reading_the_rows_of_a_pending_tensor_one_by_one_is_one_program():
     before = _lazy.stats.materializations
     assert [int(i) for i in pending] == expected
     assert _lazy.stats.materializations == before + 1
+
+
+def test_a_structure_met_once_is_compiled_for_that_use_and_cached_from_the_second(monkeypatch):
+    """The first-sight tier: a pending graph met for the first time is compiled with
+    LLVM's optimizations off and not kept; met again, it is compiled fully and cached.
+    Both give the same values, and the same as PyTorch."""
+    data = np.linspace(-2, 2, 33, dtype=np.float32)
+
+    def run(lib):
+        with lib.no_grad():
+            return (lib.tensor(data) * 3 + 1).tanh().exp().sum()
+
+    monkeypatch.setattr(_lazy, "_program_cache", _caches.LRU(16))     # (empty, not full)
+    monkeypatch.setattr(_lazy, "_first_sight", _caches.LRU(16))
+    cached = 0
+    first = run(torchlike).item()
+    assert len(_lazy._program_cache) == cached or not _lazy.FIRST_SIGHT_OPTIONS
+    second = run(torchlike).item()
+    assert len(_lazy._program_cache) == cached + 1
+    third = run(torchlike).item()
+    assert len(_lazy._program_cache) == cached + 1
+    np.testing.assert_allclose([first, second, third], [run(torch).item()] * 3, rtol=1e-6)
