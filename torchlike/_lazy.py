@@ -13,13 +13,13 @@ materializes in bounded, repeated (hence cached) pieces. Pending inputs of a bac
 are computed inside the fused backward's own call (autograd/engine.py, `_prelude`).
 """
 import functools
-import os
 import sys
 import weakref
 
 import jax
 from jax._src.core import trace_ctx as _trace_ctx
 
+from . import _tiers
 from ._caches import LRU, release_if_over_budget
 from ._device import scalar_arg
 
@@ -39,12 +39,6 @@ PY_SCALARS = frozenset({bool, int, float, complex})     # Python numbers, by exa
 
 _shape_cache = LRU(16384)       # (op, params, input avals) -> output avals
 _program_cache = LRU(1024)      # pending-graph structure -> jitted program
-_first_sight = LRU(1024)        # structures met once, compiled for that one use
-
-# XLA options for a structure's first compile (see _compile_tiered), where XLA's CPU
-# compile time is most of a short program's cost; {} turns the tier off. None: decided
-# at the first compile (on when JAX's default backend is the CPU; not measured on GPUs).
-FIRST_SIGHT_OPTIONS = None if os.environ.get("TORCHLIKE_FIRST_SIGHT_O0", "1") == "1" else {}
 
 
 class _Stats:
@@ -174,30 +168,13 @@ def materialize(roots):
     key = (program, outputs)
     fn = _program_cache.get(key)
     if fn is None:
-        fn = _compile_tiered(key)
+        fn = _program_cache[key] = _tiers.jit(functools.partial(run_program, program, outputs))
     if _trace_ctx.is_top_level():
         values = fn(externals)
     else:       # read inside a jax trace: these values outlive it, so stay concrete
         with jax.ensure_compile_time_eval():
             values = fn(externals)
     install(wanted, values)
-
-
-def _compile_tiered(key):
-    """The jitted program for a structure not in the cache. The first time a structure
-    is met, it is compiled for one use with LLVM's optimizations off (about half of
-    XLA's CPU compile time; a program per new length in generation is never met again);
-    from the second time on, fully optimized and cached."""
-    global FIRST_SIGHT_OPTIONS
-    if FIRST_SIGHT_OPTIONS is None:
-        FIRST_SIGHT_OPTIONS = ({"xla_backend_optimization_level": 0}
-                               if jax.default_backend() == "cpu" else {})
-    program = functools.partial(run_program, *key)
-    if _first_sight.pop(key, None) is None and FIRST_SIGHT_OPTIONS:
-        _first_sight[key] = True
-        return jax.jit(program, compiler_options=FIRST_SIGHT_OPTIONS)
-    fn = _program_cache[key] = jax.jit(program)
-    return fn
 
 
 def plan(roots):
