@@ -245,16 +245,6 @@ def test_once_differentiable_runs_backward_without_grad():
 
 
 # -- the compiled-backward cache ----------------------------------------------------------
-@pytest.fixture
-def one_tier(monkeypatch):
-    """Count traces as with the compile tiers off: one optimized compile per structure
-    (tests/test_engine_capture.py tests the tiers)."""
-    from torchlike import _tiers
-    monkeypatch.setattr(_tiers, "QUICK_OPTIONS", {})
-    monkeypatch.setattr(_tiers, "BACKGROUND", False)
-
-
-@pytest.mark.usefixtures("one_tier")
 def test_identical_steps_reuse_one_compiled_backward():
     """A loop that builds the same graph traces its backward once; the second identical
     step makes exactly one compiled call and no new trace."""
@@ -270,7 +260,6 @@ def test_identical_steps_reuse_one_compiled_backward():
     np.testing.assert_allclose(np.asarray(x.grad), np.full((3, 3), 4.0))
 
 
-@pytest.mark.usefixtures("one_tier")
 def test_different_values_same_structure_do_not_retrace():
     w = torchlike.randn(4, 3, requires_grad=True)
     for i in range(3):

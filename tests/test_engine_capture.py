@@ -4,18 +4,10 @@ import numpy as np
 import pytest
 
 import torchlike
-from torchlike import _caches, _lazy, _tiers
+from torchlike import _caches, _lazy
 from torchlike.autograd import engine
 
 torch = pytest.importorskip("torch", reason="the torch oracle is needed to compare values")
-
-
-@pytest.fixture(autouse=True)
-def one_tier(monkeypatch):
-    """These tests count compiles and traces per step: one optimized compile per
-    structure, as with the compile tiers off (the tiers have their own tests below)."""
-    monkeypatch.setattr(_tiers, "QUICK_OPTIONS", {})
-    monkeypatch.setattr(_tiers, "BACKGROUND", False)
 
 
 def _views_then_backward(lib, x):
@@ -397,58 +389,3 @@ def test_reading_the_rows_of_a_pending_tensor_one_by_one_is_one_program():
     before = _lazy.stats.materializations
     assert [int(i) for i in pending] == expected
     assert _lazy.stats.materializations == before + 1
-
-
-def _tiered(monkeypatch):
-    monkeypatch.setattr(_tiers, "QUICK_OPTIONS", {"xla_backend_optimization_level": 0})
-    monkeypatch.setattr(_tiers, "BACKGROUND", True)
-
-
-def test_a_new_structure_runs_quick_code_until_the_optimized_compile_is_ready(monkeypatch):
-    """The compile tiers: a pending graph met for the first time is compiled quickly
-    (LLVM's optimizations off); at its second use the optimized program compiles in a
-    background thread while the quick one runs; once ready, calls use it. Every tier
-    gives PyTorch's values."""
-    _tiered(monkeypatch)
-    monkeypatch.setattr(_lazy, "_program_cache", _caches.LRU(16))     # a fresh structure
-    data = np.linspace(-2, 2, 35, dtype=np.float32)
-
-    def run(lib):
-        with lib.no_grad():
-            return (lib.tensor(data) * 3 + 1).tanh().exp().sum().item()
-
-    expected = run(torch)
-    results = [run(torchlike)]
-    (fn,) = _lazy._program_cache.values()
-    assert isinstance(fn, _tiers.Tiered) and fn.state == _tiers.Tiered.QUICK
-    results.append(run(torchlike))                 # starts the optimized compile
-    assert fn.state in (_tiers.Tiered.COMPILING, _tiers.Tiered.READY)
-    _tiers.wait()
-    assert fn.state == _tiers.Tiered.READY and _tiers.in_flight() == 0
-    results.append(run(torchlike))
-    np.testing.assert_allclose(results, [expected] * 3, rtol=1e-6)
-
-
-def test_a_training_loop_switches_to_the_optimized_backward(monkeypatch):
-    """The fused backward has the same tiers; a loop trains the same through the switch."""
-    _tiered(monkeypatch)
-    monkeypatch.setattr(engine, "_fused_cache", _caches.LRU(16))
-    data = np.random.default_rng(1).standard_normal((6, 5)).astype(np.float32)
-    losses = {}
-    for lib in (torch, torchlike):
-        lib.manual_seed(0)
-        w = lib.tensor(np.full((5, 3), 0.1, np.float32), requires_grad=True)
-        x = lib.tensor(data)
-        opt = lib.optim.SGD([w], lr=0.1)
-        losses[lib] = []
-        for step in range(6):
-            opt.zero_grad()
-            loss = (x @ w).tanh().square().mean()
-            loss.backward()
-            opt.step()
-            losses[lib].append(loss.item())
-            if lib is torchlike and step == 2:
-                _tiers.wait()
-    (fn,) = engine._fused_cache.values()
-    assert fn.state == _tiers.Tiered.READY
-    np.testing.assert_allclose(losses[torchlike], losses[torch], rtol=1e-5)

@@ -19,7 +19,6 @@ import weakref
 import jax
 from jax._src.core import trace_ctx as _trace_ctx
 
-from . import _tiers
 from ._caches import LRU, release_if_over_budget
 from ._device import scalar_arg
 
@@ -168,7 +167,7 @@ def materialize(roots):
     key = (program, outputs)
     fn = _program_cache.get(key)
     if fn is None:
-        fn = _program_cache[key] = _tiers.jit(functools.partial(run_program, program, outputs))
+        fn = _program_cache[key] = jax.jit(functools.partial(run_program, program, outputs))
     if _trace_ctx.is_top_level():
         values = fn(externals)
     else:       # read inside a jax trace: these values outlive it, so stay concrete

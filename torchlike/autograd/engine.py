@@ -19,7 +19,6 @@ import jax
 from jax._src.core import trace_ctx as _trace_ctx
 import jax.numpy as jnp
 
-from .. import _tiers
 from .._caches import LRU, release_if_over_budget
 from .._device import scalar_arg
 from .._lazy import Deferred, force, install, materialize, plan, run_program
@@ -357,7 +356,7 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
     if fn is None:
         vjp = functools.partial(_fused_vjp, key[0], key[1], key[2], key[3], want, prelude,
                                 regions)
-        fn = _fused_cache[key] = reducer.compile(vjp) if reducer else _tiers.jit(vjp)
+        fn = _fused_cache[key] = reducer.compile(vjp) if reducer else jax.jit(vjp)
     stats.fused_calls += 1
     grads, values, pre_values = fn(tuple(diff_vals), tuple(const_vals), tuple(cotangents),
                                    old, pre_externals)
