@@ -123,12 +123,21 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
     if cls is None:
         cls = _node_classes[grad_fn or op] = node_class(
             grad_fn or op.grad_fn or (op.name.capitalize() + "Backward0"))
-    node = cls(op, params, edges, tuple(arrays), diff, tuple(saved),
-               tuple([(o._shape, o._dtype) for o in outs]))
-    node.out_versions = tuple([o._version_counter.value for o in outs])
+    if len(outs) == 1:
+        o = outs[0]
+        node = cls(op, params, edges, tuple(arrays), diff, tuple(saved),
+                   _shared_avals(o._shape, o._dtype))
+        version = o._version_counter.value
+        node.out_versions = _FRESH if version == 0 else (version,)
+    else:
+        node = cls(op, params, edges, tuple(arrays), diff, tuple(saved),
+                   tuple([(o._shape, o._dtype) for o in outs]))
+        node.out_versions = tuple([o._version_counter.value for o in outs])
     stale = None
     for i, e in enumerate(edges):
-        if e[0] is not None and _changed_since_made(e, inputs[i] if i < len(inputs) else None):
+        made = e[0]
+        if made is not None and made.out_versions and \
+                _changed_since_made(e, inputs[i] if i < len(inputs) else None):
             stale = (stale or ()) + (i,)
     if stale:
         node.stale = stale
@@ -143,6 +152,23 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
             o._grad_fn = node
             o._output_nr = nr
     return node
+
+
+_FRESH = (0,)           # out_versions of one output made by the op (the usual case)
+_single_avals = {}      # (Size, dtype) -> ((Size, dtype),), shared by the nodes of one shape
+
+
+def _shared_avals(shape, dtype):
+    """A node's out_avals for one output: one shared tuple per shape and dtype, so that
+    a recorded op adds no objects of its own for them (each is one more object that the
+    garbage collector walks while the graph lives)."""
+    key = (shape, dtype)
+    avals = _single_avals.get(key)
+    if avals is None:
+        if len(_single_avals) >= 4096:      # bounded: forget them all (cheap to make)
+            _single_avals.clear()
+        avals = _single_avals[key] = (key,)
+    return avals
 
 
 def _changed_since_made(edge, x):
