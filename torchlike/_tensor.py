@@ -1025,7 +1025,7 @@ def edge_of(t):
     if node is not None:
         return (node, t._output_nr)
     if t._requires_grad:
-        return (accumulator_of(t), 0)
+        return accumulator_of(t).edge
     return (None, 0)
 
 

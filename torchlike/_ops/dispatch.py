@@ -134,10 +134,13 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
                    tuple([(o._shape, o._dtype) for o in outs]))
         node.out_versions = tuple([o._version_counter.value for o in outs])
     stale = None
-    for i, e in enumerate(edges):
-        made = e[0]
+    # inputs written in place after their node made them, by an op that recorded nothing
+    # (under no_grad): PyTorch's backward then uses the written values where it saved the
+    # input, while the gradient still flows through its node. (An input with an edge is
+    # a Tensor; callers that pass no `inputs` have none to check.)
+    for i, (made, nr) in enumerate(edges[:len(inputs)]):
         if made is not None and made.out_versions and \
-                _changed_since_made(e, inputs[i] if i < len(inputs) else None):
+                inputs[i]._version_counter.value != made.out_versions[nr]:
             stale = (stale or ()) + (i,)
     if stale:
         node.stale = stale
@@ -169,14 +172,6 @@ def _shared_avals(shape, dtype):
             _single_avals.clear()
         avals = _single_avals[key] = (key,)
     return avals
-
-
-def _changed_since_made(edge, x):
-    """Whether tensor x, reached through `edge`, was written in place after its node made
-    it, by an op that recorded nothing (under no_grad): PyTorch's backward then uses the
-    written values where it saved x, while the gradient still flows through x's node."""
-    made = getattr(edge[0], "out_versions", None)
-    return bool(made) and isinstance(x, Tensor) and x._version_counter.value != made[edge[1]]
 
 
 def dtype_of_array(a):
