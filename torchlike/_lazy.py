@@ -234,11 +234,10 @@ def plan(roots):
             refs.append((1, len(externals)))
             externals.append(a if hasattr(a, "shape") else scalar_arg(a, call.device))
         program.append((call.op, call.params, tuple(refs), call.multi))
-    a = call = order = r = None
+    a = call = order = None     # (this frame's references would count as holders)
     wanted = list({id(r): r for r in roots}.values())    # (a prelude may list one twice)
     for r in wanted:
         uses.pop(id(r), None)
-    r = None
     wanted.extend(_held_elsewhere(seen, uses))
     outputs = tuple((index[id(_call_of(d))], d.index) for d in wanted)
     return tuple(program), outputs, externals, wanted
