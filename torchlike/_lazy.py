@@ -49,8 +49,13 @@ stats = _Stats()
 
 
 class Deferred:
-    """A pending array: output `index` of calling op.bind(params) on `inputs`."""
-    __slots__ = ("call", "index", "shape", "dtype", "ndim", "_value", "__weakref__")
+    """A pending array: output `index` of calling op.bind(params) on `inputs`.
+
+    The outputs of an op that returns several share one `_Call` (`call`). A single-output
+    op's Deferred is its own call (`call` is None and the call's fields are its own): one
+    object less per op, for the garbage collector to walk while the graph is pending."""
+    __slots__ = ("call", "index", "shape", "dtype", "ndim", "_value",
+                 "op", "params", "inputs", "depth", "multi", "device", "__weakref__")
 
     def __init__(self, call, index, shape, dtype):
         self.call = call
@@ -76,8 +81,20 @@ class Deferred:
         return self.value().devices()
 
 
+def _single(op, params, inputs, depth, device, shape, dtype):
+    """The Deferred of a single-output op, which is its own call."""
+    d = Deferred(None, 0, shape, dtype)
+    d.op = op
+    d.params = params
+    d.inputs = inputs
+    d.depth = depth
+    d.multi = False
+    d.device = device
+    return d
+
+
 class _Call:
-    """One pending op application, shared by its outputs."""
+    """One pending application of an op with several outputs, shared by them."""
     __slots__ = ("op", "params", "inputs", "depth", "multi", "device", "outs")
 
     def __init__(self, op, params, inputs, depth, multi, device):
@@ -88,6 +105,11 @@ class _Call:
         self.depth = depth        # the longest chain of pending calls ending here
         self.multi = multi        # the op returns a tuple
         self.outs = None          # a tuple op's outputs, weakly (plan computes them together)
+
+
+def _call_of(d):
+    """The pending call that computes Deferred `d` (a _Call, or `d` itself)."""
+    return d.call or d
 
 
 def force(a):
@@ -131,7 +153,7 @@ def defer(op, params, arrays, device=None):
             if a._value is not None:
                 a = a._value
             else:
-                c = a.call
+                c = a.call or a         # (_call_of, inlined)
                 if c.depth >= MAX_DEPTH:
                     a = a.value()
                 elif c.depth > depth:
@@ -143,9 +165,9 @@ def defer(op, params, arrays, device=None):
         inputs.append(a)
     avals = _shape_cache.peek((op, params, tuple(key)))
     multi, avals = avals if avals is not None else output_avals(op, params, arrays)
-    call = _Call(op, params, tuple(inputs), depth + 1, multi, device)
     if not multi:
-        return Deferred(call, 0, *avals[0])
+        return _single(op, params, tuple(inputs), depth + 1, device, *avals[0])
+    call = _Call(op, params, tuple(inputs), depth + 1, multi, device)
     outs = tuple([Deferred(call, i, shape, dtype) for i, (shape, dtype) in enumerate(avals)])
     call.outs = tuple([weakref.ref(d) for d in outs])
     return outs
@@ -181,25 +203,27 @@ def plan(roots):
     (program, outputs, externals, wanted). `run_program(program, outputs, externals)`
     computes the values of `wanted`: the roots and every pending Deferred met on the way
     that is held outside the pending graph."""
+    # `index` is keyed by id(call): a single-output Deferred is its own call, and a
+    # reference from here would count as one from outside (_held_elsewhere)
     order, index = [], {}
     seen = {}                 # every pending Deferred met: id -> Deferred
-    stack = [(r.call, False) for r in roots]
+    stack = [(_call_of(r), False) for r in roots]
     for r in roots:
         seen[id(r)] = r
     while stack:
         call, expanded = stack.pop()
-        if call in index:
+        if id(call) in index:
             continue
         if expanded:
-            index[call] = len(order)
+            index[id(call)] = len(order)
             order.append(call)
             continue
         stack.append((call, True))
         for a in call.inputs:
             if type(a) is Deferred and a._value is None:
                 seen[id(a)] = a
-                if a.call not in index:
-                    stack.append((a.call, False))
+                if id(a.call or a) not in index:
+                    stack.append((a.call or a, False))
     program, externals = [], []
     uses = dict.fromkeys(seen, 0)   # references from the inputs of the calls planned
     for call in order:
@@ -208,19 +232,20 @@ def plan(roots):
             if type(a) is Deferred:
                 if a._value is None:
                     uses[id(a)] += 1
-                    refs.append((0, index[a.call], a.index))
+                    refs.append((0, index[id(a.call or a)], a.index))
                     continue
                 a = a._value
             refs.append((1, len(externals)))
             externals.append(a if hasattr(a, "shape") else scalar_arg(a, call.device))
         program.append((call.op, call.params, tuple(refs), call.multi))
-    a = None
+    tuple_calls = [c for c in order if type(c) is _Call]     # (they hold no Deferred)
+    a = call = order = None     # (this frame's references would count as holders)
     wanted = list({id(r): r for r in roots}.values())    # (a prelude may list one twice)
     for r in wanted:
         uses.pop(id(r), None)
     wanted.extend(_held_elsewhere(seen, uses))
-    wanted.extend(_live_siblings(order, seen))
-    outputs = tuple((index[d.call], d.index) for d in wanted)
+    wanted.extend(_live_siblings(tuple_calls, seen))
+    outputs = tuple((index[id(_call_of(d))], d.index) for d in wanted)
     return tuple(program), outputs, externals, wanted
 
 
@@ -236,12 +261,12 @@ def _held_elsewhere(seen, uses):
     return held
 
 
-def _live_siblings(order, seen):
+def _live_siblings(tuple_calls, seen):
     """Outputs of the planned tuple ops that no planned call uses but something still
     holds (the other rows of `unbind` while a loop reads one): the call computes them
     anyway, and reading them later must not compile a program per output index."""
     live = []
-    for call in order:
+    for call in tuple_calls:
         if call.outs is not None:
             for ref in call.outs:
                 d = ref()
@@ -254,7 +279,7 @@ def install(wanted, values):
     """Give the Deferred `wanted` their computed `values`."""
     for d, v in zip(wanted, values):
         d._value = v
-        d.call = None   # let the pending inputs go
+        d.call = d.inputs = None   # let the pending inputs go
 
 
 def run_program(program, outputs, externals):

@@ -25,6 +25,7 @@ from . import autograd          # (its backward(); autograd imports this module 
 
 class Size(tuple):
     """torch.Size: a tuple of ints printed as torch.Size([2, 3])."""
+    __slots__ = ()      # (immutable, so tensors of one shape can share one: size_of)
 
     def __repr__(self):
         return f"torch.Size([{', '.join(str(int(n)) for n in self)}])"
@@ -46,6 +47,19 @@ class Size(tuple):
 
     def __reduce__(self):
         return (Size, (tuple(self),))
+
+
+_sizes = {}     # shape tuple -> its Size (a Size per tensor would outlive it in its node)
+
+
+def size_of(shape):
+    """The shared Size of `shape` (a tuple of ints)."""
+    size = _sizes.get(shape)
+    if size is None:
+        if len(_sizes) >= 4096:     # bounded: forget them all (they are cheap to make)
+            _sizes.clear()
+        size = _sizes[shape] = Size(shape)
+    return size
 
 
 _LEGACY_TYPE = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -130,7 +144,7 @@ class Tensor:
 
     def _init_from_array(self, array, device, requires_grad=False):
         self._storage = Storage(array, device)
-        self._shape = Size(array.shape)
+        self._shape = size_of(array.shape)
         self._stride = None                     # computed on demand for fresh storage
         self._offset = 0
         self._dtype = dt._BY_NP[array.dtype]
@@ -1011,7 +1025,7 @@ def edge_of(t):
     if node is not None:
         return (node, t._output_nr)
     if t._requires_grad:
-        return (accumulator_of(t), 0)
+        return accumulator_of(t).edge
     return (None, 0)
 
 

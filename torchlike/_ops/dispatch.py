@@ -123,12 +123,24 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
     if cls is None:
         cls = _node_classes[grad_fn or op] = node_class(
             grad_fn or op.grad_fn or (op.name.capitalize() + "Backward0"))
-    node = cls(op, params, edges, tuple(arrays), diff, tuple(saved),
-               tuple([(o._shape, o._dtype) for o in outs]))
-    node.out_versions = tuple([o._version_counter.value for o in outs])
+    if len(outs) == 1:
+        o = outs[0]
+        node = cls(op, params, edges, tuple(arrays), diff, tuple(saved),
+                   _shared_avals(o._shape, o._dtype))
+        version = o._version_counter.value
+        node.out_versions = _FRESH if version == 0 else (version,)
+    else:
+        node = cls(op, params, edges, tuple(arrays), diff, tuple(saved),
+                   tuple([(o._shape, o._dtype) for o in outs]))
+        node.out_versions = tuple([o._version_counter.value for o in outs])
     stale = None
-    for i, e in enumerate(edges):
-        if e[0] is not None and _changed_since_made(e, inputs[i] if i < len(inputs) else None):
+    # inputs written in place after their node made them, by an op that recorded nothing
+    # (under no_grad): PyTorch's backward then uses the written values where it saved the
+    # input, while the gradient still flows through its node. (An input with an edge is
+    # a Tensor; callers that pass no `inputs` have none to check.)
+    for i, (made, nr) in enumerate(edges[:len(inputs)]):
+        if made is not None and made.out_versions and \
+                inputs[i]._version_counter.value != made.out_versions[nr]:
             stale = (stale or ()) + (i,)
     if stale:
         node.stale = stale
@@ -145,12 +157,21 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
     return node
 
 
-def _changed_since_made(edge, x):
-    """Whether tensor x, reached through `edge`, was written in place after its node made
-    it, by an op that recorded nothing (under no_grad): PyTorch's backward then uses the
-    written values where it saved x, while the gradient still flows through x's node."""
-    made = getattr(edge[0], "out_versions", None)
-    return bool(made) and isinstance(x, Tensor) and x._version_counter.value != made[edge[1]]
+_FRESH = (0,)           # out_versions of one output made by the op (the usual case)
+_single_avals = {}      # (Size, dtype) -> ((Size, dtype),), shared by the nodes of one shape
+
+
+def _shared_avals(shape, dtype):
+    """A node's out_avals for one output: one shared tuple per shape and dtype, so that
+    a recorded op adds no objects of its own for them (each is one more object that the
+    garbage collector walks while the graph lives)."""
+    key = (shape, dtype)
+    avals = _single_avals.get(key)
+    if avals is None:
+        if len(_single_avals) >= 4096:      # bounded: forget them all (cheap to make)
+            _single_avals.clear()
+        avals = _single_avals[key] = (key,)
+    return avals
 
 
 def dtype_of_array(a):

@@ -204,12 +204,15 @@ def node_class(name, base=Node):
 class AccumulateGrad:
     """The sink of a leaf tensor that requires grad (one per leaf, reused)."""
 
-    __slots__ = ("variable", "_pre_hooks", "_hooks", "_metadata", "__weakref__")
+    __slots__ = ("variable", "edge", "_pre_hooks", "_hooks", "_metadata", "__weakref__")
     next_functions = edges = ()
     out_versions = ()     # a leaf is not made by an op (read for every recorded op's inputs)
 
     def __init__(self, variable):
         self.variable = variable
+        # the edge every op on this leaf records, made once (it joins the cycle the leaf
+        # and this node already form, see accumulator_of)
+        self.edge = (self, 0)
         self._pre_hooks = None
         self._hooks = None
         self._metadata = None
