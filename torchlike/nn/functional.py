@@ -15,12 +15,11 @@ from .._ops._common import inplace_method as _inplace_method
 from .._ops.activation import (SELU_ALPHA as _SELU_ALPHA, SELU_SCALE as _SELU_SCALE, act as _apply,
                                bilinear, cosine_similarity, pairwise_distance, pdist, prelu)
 from .._ops.dispatch import apply as _run
-from .._ops.views import _reshape_impl
 from .._ops.registry import Op as _Op, OPS as _OPS
 from .._ops._util import (c_type_name as _c_type_name, check_expand as _check_expand,
                           scalar_name as _scalar_name, wrap_dim as _wrap_dim)
 from .._tensor import Tensor as _Tensor
-from ._functional_layers.linear_graph import t_then_mm as _t_then_mm
+from ._functional_layers.linear_graph import recorded_linear as _recorded_linear
 from ..autograd import grad_mode as _grad_mode
 
 
@@ -278,7 +277,8 @@ def linear(input, weight, bias=None):
     if nw == 2 and _grad_mode.is_grad_enabled() and (
             input.requires_grad or weight.requires_grad
             or (bias is not None and bias.requires_grad)):
-        return _linear_graph(input, weight, bias)      # (recorded: PyTorch's own nodes)
+        # (recorded: PyTorch's own nodes, see linear_graph.py)
+        return _recorded_linear(_linear_op, input, weight, bias)
     if nw == 1:        # a vector weight: matmul's mv/dot, then a plain add
         grad_fn = "AddBackward0" if bias is not None else \
             {1: "DotBackward0", 2: "MvBackward0"}.get(nx, "UnsafeViewBackward0")
@@ -289,26 +289,6 @@ def linear(input, weight, bias=None):
     else:
         grad_fn = "SqueezeBackward4" if nx == 1 else "UnsafeViewBackward0"
     return _run(_linear_op, (input, weight, bias), (), grad_fn)
-
-
-def _linear_graph(input, weight, bias):
-    """A matrix weight: PyTorch's own composition, so the graph is PyTorch's (addmm of the
-    bias, the input and weight.t(); mm without a bias; a batch flattened by views), with
-    the product recorded cheaply (linear_graph.py)."""
-    out_shape = tuple(input.shape[:-1]) + (weight.shape[0],)
-    if bias is not None and input.ndim == 2:
-        return _t_then_mm(_linear_op, bias, input, weight)
-    if bias is not None and input.is_contiguous():
-        return _t_then_mm(_linear_op, bias, input.view(-1, input.shape[-1]), weight).view(out_shape)
-    if input.ndim == 2:
-        out = _t_then_mm(_linear_op, None, input, weight)
-    elif input.ndim == 1:
-        out = _t_then_mm(_linear_op, None, input.unsqueeze(0), weight).squeeze_(0)
-    else:                          # matmul's fold: mm of the flattened batch, then _unsafe_view
-        out = _run(_reshape_impl, (_t_then_mm(_linear_op, None, input.reshape(-1, input.shape[-1]),
-                                             weight),),
-                   (("shape", out_shape),), "UnsafeViewBackward0")
-    return out if bias is None else out + bias
 
 
 # -- dropout ---------------------------------------------------------------------------------------
