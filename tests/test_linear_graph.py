@@ -85,12 +85,29 @@ def test_hooks_on_the_graph_nodes():
 
 def test_create_graph_double_backward():
     def run(lib):
-        x = values(lib, 4, 3, requires_grad=True)
+        out = []
+        for shape, has_bias in ((4, 3), True), ((2, 4, 3), False):
+            x = values(lib, *shape, requires_grad=True)
+            weight, bias = _layer(lib, has_bias)
+            y = lib.tanh(lib.nn.functional.linear(x, weight, bias))
+            gx, gw = lib.autograd.grad(y.pow(2).sum(), (x, weight), create_graph=True)
+            (gx.pow(2).sum() + gw.pow(2).sum()).backward()
+            out.append((gx.detach(), gw.detach(), gx.requires_grad, x.grad, weight.grad,
+                        None if bias is None else bias.grad))
+        return out
+    same_behaviour(run)
+
+
+def test_inplace_on_batched_output():
+    """A batched layer's output is a view of addmm's result: an in-place op on it
+    moves the history onto that base (CopySlices), as in PyTorch."""
+    def run(lib):
+        x = values(lib, 2, 4, 3, requires_grad=True)
         weight, bias = _layer(lib)
-        y = lib.tanh(lib.nn.functional.linear(x, weight, bias))
-        gx, gw = lib.autograd.grad(y.pow(2).sum(), (x, weight), create_graph=True)
-        (gx.pow(2).sum() + gw.pow(2).sum()).backward()
-        return gx.detach(), gw.detach(), gx.requires_grad, x.grad, weight.grad, bias.grad
+        y = lib.nn.functional.linear(x, weight, bias)
+        y.mul_(2)
+        y.sum().backward()
+        return y, y._base.grad_fn, _graph(y.grad_fn)[:1], x.grad, weight.grad, bias.grad
     same_behaviour(run)
 
 
@@ -162,10 +179,12 @@ def test_recorded_product_is_one_pending_call():
     from torchlike import _lazy
     from torchlike.nn.functional import _linear_op
     lin = torchlike.nn.Linear(3, 2)
-    y = lin(torchlike.ones(4, 3))
-    assert y.grad_fn.name() == "AddmmBackward0"
-    pending = y._storage.array
-    assert type(pending) is _lazy.Deferred and pending.call.op is _linear_op
-    ops = [entry[0] for entry in _lazy.plan([pending])[0]]     # (and the pending inits)
-    assert ops[-1] is _linear_op and ops.count(_linear_op) == 1
-    assert not {op.name for op in ops} & {"addmm", "matmul", "permute"}
+    for x, grad_fn in ((torchlike.ones(4, 3), "AddmmBackward0"),
+                       (torchlike.ones(5, 4, 3), "ViewBackward0")):
+        y = lin(x)
+        assert y.grad_fn.name() == grad_fn
+        pending = y._cache if y._base is not None else y._storage.array
+        assert type(pending) is _lazy.Deferred and pending.call.op is _linear_op
+        ops = [entry[0] for entry in _lazy.plan([pending])[0]]     # (and the pending inits)
+        assert ops[-1] is _linear_op and ops.count(_linear_op) == 1
+        assert not {op.name for op in ops} & {"addmm", "matmul", "permute", "view"}
