@@ -59,9 +59,10 @@ def t_then_mm(linear_op, bias, mat1, weight, direct):
     w, x = weight._raw(), mat1._raw()
     b = None if bias is None else bias._raw()
     sizes, strides = weight.shape, weight.stride()
-    weight_t = _view(weight, (sizes[1], sizes[0]),
-                     lazy.defer(_permute_op, _T_PARAMS, (w,), device),
-                     (strides[1], strides[0]), _permute_op, _T_PARAMS, "TBackward0")
+    weight_t = weight._make_view(lazy.defer(_permute_op, _T_PARAMS, (w,), device),
+                                 (sizes[1], sizes[0]), (strides[1], strides[0]), weight._offset)
+    if _records(weight):
+        _record(_permute_op, _T_PARAMS, (weight,), weight_t, "TBackward0")
     out = Tensor._wrap(lazy.defer(linear_op, (), (x, w, b), device), device)
     if bias is None:
         _record(_matmul_op, (), (mat1, weight_t), out, "MmBackward0")
@@ -78,19 +79,21 @@ def _direct_ok(input, weight, bias):
             and (bias is None or bias._storage.device is device))
 
 
-def _view(t, shape, value, strides=None, op=_reshape_op, params=None, grad_fn="ViewBackward0"):
-    """A view of t's storage with the pending `value` (t.view(shape), or the view op
-    `op` with `params` and its strides), recorded as views.make_view records it."""
-    if strides is None:
-        strides = view_strides(tuple(t.shape), t.stride(), shape)
-    view = t._make_view(value, shape, strides, t._offset)
-    if t._grad_fn is not None or t._requires_grad or (t._base is not None and t.requires_grad):
-        # (the view shares t's version counter: the node's out_versions come out right)
-        _record(op, (("shape", shape),) if params is None else params, (t,), view, grad_fn)
+def _view(t, shape, value):
+    """t.view(shape) holding the pending `value`, recorded as views.make_view records it."""
+    view = t._make_view(value, shape, view_strides(tuple(t.shape), t.stride(), shape), t._offset)
+    if _records(t):
+        _record(_reshape_op, (("shape", shape),), (t,), view, "ViewBackward0")
     return view
 
 
+def _records(t):
+    """Whether an op on t is recorded (dispatch.apply's test; grad mode is on here)."""
+    return t._grad_fn is not None or t._requires_grad or (t._base is not None and t.requires_grad)
+
+
 def _record(op, params, inputs, out, grad_fn):
+    # (a view shares its base's version counter: the node's out_versions come out right)
     record(op, params, _edges(inputs), tuple([t._raw() for t in inputs]), (out,), grad_fn,
            inputs)
 
