@@ -96,8 +96,9 @@ INFERENCE_SAVED = (
 
 # Binary ops whose derivative for one operand needs only the other: PyTorch saves an
 # operand only when the other one requires grad (x * c does not save x), and so only
-# then is modifying it in place an error.
-_SAVED_FOR_OTHER = frozenset({"mul", "rmul", "matmul"})
+# then is modifying it in place an error. Op name -> the sum of the operands' positions
+# (the add* family's product operands are its inputs 1 and 2).
+_SAVED_FOR_OTHER = {"mul": 1, "rmul": 1, "matmul": 1, "addmm": 3}
 
 _node_classes = {}      # grad_fn name or op -> its Node class
 
@@ -108,9 +109,9 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
     # an edge exists only for tensors that require grad, which are floating or complex
     diff = tuple([e[0] is not None for e in edges])
     saved = []
-    cross = op.name in _SAVED_FOR_OTHER
+    cross = _SAVED_FOR_OTHER.get(op.name)
     for i in op.saves or ():
-        if cross and i != "result" and edges[1 - i][0] is None:
+        if cross and i != "result" and edges[cross - i][0] is None:
             continue                  # only the other operand's gradient would need it
         t = outs[0] if i == "result" else (inputs[i] if i < len(inputs) else None)
         if isinstance(t, Tensor):

@@ -19,6 +19,7 @@ from .._ops.registry import Op as _Op, OPS as _OPS
 from .._ops._util import (c_type_name as _c_type_name, check_expand as _check_expand,
                           scalar_name as _scalar_name, wrap_dim as _wrap_dim)
 from .._tensor import Tensor as _Tensor
+from ._functional_layers.linear_graph import recorded_linear as _recorded_linear
 from ..autograd import grad_mode as _grad_mode
 
 
@@ -250,62 +251,44 @@ _OPS["linear"] = _linear_op = _Op("linear", _linear_impl, "AddmmBackward0", (0, 
 def linear(input, weight, bias=None):
     """One op, named after the step PyTorch ends on: addmm for a matrix with a bias,
     mm without one, a view (or matmul's nodes) otherwise."""
-    if input.ndim == 0 or weight.ndim == 0:
+    # (every layer of every step passes here: each shape is read once)
+    x_shape, w_shape = tuple(input.shape), tuple(weight.shape)
+    nx, nw = len(x_shape), len(w_shape)
+    if nx == 0 or nw == 0:
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
-                           f"{input.ndim}D and {weight.ndim}D")
-    if bias is not None and (input.ndim == 2 or (input.ndim == 1 and bias.ndim >= 1)
-                             or (input.ndim == 3 and weight.ndim == 2)):
+                           f"{nx}D and {nw}D")
+    if bias is not None and (nx == 2 or (nx == 1 and bias.ndim >= 1) or (nx == 3 and nw == 2)):
         # PyTorch's addmm(bias, input (as a matrix), weight.t()) path
         for name, t in (("self", bias), ("mat1", input)):
             if t.dtype is not weight.dtype:
                 raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
                                    f"{_scalar_name(t.dtype)} and {_scalar_name(weight.dtype)}")
-        if weight.ndim != 2:
-            raise RuntimeError(f"mat2 must be a matrix, got {weight.ndim}-D tensor")
-    if input.shape[-1] != weight.shape[-1]:
+        if nw != 2:
+            raise RuntimeError(f"mat2 must be a matrix, got {nw}-D tensor")
+    if x_shape[-1] != w_shape[-1]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
-                           f"({input.numel() // max(input.shape[-1], 1)}x{input.shape[-1]} and "
-                           f"{weight.shape[-1]}x{weight.shape[0] if weight.ndim == 2 else 1})")
+                           f"({input.numel() // max(x_shape[-1], 1)}x{x_shape[-1]} and "
+                           f"{w_shape[-1]}x{w_shape[0] if nw == 2 else 1})")
     if input.dtype is not weight.dtype:          # matmul(input, weight.t())
         raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
                            f"{_c_type_name(input.dtype)} != {_c_type_name(weight.dtype)}")
-    if bias is not None and weight.ndim == 2:
-        _check_expand(bias, tuple(input.shape[:-1]) + (weight.shape[0],))
-    if weight.ndim == 2 and _grad_mode.is_grad_enabled() and (
+    if bias is not None and nw == 2:
+        _check_expand(bias, x_shape[:-1] + (w_shape[0],))
+    if nw == 2 and _grad_mode.is_grad_enabled() and (
             input.requires_grad or weight.requires_grad
             or (bias is not None and bias.requires_grad)):
-        return _linear_graph(input, weight, bias)      # (recorded: PyTorch's own nodes)
-    if weight.ndim == 1:        # a vector weight: matmul's mv/dot, then a plain add
+        # (recorded: PyTorch's own nodes, see linear_graph.py)
+        return _recorded_linear(_linear_op, input, weight, bias)
+    if nw == 1:        # a vector weight: matmul's mv/dot, then a plain add
         grad_fn = "AddBackward0" if bias is not None else \
-            {1: "DotBackward0", 2: "MvBackward0"}.get(input.ndim, "UnsafeViewBackward0")
-    elif input.ndim == 2 and weight.ndim == 2:
+            {1: "DotBackward0", 2: "MvBackward0"}.get(nx, "UnsafeViewBackward0")
+    elif nx == 2 and nw == 2:
         grad_fn = "AddmmBackward0" if bias is not None else "MmBackward0"
     elif bias is not None:
         grad_fn = "ViewBackward0"
     else:
-        grad_fn = "SqueezeBackward4" if input.ndim == 1 else "UnsafeViewBackward0"
+        grad_fn = "SqueezeBackward4" if nx == 1 else "UnsafeViewBackward0"
     return _run(_linear_op, (input, weight, bias), (), grad_fn)
-
-
-def _linear_graph(input, weight, bias):
-    """A matrix weight: PyTorch's own composition, so the graph is PyTorch's (addmm of the
-    bias, the input and weight.t(); mm without a bias; a batch flattened by views)."""
-    from .._ops.linalg import addmm, mm
-    from .._ops.views import _reshape_impl
-    weight_t = weight.t()
-    out_shape = tuple(input.shape[:-1]) + (weight.shape[0],)
-    if bias is not None and input.ndim == 2:
-        return addmm(bias, input, weight_t)
-    if bias is not None and input.is_contiguous():
-        return addmm(bias, input.view(-1, input.shape[-1]), weight_t).view(out_shape)
-    if input.ndim == 2:
-        out = mm(input, weight_t)
-    elif input.ndim == 1:
-        out = mm(input.unsqueeze(0), weight_t).squeeze_(0)
-    else:                          # matmul's fold: mm of the flattened batch, then _unsafe_view
-        out = _run(_reshape_impl, (mm(input.reshape(-1, input.shape[-1]), weight_t),),
-                   (("shape", out_shape),), "UnsafeViewBackward0")
-    return out if bias is None else out + bias
 
 
 # -- dropout ---------------------------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""A recorded F.linear with PyTorch's graph, at close to the cost of one op.
+
+PyTorch's linear is addmm(bias, input, weight.t()) (mm without a bias), with a batch
+flattened by a view before and viewed back after (an _unsafe_view without a bias); a
+recorded linear must show those nodes: TBackward0, AddmmBackward0 / MmBackward0,
+ViewBackward0 / UnsafeViewBackward0. Composing it from the generic t(), view() and
+addmm() costs a dispatch, a view's checks and a pending call for each, four times the
+host time of one fused op for a batched layer. This module records the very same nodes
+and views through the same `record` (so every backward path, hook, saved-tensor check
+and `_saved_*` attribute sees what the generic ops would have recorded), but the
+layer's output value is one pending call of the fused linear op on the layer's own
+input; the intermediate values (the transposed weight, the flattened input, the
+flattened output) are pending calls that run only if something reads them (the
+node-by-node backward, `_saved_mat2`, a frozen weight's fused replay).
+"""
+from ... import _jax_bridge as bridge
+from ... import _lazy as lazy
+from ..._ops.dispatch import _edges, apply, record
+from ..._ops.linalg import _addprod_op, _matmul_op, addmm, mm
+from ..._ops.views import _permute_impl as _permute_op, _reshape_impl as _reshape_op
+from ..._storage import view_strides
+from ..._tensor import Tensor
+
+_T_PARAMS = (("dims", (1, 0)),)
+_ADDMM_PARAMS = (("beta", 1), ("alpha", 1), ("kind", "addmm"))
+
+
+def recorded_linear(linear_op, input, weight, bias):
+    """linear(input, weight, bias) for a matrix weight, recorded as PyTorch records it;
+    linear_op(x, w, b) is the fused op that computes it. Shapes and dtypes are checked."""
+    out_shape = tuple(input.shape[:-1]) + (weight.shape[0],)
+    direct = _direct_ok(input, weight, bias)
+    if input.ndim == 2:
+        return t_then_mm(linear_op, bias, input, weight, direct)
+    if input.ndim == 1 or not (direct and input.is_contiguous()):
+        return _generic(input, weight, bias, out_shape)
+    flat_shape = (_numel(out_shape[:-1]), input.shape[-1])
+    x, w = input._raw(), weight._raw()
+    b = None if bias is None else bias._raw()
+    flat = _view(input, flat_shape, lazy.defer(_reshape_op, (("shape", flat_shape),), (x,),
+                                                 weight._storage.device))
+    product = t_then_mm(linear_op, bias, flat, weight, True)
+    value = lazy.defer(linear_op, (), (x, w, b), weight._storage.device)
+    if bias is not None:            # addmm's result viewed back: a view (ViewBackward0)
+        return _view(product, out_shape, value)
+    # mm's result folded back by _unsafe_view: a new tensor, not a view
+    out = Tensor._wrap(value, weight._storage.device)
+    _record(_reshape_op, (("shape", out_shape),), (product,), out, "UnsafeViewBackward0")
+    return out
+
+
+def t_then_mm(linear_op, bias, mat1, weight, direct):
+    """addmm(bias, mat1, weight.t()), or mm(mat1, weight.t()) when bias is None, for a
+    matrix mat1; `direct`: record the nodes here (_direct_ok), else run the generic ops."""
+    if not direct:
+        weight_t = weight.t()
+        return mm(mat1, weight_t) if bias is None else addmm(bias, mat1, weight_t)
+    device = weight._storage.device
+    w, x = weight._raw(), mat1._raw()
+    b = None if bias is None else bias._raw()
+    sizes, strides = weight.shape, weight.stride()
+    weight_t = weight._make_view(lazy.defer(_permute_op, _T_PARAMS, (w,), device),
+                                 (sizes[1], sizes[0]), (strides[1], strides[0]), weight._offset)
+    if _records(weight):
+        _record(_permute_op, _T_PARAMS, (weight,), weight_t, "TBackward0")
+    out = Tensor._wrap(lazy.defer(linear_op, (), (x, w, b), device), device)
+    if bias is None:
+        _record(_matmul_op, (), (mat1, weight_t), out, "MmBackward0")
+    else:
+        _record(_addprod_op, _ADDMM_PARAMS, (bias, mat1, weight_t), out, "AddmmBackward0")
+    return out
+
+
+def _direct_ok(input, weight, bias):
+    """Whether the nodes may be recorded here: values deferred, no JAX trace, one device
+    (the generic ops handle the rest, and their errors)."""
+    device = weight._storage.device
+    return (lazy.ENABLED and bridge.top_level() and input._storage.device is device
+            and (bias is None or bias._storage.device is device))
+
+
+def _view(t, shape, value):
+    """t.view(shape) holding the pending `value`, recorded as views.make_view records it."""
+    view = t._make_view(value, shape, view_strides(tuple(t.shape), t.stride(), shape), t._offset)
+    if _records(t):
+        _record(_reshape_op, (("shape", shape),), (t,), view, "ViewBackward0")
+    return view
+
+
+def _records(t):
+    """Whether an op on t is recorded (dispatch.apply's test; grad mode is on here)."""
+    return t._grad_fn is not None or t._requires_grad or (t._base is not None and t.requires_grad)
+
+
+def _record(op, params, inputs, out, grad_fn):
+    # (a view shares its base's version counter: the node's out_versions come out right)
+    record(op, params, _edges(inputs), tuple([t._raw() for t in inputs]), (out,), grad_fn,
+           inputs)
+
+
+def _generic(input, weight, bias, out_shape):
+    """The same composition through the generic ops: a vector or non-contiguous input
+    (rare: not worth a direct path), or values that are not deferred (a JAX trace)."""
+    weight_t = weight.t()
+    if bias is not None and input.is_contiguous():
+        return addmm(bias, input.view(-1, input.shape[-1]), weight_t).view(out_shape)
+    if input.ndim == 1:
+        out = mm(input.unsqueeze(0), weight_t).squeeze_(0)
+    else:                          # matmul's fold: mm of the flattened batch, then _unsafe_view
+        out = apply(_reshape_op, (mm(input.reshape(-1, input.shape[-1]), weight_t),),
+                    (("shape", out_shape),), "UnsafeViewBackward0")
+    return out if bias is None else out + bias
+
+
+def _numel(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
