@@ -184,7 +184,7 @@ def test_recorded_product_is_one_pending_call():
         y = lin(x)
         assert y.grad_fn.name() == grad_fn
         pending = y._cache if y._base is not None else y._storage.array
-        assert type(pending) is _lazy.Deferred and pending.call.op is _linear_op
+        assert type(pending) is _lazy.Deferred and _lazy._call_of(pending).op is _linear_op
         ops = [entry[0] for entry in _lazy.plan([pending])[0]]     # (and the pending inits)
         assert ops[-1] is _linear_op and ops.count(_linear_op) == 1
         assert not {op.name for op in ops} & {"addmm", "matmul", "permute", "view"}
