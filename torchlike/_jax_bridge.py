@@ -104,7 +104,9 @@ def apply_traced(op, inputs, params, grad_fn=None):
                 break
             device = device or x._storage.device
     device = device or default_device()
-    out = op.compiled(params)(*arrays)
+    # torchlike.compile traces the op's own function: a jitted one per op would be traced
+    # and lowered apart (a nested program per op), slowing the first call
+    out = (op.bind(params) if state.compiling else op.compiled(params))(*arrays)
     multi = isinstance(out, (tuple, list))
     if state.compiling:
         # torchlike.compile: autograd records as in eager mode, so that backward() and

@@ -64,6 +64,7 @@ class _Entry:
         self.out_live = []        # ... and can still be differentiated outside
         self.structural = False   # the trace added containers (first optimizer step)
         self.pullbacks = LRU(8)   # which inputs are differentiated -> jitted vjp
+        self.consumed_node = None  # (weakref to its input, node) for consumed results
         self.out_tree_results = None
 
     def build(self, trace, in_arrays, counters):
@@ -154,7 +155,9 @@ class CompiledCallable:
             return self.fn(*args, **kwargs)
         counters = [g._counter for g in state.generators]
         in_arrays = [st.array for st in storages]
-        if Deferred in map(type, in_arrays):      # a pending value is computed now
+        if Deferred in map(type, in_arrays):      # pending values are computed now,
+            # all in one program (one compile, not one per storage)
+            _lazy.materialize([a for a in in_arrays if type(a) is Deferred])
             for st in storages:
                 if type(st.array) is Deferred:
                     st.array = st.array.value()

@@ -164,6 +164,11 @@ def queue_callback(fn):
     _callbacks.append(fn)
 
 
+def _compiling():
+    from .._jax_bridge import state
+    return state.compiling > 0
+
+
 def run_backward(roots, root_grads, **options):
     """_run_backward, then the callbacks it queued; inside a jax trace (torchlike code
     under jax.jit), evaluated at trace time: the gradients of concrete leaves must not
@@ -171,7 +176,9 @@ def run_backward(roots, root_grads, **options):
     outer = len(_callbacks)
     _plain_backward.append(options.get("targets") is None)
     try:
-        if _trace_ctx.is_top_level():
+        if _trace_ctx.is_top_level() or _compiling():
+            # (torchlike.compile stages every value: evaluating the constant parts now
+            # would compile each of them as a program of its own)
             result = _run_backward(roots, root_grads, **options)
         else:
             with jax.ensure_compile_time_eval():
@@ -710,7 +717,12 @@ def node_backward(node, grads, create_graph):
         from .higher_order import recorded_vjp
         return recorded_vjp(node, _materialize(node, grads))
     cts = tuple(None if g is None else _conj(g._data()) for g in grads)
-    arrays = node.op.compiled_vjp(node.params, node.diff)(node.arrays, cts)
+    if not _trace_ctx.is_top_level():   # inside a JAX trace (torchlike.compile): inline, as
+        # _jax_bridge.apply_traced does; a jitted vjp per node is a nested program
+        from .._ops.registry import _vjp_of
+        arrays = _vjp_of(node.op.bind(node.params), node.diff, node.arrays, cts)
+    else:
+        arrays = node.op.compiled_vjp(node.params, node.diff)(node.arrays, cts)
     it = iter(arrays)
     return [Tensor._wrap(_conj(next(it))) if d else None for d in node.diff]
 
