@@ -12,10 +12,10 @@ Each call:
    on tracers, so backward() and optimizer.step() inside join the program), then runs it.
 
 A function that needs a value on the host (`.item()`, `if x.sum() > 0`) cannot be one
-program. With fullgraph=False it runs eagerly for that guard (torchlike's eager mode
-still fuses each step lazily); with fullgraph=True it raises naming the line. After
-`recompile_limit` distinct guards the function runs eagerly with PyTorch's logged
-warning; unless dynamic=False, guards that differ only in sizes count as one (each
+program. With fullgraph=False it splits there: the ops before the break run as one
+prefix program, the rest eagerly (split.py); with fullgraph=True it raises naming the
+line. After `recompile_limit` distinct guards the function runs eagerly with PyTorch's
+logged warning; unless dynamic=False, guards that differ only in sizes count as one (each
 shape still gets its own program, XLA's programs having static shapes).
 """
 import functools
