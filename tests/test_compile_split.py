@@ -69,8 +69,9 @@ def _step(lib, where):
     return model, step
 
 
-@pytest.mark.parametrize("where", ["forward", "step"])
-def test_training_step_split_at_item_matches_torch(where):
+def test_training_step_split_at_item_after_the_step_matches_torch():
+    # (a break after the forward: test_compile.py's training-step test)
+    where = "step"
     counters.clear()
     model, step = _step(torchlike, where)
     torch_model, torch_step = _step(torch, where)
@@ -114,3 +115,24 @@ def test_split_at_a_disabled_call_and_a_replay_that_stops_stay_right():
     assert counters["graph_break"]["Skip calling `torchlike.compiler.disable()`d function"] == 1
     assert counters["stats"]["split_prefix_runs"] == 2
     assert counters["stats"]["split_replay_stopped"] == 2
+
+
+def test_split_with_a_func_transform_in_the_prefix_matches_torch():
+    """torch.func inside the prefix: its ops run in a transform of their own (their
+    tracers end with it), so they are neither logged nor replayed."""
+    def make(lib):
+        def f(x):
+            y = lib.func.grad(lambda t: (t.sin() * 2).sum())(x) * 3
+            if y.sum() > 0:
+                return y + 1
+            return y - 1
+        return f
+    counters.clear()
+    x = np.linspace(0, 1, 4, dtype=np.float32)
+    ours = torchlike.compile(make(torchlike))
+    for _ in range(2):
+        np.testing.assert_allclose(to_numpy(ours(torchlike.tensor(x))),
+                                   make(torch)(torch.tensor(x)).numpy(),
+                                   **float_tol("float32", 6))
+    assert counters["stats"]["split_prefix_runs"] == 2
+    assert counters["stats"]["split_replay_stopped"] == 0

@@ -36,8 +36,8 @@ from . import breaks, config
 from .autograd_node import consumed, join_graph
 from .breaks import BREAKS, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
-from .split import OpLog, replaying
 from .guards import GuardKey, collect, leaf_sig, shapes_left_out
+from .split import OpLog, replaying
 from .state import discover, freeze, function_roots
 
 

@@ -17,6 +17,7 @@ is not in the log and simply runs eagerly again. The first op that does not matc
 on everything is computed eagerly, still the right answer.
 """
 import jax
+from jax._src.core import trace_ctx
 
 from .. import _jax_bridge as bridge
 from .breaks import counters
@@ -32,8 +33,13 @@ class OpLog:
     def __init__(self):
         self.entries = []       # (op, params, input signature, index of its results or None)
         self.results = []       # traced results, the prefix program's outputs
+        self.trace = trace_ctx.trace
 
     def add(self, op, params, arrays, out):
+        if trace_ctx.trace is not self.trace:
+            # inside a transform of its own (torchlike.func): its tracers end with it, and
+            # eagerly its ops are traced too, never replayed; neither side counts them
+            return
         traced = any(isinstance(o, jax.core.Tracer) for o in jax.tree_util.tree_leaves(out))
         index = None
         if traced:      # (an op on constants only is folded at trace time: rerun eagerly)
