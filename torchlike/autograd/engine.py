@@ -16,6 +16,7 @@ import functools
 import re
 
 import jax
+from jax._src import config as jax_config
 from jax._src.core import trace_ctx as _trace_ctx
 import jax.numpy as jnp
 
@@ -164,11 +165,6 @@ def queue_callback(fn):
     _callbacks.append(fn)
 
 
-def _compiling():
-    from .._jax_bridge import state
-    return state.compiling > 0
-
-
 def run_backward(roots, root_grads, **options):
     """_run_backward, then the callbacks it queued; inside a jax trace (torchlike code
     under jax.jit), evaluated at trace time: the gradients of concrete leaves must not
@@ -176,9 +172,7 @@ def run_backward(roots, root_grads, **options):
     outer = len(_callbacks)
     _plain_backward.append(options.get("targets") is None)
     try:
-        if _trace_ctx.is_top_level() or _compiling():
-            # (torchlike.compile stages every value: evaluating the constant parts now
-            # would compile each of them as a program of its own)
+        if _trace_ctx.is_top_level():
             result = _run_backward(roots, root_grads, **options)
         else:
             with jax.ensure_compile_time_eval():
@@ -720,7 +714,12 @@ def node_backward(node, grads, create_graph):
     if not _trace_ctx.is_top_level():   # inside a JAX trace (torchlike.compile): inline, as
         # _jax_bridge.apply_traced does; a jitted vjp per node is a nested program
         from .._ops.registry import _vjp_of
-        arrays = _vjp_of(node.op.bind(node.params), node.diff, node.arrays, cts)
+        traced = any(isinstance(a, jax.core.Tracer) for a in (*node.arrays, *cts))
+        # (run_backward folds constants in a trace, to keep concrete leaves' gradients
+        # concrete; a traced node's gradients are tracers anyway, and folding its vjp's
+        # constants (a relu's zeros) would compile a small program for each)
+        with jax_config.eager_constant_folding(not traced):
+            arrays = _vjp_of(node.op.bind(node.params), node.diff, node.arrays, cts)
     else:
         arrays = node.op.compiled_vjp(node.params, node.diff)(node.arrays, cts)
     it = iter(arrays)
