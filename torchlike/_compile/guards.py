@@ -1,9 +1,5 @@
 """A compiled call's guard: what must be equal for a traced program to be reused."""
-import operator
-
 from .._tensor import Tensor
-
-_STORAGE_OF = operator.attrgetter("_storage")
 
 
 def _tensor_sig(t):
@@ -27,21 +23,33 @@ def leaf_sig(x):
 def collect(state):
     """The tensors a call reads (state and arguments), their unique storages, for each
     tensor the index of its storage, and the guard part describing which slots hold
-    which tensors. (Runs on every call: dict building over ids, and storages as dict keys
-    (their hash is object's, in C; Tensor's is a Python method).)"""
-    values = [s.get() for s in state.tensor_slots]
-    by_id = dict(zip(map(id, state.tensors), state.tensors))
-    slot_ids = [None if v is None else id(v) for v in values]
-    for i, v in zip(slot_ids, values):
-        if i is not None and i not in by_id:
-            by_id[i] = v
-    tensors = list(by_id.values())
-    index = dict(zip(by_id, range(len(tensors))))
-    sig = tuple(None if i is None else index[i] for i in slot_ids)
-    where = {}
-    owner = [where.setdefault(st, len(where)) for st in map(_STORAGE_OF, tensors)]
-    tensor_sig = tuple((k,) + _tensor_sig(t) for k, t in zip(owner, tensors))
-    return tensors, list(where), owner, (tensor_sig, sig)
+    which tensors."""
+    tensors, index = [], {}
+    for t in state.tensors:
+        if id(t) not in index:
+            index[id(t)] = len(tensors)
+            tensors.append(t)
+    sig = []
+    for s in state.tensor_slots:
+        v = s.get()
+        if v is None:
+            sig.append(None)
+            continue
+        k = index.get(id(v))
+        if k is None:
+            k = index[id(v)] = len(tensors)
+            tensors.append(v)
+        sig.append(k)
+    storages, where, owner, tensor_sig = [], {}, [], []
+    for t in tensors:
+        st = t._storage
+        k = where.get(id(st))
+        if k is None:
+            k = where[id(st)] = len(storages)
+            storages.append(st)
+        owner.append(k)
+        tensor_sig.append((k,) + _tensor_sig(t))
+    return tensors, storages, owner, (tuple(tensor_sig), tuple(sig))
 
 
 class GuardKey:

@@ -18,9 +18,7 @@ globals it names, the methods' `self`), as *slots*:
 The walk is a work list (no recursion) and looks only at objects a training step touches.
 """
 import copy
-import operator
 import types
-from itertools import chain
 
 from .._tensor import Tensor
 from .._random import Generator, default_generator
@@ -30,17 +28,6 @@ MAX_OBJECTS = 10_000        # a walk stops here: state this large is not a train
 
 
 _SCALAR_TYPES = frozenset(_SCALARS)
-_DICT_OF = operator.attrgetter("__dict__")
-_PARAM_GROUPS = operator.attrgetter("param_groups")
-_PARAMS = operator.itemgetter("params")
-
-
-def _parameters_of(module):
-    return module._parameters.values()
-
-
-def _children_of(module):
-    return module._modules.values()
 
 
 def is_scalar(value):
@@ -125,18 +112,15 @@ class State:
 
     def fingerprint(self):
         """A cheap summary of the structure the walk saw. The same fingerprint means a
-        new walk would find the same slots (their values are read afresh each call).
-        (map and chain, not generator expressions: this runs on every call.)"""
-        holder_dicts = list(map(_DICT_OF, self.holders))
-        groups = list(chain.from_iterable(map(_PARAM_GROUPS, self.optimizers)))
+        new walk would find the same slots (their values are read afresh each call)."""
         return (tuple(map(len, self.dicts)), tuple(map(len, self.sequences)),
-                tuple(map(len, holder_dicts)),
-                tuple(map(id, holder_dicts)),       # (the read plan's dicts)
-                tuple(map(id, chain.from_iterable(self.sequences))),
-                tuple(map(id, chain.from_iterable(map(_parameters_of, self.modules)))),
-                tuple(map(id, chain.from_iterable(map(_children_of, self.modules)))),
+                tuple(len(h.__dict__) for h in self.holders),
+                tuple(id(h.__dict__) for h in self.holders),     # (the read plan's dicts)
+                tuple(id(x) for seq in self.sequences for x in seq),
+                tuple(id(p) for m in self.modules for p in m._parameters.values()),
+                tuple(id(c) for m in self.modules for c in m._modules.values()),
                 tuple(len(o.param_groups) for o in self.optimizers),
-                tuple(map(len, map(_PARAMS, groups))),
+                tuple(len(g["params"]) for o in self.optimizers for g in o.param_groups),
                 tuple(id(g.get(n)) for g, n in self.global_names),
                 tuple(map(id, self.roots)))
 
