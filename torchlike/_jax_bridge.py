@@ -41,6 +41,10 @@ class _State(threading.local):
     substitute = None
     on_traced_outputs = None     # forward_ad's dual level: sees each traced op's outputs
     compiling = 0      # > 0 while torchlike.compile traces: ops on tracers are recorded
+    # a graph break's split (torchlike/_compile/split.py): the trace's log of ops, and
+    # the eager run's replay of them
+    op_log = None
+    replay = None
 
 
 state = _State()
@@ -91,6 +95,8 @@ def apply_traced(op, inputs, params, grad_fn=None):
     if not any([isinstance(a, Tracer) for a in arrays]):
         # only concrete values: the ordinary path, evaluated now (constant folding)
         state.folding += 1
+        if state.op_log is not None:
+            state.op_log.add(op, params, arrays, None)
         try:
             with jax.ensure_compile_time_eval():
                 return dispatch.apply(op, inputs, params, grad_fn)
@@ -104,7 +110,11 @@ def apply_traced(op, inputs, params, grad_fn=None):
                 break
             device = device or x._storage.device
     device = device or default_device()
-    out = op.compiled(params)(*arrays)
+    # torchlike.compile traces the op's own function: a jitted one per op would be traced
+    # and lowered apart (a nested program per op), slowing the first call
+    out = (op.bind(params) if state.compiling else op.compiled(params))(*arrays)
+    if state.op_log is not None:
+        state.op_log.add(op, params, arrays, out)
     multi = isinstance(out, (tuple, list))
     if state.compiling:
         # torchlike.compile: autograd records as in eager mode, so that backward() and

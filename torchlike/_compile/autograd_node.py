@@ -1,5 +1,6 @@
 """A compiled call's results inside torchlike's autograd graph."""
 import functools
+import weakref
 
 import jax
 
@@ -30,19 +31,36 @@ def join_graph(entry, result, tensors, owner, in_arrays, counters):
     leaves, tree = jax.tree_util.tree_flatten(result, is_leaf=lambda x: isinstance(x, Tensor))
     tensor_out = [x for x in leaves if isinstance(x, Tensor)]
     graded = [t for t, g in zip(tensor_out, entry.out_grad) if g]
-    pullback = None
-    if any(live):
-        key = tuple(positions)
-        pullback = entry.pullbacks.get(key)
-        if pullback is None:
-            pullback = entry.pullbacks[key] = jax.jit(functools.partial(
-                _pullback, entry, key, tuple(entry.out_live)))
-        pullback = functools.partial(pullback, list(in_arrays), counters)
+    if not any_live:
+        _join_consumed(entry, graded, inputs[0])
+        return result
+    key = tuple(positions)
+    pullback = entry.pullbacks.get(key)
+    if pullback is None:
+        pullback = entry.pullbacks[key] = jax.jit(functools.partial(
+            _pullback, entry, key, tuple(entry.out_live)))
+    pullback = functools.partial(pullback, list(in_arrays), counters)
     joined = CompiledFunction.apply(pullback, live, graded, *inputs)
     joined = iter(joined if isinstance(joined, tuple) else (joined,))
     swap = {id(t): next(joined) for t in graded}
     return jax.tree_util.tree_unflatten(
         tree, [swap.get(id(x), x) if isinstance(x, Tensor) else x for x in leaves])
+
+
+def _join_consumed(entry, graded, first_input):
+    """Results whose graph a backward() inside the function consumed (a training step's
+    loss): their node only raises, so one node, made on the first call, serves every
+    call of the entry that has the same first input (Function.apply costs more than the
+    rest of such a call's bookkeeping)."""
+    cached = entry.consumed_node
+    if cached is None or cached[0]() is not first_input:
+        joined = CompiledFunction.apply(None, (False,) * len(graded), graded, first_input)
+        node = (joined[0] if isinstance(joined, tuple) else joined)._grad_fn
+        entry.consumed_node = (weakref.ref(first_input), node)
+    else:
+        node = cached[1]
+    for nr, t in enumerate(graded):     # (results are fresh tensors of this call)
+        t._grad_fn, t._output_nr, t._requires_grad = node, nr, False
 
 
 def _pullback(entry, positions, out_live, in_arrays, counters, cotangents):

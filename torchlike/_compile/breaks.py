@@ -87,13 +87,15 @@ counters = collections.defaultdict(collections.Counter)
 log = logging.getLogger("torchlike._dynamo")
 
 
-def note_break(gb):
+def note_break(gb, split):
     """A break with fullgraph=False: counted and logged (at DEBUG, as PyTorch's
-    graph_breaks log is off by default); the guard then runs eagerly."""
+    graph_breaks log is off by default). The function splits there (split.py), or, for
+    a break found only after it returned, the guard runs eagerly."""
     reason = gb.reason()
     counters["graph_break"][reason] += 1
-    log.debug("Graph break: %s. This guard of the function now runs eagerly. "
-              "From user code at:%s", reason, gb.where())
+    then = ("The ops before it run as one compiled program, the rest eagerly" if split
+            else "This guard of the function now runs eagerly")
+    log.debug("Graph break: %s. %s. From user code at:%s", reason, then, gb.where())
 
 
 # -- torchlike.compiler.disable -----------------------------------------------------------

@@ -12,10 +12,10 @@ Each call:
    on tracers, so backward() and optimizer.step() inside join the program), then runs it.
 
 A function that needs a value on the host (`.item()`, `if x.sum() > 0`) cannot be one
-program. With fullgraph=False it runs eagerly for that guard (torchlike's eager mode
-still fuses each step lazily); with fullgraph=True it raises naming the line. After
-`recompile_limit` distinct guards the function runs eagerly with PyTorch's logged
-warning; unless dynamic=False, guards that differ only in sizes count as one (each
+program. With fullgraph=False it splits there: the ops before the break run as one
+prefix program, the rest eagerly (split.py); with fullgraph=True it raises naming the
+line. After `recompile_limit` distinct guards the function runs eagerly with PyTorch's
+logged warning; unless dynamic=False, guards that differ only in sizes count as one (each
 shape still gets its own program, XLA's programs having static shapes).
 """
 import functools
@@ -37,6 +37,7 @@ from .autograd_node import consumed, join_graph
 from .breaks import BREAKS, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
 from .guards import GuardKey, collect, leaf_sig, shapes_left_out
+from .split import OpLog, replaying
 from .state import discover, freeze, function_roots
 
 
@@ -44,7 +45,9 @@ class _Entry:
     """One traced program and what to do with its results."""
 
     def __init__(self):
-        self.eager = False        # a graph break: this guard runs eagerly
+        self.eager = False        # a break that cannot split: this guard runs eagerly
+        self.split = None         # a graph break: the op log of the prefix (split.py)
+        self.split_break = None
         self.program = self.plain = self.flat = None
         self.out_tree = None
         self.donate = ()
@@ -64,6 +67,7 @@ class _Entry:
         self.out_live = []        # ... and can still be differentiated outside
         self.structural = False   # the trace added containers (first optimizer step)
         self.pullbacks = LRU(8)   # which inputs are differentiated -> jitted vjp
+        self.consumed_node = None  # (weakref to its input, node) for consumed results
         self.out_tree_results = None
 
     def build(self, trace, in_arrays, counters):
@@ -154,7 +158,9 @@ class CompiledCallable:
             return self.fn(*args, **kwargs)
         counters = [g._counter for g in state.generators]
         in_arrays = [st.array for st in storages]
-        if Deferred in map(type, in_arrays):      # a pending value is computed now
+        if Deferred in map(type, in_arrays):      # pending values are computed now,
+            # all in one program (one compile, not one per storage)
+            _lazy.materialize([a for a in in_arrays if type(a) is Deferred])
             for st in storages:
                 if type(st.array) is Deferred:
                     st.array = st.array.value()
@@ -171,21 +177,35 @@ class CompiledCallable:
             except GraphBreak as gb:
                 if self.fullgraph:
                     raise gb.unsupported() from None
-                note_break(gb)
+                note_break(gb, split=False)
                 entry.eager = True
                 self.entries[key] = entry
                 self.families.add(family)
                 return self.fn(*args, **kwargs)
             breaks.counters["stats"]["unique_graphs"] += 1
+            if entry.split is not None:
+                note_break(entry.split_break, split=True)
             if not entry.structural:    # one that adds containers holds for one call only
                 self.entries[key] = entry
                 self.families.add(family)
+        if entry.split is not None:
+            return self._run_split(entry, in_arrays, counters, args, kwargs)
         outs = entry.run(in_arrays, counters)
         del in_arrays[:]        # (references to donated arrays)
         result = self._install(entry, state, tensors, storages, owner, outs)
         if is_grad_enabled() and any(entry.out_grad):
             result = join_graph(entry, result, tensors, owner, outs.inputs, counters)
         return result
+
+    def _run_split(self, entry, in_arrays, counters, args, kwargs):
+        """A guard with a graph break: the prefix program once (it writes nothing), then
+        the function eagerly, replaying the prefix's ops from its results."""
+        values = jax.tree_util.tree_unflatten(entry.out_tree,
+                                              entry.program(*in_arrays, *counters))
+        breaks.counters["stats"]["split_prefix_runs"] += 1
+        del in_arrays[:]
+        with replaying(entry.split, values):
+            return self.fn(*args, **kwargs)
 
     def _limit(self):
         return self.recompile_limit if self.recompile_limit is not None else config.limit()
@@ -225,11 +245,21 @@ class CompiledCallable:
         # computed already; the fused replay would compute the forward a second time
         fuse_limit, engine.FUSE_LIMIT = engine.FUSE_LIMIT, -1
         ok = False
+        # fullgraph=False: the ops run are logged, so that a break can split the function
+        log = bridge.state.op_log = None if self.fullgraph else OpLog()
         try:
             try:
                 result = self.fn(*args, **kwargs)
             except BREAKS as e:
-                raise GraphBreak(e, sys.exc_info()[2]) from None
+                gb = GraphBreak(e, sys.exc_info()[2])
+                if log is None:
+                    raise gb from None
+                return self._split(entry, gb, log)
+            except GraphBreak as gb:        # (a torchlike.compiler.disable'd call)
+                if log is None:
+                    raise
+                return self._split(entry, gb, log)
+            bridge.state.op_log = None
             after = discover(state.roots, state.global_names).for_call(state.arg_tensors)
             entry.structural = saved.added_keys()
             entry.changed = [i for i, (st, a) in enumerate(zip(storages, in_arrays))
@@ -257,6 +287,7 @@ class CompiledCallable:
             ok = True
             return storage_out, new_out, [force(a) for a in result_out]
         finally:
+            bridge.state.op_log = None
             _lazy.ENABLED = enabled
             engine.FUSE_LIMIT = fuse_limit
             bridge.state.compiling -= 1
@@ -265,6 +296,13 @@ class CompiledCallable:
             # after a good trace, containers the function created stay (their slots are
             # filled with the results by _install); after a failed one nothing stays
             saved.restore(remove_added=not ok)
+
+    @staticmethod
+    def _split(entry, gb, log):
+        """The trace broke inside the function: the program is the prefix, whose
+        outputs are the logged ops' results (nothing is installed from it)."""
+        entry.split, entry.split_break = log.entries, gb
+        return log.results
 
     # -- after a call ---------------------------------------------------------------------
     def _install(self, entry, state, tensors, storages, owner, outs):

@@ -36,7 +36,9 @@ class Snapshot:
     def restore(self, remove_added):
         for st, array, generation in self.storages:
             st.array = array
-            st.generation = generation + 1      # views' cached values are stale now
+            # views' cached values are stale now, those cached during the trace too (a
+            # generation past any the trace used: it bumped each storage's at its start)
+            st.generation = max(st.generation, generation) + 1
         if remove_added:
             for d, keys in self.dict_keys:
                 for k in [k for k in d if k not in keys]:

@@ -5,7 +5,10 @@ from .._tensor import Tensor
 def _tensor_sig(t):
     # a whole tensor (its storage, contiguous) needs no strides or offset in its key
     layout = True if t._whole else (t.stride(), t._offset)
-    return (t._shape, layout, t._dtype, t._storage.device, t._requires_grad,
+    # the device as (type, index): torchlike.device hashes and compares in Python, and a
+    # guard is hashed and compared on every call
+    device = t._storage.device
+    return (t._shape, layout, t._dtype, device.type, device.index, t._requires_grad,
             t._grad_fn is None)
 
 

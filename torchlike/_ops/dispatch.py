@@ -53,7 +53,10 @@ def apply(op, inputs, params=(), grad_fn=None):
         arrays = [_to_device(force(a), device) if isinstance(x, Tensor) else a
                   for a, x in zip(arrays, inputs)]
     recording = needs_grad and op.differentiable and is_grad_enabled()
-    if lazy.ENABLED and device is not None and (recording or lazy.DEFER_UNRECORDED):
+    out = None if bridge.state.replay is None else bridge.state.replay.take(op, params, arrays)
+    if out is not None:
+        pass        # computed by a split compiled function's prefix (_compile/split.py)
+    elif lazy.ENABLED and device is not None and (recording or lazy.DEFER_UNRECORDED):
         out = lazy.defer(op, params, arrays, device)    # runs later, fused (see _lazy.py)
     else:
         if _caches.compiles.since_reset >= _caches.MAX_COMPILES:

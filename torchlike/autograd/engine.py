@@ -16,6 +16,7 @@ import functools
 import re
 
 import jax
+from jax._src import config as jax_config
 from jax._src.core import trace_ctx as _trace_ctx
 import jax.numpy as jnp
 
@@ -723,7 +724,17 @@ def node_backward(node, grads, create_graph):
         from .higher_order import recorded_vjp
         return recorded_vjp(node, _materialize(node, grads))
     cts = tuple(None if g is None else _conj(g._data()) for g in grads)
-    arrays = node.op.compiled_vjp(node.params, node.diff)(node.arrays, cts)
+    if not _trace_ctx.is_top_level():   # inside a JAX trace (torchlike.compile): inline, as
+        # _jax_bridge.apply_traced does; a jitted vjp per node is a nested program
+        from .._ops.registry import _vjp_of
+        traced = any(isinstance(a, jax.core.Tracer) for a in (*node.arrays, *cts))
+        # (run_backward folds constants in a trace, to keep concrete leaves' gradients
+        # concrete; a traced node's gradients are tracers anyway, and folding its vjp's
+        # constants (a relu's zeros) would compile a small program for each)
+        with jax_config.eager_constant_folding(not traced):
+            arrays = _vjp_of(node.op.bind(node.params), node.diff, node.arrays, cts)
+    else:
+        arrays = node.op.compiled_vjp(node.params, node.diff)(node.arrays, cts)
     it = iter(arrays)
     return [Tensor._wrap(_conj(next(it))) if d else None for d in node.diff]
 
