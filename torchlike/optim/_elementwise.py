@@ -296,11 +296,8 @@ class ElementwiseOptimizer(Optimizer):
                 columns.append((len(row), state[name].dtype.np))
                 row.append(number)
             index = rows.add(row, traced)
-            formula = None
-            if self.lerp_weight is not None:
-                formula = lerp_formula(row[self.lerp_weight],
-                                       _compute_dtype(_real_dtype(p.dtype.np)))
-            plans.append((self.flags(group, state), index, formula))
+            plans.append((self.flags(group, state), index, rows.lerp_formula(
+                index, self.lerp_weight, p.dtype)))
             outputs = [rows.output(index, column, d) for column, d in columns]
             writes.append((p, state, self.output_names(group, state), new_host, outputs))
             param_arrays.append(p._data())
@@ -329,6 +326,19 @@ class _Rows:
 
     def __init__(self):
         self.rows, self.index, self.outputs, self.output_index = [], {}, [], {}
+        self.formulas = {}
+
+    def lerp_formula(self, row, column, dtype):
+        """`lerp_formula` of the row's entry `column` (None: no lerp) for a parameter of
+        torchlike dtype `dtype`, once per row and dtype."""
+        if column is None:
+            return None
+        key = (row, dtype)
+        found = self.formulas.get(key)
+        if found is None and key not in self.formulas:
+            found = self.formulas[key] = lerp_formula(
+                self.rows[row][column], _compute_dtype(_real_dtype(dtype.np)))
+        return found
 
     def add(self, row, traced):
         key = None if traced else np.asarray(row, np.float64).tobytes()
