@@ -155,13 +155,10 @@ def lerp(start, end, weight):
     formula is compiled (a smaller program, the same values)."""
     diff = end - start
     near_start = _tracing.lerp_formula
-    if near_start is None:
+    if near_start is None:     # decided at run time
         near_start = jnp.abs(weight) < 0.5
-    elif near_start:
-        return weight * diff + start
-    else:
-        return (weight - 1) * diff + end
-    return jnp.where(near_start, weight * diff + start, (weight - 1) * diff + end)
+        return jnp.where(near_start, weight * diff + start, (weight - 1) * diff + end)
+    return weight * diff + start if near_start else (weight - 1) * diff + end
 
 
 def lerp_formula(weight, compute_dtype):
@@ -334,11 +331,10 @@ class _Rows:
         if column is None:
             return None
         key = (row, dtype)
-        found = self.formulas.get(key)
-        if found is None and key not in self.formulas:
-            found = self.formulas[key] = lerp_formula(
-                self.rows[row][column], _compute_dtype(_real_dtype(dtype.np)))
-        return found
+        if key not in self.formulas:
+            self.formulas[key] = lerp_formula(self.rows[row][column],
+                                              _compute_dtype(_real_dtype(dtype.np)))
+        return self.formulas[key]
 
     def add(self, row, traced):
         key = None if traced else np.asarray(row, np.float64).tobytes()

@@ -78,7 +78,7 @@ class _AdamLike(ElementwiseOptimizer):
 class Adamax(_AdamLike):
     update = staticmethod(adamax_update)
     array_state = ("exp_avg", "exp_inf")
-    lerp_weight = 1
+    lerp_weight = 1     # 1 - beta1
     setstate_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
                          ("capturable", False))
 
