@@ -18,6 +18,7 @@ per row; the branch of `lerp` is chosen on the host from the weight's value.
 their values are mirrored on the host, so reading them never waits for the device.
 """
 import functools
+import struct
 
 import jax
 import jax.numpy as jnp
@@ -231,7 +232,8 @@ class ElementwiseOptimizer(Optimizer):
         return number
 
     def _write_scalar(self, tensor, array, number, device):
-        if tensor.device != device:
+        held_on = tensor.device
+        if held_on is not device and held_on != device:   # (identity first: == is slow)
             array = jax.device_put(array, _device.to_jax(tensor.device))
         tensor._write(array)
         if not isinstance(number, jax.core.Tracer):
@@ -337,7 +339,7 @@ class _Rows:
         return self.formulas[key]
 
     def add(self, row, traced):
-        key = None if traced else np.asarray(row, np.float64).tobytes()
+        key = None if traced else struct.pack(f"{len(row)}d", *row)
         found = self.index.get(key)
         if found is None:
             found = len(self.rows)
