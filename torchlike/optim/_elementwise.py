@@ -9,10 +9,16 @@ corrections, step sizes) is done on the host with the same expressions, and `s` 
 to the parameter's compute dtype inside the kernel, which is where PyTorch casts a
 Python scalar operand. The whole group (every parameter's update) is one jitted call.
 
+Compile time is most of a first step's cost, so the group program is kept small:
+parameters whose rows are equal (the usual case: one group, one step count) share one
+row of the table and its converted scalars, and the new 0-dim state values come out once
+per row; the branch of `lerp` is chosen on the host from the weight's value.
+
 0-dim state entries ('step', NAdam's 'mu_product') stay tensors, as in PyTorch, but
 their values are mirrored on the host, so reading them never waits for the device.
 """
 import functools
+import struct
 
 import jax
 import jax.numpy as jnp
@@ -35,11 +41,22 @@ def _compute_dtype(dtype):
     return np.dtype(np.float32) if dtype in _LOW_PRECISION else dtype
 
 
-# The storage dtype of the low-precision parameter whose update is being traced, or None.
-# PyTorch runs an update as a sequence of kernels, each computing in float32 and writing
-# its result in the parameter's dtype; the update rules mark those writes with `stored`.
-# Set only while `_run_group` traces (its jit cache key holds the parameters' dtypes).
-_tracing_storage = [None]
+class _Tracing:
+    """What the helpers below need to know about the parameter whose update is being
+    traced. Set only while `_run_group` traces (its jit cache key holds both).
+
+    storage       the storage dtype of a low-precision parameter, or None. PyTorch runs
+                  an update as a sequence of kernels, each computing in float32 and
+                  writing its result in the parameter's dtype; the update rules mark
+                  those writes with `stored`.
+    lerp_formula  which of lerp's two formulas the weight selects (`lerp_formula`), or
+                  None when the weight is only known at run time.
+    """
+    storage = None
+    lerp_formula = None
+
+
+_tracing = _Tracing()
 
 
 def stored(x):
@@ -47,7 +64,7 @@ def stored(x):
     dtype (a convert pair, which XLA keeps on CPU; its reduce_precision flushes float16
     subnormals). Also a scalar that PyTorch converts to the tensor's dtype first (add_'s
     alpha, a number added to a tensor). Nothing for float32/float64 parameters."""
-    low = _tracing_storage[0]
+    low = _tracing.storage
     return x if low is None else x.astype(low).astype(x.dtype)
 
 
@@ -59,26 +76,36 @@ def _as_complex(x, dtype):
     return jax.lax.complex(x[..., 0], x[..., 1]).astype(dtype)
 
 
-@functools.partial(jax.jit, static_argnames=("update", "flags", "scalar_out"))
-def _run_group(params, grads, states, scalars, *, update, flags, scalar_out):
-    """Apply `update` to every parameter of a group. `scalars[i]` is parameter i's row
-    of traced hyperparameters; `scalar_out[i]` lists (row index, dtype) of the new values
-    of its 0-dim state entries, which the host computed."""
-    new_params, new_states, new_scalars = [], [], []
-    for i, (p, g, st) in enumerate(zip(params, grads, states)):
-        row = scalars[i]
+def _real_dtype(dtype):
+    return np.dtype(np.float32 if dtype == np.complex64 else
+                    np.float64 if dtype == np.complex128 else dtype)
+
+
+@functools.partial(jax.jit, static_argnames=("update", "plans", "scalar_out"))
+def _run_group(params, grads, states, table, *, update, plans, scalar_out):
+    """Apply `update` to every parameter of a group. `plans[i]` is parameter i's
+    (flags, index of its row in `table`, lerp formula); `scalar_out` lists (row, column,
+    dtype) of the new values of 0-dim state entries, which the host computed. Returns
+    the new parameters, their new states and one array per entry of `scalar_out`."""
+    rows = {}    # (row, compute dtype) -> the row's scalars, converted once for all users
+    new_params, new_states = [], []
+    for p, g, st, (flags, row, formula) in zip(params, grads, states, plans):
         dtype = p.dtype
         is_complex = jnp.iscomplexobj(p)
         if is_complex:   # as PyTorch: complex numbers update as pairs of reals
             p, g, st = _as_real(p), _as_real(g), tuple(_as_real(x) for x in st)
         real_dtype = p.dtype
         compute = _compute_dtype(real_dtype)
-        _tracing_storage[0] = real_dtype if compute != real_dtype else None
+        s = rows.get((row, compute))
+        if s is None:
+            s = rows[row, compute] = table[row].astype(compute)
+        _tracing.storage = real_dtype if compute != real_dtype else None
+        _tracing.lerp_formula = formula
         try:
-            new_p, new_st = update(flags[i], p.astype(compute), g.astype(compute),
-                                   tuple(x.astype(compute) for x in st), row.astype(compute))
+            new_p, new_st = update(flags, p.astype(compute), g.astype(compute),
+                                   tuple(x.astype(compute) for x in st), s)
         finally:
-            _tracing_storage[0] = None
+            _tracing.storage = _tracing.lerp_formula = None
         new_p = new_p.astype(real_dtype)
         old_dtypes = [x.dtype for x in st] + [real_dtype] * (len(new_st) - len(st))
         new_st = tuple(x.astype(d) for x, d in zip(new_st, old_dtypes))
@@ -87,7 +114,7 @@ def _run_group(params, grads, states, scalars, *, update, flags, scalar_out):
             new_st = tuple(_as_complex(x, dtype) for x in new_st)
         new_params.append(new_p)
         new_states.append(new_st)
-        new_scalars.append(tuple(row[j].astype(d) for j, d in scalar_out[i]))
+    new_scalars = [table[row, column].astype(d) for row, column, d in scalar_out]
     return new_params, new_states, new_scalars
 
 
@@ -124,9 +151,24 @@ def negate(x):
 
 
 def lerp(start, end, weight):
-    """PyTorch's lerp: two formulas, chosen by |weight| < 0.5, for accuracy near both ends."""
+    """PyTorch's lerp: two formulas, chosen by |weight| < 0.5, for accuracy near both ends.
+    The weight is a hyperparameter, so the host usually knows the choice: then only that
+    formula is compiled (a smaller program, the same values)."""
     diff = end - start
-    return jnp.where(jnp.abs(weight) < 0.5, weight * diff + start, (weight - 1) * diff + end)
+    near_start = _tracing.lerp_formula
+    if near_start is None:     # decided at run time
+        near_start = jnp.abs(weight) < 0.5
+        return jnp.where(near_start, weight * diff + start, (weight - 1) * diff + end)
+    return weight * diff + start if near_start else (weight - 1) * diff + end
+
+
+def lerp_formula(weight, compute_dtype):
+    """True when `lerp` takes its first formula for this weight, as the kernel decides it:
+    on the weight converted to the compute dtype (0.49999999 is 0.5 in float32). None for
+    a traced weight (inside torchlike.compile), which the kernel decides at run time."""
+    if not isinstance(weight, (int, float, np.number)):
+        return None
+    return bool(abs(np.dtype(compute_dtype).type(weight)) < 0.5)
 
 
 class ElementwiseOptimizer(Optimizer):
@@ -138,12 +180,15 @@ class ElementwiseOptimizer(Optimizer):
     array_names(group, state)        -> state entries fed to `update`, in order
     output_names(group, state)       -> state entries `update` returns (default: the same)
     flags(group, state)              -> hashable static choices
+    lerp_weight                      the row index of `lerp`'s weight, if `update` uses it
     scalars(group, state, host)      -> (row of floats for `update`, {name: new value}
                                         for the scalar_state entries)
     """
 
     update = None
     scalar_state = ("step",)
+    # the index in a row of the weight the update passes to `lerp`, if it calls it
+    lerp_weight = None
     # (key, value) pairs that groups pickled by older versions may lack
     setstate_defaults = ()
 
@@ -187,7 +232,8 @@ class ElementwiseOptimizer(Optimizer):
         return number
 
     def _write_scalar(self, tensor, array, number, device):
-        if tensor.device != device:
+        held_on = tensor.device
+        if held_on is not device and held_on != device:   # (identity first: == is slow)
             array = jax.device_put(array, _device.to_jax(tensor.device))
         tensor._write(array)
         if not isinstance(number, jax.core.Tracer):
@@ -226,8 +272,8 @@ class ElementwiseOptimizer(Optimizer):
         return state
 
     def _step_params(self, group, params, device):
-        rows, flags, scalar_out, plans = [], [], [], []
-        param_arrays, grad_arrays, state_arrays = [], [], []
+        plans, writes, param_arrays, grad_arrays, state_arrays = [], [], [], [], []
+        rows = _Rows()
         # under torchlike.compile the step count is traced, so the scalars are too
         traced = not _jax_bridge.top_level()
         read = self._traced_scalar if traced else self.read_scalar
@@ -238,34 +284,29 @@ class ElementwiseOptimizer(Optimizer):
             state = state if state is not None else {}
             host = {n: read(state[n]) for n in self.scalar_state if n in state}
             row, new_host = self.scalars(group, state, host)
+            row = list(row)
             names = self.array_names(group, state)
-            out = []
+            columns = []
             for name, number in new_host.items():
                 np_type = state[name].dtype.np.type
                 number = (jnp.asarray(number).astype(np_type).astype(np.float64) if traced
                           else float(np_type(number)))
                 new_host[name] = number
-                out.append((len(row) + len(out), state[name].dtype.np))
-            rows.append(list(row) + list(new_host.values()))
-            flags.append(self.flags(group, state))
-            scalar_out.append(tuple(out))
-            plans.append((p, state, self.output_names(group, state), new_host))
+                columns.append((len(row), state[name].dtype.np))
+                row.append(number)
+            index = rows.add(row, traced)
+            plans.append((self.flags(group, state), index, rows.lerp_formula(
+                index, self.lerp_weight, p.dtype)))
+            outputs = [rows.output(index, column, d) for column, d in columns]
+            writes.append((p, state, self.output_names(group, state), new_host, outputs))
             param_arrays.append(p._data())
             grad_arrays.append(p.grad._data())
             state_arrays.append(tuple(state[n]._data() for n in names))
-        width = max(len(r) for r in rows)
-        if traced:
-            table = jnp.stack([jnp.stack([jnp.asarray(v, np.float64) for v in r] + [
-                jnp.float64(-0.0)] * (width + 1 - len(r))) for r in rows])
-        else:
-            table = np.full((len(rows), width + 1), -0.0)   # the last column stays -0.0
-            for i, r in enumerate(rows):
-                table[i, :len(r)] = r
         new_params, new_states, new_scalars = _run_group(
-            param_arrays, grad_arrays, state_arrays, table, update=type(self).update,
-            flags=tuple(flags), scalar_out=tuple(scalar_out))
-        for (p, state, out_names, new_host), new_p, new_st, new_sc in zip(
-                plans, new_params, new_states, new_scalars):
+            param_arrays, grad_arrays, state_arrays, rows.table(traced),
+            update=type(self).update, plans=tuple(plans), scalar_out=tuple(rows.outputs))
+        for (p, state, out_names, new_host, outputs), new_p, new_st in zip(
+                writes, new_params, new_states):
             p._write(new_p)
             for name, array in zip(out_names, new_st):
                 held = state.get(name)
@@ -273,8 +314,58 @@ class ElementwiseOptimizer(Optimizer):
                     held._write(array)
                 else:
                     state[name] = Tensor._wrap(array, device)
-            for (name, number), array in zip(new_host.items(), new_sc):
-                self._write_scalar(state[name], array, number, device)
+            for (name, number), output in zip(new_host.items(), outputs):
+                self._write_scalar(state[name], new_scalars[output], number, device)
+
+
+class _Rows:
+    """The group's table of scalar rows, each distinct row once. Rows are compared by
+    their bits (0.0 and -0.0 differ), and traced rows (inside torchlike.compile) are
+    never shared. New 0-dim state values are read from the table once per row."""
+
+    def __init__(self):
+        self.rows, self.index, self.outputs, self.output_index = [], {}, [], {}
+        self.formulas = {}
+
+    def lerp_formula(self, row, column, dtype):
+        """`lerp_formula` of the row's entry `column` (None: no lerp) for a parameter of
+        torchlike dtype `dtype`, once per row and dtype."""
+        if column is None:
+            return None
+        key = (row, dtype)
+        if key not in self.formulas:
+            self.formulas[key] = lerp_formula(self.rows[row][column],
+                                              _compute_dtype(_real_dtype(dtype.np)))
+        return self.formulas[key]
+
+    def add(self, row, traced):
+        key = None if traced else struct.pack(f"{len(row)}d", *row)
+        found = self.index.get(key)
+        if found is None:
+            found = len(self.rows)
+            self.rows.append(row)
+            if key is not None:
+                self.index[key] = found
+        return found
+
+    def output(self, row, column, dtype):
+        key = (row, column, dtype)
+        found = self.output_index.get(key)
+        if found is None:
+            found = self.output_index[key] = len(self.outputs)
+            self.outputs.append(key)
+        return found
+
+    def table(self, traced):
+        """The rows padded to one width; the last column stays -0.0 (see `rounded`)."""
+        width = max(len(r) for r in self.rows) + 1
+        if traced:
+            return jnp.stack([jnp.stack([jnp.asarray(v, np.float64) for v in r] + [
+                jnp.float64(-0.0)] * (width - len(r))) for r in self.rows])
+        table = np.full((len(self.rows), width), -0.0)
+        for i, r in enumerate(self.rows):
+            table[i, :len(r)] = r
+        return table
 
 
 def scalar_dtype():

@@ -52,6 +52,7 @@ def check_betas(lr, eps, betas, weight_decay):
 
 class Adam(ElementwiseOptimizer):
     update = staticmethod(adam_update)
+    lerp_weight = 2     # 1 - beta1
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,

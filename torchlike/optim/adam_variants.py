@@ -60,6 +60,7 @@ def radam_update(flags, p, g, states, s):
 
 class _AdamLike(ElementwiseOptimizer):
     array_state = ("exp_avg", "exp_avg_sq")
+    lerp_weight = 2     # 1 - beta1
 
     def new_state(self, p, group):
         state = {"step": zero_step(p)}
@@ -77,6 +78,7 @@ class _AdamLike(ElementwiseOptimizer):
 class Adamax(_AdamLike):
     update = staticmethod(adamax_update)
     array_state = ("exp_avg", "exp_inf")
+    lerp_weight = 1     # 1 - beta1
     setstate_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
                          ("capturable", False))
 

@@ -65,6 +65,7 @@ def _check_lr(lr):
 
 class RMSprop(ElementwiseOptimizer):
     update = staticmethod(rmsprop_update)
+    lerp_weight = 3     # 1 - alpha (centered)
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
