@@ -77,3 +77,33 @@ def test_lerp_formula_is_decided_in_the_compute_dtype():
     assert _elementwise.lerp_formula(0.49999999, np.float64) is True
     assert _elementwise.lerp_formula(0.49999999, np.float32) is False
     assert _elementwise.lerp_formula(-0.7, np.float32) is False
+
+
+@pytest.mark.parametrize("dampening,nesterov", [(0.0, False), (0.3, False), (0.0, True)])
+def test_sgd_momentum_first_and_later_steps_share_one_program(dampening, nesterov):
+    """The first SGD momentum step copies the gradient into the buffer; later steps
+    update it. The choice is a traced flag, so both steps run one compiled program, and
+    every step's parameter and buffer equal torch's bit for bit (a -0.0 gradient
+    included: the copy keeps its sign, which 0 * momentum + g would lose)."""
+    torch = pytest.importorskip("torch", reason="torch is the oracle")
+    rng = np.random.default_rng(3)
+    grads = [rng.standard_normal((5, 7)).astype(np.float32) for _ in range(3)]
+    grads[0][0, 0] = -0.0
+    results = []
+    for lib in (torch, torchlike):
+        w = lib.tensor(np.linspace(-1, 1, 35, dtype=np.float32).reshape(5, 7), requires_grad=True)
+        opt = lib.optim.SGD([w], lr=0.1, momentum=0.9, dampening=dampening,
+                            nesterov=nesterov, weight_decay=0.01)
+        if lib is torchlike:
+            compiled = _elementwise._run_group._cache_size()
+        steps = []
+        for g in grads:
+            w.grad = lib.tensor(g)
+            opt.step()
+            steps.append((np.asarray(w.detach()).copy(),
+                          np.asarray(opt.state[w]["momentum_buffer"]).copy()))
+        results.append(steps)
+    assert _elementwise._run_group._cache_size() - compiled <= 1
+    for ours, theirs in zip(results[1], results[0]):
+        for a, b in zip(ours, theirs):
+            assert a.tobytes() == b.tobytes()

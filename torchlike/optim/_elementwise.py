@@ -271,6 +271,10 @@ class ElementwiseOptimizer(Optimizer):
             state.update(initial)
         return state
 
+    def state_array(self, p, state, name):
+        """The array of state entry `name` fed to `update`."""
+        return state[name]._data()
+
     def _step_params(self, group, params, device):
         plans, writes, param_arrays, grad_arrays, state_arrays = [], [], [], [], []
         rows = _Rows()
@@ -301,7 +305,7 @@ class ElementwiseOptimizer(Optimizer):
             writes.append((p, state, self.output_names(group, state), new_host, outputs))
             param_arrays.append(p._data())
             grad_arrays.append(p.grad._data())
-            state_arrays.append(tuple(state[n]._data() for n in names))
+            state_arrays.append(tuple(self.state_array(p, state, n) for n in names))
         new_params, new_states, new_scalars = _run_group(
             param_arrays, grad_arrays, state_arrays, rows.table(traced),
             update=type(self).update, plans=tuple(plans), scalar_out=tuple(rows.outputs))

@@ -1,4 +1,7 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
+import jax.numpy as jnp
+
+from .._factories import zeros_like
 from .optimizer import check_fused, to_scalar
 from ._elementwise import ElementwiseOptimizer, negate, rounded, stored
 
@@ -6,19 +9,21 @@ __all__ = ["SGD"]
 
 
 def sgd_update(flags, p, g, states, s):
-    """s = (lr, weight_decay, momentum, 1 - dampening). The first step with momentum
-    starts the buffer as a copy of the (decayed) gradient, as PyTorch does.
-"""
-    decay, use_momentum, has_buffer, nesterov, maximize = flags
-    lr, weight_decay, momentum, one_minus_dampening = s[0], s[1], s[2], s[3]
+    """s = (lr, weight_decay, momentum, 1 - dampening, has_buffer). The first step with
+    momentum starts the buffer as a copy of the (decayed) gradient, as PyTorch does; it
+    is a traced choice (states[0] is zeros then), so the first step and the later ones
+    share one compiled program."""
+    decay, use_momentum, nesterov, maximize = flags
+    lr, weight_decay, momentum, one_minus_dampening, has_buffer = s[0], s[1], s[2], s[3], s[4]
     if maximize:
         g = negate(g)
     if decay:
         g = stored(stored(weight_decay) * p + g)
     new_states = ()
     if use_momentum:
-        buf = (stored(stored(one_minus_dampening) * g + rounded(states[0] * momentum, s))
-               if has_buffer else g)
+        buf = jnp.where(has_buffer != 0,
+                        stored(stored(one_minus_dampening) * g + rounded(states[0] * momentum, s)),
+                        g)
         g = stored(stored(momentum) * buf + g) if nesterov else buf
         new_states = (buf,)
     return stored(stored(-lr) * g + p), new_states
@@ -55,16 +60,16 @@ class SGD(ElementwiseOptimizer):
         return {} if group["momentum"] != 0 else None
 
     def array_names(self, group, state):
-        return ("momentum_buffer",) if state.get("momentum_buffer") is not None else ()
-
-    def output_names(self, group, state):
         return ("momentum_buffer",) if group["momentum"] != 0 else ()
 
+    def state_array(self, p, state, name):
+        buf = state.get(name)       # (no buffer before the first step: zeros stand in)
+        return zeros_like(p)._data() if buf is None else buf._data()
+
     def flags(self, group, state):
-        return (group["weight_decay"] != 0, group["momentum"] != 0,
-                state.get("momentum_buffer") is not None, bool(group["nesterov"]),
+        return (group["weight_decay"] != 0, group["momentum"] != 0, bool(group["nesterov"]),
                 bool(group["maximize"]))
 
     def scalars(self, group, state, host):
         return (to_scalar(group["lr"]), to_scalar(group["weight_decay"]), group["momentum"],
-                1 - group["dampening"]), {}
+                1 - group["dampening"], float(state.get("momentum_buffer") is not None)), {}
