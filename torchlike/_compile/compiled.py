@@ -19,6 +19,7 @@ logged warning; unless dynamic=False, guards that differ only in sizes count as 
 shape still gets its own program, XLA's programs having static shapes).
 """
 import functools
+import operator
 import sys
 import weakref
 
@@ -37,8 +38,12 @@ from .autograd_node import consumed, join_graph
 from .breaks import BREAKS, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
 from .guards import GuardKey, collect, leaf_sig, shapes_left_out
+from .plan import GuardPlan
 from .split import OpLog, replaying
 from .state import discover, freeze, function_roots
+
+
+_COUNTER = operator.attrgetter("_version_counter")
 
 
 class _Entry:
@@ -69,6 +74,7 @@ class _Entry:
         self.pullbacks = LRU(8)   # which inputs are differentiated -> jitted vjp
         self.consumed_node = None  # (weakref to its input, node) for consumed results
         self.out_tree_results = None
+        self.bumped = None        # indices of the tensors whose storage it writes
 
     def build(self, trace, in_arrays, counters):
         """Trace once (to a jaxpr) and make the program; the storages it writes are
@@ -116,6 +122,7 @@ class CompiledCallable:
         self.limit_warned = False
         self._globals, self._cells = function_roots(fn)
         self._walk = None       # (state, ids of its roots, its fingerprint)
+        self._plan = None       # the last call's guard plan (plan.py)
         functools.update_wrapper(self, fn)
         if CompiledCallable._live is None:
             CompiledCallable._live = weakref.WeakSet()
@@ -126,13 +133,16 @@ class CompiledCallable:
         for c in list(cls._live or ()):
             c.entries.clear()
             c.families.clear()
-            c._walk = None
+            c._walk = c._plan = None
             c.limit_warned = False
 
     # -- one call ------------------------------------------------------------------------
-    def _state_for(self, leaves):
+    def _roots(self, leaves):
+        return [x for x in leaves if not isinstance(x, Tensor)] + self._cells + [self.fn]
+
+    def _state_for(self, leaves, args):
         """The state of this call: the last walk's, when its fingerprint still holds."""
-        roots = [x for x in leaves if not isinstance(x, Tensor)] + self._cells + [self.fn]
+        roots = self._roots(leaves)
         cached = self._walk
         if cached is not None and cached[1] == tuple(map(id, roots)) and \
                 cached[2] == cached[0].fingerprint():
@@ -140,20 +150,29 @@ class CompiledCallable:
         else:
             state = discover(roots, self._globals)
             self._walk = (state, tuple(map(id, roots)), state.fingerprint())
-        return state.for_call([x for x in leaves if isinstance(x, Tensor)])
+        return state.for_call(args)
 
     def __call__(self, *args, **kwargs):
         if is_compiling() or not bridge.top_level() or disabled():
             return self.fn(*args, **kwargs)
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs),
                                                      is_leaf=lambda x: isinstance(x, Tensor))
-        state = self._state_for(leaves)
-        tensors, storages, owner, slot_sig = collect(state)
-        key = GuardKey((treedef, tuple(leaf_sig(x) for x in leaves), slot_sig,
-                        state.scalar_values(),
-                        tuple((g._seed, g._key is None) for g in state.generators),
-                        is_grad_enabled()))
-        entry = self.entries.get(key)
+        arg_tensors = [x for x in leaves if isinstance(x, Tensor)]
+        plan = self._plan
+        if plan is not None and plan.matches(leaves, treedef, self._roots(leaves),
+                                             arg_tensors, is_grad_enabled()):
+            # the steady state: the last call's guard and layout still hold
+            entry, owner, key = plan.entry, plan.owner, None
+            state, tensors, storages = plan.layout(arg_tensors)
+        else:
+            plan = self._plan = None
+            state = self._state_for(leaves, arg_tensors)
+            tensors, storages, owner, slot_sig = collect(state)
+            key = GuardKey((treedef, tuple(leaf_sig(x) for x in leaves), slot_sig,
+                            state.scalar_values(),
+                            tuple((g._seed, g._key is None) for g in state.generators),
+                            is_grad_enabled()))
+            entry = self.entries.get(key)
         if entry is not None and entry.eager:
             return self.fn(*args, **kwargs)
         counters = [g._counter for g in state.generators]
@@ -192,7 +211,11 @@ class CompiledCallable:
             return self._run_split(entry, in_arrays, counters, args, kwargs)
         outs = entry.run(in_arrays, counters)
         del in_arrays[:]        # (references to donated arrays)
-        result = self._install(entry, state, tensors, storages, owner, outs)
+        result, new_tensors = self._install(entry, state, tensors, storages, owner, outs)
+        if plan is None:
+            plan = GuardPlan.make(self._walk, entry, key, arg_tensors, tensors, storages, owner)
+        if plan is not None:
+            self._plan = plan if plan.advance(new_tensors) else None
         if is_grad_enabled() and any(entry.out_grad):
             result = join_graph(entry, result, tensors, owner, outs.inputs, counters)
         return result
@@ -310,14 +333,13 @@ class CompiledCallable:
             st = storages[i]
             st.array = array
             st.generation += 1
-        changed = entry.changed_set
-        bumped = set()
-        for t, k in zip(tensors, owner):  # an in-place change inside bumps the version
-            if k in changed:
-                counter = t._version_counter
-                if id(counter) not in bumped:
-                    bumped.add(id(counter))
-                    counter.value += 1
+        # an in-place change inside bumps the version, once per counter (views share one)
+        if entry.bumped is None:
+            changed = entry.changed_set
+            entry.bumped = [j for j, k in enumerate(owner) if k in changed]
+        for counter in {id(c): c for c in map(_COUNTER, map(tensors.__getitem__,
+                                                               entry.bumped))}.values():
+            counter.value += 1
         # a structural entry added containers: walk again to see their slots
         if entry.structural:
             self._walk = None
@@ -325,11 +347,13 @@ class CompiledCallable:
                 state.arg_tensors).tensor_slots
         else:
             after = state.tensor_slots
+        new_tensors = []
         for array, index, (device, requires_grad) in zip(outs.new, entry.new_slots,
                                                          entry.new_meta):
             t = Tensor._wrap(array, device)
             t._requires_grad = requires_grad
             after[index].set(t)
+            new_tensors.append(t)
         for index in entry.none_slots:
             after[index].set(None)
         for index, value in entry.scalar_after:
@@ -340,6 +364,6 @@ class CompiledCallable:
         results = iter(outs.results)
         out = [Tensor._wrap(next(results), d) if d is not None else s
                for s, d in zip(entry.out_static, entry.out_devices)]
-        return jax.tree_util.tree_unflatten(entry.out_tree_results, out)
+        return jax.tree_util.tree_unflatten(entry.out_tree_results, out), new_tensors
 
 
