@@ -5,8 +5,8 @@ each call, about a microsecond per tensor. A training step's state is the same f
 to call except for what the step itself installed (fresh `.grad`s, new optimizer state).
 So after a call the plan remembers that call's layout: the tensors and storages in
 program order, the metadata of each, and what every tensor slot holds once the results
-are installed. The next call checks in a few C-level passes (`map`, list equality,
-which compares identical objects without calling `__eq__`) that:
+are installed. The next call checks in a few C-level passes (`map`, list equality)
+that:
 
 * the state's structure still holds (the walk's roots and fingerprint);
 * every tensor slot holds the very object it held (a `.grad` the user set to None or
@@ -97,8 +97,12 @@ class GuardPlan:
 
     def _reread(self):
         """What the slots and tensors hold now (after this call's results went in)."""
+        # compared by id (a tensor's == is elementwise); the lists keep the objects
+        # alive, so no other object can take their ids
         self.grads = list(map(_GRAD, self.grad_holders))
         self.values = list(map(dict.get, self.dicts, self.keys))
+        self.grad_ids = list(map(id, self.grads))
+        self.value_ids = list(map(id, self.values))
         self.meta_head = list(map(_META, self.head))
         self.meta_tail = list(map(_META, self.tail))
         self.ids = None     # (ids of tensors and storages, made when arguments need them)
@@ -113,8 +117,8 @@ class GuardPlan:
         if walk[2] != state.fingerprint() or state.scalar_values() != self.scalars or \
                 tuple((g._seed, g._key is None) for g in state.generators) != self.seeds:
             return False
-        if list(map(_GRAD, self.grad_holders)) != self.grads or \
-                list(map(dict.get, self.dicts, self.keys)) != self.values or \
+        if list(map(id, map(_GRAD, self.grad_holders))) != self.grad_ids or \
+                list(map(id, map(dict.get, self.dicts, self.keys))) != self.value_ids or \
                 list(map(_META, self.head)) != self.meta_head or \
                 list(map(_META, self.tail)) != self.meta_tail:
             return False
