@@ -19,7 +19,6 @@ logged warning; unless dynamic=False, guards that differ only in sizes count as 
 shape still gets its own program, XLA's programs having static shapes).
 """
 import functools
-import operator
 import sys
 import weakref
 
@@ -38,12 +37,9 @@ from .autograd_node import consumed, join_graph
 from .breaks import BREAKS, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
 from .guards import GuardKey, collect, leaf_sig, shapes_left_out
-from .plan import GuardPlan
+from .plan import GuardPlan, version_counters
 from .split import OpLog, replaying
 from .state import discover, freeze, function_roots
-
-
-_COUNTER = operator.attrgetter("_version_counter")
 
 
 class _Entry:
@@ -211,7 +207,8 @@ class CompiledCallable:
             return self._run_split(entry, in_arrays, counters, args, kwargs)
         outs = entry.run(in_arrays, counters)
         del in_arrays[:]        # (references to donated arrays)
-        result, new_tensors = self._install(entry, state, tensors, storages, owner, outs)
+        result, new_tensors = self._install(entry, state, tensors, storages, owner, outs,
+                                            plan and plan.counters(tensors, owner))
         if plan is None:
             plan = GuardPlan.make(self._walk, entry, key, arg_tensors, tensors, storages, owner)
         if plan is not None:
@@ -328,17 +325,17 @@ class CompiledCallable:
         return log.results
 
     # -- after a call ---------------------------------------------------------------------
-    def _install(self, entry, state, tensors, storages, owner, outs):
+    def _install(self, entry, state, tensors, storages, owner, outs, counters=None):
+        """Puts a call's results in place; `counters`: the version counters to bump
+        (the plan keeps them), else found from the tensors."""
         for i, array in zip(entry.changed, outs.storages):
             st = storages[i]
             st.array = array
             st.generation += 1
         # an in-place change inside bumps the version, once per counter (views share one)
-        if entry.bumped is None:
-            changed = entry.changed_set
-            entry.bumped = [j for j, k in enumerate(owner) if k in changed]
-        for counter in {id(c): c for c in map(_COUNTER, map(tensors.__getitem__,
-                                                               entry.bumped))}.values():
+        if counters is None:
+            counters = version_counters(entry, tensors, owner)
+        for counter in counters:
             counter.value += 1
         # a structural entry added containers: walk again to see their slots
         if entry.structural:

@@ -28,12 +28,22 @@ import operator
 from .._tensor import Tensor
 from .guards import _tensor_sig, leaf_sig
 
-# what a tensor's guard reads (plus its storage's identity, which fixes the program's
-# input layout); a lazily computed stride that appears later only costs one full call
+# what a tensor's guard reads, plus its storage and version counter, which the plan keeps
+# (a lazily computed stride that appears later only costs one full call)
 _META = operator.attrgetter("_storage", "_shape", "_stride", "_offset", "_whole", "_dtype",
-                            "_requires_grad", "_grad_fn")
+                            "_requires_grad", "_grad_fn", "_version_counter")
 _GRAD = operator.attrgetter("_grad")
 _STORAGE = operator.attrgetter("_storage")
+_COUNTER = operator.attrgetter("_version_counter")
+
+
+def version_counters(entry, tensors, owner):
+    """The distinct version counters of the tensors whose storage the entry writes."""
+    if entry.bumped is None:
+        changed = entry.changed_set
+        entry.bumped = [j for j, k in enumerate(owner) if k in changed]
+    return list({id(c): c for c in map(_COUNTER, map(tensors.__getitem__,
+                                                     entry.bumped))}.values())
 
 
 class GuardPlan:
@@ -58,17 +68,26 @@ class GuardPlan:
                          owner[slot_sig[i]] - n_head_storages - n_args)
                         for i in entry.new_slots]
         self.checked_new = False
+        # the version counters to bump, kept while the tensors they come from stay:
+        # not when an argument (new each call) or a replaced tensor is written in place
+        bumped = set(entry.bumped or ())
+        self.keep_counters = bumped.isdisjoint(range(n_head, n_head + n_args)) and \
+            bumped.isdisjoint(n_head + n_args + k for k, _ in self.replace)
+        self._counters = None
         self.no_arg_state = None        # (one call's state, shared by calls without tensors)
         # tensor slots: a tensor's `.grad` is a __slots__ field, the others dict entries
         # (a module attribute is an entry of its __dict__, where the walk found it)
-        self.grad_holders, self.dicts, self.keys = [], [], []
+        self.grad_holders, self.dicts, self.keys, where = [], [], [], []
         for s in self.state.tensor_slots:
             if s.is_attr and s.key == "grad" and isinstance(s.holder, Tensor):
+                where.append((True, len(self.grad_holders)))
                 self.grad_holders.append(s.holder)
             else:
+                where.append((False, len(self.dicts)))
                 self.dicts.append(s.holder.__dict__ if s.is_attr else s.holder)
                 self.keys.append(s.key)
-        self._reread()
+        self.filled = [where[i] for i in entry.new_slots]   # (is a .grad, its position)
+        self._read()
 
     @classmethod
     def make(cls, walk, entry, key, args, tensors, storages, owner):
@@ -95,8 +114,8 @@ class GuardPlan:
         return cls(walk, entry, key.parts, n_head, n_args, tensors, storages, owner,
                    slot_sig)
 
-    def _reread(self):
-        """What the slots and tensors hold now (after this call's results went in)."""
+    def _read(self):
+        """What the slots and tensors hold now."""
         # compared by id (a tensor's == is elementwise); the lists keep the objects
         # alive, so no other object can take their ids
         self.grads = list(map(_GRAD, self.grad_holders))
@@ -138,6 +157,14 @@ class GuardPlan:
         return (len(ids) == len(storage) == len(args) and ids.isdisjoint(tensor_ids) and
                 storage.isdisjoint(storage_ids) and all(_GRAD(a) is None for a in args))
 
+    def counters(self, tensors, owner):
+        if self._counters is not None:
+            return self._counters
+        counters = version_counters(self.entry, tensors, owner)
+        if self.keep_counters:
+            self._counters = counters
+        return counters
+
     def layout(self, args):
         """This call's state, tensors and storages in the program's order."""
         if not args:
@@ -159,8 +186,12 @@ class GuardPlan:
                    for (k, _), t in zip(self.replace, new_tensors)):
                 return False
             self.checked_new = True
-        for (k, s), t in zip(self.replace, new_tensors):
+        # only the filled slots changed (install is the only writer during a call)
+        for (k, s), (is_grad, i), t in zip(self.replace, self.filled, new_tensors):
             tail[k] = t
             storages[s] = t._storage
-        self._reread()
+            self.meta_tail[k] = _META(t)
+            held, ids = (self.grads, self.grad_ids) if is_grad else (self.values, self.value_ids)
+            held[i], ids[i] = t, id(t)
+        self.ids = None
         return True
