@@ -155,8 +155,8 @@ def test_a_steady_call_neither_walks_nor_collects_the_state(monkeypatch):
             calls[name] += 1
             return fn(*args, **kwargs)
         return counted
-    monkeypatch.setattr(compiled_module, "discover", counting("discover", compiled_module.discover))
-    monkeypatch.setattr(compiled_module, "collect", counting("collect", compiled_module.collect))
+    for name in calls:
+        monkeypatch.setattr(compiled_module, name, counting(name, getattr(compiled_module, name)))
     net, opt, step = _trainer(torchlike)
     tnet, topt, tstep = _trainer(torch)
     f = torchlike.compile(step)

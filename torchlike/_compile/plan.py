@@ -170,7 +170,8 @@ class GuardPlan:
         if not args:
             if self.no_arg_state is None:
                 self.no_arg_state = self.state.for_call([])
-            return self.no_arg_state, self.head + self.tail, self.head_storages + self.tail_storages
+            return (self.no_arg_state, self.head + self.tail,
+                    self.head_storages + self.tail_storages)
         return (self.state.for_call(args), self.head + args + self.tail,
                 self.head_storages + list(map(_STORAGE, args)) + self.tail_storages)
 
@@ -191,7 +192,9 @@ class GuardPlan:
             tail[k] = t
             storages[s] = t._storage
             self.meta_tail[k] = _META(t)
-            held, ids = (self.grads, self.grad_ids) if is_grad else (self.values, self.value_ids)
-            held[i], ids[i] = t, id(t)
+            if is_grad:
+                self.grads[i], self.grad_ids[i] = t, id(t)
+            else:
+                self.values[i], self.value_ids[i] = t, id(t)
         self.ids = None
         return True
