@@ -161,10 +161,11 @@ def test_a_steady_call_neither_walks_nor_collects_the_state(monkeypatch):
     tnet, topt, tstep = _trainer(torch)
     f = torchlike.compile(step)
     for _ in range(3):
-        f(torchlike.tensor(X)), tstep(torch.tensor(X))
+        f(torchlike.tensor(X), 0.5), tstep(torch.tensor(X), 0.5)
     before = dict(calls)
     assert before["collect"] > 0        # (the counters see the full path)
-    for _ in range(3):      # a fresh argument tensor each call, as a data loader gives
-        np.testing.assert_allclose(f(torchlike.tensor(X)).item(),
-                                   tstep(torch.tensor(X)).item(), **STEP_TOL)
+    for _ in range(3):      # a fresh argument tensor each call, as a data loader gives,
+        # and a float object made anew each call (same value: same guard)
+        np.testing.assert_allclose(f(torchlike.tensor(X), float("0.5")).item(),
+                                   tstep(torch.tensor(X), 0.5).item(), **STEP_TOL)
     assert calls == before

@@ -39,7 +39,10 @@ from .effects import Snapshot, counting, harvest
 from .guards import GuardKey, collect, leaf_sig, shapes_left_out
 from .plan import GuardPlan, version_counters
 from .split import OpLog, replaying
-from .state import discover, freeze, function_roots
+from .state import _SCALARS, discover, freeze, function_roots
+
+
+_NOT_ROOTS = (Tensor,) + _SCALARS
 
 
 class _Entry:
@@ -134,7 +137,9 @@ class CompiledCallable:
 
     # -- one call ------------------------------------------------------------------------
     def _roots(self, leaves):
-        return [x for x in leaves if not isinstance(x, Tensor)] + self._cells + [self.fn]
+        # (Python numbers are guards, not roots: a float computed anew each call has a
+        # new id, which would make every call walk again)
+        return [x for x in leaves if not isinstance(x, _NOT_ROOTS)] + self._cells + [self.fn]
 
     def _state_for(self, leaves, args):
         """The state of this call: the last walk's, when its fingerprint still holds."""
