@@ -3,7 +3,9 @@
 Each call:
 1. finds the function's state (state.py) and computes its guard: the arguments' shapes,
    dtypes and devices, Python arguments, grad mode, and the structure and Python values
-   of the state (which `.grad`s exist, optimizer state, module.training, lr ...);
+   of the state (which `.grad`s exist, optimizer state, module.training, lr ...); in
+   steady state the last call's guard plan (plan.py) stands in for both, checked by
+   identity and metadata in a few C-level passes;
 2. on a guard it has seen, runs that entry's program on the arrays of the state's
    storages and the arguments, and installs the results: storages get their new arrays,
    tensor slots get new tensors (a fresh `.grad`, optimizer state), Python slots the

@@ -1,7 +1,7 @@
 """The guard plan: a steady-state compiled call without walking or hashing the state.
 
 The full guard (guards.collect and GuardKey) reads and hashes every tensor's metadata on
-each call, about a microsecond per tensor. A training step's state is the same from call
+each call (~85 us for the benchmark transformer's 132 tensors; the plan's checks ~45). A training step's state is the same from call
 to call except for what the step itself installed (fresh `.grad`s, new optimizer state).
 So after a call the plan remembers that call's layout: the tensors and storages in
 program order, the metadata of each, and what every tensor slot holds once the results
@@ -11,8 +11,8 @@ that:
 * the state's structure still holds (the walk's roots and fingerprint);
 * every tensor slot holds the very object it held (a `.grad` the user set to None or
   replaced, a replaced optimizer state tensor: a miss);
-* every tensor keeps its storage, shape, strides, offset, dtype, requires_grad and
-  grad_fn (`p.data = ...`, `requires_grad_()`: a miss);
+* every tensor keeps its storage, shape, strides, offset, dtype, requires_grad, grad_fn
+  and version counter (`p.data = ...`, `requires_grad_()`: a miss);
 * the arguments have the same structure and signatures and are fresh tensors (not state,
   sharing no storage, without `.grad`), and the Python values, generator seeds and grad
   mode are the guard's.
