@@ -3,7 +3,9 @@
 Each call:
 1. finds the function's state (state.py) and computes its guard: the arguments' shapes,
    dtypes and devices, Python arguments, grad mode, and the structure and Python values
-   of the state (which `.grad`s exist, optimizer state, module.training, lr ...);
+   of the state (which `.grad`s exist, optimizer state, module.training, lr ...); in
+   steady state the last call's guard plan (plan.py) stands in for both, checked by
+   identity and metadata in a few C-level passes;
 2. on a guard it has seen, runs that entry's program on the arrays of the state's
    storages and the arguments, and installs the results: storages get their new arrays,
    tensor slots get new tensors (a fresh `.grad`, optimizer state), Python slots the
@@ -37,8 +39,12 @@ from .autograd_node import consumed, join_graph
 from .breaks import BREAKS, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
 from .guards import GuardKey, collect, leaf_sig, shapes_left_out
+from .plan import GuardPlan, version_counters
 from .split import OpLog, replaying
-from .state import discover, freeze, function_roots
+from .state import _SCALARS, discover, freeze, function_roots
+
+
+_NOT_ROOTS = (Tensor,) + _SCALARS
 
 
 class _Entry:
@@ -69,6 +75,7 @@ class _Entry:
         self.pullbacks = LRU(8)   # which inputs are differentiated -> jitted vjp
         self.consumed_node = None  # (weakref to its input, node) for consumed results
         self.out_tree_results = None
+        self.bumped = None        # indices of the tensors whose storage it writes
 
     def build(self, trace, in_arrays, counters):
         """Trace once (to a jaxpr) and make the program; the storages it writes are
@@ -116,6 +123,7 @@ class CompiledCallable:
         self.limit_warned = False
         self._globals, self._cells = function_roots(fn)
         self._walk = None       # (state, ids of its roots, its fingerprint)
+        self._plan = None       # the last call's guard plan (plan.py)
         functools.update_wrapper(self, fn)
         if CompiledCallable._live is None:
             CompiledCallable._live = weakref.WeakSet()
@@ -126,13 +134,18 @@ class CompiledCallable:
         for c in list(cls._live or ()):
             c.entries.clear()
             c.families.clear()
-            c._walk = None
+            c._walk = c._plan = None
             c.limit_warned = False
 
     # -- one call ------------------------------------------------------------------------
-    def _state_for(self, leaves):
+    def _roots(self, leaves):
+        # (Python numbers are guards, not roots: a float computed anew each call has a
+        # new id, which would make every call walk again)
+        return [x for x in leaves if not isinstance(x, _NOT_ROOTS)] + self._cells + [self.fn]
+
+    def _state_for(self, leaves, args):
         """The state of this call: the last walk's, when its fingerprint still holds."""
-        roots = [x for x in leaves if not isinstance(x, Tensor)] + self._cells + [self.fn]
+        roots = self._roots(leaves)
         cached = self._walk
         if cached is not None and cached[1] == tuple(map(id, roots)) and \
                 cached[2] == cached[0].fingerprint():
@@ -140,20 +153,29 @@ class CompiledCallable:
         else:
             state = discover(roots, self._globals)
             self._walk = (state, tuple(map(id, roots)), state.fingerprint())
-        return state.for_call([x for x in leaves if isinstance(x, Tensor)])
+        return state.for_call(args)
 
     def __call__(self, *args, **kwargs):
         if is_compiling() or not bridge.top_level() or disabled():
             return self.fn(*args, **kwargs)
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs),
                                                      is_leaf=lambda x: isinstance(x, Tensor))
-        state = self._state_for(leaves)
-        tensors, storages, owner, slot_sig = collect(state)
-        key = GuardKey((treedef, tuple(leaf_sig(x) for x in leaves), slot_sig,
-                        state.scalar_values(),
-                        tuple((g._seed, g._key is None) for g in state.generators),
-                        is_grad_enabled()))
-        entry = self.entries.get(key)
+        arg_tensors = [x for x in leaves if isinstance(x, Tensor)]
+        plan = self._plan
+        if plan is not None and plan.matches(leaves, treedef, self._roots(leaves),
+                                             arg_tensors, is_grad_enabled()):
+            # the steady state: the last call's guard and layout still hold
+            entry, owner, key = plan.entry, plan.owner, None
+            state, tensors, storages = plan.layout(arg_tensors)
+        else:
+            plan = self._plan = None
+            state = self._state_for(leaves, arg_tensors)
+            tensors, storages, owner, slot_sig = collect(state)
+            key = GuardKey((treedef, tuple(leaf_sig(x) for x in leaves), slot_sig,
+                            state.scalar_values(),
+                            tuple((g._seed, g._key is None) for g in state.generators),
+                            is_grad_enabled()))
+            entry = self.entries.get(key)
         if entry is not None and entry.eager:
             return self.fn(*args, **kwargs)
         counters = [g._counter for g in state.generators]
@@ -192,7 +214,12 @@ class CompiledCallable:
             return self._run_split(entry, in_arrays, counters, args, kwargs)
         outs = entry.run(in_arrays, counters)
         del in_arrays[:]        # (references to donated arrays)
-        result = self._install(entry, state, tensors, storages, owner, outs)
+        result, new_tensors = self._install(entry, state, tensors, storages, owner, outs,
+                                            plan and plan.counters(tensors, owner))
+        if plan is None:
+            plan = GuardPlan.make(self._walk, entry, key, arg_tensors, tensors, storages, owner)
+        if plan is not None:
+            self._plan = plan if plan.advance(new_tensors) else None
         if is_grad_enabled() and any(entry.out_grad):
             result = join_graph(entry, result, tensors, owner, outs.inputs, counters)
         return result
@@ -305,19 +332,18 @@ class CompiledCallable:
         return log.results
 
     # -- after a call ---------------------------------------------------------------------
-    def _install(self, entry, state, tensors, storages, owner, outs):
+    def _install(self, entry, state, tensors, storages, owner, outs, counters=None):
+        """Puts a call's results in place; `counters`: the version counters to bump
+        (the plan keeps them), else found from the tensors."""
         for i, array in zip(entry.changed, outs.storages):
             st = storages[i]
             st.array = array
             st.generation += 1
-        changed = entry.changed_set
-        bumped = set()
-        for t, k in zip(tensors, owner):  # an in-place change inside bumps the version
-            if k in changed:
-                counter = t._version_counter
-                if id(counter) not in bumped:
-                    bumped.add(id(counter))
-                    counter.value += 1
+        # an in-place change inside bumps the version, once per counter (views share one)
+        if counters is None:
+            counters = version_counters(entry, tensors, owner)
+        for counter in counters:
+            counter.value += 1
         # a structural entry added containers: walk again to see their slots
         if entry.structural:
             self._walk = None
@@ -325,11 +351,13 @@ class CompiledCallable:
                 state.arg_tensors).tensor_slots
         else:
             after = state.tensor_slots
+        new_tensors = []
         for array, index, (device, requires_grad) in zip(outs.new, entry.new_slots,
                                                          entry.new_meta):
             t = Tensor._wrap(array, device)
             t._requires_grad = requires_grad
             after[index].set(t)
+            new_tensors.append(t)
         for index in entry.none_slots:
             after[index].set(None)
         for index, value in entry.scalar_after:
@@ -340,6 +368,6 @@ class CompiledCallable:
         results = iter(outs.results)
         out = [Tensor._wrap(next(results), d) if d is not None else s
                for s, d in zip(entry.out_static, entry.out_devices)]
-        return jax.tree_util.tree_unflatten(entry.out_tree_results, out)
+        return jax.tree_util.tree_unflatten(entry.out_tree_results, out), new_tensors
 
 

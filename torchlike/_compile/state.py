@@ -18,6 +18,8 @@ globals it names, the methods' `self`), as *slots*:
 The walk is a work list (no recursion) and looks only at objects a training step touches.
 """
 import copy
+import itertools
+import operator
 import types
 
 from .._tensor import Tensor
@@ -28,6 +30,11 @@ MAX_OBJECTS = 10_000        # a walk stops here: state this large is not a train
 
 
 _SCALAR_TYPES = frozenset(_SCALARS)
+_chain = itertools.chain.from_iterable
+_PARAMETERS = operator.attrgetter("_parameters")
+_CHILDREN = operator.attrgetter("_modules")
+_GROUPS = operator.attrgetter("param_groups")
+_GROUP_PARAMS = operator.itemgetter("params")
 
 
 def is_scalar(value):
@@ -112,16 +119,20 @@ class State:
 
     def fingerprint(self):
         """A cheap summary of the structure the walk saw. The same fingerprint means a
-        new walk would find the same slots (their values are read afresh each call)."""
+        new walk would find the same slots (their values are read afresh each call).
+        Computed on every compiled call, so each part is one C-level pass (map, chain)."""
+        holder_dicts = list(map(vars, self.holders))
+        groups = list(_chain(map(_GROUPS, self.optimizers)))
         return (tuple(map(len, self.dicts)), tuple(map(len, self.sequences)),
-                tuple(len(h.__dict__) for h in self.holders),
-                tuple(id(h.__dict__) for h in self.holders),     # (the read plan's dicts)
-                tuple(id(x) for seq in self.sequences for x in seq),
-                tuple(id(p) for m in self.modules for p in m._parameters.values()),
-                tuple(id(c) for m in self.modules for c in m._modules.values()),
-                tuple(len(o.param_groups) for o in self.optimizers),
-                tuple(len(g["params"]) for o in self.optimizers for g in o.param_groups),
-                tuple(id(g.get(n)) for g, n in self.global_names),
+                tuple(map(len, holder_dicts)),
+                tuple(map(id, holder_dicts)),                   # (the read plan's dicts)
+                tuple(map(id, _chain(self.sequences))),
+                tuple(map(id, _chain(map(dict.values, map(_PARAMETERS, self.modules))))),
+                tuple(map(id, _chain(map(dict.values, map(_CHILDREN, self.modules))))),
+                tuple(map(len, map(_GROUPS, self.optimizers))),
+                tuple(map(len, map(_GROUP_PARAMS, groups))),
+                tuple(map(id, map(dict.get, [g for g, _ in self.global_names],
+                                  [n for _, n in self.global_names]))),
                 tuple(map(id, self.roots)))
 
     def _mark(self, obj):

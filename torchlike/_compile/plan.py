@@ -1,0 +1,200 @@
+"""The guard plan: a steady-state compiled call without walking or hashing the state.
+
+The full guard (guards.collect and GuardKey) reads and hashes every tensor's metadata on
+each call (~85 us for the benchmark transformer's 132 tensors; the plan's checks ~45). A training step's state is the same from call
+to call except for what the step itself installed (fresh `.grad`s, new optimizer state).
+So after a call the plan remembers that call's layout: the tensors and storages in
+program order, the metadata of each, and what every tensor slot holds once the results
+are installed. The next call checks in a few C-level passes (`map`, list equality)
+that:
+
+* the state's structure still holds (the walk's roots and fingerprint);
+* every tensor slot holds the very object it held (a `.grad` the user set to None or
+  replaced, a replaced optimizer state tensor: a miss);
+* every tensor keeps its storage, shape, strides, offset, dtype, requires_grad, grad_fn
+  and version counter (`p.data = ...`, `requires_grad_()`: a miss);
+* the arguments have the same structure and signatures and are fresh tensors (not state,
+  sharing no storage, without `.grad`), and the Python values, generator seeds and grad
+  mode are the guard's.
+
+Then the call reuses the entry directly; on any miss it takes the full path, which finds
+(or traces) the entry for the new guard and makes a new plan. Only layouts where that is
+simple get a plan: the arguments sit between the state's own tensors and the slots'
+tensors, and each slot the program fills held a tensor of its own before (so replacing
+it keeps the guard).
+"""
+import operator
+
+from .._tensor import Tensor
+from .guards import _tensor_sig, leaf_sig
+
+# what a tensor's guard reads, plus its storage and version counter, which the plan keeps
+# (a lazily computed stride that appears later only costs one full call)
+_META = operator.attrgetter("_storage", "_shape", "_stride", "_offset", "_whole", "_dtype",
+                            "_requires_grad", "_grad_fn", "_version_counter")
+_GRAD = operator.attrgetter("_grad")
+_STORAGE = operator.attrgetter("_storage")
+_COUNTER = operator.attrgetter("_version_counter")
+
+
+def version_counters(entry, tensors, owner):
+    """The distinct version counters of the tensors whose storage the entry writes."""
+    if entry.bumped is None:
+        changed = entry.changed_set
+        entry.bumped = [j for j, k in enumerate(owner) if k in changed]
+    return list({id(c): c for c in map(_COUNTER, map(tensors.__getitem__,
+                                                     entry.bumped))}.values())
+
+
+class GuardPlan:
+    """The layout of the last call, valid while the checks in `matches` hold."""
+
+    def __init__(self, walk, entry, parts, n_head, n_args, tensors, storages, owner,
+                 slot_sig):
+        self.walk = walk                    # (state, ids of roots, fingerprint)
+        self.state = walk[0]                # the walk's State (not one call's)
+        self.entry = entry
+        self.treedef, self.leaf_sigs, _, self.scalars, self.seeds, self.grad_mode = parts
+        self.n_args = n_args
+        self.owner = owner
+        self.head = tensors[:n_head]                    # the walk's own tensors
+        self.tail = tensors[n_head + n_args:]           # tensors found in slots
+        n_head_storages = len(set(owner[:n_head]))
+        self.head_storages = storages[:n_head_storages]
+        self.tail_storages = storages[n_head_storages + n_args:]
+        # for each slot the program fills: its tensor's place in the tail, and the place
+        # of that tensor's storage among the tail's storages
+        self.replace = [(slot_sig[i] - n_head - n_args,
+                         owner[slot_sig[i]] - n_head_storages - n_args)
+                        for i in entry.new_slots]
+        self.checked_new = False
+        # the version counters to bump, kept while the tensors they come from stay:
+        # not when an argument (new each call) or a replaced tensor is written in place
+        bumped = set(entry.bumped or ())
+        self.keep_counters = bumped.isdisjoint(range(n_head, n_head + n_args)) and \
+            bumped.isdisjoint(n_head + n_args + k for k, _ in self.replace)
+        self._counters = None
+        self.no_arg_state = None        # (one call's state, shared by calls without tensors)
+        # tensor slots: a tensor's `.grad` is a __slots__ field, the others dict entries
+        # (a module attribute is an entry of its __dict__, where the walk found it)
+        self.grad_holders, self.dicts, self.keys, where = [], [], [], []
+        for s in self.state.tensor_slots:
+            if s.is_attr and s.key == "grad" and isinstance(s.holder, Tensor):
+                where.append((True, len(self.grad_holders)))
+                self.grad_holders.append(s.holder)
+            else:
+                where.append((False, len(self.dicts)))
+                self.dicts.append(s.holder.__dict__ if s.is_attr else s.holder)
+                self.keys.append(s.key)
+        self.filled = [where[i] for i in entry.new_slots]   # (is a .grad, its position)
+        self._read()
+
+    @classmethod
+    def make(cls, walk, entry, key, args, tensors, storages, owner):
+        """A plan for the layout of a call that just ran `entry`, or None where the
+        layout is not the simple one (see the module's docstring)."""
+        if entry.eager or entry.split is not None or entry.structural or entry.none_slots:
+            return None
+        slot_sig = key.parts[2][1]
+        n_args = len(args)
+        n_head = len(walk[0].tensors)       # (the walk lists each tensor once)
+        n_head_storages = len(set(owner[:n_head]))
+        arg_storages = range(n_head_storages, n_head_storages + n_args)
+        if tensors[n_head:n_head + n_args] != args or any(_GRAD(a) is not None for a in args) \
+                or owner[n_head:n_head + n_args] != list(arg_storages) \
+                or any(o in arg_storages for o in owner[n_head + n_args:]):
+            return None
+        # each filled slot held a tail tensor no other slot holds, with its own storage
+        n_state_slots = len(slot_sig) - n_args
+        for i in entry.new_slots:
+            k = slot_sig[i]
+            if i >= n_state_slots or k is None or k < n_head + n_args or \
+                    slot_sig.count(k) != 1 or owner.count(owner[k]) != 1:
+                return None
+        return cls(walk, entry, key.parts, n_head, n_args, tensors, storages, owner,
+                   slot_sig)
+
+    def _read(self):
+        """What the slots and tensors hold now."""
+        # compared by id (a tensor's == is elementwise); the lists keep the objects
+        # alive, so no other object can take their ids
+        self.grads = list(map(_GRAD, self.grad_holders))
+        self.values = list(map(dict.get, self.dicts, self.keys))
+        self.grad_ids = list(map(id, self.grads))
+        self.value_ids = list(map(id, self.values))
+        self.meta_head = list(map(_META, self.head))
+        self.meta_tail = list(map(_META, self.tail))
+        self.ids = None     # (ids of tensors and storages, made when arguments need them)
+
+    def matches(self, leaves, treedef, roots, args, grad_mode):
+        """True when this call's guard is the plan's: the entry and layout hold."""
+        walk = self.walk
+        if treedef != self.treedef or grad_mode != self.grad_mode or \
+                len(args) != self.n_args or walk[1] != tuple(map(id, roots)):
+            return False
+        state = self.state
+        if walk[2] != state.fingerprint() or state.scalar_values() != self.scalars or \
+                tuple((g._seed, g._key is None) for g in state.generators) != self.seeds:
+            return False
+        if list(map(id, map(_GRAD, self.grad_holders))) != self.grad_ids or \
+                list(map(id, map(dict.get, self.dicts, self.keys))) != self.value_ids or \
+                list(map(_META, self.head)) != self.meta_head or \
+                list(map(_META, self.tail)) != self.meta_tail:
+            return False
+        if tuple(map(leaf_sig, leaves)) != self.leaf_sigs:
+            return False
+        return not args or self._fresh(args)
+
+    def _fresh(self, args):
+        """The arguments are tensors of their own: not state, no shared storage, no
+        `.grad` (the layout the plan was made for)."""
+        if self.ids is None:
+            tensors = self.head + self.tail
+            self.ids = (set(map(id, tensors)), set(map(id, map(_STORAGE, tensors))))
+        tensor_ids, storage_ids = self.ids
+        ids = set(map(id, args))
+        storage = set(map(id, map(_STORAGE, args)))
+        return (len(ids) == len(storage) == len(args) and ids.isdisjoint(tensor_ids) and
+                storage.isdisjoint(storage_ids) and all(_GRAD(a) is None for a in args))
+
+    def counters(self, tensors, owner):
+        if self._counters is not None:
+            return self._counters
+        counters = version_counters(self.entry, tensors, owner)
+        if self.keep_counters:
+            self._counters = counters
+        return counters
+
+    def layout(self, args):
+        """This call's state, tensors and storages in the program's order."""
+        if not args:
+            if self.no_arg_state is None:
+                self.no_arg_state = self.state.for_call([])
+            return (self.no_arg_state, self.head + self.tail,
+                    self.head_storages + self.tail_storages)
+        return (self.state.for_call(args), self.head + args + self.tail,
+                self.head_storages + list(map(_STORAGE, args)) + self.tail_storages)
+
+    def advance(self, new_tensors):
+        """After a call installed its results: the filled slots hold `new_tensors`.
+        False when they would change the guard (then the next call takes the full
+        path)."""
+        tail, storages = self.tail, self.tail_storages
+        if not self.checked_new:
+            # the first time: the new tensors must look like the ones they replace;
+            # later calls of the same entry make tensors just like these
+            if any(_tensor_sig(t) != _tensor_sig(tail[k])
+                   for (k, _), t in zip(self.replace, new_tensors)):
+                return False
+            self.checked_new = True
+        # only the filled slots changed (install is the only writer during a call)
+        for (k, s), (is_grad, i), t in zip(self.replace, self.filled, new_tensors):
+            tail[k] = t
+            storages[s] = t._storage
+            self.meta_tail[k] = _META(t)
+            if is_grad:
+                self.grads[i], self.grad_ids[i] = t, id(t)
+            else:
+                self.values[i], self.value_ids[i] = t, id(t)
+        self.ids = None
+        return True
