@@ -489,3 +489,21 @@ def test_first_call_compiles_the_pending_state_and_the_step_only():
     before = torchlike._caches.compiles.total
     compiled()
     assert torchlike._caches.compiles.total - before <= 2
+
+
+def test_a_concrete_graph_inside_a_compiled_function_compiles_one_vjp_per_node():
+    """A leaf made inside the compiled function is concrete, so its graph is evaluated
+    at trace time (constant folding). Each node's backward is then one cached jitted
+    vjp: evaluated primitive by primitive, each of its primitives would compile apart
+    (16 compiles here instead of at most 11: 5 ops, 5 vjps, the program). The gradient
+    is PyTorch's."""
+    import torch
+
+    def step(lib):
+        x = lib.ones(3, 7, 2, requires_grad=True)      # a shape new to this process
+        ((x + 2) * (x + 2) * 3).mean().backward()
+        return x.grad
+    before = torchlike._caches.compiles.total
+    grad = torchlike.compile(lambda: step(torchlike))()
+    assert torchlike._caches.compiles.total - before <= 11
+    np.testing.assert_allclose(to_numpy(grad), step(torch).numpy(), rtol=1e-6)

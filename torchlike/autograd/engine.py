@@ -724,14 +724,15 @@ def node_backward(node, grads, create_graph):
         from .higher_order import recorded_vjp
         return recorded_vjp(node, _materialize(node, grads))
     cts = tuple(None if g is None else _conj(g._data()) for g in grads)
-    if not _trace_ctx.is_top_level():   # inside a JAX trace (torchlike.compile): inline, as
-        # _jax_bridge.apply_traced does; a jitted vjp per node is a nested program
+    if not _trace_ctx.is_top_level() and any(
+            isinstance(a, jax.core.Tracer) for a in (*node.arrays, *cts)):
+        # a traced node inside a JAX trace (torchlike.compile): inline, as
+        # _jax_bridge.apply_traced does; a jitted vjp per node is a nested program. Its
+        # constants (a relu's zeros) are staged, not folded: folding compiles a small
+        # program for each. (A node of concrete values, folded at trace time, keeps its
+        # one cached jitted vjp: run op by op, its primitives compile one by one.)
         from .._ops.registry import _vjp_of
-        traced = any(isinstance(a, jax.core.Tracer) for a in (*node.arrays, *cts))
-        # (run_backward folds constants in a trace, to keep concrete leaves' gradients
-        # concrete; a traced node's gradients are tracers anyway, and folding its vjp's
-        # constants (a relu's zeros) would compile a small program for each)
-        with jax_config.eager_constant_folding(not traced):
+        with jax_config.eager_constant_folding(False):
             arrays = _vjp_of(node.op.bind(node.params), node.diff, node.arrays, cts)
     else:
         arrays = node.op.compiled_vjp(node.params, node.diff)(node.arrays, cts)
