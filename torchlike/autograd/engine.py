@@ -336,7 +336,6 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
     in the same call (the prelude); checkpoint `regions` replay under jax.checkpoint;
     a DDP `reducer` compiles its gradient all-reduce into the program."""
     release_if_over_budget()
-    recorded = list(diff_vals), list(const_vals)
     prelude, pre_externals, pre_wanted = _prelude(diff_vals, const_vals)
     want = tuple(i for i, _ in wanted)
     key = (tuple(program), tuple(root_refs), tuple(slot_target), len(old),
@@ -349,9 +348,10 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
             # parameters' initialization), and the next step's are computed already. So
             # compute them on their own, and compile the graph without them: the next
             # step then reuses this compile instead of compiling the whole backward again.
-            materialize([a for a in recorded[0] + recorded[1] if type(a) is Deferred])
-            diff_vals[:] = [_computed_or_pending(a) for a in recorded[0]]
-            const_vals[:] = [_computed_or_pending(a) for a in recorded[1]]
+            materialize(pre_wanted)
+            values = [d._value for d in pre_wanted]
+            diff_vals[:] = _with_prelude_values(diff_vals, prelude[2], values)
+            const_vals[:] = _with_prelude_values(const_vals, prelude[3], values)
             prelude, pre_externals, pre_wanted, key = None, (), (), without
             fn = _fused_cache.get(key)
     if fn is None:
@@ -451,6 +451,12 @@ def _prelude(diff_vals, const_vals):
     return (program, outputs, sources[0], sources[1]), externals, wanted
 
 
+def _with_prelude_values(vals, sources, pre_values):
+    """`vals` with each slot that `_prelude` emptied given its computed value (sources[i]
+    is the slot's index in the prelude's outputs, or -1 for a slot that was not pending)."""
+    return [v if k < 0 else pre_values[k] for k, v in zip(sources, vals)]
+
+
 _ZEROS = LRU(256)               # (shape, dtype, device) -> zeros standing for a missing .grad
 
 
@@ -539,8 +545,8 @@ def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, prelude, regions, 
     if prelude is not None:
         pre_program, pre_outputs, diff_src, const_src = prelude
         pre_values = run_program(pre_program, pre_outputs, pre_externals)
-        diff_vals = [v if k < 0 else pre_values[k] for k, v in zip(diff_src, diff_vals)]
-        const_vals = [v if k < 0 else pre_values[k] for k, v in zip(const_src, const_vals)]
+        diff_vals = _with_prelude_values(diff_vals, diff_src, pre_values)
+        const_vals = _with_prelude_values(const_vals, const_src, pre_values)
 
     region_at = {members[0]: members for members in regions}
     in_region = frozenset(k for members in regions for k in members)

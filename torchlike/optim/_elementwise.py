@@ -76,11 +76,6 @@ def _as_complex(x, dtype):
     return jax.lax.complex(x[..., 0], x[..., 1]).astype(dtype)
 
 
-def _real_dtype(dtype):
-    return np.dtype(np.float32 if dtype == np.complex64 else
-                    np.float64 if dtype == np.complex128 else dtype)
-
-
 @functools.partial(jax.jit, static_argnames=("update", "plans", "scalar_out"))
 def _run_group(params, grads, states, table, *, update, plans, scalar_out):
     """Apply `update` to every parameter of a group. `plans[i]` is parameter i's
@@ -339,7 +334,7 @@ class _Rows:
         key = (row, dtype)
         if key not in self.formulas:
             self.formulas[key] = lerp_formula(self.rows[row][column],
-                                              _compute_dtype(_real_dtype(dtype.np)))
+                                              _compute_dtype(np.dtype(dtype.to_real().np)))
         return self.formulas[key]
 
     def add(self, row, traced):
