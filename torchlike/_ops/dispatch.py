@@ -43,6 +43,7 @@ def apply(op, inputs, params=(), grad_fn=None):
                 device = d
             elif d is not device and d != device:
                 mixed = True
+            # (records_history, inlined: this runs for every input of every op)
             if not needs_grad and (x._grad_fn is not None or x._requires_grad
                                    or (x._base is not None and x.requires_grad)):
                 needs_grad = True
@@ -71,6 +72,11 @@ def apply(op, inputs, params=(), grad_fn=None):
 
 
 _NO_EDGE = (None, 0)
+
+
+def records_history(t):
+    """Whether an op with Tensor input `t` records autograd history (grad mode on)."""
+    return t._grad_fn is not None or t._requires_grad or (t._base is not None and t.requires_grad)
 
 
 def _edges(inputs):

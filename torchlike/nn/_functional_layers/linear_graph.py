@@ -15,7 +15,7 @@ node-by-node backward, `_saved_mat2`, a frozen weight's fused replay).
 """
 from ... import _jax_bridge as bridge
 from ... import _lazy as lazy
-from ..._ops.dispatch import _edges, apply, record
+from ..._ops.dispatch import _edges, apply, record, records_history
 from ..._ops.linalg import _addprod_op, _matmul_op, addmm, mm
 from ..._ops.views import _permute_impl as _permute_op, _reshape_impl as _reshape_op
 from ..._storage import view_strides
@@ -61,7 +61,7 @@ def t_then_mm(linear_op, bias, mat1, weight, direct):
     sizes, strides = weight.shape, weight.stride()
     weight_t = weight._make_view(lazy.defer(_permute_op, _T_PARAMS, (w,), device),
                                  (sizes[1], sizes[0]), (strides[1], strides[0]), weight._offset)
-    if _records(weight):
+    if records_history(weight):
         _record(_permute_op, _T_PARAMS, (weight,), weight_t, "TBackward0")
     out = Tensor._wrap(lazy.defer(linear_op, (), (x, w, b), device), device)
     if bias is None:
@@ -82,14 +82,9 @@ def _direct_ok(input, weight, bias):
 def _view(t, shape, value):
     """t.view(shape) holding the pending `value`, recorded as views.make_view records it."""
     view = t._make_view(value, shape, view_strides(tuple(t.shape), t.stride(), shape), t._offset)
-    if _records(t):
+    if records_history(t):
         _record(_reshape_op, (("shape", shape),), (t,), view, "ViewBackward0")
     return view
-
-
-def _records(t):
-    """Whether an op on t is recorded (dispatch.apply's test; grad mode is on here)."""
-    return t._grad_fn is not None or t._requires_grad or (t._base is not None and t.requires_grad)
 
 
 def _record(op, params, inputs, out, grad_fn):
