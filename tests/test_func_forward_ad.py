@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import torchlike
+from helpers import float_tol
 from test_func import _models, assert_same, both, pair, same_error
 
 torch = pytest.importorskip("torch")
@@ -32,7 +33,13 @@ def test_dual_tensors_carry_tangents(name):
     (x, tx), (t, tt) = pair(3, 4), pair(3, 4)
     if name == "pointwise":
         x, tx = x.abs() + 0.5, tx.abs() + 0.5
-    assert_same(_run(torchlike, fns[name], x, t), _run(torch, fns[name], tx, tt))
+    tol = {}
+    if name == "matmul":
+        # the tangent (sech^2(aa^T) * (t a^T + a t^T)) a + tanh(aa^T) t sums products of
+        # three standard-normal draws over 4 terms each: terms of magnitude up to about
+        # 16 cancel (scale 4 failed for some draws, depending on the tests run before)
+        tol = dict(tol=float_tol("float32", steps=16, scale=16.0))
+    assert_same(_run(torchlike, fns[name], x, t), _run(torch, fns[name], tx, tt), **tol)
 
 
 def test_module_under_forward_ad():

@@ -23,6 +23,7 @@ from jax._src.core import trace_ctx as _trace_ctx      # JAX's current-trace sta
 
 from . import _device
 from ._lazy import force
+from ._storage import write_scope
 from ._tensor import Tensor
 from .autograd.grad_mode import is_grad_enabled
 
@@ -149,6 +150,9 @@ def write_in_trace(tensor, value):
     batched (PyTorch's vmap error; it would also leave a tracer in, say, a module's
     buffer)."""
     from jax._src.interpreters.batching import BatchTracer
+    if write_scope.writable is not None:
+        from ._compile.effects import check_writable
+        check_writable(tensor._storage, "writes in place to")
     if isinstance(value, BatchTracer) and not isinstance(tensor._storage.array, Tracer):
         raise RuntimeError(_INPLACE_VMAP_ERROR)
     with jax.ensure_compile_time_eval():

@@ -8,18 +8,33 @@ by a strided gather only after the storage changed.
 """
 import functools
 import math
+import threading
 
 import jax
 import numpy as np
 
 
+class _WriteScope(threading.local):
+    # inside torchlike.compile's trace: (ids of the storages the trace may write, the
+    # Storage.epoch it started at); a write to another storage born before the trace is
+    # a graph break (torchlike/_compile/effects.py)
+    writable = None
+
+
+write_scope = _WriteScope()
+
+
 class Storage:
-    __slots__ = ("array", "generation", "device", "__weakref__")
+    __slots__ = ("array", "generation", "device", "born", "__weakref__")
+    # bumped when torchlike.compile starts a trace: a storage born before the trace and
+    # not among the trace's inputs is one the trace must not write (effects.py)
+    epoch = 0
 
     def __init__(self, array, device):
         self.array = array          # shaped like the tensor that created it
         self.generation = 0         # bumps on every write, to invalidate view caches
         self.device = device
+        self.born = Storage.epoch
 
     def nbytes(self):
         return self.array.size * self.array.dtype.itemsize

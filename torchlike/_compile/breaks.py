@@ -34,6 +34,7 @@ _KINDS = {
 _EXPLAIN = ("it needs a tensor's value in Python (a data-dependent branch, .item(), "
             ".tolist() or similar), which one XLA program cannot give")
 DISABLED_CALL = "Skip calling `torchlike.compiler.disable()`d function"
+OUTSIDE_WRITE = "Write to a tensor outside the compiled function's state"
 
 
 class GraphBreak(Exception):
@@ -74,7 +75,7 @@ class GraphBreak(Exception):
 
     def unsupported(self):
         reason = self.reason()
-        explain = (str(self.error) if reason == DISABLED_CALL
+        explain = (str(self.error) if reason in (DISABLED_CALL, OUTSIDE_WRITE)
                    else f"{_EXPLAIN} ({type(self.error).__name__})")
         return Unsupported(f"{reason}\n  Explanation: torchlike.compile(fullgraph=True): the "
                            f"function cannot be one graph: {explain}.\n\n"

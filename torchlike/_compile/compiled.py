@@ -31,12 +31,13 @@ from .. import _jax_bridge as bridge
 from .. import _lazy
 from .._caches import LRU
 from .._lazy import Deferred, force
+from .._storage import Storage, write_scope
 from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.grad_mode import is_grad_enabled
 from . import breaks, config
 from .autograd_node import consumed, join_graph
-from .breaks import BREAKS, GraphBreak, disabled, is_compiling, log, note_break
+from .breaks import BREAKS, OUTSIDE_WRITE, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
 from .guards import GuardKey, collect, leaf_sig, shapes_left_out
 from .plan import GuardPlan, version_counters
@@ -121,7 +122,7 @@ class CompiledCallable:
         self.entries = {} if dynamic is False else LRU(config.programs_per_function)
         self.families = set()
         self.limit_warned = False
-        self._globals, self._cells = function_roots(fn)
+        self._globals, self._cells, self._names = function_roots(fn)
         self._walk = None       # (state, ids of its roots, its fingerprint)
         self._plan = None       # the last call's guard plan (plan.py)
         functools.update_wrapper(self, fn)
@@ -151,7 +152,7 @@ class CompiledCallable:
                 cached[2] == cached[0].fingerprint():
             state = cached[0]
         else:
-            state = discover(roots, self._globals)
+            state = discover(roots, self._globals, self._names)
             self._walk = (state, tuple(map(id, roots)), state.fingerprint())
         return state.for_call(args)
 
@@ -267,6 +268,9 @@ class CompiledCallable:
             g._counter = c
             g.next_key = counting(g, draws, i)
         bridge.state.compiling += 1
+        writable = write_scope.writable
+        Storage.epoch += 1
+        write_scope.writable = (frozenset(map(id, storages)), Storage.epoch)
         enabled, _lazy.ENABLED = _lazy.ENABLED, False
         # backward() inside runs node by node: each node's vjp on the values this trace
         # computed already; the fused replay would compute the forward a second time
@@ -283,11 +287,14 @@ class CompiledCallable:
                     raise gb from None
                 return self._split(entry, gb, log)
             except GraphBreak as gb:        # (a torchlike.compiler.disable'd call)
-                if log is None:
+                # a write outside the state: the ops before it may have read that tensor
+                # as a constant of the trace, so no prefix program; the guard runs eagerly
+                if log is None or gb.kind == OUTSIDE_WRITE:
                     raise
                 return self._split(entry, gb, log)
             bridge.state.op_log = None
-            after = discover(state.roots, state.global_names).for_call(state.arg_tensors)
+            after = discover(state.roots, state.global_names,
+                             state.names_given).for_call(state.arg_tensors)
             entry.structural = saved.added_keys()
             entry.changed = [i for i, (st, a) in enumerate(zip(storages, in_arrays))
                              if st.array is not a]
@@ -315,6 +322,7 @@ class CompiledCallable:
             return storage_out, new_out, [force(a) for a in result_out]
         finally:
             bridge.state.op_log = None
+            write_scope.writable = writable
             _lazy.ENABLED = enabled
             engine.FUSE_LIMIT = fuse_limit
             bridge.state.compiling -= 1
@@ -347,7 +355,7 @@ class CompiledCallable:
         # a structural entry added containers: walk again to see their slots
         if entry.structural:
             self._walk = None
-            after = discover(state.roots, state.global_names).for_call(
+            after = discover(state.roots, state.global_names, state.names_given).for_call(
                 state.arg_tensors).tensor_slots
         else:
             after = state.tensor_slots

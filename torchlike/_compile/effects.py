@@ -3,8 +3,24 @@ recorded so that every call repeats it (harvest, counting draws)."""
 import jax
 
 from .._lazy import force
-from .breaks import GraphBreak
+from .._storage import write_scope
+from .breaks import OUTSIDE_WRITE, GraphBreak
 from .state import freeze
+
+
+def check_writable(storage, what):
+    """Inside a trace, before a write: a storage born before the trace and not among its
+    inputs belongs to a tensor the state walk did not find (reached through an object
+    torchlike.compile does not follow). The program could not write it (a tracer would
+    be left in it, or a value computed once at trace time would stand for every call),
+    so the function breaks there and runs the rest eagerly."""
+    writable, epoch = write_scope.writable
+    if storage.born < epoch and id(storage) not in writable:
+        raise GraphBreak(RuntimeError(
+            f"it {what} a tensor that is neither an argument nor state torchlike.compile "
+            "found (the parameters, buffers, attributes and optimizer state of the modules, "
+            "optimizers and objects it reaches by name); pass the tensor as an argument"),
+            None, kind=OUTSIDE_WRITE)
 
 
 def counting(generator, draws, i):

@@ -15,6 +15,12 @@ globals it names, the methods' `self`), as *slots*:
   them (the program cannot change a Python number);
 * random generators: their counters become traced inputs, so a dropout does not retrace.
 
+Objects of the user's own classes (a trainer holding a model, an optimizer and a step
+counter) are followed through the attributes the function's code names (`self.model`,
+`self.step_count`), and the methods it calls on them add the names their code uses: an
+attribute the code never names (a list of past losses, an epoch counter set outside) is
+neither walked nor guarded.
+
 The walk is a work list (no recursion) and looks only at objects a training step touches.
 """
 import copy
@@ -93,6 +99,10 @@ class State:
         self.optimizers = []
         self.sequences = []         # lists and tuples walked
         self.arg_tensors = []
+        self.plain = []             # objects of the user's classes, followed by name
+        self.plain_slots = []       # their tensor attributes (replacing one re-walks)
+        self.attr_names = set()     # the attribute names the function's code uses
+        self.method_globals = []    # (globals dict, name) that their methods name
         self._seen = set()
 
     def scalar_values(self):
@@ -131,8 +141,9 @@ class State:
                 tuple(map(id, _chain(map(dict.values, map(_CHILDREN, self.modules))))),
                 tuple(map(len, map(_GROUPS, self.optimizers))),
                 tuple(map(len, map(_GROUP_PARAMS, groups))),
-                tuple(map(id, map(dict.get, [g for g, _ in self.global_names],
-                                  [n for _, n in self.global_names]))),
+                tuple(map(id, map(dict.get, [g for g, _ in self._global_pairs],
+                                  [n for _, n in self._global_pairs]))),
+                tuple(map(id, map(Slot.get, self.plain_slots))),
                 tuple(map(id, self.roots)))
 
     def _mark(self, obj):
@@ -161,20 +172,17 @@ class State:
                 self.scalar_slots.append(Slot(d, k, False))
 
 
-def discover(roots, global_names=()):
-    """The State reachable from `roots` and from (globals dict, name) pairs."""
+def discover(roots, global_names=(), attr_names=frozenset()):
+    """The State reachable from `roots`, from (globals dict, name) pairs, and through
+    the attributes named `attr_names` of the user's objects."""
     from ..nn.modules.module import Module
     from ..optim.optimizer import Optimizer
     state = State()
-    state.roots, state.global_names = roots, global_names
+    state.roots, state.global_names, state.names_given = roots, global_names, attr_names
+    state.attr_names = set(attr_names)
     work = list(reversed(roots))
-    for g, name in global_names:
-        if name in g:
-            value = g[name]
-            if is_scalar(value):
-                state.scalar_slots.append(Slot(g, name, False))
-            else:
-                work.append(value)
+    _globals(state, global_names, work)
+    state._global_pairs = list(global_names)
     while work:
         obj = work.pop()
         if obj is None or isinstance(obj, _SCALARS) or not state._mark(obj):
@@ -199,7 +207,87 @@ def discover(roots, global_names=()):
         elif _is_scheduler(obj):
             state.scalars_of(obj)
             work.append(obj.optimizer)
+        elif _is_users(obj):
+            state.plain.append(obj)
+            _attributes(state, obj, state.attr_names, work)
+            _learn_names(state, _method_names(state, obj, state.attr_names, work), work)
+    state._global_pairs += state.method_globals
     return state
+
+
+def _globals(state, pairs, work):
+    for g, name in pairs:
+        if name in g:
+            value = g[name]
+            if is_scalar(value):
+                state.scalar_slots.append(Slot(g, name, False))
+            else:
+                work.append(value)
+
+
+_LIBRARIES = frozenset(("torchlike", "jax", "jaxlib", "numpy", "builtins", "torch",
+                        "functools", "collections", "typing", "abc"))
+
+
+def _is_users(obj):
+    """An instance of a class the user wrote (a library's objects are not followed)."""
+    cls = type(obj)
+    return hasattr(obj, "__dict__") and not isinstance(obj, (type, types.ModuleType)) \
+        and not callable(getattr(obj, "__func__", None)) \
+        and (getattr(cls, "__module__", None) or "builtins").split(".")[0] not in _LIBRARIES
+
+
+def _attributes(state, obj, names, work):
+    """The attributes of one of the user's objects that the code names: Python scalars
+    are guarded (and replayed when the function sets them), tensors are state (their
+    `.grad` too) held in slots, anything else is walked."""
+    attrs = vars(obj)
+    for name in sorted(names):      # (a set's order may differ between two walks)
+        if name not in attrs or name.startswith("__"):
+            continue
+        value = attrs[name]
+        if isinstance(value, Tensor):
+            slot = Slot(obj, name, True)
+            state.tensor_slots.append(slot)
+            state.plain_slots.append(slot)
+            work.append(value)
+        elif type(value) in _SCALAR_TYPES or is_scalar(value):
+            state.scalar_slots.append(Slot(obj, name, True))
+            if not state.holders or state.holders[-1] is not obj:
+                state.holders.append(obj)       # (its attributes come together)
+        else:
+            work.append(value)
+
+
+def _method_names(state, obj, names, work):
+    """The names used by the code of `obj`'s methods that `names` calls (and the globals
+    and closures that code reaches)."""
+    found = set()
+    cls = type(obj)
+    for name in sorted(names):
+        member = getattr(cls, name, None)
+        if isinstance(member, property):
+            member = member.fget
+        if isinstance(member, types.FunctionType) and state._mark(member):
+            pairs, cells, more = function_roots(member)
+            _globals(state, pairs, work)
+            state.method_globals += pairs
+            work.extend(cells)
+            found |= more
+    return found
+
+
+def _learn_names(state, found, work):
+    """Names that the methods of the user's objects add: every such object walked so
+    far is looked at again for them, until no method adds another."""
+    new = found - state.attr_names
+    while new:
+        state.attr_names |= new
+        more = set()
+        for obj in state.plain:
+            more |= _method_names(state, obj, new, work)
+            _attributes(state, obj, new, work)
+        new = more - state.attr_names
 
 
 def _module(state, module, work):
@@ -241,8 +329,9 @@ def _is_scheduler(obj):
 
 def function_roots(fn):
     """(globals dict, name) pairs and closure values the function can reach: its own
-    names and those of the plain Python functions it names, transitively."""
-    names, cells, seen = [], [], set()
+    names and those of the plain Python functions it names, transitively; and every
+    name their code uses (attribute names among them)."""
+    names, cells, seen, used = [], [], set(), set()
     work = [fn]
     while work:
         f = work.pop()
@@ -255,6 +344,7 @@ def function_roots(fn):
         codes = [f.__code__]
         while codes:
             code = codes.pop()
+            used.update(code.co_names)
             for name in code.co_names:
                 if name in f.__globals__:
                     names.append((f.__globals__, name))
@@ -271,4 +361,4 @@ def function_roots(fn):
             if isinstance(value, types.FunctionType):
                 work.append(value)
     unique = {(id(g), n): (g, n) for g, n in names if not isinstance(g.get(n), types.ModuleType)}
-    return list(unique.values()), cells
+    return list(unique.values()), cells, frozenset(used)

@@ -20,6 +20,7 @@ from jax._src import config as jax_config
 from jax._src.core import trace_ctx as _trace_ctx
 import jax.numpy as jnp
 
+from .._storage import write_scope
 from .._caches import LRU, release_if_over_budget
 from .._device import scalar_arg
 from .._lazy import Deferred, force, install, materialize, plan, run_program
@@ -767,6 +768,9 @@ def _accumulate(leaf, g, create_graph, already_summed=False):
     """AccumulateGrad as PyTorch orders it: the leaf's tensor hooks, the node's prehooks,
     .grad += g (same object unless create_graph), post-accumulate hooks (under no_grad,
     returning None), then the node's post hooks (no grad_inputs)."""
+    if write_scope.writable is not None:        # inside torchlike.compile's trace
+        from .._compile.effects import check_writable
+        check_writable(leaf._storage, "accumulates .grad of")
     g = leaf_hooks(leaf, g)
     acc = leaf._accumulator
     if acc is not None and acc._pre_hooks:
