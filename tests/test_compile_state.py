@@ -211,3 +211,31 @@ def test_a_leaf_grad_written_outside_the_state_runs_eagerly():
         g(torchlike.tensor([1.0, 2.0]))
     # the gradient of sum(w * x) is x, accumulated over three calls
     assert to_numpy(holder.w.grad).tolist() == [3.0, 6.0]
+
+
+def test_a_grad_scaler_inside_a_compiled_step_breaks_and_gives_torchs_numbers():
+    def run(lib, compiled):
+        model = lib.nn.Linear(3, 1)
+        with lib.no_grad():
+            model.weight.copy_(lib.tensor([[0.1, 0.2, 0.3]]))
+            model.bias.fill_(0.5)
+        opt = lib.optim.SGD(model.parameters(), lr=0.1)
+        scaler = lib.amp.GradScaler("cpu")
+        x = lib.tensor(np.ones((4, 3), np.float32))
+
+        def step(x):
+            opt.zero_grad()
+            loss = model(x).pow(2).mean()
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            return loss
+        f = lib.compile(step) if compiled else step
+        return [f(x) for _ in range(3)] + [model.weight, lib.tensor(scaler.get_scale())]
+
+    torchlike._dynamo.utils.counters.clear()
+    for got, want in zip(run(torchlike, True), run(torch, False)):
+        _close(got, want)
+    # the scaler's calls run eagerly (PyTorch breaks there too, at the inf check's .item())
+    assert set(torchlike._dynamo.utils.counters["graph_break"]) == {
+        "Skip calling `torchlike.compiler.disable()`d function"}

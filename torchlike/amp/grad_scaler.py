@@ -7,12 +7,14 @@ after `growth_interval` clean steps in a row. The scale and growth tracker are t
 as in PyTorch; the skip decision reads the inf flag on the host, as PyTorch does.
 """
 import enum
+import functools
 import warnings
 from collections import abc, defaultdict
 
 import numpy as np
 
 from .. import _dtype as dt
+from .._compile.breaks import disable, is_compiling
 
 
 class OptState(enum.Enum):
@@ -23,6 +25,21 @@ class OptState(enum.Enum):
 
 def _fresh_state():
     return {"stage": OptState.READY, "found_inf_per_device": {}}
+
+
+def _eager_only(method):
+    """GradScaler's bookkeeping (tensors made on first use, per-optimizer stages, an
+    .item() on the inf check) cannot be part of one compiled program, and the scaler is
+    not state torchlike.compile follows: inside a compiled function an enabled scaler's
+    call is a graph break, raised before it changes anything, and runs eagerly."""
+    breaks = disable(method)
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        if self._enabled and is_compiling():
+            return breaks(self, *args, **kwargs)
+        return method(self, *args, **kwargs)
+    return call
 
 
 class GradScaler:
@@ -66,6 +83,7 @@ class GradScaler:
         self._growth_tracker = torchlike.full((), self._init_growth_tracker, dtype=dt.int32,
                                               device=dev)
 
+    @_eager_only
     def scale(self, outputs):
         """outputs (a tensor or nested lists/tuples/iterables of them) times the scale."""
         from .._tensor import Tensor
@@ -112,6 +130,7 @@ class GradScaler:
                 found[dev] = flag
         return found
 
+    @_eager_only
     def unscale_(self, optimizer):
         if not self._enabled:
             return
@@ -135,6 +154,7 @@ class GradScaler:
             return optimizer.step(*args, **kwargs)
         return None
 
+    @_eager_only
     def step(self, optimizer, *args, **kwargs):
         """optimizer.step() unless the unscaled gradients held an inf or NaN."""
         if not self._enabled:
@@ -155,6 +175,7 @@ class GradScaler:
         return retval
 
     # -- update ---------------------------------------------------------------------------
+    @_eager_only
     def update(self, new_scale=None):
         """Back off after an inf/NaN, grow after growth_interval clean steps."""
         if not self._enabled:
