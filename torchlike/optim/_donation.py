@@ -10,7 +10,10 @@ graph, an array the user took with `t.jax()`, a `numpy()` snapshot, the shared c
 of filled constants that `zeros_like` draws from. So a reference count above the one
 the tensor alone gives means the array is shared. (NumPy views and DLPack exports of
 a buffer are PJRT's external references: XLA then declines to reuse the buffer and
-leaves it intact, without a warning.)
+leaves it intact, without a warning.) What a count cannot see is a second jax.Array
+object over the same buffer, such as `jax.device_put(t.jax(), device)` to the device
+it is on already returns: torchlike keeps no such pairs (torchlike.compile's donation
+relies on the same), so only user code that makes one could be surprised.
 
 A shared array is not withheld from donation but replaced by a private copy (a
 device-to-device copy, which compiles nothing) that the update then consumes: the
