@@ -82,6 +82,7 @@ def _holders_scenario(lib):
     p.grad = lib.tensor(_values((4, 5), 2))
     opt.step()                                   # a momentum buffer exists from here on
     row = p[1]                                   # a view
+    reshaped = p.view(2, 10)                     # a view seeing the whole storage
     alias = p.detach()                           # shares p's storage
     with lib.no_grad():
         doubled = p * 2                          # computed from the old value
@@ -93,8 +94,8 @@ def _holders_scenario(lib):
     opt.step()
     retained.backward()                          # the retained graph, backwarded again
     pending.backward()
-    return dict(p=p.detach(), row=row, alias=alias, doubled=doubled, retained=retained,
-                pending=pending, grad=p.grad, as_jax=as_jax,
+    return dict(p=p.detach(), row=row, reshaped=reshaped, alias=alias, doubled=doubled,
+                retained=retained, pending=pending, grad=p.grad, as_jax=as_jax,
                 buf=opt.state[p]["momentum_buffer"])
 
 
