@@ -35,8 +35,8 @@ def _train(lib, name, kwargs, in_place=False):
     for step in range(3):
         for i, p in enumerate(params):
             p.grad = lib.tensor(_values(p.shape, 10 * step + i))
-        buffers, compiles = [_buffer(p) for p in params] if in_place else None, \
-            _caches.compiles.total
+        buffers = [_buffer(p) for p in params] if in_place else None
+        compiles = _caches.compiles.total
         opt.step()
         if in_place and step > 0:
             # the new values live in the old parameters' buffers (donated), and the
