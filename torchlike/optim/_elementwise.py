@@ -17,7 +17,6 @@ per row; the branch of `lerp` is chosen on the host from the weight's value.
 0-dim state entries ('step', NAdam's 'mu_product') stay tensors, as in PyTorch, but
 their values are mirrored on the host, so reading them never waits for the device.
 """
-import functools
 import struct
 
 import jax
@@ -30,6 +29,7 @@ from .. import _dtype
 from .. import _device
 from .._factories import tensor as _make_tensor
 from ..autograd.grad_mode import set_grad_enabled
+from ._donation import make_private
 from .optimizer import Optimizer
 
 _LOW_PRECISION = (np.dtype(np.float16), _dtype.bfloat16.np)
@@ -43,7 +43,7 @@ def _compute_dtype(dtype):
 
 class _Tracing:
     """What the helpers below need to know about the parameter whose update is being
-    traced. Set only while `_run_group` traces (its jit cache key holds both).
+    traced. Set only while `_group_update` traces (its jit cache key holds both).
 
     storage       the storage dtype of a low-precision parameter, or None. PyTorch runs
                   an update as a sequence of kernels, each computing in float32 and
@@ -76,8 +76,7 @@ def _as_complex(x, dtype):
     return jax.lax.complex(x[..., 0], x[..., 1]).astype(dtype)
 
 
-@functools.partial(jax.jit, static_argnames=("update", "plans", "scalar_out"))
-def _run_group(params, grads, states, table, *, update, plans, scalar_out):
+def _group_update(params, grads, states, table, *, update, plans, scalar_out):
     """Apply `update` to every parameter of a group. `plans[i]` is parameter i's
     (flags, index of its row in `table`, lerp formula); `scalar_out` lists (row, column,
     dtype) of the new values of 0-dim state entries, which the host computed. Returns
@@ -111,6 +110,14 @@ def _run_group(params, grads, states, table, *, update, plans, scalar_out):
         new_states.append(new_st)
     new_scalars = [table[row, column].astype(d) for row, column, d in scalar_out]
     return new_params, new_states, new_scalars
+
+
+_STATIC = ("update", "plans", "scalar_out")
+# The update as eager steps run it: the new parameters and states are written into the
+# buffers of the old ones (donated; `_donation.make_private` makes that safe). Inside a
+# torchlike.compile trace there is nothing to donate: the traced update keeps its inputs.
+_run_group = jax.jit(_group_update, static_argnames=_STATIC, donate_argnums=(0, 2))
+_run_group_traced = jax.jit(_group_update, static_argnames=_STATIC)
 
 
 # Matching PyTorch bit for bit. PyTorch runs each in-place op as its own kernel, so a
@@ -266,12 +273,15 @@ class ElementwiseOptimizer(Optimizer):
             state.update(initial)
         return state
 
-    def state_array(self, p, state, name):
-        """The array of state entry `name` fed to `update`."""
-        return state[name]._data()
+    def state_tensor(self, p, state, name):
+        """The tensor of state entry `name` whose value is fed to `update`."""
+        return state[name]
 
     def _step_params(self, group, params, device):
         plans, writes, param_arrays, grad_arrays, state_arrays = [], [], [], [], []
+        # the tensors the state arrays come from stay alive until the update is called:
+        # each is the one holder of its array that `make_private` allows
+        state_tensors = []
         rows = _Rows()
         # under torchlike.compile the step count is traced, so the scalars are too
         traced = not _jax_bridge.top_level()
@@ -300,8 +310,16 @@ class ElementwiseOptimizer(Optimizer):
             writes.append((p, state, self.output_names(group, state), new_host, outputs))
             param_arrays.append(p._data())
             grad_arrays.append(p.grad._data())
-            state_arrays.append(tuple(self.state_array(p, state, n) for n in names))
-        new_params, new_states, new_scalars = _run_group(
+            tensors = [self.state_tensor(p, state, n) for n in names]
+            state_tensors.append(tensors)
+            state_arrays.append([t._data() for t in tensors])
+        run = _run_group_traced
+        if not traced:
+            run = _run_group
+            make_private(param_arrays)
+            for arrays in state_arrays:
+                make_private(arrays)
+        new_params, new_states, new_scalars = run(
             param_arrays, grad_arrays, state_arrays, rows.table(traced),
             update=type(self).update, plans=tuple(plans), scalar_out=tuple(rows.outputs))
         for (p, state, out_names, new_host, outputs), new_p, new_st in zip(

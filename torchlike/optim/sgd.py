@@ -62,9 +62,9 @@ class SGD(ElementwiseOptimizer):
     def array_names(self, group, state):
         return ("momentum_buffer",) if group["momentum"] != 0 else ()
 
-    def state_array(self, p, state, name):
+    def state_tensor(self, p, state, name):
         buf = state.get(name)       # (no buffer before the first step: zeros stand in)
-        return zeros_like(p)._data() if buf is None else buf._data()
+        return zeros_like(p) if buf is None else buf
 
     def flags(self, group, state):
         return (group["weight_decay"] != 0, group["momentum"] != 0, bool(group["nesterov"]),
