@@ -29,6 +29,7 @@ from .. import _dtype
 from .. import _device
 from .._factories import tensor as _make_tensor
 from ..autograd.grad_mode import set_grad_enabled
+from . import ahead
 from ._donation import make_private
 from .optimizer import Optimizer
 
@@ -277,24 +278,14 @@ class ElementwiseOptimizer(Optimizer):
         """The tensor of state entry `name` whose value is fed to `update`."""
         return state[name]
 
-    def _step_params(self, group, params, device):
-        plans, writes, param_arrays, grad_arrays, state_arrays = [], [], [], [], []
-        # the tensors the state arrays come from stay alive until the update is called:
-        # each is the one holder of its array that `make_private` allows
-        state_tensors = []
-        rows = _Rows()
-        # under torchlike.compile the step count is traced, so the scalars are too
-        traced = not _jax_bridge.top_level()
-        read = self._traced_scalar if traced else self.read_scalar
-        for p in params:
-            if p.grad.is_sparse:
-                raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
-            state = self._state_of(p, group)
-            state = state if state is not None else {}
+    def _plan(self, group, params, states, read, traced):
+        """The static side of a group update: per parameter its (flags, row, lerp
+        formula), the table of scalar rows, and what each parameter writes back."""
+        plans, writes, rows = [], [], _Rows()
+        for p, state in zip(params, states):
             host = {n: read(state[n]) for n in self.scalar_state if n in state}
             row, new_host = self.scalars(group, state, host)
             row = list(row)
-            names = self.array_names(group, state)
             columns = []
             for name, number in new_host.items():
                 np_type = state[name].dtype.np.type
@@ -308,20 +299,39 @@ class ElementwiseOptimizer(Optimizer):
                 index, self.lerp_weight, p.dtype)))
             outputs = [rows.output(index, column, d) for column, d in columns]
             writes.append((p, state, self.output_names(group, state), new_host, outputs))
-            param_arrays.append(p._data())
-            grad_arrays.append(p.grad._data())
-            tensors = [self.state_tensor(p, state, n) for n in names]
-            state_tensors.append(tensors)
-            state_arrays.append([t._data() for t in tensors])
+        return plans, rows, writes
+
+    def _step_params(self, group, params, device):
+        states = []
+        for p in params:
+            if p.grad.is_sparse:
+                raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+            state = self._state_of(p, group)
+            states.append(state if state is not None else {})
+        # under torchlike.compile the step count is traced, so the scalars are too
+        traced = not _jax_bridge.top_level()
+        plans, rows, writes = self._plan(group, params, states,
+                                         self._traced_scalar if traced else self.read_scalar,
+                                         traced)
+        param_arrays = [p._data() for p in params]
+        grad_arrays = [p.grad._data() for p in params]
+        # the tensors the state arrays come from stay alive until the update is called:
+        # each is the one holder of its array that `make_private` allows
+        state_tensors = [[self.state_tensor(p, state, n)
+                          for n in self.array_names(group, state)]
+                         for p, state in zip(params, states)]
+        state_arrays = [[t._data() for t in tensors] for tensors in state_tensors]
         run = _run_group_traced
         if not traced:
             run = _run_group
             make_private(param_arrays)
             for arrays in state_arrays:
                 make_private(arrays)
-        new_params, new_states, new_scalars = run(
-            param_arrays, grad_arrays, state_arrays, rows.table(traced),
-            update=type(self).update, plans=tuple(plans), scalar_out=tuple(rows.outputs))
+        with ahead.tracing:         # (a compile ahead may be tracing the same update)
+            new_params, new_states, new_scalars = run(
+                param_arrays, grad_arrays, state_arrays, rows.table(traced),
+                update=type(self).update, plans=tuple(plans),
+                scalar_out=tuple(rows.outputs))
         for (p, state, out_names, new_host, outputs), new_p, new_st in zip(
                 writes, new_params, new_states):
             p._write(new_p)
@@ -333,6 +343,41 @@ class ElementwiseOptimizer(Optimizer):
                     state[name] = Tensor._wrap(array, device)
             for (name, number), output in zip(new_host.items(), outputs):
                 self._write_scalar(state[name], new_scalars[output], number, device)
+
+    # -- the first step's update, compiled ahead (ahead.py) -------------------------------
+    def zero_grad(self, set_to_none=True):
+        super().zero_grad(set_to_none)
+        ahead.start(self)
+
+    def predicted_updates(self):
+        """The group updates the next step() would run if every parameter that requires
+        grad gets a dense gradient of its own dtype: (arguments as shapes, static
+        arguments) per group and device, with each missing state as new_state makes it."""
+        aval = _aval
+        for group in self.param_groups:
+            by_device = {}
+            for p in group["params"]:
+                if p.requires_grad:
+                    by_device.setdefault(p.device, []).append(p)
+            for params in by_device.values():
+                states = [self.state.get(p) or self.new_state(p, group) or {} for p in params]
+                plans, rows, _ = self._plan(group, params, states, _read_fresh, False)
+                state_avals = [[aval(self.state_tensor(p, state, n))
+                                for n in self.array_names(group, state)]
+                               for p, state in zip(params, states)]
+                params_avals = [aval(p) for p in params]
+                yield ((params_avals, params_avals, state_avals, rows.table(False)),
+                       dict(update=type(self).update, plans=tuple(plans),
+                            scalar_out=tuple(rows.outputs)))
+
+
+def _aval(t):
+    return jax.ShapeDtypeStruct(tuple(t.shape), t.dtype.np)
+
+
+def _read_fresh(value):
+    """A 0-dim state value read for a prediction (not mirrored: the tensor is a guess)."""
+    return float(value.item()) if isinstance(value, Tensor) else float(value)
 
 
 class _Rows:
