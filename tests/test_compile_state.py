@@ -239,3 +239,25 @@ def test_a_grad_scaler_inside_a_compiled_step_breaks_and_gives_torchs_numbers():
     # the scaler's calls run eagerly (PyTorch breaks there too, at the inf check's .item())
     assert set(torchlike._dynamo.utils.counters["graph_break"]) == {
         "Skip calling `torchlike.compiler.disable()`d function"}
+
+
+def test_config_namespaces_are_guarded_and_a_logger_is_not_followed():
+    import argparse
+    import logging
+    import types
+
+    class Run:
+        def __init__(self):
+            self.logger = logging.getLogger("torchlike.test")     # not followed
+            self.cfg = types.SimpleNamespace(scale=2.0)
+            self.args = argparse.Namespace(bias=1.0)
+
+        def step(self, x):
+            self.logger.debug("a step")
+            return x * self.cfg.scale + self.args.bias
+
+    run = Run()
+    step = torchlike.compile(run.step)
+    assert to_numpy(step(torchlike.ones(2))).tolist() == [3.0, 3.0]     # 1 * 2 + 1
+    run.cfg.scale, run.args.bias = 5.0, -1.0
+    assert to_numpy(step(torchlike.ones(2))).tolist() == [4.0, 4.0]     # 1 * 5 - 1

@@ -26,6 +26,7 @@ The walk is a work list (no recursion) and looks only at objects a training step
 import copy
 import itertools
 import operator
+import sys
 import types
 
 from .._tensor import Tensor
@@ -225,8 +226,10 @@ def _globals(state, pairs, work):
                 work.append(value)
 
 
-_LIBRARIES = frozenset(("torchlike", "jax", "jaxlib", "numpy", "builtins", "torch",
-                        "functools", "collections", "typing", "abc"))
+# objects of these packages are not followed (their state is not a training step's: a
+# logger would lead to every logger); the standard library's namespaces are (a config)
+_LIBRARIES = (frozenset(("torchlike", "jax", "jaxlib", "numpy", "torch")) |
+              frozenset(sys.stdlib_module_names)) - {"types", "argparse"}
 
 
 def _is_users(obj):
