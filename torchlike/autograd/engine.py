@@ -21,6 +21,7 @@ from jax._src.core import trace_ctx as _trace_ctx
 import jax.numpy as jnp
 
 from .._caches import LRU, release_if_over_budget
+from .. import _tensor      # (a module reference: _tensor imports this package)
 from .._device import scalar_arg
 from .._lazy import Deferred, force, install, materialize, plan, run_program
 from . import anomaly_mode as anomaly
@@ -70,6 +71,81 @@ def _forward_order(root_nodes):
             if nxt is not None and nxt not in expanded and type(nxt) is not AccumulateGrad:
                 stack.append((nxt, False))
     return order
+
+
+def _plain_walk(roots, device):
+    """One walk over the graph of a plain .backward(), from the roots to the leaves, that
+    orders its nodes (inputs first, iteratively), checks them and builds the fused
+    program as it goes (see _build_program; here every leaf reached is a target).
+    Identical inputs share one argument of the compiled call: a leaf used twice, the
+    same scalar. Returns (order, position, program, diff_vals, const_vals, slot_leaf,
+    leaves, remat), or None when the graph needs the general path (more than FUSE_LIMIT
+    nodes, a root that is not a node, hooks, custom Functions, saved-tensor hooks, freed
+    or modified saved tensors; the general path raises PyTorch's errors)."""
+    stack = []
+    for node, _ in reversed(roots):
+        if type(node) is AccumulateGrad or node is None:
+            return None
+        stack.append((node, False))
+    position, order, program = {}, [], []
+    diff_vals, const_vals, slot_leaf = [], [], []
+    leaves, diff_slot, const_slot = {}, {}, {}     # leaf -> index; array ids -> slot
+    remat = False
+    expanded = set()
+    while stack:
+        node, finished = stack.pop()
+        if not finished:
+            if node in expanded:
+                continue
+            if (node.op is None or node.freed or node.packed or node._pre_hooks
+                    or node._hooks or node.tensor_hooks or node.retained):
+                return None
+            for i, counter, version, desc in node.saved:
+                if counter.value != version:
+                    return None
+            expanded.add(node)
+            stack.append((node, True))
+            for nxt, _ in node.edges:
+                if nxt is not None and nxt not in expanded and type(nxt) is not AccumulateGrad:
+                    stack.append((nxt, False))
+            continue
+        # every input node is placed already (post-order)
+        refs = []
+        stale = node.stale or ()
+        for k, ((nxt, nr), array, diff) in enumerate(zip(node.edges, node.arrays, node.diff)):
+            if type(array) is Deferred and array._value is not None:
+                array = array._value
+            if diff and nxt is not None:
+                if type(nxt) is AccumulateGrad:
+                    key = (id(nxt), id(array))
+                    slot = diff_slot.get(key)
+                    if slot is None:
+                        slot = diff_slot[key] = len(diff_vals)
+                        diff_vals.append(array)
+                        slot_leaf.append(leaves.setdefault(nxt, len(leaves)))
+                    refs.append((1, slot))
+                    continue
+                if k not in stale:
+                    refs.append((0, position[nxt], nr))
+                    continue
+                kind = 3            # replayed for its gradient, recorded for its value
+            else:
+                kind = 2
+                if not hasattr(array, "shape"):
+                    array = scalar_arg(array, device)
+            slot = const_slot.get(id(array))
+            if slot is None:
+                slot = const_slot[id(array)] = len(const_vals)
+                const_vals.append(array)
+            refs.append((3, position[nxt], nr, slot) if kind == 3 else (2, slot))
+        if node.remat is not None:
+            remat = True
+        position[node] = len(order)
+        order.append(node)
+        program.append((node.op, node.params, tuple(refs)))
+    if len(order) > FUSE_LIMIT or not leaves:
+        return None
+    return order, position, program, diff_vals, const_vals, tuple(slot_leaf), leaves, remat
 
 
 def _prune(order, leaf_targets, node_targets):
@@ -192,6 +268,10 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
     targets: edges whose gradient is wanted (None: every leaf reached). With
     accumulate=True, gradients go into `.grad` and None is returned; otherwise the list
     of gradients (Tensor or None) for `targets` is returned."""
+    if (targets is None and accumulate and not create_graph and FUSE_LIMIT >= 0
+            and not anomaly.state.enabled and _run_plain(roots, root_grads, retain_graph,
+                                                         root_tensors)):
+        return None
     root_nodes = [n for n, _ in roots if isinstance(n, Node)]
     order = _forward_order(root_nodes)
     leaf_targets = None if targets is None else {n for n, _ in targets if isinstance(n, AccumulateGrad)}
@@ -235,6 +315,44 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
 
 
 # -- fused --------------------------------------------------------------------------------
+def _run_plain(roots, root_grads, retain_graph, root_tensors):
+    """A plain .backward() (every leaf reached gets its .grad) as one fused call: the
+    training step's case, kept to one walk over the graph and little else. Returns
+    False, having changed nothing, when the graph needs the general path."""
+    walked = _plain_walk(roots, root_grads[0]._storage.device)
+    if walked is None:
+        return False
+    order, position, program, diff_vals, const_vals, slot_leaf, leaves, remat = walked
+    root_refs, cotangents, wanted = [], [], []
+    for (node, nr), g, t in zip(roots, root_grads, root_tensors or [None] * len(roots)):
+        if t is not None and t._whole:     # its pending value comes back from the call
+            a = t._storage.array
+            if type(a) is Deferred and a._value is None:
+                wanted.append((len(root_refs), a))
+        root_refs.append((position[node], nr))
+        cotangents.append(g._data())
+    leaf_list = list(leaves)
+    old = tuple([_old_grad(leaf) if not _has_leaf_hooks(leaf) else None for leaf in leaf_list])
+    reducer = fused_grad_reducer(leaf_list, old) if fused_grad_reducer else None
+    regions = _remat_regions(order, program) if remat else ()
+    grads, values = _fused_call(program, regions, root_refs, slot_leaf, old, wanted, diff_vals,
+                                const_vals, cotangents, reducer)
+    if wanted:
+        install([deferred for _, deferred in wanted], values)
+    for leaf, g, o in zip(leaf_list, grads, old):
+        t = leaf.variable
+        if o is not None and not t._post_acc_hooks:     # (nothing to call: store it)
+            _store_summed(t, g)
+        else:
+            _accumulate(t, _tensor.Tensor._wrap(g, t._storage.device), create_graph=False,
+                        already_summed=o is not None)
+    if not retain_graph:
+        for node in order:
+            if node.op.saves:
+                node.release()
+    return True
+
+
 def _pending_values(tensors):
     """The roots' values still pending (Deferred): the fused backward computes them anyway,
     so it hands them back and `loss.item()` after backward costs nothing more."""
@@ -761,6 +879,18 @@ def _has_leaf_hooks(acc):
 def leaf_hooks(leaf, g):
     """The tensor hooks of a leaf, which also run when autograd.grad captures its grad."""
     return _tensor_hooks(leaf._hooks, g) if leaf._hooks else g
+
+
+def _store_summed(leaf, array):
+    """.grad becomes `array`, the old .grad plus the new gradient (or the new gradient
+    alone, where there was none): the hook-less case of _accumulate's summed branch."""
+    grad = leaf._grad
+    if grad is None:
+        leaf._grad = _in_leaf_layout(leaf, _tensor.Tensor._wrap(array, leaf._storage.device))
+    else:
+        grad._storage.array = array
+        grad._storage.generation += 1
+        grad._version_counter.value += 1
 
 
 def _accumulate(leaf, g, create_graph, already_summed=False):
