@@ -86,17 +86,17 @@ def _plain_walk(roots, device):
     for node, _ in reversed(roots):
         if type(node) is AccumulateGrad or node is None:
             return None
-        stack.append((node, False))
+        stack.append(node)
     position, order, program = {}, [], []
     diff_vals, const_vals, slot_leaf = [], [], []
     leaves, diff_slot, const_slot = {}, {}, {}     # leaf -> index; array ids -> slot
     remat = False
     expanded = set()
     while stack:
-        node, finished = stack.pop()
-        if not finished:
-            if node in expanded:
-                continue
+        node = stack.pop()
+        if node in position:
+            continue
+        if node not in expanded:       # first visit: check it, then its inputs first
             if (node.op is None or node.freed or node.packed or node._pre_hooks
                     or node._hooks or node.tensor_hooks or node.retained):
                 return None
@@ -104,40 +104,41 @@ def _plain_walk(roots, device):
                 if counter.value != version:
                     return None
             expanded.add(node)
-            stack.append((node, True))
+            stack.append(node)
             for nxt, _ in node.edges:
-                if nxt is not None and nxt not in expanded and type(nxt) is not AccumulateGrad:
-                    stack.append((nxt, False))
+                if nxt not in expanded and nxt is not None and type(nxt) is not AccumulateGrad:
+                    stack.append(nxt)
             continue
-        # every input node is placed already (post-order)
+        # second visit: every input node is placed (a node met again through another
+        # path is popped only after this one, since it was pushed before)
         refs = []
-        stale = node.stale or ()
-        for k, ((nxt, nr), array, diff) in enumerate(zip(node.edges, node.arrays, node.diff)):
+        stale = node.stale
+        arrays, diff = node.arrays, node.diff
+        for k, (nxt, nr) in enumerate(node.edges):
+            p = position.get(nxt)
+            if p is not None and diff[k] and (stale is None or k not in stale):
+                refs.append((0, p, nr))
+                continue
+            array = arrays[k]
             if type(array) is Deferred and array._value is not None:
                 array = array._value
-            if diff and nxt is not None:
-                if type(nxt) is AccumulateGrad:
-                    key = (id(nxt), id(array))
-                    slot = diff_slot.get(key)
-                    if slot is None:
-                        slot = diff_slot[key] = len(diff_vals)
-                        diff_vals.append(array)
-                        slot_leaf.append(leaves.setdefault(nxt, len(leaves)))
-                    refs.append((1, slot))
-                    continue
-                if k not in stale:
-                    refs.append((0, position[nxt], nr))
-                    continue
-                kind = 3            # replayed for its gradient, recorded for its value
-            else:
-                kind = 2
-                if not hasattr(array, "shape"):
-                    array = scalar_arg(array, device)
+            if p is None and diff[k] and nxt is not None:      # a leaf
+                key = (id(nxt), id(array))
+                slot = diff_slot.get(key)
+                if slot is None:
+                    slot = diff_slot[key] = len(diff_vals)
+                    diff_vals.append(array)
+                    slot_leaf.append(leaves.setdefault(nxt, len(leaves)))
+                refs.append((1, slot))
+                continue
+            if not hasattr(array, "shape"):
+                array = scalar_arg(array, device)
             slot = const_slot.get(id(array))
             if slot is None:
                 slot = const_slot[id(array)] = len(const_vals)
                 const_vals.append(array)
-            refs.append((3, position[nxt], nr, slot) if kind == 3 else (2, slot))
+            # a stale input is replayed for its gradient, recorded for its value
+            refs.append((2, slot) if p is None or not diff[k] else (3, p, nr, slot))
         if node.remat is not None:
             remat = True
         position[node] = len(order)
@@ -455,9 +456,9 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
     a DDP `reducer` compiles its gradient all-reduce into the program."""
     release_if_over_budget()
     prelude, pre_externals, pre_wanted = _prelude(diff_vals, const_vals)
-    want = tuple(i for i, _ in wanted)
+    want = tuple([i for i, _ in wanted])
     key = (tuple(program), tuple(root_refs), tuple(slot_target), len(old),
-           tuple(o is None for o in old), want, prelude, regions, reducer and reducer.key)
+           tuple([o is None for o in old]), want, prelude, regions, reducer and reducer.key)
     fn = _fused_cache.get(key)
     if fn is None and prelude is not None:
         without = key[:6] + (None,) + key[7:]
@@ -555,6 +556,9 @@ def _prelude(diff_vals, const_vals):
     call, before the vjp: their pending ops form a prelude program. Each pending slot of
     diff_vals/const_vals is replaced by None in place.
     Returns (static description, prelude inputs, the Deferreds it computes)."""
+    if not any([type(a) is Deferred for a in diff_vals]) and \
+            not any([type(a) is Deferred for a in const_vals]):
+        return None, (), ()
     for vals in (diff_vals, const_vals):   # (reading old .grads may have computed some)
         vals[:] = [_computed_or_pending(a) for a in vals]
     pending = [a for a in diff_vals + const_vals if type(a) is Deferred]
@@ -582,12 +586,12 @@ def _old_grad(leaf):
     t = leaf.variable
     if t._grad is not None:
         return t._grad._data()
-    key = (tuple(t.shape), t.dtype, t.device)
-    zeros = _ZEROS.get(key)
+    key = (t._shape, t._dtype, t._storage.device)
+    zeros = _ZEROS.peek(key)      # (recency-free: a hit costs no Python call)
     if zeros is None:
         from .._device import filled
         with jax.ensure_compile_time_eval():     # a cached array is never a tracer
-            zeros = _ZEROS[key] = filled(key[0], 0, t.dtype.np, t.device)
+            zeros = _ZEROS[key] = filled(tuple(key[0]), 0, t.dtype.np, t.device)
     return zeros
 
 
