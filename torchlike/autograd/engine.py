@@ -77,11 +77,14 @@ def _plain_walk(roots, device):
     """One walk over the graph of a plain .backward(), from the roots to the leaves, that
     orders its nodes (inputs first, iteratively), checks them and builds the fused
     program as it goes (see _build_program; here every leaf reached is a target).
-    Identical inputs share one argument of the compiled call: a leaf used twice, the
-    same scalar. Returns (order, position, program, diff_vals, const_vals, slot_leaf,
-    leaves, remat), or None when the graph needs the general path (more than FUSE_LIMIT
-    nodes, a root that is not a node, hooks, custom Functions, saved-tensor hooks, freed
-    or modified saved tensors; the general path raises PyTorch's errors)."""
+    A constant read by several nodes (the same number, the same array) is one argument
+    of the compiled call; each read of a leaf stays its own argument, so that its
+    gradients are summed as the general path sums them (merging the reads changes the
+    summation order, which a training run under Adam can amplify).
+    Returns (order, position, program, diff_vals, const_vals, slot_leaf, leaves, remat),
+    or None when the graph needs the general path (more than FUSE_LIMIT nodes, a root
+    that is not a node, hooks, custom Functions, saved-tensor hooks, freed or modified
+    saved tensors; the general path raises PyTorch's errors)."""
     stack = []
     for node, _ in reversed(roots):
         if type(node) is AccumulateGrad or node is None:
@@ -89,7 +92,7 @@ def _plain_walk(roots, device):
         stack.append(node)
     position, order, program = {}, [], []
     diff_vals, const_vals, slot_leaf = [], [], []
-    leaves, diff_slot, const_slot = {}, {}, {}     # leaf -> index; array ids -> slot
+    leaves, const_slot = {}, {}          # leaf -> its index; id of a constant -> its slot
     remat = False
     expanded = set()
     while stack:
@@ -123,13 +126,9 @@ def _plain_walk(roots, device):
             if type(array) is Deferred and array._value is not None:
                 array = array._value
             if p is None and diff[k] and nxt is not None:      # a leaf
-                key = (id(nxt), id(array))
-                slot = diff_slot.get(key)
-                if slot is None:
-                    slot = diff_slot[key] = len(diff_vals)
-                    diff_vals.append(array)
-                    slot_leaf.append(leaves.setdefault(nxt, len(leaves)))
-                refs.append((1, slot))
+                refs.append((1, len(diff_vals)))
+                diff_vals.append(array)
+                slot_leaf.append(leaves.setdefault(nxt, len(leaves)))
                 continue
             if not hasattr(array, "shape"):
                 array = scalar_arg(array, device)
