@@ -437,8 +437,8 @@ def test_graphs_of_one_shape_but_other_wiring_do_not_share_a_program():
 
 def _step_variants(lib):
     """One graph run in turn plainly, with a hook on an intermediate, with retain_graph
-    (then a second backward), with create_graph (then a gradient of the gradient), and
-    through freed saved tensors: each step after the first finds the plain step's
+    (then a second backward), with create_graph (then a gradient of the gradient),
+    through freed saved tensors, and with no roots at all: each step after the first finds the plain step's
     program cached and must still take the path its options ask for."""
     x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
     seen = []
@@ -471,7 +471,10 @@ def _step_variants(lib):
             loss.backward()
         except RuntimeError as e:
             seen.append(str(e))
-    for step in (plain, hooked, plain, retained, plain, higher_order, plain, freed, plain):
+    def no_roots():
+        lib.autograd.backward([])      # (nothing to do, in both)
+    for step in (plain, hooked, plain, retained, plain, higher_order, plain, freed, no_roots,
+                 plain):
         step()
         seen.append(x.grad.tolist())
     return seen

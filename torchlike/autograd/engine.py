@@ -268,9 +268,9 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
     targets: edges whose gradient is wanted (None: every leaf reached). With
     accumulate=True, gradients go into `.grad` and None is returned; otherwise the list
     of gradients (Tensor or None) for `targets` is returned."""
-    if (targets is None and accumulate and not create_graph and FUSE_LIMIT >= 0
-            and not anomaly.state.enabled and _run_plain(roots, root_grads, retain_graph,
-                                                         root_tensors)):
+    if (targets is None and accumulate and root_grads and not create_graph
+            and FUSE_LIMIT >= 0 and not anomaly.state.enabled
+            and _run_plain(roots, root_grads, retain_graph, root_tensors)):
         return None
     root_nodes = [n for n, _ in roots if isinstance(n, Node)]
     order = _forward_order(root_nodes)
