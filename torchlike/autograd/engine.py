@@ -887,13 +887,18 @@ def leaf_hooks(leaf, g):
 def _store_summed(leaf, array):
     """.grad becomes `array`, the old .grad plus the new gradient (or the new gradient
     alone, where there was none): the hook-less case of _accumulate's summed branch."""
-    grad = leaf._grad
-    if grad is None:
+    if leaf._grad is None:
         leaf._grad = _in_leaf_layout(leaf, _tensor.Tensor._wrap(array, leaf._storage.device))
     else:
-        grad._storage.array = array
-        grad._storage.generation += 1
-        grad._version_counter.value += 1
+        _replace_value(leaf._grad, array)
+
+
+def _replace_value(grad, array):
+    """An existing .grad takes a new value in place (the same tensor object, as PyTorch's
+    accumulation keeps it)."""
+    grad._storage.array = array
+    grad._storage.generation += 1
+    grad._version_counter.value += 1
 
 
 def _accumulate(leaf, g, create_graph, already_summed=False):
@@ -907,9 +912,7 @@ def _accumulate(leaf, g, create_graph, already_summed=False):
     if already_summed and leaf._grad is None:
         leaf._grad = _in_leaf_layout(leaf, g)
     elif already_summed:
-        leaf._grad._storage.array = g._data()
-        leaf._grad._storage.generation += 1
-        leaf._grad._version_counter.value += 1
+        _replace_value(leaf._grad, g._data())
     else:
         _store_grad(leaf, g, create_graph)
     if leaf._post_acc_hooks:
