@@ -389,3 +389,96 @@ def test_reading_the_rows_of_a_pending_tensor_one_by_one_is_one_program():
     before = _lazy.stats.materializations
     assert [int(i) for i in pending] == expected
     assert _lazy.stats.materializations == before + 1
+
+
+# -- the plain backward's one-walk path (engine._run_plain) ---------------------------------
+def _graphs_of_one_shape(lib):
+    """Five backward graphs whose nodes all have the same ops and shapes but are wired
+    differently (a node used twice or made twice; one leaf or two; equal or different
+    numbers; a leaf read before and after an in-place write): a key that ignored the
+    wiring would hand one graph another's compiled program."""
+    def fresh():
+        return lib.ones(3, requires_grad=True), lib.full((3,), 2.0, requires_grad=True)
+
+    def made_twice(x, w):
+        return ((x + 2) * (x + 2)).sum(), (x,)
+
+    def used_twice(x, w):
+        y = x + 2
+        return (y * y).sum(), (x,)
+
+    def two_leaves(x, w):              # (written_between's program, but two leaves)
+        return ((x + 1) * w).sum(), (x, w)
+
+    def other_number(x, w):
+        return ((x + 2) * (x + 3)).sum(), (x,)
+
+    def written_between(x, w):
+        y = x + 1                      # reads x before the write (add saves nothing)
+        with lib.no_grad():
+            x.mul_(3)
+        return (y * x).sum(), (x,)     # ... and after it: two values of one leaf
+    return [(f, fresh) for f in (made_twice, used_twice, two_leaves, other_number,
+                                 written_between)]
+
+
+def test_graphs_of_one_shape_but_other_wiring_do_not_share_a_program():
+    ours, theirs = _graphs_of_one_shape(torchlike), _graphs_of_one_shape(torch)
+    for _ in range(2):                 # the second round finds every program cached
+        for (graph, fresh), (t_graph, t_fresh) in zip(ours, theirs):
+            loss, leaves = graph(*fresh())
+            t_loss, t_leaves = t_graph(*t_fresh())
+            loss.backward()
+            t_loss.backward()
+            assert loss.item() == t_loss.item(), graph.__name__   # exact small integers
+            for leaf, t_leaf in zip(leaves, t_leaves):
+                assert leaf.grad.tolist() == t_leaf.grad.tolist(), graph.__name__
+
+
+def _step_variants(lib):
+    """One graph run in turn plainly, with a hook on an intermediate, with retain_graph
+    (then a second backward), with create_graph (then a gradient of the gradient),
+    through freed saved tensors, and with no roots at all: each step after the first finds the plain step's
+    program cached and must still take the path its options ask for."""
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    seen = []
+
+    def graph():
+        h = x * x
+        return h, (h * 3).sum()
+
+    def plain():
+        return graph()[1].backward()
+
+    def hooked():
+        h, loss = graph()
+        h.register_hook(lambda g: g * 2)
+        loss.backward()
+
+    def retained():
+        loss = graph()[1]
+        loss.backward(retain_graph=True)
+        loss.backward()
+
+    def higher_order():
+        (g,) = lib.autograd.grad(graph()[1], x, create_graph=True)
+        g.sum().backward()
+
+    def freed():
+        loss = graph()[1]
+        loss.backward()
+        try:
+            loss.backward()
+        except RuntimeError as e:
+            seen.append(str(e))
+    def no_roots():
+        lib.autograd.backward([])      # (nothing to do, in both)
+    for step in (plain, hooked, plain, retained, plain, higher_order, plain, freed, no_roots,
+                 plain):
+        step()
+        seen.append(x.grad.tolist())
+    return seen
+
+
+def test_a_step_that_changes_hooks_retain_graph_or_create_graph_takes_the_right_path():
+    assert _step_variants(torchlike) == _step_variants(torch)   # (exact small integers)

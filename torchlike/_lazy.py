@@ -81,16 +81,7 @@ class Deferred:
         return self.value().devices()
 
 
-def _single(op, params, inputs, depth, device, shape, dtype):
-    """The Deferred of a single-output op, which is its own call."""
-    d = Deferred(None, 0, shape, dtype)
-    d.op = op
-    d.params = params
-    d.inputs = inputs
-    d.depth = depth
-    d.multi = False
-    d.device = device
-    return d
+_new_deferred = Deferred.__new__
 
 
 class _Call:
@@ -166,7 +157,21 @@ def defer(op, params, arrays, device=None):
     avals = _shape_cache.peek((op, params, tuple(key)))
     multi, avals = avals if avals is not None else output_avals(op, params, arrays)
     if not multi:
-        return _single(op, params, tuple(inputs), depth + 1, device, *avals[0])
+        # a single-output op's Deferred is its own call: every field set here, without
+        # a call of Deferred.__init__ (this runs for every op)
+        d = _new_deferred(Deferred)
+        d.call = None
+        d.index = 0
+        d.shape, d.dtype = avals[0]
+        d.ndim = len(d.shape)
+        d._value = None
+        d.op = op
+        d.params = params
+        d.inputs = tuple(inputs)
+        d.depth = depth + 1
+        d.multi = False
+        d.device = device
+        return d
     call = _Call(op, params, tuple(inputs), depth + 1, multi, device)
     outs = tuple([Deferred(call, i, shape, dtype) for i, (shape, dtype) in enumerate(avals)])
     call.outs = tuple([weakref.ref(d) for d in outs])

@@ -40,7 +40,7 @@ def _implicit_grad(out):
     cached array per (dtype, shape, device) serves every backward."""
     device = out._storage.device
     key = (out._dtype, out._shape, device)
-    array = _ONES.get(key)
+    array = _ONES.peek(key)       # (recency-free: a hit costs no Python call)
     if array is None:
         with jax.ensure_compile_time_eval():     # a cached array is never a tracer
             array = _ONES[key] = filled(tuple(out._shape), 1, out._dtype.np, device)
@@ -52,12 +52,12 @@ def _make_grads(outputs, grad_outputs):
     Tensor = _tensor.Tensor
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not out.requires_grad:
+        if out._grad_fn is None and not out.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if g is None:
-            if out.numel() != 1:
+            if out._shape and out._shape.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if not out.dtype.is_floating_point:
+            if not out._dtype.is_floating_point:
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {out.dtype}")
             g = _implicit_grad(out)

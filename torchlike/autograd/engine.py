@@ -22,6 +22,7 @@ import jax.numpy as jnp
 
 from .._storage import write_scope
 from .._caches import LRU, release_if_over_budget
+from .. import _tensor      # (a module reference: _tensor imports this package)
 from .._device import scalar_arg
 from .._lazy import Deferred, force, install, materialize, plan, run_program
 from . import anomaly_mode as anomaly
@@ -71,6 +72,81 @@ def _forward_order(root_nodes):
             if nxt is not None and nxt not in expanded and type(nxt) is not AccumulateGrad:
                 stack.append((nxt, False))
     return order
+
+
+def _plain_walk(roots, device):
+    """One walk over the graph of a plain .backward(), from the roots to the leaves, that
+    orders its nodes (inputs first, iteratively), checks them and builds the fused
+    program as it goes (see _build_program; here every leaf reached is a target).
+    A constant read by several nodes (the same number, the same array) is one argument
+    of the compiled call; each read of a leaf stays its own argument, so that its
+    gradients are summed as the general path sums them (merging the reads changes the
+    summation order, which a training run under Adam can amplify).
+    Returns (order, position, program, diff_vals, const_vals, slot_leaf, leaves, remat),
+    or None when the graph needs the general path (more than FUSE_LIMIT nodes, a root
+    that is not a node, hooks, custom Functions, saved-tensor hooks, freed or modified
+    saved tensors; the general path raises PyTorch's errors)."""
+    stack = []
+    for node, _ in reversed(roots):
+        if type(node) is AccumulateGrad or node is None:
+            return None
+        stack.append(node)
+    position, order, program = {}, [], []
+    diff_vals, const_vals, slot_leaf = [], [], []
+    leaves, const_slot = {}, {}          # leaf -> its index; id of a constant -> its slot
+    remat = False
+    expanded = set()
+    while stack:
+        node = stack.pop()
+        if node in position:
+            continue
+        if node not in expanded:       # first visit: check it, then its inputs first
+            if (node.op is None or node.freed or node.packed or node._pre_hooks
+                    or node._hooks or node.tensor_hooks or node.retained):
+                return None
+            for i, counter, version, desc in node.saved:
+                if counter.value != version:
+                    return None
+            expanded.add(node)
+            stack.append(node)
+            for nxt, _ in node.edges:
+                if nxt not in expanded and nxt is not None and type(nxt) is not AccumulateGrad:
+                    stack.append(nxt)
+            continue
+        # second visit: every input node is placed (a node met again through another
+        # path is popped only after this one, since it was pushed before)
+        refs = []
+        stale = node.stale
+        arrays, diff = node.arrays, node.diff
+        for k, (nxt, nr) in enumerate(node.edges):
+            p = position.get(nxt)
+            if p is not None and diff[k] and (stale is None or k not in stale):
+                refs.append((0, p, nr))
+                continue
+            array = arrays[k]
+            if type(array) is Deferred and array._value is not None:
+                array = array._value
+            if p is None and diff[k] and nxt is not None:      # a leaf
+                refs.append((1, len(diff_vals)))
+                diff_vals.append(array)
+                slot_leaf.append(leaves.setdefault(nxt, len(leaves)))
+                continue
+            if not hasattr(array, "shape"):
+                array = scalar_arg(array, device)
+            slot = const_slot.get(id(array))
+            if slot is None:
+                slot = const_slot[id(array)] = len(const_vals)
+                const_vals.append(array)
+            # a stale input is replayed for its gradient, recorded for its value
+            refs.append((2, slot) if p is None or not diff[k] else (3, p, nr, slot))
+        if node.remat is not None:
+            remat = True
+        position[node] = len(order)
+        order.append(node)
+        program.append((node.op, node.params, tuple(refs)))
+    if len(order) > FUSE_LIMIT or not leaves:
+        return None
+    return order, position, program, diff_vals, const_vals, tuple(slot_leaf), leaves, remat
 
 
 def _prune(order, leaf_targets, node_targets):
@@ -193,6 +269,10 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
     targets: edges whose gradient is wanted (None: every leaf reached). With
     accumulate=True, gradients go into `.grad` and None is returned; otherwise the list
     of gradients (Tensor or None) for `targets` is returned."""
+    if (targets is None and accumulate and root_grads and not create_graph
+            and FUSE_LIMIT >= 0 and not anomaly.state.enabled
+            and _run_plain(roots, root_grads, retain_graph, root_tensors)):
+        return None
     root_nodes = [n for n, _ in roots if isinstance(n, Node)]
     order = _forward_order(root_nodes)
     leaf_targets = None if targets is None else {n for n, _ in targets if isinstance(n, AccumulateGrad)}
@@ -236,6 +316,44 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
 
 
 # -- fused --------------------------------------------------------------------------------
+def _run_plain(roots, root_grads, retain_graph, root_tensors):
+    """A plain .backward() (every leaf reached gets its .grad) as one fused call: the
+    training step's case, kept to one walk over the graph and little else. Returns
+    False, having changed nothing, when the graph needs the general path."""
+    walked = _plain_walk(roots, root_grads[0]._storage.device)
+    if walked is None:
+        return False
+    order, position, program, diff_vals, const_vals, slot_leaf, leaves, remat = walked
+    root_refs, cotangents, wanted = [], [], []
+    for (node, nr), g, t in zip(roots, root_grads, root_tensors or [None] * len(roots)):
+        if t is not None and t._whole:     # its pending value comes back from the call
+            a = t._storage.array
+            if type(a) is Deferred and a._value is None:
+                wanted.append((len(root_refs), a))
+        root_refs.append((position[node], nr))
+        cotangents.append(g._data())
+    leaf_list = list(leaves)
+    old = tuple([_old_grad(leaf) if not _has_leaf_hooks(leaf) else None for leaf in leaf_list])
+    reducer = fused_grad_reducer(leaf_list, old) if fused_grad_reducer else None
+    regions = _remat_regions(order, program) if remat else ()
+    grads, values = _fused_call(program, regions, root_refs, slot_leaf, old, wanted, diff_vals,
+                                const_vals, cotangents, reducer)
+    if wanted:
+        install([deferred for _, deferred in wanted], values)
+    for leaf, g, o in zip(leaf_list, grads, old):
+        t = leaf.variable
+        if o is not None and not t._post_acc_hooks:     # (nothing to call: store it)
+            _store_summed(t, g)
+        else:
+            _accumulate(t, _tensor.Tensor._wrap(g, t._storage.device), create_graph=False,
+                        already_summed=o is not None)
+    if not retain_graph:
+        for node in order:
+            if node.op.saves:
+                node.release()
+    return True
+
+
 def _pending_values(tensors):
     """The roots' values still pending (Deferred): the fused backward computes them anyway,
     so it hands them back and `loss.item()` after backward costs nothing more."""
@@ -338,9 +456,9 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
     a DDP `reducer` compiles its gradient all-reduce into the program."""
     release_if_over_budget()
     prelude, pre_externals, pre_wanted = _prelude(diff_vals, const_vals)
-    want = tuple(i for i, _ in wanted)
+    want = tuple([i for i, _ in wanted])
     key = (tuple(program), tuple(root_refs), tuple(slot_target), len(old),
-           tuple(o is None for o in old), want, prelude, regions, reducer and reducer.key)
+           tuple([o is None for o in old]), want, prelude, regions, reducer and reducer.key)
     fn = _fused_cache.get(key)
     if fn is None and prelude is not None:
         without = key[:6] + (None,) + key[7:]
@@ -438,6 +556,9 @@ def _prelude(diff_vals, const_vals):
     call, before the vjp: their pending ops form a prelude program. Each pending slot of
     diff_vals/const_vals is replaced by None in place.
     Returns (static description, prelude inputs, the Deferreds it computes)."""
+    if not any([type(a) is Deferred for a in diff_vals]) and \
+            not any([type(a) is Deferred for a in const_vals]):
+        return None, (), ()
     for vals in (diff_vals, const_vals):   # (reading old .grads may have computed some)
         vals[:] = [_computed_or_pending(a) for a in vals]
     pending = [a for a in diff_vals + const_vals if type(a) is Deferred]
@@ -465,12 +586,12 @@ def _old_grad(leaf):
     t = leaf.variable
     if t._grad is not None:
         return t._grad._data()
-    key = (tuple(t.shape), t.dtype, t.device)
-    zeros = _ZEROS.get(key)
+    key = (t._shape, t._dtype, t._storage.device)
+    zeros = _ZEROS.peek(key)      # (recency-free: a hit costs no Python call)
     if zeros is None:
         from .._device import filled
         with jax.ensure_compile_time_eval():     # a cached array is never a tracer
-            zeros = _ZEROS[key] = filled(key[0], 0, t.dtype.np, t.device)
+            zeros = _ZEROS[key] = filled(tuple(key[0]), 0, t.dtype.np, t.device)
     return zeros
 
 
@@ -764,6 +885,23 @@ def leaf_hooks(leaf, g):
     return _tensor_hooks(leaf._hooks, g) if leaf._hooks else g
 
 
+def _store_summed(leaf, array):
+    """.grad becomes `array`, the old .grad plus the new gradient (or the new gradient
+    alone, where there was none): the hook-less case of _accumulate's summed branch."""
+    if leaf._grad is None:
+        leaf._grad = _in_leaf_layout(leaf, _tensor.Tensor._wrap(array, leaf._storage.device))
+    else:
+        _replace_value(leaf._grad, array)
+
+
+def _replace_value(grad, array):
+    """An existing .grad takes a new value in place (the same tensor object, as PyTorch's
+    accumulation keeps it)."""
+    grad._storage.array = array
+    grad._storage.generation += 1
+    grad._version_counter.value += 1
+
+
 def _accumulate(leaf, g, create_graph, already_summed=False):
     """AccumulateGrad as PyTorch orders it: the leaf's tensor hooks, the node's prehooks,
     .grad += g (same object unless create_graph), post-accumulate hooks (under no_grad,
@@ -778,9 +916,7 @@ def _accumulate(leaf, g, create_graph, already_summed=False):
     if already_summed and leaf._grad is None:
         leaf._grad = _in_leaf_layout(leaf, g)
     elif already_summed:
-        leaf._grad._storage.array = g._data()
-        leaf._grad._storage.generation += 1
-        leaf._grad._version_counter.value += 1
+        _replace_value(leaf._grad, g._data())
     else:
         _store_grad(leaf, g, create_graph)
     if leaf._post_acc_hooks:
