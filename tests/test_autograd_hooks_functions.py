@@ -246,18 +246,33 @@ def test_once_differentiable_runs_backward_without_grad():
 
 # -- the compiled-backward cache ----------------------------------------------------------
 def test_identical_steps_reuse_one_compiled_backward():
-    """A loop that builds the same graph traces its backward once; the second identical
-    step makes exactly one compiled call and no new trace."""
+    """A loop that builds the same graph traces its backward once per kind of step: the
+    first (no .grad yet: the gradient is stored) and the accumulating ones (the old
+    .grad is added inside the call); the third identical step makes exactly one
+    compiled call and no new trace."""
     x = torchlike.ones(3, 3, requires_grad=True)
 
     def step():
         ((x + 2) * (x + 2) * 3).mean().backward()
     step()
+    step()
     traces, calls = engine.stats.fused_traces, engine.stats.fused_calls
     step()
     assert engine.stats.fused_traces == traces
     assert engine.stats.fused_calls == calls + 1
-    np.testing.assert_allclose(np.asarray(x.grad), np.full((3, 3), 4.0))
+    # d/dx mean(3 (x + 2)^2) = 6 (x + 2) / 9 = 2 at x = 1, three times
+    np.testing.assert_allclose(np.asarray(x.grad), np.full((3, 3), 6.0))
+
+
+def test_steps_that_reset_grads_to_none_trace_one_backward():
+    x = torchlike.ones(3, 3, requires_grad=True)
+    for i in range(3):
+        x.grad = None               # zero_grad()'s default
+        ((x + 2) * (x + 2) * 3).mean().backward()
+        if i == 0:
+            traces = engine.stats.fused_traces
+    assert engine.stats.fused_traces == traces
+    np.testing.assert_allclose(np.asarray(x.grad), np.full((3, 3), 2.0))
 
 
 def test_different_values_same_structure_do_not_retrace():
@@ -265,7 +280,7 @@ def test_different_values_same_structure_do_not_retrace():
     for i in range(3):
         inp = torchlike.randn(5, 4)
         (inp @ w).relu().sum().backward()
-        if i == 0:
+        if i == 1:      # (the first step stores .grad, the later ones add to it)
             traces = engine.stats.fused_traces
     assert engine.stats.fused_traces == traces
 

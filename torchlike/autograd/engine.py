@@ -333,16 +333,18 @@ def _run_plain(roots, root_grads, retain_graph, root_tensors):
         root_refs.append((position[node], nr))
         cotangents.append(g._data())
     leaf_list = list(leaves)
-    old = tuple([_old_grad(leaf) if not _has_leaf_hooks(leaf) else None for leaf in leaf_list])
-    reducer = fused_grad_reducer(leaf_list, old) if fused_grad_reducer else None
+    hooked = [_has_leaf_hooks(leaf) for leaf in leaf_list]
+    old = tuple([None if h else _old_grad(leaf) for leaf, h in zip(leaf_list, hooked)])
+    reducer = (fused_grad_reducer(leaf_list, [None if h else () for h in hooked])
+               if fused_grad_reducer else None)
     regions = _remat_regions(order, program) if remat else ()
     grads, values = _fused_call(program, regions, root_refs, slot_leaf, old, wanted, diff_vals,
                                 const_vals, cotangents, reducer)
     if wanted:
         install([deferred for _, deferred in wanted], values)
-    for leaf, g, o in zip(leaf_list, grads, old):
+    for leaf, g, o, h in zip(leaf_list, grads, old, hooked):
         t = leaf.variable
-        if o is not None and not t._post_acc_hooks:     # (nothing to call: store it)
+        if not h and not t._post_acc_hooks:     # (nothing to call: store the sum)
             _store_summed(t, g)
         else:
             _accumulate(t, _tensor.Tensor._wrap(g, t._storage.device), create_graph=False,
@@ -382,15 +384,16 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
             root_refs.append((index[node], nr))
             cotangents.append(g._data())
     leaf_list = list(leaves)
-    # Existing .grad values are added inside the compiled call. A missing .grad counts
-    # as zeros, so that the first step and later ones share one compiled function;
-    # leaves with hooks get their raw gradient (None), since hooks must see it.
-    old = tuple(_old_grad(leaf) if accumulate and not _has_leaf_hooks(leaf) else None
-                for leaf in leaf_list)
+    # Existing .grad values are added inside the compiled call (None: no .grad, or a
+    # leaf with hooks, which must see its raw gradient)
+    hooked = [_has_leaf_hooks(leaf) for leaf in leaf_list]
+    old = tuple(_old_grad(leaf) if accumulate and not h else None
+                for leaf, h in zip(leaf_list, hooked))
     grads = ()
     if leaf_list:
         # DDP's hook: its gradient all-reduce compiled into this program (or None)
-        reducer = fused_grad_reducer(leaf_list, old) if fused_grad_reducer and accumulate else None
+        reducer = (fused_grad_reducer(leaf_list, [None if h else () for h in hooked])
+                   if fused_grad_reducer and accumulate else None)
         grads, values = _fused_call(program, _remat_regions(forward, program), root_refs,
                                     slot_leaf, old, wanted, diff_vals, const_vals, cotangents,
                                     reducer)
@@ -579,20 +582,13 @@ def _with_prelude_values(vals, sources, pre_values):
     return [v if k < 0 else pre_values[k] for k, v in zip(sources, vals)]
 
 
-_ZEROS = LRU(256)               # (shape, dtype, device) -> zeros standing for a missing .grad
-
-
 def _old_grad(leaf):
-    t = leaf.variable
-    if t._grad is not None:
-        return t._grad._data()
-    key = (t._shape, t._dtype, t._storage.device)
-    zeros = _ZEROS.peek(key)      # (recency-free: a hit costs no Python call)
-    if zeros is None:
-        from .._device import filled
-        with jax.ensure_compile_time_eval():     # a cached array is never a tracer
-            zeros = _ZEROS[key] = filled(tuple(key[0]), 0, t.dtype.np, t.device)
-    return zeros
+    """The .grad the fused call adds its gradient to, or None where there is none: the
+    call then returns the gradient itself (a missing .grad costs no zeros, no input
+    buffer and no addition; a loop that keeps its .grads, zero_grad(set_to_none=False)
+    or accumulation over micro-batches, compiles a second program once)."""
+    grad = leaf.variable._grad
+    return None if grad is None else grad._data()
 
 
 @jax.custom_vjp
