@@ -256,6 +256,7 @@ class ElementwiseOptimizer(Optimizer):
 
     # -- the step -----------------------------------------------------------------------
     def step(self, closure=None):
+        ahead.finish(self)
         loss = self._call_closure(closure)
         # the update itself records no history (unless the optimizer is `differentiable`)
         with set_grad_enabled(bool(self.defaults.get("differentiable", False))):

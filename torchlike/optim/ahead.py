@@ -23,6 +23,7 @@ from .. import _jax_bridge
 
 tracing = threading.Lock()      # held while a group update may be traced
 _started = weakref.WeakSet()    # optimizers whose first step was predicted already
+_pending = weakref.WeakKeyDictionary()      # optimizer -> its compiles still running
 _worker = None
 
 
@@ -44,8 +45,15 @@ def start(optimizer):
         _worker = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="torchlike-optim-ahead")
     from ._elementwise import _run_group
-    for args, static in jobs:
-        _worker.submit(_compile, _run_group, args, static)
+    _pending[optimizer] = [_worker.submit(_compile, _run_group, args, static)
+                           for args, static in jobs]
+
+
+def finish(optimizer):
+    """Before the optimizer's step: its compiles ahead are done (so none of them runs
+    later, unexpected, and step() finds its program)."""
+    for job in _pending.pop(optimizer, ()):
+        job.result()
 
 
 def wait():
