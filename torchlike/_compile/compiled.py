@@ -86,7 +86,6 @@ class _Entry:
         self.out_tree = jax.tree_util.tree_structure(shapes)
         self.flat = jax.extend.core.jaxpr_as_fun(closed)     # (every input: the pullback's)
         self.changed_set = frozenset(self.changed)
-        self.donate = () if any(self.out_live) else tuple(self.changed)
         # the program takes only the inputs it reads: a step that sets its `.grad`s to None
         # does not read the previous ones, and each argument costs dispatch time
         used = _used_inputs(closed)
@@ -94,7 +93,8 @@ class _Entry:
         self.run_fn = self.flat if len(used) == len(closed.jaxpr.invars) else \
             jax.extend.core.jaxpr_as_fun(_keep_inputs(closed, used))
         position = {k: n for n, k in enumerate(used)}
-        self.donate = tuple(i for i in self.donate if i in position)
+        self.donate = () if any(self.out_live) else \
+            tuple(i for i in self.changed if i in position)
         self.donated = _getter(self.donate)
         self.program = jax.jit(self.run_fn,
                                donate_argnums=tuple(position[i] for i in self.donate))

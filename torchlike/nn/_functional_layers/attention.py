@@ -23,8 +23,8 @@ def _safe_softmax(scores):
 def _safe_softmax_jvp(primals, tangents):
     # softmax's derivative, as PyTorch's softmax backward computes it (y (g - sum(g y))),
     # zero on a fully masked row (y = 0 there); differentiating the masking selects
-    # instead made the attention's backward larger: XLA compiled a transformer encoder
-    # layer's forward and backward in 1.6x the time of plain softmax's
+    # instead made the attention's backward larger: XLA compiled multi-head attention's
+    # forward and backward in 1.65x the time it takes with this rule
     (scores,), (tangent,) = primals, tangents
     y = _safe_softmax(scores)
     return y, y * (tangent - jnp.sum(tangent * y, axis=-1, keepdims=True))
