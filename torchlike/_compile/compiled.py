@@ -21,6 +21,7 @@ logged warning; unless dynamic=False, guards that differ only in sizes count as 
 shape still gets its own program, XLA's programs having static shapes).
 """
 import functools
+import operator
 import sys
 import weakref
 
@@ -84,22 +85,68 @@ class _Entry:
         outside (its backward reads the inputs again)."""
         closed, shapes = jax.make_jaxpr(trace, return_shape=True)(in_arrays, counters)
         self.out_tree = jax.tree_util.tree_structure(shapes)
-        self.flat = jax.extend.core.jaxpr_as_fun(closed)
+        self.flat = jax.extend.core.jaxpr_as_fun(closed)     # (every input: the pullback's)
         self.changed_set = frozenset(self.changed)
-        self.donate = () if any(self.out_live) else tuple(self.changed)
-        self.program = jax.jit(self.flat, donate_argnums=self.donate)
+        # the program takes only the inputs it reads: a step that sets its `.grad`s to None
+        # does not read the previous ones, and each argument costs dispatch time
+        used = _used_inputs(closed)
+        self.pick = _getter(used)
+        self.run_fn = self.flat if len(used) == len(closed.jaxpr.invars) else \
+            jax.extend.core.jaxpr_as_fun(_keep_inputs(closed, used))
+        position = {k: n for n, k in enumerate(used)}
+        self.donate = () if any(self.out_live) else \
+            tuple(i for i in self.changed if i in position)
+        self.donated = _getter(self.donate)
+        self.program = jax.jit(self.run_fn,
+                               donate_argnums=tuple(position[i] for i in self.donate))
+
+    def call(self, program, in_arrays, counters):
+        return jax.tree_util.tree_unflatten(self.out_tree,
+                                            program(*self.pick(in_arrays + counters)))
 
     def run(self, in_arrays, counters):
         program = self.program
         # donating an array someone else still holds (a view's pending value, a saved
         # tensor of an eager graph) would delete it under them: the references are the
-        # storage, in_arrays and getrefcount's argument
-        if self.donate and any(sys.getrefcount(in_arrays[i]) > 3 for i in self.donate):
+        # storage, in_arrays, the tuple `donated` makes and getrefcount's argument
+        if self.donate and max(map(sys.getrefcount, self.donated(in_arrays))) > 4:
             if self.plain is None:
-                self.plain = jax.jit(self.flat)
+                self.plain = jax.jit(self.run_fn)
             program = self.plain
-        outs = jax.tree_util.tree_unflatten(self.out_tree, program(*in_arrays, *counters))
+        outs = self.call(program, in_arrays, counters)
         return _Outputs(*outs, inputs=None if self.donate else list(in_arrays))
+
+
+def _used_inputs(closed):
+    """The indices of the inputs a jaxpr reads (all of them when it has effects, which
+    may refer to inputs by position)."""
+    jaxpr = closed.jaxpr
+    if jaxpr.effects:
+        return list(range(len(jaxpr.invars)))
+    read = {v for eqn in jaxpr.eqns for v in eqn.invars if isinstance(v, jax.extend.core.Var)}
+    read.update(v for v in jaxpr.outvars if isinstance(v, jax.extend.core.Var))
+    return [i for i, v in enumerate(jaxpr.invars) if v in read]
+
+
+def _keep_inputs(closed, used):
+    """The jaxpr taking only its inputs at `used` (the others are not read)."""
+    jaxpr = closed.jaxpr
+    info = jaxpr.debug_info
+    names = info.arg_names
+    if names is not None and len(names) == len(jaxpr.invars):
+        info = info._replace(arg_names=tuple(names[i] for i in used))
+    return jax.extend.core.ClosedJaxpr(
+        jaxpr.replace(invars=[jaxpr.invars[i] for i in used], debug_info=info), closed.consts)
+
+
+def _getter(indices):
+    """seq -> the tuple of seq's items at `indices` (one C-level call)."""
+    if len(indices) > 1:
+        return operator.itemgetter(*indices)
+    if indices:
+        i = indices[0]
+        return lambda seq: (seq[i],)
+    return lambda seq: ()
 
 
 class _Outputs:
@@ -228,8 +275,7 @@ class CompiledCallable:
     def _run_split(self, entry, in_arrays, counters, args, kwargs):
         """A guard with a graph break: the prefix program once (it writes nothing), then
         the function eagerly, replaying the prefix's ops from its results."""
-        values = jax.tree_util.tree_unflatten(entry.out_tree,
-                                              entry.program(*in_arrays, *counters))
+        values = entry.call(entry.program, in_arrays, counters)
         breaks.counters["stats"]["split_prefix_runs"] += 1
         del in_arrays[:]
         with replaying(entry.split, values):

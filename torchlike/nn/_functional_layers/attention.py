@@ -9,6 +9,7 @@ from ... import _factories
 from ._common import HIGHEST, call, nn_op
 
 
+@jax.custom_jvp
 def _safe_softmax(scores):
     """Softmax whose fully masked rows (all -inf) give zeros, as PyTorch's SDPA does."""
     m = jnp.max(scores, axis=-1, keepdims=True)
@@ -16,6 +17,17 @@ def _safe_softmax(scores):
     e = jnp.exp(scores - m)
     total = jnp.sum(e, axis=-1, keepdims=True)
     return e / jnp.where(total > 0, total, 1.0)
+
+
+@_safe_softmax.defjvp
+def _safe_softmax_jvp(primals, tangents):
+    # softmax's derivative, as PyTorch's softmax backward computes it (y (g - sum(g y))),
+    # zero on a fully masked row (y = 0 there); differentiating the masking selects
+    # instead made the attention's backward larger: XLA compiled multi-head attention's
+    # forward and backward in 1.65x the time it takes with this rule
+    (scores,), (tangent,) = primals, tangents
+    y = _safe_softmax(scores)
+    return y, y * (tangent - jnp.sum(tangent * y, axis=-1, keepdims=True))
 
 
 def _dropout_weights(w, noise, p):
