@@ -1,7 +1,7 @@
 """Peak memory of an eager torchlike training step against the donating `jax.jit` step
 of the same model (issue 8's target: within 1.3x), from XLA's memory analysis.
 
-    python examples/peak_memory.py
+    python examples/peak_memory.py [mlp|transformer]
 
 A program's peak is its argument + output + temporary bytes less the bytes of outputs
 written into donated arguments. The eager step runs two programs, the fused backward
@@ -58,16 +58,24 @@ def measure(name, make, make_jax):
           f" jax.jit step {jit / 1e6:.2f} MB; torchlike/jax.jit {eager / jit:.2f}")
 
 
-def main():
+WORKLOADS = {
+    "mlp": ("MLP 784-256-256-10 b128, SGD momentum", benchmark.mlp_small,
+            benchmark.mlp_small_jax),
+    "transformer": ("TransformerEncoder 2x d64, AdamW", benchmark.transformer,
+                    benchmark.transformer_jax),
+}
+
+
+def main(names=None):
+    """Measured in a fresh process: which programs a step compiles depends on what the
+    process compiled before (a first step met anew, or a backward already cached)."""
     compiler.backend_compile_and_load = _seeing
     try:
-        measure("MLP 784-256-256-10 b128, SGD momentum", benchmark.mlp_small,
-                benchmark.mlp_small_jax)
-        measure("TransformerEncoder 2x d64, AdamW", benchmark.transformer,
-                benchmark.transformer_jax)
+        for name in names or WORKLOADS:
+            measure(*WORKLOADS[name])
     finally:
         compiler.backend_compile_and_load = _compile
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -132,22 +132,14 @@ def test_benchmark_scaling_table(tmp_path):
     assert rows[0]["efficiency"] == 1.0 and all(r["samples_per_s"] > 0 for r in rows)
 
 
-def test_peak_memory_of_the_eager_mlp_step_is_within_issue_8s_bound(capsys):
-    """examples/peak_memory.py's measure (XLA's memory analysis, deterministic for a
-    given JAX): the eager MLP step's peak within 1.3x of the donating jax.jit step's.
-    It was 1.44x while the optimizer's update did not donate and a missing .grad was fed
-    to the backward as zeros."""
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        import peak_memory
-        import benchmark
-    finally:
-        sys.path.remove(str(EXAMPLES))
-    import jax._src.compiler as compiler
-    compiler.backend_compile_and_load = peak_memory._seeing
-    try:
-        peak_memory.measure("mlp", benchmark.mlp_small, benchmark.mlp_small_jax)
-    finally:
-        compiler.backend_compile_and_load = peak_memory._compile
-    ratio = float(capsys.readouterr().out.rsplit("torchlike/jax.jit", 1)[1])
-    assert ratio <= 1.3, ratio
+def test_peak_memory_of_the_eager_mlp_step_is_within_issue_8s_bound():
+    """examples/peak_memory.py (XLA's memory analysis of the programs a fresh process
+    compiles, deterministic for a given JAX): the eager MLP step's peak within 1.3x of
+    the donating jax.jit step's. It was 1.44x while the optimizer's update donated
+    nothing and a missing .grad was fed to the backward as zeros."""
+    import subprocess
+    done = subprocess.run([sys.executable, str(EXAMPLES / "peak_memory.py"), "mlp"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    ratio = float(done.stdout.rsplit("torchlike/jax.jit", 1)[1])
+    assert ratio <= 1.3, done.stdout
