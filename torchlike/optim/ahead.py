@@ -22,6 +22,10 @@ import weakref
 from .. import _jax_bridge
 
 tracing = threading.Lock()      # held while a group update may be traced
+# the prediction makes a first step's state (zeros the size of the parameters) to read
+# its shapes: past this many bytes of parameters it is not worth the memory, and a model
+# that size compiles its update in a small part of its first step anyway
+MAX_PARAMETER_BYTES = 64 * 2 ** 20
 _started = weakref.WeakSet()    # optimizers whose first step was predicted already
 _pending = weakref.WeakKeyDictionary()      # optimizer -> its compiles still running
 _worker = None
@@ -35,6 +39,10 @@ def start(optimizer):
             optimizer.defaults.get("differentiable", False):
         return
     _started.add(optimizer)
+    size = sum(p.numel() * p.element_size() for group in optimizer.param_groups
+               for p in group["params"] if p.requires_grad)
+    if size > MAX_PARAMETER_BYTES:
+        return
     try:
         jobs = list(optimizer.predicted_updates())
     except Exception:       # (a prediction is only a guess: step() decides)
