@@ -138,6 +138,11 @@ def test_peak_memory_of_the_eager_mlp_step_is_within_issue_8s_bound():
     the donating jax.jit step's. It was 1.44x while the optimizer's update donated
     nothing and a missing .grad was fed to the backward as zeros."""
     import subprocess
+    import jax._src.compiler as compiler
+    if not hasattr(compiler, "backend_compile_and_load"):
+        # the example sees programs through this private JAX function (named in its
+        # docstring); another JAX version may call it otherwise
+        pytest.skip("this JAX has no jax._src.compiler.backend_compile_and_load")
     done = subprocess.run([sys.executable, str(EXAMPLES / "peak_memory.py"), "mlp"],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
