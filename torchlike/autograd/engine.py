@@ -39,7 +39,7 @@ FUSE_LIMIT = 512
 SEGMENT = 256
 
 _fused_cache = LRU(1024)        # graph structure -> jitted vjp
-# Set by DistributedDataParallel: (leaves, old grads) -> None, or a reducer whose
+# Set by DistributedDataParallel: (leaves, which have hooks) -> None, or a reducer whose
 # .compile(vjp) puts the gradients' all-reduce into the fused program (.key joins the key)
 fused_grad_reducer = None
 
@@ -335,8 +335,7 @@ def _run_plain(roots, root_grads, retain_graph, root_tensors):
     leaf_list = list(leaves)
     hooked = [_has_leaf_hooks(leaf) for leaf in leaf_list]
     old = tuple([None if h else _old_grad(leaf) for leaf, h in zip(leaf_list, hooked)])
-    reducer = (fused_grad_reducer(leaf_list, [None if h else () for h in hooked])
-               if fused_grad_reducer else None)
+    reducer = fused_grad_reducer(leaf_list, hooked) if fused_grad_reducer else None
     regions = _remat_regions(order, program) if remat else ()
     grads, values = _fused_call(program, regions, root_refs, slot_leaf, old, wanted, diff_vals,
                                 const_vals, cotangents, reducer)
@@ -392,7 +391,7 @@ def _run_fused(forward, roots, root_grads, leaf_targets, accumulate, pending=())
     grads = ()
     if leaf_list:
         # DDP's hook: its gradient all-reduce compiled into this program (or None)
-        reducer = (fused_grad_reducer(leaf_list, [None if h else () for h in hooked])
+        reducer = (fused_grad_reducer(leaf_list, hooked)
                    if fused_grad_reducer and accumulate else None)
         grads, values = _fused_call(program, _remat_regions(forward, program), root_refs,
                                     slot_leaf, old, wanted, diff_vals, const_vals, cotangents,

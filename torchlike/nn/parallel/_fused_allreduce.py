@@ -43,10 +43,10 @@ def arm(ddp):
     _waiting.append(weakref.ref(ddp))
 
 
-def reducer_for(leaves, old):
+def reducer_for(leaves, hooked):
     """The engine's hook: a _Reducer when the fused backward over `leaves` (AccumulateGrad
-    nodes; `old[i]` None where the leaf has hooks) can average a waiting DDP's gradients,
-    else None."""
+    nodes; `hooked[i]` True where the leaf has hooks) can average a waiting DDP's
+    gradients, else None."""
     waiting = [r() for r in _waiting if r() is not None and r()._expected is not None]
     if len(waiting) != 1:
         return None
@@ -60,7 +60,7 @@ def reducer_for(leaves, old):
     mask = tuple(id(leaf.variable) in expected for leaf in leaves)
     if sum(mask) != len(expected):
         return None                  # a parameter this backward does not reach
-    if any(m and o is None for m, o in zip(mask, old)):
+    if any(m and h for m, h in zip(mask, hooked)):
         return None                  # a hook wants a parameter's own gradient
     ddp._expected, ddp._ready = None, set()   # averaged here: the buckets stand down
     stats.fused_backwards += 1
