@@ -12,7 +12,7 @@ import torchlike
 from torchlike import _caches
 from torchlike.optim import _elementwise
 
-from helpers import normwise_tol
+from helpers import float_tol, normwise_tol
 
 # 12 elements: zeros_like's shared cache of constants (the first step's state) serves
 # it; 65 x 64 = 4160 elements: past the cache's limit, a fresh zeros array
@@ -117,7 +117,10 @@ def test_a_step_while_the_old_arrays_are_held_reads_as_torch(oracle):
         got = np.asarray(got) if isinstance(got, jax.Array) else got.detach().numpy()
         expected = expected.detach().numpy()
         if key in ("retained", "pending"):   # sums: XLA adds in another order than torch
-            np.testing.assert_allclose(got, expected, rtol=1e-6, err_msg=key)
+            # a sum of 20 products of standard-normal draws: 21 roundings, of terms
+            # whose magnitudes add up to about 13 (20 times E|p x| = 2/pi), bounded by 20
+            np.testing.assert_allclose(got, expected, err_msg=key,
+                                       **float_tol("float32", steps=21, scale=20.0))
         else:
             assert got.tobytes() == expected.tobytes(), key
 
