@@ -21,6 +21,7 @@ from jax._src.core import trace_ctx as _trace_ctx
 
 from ._caches import LRU, release_if_over_budget
 from ._device import scalar_arg
+from ._growing import Varying, avals_by_length, joined_on_host, padded_call
 
 ENABLED = True
 # Ops that record no history defer too (no_grad code, hand-written updates), so that
@@ -124,11 +125,16 @@ def output_avals(op, params, arrays):
     key = (op, params, tuple([_aval_key(a) for a in arrays]))
     avals = _shape_cache.peek(key)
     if avals is None:
-        out = jax.eval_shape(op.bind(params), *[_spec(a) for a in arrays])
-        multi = isinstance(out, (tuple, list))
-        outs = tuple(out) if multi else (out,)
-        avals = _shape_cache[key] = (multi, tuple((tuple(o.shape), o.dtype) for o in outs))
+        avals = _shape_cache[key] = avals_by_length(op, params, key[2],
+                                                    functools.partial(_traced_avals, arrays))
     return avals
+
+
+def _traced_avals(arrays, op, params):
+    out = jax.eval_shape(op.bind(params), *[_spec(a) for a in arrays])
+    multi = isinstance(out, (tuple, list))
+    outs = tuple(out) if multi else (out,)
+    return multi, tuple((tuple(o.shape), o.dtype) for o in outs)
 
 
 def defer(op, params, arrays, device=None):
@@ -193,10 +199,24 @@ def materialize(roots):
     program, outputs, externals, wanted = plan(roots)
     key = (program, outputs)
     fn = _program_cache.get(key)
+    top = _trace_ctx.is_top_level()
+    traces = stats.traces
     if fn is None:
-        fn = _program_cache[key] = jax.jit(functools.partial(run_program, program, outputs))
-    if _trace_ctx.is_top_level():
-        values = fn(externals)
+        # a structure met for the first time: the same one with a longer length (the
+        # next token of generation) may reuse a padded program (_growing.py)
+        fn = top and padded_call(program, outputs, externals)
+        if not fn:
+            fn = jax.jit(functools.partial(run_program, program, outputs))
+            traces = None
+        _program_cache[key] = fn
+    elif type(fn) is Varying:
+        fn = fn.runner(program, outputs, externals) if top else fn.jitted
+        traces = None
+    if top:
+        values = joined_on_host(program, outputs, externals) or fn(externals)
+        if stats.traces != traces and traces is not None:
+            # the structure's jitted program traced again: it meets new shapes
+            _program_cache[key] = Varying(fn)
     else:       # read inside a jax trace: these values outlive it, so stay concrete
         with jax.ensure_compile_time_eval():
             values = fn(externals)

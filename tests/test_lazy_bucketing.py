@@ -1,0 +1,151 @@
+"""Growing lengths (torchlike/_growing.py): a pending graph met at a new length runs padded
+to a bucket length where no real position can see a padded one, and is computed as it is
+everywhere else. Each test compares with real torch at every length, so a padding that
+leaked into real values would fail here."""
+import importlib.util
+import math
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import torchlike
+from torchlike._caches import compiles
+
+from helpers import assert_raises_same, assert_same, float_tol
+
+_EXAMPLE = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "gpt_tiny.py")
+
+
+def _gpt_build():
+    spec = importlib.util.spec_from_file_location("gpt_tiny", _EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build
+
+
+def _twin_models(**sizes):
+    build = _gpt_build()
+    torch.manual_seed(0)
+    theirs = build(torch, **sizes).eval()
+    ours = build(torchlike, **sizes).eval()
+    ours.load_state_dict({k: torchlike.tensor(v.numpy()) for k, v in
+                          theirs.state_dict().items()})
+    return ours, theirs
+
+
+def _next_token_probs(lib, model, ids):
+    with lib.no_grad():
+        logits, _ = model(lib.tensor([ids]))
+        return lib.softmax(logits[:, -1, :] / 0.8, dim=-1)
+
+
+def test_gpt_forward_at_growing_lengths_matches_torch_and_compiles_once_per_bucket():
+    ours, theirs = _twin_models(vocab_size=17, block_size=64, n_embd=32, n_head=2,
+                                n_layer=1)
+    tokens = [(7 * i + 3) % 17 for i in range(40)]
+    compiled_at = {}
+    for length in range(1, 41):
+        before = compiles.total
+        got = _next_token_probs(torchlike, ours, tokens[:length]).numpy()
+        compiled_at[length] = compiles.total - before
+        want = _next_token_probs(torch, theirs, tokens[:length]).numpy()
+        # a layer's worth of float32 sums of up to 4*32 terms, then softmax
+        np.testing.assert_allclose(got, want, **float_tol(torch.float32, 300, 1.0))
+    # length 1's graph has no copy for `.contiguous()` (a (1, 1, ...) transpose is
+    # contiguous), so length 3 is the first to meet its graph at another length: it
+    # compiles the bucket of lengths up to 16; then one compile for 17..32, one for 33..64
+    assert sum(compiled_at[n] for n in range(4, 17)) == 0, compiled_at
+    assert sum(compiled_at[n] for n in range(17, 33)) == 1, compiled_at
+    assert sum(compiled_at[n] for n in range(33, 41)) == 1, compiled_at
+
+
+def _mixing_programs(lib, length):
+    """Pending graphs that mix positions along the growing axis, each with a result a
+    zero padding would change (a mean, a softmax, a maximum of negative values,
+    attention whose padded keys would get weight)."""
+    gen = np.random.default_rng(length)
+    x = lib.tensor(gen.standard_normal((2, length, 8)).astype(np.float32))
+    q = lib.tensor(gen.standard_normal((1, 2, length, 4)).astype(np.float32))
+    with lib.no_grad():
+        y = x * 2 + 1
+        # (`* 1` after an indexing view: a view read directly materializes its base,
+        # whose padded axis would refuse the padding before any rule is asked)
+        return [y.mean(1), lib.softmax(y, dim=1)[:, 0] * 1, (-(y * y) - 1).amax(1),
+                lib.nn.functional.scaled_dot_product_attention(q * 1, q * 1, q * 1)[:, :, 0] * 1,
+                y.sum(1)]
+
+
+@pytest.mark.parametrize("index", range(5), ids=["mean", "softmax", "amax", "attention",
+                                                 "sum"])
+def test_graphs_mixing_the_growing_axis_are_not_padded(index):
+    for length in range(2, 7):
+        ours = _mixing_programs(torchlike, length)[index]
+        theirs = _mixing_programs(torch, length)[index]
+        assert_same(ours, theirs, check_grad_fn=False)
+
+
+def _attention_of_reciprocals(lib, length):
+    # positions padded with zeros become 1/0 = inf in the values; a real row must still
+    # see none of them (a zero weight times inf is nan)
+    gen = np.random.default_rng(length)
+    x = lib.tensor((np.abs(gen.standard_normal((1, 1, length, 4))) + 1).astype(np.float32))
+    with lib.no_grad():
+        v = 1 / x
+        out = lib.nn.functional.scaled_dot_product_attention(x * 1, x * 1, v, is_causal=True)
+        return out.sum(-1)[:, :, 0] + out[:, :, -1].sum(-1)
+
+
+def test_causal_attention_ignores_what_padding_computes():
+    for length in range(2, 9):
+        assert_same(_attention_of_reciprocals(torchlike, length),
+                    _attention_of_reciprocals(torch, length), check_grad_fn=False)
+
+
+def _split_view_select(lib, length):
+    x = lib.arange(length * 6, dtype=lib.float32).reshape(1, length, 6)
+    with lib.no_grad():
+        head, tail = (x + 1).split([1, length - 1], dim=1)
+        flat = (x * 2).view(-1, 3)
+        return [head, tail, flat, (x - 1).view(1, length, 2, 3)[:, -1]]
+
+
+def test_shapes_at_new_lengths_equal_torch():
+    # split's bounds and a view's -1 are arithmetic in the length: the shapes must come
+    # from tracing, not from substituting the length into the last call's shapes
+    for length in range(2, 8):
+        for ours, theirs in zip(_split_view_select(torchlike, length),
+                                _split_view_select(torch, length)):
+            assert_same(ours, theirs, check_grad_fn=False)
+
+
+def test_broadcast_error_at_a_new_length_still_raises():
+    # (length, 4) + (5, 4) is valid at 5 only: the shapes at 6 must not be derived from
+    # the call at 5 (5 equals an unchanged dimension there)
+    def add(length):
+        def run(lib):
+            with lib.no_grad():
+                return (lib.ones(length, 4) * 2) + lib.ones(5, 4) * 3
+        return run
+    for length in (1, 5):
+        assert_same(add(length)(torchlike), add(length)(torch), check_grad_fn=False)
+    assert_raises_same(add(6))
+
+
+def _append_tokens(lib, steps):
+    idx = lib.zeros((1, 1), dtype=lib.long)
+    for i in range(steps):
+        nxt = lib.full((1, 1), (5 * i + 1) % 11, dtype=lib.long)
+        idx = lib.cat((idx, nxt), dim=1)
+    return idx, lib.stack([idx[0], idx[0] * 2], dim=1).to(lib.float32)
+
+
+def test_appending_a_token_joins_on_the_host_without_compiling():
+    _append_tokens(torchlike, 3)      # warm: the factories and ops seen once
+    before = compiles.total
+    ours = _append_tokens(torchlike, 20)
+    assert compiles.total - before <= 1, compiles.total - before      # (the stack's * 2)
+    for o, t in zip(ours, _append_tokens(torch, 20)):
+        assert_same(o, t, check_grad_fn=False)
+    assert math.isclose(float(ours[1].sum()), float(_append_tokens(torch, 20)[1].sum()))
