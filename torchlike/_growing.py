@@ -54,7 +54,7 @@ def padded_call(program, outputs, externals):
     """A function of `externals` that computes the pending program's outputs through a
     program padded to a bucket length, or None (run it as it is)."""
     family = (tuple([(op, _erase(params), refs, multi) for op, params, refs, multi in program]),
-              outputs, tuple([-1 if e is None else len(e.shape) for e in externals]))
+              outputs, tuple([len(s) for s in map(_shape, externals)]))
     ints = _ints(program, externals)
     old = _families.get(family)
     _families[family] = ints
@@ -83,12 +83,17 @@ class Varying:
         self._runners = LRU(64)     # input shapes -> padded call, or the jitted program
 
     def runner(self, program, outputs, externals):
-        shapes = tuple([None if e is None else e.shape for e in externals])
+        shapes = tuple(map(_shape, externals))
         run = self._runners.get(shapes)
         if run is None:
             run = self._runners[shapes] = (padded_call(program, outputs, externals)
                                            or self.jitted)
         return run
+
+
+def _shape(external):
+    """An input's shape; () for a Python number or an absent optional input (None)."""
+    return getattr(external, "shape", ())
 
 
 def _erase(params):
@@ -119,8 +124,7 @@ def _ints(program, externals):
         for _, v in params:
             _param_ints(v, out)
     for e in externals:
-        if e is not None:          # (an absent optional input, a linear's bias)
-            out.extend(e.shape)
+        out.extend(_shape(e))
     return tuple(out)
 
 
@@ -133,8 +137,7 @@ def _padded(program, outputs, externals, symbolic, length):
         new_params = tuple((k, _substitute(v, marks, size, marked, [k, 0])) for k, v in params)
         new_program.append((op, new_params, refs, multi))
         op_marks.append(tuple(marked))
-    ext_axes = [frozenset() if e is None else
-                frozenset(i for i, _ in enumerate(e.shape) if next(marks)) for e in externals]
+    ext_axes = [frozenset(i for i, _ in enumerate(_shape(e)) if next(marks)) for e in externals]
     for e, axes in zip(externals, ext_axes):
         if axes and e.size > MAX_PAD_ELEMENTS:
             raise NotPaddable
@@ -200,7 +203,7 @@ def joined_on_host(program, outputs, externals):
         return None
     total = 0
     for e in externals:
-        if e is None or next(iter(e.devices())).platform != "cpu":
+        if not hasattr(e, "devices") or next(iter(e.devices())).platform != "cpu":
             return None
         total += e.size
     if total > HOST_MAX_ELEMENTS:
@@ -311,13 +314,10 @@ def _check(program, outputs, externals, ext_axes, op_marks, size):
             if r[0] == 0:
                 spec, a = results[r[1]][r[2]]
             else:
-                e, a = externals[r[1]], ext_axes[r[1]]
-                if e is None:
-                    specs.append(None)
-                    axes.append(a)
-                    continue
-                shape = tuple(size if k in a else n for k, n in enumerate(e.shape))
-                spec = jax.ShapeDtypeStruct(shape, e.dtype)
+                spec, a = externals[r[1]], ext_axes[r[1]]
+                if a:
+                    shape = tuple(size if k in a else n for k, n in enumerate(spec.shape))
+                    spec = jax.ShapeDtypeStruct(shape, spec.dtype)
             specs.append(spec)
             axes.append(a)
         rule = _RULES.get(op.name)
@@ -326,8 +326,7 @@ def _check(program, outputs, externals, ext_axes, op_marks, size):
                 raise NotPaddable
             out_axes, fix = None, None
         else:
-            out_axes, fix = rule(dict(params), [None if s is None else s.shape for s in specs], axes,
-                                 marked, size)
+            out_axes, fix = rule(dict(params), [_shape(s) for s in specs], axes, marked, size)
         if fix:
             fixes.append((i, fix))
         _, avals = output_avals(op, params, specs)
