@@ -21,6 +21,7 @@ logged warning; unless dynamic=False, guards that differ only in sizes count as 
 shape still gets its own program, XLA's programs having static shapes).
 """
 import functools
+import hashlib
 import operator
 import sys
 import weakref
@@ -36,7 +37,7 @@ from .._storage import Storage, write_scope
 from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.grad_mode import is_grad_enabled
-from . import breaks, config
+from . import breaks, config, first_step
 from .autograd_node import consumed, join_graph
 from .breaks import BREAKS, OUTSIDE_WRITE, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
@@ -56,7 +57,7 @@ class _Entry:
         self.eager = False        # a break that cannot split: this guard runs eagerly
         self.split = None         # a graph break: the op log of the prefix (split.py)
         self.split_break = None
-        self.program = self.plain = self.flat = None
+        self.program = self.flat = None
         self.out_tree = None
         self.donate = ()
         self.reset()
@@ -79,7 +80,7 @@ class _Entry:
         self.out_tree_results = None
         self.bumped = None        # indices of the tensors whose storage it writes
 
-    def build(self, trace, in_arrays, counters):
+    def build(self, trace, in_arrays, counters, programs=None):
         """Trace once (to a jaxpr) and make the program; the storages it writes are
         donated, so XLA updates them in place, unless a result can be differentiated
         outside (its backward reads the inputs again)."""
@@ -99,22 +100,54 @@ class _Entry:
         self.donated = _getter(self.donate)
         self.program = jax.jit(self.run_fn,
                                donate_argnums=tuple(position[i] for i in self.donate))
+        if programs is not None:
+            self.program = _shared(programs, self.program, self.pick(in_arrays + counters))
 
     def call(self, program, in_arrays, counters):
         return jax.tree_util.tree_unflatten(self.out_tree,
                                             program(*self.pick(in_arrays + counters)))
 
     def run(self, in_arrays, counters):
-        program = self.program
         # donating an array someone else still holds (a view's pending value, a saved
-        # tensor of an eager graph) would delete it under them: the references are the
-        # storage, in_arrays, the tuple `donated` makes and getrefcount's argument
+        # tensor of an eager graph, the cache of filled constants that fresh zeros and
+        # ones come from) would delete it under them: such an array is copied and the
+        # copy donated, so that one program serves every call. The references are the
+        # storage, in_arrays, the tuple `donated` makes and getrefcount's argument.
         if self.donate and max(map(sys.getrefcount, self.donated(in_arrays))) > 4:
-            if self.plain is None:
-                self.plain = jax.jit(self.run_fn)
-            program = self.plain
-        outs = self.call(program, in_arrays, counters)
+            for i in self.donate:
+                if sys.getrefcount(in_arrays[i]) > 3:      # (no tuple here)
+                    in_arrays[i] = jax.device_put(in_arrays[i], may_alias=False)
+        outs = self.call(self.program, in_arrays, counters)
         return _Outputs(*outs, inputs=None if self.donate else list(in_arrays))
+
+
+def _shared(programs, program, args):
+    """`program`, or the one an earlier trace made if XLA's program text is the same
+    (compiled already, then) for the same arguments. Two guards can trace one program: a step's first call,
+    whose `.grad`s are None, and its second, whose `.grad`s the step sets to None
+    without reading them. Lowering is most of what a compile of `program` would lower
+    anyway (jax.jit keeps it); its text is hashed, not kept."""
+    lowered = program.lower(*args)
+    # (jax.jit leaves unused arguments out of XLA's program: the call's signature counts)
+    text = str(lowered.args_info) + lowered.as_text()
+    digest = hashlib.sha256(text.encode()).digest()
+    found = programs.get(digest)
+    if found is None:
+        programs[digest] = found = program
+    return found
+
+
+def _arrays(storages):
+    """The storages' arrays; pending values are computed now, all in one program (one
+    compile, not one per storage)."""
+    in_arrays = [st.array for st in storages]
+    if Deferred in map(type, in_arrays):
+        _lazy.materialize([a for a in in_arrays if type(a) is Deferred])
+        for st in storages:
+            if type(st.array) is Deferred:
+                st.array = st.array.value()
+        in_arrays = [st.array for st in storages]
+    return in_arrays
 
 
 def _used_inputs(closed):
@@ -168,10 +201,14 @@ class CompiledCallable:
         # a bounded cache (XLA compiles static shapes: a new shape still traces anew)
         self.entries = {} if dynamic is False else LRU(config.programs_per_function)
         self.families = set()
+        self.programs = LRU(config.programs_per_function)     # text digest -> program
         self.limit_warned = False
         self._globals, self._cells, self._names = function_roots(fn)
         self._walk = None       # (state, ids of its roots, its fingerprint)
         self._plan = None       # the last call's guard plan (plan.py)
+        # a first trace fills in the optimizer state a first step makes (first_step.py),
+        # until a trace shows that this function does not step
+        self.fill_first_step = True
         functools.update_wrapper(self, fn)
         if CompiledCallable._live is None:
             CompiledCallable._live = weakref.WeakSet()
@@ -203,6 +240,16 @@ class CompiledCallable:
             self._walk = (state, tuple(map(id, roots)), state.fingerprint())
         return state.for_call(args)
 
+    def _guard(self, leaves, treedef, arg_tensors):
+        """The full path: this call's state, its tensors and storages, and its guard."""
+        state = self._state_for(leaves, arg_tensors)
+        tensors, storages, owner, slot_sig = collect(state)
+        key = GuardKey((treedef, tuple(leaf_sig(x) for x in leaves), slot_sig,
+                        state.scalar_values(),
+                        tuple((g._seed, g._key is None) for g in state.generators),
+                        is_grad_enabled()))
+        return state, tensors, storages, owner, key
+
     def __call__(self, *args, **kwargs):
         if is_compiling() or not bridge.top_level() or disabled():
             return self.fn(*args, **kwargs)
@@ -217,41 +264,59 @@ class CompiledCallable:
             state, tensors, storages = plan.layout(arg_tensors)
         else:
             plan = self._plan = None
-            state = self._state_for(leaves, arg_tensors)
-            tensors, storages, owner, slot_sig = collect(state)
-            key = GuardKey((treedef, tuple(leaf_sig(x) for x in leaves), slot_sig,
-                            state.scalar_values(),
-                            tuple((g._seed, g._key is None) for g in state.generators),
-                            is_grad_enabled()))
+            state, tensors, storages, owner, key = self._guard(leaves, treedef, arg_tensors)
             entry = self.entries.get(key)
         if entry is not None and entry.eager:
             return self.fn(*args, **kwargs)
-        counters = [g._counter for g in state.generators]
-        in_arrays = [st.array for st in storages]
-        if Deferred in map(type, in_arrays):      # pending values are computed now,
-            # all in one program (one compile, not one per storage)
-            _lazy.materialize([a for a in in_arrays if type(a) is Deferred])
-            for st in storages:
-                if type(st.array) is Deferred:
-                    st.array = st.array.value()
-            in_arrays = [st.array for st in storages]
         if entry is None:
             family = key if self.dynamic is False else shapes_left_out(key)
             if family not in self.families and len(self.families) >= self._limit():
                 self._warn_limit()
                 return self.fn(*args, **kwargs)
+            made = first_step.fill(state.optimizers) if self.fill_first_step else []
+            if made:        # the guard of the state as the first step leaves it
+                state, tensors, storages, owner, key = self._guard(leaves, treedef,
+                                                                   arg_tensors)
+                family = key if self.dynamic is False else shapes_left_out(key)
+                entry = self.entries.get(key)
+        counters = [g._counter for g in state.generators]
+        in_arrays = _arrays(storages)
+        while entry is None:
             entry = _Entry()
             try:
                 entry.build(functools.partial(self._trace, entry, args, kwargs, state, tensors,
-                                              storages), in_arrays, counters)
+                                              storages), in_arrays, counters, self.programs)
+                left_out = first_step.not_updated(made, entry, storages) if made else []
             except GraphBreak as gb:
-                if self.fullgraph:
-                    raise gb.unsupported() from None
-                note_break(gb, split=False)
-                entry.eager = True
-                self.entries[key] = entry
-                self.families.add(family)
-                return self.fn(*args, **kwargs)
+                if made:        # (traced again below without the state made ahead)
+                    left_out, entry.eager = made, True
+                else:
+                    if self.fullgraph:
+                        raise gb.unsupported() from None
+                    note_break(gb, split=False)
+                    entry.eager = True
+                    self.entries[key] = entry
+                    self.families.add(family)
+                    return self.fn(*args, **kwargs)
+            except BaseException:
+                first_step.undo(made)
+                raise
+            if left_out:
+                # the program did not update these parameters: eager mode would give
+                # them no state, so neither does this call; trace the function again
+                first_step.undo(left_out)
+                made = [m for m in made if m not in left_out]
+                if not made:    # (a function that does not step: predict no more)
+                    self.fill_first_step = False
+                state, tensors, storages, owner, key = self._guard(leaves, treedef,
+                                                                   arg_tensors)
+                family = key if self.dynamic is False else shapes_left_out(key)
+                counters = [g._counter for g in state.generators]
+                in_arrays = _arrays(storages)
+                entry = self.entries.get(key)
+                if entry is not None and entry.eager:
+                    return self.fn(*args, **kwargs)
+                continue
             breaks.counters["stats"]["unique_graphs"] += 1
             if entry.split is not None:
                 note_break(entry.split_break, split=True)
