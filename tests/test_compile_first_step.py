@@ -191,3 +191,26 @@ def test_first_momentum_buffer_keeps_a_negative_zero_gradient():
     np.testing.assert_array_equal(buf, t_buf)
     assert np.signbit(buf).tolist() == np.signbit(t_buf).tolist() == [False, True, False]
     np.testing.assert_array_equal(w, t_w)
+
+
+def test_a_learning_rate_set_inside_the_step_makes_the_first_state():
+    """Rprop's first state holds the lr (`step_size`): a step that sets the lr before
+    step() gets the state from that lr, as in eager torch."""
+    def run(lib, compiled):
+        net, _ = _net(lib)
+        opt = lib.optim.Rprop(net.parameters(), lr=0.01)
+        x = lib.tensor(X)
+
+        def step():
+            for group in opt.param_groups:
+                group["lr"] = 0.05
+            opt.zero_grad()
+            net(x).pow(2).mean().backward()
+            opt.step()
+        f = lib.compile(step) if compiled else step
+        f()
+        f()
+        return [_copy(opt.state[p]["step_size"]) for p in net.parameters()]
+
+    for got, want in zip(run(torchlike, True), run(torch, False)):
+        np.testing.assert_allclose(got, want, **TOL)

@@ -286,7 +286,7 @@ class CompiledCallable:
             try:
                 entry.build(functools.partial(self._trace, entry, args, kwargs, state, tensors,
                                               storages), in_arrays, counters, self.programs)
-                left_out = first_step.not_updated(made, entry, storages) if made else []
+                left_out = first_step.not_kept(made, entry, state, storages) if made else []
             except GraphBreak as gb:
                 if made:        # (traced again below without the state made ahead)
                     left_out, entry.eager = made, True
@@ -302,8 +302,8 @@ class CompiledCallable:
                 first_step.undo(made)
                 raise
             if left_out:
-                # the program did not update these parameters: eager mode would give
-                # them no state, so neither does this call; trace the function again
+                # eager mode would not give these parameters this state (first_step.py):
+                # neither does this call; trace the function again
                 first_step.undo(left_out)
                 made = [m for m in made if m not in left_out]
                 if not made:    # (a function that does not step: predict no more)

@@ -10,8 +10,9 @@ updates from that state exactly as the first step does.
 
 The state a call leaves must still be eager mode's: the state made here is kept for the
 parameters whose state the program writes (the update ran for them), and removed for the
-others (a parameter without a gradient, a step not reached, a graph break); then the
-function is traced again as its state stands.
+others (a parameter without a gradient, a step not reached, a graph break) and where the
+function changes the optimizer's hyperparameters, which a first state may be made from;
+then the function is traced again as its state stands.
 """
 from .._tensor import Tensor
 
@@ -24,15 +25,15 @@ class Made:
         self.optimizer, self.param, self.names, self.had_dict = optimizer, param, names, had_dict
 
     def tensors(self):
-        state = self.optimizer.state[self.param]
+        state = self.optimizer.state.get(self.param, {})
         return [state[n] for n in self.names if isinstance(state.get(n), Tensor)]
 
     def undo(self):
-        state = self.optimizer.state[self.param]
+        state = self.optimizer.state.get(self.param, {})
         for name in self.names:
             state.pop(name, None)
         if not self.had_dict and not state:
-            del self.optimizer.state[self.param]
+            self.optimizer.state.pop(self.param, None)
 
 
 def fill(optimizers):
@@ -55,12 +56,17 @@ def fill(optimizers):
     return made
 
 
-def not_updated(made, entry, storages):
-    """The entries of `made` whose parameter the traced program did not update (none of
-    its state is written), and so whose state eager mode would not have."""
+def not_kept(made, entry, state, storages):
+    """The entries of `made` that a call running `entry` must not leave: those of
+    parameters the program does not update (none of their state is written: eager mode
+    would make no state for them), and those of an optimizer whose param_groups the
+    function changes (a state made from an lr the step no longer sees: Rprop's
+    step_size, ASGD's eta)."""
     written = {id(storages[i]) for i in entry.changed}
+    regrouped = {id(state.scalar_slots[i].holder) for i, _ in entry.scalar_after}
     return [m for m in made
-            if not any(id(t._storage) in written for t in m.tensors())]
+            if not any(id(t._storage) in written for t in m.tensors())
+            or any(id(g) in regrouped for g in m.optimizer.param_groups)]
 
 
 def undo(made):
