@@ -12,6 +12,9 @@ Each call:
    values the function gave them when it was traced;
 3. on a new guard, traces the function with tracers in every storage (autograd records
    on tracers, so backward() and optimizer.step() inside join the program), then runs it.
+   A first trace takes the optimizer state as the first step makes it (first_step.py),
+   and guards whose XLA programs are the same text share one (`_shared`): so a training
+   step compiles once, although its first call has no `.grad`s or optimizer state yet.
 
 A function that needs a value on the host (`.item()`, `if x.sum() > 0`) cannot be one
 program. With fullgraph=False it splits there: the ops before the break run as one
@@ -219,6 +222,8 @@ class CompiledCallable:
         for c in list(cls._live or ()):
             c.entries.clear()
             c.families.clear()
+            c.programs.clear()
+            c.fill_first_step = True
             c._walk = c._plan = None
             c.limit_warned = False
 
