@@ -274,60 +274,51 @@ class CompiledCallable:
         if entry is not None and entry.eager:
             return self.fn(*args, **kwargs)
         if entry is None:
-            family = key if self.dynamic is False else shapes_left_out(key)
-            if family not in self.families and len(self.families) >= self._limit():
+            if self._family(key) not in self.families and \
+                    len(self.families) >= self._limit():
                 self._warn_limit()
                 return self.fn(*args, **kwargs)
             made = first_step.fill(state.optimizers) if self.fill_first_step else []
-            if made:        # the guard of the state as the first step leaves it
-                state, tensors, storages, owner, key = self._guard(leaves, treedef,
-                                                                   arg_tensors)
-                family = key if self.dynamic is False else shapes_left_out(key)
-                entry = self.entries.get(key)
+            stale = bool(made)      # (the state changed since its guard was read)
+            while entry is None:
+                if stale:
+                    state, tensors, storages, owner, key = self._guard(leaves, treedef,
+                                                                       arg_tensors)
+                    entry, stale = self.entries.get(key), False
+                    if entry is not None:
+                        if entry.eager:
+                            first_step.undo(made)
+                            return self.fn(*args, **kwargs)
+                        break
+                entry = _Entry()
+                try:
+                    entry.build(functools.partial(self._trace, entry, args, kwargs, state,
+                                                  tensors, storages),
+                                _arrays(storages), [g._counter for g in state.generators],
+                                self.programs)
+                    left_out = first_step.not_kept(made, entry, state, storages)
+                except GraphBreak as gb:
+                    if not made:
+                        return self._break(gb, entry, key, args, kwargs)
+                    left_out = made         # (traced again without the state made ahead)
+                except BaseException:
+                    first_step.undo(made)
+                    raise
+                if left_out:
+                    # eager mode would not give these parameters this state (first_step.py):
+                    # neither does this call; trace the function again as its state stands
+                    first_step.undo(left_out)
+                    made = [m for m in made if m not in left_out]
+                    self.fill_first_step = bool(made)     # (a function that does not step)
+                    entry, stale = None, True
+                    continue
+                breaks.counters["stats"]["unique_graphs"] += 1
+                if entry.split is not None:
+                    note_break(entry.split_break, split=True)
+                if not entry.structural:    # one that adds containers holds for one call
+                    self._store(entry, key)
         counters = [g._counter for g in state.generators]
         in_arrays = _arrays(storages)
-        while entry is None:
-            entry = _Entry()
-            try:
-                entry.build(functools.partial(self._trace, entry, args, kwargs, state, tensors,
-                                              storages), in_arrays, counters, self.programs)
-                left_out = first_step.not_kept(made, entry, state, storages) if made else []
-            except GraphBreak as gb:
-                if made:        # (traced again below without the state made ahead)
-                    left_out, entry.eager = made, True
-                else:
-                    if self.fullgraph:
-                        raise gb.unsupported() from None
-                    note_break(gb, split=False)
-                    entry.eager = True
-                    self.entries[key] = entry
-                    self.families.add(family)
-                    return self.fn(*args, **kwargs)
-            except BaseException:
-                first_step.undo(made)
-                raise
-            if left_out:
-                # eager mode would not give these parameters this state (first_step.py):
-                # neither does this call; trace the function again
-                first_step.undo(left_out)
-                made = [m for m in made if m not in left_out]
-                if not made:    # (a function that does not step: predict no more)
-                    self.fill_first_step = False
-                state, tensors, storages, owner, key = self._guard(leaves, treedef,
-                                                                   arg_tensors)
-                family = key if self.dynamic is False else shapes_left_out(key)
-                counters = [g._counter for g in state.generators]
-                in_arrays = _arrays(storages)
-                entry = self.entries.get(key)
-                if entry is not None and entry.eager:
-                    return self.fn(*args, **kwargs)
-                continue
-            breaks.counters["stats"]["unique_graphs"] += 1
-            if entry.split is not None:
-                note_break(entry.split_break, split=True)
-            if not entry.structural:    # one that adds containers holds for one call only
-                self.entries[key] = entry
-                self.families.add(family)
         if entry.split is not None:
             return self._run_split(entry, in_arrays, counters, args, kwargs)
         outs = entry.run(in_arrays, counters)
@@ -341,6 +332,24 @@ class CompiledCallable:
         if is_grad_enabled() and any(entry.out_grad):
             result = join_graph(entry, result, tensors, owner, outs.inputs, counters)
         return result
+
+    def _family(self, key):
+        """What the recompile limit counts (docs/jax.md: dynamic shapes)."""
+        return key if self.dynamic is False else shapes_left_out(key)
+
+    def _store(self, entry, key):
+        self.entries[key] = entry
+        self.families.add(self._family(key))
+
+    def _break(self, gb, entry, key, args, kwargs):
+        """A trace broke where the function cannot split: fullgraph raises, else this
+        guard runs eagerly from now on."""
+        if self.fullgraph:
+            raise gb.unsupported() from None
+        note_break(gb, split=False)
+        entry.eager = True
+        self._store(entry, key)
+        return self.fn(*args, **kwargs)
 
     def _run_split(self, entry, in_arrays, counters, args, kwargs):
         """A guard with a graph break: the prefix program once (it writes nothing), then
