@@ -83,10 +83,11 @@ class _Entry:
         self.out_tree_results = None
         self.bumped = None        # indices of the tensors whose storage it writes
 
-    def build(self, trace, in_arrays, counters, programs=None):
-        """Trace once (to a jaxpr) and make the program; the storages it writes are
-        donated, so XLA updates them in place, unless a result can be differentiated
-        outside (its backward reads the inputs again)."""
+    def build(self, trace, in_arrays, counters, programs):
+        """Trace once (to a jaxpr) and make the program, or take the one in `programs`
+        (digest -> program) that is the same; the storages it writes are donated, so
+        XLA updates them in place, unless a result can be differentiated outside (its
+        backward reads the inputs again)."""
         closed, shapes = jax.make_jaxpr(trace, return_shape=True)(in_arrays, counters)
         self.out_tree = jax.tree_util.tree_structure(shapes)
         self.flat = jax.extend.core.jaxpr_as_fun(closed)     # (every input: the pullback's)
@@ -101,10 +102,8 @@ class _Entry:
         self.donate = () if any(self.out_live) else \
             tuple(i for i in self.changed if i in position)
         self.donated = _getter(self.donate)
-        self.program = jax.jit(self.run_fn,
-                               donate_argnums=tuple(position[i] for i in self.donate))
-        if programs is not None:
-            self.program = _shared(programs, self.program, self.pick(in_arrays + counters))
+        self.program = _shared(programs, jax.jit(self.run_fn, donate_argnums=tuple(
+            position[i] for i in self.donate)), self.pick(in_arrays + counters))
 
     def call(self, program, in_arrays, counters):
         return jax.tree_util.tree_unflatten(self.out_tree,
@@ -125,11 +124,11 @@ class _Entry:
 
 
 def _shared(programs, program, args):
-    """`program`, or the one an earlier trace made if XLA's program text is the same
-    (compiled already, then) for the same arguments. Two guards can trace one program: a step's first call,
-    whose `.grad`s are None, and its second, whose `.grad`s the step sets to None
-    without reading them. Lowering is most of what a compile of `program` would lower
-    anyway (jax.jit keeps it); its text is hashed, not kept."""
+    """`program`, or the one an earlier trace made where XLA's program text and the
+    arguments are the same (that one is compiled already). Two guards can trace one
+    program: a step's first call, whose `.grad`s are None, and its second, whose `.grad`s
+    the step sets to None without reading them. The lowering is the one a compile of
+    `program` would make anyway (jax.jit keeps it); its text is hashed, not kept."""
     lowered = program.lower(*args)
     # (jax.jit leaves unused arguments out of XLA's program: the call's signature counts)
     text = str(lowered.args_info) + lowered.as_text()
