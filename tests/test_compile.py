@@ -76,9 +76,10 @@ def test_training_step_matches_eager_and_torch(opt_name):
     for a, b in zip(compiled_model.parameters(), torch_model.parameters()):
         want = b.detach().numpy()    # (updates cancel: relative to the largest weight)
         np.testing.assert_allclose(to_numpy(a), want, **normwise_tol("float32", PASS * 5, want))
-    # the first step creates the optimizer state (traced once, not kept); every later
-    # step reuses one program
-    assert len(f.entries) == 1
+    # the first call (no `.grad`s yet) and the later ones are two guards, traced into
+    # one XLA program: the first trace takes the optimizer state as the first step makes
+    # it (first_step.py)
+    assert len(f.entries) == 2 and len(f.programs) == 1
 
 
 def test_batchnorm_buffers_and_dropout_match_eager():
@@ -416,7 +417,9 @@ def test_tensor_lr_is_a_traced_input():
     reference, _ = _scheduled(torch, False, tensor_lr=True, scheduler_inside=False)
     np.testing.assert_allclose(compiled, eager, **step_tol(5))
     np.testing.assert_allclose(compiled, reference, **step_tol(5))
-    assert len(f.entries) == 1          # the scheduler's new lr does not retrace
+    # the scheduler's new lr does not retrace: one program (for two guards, the first
+    # call's without `.grad`s and the later calls')
+    assert len(f.programs) == 1
 
 
 def test_scheduler_inside_replays_its_python_state():

@@ -12,6 +12,9 @@ Each call:
    values the function gave them when it was traced;
 3. on a new guard, traces the function with tracers in every storage (autograd records
    on tracers, so backward() and optimizer.step() inside join the program), then runs it.
+   A first trace takes the optimizer state as the first step makes it (first_step.py),
+   and guards whose XLA programs are the same text share one (`_shared`): so a training
+   step compiles once, although its first call has no `.grad`s or optimizer state yet.
 
 A function that needs a value on the host (`.item()`, `if x.sum() > 0`) cannot be one
 program. With fullgraph=False it splits there: the ops before the break run as one
@@ -21,6 +24,7 @@ logged warning; unless dynamic=False, guards that differ only in sizes count as 
 shape still gets its own program, XLA's programs having static shapes).
 """
 import functools
+import hashlib
 import operator
 import sys
 import weakref
@@ -36,7 +40,7 @@ from .._storage import Storage, write_scope
 from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.grad_mode import is_grad_enabled
-from . import breaks, config
+from . import breaks, config, first_step
 from .autograd_node import consumed, join_graph
 from .breaks import BREAKS, OUTSIDE_WRITE, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
@@ -56,7 +60,7 @@ class _Entry:
         self.eager = False        # a break that cannot split: this guard runs eagerly
         self.split = None         # a graph break: the op log of the prefix (split.py)
         self.split_break = None
-        self.program = self.plain = self.flat = None
+        self.program = self.flat = None
         self.out_tree = None
         self.donate = ()
         self.reset()
@@ -79,10 +83,11 @@ class _Entry:
         self.out_tree_results = None
         self.bumped = None        # indices of the tensors whose storage it writes
 
-    def build(self, trace, in_arrays, counters):
-        """Trace once (to a jaxpr) and make the program; the storages it writes are
-        donated, so XLA updates them in place, unless a result can be differentiated
-        outside (its backward reads the inputs again)."""
+    def build(self, trace, in_arrays, counters, programs):
+        """Trace once (to a jaxpr) and make the program, or take the one in `programs`
+        (digest -> program) that is the same; the storages it writes are donated, so
+        XLA updates them in place, unless a result can be differentiated outside (its
+        backward reads the inputs again)."""
         closed, shapes = jax.make_jaxpr(trace, return_shape=True)(in_arrays, counters)
         self.out_tree = jax.tree_util.tree_structure(shapes)
         self.flat = jax.extend.core.jaxpr_as_fun(closed)     # (every input: the pullback's)
@@ -97,24 +102,54 @@ class _Entry:
         self.donate = () if any(self.out_live) else \
             tuple(i for i in self.changed if i in position)
         self.donated = _getter(self.donate)
-        self.program = jax.jit(self.run_fn,
-                               donate_argnums=tuple(position[i] for i in self.donate))
+        self.program = _shared(programs, jax.jit(self.run_fn, donate_argnums=tuple(
+            position[i] for i in self.donate)), self.pick(in_arrays + counters))
 
     def call(self, program, in_arrays, counters):
         return jax.tree_util.tree_unflatten(self.out_tree,
                                             program(*self.pick(in_arrays + counters)))
 
     def run(self, in_arrays, counters):
-        program = self.program
         # donating an array someone else still holds (a view's pending value, a saved
-        # tensor of an eager graph) would delete it under them: the references are the
-        # storage, in_arrays, the tuple `donated` makes and getrefcount's argument
+        # tensor of an eager graph, the cache of filled constants that fresh zeros and
+        # ones come from) would delete it under them: such an array is copied and the
+        # copy donated, so that one program serves every call. The references are the
+        # storage, in_arrays, the tuple `donated` makes and getrefcount's argument.
         if self.donate and max(map(sys.getrefcount, self.donated(in_arrays))) > 4:
-            if self.plain is None:
-                self.plain = jax.jit(self.run_fn)
-            program = self.plain
-        outs = self.call(program, in_arrays, counters)
+            for i in self.donate:
+                if sys.getrefcount(in_arrays[i]) > 3:      # (no tuple here)
+                    in_arrays[i] = jax.device_put(in_arrays[i], may_alias=False)
+        outs = self.call(self.program, in_arrays, counters)
         return _Outputs(*outs, inputs=None if self.donate else list(in_arrays))
+
+
+def _shared(programs, program, args):
+    """`program`, or the one an earlier trace made where XLA's program text and the
+    arguments are the same (that one is compiled already). Two guards can trace one
+    program: a step's first call, whose `.grad`s are None, and its second, whose `.grad`s
+    the step sets to None without reading them. The lowering is the one a compile of
+    `program` would make anyway (jax.jit keeps it); its text is hashed, not kept."""
+    lowered = program.lower(*args)
+    # (jax.jit leaves unused arguments out of XLA's program: the call's signature counts)
+    text = str(lowered.args_info) + lowered.as_text()
+    digest = hashlib.sha256(text.encode()).digest()
+    found = programs.get(digest)
+    if found is None:
+        programs[digest] = found = program
+    return found
+
+
+def _arrays(storages):
+    """The storages' arrays; pending values are computed now, all in one program (one
+    compile, not one per storage)."""
+    in_arrays = [st.array for st in storages]
+    if Deferred in map(type, in_arrays):
+        _lazy.materialize([a for a in in_arrays if type(a) is Deferred])
+        for st in storages:
+            if type(st.array) is Deferred:
+                st.array = st.array.value()
+        in_arrays = [st.array for st in storages]
+    return in_arrays
 
 
 def _used_inputs(closed):
@@ -168,10 +203,14 @@ class CompiledCallable:
         # a bounded cache (XLA compiles static shapes: a new shape still traces anew)
         self.entries = {} if dynamic is False else LRU(config.programs_per_function)
         self.families = set()
+        self.programs = LRU(config.programs_per_function)     # text digest -> program
         self.limit_warned = False
         self._globals, self._cells, self._names = function_roots(fn)
         self._walk = None       # (state, ids of its roots, its fingerprint)
         self._plan = None       # the last call's guard plan (plan.py)
+        # a first trace fills in the optimizer state a first step makes (first_step.py),
+        # until a trace shows that this function does not step
+        self.fill_first_step = True
         functools.update_wrapper(self, fn)
         if CompiledCallable._live is None:
             CompiledCallable._live = weakref.WeakSet()
@@ -182,6 +221,8 @@ class CompiledCallable:
         for c in list(cls._live or ()):
             c.entries.clear()
             c.families.clear()
+            c.programs.clear()
+            c.fill_first_step = True
             c._walk = c._plan = None
             c.limit_warned = False
 
@@ -203,6 +244,16 @@ class CompiledCallable:
             self._walk = (state, tuple(map(id, roots)), state.fingerprint())
         return state.for_call(args)
 
+    def _guard(self, leaves, treedef, arg_tensors):
+        """The full path: this call's state, its tensors and storages, and its guard."""
+        state = self._state_for(leaves, arg_tensors)
+        tensors, storages, owner, slot_sig = collect(state)
+        key = GuardKey((treedef, tuple(leaf_sig(x) for x in leaves), slot_sig,
+                        state.scalar_values(),
+                        tuple((g._seed, g._key is None) for g in state.generators),
+                        is_grad_enabled()))
+        return state, tensors, storages, owner, key
+
     def __call__(self, *args, **kwargs):
         if is_compiling() or not bridge.top_level() or disabled():
             return self.fn(*args, **kwargs)
@@ -217,47 +268,56 @@ class CompiledCallable:
             state, tensors, storages = plan.layout(arg_tensors)
         else:
             plan = self._plan = None
-            state = self._state_for(leaves, arg_tensors)
-            tensors, storages, owner, slot_sig = collect(state)
-            key = GuardKey((treedef, tuple(leaf_sig(x) for x in leaves), slot_sig,
-                            state.scalar_values(),
-                            tuple((g._seed, g._key is None) for g in state.generators),
-                            is_grad_enabled()))
+            state, tensors, storages, owner, key = self._guard(leaves, treedef, arg_tensors)
             entry = self.entries.get(key)
         if entry is not None and entry.eager:
             return self.fn(*args, **kwargs)
-        counters = [g._counter for g in state.generators]
-        in_arrays = [st.array for st in storages]
-        if Deferred in map(type, in_arrays):      # pending values are computed now,
-            # all in one program (one compile, not one per storage)
-            _lazy.materialize([a for a in in_arrays if type(a) is Deferred])
-            for st in storages:
-                if type(st.array) is Deferred:
-                    st.array = st.array.value()
-            in_arrays = [st.array for st in storages]
         if entry is None:
-            family = key if self.dynamic is False else shapes_left_out(key)
-            if family not in self.families and len(self.families) >= self._limit():
+            if self._family(key) not in self.families and \
+                    len(self.families) >= self._limit():
                 self._warn_limit()
                 return self.fn(*args, **kwargs)
-            entry = _Entry()
-            try:
-                entry.build(functools.partial(self._trace, entry, args, kwargs, state, tensors,
-                                              storages), in_arrays, counters)
-            except GraphBreak as gb:
-                if self.fullgraph:
-                    raise gb.unsupported() from None
-                note_break(gb, split=False)
-                entry.eager = True
-                self.entries[key] = entry
-                self.families.add(family)
-                return self.fn(*args, **kwargs)
-            breaks.counters["stats"]["unique_graphs"] += 1
-            if entry.split is not None:
-                note_break(entry.split_break, split=True)
-            if not entry.structural:    # one that adds containers holds for one call only
-                self.entries[key] = entry
-                self.families.add(family)
+            made = first_step.fill(state.optimizers) if self.fill_first_step else []
+            stale = bool(made)      # (the state changed since its guard was read)
+            while entry is None:
+                if stale:
+                    state, tensors, storages, owner, key = self._guard(leaves, treedef,
+                                                                       arg_tensors)
+                    entry, stale = self.entries.get(key), False
+                    if entry is not None:
+                        if entry.eager:
+                            first_step.undo(made)
+                            return self.fn(*args, **kwargs)
+                        break
+                entry = _Entry()
+                try:
+                    entry.build(functools.partial(self._trace, entry, args, kwargs, state,
+                                                  tensors, storages),
+                                _arrays(storages), [g._counter for g in state.generators],
+                                self.programs)
+                    left_out = first_step.not_kept(made, entry, state, storages)
+                except GraphBreak as gb:
+                    if not made:
+                        return self._break(gb, entry, key, args, kwargs)
+                    left_out = made         # (traced again without the state made ahead)
+                except BaseException:
+                    first_step.undo(made)
+                    raise
+                if left_out:
+                    # eager mode would not give these parameters this state (first_step.py):
+                    # neither does this call; trace the function again as its state stands
+                    first_step.undo(left_out)
+                    made = [m for m in made if m not in left_out]
+                    self.fill_first_step = bool(made)     # (a function that does not step)
+                    entry, stale = None, True
+                    continue
+                breaks.counters["stats"]["unique_graphs"] += 1
+                if entry.split is not None:
+                    note_break(entry.split_break, split=True)
+                if not entry.structural:    # one that adds containers holds for one call
+                    self._store(entry, key)
+        counters = [g._counter for g in state.generators]
+        in_arrays = _arrays(storages)
         if entry.split is not None:
             return self._run_split(entry, in_arrays, counters, args, kwargs)
         outs = entry.run(in_arrays, counters)
@@ -271,6 +331,24 @@ class CompiledCallable:
         if is_grad_enabled() and any(entry.out_grad):
             result = join_graph(entry, result, tensors, owner, outs.inputs, counters)
         return result
+
+    def _family(self, key):
+        """What the recompile limit counts (docs/jax.md: dynamic shapes)."""
+        return key if self.dynamic is False else shapes_left_out(key)
+
+    def _store(self, entry, key):
+        self.entries[key] = entry
+        self.families.add(self._family(key))
+
+    def _break(self, gb, entry, key, args, kwargs):
+        """A trace broke where the function cannot split: fullgraph raises, else this
+        guard runs eagerly from now on."""
+        if self.fullgraph:
+            raise gb.unsupported() from None
+        note_break(gb, split=False)
+        entry.eager = True
+        self._store(entry, key)
+        return self.fn(*args, **kwargs)
 
     def _run_split(self, entry, in_arrays, counters, args, kwargs):
         """A guard with a graph break: the prefix program once (it writes nothing), then

@@ -348,6 +348,18 @@ class ElementwiseOptimizer(Optimizer):
             for (name, number), output in zip(new_host.items(), outputs):
                 self._write_scalar(state[name], new_scalars[output], number, device)
 
+    # -- the state a first step starts from (torchlike.compile's first call) ------------
+    def first_step_state(self, p, group):
+        """The state step() makes for `p` before its first update, where an update from
+        it is exactly the first step (it is: step() makes it and updates from it), or
+        None where the update also makes entries of its own. torchlike.compile traces a
+        first call with it as inputs, so that the first call's program serves every
+        later call too (torchlike/_compile/first_step.py)."""
+        state = self.new_state(p, group)
+        if not state or not set(self.output_names(group, state)) <= set(state):
+            return None
+        return state
+
     # -- the first step's update, compiled ahead (ahead.py) -------------------------------
     def zero_grad(self, set_to_none=True):
         super().zero_grad(set_to_none)

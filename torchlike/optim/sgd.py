@@ -1,7 +1,7 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
 import jax.numpy as jnp
 
-from .._factories import zeros_like
+from .._factories import full_like, zeros_like
 from .optimizer import check_fused, to_scalar
 from ._elementwise import ElementwiseOptimizer, negate, rounded, stored
 
@@ -58,6 +58,16 @@ class SGD(ElementwiseOptimizer):
     # PyTorch keeps no state without momentum, and stores the buffer after the first step
     def new_state(self, p, group):
         return {} if group["momentum"] != 0 else None
+
+    def first_step_state(self, p, group):
+        # the first step copies the gradient into a new buffer; without dampening an
+        # update from a buffer of -0.0 gives the same bits: 1 * g + (-0.0 * momentum + -0.0)
+        # is g, signed zeros included (a buffer of +0.0 would turn a -0.0 gradient into
+        # +0.0). So torchlike.compile's first call can trace the later calls' program.
+        if group["momentum"] == 0 or group["dampening"] != 0:
+            return None
+        negative_zero = complex(-0.0, -0.0) if p.is_complex() else -0.0
+        return {"momentum_buffer": full_like(p, negative_zero)}
 
     def array_names(self, group, state):
         return ("momentum_buffer",) if group["momentum"] != 0 else ()
