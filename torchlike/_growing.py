@@ -425,7 +425,7 @@ def _reduce(params, shapes, axes):               # sum, mean, amax over `dims`
 
 @_fixed_params
 def _split(params, shapes, axes):
-    if params["dim"] in axes[0]:
+    if params["dim"] % len(shapes[0]) in axes[0]:
         raise NotPaddable
     return axes[0], None
 
@@ -437,7 +437,7 @@ def _permute(params, shapes, axes):
 
 @_fixed_params
 def _select(params, shapes, axes):               # (x, index): the index is already >= 0
-    dim = params["dim"]
+    dim = params["dim"] % len(shapes[0])
     return frozenset(a - (a > dim) for a in axes[0] if a != dim), None
 
 
