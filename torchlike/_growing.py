@@ -16,9 +16,9 @@ Padding is correct only where no value at a real position depends on a padded on
 `_RULES` says, per op, how the padded axes of its inputs map to its outputs and refuses
 what mixes positions along a padded axis: a reduction, softmax or normalization over
 it, a contraction along it, an attention whose keys are padded but not causal. An op
-without a rule, a padded length in a parameter an op does not allow, a padded output
-(its exact shape would need a program per length again), or a large input to pad: the
-graph runs as before, one program per shape. The one op that mixes positions and is
+without a rule, a padded length in a parameter an op does not allow, or a large input
+to pad: the graph runs as before, one program per shape. A padded output (the full
+logits a caller keeps while reading `logits[:, -1]`) is cut back to its length. The one op that mixes positions and is
 allowed is causal attention with queries and keys padded alike (real queries never
 see later keys); its padded keys and values are zeroed first, so that whatever the
 padding computed (an infinity from `1/0`) cannot reach a real row through a zero weight.
@@ -141,13 +141,14 @@ def _padded(program, outputs, externals, symbolic, length):
     for e, axes in zip(externals, ext_axes):
         if axes and e.size > MAX_PAD_ELEMENTS:
             raise NotPaddable
-    fixes = _check(new_program, outputs, externals, ext_axes, op_marks, size)
+    fixes, out_axes = _check(new_program, outputs, externals, ext_axes, op_marks, size)
     key = (tuple(new_program), outputs, fixes)
     fn = _programs.get(key)
     if fn is None:
         fn = _programs[key] = jax.jit(functools.partial(_run_padded, *key))
     pads = tuple((i, tuple(sorted(axes))) for i, axes in enumerate(ext_axes) if axes)
-    return functools.partial(_call, fn, pads, size, length)
+    cuts = tuple((i, tuple(sorted(axes))) for i, axes in enumerate(out_axes) if axes)
+    return functools.partial(_call, fn, pads, cuts, size, length)
 
 
 def _substitute(v, marks, size, marked, where):
@@ -165,11 +166,18 @@ def _substitute(v, marks, size, marked, where):
     return v
 
 
-def _call(fn, pads, size, length, externals):
+def _call(fn, pads, cuts, size, length, externals):
+    """The padded program on `externals`, padded to `size` (`pads`: which inputs along
+    which axes); its outputs cut back to `length` (`cuts`, likewise)."""
     externals = list(externals)
     for i, axes in pads:
         externals[i] = _pad_on_host(externals[i], axes, size)
-    return fn(externals, length)
+    values = fn(externals, length)
+    if cuts:
+        values = list(values)
+        for i, axes in cuts:
+            values[i] = _cut(values[i], axes, length)
+    return values
 
 
 def _pad_on_host(array, axes, size):
@@ -177,6 +185,15 @@ def _pad_on_host(array, axes, size):
     host = np.asarray(array)
     widths = [(0, size - n if i in axes else 0) for i, n in enumerate(host.shape)]
     return _back(np.pad(host, widths), array)
+
+
+def _cut(array, axes, length):
+    """A padded output's real part: copied on the host from a CPU array; sliced by XLA
+    on an accelerator (a small program per length, against a copy through the host)."""
+    limits = [length if i in axes else n for i, n in enumerate(array.shape)]
+    if next(iter(array.devices())).platform == "cpu":
+        return _back(np.asarray(array)[tuple(slice(0, n) for n in limits)], array)
+    return jax.lax.slice(array, [0] * array.ndim, limits)
 
 
 def _back(host, like):
@@ -190,27 +207,33 @@ def _back(host, like):
 HOST_MAX_ELEMENTS = 1 << 14
 
 
-def joined_on_host(program, outputs, externals):
-    """The value of a pending program that is one `cat` or `stack` of small concrete CPU
-    arrays, joined by numpy, or None. Appending a token (`torch.cat((idx, next), 1)`)
-    is such a program at every length: XLA compiled it anew each time (10-20 ms, for
-    a copy of a few hundred bytes). The copy is exact, so the values are XLA's."""
-    if len(program) != 1 or outputs != ((0, 0),):
-        return None
-    (op, params, refs, _), = program
-    join = _HOST_JOINS.get(op.name)
-    if join is None:
-        return None
-    total = 0
-    for e in externals:
-        if not hasattr(e, "devices") or next(iter(e.devices())).platform != "cpu":
+def joined_on_host(op, tensors, params):
+    """`cat` or `stack` of small concrete CPU tensors that record no history, joined by
+    numpy into a new tensor; None otherwise (the op then runs as any other). Appending
+    a token (`torch.cat((idx, next), 1)`) is such a join at every length: as a pending
+    op it compiled a program per length (10-20 ms each, for a copy of a few hundred
+    bytes), and a read of `idx[0, -1]` took the join into a program padding cannot
+    cover (the joined length is not the length of its inputs). The copy is exact."""
+    from . import _jax_bridge as bridge
+    from ._lazy import Deferred
+    from ._tensor import Tensor
+    from .autograd.grad_mode import is_grad_enabled
+    if not bridge.top_level() or bridge.state.replay is not None:
+        return None        # (inside a JAX trace, or replaying a compiled prefix's ops)
+    grad = is_grad_enabled()
+    total, arrays = 0, []
+    for t in tensors:
+        if t._storage.device.type != "cpu" or grad and t.requires_grad:
             return None
-        total += e.size
-    if total > HOST_MAX_ELEMENTS:
-        return None
+        a = t._raw()
+        total += a.size
+        if type(a) is Deferred or total > HOST_MAX_ELEMENTS:
+            return None
+        arrays.append(a)
     params = dict(params)
-    arrays = [np.asarray(externals[r[1]]).astype(params["dtype"]) for r in refs]
-    return (_back(join(arrays, params), externals[0]),)
+    host = [np.asarray(a).astype(params["dtype"]) for a in arrays]
+    return Tensor._wrap(_back(_HOST_JOINS[op.name](host, params), arrays[0]),
+                        tensors[0]._storage.device)
 
 
 _HOST_JOINS = {
@@ -332,10 +355,7 @@ def _check(program, outputs, externals, ext_axes, op_marks, size):
         _, avals = output_avals(op, params, specs)
         results.append([(jax.ShapeDtypeStruct(shape, dtype), out_axes or frozenset())
                         for shape, dtype in avals])
-    for i, k in outputs:
-        if results[i][k][1]:
-            raise NotPaddable      # a padded output would need slicing to its length
-    return tuple(fixes)
+    return tuple(fixes), [results[i][k][1] for i, k in outputs]
 
 
 def _broadcast(shapes, axes):

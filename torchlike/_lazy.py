@@ -21,7 +21,7 @@ from jax._src.core import trace_ctx as _trace_ctx
 
 from ._caches import LRU, release_if_over_budget
 from ._device import scalar_arg
-from ._growing import Varying, avals_by_length, joined_on_host, padded_call
+from ._growing import Varying, avals_by_length, padded_call
 
 ENABLED = True
 # Ops that record no history defer too (no_grad code, hand-written updates), so that
@@ -213,7 +213,7 @@ def materialize(roots):
         fn = fn.runner(program, outputs, externals) if top else fn.jitted
         traces = None
     if top:
-        values = joined_on_host(program, outputs, externals) or fn(externals)
+        values = fn(externals)
         if stats.traces != traces and traces is not None:
             # the structure's jitted program traced again: it meets new shapes
             _program_cache[key] = Varying(fn)

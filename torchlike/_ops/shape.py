@@ -10,6 +10,7 @@ import builtins
 import jax.numpy as jnp
 
 from .. import _dtype as dt
+from .._growing import joined_on_host
 from .._tensor import Tensor
 from ._common import expose
 from .dispatch import apply
@@ -54,8 +55,9 @@ def cat(tensors, dim=0, *, axis=None):
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected "
                                    f"size {ref.shape[k]} but got size {t.shape[k]} for tensor "
                                    f"number {i} in the list.")
-    return apply(_cat_op, tensors, (("dim", d), ("dtype", result_dtype(*tensors).np),
-                                    ("skip", skip)))
+    params = (("dim", d), ("dtype", result_dtype(*tensors).np), ("skip", skip))
+    joined = joined_on_host(_cat_op, tensors, params)
+    return apply(_cat_op, tensors, params) if joined is None else joined
 
 
 def _stack_impl(*arrays, dim, dtype):
@@ -74,7 +76,9 @@ def stack(tensors, dim=0):
         if t.shape != tensors[0].shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at entry {i}")
-    return apply(_stack_op, tensors, (("dim", d), ("dtype", result_dtype(*tensors).np)))
+    params = (("dim", d), ("dtype", result_dtype(*tensors).np))
+    joined = joined_on_host(_stack_op, tensors, params)
+    return apply(_stack_op, tensors, params) if joined is None else joined
 
 
 def _non_empty(name, tensors):
