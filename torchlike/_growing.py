@@ -223,7 +223,8 @@ def joined_on_host(op, tensors, params):
     grad = is_grad_enabled()
     total, arrays = 0, []
     for t in tensors:
-        if t._storage.device.type != "cpu" or grad and t.requires_grad:
+        if (t._storage.device.type != "cpu" or grad and t.requires_grad
+                or type(t._storage.array) is Deferred):   # (a view's pending base: not forced)
             return None
         a = t._raw()
         total += a.size
