@@ -78,15 +78,17 @@ def defer(fn, diff_vals, const_vals, cotangents, old, roots):
 # independent of its inputs' values), so those holders are handed the new array. Any
 # other holder (a tensor, a pending value that a tensor holds, a retained graph) keeps
 # the old array alive and the parameter is not donated.
-_freed_graphs = weakref.WeakKeyDictionary()     # gradient's Deferred -> (call, nodes)
+# gradient's Deferred -> (its pending call, weak references to the graph's nodes that
+# still hold arrays: the graph lives as long as its user keeps it, not for this)
+_freed_graphs = weakref.WeakKeyDictionary()
 
 
 def remember_freed_graph(grads, nodes):
     """The gradients `grads` (Deferreds of one pending call) come from a graph freed by
-    its backward: keep its nodes that still hold arrays (for `donatable`)."""
+    its backward: note its nodes that still hold arrays (for `donatable`)."""
     if not grads:
         return
-    entry = (grads[0].call, [node for node in nodes if node.arrays is not None])
+    entry = (grads[0].call, [weakref.ref(node) for node in nodes if node.arrays is not None])
     for g in grads:
         _freed_graphs[g] = entry
 
@@ -164,10 +166,12 @@ def donatable(params):
                 or type(st.array) is _lazy.Deferred):
             found.append(None)
             continue
-        call, nodes = entry
+        call, refs = entry
         h = holders.get(id(call))
         if h is None:
+            nodes = [node for node in map(_alive, refs) if node is not None]
             h = holders[id(call)] = _Holders(call, nodes)
+            nodes = None
         if h.only_holders_of(st):
             found.append((st.array, h))
             continue
@@ -176,6 +180,11 @@ def donatable(params):
         call.inputs = tuple([st.array if x is old else x for x in call.inputs])
         found.append((st.array, None))
     return found
+
+
+def _alive(ref):
+    node = ref()
+    return node if node is not None and node.arrays is not None else None
 
 
 def _references(storage):
