@@ -75,9 +75,10 @@ def defer(fn, diff_vals, const_vals, cotangents, old, roots):
 # their input arrays, and through them the forward's pending values, which hold the
 # parameters. A later backward through those nodes alone still works (as in PyTorch);
 # its gradients cannot depend on their values (an op that saves nothing has gradients
-# independent of its inputs' values), so those holders are handed the new array. Any
-# other holder (a tensor, a pending value that a tensor holds, a retained graph) keeps
-# the old array alive and the parameter is not donated.
+# independent of its inputs' values), so those holders are handed the new array. Where
+# anything else may read it (a tensor, a pending value that a tensor holds, a retained
+# graph), the parameter first gets a copy of its own, which is donated instead.
+#
 # gradient's Deferred -> (its pending call, weak references to the graph's nodes that
 # still hold arrays: the graph lives as long as its user keeps it, not for this)
 _freed_graphs = weakref.WeakKeyDictionary()

@@ -121,11 +121,9 @@ _STATIC = ("update", "plans", "scalar_out")
 # Inside a torchlike.compile trace the update runs at once, as part of the traced step.
 # Eagerly, step() leaves it pending and runs it in one program with the backward it
 # reads (_step_program.py), donating the old optimizer states there: XLA writes the new
-# states into their buffers (`_donation.make_private` makes that safe). The parameters
-# are not donated: during a training loop's step() the graph of the loss just
-# backwarded is alive, and its pending forward values still read the old parameters
-# (what a later read of them must see), so donating them meant copying every parameter
-# every step (15-20% of the eager MLP, LSTM and transformer steps).
+# states into their buffers (`_donation.make_private` makes that safe). Parameters are
+# donated where that program also computes their gradients and nothing else can read
+# their old values (_pending_backward.donatable).
 _run_group_traced = jax.jit(_group_update, static_argnames=_STATIC)
 
 
