@@ -133,18 +133,19 @@ class _Holders:
         return self.internal and _references(storage) == \
             _ONE_HOLDER + self.count.get(id(storage.array), 0)
 
-    def adopt(self, old, new):
-        """Every reference these holders make to `old` refers to `new` instead."""
+    def adopt(self, new_arrays):
+        """Every reference these holders make to an old array refers to its new one
+        instead (`new_arrays`: id of the old array -> the new array)."""
         for node in self.nodes:
-            if node.arrays is not None and any([x is old for x in node.arrays]):
-                node.arrays = tuple([new if x is old else x for x in node.arrays])
+            if node.arrays is not None and any([id(x) in new_arrays for x in node.arrays]):
+                node.arrays = tuple([new_arrays.get(id(x), x) for x in node.arrays])
         for d in self.pending.values():
-            if d._value is old:
-                d._value = new
-            elif d._value is None:
-                call = d.call or d
-                if any([x is old for x in call.inputs]):
-                    call.inputs = tuple([new if x is old else x for x in call.inputs])
+            if d._value is not None:
+                d._value = new_arrays.get(id(d._value), d._value)
+                continue
+            call = d.call or d
+            if any([id(x) in new_arrays for x in call.inputs]):
+                call.inputs = tuple([new_arrays.get(id(x), x) for x in call.inputs])
 
 
 def donatable(params):

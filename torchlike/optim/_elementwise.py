@@ -382,6 +382,7 @@ def _run_pending(pending):
     for updates in by_device.values():
         _step_program.run([d for update in updates for d in update.outs],
                           [a for update in updates for a in update.donated])
+    adopted = {}       # what held overwritten parameters -> {id(old array): new array}
     for update in pending:
         values = iter([d._value for d in update.outs])
         new_params = [next(values) for _ in update.writes]
@@ -390,9 +391,11 @@ def _run_pending(pending):
         for overwritten, new in zip(update.overwritten, new_params):
             if overwritten is not None and overwritten[1] is not None:
                 old, holders = overwritten
-                holders.adopt(old, new)
+                adopted.setdefault(holders, {})[id(old)] = new
         update.optimizer._write_results(update.writes, new_params, new_states, list(values),
                                         update.device)
+    for holders, new_arrays in adopted.items():
+        holders.adopt(new_arrays)
 
 
 class _Rows:
