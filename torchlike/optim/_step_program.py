@@ -8,8 +8,9 @@ loss. So an eager training step is one XLA program, run at `step()` (JAX dispatc
 asynchronously: the host goes on recording while it runs).
 
 It runs at `step()` rather than when a value is observed because the program donates
-the old optimizer state (XLA writes the new state into its buffers), and only the
-optimizer knows which arrays may be donated (_donation.make_private).
+the old optimizer state and parameters (XLA writes the new values into their buffers),
+and only the optimizer knows which arrays may be donated (_donation.make_private,
+_pending_backward.donatable).
 """
 import functools
 
