@@ -2,8 +2,8 @@
 new values are written in place, every value still equals torch's, whatever still
 refers to an old array (a view, a detached alias, a pending value, a graph, a jax
 array) reads what it reads in torch, and the first step runs the later steps' program.
-Parameters are not donated (the graph of the loss just backwarded still reads them
-during step(); see optim/_elementwise.py)."""
+Parameters (given gradients, as here) are not: they are donated only where the step's
+program computes their gradients too (tests/test_optim_fused_step.py)."""
 import jax
 import numpy as np
 import pytest

@@ -3,6 +3,7 @@
 and optimizer state into the old buffers (autograd/_pending_backward.py,
 optim/_step_program.py). Whatever is observed, and wherever, must be what PyTorch
 shows."""
+import jax
 import numpy as np
 import pytest
 
@@ -96,6 +97,35 @@ def test_a_repeated_step_with_clipping_is_one_call_and_compiles_nothing():
     assert _xla_calls() == before + 1
     loss.item()
     assert (_xla_calls(), _caches.compiles.total) == (before + 1, compiles)
+
+
+def test_the_step_writes_parameters_and_state_in_place(monkeypatch):
+    """XLA's own account of a repeated step's program: the new parameters and momentum
+    buffers are written into the old ones' buffers (the graph of the loss, still alive
+    during step(), is handed the new parameters)."""
+    torchlike.manual_seed(0)
+    model = torchlike.nn.Sequential(torchlike.nn.Linear(6, 8), torchlike.nn.Tanh(),
+                                    torchlike.nn.Linear(8, 3))
+    opt = torchlike.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x = torchlike.randn(5, 6)
+    seen = []
+    program = _step_program.program
+
+    def spy(roots, donated):
+        fn, kept, given, wanted = program(roots, donated)
+        seen.append((fn, jax.tree_util.tree_map(
+            lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), (kept, given))))
+        return fn, kept, given, wanted
+    monkeypatch.setattr(_step_program, "program", spy)
+    for _ in range(2):
+        opt.zero_grad()
+        loss = model(x).square().mean()
+        loss.backward()
+        opt.step()
+    fn, args = seen[-1]
+    parameter_bytes = 4 * sum(p.numel() for p in model.parameters())
+    assert fn.lower(*args).compile().memory_analysis().alias_size_in_bytes == \
+        2 * parameter_bytes
 
 
 def _held_forward_value(lib, arrays):
