@@ -341,13 +341,13 @@ class ElementwiseOptimizer(Optimizer):
         overwritten = _pending_backward.donatable(params)
         # parameters and gradients may be pending (the backward's gradients usually are)
         state_arrays = [make_private([t._data() for t in tensors]) for tensors in state_tensors]
-        donated = [a for arrays in state_arrays for a in arrays]
-        donated += [o[0] for o in overwritten if o is not None]
+        flat_states = [a for arrays in state_arrays for a in arrays]
+        donated = flat_states + [o[0] for o in overwritten if o is not None]
         outs = _lazy.defer(_step_program.GROUP_UPDATE, (
             type(self).update, tuple(plans), tuple(rows.outputs),
             tuple([len(arrays) for arrays in state_arrays])),
-            [*[p._raw() for p in params], *[p.grad._raw() for p in params],
-             *[a for arrays in state_arrays for a in arrays], rows.table(False)], device)
+            [*[p._raw() for p in params], *[p.grad._raw() for p in params], *flat_states,
+             rows.table(False)], device)
         pending.append(_PendingUpdate(self, writes, outs, donated, overwritten, state_tensors,
                                       device))
 
