@@ -96,15 +96,13 @@ def _shape(external):
     return getattr(external, "shape", ())
 
 
-def _erase(params):
-    return tuple((k, _erase_value(v)) for k, v in params)
-
-
-def _erase_value(v):
+def _erase(v):
+    """Parameters with their integers erased (an op's parameters are nested tuples,
+    mostly (name, value) pairs)."""
     if type(v) is int:
         return None
     if type(v) is tuple:
-        return tuple(_erase_value(x) for x in v)
+        return tuple(_erase(x) for x in v)
     return v
 
 
@@ -121,8 +119,7 @@ def _ints(program, externals):
     shapes."""
     out = []
     for _, params, _, _ in program:
-        for _, v in params:
-            _param_ints(v, out)
+        _param_ints(params, out)
     for e in externals:
         out.extend(_shape(e))
     return tuple(out)
@@ -134,7 +131,7 @@ def _padded(program, outputs, externals, symbolic, length):
     new_program, op_marks = [], []
     for op, params, refs, multi in program:
         marked = []
-        new_params = tuple((k, _substitute(v, marks, size, marked, [k, 0])) for k, v in params)
+        new_params = _substitute(params, marks, size, marked, [None, 0])
         new_program.append((op, new_params, refs, multi))
         op_marks.append(tuple(marked))
     ext_axes = [frozenset(i for i, _ in enumerate(_shape(e)) if next(marks)) for e in externals]
@@ -152,9 +149,9 @@ def _padded(program, outputs, externals, symbolic, length):
 
 
 def _substitute(v, marks, size, marked, where):
-    """`v` with its symbolic integers replaced by the bucket size. `where` is [parameter
-    name, count of integers met in it]; each replaced one goes into `marked` as
-    (name, its position among the parameter's integers)."""
+    """Parameters `v` with their symbolic integers replaced by the bucket size. `where` is
+    [the (name, value) parameter we are in, count of integers met in it]; each replaced
+    one goes into `marked` as (name, its position among the parameter's integers)."""
     if type(v) is int:
         where[1] += 1
         if next(marks):
@@ -162,6 +159,8 @@ def _substitute(v, marks, size, marked, where):
             return size
         return v
     if type(v) is tuple:
+        if len(v) == 2 and type(v[0]) is str:
+            return (v[0], _substitute(v[1], marks, size, marked, [v[0], 0]))
         return tuple(_substitute(x, marks, size, marked, where) for x in v)
     return v
 
@@ -282,8 +281,7 @@ def avals_by_length(op, params, in_avals, trace):
     family = (op, _erase(params), tuple([(len(a[0]), a[1]) if type(a) is tuple else a
                                          for a in in_avals]))
     ints = []
-    for _, v in params:
-        _param_ints(v, ints)
+    _param_ints(params, ints)
     n_params = len(ints)
     for a in in_avals:
         if type(a) is tuple:
