@@ -7,8 +7,8 @@ milliseconds to run it). Here a pending graph met for the first time is compared
 the last graph of the same structure (`_family`: the program with its integers
 erased). If they differ in exactly one integer, old value `t0` everywhere it changed
 and new value `T`, the positions that changed are a symbolic length: shape entries of
-the graph's inputs and integer parameters of its ops (a `view`'s shape). The graph then
-runs padded to the bucket length `B >= T` (a power of two, at least `BUCKET_MIN`):
+the graph's inputs and integer parameters of its ops (a `view`'s shape). From the
+structure's third size on, the graph runs padded to the bucket length `B >= T` (a power of two, at least `BUCKET_MIN`):
 inputs are padded with zeros on the host, the parameters take `B`, and the real length
 `T` is an argument of the program, so every length of the bucket reuses one compile.
 
@@ -35,7 +35,8 @@ from ._caches import LRU
 BUCKET_MIN = 16
 MAX_PAD_ELEMENTS = 1 << 16      # inputs padded on the host (token ids, positions) are small
 
-_families = LRU(256)        # structure without integers -> the last graph's integers
+_families = LRU(256)        # structure without integers -> (the last graph's integers,
+                            # how many times they changed)
 _programs = LRU(256)        # padded structure -> jitted program
 
 
@@ -56,9 +57,14 @@ def padded_call(program, outputs, externals):
     family = (tuple([(op, _erase(params), refs, multi) for op, params, refs, multi in program]),
               outputs, tuple([len(s) for s in map(_shape, externals)]))
     ints = _ints(program, externals)
-    old = _families.get(family)
-    _families[family] = ints
+    old, lengths_seen = _families.get(family) or (None, 0)
     if old is None or old == ints:
+        _families[family] = (ints, lengths_seen)
+        return None
+    _families[family] = (ints, lengths_seen + 1)
+    if lengths_seen < 1:
+        # a structure met at two sizes only (a training batch and a smaller last
+        # batch) runs as it is: padding starts at its third size, once it keeps changing
         return None
     changed = {(o, n) for o, n in zip(old, ints) if o != n}
     if len(changed) != 1:
