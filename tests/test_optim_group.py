@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import torchlike
-from torchlike.optim import _elementwise, _step_program
+from torchlike.optim import _elementwise
 
 # Element counts are multiples of 256 (see test_optim_half.py: PyTorch's CPU kernels
 # compute a vector loop's tail elements in Half arithmetic).
@@ -50,12 +50,12 @@ def test_equal_rows_are_shared_and_step_tensors_stay_separate(monkeypatch):
     # Why it matters: each distinct row adds its own scalar conversions and outputs to the
     # compiled program, whose compile time dominates a first step.
     tables = []
-    table = _elementwise._Rows.table
+    run_group = _elementwise._run_group
 
-    def spy(rows, traced):
-        tables.append(table(rows, traced))
-        return tables[-1]
-    monkeypatch.setattr(_elementwise._Rows, "table", spy)
+    def spy(*args, **kwargs):
+        tables.append(np.asarray(args[3]))
+        return run_group(*args, **kwargs)
+    monkeypatch.setattr(_elementwise, "_run_group", spy)
     params = [torchlike.nn.Parameter(torchlike.ones(n)) for n in (3, 4, 5)]
     opt = torchlike.optim.Adam(params, lr=0.1)
     for p in params[:2]:
@@ -95,7 +95,7 @@ def test_sgd_momentum_first_and_later_steps_share_one_program(dampening, nestero
         opt = lib.optim.SGD([w], lr=0.1, momentum=0.9, dampening=dampening,
                             nesterov=nesterov, weight_decay=0.01)
         if lib is torchlike:
-            programs = _step_program.stats.programs
+            compiled = _elementwise._run_group._cache_size()
         steps = []
         for g in grads:
             w.grad = lib.tensor(g)
@@ -103,7 +103,7 @@ def test_sgd_momentum_first_and_later_steps_share_one_program(dampening, nestero
             steps.append((np.asarray(w.detach()).copy(),
                           np.asarray(opt.state[w]["momentum_buffer"]).copy()))
         results.append(steps)
-    assert _step_program.stats.programs - programs <= 1
+    assert _elementwise._run_group._cache_size() - compiled <= 1
     for ours, theirs in zip(results[1], results[0]):
         for a, b in zip(ours, theirs):
             assert a.tobytes() == b.tobytes()

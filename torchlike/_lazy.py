@@ -151,7 +151,7 @@ def defer(op, params, arrays, device=None):
                 a = a._value
             else:
                 c = a.call or a         # (_call_of, inlined)
-                if c.depth >= MAX_DEPTH and _refreshed_depth(c) >= MAX_DEPTH:
+                if c.depth >= MAX_DEPTH:
                     a = a.value()
                 elif c.depth > depth:
                     depth = c.depth
@@ -182,27 +182,6 @@ def defer(op, params, arrays, device=None):
     outs = tuple([Deferred(call, i, shape, dtype) for i, (shape, dtype) in enumerate(avals)])
     call.outs = tuple([weakref.ref(d) for d in outs])
     return outs
-
-
-def _refreshed_depth(call):
-    """The depth of a pending call recounted over what is still pending (each call's
-    depth was counted when it was recorded: an input computed since, such as a
-    backward left pending and then run by a read, no longer lengthens the chain).
-    Updates the depths of the calls it visits; iterative, as the chain may be long."""
-    depth = {}
-    stack = [(call, False)]
-    while stack:
-        c, expanded = stack.pop()
-        if id(c) in depth:
-            continue
-        inputs = [a.call or a for a in c.inputs
-                  if type(a) is Deferred and a._value is None]
-        if not expanded:
-            stack.append((c, True))
-            stack.extend((i, False) for i in inputs if id(i) not in depth)
-            continue
-        c.depth = depth[id(c)] = 1 + max([depth[id(i)] for i in inputs], default=0)
-    return call.depth
 
 
 def materialize(roots):

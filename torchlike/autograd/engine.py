@@ -24,9 +24,7 @@ from .._storage import write_scope
 from .._caches import LRU, release_if_over_budget
 from .. import _tensor      # (a module reference: _tensor imports this package)
 from .._device import scalar_arg
-from .. import _lazy
 from .._lazy import Deferred, force, install, materialize, plan, run_program
-from . import _pending_backward
 from . import anomaly_mode as anomaly
 from .graph import SECOND_BACKWARD, AccumulateGrad, Node
 from .grad_mode import enable_grad, no_grad
@@ -50,7 +48,6 @@ class _Stats:
     """Counters that tests use to prove the cache works."""
     fused_traces = 0
     fused_calls = 0
-    fused_deferred = 0          # plain backwards left pending (_pending_backward)
     node_calls = 0
 
 
@@ -337,19 +334,13 @@ def _run_plain(roots, root_grads, retain_graph, root_tensors):
         cotangents.append(g._data())
     leaf_list = list(leaves)
     hooked = [_has_leaf_hooks(leaf) for leaf in leaf_list]
+    old = tuple([None if h else _old_grad(leaf) for leaf, h in zip(leaf_list, hooked)])
     reducer = fused_grad_reducer(leaf_list, hooked) if fused_grad_reducer else None
-    pending = reducer is None and _may_stay_pending(leaf_list, hooked)
-    # (a pending call may add to pending .grads: accumulation over micro-batches chains)
-    old = tuple([None if h else _old_grad(leaf, pending) for leaf, h in zip(leaf_list, hooked)])
     regions = _remat_regions(order, program) if remat else ()
-    if pending:
-        grads = _defer_fused_call(program, regions, root_refs, slot_leaf, old, wanted,
-                                  diff_vals, const_vals, cotangents)
-    else:
-        grads, values = _fused_call(program, regions, root_refs, slot_leaf, old, wanted,
-                                    diff_vals, const_vals, cotangents, reducer)
-        if wanted:
-            install([deferred for _, deferred in wanted], values)
+    grads, values = _fused_call(program, regions, root_refs, slot_leaf, old, wanted, diff_vals,
+                                const_vals, cotangents, reducer)
+    if wanted:
+        install([deferred for _, deferred in wanted], values)
     for leaf, g, o, h in zip(leaf_list, grads, old, hooked):
         t = leaf.variable
         if not h and not t._post_acc_hooks:     # (nothing to call: store the sum)
@@ -361,20 +352,6 @@ def _run_plain(roots, root_grads, retain_graph, root_tensors):
         for node in order:
             if node.op.saves:
                 node.release()
-        if pending:
-            _pending_backward.remember_freed_graph(grads, order)
-    return True
-
-
-def _may_stay_pending(leaf_list, hooked):
-    """Whether a plain backward's fused call may stay pending (_pending_backward): no leaf
-    hook or post-accumulate hook must see its gradient now, and no JAX trace is running
-    (torchlike code under jax.jit evaluates its backward at trace time)."""
-    if not _lazy.ENABLED or not _trace_ctx.is_top_level() or True in hooked:
-        return False
-    for leaf in leaf_list:
-        if leaf.variable._post_acc_hooks:
-            return False
     return True
 
 
@@ -509,29 +486,6 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
     return grads, values
 
 
-def _defer_fused_call(program, regions, root_refs, slot_leaf, old, wanted, diff_vals,
-                      const_vals, cotangents):
-    """_fused_call's program, left pending (_pending_backward): the gradients' Deferreds.
-    Pending inputs are inputs of the pending call, computed in the same program when it
-    runs; a graph seen for the first time computes them now, on their own, as
-    _fused_call does (they are often one-off: the parameters' initialization)."""
-    want = tuple([i for i, _ in wanted])
-    key = (tuple(program), tuple(root_refs), tuple(slot_leaf), len(old),
-           tuple([o is None for o in old]), want, None, regions, None)
-    fn = _fused_cache.get(key)
-    if fn is None:
-        pending = [a for a in (*diff_vals, *const_vals) if type(a) is Deferred]
-        if pending:
-            materialize(pending)
-            diff_vals = [force(a) for a in diff_vals]
-            const_vals = [force(a) for a in const_vals]
-        fn = _fused_cache[key] = jax.jit(functools.partial(
-            _fused_vjp, key[0], key[1], key[2], key[3], want, None, regions))
-    stats.fused_deferred += 1
-    return _pending_backward.defer(fn, diff_vals, const_vals, cotangents, old,
-                                   [deferred for _, deferred in wanted])
-
-
 class _Prefix:
     """`node in _Prefix(position, n)`: node is one of the first n nodes of the order that
     `position` (node -> place) numbers."""
@@ -627,16 +581,13 @@ def _with_prelude_values(vals, sources, pre_values):
     return [v if k < 0 else pre_values[k] for k, v in zip(sources, vals)]
 
 
-def _old_grad(leaf, pending=False):
+def _old_grad(leaf):
     """The .grad the fused call adds its gradient to, or None where there is none: the
     call then returns the gradient itself (a missing .grad costs no zeros, no input
     buffer and no addition; a loop that keeps its .grads, zero_grad(set_to_none=False)
-    or accumulation over micro-batches, compiles a second program once). With
-    `pending`, its value may be pending too."""
+    or accumulation over micro-batches, compiles a second program once)."""
     grad = leaf.variable._grad
-    if grad is None:
-        return None
-    return grad._raw() if pending else grad._data()
+    return None if grad is None else grad._data()
 
 
 @jax.custom_vjp

@@ -132,9 +132,6 @@ class Node:
             self.freed = True
             self.arrays = None
             self.packed = None
-            # (the saved tensors, kept for error messages, are not read once freed: let
-            # them and the pending values they hold go)
-            self.saved = ()
 
     def unpack_saved(self):
         """Replace the saved inputs by what the unpack hook of saved_tensors_hooks gives

@@ -2,7 +2,7 @@
 
 XLA writes a jitted function's results into the buffers of its donated arguments, so an
 update that donates the old optimizer state needs no second copy of it: the step's peak
-memory drops by its size. (Parameters: see autograd/_pending_backward.donatable.) A donated array is deleted, which is
+memory drops by its size. (Parameters are not donated: see _elementwise._run_group.) A donated array is deleted, which is
 only safe when nothing but its own tensor refers to it. Whatever could still read an
 old array holds a Python reference to that very array object: another storage or a
 view's cached value, a pending `Deferred` (its `_value`), a saved input of an autograd

@@ -1,4 +1,4 @@
-"""Optimizers whose update is elementwise per parameter: one compiled call per step().
+"""Optimizers whose update is elementwise per parameter: one compiled call per group.
 
 A subclass supplies `update(flags, param, grad, states, s)`, a pure JAX function defined
 at module level. `flags` holds the static choices (maximize, amsgrad ...); everything a
@@ -7,8 +7,7 @@ the step count travels in the vector `s` as traced values, so changing lr never
 retraces. The scalar arithmetic PyTorch does in Python double precision (bias
 corrections, step sizes) is done on the host with the same expressions, and `s` is cast
 to the parameter's compute dtype inside the kernel, which is where PyTorch casts a
-Python scalar operand. Every group's update (every parameter's) is one program, which
-also computes the pending backward whose gradients it reads (_step_program.py).
+Python scalar operand. The whole group (every parameter's update) is one jitted call.
 
 Compile time is most of a first step's cost, so the group program is kept small:
 parameters whose rows are equal (the usual case: one group, one step count) share one
@@ -18,7 +17,6 @@ per row; the branch of `lerp` is chosen on the host from the weight's value.
 0-dim state entries ('step', NAdam's 'mu_product') stay tensors, as in PyTorch, but
 their values are mirrored on the host, so reading them never waits for the device.
 """
-import collections
 import struct
 
 import jax
@@ -31,9 +29,7 @@ from .. import _dtype
 from .. import _device
 from .._factories import tensor as _make_tensor
 from ..autograd.grad_mode import set_grad_enabled
-from . import _step_program
-from .. import _lazy
-from ..autograd import _pending_backward
+from . import ahead
 from ._donation import make_private
 from .optimizer import Optimizer
 
@@ -118,12 +114,14 @@ def _group_update(params, grads, states, table, *, update, plans, scalar_out):
 
 
 _STATIC = ("update", "plans", "scalar_out")
-# Inside a torchlike.compile trace the update runs at once, as part of the traced step.
-# Eagerly, step() leaves it pending and runs it in one program with the backward it
-# reads (_step_program.py), donating the old optimizer states there: XLA writes the new
-# states into their buffers (`_donation.make_private` makes that safe). Parameters are
-# donated where that program also computes their gradients and nothing else can read
-# their old values (_pending_backward.donatable).
+# The update as eager steps run it: the new optimizer states are written into the
+# buffers of the old ones (donated; `_donation.make_private` makes that safe). The
+# parameters are not donated: during a training loop's step() the graph of the loss just
+# backwarded is alive, and its pending forward values still read the old parameters
+# (what a later read of them must see), so donating them meant copying every parameter
+# every step (15-20% of the eager MLP, LSTM and transformer steps). Inside a
+# torchlike.compile trace there is nothing to donate: the traced update keeps its inputs.
+_run_group = jax.jit(_group_update, static_argnames=_STATIC, donate_argnums=(2,))
 _run_group_traced = jax.jit(_group_update, static_argnames=_STATIC)
 
 
@@ -258,19 +256,17 @@ class ElementwiseOptimizer(Optimizer):
 
     # -- the step -----------------------------------------------------------------------
     def step(self, closure=None):
+        ahead.finish(self)
         loss = self._call_closure(closure)
         # the update itself records no history (unless the optimizer is `differentiable`)
         with set_grad_enabled(bool(self.defaults.get("differentiable", False))):
-            pending = []        # the groups' updates, run as one program at the end
             for group in self.param_groups:
                 by_device = {}
                 for p in group["params"]:
                     if p.grad is not None:
                         by_device.setdefault(p.device, []).append(p)
                 for device, params in by_device.items():
-                    self._step_params(group, params, device, pending)
-            if pending:
-                _run_pending(pending)
+                    self._step_params(group, params, device)
         return loss
 
     def _state_of(self, p, group):
@@ -310,9 +306,7 @@ class ElementwiseOptimizer(Optimizer):
             writes.append((p, state, self.output_names(group, state), new_host, outputs))
         return plans, rows, writes
 
-    def _step_params(self, group, params, device, pending):
-        """The group's update on `device`: run now inside torchlike.compile's trace,
-        else left pending and appended to `pending` (see _run_pending)."""
+    def _step_params(self, group, params, device):
         states = []
         for p in params:
             if p.grad.is_sparse:
@@ -324,34 +318,24 @@ class ElementwiseOptimizer(Optimizer):
         plans, rows, writes = self._plan(group, params, states,
                                          self._traced_scalar if traced else self.read_scalar,
                                          traced)
+        param_arrays = [p._data() for p in params]
+        grad_arrays = [p.grad._data() for p in params]
         # the tensors the state arrays come from stay alive until the update is called:
         # each is the one holder of its array that `make_private` allows
         state_tensors = [[self.state_tensor(p, state, n)
                           for n in self.array_names(group, state)]
                          for p, state in zip(params, states)]
-        if traced:
-            new_params, new_states, new_scalars = _run_group_traced(
-                [p._data() for p in params], [p.grad._data() for p in params],
-                [[t._data() for t in tensors] for tensors in state_tensors], rows.table(True),
-                update=type(self).update, plans=tuple(plans), scalar_out=tuple(rows.outputs))
-            self._write_results(writes, new_params, new_states, new_scalars, device)
-            return
-        # parameters whose old value nothing will read are overwritten too (first checked,
-        # before this update holds them)
-        overwritten = _pending_backward.donatable(params)
-        # parameters and gradients may be pending (the backward's gradients usually are)
-        state_arrays = [make_private([t._data() for t in tensors]) for tensors in state_tensors]
-        flat_states = [a for arrays in state_arrays for a in arrays]
-        donated = flat_states + [o[0] for o in overwritten if o is not None]
-        outs = _lazy.defer(_step_program.GROUP_UPDATE, (
-            type(self).update, tuple(plans), tuple(rows.outputs),
-            tuple([len(arrays) for arrays in state_arrays])),
-            [*[p._raw() for p in params], *[p.grad._raw() for p in params], *flat_states,
-             rows.table(False)], device)
-        pending.append(_PendingUpdate(self, writes, outs, donated, overwritten, state_tensors,
-                                      device))
-
-    def _write_results(self, writes, new_params, new_states, new_scalars, device):
+        state_arrays = [[t._data() for t in tensors] for tensors in state_tensors]
+        run = _run_group_traced
+        if not traced:
+            run = _run_group
+            for arrays in state_arrays:
+                make_private(arrays)
+        with ahead.tracing:         # (a compile ahead may be tracing the same update)
+            new_params, new_states, new_scalars = run(
+                param_arrays, grad_arrays, state_arrays, rows.table(traced),
+                update=type(self).update, plans=tuple(plans),
+                scalar_out=tuple(rows.outputs))
         for (p, state, out_names, new_host, outputs), new_p, new_st in zip(
                 writes, new_params, new_states):
             p._write(new_p)
@@ -376,38 +360,40 @@ class ElementwiseOptimizer(Optimizer):
             return None
         return state
 
+    # -- the first step's update, compiled ahead (ahead.py) -------------------------------
+    def zero_grad(self, set_to_none=True):
+        super().zero_grad(set_to_none)
+        ahead.start(self)
 
-# a group update left pending by step(): `donated` the arrays its program may overwrite,
-# `overwritten` per parameter None or (its old array, what to hand the new one or None:
-# see _pending_backward.donatable); `state_tensors` keeps the donated state arrays' holders
-# alive until the update runs (make_private's condition)
-_PendingUpdate = collections.namedtuple(
-    "_PendingUpdate", "optimizer writes outs donated overwritten state_tensors device")
+    def predicted_updates(self):
+        """The group updates the next step() would run if every parameter that requires
+        grad gets a dense gradient of its own dtype: (arguments as shapes, static
+        arguments) per group and device, with each missing state as new_state makes it."""
+        aval = _aval
+        for group in self.param_groups:
+            by_device = {}
+            for p in group["params"]:
+                if p.requires_grad:
+                    by_device.setdefault(p.device, []).append(p)
+            for params in by_device.values():
+                states = [self.state.get(p) or self.new_state(p, group) or {} for p in params]
+                plans, rows, _ = self._plan(group, params, states, _read_fresh, False)
+                state_avals = [[aval(self.state_tensor(p, state, n))
+                                for n in self.array_names(group, state)]
+                               for p, state in zip(params, states)]
+                params_avals = [aval(p) for p in params]
+                yield ((params_avals, params_avals, state_avals, rows.table(False)),
+                       dict(update=type(self).update, plans=tuple(plans),
+                            scalar_out=tuple(rows.outputs)))
 
 
-def _run_pending(pending):
-    """Compute the pending group updates of one step() in one program per device, with
-    everything pending that they read (_step_program), and write their results."""
-    by_device = {}
-    for update in pending:
-        by_device.setdefault(update.device, []).append(update)
-    for updates in by_device.values():
-        _step_program.run([d for update in updates for d in update.outs],
-                          [a for update in updates for a in update.donated])
-    adopted = {}       # what held overwritten parameters -> {id(old array): new array}
-    for update in pending:
-        values = iter([d._value for d in update.outs])
-        new_params = [next(values) for _ in update.writes]
-        new_states = [[next(values) for _ in out_names]
-                      for _, _, out_names, _, _ in update.writes]
-        for overwritten, new in zip(update.overwritten, new_params):
-            if overwritten is not None and overwritten[1] is not None:
-                old, holders = overwritten
-                adopted.setdefault(holders, {})[id(old)] = new
-        update.optimizer._write_results(update.writes, new_params, new_states, list(values),
-                                        update.device)
-    for holders, new_arrays in adopted.items():
-        holders.adopt(new_arrays)
+def _aval(t):
+    return jax.ShapeDtypeStruct(tuple(t.shape), t.dtype.np)
+
+
+def _read_fresh(value):
+    """A 0-dim state value read for a prediction (not mirrored: the tensor is a guess)."""
+    return float(value.item()) if isinstance(value, Tensor) else float(value)
 
 
 class _Rows:
