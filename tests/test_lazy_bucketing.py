@@ -40,18 +40,30 @@ def _next_token_probs(lib, model, ids):
         return lib.softmax(logits[:, -1, :] / 0.8, dim=-1)
 
 
+def _compiles_per_length(lengths, check):
+    """check(length) at each length; the XLA compiles each made (torch compiles none)."""
+    compiled_at = {}
+    for length in lengths:
+        before = compiles.total
+        check(length)
+        compiled_at[length] = compiles.total - before
+    return compiled_at
+
+
+# a layer's worth of float32 sums of up to 4*32 terms, then softmax
+_GPT_TOL = float_tol(torch.float32, 300, 1.0)
+
+
 def test_gpt_forward_at_growing_lengths_matches_torch_and_compiles_once_per_bucket():
     ours, theirs = _twin_models(vocab_size=17, block_size=64, n_embd=32, n_head=2,
                                 n_layer=1)
     tokens = [(7 * i + 3) % 17 for i in range(40)]
-    compiled_at = {}
-    for length in range(1, 41):
-        before = compiles.total
-        got = _next_token_probs(torchlike, ours, tokens[:length]).numpy()
-        compiled_at[length] = compiles.total - before
-        want = _next_token_probs(torch, theirs, tokens[:length]).numpy()
-        # a layer's worth of float32 sums of up to 4*32 terms, then softmax
-        np.testing.assert_allclose(got, want, **float_tol(torch.float32, 300, 1.0))
+
+    def check(length):
+        np.testing.assert_allclose(_next_token_probs(torchlike, ours, tokens[:length]).numpy(),
+                                   _next_token_probs(torch, theirs, tokens[:length]).numpy(),
+                                   **_GPT_TOL)
+    compiled_at = _compiles_per_length(range(1, 41), check)
     # length 1's graph has no copy for `.contiguous()` (a (1, 1, ...) transpose is
     # contiguous), so lengths 2 and 3 meet the graph at two sizes, and length 4 (its third)
     # compiles the bucket of lengths up to 16; then one compile for 17..32, one for 33..64
@@ -66,9 +78,8 @@ def test_outputs_of_the_padded_length_are_cut_back_to_it():
     ours, theirs = _twin_models(vocab_size=13, block_size=32, n_embd=16, n_head=2,
                                 n_layer=1)
     tokens = [(5 * i + 2) % 13 for i in range(20)]
-    compiled_at = {}
-    for length in range(1, 21):
-        before = compiles.total
+
+    def check(length):
         got, want = [], []
         for lib, model, out in ((torchlike, ours, got), (torch, theirs, want)):
             with lib.no_grad():
@@ -76,8 +87,8 @@ def test_outputs_of_the_padded_length_are_cut_back_to_it():
                 out += [logits, lib.softmax(logits[:, -1, :], dim=-1)]
         for o, t in zip(got, want):
             assert tuple(o.shape) == tuple(t.shape)
-            np.testing.assert_allclose(o.numpy(), t.numpy(), **float_tol(torch.float32, 300, 1.0))
-        compiled_at[length] = compiles.total - before
+            np.testing.assert_allclose(o.numpy(), t.numpy(), **_GPT_TOL)
+    compiled_at = _compiles_per_length(range(1, 21), check)
     # lengths 1..3 compile as they are (the logits' program and the softmax's, which
     # reads them), length 4 the bucket up to 16, length 17 the bucket up to 32
     assert sum(compiled_at[n] for n in range(5, 17)) == 0, compiled_at

@@ -73,9 +73,7 @@ def padded_call(program, outputs, externals):
     symbolic = [o == t0 and n == length for o, n in zip(old, ints)]
     try:
         return _padded(program, outputs, externals, symbolic, length)
-    except NotPaddable:
-        return None
-    except Exception:       # (a padded shape an op rejects: run the graph as it is)
+    except Exception:       # NotPaddable, or a padded shape an op rejects: run it as it is
         return None
 
 
@@ -250,17 +248,13 @@ _HOST_JOINS = {
 
 
 def _run_padded(program, outputs, fixes, externals, length):
-    from ._lazy import stats
-    stats.traces += 1
+    from ._lazy import run_program
     zero_rows = dict(fixes)
-    results = []
-    for i, (op, params, refs, multi) in enumerate(program):
-        args = [results[r[1]][r[2]] if r[0] == 0 else externals[r[1]] for r in refs]
+
+    def adjust(i, args):
         for position, axis in zero_rows.get(i, ()):
             args[position] = _zero_beyond(args[position], axis, length)
-        y = op.bind(params)(*args)
-        results.append(tuple(y) if multi else (y,))
-    return tuple(results[i][k] for i, k in outputs)
+    return run_program(program, outputs, externals, adjust)
 
 
 def _zero_beyond(x, axis, length):

@@ -200,21 +200,20 @@ def materialize(roots):
     key = (program, outputs)
     fn = _program_cache.get(key)
     top = _trace_ctx.is_top_level()
-    traces = stats.traces
+    seen = fn is not None and type(fn) is not Varying    # (its program ran before)
     if fn is None:
         # a structure met for the first time: the same one with a longer length (the
         # next token of generation) may reuse a padded program (_growing.py)
         fn = top and padded_call(program, outputs, externals)
         if not fn:
             fn = jax.jit(functools.partial(run_program, program, outputs))
-            traces = None
         _program_cache[key] = fn
     elif type(fn) is Varying:
         fn = fn.runner(program, outputs, externals) if top else fn.jitted
-        traces = None
     if top:
+        traces = stats.traces
         values = fn(externals)
-        if stats.traces != traces and traces is not None:
+        if seen and stats.traces != traces:
             # the structure's jitted program traced again: it meets new shapes
             _program_cache[key] = Varying(fn)
     else:       # read inside a jax trace: these values outlive it, so stay concrete
@@ -307,11 +306,16 @@ def install(wanted, values):
         d.call = d.inputs = None   # let the pending inputs go
 
 
-def run_program(program, outputs, externals):
+def run_program(program, outputs, externals, adjust=None):
+    """The values of `outputs` of the planned `program` on `externals` (traced by jit).
+    `adjust(i, args)`, if given, may replace the arguments of the program's i-th op
+    (a padded program zeroes rows there: _growing.py)."""
     stats.traces += 1
     results = []
-    for op, params, refs, multi in program:
+    for i, (op, params, refs, multi) in enumerate(program):
         args = [results[r[1]][r[2]] if r[0] == 0 else externals[r[1]] for r in refs]
+        if adjust is not None:
+            adjust(i, args)
         y = op.bind(params)(*args)
         results.append(tuple(y) if multi else (y,))
     return tuple(results[i][k] for i, k in outputs)
