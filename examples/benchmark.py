@@ -371,8 +371,8 @@ def measure(make_step, steps, repeats):
 
     The first step is the first call of a freshly made step, the second its next call
     (it compiles again where the first step changed what the step sees, such as the
-    optimizer state it created); one untimed repeat of `steps` steps warms up; every
-    step's result is read on the host.
+    optimizer state it created); then torchlike's background compiles finish, and one
+    untimed repeat of `steps` steps warms up; every step's result is read on the host.
     """
     step = make_step()
     gc.collect()
@@ -382,6 +382,7 @@ def measure(make_step, steps, repeats):
     start = time.perf_counter()
     step().tolist()
     second = time.perf_counter() - start
+    torchlike._background.wait()     # steady state: no compile still running on the side
     times = []
     for _ in range(repeats + 1):
         start = time.perf_counter()

@@ -482,3 +482,49 @@ def _step_variants(lib):
 
 def test_a_step_that_changes_hooks_retain_graph_or_create_graph_takes_the_right_path():
     assert _step_variants(torchlike) == _step_variants(torch)   # (exact small integers)
+
+
+def _transposed_input_step(lib, x, w, pointwise):
+    """x.t() is a pending input of the graph at every step (x records no history)."""
+    w.grad = None
+    loss = getattr(x.t() @ w, pointwise)().sum()
+    loss.backward()
+    return loss
+
+
+def _step_counts():
+    return (_caches.compiles.total, _lazy.stats.materializations, engine.stats.fused_calls)
+
+
+@pytest.mark.parametrize("job_fails", [False, True])
+def test_a_graph_slow_to_compile_takes_its_pending_inputs_in_on_a_worker_thread(
+        monkeypatch, job_fails):
+    """Seen again with a pending input, a graph whose first compile was slow does not
+    wait for the program that computes that input inside it: the step computes it on
+    its own while the worker compiles; once that is done, a step is one call that
+    compiles nothing. A job that fails leaves the steps split, with the same numbers."""
+    from torchlike import _background
+    monkeypatch.setattr(engine, "BACKGROUND_COMPILE_SECONDS", 0.0)   # every compile is slow
+    if job_fails:
+        def fail(jitted, args):
+            raise RuntimeError("compile failed")
+        monkeypatch.setattr(_background, "_compile", fail)
+    pointwise = "cos" if job_fails else "sin"      # (a graph per case: its own programs)
+    rng = np.random.default_rng(1)
+    a, b = (rng.standard_normal(s).astype(np.float32) for s in ((5, 7), (5, 3)))
+    x, w = torchlike.tensor(a), torchlike.tensor(b, requires_grad=True)
+    tx, tw = torch.tensor(a), torch.tensor(b, requires_grad=True)
+    expected_loss = _transposed_input_step(torch, tx, tw, pointwise).item()
+    _transposed_input_step(torchlike, x, w, pointwise)          # first sight: the input on its own
+    before = _step_counts()
+    _transposed_input_step(torchlike, x, w, pointwise)          # seen again: the worker starts
+    after = _step_counts()
+    assert after[1:] == (before[1] + 1, before[2] + 1)   # split: the input, then the graph
+    _background.wait()
+    before = _step_counts()
+    loss = _transposed_input_step(torchlike, x, w, pointwise)
+    after = _step_counts()
+    assert after[0] == before[0]                         # nothing compiled on this thread
+    assert after[1:] == (before[1] + job_fails, before[2] + 1)
+    np.testing.assert_allclose(loss.item(), expected_loss, rtol=1e-5)  # 21-term float32 sum
+    np.testing.assert_allclose(np.asarray(w.grad), tw.grad.numpy(), rtol=1e-5, atol=1e-6)

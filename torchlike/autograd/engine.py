@@ -14,6 +14,7 @@ Neither recurses over graph depth.
 """
 import functools
 import re
+import time
 
 import jax
 from jax._src import config as jax_config
@@ -22,6 +23,7 @@ import jax.numpy as jnp
 
 from .._storage import write_scope
 from .._caches import LRU, release_if_over_budget
+from .. import _background
 from .. import _tensor      # (a module reference: _tensor imports this package)
 from .._device import scalar_arg
 from .._lazy import Deferred, force, install, materialize, plan, run_program
@@ -39,6 +41,13 @@ FUSE_LIMIT = 512
 SEGMENT = 256
 
 _fused_cache = LRU(1024)        # graph structure -> jitted vjp
+_compile_seconds = LRU(1024)    # graph structure -> CPU seconds of its first call
+# A graph whose first call (trace and compile) took more CPU than this compiles its
+# variant with pending inputs inside on a worker thread (_background), so that no step
+# waits for it; a quicker one compiles it at once. Process CPU time, not wall time: other
+# processes' load does not make a compile look slow (XLA compiles on several threads;
+# here the tests' graphs take 0.02-0.5 s, a 2-layer transformer's backward about 2 s).
+BACKGROUND_COMPILE_SECONDS = 1.0
 # Set by DistributedDataParallel: (leaves, which have hooks) -> None, or a reducer whose
 # .compile(vjp) puts the gradients' all-reduce into the fused program (.key joins the key)
 fused_grad_reducer = None
@@ -449,6 +458,17 @@ def _build_program(nodes, leaf_targets, device, earlier=None):
     return index, program, diff_vals, const_vals, slot_targets
 
 
+def _jitted_vjp(key, want, prelude, regions, reducer):
+    """The jitted function of _fused_call's `key` (jax.jit keys its caches on this
+    function's identity: one per key, kept in _fused_cache)."""
+    vjp = functools.partial(_fused_vjp, key[0], key[1], key[2], key[3], want, prelude, regions)
+    return reducer.compile(vjp) if reducer else jax.jit(vjp)
+
+
+def _call_args(diff_vals, const_vals, cotangents, old, pre_externals):
+    return tuple(diff_vals), tuple(const_vals), tuple(cotangents), old, pre_externals
+
+
 def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals, const_vals,
                 cotangents, reducer=None):
     """One cached, jitted vjp of `program`: the gradient of each target (slot_target maps
@@ -464,24 +484,39 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
     fn = _fused_cache.get(key)
     if fn is None and prelude is not None:
         without = key[:6] + (None,) + key[7:]
-        if without not in _fused_cache:
-            # A graph seen for the first time: its pending inputs are often one-off (the
-            # parameters' initialization), and the next step's are computed already. So
-            # compute them on their own, and compile the graph without them: the next
-            # step then reuses this compile instead of compiling the whole backward again.
+        # A graph seen for the first time: its pending inputs are often one-off (the
+        # parameters' initialization), and the next step's are computed already. So
+        # compute them on their own, and compile the graph without them: the next step
+        # then reuses this compile instead of compiling the whole backward again.
+        # Seen again with pending inputs, the graph compiles with them inside (one call
+        # a step); where that compile is slow, on a worker thread, splitting meanwhile.
+        split = without not in _fused_cache
+        if not split and reducer is None and \
+                _compile_seconds.get(without, 0.0) > BACKGROUND_COMPILE_SECONDS:
+            fn = _background.compiled(key)
+            if fn is None:
+                split = True
+                _background.compile_later(
+                    key, _jitted_vjp(key, want, prelude, regions, None),
+                    _call_args(diff_vals, const_vals, cotangents, old, pre_externals))
+            else:
+                _fused_cache[key] = fn
+        if split:
             materialize(pre_wanted)
             values = [d._value for d in pre_wanted]
             diff_vals[:] = _with_prelude_values(diff_vals, prelude[2], values)
             const_vals[:] = _with_prelude_values(const_vals, prelude[3], values)
             prelude, pre_externals, pre_wanted, key = None, (), (), without
             fn = _fused_cache.get(key)
-    if fn is None:
-        vjp = functools.partial(_fused_vjp, key[0], key[1], key[2], key[3], want, prelude,
-                                regions)
-        fn = _fused_cache[key] = reducer.compile(vjp) if reducer else jax.jit(vjp)
+    args = _call_args(diff_vals, const_vals, cotangents, old, pre_externals)
     stats.fused_calls += 1
-    grads, values, pre_values = fn(tuple(diff_vals), tuple(const_vals), tuple(cotangents),
-                                   old, pre_externals)
+    if fn is None:
+        fn = _fused_cache[key] = _jitted_vjp(key, want, prelude, regions, reducer)
+        started = time.process_time()
+        grads, values, pre_values = fn(*args)
+        _compile_seconds[key] = time.process_time() - started
+    else:
+        grads, values, pre_values = fn(*args)
     install(pre_wanted, pre_values)
     return grads, values
 
