@@ -16,6 +16,7 @@ The GPT-style row is the wall time of `python examples/gpt_tiny.py --lib X` from
 start. docs/performance.md explains the columns.
 """
 import argparse
+import compileall
 import functools
 import gc
 import json
@@ -452,6 +453,10 @@ def run_gpt(device, quick, threads, torch_ok):
     row = {"name": GPT, "notes": []}
     steps, tokens = ("3", "16") if quick else ("10", "64")
     row["workload"] = f"GPT-style script: {steps} AdamW steps + {tokens} tokens, wall from start"
+    # torchlike's modules byte-compiled first, as pip does when it installs a package
+    # (torch's are): otherwise, where PYTHONDONTWRITEBYTECODE is set, every run compiled
+    # some 260 modules from source before its first line (0.3-1 s)
+    compileall.compile_dir(os.path.dirname(torchlike.__file__), quiet=1)
     for label in (["torch"] if torch_ok else []) + ["torchlike"]:
         env = dict(os.environ, OMP_NUM_THREADS=str(threads)) if label == "torch" else None
         start = time.perf_counter()
@@ -617,7 +622,9 @@ def main(argv=None):
     torch_ok = torch is not None and (args.device == "cpu" or torch.cuda.is_available())
     if torch is not None:
         torch.set_num_threads(threads)
-    jnp.zeros(1).block_until_ready()                   # start the backends outside any timing
+    # start the backends, and JAX's lowering (its first jit imports MLIR's dialects,
+    # 0.15 s), outside any timing: whichever way ran first would pay for them
+    jax.jit(jnp.sin)(jnp.zeros(1)).block_until_ready()
     if torch_ok and args.device != "cpu":
         torch.zeros(1, device=args.device).tolist()
     load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
