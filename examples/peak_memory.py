@@ -1,7 +1,7 @@
 """Peak memory of an eager torchlike training step against the donating `jax.jit` step
 of the same model (issue 8's target: within 1.3x), from XLA's memory analysis.
 
-    python examples/peak_memory.py [mlp|transformer]
+    python examples/peak_memory.py [mlp|transformer|cnn|lstm|mlp_large ...]
 
 A program's peak is its argument + output + temporary bytes less the bytes of outputs
 written into donated arguments. The eager step runs two programs, the fused backward
@@ -63,6 +63,10 @@ WORKLOADS = {
             benchmark.mlp_small_jax),
     "transformer": ("TransformerEncoder 2x d64, AdamW", benchmark.transformer,
                     benchmark.transformer_jax),
+    "cnn": ("CNN 2 conv+pool+linear b32, Adam", benchmark.cnn, benchmark.cnn_jax),
+    "lstm": ("LSTM h64 seq32 b16 + linear, Adam", benchmark.lstm, benchmark.lstm_jax),
+    "mlp_large": ("MLP 1024-1024-1024-10 b512, SGD momentum", benchmark.mlp_large,
+                  benchmark.mlp_large_jax),
 }
 
 
