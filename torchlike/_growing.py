@@ -8,9 +8,10 @@ the last graph of the same structure (`_family`: the program with its integers
 erased). If they differ in exactly one integer, old value `t0` everywhere it changed
 and new value `T`, the positions that changed are a symbolic length: shape entries of
 the graph's inputs and integer parameters of its ops (a `view`'s shape). From the
-structure's third size on, the graph runs padded to the bucket length `B >= T` (a power of two, at least `BUCKET_MIN`):
-inputs are padded with zeros on the host, the parameters take `B`, and the real length
-`T` is an argument of the program, so every length of the bucket reuses one compile.
+structure's third size on (its second, where the length grew by one), the graph runs
+padded to the bucket length `B >= T` (a power of two, at least `BUCKET_MIN`): inputs
+are padded with zeros on the host, the parameters take `B`, and the real length `T` is
+an argument of the program, so every length of the bucket reuses one compile.
 
 Padding is correct only where no value at a real position depends on a padded one.
 `_RULES` says, per op, how the padded axes of its inputs map to its outputs and refuses
@@ -62,14 +63,15 @@ def padded_call(program, outputs, externals):
         _families[family] = (ints, lengths_seen)
         return None
     _families[family] = (ints, lengths_seen + 1)
-    if lengths_seen < 1:
-        # a structure met at two sizes only (a training batch and a smaller last
-        # batch) runs as it is: padding starts at its third size, once it keeps changing
-        return None
     changed = {(o, n) for o, n in zip(old, ints) if o != n}
     if len(changed) != 1:
         return None
     (t0, length), = changed
+    if lengths_seen < 1 and length != t0 + 1:
+        # a structure met at two sizes only (a training batch and a smaller last
+        # batch) runs as it is: padding starts at its third size, once it keeps
+        # changing, or at its second where it grew by one (generation's next token)
+        return None
     symbolic = [o == t0 and n == length for o, n in zip(old, ints)]
     try:
         return _padded(program, outputs, externals, symbolic, length)
