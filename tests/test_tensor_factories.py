@@ -671,3 +671,18 @@ def test_size_is_tuple_subclass():
     s = torchlike.Size([2, 3])
     assert isinstance(s, tuple) and s == (2, 3) and repr(s) == "torch.Size([2, 3])"
     assert math.prod(s) == s.numel() == 6
+
+
+def test_randint_is_uniform_over_small_and_wide_spans():
+    """A span below 2**16 scales one 32-bit word per draw, a wider one uses
+    jax.random.randint: both stay in [low, high) and cover it evenly. 65,000 draws
+    over 65 values: each count is 1000 on average with a standard deviation of about
+    31, so 6 deviations (186) bound a fair count with certainty in practice."""
+    torchlike.manual_seed(0)
+    counts = np.bincount(torchlike.randint(-3, 62, (65000,)).numpy() + 3, minlength=65)
+    assert len(counts) == 65 and np.abs(counts - 1000).max() < 186, counts
+    wide = torchlike.randint(0, 2 ** 40, (1000,)).numpy()
+    # a draw below 2**32 has probability 2**-8, so all 1000 below it would mean the wide
+    # span was cut to 32 bits; the mean of 1000 uniform draws is within 10% of 2**39
+    assert wide.min() >= 0 and wide.max() < 2 ** 40 and wide.max() >= 2 ** 32
+    assert abs(wide.mean() / 2 ** 39 - 1) < 0.1

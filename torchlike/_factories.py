@@ -570,7 +570,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     _shape_from((size,), "randint")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    return _random_tensor("randint", (size,), dtype or dt.int64, device, requires_grad, generator,
+    kind = "randint" if high - low < _random.SMALL_SPAN else "randint_wide"
+    return _random_tensor(kind, (size,), dtype or dt.int64, device, requires_grad, generator,
                           low, high)
 
 

@@ -92,6 +92,9 @@ def _key_for(generator):
     return (generator or default_generator).next_key()
 
 
+SMALL_SPAN = 1 << 16      # randint draws over fewer integers than this take one word each
+
+
 def _real_float(dtype):
     """The float type draws are made in (half types draw in float32, then round)."""
     return jnp.float64 if dtype in (jnp.float64, jnp.complex128) else jnp.float32
@@ -100,9 +103,10 @@ def _real_float(dtype):
 @functools.partial(jax.jit, static_argnames=("kind", "shape", "dtype", "extra"))
 def _sample(key_data, counter, low, high, *, kind, shape, dtype, extra=None):
     """One compiled sampler for all distributions: 'uniform' in [low, high), 'normal'
-    (mean low, std high), 'randint' in [low, high), 'bernoulli' (p = low, a scalar or an
-    array), 'exponential' (rate low), 'permutation' (n = shape[0]). Complex dtypes draw
-    the real and imaginary parts independently."""
+    (mean low, std high), 'randint' in [low, high) (a span below SMALL_SPAN;
+    'randint_wide' above), 'bernoulli' (p = low, a scalar or an array), 'exponential'
+    (rate low), 'permutation' (n = shape[0]). Complex dtypes draw the real and
+    imaginary parts independently."""
     key = jax.random.fold_in(jax.random.wrap_key_data(key_data), counter)
     dtype = jnp.dtype(dtype)
     real = _real_float(dtype)
@@ -119,6 +123,15 @@ def _sample(key_data, counter, low, high, *, kind, shape, dtype, extra=None):
         n = jax.random.normal(key, shape, dtype=real)
         return (low + high * n).astype(dtype)
     if kind == "randint":
+        # a span below SMALL_SPAN: one 32-bit word per draw, scaled to the span by a
+        # multiply and a shift (each value from floor(2**32 / span) or one more of the
+        # 2**32 words: at most span / 2**32 apart in probability, like PyTorch's own
+        # modulo). It compiles in about half the time of jax.random.randint, which
+        # draws twice as many bits and reduces them modulo the span.
+        words = jax.random.bits(key, shape, jnp.uint32).astype(jnp.uint64)
+        span = (jnp.asarray(high, jnp.int64) - low).astype(jnp.uint64)
+        return (low + ((words * span) >> 32).astype(jnp.int64)).astype(dtype)
+    if kind == "randint_wide":
         return jax.random.randint(key, shape, low, high, dtype=jnp.int64).astype(dtype)
     if kind == "bernoulli":
         return (jax.random.uniform(key, shape, dtype=jnp.float64) < low).astype(dtype)
