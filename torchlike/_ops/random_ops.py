@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import _dtype as dt
 from .. import _random
+from .._device import place
 from .._tensor import Tensor
 from ._common import NOT_IMPLEMENTED, expose, inplace_method, is_float, not_implemented, write_out
 from .dispatch import apply
@@ -155,24 +156,30 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     if (probs.sum(-1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     key_data, counter = _key(generator)
-    out = _multinomial_draw(key_data, counter, probs, num_samples=num_samples,
-                            replacement=bool(replacement))
-    return Tensor._wrap(out, input.device)
+    out = _multinomial_on_host(key_data, counter, probs, num_samples, bool(replacement))
+    return Tensor._wrap(place(out, input.device), input.device)
 
 
-@functools.partial(jax.jit, static_argnames=("num_samples", "replacement"))
-def _multinomial_draw(key_data, counter, probs, *, num_samples, replacement):
-    """One compiled draw per shape (op by op, each call compiled several small programs)."""
-    key = jax.random.fold_in(jax.random.wrap_key_data(key_data), counter)
-    logits = jnp.log(probs)
-    if replacement:
-        out = jax.random.categorical(key, logits, axis=-1,
-                                     shape=(num_samples,) + logits.shape[:-1])
-        out = jnp.moveaxis(out, 0, -1)
-    else:
-        gumbel = jax.random.gumbel(key, logits.shape)
-        out = jnp.argsort(-(logits + gumbel), axis=-1)[..., :num_samples]
-    return out.astype(jnp.int64)
+def _multinomial_on_host(key_data, counter, probs, num_samples, replacement):
+    """The draws by numpy, from a generator seeded with the torchlike generator's key
+    and counter (so manual_seed reproduces them, as every draw). The probabilities are
+    on the host already (their values were checked there), and a compiled draw cost
+    0.2-0.4 s of XLA compile per shape: the first token a model generates paid it."""
+    rng = np.random.default_rng([*np.asarray(key_data, np.uint32).tolist(), counter])
+    rows = probs.reshape(-1, probs.shape[-1])
+    if replacement:             # the inverse of each row's distribution function
+        cdf = np.cumsum(rows, axis=-1)
+        cdf /= cdf[:, -1:]
+        u = rng.random((rows.shape[0], num_samples))
+        out = np.stack([np.searchsorted(c, x, side="right") for c, x in zip(cdf, u)])
+        # (a rounded total below 1 must not reach past the last possible class)
+        last_possible = rows.shape[-1] - 1 - np.argmax(rows[:, ::-1] > 0, axis=-1)
+        out = np.minimum(out, last_possible[:, None])
+    else:                       # the Gumbel top-k trick: log p + Gumbel noise, largest k
+        with np.errstate(divide="ignore"):      # (log 0 = -inf: never before a possible class)
+            keys = np.log(rows) + rng.gumbel(size=rows.shape)
+        out = np.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
+    return out.reshape(probs.shape[:-1] + (num_samples,)).astype(np.int64)
 
 
 expose("normal", normal, method=False, inplace=False)
