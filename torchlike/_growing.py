@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._caches import LRU
+from ._host_ops import on_device_of
 
 BUCKET_MIN = 16
 MAX_PAD_ELEMENTS = 1 << 16      # inputs padded on the host (token ids, positions) are small
@@ -189,7 +190,7 @@ def _pad_on_host(array, axes, size):
     # on the host: a pad in XLA would itself compile once per length
     host = np.asarray(array)
     widths = [(0, size - n if i in axes else 0) for i, n in enumerate(host.shape)]
-    return _back(np.pad(host, widths), array)
+    return on_device_of(np.pad(host, widths), array)
 
 
 def _cut(array, axes, length):
@@ -197,56 +198,8 @@ def _cut(array, axes, length):
     on an accelerator (a small program per length, against a copy through the host)."""
     limits = [length if i in axes else n for i, n in enumerate(array.shape)]
     if next(iter(array.devices())).platform == "cpu":
-        return _back(np.asarray(array)[tuple(slice(0, n) for n in limits)], array)
+        return on_device_of(np.asarray(array)[tuple(slice(0, n) for n in limits)], array)
     return jax.lax.slice(array, [0] * array.ndim, limits)
-
-
-def _back(host, like):
-    """Numpy array `host` on the device of jax array `like` (uncommitted on the default
-    device, as torchlike's other arrays)."""
-    from ._device import from_jax, place
-    return place(host, from_jax(next(iter(like.devices()))))
-
-
-# -- joining small arrays on the host ----------------------------------------------------------
-HOST_MAX_ELEMENTS = 1 << 14
-
-
-def joined_on_host(op, tensors, params):
-    """`cat` or `stack` of small concrete CPU tensors that record no history, joined by
-    numpy into a new tensor; None otherwise (the op then runs as any other). Appending
-    a token (`torch.cat((idx, next), 1)`) is such a join at every length: as a pending
-    op it compiled a program per length (10-20 ms each, for a copy of a few hundred
-    bytes), and a read of `idx[0, -1]` took the join into a program padding cannot
-    cover (the joined length is not the length of its inputs). The copy is exact."""
-    from . import _jax_bridge as bridge
-    from ._lazy import Deferred
-    from ._tensor import Tensor
-    from .autograd.grad_mode import is_grad_enabled
-    if not bridge.top_level() or bridge.state.replay is not None:
-        return None        # (inside a JAX trace, or replaying a compiled prefix's ops)
-    grad = is_grad_enabled()
-    total, arrays = 0, []
-    for t in tensors:
-        if (t._storage.device.type != "cpu" or grad and t.requires_grad
-                or type(t._storage.array) is Deferred):   # (a view's pending base: not forced)
-            return None
-        a = t._raw()
-        total += a.size
-        if type(a) is Deferred or total > HOST_MAX_ELEMENTS:
-            return None
-        arrays.append(a)
-    params = dict(params)
-    host = [np.asarray(a).astype(params["dtype"]) for a in arrays]
-    return Tensor._wrap(_back(_HOST_JOINS[op.name](host, params), arrays[0]),
-                        tensors[0]._storage.device)
-
-
-_HOST_JOINS = {
-    "cat": lambda arrays, p: np.concatenate([a for i, a in enumerate(arrays)
-                                            if i not in p["skip"]], axis=p["dim"]),
-    "stack": lambda arrays, p: np.stack(arrays, axis=p["dim"]),
-}
 
 
 def _run_padded(program, outputs, fixes, externals, length):

@@ -10,7 +10,7 @@ import builtins
 import jax.numpy as jnp
 
 from .. import _dtype as dt
-from .._growing import joined_on_host
+from .._host_ops import joined_on_host
 from .._tensor import Tensor
 from ._common import expose
 from .dispatch import apply

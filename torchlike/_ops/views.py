@@ -8,6 +8,7 @@ import math
 import jax.numpy as jnp
 from jax import lax
 
+from .._host_ops import unbound_on_host
 from .._storage import strided_gather, strided_scatter, view_strides
 from .._tensor import VIEW_DEFAULT, VIEW_MULTI_OUTPUT, Tensor, Size, legacy_type_name
 from .dispatch import apply
@@ -501,7 +502,7 @@ def unbind(input, dim=0):
     if input.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, input.ndim)
-    outs = apply(_unbind_impl, (input,), (("dim", d),))
+    outs = unbound_on_host(input, d) or apply(_unbind_impl, (input,), (("dim", d),))
     st = input.stride()
     return tuple(_as_view_of(input, o, o.shape, st[:d] + st[d + 1:], input._offset + i * st[d],
                              True)

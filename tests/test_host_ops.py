@@ -1,0 +1,51 @@
+"""Small CPU tensors' data movement made by numpy (torchlike/_host_ops.py): the same
+values and view semantics as PyTorch, and no XLA program compiled per shape."""
+import numpy as np
+import pytest
+
+import torchlike
+from torchlike._caches import compiles
+from helpers import assert_same
+
+torch = pytest.importorskip("torch", reason="the torch oracle is needed to compare values")
+
+
+def _batch(lib, data, ix, width):
+    """The GPT example's batch: a row of `data` at each index of `ix` (iterating ix)."""
+    return lib.stack([data[i:i + width] for i in ix])
+
+
+def test_iterating_a_small_tensor_unbinds_on_the_host_without_compiling():
+    # ix is iterated at a length not met before: as a pending unbind it compiled a
+    # program of that many outputs; `i + 5` (a 0-d add) compiles once, in the warm-up
+    data = {lib: lib.arange(200) % 7 for lib in (torch, torchlike)}
+    _batch(torchlike, data[torchlike], torchlike.tensor([1, 2]), 5)
+    before = compiles.total
+    ours = _batch(torchlike, data[torchlike], torchlike.tensor([3, 90, 17, 44, 0, 150, 8]), 5)
+    assert compiles.total == before
+    assert_same(ours, _batch(torch, data[torch], torch.tensor([3, 90, 17, 44, 0, 150, 8]), 5),
+                check_grad_fn=False)
+
+
+def test_unbound_elements_are_views_of_the_tensor():
+    results = []
+    for lib in (torch, torchlike):
+        x = lib.arange(6).reshape(2, 3)
+        rows, columns = x.unbind(0), x.unbind(1)
+        x.mul_(10)                            # seen through the views
+        columns[2].add_(1)                    # seen through x and the rows
+        results.append([t.tolist() for t in rows + columns + (x,)])
+    assert results[0] == results[1]
+
+
+def test_a_tensor_recording_history_unbinds_as_an_op():
+    """With autograd recording, unbind is a node (UnbindBackward0), as in PyTorch."""
+    grads, names = [], []
+    for lib in (torch, torchlike):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        a, b = x.unbind(1)
+        names.append(type(a.grad_fn).__name__)
+        (a * 2 + b * 3).sum().backward()
+        grads.append(np.asarray(x.grad))
+    assert names[0] == names[1] == "UnbindBackward0"
+    np.testing.assert_array_equal(grads[0], grads[1])

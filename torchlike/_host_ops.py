@@ -1,0 +1,77 @@
+"""Moving small CPU tensors' elements with numpy, where XLA would compile a program.
+
+A pending op compiles a program for each new shape (10-200 ms on CPU), which is
+nothing for a step repeated a thousand times and everything for the one-off data
+movement around it: appending a token to a sequence at each length, or iterating a
+tensor of batch indices (`for i in ix`, an unbind). For small concrete CPU tensors that
+record no history, these ops are made by numpy at call time instead: copies, exact.
+"""
+import numpy as np
+
+HOST_MAX_ELEMENTS = 1 << 14
+
+
+def on_device_of(host, like):
+    """Numpy array `host` on the device of jax array `like` (uncommitted on the default
+    device, as torchlike's other arrays)."""
+    from ._device import from_jax, place
+    return place(host, from_jax(next(iter(like.devices()))))
+
+
+def _concrete_arrays(tensors):
+    """The tensors' jax arrays, or None where numpy must not take them: inside a JAX
+    trace or a compiled prefix's replay, a tensor on an accelerator, a tensor whose
+    history autograd records, a pending value, or more than HOST_MAX_ELEMENTS in all."""
+    from . import _jax_bridge as bridge
+    from ._lazy import Deferred
+    from .autograd.grad_mode import is_grad_enabled
+    if not bridge.top_level() or bridge.state.replay is not None:
+        return None
+    grad = is_grad_enabled()
+    total, arrays = 0, []
+    for t in tensors:
+        if (t._storage.device.type != "cpu" or grad and t.requires_grad
+                or type(t._storage.array) is Deferred):   # (a view's pending base: not forced)
+            return None
+        a = t._raw()
+        total += a.size
+        if type(a) is Deferred or total > HOST_MAX_ELEMENTS:
+            return None
+        arrays.append(a)
+    return arrays
+
+
+def joined_on_host(op, tensors, params):
+    """`cat` or `stack` of small concrete CPU tensors joined by numpy into a new tensor;
+    None otherwise (the op then runs as any other). Appending a token
+    (`torch.cat((idx, next), 1)`) is such a join at every length: as a pending op it
+    compiled a program per length, and a read of `idx[0, -1]` took the join into a
+    program padding cannot cover (the joined length is not the length of its inputs)."""
+    from ._tensor import Tensor
+    arrays = _concrete_arrays(tensors)
+    if arrays is None:
+        return None
+    params = dict(params)
+    host = [np.asarray(a).astype(params["dtype"]) for a in arrays]
+    return Tensor._wrap(on_device_of(_HOST_JOINS[op.name](host, params), arrays[0]),
+                        tensors[0]._storage.device)
+
+
+_HOST_JOINS = {
+    "cat": lambda arrays, p: np.concatenate([a for i, a in enumerate(arrays)
+                                            if i not in p["skip"]], axis=p["dim"]),
+    "stack": lambda arrays, p: np.stack(arrays, axis=p["dim"]),
+}
+
+
+def unbound_on_host(tensor, dim):
+    """The values of `tensor.unbind(dim)` made by numpy (new tensors, which unbind makes
+    views of `tensor`), or None (see _concrete_arrays). Iterating a tensor unbinds it:
+    as a pending op, a program with one output per element, compiled per length."""
+    from ._tensor import Tensor
+    arrays = _concrete_arrays([tensor])
+    if arrays is None:
+        return None
+    host, device = np.asarray(arrays[0]), tensor._storage.device
+    return tuple(Tensor._wrap(on_device_of(np.take(host, i, axis=dim), arrays[0]), device)
+                 for i in range(host.shape[dim]))
