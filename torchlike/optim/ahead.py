@@ -4,22 +4,22 @@ A first training step compiles two programs one after the other: the fused backw
 (with the forward) and the optimizer's group update. The update's program depends only
 on the parameters' shapes and dtypes and on the optimizer's settings, all known before
 the first forward runs. So at the first `zero_grad()` the optimizer predicts the
-updates its first `step()` will run (`predicted_updates`), and one worker thread lowers
-and compiles them while the main thread records the forward and compiles the backward:
-XLA compiles outside the GIL, so on a machine with a second core the two compiles
-overlap. `jax.jit(f).lower(shapes).compile()` fills the cache that the later call
-`jax.jit(f)(arrays)` reads, so `step()` finds its program compiled.
+updates its first `step()` will run (`predicted_updates`), and the worker thread of
+`torchlike/_background.py` lowers and compiles them while the main thread records the
+forward and compiles the backward: XLA compiles outside the GIL, so on a machine with a
+second core the two compiles overlap. `jax.jit(f).lower(shapes).compile()` fills the
+cache that the later call `jax.jit(f)(arrays)` reads, so `step()` finds its program
+compiled.
 
 A wrong prediction (a parameter left without a gradient, a state made differently)
 costs only the background work: `step()` then compiles what it needs, as before. The
 trace of a group update reads the module-level `_Tracing`, so traces of it never run in
 two threads at once (`tracing`).
 """
-import concurrent.futures
 import threading
 import weakref
 
-from .. import _jax_bridge
+from .. import _background, _jax_bridge
 
 tracing = threading.Lock()      # held while a group update may be traced
 # the prediction makes a first step's state (zeros the size of the parameters) to read
@@ -28,13 +28,11 @@ tracing = threading.Lock()      # held while a group update may be traced
 MAX_PARAMETER_BYTES = 64 * 2 ** 20
 _started = weakref.WeakSet()    # optimizers whose first step was predicted already
 _pending = weakref.WeakKeyDictionary()      # optimizer -> its compiles still running
-_worker = None
 
 
 def start(optimizer):
     """Once per optimizer, at its first zero_grad(): compile its predicted first-step
     updates in the background."""
-    global _worker
     if optimizer in _started or not _jax_bridge.top_level() or \
             optimizer.defaults.get("differentiable", False):
         return
@@ -49,11 +47,8 @@ def start(optimizer):
         return
     if not jobs:
         return
-    if _worker is None:
-        _worker = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="torchlike-optim-ahead")
     from ._elementwise import _run_group
-    _pending[optimizer] = [_worker.submit(_compile, _run_group, args, static)
+    _pending[optimizer] = [_background.submit(_compile, _run_group, args, static)
                            for args, static in jobs]
 
 
@@ -65,9 +60,9 @@ def finish(optimizer):
 
 
 def wait():
-    """Block until every compile started ahead has finished (benchmarks, tests)."""
-    if _worker is not None:
-        _worker.submit(int).result()
+    """Block until every compile started ahead, and every other background compile,
+    has finished (benchmarks, tests)."""
+    _background.wait()
 
 
 def _compile(program, args, static):
