@@ -329,8 +329,11 @@ class ElementwiseOptimizer(Optimizer):
         on the host values (`vector_scalars`), it runs once on the vector of the
         parameters' values instead of once per parameter: the program computes each
         bias correction once per group (one fusion, not one per parameter), and the
-        trace is shorter. Returns {parameter index: (row index, new host values, their
-        columns)}; parameters with other state entries or dtypes form their own blocks."""
+        trace is shorter. Parameters whose counts are one array (as a step leaves them:
+        torchlike/_compile/aliases.py) share one row of it, so their updates are the
+        same XLA code, which XLA compiles once for all parameters of a shape. Returns
+        {parameter index: (row index, new host values, their columns)}; parameters with
+        other state entries or dtypes form their own blocks."""
         if not self.vector_scalars:
             return {}
         kinds = {}
@@ -343,17 +346,24 @@ class ElementwiseOptimizer(Optimizer):
         for (names, *_), members in kinds.items():
             if not names:
                 continue            # (nothing traced: rows shared by value)
+            sharing = {}
+            for i in members:
+                sharing.setdefault(tuple(map(_identity, (states[i][n] for n in names))),
+                                   []).append(i)
             first = states[members[0]]
-            host = {n: _traced_vector([states[i][n] for i in members]) for n in names}
+            host = {n: _traced_vector([states[same[0]][n] for same in sharing.values()])
+                    for n in names}
             row, new_host = self.scalars(group, first, host)
             row, columns = list(row), []
             for name, number in new_host.items():
                 new_host[name] = number = _rounded_traced(number, first[name].dtype.np.type)
                 columns.append((len(row), first[name].dtype.np))
                 row.append(number)
-            start = rows.add_block(row, len(members))
-            for k, i in enumerate(members):
-                found[i] = (start + k, {n: v[k] for n, v in new_host.items()}, columns)
+            start = rows.add_block(row, len(sharing))
+            for k, same in enumerate(sharing.values()):
+                new_values = {n: v[k] for n, v in new_host.items()}
+                for i in same:
+                    found[i] = (start + k, new_values, columns)
         return found
 
     def _step_params(self, group, params, device):
@@ -516,6 +526,11 @@ def _traced_vector(values):
     if isinstance(values[0], Tensor):
         return jnp.stack([_jax_bridge.value(v) for v in values]).astype(np.float64)
     return jnp.asarray(values, np.float64)
+
+
+def _identity(value):
+    """What makes two 0-dim state entries certainly equal inside a trace: one array."""
+    return id(_jax_bridge.value(value)) if isinstance(value, Tensor) else ("number", value)
 
 
 def _rounded_traced(number, np_type):
