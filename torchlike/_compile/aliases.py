@@ -29,6 +29,13 @@ def find(storages):
     return tuple(pairs)
 
 
+def holds(storages, pairs):
+    """Whether the storages of `pairs` still hold one array each (the steady state's
+    check; a sharing that is new needs none: the program takes those arrays as separate
+    inputs, which gives the same values)."""
+    return all(storages[k].array is storages[j].array for k, j in pairs)
+
+
 def layout(pairs, n):
     """For `n` storages with aliases `pairs`: the program input of each storage, and
     the storage each program input comes from."""

@@ -278,7 +278,7 @@ class CompiledCallable:
             # the steady state: the last call's guard and layout still hold
             entry, owner, key = plan.entry, plan.owner, None
             state, tensors, storages = plan.layout(arg_tensors)
-            if entry.alias and aliases.find(storages) != entry.alias:
+            if entry.alias and not aliases.holds(storages, entry.alias):
                 plan = None     # (an array the program takes once is no longer shared)
         else:
             plan = None
@@ -409,6 +409,10 @@ class CompiledCallable:
             g._counter = c
             g.next_key = counting(g, draws, i)
         bridge.state.compiling += 1
+        # a training step (it reaches an optimizer) linearizes each op as it runs, so its
+        # backward inside does not trace the forward again (pullbacks.py)
+        held_pullbacks = bridge.state.pullbacks
+        bridge.state.pullbacks = weakref.WeakKeyDictionary() if state.optimizers else None
         writable = write_scope.writable
         Storage.epoch += 1
         write_scope.writable = (frozenset(map(id, storages)), Storage.epoch)
@@ -466,6 +470,7 @@ class CompiledCallable:
             return storage_out, new_out, [force(a) for a in result_out]
         finally:
             bridge.state.op_log = None
+            bridge.state.pullbacks = held_pullbacks
             write_scope.writable = writable
             _lazy.ENABLED = enabled
             engine.FUSE_LIMIT = fuse_limit
