@@ -1,5 +1,6 @@
-"""An optimizer's per-parameter step counts inside a compiled step (issue 10;
-torchlike/_compile/aliases.py, optim/_elementwise.py `_vector_rows`).
+"""What a compiled training step's program computes, against the hand-written jax.jit
+step (issue 10): an optimizer's per-parameter step counts (torchlike/_compile/aliases.py,
+optim/_elementwise.py `_vector_rows`) and the backward's pullbacks (_compile/pullbacks.py).
 
 A step leaves all counts of a group in one array: the compiled program takes it once and
 computes the group's bias corrections once. Counts that differ (one set by hand, a
@@ -94,3 +95,40 @@ def test_a_parameter_left_out_of_some_steps_lags_as_in_torch():
     want = _run(torch, False, calls)[0]
     _compare(got, want)
     assert want[-1][1] == [4.0, 4.0, 3.0, 3.0]
+
+
+def test_a_recurrent_step_runs_its_loop_once_forward_and_once_backward():
+    """Inside a compiled training step each op is linearized where it runs
+    (torchlike/_compile/pullbacks.py): the LSTM's loop is in the program twice (forward
+    and backward), not three times (a vjp that traced the forward again added one)."""
+    torch.manual_seed(0)
+    weights = [p.detach().numpy().copy()
+               for p in torch.nn.LSTM(3, 4, batch_first=True).parameters()]
+
+    def run(lib, compiled):
+        rnn = lib.nn.LSTM(3, 4, batch_first=True)
+        with lib.no_grad():
+            for p, w in zip(rnn.parameters(), weights):
+                p.copy_(lib.tensor(w))
+        opt = lib.optim.SGD(rnn.parameters(), lr=0.1)
+        x = lib.tensor(np.linspace(-1, 1, 30, dtype=np.float32).reshape(2, 5, 3))
+
+        def step():
+            opt.zero_grad()
+            loss = rnn(x)[0].pow(2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        f = lib.compile(step) if compiled else step
+        losses = [float(f()) for _ in range(2)]
+        return losses, [np.array(to_numpy(p)) for p in rnn.parameters()], f
+
+    (losses, params, f), (t_losses, t_params, _) = run(torchlike, True), run(torch, False)
+    np.testing.assert_allclose(losses, t_losses, rtol=1e-5)
+    for a, b in zip(params, t_params):
+        np.testing.assert_allclose(a, b, **normwise_tol("float32", STEPS, b))
+    entry = f._plan.entry
+    state, _, storages = f._plan.layout([])
+    counters = [g._counter for g in state.generators]
+    text = entry.program.lower(*entry.pick([st.array for st in storages] + counters)).as_text()
+    assert text.count("stablehlo.while") == 2
