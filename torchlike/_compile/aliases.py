@@ -4,8 +4,9 @@ An optimizer step leaves every parameter's 0-dim count (Adam's `step`) in its ow
 but all of them hold the one array the update computed for the group. Traced as separate
 inputs, the counts are separate values: the program computes the bias corrections once
 per parameter, and each parameter's update is different XLA code (its own row of
-scalars), which XLA compiles once per parameter instead of once per shape (measured:
-twice the compile time of the transformer benchmark's AdamW update). So the guard notes
+scalars), which XLA compiles once per parameter instead of once per shape (the
+transformer benchmark's AdamW update compiled alone: 1.15 s of CPU against 0.55 s with
+one count). So the guard notes
 which storages hold the same 0-dim array as an earlier one; the program takes it as one
 input, the trace sees one value in all of them, and where the trace writes one value into
 several storages it comes out once (`dedupe_outputs`), so the next call finds the same

@@ -458,8 +458,8 @@ def _read_fresh(value):
 
 class _Rows:
     """The group's table of scalar rows, each distinct row once. Rows are compared by
-    their bits (0.0 and -0.0 differ); traced rows (inside torchlike.compile) are never
-    shared, and a block (`add_block`) is several consecutive rows whose entries are
+    their bits (0.0 and -0.0 differ); rows holding traced values (inside
+    torchlike.compile) are never shared by value, and a block (`add_block`) is several consecutive rows whose entries are
     numbers or traced vectors, one element per row. New 0-dim state values are read
     from the table once per row."""
 
@@ -480,7 +480,7 @@ class _Rows:
         return self.formulas[key]
 
     def add(self, row, traced):
-        # (a traced row of plain numbers, such as SGD's, is shared like an eager one)
+        # (a row of plain numbers inside a trace, such as SGD's, is shared as in eager)
         key = None if traced and any(isinstance(v, jax.Array) for v in row) else \
             struct.pack(f"{len(row)}d", *row)
         found = self.index.get(key)
