@@ -85,6 +85,7 @@ def _group_update(params, grads, states, table, *, update, plans, scalar_out):
     dtype) of the new values of 0-dim state entries, which the host computed. Returns
     the new parameters, their new states and one array per entry of `scalar_out`."""
     converted = {}    # compute dtype -> (the table in it, its reciprocals), once for all rows
+    unpacked = {}     # (row, compute dtype) -> its scalars and reciprocals, indexed once
     new_params, new_states = [], []
     for p, g, st, (flags, row, formula) in zip(params, grads, states, plans):
         dtype = p.dtype
@@ -93,22 +94,26 @@ def _group_update(params, grads, states, table, *, update, plans, scalar_out):
             p, g, st = _as_real(p), _as_real(g), tuple(_as_real(x) for x in st)
         real_dtype = p.dtype
         compute = _compute_dtype(real_dtype)
-        in_compute = converted.get(compute)
-        if in_compute is None:
-            in_compute = table.astype(compute)
-            in_compute = converted[compute] = (in_compute, 1 / in_compute)
-        s = in_compute[0][row]
+        scalars = unpacked.get((row, compute))
+        if scalars is None:
+            in_compute = converted.get(compute)
+            if in_compute is None:
+                in_compute = table.astype(compute)
+                in_compute = converted[compute] = (in_compute, 1 / in_compute)
+            # (a list of the row's scalars: the rows' parameters index it, not the table)
+            scalars = unpacked[row, compute] = tuple(
+                [t[row, k] for k in range(table.shape[1])] for t in in_compute)
+        s, _tracing.reciprocals = scalars
         _tracing.storage = real_dtype if compute != real_dtype else None
         _tracing.lerp_formula = formula
-        _tracing.reciprocals = in_compute[1][row]
         try:
-            new_p, new_st = update(flags, p.astype(compute), g.astype(compute),
-                                   tuple(x.astype(compute) for x in st), s)
+            new_p, new_st = update(flags, _as(p, compute), _as(g, compute),
+                                   tuple(_as(x, compute) for x in st), s)
         finally:
             _tracing.storage = _tracing.lerp_formula = _tracing.reciprocals = None
-        new_p = new_p.astype(real_dtype)
+        new_p = _as(new_p, real_dtype)
         old_dtypes = [x.dtype for x in st] + [real_dtype] * (len(new_st) - len(st))
-        new_st = tuple(x.astype(d) for x, d in zip(new_st, old_dtypes))
+        new_st = tuple(_as(x, d) for x, d in zip(new_st, old_dtypes))
         if is_complex:
             new_p = _as_complex(new_p, dtype)
             new_st = tuple(_as_complex(x, dtype) for x in new_st)
@@ -116,6 +121,11 @@ def _group_update(params, grads, states, table, *, update, plans, scalar_out):
         new_states.append(new_st)
     new_scalars = [table[row, column].astype(d) for row, column, d in scalar_out]
     return new_params, new_states, new_scalars
+
+
+def _as(x, dtype):
+    """x in `dtype` (no conversion traced where it has it already)."""
+    return x if x.dtype == dtype else x.astype(dtype)
 
 
 _STATIC = ("update", "plans", "scalar_out")
