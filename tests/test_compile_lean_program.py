@@ -120,7 +120,7 @@ def test_a_recurrent_step_runs_its_loop_once_forward_and_once_backward():
             opt.step()
             return loss
         f = lib.compile(step) if compiled else step
-        losses = [float(f()) for _ in range(2)]
+        losses = [float(f().detach()) for _ in range(2)]
         return losses, [np.array(to_numpy(p)) for p in rnn.parameters()], f
 
     (losses, params, f), (t_losses, t_params, _) = run(torchlike, True), run(torch, False)
