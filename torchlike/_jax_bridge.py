@@ -42,6 +42,9 @@ class _State(threading.local):
     substitute = None
     on_traced_outputs = None     # forward_ad's dual level: sees each traced op's outputs
     compiling = 0      # > 0 while torchlike.compile traces: ops on tracers are recorded
+    # a compiled training step: each recorded node's pullback, made with its forward
+    # (torchlike/_compile/pullbacks.py)
+    pullbacks = None
     # a graph break's split (torchlike/_compile/split.py): the trace's log of ops, and
     # the eager run's replay of them
     op_log = None
@@ -113,7 +116,14 @@ def apply_traced(op, inputs, params, grad_fn=None):
     device = device or default_device()
     # torchlike.compile traces the op's own function: a jitted one per op would be traced
     # and lowered apart (a nested program per op), slowing the first call
-    out = (op.bind(params) if state.compiling else op.compiled(params))(*arrays)
+    recording = None
+    if state.pullbacks is not None and is_grad_enabled() and op.differentiable:
+        from ._compile import pullbacks
+        recording = pullbacks.linearized(op, params, inputs, arrays)
+    if recording is not None:
+        out, pullback = recording
+    else:
+        out = (op.bind(params) if state.compiling else op.compiled(params))(*arrays)
     if state.op_log is not None:
         state.op_log.add(op, params, arrays, out)
     multi = isinstance(out, (tuple, list))
@@ -124,7 +134,9 @@ def apply_traced(op, inputs, params, grad_fn=None):
         if is_grad_enabled() and op.differentiable:
             edges = dispatch._edges(inputs)
             if any(e[0] is not None for e in edges):
-                dispatch.record(op, params, edges, arrays, outs, grad_fn, inputs)
+                node = dispatch.record(op, params, edges, arrays, outs, grad_fn, inputs)
+                if recording is not None:
+                    state.pullbacks[node] = pullback
         return outs if multi else outs[0]
     if not is_grad_enabled() and not state.forward:
         # no_grad inside a reverse-mode transform blocks gradients, as in torch.func

@@ -23,7 +23,7 @@ def join_graph(entry, result, tensors, owner, in_arrays, counters):
     for t, k in zip(tensors, owner):    # (owner: the index of each tensor's storage)
         if t._base is None and t._whole and (t._requires_grad or t._grad_fn is not None):
             inputs.append(t)
-            positions.append(k)
+            positions.append(entry.slot_of[k])     # (its program input)
             if not any_live:    # a node that only raises needs one input, not all
                 break
     if not inputs:

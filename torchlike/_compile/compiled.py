@@ -40,7 +40,7 @@ from .._storage import Storage, write_scope
 from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.grad_mode import is_grad_enabled
-from . import breaks, config, first_step
+from . import aliases, breaks, config, first_step
 from .autograd_node import consumed, join_graph
 from .breaks import BREAKS, OUTSIDE_WRITE, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
@@ -63,6 +63,8 @@ class _Entry:
         self.program = self.flat = None
         self.out_tree = None
         self.donate = ()
+        self.alias = ()           # storages sharing one 0-dim array (aliases.py)
+        self.slot_of = None       # each storage's program input
         self.reset()
 
     def reset(self):
@@ -82,25 +84,35 @@ class _Entry:
         self.consumed_node = None  # (weakref to its input, node) for consumed results
         self.out_tree_results = None
         self.bumped = None        # indices of the tensors whose storage it writes
+        self.expand_out = None    # changed storage -> its output, where some share one
 
-    def build(self, trace, in_arrays, counters, programs):
+    def build(self, trace, in_arrays, counters, programs, alias):
         """Trace once (to a jaxpr) and make the program, or take the one in `programs`
         (digest -> program) that is the same; the storages it writes are donated, so
         XLA updates them in place, unless a result can be differentiated outside (its
-        backward reads the inputs again)."""
-        closed, shapes = jax.make_jaxpr(trace, return_shape=True)(in_arrays, counters)
+        backward reads the inputs again). Storages that share an array (`alias`) share
+        one input."""
+        self.alias = alias
+        self.slot_of, firsts = aliases.layout(alias, len(in_arrays))
+        self.unique = _getter(firsts)
+        closed, shapes = jax.make_jaxpr(trace, return_shape=True)(
+            [in_arrays[k] for k in firsts], counters)
         self.out_tree = jax.tree_util.tree_structure(shapes)
         self.flat = jax.extend.core.jaxpr_as_fun(closed)     # (every input: the pullback's)
         self.changed_set = frozenset(self.changed)
         # the program takes only the inputs it reads: a step that sets its `.grad`s to None
         # does not read the previous ones, and each argument costs dispatch time
         used = _used_inputs(closed)
-        self.pick = _getter(used)
+        # (picked from the storages' arrays and the counters, a shared array once)
+        where = [firsts[u] if u < len(firsts) else len(in_arrays) + u - len(firsts)
+                 for u in used]
+        self.pick = _getter(where)
         self.run_fn = self.flat if len(used) == len(closed.jaxpr.invars) else \
             jax.extend.core.jaxpr_as_fun(_keep_inputs(closed, used))
-        position = {k: n for n, k in enumerate(used)}
+        position = {k: n for n, k in enumerate(where)}
+        shared = {k for pair in alias for k in pair}
         self.donate = () if any(self.out_live) else \
-            tuple(i for i in self.changed if i in position)
+            tuple(i for i in self.changed if i in position and i not in shared)
         self.donated = _getter(self.donate)
         self.program = _shared(programs, jax.jit(self.run_fn, donate_argnums=tuple(
             position[i] for i in self.donate)), self.pick(in_arrays + counters))
@@ -120,7 +132,7 @@ class _Entry:
                 if sys.getrefcount(in_arrays[i]) > 3:      # (no tuple here)
                     in_arrays[i] = jax.device_put(in_arrays[i], may_alias=False)
         outs = self.call(self.program, in_arrays, counters)
-        return _Outputs(*outs, inputs=None if self.donate else list(in_arrays))
+        return _Outputs(*outs, inputs=None if self.donate else list(self.unique(in_arrays)))
 
 
 def _shared(programs, program, args):
@@ -251,7 +263,7 @@ class CompiledCallable:
         key = GuardKey((treedef, tuple(leaf_sig(x) for x in leaves), slot_sig,
                         state.scalar_values(),
                         tuple((g._seed, g._key is None) for g in state.generators),
-                        is_grad_enabled()))
+                        is_grad_enabled(), aliases.find(storages)))
         return state, tensors, storages, owner, key
 
     def __call__(self, *args, **kwargs):
@@ -266,8 +278,12 @@ class CompiledCallable:
             # the steady state: the last call's guard and layout still hold
             entry, owner, key = plan.entry, plan.owner, None
             state, tensors, storages = plan.layout(arg_tensors)
+            if entry.alias and not aliases.holds(storages, entry.alias):
+                plan = None     # (an array the program takes once is no longer shared)
         else:
-            plan = self._plan = None
+            plan = None
+        if plan is None:
+            self._plan = None
             state, tensors, storages, owner, key = self._guard(leaves, treedef, arg_tensors)
             entry = self.entries.get(key)
         if entry is not None and entry.eager:
@@ -294,7 +310,7 @@ class CompiledCallable:
                     entry.build(functools.partial(self._trace, entry, args, kwargs, state,
                                                   tensors, storages),
                                 _arrays(storages), [g._counter for g in state.generators],
-                                self.programs)
+                                self.programs, key.parts[-1])
                     left_out = first_step.not_kept(made, entry, state, storages)
                 except GraphBreak as gb:
                     if not made:
@@ -381,6 +397,7 @@ class CompiledCallable:
     # -- the trace (runs inside jax.jit, once per entry) ---------------------------------
     def _trace(self, entry, args, kwargs, state, tensors, storages, in_arrays, counters):
         saved = Snapshot(state, tensors, storages)
+        in_arrays = [in_arrays[k] for k in entry.slot_of]     # (shared inputs: aliases.py)
         draws = [0] * len(state.generators)
         for st, a in zip(storages, in_arrays):
             st.array = a
@@ -392,6 +409,10 @@ class CompiledCallable:
             g._counter = c
             g.next_key = counting(g, draws, i)
         bridge.state.compiling += 1
+        # a training step (it reaches an optimizer) linearizes each op as it runs, so its
+        # backward inside does not trace the forward again (pullbacks.py)
+        held_pullbacks = bridge.state.pullbacks
+        bridge.state.pullbacks = weakref.WeakKeyDictionary() if state.optimizers else None
         writable = write_scope.writable
         Storage.epoch += 1
         write_scope.writable = (frozenset(map(id, storages)), Storage.epoch)
@@ -422,7 +443,10 @@ class CompiledCallable:
             entry.structural = saved.added_keys()
             entry.changed = [i for i, (st, a) in enumerate(zip(storages, in_arrays))
                              if st.array is not a]
-            storage_out = [force(storages[i].array) for i in entry.changed]
+            storage_out, where = aliases.dedupe_outputs(
+                [force(storages[i].array) for i in entry.changed])
+            if len(storage_out) < len(where):
+                entry.expand_out = _getter(where)
             new_out = harvest(entry, saved, after)
             entry.draws = draws
             out_leaves, entry.out_tree_results = jax.tree_util.tree_flatten(
@@ -446,6 +470,7 @@ class CompiledCallable:
             return storage_out, new_out, [force(a) for a in result_out]
         finally:
             bridge.state.op_log = None
+            bridge.state.pullbacks = held_pullbacks
             write_scope.writable = writable
             _lazy.ENABLED = enabled
             engine.FUSE_LIMIT = fuse_limit
@@ -467,7 +492,9 @@ class CompiledCallable:
     def _install(self, entry, state, tensors, storages, owner, outs, counters=None):
         """Puts a call's results in place; `counters`: the version counters to bump
         (the plan keeps them), else found from the tensors."""
-        for i, array in zip(entry.changed, outs.storages):
+        new_arrays = outs.storages if entry.expand_out is None else \
+            entry.expand_out(outs.storages)
+        for i, array in zip(entry.changed, new_arrays):
             st = storages[i]
             st.array = array
             st.generation += 1

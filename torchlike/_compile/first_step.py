@@ -45,6 +45,7 @@ def fill(optimizers):
         if first_step_state is None:
             continue
         for group in opt.param_groups:
+            filled = []
             for p in group["params"]:
                 if not p.requires_grad or opt.state.get(p):
                     continue
@@ -53,7 +54,24 @@ def fill(optimizers):
                     had_dict = p in opt.state
                     opt.state.setdefault(p, {}).update(initial)
                     made.append(Made(opt, p, tuple(initial), had_dict))
+                    filled.append(initial)
+            if getattr(opt, "vector_scalars", False):
+                _share_counts(filled, opt.scalar_state)
     return made
+
+
+def _share_counts(states, names):
+    """The group's new 0-dim counts (Adam's `step`: the same number for every parameter
+    of a group) hold one array, as an eager step leaves them: the trace then sees one
+    value, computes the group's scalars once, and leaves one array again
+    (torchlike/_compile/aliases.py)."""
+    first = {}
+    for state in states:
+        for name in names:
+            t = state.get(name)
+            if isinstance(t, Tensor) and t._whole and not t._shape:
+                held = first.setdefault((name, t._dtype, t._storage.device), t)
+                t._storage.array = held._raw()
 
 
 def not_kept(made, entry, state, storages):

@@ -54,7 +54,7 @@ class GuardPlan:
         self.walk = walk                    # (state, ids of roots, fingerprint)
         self.state = walk[0]                # the walk's State (not one call's)
         self.entry = entry
-        self.treedef, self.leaf_sigs, _, self.scalars, self.seeds, self.grad_mode = parts
+        self.treedef, self.leaf_sigs, _, self.scalars, self.seeds, self.grad_mode, _ = parts
         self.n_args = n_args
         self.owner = owner
         self.head = tensors[:n_head]                    # the walk's own tensors

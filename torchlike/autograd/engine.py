@@ -890,8 +890,13 @@ def node_backward(node, grads, create_graph):
         # program for each. (A node of concrete values, folded at trace time, keeps its
         # one cached jitted vjp: run op by op, its primitives compile one by one.)
         from .._ops.registry import _vjp_of
+        from .._jax_bridge import state as traced
+        # (a compiled training step linearized the op where it ran: _compile/pullbacks.py)
+        pullback = None if traced.pullbacks is None or node.packed else \
+            traced.pullbacks.get(node)
         with jax_config.eager_constant_folding(False):
-            arrays = _vjp_of(node.op.bind(node.params), node.diff, node.arrays, cts)
+            arrays = pullback(cts) if pullback is not None else \
+                _vjp_of(node.op.bind(node.params), node.diff, node.arrays, cts)
     else:
         arrays = node.op.compiled_vjp(node.params, node.diff)(node.arrays, cts)
     it = iter(arrays)

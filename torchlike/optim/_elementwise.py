@@ -52,9 +52,11 @@ class _Tracing:
                   those writes with `stored`.
     lerp_formula  which of lerp's two formulas the weight selects (`lerp_formula`), or
                   None when the weight is only known at run time.
+    reciprocals   1 / each entry of the parameter's row (`div_scalar`).
     """
     storage = None
     lerp_formula = None
+    reciprocals = None      # 1 / the parameter's row, in its compute dtype
 
 
 _tracing = _Tracing()
@@ -82,7 +84,8 @@ def _group_update(params, grads, states, table, *, update, plans, scalar_out):
     (flags, index of its row in `table`, lerp formula); `scalar_out` lists (row, column,
     dtype) of the new values of 0-dim state entries, which the host computed. Returns
     the new parameters, their new states and one array per entry of `scalar_out`."""
-    rows = {}    # (row, compute dtype) -> the row's scalars, converted once for all users
+    converted = {}    # compute dtype -> (the table in it, its reciprocals), once for all rows
+    unpacked = {}     # (row, compute dtype) -> its scalars and reciprocals, indexed once
     new_params, new_states = [], []
     for p, g, st, (flags, row, formula) in zip(params, grads, states, plans):
         dtype = p.dtype
@@ -91,19 +94,26 @@ def _group_update(params, grads, states, table, *, update, plans, scalar_out):
             p, g, st = _as_real(p), _as_real(g), tuple(_as_real(x) for x in st)
         real_dtype = p.dtype
         compute = _compute_dtype(real_dtype)
-        s = rows.get((row, compute))
-        if s is None:
-            s = rows[row, compute] = table[row].astype(compute)
+        scalars = unpacked.get((row, compute))
+        if scalars is None:
+            in_compute = converted.get(compute)
+            if in_compute is None:
+                in_compute = table.astype(compute)
+                in_compute = converted[compute] = (in_compute, 1 / in_compute)
+            # (a list of the row's scalars: the rows' parameters index it, not the table)
+            scalars = unpacked[row, compute] = tuple(
+                [t[row, k] for k in range(table.shape[1])] for t in in_compute)
+        s, _tracing.reciprocals = scalars
         _tracing.storage = real_dtype if compute != real_dtype else None
         _tracing.lerp_formula = formula
         try:
-            new_p, new_st = update(flags, p.astype(compute), g.astype(compute),
-                                   tuple(x.astype(compute) for x in st), s)
+            new_p, new_st = update(flags, _as(p, compute), _as(g, compute),
+                                   tuple(_as(x, compute) for x in st), s)
         finally:
-            _tracing.storage = _tracing.lerp_formula = None
-        new_p = new_p.astype(real_dtype)
+            _tracing.storage = _tracing.lerp_formula = _tracing.reciprocals = None
+        new_p = _as(new_p, real_dtype)
         old_dtypes = [x.dtype for x in st] + [real_dtype] * (len(new_st) - len(st))
-        new_st = tuple(x.astype(d) for x, d in zip(new_st, old_dtypes))
+        new_st = tuple(_as(x, d) for x, d in zip(new_st, old_dtypes))
         if is_complex:
             new_p = _as_complex(new_p, dtype)
             new_st = tuple(_as_complex(x, dtype) for x in new_st)
@@ -111,6 +121,11 @@ def _group_update(params, grads, states, table, *, update, plans, scalar_out):
         new_states.append(new_st)
     new_scalars = [table[row, column].astype(d) for row, column, d in scalar_out]
     return new_params, new_states, new_scalars
+
+
+def _as(x, dtype):
+    """x in `dtype` (no conversion traced where it has it already)."""
+    return x if x.dtype == dtype else x.astype(dtype)
 
 
 _STATIC = ("update", "plans", "scalar_out")
@@ -141,10 +156,14 @@ def rounded(x, s):
     return stored(x + s[-1])
 
 
-def div_scalar(a, b):
-    """a / b correctly rounded for a traced scalar b. XLA computes a * (1/b); one
-    Newton correction with an exact residual restores the quotient (Markstein)."""
-    r = 1 / b
+def div_scalar(a, s, column):
+    """a / s[column] correctly rounded for a traced scalar s[column]. XLA computes
+    a * (1/b); one Newton correction with an exact residual restores the quotient
+    (Markstein). The reciprocal comes from the group's table of reciprocals, computed
+    for all rows at once: XLA does not fuse a scalar division into an elementwise
+    loop, so one per parameter would be a kernel (and a compile) per parameter."""
+    b = s[column]
+    r = 1 / b if _tracing.reciprocals is None else _tracing.reciprocals[column]
     q = a * r
     residual = a - q * b
     return residual * r + q
@@ -198,6 +217,9 @@ class ElementwiseOptimizer(Optimizer):
     lerp_weight = None
     # (key, value) pairs that groups pickled by older versions may lack
     setstate_defaults = ()
+    # `scalars` is plain arithmetic on the host values and reads no other per-parameter
+    # state: inside a trace it may run once on vectors (`_vector_rows`)
+    vector_scalars = False
 
     def output_names(self, group, state):
         return self.array_names(group, state)
@@ -287,24 +309,72 @@ class ElementwiseOptimizer(Optimizer):
         """The static side of a group update: per parameter its (flags, row, lerp
         formula), the table of scalar rows, and what each parameter writes back."""
         plans, writes, rows = [], [], _Rows()
-        for p, state in zip(params, states):
-            host = {n: read(state[n]) for n in self.scalar_state if n in state}
-            row, new_host = self.scalars(group, state, host)
-            row = list(row)
-            columns = []
-            for name, number in new_host.items():
-                np_type = state[name].dtype.np.type
-                number = (jnp.asarray(number).astype(np_type).astype(np.float64) if traced
-                          else float(np_type(number)))
-                new_host[name] = number
-                columns.append((len(row), state[name].dtype.np))
-                row.append(number)
-            index = rows.add(row, traced)
+        blocks = self._vector_rows(group, states, rows) if traced else {}
+        for i, (p, state) in enumerate(zip(params, states)):
+            found = blocks.get(i)
+            if found is None:
+                host = {n: read(state[n]) for n in self.scalar_state if n in state}
+                row, new_host = self.scalars(group, state, host)
+                row = list(row)
+                columns = []
+                for name, number in new_host.items():
+                    np_type = state[name].dtype.np.type
+                    number = (_rounded_traced(number, np_type) if traced
+                              else float(np_type(number)))
+                    new_host[name] = number
+                    columns.append((len(row), state[name].dtype.np))
+                    row.append(number)
+                index = rows.add(row, traced)
+            else:
+                index, new_host, columns = found
             plans.append((self.flags(group, state), index, rows.lerp_formula(
                 index, self.lerp_weight, p.dtype)))
             outputs = [rows.output(index, column, d) for column, d in columns]
             writes.append((p, state, self.output_names(group, state), new_host, outputs))
         return plans, rows, writes
+
+    def _vector_rows(self, group, states, rows):
+        """Inside a trace the step counts are traced values, one per parameter, so rows
+        cannot be shared by value. For an optimizer whose `scalars` is plain arithmetic
+        on the host values (`vector_scalars`), it runs once on the vector of the
+        parameters' values instead of once per parameter: the program computes each
+        bias correction once per group (one fusion, not one per parameter), and the
+        trace is shorter. Parameters whose counts are one array (as a step leaves them:
+        torchlike/_compile/aliases.py) share one row of it, so their updates are the
+        same XLA code, which XLA compiles once for all parameters of a shape. Returns
+        {parameter index: (row index, new host values, their columns)}; parameters with
+        other state entries or dtypes form their own blocks."""
+        if not self.vector_scalars:
+            return {}
+        kinds = {}
+        for i, state in enumerate(states):
+            names = tuple(n for n in self.scalar_state if n in state)
+            kinds.setdefault((names, tuple(type(state[n]) for n in names),
+                              tuple(getattr(state[n], "dtype", None) for n in names)),
+                             []).append(i)
+        found = {}
+        for (names, *_), members in kinds.items():
+            if not names:
+                continue            # (nothing traced: rows shared by value)
+            sharing = {}
+            for i in members:
+                sharing.setdefault(tuple(map(_identity, (states[i][n] for n in names))),
+                                   []).append(i)
+            first = states[members[0]]
+            host = {n: _traced_vector([states[same[0]][n] for same in sharing.values()])
+                    for n in names}
+            row, new_host = self.scalars(group, first, host)
+            row, columns = list(row), []
+            for name, number in new_host.items():
+                new_host[name] = number = _rounded_traced(number, first[name].dtype.np.type)
+                columns.append((len(row), first[name].dtype.np))
+                row.append(number)
+            start = rows.add_block(row, len(sharing))
+            for k, same in enumerate(sharing.values()):
+                new_values = {n: v[k] for n, v in new_host.items()}
+                for i in same:
+                    found[i] = (start + k, new_values, columns)
+        return found
 
     def _step_params(self, group, params, device):
         states = []
@@ -398,11 +468,14 @@ def _read_fresh(value):
 
 class _Rows:
     """The group's table of scalar rows, each distinct row once. Rows are compared by
-    their bits (0.0 and -0.0 differ), and traced rows (inside torchlike.compile) are
-    never shared. New 0-dim state values are read from the table once per row."""
+    their bits (0.0 and -0.0 differ); rows holding traced values (inside
+    torchlike.compile) are never shared by value, and a block (`add_block`) is several consecutive rows whose entries are
+    numbers or traced vectors, one element per row. New 0-dim state values are read
+    from the table once per row."""
 
     def __init__(self):
         self.rows, self.index, self.outputs, self.output_index = [], {}, [], {}
+        self.blocks = []        # (row values, number of rows), in table order
         self.formulas = {}
 
     def lerp_formula(self, row, column, dtype):
@@ -417,14 +490,23 @@ class _Rows:
         return self.formulas[key]
 
     def add(self, row, traced):
-        key = None if traced else struct.pack(f"{len(row)}d", *row)
+        # (a row of plain numbers inside a trace, such as SGD's, is shared as in eager)
+        key = None if traced and any(isinstance(v, jax.Array) for v in row) else \
+            struct.pack(f"{len(row)}d", *row)
         found = self.index.get(key)
         if found is None:
-            found = len(self.rows)
-            self.rows.append(row)
+            found = self.add_block(row, 1)
             if key is not None:
                 self.index[key] = found
         return found
+
+    def add_block(self, row, count):
+        """`count` rows at once (their first index): `row`'s vectors hold one element
+        per row, its numbers are the same in all."""
+        start = len(self.rows)
+        self.rows += [row] * count
+        self.blocks.append((row, count))
+        return start
 
     def output(self, row, column, dtype):
         key = (row, column, dtype)
@@ -438,12 +520,33 @@ class _Rows:
         """The rows padded to one width; the last column stays -0.0 (see `rounded`)."""
         width = max(len(r) for r in self.rows) + 1
         if traced:
-            return jnp.stack([jnp.stack([jnp.asarray(v, np.float64) for v in r] + [
-                jnp.float64(-0.0)] * (width - len(r))) for r in self.rows])
+            return jnp.concatenate([jnp.stack([
+                jnp.broadcast_to(jnp.asarray(v, np.float64), (count,)) for v in row] + [
+                jnp.full((count,), -0.0, np.float64)] * (width - len(row)), axis=1)
+                for row, count in self.blocks])
         table = np.full((len(self.rows), width), -0.0)
         for i, r in enumerate(self.rows):
             table[i, :len(r)] = r
         return table
+
+
+def _traced_vector(values):
+    """0-dim state entries of one type and dtype, traced, as one float64 vector (as
+    `_traced_scalar` reads each); stacked in their own dtype, then converted once."""
+    if isinstance(values[0], Tensor):
+        return jnp.stack([_jax_bridge.value(v) for v in values]).astype(np.float64)
+    return jnp.asarray(values, np.float64)
+
+
+def _identity(value):
+    """What makes two 0-dim state entries certainly equal inside a trace: one array."""
+    return id(_jax_bridge.value(value)) if isinstance(value, Tensor) else ("number", value)
+
+
+def _rounded_traced(number, np_type):
+    """A new traced 0-dim state value as its tensor stores it, in float64 (as host
+    arithmetic continues with it)."""
+    return jnp.asarray(number).astype(np_type).astype(np.float64)
 
 
 def scalar_dtype():

@@ -27,6 +27,7 @@ def adadelta_update(flags, p, g, states, s):
 
 class Adadelta(ElementwiseOptimizer):
     update = staticmethod(adadelta_update)
+    vector_scalars = True
     setstate_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
                          ("capturable", False))
 

@@ -15,7 +15,7 @@ def adam_update(flags, p, g, states, s):
     eps, 1 - lr * weight_decay); states = (exp_avg, exp_avg_sq[, max_exp_avg_sq])."""
     decay, decoupled, amsgrad, maximize = flags
     weight_decay, one_minus_beta1, beta2, one_minus_beta2 = s[1], s[2], s[3], s[4]
-    step_size, bias_correction2_sqrt, eps, decoupled_factor = s[5], s[6], s[7], s[8]
+    step_size, eps, decoupled_factor = s[5], s[7], s[8]
     if maximize:
         g = negate(g)
     if decay:
@@ -31,7 +31,7 @@ def adam_update(flags, p, g, states, s):
     if amsgrad:
         second = jnp.maximum(states[2], exp_avg_sq)
         new_states += (second,)
-    denom = stored(stored(div_scalar(stored(jnp.sqrt(second)), bias_correction2_sqrt)) + stored(eps))
+    denom = stored(stored(div_scalar(stored(jnp.sqrt(second)), s, 6)) + stored(eps))
     return stored(p + ((-step_size) * exp_avg) / denom), new_states
 
 
@@ -53,6 +53,7 @@ def check_betas(lr, eps, betas, weight_decay):
 class Adam(ElementwiseOptimizer):
     update = staticmethod(adam_update)
     lerp_weight = 2     # 1 - beta1
+    vector_scalars = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,

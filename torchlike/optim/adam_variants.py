@@ -37,7 +37,7 @@ def nadam_update(flags, p, g, states, s):
     p, g = _decay(flags, p, g, s[0], s[1], s)
     exp_avg = stored(lerp(states[0], g, s[2]))
     exp_avg_sq = stored((s[4] * g) * g + rounded(states[1] * s[3], s))
-    denom = stored(stored(jnp.sqrt(stored(div_scalar(exp_avg_sq, s[5])))) + stored(s[6]))
+    denom = stored(stored(jnp.sqrt(stored(div_scalar(exp_avg_sq, s, 5)))) + stored(s[6]))
     p = stored((s[7] * g) / denom + p)
     p = stored((s[8] * exp_avg) / denom + p)
     return p, (exp_avg, exp_avg_sq)
@@ -49,7 +49,7 @@ def radam_update(flags, p, g, states, s):
     p, g = _decay(flags, p, g, s[0], s[1], s)
     exp_avg = stored(lerp(states[0], g, s[2]))
     exp_avg_sq = stored((s[4] * g) * g + rounded(states[1] * s[3], s))
-    update = stored(stored(div_scalar(exp_avg, s[6])) * s[5])
+    update = stored(stored(div_scalar(exp_avg, s, 6)) * s[5])
     # PyTorch's `scalar / tensor` is reciprocal(tensor) * scalar
     adaptive = stored(stored(1 / stored(stored(jnp.sqrt(exp_avg_sq)) + stored(s[8]))) * s[7])
     # rect is 0 exactly on the early, unrectified steps. A traced choice rather than a
@@ -79,6 +79,7 @@ class Adamax(_AdamLike):
     update = staticmethod(adamax_update)
     array_state = ("exp_avg", "exp_inf")
     lerp_weight = 1     # 1 - beta1
+    vector_scalars = True
     setstate_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
                          ("capturable", False))
 

@@ -66,6 +66,7 @@ def _check_lr(lr):
 class RMSprop(ElementwiseOptimizer):
     update = staticmethod(rmsprop_update)
     lerp_weight = 3     # 1 - alpha (centered)
+    vector_scalars = True
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
@@ -112,6 +113,7 @@ class RMSprop(ElementwiseOptimizer):
 
 class Adagrad(ElementwiseOptimizer):
     update = staticmethod(adagrad_update)
+    vector_scalars = True
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):

@@ -28,6 +28,7 @@ def rprop_update(flags, p, g, states, s):
 
 class Rprop(ElementwiseOptimizer):
     update = staticmethod(rprop_update)
+    vector_scalars = True
     setstate_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
                          ("capturable", False))
 
