@@ -56,7 +56,8 @@ class Deferred:
     op's Deferred is its own call (`call` is None and the call's fields are its own): one
     object less per op, for the garbage collector to walk while the graph is pending."""
     __slots__ = ("call", "index", "shape", "dtype", "ndim", "_value",
-                 "op", "params", "inputs", "depth", "multi", "device", "__weakref__")
+                 "op", "params", "inputs", "depth", "multi", "device", "inputs_shared",
+                 "__weakref__")
 
     def __init__(self, call, index, shape, dtype):
         self.call = call
@@ -97,6 +98,8 @@ class _Call:
         self.depth = depth        # the longest chain of pending calls ending here
         self.multi = multi        # the op returns a tuple
         self.outs = None          # a tuple op's outputs, weakly (plan computes them together)
+
+    inputs_shared = False         # (see Deferred's: only a single-output call is shared)
 
 
 def _call_of(d):
@@ -177,6 +180,9 @@ def defer(op, params, arrays, device=None):
         d.depth = depth + 1
         d.multi = False
         d.device = device
+        # set by dispatch.apply when the op's graph node keeps this same `inputs` tuple
+        # as its saved arrays: plan then counts that tuple as a holder from outside
+        d.inputs_shared = False
         return d
     call = _Call(op, params, tuple(inputs), depth + 1, multi, device)
     outs = tuple([Deferred(call, i, shape, dtype) for i, (shape, dtype) in enumerate(avals)])
@@ -249,18 +255,28 @@ def plan(roots):
                 if id(a.call or a) not in index:
                     stack.append((a.call or a, False))
     program, externals = [], []
+    # one argument per distinct input object: the same number or array read by many
+    # calls (the 1.001 of `y * 1.001` in a loop) is converted and passed once
+    slot_of = {}                    # (id of an input, id of the call's device) -> its slot
     uses = dict.fromkeys(seen, 0)   # references from the inputs of the calls planned
     for call in order:
         refs = []
+        # a graph node holding this call's input tuple holds its inputs (their values are
+        # kept, as when the node had a tuple of its own): its uses are not counted
+        counted = 0 if call.inputs_shared else 1
         for a in call.inputs:
             if type(a) is Deferred:
                 if a._value is None:
-                    uses[id(a)] += 1
+                    uses[id(a)] += counted
                     refs.append((0, index[id(a.call or a)], a.index))
                     continue
                 a = a._value
-            refs.append((1, len(externals)))
-            externals.append(a if hasattr(a, "shape") else scalar_arg(a, call.device))
+            key = (id(a), id(call.device))
+            slot = slot_of.get(key)
+            if slot is None:
+                slot = slot_of[key] = len(externals)
+                externals.append(a if hasattr(a, "shape") else scalar_arg(a, call.device))
+            refs.append((1, slot))
         program.append((call.op, call.params, tuple(refs), call.multi))
     tuple_calls = [c for c in order if type(c) is _Call]     # (they hold no Deferred)
     a = call = order = None     # (this frame's references would count as holders)
