@@ -17,6 +17,7 @@ import sys
 import weakref
 
 import jax
+from jax._src.array import ArrayImpl as _ArrayImpl     # a concrete jax.Array's class
 from jax._src.core import trace_ctx as _trace_ctx
 
 from ._caches import LRU, release_if_over_budget
@@ -158,6 +159,9 @@ def defer(op, params, arrays, device=None):
                     a = a.value()
                 elif c.depth > depth:
                     depth = c.depth
+        elif type(a) is _ArrayImpl:
+            aval = a.aval             # (one C-level attribute; .shape/.dtype are Python)
+            key.append((aval.shape, aval.dtype))
         elif type(a) in PY_SCALARS:
             key.append(type(a))       # (_aval_key's answer, without its failing getattr)
         else:

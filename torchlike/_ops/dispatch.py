@@ -157,10 +157,10 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
     (`inputs`, the tensors themselves, are needed only for saved-tensor checks)."""
     # an edge exists only for tensors that require grad, which are floating or complex
     diff = tuple([e[0] is not None for e in edges])
-    saved = ()
-    if op.saves:
-        saved = _saved_entries(op, edges, outs, inputs)
-    cls = _node_class_of(op, grad_fn)
+    saved = _saved_entries(op, edges, outs, inputs) if op.saves else ()
+    cls = op.node_class if grad_fn is None else None
+    if cls is None:
+        cls = _node_class_of(op, grad_fn)
     if len(outs) == 1:
         o = outs[0]
         node = cls(op, params, edges, tuple(arrays), diff, saved,
@@ -171,17 +171,16 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
         node = cls(op, params, edges, tuple(arrays), diff, saved,
                    tuple([(o._shape, o._dtype) for o in outs]))
         node.out_versions = tuple([o._version_counter.value for o in outs])
-    stale = None
     # inputs written in place after their node made them, by an op that recorded nothing
     # (under no_grad): PyTorch's backward then uses the written values where it saved the
     # input, while the gradient still flows through its node. (An input with an edge is
-    # a Tensor; callers that pass no `inputs` have none to check.)
-    for i, (made, nr) in enumerate(edges[:len(inputs)]):
+    # a Tensor; callers that pass no `inputs` have none to check; a leaf's node has no
+    # out_versions.)
+    for (made, nr), x in zip(edges, inputs):
         if made is not None and made.out_versions and \
-                inputs[i]._version_counter.value != made.out_versions[nr]:
-            stale = (stale or ()) + (i,)
-    if stale:
-        node.stale = stale
+                x._version_counter.value != made.out_versions[nr]:
+            node.stale = _stale_inputs(edges, inputs)
+            break
     if anomaly.state.enabled:          # where the forward ran, for errors in backward
         node.metadata["traceback_"] = anomaly.forward_traceback()
     if saved_hooks.stack:
@@ -193,6 +192,13 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
             o._grad_fn = node
             o._output_nr = nr
     return node
+
+
+def _stale_inputs(edges, inputs):
+    """The positions of the inputs whose version moved since their node made them."""
+    return tuple([i for i, ((made, nr), x) in enumerate(zip(edges, inputs))
+                  if made is not None and made.out_versions
+                  and x._version_counter.value != made.out_versions[nr]])
 
 
 def _saved_entries(op, edges, outs, inputs):
