@@ -241,23 +241,26 @@ def plan(roots):
     # reference from here would count as one from outside (_held_elsewhere)
     order, index = [], {}
     seen = {}                 # every pending Deferred met: id -> Deferred
-    stack = [(_call_of(r), False) for r in roots]
+    expanded = set()          # ids of the calls whose inputs are on the stack
+    stack = [_call_of(r) for r in roots]
     for r in roots:
         seen[id(r)] = r
-    while stack:
-        call, expanded = stack.pop()
-        if id(call) in index:
-            continue
-        if expanded:
-            index[id(call)] = len(order)
+    while stack:              # (an iterative post-order: inputs before their users)
+        call = stack[-1]
+        key = id(call)
+        if key in index:
+            stack.pop()
+        elif key in expanded:
+            stack.pop()
+            index[key] = len(order)
             order.append(call)
-            continue
-        stack.append((call, True))
-        for a in call.inputs:
-            if type(a) is Deferred and a._value is None:
-                seen[id(a)] = a
-                if id(a.call or a) not in index:
-                    stack.append((a.call or a, False))
+        else:
+            expanded.add(key)
+            for a in call.inputs:
+                if type(a) is Deferred and a._value is None:
+                    seen[id(a)] = a
+                    if id(a.call or a) not in index:
+                        stack.append(a.call or a)
     program, externals = [], []
     # one argument per distinct input object: the same number or array read by many
     # calls (the 1.001 of `y * 1.001` in a loop) is converted and passed once
