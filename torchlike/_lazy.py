@@ -262,9 +262,11 @@ def plan(roots):
                     if id(a.call or a) not in index:
                         stack.append(a.call or a)
     program, externals = [], []
-    # one argument per distinct input object: the same number or array read by many
-    # calls (the 1.001 of `y * 1.001` in a loop) is converted and passed once
-    slot_of = {}                    # (id of an input, id of the call's device) -> its slot
+    # one argument per distinct float object: the same number read by many calls (the
+    # 1.001 of `y * 1.001` in a loop) is converted and passed once. (Not ints, which
+    # Python shares by value, nor arrays, which caches share by value: merging those
+    # would make the program's structure depend on values, and compile per coincidence.)
+    slot_of = {}                    # (id of a float, id of the call's device) -> its slot
     uses = dict.fromkeys(seen, 0)   # references from the inputs of the calls planned
     for call in order:
         refs = []
@@ -278,12 +280,16 @@ def plan(roots):
                     refs.append((0, index[id(a.call or a)], a.index))
                     continue
                 a = a._value
-            key = (id(a), id(call.device))
-            slot = slot_of.get(key)
-            if slot is None:
-                slot = slot_of[key] = len(externals)
-                externals.append(a if hasattr(a, "shape") else scalar_arg(a, call.device))
-            refs.append((1, slot))
+            if type(a) is float:
+                key = (id(a), id(call.device))
+                slot = slot_of.get(key)
+                if slot is None:
+                    slot = slot_of[key] = len(externals)
+                    externals.append(scalar_arg(a, call.device))
+                refs.append((1, slot))
+                continue
+            refs.append((1, len(externals)))
+            externals.append(a if hasattr(a, "shape") else scalar_arg(a, call.device))
         program.append((call.op, call.params, tuple(refs), call.multi))
     tuple_calls = [c for c in order if type(c) is _Call]     # (they hold no Deferred)
     a = call = order = None     # (this frame's references would count as holders)
