@@ -9,7 +9,7 @@ from .._device import scalar_arg
 from .._dtype import _BY_NP
 from .._lazy import Deferred, force
 from .._tensor import InferenceCounter, Tensor, edge_of, legacy_type_name
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.grad_mode import _state as _modes
 from ..autograd import anomaly_mode as anomaly
 from ..autograd.graph import accumulator_of, node_class, saved_hooks
 
@@ -34,7 +34,7 @@ def apply(op, inputs, params=(), grad_fn=None):
         return bridge.apply_traced(op, inputs, params, grad_fn)
     # One pass over the inputs finds their arrays, the device and, when the op can
     # record, each input's edge (this runs for every input of every op).
-    grad_on = op.differentiable and is_grad_enabled()
+    grad_on = op.differentiable and _modes.enabled     # (is_grad_enabled, inlined)
     arrays = []
     edges = [] if grad_on else None
     needs_grad = mixed = views = False
