@@ -239,36 +239,32 @@ def plan(roots):
     that is held outside the pending graph."""
     # `index` is keyed by id(call): a single-output Deferred is its own call, and a
     # reference from here would count as one from outside (_held_elsewhere)
-    order, index = [], {}
-    seen = {}                 # every pending Deferred met: id -> Deferred
-    expanded = set()          # ids of the calls whose inputs are on the stack
-    stack = [_call_of(r) for r in roots]
-    for r in roots:
-        seen[id(r)] = r
-    while stack:              # (an iterative post-order: inputs before their users)
-        call = stack[-1]
-        key = id(call)
-        if key in index:
-            stack.pop()
-        elif key in expanded:
-            stack.pop()
-            index[key] = len(order)
-            order.append(call)
-        else:
-            expanded.add(key)
-            for a in call.inputs:
-                if type(a) is Deferred and a._value is None:
-                    seen[id(a)] = a
-                    if id(a.call or a) not in index:
-                        stack.append(a.call or a)
-    program, externals = [], []
+    program, externals, index = [], [], {}
+    seen = {id(r): r for r in roots}     # every pending Deferred met: id -> Deferred
+    uses = {}                 # id -> references to it from the inputs of the calls planned
     # one argument per distinct float object: the same number read by many calls (the
     # 1.001 of `y * 1.001` in a loop) is converted and passed once. (Not ints, which
     # Python shares by value, nor arrays, which caches share by value: merging those
     # would make the program's structure depend on values, and compile per coincidence.)
-    slot_of = {}                    # (id of a float, id of the call's device) -> its slot
-    uses = dict.fromkeys(seen, 0)   # references from the inputs of the calls planned
-    for call in order:
+    slot_of = {}              # (id of a float, id of the call's device) -> its slot
+    tuple_calls = []          # the planned calls of ops with several outputs
+    expanded = set()          # ids of the calls whose inputs are on the stack
+    stack = [_call_of(r) for r in roots]
+    # An iterative post-order (inputs before their users): a call is entered into the
+    # program when it is met the second time, its inputs then all placed.
+    while stack:
+        call = stack[-1]
+        key = id(call)
+        if key in index:
+            stack.pop()
+            continue
+        if key not in expanded:
+            expanded.add(key)
+            for a in call.inputs:
+                if type(a) is Deferred and a._value is None and id(a.call or a) not in index:
+                    stack.append(a.call or a)
+            continue
+        stack.pop()
         refs = []
         # a graph node holding this call's input tuple holds its inputs (their values are
         # kept, as when the node had a tuple of its own): its uses are not counted
@@ -276,29 +272,31 @@ def plan(roots):
         for a in call.inputs:
             if type(a) is Deferred:
                 if a._value is None:
-                    uses[id(a)] += counted
+                    seen[id(a)] = a
+                    uses[id(a)] = uses.get(id(a), 0) + counted
                     refs.append((0, index[id(a.call or a)], a.index))
                     continue
                 a = a._value
             if type(a) is float:
-                key = (id(a), id(call.device))
-                slot = slot_of.get(key)
+                slot = slot_of.get((id(a), id(call.device)))
                 if slot is None:
-                    slot = slot_of[key] = len(externals)
+                    slot = slot_of[(id(a), id(call.device))] = len(externals)
                     externals.append(scalar_arg(a, call.device))
                 refs.append((1, slot))
                 continue
             refs.append((1, len(externals)))
             externals.append(a if hasattr(a, "shape") else scalar_arg(a, call.device))
+        index[key] = len(program)
         program.append((call.op, call.params, tuple(refs), call.multi))
-    tuple_calls = [c for c in order if type(c) is _Call]     # (they hold no Deferred)
-    a = call = order = None     # (this frame's references would count as holders)
+        if type(call) is _Call:
+            tuple_calls.append(call)       # (a _Call holds no Deferred)
+    a = call = None             # (this frame's references would count as holders)
     wanted = list({id(r): r for r in roots}.values())    # (a prelude may list one twice)
     for r in wanted:
         uses.pop(id(r), None)
     wanted.extend(_held_elsewhere(seen, uses))
     wanted.extend(_live_siblings(tuple_calls, seen))
-    outputs = tuple((index[id(_call_of(d))], d.index) for d in wanted)
+    outputs = tuple([(index[id(d.call or d)], d.index) for d in wanted])
     return tuple(program), outputs, externals, wanted
 
 
