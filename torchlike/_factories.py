@@ -280,7 +280,8 @@ def _filled(shape, value, dtype, device, requires_grad):
 def _shape_from(size, name=None, dtype=None):
     """The shape of size arguments f(2, 3) / f((2, 3)), with PyTorch's errors in its
     order (argument types first, then values); `name` is the factory's name for them."""
-    if size and dtype is None and all([type(n) is int and n >= 0 for n in size]):
+    if size and (dtype is None or type(dtype) is dt.dtype) \
+            and all([type(n) is int and n >= 0 for n in size]):
         return size         # f(2, 3): nothing to convert or refuse
     if not size and name is not None:
         raise TypeError(f'{name}() missing 1 required positional arguments: "size"')

@@ -57,7 +57,7 @@ class Deferred:
     op's Deferred is its own call (`call` is None and the call's fields are its own): one
     object less per op, for the garbage collector to walk while the graph is pending."""
     __slots__ = ("call", "index", "shape", "dtype", "ndim", "_value",
-                 "op", "params", "inputs", "depth", "multi", "device", "inputs_shared",
+                 "op", "params", "inputs", "depth", "multi", "device", "node",
                  "__weakref__")
 
     def __init__(self, call, index, shape, dtype):
@@ -67,6 +67,7 @@ class Deferred:
         self.dtype = dtype
         self.ndim = len(shape)
         self._value = None
+        self.node = None
 
     @property
     def size(self):
@@ -100,7 +101,7 @@ class _Call:
         self.multi = multi        # the op returns a tuple
         self.outs = None          # a tuple op's outputs, weakly (plan computes them together)
 
-    inputs_shared = False         # (see Deferred's: only a single-output call is shared)
+    node = None                   # (see defer: only a single-output call is shared)
 
 
 def _call_of(d):
@@ -184,9 +185,10 @@ def defer(op, params, arrays, device=None):
         d.depth = depth + 1
         d.multi = False
         d.device = device
-        # set by dispatch.apply when the op's graph node keeps this same `inputs` tuple
-        # as its saved arrays: plan then counts that tuple as a holder from outside
-        d.inputs_shared = False
+        # set by dispatch.apply: the graph node that keeps this same `inputs` tuple as
+        # its saved arrays. plan counts that tuple as a holder from outside; install
+        # gives the node a tuple of computed values, so that the Deferreds can go.
+        d.node = None
         return d
     call = _Call(op, params, tuple(inputs), depth + 1, multi, device)
     outs = tuple([Deferred(call, i, shape, dtype) for i, (shape, dtype) in enumerate(avals)])
@@ -268,7 +270,8 @@ def plan(roots):
         refs = []
         # a graph node holding this call's input tuple holds its inputs (their values are
         # kept, as when the node had a tuple of its own): its uses are not counted
-        counted = 0 if call.inputs_shared else 1
+        node = call.node
+        counted = 0 if node is not None and node.arrays is call.inputs else 1
         for a in call.inputs:
             if type(a) is Deferred:
                 if a._value is None:
@@ -290,7 +293,7 @@ def plan(roots):
         program.append((call.op, call.params, tuple(refs), call.multi))
         if type(call) is _Call:
             tuple_calls.append(call)       # (a _Call holds no Deferred)
-    a = call = None             # (this frame's references would count as holders)
+    a = call = node = None      # (this frame's references would count as holders)
     wanted = list({id(r): r for r in roots}.values())    # (a prelude may list one twice)
     for r in wanted:
         uses.pop(id(r), None)
@@ -330,7 +333,17 @@ def install(wanted, values):
     """Give the Deferred `wanted` their computed `values`."""
     for d, v in zip(wanted, values):
         d._value = v
-        d.call = d.inputs = None   # let the pending inputs go
+        d.call = None
+    for d in wanted:
+        node = d.node
+        if node is not None:
+            # the node saved this call's inputs: it keeps their values instead, and the
+            # inputs' Deferreds can go (one object fewer per recorded op in a long graph)
+            if node.arrays is d.inputs:
+                node.arrays = tuple([a._value if type(a) is Deferred and a._value is not None
+                                     else a for a in node.arrays])
+            d.node = None
+        d.inputs = None            # let the pending inputs go
 
 
 def run_program(program, outputs, externals, adjust=None):

@@ -80,7 +80,6 @@ def apply(op, inputs, params=(), grad_fn=None):
             # the node keeps the pending call's own input tuple (the same values, with
             # computed Deferreds replaced by their arrays): one object less per node
             arrays = out.inputs
-            out.inputs_shared = True
     else:
         if _caches.compiles.since_reset >= _caches.MAX_COMPILES:
             _caches.release_if_over_budget()     # (see _caches.py)
@@ -92,8 +91,10 @@ def apply(op, inputs, params=(), grad_fn=None):
     else:
         result = outs = tuple([Tensor._wrap(o, device) for o in out])
     if needs_grad:
-        record(op, params, _edges(inputs) if views else tuple(edges), arrays, outs, grad_fn,
-               inputs)
+        node = record(op, params, _edges(inputs) if views else tuple(edges), arrays, outs,
+                      grad_fn, inputs)
+        if type(out) is Deferred:
+            out.node = node        # (they share the input tuple: _lazy.install)
     return result
 
 
