@@ -11,6 +11,8 @@ import torch
 import torchlike
 from torchlike import _caches
 
+from helpers import assert_same, check, to_numpy
+
 
 def _in_new_thread(lib):
     """Grad mode, inference mode and the default dtype as a fresh thread sees them while
@@ -106,3 +108,96 @@ def test_size_takes_no_attributes():
     for lib in (torch, torchlike):
         with pytest.raises(AttributeError):
             lib.ones(2, 3).shape.note = 1
+
+
+# -- issue 8 item 3, second pass: edges made in apply's input loop, the node sharing its
+# -- pending call's input tuple, floats passed once per program, filled factories' cache
+
+def test_a_deep_recorded_chain_keeps_what_its_nodes_saved(monkeypatch):
+    # A node shares its pending call's input tuple, so the depth cut must still count the
+    # node as a holder of its inputs and compute them (else a backward that needs saved
+    # values would run the whole chain as one program). The hook on a middle tensor
+    # makes the backward stop there, between the two parts. (A shallow cut keeps the
+    # programs small: compiling a 96-op one takes seconds.)
+    from torchlike import _lazy
+    monkeypatch.setattr(_lazy, "MAX_DEPTH", 6)
+
+    def run(lib):
+        x = lib.linspace(-1.0, 1.0, 5, requires_grad=True)
+        y, seen, nodes = x, [], []
+        for i in range(15):
+            y = y * y if i % 4 == 0 else y * 1.001
+            nodes.append(y.grad_fn)
+            if i == 7:
+                y.register_hook(lambda g: seen.append(g.clone()))
+        # a node recorded before the cut holds a computed input, not a pending one
+        saved = nodes[2].arrays[0] if lib is torchlike else None
+        assert type(saved) is not _lazy.Deferred or saved._value is not None
+        y.sum().backward()
+        return y, x.grad, seen[0]
+    assert_same(run(torchlike), run(torch), rtol=1e-4)
+
+
+def test_a_pending_program_passes_each_float_once_and_keeps_signed_zeros():
+    from torchlike import _lazy
+    with torchlike.no_grad():
+        y = torchlike.ones(4)
+        for _ in range(20):
+            y = y * 1.001 + 0.001
+        program, outputs, externals, wanted = _lazy.plan([y._raw()])
+    assert len(program) == 40 and len(externals) == 3      # ones' array, 1.001, 0.001
+
+    def signed(lib):
+        # 0.0 and -0.0 are equal (one dict key): they must stay two arguments
+        x = -lib.arange(1.0, 4.0)
+        return (x * 0.0).tolist(), (x * -0.0).tolist(), (x * float("nan")).tolist()
+    ours, theirs = signed(torchlike), signed(torch)
+    np.testing.assert_array_equal(np.signbit(ours[:2]), np.signbit(theirs[:2]))
+    assert np.isnan(ours[2]).all() and np.isnan(theirs[2]).all()
+
+
+def test_filled_factories_match_torch_for_any_fill_value():
+    def made(lib):
+        out = [lib.ones(2, 3), lib.zeros(2), lib.full((2,), -0.0), lib.full((2,), 0.0),
+               lib.full((1,), float("nan")), lib.full((2,), 3), lib.full((2,), 3.0),
+               lib.full((2,), True), lib.ones(2, dtype=lib.int32), lib.zeros(3, dtype=lib.bool),
+               lib.full((2,), 2.5, dtype=lib.float16), lib.ones(2, 2, requires_grad=True),
+               lib.ones((2, 2)), lib.ones([3]), lib.empty(0)]
+        lib.set_default_dtype(lib.float64)
+        try:
+            out.append(lib.ones(2, 3))        # the default dtype is read before the cache
+        finally:
+            lib.set_default_dtype(lib.float32)
+        return out
+    ours, theirs = made(torchlike), made(torch)
+    assert_same(ours, theirs)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(np.signbit(to_numpy(a)), np.signbit(to_numpy(b)))
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.ones(2, -1), lambda lib: lib.zeros(-2),
+                                  lambda lib: lib.ones(2, True), lambda lib: lib.ones(2.0),
+                                  lambda lib: lib.ones(2, dtype="float32")],
+                         ids=["negative", "zeros-negative", "bool", "float", "dtype-str"])
+def test_filled_factories_take_or_refuse_sizes_as_torch(make):
+    check(make)       # (the fast path takes only sizes that are all non-negative ints)
+
+
+def test_a_recorded_op_still_sees_hooks_and_modes():
+    # the per-op fast path (edges made in apply's input loop, the node class kept on the
+    # op) must still meet saved-tensor hooks, a view's rebuilt history and stale inputs
+    def run(lib):
+        packed = []
+        x = lib.ones(2, 3, requires_grad=True)
+        with lib.autograd.graph.saved_tensors_hooks(lambda t: packed.append(1) or t,
+                                                    lambda t: t):
+            y = (x * x).sum()
+        v = (x * 2)[0]                 # a view of a recorded result
+        z = v * 3 - 1
+        w = x + 1
+        with lib.no_grad():
+            w.mul_(2)                   # written after its node made it
+        u = (w * x).sum()
+        (y + z.sum() + u).backward()
+        return len(packed), z.grad_fn.name(), z.grad_fn.next_functions[0][0].name(), x.grad
+    assert_same(run(torchlike), run(torch))

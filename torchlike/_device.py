@@ -24,11 +24,11 @@ _DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::([1-9][0-9]*|0))?")
 
 class device:
     """torch.device. 'tpu' is torchlike's own addition (PyTorch has no such type)."""
-    __slots__ = ("type", "index")
+    __slots__ = ("type", "index", "_hash")
 
     def __init__(self, type, index=None):
         if isinstance(type, device):
-            self.type, self.index = type.type, type.index
+            self.type, self.index, self._hash = type.type, type.index, type._hash
             return
         if isinstance(type, int) and not isinstance(type, bool):
             type, index = _current_accelerator(), type
@@ -47,6 +47,7 @@ class device:
         if index is not None and index < 0:
             raise RuntimeError("Device index must not be negative")
         self.type, self.index = name, index
+        self._hash = hash((name, index))     # (a device keys per-op caches: hashed once)
 
     def __repr__(self):
         if self.index is None:
@@ -63,7 +64,7 @@ class device:
         return (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self):
-        return hash((self.type, self.index))
+        return self._hash
 
     def __reduce__(self):
         return (device, (self.type, self.index))

@@ -253,6 +253,18 @@ _FILLED_MAX_NUMEL = 4096
 
 def _filled(shape, value, dtype, device, requires_grad):
     dtype, device = _resolve(dtype, device)
+    kind = type(value)
+    if (kind is int or (kind is float and value != 0 and value == value)) \
+            and math.prod(shape) <= _FILLED_MAX_NUMEL:
+        # keyed by the number itself (not its converted bytes): a hit converts nothing.
+        # (An int, or a float other than nan and zeros, whose sign a key would lose.)
+        key = (shape, dtype, device, kind, value)
+        array = _FILLED.get(key)
+        if array is None:
+            with jax.ensure_compile_time_eval():       # a cached array is never a tracer
+                array = _device.filled(shape, scalar_as(value, dtype), dtype.np, device)
+            _FILLED[key] = array
+        return _finish(array, device, requires_grad)
     scalar = scalar_as(value, dtype)
     key = (shape, dtype, device, scalar.tobytes()) if math.prod(shape) <= _FILLED_MAX_NUMEL \
         else None
@@ -268,6 +280,9 @@ def _filled(shape, value, dtype, device, requires_grad):
 def _shape_from(size, name=None, dtype=None):
     """The shape of size arguments f(2, 3) / f((2, 3)), with PyTorch's errors in its
     order (argument types first, then values); `name` is the factory's name for them."""
+    if size and (dtype is None or type(dtype) is dt.dtype) \
+            and all([type(n) is int and n >= 0 for n in size]):
+        return size         # f(2, 3): nothing to convert or refuse
     if not size and name is not None:
         raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     shape = size_args(size, name or "new")

@@ -17,6 +17,7 @@ import sys
 import weakref
 
 import jax
+from jax._src.array import ArrayImpl as _ArrayImpl     # a concrete jax.Array's class
 from jax._src.core import trace_ctx as _trace_ctx
 
 from ._caches import LRU, release_if_over_budget
@@ -56,7 +57,8 @@ class Deferred:
     op's Deferred is its own call (`call` is None and the call's fields are its own): one
     object less per op, for the garbage collector to walk while the graph is pending."""
     __slots__ = ("call", "index", "shape", "dtype", "ndim", "_value",
-                 "op", "params", "inputs", "depth", "multi", "device", "__weakref__")
+                 "op", "params", "inputs", "depth", "multi", "device", "node",
+                 "__weakref__")
 
     def __init__(self, call, index, shape, dtype):
         self.call = call
@@ -65,6 +67,7 @@ class Deferred:
         self.dtype = dtype
         self.ndim = len(shape)
         self._value = None
+        self.node = None
 
     @property
     def size(self):
@@ -97,6 +100,8 @@ class _Call:
         self.depth = depth        # the longest chain of pending calls ending here
         self.multi = multi        # the op returns a tuple
         self.outs = None          # a tuple op's outputs, weakly (plan computes them together)
+
+    node = None                   # (see defer: only a single-output call is shared)
 
 
 def _call_of(d):
@@ -155,6 +160,9 @@ def defer(op, params, arrays, device=None):
                     a = a.value()
                 elif c.depth > depth:
                     depth = c.depth
+        elif type(a) is _ArrayImpl:
+            aval = a.aval             # (one C-level attribute; .shape/.dtype are Python)
+            key.append((aval.shape, aval.dtype))
         elif type(a) in PY_SCALARS:
             key.append(type(a))       # (_aval_key's answer, without its failing getattr)
         else:
@@ -177,6 +185,10 @@ def defer(op, params, arrays, device=None):
         d.depth = depth + 1
         d.multi = False
         d.device = device
+        # set by dispatch.apply: the graph node that keeps this same `inputs` tuple as
+        # its saved arrays. plan counts that tuple as a holder from outside; install
+        # gives the node a tuple of computed values, so that the Deferreds can go.
+        d.node = None
         return d
     call = _Call(op, params, tuple(inputs), depth + 1, multi, device)
     outs = tuple([Deferred(call, i, shape, dtype) for i, (shape, dtype) in enumerate(avals)])
@@ -229,47 +241,65 @@ def plan(roots):
     that is held outside the pending graph."""
     # `index` is keyed by id(call): a single-output Deferred is its own call, and a
     # reference from here would count as one from outside (_held_elsewhere)
-    order, index = [], {}
-    seen = {}                 # every pending Deferred met: id -> Deferred
-    stack = [(_call_of(r), False) for r in roots]
-    for r in roots:
-        seen[id(r)] = r
+    program, externals, index = [], [], {}
+    seen = {id(r): r for r in roots}     # every pending Deferred met: id -> Deferred
+    uses = {}                 # id -> references to it from the inputs of the calls planned
+    # one argument per distinct float object: the same number read by many calls (the
+    # 1.001 of `y * 1.001` in a loop) is converted and passed once. (Not ints, which
+    # Python shares by value, nor arrays, which caches share by value: merging those
+    # would make the program's structure depend on values, and compile per coincidence.)
+    slot_of = {}              # (id of a float, id of the call's device) -> its slot
+    tuple_calls = []          # the planned calls of ops with several outputs
+    expanded = set()          # ids of the calls whose inputs are on the stack
+    stack = [_call_of(r) for r in roots]
+    # An iterative post-order (inputs before their users): a call is entered into the
+    # program when it is met the second time, its inputs then all placed.
     while stack:
-        call, expanded = stack.pop()
-        if id(call) in index:
+        call = stack[-1]
+        key = id(call)
+        if key in index:
+            stack.pop()
             continue
-        if expanded:
-            index[id(call)] = len(order)
-            order.append(call)
+        if key not in expanded:
+            expanded.add(key)
+            for a in call.inputs:
+                if type(a) is Deferred and a._value is None and id(a.call or a) not in index:
+                    stack.append(a.call or a)
             continue
-        stack.append((call, True))
-        for a in call.inputs:
-            if type(a) is Deferred and a._value is None:
-                seen[id(a)] = a
-                if id(a.call or a) not in index:
-                    stack.append((a.call or a, False))
-    program, externals = [], []
-    uses = dict.fromkeys(seen, 0)   # references from the inputs of the calls planned
-    for call in order:
+        stack.pop()
         refs = []
+        # a graph node holding this call's input tuple holds its inputs (their values are
+        # kept, as when the node had a tuple of its own): its uses are not counted
+        node = call.node
+        counted = 0 if node is not None and node.arrays is call.inputs else 1
         for a in call.inputs:
             if type(a) is Deferred:
                 if a._value is None:
-                    uses[id(a)] += 1
+                    seen[id(a)] = a
+                    uses[id(a)] = uses.get(id(a), 0) + counted
                     refs.append((0, index[id(a.call or a)], a.index))
                     continue
                 a = a._value
+            if type(a) is float:
+                slot = slot_of.get((id(a), id(call.device)))
+                if slot is None:
+                    slot = slot_of[(id(a), id(call.device))] = len(externals)
+                    externals.append(scalar_arg(a, call.device))
+                refs.append((1, slot))
+                continue
             refs.append((1, len(externals)))
             externals.append(a if hasattr(a, "shape") else scalar_arg(a, call.device))
+        index[key] = len(program)
         program.append((call.op, call.params, tuple(refs), call.multi))
-    tuple_calls = [c for c in order if type(c) is _Call]     # (they hold no Deferred)
-    a = call = order = None     # (this frame's references would count as holders)
+        if type(call) is _Call:
+            tuple_calls.append(call)       # (a _Call holds no Deferred)
+    a = call = node = None      # (this frame's references would count as holders)
     wanted = list({id(r): r for r in roots}.values())    # (a prelude may list one twice)
     for r in wanted:
         uses.pop(id(r), None)
     wanted.extend(_held_elsewhere(seen, uses))
     wanted.extend(_live_siblings(tuple_calls, seen))
-    outputs = tuple((index[id(_call_of(d))], d.index) for d in wanted)
+    outputs = tuple([(index[id(d.call or d)], d.index) for d in wanted])
     return tuple(program), outputs, externals, wanted
 
 
@@ -303,7 +333,17 @@ def install(wanted, values):
     """Give the Deferred `wanted` their computed `values`."""
     for d, v in zip(wanted, values):
         d._value = v
-        d.call = d.inputs = None   # let the pending inputs go
+        d.call = None
+    for d in wanted:
+        node = d.node
+        if node is not None:
+            # the node saved this call's inputs: it keeps their values instead, and the
+            # inputs' Deferreds can go (one object fewer per recorded op in a long graph)
+            if node.arrays is d.inputs:
+                node.arrays = tuple([a._value if type(a) is Deferred and a._value is not None
+                                     else a for a in node.arrays])
+            d.node = None
+        d.inputs = None            # let the pending inputs go
 
 
 def run_program(program, outputs, externals, adjust=None):

@@ -20,6 +20,8 @@ from ._storage import (Storage, VersionCounter, contiguous_strides, is_contiguou
                        overlaps_itself, strided_gather, strided_scatter)
 from .autograd.graph import accumulator_of, node_class
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
+from .autograd.grad_mode import _state as _modes     # (thread-local; read per op output)
+from jax._src.array import ArrayImpl as _ArrayImpl   # a concrete jax.Array's class
 from . import autograd          # (its backward(); autograd imports this module too)
 
 
@@ -144,10 +146,13 @@ class Tensor:
 
     def _init_from_array(self, array, device, requires_grad=False):
         self._storage = Storage(array, device)
-        self._shape = size_of(array.shape)
+        # (size_of and the aval read inlined: this runs for every op's output)
+        aval = array.aval if type(array) is _ArrayImpl else array
+        size = _sizes.get(aval.shape)
+        self._shape = size if size is not None else size_of(aval.shape)
         self._stride = None                     # computed on demand for fresh storage
         self._offset = 0
-        self._dtype = dt._BY_NP[array.dtype]
+        self._dtype = dt._BY_NP[aval.dtype]
         self._cache = None
         self._cache_gen = -1
         self._whole = True
@@ -160,7 +165,7 @@ class Tensor:
         self._post_acc_hooks = None
         self._accumulator = None
         self._base = None
-        self._version_counter = InferenceCounter() if is_inference_mode_enabled() else VersionCounter()
+        self._version_counter = InferenceCounter() if _modes.inference else VersionCounter()
         self._view_version = 0
         self._creation_meta = VIEW_DEFAULT
 

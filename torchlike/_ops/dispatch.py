@@ -7,11 +7,11 @@ from .. import _lazy as lazy
 from .. import _caches
 from .._device import scalar_arg
 from .._dtype import _BY_NP
-from .._lazy import force
+from .._lazy import Deferred, force
 from .._tensor import InferenceCounter, Tensor, edge_of, legacy_type_name
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.grad_mode import _state as _modes
 from ..autograd import anomaly_mode as anomaly
-from ..autograd.graph import node_class, saved_hooks
+from ..autograd.graph import accumulator_of, node_class, saved_hooks
 
 
 def _common_device(inputs):
@@ -32,43 +32,70 @@ def apply(op, inputs, params=(), grad_fn=None):
     """Run `op` on `inputs` (Tensors or Python scalars) with static `params`."""
     if not bridge.top_level() and not bridge.state.folding:  # JAX is tracing: _jax_bridge.py
         return bridge.apply_traced(op, inputs, params, grad_fn)
+    # One pass over the inputs finds their arrays, the device and, when the op can
+    # record, each input's edge (this runs for every input of every op).
+    grad_on = op.differentiable and _modes.enabled     # (is_grad_enabled, inlined)
     arrays = []
-    needs_grad = mixed = False
+    edges = [] if grad_on else None
+    needs_grad = mixed = views = False
     device = None
     for x in inputs:
         if isinstance(x, Tensor):
-            arrays.append(x._raw())
+            arrays.append(x._storage.array if x._whole else x._raw())
             d = x._storage.device
             if device is None:
                 device = d
             elif d is not device and d != device:
                 mixed = True
-            # (records_history, inlined: this runs for every input of every op)
-            if not needs_grad and (x._grad_fn is not None or x._requires_grad
-                                   or (x._base is not None and x.requires_grad)):
+            if not grad_on:
+                continue
+            if x._base is not None:
+                # a view's history may need rebuilding (its grad_fn property): edges
+                # are then made by _edges once the op records
+                views = True
+                if not needs_grad and x.requires_grad:
+                    needs_grad = True
+            elif x._grad_fn is not None:
+                edges.append((x._grad_fn, x._output_nr))
                 needs_grad = True
+            elif x._requires_grad:
+                edges.append((x._accumulator or accumulator_of(x)).edge)
+                needs_grad = True
+            else:
+                edges.append(_NO_EDGE)
         else:
             arrays.append(x)
+            if grad_on:
+                edges.append(_NO_EDGE)
     if mixed:
         device = _common_device(inputs)
         arrays = [_to_device(force(a), device) if isinstance(x, Tensor) else a
                   for a, x in zip(arrays, inputs)]
-    recording = needs_grad and op.differentiable and is_grad_enabled()
     out = None if bridge.state.replay is None else bridge.state.replay.take(op, params, arrays)
     if out is not None:
         pass        # computed by a split compiled function's prefix (_compile/split.py)
-    elif lazy.ENABLED and device is not None and (recording or lazy.DEFER_UNRECORDED):
+    elif lazy.ENABLED and device is not None and (needs_grad or lazy.DEFER_UNRECORDED):
         out = lazy.defer(op, params, arrays, device)    # runs later, fused (see _lazy.py)
+        if needs_grad and type(out) is Deferred:
+            # the node keeps the pending call's own input tuple (the same values, with
+            # computed Deferreds replaced by their arrays): one object less per node
+            arrays = out.inputs
     else:
         if _caches.compiles.since_reset >= _caches.MAX_COMPILES:
             _caches.release_if_over_budget()     # (see _caches.py)
         out = op.compiled(params)(*[force(a) if isinstance(x, Tensor) else scalar_arg(a, device)
                                     for a, x in zip(arrays, inputs)])
-    multi = isinstance(out, (tuple, list))
-    outs = tuple(Tensor._wrap(o, device) for o in out) if multi else (Tensor._wrap(out, device),)
-    if recording:
-        record(op, params, _edges(inputs), arrays, outs, grad_fn, inputs)
-    return outs if multi else outs[0]
+    if type(out) is Deferred or not isinstance(out, (tuple, list)):
+        result = Tensor._wrap(out, device)
+        outs = (result,)
+    else:
+        result = outs = tuple([Tensor._wrap(o, device) for o in out])
+    if needs_grad:
+        node = record(op, params, _edges(inputs) if views else tuple(edges), arrays, outs,
+                      grad_fn, inputs)
+        if type(out) is Deferred:
+            out.node = node        # (they share the input tuple: _lazy.install)
+    return result
 
 
 _NO_EDGE = (None, 0)
@@ -109,7 +136,21 @@ INFERENCE_SAVED = (
 # (the add* family's product operands are its inputs 1 and 2).
 _SAVED_FOR_OTHER = {"mul": 1, "rmul": 1, "matmul": 1, "addmm": 3}
 
-_node_classes = {}      # grad_fn name or op -> its Node class
+_node_classes = {}      # grad_fn name -> its Node class
+
+
+def _node_class_of(op, grad_fn):
+    """The Node class of a node of `op` (named `grad_fn` where the caller names it); an
+    op's own is kept on the op, so that recording it costs one attribute read."""
+    if grad_fn is None:
+        cls = op.node_class
+        if cls is None:
+            cls = op.node_class = node_class(op.grad_fn or (op.name.capitalize() + "Backward0"))
+        return cls
+    cls = _node_classes.get(grad_fn)
+    if cls is None:
+        cls = _node_classes[grad_fn] = node_class(grad_fn)
+    return cls
 
 
 def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
@@ -117,43 +158,30 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
     (`inputs`, the tensors themselves, are needed only for saved-tensor checks)."""
     # an edge exists only for tensors that require grad, which are floating or complex
     diff = tuple([e[0] is not None for e in edges])
-    saved = []
-    cross = _SAVED_FOR_OTHER.get(op.name)
-    for i in op.saves or ():
-        if cross and i != "result" and edges[cross - i][0] is None:
-            continue                  # only the other operand's gradient would need it
-        t = outs[0] if i == "result" else (inputs[i] if i < len(inputs) else None)
-        if isinstance(t, Tensor):
-            if type(t._version_counter) is InferenceCounter:
-                raise RuntimeError(INFERENCE_SAVED)
-            # a saved result is described by this node; keeping the tensor would make a cycle
-            saved.append((i, t._version_counter, t._version_counter.value,
-                          legacy_type_name(t) if i == "result" else t))
-    cls = _node_classes.get(grad_fn or op)
+    saved = _saved_entries(op, edges, outs, inputs) if op.saves else ()
+    cls = op.node_class if grad_fn is None else None
     if cls is None:
-        cls = _node_classes[grad_fn or op] = node_class(
-            grad_fn or op.grad_fn or (op.name.capitalize() + "Backward0"))
+        cls = _node_class_of(op, grad_fn)
     if len(outs) == 1:
         o = outs[0]
-        node = cls(op, params, edges, tuple(arrays), diff, tuple(saved),
+        node = cls(op, params, edges, tuple(arrays), diff, saved,
                    _shared_avals(o._shape, o._dtype))
         version = o._version_counter.value
         node.out_versions = _FRESH if version == 0 else (version,)
     else:
-        node = cls(op, params, edges, tuple(arrays), diff, tuple(saved),
+        node = cls(op, params, edges, tuple(arrays), diff, saved,
                    tuple([(o._shape, o._dtype) for o in outs]))
         node.out_versions = tuple([o._version_counter.value for o in outs])
-    stale = None
     # inputs written in place after their node made them, by an op that recorded nothing
     # (under no_grad): PyTorch's backward then uses the written values where it saved the
     # input, while the gradient still flows through its node. (An input with an edge is
-    # a Tensor; callers that pass no `inputs` have none to check.)
-    for i, (made, nr) in enumerate(edges[:len(inputs)]):
+    # a Tensor; callers that pass no `inputs` have none to check; a leaf's node has no
+    # out_versions.)
+    for (made, nr), x in zip(edges, inputs):
         if made is not None and made.out_versions and \
-                inputs[i]._version_counter.value != made.out_versions[nr]:
-            stale = (stale or ()) + (i,)
-    if stale:
-        node.stale = stale
+                x._version_counter.value != made.out_versions[nr]:
+            node.stale = _stale_inputs(edges, inputs)
+            break
     if anomaly.state.enabled:          # where the forward ran, for errors in backward
         node.metadata["traceback_"] = anomaly.forward_traceback()
     if saved_hooks.stack:
@@ -165,6 +193,31 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
             o._grad_fn = node
             o._output_nr = nr
     return node
+
+
+def _stale_inputs(edges, inputs):
+    """The positions of the inputs whose version moved since their node made them."""
+    return tuple([i for i, ((made, nr), x) in enumerate(zip(edges, inputs))
+                  if made is not None and made.out_versions
+                  and x._version_counter.value != made.out_versions[nr]])
+
+
+def _saved_entries(op, edges, outs, inputs):
+    """What a node of `op` saves for backward: (input index | 'result', version counter,
+    version now, the tensor or, for the result, its type name) for each saved tensor."""
+    saved = []
+    cross = _SAVED_FOR_OTHER.get(op.name)
+    for i in op.saves:
+        if cross and i != "result" and edges[cross - i][0] is None:
+            continue                  # only the other operand's gradient would need it
+        t = outs[0] if i == "result" else (inputs[i] if i < len(inputs) else None)
+        if isinstance(t, Tensor):
+            if type(t._version_counter) is InferenceCounter:
+                raise RuntimeError(INFERENCE_SAVED)
+            # a saved result is described by this node; keeping the tensor would make a cycle
+            saved.append((i, t._version_counter, t._version_counter.value,
+                          legacy_type_name(t) if i == "result" else t))
+    return tuple(saved)
 
 
 _FRESH = (0,)           # out_versions of one output made by the op (the usual case)

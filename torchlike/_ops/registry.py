@@ -18,7 +18,7 @@ METHODS = {}      # Tensor.<name> -> python function (self first)
 
 class Op:
     __slots__ = ("name", "impl", "grad_fn", "saves", "differentiable", "_compiled",
-                 "_vjps", "__weakref__")
+                 "_vjps", "node_class", "__weakref__")
 
     def __init__(self, name, impl, grad_fn=None, saves=(), differentiable=True):
         self.name = name
@@ -29,6 +29,7 @@ class Op:
         # jitted forms per static parameters (shape parameters make these grow)
         self._compiled = LRU(64)
         self._vjps = LRU(64)
+        self.node_class = None           # its Node class, made when first recorded (dispatch)
 
     def __repr__(self):
         return f"Op({self.name})"
