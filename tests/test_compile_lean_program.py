@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import torchlike
-from helpers import normwise_tol, to_numpy
+from helpers import float_tol, normwise_tol, to_numpy
 
 torch = pytest.importorskip("torch")
 
@@ -124,7 +124,9 @@ def test_a_recurrent_step_runs_its_loop_once_forward_and_once_backward():
         return losses, [np.array(to_numpy(p)) for p in rnn.parameters()], f
 
     (losses, params, f), (t_losses, t_params, _) = run(torchlike, True), run(torch, False)
-    np.testing.assert_allclose(losses, t_losses, rtol=1e-5)
+    # the mean of 40 squares (no cancellation) after 5 LSTM time steps of 3- and 4-term
+    # dots, gates and tanh, and one SGD step before the second: STEPS roundings bound it
+    np.testing.assert_allclose(losses, t_losses, **float_tol("float32", STEPS))
     for a, b in zip(params, t_params):
         np.testing.assert_allclose(a, b, **normwise_tol("float32", STEPS, b))
     entry = f._plan.entry
