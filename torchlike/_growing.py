@@ -19,10 +19,11 @@ what mixes positions along a padded axis: a reduction, softmax or normalization 
 it, a contraction along it, an attention whose keys are padded but not causal. An op
 without a rule, a padded length in a parameter an op does not allow, or a large input
 to pad: the graph runs as before, one program per shape. A padded output (the full
-logits a caller keeps while reading `logits[:, -1]`) is cut back to its length. The one op that mixes positions and is
-allowed is causal attention with queries and keys padded alike (real queries never
-see later keys); its padded keys and values are zeroed first, so that whatever the
-padding computed (an infinity from `1/0`) cannot reach a real row through a zero weight.
+logits a caller keeps while reading `logits[:, -1]`) is cut back to its length. The one
+op that mixes positions and is allowed is causal attention with queries and keys padded
+alike (real queries never see later keys); its padded keys and values are zeroed first,
+so that whatever the padding computed (an infinity from `1/0`) cannot reach a real row
+through a zero weight.
 """
 import collections
 import functools

@@ -469,9 +469,9 @@ def _read_fresh(value):
 class _Rows:
     """The group's table of scalar rows, each distinct row once. Rows are compared by
     their bits (0.0 and -0.0 differ); rows holding traced values (inside
-    torchlike.compile) are never shared by value, and a block (`add_block`) is several consecutive rows whose entries are
-    numbers or traced vectors, one element per row. New 0-dim state values are read
-    from the table once per row."""
+    torchlike.compile) are never shared by value, and a block (`add_block`) is several
+    consecutive rows whose entries are numbers or traced vectors, one element per row.
+    New 0-dim state values are read from the table once per row."""
 
     def __init__(self):
         self.rows, self.index, self.outputs, self.output_index = [], {}, [], {}
