@@ -260,11 +260,11 @@ class ElementwiseOptimizer(Optimizer):
         cache[id(value)] = (value, value._version, number)
         return number
 
-    def _write_scalar(self, tensor, array, number, device):
+    def _write_scalar(self, tensor, array, number, device, write):
         held_on = tensor.device
         if held_on is not device and held_on != device:   # (identity first: == is slow)
             array = jax.device_put(array, _device.to_jax(tensor.device))
-        tensor._write(array)
+        write(tensor, array)
         if not isinstance(number, jax.core.Tracer):
             self._host()[id(tensor)] = (tensor, tensor._version, number)
 
@@ -283,11 +283,7 @@ class ElementwiseOptimizer(Optimizer):
         # the update itself records no history (unless the optimizer is `differentiable`)
         with set_grad_enabled(bool(self.defaults.get("differentiable", False))):
             for group in self.param_groups:
-                by_device = {}
-                for p in group["params"]:
-                    if p.grad is not None:
-                        by_device.setdefault(p.device, []).append(p)
-                for device, params in by_device.items():
+                for device, params in _by_device(group["params"]):
                     self._step_params(group, params, device)
         return loss
 
@@ -310,28 +306,46 @@ class ElementwiseOptimizer(Optimizer):
         formula), the table of scalar rows, and what each parameter writes back."""
         plans, writes, rows = [], [], _Rows()
         blocks = self._vector_rows(group, states, rows) if traced else {}
+        # Eager: an optimizer whose `scalars` reads only the host values computes each
+        # distinct row once (one per group in the usual case of one step count), not
+        # once per parameter. The key holds the values' bits (0.0 and -0.0 differ).
+        same_values = {} if self.vector_scalars and not traced else None
+        scalar_state = self.scalar_state
         for i, (p, state) in enumerate(zip(params, states)):
             found = blocks.get(i)
+            if found is None and same_values is not None:
+                names = tuple([n for n in scalar_state if n in state])
+                values = [read(state[n]) for n in names]
+                key = (names, tuple([state[n].dtype for n in names]),
+                       struct.pack(f"{len(values)}d", *values))
+                found = same_values.get(key)
+                if found is None:
+                    found = same_values[key] = self._row(group, state, rows, dict(
+                        zip(names, values)), traced)
             if found is None:
-                host = {n: read(state[n]) for n in self.scalar_state if n in state}
-                row, new_host = self.scalars(group, state, host)
-                row = list(row)
-                columns = []
-                for name, number in new_host.items():
-                    np_type = state[name].dtype.np.type
-                    number = (_rounded_traced(number, np_type) if traced
-                              else float(np_type(number)))
-                    new_host[name] = number
-                    columns.append((len(row), state[name].dtype.np))
-                    row.append(number)
-                index = rows.add(row, traced)
-            else:
-                index, new_host, columns = found
+                host = {n: read(state[n]) for n in scalar_state if n in state}
+                found = self._row(group, state, rows, host, traced)
+            index, new_host, columns = found
             plans.append((self.flags(group, state), index, rows.lerp_formula(
                 index, self.lerp_weight, p.dtype)))
             outputs = [rows.output(index, column, d) for column, d in columns]
             writes.append((p, state, self.output_names(group, state), new_host, outputs))
         return plans, rows, writes
+
+    def _row(self, group, state, rows, host, traced):
+        """One parameter's scalar row from its host values: (its index in `rows`, the
+        new 0-dim state values as their tensors store them, their columns)."""
+        row, new_host = self.scalars(group, state, host)
+        row = list(row)
+        columns = []
+        for name, number in new_host.items():
+            np_type = state[name].dtype.np.type
+            number = (_rounded_traced(number, np_type) if traced
+                      else float(np_type(number)))
+            new_host[name] = number
+            columns.append((len(row), state[name].dtype.np))
+            row.append(number)
+        return rows.add(row, traced), new_host, columns
 
     def _vector_rows(self, group, states, rows):
         """Inside a trace the step counts are traced values, one per parameter, so rows
@@ -406,17 +420,19 @@ class ElementwiseOptimizer(Optimizer):
                 param_arrays, grad_arrays, state_arrays, rows.table(traced),
                 update=type(self).update, plans=tuple(plans),
                 scalar_out=tuple(rows.outputs))
+        # (outside a trace, a write is the plain one: _write asks on every call)
+        write = Tensor._write if traced else Tensor._write_now
         for (p, state, out_names, new_host, outputs), new_p, new_st in zip(
                 writes, new_params, new_states):
-            p._write(new_p)
+            write(p, new_p)
             for name, array in zip(out_names, new_st):
                 held = state.get(name)
                 if isinstance(held, Tensor):
-                    held._write(array)
+                    write(held, array)
                 else:
                     state[name] = Tensor._wrap(array, device)
             for (name, number), output in zip(new_host.items(), outputs):
-                self._write_scalar(state[name], new_scalars[output], number, device)
+                self._write_scalar(state[name], new_scalars[output], number, device, write)
 
     # -- the state a first step starts from (torchlike.compile's first call) ------------
     def first_step_state(self, p, group):
@@ -455,6 +471,21 @@ class ElementwiseOptimizer(Optimizer):
                 yield ((params_avals, params_avals, state_avals, rows.table(False)),
                        dict(update=type(self).update, plans=tuple(plans),
                             scalar_out=tuple(rows.outputs)))
+
+
+def _by_device(params):
+    """(device, parameters with a gradient on it) pairs, in order of first appearance.
+    Usually all parameters share one device object: compared by identity first."""
+    with_grad = [p for p in params if p.grad is not None]
+    if not with_grad:
+        return ()
+    first = with_grad[0]._storage.device
+    if all([p._storage.device is first for p in with_grad]):
+        return ((first, with_grad),)
+    by_device = {}
+    for p in with_grad:
+        by_device.setdefault(p.device, []).append(p)
+    return by_device.items()
 
 
 def _aval(t):
