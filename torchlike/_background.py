@@ -44,15 +44,16 @@ def _abstract(x):
     return x
 
 
-def _compile(jitted, args):
-    jitted.lower(*args).compile()
+def _compile(jitted, args, static):
+    jitted.lower(*args, **static).compile()
     return jitted
 
 
-def compile_later(key, jitted, args):
-    """Compile `jitted` for the shapes of `args` on the worker thread, once per key."""
+def compile_later(key, jitted, args, static=None):
+    """Compile `jitted` for the shapes of `args` (and its static keyword arguments
+    `static`) on the worker thread, once per key."""
     if key not in _compiles:
-        _compiles[key] = submit(_compile, jitted, jax.tree.map(_abstract, args))
+        _compiles[key] = submit(_compile, jitted, jax.tree.map(_abstract, args), static or {})
 
 
 def compiled(key):

@@ -5,12 +5,16 @@ not a goal). Each draw folds the generator's counter into its key inside the com
 sampler, so no key splitting happens on the host.
 """
 import functools
+import math
 import random as _pyrandom
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from jax._src.core import trace_ctx as _trace_ctx
 
-from . import _device
+from . import _device, _background, _host_random
+from ._caches import LRU
 
 
 class Generator:
@@ -51,9 +55,10 @@ class Generator:
     def next_key(self):
         """The (key, counter) pair for the next draw."""
         if self._key is None:
-            with jax.ensure_compile_time_eval():    # the key outlives any jax.jit trace
-                self._key = jax.random.key_data(
-                    jax.random.key(self._seed & 0xFFFF_FFFF_FFFF_FFFF))
+            # jax.random.key(seed)'s data as a numpy array: made without a compile (also
+            # for seeds of 2**63 and above, which jax.random.key cannot convert), and
+            # never a tracer, whatever JAX trace it is made in
+            self._key = _host_random.key_words(self._seed)
         counter = self._counter
         self._counter += 1
         if vmap_key_hook is not None:       # inside torchlike.func.vmap: its randomness rule
@@ -90,6 +95,14 @@ def set_rng_state(state):
 
 def _key_for(generator):
     return (generator or default_generator).next_key()
+
+
+def numpy_generator(generator=None):
+    """A numpy generator for a draw made on the host (multinomial, nn.init), seeded with
+    the torchlike generator's key and counter, which it advances like any draw: so
+    manual_seed reproduces it, and it compiles nothing."""
+    key, counter = _key_for(generator)
+    return np.random.default_rng([*np.asarray(key, np.uint32).tolist(), counter])
 
 
 SMALL_SPAN = 1 << 16      # randint draws over fewer integers than this take one word each
@@ -145,7 +158,57 @@ def _sample(key_data, counter, low, high, *, kind, shape, dtype, extra=None):
 def sample(kind, shape, dtype, low=0.0, high=1.0, generator=None, device=None):
     """A jax array drawn from `generator` on `device` (a torchlike device)."""
     key, counter = _key_for(generator)
-    out = _sample(key, counter, low, high, kind=kind, shape=tuple(shape), dtype=dtype.np)
+    shape = tuple(shape)
+    if device is None or device.type == "cpu":
+        out = _drawn_on_host(kind, shape, dtype.np, low, high, key, counter)
+        if out is not None:
+            return out
+    out = _sample(key, counter, low, high, kind=kind, shape=shape, dtype=dtype.np)
     if device is not None and device.type != "cpu":
         out = jax.device_put(out, _device.to_jax(device))
     return out
+
+
+# -- the first draws of a shape, on the host --------------------------------------------
+HOST_DRAW_LIMIT = 1 << 16     # elements
+HOST_DRAWS = 8                # draws of one signature on the host before its compiled one
+_host_draws = LRU(1024)       # (kind, shape, dtype, low, high types) -> draws made so far
+
+
+def _host_values(kind, shape, dtype, low, high, words):
+    """The draw `_sample` makes, by numpy (_host_random), where its arithmetic is exact:
+    uniform in [0, 1), randint over a small span, bernoulli; else None."""
+    real = np.dtype(_real_float(dtype))
+    if kind == "uniform" and low == 0 and high == 1 and dtype.kind == "f":
+        return _host_random.uniform01(words, shape, real).astype(dtype)
+    if kind == "randint" and dtype.kind in "iuf":
+        span = np.uint64(int(high) - int(low))
+        scaled = (_host_random.bits32(words, shape).astype(np.uint64) * span) >> np.uint64(32)
+        return (np.int64(low) + scaled.astype(np.int64)).astype(dtype)
+    if kind == "bernoulli":
+        return (_host_random.uniform01(words, shape, np.float64) < np.asarray(low)).astype(dtype)
+    return None
+
+
+def _drawn_on_host(kind, shape, dtype, low, high, key, counter):
+    """A CPU draw of a shape new to the compiled sampler, computed by numpy: the same
+    numbers `_sample` gives, without its compile (60-300 ms per shape). A signature drawn
+    HOST_DRAWS times has its sampler compiled on the worker thread, and uses it once it
+    is ready. None where the draw must be the compiled one (inside a JAX trace, where a
+    host value would be a constant of the program; a large or inexact draw)."""
+    if (kind not in ("uniform", "randint", "bernoulli") or vmap_key_hook is not None
+            or not _trace_ctx.is_top_level() or math.prod(shape) > HOST_DRAW_LIMIT
+            or any(isinstance(v, jax.core.Tracer) for v in (key, low, high))):
+        return None
+    signature = (kind, shape, dtype, type(low), type(high))
+    if _background.compiled(signature) is not None:
+        return None
+    words = _host_random.folded_key(np.asarray(key, np.uint32), counter)
+    out = _host_values(kind, shape, dtype, low, high, words)
+    if out is None:
+        return None
+    draws = _host_draws[signature] = _host_draws.get(signature, 0) + 1
+    if draws >= HOST_DRAWS:       # (compile_later starts one job per signature)
+        _background.compile_later(signature, _sample, (key, counter, low, high),
+                                  dict(kind=kind, shape=shape, dtype=dtype))
+    return jax.device_put(out)

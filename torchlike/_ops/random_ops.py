@@ -155,17 +155,16 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if (probs.sum(-1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    key_data, counter = _key(generator)
-    out = _multinomial_on_host(key_data, counter, probs, num_samples, bool(replacement))
+    out = _multinomial_on_host(_random.numpy_generator(generator), probs, num_samples,
+                               bool(replacement))
     return Tensor._wrap(place(out, input.device), input.device)
 
 
-def _multinomial_on_host(key_data, counter, probs, num_samples, replacement):
-    """The draws by numpy, from a generator seeded with the torchlike generator's key
-    and counter (so manual_seed reproduces them, as every draw). The probabilities are
-    on the host already (their values were checked there), and a compiled draw cost
-    0.2-0.4 s of XLA compile per shape: the first token a model generates paid it."""
-    rng = np.random.default_rng([*np.asarray(key_data, np.uint32).tolist(), counter])
+def _multinomial_on_host(rng, probs, num_samples, replacement):
+    """The draws by numpy, from `rng` (_random.numpy_generator: manual_seed reproduces
+    them, as every draw). The probabilities are on the host already (their values were
+    checked there), and a compiled draw cost 0.2-0.4 s of XLA compile per shape: the
+    first token a model generates paid it."""
     rows = probs.reshape(-1, probs.shape[-1])
     if replacement:             # the inverse of each row's distribution function
         cdf = np.cumsum(rows, axis=-1)

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from .. import _factories
+from .. import _factories, _random
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 
@@ -62,11 +62,10 @@ def _write(tensor, values):
 
 
 def _host_rng(generator):
-    """A numpy generator seeded by one draw from torchlike's generator: initialisation
-    stays reproducible under manual_seed, and a layer of a new shape costs no
-    compilation (sampling on the device compiles once per shape)."""
-    seed = _factories.randint(0, 2 ** 62, (2,), generator=generator).tolist()
-    return np.random.default_rng(seed)
+    """A numpy generator seeded from torchlike's generator: initialisation stays
+    reproducible under manual_seed, and a layer of a new shape costs no compilation
+    (sampling on the device compiles once per shape)."""
+    return _random.numpy_generator(generator)
 
 
 def _shape(tensor):
