@@ -121,3 +121,28 @@ def test_default_initialisation_constants(oracle):
 def test_embedding_init(oracle):
     w = _values(torchlike.nn.Embedding(200, 100, padding_idx=3).weight)
     assert (w[3] == 0).all() and abs(w.std() - 1.0) < 0.03
+
+
+def test_initialised_parameters_are_computed_values(oracle):
+    """A layer's initialisation is written as computed arrays, not pending copies and
+    fills that its first step would compute in a program of its own (an XLA compile);
+    versions and values are what the in-place writes give."""
+    from torchlike._caches import compiles
+    from torchlike._lazy import Deferred
+    before = compiles.total
+    torchlike.manual_seed(0)
+    layers = [torchlike.nn.Linear(13, 7), torchlike.nn.LayerNorm(7), torchlike.nn.LSTM(5, 3)]
+    assert compiles.total == before
+    oracle.manual_seed(0)
+    expected = [oracle.nn.Linear(13, 7), oracle.nn.LayerNorm(7), oracle.nn.LSTM(5, 3)]
+    for layer, ref in zip(layers, expected):
+        for p, q in zip(layer.parameters(), ref.parameters()):
+            assert type(p._storage.array) is not Deferred
+            assert p._version == q._version and str(p.dtype) == str(q.dtype)
+    ln = layers[1]
+    assert (_values(ln.weight) == 1).all() and (_values(ln.bias) == 0).all()
+    init.constant_(ln.weight, 0.25)
+    assert ln.weight._version == 2 and (_values(ln.weight) == 0.25).all()
+    view = ln.weight[2:5]                   # a view takes the in-place path
+    init.zeros_(view)
+    assert _values(ln.weight).tolist() == [0.25, 0.25, 0, 0, 0, 0.25, 0.25]

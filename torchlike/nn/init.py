@@ -52,10 +52,17 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def _write(tensor, values):
-    """Copy `values` (a Tensor, or a numpy array) into `tensor` in place."""
+    """Copy `values` (a Tensor, or a numpy array) into `tensor` in place.
+    A whole floating-point tensor (a parameter) takes numpy values as a computed array,
+    converted on the host: as a pending copy, a model's initialization was computed by a
+    program of its own at the first step, one more XLA compile before it could run."""
     if not isinstance(values, Tensor):
         values = _factories.tensor(np.asarray(values, np.float64), dtype=tensor.dtype,
                                    device=tensor.device)
+        if tensor._whole and tensor.dtype.is_floating_point and values.shape == tensor.shape:
+            with no_grad():
+                tensor._write(values._data())
+            return tensor
     with no_grad():
         tensor.copy_(values)
     return tensor
@@ -97,6 +104,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 
 def constant_(tensor, val):
+    if tensor.dtype.is_floating_point and type(val) in (int, float):
+        return _write(tensor, np.full(_shape(tensor), val, np.float64))
     with no_grad():
         tensor.fill_(val)
     return tensor
@@ -107,9 +116,7 @@ def ones_(tensor):
 
 
 def zeros_(tensor):
-    with no_grad():
-        tensor.zero_()
-    return tensor
+    return constant_(tensor, 0.0)
 
 
 def eye_(tensor):
