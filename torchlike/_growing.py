@@ -35,7 +35,7 @@ import numpy as np
 from ._caches import LRU
 from ._host_ops import on_device_of
 
-BUCKET_MIN = 16
+BUCKET_MIN = 64                 # (a compile costs more than padding a short length to it)
 MAX_PAD_ELEMENTS = 1 << 16      # inputs padded on the host (token ids, positions) are small
 
 _families = LRU(256)        # structure without integers -> (the last graph's integers,
