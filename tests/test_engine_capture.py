@@ -92,9 +92,9 @@ def test_dropout_mask_is_drawn_inside_the_fused_backward():
         y = torchlike.nn.functional.dropout(x * 2, 0.25)
         y.sum().backward()
         return y
-    # the first sight of a graph computes its pending inputs (here the mask) on their
-    # own; the second step compiles the graph with the mask drawn inside it
-    step()
+    # a mask is drawn anew every step: from its first sight the graph compiles with its
+    # pending inputs inside (other first sights compute them on their own), so the
+    # second step traces and compiles nothing
     step()
     before = (_lazy.stats.materializations, engine.stats.fused_calls, engine.stats.fused_traces)
     y = step()

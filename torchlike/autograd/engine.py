@@ -490,8 +490,10 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
         # then reuses this compile instead of compiling the whole backward again.
         # Seen again with pending inputs, the graph compiles with them inside (one call
         # a step); where that compile is slow, on a worker thread, splitting meanwhile.
-        split = without not in _fused_cache
-        if not split and reducer is None and \
+        # Random draws (dropout masks) are drawn anew at every step: a graph that has
+        # them compiles with its pending inputs inside from its first sight.
+        split = without not in _fused_cache and not _draws(prelude)
+        if without in _fused_cache and reducer is None and \
                 _compile_seconds.get(without, 0.0) > BACKGROUND_COMPILE_SECONDS:
             fn = _background.compiled(key)
             if fn is None:
@@ -519,6 +521,11 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
         grads, values, pre_values = fn(*args)
     install(pre_wanted, pre_values)
     return grads, values
+
+
+def _draws(prelude):
+    """Whether a prelude (see _prelude) makes a random draw."""
+    return any(entry[0].name == "random_sample" for entry in prelude[0])
 
 
 class _Prefix:
