@@ -205,3 +205,30 @@ def test_a_recorded_op_still_sees_hooks_and_modes():
         (y + z.sum() + u).backward()
         return len(packed), z.grad_fn.name(), z.grad_fn.next_functions[0][0].name(), x.grad
     assert_same(run(torchlike), run(torch))
+
+
+def _cross_entropy_outcomes(lib):
+    """cross_entropy's result with one target tensor, then its error once the tensor is
+    written in place with a class out of range (in-range verdicts are remembered per
+    array: the write must be seen), then the result again once it is repaired."""
+    logits = lib.tensor([[0.5, 1.0, -1.0], [2.0, 0.0, 1.0]], requires_grad=True)
+    target = lib.tensor([2, 0])
+    outcomes = []
+    for value in (0, 3, 1):
+        target[1] = value
+        for _ in range(2):     # the second call finds the first call's verdict
+            try:
+                outcomes.append(round(lib.nn.functional.cross_entropy(logits, target).item(), 5))
+            except IndexError as error:
+                outcomes.append(f"IndexError: {error}")
+    view = target[1:]          # a view's values change with its base
+    target[1] = -1
+    try:
+        lib.nn.functional.cross_entropy(logits[1:], view)
+    except IndexError as error:
+        outcomes.append(f"IndexError: {error}")
+    return outcomes
+
+
+def test_cross_entropy_target_check_sees_in_place_writes():
+    assert _cross_entropy_outcomes(torchlike) == _cross_entropy_outcomes(torch)

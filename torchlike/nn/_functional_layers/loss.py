@@ -9,8 +9,9 @@ import jax.numpy as jnp
 
 from ..._ops._common import is_float, not_implemented, with_jvp
 from ..._ops.unary import abs_with_zero_grad
-from ..._ops._util import (broadcast_shapes, check_broadcast, check_can_cast, out_of_range, result_dtype,
-                           scalar_name, values_to_check, wrap_dim)
+from ..._ops._util import (broadcast_shapes, check_broadcast, check_can_cast,
+                           indices_out_of_range, out_of_range, result_dtype, scalar_name,
+                           values_to_check, wrap_dim)
 from ... import _dtype as dt
 from ._common import call, check_reduction, nn_op, reduce_array, reduction_of
 
@@ -205,7 +206,7 @@ def _check_nll(input, target, weight, ignore_index):
     if weight is not None and weight.dtype is not input.dtype:
         raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found "
                            f"{scalar_name(weight.dtype)}")
-    bad = out_of_range(values_to_check(target), 0, classes, ignore_index)
+    bad = indices_out_of_range(target, 0, classes, ignore_index)
     if bad is not None:
         raise IndexError(f"Target {bad} is out of bounds.")
 
