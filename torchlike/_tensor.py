@@ -983,6 +983,8 @@ class Tensor:
 def _with_version(versions, nr, value):
     """A node's output versions once output `nr` lives in a tensor at `value` (an in-place
     op's result, now self): later uses of self are not stale (see dispatch.record)."""
+    if versions[nr] == value:       # (the usual case: a fresh view of a fresh tensor)
+        return versions
     versions = list(versions)
     versions[nr] = value
     return tuple(versions)

@@ -129,8 +129,13 @@ def _edges(inputs):
     for x in inputs:
         if not isinstance(x, Tensor):
             out.append(_NO_EDGE)
-        elif x._base is None and x._grad_fn is not None:
-            out.append((x._grad_fn, x._output_nr))
+        elif x._base is None:
+            if x._grad_fn is not None:
+                out.append((x._grad_fn, x._output_nr))
+            elif x._requires_grad:
+                out.append((x._accumulator or accumulator_of(x)).edge)
+            else:
+                out.append(_NO_EDGE)
         else:
             out.append(edge_of(x))
     return tuple(out)

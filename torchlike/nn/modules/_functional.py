@@ -13,4 +13,5 @@ def F(name):
     fn = getattr(_public[0], name, None)
     if fn is None:
         fn = getattr(_layers, name, None) or getattr(_fallback, "_" + name)
-    return fn
+    # a module never passes out=: the function without with_out's wrapper (_ops/_common.py)
+    return getattr(fn, "plain", fn)
