@@ -227,6 +227,12 @@ def _cross_entropy_outcomes(lib):
         lib.nn.functional.cross_entropy(logits[1:], view)
     except IndexError as error:
         outcomes.append(f"IndexError: {error}")
+    # the shape and dtype checks are remembered per signature: other ones still fail
+    for bad_target in (target.int(), lib.tensor([0, 1, 2])):
+        try:
+            lib.nn.functional.cross_entropy(logits, bad_target)
+        except (RuntimeError, ValueError) as error:
+            outcomes.append(f"{type(error).__name__}: {error}")
     return outcomes
 
 
@@ -275,3 +281,22 @@ def _layer_norm_outcomes(lib):
 
 def test_layer_norm_checks_are_remembered_only_for_what_passed():
     assert _layer_norm_outcomes(torchlike) == _layer_norm_outcomes(torch)
+
+
+def _embedding_outcomes(lib):
+    """embedding's rows, then its error once the same index tensor is written in place
+    with a row out of range (its in-range verdict is remembered per array)."""
+    weight = lib.arange(8.0).reshape(4, 2)
+    indices = lib.tensor([0, 3])
+    outcomes = []
+    for value in (1, 4, -1, 2):
+        indices[1] = value
+        try:
+            outcomes.append(lib.nn.functional.embedding(indices, weight).tolist())
+        except IndexError as error:
+            outcomes.append(f"IndexError: {error}")
+    return outcomes
+
+
+def test_embedding_index_check_sees_in_place_writes():
+    assert _embedding_outcomes(torchlike) == _embedding_outcomes(torch)

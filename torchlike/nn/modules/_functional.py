@@ -14,4 +14,4 @@ def F(name):
     if fn is None:
         fn = getattr(_layers, name, None) or getattr(_fallback, "_" + name)
     # a module never passes out=: the function without with_out's wrapper (_ops/_common.py)
-    return getattr(fn, "plain", fn)
+    return fn.plain if getattr(fn, "with_out", None) is fn else fn
