@@ -38,7 +38,6 @@ DEFER_UNRECORDED = True
 MAX_DEPTH = 96
 
 
-
 def _top_level_reader():
     """A function telling whether JAX is not tracing: jax's own `is_top_level` reads its
     two states through properties; reading them directly halves its cost (about 0.1 us,
