@@ -227,6 +227,14 @@ def _cross_entropy_outcomes(lib):
         lib.nn.functional.cross_entropy(logits[1:], view)
     except IndexError as error:
         outcomes.append(f"IndexError: {error}")
+    shared = np.array([2, 0])        # a target whose memory numpy shares, written there
+    numpy_target = lib.from_numpy(shared)
+    for value in (1, 5):
+        shared[1] = value
+        try:
+            outcomes.append(round(lib.nn.functional.cross_entropy(logits, numpy_target).item(), 5))
+        except IndexError as error:
+            outcomes.append(f"IndexError: {error}")
     # the shape and dtype checks are remembered per signature: other ones still fail
     for bad_target in (target.int(), lib.tensor([0, 1, 2])):
         try:
