@@ -1,6 +1,6 @@
 """The per-op fast paths (issue 8 item 3) keep PyTorch's behaviour: thread-local modes
 read from class-level defaults, the binary-op operand shortcuts, the shape cache's
-recency-free lookup."""
+recency-free lookup, and argument checks remembered per signature or per index array."""
 import gc
 import threading
 
