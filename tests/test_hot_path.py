@@ -1,6 +1,6 @@
 """The per-op fast paths (issue 8 item 3) keep PyTorch's behaviour: thread-local modes
 read from class-level defaults, the binary-op operand shortcuts, the shape cache's
-recency-free lookup."""
+recency-free lookup, and argument checks remembered per signature or per index array."""
 import gc
 import threading
 
@@ -205,3 +205,106 @@ def test_a_recorded_op_still_sees_hooks_and_modes():
         (y + z.sum() + u).backward()
         return len(packed), z.grad_fn.name(), z.grad_fn.next_functions[0][0].name(), x.grad
     assert_same(run(torchlike), run(torch))
+
+
+def _cross_entropy_outcomes(lib):
+    """cross_entropy's result with one target tensor, then its error once the tensor is
+    written in place with a class out of range (in-range verdicts are remembered per
+    array: the write must be seen), then the result again once it is repaired."""
+    logits = lib.tensor([[0.5, 1.0, -1.0], [2.0, 0.0, 1.0]], requires_grad=True)
+    target = lib.tensor([2, 0])
+    outcomes = []
+    for value in (0, 3, 1):
+        target[1] = value
+        for _ in range(2):     # the second call finds the first call's verdict
+            try:
+                outcomes.append(round(lib.nn.functional.cross_entropy(logits, target).item(), 5))
+            except IndexError as error:
+                outcomes.append(f"IndexError: {error}")
+    view = target[1:]          # a view's values change with its base
+    target[1] = -1
+    try:
+        lib.nn.functional.cross_entropy(logits[1:], view)
+    except IndexError as error:
+        outcomes.append(f"IndexError: {error}")
+    shared = np.array([2, 0])        # a target whose memory numpy shares, written there
+    numpy_target = lib.from_numpy(shared)
+    for value in (1, 5):
+        shared[1] = value
+        try:
+            outcomes.append(round(lib.nn.functional.cross_entropy(logits, numpy_target).item(), 5))
+        except IndexError as error:
+            outcomes.append(f"IndexError: {error}")
+    # the shape and dtype checks are remembered per signature: other ones still fail
+    for bad_target in (target.int(), lib.tensor([0, 1, 2])):
+        try:
+            lib.nn.functional.cross_entropy(logits, bad_target)
+        except (RuntimeError, ValueError) as error:
+            outcomes.append(f"{type(error).__name__}: {error}")
+    return outcomes
+
+
+def test_cross_entropy_target_check_sees_in_place_writes():
+    assert _cross_entropy_outcomes(torchlike) == _cross_entropy_outcomes(torch)
+
+
+def _linear_outcomes(lib):
+    """F.linear's results and errors for one layer's arguments, then the same shapes with
+    another dtype or a wrong size (linear's checks are remembered per shapes and dtypes:
+    a passed signature must not let a different one through)."""
+    w = lib.ones(3, 2, requires_grad=True)
+    b = lib.zeros(3, requires_grad=True)
+    x = lib.ones(4, 2)
+    cases = [(x, w, b), (x, w, b), (x, w, b.double()), (x.double(), w, b),
+             (lib.ones(4, 3), w, b), (x, w, lib.zeros(4)), (x, w, b)]
+    outcomes = []
+    for args in cases:
+        try:
+            y = lib.nn.functional.linear(*args)
+            outcomes.append((tuple(y.shape), type(y.grad_fn).__name__))
+        except RuntimeError as error:
+            outcomes.append(str(error))
+    return outcomes
+
+
+def test_linear_checks_are_remembered_only_for_what_passed():
+    assert _linear_outcomes(torchlike) == _linear_outcomes(torch)
+
+
+def _layer_norm_outcomes(lib):
+    """layer_norm's results and errors for one layer's arguments, then the same shapes
+    with another dtype or size (checks remembered per shapes and dtypes, as linear's)."""
+    w, b, x = lib.ones(3, requires_grad=True), lib.zeros(3), lib.ones(2, 3)
+    cases = [(x, w, b), (x, w, b), (x, w, b.double()), (x, w, lib.zeros(4)),
+             (lib.ones(2, 4), w, b), (x, w, b)]
+    outcomes = []
+    for x_, w_, b_ in cases:
+        try:
+            y = lib.nn.functional.layer_norm(x_, (3,), w_, b_)
+            outcomes.append((tuple(y.shape), type(y.grad_fn).__name__))
+        except RuntimeError as error:
+            outcomes.append(str(error))
+    return outcomes
+
+
+def test_layer_norm_checks_are_remembered_only_for_what_passed():
+    assert _layer_norm_outcomes(torchlike) == _layer_norm_outcomes(torch)
+
+
+def _embedding_outcomes(lib):
+    """embedding's rows, then its error once the same index tensor is written in place
+    with a row out of range (its in-range verdict is remembered per array)."""
+    weight = lib.arange(8.0).reshape(4, 2)
+    indices = lib.tensor([0, 3])
+    outcomes = []
+    for value in (1, 4, -1, 2):
+        indices[1] = value
+        try:
+            outcomes.append(lib.nn.functional.embedding(indices, weight).tolist())
+        except IndexError as error:
+            outcomes.append(f"IndexError: {error}")
+    return outcomes
+
+
+def test_embedding_index_check_sees_in_place_writes():
+    assert _embedding_outcomes(torchlike) == _embedding_outcomes(torch)

@@ -280,9 +280,13 @@ def _filled(shape, value, dtype, device, requires_grad):
 def _shape_from(size, name=None, dtype=None):
     """The shape of size arguments f(2, 3) / f((2, 3)), with PyTorch's errors in its
     order (argument types first, then values); `name` is the factory's name for them."""
-    if size and (dtype is None or type(dtype) is dt.dtype) \
-            and all([type(n) is int and n >= 0 for n in size]):
-        return size         # f(2, 3): nothing to convert or refuse
+    if len(size) == 1 and type(size[0]) is tuple and size[0]:
+        size_or_sizes = size[0]       # f((2, 3)), as a module's state or buffer asks
+    else:
+        size_or_sizes = size
+    if size_or_sizes and (dtype is None or type(dtype) is dt.dtype) \
+            and all([type(n) is int and n >= 0 for n in size_or_sizes]):
+        return size_or_sizes    # f(2, 3) or f((2, 3)): nothing to convert or refuse
     if not size and name is not None:
         raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     shape = size_args(size, name or "new")

@@ -19,18 +19,16 @@ state; nothing else in the eager path changes).
 import threading
 
 import jax
-from jax._src.core import trace_ctx as _trace_ctx      # JAX's current-trace state
 
 from . import _device
-from ._lazy import force
+from ._lazy import force, top_level
 from ._storage import write_scope
 from ._tensor import Tensor
 from .autograd.grad_mode import is_grad_enabled
 
 Tracer = jax.core.Tracer
 
-# True when JAX is not tracing (the eager fast path in dispatch.apply tests this)
-top_level = _trace_ctx.is_top_level
+# top_level(): True when JAX is not tracing (the eager fast path in dispatch.apply tests it)
 
 
 class _State(threading.local):

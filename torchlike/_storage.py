@@ -58,7 +58,19 @@ class VersionCounter:
         self.value = 0
 
 
+_contiguous = {}        # shape -> its contiguous strides (read for most fresh tensors)
+
+
 def contiguous_strides(shape):
+    strides = _contiguous.get(shape)
+    if strides is None:
+        if len(_contiguous) >= 4096:        # bounded: forget them all (cheap to make)
+            _contiguous.clear()
+        strides = _contiguous[shape] = _contiguous_strides(shape)
+    return strides
+
+
+def _contiguous_strides(shape):
     strides = []
     acc = 1
     for n in reversed(shape):
@@ -80,11 +92,25 @@ def is_contiguous(shape, strides):
     return True
 
 
+_view_layouts = {}       # (old shape, old strides, new shape) -> view_strides' answer
+
+
 def view_strides(old_shape, old_strides, new_shape):
     """Strides that let `new_shape` alias `old_shape`'s elements, or None (PyTorch's
-    computeStride): dimensions may merge only where memory is contiguous between them."""
+    computeStride): dimensions may merge only where memory is contiguous between them.
+    Cached: every recorded batched linear layer asks twice per call."""
+    key = (tuple(old_shape), tuple(old_strides), tuple(new_shape))
+    if key in _view_layouts:
+        return _view_layouts[key]
+    if len(_view_layouts) >= 4096:          # bounded: forget them all (cheap to make)
+        _view_layouts.clear()
+    strides = _view_layouts[key] = _view_strides(*key)
+    return strides
+
+
+def _view_strides(old_shape, old_strides, new_shape):
     if math.prod(old_shape) == 0:
-        return contiguous_strides(new_shape)
+        return contiguous_strides(tuple(new_shape))
     if not old_shape:
         # a 0-d tensor is one element: PyTorch views it as shape [1], stride [1]
         old_shape, old_strides = (1,), (1,)

@@ -11,11 +11,10 @@ import weakref
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax._src.core import trace_ctx as _trace_ctx
 
 from . import _device, _layout
 from . import _dtype as dt
-from ._lazy import Deferred, force
+from ._lazy import Deferred, force, top_level as _top_level
 from ._storage import (Storage, VersionCounter, contiguous_strides, is_contiguous,
                        overlaps_itself, strided_gather, strided_scatter)
 from .autograd.graph import accumulator_of, node_class
@@ -23,6 +22,9 @@ from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from .autograd.grad_mode import _state as _modes     # (thread-local; read per op output)
 from jax._src.array import ArrayImpl as _ArrayImpl   # a concrete jax.Array's class
 from . import autograd          # (its backward(); autograd imports this module too)
+
+
+_tuple_item = tuple.__getitem__
 
 
 class Size(tuple):
@@ -41,8 +43,8 @@ class Size(tuple):
         return n
 
     def __getitem__(self, item):
-        out = super().__getitem__(item)
-        return Size(out) if isinstance(item, slice) else out
+        out = _tuple_item(self, item)
+        return Size(out) if type(item) is slice else out
 
     def __add__(self, other):
         return Size(tuple(self) + tuple(other))
@@ -259,7 +261,7 @@ class Tensor:
             return self._storage.array
         st = self._storage
         if self._cache_gen != st.generation:
-            if not _trace_ctx.is_top_level():     # the cache outlives a JAX trace
+            if not _top_level():     # the cache outlives a JAX trace
                 with jax.ensure_compile_time_eval():
                     return self._regather()
             return self._regather()
@@ -276,7 +278,7 @@ class Tensor:
 
     def _write(self, value):
         """Replace this tensor's elements with `value` (same shape and dtype)."""
-        if not _trace_ctx.is_top_level():      # inside a JAX trace: _jax_bridge decides
+        if not _top_level():      # inside a JAX trace: _jax_bridge decides
             from ._jax_bridge import write_in_trace
             return write_in_trace(self, value)
         return self._write_now(value)
@@ -321,7 +323,9 @@ class Tensor:
         return self._offset
 
     def is_contiguous(self, memory_format=None):
-        return is_contiguous(self._shape, self.stride())
+        if self._stride is None:        # a fresh tensor's own storage: dense
+            return True
+        return is_contiguous(self._shape, self._stride)
 
     def _wrap_dim(self, dim):
         """For size(dim)/stride(dim): unlike ops, these accept no dim of a 0-dim tensor."""
@@ -853,7 +857,7 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
-        if not _trace_ctx.is_top_level():     # a tracer's detach stops its gradient
+        if not _top_level():     # a tracer's detach stops its gradient
             from ._jax_bridge import detached
             out = detached(self)
             if out is not None:
@@ -979,6 +983,8 @@ class Tensor:
 def _with_version(versions, nr, value):
     """A node's output versions once output `nr` lives in a tensor at `value` (an in-place
     op's result, now self): later uses of self are not stale (see dispatch.record)."""
+    if versions[nr] == value:       # (the usual case: a fresh view of a fresh tensor)
+        return versions
     versions = list(versions)
     versions[nr] = value
     return tuple(versions)

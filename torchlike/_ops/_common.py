@@ -108,6 +108,9 @@ def with_out(name, fn):
     wrapper.__name__ = getattr(fn, "__name__", name)
     wrapper.__doc__ = fn.__doc__
     wrapper.plain = fn
+    # names itself, so that a wrapper of it (autocast's functools.wraps copies attributes)
+    # is not taken for it (nn/modules/_functional.py skips this wrapper, not that one)
+    wrapper.with_out = wrapper
     return wrapper
 
 

@@ -1,5 +1,6 @@
 """Argument helpers shared by the op modules: dims, shapes, scalars, PyTorch's errors."""
 import builtins
+import weakref
 
 import jax
 import numpy as np
@@ -167,6 +168,32 @@ def out_of_range(values, low, high, ignore=None):
     if ignore is not None:
         bad &= values != ignore
     return values[bad].flat[0] if bad.any() else None
+
+
+# Arrays whose values were found within a range: (id, low, high, ignore) -> weakref to
+# the array. A training loop passes the same target array every step, and JAX arrays
+# never change, so its check reads it on the host once; a tensor written in place holds
+# a new array, which is checked afresh. Bounded: forgotten all at once when full.
+_in_range = {}
+
+
+def indices_out_of_range(t, low, high, ignore=None):
+    """out_of_range(values_to_check(t), low, high, ignore), remembering in-range arrays."""
+    if t.device.type != "cpu":
+        return None
+    values = t._data()
+    if isinstance(values, jax.core.Tracer):    # inside a jax transform: no values to check
+        return None
+    key = (id(values), low, high, ignore)
+    known = _in_range.get(key)
+    if known is not None and known() is values:
+        return None
+    bad = out_of_range(np.asarray(values), low, high, ignore)
+    if bad is None:
+        if len(_in_range) >= 256:
+            _in_range.clear()
+        _in_range[key] = weakref.ref(values)
+    return bad
 
 
 def check_expand(t, target):

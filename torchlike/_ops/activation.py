@@ -17,7 +17,7 @@ from .._tensor import Tensor
 from ._common import expose, inplace_method, is_float, not_implemented, with_jvp
 from .dispatch import apply
 from .registry import FUNCTIONS, Op, OPS
-from ._util import check_can_cast, values_to_check, wrap_dim
+from ._util import check_can_cast, indices_out_of_range, wrap_dim
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -320,8 +320,7 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
                            f"scalar types: Long, Int; but got torch.{_legacy(indices)} instead "
                            "(while checking arguments for embedding)")
-    values = values_to_check(indices)
-    if values is not None and values.size and (values.min() < 0 or values.max() >= weight.shape[0]):
+    if indices_out_of_range(indices, 0, weight.shape[0]) is not None:
         raise IndexError("index out of range in self")
     pad = None if padding_idx is None or padding_idx < 0 else padding_idx
     return apply(_embedding_op, (weight, indices), (("padding_idx", pad),))

@@ -37,7 +37,8 @@ def apply(op, inputs, params=(), grad_fn=None):
     grad_on = op.differentiable and _modes.enabled     # (is_grad_enabled, inlined)
     arrays = []
     edges = [] if grad_on else None
-    needs_grad = mixed = views = False
+    diff = [] if grad_on else None       # which edges lead somewhere (record's `diff`)
+    needs_grad = mixed = views = stale = False
     device = None
     for x in inputs:
         if isinstance(x, Tensor):
@@ -56,17 +57,25 @@ def apply(op, inputs, params=(), grad_fn=None):
                 if not needs_grad and x.requires_grad:
                     needs_grad = True
             elif x._grad_fn is not None:
-                edges.append((x._grad_fn, x._output_nr))
+                made, nr = x._grad_fn, x._output_nr
+                edges.append((made, nr))
+                diff.append(True)
                 needs_grad = True
+                # written in place since its node made it (record's `stale`)
+                if made.out_versions and x._version_counter.value != made.out_versions[nr]:
+                    stale = True
             elif x._requires_grad:
                 edges.append((x._accumulator or accumulator_of(x)).edge)
+                diff.append(True)
                 needs_grad = True
             else:
                 edges.append(_NO_EDGE)
+                diff.append(False)
         else:
             arrays.append(x)
             if grad_on:
                 edges.append(_NO_EDGE)
+                diff.append(False)
     if mixed:
         device = _common_device(inputs)
         arrays = [_to_device(force(a), device) if isinstance(x, Tensor) else a
@@ -86,19 +95,27 @@ def apply(op, inputs, params=(), grad_fn=None):
         out = op.compiled(params)(*[force(a) if isinstance(x, Tensor) else scalar_arg(a, device)
                                     for a, x in zip(arrays, inputs)])
     if type(out) is Deferred or not isinstance(out, (tuple, list)):
-        result = Tensor._wrap(out, device)
+        if device is None:
+            result = Tensor._wrap(out, device)
+        else:           # (_wrap inlined: this runs for every op)
+            result = _new_tensor(Tensor)
+            result._init_from_array(out, device)
         outs = (result,)
     else:
         result = outs = tuple([Tensor._wrap(o, device) for o in out])
     if needs_grad:
-        node = record(op, params, _edges(inputs) if views else tuple(edges), arrays, outs,
-                      grad_fn, inputs)
+        if views:
+            node = record(op, params, _edges(inputs), arrays, outs, grad_fn, inputs)
+        else:
+            node = record(op, params, tuple(edges), arrays, outs, grad_fn, inputs,
+                          tuple(diff), stale)
         if type(out) is Deferred:
             out.node = node        # (they share the input tuple: _lazy.install)
     return result
 
 
 _NO_EDGE = (None, 0)
+_new_tensor = object.__new__
 
 
 def records_history(t):
@@ -112,8 +129,13 @@ def _edges(inputs):
     for x in inputs:
         if not isinstance(x, Tensor):
             out.append(_NO_EDGE)
-        elif x._base is None and x._grad_fn is not None:
-            out.append((x._grad_fn, x._output_nr))
+        elif x._base is None:
+            if x._grad_fn is not None:
+                out.append((x._grad_fn, x._output_nr))
+            elif x._requires_grad:
+                out.append((x._accumulator or accumulator_of(x)).edge)
+            else:
+                out.append(_NO_EDGE)
         else:
             out.append(edge_of(x))
     return tuple(out)
@@ -153,11 +175,14 @@ def _node_class_of(op, grad_fn):
     return cls
 
 
-def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
+def record(op, params, edges, arrays, outs, grad_fn=None, inputs=(), diff=None, stale=None):
     """Append a node for `outs` computed by op from `arrays` reached through `edges`
-    (`inputs`, the tensors themselves, are needed only for saved-tensor checks)."""
+    (`inputs`, the tensors themselves, are needed only for saved-tensor checks).
+    `diff` (which edges lead to a node) and `stale` (whether an input was written since
+    its node made it) are found here unless the caller found them on its way."""
     # an edge exists only for tensors that require grad, which are floating or complex
-    diff = tuple([e[0] is not None for e in edges])
+    if diff is None:
+        diff = tuple([e[0] is not None for e in edges])
     saved = _saved_entries(op, edges, outs, inputs) if op.saves else ()
     cls = op.node_class if grad_fn is None else None
     if cls is None:
@@ -177,11 +202,14 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=()):
     # input, while the gradient still flows through its node. (An input with an edge is
     # a Tensor; callers that pass no `inputs` have none to check; a leaf's node has no
     # out_versions.)
-    for (made, nr), x in zip(edges, inputs):
-        if made is not None and made.out_versions and \
-                x._version_counter.value != made.out_versions[nr]:
-            node.stale = _stale_inputs(edges, inputs)
-            break
+    if stale is None:
+        for (made, nr), x in zip(edges, inputs):
+            if made is not None and made.out_versions and \
+                    x._version_counter.value != made.out_versions[nr]:
+                stale = True
+                break
+    if stale:
+        node.stale = _stale_inputs(edges, inputs)
     if anomaly.state.enabled:          # where the forward ran, for errors in backward
         node.metadata["traceback_"] = anomaly.forward_traceback()
     if saved_hooks.stack:

@@ -10,7 +10,8 @@ from jax import lax
 
 from .._host_ops import unbound_on_host
 from .._storage import strided_gather, strided_scatter, view_strides
-from .._tensor import VIEW_DEFAULT, VIEW_MULTI_OUTPUT, Tensor, Size, legacy_type_name
+from .._tensor import (VIEW_DEFAULT, VIEW_MULTI_OUTPUT, Tensor, Size, _with_version,
+                       legacy_type_name)
 from .dispatch import apply
 from .registry import register_op, torch_function
 from ._util import invalid_arguments, size_args, wrap_dim, wrap_dims
@@ -30,7 +31,6 @@ def _as_view_of(x, out, shape, strides, offset, multi_output=False):
     node = v._grad_fn = out._grad_fn
     v._output_nr = out._output_nr
     if node is not None:        # the view lives at its base's version (dispatch.record)
-        from .._tensor import _with_version
         node.out_versions = _with_version(node.out_versions, v._output_nr,
                                           v._version_counter.value)
     if multi_output and v._creation_meta == VIEW_DEFAULT:

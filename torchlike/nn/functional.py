@@ -17,6 +17,7 @@ from .._ops.activation import (SELU_ALPHA as _SELU_ALPHA, SELU_SCALE as _SELU_SC
                                bilinear, cosine_similarity, pairwise_distance, pdist, prelu)
 from .._ops.dispatch import apply as _run
 from .._ops.registry import Op as _Op, OPS as _OPS
+from .._ops.unary import UNARY as _UNARY
 from .._ops._util import (c_type_name as _c_type_name, check_expand as _check_expand,
                           scalar_name as _scalar_name, wrap_dim as _wrap_dim)
 from .._tensor import Tensor as _Tensor
@@ -33,8 +34,7 @@ def _maybe_inplace(compute, input, inplace, grad_fn=None):
 
 # -- activations ------------------------------------------------------------------------------------
 def relu(input, inplace=False):
-    from .._ops.unary import UNARY
-    return _maybe_inplace(UNARY["relu"], input, inplace)
+    return _maybe_inplace(_UNARY["relu"], input, inplace)
 
 
 def relu_(input):
@@ -249,10 +249,46 @@ def _linear_impl(x, w, b):
 _OPS["linear"] = _linear_op = _Op("linear", _linear_impl, "AddmmBackward0", (0, 1))
 
 
+_linear_checked = set()     # (shapes and dtypes) of linear's arguments that passed its checks
+
+
 def linear(input, weight, bias=None):
     """One op, named after the step PyTorch ends on: addmm for a matrix with a bias,
     mm without one, a view (or matmul's nodes) otherwise."""
-    # (every layer of every step passes here: each shape is read once)
+    # (every layer of every step passes here: its checks read only shapes and dtypes, so
+    # a layer's arguments are checked once)
+    signature = (input.shape, input.dtype, weight.shape, weight.dtype,
+                 None if bias is None else (bias.shape, bias.dtype))
+    if signature not in _linear_checked:
+        _check_linear(input, weight, bias)
+        if len(_linear_checked) >= 1024:
+            _linear_checked.clear()
+        _linear_checked.add(signature)
+    nw = weight.ndim
+    if nw == 2 and _grad_mode.is_grad_enabled() and _bridge.top_level() and (
+            input.requires_grad or weight.requires_grad
+            or (bias is not None and bias.requires_grad)):
+        # (recorded: PyTorch's own nodes, see linear_graph.py). Inside a JAX trace
+        # (torchlike.compile, torchlike.func) the layer is one node instead, named as the
+        # last of PyTorch's: its backward is the vjp of one fused op, which XLA compiles
+        # better than the t/addmm/view chain (the transformer's compiled step runs about
+        # 6% faster: the weight gradients become dots XLA's CPU backend fuses)
+        return _recorded_linear(_linear_op, input, weight, bias)
+    nx = input.ndim
+    if nw == 1:        # a vector weight: matmul's mv/dot, then a plain add
+        grad_fn = "AddBackward0" if bias is not None else \
+            {1: "DotBackward0", 2: "MvBackward0"}.get(nx, "UnsafeViewBackward0")
+    elif nx == 2 and nw == 2:
+        grad_fn = "AddmmBackward0" if bias is not None else "MmBackward0"
+    elif bias is not None:
+        grad_fn = "ViewBackward0"
+    else:
+        grad_fn = "SqueezeBackward4" if nx == 1 else "UnsafeViewBackward0"
+    return _run(_linear_op, (input, weight, bias), (), grad_fn)
+
+
+def _check_linear(input, weight, bias):
+    """linear's shape and dtype errors, in PyTorch's order."""
     x_shape, w_shape = tuple(input.shape), tuple(weight.shape)
     nx, nw = len(x_shape), len(w_shape)
     if nx == 0 or nw == 0:
@@ -275,25 +311,6 @@ def linear(input, weight, bias=None):
                            f"{_c_type_name(input.dtype)} != {_c_type_name(weight.dtype)}")
     if bias is not None and nw == 2:
         _check_expand(bias, x_shape[:-1] + (w_shape[0],))
-    if nw == 2 and _grad_mode.is_grad_enabled() and _bridge.top_level() and (
-            input.requires_grad or weight.requires_grad
-            or (bias is not None and bias.requires_grad)):
-        # (recorded: PyTorch's own nodes, see linear_graph.py). Inside a JAX trace
-        # (torchlike.compile, torchlike.func) the layer is one node instead, named as the
-        # last of PyTorch's: its backward is the vjp of one fused op, which XLA compiles
-        # better than the t/addmm/view chain (the transformer's compiled step runs about
-        # 6% faster: the weight gradients become dots XLA's CPU backend fuses)
-        return _recorded_linear(_linear_op, input, weight, bias)
-    if nw == 1:        # a vector weight: matmul's mv/dot, then a plain add
-        grad_fn = "AddBackward0" if bias is not None else \
-            {1: "DotBackward0", 2: "MvBackward0"}.get(nx, "UnsafeViewBackward0")
-    elif nx == 2 and nw == 2:
-        grad_fn = "AddmmBackward0" if bias is not None else "MmBackward0"
-    elif bias is not None:
-        grad_fn = "ViewBackward0"
-    else:
-        grad_fn = "SqueezeBackward4" if nx == 1 else "UnsafeViewBackward0"
-    return _run(_linear_op, (input, weight, bias), (), grad_fn)
 
 
 # -- dropout ---------------------------------------------------------------------------------------

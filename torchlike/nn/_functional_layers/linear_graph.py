@@ -28,10 +28,10 @@ _ADDMM_PARAMS = (("beta", 1), ("alpha", 1), ("kind", "addmm"))
 def recorded_linear(linear_op, input, weight, bias):
     """linear(input, weight, bias) for a matrix weight, recorded as PyTorch records it;
     linear_op(x, w, b) is the fused op that computes it. Shapes and dtypes are checked."""
-    out_shape = tuple(input.shape[:-1]) + (weight.shape[0],)
     direct = _direct_ok(input, weight, bias)
     if input.ndim == 2:
         return t_then_mm(linear_op, bias, input, weight, direct)
+    out_shape = tuple(input.shape[:-1]) + (weight.shape[0],)
     if input.ndim == 1 or not (direct and input.is_contiguous()):
         return _generic(input, weight, bias, out_shape)
     flat_shape = (_numel(out_shape[:-1]), input.shape[-1])

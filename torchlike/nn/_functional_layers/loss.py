@@ -9,8 +9,9 @@ import jax.numpy as jnp
 
 from ..._ops._common import is_float, not_implemented, with_jvp
 from ..._ops.unary import abs_with_zero_grad
-from ..._ops._util import (broadcast_shapes, check_broadcast, check_can_cast, out_of_range, result_dtype,
-                           scalar_name, values_to_check, wrap_dim)
+from ..._ops._util import (broadcast_shapes, check_broadcast, check_can_cast,
+                           indices_out_of_range, out_of_range, result_dtype, scalar_name,
+                           values_to_check, wrap_dim)
 from ... import _dtype as dt
 from ._common import call, check_reduction, nn_op, reduce_array, reduction_of
 
@@ -177,8 +178,27 @@ def _nll_grad_fn(input, reduction, smoothing):
     return "NllLoss2DBackward0"
 
 
+_nll_checked = set()    # (shapes and dtypes) of nll_loss's arguments that passed its checks
+
+
 def _check_nll(input, target, weight, ignore_index):
-    """nll_loss's checks, in PyTorch's order: shapes, weight, dtypes, then target values."""
+    """nll_loss's checks, in PyTorch's order: shapes, weight, dtypes, then target values
+    (the first ones read only shapes and dtypes: a training loop's are checked once)."""
+    signature = (input.shape, input.dtype, target.shape, target.dtype,
+                 None if weight is None else (weight.shape, weight.dtype))
+    if signature not in _nll_checked:
+        _check_nll_arguments(input, target, weight)
+        if len(_nll_checked) >= 1024:
+            _nll_checked.clear()
+        _nll_checked.add(signature)
+    classes = input.shape[0 if input.dim() == 1 else 1]
+    bad = indices_out_of_range(target, 0, classes, ignore_index)
+    if bad is not None:
+        raise IndexError(f"Target {bad} is out of bounds.")
+
+
+def _check_nll_arguments(input, target, weight):
+    """nll_loss's shape and dtype errors, in PyTorch's order."""
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     if input.dim() >= 2 and target.dim() >= 1 and target.shape[0] != input.shape[0]:
@@ -205,9 +225,6 @@ def _check_nll(input, target, weight, ignore_index):
     if weight is not None and weight.dtype is not input.dtype:
         raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found "
                            f"{scalar_name(weight.dtype)}")
-    bad = out_of_range(values_to_check(target), 0, classes, ignore_index)
-    if bad is not None:
-        raise IndexError(f"Target {bad} is out of bounds.")
 
 
 def _class_loss(input, target, weight, ignore_index, reduction, from_logits, smoothing):

@@ -143,8 +143,28 @@ def _check_normalized(input, shape):
                            f"{expected}, but got input of size{list(input.shape)}")
 
 
+_layer_norm_checked = set()     # (shapes and dtypes) of layer_norm's that passed its checks
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     shape = int_list(normalized_shape, "layer_norm", "normalized_shape", 2, single=False)
+    # (every layer of every step passes here: its checks read only shapes and dtypes, so
+    # a layer's arguments are checked once)
+    signature = (shape, input.shape, input.dtype,
+                 None if weight is None else (weight.shape, weight.dtype),
+                 None if bias is None else (bias.shape, bias.dtype))
+    if signature not in _layer_norm_checked:
+        _check_layer_norm(input, shape, weight, bias)
+        if len(_layer_norm_checked) >= 1024:
+            _layer_norm_checked.clear()
+        _layer_norm_checked.add(signature)
+    inputs = [input] + [t for t in (weight, bias) if t is not None]
+    return call(_layer_norm_op, inputs, ndims=len(shape), has_weight=weight is not None,
+                has_bias=bias is not None, eps=float(eps))
+
+
+def _check_layer_norm(input, shape, weight, bias):
+    """layer_norm's shape and dtype errors, in PyTorch's order."""
     check_mixed_dtypes(input, (weight,))
     if _mixed(input, bias):
         raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found "
@@ -159,9 +179,6 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                                f"{list(shape)}")
     _check_normalized(input, shape)
     check_mixed_dtypes(input, (), "LayerNormKernelImpl")
-    inputs = [input] + [t for t in (weight, bias) if t is not None]
-    return call(_layer_norm_op, inputs, ndims=len(shape), has_weight=weight is not None,
-                has_bias=bias is not None, eps=float(eps))
 
 
 @nn_op("group_norm", "NativeGroupNormBackward0", saves=(0,))

@@ -130,10 +130,17 @@ class Module:
 
     # -- attribute protocol ---------------------------------------------------------------
     def __getattr__(self, name):
+        # (unrolled: every parameter and submodule read of every forward comes here)
         d = self.__dict__
-        for store in ("_parameters", "_buffers", "_modules"):
-            if store in d and name in d[store]:
-                return d[store][name]
+        store = d.get("_parameters")
+        if store is not None and name in store:
+            return store[name]
+        store = d.get("_buffers")
+        if store is not None and name in store:
+            return store[name]
+        store = d.get("_modules")
+        if store is not None and name in store:
+            return store[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def _forget(self, name, *stores):
@@ -564,6 +571,8 @@ class Module:
         compiled = self.__dict__.get("_compiled_call_impl")
         if compiled is not None:
             return compiled(*args, **kwargs)
+        if not (self._forward_pre_hooks or self._forward_hooks):    # (_call_impl's own test)
+            return self.forward(*args, **kwargs)
         return self._call_impl(*args, **kwargs)
 
     def compile(self, *args, **kwargs):
