@@ -486,12 +486,35 @@ def test_a_step_that_changes_hooks_retain_graph_or_create_graph_takes_the_right_
     assert _step_variants(torchlike) == _step_variants(torch)   # (exact small integers)
 
 
-def _transposed_input_step(lib, x, w, pointwise):
-    """x.t() is a pending input of the graph at every step (x records no history)."""
+def _transposed_input_step(lib, x, w, pointwise, scale=2):
+    """x.t() * scale is a pending input of the graph at every step (x records no
+    history); with scale None, the view x.t() alone."""
     w.grad = None
-    loss = getattr(x.t() @ w, pointwise)().sum()
+    xt = x.t() if scale is None else x.t() * scale
+    loss = getattr(xt @ w, pointwise)().sum()
     loss.backward()
     return loss
+
+
+def test_a_permuted_input_joins_the_graph_from_its_first_sight():
+    """A pending input made by views alone (an input transposed, as MultiheadAttention
+    transposes sequence-first inputs) is made anew at every step: the first sight
+    compiles the graph with it inside, so the second step compiles nothing and is one
+    call (an input computed on its own first would have compiled the graph twice)."""
+    a, b = (np.random.default_rng(2).standard_normal(s).astype(np.float32)
+            for s in ((6, 7), (6, 3)))
+    x, w = torchlike.tensor(a), torchlike.tensor(b, requires_grad=True)
+    tx, tw = torch.tensor(a), torch.tensor(b, requires_grad=True)
+    expected = _transposed_input_step(torch, tx, tw, "tanh", None).item()
+    _transposed_input_step(torchlike, x, w, "tanh", None)
+    before = _step_counts()
+    loss = _transposed_input_step(torchlike, x, w, "tanh", None)
+    assert _step_counts() == (before[0], before[1], before[2] + 1)
+    # float32 roundings: 6-term dots, tanh (an ulp each library), the 21-term sum, whose
+    # terms are at most 1 in magnitude
+    np.testing.assert_allclose(loss.item(), expected, **float_tol(torch.float32, 6 + 2 + 21, 21))
+    np.testing.assert_allclose(np.asarray(w.grad), tw.grad.numpy(),
+                               **float_tol(torch.float32, 6 + 2 + 1 + 7, np.abs(a).sum(1).max()))
 
 
 def _step_counts():

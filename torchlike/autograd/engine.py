@@ -490,9 +490,9 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
         # then reuses this compile instead of compiling the whole backward again.
         # Seen again with pending inputs, the graph compiles with them inside (one call
         # a step); where that compile is slow, on a worker thread, splitting meanwhile.
-        # Random draws (dropout masks) are drawn anew at every step: a graph that has
-        # them compiles with its pending inputs inside from its first sight.
-        split = without not in _fused_cache and not _draws(prelude)
+        # Pending inputs that every step makes anew (a dropout mask, a permuted input)
+        # compile inside the graph from its first sight.
+        split = without not in _fused_cache and not _made_every_step(prelude)
         if without in _fused_cache and reducer is None and \
                 _compile_seconds.get(without, 0.0) > BACKGROUND_COMPILE_SECONDS:
             fn = _background.compiled(key)
@@ -523,9 +523,15 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
     return grads, values
 
 
-def _draws(prelude):
-    """Whether a prelude (see _prelude) makes a random draw."""
-    return any(entry[0].name == "random_sample" for entry in prelude[0])
+# Pending inputs made only by these ops are made again at every step: random draws
+# (dropout masks) and views (an input reshaped or permuted, as MultiheadAttention's
+# sequence-first inputs are), not one-off values such as a parameter's initialization.
+_EVERY_STEP = frozenset(("random_sample", "view", "permute", "expand", "select", "slice"))
+
+
+def _made_every_step(prelude):
+    """Whether a prelude's (see _prelude) ops all look like ones a step makes anew."""
+    return all(entry[0].name in _EVERY_STEP for entry in prelude[0])
 
 
 class _Prefix:
