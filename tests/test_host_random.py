@@ -50,10 +50,14 @@ def test_a_host_draw_is_the_compiled_samplers_draw(kind, dtype, low, high):
     assert (np.asarray(host) == np.asarray(compiled)).all()
 
 
-def test_inexact_draws_are_left_to_the_compiled_sampler():
+def test_other_draws_are_left_to_the_compiled_sampler():
+    # (an exponential draw's log1p differs by an ulp at length 1 from a longer draw's:
+    # XLA's CPU code for one element is not its vector code)
     key, counter = _random.default_generator.next_key()
-    for kind, low, high in (("uniform", -1.0, 1.0), ("normal", 0.0, 1.0), ("exponential", 1.0, 0.0)):
-        assert _random._drawn_on_host(kind, (4,), np.dtype(np.float32), low, high, key, counter) is None
+    assert _random._drawn_on_host("exponential", (4,), np.dtype(np.float32), 1.0, 0.0, key,
+                                  counter) is None
+    assert _random._drawn_on_host("normal", (4,), np.dtype(np.complex64), 0.0, 1.0, key,
+                                  counter) is None
     big = (_random.HOST_DRAW_LIMIT + 1,)
     assert _random._drawn_on_host("uniform", big, np.dtype(np.float32), 0.0, 1.0, key, counter) is None
 
@@ -87,3 +91,29 @@ def test_seeds_beyond_int64_draw_like_torch():
         torchlike.manual_seed(seed)
         assert torch.equal(torch.from_numpy(a.numpy()), torch.from_numpy(torchlike.rand(3).numpy()))
         assert torchlike.randn(2).shape == torch.randn(2).shape
+
+
+@pytest.mark.parametrize("kind,low,high,dtype", [("normal", 0.0, 1.0, float32),
+                                                 ("uniform", -2.0, 3.0, float32),
+                                                 ("normal", 0.5, 2.0, float64)])
+def test_a_normal_or_uniform_draw_cut_from_a_flat_one_is_the_draw_of_its_shape(kind, low,
+                                                                              high, dtype):
+    # threefry's bits depend on the key and the element's row-major index only, and
+    # these distributions transform each element alone: the first elements of a flat
+    # draw of another length are the draw of the shape (here the shapes' own programs,
+    # compiled for the comparison, against the shared bucket's)
+    key, counter = _random.default_generator.next_key()
+    for shape in ((1,), (7,), (3, 5), (1000,)):
+        cut = _random._bucketed(kind, shape, dtype.np, low, high, key, counter)
+        own = _random._sample(key, counter, low, high, kind=kind, shape=shape, dtype=dtype.np)
+        assert cut.shape == own.shape and cut.dtype == own.dtype
+        assert (np.asarray(own) == cut).all(), shape
+
+
+def test_normal_draws_of_new_shapes_share_one_compile():
+    torchlike.manual_seed(0)
+    torchlike.randn(11, 13)            # (compiles the bucket of up to 1024 numbers, if new)
+    before = compiles.total
+    for shape in ((3, 17), (29,), (2, 5, 9)):
+        torchlike.randn(*shape)
+    assert compiles.total == before

@@ -190,13 +190,32 @@ def _host_values(kind, shape, dtype, low, high, words):
     return None
 
 
+BUCKET_MIN = 1024
+
+
+def _bucketed(kind, shape, dtype, low, high, key, counter):
+    """A normal or uniform draw as the first elements of a flat draw of a power-of-two
+    length, or None. Threefry's bits for an element depend only on the key and the
+    element's row-major index, and these distributions transform each element on its
+    own, so the numbers are those of the draw of `shape` (tests/test_host_random.py),
+    and one compile serves every shape up to its length."""
+    if (kind not in ("normal", "uniform") or dtype.kind != "f"
+            or not all(isinstance(v, (int, float)) for v in (low, high))):
+        return None
+    n = math.prod(shape)
+    length = max(BUCKET_MIN, 1 << (n - 1).bit_length())
+    flat = _sample(key, counter, low, high, kind=kind, shape=(length,), dtype=dtype)
+    return np.asarray(flat)[:n].reshape(shape)
+
+
 def _drawn_on_host(kind, shape, dtype, low, high, key, counter):
-    """A CPU draw of a shape new to the compiled sampler, computed by numpy: the same
-    numbers `_sample` gives, without its compile (60-300 ms per shape). A signature drawn
+    """A CPU draw of a shape new to the compiled sampler, computed by numpy (or, for
+    normal and uniform draws numpy cannot make exactly, cut from a flat draw, `_bucketed`):
+    the same numbers `_sample` gives, without its compile per shape (60-300 ms). A signature drawn
     HOST_DRAWS times has its sampler compiled on the worker thread, and uses it once it
     is ready. None where the draw must be the compiled one (inside a JAX trace, where a
     host value would be a constant of the program; a large or inexact draw)."""
-    if (kind not in ("uniform", "randint", "bernoulli") or vmap_key_hook is not None
+    if (kind not in ("uniform", "randint", "bernoulli", "normal") or vmap_key_hook is not None
             or not _trace_ctx.is_top_level() or math.prod(shape) > HOST_DRAW_LIMIT
             or any(isinstance(v, jax.core.Tracer) for v in (key, low, high))):
         return None
@@ -206,7 +225,9 @@ def _drawn_on_host(kind, shape, dtype, low, high, key, counter):
     words = _host_random.folded_key(np.asarray(key, np.uint32), counter)
     out = _host_values(kind, shape, dtype, low, high, words)
     if out is None:
-        return None
+        out = _bucketed(kind, shape, dtype, low, high, key, counter)
+        if out is None:
+            return None
     draws = _host_draws[signature] = _host_draws.get(signature, 0) + 1
     if draws >= HOST_DRAWS:       # (compile_later starts one job per signature)
         _background.compile_later(signature, _sample, (key, counter, low, high),

@@ -497,8 +497,11 @@ class Tensor:
     def item(self):
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        a = self._data()
+        if isinstance(a, jax.core.Tracer):      # (JAX's error, which transforms translate)
+            return a.reshape(()).item()
         # (numpy's reshape: a jax.Array's compiles a program per shape and dtype)
-        return np.asarray(self._data()).reshape(()).item()
+        return np.asarray(a).reshape(()).item()
 
     def tolist(self):
         return np.asarray(self._data()).tolist() if self._dtype is not dt.bfloat16 \
