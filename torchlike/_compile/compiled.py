@@ -40,7 +40,7 @@ from .._storage import Storage, write_scope
 from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.grad_mode import is_grad_enabled
-from . import aliases, breaks, config, first_step
+from . import aliases, breaks, config, first_grads, first_step
 from .autograd_node import consumed, join_graph
 from .breaks import BREAKS, OUTSIDE_WRITE, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
@@ -65,6 +65,7 @@ class _Entry:
         self.donate = ()
         self.alias = ()           # storages sharing one 0-dim array (aliases.py)
         self.slot_of = None       # each storage's program input
+        self.reads = frozenset()  # the storages whose arrays the program reads
         self.reset()
 
     def reset(self):
@@ -107,6 +108,7 @@ class _Entry:
         where = [firsts[u] if u < len(firsts) else len(in_arrays) + u - len(firsts)
                  for u in used]
         self.pick = _getter(where)
+        self.reads = frozenset(w for w in where if w < len(in_arrays))
         self.run_fn = self.flat if len(used) == len(closed.jaxpr.invars) else \
             jax.extend.core.jaxpr_as_fun(_keep_inputs(closed, used))
         position = {k: n for n, k in enumerate(where)}
@@ -223,6 +225,8 @@ class CompiledCallable:
         # a first trace fills in the optimizer state a first step makes (first_step.py),
         # until a trace shows that this function does not step
         self.fill_first_step = True
+        # ... and placeholder `.grad`s (first_grads.py), until a trace reads them
+        self.fill_grads = True
         functools.update_wrapper(self, fn)
         if CompiledCallable._live is None:
             CompiledCallable._live = weakref.WeakSet()
@@ -234,7 +238,7 @@ class CompiledCallable:
             c.entries.clear()
             c.families.clear()
             c.programs.clear()
-            c.fill_first_step = True
+            c.fill_first_step = c.fill_grads = True
             c._walk = c._plan = None
             c.limit_warned = False
 
@@ -294,14 +298,20 @@ class CompiledCallable:
                 self._warn_limit()
                 return self.fn(*args, **kwargs)
             made = first_step.fill(state.optimizers) if self.fill_first_step else []
-            stale = bool(made)      # (the state changed since its guard was read)
+            grads = first_grads.fill(state.optimizers) if self.fill_grads else []
+            stale = bool(made or grads)     # (the state changed since its guard was read)
             while entry is None:
                 if stale:
                     state, tensors, storages, owner, key = self._guard(leaves, treedef,
                                                                        arg_tensors)
                     entry, stale = self.entries.get(key), False
                     if entry is not None:
+                        if grads and not first_grads.unused(grads, entry, storages):
+                            self._drop_grads(grads)
+                            entry, grads, stale = None, [], True
+                            continue
                         if entry.eager:
+                            first_grads.undo(grads)
                             first_step.undo(made)
                             return self.fn(*args, **kwargs)
                         break
@@ -313,12 +323,23 @@ class CompiledCallable:
                                 self.programs, key.parts[-1])
                     left_out = first_step.not_kept(made, entry, state, storages)
                 except GraphBreak as gb:
-                    if not made:
+                    if not made and not grads:
                         return self._break(gb, entry, key, args, kwargs)
                     left_out = made         # (traced again without the state made ahead)
+                    self._drop_grads(grads)
+                    entry, grads, stale = None, [], True
+                    if not left_out:
+                        continue
                 except BaseException:
+                    first_grads.undo(grads)
                     first_step.undo(made)
                     raise
+                if grads and not first_grads.unused(grads, entry, storages):
+                    # the program needs the `.grad`s as they stand: traced again
+                    self._drop_grads(grads)
+                    entry, grads, stale = None, [], True
+                    if not left_out:
+                        continue
                 if left_out:
                     # eager mode would not give these parameters this state (first_step.py):
                     # neither does this call; trace the function again as its state stands
@@ -347,6 +368,12 @@ class CompiledCallable:
         if is_grad_enabled() and any(entry.out_grad):
             result = join_graph(entry, result, tensors, owner, outs.inputs, counters)
         return result
+
+    def _drop_grads(self, grads):
+        """A trace with placeholder `.grad`s that does not serve the state without them:
+        they go, and this function gets none again."""
+        first_grads.undo(grads)
+        self.fill_grads = False
 
     def _family(self, key):
         """What the recompile limit counts (docs/jax.md: dynamic shapes)."""

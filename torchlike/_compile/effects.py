@@ -62,7 +62,10 @@ class Snapshot:
         for s, v in self.tensor_slots:
             s.set(v)
         for s, v in self.scalars:
-            s.set(v)
+            if v is None and not s.is_attr:
+                s.holder[s.key] = None      # (Slot.set would remove the key: it stays)
+            else:
+                s.set(v)
         for g, c in self.counters:
             g._counter = c
         for t, grad, grad_fn, requires_grad in self.autograd_fields:

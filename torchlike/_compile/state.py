@@ -37,6 +37,9 @@ MAX_OBJECTS = 10_000        # a walk stops here: state this large is not a train
 
 
 _SCALAR_TYPES = frozenset(_SCALARS)
+# attributes that are not state: an optimizer's step() sets `_in_step` (its guard against
+# re-entry, False between calls) on its first call, which would change the next guard
+_NOT_GUARDED = frozenset(("_in_step",))
 _chain = itertools.chain.from_iterable
 _PARAMETERS = operator.attrgetter("_parameters")
 _CHILDREN = operator.attrgetter("_modules")
@@ -159,7 +162,8 @@ class State:
     def scalars_of(self, holder):
         self.holders.append(holder)
         for k, v in holder.__dict__.items():
-            if (type(v) in _SCALAR_TYPES or is_scalar(v)) and not k.startswith("__"):
+            if (type(v) in _SCALAR_TYPES or is_scalar(v)) and not k.startswith("__") and \
+                    k not in _NOT_GUARDED:
                 self.scalar_slots.append(Slot(holder, k, True))
 
     def dict_scalars(self, d, skip=()):
