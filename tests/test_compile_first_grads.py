@@ -1,0 +1,87 @@
+"""A compiled training step traces once: its first trace takes placeholder `.grad`s, so
+the second call (which finds real ones) reuses it (issue 10;
+torchlike/_compile/first_grads.py). Values, `.grad`s and param_groups are compared with
+eager torch after each call; traces are counted by the Python body's runs (the body runs
+only when traced, or eagerly)."""
+import itertools
+
+import numpy as np
+import pytest
+
+import torchlike
+from helpers import float_tol, to_numpy
+
+torch = pytest.importorskip("torch")
+
+# three SGD steps of a 3-2 linear layer on 4 rows (dot products of 3 terms, a mean of 8
+# squares and its backward per step)
+TOL = float_tol("float32", steps=3 * 32)
+X = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
+W = np.linspace(-0.5, 0.5, 6, dtype=np.float32).reshape(2, 3)
+
+
+def _run(lib, compiled, zero_grad, calls=3):
+    """Per call: the loss and the `.grad`s; then the param_group and the body's runs."""
+    lin = lib.nn.Linear(3, 2)
+    with lib.no_grad():
+        lin.weight.copy_(lib.tensor(W))
+        lin.bias.fill_(0.1)
+    opt = lib.optim.SGD(lin.parameters(), lr=0.1, momentum=0.9)
+    x = lib.tensor(X)
+    runs = itertools.count()     # (an iterator: not state the compiled call guards)
+
+    def step():
+        next(runs)
+        if zero_grad:
+            opt.zero_grad()
+        loss = lin(x).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    f = lib.compile(step) if compiled else step
+    out = []
+    for _ in range(calls):
+        loss = f()
+        out.append((float(loss), [np.array(to_numpy(p.grad)) for p in lin.parameters()]))
+    return out, dict(opt.param_groups[0], params=None), next(runs)
+
+
+def _compare(got, want):
+    for (loss, grads), (t_loss, t_grads) in zip(got, want):
+        np.testing.assert_allclose(loss, t_loss, **TOL)
+        for a, b in zip(grads, t_grads):
+            np.testing.assert_allclose(a, b, **TOL)
+
+
+def test_a_step_that_zeroes_its_grads_traces_once_and_keeps_torchs_groups():
+    got, group, runs = _run(torchlike, compiled=True, zero_grad=True)
+    want, t_group, _ = _run(torch, compiled=False, zero_grad=True)
+    _compare(got, want)
+    assert runs == 1        # one trace serves the first call and the later ones
+    # every key of the group stays, those holding None too (foreach, fused)
+    assert group.keys() == t_group.keys()
+    assert {k: v for k, v in group.items() if v is None} == \
+        {k: v for k, v in t_group.items() if v is None}
+
+
+def test_a_step_that_accumulates_its_grads_gives_torchs_grads():
+    # the step reads its `.grad`s (backward adds to them): the placeholders cannot stand
+    # in for them, and the first call is traced again as its state stands
+    got, _, runs = _run(torchlike, compiled=True, zero_grad=False)
+    want, _, _ = _run(torch, compiled=False, zero_grad=False)
+    _compare(got, want)
+    assert runs == 3        # placeholders, then without them; the second call's guard
+
+
+def test_a_failed_trace_leaves_no_placeholder():
+    lin = torchlike.nn.Linear(3, 2)
+    opt = torchlike.optim.SGD(lin.parameters(), lr=0.1)
+
+    def step():
+        opt.zero_grad()
+        lin(torchlike.tensor(X)).sum().backward()
+        raise ValueError("stop")
+    with pytest.raises(ValueError, match="stop"):
+        torchlike.compile(step)()
+    # (a failed trace puts the state back as it found it: no `.grad`s yet)
+    assert [p.grad for p in lin.parameters()] == [None, None]
