@@ -359,12 +359,13 @@ class CompiledCallable:
             return self._run_split(entry, in_arrays, counters, args, kwargs)
         outs = entry.run(in_arrays, counters)
         del in_arrays[:]        # (references to donated arrays)
-        result, new_tensors = self._install(entry, state, tensors, storages, owner, outs,
-                                            plan and plan.counters(tensors, owner))
-        if plan is None:
-            plan = GuardPlan.make(self._walk, entry, key, arg_tensors, tensors, storages, owner)
-        if plan is not None:
-            self._plan = plan if plan.advance(new_tensors) else None
+        result, new_tensors = self._install(entry, state, tensors, storages, owner, outs, plan)
+        if new_tensors is not None:     # (else the plan installed them: the steady state)
+            if plan is None:
+                plan = GuardPlan.make(self._walk, entry, key, arg_tensors, tensors, storages,
+                                      owner)
+            if plan is not None:
+                self._plan = plan if plan.advance(new_tensors) else None
         if is_grad_enabled() and any(entry.out_grad):
             result = join_graph(entry, result, tensors, owner, outs.inputs, counters)
         return result
@@ -516,9 +517,10 @@ class CompiledCallable:
         return log.results
 
     # -- after a call ---------------------------------------------------------------------
-    def _install(self, entry, state, tensors, storages, owner, outs, counters=None):
-        """Puts a call's results in place; `counters`: the version counters to bump
-        (the plan keeps them), else found from the tensors."""
+    def _install(self, entry, state, tensors, storages, owner, outs, plan=None):
+        """Puts a call's results in place. With a `plan` (the steady state), the plan
+        keeps the version counters to bump and, once it has seen the new tensors,
+        puts them in their slots (then no list of them is returned)."""
         new_arrays = outs.storages if entry.expand_out is None else \
             entry.expand_out(outs.storages)
         for i, array in zip(entry.changed, new_arrays):
@@ -526,26 +528,15 @@ class CompiledCallable:
             st.array = array
             st.generation += 1
         # an in-place change inside bumps the version, once per counter (views share one)
-        if counters is None:
-            counters = version_counters(entry, tensors, owner)
+        counters = version_counters(entry, tensors, owner) if plan is None else \
+            plan.counters(tensors, owner)
         for counter in counters:
             counter.value += 1
-        # a structural entry added containers: walk again to see their slots
-        if entry.structural:
-            self._walk = None
-            after = discover(state.roots, state.global_names, state.names_given).for_call(
-                state.arg_tensors).tensor_slots
+        if plan is not None and plan.checked_new:
+            new_tensors = None
+            plan.install(outs.new)
         else:
-            after = state.tensor_slots
-        new_tensors = []
-        for array, index, (device, requires_grad) in zip(outs.new, entry.new_slots,
-                                                         entry.new_meta):
-            t = Tensor._wrap(array, device)
-            t._requires_grad = requires_grad
-            after[index].set(t)
-            new_tensors.append(t)
-        for index in entry.none_slots:
-            after[index].set(None)
+            new_tensors = self._fill_slots(entry, state, outs.new)
         for index, value in entry.scalar_after:
             slot = state.scalar_slots[index]
             slot.set(list(value) if isinstance(slot.get(), list) else value)
@@ -555,5 +546,26 @@ class CompiledCallable:
         out = [Tensor._wrap(next(results), d) if d is not None else s
                for s, d in zip(entry.out_static, entry.out_devices)]
         return jax.tree_util.tree_unflatten(entry.out_tree_results, out), new_tensors
+
+    def _fill_slots(self, entry, state, arrays):
+        """The tensor slots the function filled get new tensors of `arrays`, those it
+        emptied None; returns the new tensors."""
+        # a structural entry added containers: walk again to see their slots
+        if entry.structural:
+            self._walk = None
+            after = discover(state.roots, state.global_names, state.names_given).for_call(
+                state.arg_tensors).tensor_slots
+        else:
+            after = state.tensor_slots
+        new_tensors = []
+        for array, index, (device, requires_grad) in zip(arrays, entry.new_slots,
+                                                         entry.new_meta):
+            t = Tensor._wrap(array, device)
+            t._requires_grad = requires_grad
+            after[index].set(t)
+            new_tensors.append(t)
+        for index in entry.none_slots:
+            after[index].set(None)
+        return new_tensors
 
 
