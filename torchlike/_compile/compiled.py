@@ -292,6 +292,7 @@ class CompiledCallable:
             entry = self.entries.get(key)
         if entry is not None and entry.eager:
             return self.fn(*args, **kwargs)
+        grads = ()      # (a first call's placeholder `.grad`s: first_grads.py)
         if entry is None:
             if self._family(key) not in self.families and \
                     len(self.families) >= self._limit():
@@ -306,14 +307,14 @@ class CompiledCallable:
                                                                        arg_tensors)
                     entry, stale = self.entries.get(key), False
                     if entry is not None:
-                        if grads and not first_grads.unused(grads, entry, storages):
-                            self._drop_grads(grads)
-                            entry, grads, stale = None, [], True
-                            continue
                         if entry.eager:
                             first_grads.undo(grads)
                             first_step.undo(made)
                             return self.fn(*args, **kwargs)
+                        if grads and not first_grads.unused(grads, entry, storages):
+                            self._drop_grads(grads)
+                            entry, grads, stale = None, [], True
+                            continue
                         break
                 entry = _Entry()
                 try:
@@ -357,7 +358,11 @@ class CompiledCallable:
         in_arrays = _arrays(storages)
         if entry.split is not None:
             return self._run_split(entry, in_arrays, counters, args, kwargs)
-        outs = entry.run(in_arrays, counters)
+        try:
+            outs = entry.run(in_arrays, counters)
+        except BaseException:
+            first_grads.undo(grads)
+            raise
         del in_arrays[:]        # (references to donated arrays)
         result, new_tensors = self._install(entry, state, tensors, storages, owner, outs, plan)
         if new_tensors is not None:     # (else the plan installed them: the steady state)
