@@ -39,11 +39,12 @@ def _run(lib, compiled, zero_grad, calls=3):
         opt.step()
         return loss
     f = lib.compile(step) if compiled else step
-    out = []
+    out, planned = [], []
     for _ in range(calls):
         loss = f()
         out.append((float(loss), [np.array(to_numpy(p.grad)) for p in lin.parameters()]))
-    return out, dict(opt.param_groups[0], params=None), next(runs)
+        planned.append(getattr(f, "_plan", None) is not None)
+    return out, dict(opt.param_groups[0], params=None), next(runs), planned
 
 
 def _compare(got, want):
@@ -54,10 +55,13 @@ def _compare(got, want):
 
 
 def test_a_step_that_zeroes_its_grads_traces_once_and_keeps_torchs_groups():
-    got, group, runs = _run(torchlike, compiled=True, zero_grad=True)
-    want, t_group, _ = _run(torch, compiled=False, zero_grad=True)
+    got, group, runs, planned = _run(torchlike, compiled=True, zero_grad=True)
+    want, t_group, _, _ = _run(torch, compiled=False, zero_grad=True)
     _compare(got, want)
     assert runs == 1        # one trace serves the first call and the later ones
+    # the first call leaves a guard plan that holds from then on: the second call does
+    # not walk the state or build the guard again (plan.py)
+    assert planned == [True] * 3
     # every key of the group stays, those holding None too (foreach, fused)
     assert group.keys() == t_group.keys()
     assert {k: v for k, v in group.items() if v is None} == \
@@ -67,8 +71,8 @@ def test_a_step_that_zeroes_its_grads_traces_once_and_keeps_torchs_groups():
 def test_a_step_that_accumulates_its_grads_gives_torchs_grads():
     # the step reads its `.grad`s (backward adds to them): the placeholders cannot stand
     # in for them, and the first call is traced again as its state stands
-    got, _, runs = _run(torchlike, compiled=True, zero_grad=False)
-    want, _, _ = _run(torch, compiled=False, zero_grad=False)
+    got, _, runs, _ = _run(torchlike, compiled=True, zero_grad=False)
+    want, _, _, _ = _run(torch, compiled=False, zero_grad=False)
     _compare(got, want)
     assert runs == 3        # placeholders, then without them; the second call's guard
 

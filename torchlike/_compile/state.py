@@ -37,9 +37,6 @@ MAX_OBJECTS = 10_000        # a walk stops here: state this large is not a train
 
 
 _SCALAR_TYPES = frozenset(_SCALARS)
-# attributes that are not state: an optimizer's step() sets `_in_step` (its guard against
-# re-entry, False between calls) on its first call, which would change the next guard
-_NOT_GUARDED = frozenset(("_in_step",))
 _chain = itertools.chain.from_iterable
 _PARAMETERS = operator.attrgetter("_parameters")
 _CHILDREN = operator.attrgetter("_modules")
@@ -174,8 +171,7 @@ class State:
     def scalars_of(self, holder):
         self.holders.append(holder)
         for k, v in holder.__dict__.items():
-            if (type(v) in _SCALAR_TYPES or is_scalar(v)) and not k.startswith("__") and \
-                    k not in _NOT_GUARDED:
+            if (type(v) in _SCALAR_TYPES or is_scalar(v)) and not k.startswith("__"):
                 self.scalar_slots.append(Slot(holder, k, True))
 
     def dict_scalars(self, d, skip=()):
@@ -330,6 +326,9 @@ def _module(state, module, work):
 
 
 def _optimizer(state, opt, work):
+    # step() sets its re-entry flag (False between calls) on its first call: set here,
+    # the optimizer's attributes (guarded Python values) stay the same across that call
+    opt.__dict__.setdefault("_in_step", False)
     state.optimizers.append(opt)
     state.scalars_of(opt)
     for group in opt.param_groups:
