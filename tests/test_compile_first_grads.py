@@ -69,12 +69,12 @@ def test_a_step_that_zeroes_its_grads_traces_once_and_keeps_torchs_groups():
 
 
 def test_a_step_that_accumulates_its_grads_gives_torchs_grads():
-    # the step reads its `.grad`s (backward adds to them): the placeholders cannot stand
-    # in for them, and the first call is traced again as its state stands
+    # the step reads its `.grad`s (backward adds to them): the first call is traced
+    # again as its state stands, and the trace with placeholders serves the later calls
     got, _, runs, _ = _run(torchlike, compiled=True, zero_grad=False)
     want, _, _, _ = _run(torch, compiled=False, zero_grad=False)
     _compare(got, want)
-    assert runs == 3        # placeholders, then without them; the second call's guard
+    assert runs == 2        # both on the first call
 
 
 def test_a_failed_trace_leaves_no_placeholder():

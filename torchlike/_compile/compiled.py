@@ -336,7 +336,10 @@ class CompiledCallable:
                     first_step.undo(made)
                     raise
                 if grads and not first_grads.unused(grads, entry, storages):
-                    # the program needs the `.grad`s as they stand: traced again
+                    # the program reads the `.grad`s: it is the one for calls that have
+                    # them (kept for the second call), and this one is traced again
+                    if not left_out and not entry.structural and entry.split is None:
+                        self._store(entry, key)
                     self._drop_grads(grads)
                     entry, grads, stale = None, [], True
                     if not left_out:
