@@ -12,9 +12,10 @@ Each call:
    values the function gave them when it was traced;
 3. on a new guard, traces the function with tracers in every storage (autograd records
    on tracers, so backward() and optimizer.step() inside join the program), then runs it.
-   A first trace takes the optimizer state as the first step makes it (first_step.py),
-   and guards whose XLA programs are the same text share one (`_shared`): so a training
-   step compiles once, although its first call has no `.grad`s or optimizer state yet.
+   A first trace takes the optimizer state as the first step makes it (first_step.py)
+   and placeholder `.grad`s (first_grads.py), so a training step traces and compiles
+   once, although its first call has no `.grad`s or optimizer state yet; guards whose
+   XLA programs are the same text share one (`_shared`).
 
 A function that needs a value on the host (`.item()`, `if x.sum() > 0`) cannot be one
 program. With fullgraph=False it splits there: the ops before the break run as one
@@ -140,8 +141,9 @@ class _Entry:
 def _shared(programs, program, args):
     """`program`, or the one an earlier trace made where XLA's program text and the
     arguments are the same (that one is compiled already). Two guards can trace one
-    program: a step's first call, whose `.grad`s are None, and its second, whose `.grad`s
-    the step sets to None without reading them. The lowering is the one a compile of
+    program: a step whose `.grad`s are None, and the same step with `.grad`s that it sets
+    to None without reading them (when the first call's placeholder `.grad`s could not
+    stay: first_grads.py). The lowering is the one a compile of
     `program` would make anyway (jax.jit keeps it); its text is hashed, not kept."""
     lowered = program.lower(*args)
     # (jax.jit leaves unused arguments out of XLA's program: the call's signature counts)
