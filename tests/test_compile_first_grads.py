@@ -42,7 +42,7 @@ def _run(lib, compiled, zero_grad, calls=3):
     out, planned = [], []
     for _ in range(calls):
         loss = f()
-        out.append((float(loss), [np.array(to_numpy(p.grad)) for p in lin.parameters()]))
+        out.append((float(loss.detach()), [np.array(to_numpy(p.grad)) for p in lin.parameters()]))
         planned.append(getattr(f, "_plan", None) is not None)
     return out, dict(opt.param_groups[0], params=None), next(runs), planned
 
