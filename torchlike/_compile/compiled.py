@@ -52,6 +52,7 @@ from .state import _SCALARS, discover, freeze, function_roots
 
 
 _NOT_ROOTS = (Tensor,) + _SCALARS
+_NO_ARGUMENTS = jax.tree_util.tree_structure(((), {}))
 
 
 class _Entry:
@@ -275,9 +276,12 @@ class CompiledCallable:
     def __call__(self, *args, **kwargs):
         if is_compiling() or not bridge.top_level() or disabled():
             return self.fn(*args, **kwargs)
-        leaves, treedef = jax.tree_util.tree_flatten((args, kwargs),
-                                                     is_leaf=lambda x: isinstance(x, Tensor))
-        arg_tensors = [x for x in leaves if isinstance(x, Tensor)]
+        if args or kwargs:
+            leaves, treedef = jax.tree_util.tree_flatten((args, kwargs),
+                                                         is_leaf=lambda x: isinstance(x, Tensor))
+            arg_tensors = [x for x in leaves if isinstance(x, Tensor)]
+        else:       # (a training step's usual call)
+            leaves, treedef, arg_tensors = [], _NO_ARGUMENTS, []
         plan = self._plan
         if plan is not None and plan.matches(leaves, treedef, self._roots(leaves),
                                              arg_tensors, is_grad_enabled()):

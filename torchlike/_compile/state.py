@@ -132,8 +132,9 @@ class State:
         """A cheap summary of the structure the walk saw. The same fingerprint means a
         new walk would find the same slots (their values are read afresh each call).
         Computed on every compiled call, so each part is one C-level pass (map, chain),
-        and parts over lists this walk found empty (they stay empty) are left out."""
-        parts = [tuple(map(id, self.roots))]
+        and parts over lists this walk found empty (they stay empty) are left out. (The
+        roots are not in it: the caller compares their ids with the walk's.)"""
+        parts = []
         if self.dicts:
             parts.append(tuple(map(len, self.dicts)))
         if self.sequences:
