@@ -89,3 +89,25 @@ def test_a_failed_trace_leaves_no_placeholder():
         torchlike.compile(step)()
     # (a failed trace puts the state back as it found it: no `.grad`s yet)
     assert [p.grad for p in lin.parameters()] == [None, None]
+
+
+def test_a_function_that_leaves_the_grads_alone_leaves_them_none():
+    # (it reaches the optimizer, so its first trace gets placeholders, which it does
+    # not replace: they go, and the function is traced again without them)
+    results = []
+    for lib in (torchlike, torch):
+        lin = lib.nn.Linear(3, 2)
+        with lib.no_grad():
+            lin.weight.copy_(lib.tensor(W))
+            lin.bias.fill_(0.1)
+        opt = lib.optim.SGD(lin.parameters(), lr=0.1)
+
+        def evaluate(x):
+            opt.param_groups        # (names the optimizer: the compiled call walks it)
+            return lin(x).detach().sum()
+        f = lib.compile(evaluate) if lib is torchlike else evaluate
+        values = [float(f(lib.tensor(X))) for _ in range(2)]
+        results.append((values, [p.grad for p in lin.parameters()]))
+    (got, grads), (want, t_grads) = results
+    np.testing.assert_allclose(got, want, **TOL)
+    assert grads == t_grads == [None, None]

@@ -76,6 +76,7 @@ class _Entry:
         self.new_slots = []       # indices of the tensor slots it filled with new tensors
         self.new_meta = []        # (device, requires_grad) of each new tensor
         self.none_slots = []      # slots it emptied
+        self.grads_replaced = set()   # ids of the tensors whose `.grad` it filled or emptied
         self.scalar_after = []    # (Python slot index, value) it wrote
         self.draws = []           # draws per generator
         self.out_static = None    # non-tensor results (constants of the trace)

@@ -81,10 +81,13 @@ def harvest(entry, saved, after):
     for i, s in enumerate(after.tensor_slots):
         v = s.get()
         old = before.get(s.ident())
+        if v is old:
+            continue
+        if s.is_attr and s.key == "grad":
+            entry.grads_replaced.add(id(s.holder))      # (first_grads.py)
         if v is None:
-            if old is not None:
-                entry.none_slots.append(i)
-        elif v is not old:
+            entry.none_slots.append(i)
+        else:
             entry.new_slots.append(i)
             entry.new_meta.append((v.device, v._requires_grad and v._grad_fn is None))
             new_out.append(force(v._raw()))

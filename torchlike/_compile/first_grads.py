@@ -8,12 +8,14 @@ again (the transformer benchmark: 140 ms), although a step that sets its `.grad`
 So before the first trace, each parameter of the optimizers that would get a `.grad`
 holds a placeholder: a tensor of the gradient's shape, dtype and device whose array is
 only a shape (`jax.ShapeDtypeStruct`, never computed). The trace then runs under the
-guard the second call has. When the program neither reads nor writes a placeholder, and
-no result can be differentiated outside the call (whose backward would run the program
-on every input again), that program is the step's for both calls: the first call runs
-it (the placeholders are not among its arguments) and installs the new `.grad`s in
-their slots, as every later call does. Otherwise the placeholders are removed and the
-function is traced again as its state stands.
+guard the second call has. When the program neither reads nor writes a placeholder but
+replaces each (with a new `.grad` or None), and no result can be differentiated outside
+the call (whose backward would run the program on every input again), that program is
+the step's for both calls: the first call runs it (the placeholders are not among its
+arguments) and installs the new `.grad`s in their slots, as every later call does.
+Otherwise the placeholders are removed and the first call is traced again as its state
+stands (a program that reads them, as a step that accumulates its gradients does, is
+kept for the calls that have `.grad`s).
 
 A function that tests in Python whether a `.grad` is None before it sets it to None sees
 one on its first call: such a test is the only thing a placeholder changes.
@@ -56,12 +58,16 @@ def fill(optimizers):
 
 def unused(placeholders, entry, storages):
     """True when `entry`'s program serves the state without the placeholders too: it
-    does not read or write them, and its results are not differentiated outside."""
+    does not read or write them, it replaces every one of them (a function that leaves a
+    `.grad` alone would leave its placeholder), and its results are not differentiated
+    outside."""
     if entry.eager or entry.split is not None or any(entry.out_live):
         return False
     mine = {id(h.grad._storage) for h in placeholders}
     touched = entry.reads.union(entry.changed)
-    return not any(id(storages[i]) in mine for i in touched)
+    if any(id(storages[i]) in mine for i in touched):
+        return False
+    return all(id(h.param) in entry.grads_replaced for h in placeholders)
 
 
 def undo(placeholders):
