@@ -84,6 +84,7 @@ class _Entry:
         self.out_grad = []        # which tensor results require grad
         self.out_live = []        # ... and can still be differentiated outside
         self.structural = False   # the trace added containers (first optimizer step)
+        self.remove_added = None  # ... and this takes them out again
         self.pullbacks = LRU(8)   # which inputs are differentiated -> jitted vjp
         self.consumed_node = None  # (weakref to its input, node) for consumed results
         self.out_tree_results = None
@@ -347,13 +348,15 @@ class CompiledCallable:
                     # them (kept for the second call), and this one is traced again
                     if not left_out and not entry.structural and entry.split is None:
                         self._store(entry, key)
-                    self._drop_grads(grads)
+                    self._drop_grads(grads, entry)
                     entry, grads, stale = None, [], True
                     if not left_out:
                         continue
                 if left_out:
                     # eager mode would not give these parameters this state (first_step.py):
                     # neither does this call; trace the function again as its state stands
+                    if entry is not None and entry.remove_added is not None:
+                        entry.remove_added()
                     first_step.undo(left_out)
                     made = [m for m in made if m not in left_out]
                     self.fill_first_step = bool(made)     # (a function that does not step)
@@ -385,10 +388,13 @@ class CompiledCallable:
             result = join_graph(entry, result, tensors, owner, outs.inputs, counters)
         return result
 
-    def _drop_grads(self, grads):
+    def _drop_grads(self, grads, entry=None):
         """A trace with placeholder `.grad`s that does not serve the state without them:
-        they go, and this function gets none again."""
+        they go, with the containers the trace added, and this function gets none
+        again."""
         first_grads.undo(grads)
+        if entry is not None and entry.remove_added is not None:
+            entry.remove_added()
         self.fill_grads = False
 
     def _family(self, key):
@@ -484,6 +490,8 @@ class CompiledCallable:
             after = discover(state.roots, state.global_names,
                              state.names_given).for_call(state.arg_tensors)
             entry.structural = saved.added_keys()
+            if entry.structural:    # (for a trace that is dropped: first_grads.py)
+                entry.remove_added = saved.remove_added
             entry.changed = [i for i, (st, a) in enumerate(zip(storages, in_arrays))
                              if st.array is not a]
             storage_out, where = aliases.dedupe_outputs(

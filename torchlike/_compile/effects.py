@@ -49,6 +49,12 @@ class Snapshot:
     def added_keys(self):
         return any(len(d) != len(keys) for d, keys in self.dict_keys)
 
+    def remove_added(self):
+        """Removes the keys the trace added to the state's dicts."""
+        for d, keys in self.dict_keys:
+            for k in [k for k in d if k not in keys]:
+                del d[k]
+
     def restore(self, remove_added):
         for st, array, generation in self.storages:
             st.array = array
@@ -56,9 +62,7 @@ class Snapshot:
             # generation past any the trace used: it bumped each storage's at its start)
             st.generation = max(st.generation, generation) + 1
         if remove_added:
-            for d, keys in self.dict_keys:
-                for k in [k for k in d if k not in keys]:
-                    del d[k]
+            self.remove_added()
         for s, v in self.tensor_slots:
             s.set(v)
         for s, v in self.scalars:
