@@ -319,7 +319,7 @@ class CompiledCallable:
                             first_grads.undo(grads)
                             first_step.undo(made)
                             return self.fn(*args, **kwargs)
-                        if grads and not first_grads.unused(grads, entry, storages):
+                        if grads and not first_grads.serves_without(grads, entry, storages):
                             self._drop_grads(grads)
                             entry, grads, stale = None, [], True
                             continue
@@ -343,7 +343,7 @@ class CompiledCallable:
                     first_grads.undo(grads)
                     first_step.undo(made)
                     raise
-                if grads and not first_grads.unused(grads, entry, storages):
+                if grads and not first_grads.serves_without(grads, entry, storages):
                     # the program reads the `.grad`s: it is the one for calls that have
                     # them (kept for the second call), and this one is traced again
                     if not left_out and not entry.structural and entry.split is None:

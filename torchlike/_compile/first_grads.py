@@ -43,20 +43,18 @@ class Placeholder:
 def fill(optimizers):
     """Gives every parameter of the optimizers that can get a gradient and has none a
     placeholder; returns them."""
-    made, seen = [], set()
+    made = []
     for opt in optimizers:
         for group in opt.param_groups:
             for p in group["params"]:
-                if id(p) in seen or not p._requires_grad or p._grad is not None or \
-                        p._grad_fn is not None or not (p._dtype.is_floating_point or
-                                                       p._dtype.is_complex):
-                    continue
-                seen.add(id(p))
-                made.append(Placeholder(p))
+                # (a parameter met twice has its placeholder by then)
+                if p._requires_grad and p._grad is None and p._grad_fn is None and \
+                        (p._dtype.is_floating_point or p._dtype.is_complex):
+                    made.append(Placeholder(p))
     return made
 
 
-def unused(placeholders, entry, storages):
+def serves_without(placeholders, entry, storages):
     """True when `entry`'s program serves the state without the placeholders too: it
     does not read or write them, it replaces every one of them (a function that leaves a
     `.grad` alone would leave its placeholder), and its results are not differentiated
