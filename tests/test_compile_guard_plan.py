@@ -105,11 +105,14 @@ def _grads_emptied(lib, net, opt, call):
     return call
 
 
-# (change, whether it alters the guard: a new program is traced)
+# (change, whether a new program is traced)
 CHANGES = [(_new_parameter, True), (_argument_shape, True), (_python_argument, True),
            (_learning_rate, True), (_state_tensor_new_values, False),
            (_state_tensor_new_dtype, True), (_parameter_data_replaced, False),
-           (_requires_grad_off, True), (_grads_emptied, True)]
+           (_requires_grad_off, True),
+           # (a new guard, but the call fills placeholder `.grad`s and finds the program
+           # of the steady calls, which does not read them: first_grads.py)
+           (_grads_emptied, False)]
 
 
 @pytest.mark.parametrize("change,retraces", CHANGES, ids=[c.__name__[1:] for c, _ in CHANGES])

@@ -12,9 +12,10 @@ Each call:
    values the function gave them when it was traced;
 3. on a new guard, traces the function with tracers in every storage (autograd records
    on tracers, so backward() and optimizer.step() inside join the program), then runs it.
-   A first trace takes the optimizer state as the first step makes it (first_step.py),
-   and guards whose XLA programs are the same text share one (`_shared`): so a training
-   step compiles once, although its first call has no `.grad`s or optimizer state yet.
+   A first trace takes the optimizer state as the first step makes it (first_step.py)
+   and placeholder `.grad`s (first_grads.py), so a training step traces and compiles
+   once, although its first call has no `.grad`s or optimizer state yet; guards whose
+   XLA programs are the same text share one (`_shared`).
 
 A function that needs a value on the host (`.item()`, `if x.sum() > 0`) cannot be one
 program. With fullgraph=False it splits there: the ops before the break run as one
@@ -40,7 +41,7 @@ from .._storage import Storage, write_scope
 from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.grad_mode import is_grad_enabled
-from . import aliases, breaks, config, first_step
+from . import aliases, breaks, config, first_grads, first_step
 from .autograd_node import consumed, join_graph
 from .breaks import BREAKS, OUTSIDE_WRITE, GraphBreak, disabled, is_compiling, log, note_break
 from .effects import Snapshot, counting, harvest
@@ -51,6 +52,7 @@ from .state import _SCALARS, discover, freeze, function_roots
 
 
 _NOT_ROOTS = (Tensor,) + _SCALARS
+_NO_ARGUMENTS = jax.tree_util.tree_structure(((), {}))
 
 
 class _Entry:
@@ -65,6 +67,7 @@ class _Entry:
         self.donate = ()
         self.alias = ()           # storages sharing one 0-dim array (aliases.py)
         self.slot_of = None       # each storage's program input
+        self.reads = frozenset()  # the storages whose arrays the program reads
         self.reset()
 
     def reset(self):
@@ -73,6 +76,7 @@ class _Entry:
         self.new_slots = []       # indices of the tensor slots it filled with new tensors
         self.new_meta = []        # (device, requires_grad) of each new tensor
         self.none_slots = []      # slots it emptied
+        self.grads_replaced = set()   # ids of the tensors whose `.grad` it filled or emptied
         self.scalar_after = []    # (Python slot index, value) it wrote
         self.draws = []           # draws per generator
         self.out_static = None    # non-tensor results (constants of the trace)
@@ -80,6 +84,7 @@ class _Entry:
         self.out_grad = []        # which tensor results require grad
         self.out_live = []        # ... and can still be differentiated outside
         self.structural = False   # the trace added containers (first optimizer step)
+        self.remove_added = None  # ... and this takes them out again
         self.pullbacks = LRU(8)   # which inputs are differentiated -> jitted vjp
         self.consumed_node = None  # (weakref to its input, node) for consumed results
         self.out_tree_results = None
@@ -107,6 +112,7 @@ class _Entry:
         where = [firsts[u] if u < len(firsts) else len(in_arrays) + u - len(firsts)
                  for u in used]
         self.pick = _getter(where)
+        self.reads = frozenset(w for w in where if w < len(in_arrays))
         self.run_fn = self.flat if len(used) == len(closed.jaxpr.invars) else \
             jax.extend.core.jaxpr_as_fun(_keep_inputs(closed, used))
         position = {k: n for n, k in enumerate(where)}
@@ -138,8 +144,9 @@ class _Entry:
 def _shared(programs, program, args):
     """`program`, or the one an earlier trace made where XLA's program text and the
     arguments are the same (that one is compiled already). Two guards can trace one
-    program: a step's first call, whose `.grad`s are None, and its second, whose `.grad`s
-    the step sets to None without reading them. The lowering is the one a compile of
+    program: a step whose `.grad`s are None, and the same step with `.grad`s that it sets
+    to None without reading them (when the first call's placeholder `.grad`s could not
+    stay: first_grads.py). The lowering is the one a compile of
     `program` would make anyway (jax.jit keeps it); its text is hashed, not kept."""
     lowered = program.lower(*args)
     # (jax.jit leaves unused arguments out of XLA's program: the call's signature counts)
@@ -223,6 +230,8 @@ class CompiledCallable:
         # a first trace fills in the optimizer state a first step makes (first_step.py),
         # until a trace shows that this function does not step
         self.fill_first_step = True
+        # ... and placeholder `.grad`s (first_grads.py), until a trace reads them
+        self.fill_grads = True
         functools.update_wrapper(self, fn)
         if CompiledCallable._live is None:
             CompiledCallable._live = weakref.WeakSet()
@@ -234,7 +243,7 @@ class CompiledCallable:
             c.entries.clear()
             c.families.clear()
             c.programs.clear()
-            c.fill_first_step = True
+            c.fill_first_step = c.fill_grads = True
             c._walk = c._plan = None
             c.limit_warned = False
 
@@ -269,9 +278,12 @@ class CompiledCallable:
     def __call__(self, *args, **kwargs):
         if is_compiling() or not bridge.top_level() or disabled():
             return self.fn(*args, **kwargs)
-        leaves, treedef = jax.tree_util.tree_flatten((args, kwargs),
-                                                     is_leaf=lambda x: isinstance(x, Tensor))
-        arg_tensors = [x for x in leaves if isinstance(x, Tensor)]
+        if args or kwargs:
+            leaves, treedef = jax.tree_util.tree_flatten((args, kwargs),
+                                                         is_leaf=lambda x: isinstance(x, Tensor))
+            arg_tensors = [x for x in leaves if isinstance(x, Tensor)]
+        else:       # (a training step's usual call)
+            leaves, treedef, arg_tensors = [], _NO_ARGUMENTS, []
         plan = self._plan
         if plan is not None and plan.matches(leaves, treedef, self._roots(leaves),
                                              arg_tensors, is_grad_enabled()):
@@ -288,13 +300,15 @@ class CompiledCallable:
             entry = self.entries.get(key)
         if entry is not None and entry.eager:
             return self.fn(*args, **kwargs)
+        grads = ()      # (a first call's placeholder `.grad`s: first_grads.py)
         if entry is None:
             if self._family(key) not in self.families and \
                     len(self.families) >= self._limit():
                 self._warn_limit()
                 return self.fn(*args, **kwargs)
             made = first_step.fill(state.optimizers) if self.fill_first_step else []
-            stale = bool(made)      # (the state changed since its guard was read)
+            grads = first_grads.fill(state.optimizers) if self.fill_grads else []
+            stale = bool(made or grads)     # (the state changed since its guard was read)
             while entry is None:
                 if stale:
                     state, tensors, storages, owner, key = self._guard(leaves, treedef,
@@ -302,8 +316,13 @@ class CompiledCallable:
                     entry, stale = self.entries.get(key), False
                     if entry is not None:
                         if entry.eager:
+                            first_grads.undo(grads)
                             first_step.undo(made)
                             return self.fn(*args, **kwargs)
+                        if grads and not first_grads.serves_without(grads, entry, storages):
+                            self._drop_grads(grads)
+                            entry, grads, stale = None, [], True
+                            continue
                         break
                 entry = _Entry()
                 try:
@@ -313,15 +332,31 @@ class CompiledCallable:
                                 self.programs, key.parts[-1])
                     left_out = first_step.not_kept(made, entry, state, storages)
                 except GraphBreak as gb:
-                    if not made:
+                    if not made and not grads:
                         return self._break(gb, entry, key, args, kwargs)
                     left_out = made         # (traced again without the state made ahead)
+                    self._drop_grads(grads)
+                    entry, grads, stale = None, [], True
+                    if not left_out:
+                        continue
                 except BaseException:
+                    first_grads.undo(grads)
                     first_step.undo(made)
                     raise
+                if grads and not first_grads.serves_without(grads, entry, storages):
+                    # the program reads the `.grad`s: it is the one for calls that have
+                    # them (kept for the second call), and this one is traced again
+                    if not left_out and not entry.structural and entry.split is None:
+                        self._store(entry, key)
+                    self._drop_grads(grads, entry)
+                    entry, grads, stale = None, [], True
+                    if not left_out:
+                        continue
                 if left_out:
                     # eager mode would not give these parameters this state (first_step.py):
                     # neither does this call; trace the function again as its state stands
+                    if entry is not None and entry.remove_added is not None:
+                        entry.remove_added()
                     first_step.undo(left_out)
                     made = [m for m in made if m not in left_out]
                     self.fill_first_step = bool(made)     # (a function that does not step)
@@ -336,17 +371,31 @@ class CompiledCallable:
         in_arrays = _arrays(storages)
         if entry.split is not None:
             return self._run_split(entry, in_arrays, counters, args, kwargs)
-        outs = entry.run(in_arrays, counters)
+        try:
+            outs = entry.run(in_arrays, counters)
+        except BaseException:
+            first_grads.undo(grads)
+            raise
         del in_arrays[:]        # (references to donated arrays)
-        result, new_tensors = self._install(entry, state, tensors, storages, owner, outs,
-                                            plan and plan.counters(tensors, owner))
-        if plan is None:
-            plan = GuardPlan.make(self._walk, entry, key, arg_tensors, tensors, storages, owner)
-        if plan is not None:
-            self._plan = plan if plan.advance(new_tensors) else None
+        result, new_tensors = self._install(entry, state, tensors, storages, owner, outs, plan)
+        if new_tensors is not None:     # (else the plan installed them: the steady state)
+            if plan is None:
+                plan = GuardPlan.make(self._walk, entry, key, arg_tensors, tensors, storages,
+                                      owner)
+            if plan is not None:
+                self._plan = plan if plan.advance(new_tensors) else None
         if is_grad_enabled() and any(entry.out_grad):
             result = join_graph(entry, result, tensors, owner, outs.inputs, counters)
         return result
+
+    def _drop_grads(self, grads, entry=None):
+        """A trace with placeholder `.grad`s that does not serve the state without them:
+        they go, with the containers the trace added, and this function gets none
+        again."""
+        first_grads.undo(grads)
+        if entry is not None and entry.remove_added is not None:
+            entry.remove_added()
+        self.fill_grads = False
 
     def _family(self, key):
         """What the recompile limit counts (docs/jax.md: dynamic shapes)."""
@@ -441,6 +490,8 @@ class CompiledCallable:
             after = discover(state.roots, state.global_names,
                              state.names_given).for_call(state.arg_tensors)
             entry.structural = saved.added_keys()
+            if entry.structural:    # (for a trace that is dropped: first_grads.py)
+                entry.remove_added = saved.remove_added
             entry.changed = [i for i, (st, a) in enumerate(zip(storages, in_arrays))
                              if st.array is not a]
             storage_out, where = aliases.dedupe_outputs(
@@ -489,9 +540,10 @@ class CompiledCallable:
         return log.results
 
     # -- after a call ---------------------------------------------------------------------
-    def _install(self, entry, state, tensors, storages, owner, outs, counters=None):
-        """Puts a call's results in place; `counters`: the version counters to bump
-        (the plan keeps them), else found from the tensors."""
+    def _install(self, entry, state, tensors, storages, owner, outs, plan=None):
+        """Puts a call's results in place. With a `plan` (the steady state), the plan
+        keeps the version counters to bump and, once it has seen the new tensors,
+        puts them in their slots (then no list of them is returned)."""
         new_arrays = outs.storages if entry.expand_out is None else \
             entry.expand_out(outs.storages)
         for i, array in zip(entry.changed, new_arrays):
@@ -499,26 +551,15 @@ class CompiledCallable:
             st.array = array
             st.generation += 1
         # an in-place change inside bumps the version, once per counter (views share one)
-        if counters is None:
-            counters = version_counters(entry, tensors, owner)
+        counters = version_counters(entry, tensors, owner) if plan is None else \
+            plan.counters(tensors, owner)
         for counter in counters:
             counter.value += 1
-        # a structural entry added containers: walk again to see their slots
-        if entry.structural:
-            self._walk = None
-            after = discover(state.roots, state.global_names, state.names_given).for_call(
-                state.arg_tensors).tensor_slots
+        if plan is not None and plan.checked_new:
+            new_tensors = None
+            plan.install(outs.new)
         else:
-            after = state.tensor_slots
-        new_tensors = []
-        for array, index, (device, requires_grad) in zip(outs.new, entry.new_slots,
-                                                         entry.new_meta):
-            t = Tensor._wrap(array, device)
-            t._requires_grad = requires_grad
-            after[index].set(t)
-            new_tensors.append(t)
-        for index in entry.none_slots:
-            after[index].set(None)
+            new_tensors = self._fill_slots(entry, state, outs.new)
         for index, value in entry.scalar_after:
             slot = state.scalar_slots[index]
             slot.set(list(value) if isinstance(slot.get(), list) else value)
@@ -528,5 +569,26 @@ class CompiledCallable:
         out = [Tensor._wrap(next(results), d) if d is not None else s
                for s, d in zip(entry.out_static, entry.out_devices)]
         return jax.tree_util.tree_unflatten(entry.out_tree_results, out), new_tensors
+
+    def _fill_slots(self, entry, state, arrays):
+        """The tensor slots the function filled get new tensors of `arrays`, those it
+        emptied None; returns the new tensors."""
+        # a structural entry added containers: walk again to see their slots
+        if entry.structural:
+            self._walk = None
+            after = discover(state.roots, state.global_names, state.names_given).for_call(
+                state.arg_tensors).tensor_slots
+        else:
+            after = state.tensor_slots
+        new_tensors = []
+        for array, index, (device, requires_grad) in zip(arrays, entry.new_slots,
+                                                         entry.new_meta):
+            t = Tensor._wrap(array, device)
+            t._requires_grad = requires_grad
+            after[index].set(t)
+            new_tensors.append(t)
+        for index in entry.none_slots:
+            after[index].set(None)
+        return new_tensors
 
 

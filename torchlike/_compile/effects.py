@@ -49,6 +49,12 @@ class Snapshot:
     def added_keys(self):
         return any(len(d) != len(keys) for d, keys in self.dict_keys)
 
+    def remove_added(self):
+        """Removes the keys the trace added to the state's dicts."""
+        for d, keys in self.dict_keys:
+            for k in [k for k in d if k not in keys]:
+                del d[k]
+
     def restore(self, remove_added):
         for st, array, generation in self.storages:
             st.array = array
@@ -56,13 +62,14 @@ class Snapshot:
             # generation past any the trace used: it bumped each storage's at its start)
             st.generation = max(st.generation, generation) + 1
         if remove_added:
-            for d, keys in self.dict_keys:
-                for k in [k for k in d if k not in keys]:
-                    del d[k]
+            self.remove_added()
         for s, v in self.tensor_slots:
             s.set(v)
         for s, v in self.scalars:
-            s.set(v)
+            if v is None and not s.is_attr:
+                s.holder[s.key] = None      # (Slot.set would remove the key: it stays)
+            else:
+                s.set(v)
         for g, c in self.counters:
             g._counter = c
         for t, grad, grad_fn, requires_grad in self.autograd_fields:
@@ -78,10 +85,13 @@ def harvest(entry, saved, after):
     for i, s in enumerate(after.tensor_slots):
         v = s.get()
         old = before.get(s.ident())
+        if v is old:
+            continue
+        if s.is_attr and s.key == "grad":
+            entry.grads_replaced.add(id(s.holder))      # (first_grads.py)
         if v is None:
-            if old is not None:
-                entry.none_slots.append(i)
-        elif v is not old:
+            entry.none_slots.append(i)
+        else:
             entry.new_slots.append(i)
             entry.new_meta.append((v.device, v._requires_grad and v._grad_fn is None))
             new_out.append(force(v._raw()))

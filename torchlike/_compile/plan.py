@@ -87,6 +87,7 @@ class GuardPlan:
                 self.dicts.append(s.holder.__dict__ if s.is_attr else s.holder)
                 self.keys.append(s.key)
         self.filled = [where[i] for i in entry.new_slots]   # (is a .grad, its position)
+        self.filled_slots = [self.state.tensor_slots[i] for i in entry.new_slots]
         self._read()
 
     @classmethod
@@ -174,6 +175,25 @@ class GuardPlan:
                     self.head_storages + self.tail_storages)
         return (self.state.for_call(args), self.head + args + self.tail,
                 self.head_storages + list(map(_STORAGE, args)) + self.tail_storages)
+
+    def install(self, arrays):
+        """The steady state's install (once `advance` has seen the new tensors): wraps
+        the program's new arrays and puts them in their slots and in the plan at once."""
+        tail, storages, meta_tail = self.tail, self.tail_storages, self.meta_tail
+        for (k, s), (is_grad, i), slot, array, (device, requires_grad) in zip(
+                self.replace, self.filled, self.filled_slots, arrays, self.entry.new_meta):
+            t = Tensor._wrap(array, device)
+            t._requires_grad = requires_grad
+            if is_grad:
+                self.grad_holders[i]._grad = t      # (as Slot.set does for a `.grad`)
+                self.grads[i], self.grad_ids[i] = t, id(t)
+            else:
+                slot.set(t)
+                self.values[i], self.value_ids[i] = t, id(t)
+            tail[k] = t
+            storages[s] = t._storage
+            meta_tail[k] = _META(t)
+        self.ids = None
 
     def advance(self, new_tensors):
         """After a call installed its results: the filled slots hold `new_tensors`.

@@ -131,21 +131,34 @@ class State:
     def fingerprint(self):
         """A cheap summary of the structure the walk saw. The same fingerprint means a
         new walk would find the same slots (their values are read afresh each call).
-        Computed on every compiled call, so each part is one C-level pass (map, chain)."""
-        holder_dicts = list(map(vars, self.holders))
-        groups = list(_chain(map(_GROUPS, self.optimizers)))
-        return (tuple(map(len, self.dicts)), tuple(map(len, self.sequences)),
-                tuple(map(len, holder_dicts)),
-                tuple(map(id, holder_dicts)),                   # (the read plan's dicts)
-                tuple(map(id, _chain(self.sequences))),
-                tuple(map(id, _chain(map(dict.values, map(_PARAMETERS, self.modules))))),
-                tuple(map(id, _chain(map(dict.values, map(_CHILDREN, self.modules))))),
-                tuple(map(len, map(_GROUPS, self.optimizers))),
-                tuple(map(len, map(_GROUP_PARAMS, groups))),
-                tuple(map(id, map(dict.get, [g for g, _ in self._global_pairs],
-                                  [n for _, n in self._global_pairs]))),
-                tuple(map(id, map(Slot.get, self.plain_slots))),
-                tuple(map(id, self.roots)))
+        Computed on every compiled call, so each part is one C-level pass (map, chain),
+        and parts over lists this walk found empty (they stay empty) are left out. (The
+        roots are not in it: the caller compares their ids with the walk's.)"""
+        parts = []
+        if self.dicts:
+            parts.append(tuple(map(len, self.dicts)))
+        if self.sequences:
+            parts.append(tuple(map(len, self.sequences)))
+            parts.append(tuple(map(id, _chain(self.sequences))))
+        if self.holders:
+            holder_dicts = list(map(vars, self.holders))
+            parts.append(tuple(map(len, holder_dicts)))
+            parts.append(tuple(map(id, holder_dicts)))         # (the read plan's dicts)
+        if self.modules:
+            parts.append(tuple(map(id, _chain(map(dict.values, map(_PARAMETERS,
+                                                                    self.modules))))))
+            parts.append(tuple(map(id, _chain(map(dict.values, map(_CHILDREN,
+                                                                    self.modules))))))
+        if self.optimizers:
+            parts.append(tuple(map(len, map(_GROUPS, self.optimizers))))
+            groups = list(_chain(map(_GROUPS, self.optimizers)))
+            parts.append(tuple(map(len, map(_GROUP_PARAMS, groups))))
+        if self._global_pairs:
+            parts.append(tuple(map(id, map(dict.get, [g for g, _ in self._global_pairs],
+                                           [n for _, n in self._global_pairs]))))
+        if self.plain_slots:
+            parts.append(tuple(map(id, map(Slot.get, self.plain_slots))))
+        return tuple(parts)
 
     def _mark(self, obj):
         if id(obj) in self._seen:
@@ -314,6 +327,9 @@ def _module(state, module, work):
 
 
 def _optimizer(state, opt, work):
+    # step() sets its re-entry flag (False between calls) on its first call: set here,
+    # the optimizer's attributes (guarded Python values) stay the same across that call
+    opt.__dict__.setdefault("_in_step", False)
     state.optimizers.append(opt)
     state.scalars_of(opt)
     for group in opt.param_groups:
