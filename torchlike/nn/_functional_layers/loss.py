@@ -112,7 +112,8 @@ def _safe_mean(total, count):
     """total / count, NaN when count is 0 (every target ignored) but with a zero
     gradient there, as PyTorch's nll_loss backward gives."""
     empty = count == 0
-    return total / jnp.where(empty, 1, count) + jnp.where(empty, jnp.nan, 0).astype(total.dtype)
+    nan, zero = (jnp.array(v, total.dtype) for v in (jnp.nan, 0))   # (not float64 selects)
+    return total / jnp.where(empty, 1, count) + jnp.where(empty, nan, zero)
 
 
 @nn_op("nll_loss", saves=(0,))
@@ -129,8 +130,12 @@ def _nll_op(x, target, *weight, ignore_index, reduction, from_logits, smoothing)
     classes = logp.shape[-1]
     valid = target != ignore_index
     safe = jnp.where(valid, target, 0)
-    w = weight[0] if weight else jnp.ones((classes,), logp.dtype)
-    w_t = jnp.where(valid, jnp.take(w, safe), 0).astype(logp.dtype)
+    if weight:
+        w = weight[0]
+        w_t = jnp.where(valid, jnp.take(w, safe), 0).astype(logp.dtype)
+    else:               # (each target's weight is 1: no gather from a vector of ones)
+        w = 1
+        w_t = valid.astype(logp.dtype)
     picked = jnp.take_along_axis(logp, safe[..., None], axis=-1)[..., 0]
     nll = -w_t * picked
     if reduction == "none":
