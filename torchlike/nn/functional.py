@@ -21,6 +21,7 @@ from .._ops.unary import UNARY as _UNARY
 from .._ops._util import (c_type_name as _c_type_name, check_expand as _check_expand,
                           scalar_name as _scalar_name, wrap_dim as _wrap_dim)
 from .._tensor import Tensor as _Tensor
+from ._functional_layers._common import CheckedOnce as _CheckedOnce
 from ._functional_layers.linear_graph import recorded_linear as _recorded_linear
 from ..autograd import grad_mode as _grad_mode
 
@@ -249,21 +250,13 @@ def _linear_impl(x, w, b):
 _OPS["linear"] = _linear_op = _Op("linear", _linear_impl, "AddmmBackward0", (0, 1))
 
 
-_linear_checked = set()     # (shapes and dtypes) of linear's arguments that passed its checks
-
-
 def linear(input, weight, bias=None):
     """One op, named after the step PyTorch ends on: addmm for a matrix with a bias,
     mm without one, a view (or matmul's nodes) otherwise."""
     # (every layer of every step passes here: its checks read only shapes and dtypes, so
     # a layer's arguments are checked once)
-    signature = (input.shape, input.dtype, weight.shape, weight.dtype,
-                 None if bias is None else (bias.shape, bias.dtype))
-    if signature not in _linear_checked:
-        _check_linear(input, weight, bias)
-        if len(_linear_checked) >= 1024:
-            _linear_checked.clear()
-        _linear_checked.add(signature)
+    _linear_checked((input.shape, input.dtype, weight.shape, weight.dtype,
+                     None if bias is None else (bias.shape, bias.dtype)), input, weight, bias)
     nw = weight.ndim
     if nw == 2 and _grad_mode.is_grad_enabled() and _bridge.top_level() and (
             input.requires_grad or weight.requires_grad
@@ -311,6 +304,9 @@ def _check_linear(input, weight, bias):
                            f"{_c_type_name(input.dtype)} != {_c_type_name(weight.dtype)}")
     if bias is not None and nw == 2:
         _check_expand(bias, x_shape[:-1] + (w_shape[0],))
+
+
+_linear_checked = _CheckedOnce(_check_linear)
 
 
 # -- dropout ---------------------------------------------------------------------------------------

@@ -23,6 +23,22 @@ def call(op, inputs, grad_fn=None, **params):
     return apply(op, tuple(inputs), tuple(sorted(params.items())), grad_fn)
 
 
+class CheckedOnce:
+    """A layer functional's argument checks, run once per signature (the shapes and
+    dtypes they read) that passed them: every layer of every training step calls the
+    functional, and its arguments' shapes repeat. Bounded (cleared when full)."""
+
+    def __init__(self, check, limit=1024):
+        self.check, self.limit, self.passed = check, limit, set()
+
+    def __call__(self, signature, *args):
+        if signature not in self.passed:
+            self.check(*args)
+            if len(self.passed) >= self.limit:
+                self.passed.clear()
+            self.passed.add(signature)
+
+
 def ntuple(value, n, name="argument"):
     """An int or a sequence -> a tuple of n ints (PyTorch's _pair/_triple)."""
     if isinstance(value, (tuple, list)):

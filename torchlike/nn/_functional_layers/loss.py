@@ -13,7 +13,7 @@ from ..._ops._util import (broadcast_shapes, check_broadcast, check_can_cast,
                            indices_out_of_range, out_of_range, result_dtype, scalar_name,
                            values_to_check, wrap_dim)
 from ... import _dtype as dt
-from ._common import call, check_reduction, nn_op, reduce_array, reduction_of
+from ._common import CheckedOnce, call, check_reduction, nn_op, reduce_array, reduction_of
 
 
 def _warn_target_size(input, target):
@@ -183,19 +183,12 @@ def _nll_grad_fn(input, reduction, smoothing):
     return "NllLoss2DBackward0"
 
 
-_nll_checked = set()    # (shapes and dtypes) of nll_loss's arguments that passed its checks
-
-
 def _check_nll(input, target, weight, ignore_index):
     """nll_loss's checks, in PyTorch's order: shapes, weight, dtypes, then target values
     (the first ones read only shapes and dtypes: a training loop's are checked once)."""
-    signature = (input.shape, input.dtype, target.shape, target.dtype,
-                 None if weight is None else (weight.shape, weight.dtype))
-    if signature not in _nll_checked:
-        _check_nll_arguments(input, target, weight)
-        if len(_nll_checked) >= 1024:
-            _nll_checked.clear()
-        _nll_checked.add(signature)
+    _nll_arguments_checked((input.shape, input.dtype, target.shape, target.dtype,
+                            None if weight is None else (weight.shape, weight.dtype)),
+                           input, target, weight)
     classes = input.shape[0 if input.dim() == 1 else 1]
     bad = indices_out_of_range(target, 0, classes, ignore_index)
     if bad is not None:
@@ -230,6 +223,9 @@ def _check_nll_arguments(input, target, weight):
     if weight is not None and weight.dtype is not input.dtype:
         raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found "
                            f"{scalar_name(weight.dtype)}")
+
+
+_nll_arguments_checked = CheckedOnce(_check_nll_arguments)
 
 
 def _class_loss(input, target, weight, ignore_index, reduction, from_logits, smoothing):

@@ -7,7 +7,7 @@ from ... import _dtype as dt
 from ..._ops._common import not_implemented
 from ..._ops._util import int_list, scalar_name, wrap_dim
 from ...autograd.grad_mode import no_grad
-from ._common import call, nn_op
+from ._common import CheckedOnce, call, nn_op
 
 
 def _affine(y, weight, bias, shape):
@@ -143,21 +143,14 @@ def _check_normalized(input, shape):
                            f"{expected}, but got input of size{list(input.shape)}")
 
 
-_layer_norm_checked = set()     # (shapes and dtypes) of layer_norm's that passed its checks
-
-
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     shape = int_list(normalized_shape, "layer_norm", "normalized_shape", 2, single=False)
     # (every layer of every step passes here: its checks read only shapes and dtypes, so
     # a layer's arguments are checked once)
-    signature = (shape, input.shape, input.dtype,
-                 None if weight is None else (weight.shape, weight.dtype),
-                 None if bias is None else (bias.shape, bias.dtype))
-    if signature not in _layer_norm_checked:
-        _check_layer_norm(input, shape, weight, bias)
-        if len(_layer_norm_checked) >= 1024:
-            _layer_norm_checked.clear()
-        _layer_norm_checked.add(signature)
+    _layer_norm_checked((shape, input.shape, input.dtype,
+                         None if weight is None else (weight.shape, weight.dtype),
+                         None if bias is None else (bias.shape, bias.dtype)),
+                        input, shape, weight, bias)
     inputs = [input] + [t for t in (weight, bias) if t is not None]
     return call(_layer_norm_op, inputs, ndims=len(shape), has_weight=weight is not None,
                 has_bias=bias is not None, eps=float(eps))
@@ -179,6 +172,9 @@ def _check_layer_norm(input, shape, weight, bias):
                                f"{list(shape)}")
     _check_normalized(input, shape)
     check_mixed_dtypes(input, (), "LayerNormKernelImpl")
+
+
+_layer_norm_checked = CheckedOnce(_check_layer_norm)
 
 
 @nn_op("group_norm", "NativeGroupNormBackward0", saves=(0,))
