@@ -117,3 +117,15 @@ def test_normal_draws_of_new_shapes_share_one_compile():
     for shape in ((3, 17), (29,), (2, 5, 9)):
         torchlike.randn(*shape)
     assert compiles.total == before
+
+
+def test_other_jax_random_settings_keep_jaxs_own_draws():
+    # the numpy bits follow JAX's defaults (threefry keys, partitionable bits): with the
+    # older bit scheme configured, draws are left to JAX, whose numbers then differ
+    jax.config.update("jax_threefry_partitionable", False)
+    try:
+        key, counter = _random.default_generator.next_key()
+        assert _random._drawn_on_host("uniform", (4,), np.dtype(np.float32), 0.0, 1.0, key,
+                                      counter) is None
+    finally:
+        jax.config.update("jax_threefry_partitionable", True)

@@ -10,10 +10,18 @@ and with the same integer operations as JAX's partitionable threefry
 very numbers the compiled sampler gives; which of the two made a draw never shows.
 tests/test_host_random.py compares them with JAX's for several shapes, keys and counters.
 """
+import jax
 import numpy as np
 
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 _PARITY = np.uint32(0x1BD11BDA)
+
+
+def applies():
+    """Whether JAX draws as reproduced here: its default threefry keys, and bits made by
+    the partitionable scheme (both JAX's defaults; a program may configure others)."""
+    return (jax.config.jax_default_prng_impl == "threefry2x32"
+            and jax.config.jax_threefry_partitionable)
 
 
 def key_words(seed):

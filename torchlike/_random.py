@@ -58,7 +58,11 @@ class Generator:
             # jax.random.key(seed)'s data as a numpy array: made without a compile (also
             # for seeds of 2**63 and above, which jax.random.key cannot convert), and
             # never a tracer, whatever JAX trace it is made in
-            self._key = _host_random.key_words(self._seed)
+            if _host_random.applies():
+                self._key = _host_random.key_words(self._seed)
+            else:                                   # another PRNG: JAX makes its key
+                with jax.ensure_compile_time_eval():     # (outlives any jax.jit trace)
+                    self._key = jax.random.key_data(jax.random.key(self._seed))
         counter = self._counter
         self._counter += 1
         if vmap_key_hook is not None:       # inside torchlike.func.vmap: its randomness rule
@@ -217,6 +221,7 @@ def _drawn_on_host(kind, shape, dtype, low, high, key, counter):
     host value would be a constant of the program; a large or inexact draw)."""
     if (kind not in ("uniform", "randint", "bernoulli", "normal") or vmap_key_hook is not None
             or not _trace_ctx.is_top_level() or math.prod(shape) > HOST_DRAW_LIMIT
+            or not _host_random.applies()
             or any(isinstance(v, jax.core.Tracer) for v in (key, low, high))):
         return None
     signature = (kind, shape, dtype, type(low), type(high))
