@@ -49,3 +49,17 @@ def test_a_tensor_recording_history_unbinds_as_an_op():
         grads.append(np.asarray(x.grad))
     assert names[0] == names[1] == "UnbindBackward0"
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_item_reads_a_new_shape_and_dtype_without_compiling():
+    # (jax.Array.reshape compiled a program per shape and dtype)
+    values = [torchlike.tensor([[2.5]], dtype=torchlike.float64),
+              torchlike.tensor([[[7]]], dtype=torchlike.int16),
+              torchlike.tensor([True]), torchlike.tensor([1.5], dtype=torchlike.bfloat16)]
+    expected = [torch.tensor([[2.5]], dtype=torch.float64).item(),
+                torch.tensor([[[7]]], dtype=torch.int16).item(), torch.tensor([True]).item(),
+                torch.tensor([1.5], dtype=torch.bfloat16).item()]
+    before = compiles.total
+    got = [t.item() for t in values]
+    assert compiles.total == before
+    assert got == expected and [type(v) for v in got] == [type(v) for v in expected]
