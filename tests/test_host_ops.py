@@ -63,3 +63,23 @@ def test_item_reads_a_new_shape_and_dtype_without_compiling():
     got = [t.item() for t in values]
     assert compiles.total == before
     assert got == expected and [type(v) for v in got] == [type(v) for v in expected]
+
+
+def test_views_of_a_small_concrete_tensor_are_made_on_the_host_and_stay_views():
+    # slices of a data set at new offsets and lengths, a transpose, an expand: each a
+    # pending view op compiled its gather per shape when read; writes still go through
+    data = {lib: lib.arange(60, dtype=lib.float32).reshape(12, 5) for lib in (torch, torchlike)}
+    data[torchlike].tolist()
+    before = compiles.total
+    views = {lib: [d[3:7], d[1:9:2, 2], d.t(), d[0].expand(3, 5), d[:, 1:4]]
+             for lib, d in data.items()}
+    for ours, theirs in zip(views[torchlike], views[torch]):
+        assert ours.stride() == theirs.stride() and ours.storage_offset() == theirs.storage_offset()
+        assert_same(ours, theirs, check_grad_fn=False)
+    assert compiles.total == before
+    for lib, d in data.items():
+        d[4, 2] = -1.0                       # through the base: the views see it
+        views[lib][0][0, 0] = 99.0           # through a view: the base sees it
+    for ours, theirs in zip(views[torchlike], views[torch]):
+        assert_same(ours, theirs, check_grad_fn=False)
+    assert_same(data[torchlike], data[torch], check_grad_fn=False)

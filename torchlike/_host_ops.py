@@ -6,6 +6,8 @@ movement around it: appending a token to a sequence at each length, or iterating
 tensor of batch indices (`for i in ix`, an unbind). For small concrete CPU tensors that
 record no history, these ops are made by numpy at call time instead: copies, exact.
 """
+import math
+
 import numpy as np
 
 HOST_MAX_ELEMENTS = 1 << 14
@@ -62,6 +64,29 @@ _HOST_JOINS = {
                                             if i not in p["skip"]], axis=p["dim"]),
     "stack": lambda arrays, p: np.stack(arrays, axis=p["dim"]),
 }
+
+
+def viewed_on_host(tensor, shape, strides, offset):
+    """The elements the view (shape, strides, offset) of `tensor`'s storage sees, copied
+    by numpy into a new tensor (the caller makes it the view), or None: inside a JAX
+    trace or a compiled prefix's replay, off the CPU, a pending storage, a tensor whose
+    history autograd records, or more than HOST_MAX_ELEMENTS elements. A pending view op
+    compiled a gather per shape when read (a batch sliced from a data set at each
+    length, `data[i:i + n]`), and kept the join of such slices off the host."""
+    from . import _jax_bridge as bridge
+    from ._lazy import Deferred
+    from ._tensor import Tensor
+    from .autograd.grad_mode import is_grad_enabled
+    st = tensor._storage
+    if (st.device.type != "cpu" or type(st.array) is Deferred
+            or math.prod(shape) > HOST_MAX_ELEMENTS
+            or is_grad_enabled() and tensor.requires_grad
+            or not bridge.top_level() or bridge.state.replay is not None):
+        return None
+    flat = np.asarray(st.array).reshape(-1)
+    seen = np.lib.stride_tricks.as_strided(flat[offset:], shape,
+                                           [s * flat.itemsize for s in strides])
+    return Tensor._wrap(on_device_of(np.array(seen), st.array), st.device)
 
 
 def unbound_on_host(tensor, dim):

@@ -8,7 +8,7 @@ import math
 import jax.numpy as jnp
 from jax import lax
 
-from .._host_ops import unbound_on_host
+from .._host_ops import unbound_on_host, viewed_on_host
 from .._storage import strided_gather, strided_scatter, view_strides
 from .._tensor import (VIEW_DEFAULT, VIEW_MULTI_OUTPUT, Tensor, Size, _with_version,
                        legacy_type_name)
@@ -21,7 +21,9 @@ def make_view(x, op, params, shape, strides, offset, grad_fn=None, positions=())
     """Run view op on x and return a tensor aliasing x's storage. `positions` (Python
     ints) are passed to the op as traced arguments, not static params, so that x[i] or
     x[i:i + n] for a new i reuses the compiled function instead of compiling another."""
-    out = apply(op, (x,) + positions, params, grad_fn)
+    out = viewed_on_host(x, shape, strides, offset)
+    if out is None:
+        out = apply(op, (x,) + positions, params, grad_fn)
     return _as_view_of(x, out, shape, strides, offset)
 
 
