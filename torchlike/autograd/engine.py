@@ -117,15 +117,19 @@ def _plain_walk(roots, device):
                 if counter.value != version:
                     return None
             expanded.add(node)
+            if len(expanded) > FUSE_LIMIT:      # (segments: the general path's)
+                return None
             stack.append(node)
             for nxt, _ in node.edges:
                 if nxt not in expanded and nxt is not None and type(nxt) is not AccumulateGrad:
                     stack.append(nxt)
             continue
         # second visit: every input node is placed (a node met again through another
-        # path is popped only after this one, since it was pushed before)
+        # path is popped only after this one, since it was pushed before). An input
+        # that is not placed is a leaf, a constant or a Python number.
         refs = []
         stale = node.stale
+        numbers = False
         arrays, diff = node.arrays, node.diff
         for k, (nxt, nr) in enumerate(node.edges):
             p = position.get(nxt)
@@ -141,6 +145,7 @@ def _plain_walk(roots, device):
                 slot_leaf.append(leaves.setdefault(nxt, len(leaves)))
                 continue
             if not hasattr(array, "shape"):
+                numbers = True
                 array = scalar_arg(array, device)
             slot = const_slot.get(id(array))
             if slot is None:
@@ -148,12 +153,16 @@ def _plain_walk(roots, device):
                 const_vals.append(array)
             # a stale input is replayed for its gradient, recorded for its value
             refs.append((2, slot) if p is None or not diff[k] else (3, p, nr, slot))
+        if not numbers:
+            # every argument is a tensor: next_functions is every edge, known without
+            # reading the arrays again when release() drops them
+            node._public_edges = node.edges
         if node.remat is not None:
             remat = True
         position[node] = len(order)
         order.append(node)
         program.append((node.op, node.params, tuple(refs)))
-    if len(order) > FUSE_LIMIT or not leaves:
+    if not leaves:
         return None
     return order, position, program, diff_vals, const_vals, tuple(slot_leaf), leaves, remat
 
@@ -432,6 +441,7 @@ def _build_program(nodes, leaf_targets, device, earlier=None):
     slot_targets names where its gradient goes (the AccumulateGrad, or (node, nr))."""
     index = {node: k for k, node in enumerate(nodes)}
     program, diff_vals, const_vals, slot_targets = [], [], [], []
+    float_slot = {}             # id of a Python float -> its slot in const_vals
     for node in nodes:
         refs = []
         stale = node.stale or ()
@@ -450,6 +460,14 @@ def _build_program(nodes, leaf_targets, device, earlier=None):
                 refs.append((1, len(diff_vals)))
                 diff_vals.append(_computed_or_pending(array))
                 slot_targets.append(nxt if isinstance(nxt, AccumulateGrad) else (nxt, nr))
+            elif type(array) is float:
+                # one argument per float object, as _lazy.plan passes them: the 1.001 of
+                # `y * 1.001` in a loop is converted and passed once, not once per node
+                slot = float_slot.get(id(array))
+                if slot is None:
+                    slot = float_slot[id(array)] = len(const_vals)
+                    const_vals.append(scalar_arg(array, device))
+                refs.append((2, slot))
             else:
                 refs.append((2, len(const_vals)))
                 const_vals.append(_computed_or_pending(array) if hasattr(array, "shape")
