@@ -305,7 +305,8 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
             node.unpack_saved()
     fusable = (not create_graph and not node_targets and FUSE_LIMIT >= 0
                and not anomaly.state.enabled
-               and all(n.op is not None and not n.has_python_hooks for n in order))
+               and all(n.op is not None and not (n._pre_hooks or n._hooks or n.tensor_hooks
+                                                     or n.retained) for n in order))
     if fusable and len(order) <= FUSE_LIMIT:
         leaf_grads = _run_fused(order, roots, root_grads, leaf_targets, accumulate,
                                 _pending_values(root_tensors))
@@ -580,13 +581,12 @@ def _run_segmented(forward, roots, root_grads, leaf_targets, accumulate, pending
         earlier = _Prefix(position, start)
         index, program, diff_vals, const_vals, slot_targets = _build_program(
             segment, leaf_targets, device, earlier)
-        root_refs, cts = [], []
-        for node in segment:
-            for nr in range(len(node.out_avals)):
-                ct = cotangents.pop((node, nr), None)
-                if ct is not None:
-                    root_refs.append((index[node], nr))
-                    cts.append(ct)
+        # the cotangents reaching this segment, in its order (few: those that crossed
+        # from later segments, and the roots'; looking each node up cost more)
+        reaching = sorted((index[node], nr, (node, nr)) for node, nr in cotangents
+                          if node in index)
+        root_refs = [(k, nr) for k, nr, _ in reaching]
+        cts = [cotangents.pop(edge) for _, _, edge in reaching]
         if not root_refs or not slot_targets:
             continue
         targets = {}
