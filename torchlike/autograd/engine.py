@@ -565,9 +565,7 @@ def _run_segmented(forward, roots, root_grads, leaf_targets, accumulate, pending
     carried to that segment as its cotangent."""
     from .._tensor import Tensor
     device = root_grads[0].device if root_grads else None
-    # every segment starts from recorded values: compute the pending ones in one call
-    materialize([a for node in forward for a in node.arrays if type(a) is Deferred]
-                + [p for p in pending if p is not None])
+    materialize([p for p in pending if p is not None])
     cotangents, direct = {}, []
     for (node, nr), g in zip(roots, root_grads):
         if isinstance(node, AccumulateGrad):
@@ -589,6 +587,15 @@ def _run_segmented(forward, roots, root_grads, leaf_targets, accumulate, pending
         cts = [cotangents.pop(edge) for _, _, edge in reaching]
         if not root_refs or not slot_targets:
             continue
+        # a depth cut leaves the values only nodes saved pending: compute the few this
+        # segment reads (what an earlier segment hands it) in a call of their own, which
+        # repeats like the segments do (inside the segment's call, as a prelude, a new
+        # graph would compile every segment twice: without it on first sight, then with)
+        pending = [a for a in diff_vals + const_vals if type(a) is Deferred]
+        if pending:
+            materialize(pending)
+            diff_vals = [_computed_or_pending(a) for a in diff_vals]
+            const_vals = [_computed_or_pending(a) for a in const_vals]
         targets = {}
         slot_ids = tuple(targets.setdefault(t, len(targets)) for t in slot_targets)
         grads, _ = _fused_call(program, _remat_regions(segment, program), root_refs, slot_ids,
@@ -765,8 +772,8 @@ def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph
     buffers = {}
     leaf_grads = {}
     results = {}
-    # every node runs on concrete inputs: compute all pending ones in one call
-    materialize([a for node in topo if node.arrays for a in node.arrays if type(a) is Deferred])
+    # every node runs on concrete inputs
+    _materialize_saved(reversed(topo))
     for node in topo:
         if node.arrays:
             node.arrays = tuple(force(a) for a in node.arrays)
@@ -813,6 +820,21 @@ def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph
             for leaf, g in leaf_grads.items():
                 _accumulate(leaf.variable, g, create_graph)
     return leaf_grads, results
+
+
+def _materialize_saved(forward):
+    """Compute the pending arrays that the nodes of `forward` (inputs first) saved. A
+    depth cut leaves values that only nodes hold pending, so in a long graph they form
+    one long pending chain: computed SEGMENT nodes at a time, each call starts from the
+    values the one before computed, and the programs stay small (and repeat)."""
+    pending = []
+    for node in forward:
+        if node.arrays:
+            pending.extend([a for a in node.arrays if type(a) is Deferred])
+        if len(pending) >= SEGMENT:
+            materialize(pending)
+            pending = []
+    materialize(pending)
 
 
 def _anomaly_checked_backward(node, grads, create_graph):
