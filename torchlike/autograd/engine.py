@@ -352,8 +352,13 @@ def _run_plain(roots, root_grads, retain_graph, root_tensors):
         root_refs.append((position[node], nr))
         cotangents.append(g._data())
     leaf_list = list(leaves)
-    hooked = [_has_leaf_hooks(leaf) for leaf in leaf_list]
-    old = tuple([None if h else _old_grad(leaf) for leaf, h in zip(leaf_list, hooked)])
+    hooked, old = [], []
+    for leaf in leaf_list:      # (_has_leaf_hooks and _old_grad inlined: once per parameter)
+        t = leaf.variable
+        h = bool(t._hooks or leaf._pre_hooks or leaf._hooks)
+        hooked.append(h)
+        old.append(None if h or t._grad is None else t._grad._data())
+    old = tuple(old)
     reducer = fused_grad_reducer(leaf_list, hooked) if fused_grad_reducer else None
     regions = _remat_regions(order, program) if remat else ()
     grads, values = _fused_call(program, regions, root_refs, slot_leaf, old, wanted, diff_vals,
@@ -591,9 +596,9 @@ def _run_segmented(forward, roots, root_grads, leaf_targets, accumulate, pending
         # segment reads (what an earlier segment hands it) in a call of their own, which
         # repeats like the segments do (inside the segment's call, as a prelude, a new
         # graph would compile every segment twice: without it on first sight, then with)
-        pending = [a for a in diff_vals + const_vals if type(a) is Deferred]
-        if pending:
-            materialize(pending)
+        inputs_pending = [a for a in diff_vals + const_vals if type(a) is Deferred]
+        if inputs_pending:
+            materialize(inputs_pending)
             diff_vals = [_computed_or_pending(a) for a in diff_vals]
             const_vals = [_computed_or_pending(a) for a in const_vals]
         targets = {}
@@ -825,8 +830,9 @@ def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph
 def _materialize_saved(forward):
     """Compute the pending arrays that the nodes of `forward` (inputs first) saved. A
     depth cut leaves values that only nodes hold pending, so in a long graph they form
-    one long pending chain: computed SEGMENT nodes at a time, each call starts from the
-    values the one before computed, and the programs stay small (and repeat)."""
+    one long pending chain: computed about SEGMENT values at a time, in forward order,
+    each call starts from the values the one before computed, and the programs stay
+    small (and repeat)."""
     pending = []
     for node in forward:
         if node.arrays:
