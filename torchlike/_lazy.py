@@ -293,15 +293,20 @@ def plan(roots):
         for a in call.inputs:
             if type(a) is Deferred:
                 if a._value is None:
-                    seen[id(a)] = a
-                    uses[id(a)] = uses.get(id(a), 0) + 1
-                    refs.append((0, index[id(a.call or a)], a.index))
+                    ka = id(a)          # (ids taken once: this runs for every planned input)
+                    if ka in uses:
+                        uses[ka] += 1
+                    else:
+                        seen[ka] = a
+                        uses[ka] = 1
+                    refs.append((0, index[ka if a.call is None else id(a.call)], a.index))
                     continue
                 a = a._value
             if type(a) is float:
-                slot = slot_of.get((id(a), id(call.device)))
+                float_key = (id(a), id(call.device))
+                slot = slot_of.get(float_key)
                 if slot is None:
-                    slot = slot_of[(id(a), id(call.device))] = len(externals)
+                    slot = slot_of[float_key] = len(externals)
                     externals.append(scalar_arg(a, call.device))
                 refs.append((1, slot))
                 continue
