@@ -113,14 +113,26 @@ def test_size_takes_no_attributes():
 # -- issue 8 item 3, second pass: edges made in apply's input loop, the node sharing its
 # -- pending call's input tuple, floats passed once per program, filled factories' cache
 
-def test_a_deep_recorded_chain_keeps_what_its_nodes_saved(monkeypatch):
-    # A node shares its pending call's input tuple, so the depth cut must still count the
-    # node as a holder of its inputs and compute them (else a backward that needs saved
-    # values would run the whole chain as one program). The hook on a middle tensor
-    # makes the backward stop there, between the two parts. (A shallow cut keeps the
-    # programs small: compiling a 96-op one takes seconds.)
+def test_a_deep_recorded_chain_computes_what_its_nodes_saved_in_pieces(monkeypatch):
+    # A depth cut computes what tensors hold, not the values only graph nodes saved: the
+    # backward replays the forward and computes those itself, where it reads them. The
+    # hook on a middle tensor makes this backward run node by node, which reads every
+    # saved value: it must compute them a few nodes at a time (one program for the whole
+    # chain would take minutes to compile at 10,000 ops), and give torch's values.
+    # (A shallow cut and small pieces keep the programs small: a 96-op one compiles
+    # for seconds.)
     from torchlike import _lazy
+    from torchlike.autograd import engine
     monkeypatch.setattr(_lazy, "MAX_DEPTH", 6)
+    monkeypatch.setattr(engine, "SEGMENT", 4)
+    planned = []
+    plan = _lazy.plan
+
+    def counting_plan(roots):
+        out = plan(roots)
+        planned.append(len(out[0]))
+        return out
+    monkeypatch.setattr(_lazy, "plan", counting_plan)
 
     def run(lib):
         x = lib.linspace(-1.0, 1.0, 5, requires_grad=True)
@@ -130,10 +142,17 @@ def test_a_deep_recorded_chain_keeps_what_its_nodes_saved(monkeypatch):
             nodes.append(y.grad_fn)
             if i == 7:
                 y.register_hook(lambda g: seen.append(g.clone()))
-        # a node recorded before the cut holds a computed input, not a pending one
-        saved = nodes[2].arrays[0] if lib is torchlike else None
-        assert type(saved) is not _lazy.Deferred or saved._value is not None
+        if lib is torchlike:
+            # a value only a node holds, recorded before the cut, is still pending
+            assert type(nodes[2].arrays[0]) is _lazy.Deferred
+            assert nodes[2].arrays[0]._value is None
+            planned.clear()
         y.sum().backward()
+        if lib is torchlike:
+            # a piece computes the saved values met until 4 are pending: at most 5 (a
+            # squaring saves its input twice), one op each, their pending inputs computed
+            # by the piece before (the whole chain in one program: 15 ops)
+            assert len(planned) >= 3 and max(planned) <= 5
         return y, x.grad, seen[0]
     # float32 roundings on an element's path, each weighted by the squarings after it
     # (a square doubles the relative error it carries): 59 in the forward (8 for each of

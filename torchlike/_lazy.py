@@ -287,22 +287,26 @@ def plan(roots):
             continue
         stack.pop()
         refs = []
-        # a graph node holding this call's input tuple holds its inputs (their values are
-        # kept, as when the node had a tuple of its own): its uses are not counted
-        node = call.node
-        counted = 0 if node is not None and node.arrays is call.inputs else 1
+        # (a graph node sharing this call's input tuple is counted with the call: a value
+        # only nodes hold stays pending, and the backward, which replays the forward
+        # anyway, computes it only where it reads it)
         for a in call.inputs:
             if type(a) is Deferred:
                 if a._value is None:
-                    seen[id(a)] = a
-                    uses[id(a)] = uses.get(id(a), 0) + counted
-                    refs.append((0, index[id(a.call or a)], a.index))
+                    ka = id(a)          # (ids taken once: this runs for every planned input)
+                    if ka in uses:
+                        uses[ka] += 1
+                    else:
+                        seen[ka] = a
+                        uses[ka] = 1
+                    refs.append((0, index[ka if a.call is None else id(a.call)], a.index))
                     continue
                 a = a._value
             if type(a) is float:
-                slot = slot_of.get((id(a), id(call.device)))
+                float_key = (id(a), id(call.device))
+                slot = slot_of.get(float_key)
                 if slot is None:
-                    slot = slot_of[(id(a), id(call.device))] = len(externals)
+                    slot = slot_of[float_key] = len(externals)
                     externals.append(scalar_arg(a, call.device))
                 refs.append((1, slot))
                 continue
@@ -312,7 +316,7 @@ def plan(roots):
         program.append((call.op, call.params, tuple(refs), call.multi))
         if type(call) is _Call:
             tuple_calls.append(call)       # (a _Call holds no Deferred)
-    a = call = node = None      # (this frame's references would count as holders)
+    a = call = None      # (this frame's references would count as holders)
     wanted = list({id(r): r for r in roots}.values())    # (a prelude may list one twice)
     for r in wanted:
         uses.pop(id(r), None)

@@ -117,15 +117,19 @@ def _plain_walk(roots, device):
                 if counter.value != version:
                     return None
             expanded.add(node)
+            if len(expanded) > FUSE_LIMIT:      # (segments: the general path's)
+                return None
             stack.append(node)
             for nxt, _ in node.edges:
                 if nxt not in expanded and nxt is not None and type(nxt) is not AccumulateGrad:
                     stack.append(nxt)
             continue
         # second visit: every input node is placed (a node met again through another
-        # path is popped only after this one, since it was pushed before)
+        # path is popped only after this one, since it was pushed before). An input
+        # that is not placed is a leaf, a constant or a Python number.
         refs = []
         stale = node.stale
+        numbers = False
         arrays, diff = node.arrays, node.diff
         for k, (nxt, nr) in enumerate(node.edges):
             p = position.get(nxt)
@@ -141,6 +145,7 @@ def _plain_walk(roots, device):
                 slot_leaf.append(leaves.setdefault(nxt, len(leaves)))
                 continue
             if not hasattr(array, "shape"):
+                numbers = True
                 array = scalar_arg(array, device)
             slot = const_slot.get(id(array))
             if slot is None:
@@ -148,12 +153,16 @@ def _plain_walk(roots, device):
                 const_vals.append(array)
             # a stale input is replayed for its gradient, recorded for its value
             refs.append((2, slot) if p is None or not diff[k] else (3, p, nr, slot))
+        if not numbers:
+            # every argument is a tensor: next_functions is every edge, known without
+            # reading the arrays again when release() drops them
+            node._public_edges = node.edges
         if node.remat is not None:
             remat = True
         position[node] = len(order)
         order.append(node)
         program.append((node.op, node.params, tuple(refs)))
-    if len(order) > FUSE_LIMIT or not leaves:
+    if not leaves:
         return None
     return order, position, program, diff_vals, const_vals, tuple(slot_leaf), leaves, remat
 
@@ -296,7 +305,8 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
             node.unpack_saved()
     fusable = (not create_graph and not node_targets and FUSE_LIMIT >= 0
                and not anomaly.state.enabled
-               and all(n.op is not None and not n.has_python_hooks for n in order))
+               and all(n.op is not None and not (n._pre_hooks or n._hooks or n.tensor_hooks
+                                                     or n.retained) for n in order))
     if fusable and len(order) <= FUSE_LIMIT:
         leaf_grads = _run_fused(order, roots, root_grads, leaf_targets, accumulate,
                                 _pending_values(root_tensors))
@@ -342,8 +352,13 @@ def _run_plain(roots, root_grads, retain_graph, root_tensors):
         root_refs.append((position[node], nr))
         cotangents.append(g._data())
     leaf_list = list(leaves)
-    hooked = [_has_leaf_hooks(leaf) for leaf in leaf_list]
-    old = tuple([None if h else _old_grad(leaf) for leaf, h in zip(leaf_list, hooked)])
+    hooked, old = [], []
+    for leaf in leaf_list:      # (_has_leaf_hooks and _old_grad inlined: once per parameter)
+        t = leaf.variable
+        h = bool(t._hooks or leaf._pre_hooks or leaf._hooks)
+        hooked.append(h)
+        old.append(None if h or t._grad is None else t._grad._data())
+    old = tuple(old)
     reducer = fused_grad_reducer(leaf_list, hooked) if fused_grad_reducer else None
     regions = _remat_regions(order, program) if remat else ()
     grads, values = _fused_call(program, regions, root_refs, slot_leaf, old, wanted, diff_vals,
@@ -432,6 +447,7 @@ def _build_program(nodes, leaf_targets, device, earlier=None):
     slot_targets names where its gradient goes (the AccumulateGrad, or (node, nr))."""
     index = {node: k for k, node in enumerate(nodes)}
     program, diff_vals, const_vals, slot_targets = [], [], [], []
+    float_slot = {}             # id of a Python float -> its slot in const_vals
     for node in nodes:
         refs = []
         stale = node.stale or ()
@@ -450,6 +466,14 @@ def _build_program(nodes, leaf_targets, device, earlier=None):
                 refs.append((1, len(diff_vals)))
                 diff_vals.append(_computed_or_pending(array))
                 slot_targets.append(nxt if isinstance(nxt, AccumulateGrad) else (nxt, nr))
+            elif type(array) is float:
+                # one argument per float object, as _lazy.plan passes them: the 1.001 of
+                # `y * 1.001` in a loop is converted and passed once, not once per node
+                slot = float_slot.get(id(array))
+                if slot is None:
+                    slot = float_slot[id(array)] = len(const_vals)
+                    const_vals.append(scalar_arg(array, device))
+                refs.append((2, slot))
             else:
                 refs.append((2, len(const_vals)))
                 const_vals.append(_computed_or_pending(array) if hasattr(array, "shape")
@@ -552,9 +576,7 @@ def _run_segmented(forward, roots, root_grads, leaf_targets, accumulate, pending
     carried to that segment as its cotangent."""
     from .._tensor import Tensor
     device = root_grads[0].device if root_grads else None
-    # every segment starts from recorded values: compute the pending ones in one call
-    materialize([a for node in forward for a in node.arrays if type(a) is Deferred]
-                + [p for p in pending if p is not None])
+    materialize([p for p in pending if p is not None])
     cotangents, direct = {}, []
     for (node, nr), g in zip(roots, root_grads):
         if isinstance(node, AccumulateGrad):
@@ -568,15 +590,23 @@ def _run_segmented(forward, roots, root_grads, leaf_targets, accumulate, pending
         earlier = _Prefix(position, start)
         index, program, diff_vals, const_vals, slot_targets = _build_program(
             segment, leaf_targets, device, earlier)
-        root_refs, cts = [], []
-        for node in segment:
-            for nr in range(len(node.out_avals)):
-                ct = cotangents.pop((node, nr), None)
-                if ct is not None:
-                    root_refs.append((index[node], nr))
-                    cts.append(ct)
+        # the cotangents reaching this segment, in its order (few: those that crossed
+        # from later segments, and the roots'; looking each node up cost more)
+        reaching = sorted((index[node], nr, (node, nr)) for node, nr in cotangents
+                          if node in index)
+        root_refs = [(k, nr) for k, nr, _ in reaching]
+        cts = [cotangents.pop(edge) for _, _, edge in reaching]
         if not root_refs or not slot_targets:
             continue
+        # a depth cut leaves the values only nodes saved pending: compute the few this
+        # segment reads (what an earlier segment hands it) in a call of their own, which
+        # repeats like the segments do (inside the segment's call, as a prelude, a new
+        # graph would compile every segment twice: without it on first sight, then with)
+        inputs_pending = [a for a in diff_vals + const_vals if type(a) is Deferred]
+        if inputs_pending:
+            materialize(inputs_pending)
+            diff_vals = [_computed_or_pending(a) for a in diff_vals]
+            const_vals = [_computed_or_pending(a) for a in const_vals]
         targets = {}
         slot_ids = tuple(targets.setdefault(t, len(targets)) for t in slot_targets)
         grads, _ = _fused_call(program, _remat_regions(segment, program), root_refs, slot_ids,
@@ -753,8 +783,8 @@ def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph
     buffers = {}
     leaf_grads = {}
     results = {}
-    # every node runs on concrete inputs: compute all pending ones in one call
-    materialize([a for node in topo if node.arrays for a in node.arrays if type(a) is Deferred])
+    # every node runs on concrete inputs
+    _materialize_saved(reversed(topo))
     for node in topo:
         if node.arrays:
             node.arrays = tuple(force(a) for a in node.arrays)
@@ -801,6 +831,22 @@ def _run_nodes(topo, roots, root_grads, leaf_targets, node_targets, create_graph
             for leaf, g in leaf_grads.items():
                 _accumulate(leaf.variable, g, create_graph)
     return leaf_grads, results
+
+
+def _materialize_saved(forward):
+    """Compute the pending arrays that the nodes of `forward` (inputs first) saved. A
+    depth cut leaves values that only nodes hold pending, so in a long graph they form
+    one long pending chain: computed about SEGMENT values at a time, in forward order,
+    each call starts from the values the one before computed, and the programs stay
+    small (and repeat)."""
+    pending = []
+    for node in forward:
+        if node.arrays:
+            pending.extend([a for a in node.arrays if type(a) is Deferred])
+        if len(pending) >= SEGMENT:
+            materialize(pending)
+            pending = []
+    materialize(pending)
 
 
 def _anomaly_checked_backward(node, grads, create_graph):
