@@ -10,7 +10,7 @@ from jax import lax
 
 from .._host_ops import unbound_on_host, viewed_on_host
 from .._storage import strided_gather, strided_scatter, view_strides
-from .._tensor import (VIEW_DEFAULT, VIEW_MULTI_OUTPUT, Tensor, Size, _with_version,
+from .._tensor import (VIEW_DEFAULT, VIEW_MULTI_OUTPUT, Tensor, _with_version,
                        legacy_type_name)
 from .dispatch import apply
 from .registry import register_op, torch_function
