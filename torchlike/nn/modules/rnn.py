@@ -116,15 +116,18 @@ class RNNBase(Module):
     def _check(self, input, hx_shapes, time_major=False):
         name = type(self).__name__
         if input.dim() not in (2, 3):
+            what = "tensor " if self.mode.startswith("RNN") else ""        # PyTorch's wording per class
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D "
-                             "tensor instead")
+                             f"{what}instead")
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.shape[-1]}")
-        for hx, size in hx_shapes:
+        for index, (hx, size) in enumerate(hx_shapes):
             expected = self._state_shape(input, size, time_major)
             if tuple(hx.shape) != expected:
-                raise RuntimeError(f"Expected hidden size {expected}, got {list(hx.shape)}")
+                which = f"[{index}]" if self.mode == "LSTM" else ""     # (h, c): which one
+                raise RuntimeError(f"Expected hidden{which} size {expected}, got "
+                                   f"{list(hx.shape)}")
 
     def _noise(self, input, time_major=False):
         if not (self.training and self.dropout and self.num_layers > 1):
