@@ -116,7 +116,7 @@ class RNNBase(Module):
     def _check(self, input, hx_shapes, time_major=False):
         name = type(self).__name__
         if input.dim() not in (2, 3):
-            what = "tensor " if self.mode.startswith("RNN") else ""        # PyTorch's wording per class
+            what = "tensor " if self.mode.startswith("RNN") else ""    # PyTorch's wording
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D "
                              f"{what}instead")
         if input.shape[-1] != self.input_size:
