@@ -119,3 +119,24 @@ def test_lstm_projection_state_error(oracle):
         lstm = lib.nn.LSTM(3, 4, proj_size=2)
         return lstm(lib.randn(5, 2, 3), (lib.zeros(1, 2, 4), lib.zeros(1, 2, 4)))
     assert_raises_same(fn)
+
+
+@pytest.mark.parametrize("name,p,training,shape", [
+    ("dropout", 0.0, True, (2, 3)), ("dropout", 0.5, False, (2, 3)),
+    ("alpha_dropout", 0.0, True, (2, 3)), ("alpha_dropout", 0.5, False, (2, 3)),
+    ("feature_alpha_dropout", 0.0, True, (2, 3, 4)), ("dropout1d", 0.0, True, (2, 3, 4)),
+    ("dropout2d", 0.0, True, (2, 3, 4, 5)), ("dropout3d", 0.5, False, (1, 2, 3, 4, 5))])
+def test_inplace_dropout_that_drops_nothing_leaves_its_input(oracle, name, p, training, shape):
+    # torch returns the very input, its version unchanged, even for a leaf needing grad
+    # (batched inputs: an unbatched one is unsqueezed in place first, which a leaf refuses)
+    seen = {}
+    for lib in (oracle, torchlike):
+        x = lib.ones(*shape, requires_grad=True)
+        y = getattr(lib.nn.functional, name)(x, p, training, inplace=True)
+        seen[lib.__name__] = (y is x, x._version)
+    assert seen["torchlike"] == seen["torch"]
+
+
+def test_inplace_dropout_bad_p_still_raises(oracle):
+    assert_raises_same(lambda lib: lib.nn.functional.dropout(lib.ones(3), 2.0, False,
+                                                             inplace=True))
