@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import torchlike
-from helpers import assert_raises_same
+from helpers import assert_raises_same, check
 from nn_oracle import check_module
 
 
@@ -35,7 +35,8 @@ def test_max_pool2d_checks_after_a_passing_call(oracle, bad_shape):
 
 
 def test_conv_and_pool_values_and_grad_fns_with_list_arguments(oracle):
-    # lists are not hashable: the checks run uncached and the results stay torch's
+    # MaxPool2d keeps its list arguments (not hashable: checked every call), Conv2d makes
+    # them tuples (remembered); both give torch's values and grad_fns, on repeated calls
     def make(nn):
         return nn.Sequential(nn.Conv2d(2, 3, [3, 3], stride=[1, 2], padding=[1, 0]),
                              nn.MaxPool2d([2, 2], stride=[1, 2]))
@@ -43,6 +44,15 @@ def test_conv_and_pool_values_and_grad_fns_with_list_arguments(oracle):
         check_module(make, [(2, 2, 9, 9)])
     for _ in range(2):
         check_module(lambda nn: nn.Conv2d(2, 3, 4, padding="same", dilation=2), [(2, 2, 7, 7)])
+
+
+def test_functional_conv_with_list_arguments_twice(oracle):
+    def fn(lib):
+        x = lib.arange(50.0).reshape(1, 2, 5, 5)
+        w = lib.arange(36.0).reshape(2, 2, 3, 3) / 36
+        calls = [lib.nn.functional.conv2d(x, w, stride=[1, 2], padding=[1, 0]) for _ in "ab"]
+        return lib.stack(calls)
+    check(fn)
 
 
 def test_functional_conv_error_for_a_bad_padding_after_a_good_one(oracle):
