@@ -310,21 +310,27 @@ _linear_checked = _CheckedOnce(_check_linear)
 
 
 # -- dropout ---------------------------------------------------------------------------------------
-def _dropout_inplace(compute, input, inplace):
+def _dropout_inplace(compute, input, inplace, p, training):
+    if inplace and (p == 0 or not training) and 0 <= p <= 1 and isinstance(input, _Tensor):
+        # PyTorch's in-place dropout that drops nothing returns its input untouched: no
+        # version bump, and no error for a leaf that requires grad
+        return input
     return _inplace_method(compute)(input) if inplace else compute(input)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
-    return _dropout_inplace(lambda x: _act.dropout_like(x, p, training), input, inplace)
+    return _dropout_inplace(lambda x: _act.dropout_like(x, p, training), input, inplace, p,
+                            training)
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
-    return _dropout_inplace(lambda x: _act.dropout_like(x, p, training, alpha=True), input, inplace)
+    return _dropout_inplace(lambda x: _act.dropout_like(x, p, training, alpha=True), input,
+                            inplace, p, training)
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     return _dropout_inplace(lambda x: _act.dropout_like(x, p, training, keep_dims=2, alpha=True),
-                            input, inplace)
+                            input, inplace, p, training)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
@@ -334,7 +340,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
                            "inputs with 1 spatial dimension, a channel dimension, and an optional "
                            "batch dimension (i.e. 2D or 3D inputs).")
     return _unbatched(input, 3, lambda x: _dropout_inplace(
-        lambda y: _act.dropout_like(y, p, training, keep_dims=2), x, inplace))
+        lambda y: _act.dropout_like(y, p, training, keep_dims=2), x, inplace, p, training))
 
 
 def _unbatched(input, batched_ndim, fn):
@@ -368,7 +374,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                       "W). To maintain the 1D channel-wise dropout behavior, please switch to "
                       "using dropout1d instead.", UserWarning, stacklevel=2)
     return _dropout_inplace(lambda x: _act.dropout_like(x, p, training, keep_dims=2), input,
-                            inplace)
+                            inplace, p, training)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
@@ -380,7 +386,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
                       "dimensions, a channel dimension, and an optional batch dimension (i.e. "
                       "4D or 5D inputs).", UserWarning, stacklevel=2)
     return _unbatched(input, 5, lambda x: _dropout_inplace(
-        lambda y: _act.dropout_like(y, p, training, keep_dims=2), x, inplace))
+        lambda y: _act.dropout_like(y, p, training, keep_dims=2), x, inplace, p, training))
 
 
 # -- one_hot, pad, embedding -------------------------------------------------------------------------

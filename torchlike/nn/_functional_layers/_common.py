@@ -24,19 +24,27 @@ def call(op, inputs, grad_fn=None, **params):
 
 
 class CheckedOnce:
-    """A layer functional's argument checks, run once per signature (the shapes and
-    dtypes they read) that passed them: every layer of every training step calls the
-    functional, and its arguments' shapes repeat. Bounded (cleared when full)."""
+    """A layer functional's argument checks, run once per signature (the shapes, dtypes
+    and arguments they read) that passed them: every layer of every training step calls
+    the functional, and its arguments repeat. The check's result (normalized arguments)
+    is kept with the signature. A signature that is not hashable (a list argument) is
+    checked every call. Bounded (cleared when full)."""
 
     def __init__(self, check, limit=1024):
-        self.check, self.limit, self.passed = check, limit, set()
+        self.check, self.limit, self.passed = check, limit, {}
 
     def __call__(self, signature, *args):
-        if signature not in self.passed:
-            self.check(*args)
-            if len(self.passed) >= self.limit:
-                self.passed.clear()
-            self.passed.add(signature)
+        try:
+            return self.passed[signature]
+        except KeyError:
+            pass
+        except TypeError:                  # unhashable: nothing to remember it by
+            return self.check(*args)
+        result = self.check(*args)
+        if len(self.passed) >= self.limit:
+            self.passed.clear()
+        self.passed[signature] = result
+        return result
 
 
 def ntuple(value, n, name="argument"):

@@ -9,7 +9,7 @@ from jax import lax
 from ... import _dtype as dt
 from ..._ops._util import c_type_name, scalar_name
 from ..._tensor import legacy_type_name
-from ._common import HIGHEST, call, nn_op, ntuple
+from ._common import HIGHEST, CheckedOnce, call, nn_op, ntuple
 
 _SPECS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"),
           3: ("NCDHW", "OIDHW", "NCDHW")}
@@ -150,10 +150,21 @@ def _same_padding(weight, dilation):
     return tuple(pads)
 
 
-def _conv(n, input, weight, bias, stride, padding, dilation, groups):
+def _check_conv(n, input, weight, bias, stride, padding, dilation, groups):
     _check_dims(input, n, False)
-    stride, pads, dilation = _check_convolution(input, weight, bias, n, stride, padding,
-                                                dilation, groups, False)
+    return _check_convolution(input, weight, bias, n, stride, padding, dilation, groups, False)
+
+
+_conv_checked = CheckedOnce(_check_conv)
+
+
+def _conv(n, input, weight, bias, stride, padding, dilation, groups):
+    # the checks read only shapes, dtypes and the arguments: the signature holds them all
+    signature = (n, input.shape, input.dtype, weight.shape, weight.dtype,
+                 None if bias is None else (bias.shape, bias.dtype),
+                 stride, padding, dilation, groups)
+    stride, pads, dilation = _conv_checked(signature, n, input, weight, bias, stride, padding,
+                                           dilation, groups)
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return call(_convolution, inputs, _grad_fn(input, n), stride=stride, padding=pads,
                 dilation=dilation, groups=int(groups), transposed=False,

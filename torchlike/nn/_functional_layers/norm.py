@@ -7,7 +7,7 @@ from ... import _dtype as dt
 from ..._ops._common import not_implemented
 from ..._ops._util import int_list, scalar_name, wrap_dim
 from ...autograd.grad_mode import no_grad
-from ._common import CheckedOnce, call, nn_op
+from ._common import CheckedOnce, apply, call, nn_op
 
 
 def _affine(y, weight, bias, shape):
@@ -151,9 +151,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                          None if weight is None else (weight.shape, weight.dtype),
                          None if bias is None else (bias.shape, bias.dtype)),
                         input, shape, weight, bias)
-    inputs = [input] + [t for t in (weight, bias) if t is not None]
-    return call(_layer_norm_op, inputs, ndims=len(shape), has_weight=weight is not None,
-                has_bias=bias is not None, eps=float(eps))
+    inputs = (input,) + tuple(t for t in (weight, bias) if t is not None)
+    # call()'s parameters, already in its sorted order (skips sorting a dict per call)
+    params = (("eps", float(eps)), ("has_bias", bias is not None),
+              ("has_weight", weight is not None), ("ndims", len(shape)))
+    return apply(_layer_norm_op, inputs, params)
 
 
 def _check_layer_norm(input, shape, weight, bias):

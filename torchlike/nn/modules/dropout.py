@@ -1,4 +1,5 @@
 """Dropout, Dropout1d/2d/3d: active in training mode only."""
+from ..._tensor import Tensor
 from ._functional import F
 from .module import Module
 
@@ -22,6 +23,13 @@ class _DropoutNd(Module):
 
 class Dropout(_DropoutNd):
     _fn = "dropout"
+
+    def forward(self, input):
+        # p == 0 (a transformer built with dropout=0.0 calls three per layer): F.dropout
+        # returns its input itself, in either mode, as PyTorch's does
+        if self.p == 0 and isinstance(input, Tensor):
+            return input
+        return F("dropout")(input, self.p, self.training, self.inplace)
 
 
 class Dropout1d(_DropoutNd):

@@ -102,26 +102,32 @@ class RNNBase(Module):
             s += f", bidirectional={self.bidirectional}"
         return s
 
-    def _zeros_state(self, input, size, time_major=False):
+    def _state_shape(self, input, size, time_major=False):
         directions = 2 if self.bidirectional else 1
         batched = input.dim() == 3
         batch_first = self.batch_first and not time_major
         batch = input.shape[0 if batch_first else 1] if batched else None
-        shape = (self.num_layers * directions,) + ((batch,) if batched else ()) + (size,)
-        return _factories.zeros(shape, dtype=input.dtype, device=input.device)
+        return (self.num_layers * directions,) + ((batch,) if batched else ()) + (size,)
+
+    def _zeros_state(self, input, size, time_major=False):
+        return _factories.zeros(self._state_shape(input, size, time_major), dtype=input.dtype,
+                                device=input.device)
 
     def _check(self, input, hx_shapes, time_major=False):
         name = type(self).__name__
         if input.dim() not in (2, 3):
+            what = "tensor " if self.mode.startswith("RNN") else ""    # PyTorch's wording
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D "
-                             "tensor instead")
+                             f"{what}instead")
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.shape[-1]}")
-        for hx, size in hx_shapes:
-            expected = tuple(self._zeros_state(input, size, time_major).shape)
+        for index, (hx, size) in enumerate(hx_shapes):
+            expected = self._state_shape(input, size, time_major)
             if tuple(hx.shape) != expected:
-                raise RuntimeError(f"Expected hidden size {expected}, got {list(hx.shape)}")
+                which = f"[{index}]" if self.mode == "LSTM" else ""     # (h, c): which one
+                raise RuntimeError(f"Expected hidden{which} size {expected}, got "
+                                   f"{list(hx.shape)}")
 
     def _noise(self, input, time_major=False):
         if not (self.training and self.dropout and self.num_layers > 1):
@@ -150,11 +156,12 @@ class RNNBase(Module):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         sizes = self._state_sizes()
-        if hx is None:
+        if hx is None:              # zero states are built in the expected shape
+            self._check(input, ())
             hx = tuple(self._zeros_state(input, n) for n in sizes)
-        elif self.mode != "LSTM":
-            hx = (hx,)
-        self._check(input, list(zip(hx, sizes)))
+        else:
+            hx = hx if self.mode == "LSTM" else (hx,)
+            self._check(input, list(zip(hx, sizes)))
         return self._run(input, hx if self.mode == "LSTM" else hx[0])
 
     def _forward_packed(self, packed, hx):
