@@ -534,3 +534,25 @@ def test_python_control_flow_on_folded_values_stays_in_one_program():
     np.testing.assert_array_equal(to_numpy(got), fn(torch, torch.tensor(x)).numpy())
     assert torchlike._dynamo.utils.counters["stats"]["unique_graphs"] == 1
     assert not torchlike._dynamo.utils.counters["graph_break"]
+
+
+def test_the_garbage_collector_rests_while_a_new_guard_traces_only():
+    """A trace makes many short-lived objects and each collection they trigger walks the
+    whole heap, so the collector is paused while a new guard traces, lowers and compiles
+    (_compile/compiled.py), and on again afterwards, even when the trace raises."""
+    import gc
+    seen = []
+
+    def fn(x, fail):
+        seen.append(gc.isenabled())
+        if fail:
+            raise ValueError("boom")
+        return x * 2
+    compiled = torchlike.compile(fn)
+    x = torchlike.ones(3)
+    compiled(x, False)
+    compiled(x, False)               # the same guard: not traced again
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(ValueError, match="boom"):
+        compiled(x, True)            # a new guard (a Python argument) traces and raises
+    assert seen == [False, False] and gc.isenabled()
