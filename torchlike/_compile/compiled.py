@@ -199,9 +199,10 @@ def _keep_inputs(closed, used):
 def _collector_paused():
     """Python's cyclic garbage collector off while a trace and its lowering run. They
     make some 10^5 short-lived objects (tracers, jaxpr equations, MLIR operations), and
-    the collections those trigger walk the whole heap (torch, the model): 140 of the
-    transformer step's ~200 ms of trace and lowering. What they make is freed by
-    reference counts or by the next collection after."""
+    the full collections those trigger walk the whole heap (torch, the model): in a fresh
+    process, 140 of the transformer step's ~200 ms of trace and lowering (after an eager
+    warm-up, full collections are rarer and it changes nothing measurable). What they make
+    is freed by reference counts or by the next collection after."""
     if not gc.isenabled():      # (an inner trace, or a program that turned it off)
         yield
         return

@@ -941,8 +941,10 @@ def node_backward(node, grads, create_graph):
         from .higher_order import recorded_vjp
         return recorded_vjp(node, _materialize(node, grads))
     cts = tuple(None if g is None else _conj(g._data()) for g in grads)
-    from .._jax_bridge import state as traced
-    if not _trace_ctx.is_top_level() and (traced.compiling or any(
+    traced = None
+    if not _trace_ctx.is_top_level():
+        from .._jax_bridge import state as traced
+    if traced is not None and (traced.compiling or any(
             isinstance(a, jax.core.Tracer) for a in (*node.arrays, *cts))):
         # a traced node inside a JAX trace (torchlike.compile): inline, as
         # _jax_bridge.apply_traced does; a jitted vjp per node is a nested program. Its
