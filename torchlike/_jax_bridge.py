@@ -21,7 +21,8 @@ import threading
 import jax
 
 from . import _device
-from ._lazy import force, top_level
+from . import _lazy
+from ._lazy import Deferred, force, top_level
 from ._storage import write_scope
 from ._tensor import Tensor
 from .autograd.grad_mode import is_grad_enabled
@@ -76,34 +77,54 @@ def value(tensor):
     return _array_in_trace(tensor)
 
 
-def _array_in_trace(tensor):
-    """A tensor's array while JAX traces: concrete values stay concrete; a captured
-    tensor that requires grad is noted, or replaced by its stand-in tracer."""
+def _array_in_trace(tensor, pending_ok=False):
+    """A tensor's array while JAX traces: concrete values stay concrete (a pending one
+    stays pending with `pending_ok`); a captured tensor that requires grad is noted, or
+    replaced by its stand-in tracer."""
     if state.substitute is not None:
         stand_in = state.substitute.get(id(tensor))
         if stand_in is not None:
             return stand_in
-    with jax.ensure_compile_time_eval():
-        array = force(tensor._raw())
+    if pending_ok:
+        array = tensor._raw()
+    else:
+        with jax.ensure_compile_time_eval():
+            array = force(tensor._raw())
     if state.captures is not None and not isinstance(array, Tracer) and tensor.requires_grad:
         state.captures[id(tensor)] = tensor
     return array
 
 
+def computed(arrays):
+    """`arrays` with their pending values computed, all in one program."""
+    pending = [a for a in arrays if type(a) is Deferred and a._value is None]
+    if pending:
+        with jax.ensure_compile_time_eval():
+            _lazy.materialize(pending)
+    return [force(a) for a in arrays]
+
+
 def apply_traced(op, inputs, params, grad_fn=None):
     """dispatch.apply while JAX is tracing."""
     from ._ops import dispatch
-    arrays = [_array_in_trace(x) if isinstance(x, Tensor) else x for x in inputs]
+    arrays = [_array_in_trace(x, True) if isinstance(x, Tensor) else x for x in inputs]
     if not any([isinstance(a, Tracer) for a in arrays]):
         # only concrete values: the ordinary path, evaluated now (constant folding)
         state.folding += 1
         if state.op_log is not None:
             state.op_log.add(op, params, arrays, None)
+        # torchlike.compile's trace turns the lazy engine off; a folded op goes pending
+        # again, so that a run of them is computed in one program when a value is read
+        # (an op at a time would compile one small program each)
+        lazy_enabled = _lazy.ENABLED
+        _lazy.ENABLED = True
         try:
             with jax.ensure_compile_time_eval():
                 return dispatch.apply(op, inputs, params, grad_fn)
         finally:
+            _lazy.ENABLED = lazy_enabled
             state.folding -= 1
+    arrays = computed(arrays)
     device = None
     for x in inputs:
         if isinstance(x, Tensor):

@@ -941,15 +941,18 @@ def node_backward(node, grads, create_graph):
         from .higher_order import recorded_vjp
         return recorded_vjp(node, _materialize(node, grads))
     cts = tuple(None if g is None else _conj(g._data()) for g in grads)
-    if not _trace_ctx.is_top_level() and any(
-            isinstance(a, jax.core.Tracer) for a in (*node.arrays, *cts)):
+    traced = None
+    if not _trace_ctx.is_top_level():
+        from .._jax_bridge import state as traced
+    if traced is not None and (traced.compiling or any(
+            isinstance(a, jax.core.Tracer) for a in (*node.arrays, *cts))):
         # a traced node inside a JAX trace (torchlike.compile): inline, as
         # _jax_bridge.apply_traced does; a jitted vjp per node is a nested program. Its
         # constants (a relu's zeros) are staged, not folded: folding compiles a small
-        # program for each. (A node of concrete values, folded at trace time, keeps its
-        # one cached jitted vjp: run op by op, its primitives compile one by one.)
+        # program for each. A node of concrete values is staged too in torchlike.compile's
+        # trace (its gradients are values of the program); elsewhere (jax.jit) it keeps
+        # its one cached jitted vjp: run op by op, its primitives compile one by one.
         from .._ops.registry import _vjp_of
-        from .._jax_bridge import state as traced
         # (a compiled training step linearized the op where it ran: _compile/pullbacks.py)
         pullback = None if traced.pullbacks is None or node.packed else \
             traced.pullbacks.get(node)
