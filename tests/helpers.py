@@ -127,3 +127,17 @@ def assert_raises_same(fn):
         raise AssertionError(f"torchlike did not raise; torch raised {expected!r}")
     assert type(got).__name__ == type(expected).__name__, (got, expected)
     assert str(got) == str(expected), (str(got), str(expected))
+
+
+def planned_program_sizes(monkeypatch):
+    """A list that receives the number of ops of every pending program torchlike plans
+    (torchlike._lazy.plan) while the test runs."""
+    from torchlike import _lazy
+    sizes, plan = [], _lazy.plan
+
+    def counting_plan(roots):
+        out = plan(roots)
+        sizes.append(len(out[0]))
+        return out
+    monkeypatch.setattr(_lazy, "plan", counting_plan)
+    return sizes

@@ -6,6 +6,7 @@ import pytest
 import torchlike
 from torchlike import _lazy
 from torchlike.autograd import engine
+from helpers import planned_program_sizes
 
 torch = pytest.importorskip("torch", reason="the torch oracle is needed to compare values")
 
@@ -77,14 +78,7 @@ def test_a_deep_chain_backward_leaves_saved_values_pending_until_read(small_segm
     # values it reads from earlier segments in small calls of its own, and a second
     # backward of the same structure traces nothing
     monkeypatch.setattr(_lazy, "MAX_DEPTH", 6)
-    planned = []
-    plan = _lazy.plan
-
-    def counting_plan(roots):
-        out = plan(roots)
-        planned.append(len(out[0]))
-        return out
-    monkeypatch.setattr(_lazy, "plan", counting_plan)
+    planned = planned_program_sizes(monkeypatch)
 
     def grad(lib):
         x = lib.linspace(-1.0, 1.0, 8, dtype=lib.float64, requires_grad=True)

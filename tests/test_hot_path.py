@@ -11,7 +11,7 @@ import torch
 import torchlike
 from torchlike import _caches
 
-from helpers import assert_same, check, float_tol, to_numpy
+from helpers import assert_same, check, float_tol, planned_program_sizes, to_numpy
 
 
 def _in_new_thread(lib):
@@ -125,14 +125,7 @@ def test_a_deep_recorded_chain_computes_what_its_nodes_saved_in_pieces(monkeypat
     from torchlike.autograd import engine
     monkeypatch.setattr(_lazy, "MAX_DEPTH", 6)
     monkeypatch.setattr(engine, "SEGMENT", 4)
-    planned = []
-    plan = _lazy.plan
-
-    def counting_plan(roots):
-        out = plan(roots)
-        planned.append(len(out[0]))
-        return out
-    monkeypatch.setattr(_lazy, "plan", counting_plan)
+    planned = planned_program_sizes(monkeypatch)
 
     def run(lib):
         x = lib.linspace(-1.0, 1.0, 5, requires_grad=True)
