@@ -20,21 +20,28 @@ def on_device_of(host, like):
     return place(host, from_jax(next(iter(like.devices()))))
 
 
-def _concrete_arrays(tensors):
-    """The tensors' jax arrays, or None where numpy must not take them: inside a JAX
-    trace or a compiled prefix's replay, a tensor on an accelerator, a tensor whose
-    history autograd records, a pending value, or more than HOST_MAX_ELEMENTS in all."""
+def _numpy_may_read(tensors):
+    """Whether numpy may take these tensors' values: not inside a JAX trace or a
+    compiled prefix's replay, and each on the CPU, with a computed storage (a view's
+    pending base is not forced), recording no history."""
     from . import _jax_bridge as bridge
     from ._lazy import Deferred
     from .autograd.grad_mode import is_grad_enabled
     if not bridge.top_level() or bridge.state.replay is not None:
-        return None
+        return False
     grad = is_grad_enabled()
+    return not any(t._storage.device.type != "cpu" or grad and t.requires_grad
+                   or type(t._storage.array) is Deferred for t in tensors)
+
+
+def _concrete_arrays(tensors):
+    """The tensors' jax arrays, or None where numpy must not take them (_numpy_may_read),
+    a value is pending, or there are more than HOST_MAX_ELEMENTS in all."""
+    from ._lazy import Deferred
+    if not _numpy_may_read(tensors):
+        return None
     total, arrays = 0, []
     for t in tensors:
-        if (t._storage.device.type != "cpu" or grad and t.requires_grad
-                or type(t._storage.array) is Deferred):   # (a view's pending base: not forced)
-            return None
         a = t._raw()
         total += a.size
         if type(a) is Deferred or total > HOST_MAX_ELEMENTS:
@@ -68,21 +75,15 @@ _HOST_JOINS = {
 
 def viewed_on_host(tensor, shape, strides, offset):
     """The elements the view (shape, strides, offset) of `tensor`'s storage sees, copied
-    by numpy into a new tensor (the caller makes it the view), or None: inside a JAX
-    trace or a compiled prefix's replay, off the CPU, a pending storage, a tensor whose
-    history autograd records, or more than HOST_MAX_ELEMENTS elements. A pending view op
-    compiled a gather per shape when read (a batch sliced from a data set at each
-    length, `data[i:i + n]`), and kept the join of such slices off the host."""
-    from . import _jax_bridge as bridge
-    from ._lazy import Deferred
+    by numpy into a new tensor (the caller makes it the view), or None where numpy must
+    not read the tensor (_numpy_may_read) or the view has more than HOST_MAX_ELEMENTS
+    elements. A pending view op compiled a gather per shape when read (a batch sliced
+    from a data set at each length, `data[i:i + n]`), and kept the join of such slices
+    off the host."""
     from ._tensor import Tensor
-    from .autograd.grad_mode import is_grad_enabled
-    st = tensor._storage
-    if (st.device.type != "cpu" or type(st.array) is Deferred
-            or math.prod(shape) > HOST_MAX_ELEMENTS
-            or is_grad_enabled() and tensor.requires_grad
-            or not bridge.top_level() or bridge.state.replay is not None):
+    if math.prod(shape) > HOST_MAX_ELEMENTS or not _numpy_may_read((tensor,)):
         return None
+    st = tensor._storage
     flat = np.asarray(st.array).reshape(-1)
     seen = np.lib.stride_tricks.as_strided(flat[offset:], shape,
                                            [s * flat.itemsize for s in strides])
