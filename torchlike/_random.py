@@ -11,10 +11,10 @@ import random as _pyrandom
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax._src.core import trace_ctx as _trace_ctx
 
 from . import _device, _background, _host_random
 from ._caches import LRU
+from ._lazy import top_level
 
 
 class Generator:
@@ -220,7 +220,7 @@ def _drawn_on_host(kind, shape, dtype, low, high, key, counter):
     is ready. None where the draw must be the compiled one (inside a JAX trace, where a
     host value would be a constant of the program; a large or inexact draw)."""
     if (kind not in ("uniform", "randint", "bernoulli", "normal") or vmap_key_hook is not None
-            or not _trace_ctx.is_top_level() or math.prod(shape) > HOST_DRAW_LIMIT
+            or not top_level() or math.prod(shape) > HOST_DRAW_LIMIT
             or not _host_random.applies()
             or any(isinstance(v, jax.core.Tracer) for v in (key, low, high))):
         return None

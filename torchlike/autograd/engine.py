@@ -18,7 +18,6 @@ import time
 
 import jax
 from jax._src import config as jax_config
-from jax._src.core import trace_ctx as _trace_ctx
 import jax.numpy as jnp
 
 from .._storage import write_scope
@@ -26,7 +25,7 @@ from .._caches import LRU, release_if_over_budget
 from .. import _background
 from .. import _tensor      # (a module reference: _tensor imports this package)
 from .._device import scalar_arg
-from .._lazy import Deferred, force, install, materialize, plan, run_program
+from .._lazy import Deferred, force, install, materialize, plan, run_program, top_level
 from . import anomaly_mode as anomaly
 from .graph import SECOND_BACKWARD, AccumulateGrad, Node
 from .grad_mode import enable_grad, no_grad
@@ -267,7 +266,7 @@ def run_backward(roots, root_grads, **options):
     outer = len(_callbacks)
     _plain_backward.append(options.get("targets") is None)
     try:
-        if _trace_ctx.is_top_level():
+        if top_level():
             result = _run_backward(roots, root_grads, **options)
         else:
             with jax.ensure_compile_time_eval():
@@ -942,7 +941,7 @@ def node_backward(node, grads, create_graph):
         return recorded_vjp(node, _materialize(node, grads))
     cts = tuple(None if g is None else _conj(g._data()) for g in grads)
     traced = None
-    if not _trace_ctx.is_top_level():
+    if not top_level():
         from .._jax_bridge import state as traced
     if traced is not None and (traced.compiling or any(
             isinstance(a, jax.core.Tracer) for a in (*node.arrays, *cts))):
