@@ -337,14 +337,7 @@ class ElementwiseOptimizer(Optimizer):
         new 0-dim state values as their tensors store them, their columns)."""
         row, new_host = self.scalars(group, state, host)
         row = list(row)
-        columns = []
-        for name, number in new_host.items():
-            np_type = state[name].dtype.np.type
-            number = (_rounded_traced(number, np_type) if traced
-                      else float(np_type(number)))
-            new_host[name] = number
-            columns.append((len(row), state[name].dtype.np))
-            row.append(number)
+        columns = _append_new_values(row, new_host, state, traced)
         return rows.add(row, traced), new_host, columns
 
     def _vector_rows(self, group, states, rows):
@@ -378,11 +371,8 @@ class ElementwiseOptimizer(Optimizer):
             host = {n: _traced_vector([states[same[0]][n] for same in sharing.values()])
                     for n in names}
             row, new_host = self.scalars(group, first, host)
-            row, columns = list(row), []
-            for name, number in new_host.items():
-                new_host[name] = number = _rounded_traced(number, first[name].dtype.np.type)
-                columns.append((len(row), first[name].dtype.np))
-                row.append(number)
+            row = list(row)
+            columns = _append_new_values(row, new_host, first, True)
             start = rows.add_block(row, len(sharing))
             for k, same in enumerate(sharing.values()):
                 new_values = {n: v[k] for n, v in new_host.items()}
@@ -471,6 +461,20 @@ class ElementwiseOptimizer(Optimizer):
                 yield ((params_avals, params_avals, state_avals, rows.table(False)),
                        dict(update=type(self).update, plans=tuple(plans),
                             scalar_out=tuple(rows.outputs)))
+
+
+def _append_new_values(row, new_host, state, traced):
+    """Append to `row` the new 0-dim state values `new_host` names, each rounded as its
+    tensor stores it (and so in `new_host` too: the host goes on from the stored value);
+    returns their (column, dtype) pairs."""
+    columns = []
+    for name, number in new_host.items():
+        np_type = state[name].dtype.np.type
+        number = _rounded_traced(number, np_type) if traced else float(np_type(number))
+        new_host[name] = number
+        columns.append((len(row), state[name].dtype.np))
+        row.append(number)
+    return columns
 
 
 def _by_device(params):
