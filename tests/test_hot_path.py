@@ -260,6 +260,19 @@ def test_cross_entropy_target_check_sees_in_place_writes():
     assert _cross_entropy_outcomes(torchlike) == _cross_entropy_outcomes(torch)
 
 
+def _outcomes(call, cases):
+    """call(*case) for each case: its result's shape and grad_fn name, or the message of
+    the RuntimeError it raised."""
+    outcomes = []
+    for args in cases:
+        try:
+            y = call(*args)
+            outcomes.append((tuple(y.shape), type(y.grad_fn).__name__))
+        except RuntimeError as error:
+            outcomes.append(str(error))
+    return outcomes
+
+
 def _linear_outcomes(lib):
     """F.linear's results and errors for one layer's arguments, then the same shapes with
     another dtype or a wrong size (linear's checks are remembered per shapes and dtypes:
@@ -269,14 +282,7 @@ def _linear_outcomes(lib):
     x = lib.ones(4, 2)
     cases = [(x, w, b), (x, w, b), (x, w, b.double()), (x.double(), w, b),
              (lib.ones(4, 3), w, b), (x, w, lib.zeros(4)), (x, w, b)]
-    outcomes = []
-    for args in cases:
-        try:
-            y = lib.nn.functional.linear(*args)
-            outcomes.append((tuple(y.shape), type(y.grad_fn).__name__))
-        except RuntimeError as error:
-            outcomes.append(str(error))
-    return outcomes
+    return _outcomes(lib.nn.functional.linear, cases)
 
 
 def test_linear_checks_are_remembered_only_for_what_passed():
@@ -289,14 +295,7 @@ def _layer_norm_outcomes(lib):
     w, b, x = lib.ones(3, requires_grad=True), lib.zeros(3), lib.ones(2, 3)
     cases = [(x, w, b), (x, w, b), (x, w, b.double()), (x, w, lib.zeros(4)),
              (lib.ones(2, 4), w, b), (x, w, b)]
-    outcomes = []
-    for x_, w_, b_ in cases:
-        try:
-            y = lib.nn.functional.layer_norm(x_, (3,), w_, b_)
-            outcomes.append((tuple(y.shape), type(y.grad_fn).__name__))
-        except RuntimeError as error:
-            outcomes.append(str(error))
-    return outcomes
+    return _outcomes(lambda x_, w_, b_: lib.nn.functional.layer_norm(x_, (3,), w_, b_), cases)
 
 
 def test_layer_norm_checks_are_remembered_only_for_what_passed():
