@@ -29,15 +29,15 @@ import sys
 import time
 import traceback
 
+try:        # before torchlike: its import freezes what exists then (torchlike/_collector.py),
+    import torch    # so torch's objects stay out of its collections, as in a program without torch
+except ImportError:
+    torch = None
+
 import jax
 import jax.numpy as jnp
 
 import torchlike
-
-try:
-    import torch
-except ImportError:
-    torch = None
 
 F32 = jnp.float32
 tree_map = jax.tree_util.tree_map

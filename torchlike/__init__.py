@@ -227,3 +227,7 @@ del _ALIASES, _METHODS_TOO, _k, _v
 from ._signatures import apply as _apply_signatures   # noqa: E402  help()/inspect (issue 12)
 _apply_signatures()
 del _apply_signatures
+
+from ._collector import freeze_import_time_objects as _freeze  # noqa: E402
+_freeze()      # last: the collector skips what importing made (see _collector.py)
+del _freeze
