@@ -55,6 +55,8 @@ from .state import _SCALARS, discover, freeze, function_roots
 
 _NOT_ROOTS = (Tensor,) + _SCALARS
 _NO_ARGUMENTS = jax.tree_util.tree_structure(((), {}))
+_ARRAY = operator.attrgetter("array")
+_NO_LOWERING = contextlib.nullcontext()     # (reusable: a steady call makes none)
 
 
 class _Entry:
@@ -68,6 +70,7 @@ class _Entry:
         self.out_tree = None
         self.donate = ()
         self.alias = ()           # storages sharing one 0-dim array (aliases.py)
+        self.alias_holds = aliases.holds(())
         self.slot_of = None       # each storage's program input
         self.reads = frozenset()  # the storages whose arrays the program reads
         self.reset()
@@ -100,6 +103,7 @@ class _Entry:
         backward reads the inputs again). Storages that share an array (`alias`) share
         one input."""
         self.alias = alias
+        self.alias_holds = aliases.holds(alias)
         self.slot_of, firsts = aliases.layout(alias, len(in_arrays))
         self.unique = _getter(firsts)
         closed, shapes = jax.make_jaxpr(trace, return_shape=True)(
@@ -163,7 +167,7 @@ def _shared(programs, program, args):
 def _arrays(storages):
     """The storages' arrays; pending values are computed now, all in one program (one
     compile, not one per storage)."""
-    in_arrays = [st.array for st in storages]
+    in_arrays = list(map(_ARRAY, storages))
     if Deferred in map(type, in_arrays):
         _lazy.materialize([a for a in in_arrays if type(a) is Deferred])
         for st in storages:
@@ -310,7 +314,7 @@ class CompiledCallable:
             # the steady state: the last call's guard and layout still hold
             entry, owner, key = plan.entry, plan.owner, None
             state, tensors, storages = plan.layout(arg_tensors)
-            if entry.alias and not aliases.holds(storages, entry.alias):
+            if not entry.alias_holds(storages):
                 plan = None     # (an array the program takes once is no longer shared)
         else:
             plan = None
@@ -321,7 +325,7 @@ class CompiledCallable:
         if entry is not None and entry.eager:
             return self.fn(*args, **kwargs)
         grads = ()      # (a first call's placeholder `.grad`s: first_grads.py)
-        lowering = contextlib.nullcontext()
+        lowering = _NO_LOWERING
         if entry is None:
             if self._family(key) not in self.families and \
                     len(self.families) >= self._limit():
