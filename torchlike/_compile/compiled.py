@@ -405,7 +405,7 @@ class CompiledCallable:
             first_grads.undo(grads)
             raise
         del in_arrays[:]        # (references to donated arrays)
-        result, new_tensors = self._install(entry, state, tensors, storages, owner, outs, plan)
+        leaves, new_tensors = self._install(entry, state, tensors, storages, owner, outs, plan)
         if new_tensors is not None:     # (else the plan installed them: the steady state)
             if plan is None:
                 plan = GuardPlan.make(self._walk, entry, key, arg_tensors, tensors, storages,
@@ -413,8 +413,8 @@ class CompiledCallable:
             if plan is not None:
                 self._plan = plan if plan.advance(new_tensors) else None
         if is_grad_enabled() and any(entry.out_grad):
-            result = join_graph(entry, result, tensors, owner, outs.inputs, counters)
-        return result
+            return join_graph(entry, leaves, tensors, owner, outs.inputs, counters)
+        return jax.tree_util.tree_unflatten(entry.out_tree_results, leaves)
 
     def _drop_grads(self, grads, entry=None):
         """A trace with placeholder `.grad`s that does not serve the state without them:
@@ -569,9 +569,10 @@ class CompiledCallable:
 
     # -- after a call ---------------------------------------------------------------------
     def _install(self, entry, state, tensors, storages, owner, outs, plan=None):
-        """Puts a call's results in place. With a `plan` (the steady state), the plan
-        keeps the version counters to bump and, once it has seen the new tensors,
-        puts them in their slots (then no list of them is returned)."""
+        """Puts a call's results in place and returns the function's result as its
+        flat leaves (entry.out_tree_results' order). With a `plan` (the steady state),
+        the plan keeps the version counters to bump and, once it has seen the new
+        tensors, puts them in their slots (then no list of them is returned)."""
         new_arrays = outs.storages if entry.expand_out is None else \
             entry.expand_out(outs.storages)
         for i, array in zip(entry.changed, new_arrays):
@@ -594,9 +595,8 @@ class CompiledCallable:
         for g, n in zip(state.generators, entry.draws):
             g._counter += n
         results = iter(outs.results)
-        out = [Tensor._wrap(next(results), d) if d is not None else s
-               for s, d in zip(entry.out_static, entry.out_devices)]
-        return jax.tree_util.tree_unflatten(entry.out_tree_results, out), new_tensors
+        return [Tensor._wrap(next(results), d) if d is not None else s
+                for s, d in zip(entry.out_static, entry.out_devices)], new_tensors
 
     def _fill_slots(self, entry, state, arrays):
         """The tensor slots the function filled get new tensors of `arrays`, those it
