@@ -24,15 +24,17 @@ STEP_TOL = float_tol("float32", steps=32 * 5)
 
 def _net(lib):
     class Net(lib.nn.Module):
-        """A linear layer plus any parameter added later as `extra` (the new-parameter
-        case)."""
+        """A linear layer scaled by a buffer, plus any parameter added later as `extra`
+        (the new-parameter case)."""
 
         def __init__(self):
             super().__init__()
             self.lin = lib.nn.Linear(3, 2)
+            # a buffer whose metadata the metadata cases change in place
+            self.register_buffer("gain", lib.tensor([1.5, -2.0]))
 
         def forward(self, x):
-            out = self.lin(x)
+            out = self.lin(x) * self.gain
             extra = self._parameters.get("extra")
             return out if extra is None else out + extra
 
@@ -100,6 +102,28 @@ def _requires_grad_off(lib, net, opt, call):
     return call
 
 
+# metadata changed in place on a tensor the plan keeps (each setter the guard reads:
+# what a change counter standing in for the plan's metadata reads would have to count)
+def _buffer_strides_in_place(lib, net, opt, call):
+    net.gain.as_strided_((2,), (0,))    # an in-place view op: now [1.5, 1.5], one storage
+    return call
+
+
+def _buffer_resized(lib, net, opt, call):
+    net.gain.resize_(1, 2)      # (broadcast as before: the same numbers, a new shape)
+    return call
+
+
+def _requires_grad_attribute_off(lib, net, opt, call):
+    net.lin.weight.requires_grad = False
+    return call
+
+
+def _parameter_detached_in_place(lib, net, opt, call):
+    net.lin.bias.detach_()
+    return call
+
+
 def _grads_emptied(lib, net, opt, call):
     opt.zero_grad()         # (`.grad` slots now hold None: a different guard)
     return call
@@ -109,7 +133,9 @@ def _grads_emptied(lib, net, opt, call):
 CHANGES = [(_new_parameter, True), (_argument_shape, True), (_python_argument, True),
            (_learning_rate, True), (_state_tensor_new_values, False),
            (_state_tensor_new_dtype, True), (_parameter_data_replaced, False),
-           (_requires_grad_off, True),
+           (_requires_grad_off, True), (_buffer_strides_in_place, True),
+           (_buffer_resized, True), (_requires_grad_attribute_off, True),
+           (_parameter_detached_in_place, True),
            # (a new guard, but the call fills placeholder `.grad`s and finds the program
            # of the steady calls, which does not read them: first_grads.py)
            (_grads_emptied, False)]

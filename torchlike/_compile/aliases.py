@@ -14,6 +14,9 @@ sharing. Only 0-dim arrays count: they are what such counts are, and larger arra
 shared by chance (parameters initialized from one cached array of zeros) stop being
 shared after a step, which would change the guard.
 """
+import operator
+
+_ARRAY = operator.attrgetter("array")
 
 
 def find(storages):
@@ -30,11 +33,19 @@ def find(storages):
     return tuple(pairs)
 
 
-def holds(storages, pairs):
-    """Whether the storages of `pairs` still hold one array each (the steady state's
-    check; a sharing that is new needs none: the program takes those arrays as separate
-    inputs, which gives the same values)."""
-    return all(storages[k].array is storages[j].array for k, j in pairs)
+def holds(pairs):
+    """storages -> whether the storages of `pairs` still hold one array each (the steady
+    state's check, made once per program and run in C-level passes; a sharing that is new
+    needs none: the program takes those arrays as separate inputs, which gives the same
+    values)."""
+    if not pairs:
+        return lambda storages: True
+    later = operator.itemgetter(*[k for k, _ in pairs])
+    first = operator.itemgetter(*[j for _, j in pairs])
+    if len(pairs) == 1:
+        return lambda storages: later(storages).array is first(storages).array
+    return lambda storages: all(map(operator.is_, map(_ARRAY, later(storages)),
+                                    map(_ARRAY, first(storages))))
 
 
 def layout(pairs, n):

@@ -10,13 +10,14 @@ from ..autograd.function import Function
 from ..autograd.graph import SECOND_BACKWARD
 
 
-def join_graph(entry, result, tensors, owner, in_arrays, counters):
-    """Results that require grad join the autograd graph as one node,
-    CompiledFunctionBackward, whose inputs are the tensors that require grad the call read
-    (whole storages: parameters and arguments) and whose backward is the vjp of the
-    program. A result whose graph a backward() inside the function already consumed
-    gets the node too (PyTorch prints it), but differentiating it again raises
-    PyTorch's error for a freed graph."""
+def join_graph(entry, leaves, tensors, owner, in_arrays, counters):
+    """The function's result, from its flat `leaves`, where the results that require grad
+    join the autograd graph as one node, CompiledFunctionBackward, whose inputs are the
+    tensors that require grad the call read (whole storages: parameters and arguments)
+    and whose backward is the vjp of the program. A result whose graph a backward()
+    inside the function already consumed gets the node too (PyTorch prints it), but
+    differentiating it again raises PyTorch's error for a freed graph."""
+    tree = entry.out_tree_results
     live = tuple(g for g, r in zip(entry.out_live, entry.out_grad) if r)
     inputs, positions = [], []
     any_live = any(live)
@@ -27,13 +28,12 @@ def join_graph(entry, result, tensors, owner, in_arrays, counters):
             if not any_live:    # a node that only raises needs one input, not all
                 break
     if not inputs:
-        return result
-    leaves, tree = jax.tree_util.tree_flatten(result, is_leaf=lambda x: isinstance(x, Tensor))
+        return jax.tree_util.tree_unflatten(tree, leaves)
     tensor_out = [x for x in leaves if isinstance(x, Tensor)]
     graded = [t for t, g in zip(tensor_out, entry.out_grad) if g]
     if not any_live:
         _join_consumed(entry, graded, inputs[0])
-        return result
+        return jax.tree_util.tree_unflatten(tree, leaves)
     key = tuple(positions)
     pullback = entry.pullbacks.get(key)
     if pullback is None:

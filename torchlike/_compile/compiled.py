@@ -55,6 +55,8 @@ from .state import _SCALARS, discover, freeze, function_roots
 
 _NOT_ROOTS = (Tensor,) + _SCALARS
 _NO_ARGUMENTS = jax.tree_util.tree_structure(((), {}))
+_ARRAY = operator.attrgetter("array")
+_NO_LOWERING = contextlib.nullcontext()     # (reusable: a steady call makes none)
 
 
 class _Entry:
@@ -68,6 +70,7 @@ class _Entry:
         self.out_tree = None
         self.donate = ()
         self.alias = ()           # storages sharing one 0-dim array (aliases.py)
+        self.alias_holds = aliases.holds(())
         self.slot_of = None       # each storage's program input
         self.reads = frozenset()  # the storages whose arrays the program reads
         self.reset()
@@ -100,6 +103,7 @@ class _Entry:
         backward reads the inputs again). Storages that share an array (`alias`) share
         one input."""
         self.alias = alias
+        self.alias_holds = aliases.holds(alias)
         self.slot_of, firsts = aliases.layout(alias, len(in_arrays))
         self.unique = _getter(firsts)
         closed, shapes = jax.make_jaxpr(trace, return_shape=True)(
@@ -163,7 +167,7 @@ def _shared(programs, program, args):
 def _arrays(storages):
     """The storages' arrays; pending values are computed now, all in one program (one
     compile, not one per storage)."""
-    in_arrays = [st.array for st in storages]
+    in_arrays = list(map(_ARRAY, storages))
     if Deferred in map(type, in_arrays):
         _lazy.materialize([a for a in in_arrays if type(a) is Deferred])
         for st in storages:
@@ -310,7 +314,7 @@ class CompiledCallable:
             # the steady state: the last call's guard and layout still hold
             entry, owner, key = plan.entry, plan.owner, None
             state, tensors, storages = plan.layout(arg_tensors)
-            if entry.alias and not aliases.holds(storages, entry.alias):
+            if not entry.alias_holds(storages):
                 plan = None     # (an array the program takes once is no longer shared)
         else:
             plan = None
@@ -321,7 +325,7 @@ class CompiledCallable:
         if entry is not None and entry.eager:
             return self.fn(*args, **kwargs)
         grads = ()      # (a first call's placeholder `.grad`s: first_grads.py)
-        lowering = contextlib.nullcontext()
+        lowering = _NO_LOWERING
         if entry is None:
             if self._family(key) not in self.families and \
                     len(self.families) >= self._limit():
@@ -401,7 +405,7 @@ class CompiledCallable:
             first_grads.undo(grads)
             raise
         del in_arrays[:]        # (references to donated arrays)
-        result, new_tensors = self._install(entry, state, tensors, storages, owner, outs, plan)
+        leaves, new_tensors = self._install(entry, state, tensors, storages, owner, outs, plan)
         if new_tensors is not None:     # (else the plan installed them: the steady state)
             if plan is None:
                 plan = GuardPlan.make(self._walk, entry, key, arg_tensors, tensors, storages,
@@ -409,8 +413,8 @@ class CompiledCallable:
             if plan is not None:
                 self._plan = plan if plan.advance(new_tensors) else None
         if is_grad_enabled() and any(entry.out_grad):
-            result = join_graph(entry, result, tensors, owner, outs.inputs, counters)
-        return result
+            return join_graph(entry, leaves, tensors, owner, outs.inputs, counters)
+        return jax.tree_util.tree_unflatten(entry.out_tree_results, leaves)
 
     def _drop_grads(self, grads, entry=None):
         """A trace with placeholder `.grad`s that does not serve the state without them:
@@ -565,9 +569,10 @@ class CompiledCallable:
 
     # -- after a call ---------------------------------------------------------------------
     def _install(self, entry, state, tensors, storages, owner, outs, plan=None):
-        """Puts a call's results in place. With a `plan` (the steady state), the plan
-        keeps the version counters to bump and, once it has seen the new tensors,
-        puts them in their slots (then no list of them is returned)."""
+        """Puts a call's results in place and returns the function's result as its
+        flat leaves (entry.out_tree_results' order). With a `plan` (the steady state),
+        the plan keeps the version counters to bump and, once it has seen the new
+        tensors, puts them in their slots (then no list of them is returned)."""
         new_arrays = outs.storages if entry.expand_out is None else \
             entry.expand_out(outs.storages)
         for i, array in zip(entry.changed, new_arrays):
@@ -590,9 +595,8 @@ class CompiledCallable:
         for g, n in zip(state.generators, entry.draws):
             g._counter += n
         results = iter(outs.results)
-        out = [Tensor._wrap(next(results), d) if d is not None else s
-               for s, d in zip(entry.out_static, entry.out_devices)]
-        return jax.tree_util.tree_unflatten(entry.out_tree_results, out), new_tensors
+        return [Tensor._wrap(next(results), d) if d is not None else s
+                for s, d in zip(entry.out_static, entry.out_devices)], new_tensors
 
     def _fill_slots(self, entry, state, arrays):
         """The tensor slots the function filled get new tensors of `arrays`, those it
