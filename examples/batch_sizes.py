@@ -10,9 +10,10 @@ eager mode running the same step un-jitted: `jax.value_and_grad` of the same for
 and loss, then the same SGD-momentum update, each JAX call one cached per-shape
 executable (`jax.disable_jit` would split them further into primitives, which is slower
 still). JAX keeps every one of them (about 40 MB per batch size here), so that side
-clears JAX's caches every 32 sizes, as a bounded tier would. Both sides meet batch sizes 1, 2, ..., N in the same order and read the
-loss on the host every step. torchlike runs first, so the resident memory printed during
-its run is its own (plus the imports).
+clears JAX's caches every 32 sizes, as a bounded tier would. Both sides meet batch sizes
+1, 2, ..., N, each size on one side and then on the other (so both see the same machine
+load), and read the loss on the host every step. The resident memory printed is the
+process's, both sides' compiled code together.
 """
 import argparse
 import os
@@ -57,7 +58,7 @@ def torchlike_steps():
 
 
 def op_by_op_steps():
-    """The same step in JAX's eager mode: no jit anywhere, one executable per primitive."""
+    """The same step in JAX's eager mode: no jit of ours, one executable per JAX call."""
     keys = jax.random.split(jax.random.key(0), len(SIZES) - 1)
     params = [benchmark.linear_init(k, a, b) for k, a, b in zip(keys, SIZES[:-1], SIZES[1:])]
     init, update = benchmark.sgd_momentum(LR, MOMENTUM)
@@ -78,21 +79,13 @@ def op_by_op_steps():
     return step
 
 
-def run(name, step, sizes, every, bound_caches=False):
-    """Seconds per step, and per step (compiles, releases of compiled code) by torchlike."""
+def timed(step, batch):
+    """Seconds of one step, and the XLA compiles and releases of compiled code during it."""
     counter = torchlike._caches.compiles       # (torchlike's count of XLA compiles)
-    times, compiles = [], []
-    for batch in range(1, sizes + 1):
-        before = counter.total, counter.resets
-        start = time.perf_counter()
-        step(batch)
-        times.append(time.perf_counter() - start)
-        compiles.append((counter.total - before[0], counter.resets - before[1]))
-        if bound_caches and batch % 32 == 0:
-            jax.clear_caches()     # a bounded tier; every size is new, so nothing reusable goes
-        if batch % every == 0:
-            print(f"  {name}: {batch} sizes met, resident {resident_mb():.0f} MB", flush=True)
-    return times, compiles
+    before = counter.total, counter.resets
+    start = time.perf_counter()
+    step(batch)
+    return time.perf_counter() - start, counter.total - before[0], counter.resets - before[1]
 
 
 def main():
@@ -100,16 +93,23 @@ def main():
     parser.add_argument("--sizes", type=int, default=300)
     parser.add_argument("--every", type=int, default=50, help="print memory every N sizes")
     args = parser.parse_args()
-    ours, compiles = run("torchlike", torchlike_steps(), args.sizes, args.every)  # first: its memory alone
-    eager, _ = run("jax op by op", op_by_op_steps(), args.sizes, args.every, bound_caches=True)
-    ratios = [t / e for t, e in zip(ours, eager)]
-    print(f"{args.sizes} batch sizes: torchlike {sum(ours):.1f} s, jax op by op {sum(eager):.1f} s;"
-          f" per step torchlike/op-by-op median {sorted(ratios)[len(ratios) // 2]:.2f}")
-    slower = [i for i, r in enumerate(ratios) if r > 1]
-    print(f"steps slower than op by op: {len(slower)}")
+    ours, eager = torchlike_steps(), op_by_op_steps()
+    rows = []
+    for batch in range(1, args.sizes + 1):       # interleaved: both sides see the same load
+        rows.append((timed(ours, batch), timed(eager, batch)[0]))
+        if batch % 32 == 0:
+            jax.clear_caches()     # the op-by-op side as a bounded tier (every size is new)
+        if batch % args.every == 0:
+            print(f"  {batch} sizes met, resident {resident_mb():.0f} MB", flush=True)
+    ratios = [mine[0] / theirs for mine, theirs in rows]
+    print(f"{args.sizes} batch sizes: torchlike {sum(m[0] for m, _ in rows):.1f} s, jax op by op"
+          f" {sum(t for _, t in rows):.1f} s; per step torchlike/op-by-op median"
+          f" {sorted(ratios)[len(ratios) // 2]:.2f}")
+    print(f"steps slower than op by op: {sum(r > 1 for r in ratios)}")
     for i in sorted(range(len(ratios)), key=ratios.__getitem__)[-min(3, len(ratios)):][::-1]:
-        print(f"  batch {i + 1}: {ratios[i]:.2f}x ({ours[i] * 1e3:.0f} against {eager[i] * 1e3:.0f} ms),"
-              f" {compiles[i][0]} compiles, {compiles[i][1]} releases of compiled code")
+        (mine, compiles, releases), theirs = rows[i]
+        print(f"  batch {i + 1}: {ratios[i]:.2f}x ({mine * 1e3:.0f} against {theirs * 1e3:.0f} ms),"
+              f" {compiles} compiles, {releases} releases of compiled code")
 
 if __name__ == "__main__":
     main()

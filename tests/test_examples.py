@@ -153,12 +153,12 @@ def test_peak_memory_of_the_eager_mlp_step_is_within_issue_8s_bound():
 
 def test_batch_sizes_example_runs_both_sides():
     """examples/batch_sizes.py, two sizes: both sides meet every size and report memory
-    (its timings are the benchmark's business, not the test's)."""
+    and the slowest steps (its timings are the benchmark's business, not the test's)."""
     import subprocess
     done = subprocess.run([sys.executable, str(EXAMPLES / "batch_sizes.py"), "--sizes", "2",
                            "--every", "1"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    sides = [line.split(":")[0].strip() for line in lines if "sizes met" in line]
-    assert sides == ["torchlike"] * 2 + ["jax op by op"] * 2
-    assert any(line.startswith("2 batch sizes: torchlike ") for line in lines)
+    assert [line.split(",")[0].strip() for line in lines[:2]] == ["1 sizes met", "2 sizes met"]
+    assert lines[2].startswith("2 batch sizes: torchlike ")
+    assert sorted(line.split(":")[0].strip() for line in lines[4:]) == ["batch 1", "batch 2"]
