@@ -12,13 +12,19 @@ from .._device import scalar_arg
 from .._lazy import Deferred
 from .graph import AccumulateGrad
 
-# Where an edge of a planned node leads (an int >= 0 is the position of a node)
-_NONE, _LEAF, _ACC = -1, -2, -3      # no node; a leaf read for its gradient; another leaf
-
 # root (op, params) -> _Plans; a structure repeats with its root, so one probe finds it
 _plans = LRU(256)
 PLANS_PER_ROOT = 3           # structures remembered per root signature (tried in turn)
 MISSES_TO_FORGET = 4         # graphs in a row that match none of them: forget them all
+
+
+class _Stats:
+    """Counters that tests read."""
+    planned = 0               # graphs walked by a plan
+    plans_made = 0
+
+
+stats = _Stats()
 
 
 class _Structure:
@@ -53,37 +59,42 @@ class _Plans:
 
 
 class Plan:
-    """What a repeated walk needs: per node (inputs first) its class, op, params, diff and
-    stale flags and, per edge, (where it leads, output_nr, argument kind, slot, leaf)."""
-    __slots__ = ("structure", "nodes", "root", "n_diff", "n_const", "n_leaves")
+    """What a repeated walk needs, per node (inputs first): its class, op, params, diff
+    and stale flags (diff has one per edge), and its edges by what they lead to, each group
+    checked by a loop of its own: `links` (edge, position of the node, output_nr),
+    `reads` of leaves for their gradient (edge, diff slot, leaf index), `ends` (edge,
+    type of what it leads to: None or another leaf) and `consts` (edge, constant slot)."""
+    __slots__ = ("structure", "nodes", "root", "n_diff", "n_const", "n_leaves", "numbers")
 
-    def __init__(self, order, position, leaves, program, structure):
+    def __init__(self, order, position, leaves, program, structure, n_const):
         self.structure = structure
         self.root = structure.root_refs[0]
         self.n_diff = len(structure.slot_target)
         self.n_leaves = len(leaves)
+        self.n_const = n_const
+        # per constant slot, the last Python number met there: (number, device, what
+        # scalar_arg made of it), so that the same number is not converted again
+        self.numbers = [None] * n_const
         slot_leaf = structure.slot_target
-        n_const = 0
         nodes = []
         for node, (_, _, refs) in zip(order, program):
-            specs = []
-            for (nxt, nr), ref in zip(node.edges, refs):
-                kind, slot, leaf = ref[0], -1, -1
+            links, reads, ends, consts = [], [], [], []
+            for j, ((nxt, nr), ref) in enumerate(zip(node.edges, refs)):
+                kind = ref[0]
                 if kind == 1:
-                    where, slot = _LEAF, ref[1]
-                    leaf = slot_leaf[slot]
+                    reads.append((j, ref[1], slot_leaf[ref[1]]))
+                    continue
+                where = position.get(nxt)
+                if where is not None:
+                    links.append((j, where, nr))
                 else:
-                    where = position.get(nxt)
-                    if where is None:
-                        where = _NONE if nxt is None else _ACC
-                    if kind != 0:
-                        slot = ref[-1]
-                        n_const = max(n_const, slot + 1)
-                specs.append((where, nr, kind, slot, leaf))
+                    ends.append((j, type(nxt)))        # (None's type, or AccumulateGrad)
+                if kind != 0:
+                    consts.append((j, ref[-1]))
             stale = None if node.stale is None else frozenset(node.stale)
-            nodes.append((type(node), node.op, node.params, node.diff, stale, tuple(specs)))
+            nodes.append((type(node), node.op, node.params, node.diff, stale, tuple(links),
+                          tuple(reads), tuple(ends), tuple(consts)))
         self.nodes = tuple(nodes)
-        self.n_const = n_const
 
 
 def root_signature(roots):
@@ -107,6 +118,7 @@ def walk_as_planned(signature, roots, device):
     for plan in entry.plans:
         got = _check(plan, root, nr, device)
         if got is not None:
+            stats.planned += 1
             entry.misses = 0
             if plan is not entry.plans[0]:
                 entry.plans.remove(plan)
@@ -122,6 +134,7 @@ def remember(signature, plan):
     entry = _plans.peek(signature)
     if entry is None:
         entry = _plans[signature] = _Plans()
+    stats.plans_made += 1
     entry.plans.insert(0, plan)
     del entry.plans[PLANS_PER_ROOT:]
 
@@ -141,7 +154,7 @@ def _check(plan, root, root_nr, device):
     leaves = [None] * plan.n_leaves
     for k in range(n - 1, -1, -1):            # outputs first: a node is placed by its users
         node = nodes[k]
-        cls, op, params, diff, stale, specs = plan_nodes[k]
+        cls, op, params, diff, stale, links, reads, ends, consts = plan_nodes[k]
         if (type(node) is not cls or node.op is not op or node.params != params
                 or node.diff != diff or node.stale != stale or node.freed or node.packed
                 or node._pre_hooks or node._hooks or node.tensor_hooks or node.retained):
@@ -149,44 +162,53 @@ def _check(plan, root, root_nr, device):
         for i, counter, version, desc in node.saved:
             if counter.value != version:
                 return None
-        numbers = False
-        for (nxt, nr), array, (where, want_nr, kind, slot, leaf) in zip(
-                node.edges, node.arrays, specs):
-            if where >= 0:
-                placed = nodes[where]
-                if placed is None:
-                    nodes[where] = nxt
-                elif placed is not nxt:
-                    return None
-                if nr != want_nr:
-                    return None
-                if kind == 0:
-                    continue
-            elif where == _NONE:
-                if nxt is not None:
-                    return None
-            elif type(nxt) is not AccumulateGrad:
+        edges, arrays = node.edges, node.arrays      # (as many as diff has flags)
+        for j, where, want_nr in links:
+            nxt, nr = edges[j]
+            placed = nodes[where]
+            if placed is None:
+                nodes[where] = nxt
+            elif placed is not nxt:
                 return None
+            if nr != want_nr:
+                return None
+        for j, slot, leaf in reads:
+            nxt = edges[j][0]
+            placed = leaves[leaf]
+            if placed is None:
+                if type(nxt) is not AccumulateGrad:
+                    return None
+                leaves[leaf] = nxt
+            elif placed is not nxt:
+                return None
+            array = arrays[j]
             if type(array) is Deferred and array._value is not None:
                 array = array._value
-            if kind == 1:
-                diff_vals[slot] = array
-                placed = leaves[leaf]
-                if placed is None:
-                    leaves[leaf] = nxt
-                elif placed is not nxt:
-                    return None
-                continue
+            diff_vals[slot] = array
+        for j, kind in ends:
+            if type(edges[j][0]) is not kind:
+                return None
+        numbers = False
+        for j, slot in consts:
+            array = arrays[j]
+            if type(array) is Deferred and array._value is not None:
+                array = array._value
             if not hasattr(array, "shape"):
                 numbers = True
-                array = scalar_arg(array, device)
+                last = plan.numbers[slot]
+                if last is not None and last[0] is array and last[1] is device:
+                    array = last[2]
+                else:
+                    converted = scalar_arg(array, device)
+                    plan.numbers[slot] = (array, device, converted)
+                    array = converted
             placed = const_vals[slot]
             if placed is None:
                 const_vals[slot] = array
             elif placed is not array:
                 return None
         if not numbers:
-            node._public_edges = node.edges      # (as _plain_walk does)
+            node._public_edges = edges       # (as _plain_walk does)
     # distinct where the walk found them distinct: nodes, leaves, constant objects
     if (len(set(nodes)) != n or len(set(leaves)) != plan.n_leaves
             or len(set(map(id, const_vals))) != plan.n_const):

@@ -355,7 +355,8 @@ def _walk(roots, device):
     if again and signature is not None and not remat:
         # (checkpoint regions group nodes by their region object, which a plan does not
         # check: such graphs keep walking)
-        _plans.remember(signature, _plans.Plan(order, position, leaves, program, structure))
+        _plans.remember(signature, _plans.Plan(order, position, leaves, program, structure,
+                                                  len(const_vals)))
     return order, structure, diff_vals, const_vals, list(leaves)
 
 
@@ -662,9 +663,8 @@ def _prelude(diff_vals, const_vals):
     call, before the vjp: their pending ops form a prelude program. Each pending slot of
     diff_vals/const_vals is replaced by None in place.
     Returns (static description, prelude inputs, the Deferreds it computes)."""
-    if not any([type(a) is Deferred for a in diff_vals]) and \
-            not any([type(a) is Deferred for a in const_vals]):
-        return None, (), ()
+    if Deferred not in map(type, diff_vals) and Deferred not in map(type, const_vals):
+        return None, (), ()           # (the usual case, tested without a Python loop)
     for vals in (diff_vals, const_vals):   # (reading old .grads may have computed some)
         vals[:] = [_computed_or_pending(a) for a in vals]
     pending = [a for a in diff_vals + const_vals if type(a) is Deferred]
