@@ -666,7 +666,8 @@ def _prelude(diff_vals, const_vals):
     if Deferred not in map(type, diff_vals) and Deferred not in map(type, const_vals):
         return None, (), ()           # (the usual case, tested without a Python loop)
     for vals in (diff_vals, const_vals):   # (reading old .grads may have computed some)
-        vals[:] = [_computed_or_pending(a) for a in vals]
+        vals[:] = [a._value if type(a) is Deferred and a._value is not None else a
+                   for a in vals]
     pending = [a for a in diff_vals + const_vals if type(a) is Deferred]
     if not pending:
         return None, (), ()
@@ -674,7 +675,7 @@ def _prelude(diff_vals, const_vals):
     position = {id(d): k for k, d in enumerate(wanted)}
     sources = []
     for vals in (diff_vals, const_vals):
-        sources.append(tuple(position[id(a)] if type(a) is Deferred else -1 for a in vals))
+        sources.append(tuple([position[id(a)] if type(a) is Deferred else -1 for a in vals]))
         vals[:] = [None if type(a) is Deferred else a for a in vals]
     return (program, outputs, sources[0], sources[1]), externals, wanted
 
@@ -1011,10 +1012,14 @@ def leaf_hooks(leaf, g):
 def _store_summed(leaf, array):
     """.grad becomes `array`, the old .grad plus the new gradient (or the new gradient
     alone, where there was none): the hook-less case of _accumulate's summed branch."""
-    if leaf._grad is None:
-        leaf._grad = _in_leaf_layout(leaf, _tensor.Tensor._wrap(array, leaf._storage.device))
+    grad = leaf._grad
+    if grad is None:
+        # (Tensor._wrap, less its device lookup: this runs for every parameter each step)
+        grad = object.__new__(_tensor.Tensor)
+        grad._init_from_array(array, leaf._storage.device)
+        leaf._grad = grad if leaf._stride is None else _in_leaf_layout(leaf, grad)
     else:
-        _replace_value(leaf._grad, array)
+        _replace_value(grad, array)
 
 
 def _replace_value(grad, array):
