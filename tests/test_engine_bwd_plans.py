@@ -1,6 +1,8 @@
 """A plain backward's remembered walk (autograd/_plans.py): a graph that repeats a
 structure is walked by its plan, and any graph that differs from it, however slightly,
 walks as before, so values, gradients and errors stay PyTorch's."""
+import gc
+
 import numpy as np
 import pytest
 
@@ -182,9 +184,22 @@ def test_a_graph_that_changes_every_step_forgets_its_plans(monkeypatch):
     assert _plans._plans.peek(_plans.root_signature([(loss.grad_fn, 0)])) is None
 
 
-def test_plan_caches_are_bounded():
-    for cache in (_plans._plans, _plans._structures):
-        assert isinstance(cache, _caches.LRU) and cache.maxsize <= 4096
+def test_plan_caches_are_bounded(monkeypatch):
+    assert isinstance(_plans._plans, _caches.LRU) and _plans._plans.maxsize <= 4096
+    # structures live as long as a bounded cache's key or a plan names them
+    for cache in ("_fused_cache", "_compile_seconds"):
+        monkeypatch.setattr(engine, cache, _caches.LRU(2))
+    monkeypatch.setattr(_plans, "_plans", _caches.LRU(2))
+    earlier = list(_plans._structures.values())      # (what other tests' caches hold)
+    w = torchlike.tensor([1.0], requires_grad=True)
+    for k in range(12):                 # twelve structures, each met twice
+        for _ in range(2):
+            y = w
+            for _ in range(k + 1):
+                y = y * w
+            y.sum().backward()
+    gc.collect()
+    assert len(_plans._structures) - len(earlier) <= 2 + 2 + 2 * _plans.PLANS_PER_ROOT
     x = torchlike.tensor([1.0], requires_grad=True)
     for k in range(_plans.PLANS_PER_ROOT + 3):      # structures under one root signature
         for _ in range(2):

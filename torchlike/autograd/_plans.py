@@ -7,6 +7,8 @@ name) and gathers the same arguments the walk would; any difference (an op, a wi
 leaf, a shared constant, a hook, a freed or modified saved tensor) makes it give up
 before any side effect, and the walk runs as before.
 """
+import weakref
+
 from .._caches import LRU
 from .._device import scalar_arg
 from .._lazy import Deferred
@@ -31,14 +33,17 @@ class _Structure:
     """A backward program's structure: (program, root_refs, slot_target, n_targets,
     regions). The fused cache's keys hold one, hashed and compared by identity, so a key
     costs nothing to build or look up; `structure_of` makes one per distinct structure."""
-    __slots__ = ("program", "root_refs", "slot_target", "n_targets", "regions")
+    __slots__ = ("program", "root_refs", "slot_target", "n_targets", "regions", "__weakref__")
 
     def __init__(self, program, root_refs, slot_target, n_targets, regions):
         self.program, self.root_refs, self.slot_target = program, root_refs, slot_target
         self.n_targets, self.regions = n_targets, regions
 
 
-_structures = LRU(1024)      # (program, root_refs, slot_target, n_targets, regions) -> one
+# (program, root_refs, slot_target, n_targets, regions) -> its _Structure, while anything
+# holds it (the bounded caches whose keys or plans name it): a structure that plans keep
+# using is found again by a later walk, so its compiled program is too
+_structures = weakref.WeakValueDictionary()
 
 
 def structure_of(program, root_refs, slot_target, n_targets, regions):
