@@ -210,3 +210,18 @@ def test_plan_caches_are_bounded(monkeypatch):
             loss.backward()
     entry = _plans._plans.peek(_plans.root_signature([(loss.grad_fn, 0)]))
     assert entry is not None and len(entry.plans) <= _plans.PLANS_PER_ROOT
+
+
+def test_a_checkpointed_graph_is_not_served_by_the_plan_of_its_plain_twin():
+    """checkpoint(use_reentrant=False) replays its region under jax.checkpoint, which a
+    plan (made without regions) would lose: such a graph walks."""
+    from torchlike.utils.checkpoint import checkpoint
+    x = torchlike.tensor([0.5, 1.5], requires_grad=True)
+
+    def block(a):
+        return (a.sin() * a).cos()
+    for _ in range(3):                         # a plan of the plain graph
+        block(x * 2).sum().backward()
+    planned = _plans.stats.planned
+    checkpoint(block, x * 2, use_reentrant=False).sum().backward()
+    assert _plans.stats.planned == planned

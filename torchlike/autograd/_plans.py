@@ -162,7 +162,8 @@ def _check(plan, root, root_nr, device):
         cls, op, params, diff, stale, links, reads, ends, consts = plan_nodes[k]
         if (type(node) is not cls or node.op is not op or node.params != params
                 or node.diff != diff or node.stale != stale or node.freed or node.packed
-                or node._pre_hooks or node._hooks or node.tensor_hooks or node.retained):
+                or node._pre_hooks or node._hooks or node.tensor_hooks or node.retained
+                or node.remat is not None):       # (a checkpoint region: walks, see engine)
             return None
         for i, counter, version, desc in node.saved:
             if counter.value != version:
