@@ -1,7 +1,7 @@
 """A plain backward's walk, remembered: a training loop backwards a graph of the same
 structure every step, so the second time a structure is met its walk (engine._plain_walk)
 is kept as a plan, and the next graphs are checked against the plan instead of walked
-from scratch. The check visits the nodes in the plan's order (no stack, no sets, no
+from scratch. The check visits the nodes in the plan's order (no stack, no visited set, no
 program or key to build and hash: the plan holds the structure the fused cache's keys
 name) and gathers the same arguments the walk would; any difference (an op, a wiring, a
 leaf, a shared constant, a hook, a freed or modified saved tensor) makes it give up
@@ -15,6 +15,8 @@ from .._lazy import Deferred
 from .graph import AccumulateGrad
 
 # root (op, params) -> _Plans; a structure repeats with its root, so one probe finds it
+# (read with peek: a hit costs no Python call and does not reorder, so past 256 roots
+# the oldest entry goes, and a structure still in use makes its plan again)
 _plans = LRU(256)
 PLANS_PER_ROOT = 3           # structures remembered per root signature (tried in turn)
 MISSES_TO_FORGET = 4         # graphs in a row that match none of them: forget them all
