@@ -27,6 +27,7 @@ from .. import _tensor      # (a module reference: _tensor imports this package)
 from .._device import scalar_arg
 from .._lazy import Deferred, force, install, materialize, plan, run_program, top_level
 from . import anomaly_mode as anomaly
+from . import _plans
 from .graph import SECOND_BACKWARD, AccumulateGrad, Node
 from .grad_mode import enable_grad, no_grad
 from ..utils.hooks import RemovableHandle  # noqa: F401  (re-exported for hooks users)
@@ -334,23 +335,46 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
 
 
 # -- fused --------------------------------------------------------------------------------
+def _walk(roots, device):
+    """(order, structure, diff_vals, const_vals, leaf list) of a plain backward's graph,
+    or None where it needs the general path: by a remembered plan where the graph
+    repeats one (_plans.py), else by _plain_walk, whose result becomes the plan of a
+    structure met for the second time."""
+    signature = _plans.root_signature(roots)
+    if signature is not None:
+        got = _plans.walk_as_planned(signature, roots, device)
+        if got is not None:
+            return got
+    walked = _plain_walk(roots, device)
+    if walked is None:
+        return None
+    order, position, program, diff_vals, const_vals, slot_leaf, leaves, remat = walked
+    root_refs = [(position[node], nr) for node, nr in roots]
+    regions = _remat_regions(order, program) if remat else ()
+    structure, again = _plans.structure_of(program, root_refs, slot_leaf, len(leaves), regions)
+    if again and signature is not None and not remat:
+        # (checkpoint regions group nodes by their region object, which a plan does not
+        # check: such graphs keep walking)
+        _plans.remember(signature, _plans.Plan(order, position, leaves, program, structure,
+                                                  len(const_vals)))
+    return order, structure, diff_vals, const_vals, list(leaves)
+
+
 def _run_plain(roots, root_grads, retain_graph, root_tensors):
     """A plain .backward() (every leaf reached gets its .grad) as one fused call: the
     training step's case, kept to one walk over the graph and little else. Returns
     False, having changed nothing, when the graph needs the general path."""
-    walked = _plain_walk(roots, root_grads[0]._storage.device)
+    walked = _walk(roots, root_grads[0]._storage.device)
     if walked is None:
         return False
-    order, position, program, diff_vals, const_vals, slot_leaf, leaves, remat = walked
-    root_refs, cotangents, wanted = [], [], []
-    for (node, nr), g, t in zip(roots, root_grads, root_tensors or [None] * len(roots)):
+    order, structure, diff_vals, const_vals, leaf_list = walked
+    cotangents, wanted = [], []
+    for k, (g, t) in enumerate(zip(root_grads, root_tensors or [None] * len(roots))):
         if t is not None and t._whole:     # its pending value comes back from the call
             a = t._storage.array
             if type(a) is Deferred and a._value is None:
-                wanted.append((len(root_refs), a))
-        root_refs.append((position[node], nr))
+                wanted.append((k, a))
         cotangents.append(g._data())
-    leaf_list = list(leaves)
     hooked, old = [], []
     for leaf in leaf_list:      # (_has_leaf_hooks and _old_grad inlined: once per parameter)
         t = leaf.variable
@@ -359,9 +383,9 @@ def _run_plain(roots, root_grads, retain_graph, root_tensors):
         old.append(None if h or t._grad is None else t._grad._data())
     old = tuple(old)
     reducer = fused_grad_reducer(leaf_list, hooked) if fused_grad_reducer else None
-    regions = _remat_regions(order, program) if remat else ()
-    grads, values = _fused_call(program, regions, root_refs, slot_leaf, old, wanted, diff_vals,
-                                const_vals, cotangents, reducer)
+    s = structure
+    grads, values = _fused_call(s.program, s.regions, s.root_refs, s.slot_target, old, wanted,
+                                diff_vals, const_vals, cotangents, reducer, structure=s)
     if wanted:
         install([deferred for _, deferred in wanted], values)
     for leaf, g, o, h in zip(leaf_list, grads, old, hooked):
@@ -484,7 +508,9 @@ def _build_program(nodes, leaf_targets, device, earlier=None):
 def _jitted_vjp(key, want, prelude, regions, reducer):
     """The jitted function of _fused_call's `key` (jax.jit keys its caches on this
     function's identity: one per key, kept in _fused_cache)."""
-    vjp = functools.partial(_fused_vjp, key[0], key[1], key[2], key[3], want, prelude, regions)
+    s = key[0]
+    vjp = functools.partial(_fused_vjp, s.program, s.root_refs, s.slot_target, s.n_targets,
+                            want, prelude, regions)
     return reducer.compile(vjp) if reducer else jax.jit(vjp)
 
 
@@ -493,20 +519,22 @@ def _call_args(diff_vals, const_vals, cotangents, old, pre_externals):
 
 
 def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals, const_vals,
-                cotangents, reducer=None):
+                cotangents, reducer=None, structure=None):
     """One cached, jitted vjp of `program`: the gradient of each target (slot_target maps
     each diff slot to a target index; old[i] is added to target i's gradient unless it
     is None) and the values of the roots listed in `wanted`. Pending inputs are computed
     in the same call (the prelude); checkpoint `regions` replay under jax.checkpoint;
-    a DDP `reducer` compiles its gradient all-reduce into the program."""
+    a DDP `reducer` compiles its gradient all-reduce into the program. `structure`, the
+    _plans.structure_of of the first four and len(old), where the caller has it."""
     release_if_over_budget()
+    if structure is None:
+        structure = _plans.structure_of(program, root_refs, slot_target, len(old), regions)[0]
     prelude, pre_externals, pre_wanted = _prelude(diff_vals, const_vals)
     want = tuple([i for i, _ in wanted])
-    key = (tuple(program), tuple(root_refs), tuple(slot_target), len(old),
-           tuple([o is None for o in old]), want, prelude, regions, reducer and reducer.key)
+    key = (structure, tuple([o is None for o in old]), want, prelude, reducer and reducer.key)
     fn = _fused_cache.get(key)
     if fn is None and prelude is not None:
-        without = key[:6] + (None,) + key[7:]
+        without = key[:3] + (None,) + key[4:]
         # A graph seen for the first time: its pending inputs are often one-off (the
         # parameters' initialization), and the next step's are computed already. So
         # compute them on their own, and compile the graph without them: the next step
@@ -635,11 +663,11 @@ def _prelude(diff_vals, const_vals):
     call, before the vjp: their pending ops form a prelude program. Each pending slot of
     diff_vals/const_vals is replaced by None in place.
     Returns (static description, prelude inputs, the Deferreds it computes)."""
-    if not any([type(a) is Deferred for a in diff_vals]) and \
-            not any([type(a) is Deferred for a in const_vals]):
-        return None, (), ()
+    if Deferred not in map(type, diff_vals) and Deferred not in map(type, const_vals):
+        return None, (), ()           # (the usual case, tested without a Python loop)
     for vals in (diff_vals, const_vals):   # (reading old .grads may have computed some)
-        vals[:] = [_computed_or_pending(a) for a in vals]
+        vals[:] = [a._value if type(a) is Deferred and a._value is not None else a
+                   for a in vals]
     pending = [a for a in diff_vals + const_vals if type(a) is Deferred]
     if not pending:
         return None, (), ()
@@ -647,7 +675,7 @@ def _prelude(diff_vals, const_vals):
     position = {id(d): k for k, d in enumerate(wanted)}
     sources = []
     for vals in (diff_vals, const_vals):
-        sources.append(tuple(position[id(a)] if type(a) is Deferred else -1 for a in vals))
+        sources.append(tuple([position[id(a)] if type(a) is Deferred else -1 for a in vals]))
         vals[:] = [None if type(a) is Deferred else a for a in vals]
     return (program, outputs, sources[0], sources[1]), externals, wanted
 
@@ -984,10 +1012,14 @@ def leaf_hooks(leaf, g):
 def _store_summed(leaf, array):
     """.grad becomes `array`, the old .grad plus the new gradient (or the new gradient
     alone, where there was none): the hook-less case of _accumulate's summed branch."""
-    if leaf._grad is None:
-        leaf._grad = _in_leaf_layout(leaf, _tensor.Tensor._wrap(array, leaf._storage.device))
+    grad = leaf._grad
+    if grad is None:
+        # (Tensor._wrap, less its device lookup: this runs for every parameter each step)
+        grad = object.__new__(_tensor.Tensor)
+        grad._init_from_array(array, leaf._storage.device)
+        leaf._grad = grad if leaf._stride is None else _in_leaf_layout(leaf, grad)
     else:
-        _replace_value(leaf._grad, array)
+        _replace_value(grad, array)
 
 
 def _replace_value(grad, array):
