@@ -200,7 +200,7 @@ class Tensor:
         v = object.__new__(Tensor)
         st = self._storage
         v._storage = st
-        v._shape = Size(shape)
+        v._shape = size_of(tuple(shape))
         v._stride = tuple(strides)
         v._offset = offset
         v._dtype = self._dtype
@@ -221,8 +221,8 @@ class Tensor:
         v._view_version = self._version_counter.value
         # how the view was made decides which in-place ops PyTorch allows on it later;
         # a view of a special view stays special
-        made = VIEW_DEFAULT if is_grad_enabled() else VIEW_NO_GRAD
-        if made == VIEW_NO_GRAD and is_inference_mode_enabled():
+        made = VIEW_DEFAULT if _modes.enabled else VIEW_NO_GRAD
+        if made == VIEW_NO_GRAD and _modes.inference:
             made = VIEW_INFERENCE
         v._creation_meta = made if made != VIEW_DEFAULT or self._base is None \
             else self._creation_meta
