@@ -26,7 +26,10 @@ def make_view(x, op, params, shape, strides, offset, grad_fn=None, positions=())
     """Run view op on x and return a tensor aliasing x's storage. `positions` (Python
     ints) are passed to the op as traced arguments, not static params, so that x[i] or
     x[i:i + n] for a new i reuses the compiled function instead of compiling another."""
-    out = viewed_on_host(x, shape, strides, offset)
+    # (numpy copies only what records no history: a recorded view skips the host path's
+    # checks, which cost about a microsecond)
+    out = None if _modes.enabled and records_history(x) else \
+        viewed_on_host(x, shape, strides, offset)
     if out is None:
         if _pending_ok(op):
             return _pending_view(x, op, params, shape, strides, offset, grad_fn, positions)
@@ -445,18 +448,18 @@ def _select_impl(a, index, *, dim):
 
 @torch_function("select", method=True)
 def select(input, dim, index):
-    if input.ndim == 0:
+    shape = tuple(input._shape)     # (plain tuple slicing: Size's own is Python code)
+    if not shape:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
-    d = wrap_dim(dim, input.ndim)
-    n = input.shape[d]
+    d = wrap_dim(dim, len(shape))
+    n = shape[d]
     if not -n <= index < n:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
-                         f"{list(input.shape)} at dimension {d}")
+                         f"{list(shape)} at dimension {d}")
     index %= n
     st = input.stride()
-    return make_view(input, _select_impl, (("dim", d),),
-                     input.shape[:d] + input.shape[d + 1:], st[:d] + st[d + 1:],
-                     input._offset + index * st[d], positions=(index,))
+    return make_view(input, _select_impl, (("dim", d),), shape[:d] + shape[d + 1:],
+                     st[:d] + st[d + 1:], input._offset + index * st[d], positions=(index,))
 
 
 @register_op("slice", "SliceBackward0")
