@@ -26,10 +26,10 @@ def make_view(x, op, params, shape, strides, offset, grad_fn=None, positions=())
     """Run view op on x and return a tensor aliasing x's storage. `positions` (Python
     ints) are passed to the op as traced arguments, not static params, so that x[i] or
     x[i:i + n] for a new i reuses the compiled function instead of compiling another."""
-    # (numpy copies only what records no history: a recorded view skips the host path's
-    # checks, which cost about a microsecond)
-    out = None if _modes.enabled and records_history(x) else \
-        viewed_on_host(x, shape, strides, offset)
+    # (numpy copies only computed values that record no history: other views skip the
+    # host path's checks, which cost about a microsecond)
+    out = None if (_modes.enabled and records_history(x)) or \
+        type(x._storage.array) is Deferred else viewed_on_host(x, shape, strides, offset)
     if out is None:
         if _pending_ok(op):
             return _pending_view(x, op, params, shape, strides, offset, grad_fn, positions)
