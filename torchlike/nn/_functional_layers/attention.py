@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from ... import _factories
+from ..._ops.dispatch import apply
 from ._common import HIGHEST, call, nn_op
 
 
@@ -191,9 +192,11 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                          device=query.device)
     names = tuple(n for n, x in named.items() if x is not None)
     packed = query is key and key is value and not use_separate_proj_weight
-    outs = call(_mha_op, [query, key, value] + [named[n] for n in names], names=names,
-                heads=int(num_heads), dropout_p=p, safe_softmax=not need_weights, packed=packed,
-                need_weights=bool(need_weights))
+    # call()'s parameters, already in its sorted order (skips sorting a dict per call)
+    params = (("dropout_p", p), ("heads", int(num_heads)), ("names", names),
+              ("need_weights", bool(need_weights)), ("packed", packed),
+              ("safe_softmax", not need_weights))
+    outs = apply(_mha_op, (query, key, value) + tuple([named[n] for n in names]), params)
     out, weights = (outs if need_weights else (outs, None))
     if unbatched:
         out = out.squeeze(1)
