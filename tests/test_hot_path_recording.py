@@ -14,17 +14,16 @@ from torchlike._ops import indexing
 from helpers import assert_raises_same, assert_same, check
 
 
-def _counting_storages(monkeypatch):
-    """A list that receives every Storage made while the test runs (a fresh tensor's)."""
+def _counting_fresh_tensors(monkeypatch):
+    """A list that receives every tensor with a storage of its own made while the test
+    runs (Tensor._init_from_array: a Storage and a version counter each)."""
     made = []
+    real = _tensor.Tensor._init_from_array
 
-    class Counted(_tensor.Storage):
-        __slots__ = ()
-
-        def __init__(self, *args):
-            made.append(1)
-            super().__init__(*args)
-    monkeypatch.setattr(_tensor, "Storage", Counted)
+    def counted(self, *args, **kwargs):
+        made.append(1)
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(_tensor.Tensor, "_init_from_array", counted)
     return made
 
 
@@ -44,9 +43,11 @@ def test_a_recorded_view_makes_no_tensor_of_its_own(monkeypatch, name):
     # wrapped it in a tensor first, with a Storage and a version counter, that the view
     # then dropped: an allocation and a free per view of every step.)
     x = torchlike.ones(2, 3, 4, requires_grad=True) * 1.5
-    made = _counting_storages(monkeypatch)
+    made = _counting_fresh_tensors(monkeypatch)
     _VIEWS[name](x)
     assert made == []
+    x * 2                      # (the count sees an op's output)
+    assert made == [1]
 
 
 @pytest.mark.parametrize("name", sorted(_VIEWS))
