@@ -203,9 +203,11 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
             for p in group["params"]:
-                if set_to_none and p._grad_fn is None and type(p).grad is _TENSOR_GRAD:
-                    # what `p.grad = None` does through the property (a leaf: its getter
-                    # would not warn), without two Python calls per parameter per step
+                if set_to_none and p._grad_fn is None and p._base is None \
+                        and type(p).grad is _TENSOR_GRAD:
+                    # what `p.grad = None` does through the property (a leaf that is no
+                    # view: its getter would not warn), without two Python calls per
+                    # parameter per step
                     p._grad = None
                     continue
                 grad = p.grad
