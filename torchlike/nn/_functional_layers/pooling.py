@@ -4,10 +4,35 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from ... import _dtype
 from ..._ops._common import not_implemented
 from ..._ops._util import wrap_dim
 from ..._ops.dispatch import apply
 from ._common import HIGHEST, CheckedOnce, call, nn_op, ntuple
+
+
+# -- the dtypes torch's CPU kernels take ----------------------------------------------------
+def _floats(dtype):
+    return dtype.is_floating_point
+
+
+def _floats_or_long(dtype):
+    return dtype.is_floating_point or dtype is _dtype.int64
+
+
+def _not_bool(dtype):
+    return dtype is not _dtype.bool
+
+
+def _long_float_double(dtype):
+    return dtype in (_dtype.int64, _dtype.float32, _dtype.float64)
+
+
+def _check_dtype(kernel, dtype, supported):
+    """torch's error for a pool whose CPU kernel has no version for `dtype` (raised after
+    the shape checks, where torch's kernel dispatch raises it)."""
+    if not supported(dtype):
+        raise not_implemented(kernel, dtype)
 
 
 # -- fixed windows ------------------------------------------------------------------------
@@ -197,6 +222,10 @@ def _max_pool_geometry(n, input, kernel_size, stride, padding, dilation, ceil_mo
     kernel, stride, padding, dilation = _pool_args(n, kernel_size, stride, padding, dilation,
                                                    f"max_pool{n}d")
     _check_pool(n, input, kernel, stride, padding, dilation, ceil_mode, True, return_indices)
+    if n == 1 and not return_indices:
+        _check_dtype("max_pool1d_impl", input.dtype, _floats)
+    else:
+        _check_dtype("max_pool3d" if n == 3 else "max_pool2d", input.dtype, _not_bool)
     geometry = _pool_geometry(input.shape[-n:], kernel, stride, padding, dilation, ceil_mode)
     return (("dilation", dilation), ("geometry", geometry), ("kernel", kernel),
             ("stride", stride), ("with_indices", bool(return_indices)))
@@ -207,9 +236,9 @@ _max_pool_checked = CheckedOnce(_max_pool_geometry)
 
 def _max_pool(n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
               grad_fn):
-    # the checks and the geometry read only the input's shape and the arguments
-    signature = (n, input.shape, kernel_size, stride, padding, dilation, ceil_mode,
-                 return_indices)
+    # the checks and the geometry read only the input's shape and dtype and the arguments
+    signature = (n, input.shape, input.dtype, kernel_size, stride, padding, dilation,
+                 ceil_mode, return_indices)
     params = _max_pool_checked(signature, n, input, kernel_size, stride, padding, dilation,
                                ceil_mode, return_indices)
     out = apply(_max_pool_op, (input,), params, grad_fn)
@@ -268,6 +297,10 @@ def _avg_pool(n, input, kernel_size, stride, padding, ceil_mode, count_include_p
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     _check_pool(n, input, kernel, stride, padding, (1,) * n, ceil_mode, False)
+    if n == 3:
+        _check_dtype("avg_pool3d_out_frame", input.dtype, _long_float_double)
+    else:
+        _check_dtype("avg_pool2d", input.dtype, _floats_or_long)
     geometry = _pool_geometry(input.shape[-n:], kernel, stride, padding, (1,) * n, ceil_mode)
     return call(_avg_pool_op, (input,), grad_fn, kernel=kernel, stride=stride,
                 geometry=geometry, count_include_pad=bool(count_include_pad),
@@ -392,8 +425,9 @@ def _check_output_size(kind, n, input, output_size):
 
 
 def adaptive_avg_pool1d(input, output_size):
-    return call(_adaptive_avg_op, (input,), "SqueezeBackward1",
-                output_size=_output_size(input, output_size, 1, "avg"))
+    size = _output_size(input, output_size, 1, "avg")
+    _check_dtype("adaptive_avg_pool2d", input.dtype, _floats)
+    return call(_adaptive_avg_op, (input,), "SqueezeBackward1", output_size=size)
 
 
 def _check_adaptive(name, input, size):
@@ -426,12 +460,15 @@ def adaptive_avg_pool3d(input, output_size):
     size = _output_size(input, output_size, 3, "avg")
     if size == (1, 1, 1):
         return input.mean((-3, -2, -1), keepdim=True)
+    _check_dtype("adaptive_avg_pool3d_cpu", input.dtype, _floats)
     return call(_adaptive_avg_op, (input,), "AdaptiveAvgPool3DBackward0", output_size=size)
 
 
 def _adaptive_max(n, input, output_size, return_indices, grad_fn):
-    out, idx = call(_adaptive_max_op, (input,), grad_fn,
-                    output_size=_output_size(input, output_size, n, "max"))
+    size = _output_size(input, output_size, n, "max")
+    _check_dtype("adaptive_max_pool3d_cpu" if n == 3 else "adaptive_max_pool2d", input.dtype,
+                 _floats)
+    out, idx = call(_adaptive_max_op, (input,), grad_fn, output_size=size)
     return (out, idx) if return_indices else out
 
 
