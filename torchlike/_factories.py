@@ -26,12 +26,19 @@ def _place(np_or_jax_array, device):
 
 
 def _finish(array, device, requires_grad):
-    t = Tensor._wrap(array, device)
+    if device is None:
+        t = Tensor._wrap(array)
+    else:                              # (Tensor._wrap inlined: every factory call ends here)
+        t = _new_tensor(Tensor)
+        t._init_from_array(array, device)
     if requires_grad:
         if not (t._dtype.is_floating_point or t._dtype.is_complex):
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t._requires_grad = True
     return t
+
+
+_new_tensor = object.__new__
 
 
 def _leaf_dtype(x):
@@ -259,7 +266,7 @@ def _filled(shape, value, dtype, device, requires_grad):
         # keyed by the number itself (not its converted bytes): a hit converts nothing.
         # (An int, or a float other than nan and zeros, whose sign a key would lose.)
         key = (shape, dtype, device, kind, value)
-        array = _FILLED.get(key)
+        array = _FILLED.peek(key)      # (no reordering: a constant evicted is filled again)
         if array is None:
             with jax.ensure_compile_time_eval():       # a cached array is never a tracer
                 array = _device.filled(shape, scalar_as(value, dtype), dtype.np, device)

@@ -80,9 +80,9 @@ def viewed_on_host(tensor, shape, strides, offset):
     elements. A pending view op compiled a gather per shape when read (a batch sliced
     from a data set at each length, `data[i:i + n]`), and kept the join of such slices
     off the host."""
-    from ._tensor import Tensor
     if math.prod(shape) > HOST_MAX_ELEMENTS or not _numpy_may_read((tensor,)):
         return None
+    from ._tensor import Tensor     # (after the checks: an import costs every view op)
     st = tensor._storage
     flat = np.asarray(st.array).reshape(-1)
     seen = np.lib.stride_tricks.as_strided(flat[offset:], shape,

@@ -190,29 +190,56 @@ def defer(op, params, arrays, device=None):
     avals = _shape_cache.peek((op, params, tuple(key)))
     multi, avals = avals if avals is not None else output_avals(op, params, arrays)
     if not multi:
-        # a single-output op's Deferred is its own call: every field set here, without
-        # a call of Deferred.__init__ (this runs for every op)
-        d = _new_deferred(Deferred)
-        d.call = None
-        d.index = 0
-        d.shape, d.dtype = avals[0]
-        d.ndim = len(d.shape)
-        d._value = None
-        d.op = op
-        d.params = params
-        d.inputs = tuple(inputs)
-        d.depth = depth + 1
-        d.multi = False
-        d.device = device
-        # set by dispatch.apply: the graph node that keeps this same `inputs` tuple as
-        # its saved arrays. plan counts that tuple as a holder from outside; install
-        # gives the node a tuple of computed values, so that the Deferreds can go.
-        d.node = None
-        return d
+        shape, dtype = avals[0]
+        return _single(op, params, tuple(inputs), depth + 1, shape, dtype, device)
     call = _Call(op, params, tuple(inputs), depth + 1, multi, device)
     outs = tuple([Deferred(call, i, shape, dtype) for i, (shape, dtype) in enumerate(avals)])
     call.outs = tuple([weakref.ref(d) for d in outs])
     return outs
+
+
+def defer_known(op, params, arrays, device, shape, dtype):
+    """defer() of a single-output op whose output shape and dtype the caller knows (and
+    whose arguments it has checked): no shape-cache key is built and no lookup made. For
+    ops recorded several times per layer of every step (a linear layer's transposed
+    weight, its flattened input and output)."""
+    depth = 0
+    inputs = []
+    for a in arrays:
+        if type(a) is Deferred:
+            if a._value is not None:
+                a = a._value
+            else:
+                c = a.call or a
+                if c.depth >= MAX_DEPTH:
+                    a = a.value()
+                elif c.depth > depth:
+                    depth = c.depth
+        inputs.append(a)
+    return _single(op, params, tuple(inputs), depth + 1, shape, dtype, device)
+
+
+def _single(op, params, inputs, depth, shape, dtype, device):
+    """The Deferred of a single-output op: its own call, every field set here without a
+    call of Deferred.__init__ (this runs for every op)."""
+    d = _new_deferred(Deferred)
+    d.call = None
+    d.index = 0
+    d.shape = shape
+    d.dtype = dtype
+    d.ndim = len(shape)
+    d._value = None
+    d.op = op
+    d.params = params
+    d.inputs = inputs
+    d.depth = depth
+    d.multi = False
+    d.device = device
+    # set by dispatch.apply: the graph node that keeps this same `inputs` tuple as its
+    # saved arrays. plan counts that tuple as a holder from outside; install gives the
+    # node a tuple of computed values, so that the Deferreds can go.
+    d.node = None
+    return d
 
 
 def materialize(roots):

@@ -31,6 +31,7 @@ class Storage:
     epoch = 0
 
     def __init__(self, array, device):
+        # (Tensor._init_from_array sets these four fields itself: keep them in step)
         self.array = array          # shaped like the tensor that created it
         self.generation = 0         # bumps on every write, to invalidate view caches
         self.device = device

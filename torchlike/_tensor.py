@@ -25,6 +25,7 @@ from . import autograd          # (its backward(); autograd imports this module 
 
 
 _tuple_item = tuple.__getitem__
+_new_object = object.__new__
 
 
 class Size(tuple):
@@ -147,7 +148,14 @@ class Tensor:
         legacy_construct(self, args, device=device, dtype=dtype)
 
     def _init_from_array(self, array, device, requires_grad=False):
-        self._storage = Storage(array, device)
+        # (Storage's and VersionCounter's __init__ inlined: this runs for every op's
+        # output, and each __init__ is a Python call)
+        st = _new_object(Storage)
+        st.array = array
+        st.generation = 0
+        st.device = device
+        st.born = Storage.epoch
+        self._storage = st
         # (size_of and the aval read inlined: this runs for every op's output)
         aval = array.aval if type(array) is _ArrayImpl else array
         size = _sizes.get(aval.shape)
@@ -167,7 +175,11 @@ class Tensor:
         self._post_acc_hooks = None
         self._accumulator = None
         self._base = None
-        self._version_counter = InferenceCounter() if _modes.inference else VersionCounter()
+        if _modes.inference:
+            self._version_counter = InferenceCounter()
+        else:
+            counter = self._version_counter = _new_object(VersionCounter)
+            counter.value = 0
         self._view_version = 0
         self._creation_meta = VIEW_DEFAULT
 
@@ -200,7 +212,7 @@ class Tensor:
         v = object.__new__(Tensor)
         st = self._storage
         v._storage = st
-        v._shape = Size(shape)
+        v._shape = size_of(tuple(shape))
         v._stride = tuple(strides)
         v._offset = offset
         v._dtype = self._dtype
@@ -221,8 +233,8 @@ class Tensor:
         v._view_version = self._version_counter.value
         # how the view was made decides which in-place ops PyTorch allows on it later;
         # a view of a special view stays special
-        made = VIEW_DEFAULT if is_grad_enabled() else VIEW_NO_GRAD
-        if made == VIEW_NO_GRAD and is_inference_mode_enabled():
+        made = VIEW_DEFAULT if _modes.enabled else VIEW_NO_GRAD
+        if made == VIEW_NO_GRAD and _modes.inference:
             made = VIEW_INFERENCE
         v._creation_meta = made if made != VIEW_DEFAULT or self._base is None \
             else self._creation_meta

@@ -187,10 +187,12 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=(), diff=None, 
     cls = op.node_class if grad_fn is None else None
     if cls is None:
         cls = _node_class_of(op, grad_fn)
-    if len(outs) == 1:
+    single = len(outs) == 1
+    if single:
         o = outs[0]
+        avals = _single_avals.get((o._shape, o._dtype))     # (_shared_avals' hit, inlined)
         node = cls(op, params, edges, tuple(arrays), diff, saved,
-                   _shared_avals(o._shape, o._dtype))
+                   avals if avals is not None else _shared_avals(o._shape, o._dtype))
         version = o._version_counter.value
         node.out_versions = _FRESH if version == 0 else (version,)
     else:
@@ -216,6 +218,11 @@ def record(op, params, edges, arrays, outs, grad_fn=None, inputs=(), diff=None, 
         pack, unpack = saved_hooks.stack[-1]
         node.packed = (unpack, [(i, pack(outs[0] if i == "result" else inputs[i]))
                                 for i, *_ in saved])
+    if single:
+        if o._dtype.is_floating_point or o._dtype.is_complex:
+            o._grad_fn = node
+            o._output_nr = 0
+        return node
     for nr, o in enumerate(outs):
         if o._dtype.is_floating_point or o._dtype.is_complex:
             o._grad_fn = node

@@ -271,6 +271,9 @@ def _check_0d_int_index(self, index):
 
 
 def getitem(self, index):
+    view = _selected(self, index)
+    if view is not None:
+        return view
     _check_0d_int_index(self, index)
     items = _expand_ellipsis(_normalize(index), self.ndim)
     view, advanced = _slice_and_select(self, items, not isinstance(index, slice))
@@ -278,6 +281,34 @@ def getitem(self, index):
         return view
     spec, arrays = _advanced_spec_of(advanced)
     return apply(_index_op, (view,) + tuple(_wrap_idx(a) for a in arrays), (("spec", spec),))
+
+
+def _selected(x, index):
+    """x[i], x[:, i], x[i, :, j]: Python ints in range and whole-dim slices, which
+    PyTorch applies as selects (a slice in a tuple that covers its dim is skipped); None
+    for any other index, which the general path parses (an LSTM's `out[:, -1]` passes
+    here at every step: the parse cost more than the select)."""
+    items = index if type(index) is tuple else (index,)
+    if len(items) > len(x._shape):
+        return None
+    selects = []
+    dim = 0
+    for it in items:
+        if type(it) is int:
+            n = x._shape[dim + len(selects)]
+            if not -n <= it < n:
+                return None         # (the general path raises PyTorch's error)
+            selects.append((dim, it))
+        elif type(it) is slice and it.start is None and it.stop is None and it.step is None:
+            dim += 1
+        else:
+            return None
+    if not selects:
+        return None
+    out = x
+    for dim, i in selects:
+        out = select(out, dim, i)
+    return out
 
 
 def _wrap_idx(a):

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 
 from .. import _dtype as dt
 from .._host_ops import joined_on_host
+from .._lazy import Deferred
 from .._tensor import Tensor
 from ._common import expose
 from .dispatch import apply
@@ -56,7 +57,7 @@ def cat(tensors, dim=0, *, axis=None):
                                    f"size {ref.shape[k]} but got size {t.shape[k]} for tensor "
                                    f"number {i} in the list.")
     params = (("dim", d), ("dtype", result_dtype(*tensors).np), ("skip", skip))
-    joined = joined_on_host(_cat_op, tensors, params)
+    joined = _joined_on_host(_cat_op, tensors, params)
     return apply(_cat_op, tensors, params) if joined is None else joined
 
 
@@ -77,8 +78,18 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at entry {i}")
     params = (("dim", d), ("dtype", result_dtype(*tensors).np))
-    joined = joined_on_host(_stack_op, tensors, params)
+    joined = _joined_on_host(_stack_op, tensors, params)
     return apply(_stack_op, tensors, params) if joined is None else joined
+
+
+def _joined_on_host(op, tensors, params):
+    """joined_on_host, skipped at once where a tensor's storage is still pending (which
+    it refuses after checks that cost about a microsecond: an LSTM's state stacks, a
+    concatenation inside a model's forward)."""
+    for t in tensors:
+        if type(t._storage.array) is Deferred:
+            return None
+    return joined_on_host(op, tensors, params)
 
 
 def _non_empty(name, tensors):

@@ -8,11 +8,16 @@ import math
 import jax.numpy as jnp
 from jax import lax
 
+from .._dtype import dtype as _dtype_cls
 from .._host_ops import unbound_on_host, viewed_on_host
 from .._storage import strided_gather, strided_scatter, view_strides
 from .._tensor import (VIEW_DEFAULT, VIEW_MULTI_OUTPUT, Tensor, _with_version,
                        legacy_type_name)
-from .dispatch import apply
+from .. import _jax_bridge as bridge
+from .. import _lazy as lazy
+from .._lazy import Deferred
+from ..autograd.grad_mode import _state as _modes
+from .dispatch import _edges, apply, record, records_history
 from .registry import register_op, torch_function
 from ._util import invalid_arguments, size_args, wrap_dim, wrap_dims
 
@@ -21,10 +26,46 @@ def make_view(x, op, params, shape, strides, offset, grad_fn=None, positions=())
     """Run view op on x and return a tensor aliasing x's storage. `positions` (Python
     ints) are passed to the op as traced arguments, not static params, so that x[i] or
     x[i:i + n] for a new i reuses the compiled function instead of compiling another."""
-    out = viewed_on_host(x, shape, strides, offset)
+    # (numpy copies only computed values that record no history: other views skip the
+    # host path's checks, which cost about a microsecond)
+    out = None if (_modes.enabled and records_history(x)) or \
+        type(x._storage.array) is Deferred else viewed_on_host(x, shape, strides, offset)
     if out is None:
+        if _pending_ok(op):
+            return _pending_view(x, op, params, shape, strides, offset, grad_fn, positions)
         out = apply(op, (x,) + positions, params, grad_fn)
     return _as_view_of(x, out, shape, strides, offset)
+
+
+def _pending_ok(op):
+    """Whether a view may be made by _pending_view: its value deferred, no JAX trace or
+    compiled prefix replaying, and nothing saved (a saved result would be the view,
+    which shares its base's version counter, where apply saves a fresh tensor)."""
+    return (lazy.ENABLED and not op.saves and bridge.top_level() and not bridge.state.folding
+            and bridge.state.replay is None)
+
+
+def _pending_view(x, op, params, shape, strides, offset, grad_fn, positions):
+    """What apply followed by _as_view_of makes, without the intermediate tensor that
+    apply wraps the result in (a Tensor, its Storage and version counter, for every view
+    of every step): the pending value goes straight into the view, which the node
+    records as its output (its version is its base's, as _as_view_of sets it)."""
+    inputs = (x,) + positions
+    recorded = op.differentiable and _modes.enabled and records_history(x)
+    if not (recorded or lazy.DEFER_UNRECORDED):
+        out = apply(op, inputs, params, grad_fn)
+        return _as_view_of(x, out, shape, strides, offset)
+    value = lazy.defer(op, params, (x._raw(),) + positions, x._storage.device)
+    view = x._make_view(value, shape, strides, offset)
+    if recorded:
+        pending = type(value) is Deferred
+        # (the node shares the pending call's input tuple, as apply's nodes do)
+        node = record(op, params, _edges(inputs),
+                      value.inputs if pending else (x._raw(),) + positions, (view,),
+                      grad_fn, inputs)
+        if pending:
+            value.node = node
+    return view
 
 
 def _as_view_of(x, out, shape, strides, offset, multi_output=False):
@@ -80,8 +121,7 @@ def _view_shape(shape):
 
 @torch_function("view", method=True, function=False)
 def view(self, *shape):
-    from .._dtype import dtype as dtype_cls
-    if len(shape) == 1 and isinstance(shape[0], dtype_cls):
+    if len(shape) == 1 and isinstance(shape[0], _dtype_cls):
         if shape[0] is self.dtype:
             return self
         raise NotImplementedError("view(dtype) is not supported by torchlike")
@@ -176,9 +216,24 @@ def _permute_impl(a, *, dims):
 
 
 def _permuted(x, dims, grad_fn):
-    strides = x.stride()
-    return make_view(x, _permute_impl, (("dims", dims),), tuple(x.shape[d] for d in dims),
-                     tuple(strides[d] for d in dims), x._offset, grad_fn)
+    shape, strides = _permuted_layout(x._shape, x.stride(), dims)
+    return make_view(x, _permute_impl, (("dims", dims),), shape, strides, x._offset, grad_fn)
+
+
+_permuted_layouts = {}      # (shape, strides, dims) -> the permuted (shape, strides)
+
+
+def _permuted_layout(shape, strides, dims):
+    """The shape and strides of a permutation by `dims` (cached: attention transposes
+    its inputs and output at every call)."""
+    key = (shape, strides, dims)
+    layout = _permuted_layouts.get(key)
+    if layout is None:
+        if len(_permuted_layouts) >= 4096:      # bounded: forget them all (cheap to make)
+            _permuted_layouts.clear()
+        layout = _permuted_layouts[key] = (tuple([tuple.__getitem__(shape, d) for d in dims]),
+                                           tuple([strides[d] for d in dims]))
+    return layout
 
 
 @torch_function("permute", method=False)
@@ -201,10 +256,11 @@ def permute(input, *dims):
 
 @torch_function("transpose", "swapaxes", "swapdims", method=True)
 def transpose(input, dim0, dim1):
-    d0, d1 = wrap_dim(dim0, input.ndim), wrap_dim(dim1, input.ndim)
-    if input.ndim == 0:             # dims 0 and -1 both name the lone scalar "dim"
+    ndim = len(input._shape)
+    d0, d1 = wrap_dim(dim0, ndim), wrap_dim(dim1, ndim)
+    if ndim == 0:                   # dims 0 and -1 both name the lone scalar "dim"
         return _permuted(input, (), "TransposeBackward0")
-    dims = list(range(input.ndim))
+    dims = list(range(ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return _permuted(input, tuple(dims), "TransposeBackward0")
 
@@ -392,18 +448,18 @@ def _select_impl(a, index, *, dim):
 
 @torch_function("select", method=True)
 def select(input, dim, index):
-    if input.ndim == 0:
+    shape = tuple(input._shape)     # (plain tuple slicing: Size's own is Python code)
+    if not shape:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
-    d = wrap_dim(dim, input.ndim)
-    n = input.shape[d]
+    d = wrap_dim(dim, len(shape))
+    n = shape[d]
     if not -n <= index < n:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
-                         f"{list(input.shape)} at dimension {d}")
+                         f"{list(shape)} at dimension {d}")
     index %= n
     st = input.stride()
-    return make_view(input, _select_impl, (("dim", d),),
-                     input.shape[:d] + input.shape[d + 1:], st[:d] + st[d + 1:],
-                     input._offset + index * st[d], positions=(index,))
+    return make_view(input, _select_impl, (("dim", d),), shape[:d] + shape[d + 1:],
+                     st[:d] + st[d + 1:], input._offset + index * st[d], positions=(index,))
 
 
 @register_op("slice", "SliceBackward0")

@@ -14,6 +14,8 @@ from .._tensor import Tensor, legacy_type_name
 from ..autograd.grad_mode import enable_grad
 from ..utils.hooks import RemovableHandle
 
+_TENSOR_GRAD = Tensor.grad      # the .grad property; a subclass may define its own
+
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
            "register_optimizer_step_post_hook"]
 
@@ -201,6 +203,13 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
             for p in group["params"]:
+                if set_to_none and p._grad_fn is None and p._base is None \
+                        and type(p).grad is _TENSOR_GRAD:
+                    # what `p.grad = None` does through the property (a leaf that is no
+                    # view: its getter would not warn), without two Python calls per
+                    # parameter per step
+                    p._grad = None
+                    continue
                 grad = p.grad
                 if grad is None:
                     continue

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from ... import _factories
+from ..._ops.dispatch import apply
 from ._common import HIGHEST, call, nn_op
 
 
@@ -96,9 +97,12 @@ def _pad_last(mask):
 
 
 @nn_op("multi_head_attention", "ViewBackward0", saves=(0, 1, 2))
-def _mha_op(q, k, v, *tensors, names, heads, dropout_p, safe_softmax, packed=False):
+def _mha_op(q, k, v, *tensors, names, heads, dropout_p, safe_softmax, packed=False,
+            need_weights=True):
     """q: (L, N, E), k: (S, N, Ek), v: (S, N, Ev); returns (out (L, N, E), weights
-    (N, H, L, S')). `names` says which optional tensors follow in `tensors`. `packed`:
+    (N, H, L, S')), or out alone without `need_weights` (one output is one pending
+    value and one tensor to make per call instead of two). `names` says which optional
+    tensors follow in `tensors`. `packed`:
     q, k and v are one tensor (self-attention), projected by one matmul, as PyTorch's
     packed in-projection does (k and v are then unused here)."""
     t = dict(zip(names, tensors))
@@ -142,6 +146,8 @@ def _mha_op(q, k, v, *tensors, names, heads, dropout_p, safe_softmax, packed=Fal
     out = jnp.matmul(w, v, precision=HIGHEST)                     # (N*H, L, d)
     out = jnp.swapaxes(out, 0, 1).reshape(length * batch, embed)
     out = _project(out, t["out_proj_weight"], t.get("out_proj_bias"))
+    if not need_weights:
+        return out.reshape(length, batch, -1)
     return out.reshape(length, batch, -1), w.reshape(batch, heads, length, -1)
 
 
@@ -186,9 +192,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                          device=query.device)
     names = tuple(n for n, x in named.items() if x is not None)
     packed = query is key and key is value and not use_separate_proj_weight
-    out, weights = call(_mha_op, [query, key, value] + [named[n] for n in names], names=names,
-                        heads=int(num_heads), dropout_p=p, safe_softmax=not need_weights,
-                        packed=packed)
+    # call()'s parameters, already in its sorted order (skips sorting a dict per call)
+    params = (("dropout_p", p), ("heads", int(num_heads)), ("names", names),
+              ("need_weights", bool(need_weights)), ("packed", packed),
+              ("safe_softmax", not need_weights))
+    outs = apply(_mha_op, (query, key, value) + tuple([named[n] for n in names]), params)
+    out, weights = (outs if need_weights else (outs, None))
     if unbatched:
         out = out.squeeze(1)
     if not need_weights:

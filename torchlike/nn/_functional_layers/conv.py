@@ -8,6 +8,7 @@ from jax import lax
 
 from ... import _dtype as dt
 from ..._ops._util import c_type_name, scalar_name
+from ..._ops.dispatch import apply
 from ..._tensor import legacy_type_name
 from ._common import HIGHEST, CheckedOnce, call, nn_op, ntuple
 
@@ -150,12 +151,17 @@ def _same_padding(weight, dilation):
     return tuple(pads)
 
 
-def _check_conv(n, input, weight, bias, stride, padding, dilation, groups):
+def _conv_params(n, input, weight, bias, stride, padding, dilation, groups):
+    """The convolution op's static parameters, in call()'s sorted order (kept per
+    signature with the checks' result: no dict sorted per call)."""
     _check_dims(input, n, False)
-    return _check_convolution(input, weight, bias, n, stride, padding, dilation, groups, False)
+    stride, pads, dilation = _check_convolution(input, weight, bias, n, stride, padding,
+                                                dilation, groups, False)
+    return (("dilation", dilation), ("groups", int(groups)), ("output_padding", (0,) * n),
+            ("padding", pads), ("stride", stride), ("transposed", False))
 
 
-_conv_checked = CheckedOnce(_check_conv)
+_conv_checked = CheckedOnce(_conv_params)
 
 
 def _conv(n, input, weight, bias, stride, padding, dilation, groups):
@@ -163,12 +169,9 @@ def _conv(n, input, weight, bias, stride, padding, dilation, groups):
     signature = (n, input.shape, input.dtype, weight.shape, weight.dtype,
                  None if bias is None else (bias.shape, bias.dtype),
                  stride, padding, dilation, groups)
-    stride, pads, dilation = _conv_checked(signature, n, input, weight, bias, stride, padding,
-                                           dilation, groups)
+    params = _conv_checked(signature, n, input, weight, bias, stride, padding, dilation, groups)
     inputs = (input, weight) if bias is None else (input, weight, bias)
-    return call(_convolution, inputs, _grad_fn(input, n), stride=stride, padding=pads,
-                dilation=dilation, groups=int(groups), transposed=False,
-                output_padding=(0,) * n)
+    return apply(_convolution, inputs, params, _grad_fn(input, n))
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

@@ -37,10 +37,11 @@ def recorded_linear(linear_op, input, weight, bias):
     flat_shape = (_numel(out_shape[:-1]), input.shape[-1])
     x, w = input._raw(), weight._raw()
     b = None if bias is None else bias._raw()
-    flat = _view(input, flat_shape, lazy.defer(_reshape_op, (("shape", flat_shape),), (x,),
-                                                 weight._storage.device))
+    device, dtype = weight._storage.device, weight._dtype.np
+    flat = _view(input, flat_shape, lazy.defer_known(_reshape_op, (("shape", flat_shape),),
+                                                       (x,), device, flat_shape, dtype))
     product = t_then_mm(linear_op, bias, flat, weight, True)
-    value = lazy.defer(linear_op, (), (x, w, b), weight._storage.device)
+    value = _pending_linear(linear_op, (x, w, b), bias, weight, out_shape)
     if bias is not None:            # addmm's result viewed back: a view (ViewBackward0)
         return _view(product, out_shape, value)
     # mm's result folded back by _unsafe_view: a new tensor, not a view
@@ -58,17 +59,30 @@ def t_then_mm(linear_op, bias, mat1, weight, direct):
     device = weight._storage.device
     w, x = weight._raw(), mat1._raw()
     b = None if bias is None else bias._raw()
-    sizes, strides = weight.shape, weight.stride()
-    weight_t = weight._make_view(lazy.defer(_permute_op, _T_PARAMS, (w,), device),
-                                 (sizes[1], sizes[0]), (strides[1], strides[0]), weight._offset)
+    sizes, strides = weight._shape, weight.stride()
+    t_shape = (sizes[1], sizes[0])
+    weight_t = weight._make_view(
+        lazy.defer_known(_permute_op, _T_PARAMS, (w,), device, t_shape, weight._dtype.np),
+        t_shape, (strides[1], strides[0]), weight._offset)
     if records_history(weight):
         _record(_permute_op, _T_PARAMS, (weight,), weight_t, "TBackward0")
-    out = Tensor._wrap(lazy.defer(linear_op, (), (x, w, b), device), device)
+    out = Tensor._wrap(_pending_linear(linear_op, (x, w, b), bias, weight,
+                                       (mat1._shape[0], sizes[0])), device)
     if bias is None:
         _record(_matmul_op, (), (mat1, weight_t), out, "MmBackward0")
     else:
         _record(_addprod_op, _ADDMM_PARAMS, (bias, mat1, weight_t), out, "AddmmBackward0")
     return out
+
+
+def _pending_linear(linear_op, arrays, bias, weight, shape):
+    """The pending value of linear_op(x, w, b), shaped `shape`: the arguments passed
+    linear's checks, so its dtype is the weight's unless a bias of another dtype
+    promotes it (then the shape cache says)."""
+    device = weight._storage.device
+    if bias is not None and bias._dtype is not weight._dtype:
+        return lazy.defer(linear_op, (), arrays, device)
+    return lazy.defer_known(linear_op, (), arrays, device, tuple(shape), weight._dtype.np)
 
 
 def _direct_ok(input, weight, bias):

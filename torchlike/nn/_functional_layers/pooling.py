@@ -6,6 +6,7 @@ from jax import lax
 
 from ..._ops._common import not_implemented
 from ..._ops._util import wrap_dim
+from ..._ops.dispatch import apply
 from ._common import HIGHEST, CheckedOnce, call, nn_op, ntuple
 
 
@@ -191,12 +192,14 @@ def _check_pool(n, input, kernel, stride, padding, dilation, ceil_mode, is_max,
 
 def _max_pool_geometry(n, input, kernel_size, stride, padding, dilation, ceil_mode,
                       return_indices):
-    """The checked window arguments and the output geometry of a max pool."""
+    """A max pool's op parameters, in call()'s sorted order: the checked window
+    arguments and the output geometry (kept per signature: no dict sorted per call)."""
     kernel, stride, padding, dilation = _pool_args(n, kernel_size, stride, padding, dilation,
                                                    f"max_pool{n}d")
     _check_pool(n, input, kernel, stride, padding, dilation, ceil_mode, True, return_indices)
     geometry = _pool_geometry(input.shape[-n:], kernel, stride, padding, dilation, ceil_mode)
-    return kernel, stride, dilation, geometry
+    return (("dilation", dilation), ("geometry", geometry), ("kernel", kernel),
+            ("stride", stride), ("with_indices", bool(return_indices)))
 
 
 _max_pool_checked = CheckedOnce(_max_pool_geometry)
@@ -207,10 +210,9 @@ def _max_pool(n, input, kernel_size, stride, padding, dilation, ceil_mode, retur
     # the checks and the geometry read only the input's shape and the arguments
     signature = (n, input.shape, kernel_size, stride, padding, dilation, ceil_mode,
                  return_indices)
-    kernel, stride, dilation, geometry = _max_pool_checked(
-        signature, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
-    out = call(_max_pool_op, (input,), grad_fn, kernel=kernel, stride=stride,
-               dilation=dilation, geometry=geometry, with_indices=bool(return_indices))
+    params = _max_pool_checked(signature, n, input, kernel_size, stride, padding, dilation,
+                               ceil_mode, return_indices)
+    out = apply(_max_pool_op, (input,), params, grad_fn)
     return tuple(out) if return_indices else out
 
 

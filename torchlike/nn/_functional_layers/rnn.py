@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ..._ops.shape import stack     # (the op itself: a module never passes out=)
 from ._common import HIGHEST, call, nn_op, renamed
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -113,7 +114,6 @@ def rnn(mode, input, hx, weights, *, layers, directions, has_bias, proj, dropout
         batch_first, noise, lengths=None):
     """Run the recurrent stack. hx: h0 or (h0, c0). Returns (output, h_n[, c_n]).
     lengths (a tensor): the input is padded packed sequences, time-major."""
-    from ... import stack
     unbatched = input.dim() == 2
     h0, c0 = hx if mode == "LSTM" else (hx, None)
     inputs = [input, h0] + ([c0] if c0 is not None else []) + list(weights) + list(noise)
