@@ -2,6 +2,8 @@
 from ... import _factories
 from .. import _functional_layers as FL
 from .. import init
+from .._functional_layers.attention import attention_forward
+from .._functional_layers.attention import multi_head_attention_forward as _PUBLIC_FORWARD
 from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
@@ -69,21 +71,23 @@ class MultiheadAttention(Module):
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
                 attn_mask=None, average_attn_weights=True, is_causal=False):
         batched = query.dim() == 3
-        if self.batch_first and batched:
-            # one transpose per distinct tensor, so self-attention stays self-attention
-            q = query.transpose(1, 0)
-            k = q if key is query else key.transpose(1, 0)
-            v = k if value is key else value.transpose(1, 0)
-            query, key, value = q, k, v
-        out, weights = FL.multi_head_attention_forward(
-            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
-            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
-            self.out_proj.weight, self.out_proj.bias, training=self.training,
-            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
-            use_separate_proj_weight=not self._qkv_same_embed_dim,
-            q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight,
-            v_proj_weight=self.v_proj_weight, average_attn_weights=average_attn_weights,
-            is_causal=is_causal)
-        if self.batch_first and batched:
-            return out.transpose(1, 0), weights
-        return out, weights
+        args = (query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+                self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
+                self.out_proj.weight, self.out_proj.bias, self.training, key_padding_mask,
+                need_weights, attn_mask, not self._qkv_same_embed_dim, self.q_proj_weight,
+                self.k_proj_weight, self.v_proj_weight, None, None, average_attn_weights,
+                is_causal)
+        public = FL.multi_head_attention_forward
+        if not (self.batch_first and batched):
+            return public(*args)
+        if public is _PUBLIC_FORWARD:
+            # computed in the caller's (N, L, E) layout, not transposed to (L, N, E) and back
+            return attention_forward(True, *args)
+        # the public function replaced (autocast's casting wrapper, a user's patch):
+        # called as PyTorch calls it, one transpose per distinct tensor, so that
+        # self-attention stays self-attention
+        q = query.transpose(1, 0)
+        k = q if key is query else key.transpose(1, 0)
+        v = k if value is key else value.transpose(1, 0)
+        out, weights = public(q, k, v, *args[3:])
+        return out.transpose(1, 0), weights
