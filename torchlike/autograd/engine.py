@@ -575,8 +575,8 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
 
 
 # Pending inputs made only by these ops are made again at every step: random draws
-# (dropout masks) and views (an input reshaped or permuted, as MultiheadAttention's
-# sequence-first inputs are), not one-off values such as a parameter's initialization.
+# (dropout masks) and views (an input reshaped or permuted, as a model's input often
+# is), not one-off values such as a parameter's initialization.
 _EVERY_STEP = frozenset(("random_sample", "view", "permute", "expand", "select", "slice"))
 
 
