@@ -29,15 +29,29 @@ import sys
 import time
 import traceback
 
-try:        # before torchlike: its import freezes what exists then (torchlike/_collector.py),
-    import torch    # so torch's objects stay out of its collections, as in a program without torch
+try:
+    import torch
 except ImportError:
     torch = None
 
-import jax
-import jax.numpy as jnp
 
-import torchlike
+def _warm_torch():
+    """torch before torchlike: torchlike's import freezes what exists then
+    (torchlike/_collector.py), so torch's objects stay out of the collections torchlike's
+    graphs cause, as they would in a program without torch. A first optimizer step makes
+    most of them (torch imports its compiler stack then: about 120,000 objects)."""
+    layer = torch.nn.Linear(2, 2)
+    layer(torch.ones(1, 2)).sum().backward()
+    torch.optim.SGD(layer.parameters(), lr=0.1).step()
+
+
+if torch is not None:
+    _warm_torch()
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+
+import torchlike  # noqa: E402
 
 F32 = jnp.float32
 tree_map = jax.tree_util.tree_map
