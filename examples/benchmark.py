@@ -78,6 +78,10 @@ def lib_model_step(lib, device, model, optimizer_cls, input_shape, classes=10, *
     optimizer = optimizer_cls(parameters, **opt_args)
     x = lib.randn(*input_shape, device=device)
     y = lib.randint(0, classes, (input_shape[0],), device=device)
+    # the batch is data made before training, as jax_batch's arrays are (JAX computes
+    # them when made): torchlike's draws are pending until read, so read them here and
+    # the first step's time is the step's, not the data sampler's compile
+    x.tolist(), y.tolist()
     return lib_trainer(lib, forward, parameters, optimizer, (x,), y)
 
 
