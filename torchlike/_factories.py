@@ -18,7 +18,7 @@ from . import _random
 from ._caches import LRU
 from ._ops._util import int_list, invalid_arguments, size_args
 from ._ops.registry import tensor_method, torch_function
-from ._tensor import Tensor
+from ._tensor import Tensor, _new_object
 
 
 def _place(np_or_jax_array, device):
@@ -29,16 +29,13 @@ def _finish(array, device, requires_grad):
     if device is None:
         t = Tensor._wrap(array)
     else:                              # (Tensor._wrap inlined: every factory call ends here)
-        t = _new_tensor(Tensor)
+        t = _new_object(Tensor)
         t._init_from_array(array, device)
     if requires_grad:
         if not (t._dtype.is_floating_point or t._dtype.is_complex):
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t._requires_grad = True
     return t
-
-
-_new_tensor = object.__new__
 
 
 def _leaf_dtype(x):

@@ -666,8 +666,7 @@ def _prelude(diff_vals, const_vals):
     if Deferred not in map(type, diff_vals) and Deferred not in map(type, const_vals):
         return None, (), ()           # (the usual case, tested without a Python loop)
     for vals in (diff_vals, const_vals):   # (reading old .grads may have computed some)
-        vals[:] = [a._value if type(a) is Deferred and a._value is not None else a
-                   for a in vals]
+        vals[:] = [_computed_or_pending(a) for a in vals]
     pending = [a for a in diff_vals + const_vals if type(a) is Deferred]
     if not pending:
         return None, (), ()
@@ -1014,7 +1013,7 @@ def _store_summed(leaf, array):
     alone, where there was none): the hook-less case of _accumulate's summed branch."""
     grad = leaf._grad
     if grad is None:
-        # (Tensor._wrap, less its device lookup: this runs for every parameter each step)
+        # (Tensor._wrap inlined, without its call: this runs for every parameter each step)
         grad = object.__new__(_tensor.Tensor)
         grad._init_from_array(array, leaf._storage.device)
         leaf._grad = grad if leaf._stride is None else _in_leaf_layout(leaf, grad)
