@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import torchlike
+from helpers import float_tol
 from nn_oracle import check_module
 
 L, N, E, S = 5, 3, 8, 6          # distinct sizes: a transpose between layouts shows
@@ -177,5 +178,9 @@ def test_safe_softmax_values_and_gradients_on_masked_rows(oracle):
     (want * oracle.tensor(cot)).sum().backward()
     want, want_grad = want.detach().numpy(), t.grad.numpy()
     want[0], want_grad[0] = 0.0, 0.0                 # torch's softmax: nan; SDPA's: zeros
-    np.testing.assert_allclose(np.asarray(y), want, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(np.asarray(g), want_grad, rtol=1e-5, atol=1e-6)
+    # softmax of 6: the max's subtraction, exp (an ulp or two), a sum of 6, a division;
+    # its gradient y * (cot - sum(y * cot)) adds a sum of 6 products that cancel at the
+    # scale of the largest |cot|
+    np.testing.assert_allclose(np.asarray(y), want, **float_tol("float32", 10))
+    np.testing.assert_allclose(np.asarray(g), want_grad,
+                               **float_tol("float32", 20, scale=float(np.abs(cot).max())))
