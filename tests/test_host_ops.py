@@ -83,3 +83,45 @@ def test_views_of_a_small_concrete_tensor_are_made_on_the_host_and_stay_views():
     for ours, theirs in zip(views[torchlike], views[torch]):
         assert_same(ours, theirs, check_grad_fn=False)
     assert_same(data[torchlike], data[torch], check_grad_fn=False)
+
+
+def test_a_reshape_of_a_whole_concrete_tensor_stays_pending_and_a_view(monkeypatch):
+    # `targets.view(-1)` in every training step: a numpy copy was a transfer to the
+    # device, which waits while the device runs the previous step's update; the
+    # reshape instead joins the program that reads it. A slice still copies on the host.
+    from torchlike import _device
+    from torchlike._lazy import Deferred
+    data = {lib: lib.arange(12, dtype=lib.float32) for lib in (torch, torchlike)}
+    data[torchlike].tolist()
+    transfers = []
+    real_place = _device.place
+    monkeypatch.setattr(_device, "place", lambda *a: transfers.append(a) or real_place(*a))
+    whole = {lib: d.view(3, 4) for lib, d in data.items()}
+    assert type(whole[torchlike]._raw()) is Deferred and not transfers
+    sliced = data[torchlike][2:5]
+    assert type(sliced._raw()) is not Deferred and len(transfers) == 1
+    for lib, d in data.items():
+        d[1] = -1.0                          # through the base: the view sees it
+        whole[lib][2, 3] = 99.0              # through the view: the base sees it
+    assert_same(whole[torchlike], whole[torch], check_grad_fn=False)
+    assert_same(data[torchlike], data[torch], check_grad_fn=False)
+
+
+def test_integer_ranges_are_kept_and_each_tensor_stays_its_own(monkeypatch):
+    # `arange(T)` of every forward (positions) is a constant kept as filled ones are,
+    # not a new transfer to the device each call; writes to one never reach another
+    from torchlike import _device
+    first = torchlike.arange(3, 40, 3)
+    transfers = []
+    real_place = _device.place
+    monkeypatch.setattr(_device, "place", lambda *a: transfers.append(a) or real_place(*a))
+    made = torchlike.arange(3, 40, 3), torchlike.arange(3, 40, 3, dtype=torchlike.int32)
+    assert len(transfers) == 1                  # the int32 range only
+    results = []
+    for lib in (torch, torchlike):
+        a, b = lib.arange(3, 40, 3), lib.arange(3, 40, 3)
+        a.add_(1)
+        b.numpy()[0] = -5
+        results.append([a.tolist(), b.tolist(), lib.arange(3, 40, 3).tolist()])
+    assert results[0] == results[1]
+    assert first.tolist() == made[1].tolist() == list(range(3, 40, 3))

@@ -501,13 +501,24 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, d
     else:
         n = math.ceil((values[1] - values[0]) / values[2])
     n = builtins.max(0, n)
-    if is_int:
-        array = start + np.arange(n, dtype=np.int64) * step
-    else:
-        acc = np.float32 if dtype in (dt.float16, dt.bfloat16) else np.float64
-        array = acc(start) + np.arange(n, dtype=acc) * acc(step)
     device = _device.canonical(device)
-    return _finish(_place(array.astype(dtype.np), device), device, requires_grad)
+    # integer ranges are kept as filled constants are (the positions `arange(T)` of
+    # every forward of a GPT-style model): a new array each call was a transfer to the
+    # device, which waits while the device runs the previous step's update
+    key = ("arange", start, n, step, dtype, device) if is_int and n <= _FILLED_MAX_NUMEL \
+        else None
+    array = None if key is None else _FILLED.peek(key)
+    if array is None:
+        if is_int:
+            array = start + np.arange(n, dtype=np.int64) * step
+        else:
+            acc = np.float32 if dtype in (dt.float16, dt.bfloat16) else np.float64
+            array = acc(start) + np.arange(n, dtype=acc) * acc(step)
+        with jax.ensure_compile_time_eval():       # a cached array is never a tracer
+            array = _place(array.astype(dtype.np), device)
+        if key is not None:
+            _FILLED[key] = array
+    return _finish(array, device, requires_grad)
 
 
 def _c_div(a, b):
