@@ -395,9 +395,9 @@ class ElementwiseOptimizer(Optimizer):
         return found
 
     def _step_params(self, group, params, device, key=None):
-        for p in params:
-            if p.grad.is_sparse:
-                raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+        grads = [p.grad for p in params]
+        if any([g.is_sparse for g in grads]):
+            raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
         # under torchlike.compile the step count is traced, so the scalars are too
         traced = not _jax_bridge.top_level()
         remembered = self._steady_plans()
@@ -422,7 +422,7 @@ class ElementwiseOptimizer(Optimizer):
             states, plans, writes, names = steady.states, steady.plans, steady.writes, \
                 steady.names
         param_arrays = [p._data() for p in params]
-        grad_arrays = [p.grad._data() for p in params]
+        grad_arrays = [g._data() for g in grads]
         # the tensors the state arrays come from stay alive until the update is called:
         # each is the one holder of its array that `make_private` allows
         state_tensors = [[self.state_tensor(p, state, n) for n in state_names]
@@ -519,12 +519,15 @@ class _Steady:
     (see ElementwiseOptimizer). Parameters that agree on all of these and on their plan
     form a class, and one member stands for its class: the row, flags and names computed
     from it must come out as last time, else the general path plans the step. The 0-dim
-    values are the ones the step wrote, proven by the storage array each holds: any
-    other write, `.data` swap or reload replaces it."""
+    values are the ones the step wrote while each tensor keeps its storage and the
+    storage its generation, which every write bumps (a `.data` swap or a reload brings
+    another storage; one shared with numpy reads as a new generation every time). No
+    array is held: a held array would count as a holder where torchlike.compile decides
+    what it may donate."""
 
     __slots__ = ("group", "params", "dtypes", "raw_states", "states", "keys", "slots",
-                 "tensors", "arrays", "plans", "writes", "names", "classes", "class_of",
-                 "hosts", "row_count", "scalar_out")
+                 "tensors", "storages", "generations", "plans", "writes", "names",
+                 "classes", "class_of", "hosts", "row_count", "scalar_out")
 
     @classmethod
     def remember(cls, opt, group, params, states, plans, rows, writes, new_hosts, names):
@@ -560,7 +563,8 @@ class _Steady:
                                      stateless))
                 self.hosts.append(new_host)
             self.class_of.append(found)
-        self.arrays = [t._storage.array for t in self.tensors]
+        self.storages = [t._storage for t in self.tensors]
+        self.generations = [st.generation for st in self.storages]
         self.row_count, self.scalar_out = len(rows.rows), tuple(rows.outputs)
         return self
 
@@ -573,7 +577,8 @@ class _Steady:
                 or not all(map(_is, map(opt.state.get, params), self.raw_states)) \
                 or list(map(tuple, self.states)) != self.keys \
                 or not all(map(_is, [state[n] for state, n in self.slots], self.tensors)) \
-                or not all(map(_is, [t._storage.array for t in self.tensors], self.arrays)) \
+                or not all(map(_is, [t._storage for t in self.tensors], self.storages)) \
+                or [st.generation for st in self.storages] != self.generations \
                 or any([isinstance(v, Tensor) for v in group.values()]):
             return None
         rows, hosts = _Rows(), []
@@ -597,7 +602,7 @@ class _Steady:
     def advance(self, hosts):
         """After a repeated step's write-back: its 0-dim values are the next step's."""
         self.hosts = hosts
-        self.arrays = [t._storage.array for t in self.tensors]
+        self.generations = [st.generation for st in self.storages]
 
 
 _is = operator.is_
