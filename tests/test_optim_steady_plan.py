@@ -219,6 +219,8 @@ def test_state_replaced_by_the_user(oracle, general_path):
             opt.state[params[0]]["step"] = lib.tensor(3.0, dtype=lib.float64)
         if i == 5:      # a new state dict
             opt.state[params[1]] = dict(opt.state[params[1]])
+        if i == 8:      # the same step tensor, another storage
+            opt.state[params[2]]["step"].data = lib.tensor(5.0)
     _check(oracle, general_path, "Adam", dict(lr=0.01), change)
 
 

@@ -260,15 +260,19 @@ class ElementwiseOptimizer(Optimizer):
 
     def read_scalar(self, value):
         """The number in a 0-dim state tensor, without a device round trip when this
-        optimizer wrote it last (its version counter proves nobody else did)."""
+        optimizer wrote it last: the tensor still has that storage, whose generation
+        (bumped by every write) proves nobody else wrote it. (Its version counter would
+        not see `.data` given another tensor.)"""
         if not isinstance(value, Tensor):
             return float(value)
         cache = self._host()
         entry = cache.get(id(value))
-        if entry is not None and entry[0] is value and entry[1] == value._version:
-            return entry[2]
+        st = value._storage
+        if entry is not None and entry[0] is value and entry[1] is st \
+                and entry[2] == st.generation:
+            return entry[3]
         number = value.item()
-        cache[id(value)] = (value, value._version, number)
+        cache[id(value)] = (value, st, st.generation, number)
         return number
 
     def _write_scalar(self, tensor, array, number, device, write):
@@ -277,7 +281,8 @@ class ElementwiseOptimizer(Optimizer):
             array = jax.device_put(array, _device.to_jax(tensor.device))
         write(tensor, array)
         if not isinstance(number, jax.core.Tracer):
-            self._host()[id(tensor)] = (tensor, tensor._version, number)
+            st = tensor._storage
+            self._host()[id(tensor)] = (tensor, st, st.generation, number)
 
     @staticmethod
     def _traced_scalar(value):
