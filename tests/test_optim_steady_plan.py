@@ -247,6 +247,19 @@ def test_add_param_group_midway(oracle, general_path, name, kw):
     _check(oracle, general_path, name, kw, change)
 
 
+def test_kept_for_the_last_step_only():
+    """One record per group and device that the last step updated."""
+    params, opt = _run(torchlike, "AdamW", dict(lr=0.01), steps=2)
+    extra = torchlike.nn.Parameter(torchlike.ones(3))
+    opt.add_param_group({"params": [extra]})
+    extra.grad = torchlike.ones(3)
+    opt.step()
+    assert len(opt._steady) == 2
+    extra.grad = None
+    opt.step()
+    assert list(opt._steady) == [(0, params[0].device)]
+
+
 def test_not_kept_in_copies_or_state_dict():
     params, opt = _run(torchlike, "AdamW", dict(lr=0.01), steps=3)
     assert opt._steady

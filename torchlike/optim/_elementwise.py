@@ -297,10 +297,14 @@ class ElementwiseOptimizer(Optimizer):
         ahead.finish(self)
         loss = self._call_closure(closure)
         # the update itself records no history (unless the optimizer is `differentiable`)
+        # last step's plans, by (group index, device): those this step does not renew
+        # are dropped (see _Steady)
+        remembered, self._steady = self.__dict__.get("_steady", {}), {}
         with set_grad_enabled(bool(self.defaults.get("differentiable", False))):
             for index, group in enumerate(self.param_groups):
                 for device, params in _by_device(group["params"]):
-                    self._step_params(group, params, device, (index, device))
+                    key = (index, device)
+                    self._step_params(group, params, device, key, remembered.get(key))
         return loss
 
     def _state_of(self, p, group):
@@ -399,18 +403,14 @@ class ElementwiseOptimizer(Optimizer):
                     found[i] = (start + k, new_values, columns)
         return found
 
-    def _step_params(self, group, params, device, key=None):
+    def _step_params(self, group, params, device, key=None, steady=None):
         grads = [p.grad for p in params]
         if any([g.is_sparse for g in grads]):
             raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
         # under torchlike.compile the step count is traced, so the scalars are too
         traced = not _jax_bridge.top_level()
-        remembered = self._steady_plans()
-        if traced:
-            # (a traced step writes the state through the trace: plan afresh after it)
-            remembered.clear()
-        steady = remembered.pop(key, None)     # kept below only while it still holds
-        found = None if steady is None else steady.repeat(self, group, params)
+        # (a traced step writes the state through the trace: the eager one after it plans)
+        found = None if steady is None or traced else steady.repeat(self, group, params)
         if found is None:
             steady = None
             states = []
@@ -463,16 +463,7 @@ class ElementwiseOptimizer(Optimizer):
         else:
             steady.advance(found[2])
         if steady is not None:
-            remembered[key] = steady
-
-    # -- the steady state: last step's plan again -----------------------------------------
-    def _steady_plans(self):
-        """{(group index, device): _Steady} for the groups whose last eager step can be
-        repeated; an entry is dropped as soon as it fails to hold."""
-        plans = self.__dict__.get("_steady")
-        if plans is None:
-            plans = self._steady = {}
-        return plans
+            self._steady[key] = steady
 
     # -- the state a first step starts from (torchlike.compile's first call) ------------
     def first_step_state(self, p, group):
