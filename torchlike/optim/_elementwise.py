@@ -17,9 +17,9 @@ per row; the branch of `lerp` is chosen on the host from the weight's value.
 0-dim state entries ('step', NAdam's 'mu_product') stay tensors, as in PyTorch, but
 their values are mirrored on the host, so reading them never waits for the device.
 
-Planning costs ~10 us of Python per parameter, so an eager step remembers its plan and
-the next one reuses it (the same static arguments) when nothing it depends on changed:
-see `_Steady`.
+Planning costs 3-5 us of Python per parameter, so an eager step remembers its plan and
+the next one reuses it (the same static arguments) when nothing it depends on changed,
+computing only the scalar rows anew: see `_Steady`.
 """
 import operator
 import struct
