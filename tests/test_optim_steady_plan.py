@@ -123,6 +123,16 @@ def test_the_steady_state_does_not_plan(plan_calls):
         assert len(plan_calls) == plans, name
 
 
+def test_tensor_hyperparameters_plan_every_step(plan_calls, general_path):
+    """A tensor lr is left to the general path (its value is read each step there)."""
+    ours, _ = _run(torchlike, "Adam", dict(lr=torchlike.tensor(0.01)))
+    assert len(plan_calls) == STEPS
+    general_path()
+    # (the same lr as a number: the float32 tensor's value)
+    for a, b in zip(ours, _run(torchlike, "Adam", dict(lr=torchlike.tensor(0.01).item()))[0]):
+        np.testing.assert_array_equal(_np(a), _np(b))
+
+
 def test_changes_that_plan_again(plan_calls):
     def change(lib, opt, params, i):
         group = opt.param_groups[0]

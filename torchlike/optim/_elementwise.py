@@ -551,7 +551,8 @@ class _Steady:
             for name in present:
                 self.slots.append((state, name))
                 self.tensors.append(state[name])
-            key = (plan, tuple(state), outputs, p._dtype, state_names, out_names, stateless)
+            key = (plan, tuple(state), outputs, p._dtype, tuple(state_names),
+                   tuple(out_names), stateless)
             found = index_of.get(key)
             if found is None:
                 found = index_of[key] = len(self.classes)
