@@ -16,7 +16,12 @@ per row; the branch of `lerp` is chosen on the host from the weight's value.
 
 0-dim state entries ('step', NAdam's 'mu_product') stay tensors, as in PyTorch, but
 their values are mirrored on the host, so reading them never waits for the device.
+
+Planning costs 3-5 us of Python per parameter, so an eager step remembers its plan and
+the next one reuses it (the same static arguments) when nothing it depends on changed,
+computing only the scalar rows anew: see `_Steady`.
 """
+import operator
 import struct
 
 import jax
@@ -209,6 +214,11 @@ class ElementwiseOptimizer(Optimizer):
     lerp_weight                      the row index of `lerp`'s weight, if `update` uses it
     scalars(group, state, host)      -> (row of floats for `update`, {name: new value}
                                         for the scalar_state entries)
+
+    `flags`, `scalars`, `array_names`, `output_names` and whether `new_state` makes any
+    state read only the group, the state's keys, the host values of its scalar_state
+    entries and the parameter's dtype: a step repeats the last step's plan when none of
+    these changed (`_Steady`), computing the row and flags once per class of parameters.
     """
 
     update = None
@@ -230,6 +240,7 @@ class ElementwiseOptimizer(Optimizer):
             for key, value in self.setstate_defaults:
                 group.setdefault(key, value)
         self._host_values = {}
+        self._steady = {}
         for group in self.param_groups:
             for p in group["params"]:
                 p_state = self.state.get(p)
@@ -249,15 +260,19 @@ class ElementwiseOptimizer(Optimizer):
 
     def read_scalar(self, value):
         """The number in a 0-dim state tensor, without a device round trip when this
-        optimizer wrote it last (its version counter proves nobody else did)."""
+        optimizer wrote it last: the tensor still has that storage, whose generation
+        (bumped by every write) proves nobody else wrote it. (Its version counter would
+        not see `.data` given another tensor.)"""
         if not isinstance(value, Tensor):
             return float(value)
         cache = self._host()
         entry = cache.get(id(value))
-        if entry is not None and entry[0] is value and entry[1] == value._version:
-            return entry[2]
+        st = value._storage
+        if entry is not None and entry[0] is value and entry[1] is st \
+                and entry[2] == st.generation:
+            return entry[3]
         number = value.item()
-        cache[id(value)] = (value, value._version, number)
+        cache[id(value)] = (value, st, st.generation, number)
         return number
 
     def _write_scalar(self, tensor, array, number, device, write):
@@ -266,7 +281,8 @@ class ElementwiseOptimizer(Optimizer):
             array = jax.device_put(array, _device.to_jax(tensor.device))
         write(tensor, array)
         if not isinstance(number, jax.core.Tracer):
-            self._host()[id(tensor)] = (tensor, tensor._version, number)
+            st = tensor._storage
+            self._host()[id(tensor)] = (tensor, st, st.generation, number)
 
     @staticmethod
     def _traced_scalar(value):
@@ -281,10 +297,14 @@ class ElementwiseOptimizer(Optimizer):
         ahead.finish(self)
         loss = self._call_closure(closure)
         # the update itself records no history (unless the optimizer is `differentiable`)
+        # last step's plans, by (group index, device): those this step does not renew
+        # are dropped (see _Steady)
+        remembered, self._steady = self.__dict__.get("_steady", {}), {}
         with set_grad_enabled(bool(self.defaults.get("differentiable", False))):
-            for group in self.param_groups:
+            for index, group in enumerate(self.param_groups):
                 for device, params in _by_device(group["params"]):
-                    self._step_params(group, params, device)
+                    key = (index, device)
+                    self._step_params(group, params, device, key, remembered.get(key))
         return loss
 
     def _state_of(self, p, group):
@@ -303,8 +323,10 @@ class ElementwiseOptimizer(Optimizer):
 
     def _plan(self, group, params, states, read, traced):
         """The static side of a group update: per parameter its (flags, row, lerp
-        formula), the table of scalar rows, and what each parameter writes back."""
-        plans, writes, rows = [], [], _Rows()
+        formula), the table of scalar rows, what each parameter writes back (parameter,
+        state, names of the state outputs, indices of its new 0-dim values among the
+        table's outputs), and its new 0-dim state values {name: number}."""
+        plans, writes, new_hosts, rows = [], [], [], _Rows()
         blocks = self._vector_rows(group, states, rows) if traced else {}
         # Eager: an optimizer whose `scalars` reads only the host values computes each
         # distinct row once (one per group in the usual case of one step count), not
@@ -328,9 +350,10 @@ class ElementwiseOptimizer(Optimizer):
             index, new_host, columns = found
             plans.append((self.flags(group, state), index, rows.lerp_formula(
                 index, self.lerp_weight, p.dtype)))
-            outputs = [rows.output(index, column, d) for column, d in columns]
-            writes.append((p, state, self.output_names(group, state), new_host, outputs))
-        return plans, rows, writes
+            outputs = tuple([rows.output(index, column, d) for column, d in columns])
+            writes.append((p, state, self.output_names(group, state), outputs))
+            new_hosts.append(new_host)
+        return plans, rows, writes, new_hosts
 
     def _row(self, group, state, rows, host, traced):
         """One parameter's scalar row from its host values: (its index in `rows`, the
@@ -380,25 +403,35 @@ class ElementwiseOptimizer(Optimizer):
                     found[i] = (start + k, new_values, columns)
         return found
 
-    def _step_params(self, group, params, device):
-        states = []
-        for p in params:
-            if p.grad.is_sparse:
-                raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
-            state = self._state_of(p, group)
-            states.append(state if state is not None else {})
+    def _step_params(self, group, params, device, key=None, steady=None):
+        grads = [p.grad for p in params]
+        if any([g.is_sparse for g in grads]):
+            raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
         # under torchlike.compile the step count is traced, so the scalars are too
         traced = not _jax_bridge.top_level()
-        plans, rows, writes = self._plan(group, params, states,
-                                         self._traced_scalar if traced else self.read_scalar,
-                                         traced)
+        # (a traced step writes the state through the trace: the eager one after it plans)
+        found = None if steady is None or traced else steady.repeat(self, group, params)
+        if found is None:
+            steady = None
+            states = []
+            for p in params:
+                state = self._state_of(p, group)
+                states.append(state if state is not None else {})
+            plans, rows, writes, new_hosts = self._plan(
+                group, params, states, self._traced_scalar if traced else self.read_scalar,
+                traced)
+            plans = tuple(plans)
+            names = [self.array_names(group, state) for state in states]
+        else:
+            rows, new_hosts, _ = found
+            states, plans, writes, names = steady.states, steady.plans, steady.writes, \
+                steady.names
         param_arrays = [p._data() for p in params]
-        grad_arrays = [p.grad._data() for p in params]
+        grad_arrays = [g._data() for g in grads]
         # the tensors the state arrays come from stay alive until the update is called:
         # each is the one holder of its array that `make_private` allows
-        state_tensors = [[self.state_tensor(p, state, n)
-                          for n in self.array_names(group, state)]
-                         for p, state in zip(params, states)]
+        state_tensors = [[self.state_tensor(p, state, n) for n in state_names]
+                         for p, state, state_names in zip(params, states, names)]
         state_arrays = [[t._data() for t in tensors] for tensors in state_tensors]
         run = _run_group_traced
         if not traced:
@@ -408,12 +441,11 @@ class ElementwiseOptimizer(Optimizer):
         with ahead.tracing:         # (a compile ahead may be tracing the same update)
             new_params, new_states, new_scalars = run(
                 param_arrays, grad_arrays, state_arrays, rows.table(traced),
-                update=type(self).update, plans=tuple(plans),
-                scalar_out=tuple(rows.outputs))
+                update=type(self).update, plans=plans, scalar_out=tuple(rows.outputs))
         # (outside a trace, a write is the plain one: _write asks on every call)
         write = Tensor._write if traced else Tensor._write_now
-        for (p, state, out_names, new_host, outputs), new_p, new_st in zip(
-                writes, new_params, new_states):
+        for (p, state, out_names, outputs), new_host, new_p, new_st in zip(
+                writes, new_hosts, new_params, new_states):
             write(p, new_p)
             for name, array in zip(out_names, new_st):
                 held = state.get(name)
@@ -423,6 +455,15 @@ class ElementwiseOptimizer(Optimizer):
                     state[name] = Tensor._wrap(array, device)
             for (name, number), output in zip(new_host.items(), outputs):
                 self._write_scalar(state[name], new_scalars[output], number, device, write)
+        if traced or key is None:
+            return
+        if steady is None:
+            steady = _Steady.remember(self, group, params, states, plans, rows, writes,
+                                      new_hosts, names)
+        else:
+            steady.advance(found[2])
+        if steady is not None:
+            self._steady[key] = steady
 
     # -- the state a first step starts from (torchlike.compile's first call) ------------
     def first_step_state(self, p, group):
@@ -453,7 +494,7 @@ class ElementwiseOptimizer(Optimizer):
                     by_device.setdefault(p.device, []).append(p)
             for params in by_device.values():
                 states = [self.state.get(p) or self.new_state(p, group) or {} for p in params]
-                plans, rows, _ = self._plan(group, params, states, _read_fresh, False)
+                plans, rows, _, _ = self._plan(group, params, states, _read_fresh, False)
                 state_avals = [[aval(self.state_tensor(p, state, n))
                                 for n in self.array_names(group, state)]
                                for p, state in zip(params, states)]
@@ -461,6 +502,108 @@ class ElementwiseOptimizer(Optimizer):
                 yield ((params_avals, params_avals, state_avals, rows.table(False)),
                        dict(update=type(self).update, plans=tuple(plans),
                             scalar_out=tuple(rows.outputs)))
+
+
+class _Steady:
+    """Last eager step of one group on one device, remembered so that the next step can
+    run its plan again (the same `plans` object) after a few identity checks per
+    parameter, computing only each class's scalar row anew.
+
+    A parameter's plan depends on the group's hyperparameters, the parameter's dtype,
+    its state's keys and the values of its 0-dim state entries: `flags`, `scalars`,
+    `array_names`, `output_names` and whether `new_state` makes state read nothing else
+    (see ElementwiseOptimizer). Parameters that agree on all of these and on their plan
+    form a class, and one member stands for its class: the row, flags and names computed
+    from it must come out as last time, else the general path plans the step. The 0-dim
+    values are the ones the step wrote while each tensor keeps its storage and the
+    storage its generation, which every write bumps (a `.data` swap or a reload brings
+    another storage; one shared with numpy reads as a new generation every time). No
+    array is held: a held array would count as a holder where torchlike.compile decides
+    what it may donate."""
+
+    __slots__ = ("group", "params", "dtypes", "raw_states", "states", "keys", "slots",
+                 "tensors", "storages", "generations", "plans", "writes", "names",
+                 "classes", "class_of", "hosts", "row_count", "scalar_out")
+
+    @classmethod
+    def remember(cls, opt, group, params, states, plans, rows, writes, new_hosts, names):
+        """The record of a planned step just written back, or None where the next step
+        could not repeat it safely."""
+        if any([isinstance(v, Tensor) for v in group.values()]):
+            return None             # (a tensor hyperparameter: left to the general path)
+        self = object.__new__(cls)
+        self.group, self.params, self.states, self.plans = group, params, states, plans
+        self.writes, self.names = writes, names
+        self.dtypes = [p._dtype for p in params]
+        self.raw_states = [opt.state.get(p) for p in params]
+        self.keys = [tuple(state) for state in states]
+        self.slots, self.tensors, self.classes, self.class_of, self.hosts = [], [], [], [], []
+        index_of = {}
+        for p, state, raw, plan, (_, _, out_names, outputs), new_host, state_names in zip(
+                params, states, self.raw_states, plans, writes, new_hosts, names):
+            # no state: the general path asks `new_state` again each step, into a new dict
+            stateless = raw is not state
+            if stateless and (raw or state):
+                return None
+            present = [n for n in opt.scalar_state if n in state]
+            if set(new_host) != set(present):
+                return None         # (a 0-dim entry not rewritten: its class may disagree)
+            for name in present:
+                self.slots.append((state, name))
+                self.tensors.append(state[name])
+            key = (plan, tuple(state), outputs, p._dtype, tuple(state_names),
+                   tuple(out_names), stateless)
+            found = index_of.get(key)
+            if found is None:
+                found = index_of[key] = len(self.classes)
+                self.classes.append((p, state, plan, state_names, out_names, outputs,
+                                     stateless))
+                self.hosts.append(new_host)
+            self.class_of.append(found)
+        self.storages = [t._storage for t in self.tensors]
+        self.generations = [st.generation for st in self.storages]
+        self.row_count, self.scalar_out = len(rows.rows), tuple(rows.outputs)
+        return self
+
+    def repeat(self, opt, group, params):
+        """(rows, new 0-dim values per parameter, per class) for this step where the
+        remembered plan still holds, else None."""
+        if group is not self.group or len(params) != len(self.params) \
+                or not all(map(_is, params, self.params)) \
+                or list(map(_dtype_of, params)) != self.dtypes \
+                or not all(map(_is, map(opt.state.get, params), self.raw_states)) \
+                or list(map(tuple, self.states)) != self.keys \
+                or not all(map(_is, [state[n] for state, n in self.slots], self.tensors)) \
+                or not all(map(_is, [t._storage for t in self.tensors], self.storages)) \
+                or [st.generation for st in self.storages] != self.generations \
+                or any([isinstance(v, Tensor) for v in group.values()]):
+            return None
+        rows, hosts = _Rows(), []
+        for (p, state, (flags, row, formula), state_names, out_names, outputs, stateless), \
+                host in zip(self.classes, self.hosts):
+            if stateless and opt.new_state(p, group) is not None \
+                    or opt.flags(group, state) != flags \
+                    or opt.array_names(group, state) != state_names \
+                    or opt.output_names(group, state) != out_names:
+                return None
+            index, new_host, columns = opt._row(group, state, rows, dict(host), False)
+            if index != row \
+                    or rows.lerp_formula(index, opt.lerp_weight, p.dtype) != formula \
+                    or tuple([rows.output(index, c, d) for c, d in columns]) != outputs:
+                return None
+            hosts.append(new_host)
+        if len(rows.rows) != self.row_count or tuple(rows.outputs) != self.scalar_out:
+            return None
+        return rows, [hosts[c] for c in self.class_of], hosts
+
+    def advance(self, hosts):
+        """After a repeated step's write-back: its 0-dim values are the next step's."""
+        self.hosts = hosts
+        self.generations = [st.generation for st in self.storages]
+
+
+_is = operator.is_
+_dtype_of = operator.attrgetter("_dtype")
 
 
 def _append_new_values(row, new_host, state, traced):
