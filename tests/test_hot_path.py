@@ -11,7 +11,7 @@ import torch
 import torchlike
 from torchlike import _caches
 
-from helpers import assert_same, check, float_tol, planned_program_sizes, to_numpy
+from helpers import assert_same, check, float_tol, normwise_tol, planned_program_sizes, to_numpy
 
 
 def _in_new_thread(lib):
@@ -319,3 +319,53 @@ def _embedding_outcomes(lib):
 
 def test_embedding_index_check_sees_in_place_writes():
     assert _embedding_outcomes(torchlike) == _embedding_outcomes(torch)
+
+
+def test_a_deep_model_is_cut_by_depth_and_a_long_fusible_run_by_its_length(monkeypatch):
+    # A model's forward alternates contractions (which XLA's CPU backend hands to a
+    # library kernel) with short runs of fusible ops: it is cut only at MAX_DEPTH. A run
+    # of fusible ops is cut at MAX_RUN: a cut hands out the values something holds, and
+    # XLA recomputes a fusible run inside the fusion of every output it feeds.
+    from torchlike import _lazy
+    monkeypatch.setattr(_lazy, "MAX_DEPTH", 40)
+    monkeypatch.setattr(_lazy, "MAX_RUN", 6)
+
+    def model(lib, layers):
+        torch.manual_seed(0)
+        init = torch.nn.Sequential(*[torch.nn.Linear(4, 4) for _ in range(layers)])
+        net = lib.nn.Sequential(*[m for _ in range(layers)
+                                  for m in (lib.nn.Linear(4, 4), lib.nn.Tanh())])
+        with lib.no_grad():           # the same weights on both sides: torch's draws
+            for p, q in zip(net.parameters(), init.parameters()):
+                p.copy_(lib.tensor(q.detach().numpy()))
+        return net
+
+    def run(lib, layers, extra_ops):
+        net = model(lib, layers)
+        x = lib.linspace(-1.0, 1.0, 8).reshape(2, 4)
+        before = _lazy.stats.materializations
+        y = net(x)
+        for _ in range(extra_ops):
+            y = y * 1.01
+        cuts = _lazy.stats.materializations - before
+        y.sum().backward()
+        return cuts, (y, [p.grad for p in net.parameters()])
+
+    # 12 layers: depth about 24 (a linear, then tanh), runs of 2 (tanh, the product's
+    # transposed weight): no cut. Then 8 products in a row: one cut past 6 of them.
+    cuts, ours = run(torchlike, 12, 0)
+    assert cuts == 0
+    cuts, ours = run(torchlike, 12, 8)
+    assert cuts == 1
+    # 30 layers: depth past 40, runs still short: cut by depth
+    cuts, deep = run(torchlike, 30, 0)
+    assert cuts >= 1
+    # float32: each layer's matmul (4 terms), bias add and tanh (an ulp or two) on the
+    # path, forward and backward; the gradients' sums cancel at the scale of their
+    # largest element
+    for (y, grads), layers, extra in ((ours, 12, 8), (deep, 30, 0)):
+        y_torch, grads_torch = run(torch, layers, extra)[1]
+        steps = 2 * layers * 8 + 2 * extra
+        assert_same(y, y_torch, **float_tol(torch.float32, steps))
+        for g, g_torch in zip(grads, grads_torch):
+            assert_same(g, g_torch, **normwise_tol(torch.float32, steps, g_torch))

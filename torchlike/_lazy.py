@@ -8,8 +8,9 @@ shape/dtype from a cached `jax.eval_shape`). Reading the value (printing, `.item
 an op that is not deferred, ...) materializes every pending op it depends on in one
 jitted call, cached under the structure of the pending graph.
 
-Pending graphs have a depth limit, so that a loop that never looks at its values
-materializes in bounded, repeated (hence cached) pieces. Pending inputs of a backward
+Pending graphs have a depth limit, and runs of fusible ops a length limit, so that a
+loop that never looks at its values materializes in bounded, repeated (hence cached)
+pieces. Pending inputs of a backward
 are computed inside the fused backward's own call (autograd/engine.py, `_prelude`).
 """
 import functools
@@ -35,7 +36,20 @@ DEFER_UNRECORDED = True
 # for a whole model's forward: a cut forces values the fused backward computes again.
 # (Depth, not node count: counting nodes per input would count a shared subgraph, a
 # residual connection, once per use.)
-MAX_DEPTH = 96
+MAX_DEPTH = 256
+# ... and a run of ops that XLA may fuse (the longest path since a contraction, which
+# XLA's CPU backend hands to a library kernel: matmul, convolution, attention) longer
+# than this is cut too. A cut hands out every value something holds (the saved
+# activations), and XLA's CPU compiler recomputes a fusible run in the fusion of each
+# output it feeds: a 96-op sin/cos chain with every value an output compiles in 2 s,
+# 256 ops in 10 s. A model's runs are short (its layers are contractions), so its
+# forward is cut by depth alone: a 12-layer GPT-style forward (depth 198) was cut
+# twice at depth 96, which cost a third of its step.
+MAX_RUN = 96
+_CONTRACTION_NAMES = frozenset((
+    "addmm", "einsum", "inner", "linear", "matmul", "multi_dot", "tensordot", "vdot",
+    "nn.bilinear", "nn.convolution", "nn.linear", "nn.multi_head_attention", "nn.rnn",
+    "nn.rnn_cell", "nn.sdpa"))
 
 
 def _top_level_reader():
@@ -76,7 +90,7 @@ class Deferred:
     op's Deferred is its own call (`call` is None and the call's fields are its own): one
     object less per op, for the garbage collector to walk while the graph is pending."""
     __slots__ = ("call", "index", "shape", "dtype", "ndim", "_value",
-                 "op", "params", "inputs", "depth", "multi", "device", "node",
+                 "op", "params", "inputs", "depth", "run", "multi", "device", "node",
                  "__weakref__")
 
     def __init__(self, call, index, shape, dtype):
@@ -109,14 +123,15 @@ _new_deferred = Deferred.__new__
 
 class _Call:
     """One pending application of an op with several outputs, shared by them."""
-    __slots__ = ("op", "params", "inputs", "depth", "multi", "device", "outs")
+    __slots__ = ("op", "params", "inputs", "depth", "run", "multi", "device", "outs")
 
-    def __init__(self, op, params, inputs, depth, multi, device):
+    def __init__(self, op, params, inputs, depth, run, multi, device):
         self.device = device      # where the op runs (its Python numbers are placed there)
         self.op = op
         self.params = params
         self.inputs = inputs      # arrays, Python scalars or Deferred
         self.depth = depth        # the longest chain of pending calls ending here
+        self.run = run            # ... of them since a contraction (MAX_RUN)
         self.multi = multi        # the op returns a tuple
         self.outs = None          # a tuple op's outputs, weakly (plan computes them together)
 
@@ -165,7 +180,7 @@ def defer(op, params, arrays, device=None):
     """Pending outputs of op(arrays): a Deferred, or a tuple of them."""
     # one pass builds both the shape-cache key (as _aval_key would) and the call's inputs:
     # this runs for every op
-    depth = 0
+    depth = run = 0
     inputs = []
     key = []
     for a in arrays:
@@ -175,10 +190,13 @@ def defer(op, params, arrays, device=None):
                 a = a._value
             else:
                 c = a.call or a         # (_call_of, inlined)
-                if c.depth >= MAX_DEPTH:
+                if c.depth >= MAX_DEPTH or c.run >= MAX_RUN:
                     a = a.value()
-                elif c.depth > depth:
-                    depth = c.depth
+                else:
+                    if c.depth > depth:
+                        depth = c.depth
+                    if c.run > run:
+                        run = c.run
         elif type(a) is _ArrayImpl:
             aval = a.aval             # (one C-level attribute; .shape/.dtype are Python)
             key.append((aval.shape, aval.dtype))
@@ -189,10 +207,11 @@ def defer(op, params, arrays, device=None):
         inputs.append(a)
     avals = _shape_cache.peek((op, params, tuple(key)))
     multi, avals = avals if avals is not None else output_avals(op, params, arrays)
+    run = 0 if op.name in _CONTRACTION_NAMES else run + 1
     if not multi:
         shape, dtype = avals[0]
-        return _single(op, params, tuple(inputs), depth + 1, shape, dtype, device)
-    call = _Call(op, params, tuple(inputs), depth + 1, multi, device)
+        return _single(op, params, tuple(inputs), depth + 1, run, shape, dtype, device)
+    call = _Call(op, params, tuple(inputs), depth + 1, run, multi, device)
     outs = tuple([Deferred(call, i, shape, dtype) for i, (shape, dtype) in enumerate(avals)])
     call.outs = tuple([weakref.ref(d) for d in outs])
     return outs
@@ -203,7 +222,7 @@ def defer_known(op, params, arrays, device, shape, dtype):
     whose arguments it has checked): no shape-cache key is built and no lookup made. For
     ops recorded several times per layer of every step (a linear layer's transposed
     weight, its flattened input and output)."""
-    depth = 0
+    depth = run = 0
     inputs = []
     for a in arrays:
         if type(a) is Deferred:
@@ -211,15 +230,19 @@ def defer_known(op, params, arrays, device, shape, dtype):
                 a = a._value
             else:
                 c = a.call or a
-                if c.depth >= MAX_DEPTH:
+                if c.depth >= MAX_DEPTH or c.run >= MAX_RUN:
                     a = a.value()
-                elif c.depth > depth:
-                    depth = c.depth
+                else:
+                    if c.depth > depth:
+                        depth = c.depth
+                    if c.run > run:
+                        run = c.run
         inputs.append(a)
-    return _single(op, params, tuple(inputs), depth + 1, shape, dtype, device)
+    return _single(op, params, tuple(inputs), depth + 1,
+                   0 if op.name in _CONTRACTION_NAMES else run + 1, shape, dtype, device)
 
 
-def _single(op, params, inputs, depth, shape, dtype, device):
+def _single(op, params, inputs, depth, run, shape, dtype, device):
     """The Deferred of a single-output op: its own call, every field set here without a
     call of Deferred.__init__ (this runs for every op)."""
     d = _new_deferred(Deferred)
@@ -233,6 +256,7 @@ def _single(op, params, inputs, depth, shape, dtype, device):
     d.params = params
     d.inputs = inputs
     d.depth = depth
+    d.run = run
     d.multi = False
     d.device = device
     # set by dispatch.apply: the graph node that keeps this same `inputs` tuple as its
