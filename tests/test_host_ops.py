@@ -125,3 +125,24 @@ def test_integer_ranges_are_kept_and_each_tensor_stays_its_own(monkeypatch):
         results.append([a.tolist(), b.tolist(), lib.arange(3, 40, 3).tolist()])
     assert results[0] == results[1]
     assert first.tolist() == made[1].tolist() == list(range(3, 40, 3))
+
+
+def test_a_target_viewed_at_every_step_is_checked_without_computing_the_view():
+    # cross_entropy checks its target's values on the host: a pending view of a target
+    # whose whole storage is in range needs no computing; values outside the view do
+    # not count, values inside it raise torch's error
+    from torchlike import _lazy
+    from helpers import assert_raises_same
+    target = torchlike.tensor([[0, 2], [1, 3]])
+    target.tolist()
+    logits = torchlike.zeros(4, 4, requires_grad=True)
+    before = _lazy.stats.materializations
+    loss = torchlike.nn.functional.cross_entropy(logits, target.view(-1))
+    assert _lazy.stats.materializations == before
+    assert loss.item() == pytest.approx(float(np.log(4)))
+
+    def cross_entropy(lib, n):
+        data = lib.tensor([0, 1, 9, 2])
+        return lib.nn.functional.cross_entropy(lib.zeros(n, 4), data[:n])
+    assert cross_entropy(torchlike, 2).item() == pytest.approx(cross_entropy(torch, 2).item())
+    assert_raises_same(lambda lib: cross_entropy(lib, 3))

@@ -4,6 +4,7 @@ import weakref
 
 import jax
 import numpy as np
+from jax._src.array import ArrayImpl as _ArrayImpl     # a concrete jax.Array's class
 
 from .. import _dtype as dt
 from .._tensor import Tensor
@@ -178,12 +179,22 @@ _in_range = {}
 
 
 def indices_out_of_range(t, low, high, ignore=None):
-    """out_of_range(values_to_check(t), low, high, ignore), remembering in-range arrays."""
+    """out_of_range(values_to_check(t), low, high, ignore), remembering in-range arrays.
+    A view's values are some of its storage's: where the storage's computed array is in
+    range, the view's pending value is not computed to be checked (`targets.view(-1)`,
+    made anew at every step of a loop over one target tensor)."""
     if t.device.type != "cpu":
+        return None
+    whole = t._storage.array
+    if type(whole) is _ArrayImpl and _checked_in_range(whole, low, high, ignore) is None:
         return None
     values = t._data()
     if isinstance(values, jax.core.Tracer):    # inside a jax transform: no values to check
         return None
+    return _checked_in_range(values, low, high, ignore)
+
+
+def _checked_in_range(values, low, high, ignore):
     key = (id(values), low, high, ignore)
     known = _in_range.get(key)
     if known is not None and known() is values:
