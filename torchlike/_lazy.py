@@ -44,7 +44,7 @@ MAX_DEPTH = 256
 # output it feeds: a 96-op sin/cos chain with every value an output compiles in 2 s,
 # 256 ops in 10 s. A model's runs are short (its layers are contractions), so its
 # forward is cut by depth alone: a 12-layer GPT-style forward (depth 198) was cut
-# twice at depth 96, which cost a third of its step.
+# twice at depth 96, which cost 15-30% of its step.
 MAX_RUN = 96
 _CONTRACTION_NAMES = frozenset((
     "addmm", "einsum", "inner", "linear", "matmul", "multi_dot", "tensordot", "vdot",
