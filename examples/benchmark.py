@@ -60,7 +60,8 @@ tree_map = jax.tree_util.tree_map
 # ---------------------------------------------------------------- shared pieces, lib side
 
 def lib_trainer(lib, forward, parameters, optimizer, inputs, target):
-    """One training step of a model: zero_grad, forward, cross_entropy, backward, step."""
+    """One training step of a model: zero_grad, forward, cross_entropy, backward, step.
+    `step.phases()` runs the same step and returns each phase's thread CPU time."""
     F = lib.nn.functional
 
     def step():
@@ -69,6 +70,22 @@ def lib_trainer(lib, forward, parameters, optimizer, inputs, target):
         loss.backward()
         optimizer.step()
         return loss
+
+    def phases():       # (step's body again: a clock between its lines would time it too)
+        clock = time.thread_time
+        t0 = clock()
+        optimizer.zero_grad()
+        t1 = clock()
+        loss = F.cross_entropy(forward(*inputs), target)
+        t2 = clock()
+        loss.backward()
+        t3 = clock()
+        optimizer.step()
+        t4 = clock()
+        loss.tolist()
+        t5 = clock()
+        return t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4
+    step.phases = phases
     return step
 
 
@@ -426,7 +443,8 @@ WORKLOADS = [
 ]
 GPT = "gpt"
 SCALING = "scaling"
-NAMES = [w[0] for w in WORKLOADS] + [GPT, SCALING]
+HOST = "host"
+NAMES = [w[0] for w in WORKLOADS] + [GPT, SCALING, HOST]
 
 
 def unsupported(exc):
@@ -489,6 +507,58 @@ def run_gpt(device, quick, threads, torch_ok):
         else:
             raise RuntimeError(done.stderr)
     return row
+
+
+# ---------------------------------------------------------------- host time per phase
+
+HOST_WORKLOADS = ("mlp", "mlp_large", "cnn", "transformer", "lstm")
+PHASES = ("zero_grad", "forward", "backward", "step", "read")
+
+
+def run_host(device, quick, torch_ok):
+    """Thread CPU time of each phase of the model steps, median over steps, for torch and
+    torchlike; for jax.jit, its step's call and the read of its loss. On a CPU the
+    device's threads share the cores with this thread, so a step's wall time is about
+    this host time plus the device's: unlike wall time, it hardly moves with the
+    machine's load, which makes it the measure of the engine's own cost. (torch computes
+    on this thread: its phases include the arithmetic.)"""
+    steps, warm = (5, 3) if quick else (50, 20)
+    rows = []
+    for name, _, make, make_jax, _ in WORKLOADS:
+        if name not in HOST_WORKLOADS or (quick and name != "mlp"):
+            continue
+        libs = ([("torch", torch)] if torch_ok else []) + [("torchlike", torchlike)]
+        for label, lib in libs:
+            step = make(lib, device)
+            for _ in range(warm):
+                step().tolist()
+            torchlike._background.wait()
+            times = [step.phases() for _ in range(steps)]
+            rows.append([name, label] + [statistics.median(t) for t in zip(*times)])
+        step = make_jax(device)
+        for _ in range(warm):
+            step().tolist()
+        times = []
+        for _ in range(steps):
+            start = time.thread_time()
+            loss = step()
+            called = time.thread_time()
+            loss.tolist()
+            times.append((called - start, time.thread_time() - called))
+        call, read = (statistics.median(t) for t in zip(*times))
+        rows.append([name, "jax.jit", None, None, None, call, read])
+    return rows
+
+
+def print_host(rows):
+    print("\nHost CPU time per step (this thread), by phase, median; torch's phases include "
+          "its arithmetic (it runs on this thread), jax.jit's step is its call")
+    print(markdown_line(["workload", "library"] + list(PHASES) + ["host total"]))
+    print(markdown_line(["---"] * (len(PHASES) + 3)))
+    for name, label, *phases in rows:
+        total = sum(p for p in phases if p is not None)
+        print(markdown_line([name, label] + [fmt(p) for p in phases] + [fmt(total)]),
+              flush=True)
 
 
 # ---------------------------------------------------------------- data-parallel scaling
@@ -675,9 +745,15 @@ def main(argv=None):
             print_scaling(gpu_rows, "cuda")
             scaling = {"cpu": scaling, "cuda": gpu_rows}
 
+    host = []
+    if HOST in only:
+        host = run_host(args.device, args.quick, torch_ok)
+        print_host(host)
+
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"header": header, "rows": rows, "scaling": scaling}, f, indent=1)
+            json.dump({"header": header, "rows": rows, "scaling": scaling, "host": host},
+                      f, indent=1)
     return rows
 
 

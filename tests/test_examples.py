@@ -68,6 +68,30 @@ def test_benchmark_quick_seed_prints_a_table(oracle, tmp_path):
     assert all(len(result[0][lib]) == 3 for lib in ("torch", "torchlike", "compiled", "jax.jit"))
 
 
+def test_benchmark_host_table_times_each_phase(oracle, tmp_path):
+    """benchmark.py --quick --only host: the MLP step's host CPU time per phase under torch
+    and torchlike, and jax.jit's call and read, as a table and in the JSON."""
+    import json
+    import subprocess
+
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, str(EXAMPLES / "benchmark.py"), "--quick", "--only",
+                           "host", "--json", str(out)], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    table = done.stdout[done.stdout.index("Host CPU time"):]
+    lines = [line.strip("|").split("|") for line in table.splitlines() if line.startswith("|")]
+    assert [c.strip() for c in lines[0]] == ["workload", "library", "zero_grad", "forward",
+                                             "backward", "step", "read", "host total"]
+    assert [(r[0].strip(), r[1].strip()) for r in lines[2:]] == [
+        ("mlp", "torch"), ("mlp", "torchlike"), ("mlp", "jax.jit")]
+    host = json.loads(out.read_text())["host"]
+    for name, label, *phases in host:
+        timed = phases[3:] if label == "jax.jit" else phases
+        assert all(t > 0 for t in timed), (label, phases)
+    assert host[2][2:5] == [None, None, None]       # jax.jit's step is one call
+
+
 def test_gpt_tiny_runs_on_both_libs(oracle, capsys):
     """gpt_tiny.py is plain PyTorch: it runs on torch and torchlike and generates as many tokens."""
     gpt = _load_file(EXAMPLES / "gpt_tiny.py", "gpt_tiny")
