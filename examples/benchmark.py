@@ -13,7 +13,8 @@ step is timed on its own (a model built fresh, shapes no other workload uses, so
 structure is new to the process: it includes tracing and compiling); then one untimed
 repeat warms up and the steady-state time per step is the median of several repeats.
 The GPT-style row is the wall time of `python examples/gpt_tiny.py --lib X` from process
-start. docs/performance.md explains the columns.
+start. Two more tables follow: nn.DataParallel's weak scaling (`scaling`) and each model
+step's host CPU time per phase (`host`). docs/performance.md explains the columns.
 """
 import argparse
 import compileall
