@@ -146,3 +146,13 @@ def test_a_target_viewed_at_every_step_is_checked_without_computing_the_view():
         return lib.nn.functional.cross_entropy(lib.zeros(n, 4), data[:n])
     assert cross_entropy(torchlike, 2).item() == pytest.approx(cross_entropy(torch, 2).item())
     assert_raises_same(lambda lib: cross_entropy(lib, 3))
+    # a storage found out of range is read once, not again before each of its views
+    from torchlike._ops import _util
+    data = torchlike.tensor([0, 1, 9, 2])
+    reads = []
+    real = _util.out_of_range
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_util, "out_of_range", lambda *a: reads.append(1) or real(*a))
+        for start in (0, 1, 0):
+            torchlike.nn.functional.cross_entropy(torchlike.zeros(1, 4), data[start:start + 1])
+    assert len(reads) == 4          # the storage once, then each view's own value

@@ -171,10 +171,12 @@ def out_of_range(values, low, high, ignore=None):
     return values[bad].flat[0] if bad.any() else None
 
 
-# Arrays whose values were found within a range: (id, low, high, ignore) -> weakref to
-# the array. A training loop passes the same target array every step, and JAX arrays
-# never change, so its check reads it on the host once; a tensor written in place holds
-# a new array, which is checked afresh. Bounded: forgotten all at once when full.
+# Arrays checked against a range: (id, low, high, ignore) -> (weakref to the array, its
+# first value outside the range or None). A training loop passes the same target array
+# every step, and JAX arrays never change, so its check reads it on the host once (a
+# storage found out of range is not read again before each of its views is); a tensor
+# written in place holds a new array, which is checked afresh. Bounded: forgotten all at
+# once when full.
 _in_range = {}
 
 
@@ -197,13 +199,12 @@ def indices_out_of_range(t, low, high, ignore=None):
 def _checked_in_range(values, low, high, ignore):
     key = (id(values), low, high, ignore)
     known = _in_range.get(key)
-    if known is not None and known() is values:
-        return None
+    if known is not None and known[0]() is values:
+        return known[1]
     bad = out_of_range(np.asarray(values), low, high, ignore)
-    if bad is None:
-        if len(_in_range) >= 256:
-            _in_range.clear()
-        _in_range[key] = weakref.ref(values)
+    if len(_in_range) >= 256:
+        _in_range.clear()
+    _in_range[key] = (weakref.ref(values), bad)
     return bad
 
 
