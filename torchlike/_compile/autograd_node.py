@@ -8,6 +8,7 @@ from .. import _jax_bridge as bridge
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.graph import SECOND_BACKWARD
+from .plan import getter
 
 
 def join_graph(entry, leaves, tensors, owner, in_arrays, counters):
@@ -18,7 +19,9 @@ def join_graph(entry, leaves, tensors, owner, in_arrays, counters):
     inside the function already consumed gets the node too (PyTorch prints it), but
     differentiating it again raises PyTorch's error for a freed graph."""
     tree = entry.out_tree_results
-    live = tuple(g for g, r in zip(entry.out_live, entry.out_grad) if r)
+    if entry.graded_at is None:     # (once per entry)
+        _graded_positions(entry)
+    live = entry.graded_live
     inputs, positions = [], []
     any_live = any(live)
     for t, k in zip(tensors, owner):    # (owner: the index of each tensor's storage)
@@ -29,8 +32,7 @@ def join_graph(entry, leaves, tensors, owner, in_arrays, counters):
                 break
     if not inputs:
         return jax.tree_util.tree_unflatten(tree, leaves)
-    tensor_out = [x for x in leaves if isinstance(x, Tensor)]
-    graded = [t for t, g in zip(tensor_out, entry.out_grad) if g]
+    graded = entry.graded_at(leaves)
     if not any_live:
         _join_consumed(entry, graded, inputs[0])
         return jax.tree_util.tree_unflatten(tree, leaves)
@@ -45,6 +47,15 @@ def join_graph(entry, leaves, tensors, owner, in_arrays, counters):
     swap = {id(t): next(joined) for t in graded}
     return jax.tree_util.tree_unflatten(
         tree, [swap.get(id(x), x) if isinstance(x, Tensor) else x for x in leaves])
+
+
+def _graded_positions(entry):
+    """The entry's results that require grad: `graded_at` (leaves -> those results, a
+    getter of their places among the flat leaves) and whether each can still be
+    differentiated (`graded_live`)."""
+    tensor_at = [i for i, d in enumerate(entry.out_devices) if d is not None]
+    entry.graded_live = tuple(live for live, g in zip(entry.out_live, entry.out_grad) if g)
+    entry.graded_at = getter([i for i, g in zip(tensor_at, entry.out_grad) if g])
 
 
 def _join_consumed(entry, graded, first_input):

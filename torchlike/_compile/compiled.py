@@ -49,6 +49,7 @@ from .breaks import BREAKS, OUTSIDE_WRITE, GraphBreak, disabled, is_compiling, l
 from .effects import Snapshot, counting, harvest
 from .guards import GuardKey, collect, leaf_sig, shapes_left_out
 from .plan import GuardPlan, version_counters
+from .plan import getter as _getter
 from .split import OpLog, replaying
 from .state import _SCALARS, discover, freeze, function_roots
 
@@ -57,6 +58,7 @@ _NOT_ROOTS = (Tensor,) + _SCALARS
 _NO_ARGUMENTS = jax.tree_util.tree_structure(((), {}))
 _ARRAY = operator.attrgetter("array")
 _NO_LOWERING = contextlib.nullcontext()     # (reusable: a steady call makes none)
+_MISS = object()        # (a steady call that takes the full path after all)
 
 
 class _Entry:
@@ -92,6 +94,7 @@ class _Entry:
         self.remove_added = None  # ... and this takes them out again
         self.pullbacks = LRU(8)   # which inputs are differentiated -> jitted vjp
         self.consumed_node = None  # (weakref to its input, node) for consumed results
+        self.graded_at = self.graded_live = None    # (autograd_node._graded_positions)
         self.out_tree_results = None
         self.bumped = None        # indices of the tensors whose storage it writes
         self.expand_out = None    # changed storage -> its output, where some share one
@@ -109,8 +112,11 @@ class _Entry:
         closed, shapes = jax.make_jaxpr(trace, return_shape=True)(
             [in_arrays[k] for k in firsts], counters)
         self.out_tree = jax.tree_util.tree_structure(shapes)
+        if self.split is None:      # (storages' arrays, new tensors' arrays, results)
+            self.out_ends = (len(shapes[0]), len(shapes[0]) + len(shapes[1]))
         self.flat = jax.extend.core.jaxpr_as_fun(closed)     # (every input: the pullback's)
         self.changed_set = frozenset(self.changed)
+        self.changed_of = _getter(self.changed)     # storages -> those the program writes
         # the program takes only the inputs it reads: a step that sets its `.grad`s to None
         # does not read the previous ones, and each argument costs dispatch time
         used = _used_inputs(closed)
@@ -118,6 +124,9 @@ class _Entry:
         where = [firsts[u] if u < len(firsts) else len(in_arrays) + u - len(firsts)
                  for u in used]
         self.pick = _getter(where)
+        # (most programs draw no random numbers: then the counters are not put after the
+        # arrays for `pick`)
+        self.reads_counters = any(w >= len(in_arrays) for w in where)
         self.reads = frozenset(w for w in where if w < len(in_arrays))
         self.run_fn = self.flat if len(used) == len(closed.jaxpr.invars) else \
             jax.extend.core.jaxpr_as_fun(_keep_inputs(closed, used))
@@ -143,8 +152,12 @@ class _Entry:
             for i in self.donate:
                 if sys.getrefcount(in_arrays[i]) > 3:      # (no tuple here)
                     in_arrays[i] = jax.device_put(in_arrays[i], may_alias=False)
-        outs = self.call(self.program, in_arrays, counters)
-        return _Outputs(*outs, inputs=None if self.donate else list(self.unique(in_arrays)))
+        # (the program's flat outputs cut in three: tree_unflatten's result, for less)
+        flat = self.program(*self.pick(in_arrays + counters if self.reads_counters
+                                       else in_arrays))
+        a, b = self.out_ends
+        return _Outputs(flat[:a], flat[a:b], flat[b:],
+                        None if self.donate else list(self.unique(in_arrays)))
 
 
 def _shared(programs, program, args):
@@ -217,17 +230,9 @@ def _collector_paused():
         gc.enable()
 
 
-def _getter(indices):
-    """seq -> the tuple of seq's items at `indices` (one C-level call)."""
-    if len(indices) > 1:
-        return operator.itemgetter(*indices)
-    if indices:
-        i = indices[0]
-        return lambda seq: (seq[i],)
-    return lambda seq: ()
-
-
 class _Outputs:
+    __slots__ = ("storages", "new", "results", "inputs")
+
     def __init__(self, storages, new, results, inputs):
         self.storages, self.new, self.results, self.inputs = storages, new, results, inputs
 
@@ -251,6 +256,7 @@ class CompiledCallable:
         self._globals, self._cells, self._names = function_roots(fn)
         self._walk = None       # (state, ids of its roots, its fingerprint)
         self._plan = None       # the last call's guard plan (plan.py)
+        self._fixed_root_ids = None     # (_root_ids)
         # a first trace fills in the optimizer state a first step makes (first_step.py),
         # until a trace shows that this function does not step
         self.fill_first_step = True
@@ -277,16 +283,25 @@ class CompiledCallable:
         # new id, which would make every call walk again)
         return [x for x in leaves if not isinstance(x, _NOT_ROOTS)] + self._cells + [self.fn]
 
+    def _root_ids(self, leaves):
+        """The ids of `_roots(leaves)`; those of a call whose arguments are all tensors
+        and Python numbers (the closure's values and the function) are made once."""
+        if leaves and any(not isinstance(x, _NOT_ROOTS) for x in leaves):
+            return tuple(map(id, self._roots(leaves)))
+        if self._fixed_root_ids is None:
+            self._fixed_root_ids = tuple(map(id, self._roots(())))
+        return self._fixed_root_ids
+
     def _state_for(self, leaves, args):
         """The state of this call: the last walk's, when its fingerprint still holds."""
-        roots = self._roots(leaves)
+        root_ids = self._root_ids(leaves)
         cached = self._walk
-        if cached is not None and cached[1] == tuple(map(id, roots)) and \
+        if cached is not None and cached[1] == root_ids and \
                 cached[2] == cached[0].fingerprint():
             state = cached[0]
         else:
-            state = discover(roots, self._globals, self._names)
-            self._walk = (state, tuple(map(id, roots)), state.fingerprint())
+            state = discover(self._roots(leaves), self._globals, self._names)
+            self._walk = (state, root_ids, state.fingerprint())
         return state.for_call(args)
 
     def _guard(self, leaves, treedef, arg_tensors):
@@ -309,19 +324,16 @@ class CompiledCallable:
         else:       # (a training step's usual call)
             leaves, treedef, arg_tensors = [], _NO_ARGUMENTS, []
         plan = self._plan
-        if plan is not None and plan.matches(leaves, treedef, self._roots(leaves),
-                                             arg_tensors, is_grad_enabled()):
-            # the steady state: the last call's guard and layout still hold
-            entry, owner, key = plan.entry, plan.owner, None
-            state, tensors, storages = plan.layout(arg_tensors)
-            if not entry.alias_holds(storages):
-                plan = None     # (an array the program takes once is no longer shared)
-        else:
-            plan = None
-        if plan is None:
-            self._plan = None
-            state, tensors, storages, owner, key = self._guard(leaves, treedef, arg_tensors)
-            entry = self.entries.get(key)
+        if plan is not None:
+            if plan.matches(leaves, treedef, self._root_ids(leaves), arg_tensors,
+                            is_grad_enabled()):
+                # the steady state: the last call's guard and layout still hold
+                result = self._steady(plan, arg_tensors)
+                if result is not _MISS:
+                    return result
+            self._plan = plan = None
+        state, tensors, storages, owner, key = self._guard(leaves, treedef, arg_tensors)
+        entry = self.entries.get(key)
         if entry is not None and entry.eager:
             return self.fn(*args, **kwargs)
         grads = ()      # (a first call's placeholder `.grad`s: first_grads.py)
@@ -405,16 +417,36 @@ class CompiledCallable:
             first_grads.undo(grads)
             raise
         del in_arrays[:]        # (references to donated arrays)
-        leaves, new_tensors = self._install(entry, state, tensors, storages, owner, outs, plan)
-        if new_tensors is not None:     # (else the plan installed them: the steady state)
-            if plan is None:
-                plan = GuardPlan.make(self._walk, entry, key, arg_tensors, tensors, storages,
-                                      owner)
-            if plan is not None:
-                self._plan = plan if plan.advance(new_tensors) else None
+        leaves, new_tensors = self._install(entry, state, tensors, storages, owner, outs)
+        plan = GuardPlan.make(self._walk, entry, key, arg_tensors, tensors, storages, owner)
+        if plan is not None and plan.advance(new_tensors):
+            self._plan = plan
+            if arg_tensors:
+                plan.release()      # (the plan does not keep this call's arguments)
         if is_grad_enabled() and any(entry.out_grad):
             return join_graph(entry, leaves, tensors, owner, outs.inputs, counters)
         return jax.tree_util.tree_unflatten(entry.out_tree_results, leaves)
+
+    def _steady(self, plan, arg_tensors):
+        """A call whose guard is the plan's: its entry's program on the plan's layout
+        (as the full path below runs it), or _MISS, before anything ran, where an
+        array the program takes once is no longer shared (aliases.py)."""
+        entry = plan.entry
+        state, tensors, storages = plan.layout(arg_tensors)
+        if not entry.alias_holds(storages):
+            return _MISS
+        counters = [g._counter for g in plan.generators]
+        in_arrays = _arrays(storages)
+        outs = entry.run(in_arrays, counters)
+        del in_arrays[:]        # (references to donated arrays)
+        leaves, _ = self._install(entry, state, tensors, storages, plan.owner, outs, plan)
+        if plan.join:       # (grad mode is the plan's)
+            result = join_graph(entry, leaves, tensors, plan.owner, outs.inputs, counters)
+        else:
+            result = jax.tree_util.tree_unflatten(entry.out_tree_results, leaves)
+        if arg_tensors:
+            plan.release()      # (the plan does not keep this call's arguments)
+        return result
 
     def _drop_grads(self, grads, entry=None):
         """A trace with placeholder `.grad`s that does not serve the state without them:
@@ -570,13 +602,13 @@ class CompiledCallable:
     # -- after a call ---------------------------------------------------------------------
     def _install(self, entry, state, tensors, storages, owner, outs, plan=None):
         """Puts a call's results in place and returns the function's result as its
-        flat leaves (entry.out_tree_results' order). With a `plan` (the steady state),
-        the plan keeps the version counters to bump and, once it has seen the new
-        tensors, puts them in their slots (then no list of them is returned)."""
+        flat leaves (entry.out_tree_results' order) and the tensors now in the slots the
+        function filled. With a `plan` (the steady state), the plan keeps the version
+        counters to bump and puts the new tensors in their slots (and in itself): then
+        no list of them is returned."""
         new_arrays = outs.storages if entry.expand_out is None else \
             entry.expand_out(outs.storages)
-        for i, array in zip(entry.changed, new_arrays):
-            st = storages[i]
+        for st, array in zip(entry.changed_of(storages), new_arrays):
             st.array = array
             st.generation += 1
         # an in-place change inside bumps the version, once per counter (views share one)
@@ -584,7 +616,7 @@ class CompiledCallable:
             plan.counters(tensors, owner)
         for counter in counters:
             counter.value += 1
-        if plan is not None and plan.checked_new:
+        if plan is not None:
             new_tensors = None
             plan.install(outs.new)
         else:

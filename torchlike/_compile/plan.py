@@ -17,13 +17,19 @@ that:
   sharing no storage, without `.grad`), and the Python values, generator seeds and grad
   mode are the guard's.
 
-Then the call reuses the entry directly; on any miss it takes the full path, which finds
-(or traces) the entry for the new guard and makes a new plan. Only layouts where that is
+The slot and tensor checks are one list (`expect`) compared at once, and the plan keeps
+its lists of the call's tensors and storages from call to call (install updates the
+places of the tensors it replaces; a call's arguments are put in and taken out again),
+so a steady call builds no list of the layout.
+
+Then the call reuses the entry directly (CompiledCallable._steady); on any miss it takes
+the full path, which finds (or traces) the entry for the new guard and makes a new plan. Only layouts where that is
 simple get a plan: the arguments sit between the state's own tensors and the slots'
 tensors, and each slot the program fills held a tensor of its own before (so replacing
 it keeps the guard).
 """
 import operator
+from itertools import chain
 
 from .._tensor import Tensor
 from .guards import _tensor_sig, leaf_sig
@@ -36,6 +42,16 @@ _GRAD = operator.attrgetter("_grad")
 _STORAGE = operator.attrgetter("_storage")
 _COUNTER = operator.attrgetter("_version_counter")
 _new = object.__new__
+
+
+def getter(indices):
+    """seq -> the tuple of seq's items at `indices` (one C-level call)."""
+    if len(indices) > 1:
+        return operator.itemgetter(*indices)
+    if indices:
+        i = indices[0]
+        return lambda seq: (seq[i],)
+    return lambda seq: ()
 
 
 def version_counters(entry, tensors, owner):
@@ -54,28 +70,29 @@ class GuardPlan:
                  slot_sig):
         self.walk = walk                    # (state, ids of roots, fingerprint)
         self.state = walk[0]                # the walk's State (not one call's)
+        self.generators = self.state.generators
         self.entry = entry
         self.treedef, self.leaf_sigs, _, self.scalars, self.seeds, self.grad_mode, _ = parts
-        self.n_args = n_args
+        self.n_head, self.n_args = n_head, n_args
         self.owner = owner
-        self.head = tensors[:n_head]                    # the walk's own tensors
-        self.tail = tensors[n_head + n_args:]           # tensors found in slots
         n_head_storages = len(set(owner[:n_head]))
-        self.head_storages = storages[:n_head_storages]
-        self.tail_storages = storages[n_head_storages + n_args:]
-        # for each slot the program fills: its tensor's place in the tail, and the place
-        # of that tensor's storage among the tail's storages
-        self.replace = [(slot_sig[i] - n_head - n_args,
-                         owner[slot_sig[i]] - n_head_storages - n_args)
+        self.n_head_storages = n_head_storages
+        # the call's tensors and storages in program order, kept from call to call (a call
+        # with arguments puts its own in their places); `kept` (the state's tensors: the
+        # walk's own, then those found in slots) is what the metadata check reads
+        self.tensors, self.storages = list(tensors), list(storages)
+        self.kept = tensors[:n_head] + tensors[n_head + n_args:]
+        # for each slot the program fills: its tensor's place in `tensors` and in `kept`,
+        # and its storage's place in `storages`
+        self.replace = [(slot_sig[i], slot_sig[i] - n_args, owner[slot_sig[i]])
                         for i in entry.new_slots]
         self.checked_new = False
         # the version counters to bump, kept while the tensors they come from stay:
         # not when an argument (new each call) or a replaced tensor is written in place
         bumped = set(entry.bumped or ())
         self.keep_counters = bumped.isdisjoint(range(n_head, n_head + n_args)) and \
-            bumped.isdisjoint(n_head + n_args + k for k, _ in self.replace)
+            bumped.isdisjoint(k for k, _, _ in self.replace)
         self._counters = None
-        self.no_arg_state = None        # (one call's state, shared by calls without tensors)
         # tensor slots: a tensor's `.grad` is a __slots__ field, the others dict entries
         # (a module attribute is an entry of its __dict__, where the walk found it)
         self.grad_holders, self.dicts, self.keys, where = [], [], [], []
@@ -87,9 +104,29 @@ class GuardPlan:
                 where.append((False, len(self.dicts)))
                 self.dicts.append(s.holder.__dict__ if s.is_attr else s.holder)
                 self.keys.append(s.key)
-        self.filled = [where[i] for i in entry.new_slots]   # (is a .grad, its position)
-        self.filled_slots = [self.state.tensor_slots[i] for i in entry.new_slots]
-        self._read()
+        # each filled slot: its place among the expected values below, and the Slot to
+        # set where it is not a `.grad`
+        n_grads = len(self.grad_holders)
+        self.n_ids = n_grads + len(self.dicts)
+        self.filled = [(None if is_grad else self.state.tensor_slots[i],
+                        k if is_grad else n_grads + k)
+                       for i, (is_grad, k) in ((i, where[i]) for i in entry.new_slots)]
+        # what install does for each filled slot: (the slot's holder for a `.grad`, else
+        # None; the slot; its tensor's place in `tensors` and in `kept`; its storage's
+        # place; its id's and its metadata's places in `expect`; its device and
+        # requires_grad)
+        self.installs = [(self.grad_holders[e] if slot is None else None, slot, n, m, s, e,
+                          self.n_ids + m, device, requires_grad)
+                         for (n, m, s), (slot, e), (device, requires_grad)
+                         in zip(self.replace, self.filled, entry.new_meta)]
+        # whether results join the autograd graph (the grad mode is the plan's)
+        self.join = self.grad_mode and any(entry.out_grad)
+        # what `matches` reads, as one list: the id of each `.grad` and of each other
+        # slot's value (compared by id: a tensor's == is elementwise), then each kept
+        # tensor's metadata. `kept` holds every slot's tensor, so no other object can
+        # take one of these ids while the plan stands
+        self.expect = self._read()
+        self.ids = None     # (ids of tensors and storages, made when arguments need them)
 
     @classmethod
     def make(cls, walk, entry, key, args, tensors, storages, owner):
@@ -117,33 +154,25 @@ class GuardPlan:
                    slot_sig)
 
     def _read(self):
-        """What the slots and tensors hold now."""
-        # compared by id (a tensor's == is elementwise); the lists keep the objects
-        # alive, so no other object can take their ids
-        self.grads = list(map(_GRAD, self.grad_holders))
-        self.values = list(map(dict.get, self.dicts, self.keys))
-        self.grad_ids = list(map(id, self.grads))
-        self.value_ids = list(map(id, self.values))
-        self.meta_head = list(map(_META, self.head))
-        self.meta_tail = list(map(_META, self.tail))
-        self.ids = None     # (ids of tensors and storages, made when arguments need them)
+        """What the slots and tensors hold now (`expect`'s layout)."""
+        return list(chain(map(id, map(_GRAD, self.grad_holders)),
+                          map(id, map(dict.get, self.dicts, self.keys)),
+                          map(_META, self.kept)))
 
-    def matches(self, leaves, treedef, roots, args, grad_mode):
-        """True when this call's guard is the plan's: the entry and layout hold."""
+    def matches(self, leaves, treedef, root_ids, args, grad_mode):
+        """True when this call's guard is the plan's: the entry and layout hold.
+        `root_ids`: the ids of the call's roots (CompiledCallable._root_ids)."""
         walk = self.walk
         if treedef != self.treedef or grad_mode != self.grad_mode or \
-                len(args) != self.n_args or walk[1] != tuple(map(id, roots)):
+                len(args) != self.n_args or walk[1] != root_ids:
             return False
         state = self.state
         if walk[2] != state.fingerprint() or state.scalar_values() != self.scalars or \
-                tuple((g._seed, g._key is None) for g in state.generators) != self.seeds:
+                tuple((g._seed, g._key is None) for g in self.generators) != self.seeds:
             return False
-        if list(map(id, map(_GRAD, self.grad_holders))) != self.grad_ids or \
-                list(map(id, map(dict.get, self.dicts, self.keys))) != self.value_ids or \
-                list(map(_META, self.head)) != self.meta_head or \
-                list(map(_META, self.tail)) != self.meta_tail:
+        if self._read() != self.expect:
             return False
-        if tuple(map(leaf_sig, leaves)) != self.leaf_sigs:
+        if leaves and tuple(map(leaf_sig, leaves)) != self.leaf_sigs:
             return False
         return not args or self._fresh(args)
 
@@ -151,8 +180,7 @@ class GuardPlan:
         """The arguments are tensors of their own: not state, no shared storage, no
         `.grad` (the layout the plan was made for)."""
         if self.ids is None:
-            tensors = self.head + self.tail
-            self.ids = (set(map(id, tensors)), set(map(id, map(_STORAGE, tensors))))
+            self.ids = (set(map(id, self.kept)), set(map(id, map(_STORAGE, self.kept))))
         tensor_ids, storage_ids = self.ids
         ids = set(map(id, args))
         storage = set(map(id, map(_STORAGE, args)))
@@ -168,54 +196,55 @@ class GuardPlan:
         return counters
 
     def layout(self, args):
-        """This call's state, tensors and storages in the program's order."""
-        if not args:
-            if self.no_arg_state is None:
-                self.no_arg_state = self.state.for_call([])
-            return (self.no_arg_state, self.head + self.tail,
-                    self.head_storages + self.tail_storages)
-        return (self.state.for_call(args), self.head + args + self.tail,
-                self.head_storages + list(map(_STORAGE, args)) + self.tail_storages)
+        """This call's state, tensors and storages in the program's order (the plan's
+        own lists, with this call's arguments in their places: valid for this call)."""
+        tensors, storages = self.tensors, self.storages
+        if args:
+            n, k = self.n_head, self.n_head_storages
+            tensors[n:n + len(args)] = args
+            storages[k:k + len(args)] = map(_STORAGE, args)
+        return self.state, tensors, storages
+
+    def release(self):
+        """After a call with arguments: their places hold None until the next call."""
+        n, k, m = self.n_head, self.n_head_storages, self.n_args
+        self.tensors[n:n + m] = self.storages[k:k + m] = [None] * m
 
     def install(self, arrays):
         """The steady state's install (once `advance` has seen the new tensors): wraps
         the program's new arrays and puts them in their slots and in the plan at once."""
-        tail, storages, meta_tail = self.tail, self.tail_storages, self.meta_tail
-        for (k, s), (is_grad, i), slot, array, (device, requires_grad) in zip(
-                self.replace, self.filled, self.filled_slots, arrays, self.entry.new_meta):
+        tensors, kept, storages, expect = self.tensors, self.kept, self.storages, self.expect
+        for (holder, slot, n, m, s, e, e_meta, device, requires_grad), array in zip(
+                self.installs, arrays):
             t = _new(Tensor)        # (Tensor._wrap, without its frame: ~30 a call)
             t._init_from_array(array, device, requires_grad)
-            if is_grad:
-                self.grad_holders[i]._grad = t      # (as Slot.set does for a `.grad`)
-                self.grads[i], self.grad_ids[i] = t, id(t)
+            if holder is not None:
+                holder._grad = t        # (as Slot.set does for a `.grad`)
             else:
                 slot.set(t)
-                self.values[i], self.value_ids[i] = t, id(t)
-            tail[k] = t
+            tensors[n] = kept[m] = t
             storages[s] = t._storage
-            meta_tail[k] = _META(t)
+            expect[e] = id(t)
+            expect[e_meta] = _META(t)
         self.ids = None
 
     def advance(self, new_tensors):
         """After a call installed its results: the filled slots hold `new_tensors`.
         False when they would change the guard (then the next call takes the full
         path)."""
-        tail, storages = self.tail, self.tail_storages
+        tensors, kept, storages, expect = self.tensors, self.kept, self.storages, self.expect
         if not self.checked_new:
             # the first time: the new tensors must look like the ones they replace;
             # later calls of the same entry make tensors just like these
-            if any(_tensor_sig(t) != _tensor_sig(tail[k])
-                   for (k, _), t in zip(self.replace, new_tensors)):
+            if any(_tensor_sig(t) != _tensor_sig(tensors[n])
+                   for (n, _, _), t in zip(self.replace, new_tensors)):
                 return False
             self.checked_new = True
         # only the filled slots changed (install is the only writer during a call)
-        for (k, s), (is_grad, i), t in zip(self.replace, self.filled, new_tensors):
-            tail[k] = t
+        for (n, m, s), (_, e), t in zip(self.replace, self.filled, new_tensors):
+            tensors[n] = kept[m] = t
             storages[s] = t._storage
-            self.meta_tail[k] = _META(t)
-            if is_grad:
-                self.grads[i], self.grad_ids[i] = t, id(t)
-            else:
-                self.values[i], self.value_ids[i] = t, id(t)
+            expect[e] = id(t)
+            expect[self.n_ids + m] = _META(t)
         self.ids = None
         return True

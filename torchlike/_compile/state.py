@@ -38,6 +38,7 @@ MAX_OBJECTS = 10_000        # a walk stops here: state this large is not a train
 
 _SCALAR_TYPES = frozenset(_SCALARS)
 _chain = itertools.chain.from_iterable
+_DICT = operator.attrgetter("__dict__")        # (vars(), without its call)
 _PARAMETERS = operator.attrgetter("_parameters")
 _CHILDREN = operator.attrgetter("_modules")
 _GROUPS = operator.attrgetter("param_groups")
@@ -131,34 +132,23 @@ class State:
     def fingerprint(self):
         """A cheap summary of the structure the walk saw. The same fingerprint means a
         new walk would find the same slots (their values are read afresh each call).
-        Computed on every compiled call, so each part is one C-level pass (map, chain),
-        and parts over lists this walk found empty (they stay empty) are left out. (The
-        roots are not in it: the caller compares their ids with the walk's.)"""
-        parts = []
-        if self.dicts:
-            parts.append(tuple(map(len, self.dicts)))
-        if self.sequences:
-            parts.append(tuple(map(len, self.sequences)))
-            parts.append(tuple(map(id, _chain(self.sequences))))
-        if self.holders:
-            holder_dicts = list(map(vars, self.holders))
-            parts.append(tuple(map(len, holder_dicts)))
-            parts.append(tuple(map(id, holder_dicts)))         # (the read plan's dicts)
-        if self.modules:
-            parts.append(tuple(map(id, _chain(map(dict.values, map(_PARAMETERS,
-                                                                    self.modules))))))
-            parts.append(tuple(map(id, _chain(map(dict.values, map(_CHILDREN,
-                                                                    self.modules))))))
-        if self.optimizers:
-            parts.append(tuple(map(len, map(_GROUPS, self.optimizers))))
-            groups = list(_chain(map(_GROUPS, self.optimizers)))
-            parts.append(tuple(map(len, map(_GROUP_PARAMS, groups))))
-        if self._global_pairs:
-            parts.append(tuple(map(id, map(dict.get, [g for g, _ in self._global_pairs],
-                                           [n for _, n in self._global_pairs]))))
-        if self.plain_slots:
-            parts.append(tuple(map(id, map(Slot.get, self.plain_slots))))
-        return tuple(parts)
+        Computed on every compiled call: one flat tuple of lengths and ids, each run of
+        it one C-level pass (map, chain) over a list this walk found (a run whose length
+        can change comes after the lengths that give it, so equal tuples have equal
+        runs). (The roots are not in it: the caller compares their ids with the walk's.)"""
+        holder_dicts = list(map(_DICT, self.holders))
+        parameters = list(map(_PARAMETERS, self.modules))
+        children = list(map(_CHILDREN, self.modules))
+        groups = list(map(_GROUPS, self.optimizers))
+        return tuple(_chain((
+            map(len, self.dicts),
+            map(len, self.sequences), map(id, _chain(self.sequences)),
+            map(len, holder_dicts), map(id, holder_dicts),     # (the read plan's dicts)
+            map(len, parameters), map(id, _chain(map(dict.values, parameters))),
+            map(len, children), map(id, _chain(map(dict.values, children))),
+            map(len, groups), map(len, map(_GROUP_PARAMS, _chain(groups))),
+            map(id, map(dict.get, *self._global_reader)),
+            map(id, map(Slot.get, self.plain_slots)))))
 
     def _mark(self, obj):
         if id(obj) in self._seen:
@@ -226,6 +216,8 @@ def discover(roots, global_names=(), attr_names=frozenset()):
             _attributes(state, obj, state.attr_names, work)
             _learn_names(state, _method_names(state, obj, state.attr_names, work), work)
     state._global_pairs += state.method_globals
+    state._global_reader = ([g for g, _ in state._global_pairs],
+                            [n for _, n in state._global_pairs])
     return state
 
 
