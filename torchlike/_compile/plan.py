@@ -1,8 +1,9 @@
 """The guard plan: a steady-state compiled call without walking or hashing the state.
 
 The full guard (guards.collect and GuardKey) reads and hashes every tensor's metadata on
-each call (~85 us for the benchmark transformer's 132 tensors; the plan's checks ~45). A training step's state is the same from call
-to call except for what the step itself installed (fresh `.grad`s, new optimizer state).
+each call (~85 us for the benchmark transformer's 132 tensors; the plan's checks ~45). A
+training step's state is the same from call to call except for what the step itself
+installed (fresh `.grad`s, new optimizer state).
 So after a call the plan remembers that call's layout: the tensors and storages in
 program order, the metadata of each, and what every tensor slot holds once the results
 are installed. The next call checks in a few C-level passes (`map`, list equality)
@@ -23,10 +24,10 @@ places of the tensors it replaces; a call's arguments are put in and taken out a
 so a steady call builds no list of the layout.
 
 Then the call reuses the entry directly (CompiledCallable._steady); on any miss it takes
-the full path, which finds (or traces) the entry for the new guard and makes a new plan. Only layouts where that is
-simple get a plan: the arguments sit between the state's own tensors and the slots'
-tensors, and each slot the program fills held a tensor of its own before (so replacing
-it keeps the guard).
+the full path, which finds (or traces) the entry for the new guard and makes a new plan.
+Only layouts where that is simple get a plan: the arguments sit between the state's own
+tensors and the slots' tensors, and each slot the program fills held a tensor of its own
+before (so replacing it keeps the guard).
 """
 import operator
 from itertools import chain
