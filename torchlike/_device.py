@@ -146,6 +146,7 @@ except (ImportError, AttributeError):           # pragma: no cover (another JAX)
     _batched_device_put = None
 DIRECT_PUT_MAX_BYTES = 1 << 16     # (a 64 KB copy costs about as much as device_put's path)
 _SHARDINGS = {}         # jax device -> its SingleDeviceSharding (one per device: bounded)
+_AVALS = {}             # (shape, numpy dtype) -> JAX's abstract value for it (bounded)
 
 
 def host_to_device(array, target, committed):
@@ -160,9 +161,15 @@ def host_to_device(array, target, committed):
     if (_batched_device_put is None or array.nbytes > DIRECT_PUT_MAX_BYTES
             or array.dtype.kind not in "biufc"):
         return jax.device_put(array, target if committed else None)
-    aval = _shaped_abstractify(array)
-    if aval.dtype != array.dtype:       # (64-bit types turned off: device_put converts)
-        return jax.device_put(array, target if committed else None)
+    key = (array.shape, array.dtype)
+    aval = _AVALS.get(key)
+    if aval is None:
+        aval = _shaped_abstractify(array)
+        if aval.dtype != array.dtype:       # (64-bit types turned off: device_put converts)
+            return jax.device_put(array, target if committed else None)
+        if len(_AVALS) >= 1024:
+            _AVALS.clear()
+        _AVALS[key] = aval
     sharding = _SHARDINGS.get(target)
     if sharding is None:
         sharding = _SHARDINGS[target] = jax.sharding.SingleDeviceSharding(target)
