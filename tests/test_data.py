@@ -328,3 +328,47 @@ def test_pin_memory_without_accelerator_warns_like_torch(oracle):
         seen[lib.__name__] = (batches, [(w.category, str(w.message)) for w in caught])
     if not torchlike.accelerator.is_available():
         assert seen["torchlike"] == seen["torch"] and seen["torch"][1]
+
+
+def _shuffled_batches(dataset, collate_fn=None):
+    generator = torchlike.Generator().manual_seed(3)
+    loader = data.DataLoader(dataset, batch_size=4, shuffle=True, generator=generator,
+                             **({} if collate_fn is None else dict(collate_fn=collate_fn)))
+    return [_plain(b) for b in loader]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool", "bfloat16"])
+def test_a_tensor_dataset_batch_is_gathered_as_its_samples_would_collate(dtype):
+    """The loader gathers a TensorDataset's batch at once (dataset.gathered_batch): the
+    same batches as collating its samples one by one (a collate_fn of our own takes
+    that path), the last, shorter one included."""
+    values = np.arange(30 * 6).reshape(30, 2, 3) % 5
+    dataset = data.TensorDataset(torchlike.tensor(values).to(getattr(torchlike, dtype)),
+                                 torchlike.arange(30))
+    from torchlike.utils.data.dataset import gathered_batch
+    assert gathered_batch(dataset, [3, 0]) is not None      # (the shortcut applies here)
+    gathered = _shuffled_batches(dataset)
+    assert gathered == _shuffled_batches(dataset, lambda b: data.default_collate(b))
+    assert len(gathered) == 8 and gathered[-1][1][1][2] == (2,)
+
+
+def test_a_batch_of_a_tensor_requiring_grad_is_stacked_with_its_history(oracle):
+    grads = []
+    for lib in (torchlike, oracle):
+        w = lib.ones(5, 2, requires_grad=True)
+        x, = next(iter(_data_module(lib).DataLoader(_data_module(lib).TensorDataset(w * 2),
+                                                    batch_size=3)))
+        assert x.grad_fn.name() == "StackBackward0"
+        x.sum().backward()
+        grads.append(w.grad.tolist())
+    assert grads[0] == grads[1]
+
+
+def test_a_batch_index_out_of_range_raises_torchs_error(oracle):
+    messages = []
+    for lib in (torchlike, oracle):
+        dataset = _data_module(lib).TensorDataset(lib.arange(4))
+        with pytest.raises(IndexError) as error:
+            list(_data_module(lib).DataLoader(dataset, batch_sampler=[[0, 1], [2, 4]]))
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]

@@ -6,27 +6,39 @@ movement around it: appending a token to a sequence at each length, or iterating
 tensor of batch indices (`for i in ix`, an unbind). For small concrete CPU tensors that
 record no history, these ops are made by numpy at call time instead: copies, exact.
 """
+import functools
 import math
 
 import numpy as np
 
+from . import _device
+
 HOST_MAX_ELEMENTS = 1 << 14
+
+
+@functools.cache
+def _late():
+    """(_jax_bridge, Deferred, Tensor, is_grad_enabled): modules that import this one,
+    bound at the first use (an import statement in a function costs a few
+    microseconds per call, and these run for every sample a data set gives)."""
+    from . import _jax_bridge
+    from ._lazy import Deferred
+    from ._tensor import Tensor
+    from .autograd.grad_mode import is_grad_enabled
+    return _jax_bridge, Deferred, Tensor, is_grad_enabled
 
 
 def on_device_of(host, like):
     """Numpy array `host` on the device of jax array `like` (uncommitted on the default
     device, as torchlike's other arrays)."""
-    from ._device import from_jax, place
-    return place(host, from_jax(next(iter(like.devices()))))
+    return _device.place(host, _device.from_jax(next(iter(like.devices()))))
 
 
 def _numpy_may_read(tensors):
     """Whether numpy may take these tensors' values: not inside a JAX trace or a
     compiled prefix's replay, and each on the CPU, with a computed storage (a view's
     pending base is not forced), recording no history."""
-    from . import _jax_bridge as bridge
-    from ._lazy import Deferred
-    from .autograd.grad_mode import is_grad_enabled
+    bridge, Deferred, _, is_grad_enabled = _late()
     if not bridge.top_level() or bridge.state.replay is not None:
         return False
     grad = is_grad_enabled()
@@ -37,7 +49,7 @@ def _numpy_may_read(tensors):
 def _concrete_arrays(tensors):
     """The tensors' jax arrays, or None where numpy must not take them (_numpy_may_read),
     a value is pending, or there are more than HOST_MAX_ELEMENTS in all."""
-    from ._lazy import Deferred
+    Deferred = _late()[1]
     if not _numpy_may_read(tensors):
         return None
     total, arrays = 0, []
@@ -56,7 +68,7 @@ def joined_on_host(op, tensors, params):
     (`torch.cat((idx, next), 1)`) is such a join at every length: as a pending op it
     compiled a program per length, and a read of `idx[0, -1]` took the join into a
     program padding cannot cover (the joined length is not the length of its inputs)."""
-    from ._tensor import Tensor
+    Tensor = _late()[2]
     arrays = _concrete_arrays(tensors)
     if arrays is None:
         return None
@@ -82,7 +94,7 @@ def viewed_on_host(tensor, shape, strides, offset):
     off the host."""
     if math.prod(shape) > HOST_MAX_ELEMENTS or not _numpy_may_read((tensor,)):
         return None
-    from ._tensor import Tensor     # (after the checks: an import costs every view op)
+    Tensor = _late()[2]
     st = tensor._storage
     flat = np.asarray(st.array).reshape(-1)
     seen = np.lib.stride_tricks.as_strided(flat[offset:], shape,
@@ -94,7 +106,7 @@ def unbound_on_host(tensor, dim):
     """The values of `tensor.unbind(dim)` made by numpy (new tensors, which unbind makes
     views of `tensor`), or None (see _concrete_arrays). Iterating a tensor unbinds it:
     as a pending op, a program with one output per element, compiled per length."""
-    from ._tensor import Tensor
+    Tensor = _late()[2]
     arrays = _concrete_arrays([tensor])
     if arrays is None:
         return None
