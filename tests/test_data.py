@@ -74,8 +74,23 @@ def test_default_collate_tensors_matches_torch(oracle, make):
 
 def test_default_collate_errors_match_torch(oracle):
     from helpers import assert_raises_same
-    for batch in ([object(), object()], [np.array(["a", "b"])] * 2, [[1, 2], [3]]):
+    for batch in ([object(), object()], [np.array(["a", "b"])] * 2, [[1, 2], [3]],
+                  [np.ones(3), np.ones(2)], [np.ones(2, ">f4")] * 2,
+                  [np.ones(2, np.float32), np.arange(2.0)[::-1]],
+                  [np.ones(2), np.arange(2.0)[::-1]]):
         assert_raises_same(lambda lib: _data_module(lib).default_collate(batch))
+
+
+@pytest.mark.parametrize("batch", [
+    [np.ones(2, np.float32), np.arange(2)],              # dtypes differ: promoted
+    [np.ones(2, np.float32), np.arange(4.0)[::2]],       # a positive stride
+    [np.ones((2, 2), np.uint8), np.zeros((2, 2), np.bool_)],
+    [np.arange(6, dtype=np.int16).reshape(2, 3)] * 3])
+def test_numpy_samples_collate_as_torch_stacks_them(oracle, batch):
+    """Same-shaped, same-dtype arrays are stacked by numpy at once (_stacked_on_host);
+    the others take the general path: both as torch collates them."""
+    assert _plain(data.default_collate(batch)) == \
+        _plain(oracle.utils.data.default_collate(batch))
 
 
 def test_default_convert_matches_torch(oracle):
