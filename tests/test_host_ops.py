@@ -188,3 +188,29 @@ def test_tensors_made_from_host_data_copy_it():
         data[0] = 9                            # from_numpy shares it; tensor() copied
         results.append([t.tolist() for t in made] + [shared.tolist()])
     assert results[0] == results[1]
+
+
+def test_rows_of_a_data_set_are_stacked_with_one_transfer(monkeypatch):
+    # a Dataset's `self.x[i]` for each sample of a batch, then default_collate's stack:
+    # the rows are views numpy reads once, in place, when the stack joins them
+    from torchlike import _device
+    data = {lib: lib.arange(40, dtype=lib.float32).reshape(10, 4) for lib in (torch, torchlike)}
+    data[torchlike].tolist()
+    transfers = []
+    real_place = _device.place
+    monkeypatch.setattr(_device, "place", lambda *a: transfers.append(a) or real_place(*a))
+    batch = {lib: lib.stack([d[i] for i in (7, 2, 2, 9)]) for lib, d in data.items()}
+    assert len(transfers) == 1
+    assert_same(batch[torchlike], batch[torch], check_grad_fn=False)
+
+
+def test_a_view_numpy_made_sees_writes_made_before_it_is_read():
+    results = []
+    for lib in (torch, torchlike):
+        base = lib.arange(12, dtype=lib.float32).reshape(3, 4)
+        base.tolist()
+        row, column = base[1], base[:, 2]
+        base.mul_(10)                         # before either view is read
+        row[0] = -1.0                         # through a view: the base sees it
+        results.append([t.tolist() for t in (row, column, base, lib.stack([row, row]))])
+    assert results[0] == results[1]

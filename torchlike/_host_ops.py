@@ -10,6 +10,7 @@ import functools
 import math
 
 import numpy as np
+from jax._src.array import ArrayImpl as _ArrayImpl     # a concrete jax.Array's class
 
 from . import _device
 
@@ -46,20 +47,29 @@ def _numpy_may_read(tensors):
                    or type(t._storage.array) is Deferred for t in tensors)
 
 
-def _concrete_arrays(tensors):
-    """The tensors' jax arrays, or None where numpy must not take them (_numpy_may_read),
-    a value is pending, or there are more than HOST_MAX_ELEMENTS in all."""
+def _host_values(tensors):
+    """The tensors' values as numpy arrays, or None where numpy must not take them
+    (_numpy_may_read), a value is pending, or there are more than HOST_MAX_ELEMENTS
+    in all. A view numpy made (viewed_on_host) and never read is read here in place,
+    from its storage: stacking a data set's rows copies each once, on the host."""
     Deferred = _late()[1]
     if not _numpy_may_read(tensors):
         return None
-    total, arrays = 0, []
+    total, values = 0, []
     for t in tensors:
+        if t._cache_gen == HOST_VIEW_UNREAD and not t._whole:
+            st = t._storage
+            total += math.prod(t._shape)
+            if total > HOST_MAX_ELEMENTS:
+                return None
+            values.append(_strided(np.asarray(st.array), t._shape, t.stride(), t._offset))
+            continue
         a = t._raw()
         total += a.size
         if type(a) is Deferred or total > HOST_MAX_ELEMENTS:
             return None
-        arrays.append(a)
-    return arrays
+        values.append(np.asarray(a))
+    return values
 
 
 def joined_on_host(op, tensors, params):
@@ -69,13 +79,13 @@ def joined_on_host(op, tensors, params):
     compiled a program per length, and a read of `idx[0, -1]` took the join into a
     program padding cannot cover (the joined length is not the length of its inputs)."""
     Tensor = _late()[2]
-    arrays = _concrete_arrays(tensors)
-    if arrays is None:
+    values = _host_values(tensors)
+    if values is None:
         return None
     params = dict(params)
-    host = [np.asarray(a).astype(params["dtype"]) for a in arrays]
-    return Tensor._wrap(on_device_of(_HOST_JOINS[op.name](host, params), arrays[0]),
-                        tensors[0]._storage.device)
+    host = [v.astype(params["dtype"], copy=False) for v in values]
+    device = tensors[0]._storage.device
+    return Tensor._wrap(_device.place(_HOST_JOINS[op.name](host, params), device), device)
 
 
 _HOST_JOINS = {
@@ -85,21 +95,43 @@ _HOST_JOINS = {
 }
 
 
+# A view's `_cache_gen` while viewed_on_host made it and nothing has read it yet
+# (generations count up from 0; -1 is a view a checkpoint load made, read the usual way)
+HOST_VIEW_UNREAD = -2
+
+
 def viewed_on_host(tensor, shape, strides, offset):
-    """The elements the view (shape, strides, offset) of `tensor`'s storage sees, copied
-    by numpy into a new tensor (the caller makes it the view), or None where numpy must
-    not read the tensor (_numpy_may_read) or the view has more than HOST_MAX_ELEMENTS
+    """The view (shape, strides, offset) of `tensor`, whose elements numpy copies out of
+    the storage when it is first read (gathered_on_host), or None where numpy must not
+    read the tensor (_numpy_may_read) or the view has more than HOST_MAX_ELEMENTS
     elements. A pending view op compiled a gather per shape when read (a batch sliced
     from a data set at each length, `data[i:i + n]`), and kept the join of such slices
-    off the host."""
+    off the host; a copy made at once cost a transfer to the device for every sample
+    of a data set, which the stack of the batch then read back."""
     if math.prod(shape) > HOST_MAX_ELEMENTS or not _numpy_may_read((tensor,)):
         return None
-    Tensor = _late()[2]
-    st = tensor._storage
-    flat = np.asarray(st.array).reshape(-1)
-    seen = np.lib.stride_tricks.as_strided(flat[offset:], shape,
-                                           [s * flat.itemsize for s in strides])
-    return Tensor._wrap(on_device_of(np.array(seen), st.array), st.device)
+    view = tensor._make_view(None, shape, strides, offset)
+    view._cache_gen = HOST_VIEW_UNREAD
+    return view
+
+
+def gathered_on_host(storage, shape, strides, offset):
+    """The elements a view made by viewed_on_host sees, copied by numpy, on the
+    storage's device; None where its storage is no longer a ready CPU array (written
+    since, by an update still running): the caller then gathers them with XLA."""
+    array = storage.array
+    if type(array) is not _ArrayImpl or storage.device.type != "cpu" or not array.is_ready():
+        return None
+    values = np.array(_strided(np.asarray(array), shape, strides, offset))
+    return _device.place(values, storage.device)
+
+
+def _strided(host, shape, strides, offset):
+    """The elements (shape, strides, offset) sees in the flat `host` array: a numpy
+    view of them (the caller copies)."""
+    flat = host.reshape(-1)
+    size = flat.itemsize
+    return np.ndarray(shape, flat.dtype, flat, offset * size, [s * size for s in strides])
 
 
 def unbound_on_host(tensor, dim):
@@ -107,9 +139,9 @@ def unbound_on_host(tensor, dim):
     views of `tensor`), or None (see _concrete_arrays). Iterating a tensor unbinds it:
     as a pending op, a program with one output per element, compiled per length."""
     Tensor = _late()[2]
-    arrays = _concrete_arrays([tensor])
-    if arrays is None:
+    values = _host_values([tensor])
+    if values is None:
         return None
-    host, device = np.asarray(arrays[0]), tensor._storage.device
-    return tuple(Tensor._wrap(on_device_of(np.take(host, i, axis=dim), arrays[0]), device)
+    host, device = values[0], tensor._storage.device
+    return tuple(Tensor._wrap(_device.place(np.take(host, i, axis=dim), device), device)
                  for i in range(host.shape[dim]))

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _device, _layout
+from ._host_ops import HOST_VIEW_UNREAD, gathered_on_host
 from . import _dtype as dt
 from ._lazy import Deferred, force, top_level as _top_level
 from ._storage import (Storage, VersionCounter, contiguous_strides, is_contiguous,
@@ -283,8 +284,11 @@ class Tensor:
         """A stale view's value read again from its storage (and cached)."""
         st = self._storage
         st.array = force(st.array)
-        self._cache = strided_gather(st.array, shape=tuple(self._shape),
-                                     strides=self.stride(), offset=self._offset)
+        value = None
+        if self._cache_gen == HOST_VIEW_UNREAD and _top_level():   # (numpy made the view)
+            value = gathered_on_host(st, self._shape, self.stride(), self._offset)
+        self._cache = value if value is not None else strided_gather(
+            st.array, shape=tuple(self._shape), strides=self.stride(), offset=self._offset)
         self._cache_gen = st.generation
         return self._cache
 
