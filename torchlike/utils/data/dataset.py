@@ -70,7 +70,9 @@ def _row(t, index):
     n = t.size(0) if t.dim() else 0
     if not isinstance(t, Tensor) or t.requires_grad or not -n <= i < n:
         return t[index]          # autograd history or PyTorch's IndexError: the full path
-    # a sample is a new tensor, not a view into the dataset (nothing writes samples back)
+    if _numpy_may_read((t,)):
+        return t[i]              # a view, as PyTorch's; numpy reads it when needed
+    # elsewhere a new tensor, not a view into the dataset (nothing writes samples back)
     return Tensor._wrap(_row_kernel()(t._data(), i % n), t.device)
 
 
