@@ -70,7 +70,7 @@ def _row(t, index):
     n = t.size(0) if t.dim() else 0
     if not isinstance(t, Tensor) or t.requires_grad or not -n <= i < n:
         return t[index]          # autograd history or PyTorch's IndexError: the full path
-    if _numpy_may_read((t,)):
+    if _host_rows(t) is not None:
         return t[i]              # a view, as PyTorch's; numpy reads it when needed
     # elsewhere a new tensor, not a view into the dataset (nothing writes samples back)
     return Tensor._wrap(_row_kernel()(t._data(), i % n), t.device)
