@@ -209,8 +209,10 @@ def test_a_view_numpy_made_sees_writes_made_before_it_is_read():
     for lib in (torch, torchlike):
         base = lib.arange(12, dtype=lib.float32).reshape(3, 4)
         base.tolist()
-        row, column = base[1], base[:, 2]
-        base.mul_(10)                         # before either view is read
+        row, column, element = base[1], base[:, 2], base[2, 3]
+        base.mul_(10)                         # before any view is read
+        first = element.item()                # (read in place from the storage)
         row[0] = -1.0                         # through a view: the base sees it
-        results.append([t.tolist() for t in (row, column, base, lib.stack([row, row]))])
+        results.append([first, base[1, 0].item(), float(base[0, 1])] +
+                       [t.tolist() for t in (row, column, base, lib.stack([row, row]))])
     assert results[0] == results[1]

@@ -57,12 +57,12 @@ def _host_values(tensors):
         return None
     total, values = 0, []
     for t in tensors:
-        if t._cache_gen == HOST_VIEW_UNREAD and not t._whole:
-            st = t._storage
-            total += math.prod(t._shape)
+        unread = unread_view_values(t)
+        if unread is not None:
+            total += unread.size
             if total > HOST_MAX_ELEMENTS:
                 return None
-            values.append(_strided(np.asarray(st.array), t._shape, t.stride(), t._offset))
+            values.append(unread)
             continue
         a = t._raw()
         total += a.size
@@ -113,6 +113,18 @@ def viewed_on_host(tensor, shape, strides, offset):
     view = tensor._make_view(None, shape, strides, offset)
     view._cache_gen = HOST_VIEW_UNREAD
     return view
+
+
+def unread_view_values(t):
+    """The values of tensor `t` if it is a view viewed_on_host made and nothing has read
+    yet, as numpy sees them in its storage (a view of them), or None: reading such a
+    view (a join, `x[i].item()`) then needs no copy to the device and back."""
+    if t._cache_gen != HOST_VIEW_UNREAD or t._whole:
+        return None
+    array = t._storage.array
+    if type(array) is not _ArrayImpl:          # (written since by a pending op)
+        return None
+    return _strided(np.asarray(array), t._shape, t.stride(), t._offset)
 
 
 def gathered_on_host(storage, shape, strides, offset):

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _device, _layout
-from ._host_ops import HOST_VIEW_UNREAD, gathered_on_host
+from ._host_ops import HOST_VIEW_UNREAD, gathered_on_host, unread_view_values
 from . import _dtype as dt
 from ._lazy import Deferred, force, top_level as _top_level
 from ._storage import (Storage, VersionCounter, contiguous_strides, is_contiguous,
@@ -513,15 +513,20 @@ class Tensor:
     def item(self):
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
-        a = self._data()
+        a = unread_view_values(self) if self._cache_gen == HOST_VIEW_UNREAD else None
+        if a is None:
+            a = self._data()
         if isinstance(a, jax.core.Tracer):      # (JAX's error, which transforms translate)
             return a.reshape(()).item()
         # (numpy's reshape: a jax.Array's compiles a program per shape and dtype)
         return np.asarray(a).reshape(()).item()
 
     def tolist(self):
-        return np.asarray(self._data()).tolist() if self._dtype is not dt.bfloat16 \
-            else np.asarray(self._data().astype(np.float32)).tolist()
+        a = unread_view_values(self) if self._cache_gen == HOST_VIEW_UNREAD else None
+        if a is None:
+            a = self._data()
+        return np.asarray(a).tolist() if self._dtype is not dt.bfloat16 \
+            else np.asarray(a.astype(np.float32)).tolist()
 
     def numpy(self, *, force=False):
         """The values as an ndarray sharing this tensor's memory (_numpy_sharing.py)."""
