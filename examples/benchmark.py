@@ -13,13 +13,15 @@ step is timed on its own (a model built fresh, shapes no other workload uses, so
 structure is new to the process: it includes tracing and compiling); then one untimed
 repeat warms up and the steady-state time per step is the median of several repeats.
 The GPT-style row is the wall time of `python examples/gpt_tiny.py --lib X` from process
-start. Two more tables follow: nn.DataParallel's weak scaling (`scaling`) and each model
-step's host CPU time per phase (`host`). docs/performance.md explains the columns.
+start. Three more tables follow: nn.DataParallel's weak scaling (`scaling`), each model
+step's host CPU time per phase (`host`), and the host CPU time per batch of three common
+DataLoader patterns (`data`). docs/performance.md explains the columns.
 """
 import argparse
 import compileall
 import functools
 import gc
+import importlib
 import json
 import math
 import os
@@ -51,6 +53,7 @@ if torch is not None:
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
 
 import torchlike  # noqa: E402
 
@@ -445,7 +448,8 @@ WORKLOADS = [
 GPT = "gpt"
 SCALING = "scaling"
 HOST = "host"
-NAMES = [w[0] for w in WORKLOADS] + [GPT, SCALING, HOST]
+DATA = "data"
+NAMES = [w[0] for w in WORKLOADS] + [GPT, SCALING, HOST, DATA]
 
 
 def unsupported(exc):
@@ -560,6 +564,70 @@ def print_host(rows):
         total = sum(p for p in phases if p is not None)
         print(markdown_line([name, label] + [fmt(p) for p in phases] + [fmt(total)]),
               flush=True)
+
+
+# ---------------------------------------------------------------- data loading
+
+DATA_SAMPLES, DATA_BATCH = 4096, 64
+
+
+def data_loaders(lib):
+    """A DataLoader (batch 64, shuffled) for each way a training script commonly holds
+    its data: a TensorDataset, a Dataset returning numpy rows and an int, and a Dataset
+    indexing tensors it holds (`self.x[i]`)."""
+    data = importlib.import_module(lib.__name__ + ".utils.data")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((DATA_SAMPLES, 32)).astype(np.float32)
+    y = rng.integers(0, 10, DATA_SAMPLES)
+
+    class NumpySamples(data.Dataset):
+        def __len__(self):
+            return DATA_SAMPLES
+
+        def __getitem__(self, i):
+            return x[i], int(y[i])
+
+    class TensorSamples(data.Dataset):
+        def __init__(self):
+            self.x, self.y = lib.tensor(x), lib.tensor(y)
+
+        def __len__(self):
+            return DATA_SAMPLES
+
+        def __getitem__(self, i):
+            return self.x[i], self.y[i]
+
+    datasets = {"TensorDataset": data.TensorDataset(lib.tensor(x), lib.tensor(y)),
+                "numpy samples": NumpySamples(), "tensor samples": TensorSamples()}
+    return {name: data.DataLoader(d, batch_size=DATA_BATCH, shuffle=True)
+            for name, d in datasets.items()}
+
+
+def run_data(quick, torch_ok):
+    """Thread CPU time per batch of one pass over each loader (the batches read, as a
+    training step reads them), for torch and torchlike: [pattern, torch, torchlike]."""
+    passes = 1 if quick else 3
+    times = {}
+    for label, lib in ([("torch", torch)] if torch_ok else []) + [("torchlike", torchlike)]:
+        for name, loader in data_loaders(lib).items():
+            for x, y in loader:            # (a first pass: compiles, caches)
+                pass
+            start, batches = time.thread_time(), 0
+            for _ in range(passes):
+                for x, y in loader:
+                    x.tolist(), y.tolist()
+                    batches += 1
+            times.setdefault(name, {})[label] = (time.thread_time() - start) / batches
+    return [[name, t.get("torch"), t["torchlike"]] for name, t in times.items()]
+
+
+def print_data(rows):
+    print(f"\nData loading: thread CPU per {DATA_BATCH}-sample batch, read")
+    print(markdown_line(["loader", "torch", "torchlike", "torchlike/torch"]))
+    print(markdown_line(["---"] * 4))
+    for name, theirs, ours in rows:
+        ratio = f"{ours / theirs:.2f}" if theirs else "-"
+        print(markdown_line([name, fmt(theirs), fmt(ours), ratio]), flush=True)
 
 
 # ---------------------------------------------------------------- data-parallel scaling
@@ -751,10 +819,15 @@ def main(argv=None):
         host = run_host(args.device, args.quick, torch_ok)
         print_host(host)
 
+    loading = []
+    if DATA in only:
+        loading = run_data(args.quick, torch_ok)
+        print_data(loading)
+
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"header": header, "rows": rows, "scaling": scaling, "host": host},
-                      f, indent=1)
+            json.dump({"header": header, "rows": rows, "scaling": scaling, "host": host,
+                       "data": loading}, f, indent=1)
     return rows
 
 

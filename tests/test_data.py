@@ -74,8 +74,23 @@ def test_default_collate_tensors_matches_torch(oracle, make):
 
 def test_default_collate_errors_match_torch(oracle):
     from helpers import assert_raises_same
-    for batch in ([object(), object()], [np.array(["a", "b"])] * 2, [[1, 2], [3]]):
+    for batch in ([object(), object()], [np.array(["a", "b"])] * 2, [[1, 2], [3]],
+                  [np.ones(3), np.ones(2)], [np.ones(2, ">f4")] * 2,
+                  [np.ones(2, np.float32), np.arange(2.0)[::-1]],
+                  [np.ones(2), np.arange(2.0)[::-1]]):
         assert_raises_same(lambda lib: _data_module(lib).default_collate(batch))
+
+
+@pytest.mark.parametrize("batch", [
+    [np.ones(2, np.float32), np.arange(2)],              # dtypes differ: promoted
+    [np.ones(2, np.float32), np.arange(4.0)[::2]],       # a positive stride
+    [np.ones((2, 2), np.uint8), np.zeros((2, 2), np.bool_)],
+    [np.arange(6, dtype=np.int16).reshape(2, 3)] * 3])
+def test_numpy_samples_collate_as_torch_stacks_them(oracle, batch):
+    """Same-shaped, same-dtype arrays are stacked by numpy at once (_stacked_on_host);
+    the others take the general path: both as torch collates them."""
+    assert _plain(data.default_collate(batch)) == \
+        _plain(oracle.utils.data.default_collate(batch))
 
 
 def test_default_convert_matches_torch(oracle):
@@ -291,16 +306,17 @@ def test_iterable_dataset_rejects_shuffle(oracle):
 
 @pytest.mark.parametrize("dtype", ["float32", "int64", "bool", "float64", "bfloat16"])
 def test_tensor_dataset_samples_match_torch(oracle, dtype):
-    """TensorDataset's integer fast path (one compiled kernel for every row) gives what
-    torch's t[i] gives, negative indices included; other indices take the full path."""
+    """TensorDataset's integer fast path (a view numpy reads) gives what torch's t[i]
+    gives, a view of the data set's tensor, negative indices included; other indices
+    take the full path."""
     values = np.arange(12).reshape(4, 3) % 3
     ours = data.TensorDataset(torchlike.tensor(values).to(getattr(torchlike, dtype)),
                               torchlike.arange(4))
     theirs = oracle.utils.data.TensorDataset(oracle.tensor(values).to(getattr(oracle, dtype)),
                                              oracle.arange(4))
     for i in (0, 3, -1, -4, np.int64(2)):
-        for a, b in zip(ours[i], theirs[i]):
-            assert repr(a) == repr(b)
+        for a, b, ta, tb in zip(ours[i], theirs[i], ours.tensors, theirs.tensors):
+            assert repr(a) == repr(b) and (a._base is ta) == (b._base is tb)
     for index in (slice(1, 3), [0, 2]):
         for a, b in zip(ours[index], theirs[index]):
             assert repr(a) == repr(b)
@@ -328,3 +344,47 @@ def test_pin_memory_without_accelerator_warns_like_torch(oracle):
         seen[lib.__name__] = (batches, [(w.category, str(w.message)) for w in caught])
     if not torchlike.accelerator.is_available():
         assert seen["torchlike"] == seen["torch"] and seen["torch"][1]
+
+
+def _shuffled_batches(dataset, collate_fn=None):
+    generator = torchlike.Generator().manual_seed(3)
+    loader = data.DataLoader(dataset, batch_size=4, shuffle=True, generator=generator,
+                             **({} if collate_fn is None else dict(collate_fn=collate_fn)))
+    return [_plain(b) for b in loader]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool", "bfloat16"])
+def test_a_tensor_dataset_batch_is_gathered_as_its_samples_would_collate(dtype):
+    """The loader gathers a TensorDataset's batch at once (dataset.gathered_batch): the
+    same batches as collating its samples one by one (a collate_fn of our own takes
+    that path), the last, shorter one included."""
+    values = np.arange(30 * 6).reshape(30, 2, 3) % 5
+    dataset = data.TensorDataset(torchlike.tensor(values).to(getattr(torchlike, dtype)),
+                                 torchlike.arange(30))
+    from torchlike.utils.data.dataset import gathered_batch
+    assert gathered_batch(dataset, [3, 0]) is not None      # (the shortcut applies here)
+    gathered = _shuffled_batches(dataset)
+    assert gathered == _shuffled_batches(dataset, lambda b: data.default_collate(b))
+    assert len(gathered) == 8 and gathered[-1][1][1][2] == (2,)
+
+
+def test_a_batch_of_a_tensor_requiring_grad_is_stacked_with_its_history(oracle):
+    grads = []
+    for lib in (torchlike, oracle):
+        w = lib.ones(5, 2, requires_grad=True)
+        x, = next(iter(_data_module(lib).DataLoader(_data_module(lib).TensorDataset(w * 2),
+                                                    batch_size=3)))
+        assert x.grad_fn.name() == "StackBackward0"
+        x.sum().backward()
+        grads.append(w.grad.tolist())
+    assert grads[0] == grads[1]
+
+
+def test_a_batch_index_out_of_range_raises_torchs_error(oracle):
+    messages = []
+    for lib in (torchlike, oracle):
+        dataset = _data_module(lib).TensorDataset(lib.arange(4))
+        with pytest.raises(IndexError) as error:
+            list(_data_module(lib).DataLoader(dataset, batch_sampler=[[0, 1], [2, 4]]))
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]

@@ -92,6 +92,25 @@ def test_benchmark_host_table_times_each_phase(oracle, tmp_path):
     assert host[2][2:5] == [None, None, None]       # jax.jit's step is one call
 
 
+def test_benchmark_data_table_times_each_loader(oracle, tmp_path):
+    """benchmark.py --quick --only data: thread CPU per batch of three DataLoader
+    patterns under torch and torchlike, as a table and in the JSON."""
+    import json
+    import subprocess
+
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, str(EXAMPLES / "benchmark.py"), "--quick", "--only",
+                           "data", "--json", str(out)], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    table = done.stdout[done.stdout.index("Data loading"):]
+    lines = [line.strip("|").split("|") for line in table.splitlines() if line.startswith("|")]
+    assert [c.strip() for c in lines[0]] == ["loader", "torch", "torchlike", "torchlike/torch"]
+    loaded = json.loads(out.read_text())["data"]
+    assert [row[0] for row in loaded] == ["TensorDataset", "numpy samples", "tensor samples"]
+    assert all(t > 0 for row in loaded for t in row[1:])
+
+
 def test_gpt_tiny_runs_on_both_libs(oracle, capsys):
     """gpt_tiny.py is plain PyTorch: it runs on torch and torchlike and generates as many tokens."""
     gpt = _load_file(EXAMPLES / "gpt_tiny.py", "gpt_tiny")

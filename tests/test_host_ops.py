@@ -156,3 +156,63 @@ def test_a_target_viewed_at_every_step_is_checked_without_computing_the_view():
         for start in (0, 1, 0):
             torchlike.nn.functional.cross_entropy(torchlike.zeros(1, 4), data[start:start + 1])
     assert len(reads) == 4          # the storage once, then each view's own value
+
+
+@pytest.mark.parametrize("array", [
+    np.arange(6, dtype=np.int64).reshape(2, 3), np.linspace(0, 1, 5, dtype=np.float32),
+    np.array(3.5), np.zeros((0, 2), np.float16), np.arange(12.)[::2],
+    np.array([True, False]), np.array([1 + 2j], np.complex64),
+    np.ones((300, 300), np.float32)])          # (above DIRECT_PUT_MAX_BYTES: device_put)
+@pytest.mark.parametrize("committed", [False, True])
+def test_a_numpy_array_is_put_on_the_device_as_device_put_puts_it(array, committed):
+    import jax
+    from torchlike._device import host_to_device
+    cpu = jax.devices("cpu")[0]
+    source = array.copy()
+    ours = host_to_device(source, cpu, committed)
+    theirs = jax.device_put(array, cpu if committed else None)
+    assert (type(ours), ours.dtype, ours.shape, ours.committed, ours.devices()) == \
+        (type(theirs), theirs.dtype, theirs.shape, theirs.committed, theirs.devices())
+    from torchlike._device import DIRECT_PUT_MAX_BYTES
+    if source.size and source.nbytes <= DIRECT_PUT_MAX_BYTES:
+        source.flat[0] = 7      # a small one is copied: the caller's later writes stay its own
+    np.testing.assert_array_equal(np.asarray(ours), array)
+
+
+def test_tensors_made_from_host_data_copy_it():
+    results = []
+    for lib in (torch, torchlike):
+        data = np.arange(4, dtype=np.float32)
+        made = [lib.tensor(data), lib.as_tensor(data.copy()), lib.tensor([1.5, 2.5])]
+        shared = lib.from_numpy(data)
+        data[0] = 9                            # from_numpy shares it; tensor() copied
+        results.append([t.tolist() for t in made] + [shared.tolist()])
+    assert results[0] == results[1]
+
+
+def test_rows_of_a_data_set_are_stacked_with_one_transfer(monkeypatch):
+    # a Dataset's `self.x[i]` for each sample of a batch, then default_collate's stack:
+    # the rows are views numpy reads once, in place, when the stack joins them
+    from torchlike import _device
+    data = {lib: lib.arange(40, dtype=lib.float32).reshape(10, 4) for lib in (torch, torchlike)}
+    data[torchlike].tolist()
+    transfers = []
+    real_place = _device.place
+    monkeypatch.setattr(_device, "place", lambda *a: transfers.append(a) or real_place(*a))
+    batch = {lib: lib.stack([d[i] for i in (7, 2, 2, 9)]) for lib, d in data.items()}
+    assert len(transfers) == 1
+    assert_same(batch[torchlike], batch[torch], check_grad_fn=False)
+
+
+def test_a_view_numpy_made_sees_writes_made_before_it_is_read():
+    results = []
+    for lib in (torch, torchlike):
+        base = lib.arange(12, dtype=lib.float32).reshape(3, 4)
+        base.tolist()
+        row, column, element = base[1], base[:, 2], base[2, 3]
+        base.mul_(10)                         # before any view is read
+        first = element.item()                # (read in place from the storage)
+        row[0] = -1.0                         # through a view: the base sees it
+        results.append([first, base[1, 0].item(), float(base[0, 1])] +
+                       [t.tolist() for t in (row, column, base, lib.stack([row, row]))])
+    assert results[0] == results[1]

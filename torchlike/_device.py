@@ -129,9 +129,52 @@ def place(array, dev):
             # arrives uncommitted on the default device
             array = np.asarray(array)
         if isinstance(array, np.ndarray):
-            return jax.device_put(array)     # a plain copy: jnp.asarray compiles per shape
+            # a plain copy: jnp.asarray compiles per shape
+            return host_to_device(array, target, committed=False)
         return jnp.asarray(array)
+    if isinstance(array, np.ndarray):
+        return host_to_device(array, target, committed=True)
     return jax.device_put(array, target)
+
+
+try:        # (JAX's own last step of device_put for a numpy array: see host_to_device)
+    from jax._src.lib import xla_client as _xla_client
+    from jax._src.core import shaped_abstractify as _shaped_abstractify
+    _batched_device_put = _xla_client.batched_device_put
+    _COPY_DURING_CALL = _xla_client.HostBufferSemantics.IMMUTABLE_ONLY_DURING_CALL
+except (ImportError, AttributeError):           # pragma: no cover (another JAX)
+    _batched_device_put = None
+DIRECT_PUT_MAX_BYTES = 1 << 16     # (a 64 KB copy costs about as much as device_put's path)
+_SHARDINGS = {}         # jax device -> its SingleDeviceSharding (one per device: bounded)
+_AVALS = {}             # (shape, numpy dtype) -> JAX's abstract value for it (bounded)
+
+
+def host_to_device(array, target, committed):
+    """A copy of numpy `array` on jax device `target`, as `jax.device_put` makes it
+    (`committed=False`: as device_put without a device leaves it). device_put's
+    general path (pytrees, shardings, layouts, copy semantics) costs 25-30 us of
+    Python before it reaches the copy itself, which costs about 5 for a small array:
+    a tensor made from a list or a small numpy array, a token appended while
+    generating, paid it at every call. So a small plain array goes straight to that
+    last step and is copied during the call; a large one takes device_put's path,
+    which copies it off this thread (or, on the CPU, may share its buffer)."""
+    if (_batched_device_put is None or array.nbytes > DIRECT_PUT_MAX_BYTES
+            or array.dtype.kind not in "biufc"):
+        return jax.device_put(array, target if committed else None)
+    key = (array.shape, array.dtype)
+    aval = _AVALS.get(key)
+    if aval is None:
+        aval = _shaped_abstractify(array)
+        if aval.dtype != array.dtype:       # (64-bit types turned off: device_put converts)
+            return jax.device_put(array, target if committed else None)
+        if len(_AVALS) >= 1024:
+            _AVALS.clear()
+        _AVALS[key] = aval
+    sharding = _SHARDINGS.get(target)
+    if sharding is None:
+        sharding = _SHARDINGS[target] = jax.sharding.SingleDeviceSharding(target)
+    return _batched_device_put(aval, sharding, [array], [target], committed, force_copy=True,
+                               host_buffer_semantics=_COPY_DURING_CALL)
 
 
 # Above this many bytes, a constant for an accelerator is filled on the device (one small

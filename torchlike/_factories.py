@@ -40,6 +40,13 @@ def _finish(array, device, requires_grad):
 
 def _leaf_dtype(x):
     """The dtype one element of nested data stands for (torch's infer_scalar_type)."""
+    kind = type(x)          # (the plain Python numbers first: most data is made of them)
+    if kind is float:
+        return dt.get_default_dtype()
+    if kind is int:
+        return dt.int64
+    if kind is bool:
+        return dt.bool
     if isinstance(x, Tensor):
         return x._dtype
     if isinstance(x, (np.ndarray, np.generic)):     # before float: np.float64 is a float
@@ -59,14 +66,22 @@ def _infer_dtype(data):
     """PyTorch's dtype for nested Python data: promote_types over every element (numpy
     scalars and tensors keep their own dtypes); no elements at all means the default."""
     result = None
+    plain = set()           # the types of plain Python numbers met (promoted once each)
     stack = [data]
     while stack:
         x = stack.pop()
+        kind = type(x)
+        if kind is float or kind is int or kind is bool:
+            plain.add(kind)
+            continue
         if isinstance(x, (list, tuple)):
             # an empty sequence stands for the default dtype, as in PyTorch
             stack.extend(x) if x else stack.append(0.0)
             continue
         d = _leaf_dtype(x)
+        result = d if result is None else dt.promote_types(result, d)
+    for kind in plain:
+        d = _leaf_dtype(kind())
         result = d if result is None else dt.promote_types(result, d)
     return dt.get_default_dtype() if result is None else result
 
@@ -89,6 +104,9 @@ def _nested_shape(data):
     return shape
 
 
+_PLAIN_NUMBERS = frozenset((float, int, bool))
+
+
 def _check_nested(data, shape, dtype):
     """PyTorch's errors for ragged nested sequences (a queue, not recursion)."""
     if 0 in shape:          # PyTorch stores nothing, so it checks nothing either
@@ -109,6 +127,8 @@ def _check_nested(data, shape, dtype):
         if len(x) != shape[depth]:
             raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} "
                              f"(got {len(x)})")
+        if depth + 1 == len(shape) and all([type(item) in _PLAIN_NUMBERS for item in x]):
+            continue        # a row of plain numbers: nothing below it to check
         pending.extend((item, depth + 1) for item in x)
 
 

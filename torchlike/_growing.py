@@ -190,8 +190,9 @@ def _call(fn, pads, cuts, size, length, externals):
 def _pad_on_host(array, axes, size):
     # on the host: a pad in XLA would itself compile once per length
     host = np.asarray(array)
-    widths = [(0, size - n if i in axes else 0) for i, n in enumerate(host.shape)]
-    return on_device_of(np.pad(host, widths), array)
+    padded = np.zeros([size if i in axes else n for i, n in enumerate(host.shape)], host.dtype)
+    padded[tuple(slice(0, n) for n in host.shape)] = host     # (np.pad: 3x the time)
+    return on_device_of(padded, array)
 
 
 def _cut(array, axes, length):

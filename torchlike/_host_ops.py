@@ -6,27 +6,40 @@ movement around it: appending a token to a sequence at each length, or iterating
 tensor of batch indices (`for i in ix`, an unbind). For small concrete CPU tensors that
 record no history, these ops are made by numpy at call time instead: copies, exact.
 """
+import functools
 import math
 
 import numpy as np
+from jax._src.array import ArrayImpl as _ArrayImpl     # a concrete jax.Array's class
+
+from . import _device
 
 HOST_MAX_ELEMENTS = 1 << 14
+
+
+@functools.cache
+def _late():
+    """(_jax_bridge, Deferred, Tensor, is_grad_enabled): modules that import this one,
+    bound at the first use (an import statement in a function costs a few
+    microseconds per call, and these run for every sample a data set gives)."""
+    from . import _jax_bridge
+    from ._lazy import Deferred
+    from ._tensor import Tensor
+    from .autograd.grad_mode import is_grad_enabled
+    return _jax_bridge, Deferred, Tensor, is_grad_enabled
 
 
 def on_device_of(host, like):
     """Numpy array `host` on the device of jax array `like` (uncommitted on the default
     device, as torchlike's other arrays)."""
-    from ._device import from_jax, place
-    return place(host, from_jax(next(iter(like.devices()))))
+    return _device.place(host, _device.from_jax(next(iter(like.devices()))))
 
 
 def _numpy_may_read(tensors):
     """Whether numpy may take these tensors' values: not inside a JAX trace or a
     compiled prefix's replay, and each on the CPU, with a computed storage (a view's
     pending base is not forced), recording no history."""
-    from . import _jax_bridge as bridge
-    from ._lazy import Deferred
-    from .autograd.grad_mode import is_grad_enabled
+    bridge, Deferred, _, is_grad_enabled = _late()
     if not bridge.top_level() or bridge.state.replay is not None:
         return False
     grad = is_grad_enabled()
@@ -34,20 +47,29 @@ def _numpy_may_read(tensors):
                    or type(t._storage.array) is Deferred for t in tensors)
 
 
-def _concrete_arrays(tensors):
-    """The tensors' jax arrays, or None where numpy must not take them (_numpy_may_read),
-    a value is pending, or there are more than HOST_MAX_ELEMENTS in all."""
-    from ._lazy import Deferred
+def _host_values(tensors):
+    """The tensors' values as numpy arrays, or None where numpy must not take them
+    (_numpy_may_read), a value is pending, or there are more than HOST_MAX_ELEMENTS
+    in all. A view numpy made (viewed_on_host) and never read is read here in place,
+    from its storage: stacking a data set's rows copies each once, on the host."""
+    Deferred = _late()[1]
     if not _numpy_may_read(tensors):
         return None
-    total, arrays = 0, []
+    total, values = 0, []
     for t in tensors:
+        unread = unread_view_values(t)
+        if unread is not None:
+            total += unread.size
+            if total > HOST_MAX_ELEMENTS:
+                return None
+            values.append(unread)
+            continue
         a = t._raw()
         total += a.size
         if type(a) is Deferred or total > HOST_MAX_ELEMENTS:
             return None
-        arrays.append(a)
-    return arrays
+        values.append(np.asarray(a))
+    return values
 
 
 def joined_on_host(op, tensors, params):
@@ -56,14 +78,14 @@ def joined_on_host(op, tensors, params):
     (`torch.cat((idx, next), 1)`) is such a join at every length: as a pending op it
     compiled a program per length, and a read of `idx[0, -1]` took the join into a
     program padding cannot cover (the joined length is not the length of its inputs)."""
-    from ._tensor import Tensor
-    arrays = _concrete_arrays(tensors)
-    if arrays is None:
+    Tensor = _late()[2]
+    values = _host_values(tensors)
+    if values is None:
         return None
     params = dict(params)
-    host = [np.asarray(a).astype(params["dtype"]) for a in arrays]
-    return Tensor._wrap(on_device_of(_HOST_JOINS[op.name](host, params), arrays[0]),
-                        tensors[0]._storage.device)
+    host = [v.astype(params["dtype"], copy=False) for v in values]
+    device = tensors[0]._storage.device
+    return Tensor._wrap(_device.place(_HOST_JOINS[op.name](host, params), device), device)
 
 
 _HOST_JOINS = {
@@ -73,31 +95,65 @@ _HOST_JOINS = {
 }
 
 
+# A view's `_cache_gen` while viewed_on_host made it and nothing has read it yet
+# (generations count up from 0; -1 is a view a checkpoint load made, read the usual way)
+HOST_VIEW_UNREAD = -2
+
+
 def viewed_on_host(tensor, shape, strides, offset):
-    """The elements the view (shape, strides, offset) of `tensor`'s storage sees, copied
-    by numpy into a new tensor (the caller makes it the view), or None where numpy must
-    not read the tensor (_numpy_may_read) or the view has more than HOST_MAX_ELEMENTS
+    """The view (shape, strides, offset) of `tensor`, whose elements numpy copies out of
+    the storage when it is first read (gathered_on_host), or None where numpy must not
+    read the tensor (_numpy_may_read) or the view has more than HOST_MAX_ELEMENTS
     elements. A pending view op compiled a gather per shape when read (a batch sliced
     from a data set at each length, `data[i:i + n]`), and kept the join of such slices
-    off the host."""
+    off the host; a copy made at once cost a transfer to the device for every sample
+    of a data set, which the stack of the batch then read back."""
     if math.prod(shape) > HOST_MAX_ELEMENTS or not _numpy_may_read((tensor,)):
         return None
-    from ._tensor import Tensor     # (after the checks: an import costs every view op)
-    st = tensor._storage
-    flat = np.asarray(st.array).reshape(-1)
-    seen = np.lib.stride_tricks.as_strided(flat[offset:], shape,
-                                           [s * flat.itemsize for s in strides])
-    return Tensor._wrap(on_device_of(np.array(seen), st.array), st.device)
+    view = tensor._make_view(None, shape, strides, offset)
+    view._cache_gen = HOST_VIEW_UNREAD
+    return view
+
+
+def unread_view_values(t):
+    """The values of tensor `t` if it is a view viewed_on_host made and nothing has read
+    yet, as numpy sees them in its storage (a view of them), or None: reading such a
+    view (a join, `x[i].item()`) then needs no copy to the device and back."""
+    if t._cache_gen != HOST_VIEW_UNREAD or t._whole:
+        return None
+    array = t._storage.array
+    if type(array) is not _ArrayImpl:          # (written since by a pending op)
+        return None
+    return _strided(np.asarray(array), t._shape, t.stride(), t._offset)
+
+
+def gathered_on_host(storage, shape, strides, offset):
+    """The elements a view made by viewed_on_host sees, copied by numpy, on the
+    storage's device; None where its storage is no longer a ready CPU array (written
+    since, by an update still running): the caller then gathers them with XLA."""
+    array = storage.array
+    if type(array) is not _ArrayImpl or storage.device.type != "cpu" or not array.is_ready():
+        return None
+    values = np.array(_strided(np.asarray(array), shape, strides, offset))
+    return _device.place(values, storage.device)
+
+
+def _strided(host, shape, strides, offset):
+    """The elements (shape, strides, offset) sees in the flat `host` array: a numpy
+    view of them (the caller copies)."""
+    flat = host.reshape(-1)
+    size = flat.itemsize
+    return np.ndarray(shape, flat.dtype, flat, offset * size, [s * size for s in strides])
 
 
 def unbound_on_host(tensor, dim):
     """The values of `tensor.unbind(dim)` made by numpy (new tensors, which unbind makes
     views of `tensor`), or None (see _concrete_arrays). Iterating a tensor unbinds it:
     as a pending op, a program with one output per element, compiled per length."""
-    from ._tensor import Tensor
-    arrays = _concrete_arrays([tensor])
-    if arrays is None:
+    Tensor = _late()[2]
+    values = _host_values([tensor])
+    if values is None:
         return None
-    host, device = np.asarray(arrays[0]), tensor._storage.device
-    return tuple(Tensor._wrap(on_device_of(np.take(host, i, axis=dim), arrays[0]), device)
+    host, device = values[0], tensor._storage.device
+    return tuple(Tensor._wrap(_device.place(np.take(host, i, axis=dim), device), device)
                  for i in range(host.shape[dim]))

@@ -28,13 +28,14 @@ def make_view(x, op, params, shape, strides, offset, grad_fn=None, positions=())
     x[i:i + n] for a new i reuses the compiled function instead of compiling another."""
     # (numpy copies only computed values that record no history: other views skip the
     # host path's checks, which cost about a microsecond)
-    out = None if (_modes.enabled and records_history(x)) or \
+    view = None if (_modes.enabled and records_history(x)) or \
         type(x._storage.array) is Deferred or _whole_in_order(x, shape, strides, offset) \
         else viewed_on_host(x, shape, strides, offset)
-    if out is None:
-        if _pending_ok(op):
-            return _pending_view(x, op, params, shape, strides, offset, grad_fn, positions)
-        out = apply(op, (x,) + positions, params, grad_fn)
+    if view is not None:
+        return view
+    if _pending_ok(op):
+        return _pending_view(x, op, params, shape, strides, offset, grad_fn, positions)
+    out = apply(op, (x,) + positions, params, grad_fn)
     return _as_view_of(x, out, shape, strides, offset)
 
 

@@ -25,7 +25,28 @@ def _tensor_of(values, dtype=None):
 
 def _from_numpy(array):
     from ..._factories import from_numpy
+    from ..._numpy_sharing import check_array
+    check_array(array)          # (PyTorch's refusals: a negative stride, the byte order)
     return from_numpy(np.asarray(array, order="C"))
+
+
+def _stacked_on_host(arrays, first):
+    """What stacking the tensors of same-shaped, same-dtype numpy `arrays` gives, stacked
+    by numpy: one copy, where a tensor sharing each sample's memory was made, then read
+    back by the stack (3 ms a 64-sample batch). None where the samples differ in type,
+    shape or dtype: the general path then gives PyTorch's result or error."""
+    from ... import _device
+    from ..._dtype import from_numpy_dtype
+    from ..._numpy_sharing import check_array
+    from ..._tensor import Tensor
+    if any(type(a) is not np.ndarray or a.shape != first.shape or a.dtype != first.dtype
+           for a in arrays):
+        return None
+    for a in arrays:
+        check_array(a)                   # (as each sample's tensor would be refused)
+    from_numpy_dtype(first.dtype)        # (PyTorch's error for a dtype it lacks)
+    device = _device.canonical(None)
+    return Tensor._wrap(_device.place(np.stack(arrays), device), device)
 
 
 def _stack(tensors):
@@ -44,6 +65,9 @@ def default_collate(batch):
             if _NUMPY_STRING_OR_OBJECT.search(elem.dtype.str) is not None:
                 raise TypeError(_ERROR.format(elem.dtype))
             if elem.shape != ():
+                stacked = _stacked_on_host(batch, elem)
+                if stacked is not None:
+                    return stacked
                 return default_collate([_from_numpy(b) for b in batch])
         # numpy scalars and 0-d arrays keep their numpy dtype
         return _from_numpy(np.asarray(batch))

@@ -9,7 +9,7 @@ import math
 import warnings
 
 from ._collate import default_collate, default_convert
-from .dataset import IterableDataset
+from .dataset import IterableDataset, gathered_batch
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader", "get_worker_info", "WorkerInfo"]
@@ -195,6 +195,10 @@ class _LoaderIter:
         index = next(self._indices)
         dataset = loader.dataset
         if loader._auto_collation:
+            if loader.collate_fn is default_collate:
+                batch = gathered_batch(dataset, index)     # (TensorDataset: one gather)
+                if batch is not None:
+                    return batch
             getitems = getattr(dataset, "__getitems__", None)
             data = getitems(index) if getitems else [dataset[i] for i in index]
         else:

@@ -6,6 +6,11 @@ import math
 import operator
 import warnings
 
+import numpy as np
+
+from ... import _device
+from ..._host_ops import _late, _numpy_may_read
+
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset",
            "ChainDataset", "Subset", "random_split"]
 
@@ -57,7 +62,7 @@ def _row_kernel():
 
 def _row(t, index):
     """t[index], fast for the integer index every sampler produces."""
-    from ..._tensor import Tensor
+    Tensor = _late()[2]
     try:
         i = operator.index(index)
     except TypeError:
@@ -65,8 +70,41 @@ def _row(t, index):
     n = t.size(0) if t.dim() else 0
     if not isinstance(t, Tensor) or t.requires_grad or not -n <= i < n:
         return t[index]          # autograd history or PyTorch's IndexError: the full path
-    # a sample is a new tensor, not a view into the dataset (nothing writes samples back)
+    if _host_rows(t) is not None:
+        return t[i]              # a view, as PyTorch's; numpy reads it when needed
+    # elsewhere a new tensor, not a view into the dataset (nothing writes samples back)
     return Tensor._wrap(_row_kernel()(t._data(), i % n), t.device)
+
+
+def gathered_batch(dataset, indices):
+    """default_collate([dataset[i] for i in indices]) for a TensorDataset, gathered at
+    once: [t[indices] for each tensor], which is what stacking the samples' rows makes.
+    None where that shortcut does not apply (a subclass, a tensor that is not a CPU
+    one numpy may read, an index that is not an in-range integer, no indices): the
+    loader then fetches sample by sample, with PyTorch's errors."""
+    Tensor = _late()[2]
+    if type(dataset) is not TensorDataset or not indices:
+        return None
+    try:
+        rows = np.fromiter((operator.index(i) for i in indices), np.int64, len(indices))
+    except (TypeError, ValueError):
+        return None
+    batch = []
+    for t in dataset.tensors:
+        host = _host_rows(t) if isinstance(t, Tensor) and not t.requires_grad else None
+        if host is None or rows.min() < -len(host) or rows.max() >= len(host):
+            return None
+        batch.append(Tensor._wrap(_device.place(host[rows], t.device), t.device))
+    return batch
+
+
+def _host_rows(t):
+    """The values of CPU tensor `t` (at least 1-d) as numpy reads them in place, or None
+    where numpy must not read them (_host_ops._numpy_may_read)."""
+    if t.dim() == 0 or t.device.type != "cpu" or not _late()[0].top_level():
+        return None
+    values = t._data()      # (a pending data set is computed here once, as samples would)
+    return np.asarray(values) if _numpy_may_read((t,)) else None
 
 
 class StackDataset(Dataset):
