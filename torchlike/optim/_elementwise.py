@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._tensor import Tensor
+from .._lazy import Deferred
 from .. import _jax_bridge
 from .. import _dtype
 from .. import _device
@@ -302,9 +303,9 @@ class ElementwiseOptimizer(Optimizer):
         remembered, self._steady = self.__dict__.get("_steady", {}), {}
         with set_grad_enabled(bool(self.defaults.get("differentiable", False))):
             for index, group in enumerate(self.param_groups):
-                for device, params in _by_device(group["params"]):
+                for device, params, grads in _by_device(group["params"]):
                     key = (index, device)
-                    self._step_params(group, params, device, key, remembered.get(key))
+                    self._step_params(group, params, device, key, remembered.get(key), grads)
         return loss
 
     def _state_of(self, p, group):
@@ -403,29 +404,29 @@ class ElementwiseOptimizer(Optimizer):
                     found[i] = (start + k, new_values, columns)
         return found
 
-    def _step_params(self, group, params, device, key=None, steady=None):
-        grads = [p.grad for p in params]
+    def _step_params(self, group, params, device, key=None, steady=None, grads=None):
+        if grads is None:
+            grads = [p.grad for p in params]
         if any([g.is_sparse for g in grads]):
             raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
         # under torchlike.compile the step count is traced, so the scalars are too
         traced = not _jax_bridge.top_level()
         # (a traced step writes the state through the trace: the eager one after it plans)
-        found = None if steady is None or traced else steady.repeat(self, group, params)
-        if found is None:
-            steady = None
-            states = []
-            for p in params:
-                state = self._state_of(p, group)
-                states.append(state if state is not None else {})
-            plans, rows, writes, new_hosts = self._plan(
-                group, params, states, self._traced_scalar if traced else self.read_scalar,
-                traced)
-            plans = tuple(plans)
-            names = [self.array_names(group, state) for state in states]
-        else:
-            rows, new_hosts, _ = found
-            states, plans, writes, names = steady.states, steady.plans, steady.writes, \
-                steady.names
+        if steady is not None and not traced:
+            found = steady.repeat(self, group, params)
+            if found is not None:
+                steady.run(self, params, grads, device, *found)
+                self._steady[key] = steady
+                return
+        states = []
+        for p in params:
+            state = self._state_of(p, group)
+            states.append(state if state is not None else {})
+        plans, rows, writes, new_hosts = self._plan(
+            group, params, states, self._traced_scalar if traced else self.read_scalar,
+            traced)
+        plans = tuple(plans)
+        names = [self.array_names(group, state) for state in states]
         param_arrays = [p._data() for p in params]
         grad_arrays = [g._data() for g in grads]
         # the tensors the state arrays come from stay alive until the update is called:
@@ -457,11 +458,8 @@ class ElementwiseOptimizer(Optimizer):
                 self._write_scalar(state[name], new_scalars[output], number, device, write)
         if traced or key is None:
             return
-        if steady is None:
-            steady = _Steady.remember(self, group, params, states, plans, rows, writes,
-                                      new_hosts, names)
-        else:
-            steady.advance(found[2])
+        steady = _Steady.remember(self, group, params, states, plans, rows, writes, new_hosts,
+                                  names, device)
         if steady is not None:
             self._steady[key] = steady
 
@@ -519,25 +517,35 @@ class _Steady:
     storage its generation, which every write bumps (a `.data` swap or a reload brings
     another storage; one shared with numpy reads as a new generation every time). No
     array is held: a held array would count as a holder where torchlike.compile decides
-    what it may donate."""
+    what it may donate.
+
+    A repeated step (`run`) costs Python per parameter, so it works on flat lists made
+    once here: the state entries fed to the update (read again each step: the user may
+    replace one), and the 0-dim tensors with the output and host value each gets."""
 
     __slots__ = ("group", "params", "dtypes", "raw_states", "states", "keys", "slots",
-                 "tensors", "storages", "generations", "plans", "writes", "names",
-                 "classes", "class_of", "hosts", "row_count", "scalar_out")
+                 "tensors", "storages", "generations", "plans", "classes", "hosts",
+                 "row_count", "scalar_out", "entries", "spans", "scalar_writes",
+                 "weights", "scalar_device")
 
     @classmethod
-    def remember(cls, opt, group, params, states, plans, rows, writes, new_hosts, names):
+    def remember(cls, opt, group, params, states, plans, rows, writes, new_hosts, names,
+                 device):
         """The record of a planned step just written back, or None where the next step
         could not repeat it safely."""
         if any([isinstance(v, Tensor) for v in group.values()]):
             return None             # (a tensor hyperparameter: left to the general path)
         self = object.__new__(cls)
         self.group, self.params, self.states, self.plans = group, params, states, plans
-        self.writes, self.names = writes, names
         self.dtypes = [p._dtype for p in params]
         self.raw_states = [opt.state.get(p) for p in params]
         self.keys = [tuple(state) for state in states]
-        self.slots, self.tensors, self.classes, self.class_of, self.hosts = [], [], [], [], []
+        self.slots, self.tensors, self.classes, self.hosts = [], [], [], []
+        self.scalar_writes, self.weights = [], []
+        # the state tensors fed to the update: entries (state, name) of the state dicts,
+        # or (parameter, state, name) where a subclass defines `state_tensor`
+        self.entries, self.spans = [], []
+        plain_entries = type(opt).state_tensor is ElementwiseOptimizer.state_tensor
         index_of = {}
         for p, state, raw, plan, (_, _, out_names, outputs), new_host, state_names in zip(
                 params, states, self.raw_states, plans, writes, new_hosts, names):
@@ -548,26 +556,40 @@ class _Steady:
             present = [n for n in opt.scalar_state if n in state]
             if set(new_host) != set(present):
                 return None         # (a 0-dim entry not rewritten: its class may disagree)
-            for name in present:
-                self.slots.append((state, name))
-                self.tensors.append(state[name])
-            key = (plan, tuple(state), outputs, p._dtype, tuple(state_names),
-                   tuple(out_names), stateless)
+            if tuple(out_names) != tuple(state_names):
+                return None         # (the update's outputs are written where its inputs were)
+            host_names = tuple(new_host)
+            key = (plan, tuple(state), outputs, p._dtype, tuple(state_names), stateless,
+                   host_names)
             found = index_of.get(key)
             if found is None:
                 found = index_of[key] = len(self.classes)
-                self.classes.append((p, state, plan, state_names, out_names, outputs,
-                                     stateless))
+                self.classes.append((p, state, plan, tuple(state_names), outputs, stateless,
+                                     host_names))
                 self.hosts.append(new_host)
-            self.class_of.append(found)
+                self.weights.append(None if opt.lerp_weight is None else
+                                    rows.rows[plan[1]][opt.lerp_weight])
+            for name in present:
+                self.slots.append((state, name))
+                self.tensors.append(state[name])
+                self.scalar_writes.append((found, name, outputs[host_names.index(name)]))
+            start = len(self.entries)
+            self.entries += [(state, n) if plain_entries else (p, state, n)
+                             for n in state_names]
+            self.spans.append((start, len(self.entries)))
+        if not plain_entries:
+            self.entries = (self.entries,)      # (run tells the two kinds apart by this)
         self.storages = [t._storage for t in self.tensors]
         self.generations = [st.generation for st in self.storages]
+        # the 0-dim tensors sit on the update's device (else each write moves its value)
+        self.scalar_device = all([st.device is device or st.device == device
+                                  for st in self.storages])
         self.row_count, self.scalar_out = len(rows.rows), tuple(rows.outputs)
         return self
 
     def repeat(self, opt, group, params):
-        """(rows, new 0-dim values per parameter, per class) for this step where the
-        remembered plan still holds, else None."""
+        """(the table of scalar rows, the new 0-dim values per class) for this step where
+        the remembered plan still holds, else None."""
         if group is not self.group or len(params) != len(self.params) \
                 or not all(map(_is, params, self.params)) \
                 or list(map(_dtype_of, params)) != self.dtypes \
@@ -578,32 +600,109 @@ class _Steady:
                 or [st.generation for st in self.storages] != self.generations \
                 or any([isinstance(v, Tensor) for v in group.values()]):
             return None
-        rows, hosts = _Rows(), []
-        for (p, state, (flags, row, formula), state_names, out_names, outputs, stateless), \
-                host in zip(self.classes, self.hosts):
+        rows, hosts, lerp_weight, weights = _Rows(), [], opt.lerp_weight, self.weights
+        for k, ((p, state, (flags, row, formula), state_names, outputs, stateless,
+                 host_names), host) in enumerate(zip(self.classes, self.hosts)):
             if stateless and opt.new_state(p, group) is not None \
                     or opt.flags(group, state) != flags \
                     or opt.array_names(group, state) != state_names \
-                    or opt.output_names(group, state) != out_names:
+                    or opt.output_names(group, state) != state_names:
                 return None
             index, new_host, columns = opt._row(group, state, rows, dict(host), False)
-            if index != row \
-                    or rows.lerp_formula(index, opt.lerp_weight, p.dtype) != formula \
+            if index != row or tuple(new_host) != host_names \
                     or tuple([rows.output(index, c, d) for c, d in columns]) != outputs:
                 return None
+            if lerp_weight is not None:
+                # lerp's formula is a function of the weight's value: asked again only
+                # when the weight (usually a constant beta) changed
+                weight = rows.rows[index][lerp_weight]
+                if not (type(weight) is float and type(weights[k]) is float
+                        and weight == weights[k]):
+                    if rows.lerp_formula(index, lerp_weight, p.dtype) != formula:
+                        return None
+                    weights[k] = weight
             hosts.append(new_host)
         if len(rows.rows) != self.row_count or tuple(rows.outputs) != self.scalar_out:
             return None
-        return rows, [hosts[c] for c in self.class_of], hosts
+        return rows.table(False), hosts
 
-    def advance(self, hosts):
-        """After a repeated step's write-back: its 0-dim values are the next step's."""
+    def run(self, opt, params, grads, device, table, hosts):
+        """The repeated step: the update and its write-back (as the general path in
+        `_step_params` does them, on the lists made in `remember`)."""
+        entries = self.entries
+        if type(entries) is list:
+            tensors = [state[n] for state, n in entries]
+        else:
+            tensors = [opt.state_tensor(p, state, n) for p, state, n in entries[0]]
+        # `tensors` keeps each state array's tensor alive until the update is called:
+        # the one holder that `make_private` allows
+        state_arrays = make_private(_arrays(tensors))
+        with ahead.tracing:         # (a compile ahead may be tracing the same update)
+            new_params, new_states, new_scalars = _run_group(
+                _arrays(params), _arrays(grads), [state_arrays[a:b] for a, b in self.spans],
+                table, update=type(opt).update, plans=self.plans, scalar_out=self.scalar_out)
+        _write_all(params, new_params)
+        if type(entries) is not list and not all(map(
+                _is, [state.get(n) for _, state, n in entries[0]], tensors)):
+            # (`state_tensor` gave a stand-in: the general path's write-back makes the entry)
+            for (_, state, name), array in zip(entries[0], _flat(new_states)):
+                held = state.get(name)
+                if isinstance(held, Tensor):
+                    held._write_now(array)
+                else:
+                    state[name] = Tensor._wrap(array, device)
+        else:
+            _write_all(tensors, _flat(new_states))
+        if not self.scalar_device:
+            for (state, name), (k, _, output) in zip(self.slots, self.scalar_writes):
+                opt._write_scalar(state[name], new_scalars[output], hosts[k][name], device,
+                                  Tensor._write_now)
+        else:
+            # _write_scalar's write and host mirror, for tensors on the update's device
+            mirror = opt._host()
+            for t, st, (k, name, output) in zip(self.tensors, self.storages,
+                                                 self.scalar_writes):
+                if t._whole:
+                    st.array = new_scalars[output]
+                    st.generation += 1
+                    t._version_counter.value += 1
+                else:
+                    t._write_now(new_scalars[output])
+                mirror[id(t)] = (t, st, st.generation, hosts[k][name])
+        # its 0-dim values are the next step's
         self.hosts = hosts
         self.generations = [st.generation for st in self.storages]
 
 
 _is = operator.is_
 _dtype_of = operator.attrgetter("_dtype")
+
+
+def _flat(nested):
+    return [x for inner in nested for x in inner]
+
+
+def _arrays(tensors):
+    """[t._data() for t in tensors], reading a whole tensor's storage directly (the
+    usual case: one Python call less per tensor) unless one is still pending."""
+    arrays = [t._storage.array if t._whole else t._data() for t in tensors]
+    if Deferred in map(type, arrays):
+        arrays = [t._data() for t in tensors]
+    return arrays
+
+
+def _write_all(tensors, arrays):
+    """Tensor._write_now for each pair, its case of a whole tensor inlined (the usual
+    one: one Python call less per tensor, and a step writes three or four per
+    parameter)."""
+    for t, a in zip(tensors, arrays):
+        if t._whole:
+            st = t._storage
+            st.array = a
+            st.generation += 1
+            t._version_counter.value += 1
+        else:
+            t._write_now(a)
 
 
 def _append_new_values(row, new_host, state, traced):
@@ -621,18 +720,28 @@ def _append_new_values(row, new_host, state, traced):
 
 
 def _by_device(params):
-    """(device, parameters with a gradient on it) pairs, in order of first appearance.
-    Usually all parameters share one device object: compared by identity first."""
-    with_grad = [p for p in params if p.grad is not None]
-    if not with_grad:
+    """(device, parameters with a gradient on it, their gradients) triples, in order of
+    first appearance. Usually all parameters share one device object: compared by
+    identity first."""
+    grads = [p.grad for p in params]
+    if any([g is None for g in grads]):
+        with_grad = [(p, g) for p, g in zip(params, grads) if g is not None]
+        if not with_grad:
+            return ()
+        params, grads = [p for p, _ in with_grad], [g for _, g in with_grad]
+    elif not params:
         return ()
-    first = with_grad[0]._storage.device
-    if all([p._storage.device is first for p in with_grad]):
-        return ((first, with_grad),)
+    else:
+        params = list(params)   # (not the group's list, which the user may change)
+    first = params[0]._storage.device
+    if all([p._storage.device is first for p in params]):
+        return ((first, params, grads),)
     by_device = {}
-    for p in with_grad:
-        by_device.setdefault(p.device, []).append(p)
-    return by_device.items()
+    for p, g in zip(params, grads):
+        found = by_device.setdefault(p.device, ([], []))
+        found[0].append(p)
+        found[1].append(g)
+    return [(device, ps, gs) for device, (ps, gs) in by_device.items()]
 
 
 def _aval(t):
