@@ -21,6 +21,7 @@ Planning costs 3-5 us of Python per parameter, so an eager step remembers its pl
 the next one reuses it (the same static arguments) when nothing it depends on changed,
 computing only the scalar rows anew: see `_Steady`.
 """
+import itertools
 import operator
 import struct
 
@@ -519,14 +520,16 @@ class _Steady:
     array is held: a held array would count as a holder where torchlike.compile decides
     what it may donate.
 
-    A repeated step (`run`) costs Python per parameter, so it works on flat lists made
-    once here: the state entries fed to the update (read again each step: the user may
-    replace one), and the 0-dim tensors with the output and host value each gets."""
+    Each step pays this record's Python per parameter, between a forward and a
+    backward that leave the processor's caches cold: the checks are C-level passes
+    (`map`) over flat lists made here, and the update and its write-back (`run`) work on
+    such lists too: the state entries fed to the update (read again each step: the user
+    may replace one), and the 0-dim tensors with the output and host value each gets."""
 
-    __slots__ = ("group", "params", "dtypes", "raw_states", "states", "keys", "slots",
-                 "tensors", "storages", "generations", "plans", "classes", "hosts",
-                 "row_count", "scalar_out", "entries", "spans", "scalar_writes",
-                 "weights", "scalar_device")
+    __slots__ = ("group", "params", "dtypes", "state_keys", "state_values", "states",
+                 "lens", "keys", "slot_states", "slot_names", "tensors", "storages",
+                 "generations", "plans", "classes", "hosts", "row_count", "scalar_out",
+                 "entries", "spans", "scalar_writes", "weights", "scalar_device")
 
     @classmethod
     def remember(cls, opt, group, params, states, plans, rows, writes, new_hosts, names,
@@ -538,18 +541,25 @@ class _Steady:
         self = object.__new__(cls)
         self.group, self.params, self.states, self.plans = group, params, states, plans
         self.dtypes = [p._dtype for p in params]
-        self.raw_states = [opt.state.get(p) for p in params]
-        self.keys = [tuple(state) for state in states]
-        self.slots, self.tensors, self.classes, self.hosts = [], [], [], []
+        # opt.state's entries, in order: while they are the same objects, every
+        # parameter has the same state dict (or none) as now
+        self.state_keys, self.state_values = list(opt.state), list(opt.state.values())
+        self.lens = [len(state) for state in states]
+        self.slot_states, self.slot_names, self.tensors, self.classes, self.hosts = \
+            [], [], [], [], []
         self.scalar_writes, self.weights = [], []
         # the state tensors fed to the update: entries (state, name) of the state dicts,
         # or (parameter, state, name) where a subclass defines `state_tensor`
         self.entries, self.spans = [], []
         plain_entries = type(opt).state_tensor is ElementwiseOptimizer.state_tensor
+        # whether every key of every state is read each step (an update's input or a
+        # 0-dim entry): then a state of the same size has the same keys
+        covered = plain_entries
         index_of = {}
-        for p, state, raw, plan, (_, _, out_names, outputs), new_host, state_names in zip(
-                params, states, self.raw_states, plans, writes, new_hosts, names):
+        for p, state, plan, (_, _, out_names, outputs), new_host, state_names in zip(
+                params, states, plans, writes, new_hosts, names):
             # no state: the general path asks `new_state` again each step, into a new dict
+            raw = opt.state.get(p)
             stateless = raw is not state
             if stateless and (raw or state):
                 return None
@@ -558,27 +568,36 @@ class _Steady:
                 return None         # (a 0-dim entry not rewritten: its class may disagree)
             if tuple(out_names) != tuple(state_names):
                 return None         # (the update's outputs are written where its inputs were)
+            covered = covered and set(state) == set(present) | set(state_names)
             host_names = tuple(new_host)
             key = (plan, tuple(state), outputs, p._dtype, tuple(state_names), stateless,
                    host_names)
             found = index_of.get(key)
             if found is None:
                 found = index_of[key] = len(self.classes)
-                self.classes.append((p, state, plan, tuple(state_names), outputs, stateless,
-                                     host_names))
+                flags, row, formula = plan
+                width = len(rows.rows[row]) - len(host_names)
+                self.classes.append((
+                    p, state, flags, row, formula, tuple(state_names), stateless,
+                    host_names, tuple([state[n].dtype.np.type for n in host_names]), width,
+                    struct.Struct(f"{len(rows.rows[row])}d"),
+                    _compute_dtype(np.dtype(p.dtype.to_real().np))))
                 self.hosts.append(new_host)
                 self.weights.append(None if opt.lerp_weight is None else
-                                    rows.rows[plan[1]][opt.lerp_weight])
+                                    rows.rows[row][opt.lerp_weight])
             for name in present:
-                self.slots.append((state, name))
+                self.slot_states.append(state)
+                self.slot_names.append(name)
                 self.tensors.append(state[name])
                 self.scalar_writes.append((found, name, outputs[host_names.index(name)]))
             start = len(self.entries)
             self.entries += [(state, n) if plain_entries else (p, state, n)
                              for n in state_names]
             self.spans.append((start, len(self.entries)))
-        if not plain_entries:
-            self.entries = (self.entries,)      # (run tells the two kinds apart by this)
+        if plain_entries:           # (run tells the two kinds apart by their type)
+            self.entries = ([state for state, _ in self.entries],
+                            [name for _, name in self.entries])
+        self.keys = None if covered else [tuple(state) for state in states]
         self.storages = [t._storage for t in self.tensors]
         self.generations = [st.generation for st in self.storages]
         # the 0-dim tensors sit on the update's device (else each write moves its value)
@@ -588,52 +607,70 @@ class _Steady:
         return self
 
     def repeat(self, opt, group, params):
-        """(the table of scalar rows, the new 0-dim values per class) for this step where
-        the remembered plan still holds, else None."""
-        if group is not self.group or len(params) != len(self.params) \
-                or not all(map(_is, params, self.params)) \
-                or list(map(_dtype_of, params)) != self.dtypes \
-                or not all(map(_is, map(opt.state.get, params), self.raw_states)) \
-                or list(map(tuple, self.states)) != self.keys \
-                or not all(map(_is, [state[n] for state, n in self.slots], self.tensors)) \
-                or not all(map(_is, [t._storage for t in self.tensors], self.storages)) \
-                or [st.generation for st in self.storages] != self.generations \
-                or any([isinstance(v, Tensor) for v in group.values()]):
+        """(the state tensors fed to the update, the table of scalar rows, the new 0-dim
+        values per class) for this step where the remembered plan still holds, else
+        None."""
+        state = opt.state
+        entries = self.entries
+        try:
+            if group is not self.group or len(params) != len(self.params) \
+                    or not all(map(_is, params, self.params)) \
+                    or list(map(_dtype_of, params)) != self.dtypes \
+                    or len(state) != len(self.state_keys) \
+                    or not all(map(_is, state, self.state_keys)) \
+                    or not all(map(_is, state.values(), self.state_values)) \
+                    or list(map(len, self.states)) != self.lens \
+                    or self.keys is not None and list(map(tuple, self.states)) != self.keys \
+                    or not all(map(_is, map(_getitem, self.slot_states, self.slot_names),
+                                   self.tensors)) \
+                    or not all(map(_is, map(_storage_of, self.tensors), self.storages)) \
+                    or list(map(_generation_of, self.storages)) != self.generations \
+                    or any(map(isinstance, group.values(), _TENSOR_TYPE)):
+                return None
+            # (a missing key: KeyError, and the general path plans the step)
+            tensors = list(map(_getitem, *entries)) if type(entries) is tuple else \
+                [opt.state_tensor(p, st, n) for p, st, n in entries]
+        except KeyError:
             return None
-        rows, hosts, lerp_weight, weights = _Rows(), [], opt.lerp_weight, self.weights
-        for k, ((p, state, (flags, row, formula), state_names, outputs, stateless,
-                 host_names), host) in enumerate(zip(self.classes, self.hosts)):
+        rows, index_of, hosts, weights = [], {}, [], self.weights
+        # each class's row as _row and _Rows.add make it, for the same plan
+        for k, ((p, st, flags, row, formula, state_names, stateless, host_names, np_types,
+                 width, packing, compute), host) in enumerate(zip(self.classes, self.hosts)):
             if stateless and opt.new_state(p, group) is not None \
-                    or opt.flags(group, state) != flags \
-                    or opt.array_names(group, state) != state_names \
-                    or opt.output_names(group, state) != state_names:
+                    or opt.flags(group, st) != flags \
+                    or opt.array_names(group, st) != state_names \
+                    or opt.output_names(group, st) != state_names:
                 return None
-            index, new_host, columns = opt._row(group, state, rows, dict(host), False)
-            if index != row or tuple(new_host) != host_names \
-                    or tuple([rows.output(index, c, d) for c, d in columns]) != outputs:
+            values, new_host = opt.scalars(group, st, dict(host))
+            values = list(values)
+            if len(values) != width or tuple(new_host) != host_names:
                 return None
-            if lerp_weight is not None:
+            for name, np_type in zip(host_names, np_types):     # (_append_new_values)
+                number = new_host[name] = float(np_type(new_host[name]))
+                values.append(number)
+            index = index_of.setdefault(packing.pack(*values), len(rows))
+            if index == len(rows):
+                rows.append(values)
+            if index != row:
+                return None
+            if opt.lerp_weight is not None:
                 # lerp's formula is a function of the weight's value: asked again only
                 # when the weight (usually a constant beta) changed
-                weight = rows.rows[index][lerp_weight]
+                weight = values[opt.lerp_weight]
                 if not (type(weight) is float and type(weights[k]) is float
                         and weight == weights[k]):
-                    if rows.lerp_formula(index, lerp_weight, p.dtype) != formula:
+                    if lerp_formula(weight, compute) != formula:
                         return None
                     weights[k] = weight
             hosts.append(new_host)
-        if len(rows.rows) != self.row_count or tuple(rows.outputs) != self.scalar_out:
+        # (the same rows, widths and 0-dim dtypes: the same outputs, in the same order)
+        if len(rows) != self.row_count:
             return None
-        return rows.table(False), hosts
+        return tensors, _table(rows), hosts
 
-    def run(self, opt, params, grads, device, table, hosts):
+    def run(self, opt, params, grads, device, tensors, table, hosts):
         """The repeated step: the update and its write-back (as the general path in
         `_step_params` does them, on the lists made in `remember`)."""
-        entries = self.entries
-        if type(entries) is list:
-            tensors = [state[n] for state, n in entries]
-        else:
-            tensors = [opt.state_tensor(p, state, n) for p, state, n in entries[0]]
         # `tensors` keeps each state array's tensor alive until the update is called:
         # the one holder that `make_private` allows
         state_arrays = make_private(_arrays(tensors))
@@ -642,10 +679,11 @@ class _Steady:
                 _arrays(params), _arrays(grads), [state_arrays[a:b] for a, b in self.spans],
                 table, update=type(opt).update, plans=self.plans, scalar_out=self.scalar_out)
         _write_all(params, new_params)
-        if type(entries) is not list and not all(map(
-                _is, [state.get(n) for _, state, n in entries[0]], tensors)):
+        entries = self.entries
+        if type(entries) is not tuple and not all(map(
+                _is, [state.get(n) for _, state, n in entries], tensors)):
             # (`state_tensor` gave a stand-in: the general path's write-back makes the entry)
-            for (_, state, name), array in zip(entries[0], _flat(new_states)):
+            for (_, state, name), array in zip(entries, _flat(new_states)):
                 held = state.get(name)
                 if isinstance(held, Tensor):
                     held._write_now(array)
@@ -654,7 +692,8 @@ class _Steady:
         else:
             _write_all(tensors, _flat(new_states))
         if not self.scalar_device:
-            for (state, name), (k, _, output) in zip(self.slots, self.scalar_writes):
+            for state, name, (k, _, output) in zip(self.slot_states, self.slot_names,
+                                                   self.scalar_writes):
                 opt._write_scalar(state[name], new_scalars[output], hosts[k][name], device,
                                   Tensor._write_now)
         else:
@@ -671,11 +710,17 @@ class _Steady:
                 mirror[id(t)] = (t, st, st.generation, hosts[k][name])
         # its 0-dim values are the next step's
         self.hosts = hosts
-        self.generations = [st.generation for st in self.storages]
+        self.generations = list(map(_generation_of, self.storages))
 
 
 _is = operator.is_
+_getitem = operator.getitem
 _dtype_of = operator.attrgetter("_dtype")
+_storage_of = operator.attrgetter("_storage")
+_generation_of = operator.attrgetter("generation")
+_whole_of = operator.attrgetter("_whole")
+_array_of = operator.attrgetter("_storage.array")
+_TENSOR_TYPE = itertools.repeat(Tensor)
 
 
 def _flat(nested):
@@ -683,12 +728,13 @@ def _flat(nested):
 
 
 def _arrays(tensors):
-    """[t._data() for t in tensors], reading a whole tensor's storage directly (the
-    usual case: one Python call less per tensor) unless one is still pending."""
-    arrays = [t._storage.array if t._whole else t._data() for t in tensors]
-    if Deferred in map(type, arrays):
-        arrays = [t._data() for t in tensors]
-    return arrays
+    """[t._data() for t in tensors], read from the storages directly where all are
+    whole tensors and none is pending (the usual case: no Python call per tensor)."""
+    if all(map(_whole_of, tensors)):
+        arrays = list(map(_array_of, tensors))
+        if Deferred not in map(type, arrays):
+            return arrays
+    return [t._data() for t in tensors]
 
 
 def _write_all(tensors, arrays):
@@ -805,16 +851,20 @@ class _Rows:
 
     def table(self, traced):
         """The rows padded to one width; the last column stays -0.0 (see `rounded`)."""
+        if not traced:
+            return _table(self.rows)
         width = max(len(r) for r in self.rows) + 1
-        if traced:
-            return jnp.concatenate([jnp.stack([
-                jnp.broadcast_to(jnp.asarray(v, np.float64), (count,)) for v in row] + [
-                jnp.full((count,), -0.0, np.float64)] * (width - len(row)), axis=1)
-                for row, count in self.blocks])
-        table = np.full((len(self.rows), width), -0.0)
-        for i, r in enumerate(self.rows):
-            table[i, :len(r)] = r
-        return table
+        return jnp.concatenate([jnp.stack([
+            jnp.broadcast_to(jnp.asarray(v, np.float64), (count,)) for v in row] + [
+            jnp.full((count,), -0.0, np.float64)] * (width - len(row)), axis=1)
+            for row, count in self.blocks])
+
+
+def _table(rows):
+    """Rows of numbers (lists) as the float64 table the update reads: padded with -0.0
+    to one width, which leaves the last column -0.0 (see `rounded`)."""
+    width = max(map(len, rows)) + 1
+    return np.array([r + [-0.0] * (width - len(r)) for r in rows], np.float64)
 
 
 def _traced_vector(values):
