@@ -38,7 +38,7 @@ from .._factories import tensor as _make_tensor
 from ..autograd.grad_mode import set_grad_enabled
 from . import ahead
 from ._donation import make_private
-from .optimizer import Optimizer
+from .optimizer import _TENSOR_GRAD, Optimizer
 
 _LOW_PRECISION = (np.dtype(np.float16), _dtype.bfloat16.np)
 
@@ -408,7 +408,7 @@ class ElementwiseOptimizer(Optimizer):
     def _step_params(self, group, params, device, key=None, steady=None, grads=None):
         if grads is None:
             grads = [p.grad for p in params]
-        if any([g.is_sparse for g in grads]):
+        if any(map(_is_sparse_of, grads)):
             raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
         # under torchlike.compile the step count is traced, so the scalars are too
         traced = not _jax_bridge.top_level()
@@ -721,6 +721,10 @@ _generation_of = operator.attrgetter("generation")
 _whole_of = operator.attrgetter("_whole")
 _array_of = operator.attrgetter("_storage.array")
 _TENSOR_TYPE = itertools.repeat(Tensor)
+_NONE = itertools.repeat(None)
+_grad_fn_of = operator.attrgetter("_grad_fn")
+_grad_of = operator.attrgetter("_grad")
+_is_sparse_of = operator.attrgetter("is_sparse")
 
 
 def _flat(nested):
@@ -765,11 +769,21 @@ def _append_new_values(row, new_host, state, traced):
     return columns
 
 
+def _grads(params):
+    """[p.grad for p in params], read without the property's Python call where it would
+    only return `_grad`: leaves (no grad_fn, so no warning) of classes that keep
+    Tensor's property (as Optimizer.zero_grad does)."""
+    if all(map(_is, map(_grad_fn_of, params), _NONE)) \
+            and all([cls.grad is _TENSOR_GRAD for cls in set(map(type, params))]):
+        return list(map(_grad_of, params))
+    return [p.grad for p in params]
+
+
 def _by_device(params):
     """(device, parameters with a gradient on it, their gradients) triples, in order of
     first appearance. Usually all parameters share one device object: compared by
     identity first."""
-    grads = [p.grad for p in params]
+    grads = _grads(params)
     if any([g is None for g in grads]):
         with_grad = [(p, g) for p, g in zip(params, grads) if g is not None]
         if not with_grad:
