@@ -88,13 +88,18 @@ def _as_complex(x, dtype):
 
 def _group_update(params, grads, states, table, *, update, plans, scalar_out):
     """Apply `update` to every parameter of a group. `plans[i]` is parameter i's
-    (flags, index of its row in `table`, lerp formula); `scalar_out` lists (row, column,
+    (flags, index of its row in `table`, lerp formula, how many state arrays it has);
+    `states` holds every parameter's state arrays in one flat list (JAX's call takes
+    and returns flat lists faster than nested ones); `scalar_out` lists (row, column,
     dtype) of the new values of 0-dim state entries, which the host computed. Returns
-    the new parameters, their new states and one array per entry of `scalar_out`."""
+    the new parameters, their new states (flat, in order) and one array per entry of
+    `scalar_out`."""
     converted = {}    # compute dtype -> (the table in it, its reciprocals), once for all rows
     unpacked = {}     # (row, compute dtype) -> its scalars and reciprocals, indexed once
     new_params, new_states = [], []
-    for p, g, st, (flags, row, formula) in zip(params, grads, states, plans):
+    start = 0
+    for p, g, (flags, row, formula, count) in zip(params, grads, plans):
+        st, start = tuple(states[start:start + count]), start + count
         dtype = p.dtype
         is_complex = jnp.iscomplexobj(p)
         if is_complex:   # as PyTorch: complex numbers update as pairs of reals
@@ -125,7 +130,7 @@ def _group_update(params, grads, states, table, *, update, plans, scalar_out):
             new_p = _as_complex(new_p, dtype)
             new_st = tuple(_as_complex(x, dtype) for x in new_st)
         new_params.append(new_p)
-        new_states.append(new_st)
+        new_states += new_st
     new_scalars = [table[row, column].astype(d) for row, column, d in scalar_out]
     return new_params, new_states, new_scalars
 
@@ -325,7 +330,7 @@ class ElementwiseOptimizer(Optimizer):
 
     def _plan(self, group, params, states, read, traced):
         """The static side of a group update: per parameter its (flags, row, lerp
-        formula), the table of scalar rows, what each parameter writes back (parameter,
+        formula, number of state arrays), the table of scalar rows, what each parameter writes back (parameter,
         state, names of the state outputs, indices of its new 0-dim values among the
         table's outputs), and its new 0-dim state values {name: number}."""
         plans, writes, new_hosts, rows = [], [], [], _Rows()
@@ -351,7 +356,7 @@ class ElementwiseOptimizer(Optimizer):
                 found = self._row(group, state, rows, host, traced)
             index, new_host, columns = found
             plans.append((self.flags(group, state), index, rows.lerp_formula(
-                index, self.lerp_weight, p.dtype)))
+                index, self.lerp_weight, p.dtype), len(self.array_names(group, state))))
             outputs = tuple([rows.output(index, column, d) for column, d in columns])
             writes.append((p, state, self.output_names(group, state), outputs))
             new_hosts.append(new_host)
@@ -434,22 +439,22 @@ class ElementwiseOptimizer(Optimizer):
         # each is the one holder of its array that `make_private` allows
         state_tensors = [[self.state_tensor(p, state, n) for n in state_names]
                          for p, state, state_names in zip(params, states, names)]
-        state_arrays = [[t._data() for t in tensors] for tensors in state_tensors]
+        state_arrays = [t._data() for tensors in state_tensors for t in tensors]
         run = _run_group_traced
         if not traced:
             run = _run_group
-            for arrays in state_arrays:
-                make_private(arrays)
+            make_private(state_arrays)
         with ahead.tracing:         # (a compile ahead may be tracing the same update)
             new_params, new_states, new_scalars = run(
                 param_arrays, grad_arrays, state_arrays, rows.table(traced),
                 update=type(self).update, plans=plans, scalar_out=tuple(rows.outputs))
         # (outside a trace, a write is the plain one: _write asks on every call)
         write = Tensor._write if traced else Tensor._write_now
-        for (p, state, out_names, outputs), new_host, new_p, new_st in zip(
-                writes, new_hosts, new_params, new_states):
+        new_states = iter(new_states)
+        for (p, state, out_names, outputs), new_host, new_p in zip(
+                writes, new_hosts, new_params):
             write(p, new_p)
-            for name, array in zip(out_names, new_st):
+            for name, array in zip(out_names, new_states):
                 held = state.get(name)
                 if isinstance(held, Tensor):
                     write(held, array)
@@ -494,9 +499,9 @@ class ElementwiseOptimizer(Optimizer):
             for params in by_device.values():
                 states = [self.state.get(p) or self.new_state(p, group) or {} for p in params]
                 plans, rows, _, _ = self._plan(group, params, states, _read_fresh, False)
-                state_avals = [[aval(self.state_tensor(p, state, n))
-                                for n in self.array_names(group, state)]
-                               for p, state in zip(params, states)]
+                state_avals = [aval(self.state_tensor(p, state, n))
+                               for p, state in zip(params, states)
+                               for n in self.array_names(group, state)]
                 params_avals = [aval(p) for p in params]
                 yield ((params_avals, params_avals, state_avals, rows.table(False)),
                        dict(update=type(self).update, plans=tuple(plans),
@@ -529,7 +534,7 @@ class _Steady:
     __slots__ = ("group", "params", "dtypes", "state_keys", "state_values", "states",
                  "lens", "keys", "slot_states", "slot_names", "tensors", "storages",
                  "generations", "plans", "classes", "hosts", "row_count", "scalar_out",
-                 "entries", "spans", "scalar_writes", "weights", "scalar_device")
+                 "entries", "scalar_writes", "weights", "scalar_device")
 
     @classmethod
     def remember(cls, opt, group, params, states, plans, rows, writes, new_hosts, names,
@@ -550,7 +555,7 @@ class _Steady:
         self.scalar_writes, self.weights = [], []
         # the state tensors fed to the update: entries (state, name) of the state dicts,
         # or (parameter, state, name) where a subclass defines `state_tensor`
-        self.entries, self.spans = [], []
+        self.entries = []
         plain_entries = type(opt).state_tensor is ElementwiseOptimizer.state_tensor
         # whether every key of every state is read each step (an update's input or a
         # 0-dim entry): then a state of the same size has the same keys
@@ -575,7 +580,7 @@ class _Steady:
             found = index_of.get(key)
             if found is None:
                 found = index_of[key] = len(self.classes)
-                flags, row, formula = plan
+                flags, row, formula, _ = plan
                 width = len(rows.rows[row]) - len(host_names)
                 self.classes.append((
                     p, state, flags, row, formula, tuple(state_names), stateless,
@@ -590,10 +595,8 @@ class _Steady:
                 self.slot_names.append(name)
                 self.tensors.append(state[name])
                 self.scalar_writes.append((found, name, outputs[host_names.index(name)]))
-            start = len(self.entries)
             self.entries += [(state, n) if plain_entries else (p, state, n)
                              for n in state_names]
-            self.spans.append((start, len(self.entries)))
         if plain_entries:           # (run tells the two kinds apart by their type)
             self.entries = ([state for state, _ in self.entries],
                             [name for _, name in self.entries])
@@ -676,21 +679,20 @@ class _Steady:
         state_arrays = make_private(_arrays(tensors))
         with ahead.tracing:         # (a compile ahead may be tracing the same update)
             new_params, new_states, new_scalars = _run_group(
-                _arrays(params), _arrays(grads), [state_arrays[a:b] for a, b in self.spans],
-                table, update=type(opt).update, plans=self.plans, scalar_out=self.scalar_out)
+                _arrays(params), _arrays(grads), state_arrays, table, update=type(opt).update, plans=self.plans, scalar_out=self.scalar_out)
         _write_all(params, new_params)
         entries = self.entries
         if type(entries) is not tuple and not all(map(
                 _is, [state.get(n) for _, state, n in entries], tensors)):
             # (`state_tensor` gave a stand-in: the general path's write-back makes the entry)
-            for (_, state, name), array in zip(entries, _flat(new_states)):
+            for (_, state, name), array in zip(entries, new_states):
                 held = state.get(name)
                 if isinstance(held, Tensor):
                     held._write_now(array)
                 else:
                     state[name] = Tensor._wrap(array, device)
         else:
-            _write_all(tensors, _flat(new_states))
+            _write_all(tensors, new_states)
         if not self.scalar_device:
             for state, name, (k, _, output) in zip(self.slot_states, self.slot_names,
                                                    self.scalar_writes):
@@ -725,10 +727,6 @@ _NONE = itertools.repeat(None)
 _grad_fn_of = operator.attrgetter("_grad_fn")
 _grad_of = operator.attrgetter("_grad")
 _is_sparse_of = operator.attrgetter("is_sparse")
-
-
-def _flat(nested):
-    return [x for inner in nested for x in inner]
 
 
 def _arrays(tensors):
