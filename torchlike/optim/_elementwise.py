@@ -330,9 +330,10 @@ class ElementwiseOptimizer(Optimizer):
 
     def _plan(self, group, params, states, read, traced):
         """The static side of a group update: per parameter its (flags, row, lerp
-        formula, number of state arrays), the table of scalar rows, what each parameter writes back (parameter,
-        state, names of the state outputs, indices of its new 0-dim values among the
-        table's outputs), and its new 0-dim state values {name: number}."""
+        formula, number of state arrays), the table of scalar rows, what each parameter
+        writes back (parameter, state, names of the state outputs, indices of its new
+        0-dim values among the table's outputs), and its new 0-dim state values
+        {name: number}."""
         plans, writes, new_hosts, rows = [], [], [], _Rows()
         blocks = self._vector_rows(group, states, rows) if traced else {}
         # Eager: an optimizer whose `scalars` reads only the host values computes each
@@ -679,7 +680,8 @@ class _Steady:
         state_arrays = make_private(_arrays(tensors))
         with ahead.tracing:         # (a compile ahead may be tracing the same update)
             new_params, new_states, new_scalars = _run_group(
-                _arrays(params), _arrays(grads), state_arrays, table, update=type(opt).update, plans=self.plans, scalar_out=self.scalar_out)
+                _arrays(params), _arrays(grads), state_arrays, table,
+                update=type(opt).update, plans=self.plans, scalar_out=self.scalar_out)
         _write_all(params, new_params)
         entries = self.entries
         if type(entries) is not tuple and not all(map(
