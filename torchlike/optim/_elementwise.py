@@ -21,6 +21,7 @@ Planning costs 3-5 us of Python per parameter, so an eager step remembers its pl
 the next one reuses it (the same static arguments) when nothing it depends on changed,
 computing only the scalar rows anew: see `_Steady`.
 """
+import itertools
 import operator
 import struct
 
@@ -29,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._tensor import Tensor
+from .._lazy import Deferred
 from .. import _jax_bridge
 from .. import _dtype
 from .. import _device
@@ -36,7 +38,7 @@ from .._factories import tensor as _make_tensor
 from ..autograd.grad_mode import set_grad_enabled
 from . import ahead
 from ._donation import make_private
-from .optimizer import Optimizer
+from .optimizer import _TENSOR_GRAD, Optimizer
 
 _LOW_PRECISION = (np.dtype(np.float16), _dtype.bfloat16.np)
 
@@ -86,13 +88,18 @@ def _as_complex(x, dtype):
 
 def _group_update(params, grads, states, table, *, update, plans, scalar_out):
     """Apply `update` to every parameter of a group. `plans[i]` is parameter i's
-    (flags, index of its row in `table`, lerp formula); `scalar_out` lists (row, column,
+    (flags, index of its row in `table`, lerp formula, how many state arrays it has);
+    `states` holds every parameter's state arrays in one flat list (JAX's call takes
+    and returns flat lists faster than nested ones); `scalar_out` lists (row, column,
     dtype) of the new values of 0-dim state entries, which the host computed. Returns
-    the new parameters, their new states and one array per entry of `scalar_out`."""
+    the new parameters, their new states (flat, in order) and one array per entry of
+    `scalar_out`."""
     converted = {}    # compute dtype -> (the table in it, its reciprocals), once for all rows
     unpacked = {}     # (row, compute dtype) -> its scalars and reciprocals, indexed once
     new_params, new_states = [], []
-    for p, g, st, (flags, row, formula) in zip(params, grads, states, plans):
+    start = 0
+    for p, g, (flags, row, formula, count) in zip(params, grads, plans):
+        st, start = tuple(states[start:start + count]), start + count
         dtype = p.dtype
         is_complex = jnp.iscomplexobj(p)
         if is_complex:   # as PyTorch: complex numbers update as pairs of reals
@@ -123,7 +130,7 @@ def _group_update(params, grads, states, table, *, update, plans, scalar_out):
             new_p = _as_complex(new_p, dtype)
             new_st = tuple(_as_complex(x, dtype) for x in new_st)
         new_params.append(new_p)
-        new_states.append(new_st)
+        new_states += new_st
     new_scalars = [table[row, column].astype(d) for row, column, d in scalar_out]
     return new_params, new_states, new_scalars
 
@@ -302,9 +309,9 @@ class ElementwiseOptimizer(Optimizer):
         remembered, self._steady = self.__dict__.get("_steady", {}), {}
         with set_grad_enabled(bool(self.defaults.get("differentiable", False))):
             for index, group in enumerate(self.param_groups):
-                for device, params in _by_device(group["params"]):
+                for device, params, grads in _by_device(group["params"]):
                     key = (index, device)
-                    self._step_params(group, params, device, key, remembered.get(key))
+                    self._step_params(group, params, device, key, remembered.get(key), grads)
         return loss
 
     def _state_of(self, p, group):
@@ -323,9 +330,10 @@ class ElementwiseOptimizer(Optimizer):
 
     def _plan(self, group, params, states, read, traced):
         """The static side of a group update: per parameter its (flags, row, lerp
-        formula), the table of scalar rows, what each parameter writes back (parameter,
-        state, names of the state outputs, indices of its new 0-dim values among the
-        table's outputs), and its new 0-dim state values {name: number}."""
+        formula, number of state arrays), the table of scalar rows, what each parameter
+        writes back (parameter, state, names of the state outputs, indices of its new
+        0-dim values among the table's outputs), and its new 0-dim state values
+        {name: number}."""
         plans, writes, new_hosts, rows = [], [], [], _Rows()
         blocks = self._vector_rows(group, states, rows) if traced else {}
         # Eager: an optimizer whose `scalars` reads only the host values computes each
@@ -349,7 +357,7 @@ class ElementwiseOptimizer(Optimizer):
                 found = self._row(group, state, rows, host, traced)
             index, new_host, columns = found
             plans.append((self.flags(group, state), index, rows.lerp_formula(
-                index, self.lerp_weight, p.dtype)))
+                index, self.lerp_weight, p.dtype), len(self.array_names(group, state))))
             outputs = tuple([rows.output(index, column, d) for column, d in columns])
             writes.append((p, state, self.output_names(group, state), outputs))
             new_hosts.append(new_host)
@@ -403,51 +411,51 @@ class ElementwiseOptimizer(Optimizer):
                     found[i] = (start + k, new_values, columns)
         return found
 
-    def _step_params(self, group, params, device, key=None, steady=None):
-        grads = [p.grad for p in params]
-        if any([g.is_sparse for g in grads]):
+    def _step_params(self, group, params, device, key=None, steady=None, grads=None):
+        if grads is None:
+            grads = [p.grad for p in params]
+        if any(map(_is_sparse_of, grads)):
             raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
         # under torchlike.compile the step count is traced, so the scalars are too
         traced = not _jax_bridge.top_level()
         # (a traced step writes the state through the trace: the eager one after it plans)
-        found = None if steady is None or traced else steady.repeat(self, group, params)
-        if found is None:
-            steady = None
-            states = []
-            for p in params:
-                state = self._state_of(p, group)
-                states.append(state if state is not None else {})
-            plans, rows, writes, new_hosts = self._plan(
-                group, params, states, self._traced_scalar if traced else self.read_scalar,
-                traced)
-            plans = tuple(plans)
-            names = [self.array_names(group, state) for state in states]
-        else:
-            rows, new_hosts, _ = found
-            states, plans, writes, names = steady.states, steady.plans, steady.writes, \
-                steady.names
+        if steady is not None and not traced:
+            found = steady.repeat(self, group, params)
+            if found is not None:
+                steady.run(self, params, grads, device, *found)
+                self._steady[key] = steady
+                return
+        states = []
+        for p in params:
+            state = self._state_of(p, group)
+            states.append(state if state is not None else {})
+        plans, rows, writes, new_hosts = self._plan(
+            group, params, states, self._traced_scalar if traced else self.read_scalar,
+            traced)
+        plans = tuple(plans)
+        names = [self.array_names(group, state) for state in states]
         param_arrays = [p._data() for p in params]
         grad_arrays = [g._data() for g in grads]
         # the tensors the state arrays come from stay alive until the update is called:
         # each is the one holder of its array that `make_private` allows
         state_tensors = [[self.state_tensor(p, state, n) for n in state_names]
                          for p, state, state_names in zip(params, states, names)]
-        state_arrays = [[t._data() for t in tensors] for tensors in state_tensors]
+        state_arrays = [t._data() for tensors in state_tensors for t in tensors]
         run = _run_group_traced
         if not traced:
             run = _run_group
-            for arrays in state_arrays:
-                make_private(arrays)
+            make_private(state_arrays)
         with ahead.tracing:         # (a compile ahead may be tracing the same update)
             new_params, new_states, new_scalars = run(
                 param_arrays, grad_arrays, state_arrays, rows.table(traced),
                 update=type(self).update, plans=plans, scalar_out=tuple(rows.outputs))
         # (outside a trace, a write is the plain one: _write asks on every call)
         write = Tensor._write if traced else Tensor._write_now
-        for (p, state, out_names, outputs), new_host, new_p, new_st in zip(
-                writes, new_hosts, new_params, new_states):
+        new_states = iter(new_states)
+        for (p, state, out_names, outputs), new_host, new_p in zip(
+                writes, new_hosts, new_params):
             write(p, new_p)
-            for name, array in zip(out_names, new_st):
+            for name, array in zip(out_names, new_states):
                 held = state.get(name)
                 if isinstance(held, Tensor):
                     write(held, array)
@@ -457,11 +465,8 @@ class ElementwiseOptimizer(Optimizer):
                 self._write_scalar(state[name], new_scalars[output], number, device, write)
         if traced or key is None:
             return
-        if steady is None:
-            steady = _Steady.remember(self, group, params, states, plans, rows, writes,
-                                      new_hosts, names)
-        else:
-            steady.advance(found[2])
+        steady = _Steady.remember(self, group, params, states, plans, rows, writes, new_hosts,
+                                  names, device)
         if steady is not None:
             self._steady[key] = steady
 
@@ -495,9 +500,9 @@ class ElementwiseOptimizer(Optimizer):
             for params in by_device.values():
                 states = [self.state.get(p) or self.new_state(p, group) or {} for p in params]
                 plans, rows, _, _ = self._plan(group, params, states, _read_fresh, False)
-                state_avals = [[aval(self.state_tensor(p, state, n))
-                                for n in self.array_names(group, state)]
-                               for p, state in zip(params, states)]
+                state_avals = [aval(self.state_tensor(p, state, n))
+                               for p, state in zip(params, states)
+                               for n in self.array_names(group, state)]
                 params_avals = [aval(p) for p in params]
                 yield ((params_avals, params_avals, state_avals, rows.table(False)),
                        dict(update=type(self).update, plans=tuple(plans),
@@ -519,91 +524,235 @@ class _Steady:
     storage its generation, which every write bumps (a `.data` swap or a reload brings
     another storage; one shared with numpy reads as a new generation every time). No
     array is held: a held array would count as a holder where torchlike.compile decides
-    what it may donate."""
+    what it may donate.
 
-    __slots__ = ("group", "params", "dtypes", "raw_states", "states", "keys", "slots",
-                 "tensors", "storages", "generations", "plans", "writes", "names",
-                 "classes", "class_of", "hosts", "row_count", "scalar_out")
+    Each step pays this record's Python per parameter, between a forward and a
+    backward that leave the processor's caches cold: the checks are C-level passes
+    (`map`) over flat lists made here, and the update and its write-back (`run`) work on
+    such lists too: the state entries fed to the update (read again each step: the user
+    may replace one), and the 0-dim tensors with the output and host value each gets."""
+
+    __slots__ = ("group", "params", "dtypes", "state_keys", "state_values", "states",
+                 "lens", "keys", "slot_states", "slot_names", "tensors", "storages",
+                 "generations", "plans", "classes", "hosts", "row_count", "scalar_out",
+                 "entries", "scalar_writes", "weights", "scalar_device")
 
     @classmethod
-    def remember(cls, opt, group, params, states, plans, rows, writes, new_hosts, names):
+    def remember(cls, opt, group, params, states, plans, rows, writes, new_hosts, names,
+                 device):
         """The record of a planned step just written back, or None where the next step
         could not repeat it safely."""
         if any([isinstance(v, Tensor) for v in group.values()]):
             return None             # (a tensor hyperparameter: left to the general path)
         self = object.__new__(cls)
         self.group, self.params, self.states, self.plans = group, params, states, plans
-        self.writes, self.names = writes, names
         self.dtypes = [p._dtype for p in params]
-        self.raw_states = [opt.state.get(p) for p in params]
-        self.keys = [tuple(state) for state in states]
-        self.slots, self.tensors, self.classes, self.class_of, self.hosts = [], [], [], [], []
+        # opt.state's entries, in order: while they are the same objects, every
+        # parameter has the same state dict (or none) as now
+        self.state_keys, self.state_values = list(opt.state), list(opt.state.values())
+        self.lens = [len(state) for state in states]
+        self.slot_states, self.slot_names, self.tensors, self.classes, self.hosts = \
+            [], [], [], [], []
+        self.scalar_writes, self.weights = [], []
+        # the state tensors fed to the update: entries (state, name) of the state dicts,
+        # or (parameter, state, name) where a subclass defines `state_tensor`
+        self.entries = []
+        plain_entries = type(opt).state_tensor is ElementwiseOptimizer.state_tensor
+        # whether every key of every state is read each step (an update's input or a
+        # 0-dim entry): then a state of the same size has the same keys
+        covered = plain_entries
         index_of = {}
-        for p, state, raw, plan, (_, _, out_names, outputs), new_host, state_names in zip(
-                params, states, self.raw_states, plans, writes, new_hosts, names):
+        for p, state, plan, (_, _, out_names, outputs), new_host, state_names in zip(
+                params, states, plans, writes, new_hosts, names):
             # no state: the general path asks `new_state` again each step, into a new dict
+            raw = opt.state.get(p)
             stateless = raw is not state
             if stateless and (raw or state):
                 return None
             present = [n for n in opt.scalar_state if n in state]
             if set(new_host) != set(present):
                 return None         # (a 0-dim entry not rewritten: its class may disagree)
-            for name in present:
-                self.slots.append((state, name))
-                self.tensors.append(state[name])
-            key = (plan, tuple(state), outputs, p._dtype, tuple(state_names),
-                   tuple(out_names), stateless)
+            if tuple(out_names) != tuple(state_names):
+                return None         # (the update's outputs are written where its inputs were)
+            covered = covered and set(state) == set(present) | set(state_names)
+            host_names = tuple(new_host)
+            key = (plan, tuple(state), outputs, p._dtype, tuple(state_names), stateless,
+                   host_names)
             found = index_of.get(key)
             if found is None:
                 found = index_of[key] = len(self.classes)
-                self.classes.append((p, state, plan, state_names, out_names, outputs,
-                                     stateless))
+                flags, row, formula, _ = plan
+                width = len(rows.rows[row]) - len(host_names)
+                self.classes.append((
+                    p, state, flags, row, formula, tuple(state_names), stateless,
+                    host_names, tuple([state[n].dtype.np.type for n in host_names]), width,
+                    struct.Struct(f"{len(rows.rows[row])}d"),
+                    _compute_dtype(np.dtype(p.dtype.to_real().np))))
                 self.hosts.append(new_host)
-            self.class_of.append(found)
+                self.weights.append(None if opt.lerp_weight is None else
+                                    rows.rows[row][opt.lerp_weight])
+            for name in present:
+                self.slot_states.append(state)
+                self.slot_names.append(name)
+                self.tensors.append(state[name])
+                self.scalar_writes.append((found, name, outputs[host_names.index(name)]))
+            self.entries += [(state, n) if plain_entries else (p, state, n)
+                             for n in state_names]
+        if plain_entries:           # (run tells the two kinds apart by their type)
+            self.entries = ([state for state, _ in self.entries],
+                            [name for _, name in self.entries])
+        self.keys = None if covered else [tuple(state) for state in states]
         self.storages = [t._storage for t in self.tensors]
         self.generations = [st.generation for st in self.storages]
+        # the 0-dim tensors sit on the update's device (else each write moves its value)
+        self.scalar_device = all([st.device is device or st.device == device
+                                  for st in self.storages])
         self.row_count, self.scalar_out = len(rows.rows), tuple(rows.outputs)
         return self
 
     def repeat(self, opt, group, params):
-        """(rows, new 0-dim values per parameter, per class) for this step where the
-        remembered plan still holds, else None."""
-        if group is not self.group or len(params) != len(self.params) \
-                or not all(map(_is, params, self.params)) \
-                or list(map(_dtype_of, params)) != self.dtypes \
-                or not all(map(_is, map(opt.state.get, params), self.raw_states)) \
-                or list(map(tuple, self.states)) != self.keys \
-                or not all(map(_is, [state[n] for state, n in self.slots], self.tensors)) \
-                or not all(map(_is, [t._storage for t in self.tensors], self.storages)) \
-                or [st.generation for st in self.storages] != self.generations \
-                or any([isinstance(v, Tensor) for v in group.values()]):
+        """(the state tensors fed to the update, the table of scalar rows, the new 0-dim
+        values per class) for this step where the remembered plan still holds, else
+        None."""
+        state = opt.state
+        entries = self.entries
+        try:
+            if group is not self.group or len(params) != len(self.params) \
+                    or not all(map(_is, params, self.params)) \
+                    or list(map(_dtype_of, params)) != self.dtypes \
+                    or len(state) != len(self.state_keys) \
+                    or not all(map(_is, state, self.state_keys)) \
+                    or not all(map(_is, state.values(), self.state_values)) \
+                    or list(map(len, self.states)) != self.lens \
+                    or self.keys is not None and list(map(tuple, self.states)) != self.keys \
+                    or not all(map(_is, map(_getitem, self.slot_states, self.slot_names),
+                                   self.tensors)) \
+                    or not all(map(_is, map(_storage_of, self.tensors), self.storages)) \
+                    or list(map(_generation_of, self.storages)) != self.generations \
+                    or any(map(isinstance, group.values(), _TENSOR_TYPE)):
+                return None
+            # (a missing key: KeyError, and the general path plans the step)
+            tensors = list(map(_getitem, *entries)) if type(entries) is tuple else \
+                [opt.state_tensor(p, st, n) for p, st, n in entries]
+        except KeyError:
             return None
-        rows, hosts = _Rows(), []
-        for (p, state, (flags, row, formula), state_names, out_names, outputs, stateless), \
-                host in zip(self.classes, self.hosts):
+        rows, index_of, hosts, weights = [], {}, [], self.weights
+        # each class's row as _row and _Rows.add make it, for the same plan
+        for k, ((p, st, flags, row, formula, state_names, stateless, host_names, np_types,
+                 width, packing, compute), host) in enumerate(zip(self.classes, self.hosts)):
             if stateless and opt.new_state(p, group) is not None \
-                    or opt.flags(group, state) != flags \
-                    or opt.array_names(group, state) != state_names \
-                    or opt.output_names(group, state) != out_names:
+                    or opt.flags(group, st) != flags \
+                    or opt.array_names(group, st) != state_names \
+                    or opt.output_names(group, st) != state_names:
                 return None
-            index, new_host, columns = opt._row(group, state, rows, dict(host), False)
-            if index != row \
-                    or rows.lerp_formula(index, opt.lerp_weight, p.dtype) != formula \
-                    or tuple([rows.output(index, c, d) for c, d in columns]) != outputs:
+            values, new_host = opt.scalars(group, st, dict(host))
+            values = list(values)
+            if len(values) != width or tuple(new_host) != host_names:
                 return None
+            for name, np_type in zip(host_names, np_types):     # (_append_new_values)
+                number = new_host[name] = float(np_type(new_host[name]))
+                values.append(number)
+            index = index_of.setdefault(packing.pack(*values), len(rows))
+            if index == len(rows):
+                rows.append(values)
+            if index != row:
+                return None
+            if opt.lerp_weight is not None:
+                # lerp's formula is a function of the weight's value: asked again only
+                # when the weight (usually a constant beta) changed
+                weight = values[opt.lerp_weight]
+                if not (type(weight) is float and type(weights[k]) is float
+                        and weight == weights[k]):
+                    if lerp_formula(weight, compute) != formula:
+                        return None
+                    weights[k] = weight
             hosts.append(new_host)
-        if len(rows.rows) != self.row_count or tuple(rows.outputs) != self.scalar_out:
+        # (the same rows, widths and 0-dim dtypes: the same outputs, in the same order)
+        if len(rows) != self.row_count:
             return None
-        return rows, [hosts[c] for c in self.class_of], hosts
+        return tensors, _table(rows), hosts
 
-    def advance(self, hosts):
-        """After a repeated step's write-back: its 0-dim values are the next step's."""
+    def run(self, opt, params, grads, device, tensors, table, hosts):
+        """The repeated step: the update and its write-back (as the general path in
+        `_step_params` does them, on the lists made in `remember`)."""
+        # `tensors` keeps each state array's tensor alive until the update is called:
+        # the one holder that `make_private` allows
+        state_arrays = make_private(_arrays(tensors))
+        with ahead.tracing:         # (a compile ahead may be tracing the same update)
+            new_params, new_states, new_scalars = _run_group(
+                _arrays(params), _arrays(grads), state_arrays, table,
+                update=type(opt).update, plans=self.plans, scalar_out=self.scalar_out)
+        _write_all(params, new_params)
+        entries = self.entries
+        if type(entries) is not tuple and not all(map(
+                _is, [state.get(n) for _, state, n in entries], tensors)):
+            # (`state_tensor` gave a stand-in: the general path's write-back makes the entry)
+            for (_, state, name), array in zip(entries, new_states):
+                held = state.get(name)
+                if isinstance(held, Tensor):
+                    held._write_now(array)
+                else:
+                    state[name] = Tensor._wrap(array, device)
+        else:
+            _write_all(tensors, new_states)
+        if not self.scalar_device:
+            for state, name, (k, _, output) in zip(self.slot_states, self.slot_names,
+                                                   self.scalar_writes):
+                opt._write_scalar(state[name], new_scalars[output], hosts[k][name], device,
+                                  Tensor._write_now)
+        else:
+            # _write_scalar's write and host mirror, for tensors on the update's device
+            mirror = opt._host()
+            for t, st, (k, name, output) in zip(self.tensors, self.storages,
+                                                 self.scalar_writes):
+                if t._whole:
+                    st.array = new_scalars[output]
+                    st.generation += 1
+                    t._version_counter.value += 1
+                else:
+                    t._write_now(new_scalars[output])
+                mirror[id(t)] = (t, st, st.generation, hosts[k][name])
+        # its 0-dim values are the next step's
         self.hosts = hosts
-        self.generations = [st.generation for st in self.storages]
+        self.generations = list(map(_generation_of, self.storages))
 
 
 _is = operator.is_
+_getitem = operator.getitem
 _dtype_of = operator.attrgetter("_dtype")
+_storage_of = operator.attrgetter("_storage")
+_generation_of = operator.attrgetter("generation")
+_whole_of = operator.attrgetter("_whole")
+_array_of = operator.attrgetter("_storage.array")
+_TENSOR_TYPE = itertools.repeat(Tensor)
+_NONE = itertools.repeat(None)
+_grad_fn_of = operator.attrgetter("_grad_fn")
+_grad_of = operator.attrgetter("_grad")
+_is_sparse_of = operator.attrgetter("is_sparse")
+
+
+def _arrays(tensors):
+    """[t._data() for t in tensors], read from the storages directly where all are
+    whole tensors and none is pending (the usual case: no Python call per tensor)."""
+    if all(map(_whole_of, tensors)):
+        arrays = list(map(_array_of, tensors))
+        if Deferred not in map(type, arrays):
+            return arrays
+    return [t._data() for t in tensors]
+
+
+def _write_all(tensors, arrays):
+    """Tensor._write_now for each pair, its case of a whole tensor inlined (the usual
+    one: one Python call less per tensor, and a step writes three or four per
+    parameter)."""
+    for t, a in zip(tensors, arrays):
+        if t._whole:
+            st = t._storage
+            st.array = a
+            st.generation += 1
+            t._version_counter.value += 1
+        else:
+            t._write_now(a)
 
 
 def _append_new_values(row, new_host, state, traced):
@@ -620,19 +769,39 @@ def _append_new_values(row, new_host, state, traced):
     return columns
 
 
+def _grads(params):
+    """[p.grad for p in params], read without the property's Python call where it would
+    only return `_grad`: leaves (no grad_fn, so no warning) of classes that keep
+    Tensor's property (as Optimizer.zero_grad does)."""
+    if all(map(_is, map(_grad_fn_of, params), _NONE)) \
+            and all([cls.grad is _TENSOR_GRAD for cls in set(map(type, params))]):
+        return list(map(_grad_of, params))
+    return [p.grad for p in params]
+
+
 def _by_device(params):
-    """(device, parameters with a gradient on it) pairs, in order of first appearance.
-    Usually all parameters share one device object: compared by identity first."""
-    with_grad = [p for p in params if p.grad is not None]
-    if not with_grad:
+    """(device, parameters with a gradient on it, their gradients) triples, in order of
+    first appearance. Usually all parameters share one device object: compared by
+    identity first."""
+    grads = _grads(params)
+    if any([g is None for g in grads]):
+        with_grad = [(p, g) for p, g in zip(params, grads) if g is not None]
+        if not with_grad:
+            return ()
+        params, grads = [p for p, _ in with_grad], [g for _, g in with_grad]
+    elif not params:
         return ()
-    first = with_grad[0]._storage.device
-    if all([p._storage.device is first for p in with_grad]):
-        return ((first, with_grad),)
+    else:
+        params = list(params)   # (not the group's list, which the user may change)
+    first = params[0]._storage.device
+    if all([p._storage.device is first for p in params]):
+        return ((first, params, grads),)
     by_device = {}
-    for p in with_grad:
-        by_device.setdefault(p.device, []).append(p)
-    return by_device.items()
+    for p, g in zip(params, grads):
+        found = by_device.setdefault(p.device, ([], []))
+        found[0].append(p)
+        found[1].append(g)
+    return [(device, ps, gs) for device, (ps, gs) in by_device.items()]
 
 
 def _aval(t):
@@ -696,16 +865,20 @@ class _Rows:
 
     def table(self, traced):
         """The rows padded to one width; the last column stays -0.0 (see `rounded`)."""
+        if not traced:
+            return _table(self.rows)
         width = max(len(r) for r in self.rows) + 1
-        if traced:
-            return jnp.concatenate([jnp.stack([
-                jnp.broadcast_to(jnp.asarray(v, np.float64), (count,)) for v in row] + [
-                jnp.full((count,), -0.0, np.float64)] * (width - len(row)), axis=1)
-                for row, count in self.blocks])
-        table = np.full((len(self.rows), width), -0.0)
-        for i, r in enumerate(self.rows):
-            table[i, :len(r)] = r
-        return table
+        return jnp.concatenate([jnp.stack([
+            jnp.broadcast_to(jnp.asarray(v, np.float64), (count,)) for v in row] + [
+            jnp.full((count,), -0.0, np.float64)] * (width - len(row)), axis=1)
+            for row, count in self.blocks])
+
+
+def _table(rows):
+    """Rows of numbers (lists) as the float64 table the update reads: padded with -0.0
+    to one width, which leaves the last column -0.0 (see `rounded`)."""
+    width = max(map(len, rows)) + 1
+    return np.array([r + [-0.0] * (width - len(r)) for r in rows], np.float64)
 
 
 def _traced_vector(values):
