@@ -225,3 +225,34 @@ def test_a_checkpointed_graph_is_not_served_by_the_plan_of_its_plain_twin():
     planned = _plans.stats.planned
     checkpoint(block, x * 2, use_reentrant=False).sum().backward()
     assert _plans.stats.planned == planned
+
+
+def test_the_diff_flags_a_plan_does_not_compare_follow_from_the_edges_it_does():
+    """A plan checks each edge of a node (what it leads to) and their number, not the
+    node's diff flags: every op that records (not a custom Function) derives them from
+    its edges, diff[k] being whether edge k leads to a node or a leaf."""
+    nn = torchlike.nn
+    w = torchlike.randn(4, 6, requires_grad=True)
+    b = torchlike.zeros(4, requires_grad=True)
+    x = torchlike.randn(3, 6)
+    h = nn.functional.linear(x, w, b)                       # (linear's own recording)
+    h = h * 2 + torchlike.ones(4) - 1.5                     # numbers and a constant
+    parts = h.split([1, 3], dim=1)                          # several outputs
+    h = torchlike.cat([parts[1] * parts[0], parts[0]], dim=1).t().reshape(12)
+    g = h[2:9].clone()
+    g[1:3] = g[1:3].exp()                                   # in place through a view
+    h = torchlike.where(g > 0, g, g.abs()).relu_()
+    m = nn.LayerNorm(7)
+    loss = nn.functional.cross_entropy(m(h.unsqueeze(0)).expand(2, 7),
+                                       torchlike.tensor([1, 3])) + w.pow(2).sum()
+    stack, met, checked = [loss.grad_fn], set(), 0
+    while stack:
+        node = stack.pop()
+        if node is None or node in met or type(node) is torchlike.autograd.graph.AccumulateGrad:
+            continue
+        met.add(node)
+        if node.op is not None:
+            assert node.diff == tuple(e[0] is not None for e in node.edges), node.name()
+            checked += 1
+        stack.extend(n for n, _ in node.edges)
+    assert checked > 15

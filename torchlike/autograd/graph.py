@@ -45,9 +45,11 @@ class remat_region:
 class Node:
     """A recorded operation; subclassed once per PyTorch grad_fn name."""
 
-    __slots__ = ("op", "params", "edges", "arrays", "diff", "saved", "freed", "_public_edges",
-                 "out_avals", "_pre_hooks", "_hooks", "tensor_hooks", "retained",
-                 "_metadata", "packed", "out_versions", "stale", "remat", "__weakref__")
+    # (what a plan check reads first, close together: a step checks nodes that the forward
+    # made a while ago, and each cache line of a node read again costs more than its code)
+    __slots__ = ("op", "params", "stale", "freed", "packed", "_pre_hooks", "_hooks",
+                 "tensor_hooks", "retained", "remat", "seen", "saved", "edges", "arrays",
+                 "_public_edges", "diff", "out_avals", "_metadata", "out_versions", "__weakref__")
 
     def __init__(self, op, params, edges, arrays, diff, saved, out_avals):
         self.op = op
@@ -70,6 +72,9 @@ class Node:
         # that recorded nothing (under no_grad): the replay must use the recorded values
         self.stale = None
         self.remat = remat_state.region        # the checkpoint region that recorded it
+        # the token of the last plan check that met this node (_plans._check: a node met
+        # twice in one check is shared where the plan's graph had two)
+        self.seen = None
 
     def name(self):
         return _DISPLAY_NAMES.get(type(self).__name__, type(self).__name__)
@@ -204,7 +209,7 @@ def node_class(name, base=Node):
 class AccumulateGrad:
     """The sink of a leaf tensor that requires grad (one per leaf, reused)."""
 
-    __slots__ = ("variable", "edge", "_pre_hooks", "_hooks", "_metadata", "__weakref__")
+    __slots__ = ("variable", "edge", "_pre_hooks", "_hooks", "_metadata", "seen", "__weakref__")
     next_functions = edges = ()
     out_versions = ()     # a leaf is not made by an op (read for every recorded op's inputs)
 
@@ -216,6 +221,7 @@ class AccumulateGrad:
         self._pre_hooks = None
         self._hooks = None
         self._metadata = None
+        self.seen = None                       # (as Node.seen)
 
     def name(self):
         return "torch::autograd::AccumulateGrad"
