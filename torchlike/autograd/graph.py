@@ -152,6 +152,18 @@ class Node:
         self.arrays = tuple(arrays)
 
 
+def release_saved(nodes):
+    """Node.release of each of `nodes` that saves something (a plain backward's, without
+    retain_graph; none is a custom Function's), its call inlined: every step frees them."""
+    for node in nodes:
+        if node.op.saves:
+            if node._public_edges is None:
+                node._public_edges = node.next_functions      # (it reads the arrays)
+            node.freed = True
+            node.arrays = None
+            node.packed = None
+
+
 def _saved_attribute(node, attr):
     """PyTorch's `grad_fn._saved_<argument>`: the saved input tensor itself (None where
     this node saved nothing for it), or for `_saved_result` the output with this node as
