@@ -74,7 +74,8 @@ class Plan:
     output_nr; `firsts`: edge, diff slot, leaf index), elsewhere it compares (`links`,
     `reads`, alike); `ends` (edge, type of what it leads to: None or another leaf) and
     `consts` (edge, constant slot)."""
-    __slots__ = ("structure", "nodes", "root", "n_diff", "n_const", "n_leaves", "numbers")
+    __slots__ = ("structure", "nodes", "root", "n_diff", "n_const", "n_leaves", "numbers",
+                 "leaf_ids")
 
     def __init__(self, order, position, leaves, program, structure, n_const):
         self.structure = structure
@@ -85,6 +86,7 @@ class Plan:
         # per constant slot, the last Python number met there: (number, device, what
         # scalar_arg made of it), so that the same number is not converted again
         self.numbers = [None] * n_const
+        self.leaf_ids = None        # ids of the distinct leaves the last check met (_check)
         slot_leaf = structure.slot_target
         placed, read = {self.root[0]}, set()      # met so far, in the check's order
         nodes = [None] * len(order)
@@ -194,9 +196,8 @@ def _check(plan, root, root_nr, device):
                 return None
         for j, slot, leaf in firsts:
             nxt = edges[j][0]
-            if type(nxt) is not AccumulateGrad or nxt.seen is token:
+            if type(nxt) is not AccumulateGrad:
                 return None
-            nxt.seen = token
             leaves[leaf] = nxt
             array = arrays[j]
             if type(array) is Deferred and array._value is not None:
@@ -235,8 +236,17 @@ def _check(plan, root, root_nr, device):
             if numbers:
                 continue
         node._public_edges = edges       # (as _plain_walk does)
-    # distinct constant objects where the walk found them distinct (nodes and leaves met
-    # twice, under two positions of the plan, were refused by their token above)
+    # distinct where the walk found them distinct (a node met twice, under two positions
+    # of the plan, was refused by its token above): leaves, and constant objects. The
+    # leaves are the same objects step after step, and a set of them is allocated where a
+    # step's heap is slowest: ids equal to those of the last check's distinct leaves are
+    # distinct too (ids of objects alive together). (Not a token on the leaves, as for the
+    # nodes: a leaf may be in the graphs of two threads at once.)
+    ids = tuple(map(id, leaves))
+    if ids != plan.leaf_ids:
+        if len(set(leaves)) != plan.n_leaves:
+            return None
+        plan.leaf_ids = ids
     if len(set(map(id, const_vals))) != plan.n_const:
         return None
     return nodes, plan.structure, diff_vals, const_vals, leaves

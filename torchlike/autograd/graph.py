@@ -221,7 +221,7 @@ def node_class(name, base=Node):
 class AccumulateGrad:
     """The sink of a leaf tensor that requires grad (one per leaf, reused)."""
 
-    __slots__ = ("variable", "edge", "_pre_hooks", "_hooks", "_metadata", "seen", "__weakref__")
+    __slots__ = ("variable", "edge", "_pre_hooks", "_hooks", "_metadata", "__weakref__")
     next_functions = edges = ()
     out_versions = ()     # a leaf is not made by an op (read for every recorded op's inputs)
 
@@ -233,7 +233,6 @@ class AccumulateGrad:
         self._pre_hooks = None
         self._hooks = None
         self._metadata = None
-        self.seen = None                       # (as Node.seen)
 
     def name(self):
         return "torch::autograd::AccumulateGrad"
