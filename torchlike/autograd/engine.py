@@ -395,10 +395,11 @@ def _run_plain(roots, root_grads, retain_graph, root_tensors):
             _accumulate(t, Tensor._wrap(g, t._storage.device), create_graph=False,
                         already_summed=o is not None)
             continue
-        # nothing to call: store the sum (_store_summed inlined: once per parameter)
+        # nothing to call: .grad becomes the sum (the old .grad plus the new gradient, or
+        # the new gradient alone where there was none), inlined: once per parameter
         grad = t._grad
         if grad is None:
-            grad = _new_object(Tensor)
+            grad = _new_object(Tensor)         # (Tensor._wrap, without its call)
             grad._init_from_array(g, t._storage.device)
             t._grad = grad if t._stride is None else _in_leaf_layout(t, grad)
         else:
@@ -1007,6 +1008,7 @@ def _conj(a):
 # -- accumulation into .grad --------------------------------------------------------------
 _new_object = object.__new__
 
+
 def _has_leaf_hooks(acc):
     return bool(acc.variable._hooks or acc._pre_hooks or acc._hooks)
 
@@ -1014,19 +1016,6 @@ def _has_leaf_hooks(acc):
 def leaf_hooks(leaf, g):
     """The tensor hooks of a leaf, which also run when autograd.grad captures its grad."""
     return _tensor_hooks(leaf._hooks, g) if leaf._hooks else g
-
-
-def _store_summed(leaf, array):
-    """.grad becomes `array`, the old .grad plus the new gradient (or the new gradient
-    alone, where there was none): the hook-less case of _accumulate's summed branch."""
-    grad = leaf._grad
-    if grad is None:
-        # (Tensor._wrap inlined, without its call)
-        grad = _new_object(_tensor.Tensor)
-        grad._init_from_array(array, leaf._storage.device)
-        leaf._grad = grad if leaf._stride is None else _in_leaf_layout(leaf, grad)
-    else:
-        _replace_value(grad, array)
 
 
 def _replace_value(grad, array):

@@ -57,7 +57,9 @@ class Node:
         self.edges = edges                     # (node | None, output_nr) for every input
         self._public_edges = None
         self.arrays = arrays                   # input values at record time
-        self.diff = diff                       # which inputs carry a gradient
+        # which inputs carry a gradient: those whose edge leads to a node or a leaf (every
+        # op that records derives them so; a plan check compares the edges, not these)
+        self.diff = diff
         self.saved = saved                     # ((input index | 'result', counter, version, desc))
         self.freed = False
         self.out_avals = out_avals             # ((shape, np dtype), ...) per output
@@ -132,11 +134,7 @@ class Node:
 
     def release(self):
         """Free what was saved for backward (the graph may still replay if nothing was)."""
-        if self.op.saves:
-            self._public_edges = self.next_functions      # (it reads the arrays)
-            self.freed = True
-            self.arrays = None
-            self.packed = None
+        release_saved((self,))
 
     def unpack_saved(self):
         """Replace the saved inputs by what the unpack hook of saved_tensors_hooks gives
