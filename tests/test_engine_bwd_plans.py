@@ -225,3 +225,81 @@ def test_a_checkpointed_graph_is_not_served_by_the_plan_of_its_plain_twin():
     planned = _plans.stats.planned
     checkpoint(block, x * 2, use_reentrant=False).sum().backward()
     assert _plans.stats.planned == planned
+
+
+def test_the_diff_flags_a_plan_does_not_compare_follow_from_the_edges_it_does():
+    """A plan checks each edge of a node (what it leads to) and their number, not the
+    node's diff flags: every op that records (not a custom Function) derives them from
+    its edges, diff[k] being whether edge k leads to a node or a leaf."""
+    nn = torchlike.nn
+    w = torchlike.randn(4, 6, requires_grad=True)
+    b = torchlike.zeros(4, requires_grad=True)
+    x = torchlike.randn(3, 6)
+    h = nn.functional.linear(x, w, b)                       # (linear's own recording)
+    h = h * 2 + torchlike.ones(4) - 1.5                     # numbers and a constant
+    parts = h.split([1, 3], dim=1)                          # several outputs
+    h = torchlike.cat([parts[1] * parts[0], parts[0]], dim=1).t().reshape(12)
+    g = h[2:9].clone()
+    g[1:3] = g[1:3].exp()                                   # in place through a view
+    h = torchlike.where(g > 0, g, g.abs()).relu_()
+    m = nn.LayerNorm(7)
+    loss = nn.functional.cross_entropy(m(h.unsqueeze(0)).expand(2, 7),
+                                       torchlike.tensor([1, 3])) + w.pow(2).sum()
+    stack, met, checked = [loss.grad_fn], set(), 0
+    while stack:
+        node = stack.pop()
+        if node is None or node in met or type(node) is torchlike.autograd.graph.AccumulateGrad:
+            continue
+        met.add(node)
+        if node.op is not None:
+            assert node.diff == tuple(e[0] is not None for e in node.edges), node.name()
+            checked += 1
+        stack.extend(n for n, _ in node.edges)
+    assert checked > 15
+
+
+def test_the_same_leaves_read_twice_where_the_plan_read_two_walk():
+    """Leaves are usually the same objects step after step (the check then compares their
+    ids with the last check's instead of making a set): a graph that ties one to the
+    other, as weight tying does, is not served by the plan of the untied graph."""
+    def steps(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, -1.0], requires_grad=True)
+        seen = []
+        for tied in (False, False, False, True, False, True, True, True, False):
+            x.grad = w.grad = None
+            loss = ((x * 1) * ((x if tied else w) * 1)).sum()
+            loss.backward()
+            seen.append((loss.item(), x.grad.tolist(), None if w.grad is None else w.grad.tolist()))
+        return seen
+    planned = _plans.stats.planned
+    assert steps(torchlike) == steps(torch)
+    assert _plans.stats.planned > planned + 3         # both graphs were served by plans
+
+
+def _plan_of(loss):
+    walked = engine._plain_walk([(loss.grad_fn, 0)], loss._storage.device)
+    order, position, program, _, const_vals, slot_leaf, leaves, _ = walked
+    structure, _ = _plans.structure_of(program, [(position[loss.grad_fn], 0)], slot_leaf,
+                                       len(leaves), ())
+    return _plans.Plan(order, position, leaves, program, structure, len(const_vals))
+
+
+def test_a_plan_refuses_one_node_where_it_had_two_and_one_leaf_where_it_had_two():
+    """(Replaying a shared node twice gives the same values, so a test of gradients alone
+    cannot see this: the check itself must refuse the graph, as the walk would differ.)"""
+    x = torchlike.tensor([1.0, 2.0], requires_grad=True)
+    w = torchlike.tensor([3.0, 4.0], requires_grad=True)
+    device = x._storage.device
+
+    def check(plan, loss):
+        return _plans._check(plan, loss.grad_fn, 0, device)
+    made_twice = _plan_of(((x + 2) * (x + 2)).sum())
+    assert check(made_twice, ((x + 2) * (x + 2)).sum()) is not None
+    y = x + 2
+    assert check(made_twice, (y * y).sum()) is None
+    two_leaves = _plan_of(((x * 1) * (w * 1)).sum())
+    for _ in range(2):              # (the second time, against the ids the first one kept)
+        assert check(two_leaves, ((x * 1) * (w * 1)).sum()) is not None
+    assert check(two_leaves, ((x * 1) * (x * 1)).sum()) is None
+    assert check(two_leaves, ((w * 1) * (w * 1)).sum()) is None

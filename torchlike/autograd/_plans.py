@@ -68,10 +68,14 @@ class _Plans:
 class Plan:
     """What a repeated walk needs, per node (inputs first): its class, op, params, diff
     and stale flags (diff has one per edge), and its edges by what they lead to, each group
-    checked by a loop of its own: `links` (edge, position of the node, output_nr),
-    `reads` of leaves for their gradient (edge, diff slot, leaf index), `ends` (edge,
-    type of what it leads to: None or another leaf) and `consts` (edge, constant slot)."""
-    __slots__ = ("structure", "nodes", "root", "n_diff", "n_const", "n_leaves", "numbers")
+    checked by a loop of its own. The check visits the nodes outputs first and each one's
+    edges in order, so where it meets a node or a leaf for the first time is known here:
+    there it takes what the edge leads to (`places`: edge, position of the node,
+    output_nr; `firsts`: edge, diff slot, leaf index), elsewhere it compares (`links`,
+    `reads`, alike); `ends` (edge, type of what it leads to: None or another leaf) and
+    `consts` (edge, constant slot)."""
+    __slots__ = ("structure", "nodes", "root", "n_diff", "n_const", "n_leaves", "numbers",
+                 "leaf_ids")
 
     def __init__(self, order, position, leaves, program, structure, n_const):
         self.structure = structure
@@ -82,25 +86,31 @@ class Plan:
         # per constant slot, the last Python number met there: (number, device, what
         # scalar_arg made of it), so that the same number is not converted again
         self.numbers = [None] * n_const
+        self.leaf_ids = None        # ids of the distinct leaves the last check met (_check)
         slot_leaf = structure.slot_target
-        nodes = []
-        for node, (_, _, refs) in zip(order, program):
-            links, reads, ends, consts = [], [], [], []
+        placed, read = {self.root[0]}, set()      # met so far, in the check's order
+        nodes = [None] * len(order)
+        for k in range(len(order) - 1, -1, -1):
+            node, refs = order[k], program[k][2]
+            places, links, firsts, reads, ends, consts = [], [], [], [], [], []
             for j, ((nxt, nr), ref) in enumerate(zip(node.edges, refs)):
                 kind = ref[0]
                 if kind == 1:
-                    reads.append((j, ref[1], slot_leaf[ref[1]]))
+                    leaf = slot_leaf[ref[1]]
+                    (reads if leaf in read else firsts).append((j, ref[1], leaf))
+                    read.add(leaf)
                     continue
                 where = position.get(nxt)
                 if where is not None:
-                    links.append((j, where, nr))
+                    (links if where in placed else places).append((j, where, nr))
+                    placed.add(where)
                 else:
                     ends.append((j, type(nxt)))        # (None's type, or AccumulateGrad)
                 if kind != 0:
                     consts.append((j, ref[-1]))
             stale = None if node.stale is None else frozenset(node.stale)
-            nodes.append((type(node), node.op, node.params, node.diff, stale, tuple(links),
-                          tuple(reads), tuple(ends), tuple(consts)))
+            nodes[k] = (type(node), node.op, node.params, stale, len(node.edges), tuple(places),
+                        tuple(links), tuple(firsts), tuple(reads), tuple(ends), tuple(consts))
         self.nodes = tuple(nodes)
 
 
@@ -159,35 +169,42 @@ def _check(plan, root, root_nr, device):
     diff_vals = [None] * plan.n_diff
     const_vals = [None] * plan.n_const
     leaves = [None] * plan.n_leaves
+    token = object()
     for k in range(n - 1, -1, -1):            # outputs first: a node is placed by its users
         node = nodes[k]
-        cls, op, params, diff, stale, links, reads, ends, consts = plan_nodes[k]
+        cls, op, params, stale, n_edges, places, links, firsts, reads, ends, consts = plan_nodes[k]
         if (type(node) is not cls or node.op is not op or node.params != params
-                or node.diff != diff or node.stale != stale or node.freed or node.packed
+                or node.stale != stale or node.freed or node.packed
                 or node._pre_hooks or node._hooks or node.tensor_hooks or node.retained
-                or node.remat is not None):       # (a checkpoint region: walks, see engine)
+                or node.remat is not None or node.seen is token):
             return None
-        for i, counter, version, desc in node.saved:
-            if counter.value != version:
+        node.seen = token
+        for entry in node.saved:
+            if entry[1].value != entry[2]:
                 return None
-        edges, arrays = node.edges, node.arrays      # (as many as diff has flags)
-        for j, where, want_nr in links:
+        edges, arrays = node.edges, node.arrays
+        if len(edges) != n_edges:
+            return None
+        for j, where, want_nr in places:
             nxt, nr = edges[j]
-            placed = nodes[where]
-            if placed is None:
-                nodes[where] = nxt
-            elif placed is not nxt:
-                return None
             if nr != want_nr:
                 return None
-        for j, slot, leaf in reads:
+            nodes[where] = nxt
+        for j, where, want_nr in links:
+            nxt, nr = edges[j]
+            if nxt is not nodes[where] or nr != want_nr:
+                return None
+        for j, slot, leaf in firsts:
             nxt = edges[j][0]
-            placed = leaves[leaf]
-            if placed is None:
-                if type(nxt) is not AccumulateGrad:
-                    return None
-                leaves[leaf] = nxt
-            elif placed is not nxt:
+            if type(nxt) is not AccumulateGrad:
+                return None
+            leaves[leaf] = nxt
+            array = arrays[j]
+            if type(array) is Deferred and array._value is not None:
+                array = array._value
+            diff_vals[slot] = array
+        for j, slot, leaf in reads:
+            if edges[j][0] is not leaves[leaf]:
                 return None
             array = arrays[j]
             if type(array) is Deferred and array._value is not None:
@@ -196,29 +213,40 @@ def _check(plan, root, root_nr, device):
         for j, kind in ends:
             if type(edges[j][0]) is not kind:
                 return None
-        numbers = False
-        for j, slot in consts:
-            array = arrays[j]
-            if type(array) is Deferred and array._value is not None:
-                array = array._value
-            if not hasattr(array, "shape"):
-                numbers = True
-                last = plan.numbers[slot]
-                if last is not None and last[0] is array and last[1] is device:
-                    array = last[2]
-                else:
-                    converted = scalar_arg(array, device)
-                    plan.numbers[slot] = (array, device, converted)
-                    array = converted
-            placed = const_vals[slot]
-            if placed is None:
-                const_vals[slot] = array
-            elif placed is not array:
-                return None
-        if not numbers:
-            node._public_edges = edges       # (as _plain_walk does)
-    # distinct where the walk found them distinct: nodes, leaves, constant objects
-    if (len(set(nodes)) != n or len(set(leaves)) != plan.n_leaves
-            or len(set(map(id, const_vals))) != plan.n_const):
+        if consts:
+            numbers = False
+            for j, slot in consts:
+                array = arrays[j]
+                if type(array) is Deferred and array._value is not None:
+                    array = array._value
+                if not hasattr(array, "shape"):
+                    numbers = True
+                    last = plan.numbers[slot]
+                    if last is not None and last[0] is array and last[1] is device:
+                        array = last[2]
+                    else:
+                        converted = scalar_arg(array, device)
+                        plan.numbers[slot] = (array, device, converted)
+                        array = converted
+                placed = const_vals[slot]
+                if placed is None:
+                    const_vals[slot] = array
+                elif placed is not array:
+                    return None
+            if numbers:
+                continue
+        node._public_edges = edges       # (as _plain_walk does)
+    # distinct where the walk found them distinct (a node met twice, under two positions
+    # of the plan, was refused by its token above): leaves, and constant objects. The
+    # leaves are the same objects step after step, and a set of them is allocated where a
+    # step's heap is slowest: ids equal to those of the last check's distinct leaves are
+    # distinct too (ids of objects alive together). (Not a token on the leaves, as for the
+    # nodes: a leaf may be in the graphs of two threads at once.)
+    ids = tuple(map(id, leaves))
+    if ids != plan.leaf_ids:
+        if len(set(leaves)) != plan.n_leaves:
+            return None
+        plan.leaf_ids = ids
+    if len(set(map(id, const_vals))) != plan.n_const:
         return None
     return nodes, plan.structure, diff_vals, const_vals, leaves

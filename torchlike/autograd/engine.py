@@ -20,7 +20,7 @@ import jax
 from jax._src import config as jax_config
 import jax.numpy as jnp
 
-from .._storage import write_scope
+from .._storage import contiguous_strides, write_scope
 from .._caches import LRU, release_if_over_budget
 from .. import _background
 from .. import _tensor      # (a module reference: _tensor imports this package)
@@ -28,7 +28,7 @@ from .._device import scalar_arg
 from .._lazy import Deferred, force, install, materialize, plan, run_program, top_level
 from . import anomaly_mode as anomaly
 from . import _plans
-from .graph import SECOND_BACKWARD, AccumulateGrad, Node
+from .graph import SECOND_BACKWARD, AccumulateGrad, Node, release_saved
 from .grad_mode import enable_grad, no_grad
 from ..utils.hooks import RemovableHandle  # noqa: F401  (re-exported for hooks users)
 
@@ -388,17 +388,24 @@ def _run_plain(roots, root_grads, retain_graph, root_tensors):
                                 diff_vals, const_vals, cotangents, reducer, structure=s)
     if wanted:
         install([deferred for _, deferred in wanted], values)
+    Tensor = _tensor.Tensor
     for leaf, g, o, h in zip(leaf_list, grads, old, hooked):
         t = leaf.variable
-        if not h and not t._post_acc_hooks:     # (nothing to call: store the sum)
-            _store_summed(t, g)
-        else:
-            _accumulate(t, _tensor.Tensor._wrap(g, t._storage.device), create_graph=False,
+        if h or t._post_acc_hooks:
+            _accumulate(t, Tensor._wrap(g, t._storage.device), create_graph=False,
                         already_summed=o is not None)
+            continue
+        # nothing to call: .grad becomes the sum (the old .grad plus the new gradient, or
+        # the new gradient alone where there was none), inlined: once per parameter
+        grad = t._grad
+        if grad is None:
+            grad = _new_object(Tensor)         # (Tensor._wrap, without its call)
+            grad._init_from_array(g, t._storage.device)
+            t._grad = grad if t._stride is None else _in_leaf_layout(t, grad)
+        else:
+            _replace_value(grad, g)
     if not retain_graph:
-        for node in order:
-            if node.op.saves:
-                node.release()
+        release_saved(order)
     return True
 
 
@@ -999,6 +1006,9 @@ def _conj(a):
 
 
 # -- accumulation into .grad --------------------------------------------------------------
+_new_object = object.__new__
+
+
 def _has_leaf_hooks(acc):
     return bool(acc.variable._hooks or acc._pre_hooks or acc._hooks)
 
@@ -1006,19 +1016,6 @@ def _has_leaf_hooks(acc):
 def leaf_hooks(leaf, g):
     """The tensor hooks of a leaf, which also run when autograd.grad captures its grad."""
     return _tensor_hooks(leaf._hooks, g) if leaf._hooks else g
-
-
-def _store_summed(leaf, array):
-    """.grad becomes `array`, the old .grad plus the new gradient (or the new gradient
-    alone, where there was none): the hook-less case of _accumulate's summed branch."""
-    grad = leaf._grad
-    if grad is None:
-        # (Tensor._wrap inlined, without its call: this runs for every parameter each step)
-        grad = object.__new__(_tensor.Tensor)
-        grad._init_from_array(array, leaf._storage.device)
-        leaf._grad = grad if leaf._stride is None else _in_leaf_layout(leaf, grad)
-    else:
-        _replace_value(grad, array)
 
 
 def _replace_value(grad, array):
@@ -1083,7 +1080,9 @@ def _graph_copy(g, leaf):
 def _in_leaf_layout(t, g):
     """A new .grad takes its (non-overlapping, dense) tensor's strides, as PyTorch's
     AccumulateGrad makes it: the .grad of a transposed leaf is transposed too."""
-    if t._stride is None or t.is_contiguous():
+    stride = t._stride
+    # (the contiguous strides first: known per shape, where is_contiguous loops over them)
+    if stride is None or stride == contiguous_strides(t._shape) or t.is_contiguous():
         return g
     strides, shape = t.stride(), t.shape
     expected = 1                 # only a dense, non-overlapping layout is copied

@@ -45,9 +45,11 @@ class remat_region:
 class Node:
     """A recorded operation; subclassed once per PyTorch grad_fn name."""
 
-    __slots__ = ("op", "params", "edges", "arrays", "diff", "saved", "freed", "_public_edges",
-                 "out_avals", "_pre_hooks", "_hooks", "tensor_hooks", "retained",
-                 "_metadata", "packed", "out_versions", "stale", "remat", "__weakref__")
+    # (what a plan check reads first, close together: a step checks nodes that the forward
+    # made a while ago, and each cache line of a node read again costs more than its code)
+    __slots__ = ("op", "params", "stale", "freed", "packed", "_pre_hooks", "_hooks",
+                 "tensor_hooks", "retained", "remat", "seen", "saved", "edges", "arrays",
+                 "_public_edges", "diff", "out_avals", "_metadata", "out_versions", "__weakref__")
 
     def __init__(self, op, params, edges, arrays, diff, saved, out_avals):
         self.op = op
@@ -55,7 +57,9 @@ class Node:
         self.edges = edges                     # (node | None, output_nr) for every input
         self._public_edges = None
         self.arrays = arrays                   # input values at record time
-        self.diff = diff                       # which inputs carry a gradient
+        # which inputs carry a gradient: those whose edge leads to a node or a leaf (every
+        # op that records derives them so; a plan check compares the edges, not these)
+        self.diff = diff
         self.saved = saved                     # ((input index | 'result', counter, version, desc))
         self.freed = False
         self.out_avals = out_avals             # ((shape, np dtype), ...) per output
@@ -70,6 +74,9 @@ class Node:
         # that recorded nothing (under no_grad): the replay must use the recorded values
         self.stale = None
         self.remat = remat_state.region        # the checkpoint region that recorded it
+        # the token of the last plan check that met this node (_plans._check: a node met
+        # twice in one check is shared where the plan's graph had two)
+        self.seen = None
 
     def name(self):
         return _DISPLAY_NAMES.get(type(self).__name__, type(self).__name__)
@@ -127,11 +134,7 @@ class Node:
 
     def release(self):
         """Free what was saved for backward (the graph may still replay if nothing was)."""
-        if self.op.saves:
-            self._public_edges = self.next_functions      # (it reads the arrays)
-            self.freed = True
-            self.arrays = None
-            self.packed = None
+        release_saved((self,))
 
     def unpack_saved(self):
         """Replace the saved inputs by what the unpack hook of saved_tensors_hooks gives
@@ -145,6 +148,18 @@ class Node:
             if i != "result" and hasattr(value, "_data"):
                 arrays[i] = value._data()
         self.arrays = tuple(arrays)
+
+
+def release_saved(nodes):
+    """Node.release of each of `nodes` that saves something (a plain backward's, without
+    retain_graph; none is a custom Function's), its call inlined: every step frees them."""
+    for node in nodes:
+        if node.op.saves:
+            if node._public_edges is None:
+                node._public_edges = node.next_functions      # (it reads the arrays)
+            node.freed = True
+            node.arrays = None
+            node.packed = None
 
 
 def _saved_attribute(node, attr):
