@@ -209,6 +209,8 @@ def test_a_view_numpy_made_sees_writes_made_before_it_is_read():
     for lib in (torch, torchlike):
         base = lib.arange(12, dtype=lib.float32).reshape(3, 4)
         base.tolist()
+        empty = lib.zeros(0, 3).select(1, 2)       # (its offset lies past the storage)
+        assert empty.tolist() == [] and lib.stack([empty, empty]).shape == (2, 0)
         row, column, element = base[1], base[:, 2], base[2, 3]
         base.mul_(10)                         # before any view is read
         first = element.item()                # (read in place from the storage)

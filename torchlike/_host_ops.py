@@ -142,6 +142,8 @@ def _strided(host, shape, strides, offset):
     """The elements (shape, strides, offset) sees in the flat `host` array: a numpy
     view of them (the caller copies)."""
     flat = host.reshape(-1)
+    if 0 in shape:                  # (its offset may lie past an empty buffer's end)
+        return np.empty(shape, flat.dtype)
     size = flat.itemsize
     return np.ndarray(shape, flat.dtype, flat, offset * size, [s * size for s in strides])
 
