@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import torchlike
+from torchlike.optim import _elementwise
+from torchlike.optim._elementwise import ElementwiseOptimizer
 
 try:
     import torch
@@ -33,3 +35,26 @@ def _restore_global_state():
     if torch is not None:
         torch.set_default_dtype(torch.float32)
         torch.set_printoptions(profile="default")
+
+
+# -- the optimizers' remembered plan (optim/_elementwise.py): two ways to watch it,
+# shared by test_optim_steady_plan.py and test_optim_steady_run.py
+@pytest.fixture
+def general_path(monkeypatch):
+    """Every step planned afresh (the remembered plan is never repeated)."""
+    def use():
+        monkeypatch.setattr(_elementwise._Steady, "repeat", lambda *args: None)
+    return use
+
+
+@pytest.fixture
+def plan_calls(monkeypatch):
+    """How many times a step planned its group (`_plan`)."""
+    calls = []
+    original = ElementwiseOptimizer._plan
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+    monkeypatch.setattr(ElementwiseOptimizer, "_plan", counting)
+    return calls

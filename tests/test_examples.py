@@ -68,24 +68,31 @@ def test_benchmark_quick_seed_prints_a_table(oracle, tmp_path):
     assert all(len(result[0][lib]) == 3 for lib in ("torch", "torchlike", "compiled", "jax.jit"))
 
 
-def test_benchmark_host_table_times_each_phase(oracle, tmp_path):
-    """benchmark.py --quick --only host: the MLP step's host CPU time per phase under torch
-    and torchlike, and jax.jit's call and read, as a table and in the JSON."""
+def _quick_benchmark_table(only, title, tmp_path):
+    """Run benchmark.py --quick --only `only`: the rows of the table printed under
+    `title` (cells split), and the JSON it wrote."""
     import json
     import subprocess
 
     out = tmp_path / "bench.json"
     done = subprocess.run([sys.executable, str(EXAMPLES / "benchmark.py"), "--quick", "--only",
-                           "host", "--json", str(out)], capture_output=True, text=True,
+                           only, "--json", str(out)], capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr
-    table = done.stdout[done.stdout.index("Host CPU time"):]
+    table = done.stdout[done.stdout.index(title):]
     lines = [line.strip("|").split("|") for line in table.splitlines() if line.startswith("|")]
+    return lines, json.loads(out.read_text())
+
+
+def test_benchmark_host_table_times_each_phase(oracle, tmp_path):
+    """benchmark.py --quick --only host: the MLP step's host CPU time per phase under torch
+    and torchlike, and jax.jit's call and read, as a table and in the JSON."""
+    lines, results = _quick_benchmark_table("host", "Host CPU time", tmp_path)
     assert [c.strip() for c in lines[0]] == ["workload", "library", "zero_grad", "forward",
                                              "backward", "step", "read", "host total"]
     assert [(r[0].strip(), r[1].strip()) for r in lines[2:]] == [
         ("mlp", "torch"), ("mlp", "torchlike"), ("mlp", "jax.jit")]
-    host = json.loads(out.read_text())["host"]
+    host = results["host"]
     for name, label, *phases in host:
         timed = phases[3:] if label == "jax.jit" else phases
         assert all(t > 0 for t in timed), (label, phases)
@@ -95,18 +102,9 @@ def test_benchmark_host_table_times_each_phase(oracle, tmp_path):
 def test_benchmark_data_table_times_each_loader(oracle, tmp_path):
     """benchmark.py --quick --only data: thread CPU per batch of three DataLoader
     patterns under torch and torchlike, as a table and in the JSON."""
-    import json
-    import subprocess
-
-    out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, str(EXAMPLES / "benchmark.py"), "--quick", "--only",
-                           "data", "--json", str(out)], capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr
-    table = done.stdout[done.stdout.index("Data loading"):]
-    lines = [line.strip("|").split("|") for line in table.splitlines() if line.startswith("|")]
+    lines, results = _quick_benchmark_table("data", "Data loading", tmp_path)
     assert [c.strip() for c in lines[0]] == ["loader", "torch", "torchlike", "torchlike/torch"]
-    loaded = json.loads(out.read_text())["data"]
+    loaded = results["data"]
     assert [row[0] for row in loaded] == ["TensorDataset", "numpy samples", "tensor samples"]
     assert all(t > 0 for row in loaded for t in row[1:])
 

@@ -9,8 +9,6 @@ import numpy as np
 import pytest
 
 import torchlike
-from torchlike.optim import _elementwise
-from torchlike.optim._elementwise import ElementwiseOptimizer
 
 from test_optim import CASES, _assert_state_same, _data, _np, _optim, _tol
 
@@ -34,27 +32,6 @@ def _run(lib, name, kw, change=None, dtype="float32", steps=STEPS, schedule=None
         if scheduler is not None:
             scheduler.step()
     return params, opt
-
-
-@pytest.fixture
-def general_path(monkeypatch):
-    """Every step planned afresh (the remembered plan is never repeated)."""
-    def use():
-        monkeypatch.setattr(_elementwise._Steady, "repeat", lambda *args: None)
-    return use
-
-
-@pytest.fixture
-def plan_calls(monkeypatch):
-    """How many times a step planned its group (`_plan`)."""
-    calls = []
-    original = ElementwiseOptimizer._plan
-
-    def counting(self, *args, **kwargs):
-        calls.append(1)
-        return original(self, *args, **kwargs)
-    monkeypatch.setattr(ElementwiseOptimizer, "_plan", counting)
-    return calls
 
 
 def _check(oracle, general_path, name, kw, change=None, dtype="float32", steps=STEPS,

@@ -15,25 +15,6 @@ from test_optim_steady_plan import _check, _run
 
 
 @pytest.fixture
-def general_path(monkeypatch):
-    def use():
-        monkeypatch.setattr(_elementwise._Steady, "repeat", lambda *args: None)
-    return use
-
-
-@pytest.fixture
-def plan_calls(monkeypatch):
-    calls = []
-    original = ElementwiseOptimizer._plan
-
-    def counting(self, *args, **kwargs):
-        calls.append(1)
-        return original(self, *args, **kwargs)
-    monkeypatch.setattr(ElementwiseOptimizer, "_plan", counting)
-    return calls
-
-
-@pytest.fixture
 def repeats(monkeypatch):
     """How many steps ran the remembered plan (`_Steady.run`)."""
     calls = []
