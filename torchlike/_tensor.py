@@ -18,7 +18,7 @@ from . import _dtype as dt
 from ._lazy import Deferred, force, top_level as _top_level
 from ._storage import (Storage, VersionCounter, contiguous_strides, is_contiguous,
                        overlaps_itself, strided_gather, strided_scatter)
-from .autograd.graph import accumulator_of, node_class
+from .autograd.graph import accumulator_of
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from .autograd.grad_mode import _state as _modes     # (thread-local; read per op output)
 from jax._src.array import ArrayImpl as _ArrayImpl   # a concrete jax.Array's class
@@ -513,20 +513,26 @@ class Tensor:
     def item(self):
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
-        a = unread_view_values(self) if self._cache_gen == HOST_VIEW_UNREAD else None
-        if a is None:
-            a = self._data()
+        a = self._host_readable()
         if isinstance(a, jax.core.Tracer):      # (JAX's error, which transforms translate)
             return a.reshape(()).item()
         # (numpy's reshape: a jax.Array's compiles a program per shape and dtype)
         return np.asarray(a).reshape(()).item()
 
     def tolist(self):
-        a = unread_view_values(self) if self._cache_gen == HOST_VIEW_UNREAD else None
-        if a is None:
-            a = self._data()
+        a = self._host_readable()
         return np.asarray(a).tolist() if self._dtype is not dt.bfloat16 \
             else np.asarray(a.astype(np.float32)).tolist()
+
+    def _host_readable(self):
+        """The value item() and tolist() read: a view numpy made and nothing read yet is
+        read in place from its storage (`x[i, j].item()`: no copy to the device and back,
+        _host_ops.unread_view_values); anything else is this tensor's array."""
+        if self._cache_gen == HOST_VIEW_UNREAD:
+            a = unread_view_values(self)
+            if a is not None:
+                return a
+        return self._data()
 
     def numpy(self, *, force=False):
         """The values as an ndarray sharing this tensor's memory (_numpy_sharing.py)."""
