@@ -158,23 +158,30 @@ def host_to_device(array, target, committed):
     generating, paid it at every call. So a small plain array goes straight to that
     last step and is copied during the call; a large one takes device_put's path,
     which copies it off this thread (or, on the CPU, may share its buffer)."""
-    if (_batched_device_put is None or array.nbytes > DIRECT_PUT_MAX_BYTES
-            or array.dtype.kind not in "biufc"):
-        return jax.device_put(array, target if committed else None)
-    key = (array.shape, array.dtype)
-    aval = _AVALS.get(key)
+    aval = None if (_batched_device_put is None or array.nbytes > DIRECT_PUT_MAX_BYTES
+                    or array.dtype.kind not in "biufc") else _aval_of(array)
     if aval is None:
-        aval = _shaped_abstractify(array)
-        if aval.dtype != array.dtype:       # (64-bit types turned off: device_put converts)
-            return jax.device_put(array, target if committed else None)
-        if len(_AVALS) >= 1024:
-            _AVALS.clear()
-        _AVALS[key] = aval
+        return jax.device_put(array, target if committed else None)
     sharding = _SHARDINGS.get(target)
     if sharding is None:
         sharding = _SHARDINGS[target] = jax.sharding.SingleDeviceSharding(target)
     return _batched_device_put(aval, sharding, [array], [target], committed, force_copy=True,
                                host_buffer_semantics=_COPY_DURING_CALL)
+
+
+def _aval_of(array):
+    """JAX's abstract value of numpy `array` (kept per shape and dtype), or None where
+    JAX would convert its values (64-bit types turned off: device_put converts)."""
+    key = (array.shape, array.dtype)
+    aval = _AVALS.get(key)
+    if aval is None:
+        aval = _shaped_abstractify(array)
+        if aval.dtype != array.dtype:
+            return None
+        if len(_AVALS) >= 1024:
+            _AVALS.clear()
+        _AVALS[key] = aval
+    return aval
 
 
 # Above this many bytes, a constant for an accelerator is filled on the device (one small

@@ -703,14 +703,8 @@ class _Steady:
         else:
             # _write_scalar's write and host mirror, for tensors on the update's device
             mirror = opt._host()
-            for t, st, (k, name, output) in zip(self.tensors, self.storages,
-                                                 self.scalar_writes):
-                if t._whole:
-                    st.array = new_scalars[output]
-                    st.generation += 1
-                    t._version_counter.value += 1
-                else:
-                    t._write_now(new_scalars[output])
+            _write_all(self.tensors, [new_scalars[output] for _, _, output in self.scalar_writes])
+            for t, st, (k, name, _) in zip(self.tensors, self.storages, self.scalar_writes):
                 mirror[id(t)] = (t, st, st.generation, hosts[k][name])
         # its 0-dim values are the next step's
         self.hosts = hosts
