@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import torchlike
+from helpers import call_counter
 from torchlike.optim import _elementwise
 from torchlike.optim._elementwise import ElementwiseOptimizer
 
@@ -50,11 +51,4 @@ def general_path(monkeypatch):
 @pytest.fixture
 def plan_calls(monkeypatch):
     """How many times a step planned its group (`_plan`)."""
-    calls = []
-    original = ElementwiseOptimizer._plan
-
-    def counting(self, *args, **kwargs):
-        calls.append(1)
-        return original(self, *args, **kwargs)
-    monkeypatch.setattr(ElementwiseOptimizer, "_plan", counting)
-    return calls
+    return call_counter(monkeypatch, ElementwiseOptimizer, "_plan")

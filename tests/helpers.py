@@ -129,6 +129,18 @@ def assert_raises_same(fn):
     assert str(got) == str(expected), (str(got), str(expected))
 
 
+def call_counter(monkeypatch, owner, name):
+    """A list that grows by one at every call of `owner.name` (a function or method,
+    which still runs) while the test runs."""
+    calls, real = [], getattr(owner, name)
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(owner, name, counting)
+    return calls
+
+
 def planned_program_sizes(monkeypatch):
     """A list that receives the number of ops of every pending program torchlike plans
     (torchlike._lazy.plan) while the test runs."""

@@ -11,20 +11,13 @@ import torchlike
 from torchlike import _host_ops, _tensor
 from torchlike._ops import indexing
 
-from helpers import assert_raises_same, assert_same, check
+from helpers import assert_raises_same, assert_same, call_counter, check
 
 
 def _counting_fresh_tensors(monkeypatch):
     """A list that receives every tensor with a storage of its own made while the test
     runs (Tensor._init_from_array: a Storage and a version counter each)."""
-    made = []
-    real = _tensor.Tensor._init_from_array
-
-    def counted(self, *args, **kwargs):
-        made.append(1)
-        return real(self, *args, **kwargs)
-    monkeypatch.setattr(_tensor.Tensor, "_init_from_array", counted)
-    return made
+    return call_counter(monkeypatch, _tensor.Tensor, "_init_from_array")
 
 
 _VIEWS = {

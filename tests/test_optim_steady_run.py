@@ -8,8 +8,8 @@ import pytest
 
 import torchlike
 from torchlike.optim import _elementwise
-from torchlike.optim._elementwise import ElementwiseOptimizer
 
+from helpers import call_counter
 from test_optim import _np
 from test_optim_steady_plan import _check, _run
 
@@ -17,14 +17,7 @@ from test_optim_steady_plan import _check, _run
 @pytest.fixture
 def repeats(monkeypatch):
     """How many steps ran the remembered plan (`_Steady.run`)."""
-    calls = []
-    original = _elementwise._Steady.run
-
-    def counting(self, *args, **kwargs):
-        calls.append(1)
-        return original(self, *args, **kwargs)
-    monkeypatch.setattr(_elementwise._Steady, "run", counting)
-    return calls
+    return call_counter(monkeypatch, _elementwise._Steady, "run")
 
 
 def test_a_key_added_then_renamed_plans_again(plan_calls, general_path):
@@ -126,26 +119,17 @@ def test_sgd_momentum_buffer_set_to_none(oracle, general_path):
     _check(oracle, general_path, "SGD", dict(lr=0.1, momentum=0.9), change)
 
 
-def test_a_second_group_plans_once_more():
+def test_a_second_group_plans_once_more(plan_calls):
     """The first step's second group makes state after the first group's record was
     taken: the first group plans again once, then both repeat."""
-    counts = []
-    original = ElementwiseOptimizer._plan
-
-    def counting(self, *args, **kwargs):
-        counts.append(1)
-        return original(self, *args, **kwargs)
     a = torchlike.nn.Parameter(torchlike.ones(3))
     b = torchlike.nn.Parameter(torchlike.ones(4))
     opt = torchlike.optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.1}], lr=0.01)
-    ElementwiseOptimizer._plan = counting
-    try:
-        for _ in range(6):
-            a.grad, b.grad = torchlike.ones(3), torchlike.ones(4)
-            opt.step()
-    finally:
-        ElementwiseOptimizer._plan = original
-    assert len(counts) == 3
+    assert not plan_calls
+    for _ in range(6):
+        a.grad, b.grad = torchlike.ones(3), torchlike.ones(4)
+        opt.step()
+    assert len(plan_calls) == 3
     assert float(opt.state[a]["step"]) == float(opt.state[b]["step"]) == 6.0
 
 
