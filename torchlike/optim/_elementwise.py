@@ -92,8 +92,10 @@ def _group_update(params, grads, states, table, *, update, plans, scalar_out):
     `states` holds every parameter's state arrays in one flat list (JAX's call takes
     and returns flat lists faster than nested ones); `scalar_out` lists (row, column,
     dtype) of the new values of 0-dim state entries, which the host computed. Returns
-    the new parameters, their new states (flat, in order) and one array per entry of
-    `scalar_out`."""
+    the parameters' new states (flat, in order), the new parameters and one array per
+    entry of `scalar_out`. (The states come first: JAX gives each donated buffer to the
+    first output of its shape and dtype, so with the parameters first a state buffer
+    took a new parameter, and XLA copied every old state before the update.)"""
     converted = {}    # compute dtype -> (the table in it, its reciprocals), once for all rows
     unpacked = {}     # (row, compute dtype) -> its scalars and reciprocals, indexed once
     new_params, new_states = [], []
@@ -132,7 +134,7 @@ def _group_update(params, grads, states, table, *, update, plans, scalar_out):
         new_params.append(new_p)
         new_states += new_st
     new_scalars = [table[row, column].astype(d) for row, column, d in scalar_out]
-    return new_params, new_states, new_scalars
+    return new_states, new_params, new_scalars
 
 
 def _as(x, dtype):
@@ -446,7 +448,7 @@ class ElementwiseOptimizer(Optimizer):
             run = _run_group
             make_private(state_arrays)
         with ahead.tracing:         # (a compile ahead may be tracing the same update)
-            new_params, new_states, new_scalars = run(
+            new_states, new_params, new_scalars = run(
                 param_arrays, grad_arrays, state_arrays, rows.table(traced),
                 update=type(self).update, plans=plans, scalar_out=tuple(rows.outputs))
         # (outside a trace, a write is the plain one: _write asks on every call)
@@ -679,7 +681,7 @@ class _Steady:
         # the one holder that `make_private` allows
         state_arrays = make_private(_arrays(tensors))
         with ahead.tracing:         # (a compile ahead may be tracing the same update)
-            new_params, new_states, new_scalars = _run_group(
+            new_states, new_params, new_scalars = _run_group(
                 _arrays(params), _arrays(grads), state_arrays, table,
                 update=type(opt).update, plans=self.plans, scalar_out=self.scalar_out)
         _write_all(params, new_params)
