@@ -406,14 +406,11 @@ def chain_jax(device):
 
 # ---------------------------------------------------------------- timing
 
-def measure(make_step, steps, repeats):
-    """(first step, median steady-state time per step, second step) in seconds.
-
-    The first step is the first call of a freshly made step, the second its next call
-    (it compiles again where the first step changed what the step sees, such as the
-    optimizer state it created); then torchlike's background compiles finish, and one
-    untimed repeat of `steps` steps warms up; every step's result is read on the host.
-    """
+def first_steps(make_step):
+    """(step, first step, second step) of a freshly made step, in seconds: its first call
+    and its next one (which compiles again where the first step changed what the step
+    sees, such as the optimizer state it created); then torchlike's background compiles
+    finish, so that the steady state has none running on the side."""
     step = make_step()
     gc.collect()
     start = time.perf_counter()
@@ -422,14 +419,38 @@ def measure(make_step, steps, repeats):
     start = time.perf_counter()
     step().tolist()
     second = time.perf_counter() - start
-    torchlike._background.wait()     # steady state: no compile still running on the side
-    times = []
+    torchlike._background.wait()
+    return step, first, second
+
+
+SETTLE_SECONDS = 0.02
+
+
+def steady_times(steps_by_label, steps, repeats, failed):
+    """Median time per step of each step in `steps_by_label` (label -> step): one untimed
+    warm-up repeat of `steps` steps, then `repeats` timed ones, taken in turns (a repeat
+    of each label, then the next round), so that a burst of load on a shared machine
+    slows every column of a row alike instead of one. Every step's result is read on
+    the host. A step that raises is dropped and reported through failed(label, exc).
+    Before each repeat a pause lets the previous one's worker threads go idle: torch's
+    OpenMP threads spin for about 10 ms of CPU after its last op, which would slow the
+    repeat after torch's on a 2-core machine. The pause is a busy wait: after a sleep
+    this machine ran the next tens of milliseconds up to 1.7x slower."""
+    times = {label: [] for label in steps_by_label}
     for _ in range(repeats + 1):
-        start = time.perf_counter()
-        for _ in range(steps):
-            step().tolist()
-        times.append((time.perf_counter() - start) / steps)
-    return first, statistics.median(times[1:]), second
+        for label, step in list(steps_by_label.items()):
+            settle = time.perf_counter() + SETTLE_SECONDS
+            while time.perf_counter() < settle:
+                pass
+            try:
+                start = time.perf_counter()
+                for _ in range(steps):
+                    step().tolist()
+                times[label].append((time.perf_counter() - start) / steps)
+            except Exception as exc:                   # noqa: BLE001 (reported in the table)
+                del steps_by_label[label], times[label]
+                failed(label, exc)
+    return {label: statistics.median(t[1:]) for label, t in times.items()}
 
 
 mlp_small, mlp_small_jax = mlp((784, 256, 256, 10), 128)
@@ -461,22 +482,28 @@ def run_workload(workload, device, quick, torch_ok):
     name, description, make, make_jax, steps = workload
     steps, repeats = (max(1, steps // 10), 2) if quick else (steps, 5)
     row = {"name": name, "workload": description, "notes": []}
-    libs = [("torch", torch)] if torch_ok else []
-    libs.append(("torchlike", torchlike))
-    for label, lib in libs:
-        try:
-            row[label] = measure(lambda: make(lib, device), steps, repeats)
-        except Exception as exc:                       # noqa: BLE001 (reported in the table)
-            if lib is not torchlike:
-                raise
-            row["notes"].append(unsupported(exc))
+    makers = {"torch": lambda: make(torch, device)} if torch_ok else {}
+    makers["torchlike"] = lambda: make(torchlike, device)
     if name != "chain":      # (one 10,000-op program: minutes of XLA compile)
+        makers["compiled"] = lambda: torchlike.compile(make(torchlike, device))
+    makers["jax.jit"] = lambda: make_jax(device)
+
+    def failed(label, exc):
+        if label in ("torch", "jax.jit"):
+            raise exc
+        row["notes"].append(("torchlike.compile " if label == "compiled" else "") + unsupported(exc))
+        row.pop(label, None)
+
+    steps_by_label = {}
+    for label, make_step in makers.items():     # first steps: one after the other
         try:
-            row["compiled"] = measure(lambda: torchlike.compile(make(torchlike, device)),
-                                      steps, repeats)
+            steps_by_label[label], first, second = first_steps(make_step)
+            row[label] = (first, None, second)
         except Exception as exc:                       # noqa: BLE001 (reported in the table)
-            row["notes"].append("torchlike.compile " + unsupported(exc))
-    row["jax.jit"] = measure(lambda: make_jax(device), steps, repeats)
+            failed(label, exc)
+    for label, per_step in steady_times(steps_by_label, steps, repeats, failed).items():
+        first, _, second = row[label]
+        row[label] = (first, per_step, second)
     if name == "chain":
         per_op = [f"{label} {fmt(row[label][1] / CHAIN_OPS)}"
                   for label in ("torch", "torchlike", "jax.jit") if label in row]

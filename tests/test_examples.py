@@ -68,6 +68,38 @@ def test_benchmark_quick_seed_prints_a_table(oracle, tmp_path):
     assert all(len(result[0][lib]) == 3 for lib in ("torch", "torchlike", "compiled", "jax.jit"))
 
 
+def test_benchmark_reports_a_step_that_fails_in_the_steady_state(oracle):
+    """The columns of a row take their timed repeats in turns; a torchlike step that
+    raises there leaves its column empty with the error in the notes, and the other
+    columns keep their numbers."""
+    import jax.numpy as jnp
+
+    spec = importlib.util.spec_from_file_location("benchmark_under_test", EXAMPLES / "benchmark.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+
+    def make(lib, device):
+        calls = []
+
+        def step():
+            calls.append(1)
+            if lib is torchlike and len(calls) == 4:     # after its first two steps
+                raise RuntimeError("boom in the steady state")
+            return lib.ones(2, device=device) * 2
+        return step
+
+    def make_jax(device):
+        return lambda: jnp.ones(2) * 2
+
+    row = benchmark.run_workload(("fake", "a fake workload", make, make_jax, 3), "cpu",
+                                 quick=False, torch_ok=True)
+    assert "torchlike" not in row
+    assert "unsupported: RuntimeError: boom in the steady state" in row["notes"]
+    for label in ("torch", "compiled", "jax.jit"):
+        first, steady, second = row[label]
+        assert first > 0 and steady > 0 and second > 0, (label, row[label])
+
+
 def _quick_benchmark_table(only, title, tmp_path):
     """Run benchmark.py --quick --only `only`: the rows of the table printed under
     `title` (cells split), and the JSON it wrote."""
