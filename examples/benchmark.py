@@ -423,7 +423,7 @@ def first_steps(make_step):
     return step, first, second
 
 
-SETTLE_SECONDS = 0.02
+WARM_SECONDS = 0.02
 
 
 def steady_times(steps_by_label, steps, repeats, failed):
@@ -432,17 +432,19 @@ def steady_times(steps_by_label, steps, repeats, failed):
     of each label, then the next round), so that a burst of load on a shared machine
     slows every column of a row alike instead of one. Every step's result is read on
     the host. A step that raises is dropped and reported through failed(label, exc).
-    Before each repeat a pause lets the previous one's worker threads go idle: torch's
-    OpenMP threads spin for about 10 ms of CPU after its last op, which would slow the
-    repeat after torch's on a 2-core machine. The pause is a busy wait: after a sleep
-    this machine ran the next tens of milliseconds up to 1.7x slower."""
+    Before each repeat its step runs untimed for WARM_SECONDS, as steps run back to back
+    in a training loop: after another library's repeat, XLA's worker threads have gone
+    to sleep and the caches hold the other's data (a 14 us jax.jit chain step took
+    180 us right after the switch), and torch's OpenMP threads spin for about 10 ms of
+    CPU after its last op, which would slow the next repeat on a 2-core machine."""
     times = {label: [] for label in steps_by_label}
     for _ in range(repeats + 1):
         for label, step in list(steps_by_label.items()):
-            settle = time.perf_counter() + SETTLE_SECONDS
-            while time.perf_counter() < settle:
-                pass
             try:
+                warm_until = time.perf_counter() + WARM_SECONDS
+                step().tolist()
+                while time.perf_counter() < warm_until:
+                    step().tolist()
                 start = time.perf_counter()
                 for _ in range(steps):
                     step().tolist()
