@@ -121,3 +121,92 @@ def test_loss_weights_are_buffers(oracle):
     theirs = oracle.nn.CrossEntropyLoss(weight=oracle.ones(3))
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight"]
     assert repr(ours) == repr(theirs)
+
+
+def _graph_names(grad_fn):
+    """The grad_fn graph below `grad_fn`, depth first: (depth, node class name)."""
+    names, stack = [], [(grad_fn, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node is None:
+            continue
+        names.append((depth, type(node).__name__))
+        stack.extend((child, depth + 1) for child, _ in reversed(node.next_functions))
+    return names
+
+
+# cross_entropy variants: (logits shape, target kind, keyword arguments)
+CE_VARIANTS = {
+    "mean": ((4, 5), "classes", {}),
+    "sum": ((4, 5), "classes", {"reduction": "sum"}),
+    "none": ((4, 5), "classes", {"reduction": "none"}),
+    "weight": ((4, 5), "classes", {"weight": True}),
+    "ignore_index": ((4, 5), "classes", {"ignore_index": 2}),
+    "unbatched": ((5,), "classes", {}),
+    "spatial": ((2, 5, 3, 3), "classes", {}),
+    "spatial-none": ((2, 5, 3), "classes", {"reduction": "none"}),
+    "spatial-3d": ((2, 5, 3), "classes", {}),
+    "smoothing": ((4, 5), "classes", {"label_smoothing": 0.2}),
+    "smoothing-ignored": ((4, 5), "classes", {"label_smoothing": 0.2, "ignore_index": 1}),
+    "smoothing-weight-spatial": ((2, 5, 3, 3), "classes", {"label_smoothing": 0.3, "weight": True}),
+    "smoothing-sum": ((4, 5), "classes", {"label_smoothing": 0.1, "reduction": "sum"}),
+    "smoothing-none-weight": ((4, 5), "classes", {"label_smoothing": 0.1, "reduction": "none",
+                                                  "weight": True}),
+    "probabilities": ((4, 5), "probabilities", {}),
+    "probabilities-weight-smoothing": ((4, 5), "probabilities",
+                                       {"weight": True, "label_smoothing": 0.1}),
+    "probabilities-sum": ((4, 5), "probabilities", {"reduction": "sum"}),
+    "probabilities-none": ((4, 5), "probabilities", {"reduction": "none"}),
+    "probabilities-unbatched": ((5,), "probabilities", {}),
+}
+
+
+@pytest.mark.parametrize("variant", list(CE_VARIANTS))
+def test_cross_entropy_graph_is_pytorchs_composite(oracle, variant):
+    """cross_entropy records PyTorch's composite node by node (NllLossBackward0 over
+    LogSoftmaxBackward0; label smoothing's sums and masked fill; the probability target's
+    product and sums): the same graph, values and input gradient as torch."""
+    shape, kind, kwargs = CE_VARIANTS[variant]
+    data = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    classes = shape[0] if len(shape) == 1 else shape[1]
+    if kind == "classes":
+        batch = () if len(shape) == 1 else (shape[0],) + shape[2:]
+        target = np.random.default_rng(4).integers(0, classes, batch)
+    else:
+        target = np.random.default_rng(4).dirichlet(np.ones(classes), int(np.prod(shape)) // classes)
+        target = np.moveaxis(target.reshape((-1,) + shape[2:] + (classes,)), -1, 1 if len(shape) > 1 else 0)
+        target = target.reshape(shape).astype(np.float32)
+    results = []
+    for lib in (oracle, torchlike):
+        x = lib.tensor(data, requires_grad=True)
+        args = dict(kwargs)
+        if args.pop("weight", False):
+            args["weight"] = lib.tensor(np.linspace(0.5, 1.5, classes).astype(np.float32))
+        loss = lib.nn.functional.cross_entropy(x, lib.tensor(target), **args)
+        graph = _graph_names(loss.grad_fn)
+        loss.sum().backward()
+        results.append((graph, loss.detach().numpy(), x.grad.numpy()))
+    (graph, value, grad), (our_graph, our_value, our_grad) = results
+    assert our_graph == graph
+    np.testing.assert_allclose(our_value, value, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(our_grad, grad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 5), (2, 5, 3), (2, 5, 3, 2), (2, 5, 3, 2, 2)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_graph_is_pytorchs(oracle, shape, reduction):
+    """nll_loss of a 3-dim or over-4-dim input goes through nll_loss2d on the input viewed
+    as (N, C, 1, -1), as in PyTorch (ViewBackward0 around NllLoss2DBackward0)."""
+    data = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    target = np.random.default_rng(6).integers(0, 5, shape[:1] + shape[2:] if len(shape) > 1 else ())
+    results = []
+    for lib in (oracle, torchlike):
+        x = lib.tensor(data, requires_grad=True)
+        loss = lib.nn.functional.nll_loss(x, lib.tensor(target), reduction=reduction)
+        graph = _graph_names(loss.grad_fn)
+        loss.sum().backward()
+        results.append((graph, loss.detach().numpy(), x.grad.numpy()))
+    (graph, value, grad), (our_graph, our_value, our_grad) = results
+    assert our_graph == graph
+    np.testing.assert_allclose(our_value, value, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(our_grad, grad, rtol=1e-6, atol=1e-6)

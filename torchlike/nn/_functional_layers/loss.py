@@ -1,6 +1,7 @@
-"""Losses: each one op whose grad_fn is the node PyTorch's composite ends with, which
+"""Losses: mostly one op whose grad_fn is the node PyTorch's composite ends with, which
 depends on the reduction (e.g. l1_loss ends in AbsBackward0, MeanBackward0 or
-SumBackward0)."""
+SumBackward0). cross_entropy and nll_loss are composed op by op as in PyTorch, so that
+the graph of the most common loss shows PyTorch's nodes all the way down."""
 import builtins
 import warnings
 
@@ -8,6 +9,9 @@ import jax
 import jax.numpy as jnp
 
 from ..._ops._common import is_float, not_implemented, with_jvp
+from ..._ops.activation import softmax_like
+from ..._ops.dispatch import apply
+from ..._ops.registry import OPS
 from ..._ops.unary import abs_with_zero_grad
 from ..._ops._util import (broadcast_shapes, check_broadcast, check_can_cast,
                            indices_out_of_range, out_of_range, result_dtype, scalar_name,
@@ -117,70 +121,26 @@ def _safe_mean(total, count):
 
 
 @nn_op("nll_loss", saves=(0,))
-def _nll_op(x, target, *weight, ignore_index, reduction, from_logits, smoothing):
-    """x: (N, C, ...) or unbatched (C,) scores (log-probabilities unless from_logits);
-    target: (N, ...) or ()."""
+def _nll_op(x, target, *weight, ignore_index, reduction):
+    """x: (N, C, ...) or unbatched (C,) log-probabilities; target: (N, ...) or ()."""
     if x.ndim == 1:         # unbatched: a 0-dim target, or a 1-dim one of size 1
         x, target = x[None], target.reshape(1)
-        loss = _nll_op.impl(x, target, *weight, ignore_index=ignore_index,
-                            reduction=reduction, from_logits=from_logits, smoothing=smoothing)
+        loss = _nll_op.impl(x, target, *weight, ignore_index=ignore_index, reduction=reduction)
         return loss[0] if reduction == "none" else loss
-    logp = jax.nn.log_softmax(x, axis=1) if from_logits else x
-    logp = jnp.moveaxis(logp, 1, -1)                                   # (N, ..., C)
-    classes = logp.shape[-1]
+    logp = jnp.moveaxis(x, 1, -1)                                      # (N, ..., C)
     valid = target != ignore_index
     safe = jnp.where(valid, target, 0)
     if weight:
-        w = weight[0]
-        w_t = jnp.where(valid, jnp.take(w, safe), 0).astype(logp.dtype)
+        w_t = jnp.where(valid, jnp.take(weight[0], safe), 0).astype(logp.dtype)
     else:               # (each target's weight is 1: no gather from a vector of ones)
-        w = 1
         w_t = valid.astype(logp.dtype)
     picked = jnp.take_along_axis(logp, safe[..., None], axis=-1)[..., 0]
     nll = -w_t * picked
     if reduction == "none":
-        loss = nll
-    elif reduction == "sum":
-        loss = jnp.sum(nll)
-    else:
-        loss = _safe_mean(jnp.sum(nll), jnp.sum(w_t))
-    if not smoothing:
-        return loss
-    smooth = jnp.where(valid, -jnp.sum(logp * w, axis=-1), 0)
+        return nll
     if reduction == "sum":
-        smooth = jnp.sum(smooth)
-    elif reduction == "mean":
-        smooth = jnp.sum(smooth) / (jnp.sum(w_t) if weight else jnp.sum(valid))
-    return (1 - smoothing) * loss + smooth * (smoothing / classes)
-
-
-@nn_op("soft_cross_entropy", saves=(0, 1))
-def _soft_ce_op(x, target, *weight, reduction, smoothing):
-    if x.ndim == 1:
-        loss = _soft_ce_op.impl(x[None], target[None], *weight, reduction=reduction,
-                                smoothing=smoothing)
-        return loss[0] if reduction == "none" else loss
-    logp = jax.nn.log_softmax(x, axis=1)
-    classes = x.shape[1]
-    if smoothing:
-        target = target * (1 - smoothing) + smoothing / classes
-    prod = logp * target
-    if weight:
-        prod = prod * weight[0].reshape((1, -1) + (1,) * (x.ndim - 2))
-    loss = -jnp.sum(prod, axis=1)
-    if reduction == "mean":
-        return jnp.sum(loss) / (x.size // classes)
-    return reduce_array(loss, reduction)
-
-
-def _nll_grad_fn(input, reduction, smoothing):
-    if smoothing:
-        return "AddBackward0"
-    if input.dim() <= 2:
-        return "NllLossBackward0"
-    if reduction == "none" and input.dim() != 4:
-        return "ViewBackward0"
-    return "NllLoss2DBackward0"
+        return jnp.sum(nll)
+    return _safe_mean(jnp.sum(nll), jnp.sum(w_t))
 
 
 def _check_nll(input, target, weight, ignore_index):
@@ -228,40 +188,98 @@ def _check_nll_arguments(input, target, weight):
 _nll_arguments_checked = CheckedOnce(_check_nll_arguments)
 
 
-def _class_loss(input, target, weight, ignore_index, reduction, from_logits, smoothing):
-    check_reduction(reduction)
-    _check_nll(input, target, weight, ignore_index)
-    inputs = (input, target) if weight is None else (input, target, weight)
-    return call(_nll_op, inputs, _nll_grad_fn(input, reduction, smoothing),
-                ignore_index=int(ignore_index), reduction=reduction, from_logits=from_logits,
-                smoothing=float(smoothing))
-
-
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     reduction = reduction_of(size_average, reduce, reduction)
-    return _class_loss(input, target, weight, ignore_index, reduction, False, 0.0)
+    check_reduction(reduction)
+    _check_nll(input, target, weight, ignore_index)
+    dims = input.dim()
+    if dims in (3,) or dims > 4:
+        # as PyTorch: through nll_loss2d, on the input viewed as (N, C, 1, -1)
+        n, c = input.shape[0], input.shape[1]
+        loss = _nll(input.reshape(n, c, 1, -1), target.reshape(n, 1, -1), weight,
+                    ignore_index, reduction, "NllLoss2DBackward0")
+        return loss.view((n,) + tuple(input.shape[2:])) if reduction == "none" else loss
+    return _nll(input, target, weight, ignore_index, reduction,
+                "NllLossBackward0" if dims <= 2 else "NllLoss2DBackward0")
+
+
+def _nll(input, target, weight, ignore_index, reduction, grad_fn):
+    inputs = (input, target) if weight is None else (input, target, weight)
+    return call(_nll_op, inputs, grad_fn, ignore_index=int(ignore_index), reduction=reduction)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
                   reduce=None, reduction="mean", label_smoothing=0.0):
+    """PyTorch's composite, op by op, so that the graph shows its nodes (NllLossBackward0
+    over LogSoftmaxBackward0, and label smoothing's sums): log_softmax over the class
+    dim, then nll_loss for class indices or a weighted sum for class probabilities."""
     reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
     if label_smoothing > 1.0:       # (PyTorch accepts negative values)
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    wrap_dim(0 if input.dim() == 1 else 1, input.dim())        # its log_softmax's class dim
+    class_dim = wrap_dim(0 if input.dim() == 1 else 1, input.dim())
     if not input.dtype.is_floating_point:
         kernel = "log_softmax_lastdim_kernel_impl" if input.dim() <= 2 else "log_softmax_kernel_impl"
         raise not_implemented(kernel, input.dtype)
-    if tuple(target.shape) == tuple(input.shape):          # class probabilities
-        if not target.dtype.is_floating_point:
-            raise RuntimeError("Expected floating point type for target with class "
-                               f"probabilities, got {scalar_name(target.dtype)}")
-        grad_fn = "DivBackward1" if reduction == "mean" else "NegBackward0"
-        inputs = (input, target) if weight is None else (input, target, weight)
-        return call(_soft_ce_op, inputs, grad_fn, reduction=reduction,
-                    smoothing=float(label_smoothing))
-    return _class_loss(input, target, weight, ignore_index, reduction, True, label_smoothing)
+    probabilities = tuple(target.shape) == tuple(input.shape)
+    if probabilities and not target.dtype.is_floating_point:
+        raise RuntimeError("Expected floating point type for target with class "
+                           f"probabilities, got {scalar_name(target.dtype)}")
+    log_probs = softmax_like(input, class_dim, None, log=True)
+    if probabilities:
+        return _probability_loss(log_probs, target, weight, reduction, label_smoothing,
+                                 class_dim)
+    loss = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if not label_smoothing:
+        return loss
+    # the smoothing term: each (weighted) log-probability summed over the classes
+    ignored = target == ignore_index
+    weighted = log_probs if weight is None else log_probs * _along(weight, class_dim, input)
+    smooth = -weighted.sum(class_dim)
+    smooth.masked_fill_(ignored, 0.0)
+    if reduction == "mean":
+        kept = ~ignored
+        total = kept.sum() if weight is None else \
+            (weight.gather(0, target.masked_fill(ignored, 0).flatten()) * kept.flatten()).sum()
+        smooth = smooth.sum() / total
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    classes = input.shape[class_dim]
+    return _scalar_op("mul", "MulBackward1", loss, 1 - label_smoothing) + \
+        _scalar_op("mul", "MulBackward1", smooth, label_smoothing / classes)
+
+
+def _probability_loss(log_probs, target, weight, reduction, label_smoothing, class_dim):
+    """cross_entropy's loss against class probabilities."""
+    classes = log_probs.shape[class_dim]
+    if label_smoothing > 0.0:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    product = log_probs * target
+    if weight is not None:
+        product = product * _along(weight, class_dim, log_probs)
+    if reduction == "none":
+        return -product.sum(class_dim)
+    loss = -product.sum()
+    if reduction == "sum":
+        return loss
+    if log_probs.numel() == 0:
+        return loss.fill_(float("nan"))
+    return _scalar_op("true_divide", "DivBackward1", loss, log_probs.numel() / classes)
+
+
+def _along(weight, class_dim, input):
+    """A per-class weight viewed to broadcast along `input`'s class dim."""
+    shape = [1] * input.dim()
+    shape[class_dim] = weight.shape[0]
+    return weight.view(shape)
+
+
+def _scalar_op(name, grad_fn, tensor, number):
+    """tensor <op> number as PyTorch's C++ composites compute it: its Scalar overload
+    (MulBackward1, DivBackward1), where Python's operator wraps the number as a tensor
+    (MulBackward0)."""
+    return apply(OPS[name], (tensor, number), (("dtype", tensor.dtype.np),), grad_fn)
 
 
 def _bce_values(x, y):
