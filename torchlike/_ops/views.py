@@ -168,8 +168,20 @@ def reshape(input, *shape):
     shape = infer_shape(size_args(shape, "reshape", "shape"), input.numel())
     strides = view_strides(tuple(input.shape), input.stride(), shape)
     if strides is not None:
-        return make_view(input, _reshape_impl, (("shape", shape),), shape, strides, input._offset)
-    return apply(_reshape_impl, (input,), (("shape", shape),), "UnsafeViewBackward0")
+        # (PyTorch names the view of a non-contiguous input ReshapeAliasBackward0)
+        return make_view(input, _reshape_impl, (("shape", shape),), shape, strides, input._offset,
+                         None if input.is_contiguous() else "ReshapeAliasBackward0")
+    if _modes.enabled and records_history(input):
+        # PyTorch copies first, then views the copy: CloneBackward0 under the view's node
+        # (a tensor that no view can reshape is not contiguous: contiguous() copies it)
+        input = input.contiguous()
+    return unsafe_view(input, shape)
+
+
+def unsafe_view(input, shape):
+    """PyTorch's _unsafe_view: `input` (contiguous) with another shape, as a new tensor
+    rather than a view (UnsafeViewBackward0)."""
+    return apply(_reshape_impl, (input,), (("shape", tuple(shape)),), "UnsafeViewBackward0")
 
 
 def alias(x):
