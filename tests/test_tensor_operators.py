@@ -255,40 +255,6 @@ def _graph(grad_fn):
     return names
 
 
-MATMUL_GRAPHS = [((4,), (4, 5)), ((2, 3, 4), (4, 5)), ((2, 3, 4), (4,)), ((4,), (2, 4, 5)),
-                 ((3, 4), (2, 4, 5)), ((2, 3, 4), (2, 4, 5)), ((2, 3, 4), (1, 4, 5)),
-                 ((1, 3, 4), (2, 4, 5)), ((2, 2, 3, 4), (2, 2, 4, 5)), ((2, 2, 3, 4), (4, 5)),
-                 ((2, 1, 3, 4), (1, 2, 4, 5)), ((4,), (2, 2, 4, 5)), ((2, 2, 3, 4), (4,)),
-                 ((0, 3, 4), (4, 5)), ((2, 3, 4), "transposed")]
-
-
-@pytest.mark.parametrize("requires", [(True, True), (True, False), (False, True)], ids=str)
-@pytest.mark.parametrize("shapes", MATMUL_GRAPHS, ids=str)
-def test_matmul_records_pytorchs_composition(shapes, requires):
-    """Where autograd records it, `@` composes the ops PyTorch's matmul calls (a fold
-    into mm or mv, or expand/reshape/bmm/_unsafe_view, which depends on which operand
-    requires grad and on strides): the same graph, values and gradients."""
-    import numpy as np
-    left, right = shapes
-    results = []
-    for lib in (torch, torchlike):
-        a = lib.tensor(np.random.default_rng(0).standard_normal(left).astype(np.float32),
-                       requires_grad=requires[0])
-        b_shape = left if right == "transposed" else right
-        b = lib.tensor(np.random.default_rng(1).standard_normal(b_shape).astype(np.float32),
-                       requires_grad=requires[1])
-        out = a @ (b.transpose(-2, -1) if right == "transposed" else b)
-        graph = _graph(out.grad_fn)
-        out.sum().backward()
-        results.append((graph, out.detach().numpy(),
-                        [t.grad.numpy() for t in (a, b) if t.requires_grad]))
-    (graph, value, grads), (our_graph, our_value, our_grads) = results
-    assert our_graph == graph
-    np.testing.assert_allclose(our_value, value, rtol=1e-5, atol=1e-5)
-    for ours, theirs in zip(our_grads, grads):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
-
-
 @pytest.mark.parametrize("make", [
     lambda x: x.reshape(6, 4),                          # contiguous: ViewBackward0
     lambda x: x.transpose(1, 2).reshape(2, 4, 3),       # a view of a non-contiguous input

@@ -10,11 +10,9 @@ import jax.numpy as jnp
 from .. import _dtype as dt
 from .._tensor import Tensor
 from ._common import expose, is_float, require_tensor
-from ..autograd.grad_mode import _state as _modes
-from .dispatch import apply, records_history
+from .dispatch import apply
 from .registry import Op, OPS
 from ._util import check_expand, result_dtype, scalar_name, wrap_dim
-from .views import unsafe_view
 
 
 def _c_name(d):
@@ -49,25 +47,18 @@ def _mm_shapes(a, b):
 
 def matmul(input, other):
     """PyTorch's paths (and their errors): dot, mv, mm (a leading 1-D or N-D input folded
-    into a matrix), else a broadcast bmm. Outside a recorded graph each is one op; where
-    an input records history, the graph is PyTorch's composition (`_matmul_graph`)."""
+    into a matrix), else a broadcast bmm."""
     if input.ndim == 0 or other.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{input.ndim}D and {other.ndim}D")
     if input.ndim == 1 and other.ndim == 1:
         return dot(input, other)
-    recording = _modes.enabled and (records_history(input) or records_history(other))
     if other.ndim == 1:
         _check_addmv(input.reshape(-1, input.shape[-1]) if input.ndim > 2 else input, other)
-        if input.ndim == 2:
-            return mv(input, other)
-        return _matmul_graph(input, other) if recording else \
-            _mm(input, other, "UnsafeViewBackward0")
+        return mv(input, other) if input.ndim == 2 else _mm(input, other, "UnsafeViewBackward0")
     if other.ndim == 2 and input.ndim != 2:
         _mm_shapes(input, other)
         _same_dtype(input, other)
-        if recording:
-            return _matmul_graph(input, other)
         return _mm(input, other, "SqueezeBackward4" if input.ndim == 1 else "UnsafeViewBackward0")
     if input.ndim == 2 and other.ndim == 2:
         return mm(input, other)
@@ -80,76 +71,10 @@ def matmul(input, other):
         raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{b}, {input.shape[-1]}] but got: [{b}, {other.shape[-2]}].")
     _bmm_dtypes(input, other)
-    if recording:
-        return _matmul_graph(input, other)
     # PyTorch folds a matrix that requires grad into the batch and copies the transposed
     # result back (CloneBackward0); every other batched path ends in _unsafe_view
     folded = input.ndim == 2 and other.ndim >= 3 and input.requires_grad
     return _mm(input, other, "CloneBackward0" if folded else "UnsafeViewBackward0")
-
-
-def _should_fold(t1, t2):
-    """PyTorch's choice of folding the larger (3-D or more) operand into a matrix for mm
-    or mv instead of a batched bmm: always when the other operand requires grad, else
-    when the folded batch dims need no copy."""
-    larger = t1.ndim >= t2.ndim
-    big = t1 if larger else t2.mT
-    if not (big.ndim >= 3 and (t2 if larger else t1).ndim <= 2):
-        return False
-    if (t2 if larger else t1).requires_grad:
-        return True
-    if t1.ndim == 2:
-        return False
-    if big.numel() == 0:
-        return True
-    shape, strides = big.shape, big.stride()
-    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(big.ndim - 2))
-
-
-def _matmul_graph(t1, t2):
-    """matmul composed of the ops PyTorch's implementation calls (unsqueeze/mm/squeeze_,
-    a fold into mm or mv, or expand/reshape/bmm), so that a recorded graph shows PyTorch's
-    nodes. The same products as the one-op paths; the arguments are checked already."""
-    d1, d2 = t1.ndim, t2.ndim
-    if d1 == 1 and d2 == 2:
-        return t1.unsqueeze(0).mm(t2).squeeze_(0)
-    if _should_fold(t1, t2):
-        transpose = d2 > d1
-        a = t2.mT if transpose else t1
-        b = (t1.t() if d1 == 2 else t1) if transpose else t2
-        shape = list(a.shape[:-1])
-        rows = 1
-        for n in shape:
-            rows *= n
-        folded = a.reshape(rows, a.shape[-1])
-        if b.ndim == 1:
-            return unsafe_view(folded.mv(b), shape)
-        out = unsafe_view(folded.mm(b), shape + [b.shape[1]])
-        return out.mT.contiguous() if transpose else out
-    from ._util import broadcast_shapes
-    n = t1.shape[-2] if d1 > 1 else 1
-    m1 = t1.shape[-1]
-    m2 = t2.shape[-2] if d2 > 1 else t2.shape[0]
-    p = t2.shape[-1] if d2 > 1 else 1
-    batch1, batch2 = tuple(t1.shape[:max(d1 - 2, 0)]), tuple(t2.shape[:max(d2 - 2, 0)])
-    if d1 == 3 and d2 == 3 and batch1[0] != batch2[0]:
-        # a batch of one that requires grad is squeezed rather than expanded
-        if batch1[0] == 1 and t1.requires_grad:
-            return matmul(t1.squeeze(0), t2)
-        if batch2[0] == 1 and t2.requires_grad:
-            return matmul(t1, t2.squeeze(0))
-    batch = broadcast_shapes(batch1, batch2)
-    size = 1
-    for k in batch:
-        size *= k
-    left = t1.expand(*batch, n, m1).reshape(size, n, m1)
-    if d2 == 1:
-        right = t2.expand(*batch, m2).reshape(size, m2).unsqueeze(2)
-    else:
-        right = t2.expand(*batch, m2, p).reshape(size, m2, p)
-    shape = list(batch) + ([n] if d1 > 1 else []) + ([p] if d2 > 1 else [])
-    product = left.bmm(right)
-    return unsafe_view(product.squeeze(-1) if d2 == 1 else product, shape)
 
 
 def _bmm_dtypes(a, b):
