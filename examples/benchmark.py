@@ -434,9 +434,9 @@ def steady_times(steps_by_label, steps, repeats, failed):
     the host. A step that raises is dropped and reported through failed(label, exc).
     Before each repeat its step runs untimed for WARM_SECONDS, as steps run back to back
     in a training loop: after another library's repeat, XLA's worker threads have gone
-    to sleep and the caches hold the other's data (a 14 us jax.jit chain step took
-    180 us right after the switch), and torch's OpenMP threads spin for about 10 ms of
-    CPU after its last op, which would slow the next repeat on a 2-core machine."""
+    to sleep (a 14 us jax.jit chain step took 180 us right after the switch), and
+    torch's OpenMP threads spin for about 10 ms of CPU after its last op, which would
+    slow the next repeat on a 2-core machine."""
     times = {label: [] for label in steps_by_label}
     for _ in range(repeats + 1):
         for label, step in list(steps_by_label.items()):

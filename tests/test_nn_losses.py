@@ -158,6 +158,8 @@ CE_VARIANTS = {
     "probabilities-sum": ((4, 5), "probabilities", {"reduction": "sum"}),
     "probabilities-none": ((4, 5), "probabilities", {"reduction": "none"}),
     "probabilities-unbatched": ((5,), "probabilities", {}),
+    "probabilities-empty": ((0, 5), "probabilities", {}),
+    "classes-empty-smoothing": ((0, 5), "classes", {"label_smoothing": 0.1}),
 }
 
 

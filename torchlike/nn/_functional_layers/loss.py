@@ -194,7 +194,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     check_reduction(reduction)
     _check_nll(input, target, weight, ignore_index)
     dims = input.dim()
-    if dims in (3,) or dims > 4:
+    if dims == 3 or dims > 4:
         # as PyTorch: through nll_loss2d, on the input viewed as (N, C, 1, -1)
         n, c = input.shape[0], input.shape[1]
         loss = _nll(input.reshape(n, c, 1, -1), target.reshape(n, 1, -1), weight,
@@ -260,11 +260,11 @@ def _probability_loss(log_probs, target, weight, reduction, label_smoothing, cla
         product = product * _along(weight, class_dim, log_probs)
     if reduction == "none":
         return -product.sum(class_dim)
+    if reduction == "mean" and log_probs.numel() == 0:
+        return -product.sum().fill_(float("nan"))         # (no classes to average over)
     loss = -product.sum()
     if reduction == "sum":
         return loss
-    if log_probs.numel() == 0:
-        return loss.fill_(float("nan"))
     return _scalar_op("true_divide", "DivBackward1", loss, log_probs.numel() / classes)
 
 
