@@ -135,6 +135,22 @@ def _graph_names(grad_fn):
     return names
 
 
+def _same_graph_values_and_grad(oracle, data, loss_of, **tolerance):
+    """loss_of(lib, x) on x = `data` requiring grad: torch's and torchlike's have the same
+    grad_fn graph, values and gradient of x."""
+    results = []
+    for lib in (oracle, torchlike):
+        x = lib.tensor(data, requires_grad=True)
+        loss = loss_of(lib, x)
+        graph = _graph_names(loss.grad_fn)
+        loss.sum().backward()
+        results.append((graph, loss.detach().numpy(), x.grad.numpy()))
+    (graph, value, grad), (our_graph, our_value, our_grad) = results
+    assert our_graph == graph
+    np.testing.assert_allclose(our_value, value, **tolerance)
+    np.testing.assert_allclose(our_grad, grad, **tolerance)
+
+
 # cross_entropy variants: (logits shape, target kind, keyword arguments)
 CE_VARIANTS = {
     "mean": ((4, 5), "classes", {}),
@@ -178,20 +194,13 @@ def test_cross_entropy_graph_is_pytorchs_composite(oracle, variant):
         target = np.random.default_rng(4).dirichlet(np.ones(classes), int(np.prod(shape)) // classes)
         target = np.moveaxis(target.reshape((-1,) + shape[2:] + (classes,)), -1, 1 if len(shape) > 1 else 0)
         target = target.reshape(shape).astype(np.float32)
-    results = []
-    for lib in (oracle, torchlike):
-        x = lib.tensor(data, requires_grad=True)
+
+    def loss_of(lib, x):
         args = dict(kwargs)
         if args.pop("weight", False):
             args["weight"] = lib.tensor(np.linspace(0.5, 1.5, classes).astype(np.float32))
-        loss = lib.nn.functional.cross_entropy(x, lib.tensor(target), **args)
-        graph = _graph_names(loss.grad_fn)
-        loss.sum().backward()
-        results.append((graph, loss.detach().numpy(), x.grad.numpy()))
-    (graph, value, grad), (our_graph, our_value, our_grad) = results
-    assert our_graph == graph
-    np.testing.assert_allclose(our_value, value, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(our_grad, grad, rtol=1e-5, atol=1e-6)
+        return lib.nn.functional.cross_entropy(x, lib.tensor(target), **args)
+    _same_graph_values_and_grad(oracle, data, loss_of, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("shape", [(5,), (2, 5), (2, 5, 3), (2, 5, 3, 2), (2, 5, 3, 2, 2)])
@@ -201,14 +210,7 @@ def test_nll_loss_graph_is_pytorchs(oracle, shape, reduction):
     as (N, C, 1, -1), as in PyTorch (ViewBackward0 around NllLoss2DBackward0)."""
     data = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
     target = np.random.default_rng(6).integers(0, 5, shape[:1] + shape[2:] if len(shape) > 1 else ())
-    results = []
-    for lib in (oracle, torchlike):
-        x = lib.tensor(data, requires_grad=True)
-        loss = lib.nn.functional.nll_loss(x, lib.tensor(target), reduction=reduction)
-        graph = _graph_names(loss.grad_fn)
-        loss.sum().backward()
-        results.append((graph, loss.detach().numpy(), x.grad.numpy()))
-    (graph, value, grad), (our_graph, our_value, our_grad) = results
-    assert our_graph == graph
-    np.testing.assert_allclose(our_value, value, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(our_grad, grad, rtol=1e-6, atol=1e-6)
+    _same_graph_values_and_grad(
+        oracle, data,
+        lambda lib, x: lib.nn.functional.nll_loss(x, lib.tensor(target), reduction=reduction),
+        rtol=1e-6, atol=1e-6)

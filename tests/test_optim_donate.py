@@ -140,9 +140,9 @@ def test_numpy_of_a_parameter_sees_the_step(oracle):
     assert arrays[1].tobytes() == arrays[0].tobytes()
 
 
-def test_the_compiled_update_aliases_its_inputs_to_its_outputs(monkeypatch):
-    """XLA's own account: every state buffer is an input-output alias of the compiled
-    update, so the step needs no second copy of them."""
+def _watch_group_updates(monkeypatch):
+    """(calls, the real group update): each later group update appends its arguments'
+    shapes and dtypes and its keyword arguments to `calls`, to lower it again."""
     calls = []
     run_group = _elementwise._run_group
 
@@ -151,6 +151,13 @@ def test_the_compiled_update_aliases_its_inputs_to_its_outputs(monkeypatch):
                                              args), kwargs))
         return run_group(*args, **kwargs)
     monkeypatch.setattr(_elementwise, "_run_group", spy)
+    return calls, run_group
+
+
+def test_the_compiled_update_aliases_its_inputs_to_its_outputs(monkeypatch):
+    """XLA's own account: every state buffer is an input-output alias of the compiled
+    update, so the step needs no second copy of them."""
+    calls, run_group = _watch_group_updates(monkeypatch)
     params = [torchlike.nn.Parameter(torchlike.tensor(_values(s, 0))) for s in SHAPES]
     opt = torchlike.optim.AdamW(params, lr=0.01)
     for p in params:
@@ -170,14 +177,7 @@ def test_each_state_buffer_takes_its_own_new_value(monkeypatch):
     value; were the parameters first, the state buffers would take the new parameters
     and XLA would copy every old state before the update (86 copies in the benchmark's
     transformer step)."""
-    calls = []
-    run_group = _elementwise._run_group
-
-    def spy(*args, **kwargs):
-        calls.append((jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype),
-                                             args), kwargs))
-        return run_group(*args, **kwargs)
-    monkeypatch.setattr(_elementwise, "_run_group", spy)
+    calls, run_group = _watch_group_updates(monkeypatch)
     shapes = [(4, 3), (4, 3), (5,)]        # repeated shapes: where a wrong match can happen
     params = [torchlike.nn.Parameter(torchlike.tensor(_values(s, i)))
               for i, s in enumerate(shapes)]
