@@ -15,9 +15,9 @@ node-by-node backward, `_saved_mat2`, a frozen weight's fused replay).
 """
 from ... import _jax_bridge as bridge
 from ... import _lazy as lazy
-from ..._ops.dispatch import _edges, apply, record, records_history
+from ..._ops.dispatch import _edges, record, records_history
 from ..._ops.linalg import _addprod_op, _matmul_op, addmm, mm
-from ..._ops.views import _permute_impl as _permute_op, _reshape_impl as _reshape_op
+from ..._ops.views import _permute_impl as _permute_op, _reshape_impl as _reshape_op, unsafe_view
 from ..._storage import view_strides
 from ..._tensor import Tensor
 
@@ -116,8 +116,7 @@ def _generic(input, weight, bias, out_shape):
     if input.ndim == 1:
         out = mm(input.unsqueeze(0), weight_t).squeeze_(0)
     else:                          # matmul's fold: mm of the flattened batch, then _unsafe_view
-        out = apply(_reshape_op, (mm(input.reshape(-1, input.shape[-1]), weight_t),),
-                    (("shape", out_shape),), "UnsafeViewBackward0")
+        out = unsafe_view(mm(input.reshape(-1, input.shape[-1]), weight_t), out_shape)
     return out if bias is None else out + bias
 
 
