@@ -192,6 +192,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
              reduction="mean"):
     reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
+    return _nll_loss(input, target, weight, ignore_index, reduction)
+
+
+def _nll_loss(input, target, weight, ignore_index, reduction):
+    """nll_loss with its reduction normalized and checked (cross_entropy's did)."""
     _check_nll(input, target, weight, ignore_index)
     dims = input.dim()
     if dims == 3 or dims > 4:
@@ -230,7 +235,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if probabilities:
         return _probability_loss(log_probs, target, weight, reduction, label_smoothing,
                                  class_dim)
-    loss = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
+    loss = _nll_loss(log_probs, target, weight, ignore_index, reduction)
     if not label_smoothing:
         return loss
     # the smoothing term: each (weighted) log-probability summed over the classes
