@@ -228,6 +228,6 @@ from ._signatures import apply as _apply_signatures   # noqa: E402  help()/inspe
 _apply_signatures()
 del _apply_signatures
 
-from ._collector import freeze_import_time_objects as _freeze  # noqa: E402
-_freeze()      # last: the collector skips what importing made (see _collector.py)
-del _freeze
+from ._collector import tune_at_import as _tune_collector  # noqa: E402
+_tune_collector()   # last: the collector skips what importing made (see _collector.py)
+del _tune_collector
