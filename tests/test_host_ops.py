@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import torchlike
+from torchlike import _host_ops
 from torchlike._caches import compiles
 from helpers import assert_same
 
@@ -218,3 +219,43 @@ def test_a_view_numpy_made_sees_writes_made_before_it_is_read():
         results.append([first, base[1, 0].item(), float(base[0, 1])] +
                        [t.tolist() for t in (row, column, base, lib.stack([row, row]))])
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("join", [
+    lambda lib, rows: lib.stack(rows), lambda lib, rows: lib.stack(rows, 1),
+    lambda lib, rows: lib.stack(rows, -1), lambda lib, rows: lib.cat(rows),
+    lambda lib, rows: lib.cat(rows, 1), lambda lib, rows: lib.cat(rows, -1)],
+    ids=["stack0", "stack1", "stack-1", "cat0", "cat1", "cat-1"])
+@pytest.mark.parametrize("pick", [
+    lambda d: [d[i] for i in (7, 2, 2, 9, 0)],                # rows (one repeated)
+    lambda d: [d[:, j] for j in (3, 1, 2)],                   # strided columns
+    lambda d: [d[i:i + 2] for i in (0, 1, 5)],                # overlapping slices
+    lambda d: [d[i].t() for i in (4, 8)],                     # transposed rows
+], ids=["rows", "columns", "overlapping", "transposed"])
+def test_views_of_one_storage_join_as_torch_joins_them(pick, join, monkeypatch):
+    # views of one data set tensor, unread, of one shape and strides: numpy gathers all
+    # of them with one index (_host_ops._rows_of_one_storage), not view by view
+    monkeypatch.setattr(_host_ops, "_values_of", _not_view_by_view)
+    results = []
+    for lib in (torch, torchlike):
+        data = lib.arange(10 * 4 * 3, dtype=lib.float32).reshape(10, 4, 3)
+        data.tolist()
+        results.append(join(lib, pick(data)))
+    assert_same(results[1], results[0], check_grad_fn=False)
+
+
+def _not_view_by_view(tensors):
+    raise AssertionError("the views were read one by one")
+
+
+def test_zero_dim_samples_and_a_storage_written_after_the_views_join_as_torch_does(monkeypatch):
+    monkeypatch.setattr(_host_ops, "_values_of", _not_view_by_view)
+    results = []
+    for lib in (torch, torchlike):
+        labels = lib.arange(8)
+        labels.tolist()
+        picked = [labels[i] for i in (3, 3, 0, 7)]
+        labels.mul_(10).tolist()              # the views see the write (not yet read)
+        results.append([lib.stack(picked), lib.stack(picked).float()])
+    for ours, theirs in zip(results[1], results[0]):
+        assert_same(ours, theirs, check_grad_fn=False)
