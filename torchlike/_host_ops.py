@@ -43,8 +43,11 @@ def _numpy_may_read(tensors):
     if not bridge.top_level() or bridge.state.replay is not None:
         return False
     grad = is_grad_enabled()
-    return not any(t._storage.device.type != "cpu" or grad and t.requires_grad
-                   or type(t._storage.array) is Deferred for t in tensors)
+    for t in tensors:       # (a loop, not any() of a generator: this runs for every sample)
+        st = t._storage
+        if st.device.type != "cpu" or type(st.array) is Deferred or grad and t.requires_grad:
+            return False
+    return True
 
 
 def _host_values(tensors):
