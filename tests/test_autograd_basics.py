@@ -2,6 +2,7 @@
 options, errors. Every test runs the same code under both libraries."""
 import gc
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -128,6 +129,48 @@ def test_next_functions_and_accumulate_grad():
                 z.is_leaf, repr(z.grad_fn).startswith(f"<{type(z.grad_fn).__name__} object at 0x"))
     ours, theirs = run_both(run)
     assert ours == theirs
+
+
+def test_a_leaf_made_for_one_step_is_freed_with_its_graph_without_the_collector():
+    # The graph holds its leaves' AccumulateGrad nodes and they hold the leaves; a leaf
+    # holds its node only weakly, as in PyTorch: an input made to require grad at every
+    # step (adversarial examples, input gradients) and its .grad go when the step's
+    # references do, by reference counting, with the cyclic collector off
+    def run(lib):
+        gc.disable()
+        try:
+            x = lib.ones(3, 3, requires_grad=True)
+            ((x + 2) * (x + 2) * 3).mean().backward()
+            leaf, grad = weakref.ref(x), weakref.ref(x.grad)
+            del x
+            return leaf() is None, grad() is None
+        finally:
+            gc.enable()
+    ours, theirs = run_both(run)
+    assert ours == theirs == (True, True)
+
+
+def test_an_accumulate_grad_node_lives_while_a_graph_or_the_user_holds_it():
+    # one node per leaf while held: by two ops of a graph, and by the user across graphs
+    # (registering a hook on it, as data-parallel wrappers do); the graph keeps the leaf
+    def run(lib):
+        x = lib.ones(2, requires_grad=True)
+        a, b = x * 2, x + 1
+        shared = a.grad_fn.next_functions[0][0] is b.grad_fn.next_functions[0][0]
+        held = a.grad_fn.next_functions[0][0]
+        calls = []
+        held.register_hook(lambda grad_inputs, grad_outputs: calls.append(len(grad_outputs)))
+        del a, b
+        later = x * 3
+        kept = later.grad_fn.next_functions[0][0] is held
+        later.sum().backward()
+        leaf_alive = weakref.ref(x)
+        y = x * 4
+        del x
+        return shared, kept, calls, held.variable is not None, \
+            y.grad_fn.next_functions[0][0].variable is leaf_alive()
+    ours, theirs = run_both(run)
+    assert ours == theirs == (True, True, [1], True, True)
 
 
 def test_grad_accumulates_into_the_same_object():

@@ -18,7 +18,7 @@ from . import _dtype as dt
 from ._lazy import Deferred, force, top_level as _top_level
 from ._storage import (Storage, VersionCounter, contiguous_strides, is_contiguous,
                        overlaps_itself, strided_gather, strided_scatter)
-from .autograd.graph import accumulator_of
+from .autograd.graph import accumulator_edge
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from .autograd.grad_mode import _state as _modes     # (thread-local; read per op output)
 from jax._src.array import ArrayImpl as _ArrayImpl   # a concrete jax.Array's class
@@ -1067,7 +1067,7 @@ def edge_of(t):
     if node is not None:
         return (node, t._output_nr)
     if t._requires_grad:
-        return accumulator_of(t).edge
+        return accumulator_edge(t)
     return (None, 0)
 
 

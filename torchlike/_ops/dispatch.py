@@ -11,7 +11,7 @@ from .._lazy import Deferred, force
 from .._tensor import InferenceCounter, Tensor, edge_of, legacy_type_name
 from ..autograd.grad_mode import _state as _modes
 from ..autograd import anomaly_mode as anomaly
-from ..autograd.graph import accumulator_of, node_class, saved_hooks
+from ..autograd.graph import accumulator_edge, node_class, saved_hooks
 
 
 def _common_device(inputs):
@@ -65,7 +65,7 @@ def apply(op, inputs, params=(), grad_fn=None):
                 if made.out_versions and x._version_counter.value != made.out_versions[nr]:
                     stale = True
             elif x._requires_grad:
-                edges.append((x._accumulator or accumulator_of(x)).edge)
+                edges.append(accumulator_edge(x))
                 diff.append(True)
                 needs_grad = True
             else:
@@ -133,7 +133,7 @@ def _edges(inputs):
             if x._grad_fn is not None:
                 out.append((x._grad_fn, x._output_nr))
             elif x._requires_grad:
-                out.append((x._accumulator or accumulator_of(x)).edge)
+                out.append(accumulator_edge(x))
             else:
                 out.append(_NO_EDGE)
         else:

@@ -1035,6 +1035,7 @@ def _accumulate(leaf, g, create_graph, already_summed=False):
         check_writable(leaf._storage, "accumulates .grad of")
     g = leaf_hooks(leaf, g)
     acc = leaf._accumulator
+    acc = None if acc is None else acc()       # (a weak reference: graph.accumulator_of)
     if acc is not None and acc._pre_hooks:
         g = _node_pre_hooks(acc, [g])[0]
     if already_summed and leaf._grad is None:

@@ -7,6 +7,7 @@ modified saved tensors. Nodes never compute gradients themselves: the engine rep
 them through jax.vjp.
 """
 import functools
+import weakref
 
 from ..utils.hooks import RemovableHandle
 
@@ -217,17 +218,15 @@ def node_class(name, base=Node):
 
 
 class AccumulateGrad:
-    """The sink of a leaf tensor that requires grad (one per leaf, reused)."""
+    """The sink of a leaf tensor that requires grad: one per leaf while a graph (or the
+    user) holds it (see accumulator_of)."""
 
-    __slots__ = ("variable", "edge", "_pre_hooks", "_hooks", "_metadata", "__weakref__")
+    __slots__ = ("variable", "_pre_hooks", "_hooks", "_metadata", "__weakref__")
     next_functions = edges = ()
     out_versions = ()     # a leaf is not made by an op (read for every recorded op's inputs)
 
     def __init__(self, variable):
         self.variable = variable
-        # the edge every op on this leaf records, made once (it joins the cycle the leaf
-        # and this node already form, see accumulator_of)
-        self.edge = (self, 0)
         self._pre_hooks = None
         self._hooks = None
         self._metadata = None
@@ -244,13 +243,23 @@ class AccumulateGrad:
 
 
 def accumulator_of(tensor):
-    """The AccumulateGrad node of a leaf, created on first use. The leaf keeps it (a
-    reference cycle the garbage collector breaks), so that a loop over the same
-    parameters does not build a new one per op."""
-    acc = tensor._accumulator
+    """The AccumulateGrad node of a leaf: the one the leaf's graph (or the user) still
+    holds, else a new one. As in PyTorch, the leaf refers to it weakly and the node to
+    the leaf strongly: a graph keeps its leaves alive, and a leaf made for one step (an
+    input that requires grad) is freed by reference counting with its graph. (A strong
+    reference both ways made a cycle that held each such leaf and its .grad until the
+    cyclic collector ran.)"""
+    ref = tensor._accumulator
+    acc = None if ref is None else ref()
     if acc is None:
-        acc = tensor._accumulator = AccumulateGrad(tensor)
+        acc = AccumulateGrad(tensor)
+        tensor._accumulator = weakref.ref(acc)
     return acc
+
+
+def accumulator_edge(tensor):
+    """The edge an op on leaf `tensor` records: (its AccumulateGrad, 0)."""
+    return (accumulator_of(tensor), 0)
 
 
 # -- saved tensors hooks ------------------------------------------------------------------
