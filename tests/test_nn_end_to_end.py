@@ -271,6 +271,56 @@ def test_clip_grad_norm(oracle, norm_type):
         np.testing.assert_allclose(np.asarray(p.grad), q.grad.numpy(), **tol)
 
 
+def _clip_case(lib, case):
+    """Parameters with gradients for a clip_grad_norm_ case, and the list clipped."""
+    last = np.linspace(-2, 5, 12).reshape(3, 4)
+    params = _with_grads(lib, VALUES + [last if case == "float64" else last.astype(np.float32)])
+    if case == "nan":
+        params[1].grad[0] = float("nan")
+    return params, params + [params[0]] if case == "listed twice" else params
+
+
+@pytest.mark.parametrize("case", ["plain", "nan", "listed twice", "float64", "no grads"])
+def test_clip_grad_norm_in_one_op_matches_torch(oracle, case, monkeypatch):
+    # a 2-norm clip of whole gradients of one dtype runs as one pending op
+    # (clip_grad._clip_in_one_op); a gradient listed twice (PyTorch scales it twice) or
+    # mixed dtypes run op by op: both give torch's norm, gradients and versions, and a
+    # non-finite norm with error_if_nonfinite raises torch's error, gradients untouched
+    from torchlike.nn.utils import clip_grad
+    one_op = []
+    real = clip_grad._clip_in_one_op
+    monkeypatch.setattr(clip_grad, "_clip_in_one_op", lambda *a: one_op.append(1) or real(*a))
+    results = []
+    for lib in (torchlike, oracle):
+        params, listed = _clip_case(lib, case)
+        if case == "no grads":
+            for p in params:
+                p.grad = None
+        versions = [p.grad._version for p in params if p.grad is not None]
+        grads = [p.grad for p in params]
+        try:
+            norm = lib.nn.utils.clip_grad_norm_(listed, 1.5, error_if_nonfinite=case == "nan")
+            outcome = (str(norm.dtype), norm.requires_grad, float(norm))
+        except RuntimeError as exc:
+            outcome = str(exc)
+        results.append((outcome, [p.grad is g for p, g in zip(params, grads)],
+                        [p.grad._version - v for p, v in zip(params, versions)],
+                        [None if p.grad is None else np.asarray(p.grad.detach()) for p in params]))
+    (ours, same, bumped, values), (theirs, their_same, their_bumped, their_values) = results
+    assert one_op == ([1] if case in ("plain", "nan") else [])
+    if isinstance(theirs, tuple):         # (norm and scaled gradients: 13 roundings, as above)
+        assert ours[:2] == theirs[:2]
+        np.testing.assert_allclose(ours[2], theirs[2], **float_tol("float32", 13))
+    else:
+        assert ours == theirs
+    assert (same, bumped) == (their_same, their_bumped)
+    for a, b in zip(values, their_values):
+        if b is None:
+            assert a is None
+        else:
+            np.testing.assert_allclose(a, b, **float_tol("float32", 13))
+
+
 def test_clip_grad_value_and_vectors(oracle):
     ours, theirs = _with_grads(torchlike, VALUES), _with_grads(oracle, VALUES)
     torchlike.nn.utils.clip_grad_value_(ours, 2.5)
