@@ -225,6 +225,39 @@ def test_grad_scaler_unscale_then_clip_and_scale_of_nested_outputs(oracle):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
 
 
+@pytest.mark.parametrize("bad", [None, "inf", "nan"])
+def test_unscale_of_all_gradients_in_one_op_matches_torch(oracle, bad, monkeypatch):
+    # the gradients of one device are unscaled and checked by one pending op
+    # (grad_scaler._unscale_op): torch's values, a 0-dim found_inf, gradients kept as
+    # the same objects at their versions (torch's fused kernel does not bump them)
+    from torchlike._ops import batched_inplace
+    ran = []
+    real = batched_inplace.run
+    monkeypatch.setattr(batched_inplace, "run",
+                        lambda op, leading, tensors: ran.append(op.name) or
+                        real(op, leading, tensors))
+    seen = []
+    for lib in (oracle, torchlike):
+        params = [lib.nn.Parameter(lib.tensor([1.0, -2.0, 3.0])),
+                  lib.nn.Parameter(lib.tensor([[0.5, 1.0]], dtype=lib.float64)),
+                  lib.nn.Parameter(lib.tensor(2.0))]
+        opt = lib.optim.SGD(params, lr=1.0)
+        scaler = lib.amp.GradScaler("cpu", init_scale=64.0)
+        w, v, z = params
+        scaler.scale(w.sum() * 3 + (v * v).sum() + z * 5).backward()
+        if bad:
+            v.grad[0, 1] = float(bad)
+        grads, versions = [p.grad for p in params], [p.grad._version for p in params]
+        scaler.unscale_(opt)
+        found = scaler._per_optimizer_states[id(opt)]["found_inf_per_device"]
+        seen.append(([repr(f) for f in found.values()],
+                     [p.grad is g for p, g in zip(params, grads)],
+                     [p.grad._version - n for p, n in zip(params, versions)],
+                     [(str(p.grad.dtype), str(p.grad.tolist())) for p in params]))
+    assert seen[1] == seen[0]
+    assert ran == ["amp_unscale"]
+
+
 @pytest.mark.parametrize("misuse", ["unscale_twice", "unscale_after_step", "step_twice",
                                     "step_before_scale", "closure", "fp16_grads",
                                     "growth_factor", "backoff_factor", "empty_state"])

@@ -11,9 +11,12 @@ import functools
 import warnings
 from collections import abc, defaultdict
 
+import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as dt
+from .._ops import batched_inplace
+from .._ops.registry import Op
 from .._compile.breaks import disable, is_compiling
 
 
@@ -21,6 +24,19 @@ class OptState(enum.Enum):
     READY = 0
     UNSCALED = 1
     STEPPED = 2
+
+
+def _unscale_impl(inv_scale, flag, *grads):
+    """_unscale_grads_'s loop for the gradients of one device as one op: the flag is 1
+    where a gradient holds an inf or NaN (checked before scaling), and each gradient is
+    multiplied by the (float32, 0-dim) inv_scale in the promoted dtype and stored in
+    its own, as `mul_` does."""
+    for g in grads:
+        flag = jnp.maximum(flag, jnp.logical_not(jnp.all(jnp.isfinite(g))).astype(flag.dtype))
+    return (flag,) + tuple([(g * inv_scale).astype(g.dtype) for g in grads])
+
+
+_unscale_op = Op("amp_unscale", _unscale_impl, differentiable=False)
 
 
 def _fresh_state():
@@ -122,10 +138,17 @@ class GradScaler:
             found = {}
             for dev, grads in per_device.items():
                 flag = found_inf.to(dev).clone()
+                if batched_inplace.batchable(grads):
+                    flag, *unscaled = batched_inplace.run(
+                        _unscale_op, [inv_scale.to(dev), flag], grads)
+                    # (PyTorch's fused unscale kernel leaves the versions as they were)
+                    batched_inplace.write_back(grads, unscaled, bump_versions=False)
+                    found[dev] = flag
+                    continue
                 for grad in grads:
                     # checked before scaling, as PyTorch's kernel does
                     bad = torchlike.logical_not(torchlike.isfinite(grad)).any()
-                    flag = torchlike.maximum(flag, bad.to(dt.float32).reshape(1))
+                    flag = torchlike.maximum(flag, bad.to(dt.float32))
                     grad.mul_(inv_scale.to(dev))
                 found[dev] = flag
         return found
@@ -144,7 +167,7 @@ class GradScaler:
         import torchlike
         # the reciprocal in float64, then float32, as PyTorch computes it
         inv_scale = self._scale.double().reciprocal().float()
-        found_inf = torchlike.full((1,), 0.0, dtype=dt.float32, device=self._scale.device)
+        found_inf = torchlike.full((), 0.0, dtype=dt.float32, device=self._scale.device)
         state["found_inf_per_device"] = self._unscale_grads_(optimizer, inv_scale, found_inf,
                                                              False)
         state["stage"] = OptState.UNSCALED

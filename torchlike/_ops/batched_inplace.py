@@ -1,0 +1,43 @@
+"""One pending op that rewrites many whole tensors in place: what clip_grad_norm_ and
+GradScaler.unscale_ do to every gradient of a model. Op by op they record several
+no_grad ops per gradient (hundreds for a transformer), each costing the host a
+dispatch; as one op the step pays one, and the values are the same arithmetic."""
+from .. import _jax_bridge as bridge
+from .. import _lazy as lazy
+from ..autograd.grad_mode import no_grad
+from .dispatch import apply
+
+
+def batchable(tensors):
+    """Whether one pending op may compute new values for all of `tensors` and write
+    them back whole: each a whole floating tensor that requires no grad, on one device,
+    with a storage of its own (PyTorch writes a tensor listed twice twice, and a view
+    into the storage of another), outside a JAX trace."""
+    if not tensors or not (lazy.ENABLED and bridge.top_level()):
+        return False
+    device = tensors[0]._storage.device
+    for t in tensors:
+        if not t._whole or t._storage.device is not device or t.requires_grad \
+                or not t._dtype.is_floating_point:
+            return False
+    return len({id(t._storage) for t in tensors}) == len(tensors)
+
+
+def run(op, leading, tensors):
+    """op(*leading, *tensors) under no_grad: its outputs, pending Tensors (the ops here
+    return what they compute besides, then one new value per tensor)."""
+    with no_grad():
+        return apply(op, list(leading) + list(tensors))
+
+
+def write_back(tensors, values, bump_versions=True):
+    """Each tensor's elements replaced by its new value: Tensor._write_now's write of a
+    whole tensor (batchable ones are whole, outside a trace), with a version each as an
+    in-place op gives, unless `bump_versions` is False (PyTorch's fused kernel that
+    GradScaler.unscale_ calls leaves them)."""
+    for t, new in zip(tensors, values):
+        st = t._storage
+        st.array = new._raw()
+        st.generation += 1
+        if bump_versions:
+            t._version_counter.value += 1
