@@ -321,6 +321,29 @@ def test_clip_grad_norm_in_one_op_matches_torch(oracle, case, monkeypatch):
             np.testing.assert_allclose(a, b, **float_tol("float32", 13))
 
 
+@pytest.mark.parametrize("foreach", [None, False])
+@pytest.mark.parametrize("clip_value", [2.5, float("nan")])
+def test_clip_grad_value_matches_torch(oracle, foreach, clip_value, monkeypatch):
+    # PyTorch's default clamps from below then from above (two versions per gradient,
+    # NaN bounds give NaN): here one pending op for all gradients
+    # (batched_inplace.run); foreach=False clamps each gradient once
+    from torchlike._ops import batched_inplace
+    ran = []
+    real = batched_inplace.run
+    monkeypatch.setattr(batched_inplace, "run",
+                        lambda op, *a: ran.append(op.name) or real(op, *a))
+    seen = []
+    for lib in (torchlike, oracle):
+        params = _with_grads(lib, VALUES + [np.array([[0.5, -9.0]])])     # (one float64)
+        grads, versions = [p.grad for p in params], [p.grad._version for p in params]
+        returned = lib.nn.utils.clip_grad_value_(params, clip_value, foreach=foreach)
+        seen.append((returned, [p.grad is g for p, g in zip(params, grads)],
+                     [p.grad._version - v for p, v in zip(params, versions)],
+                     [(str(p.grad.dtype), str(p.grad.tolist())) for p in params]))
+    assert seen[0] == seen[1]
+    assert ran == ([] if foreach is False else ["clip_grad_value"])
+
+
 def test_clip_grad_value_and_vectors(oracle):
     ours, theirs = _with_grads(torchlike, VALUES), _with_grads(oracle, VALUES)
     torchlike.nn.utils.clip_grad_value_(ours, 2.5)

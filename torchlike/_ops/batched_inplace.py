@@ -30,14 +30,13 @@ def run(op, leading, tensors):
         return apply(op, list(leading) + list(tensors))
 
 
-def write_back(tensors, values, bump_versions=True):
+def write_back(tensors, values, versions=1):
     """Each tensor's elements replaced by its new value: Tensor._write_now's write of a
-    whole tensor (batchable ones are whole, outside a trace), with a version each as an
-    in-place op gives, unless `bump_versions` is False (PyTorch's fused kernel that
-    GradScaler.unscale_ calls leaves them)."""
+    whole tensor (batchable ones are whole, outside a trace), and `versions` added to
+    each version counter: the count of in-place ops PyTorch runs on it (one for a
+    `mul_`, two for clip_grad_value_'s clamps, none for GradScaler's fused unscale)."""
     for t, new in zip(tensors, values):
         st = t._storage
         st.array = new._raw()
         st.generation += 1
-        if bump_versions:
-            t._version_counter.value += 1
+        t._version_counter.value += versions

@@ -55,15 +55,21 @@ expose("where", _where_method, function=False, inplace=False)
 
 # -- clamp -------------------------------------------------------------------------------------
 def _clamp_impl(a, lo, hi, *, dtype):
-    """min(max(a, lo), hi) written with `where` so that the gradient passes at the bounds,
-    as PyTorch's clamp backward (x >= min and x <= max) does."""
+    """min(max(a, lo), hi) written with `where`, so that the gradient goes where
+    PyTorch's clamp backward sends it: to the input where lo <= a <= hi, to a bound
+    where the input passed it. A NaN input or bound gives NaN, and no gradient."""
     a = a.astype(dtype)
+    if not jnp.issubdtype(dtype, jnp.inexact):
+        if lo is not None:
+            a = jnp.where(a < lo, _cast(lo, dtype), a)
+        return a if hi is None else jnp.where(a > hi, _cast(hi, dtype), a)
+    nan = jnp.array(jnp.nan, dtype)
     if lo is not None:
         lo = _cast(lo, dtype)
-        a = jnp.where(a < lo, lo, a)
+        a = jnp.where(a >= lo, a, jnp.where(a < lo, lo, nan))
     if hi is not None:
         hi = _cast(hi, dtype)
-        a = jnp.where(a > hi, hi, a)
+        a = jnp.where(a <= hi, a, jnp.where(a > hi, hi, nan))
     return a
 
 

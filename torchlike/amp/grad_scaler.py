@@ -142,7 +142,7 @@ class GradScaler:
                     flag, *unscaled = batched_inplace.run(
                         _unscale_op, [inv_scale.to(dev), flag], grads)
                     # (PyTorch's fused unscale kernel leaves the versions as they were)
-                    batched_inplace.write_back(grads, unscaled, bump_versions=False)
+                    batched_inplace.write_back(grads, unscaled, versions=0)
                     found[dev] = flag
                     continue
                 for grad in grads:

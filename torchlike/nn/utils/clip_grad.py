@@ -112,7 +112,29 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient into [-clip_value, clip_value] in place. PyTorch's default
+    (foreach, on CPU too) clamps from below, then from above: two versions per gradient,
+    and a NaN clip_value makes NaN gradients; foreach=False clamps each once."""
     clip_value = float(clip_value)
-    with no_grad():
-        for g in _grads_of(parameters):
-            g.clamp_(min=-clip_value, max=clip_value)
+    grads = _grads_of(parameters)
+    if foreach is False:
+        with no_grad():
+            for g in grads:
+                g.clamp_(min=-clip_value, max=clip_value)
+    elif batched_inplace.batchable(grads):
+        clamped = batched_inplace.run(_clamp_op, [clip_value], grads)
+        batched_inplace.write_back(grads, clamped, versions=2)
+    else:
+        with no_grad():
+            for g in grads:
+                g.clamp_min_(-clip_value)
+                g.clamp_max_(clip_value)
+
+
+def _clamp_impl(clip_value, *grads):
+    """clip_grad_value_'s clamps of every gradient as one op (NaN bounds give NaN)."""
+    return tuple([jnp.minimum(jnp.maximum(g, -clip_value), clip_value).astype(g.dtype)
+                  for g in grads])
+
+
+_clamp_op = Op("clip_grad_value", _clamp_impl, differentiable=False)
