@@ -301,6 +301,31 @@ def test_zero_grad(oracle):
         assert results[0] == results[1]
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["own", "one grad for two"])
+def test_zero_grad_keeping_tensors_zeroes_them_in_place_as_torch(oracle, shared, monkeypatch):
+    # zero_grad(set_to_none=False) zeroes every gradient, one version each (a gradient
+    # two parameters share: twice), as one op where the gradients are distinct
+    from torchlike._ops import batched_inplace
+    ran = []
+    real = batched_inplace.run
+    monkeypatch.setattr(batched_inplace, "run",
+                        lambda op, *a: ran.append(op.name) or real(op, *a))
+    seen = []
+    for lib in (torchlike, oracle):
+        params = [lib.nn.Parameter(lib.ones(3)), lib.nn.Parameter(lib.ones(2, dtype=lib.float64)),
+                  lib.nn.Parameter(lib.ones(3))]
+        (params[0] * 2).sum().backward()
+        (params[1] * 3).sum().backward()
+        params[2].grad = params[0].grad if shared else lib.full((3,), 5.0)
+        grads, versions = [p.grad for p in params], [p.grad._version for p in params]
+        _optim(lib).SGD(params, lr=0.1).zero_grad(set_to_none=False)
+        seen.append(([p.grad is g for p, g in zip(params, grads)],
+                     [p.grad._version - v for p, v in zip(params, versions)],
+                     [(str(p.grad.dtype), p.grad.tolist()) for p in params]))
+    assert seen[0] == seen[1]
+    assert ran == ([] if shared else ["zero_all"])
+
+
 def test_closure_runs_with_grad_enabled_and_returns_loss(oracle):
     for lib in (torchlike, oracle):
         p = lib.nn.Parameter(lib.tensor([1.0, -2.0]))

@@ -2,10 +2,13 @@
 GradScaler.unscale_ do to every gradient of a model. Op by op they record several
 no_grad ops per gradient (hundreds for a transformer), each costing the host a
 dispatch; as one op the step pays one, and the values are the same arithmetic."""
+import jax.numpy as jnp
+
 from .. import _jax_bridge as bridge
 from .. import _lazy as lazy
 from ..autograd.grad_mode import no_grad
 from .dispatch import apply
+from .registry import Op
 
 
 def batchable(tensors):
@@ -40,3 +43,20 @@ def write_back(tensors, values, versions=1):
         st.array = new._raw()
         st.generation += 1
         t._version_counter.value += versions
+
+
+def _zeros_impl(*tensors):
+    return tuple([jnp.zeros_like(t) for t in tensors])
+
+
+_zeros_op = Op("zero_all", _zeros_impl, differentiable=False)
+
+
+def zero_all_(tensors):
+    """t.zero_() for each tensor (zero_grad(set_to_none=False)'s gradients), as one op
+    where batchable allows it."""
+    if len(tensors) > 1 and batchable(tensors):
+        write_back(tensors, run(_zeros_op, (), tensors))
+        return
+    for t in tensors:
+        t.zero_()

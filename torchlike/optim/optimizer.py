@@ -10,6 +10,7 @@ import warnings
 from collections import OrderedDict, defaultdict
 from copy import deepcopy
 
+from .._ops.batched_inplace import zero_all_
 from .._tensor import Tensor, legacy_type_name
 from ..autograd.grad_mode import enable_grad
 from ..utils.hooks import RemovableHandle
@@ -201,6 +202,7 @@ class Optimizer:
 
     # -- gradients ----------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
+        to_zero = []
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none and p._grad_fn is None and p._base is None \
@@ -220,7 +222,8 @@ class Optimizer:
                     grad.detach_()
                 else:
                     grad.requires_grad_(False)
-                grad.zero_()
+                to_zero.append(grad)
+        zero_all_(to_zero)         # (PyTorch's foreach zero_: one op for all of them)
 
     def step(self, closure=None):
         raise NotImplementedError

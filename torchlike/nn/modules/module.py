@@ -6,6 +6,7 @@ import itertools
 from collections import OrderedDict
 from collections.abc import Mapping
 
+from ..._ops.batched_inplace import zero_all_
 from ..._tensor import Tensor, legacy_type_name
 from ...autograd.grad_mode import no_grad
 from ...utils.hooks import RemovableHandle
@@ -316,6 +317,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
+        to_zero = []
         for p in self.parameters():
             if p.grad is None:
                 continue
@@ -326,7 +328,8 @@ class Module:
                     p.grad.detach_()
                 else:
                     p.grad.requires_grad_(False)
-                p.grad.zero_()
+                to_zero.append(p.grad)
+        zero_all_(to_zero)         # (PyTorch's foreach zero_: one op for all of them)
 
     def apply(self, fn):
         for module in self.children():
