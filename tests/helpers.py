@@ -141,6 +141,20 @@ def call_counter(monkeypatch, owner, name):
     return calls
 
 
+def batched_ops_run(monkeypatch):
+    """A list that receives the name of every op that rewrites many gradients at once
+    (torchlike._ops.batched_inplace.run: clip_grad_norm_, GradScaler.unscale_ ...)
+    while the test runs."""
+    from torchlike._ops import batched_inplace
+    names, run = [], batched_inplace.run
+
+    def naming_run(op, *args):
+        names.append(op.name)
+        return run(op, *args)
+    monkeypatch.setattr(batched_inplace, "run", naming_run)
+    return names
+
+
 def planned_program_sizes(monkeypatch):
     """A list that receives the number of ops of every pending program torchlike plans
     (torchlike._lazy.plan) while the test runs."""

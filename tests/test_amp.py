@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import torchlike
-from helpers import assert_raises_same, to_numpy
+from helpers import assert_raises_same, batched_ops_run, to_numpy
 
 pytestmark = pytest.mark.usefixtures("oracle")
 
@@ -230,12 +230,7 @@ def test_unscale_of_all_gradients_in_one_op_matches_torch(oracle, bad, monkeypat
     # the gradients of one device are unscaled and checked by one pending op
     # (grad_scaler._unscale_op): torch's values, a 0-dim found_inf, gradients kept as
     # the same objects at their versions (torch's fused kernel does not bump them)
-    from torchlike._ops import batched_inplace
-    ran = []
-    real = batched_inplace.run
-    monkeypatch.setattr(batched_inplace, "run",
-                        lambda op, leading, tensors: ran.append(op.name) or
-                        real(op, leading, tensors))
+    ran = batched_ops_run(monkeypatch)
     seen = []
     for lib in (oracle, torchlike):
         params = [lib.nn.Parameter(lib.tensor([1.0, -2.0, 3.0])),

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import torchlike
-from helpers import float_tol, normwise_tol
+from helpers import batched_ops_run, float_tol, normwise_tol
 from nn_oracle import copy_weights
 
 try:
@@ -286,10 +286,7 @@ def test_clip_grad_norm_in_one_op_matches_torch(oracle, case, monkeypatch):
     # (clip_grad._clip_in_one_op); a gradient listed twice (PyTorch scales it twice) or
     # mixed dtypes run op by op: both give torch's norm, gradients and versions, and a
     # non-finite norm with error_if_nonfinite raises torch's error, gradients untouched
-    from torchlike.nn.utils import clip_grad
-    one_op = []
-    real = clip_grad._clip_in_one_op
-    monkeypatch.setattr(clip_grad, "_clip_in_one_op", lambda *a: one_op.append(1) or real(*a))
+    one_op = batched_ops_run(monkeypatch)
     results = []
     for lib in (torchlike, oracle):
         params, listed = _clip_case(lib, case)
@@ -307,7 +304,7 @@ def test_clip_grad_norm_in_one_op_matches_torch(oracle, case, monkeypatch):
                         [p.grad._version - v for p, v in zip(params, versions)],
                         [None if p.grad is None else np.asarray(p.grad.detach()) for p in params]))
     (ours, same, bumped, values), (theirs, their_same, their_bumped, their_values) = results
-    assert one_op == ([1] if case in ("plain", "nan") else [])
+    assert one_op == (["clip_grad_norm"] if case in ("plain", "nan") else [])
     if isinstance(theirs, tuple):         # (norm and scaled gradients: 13 roundings, as above)
         assert ours[:2] == theirs[:2]
         np.testing.assert_allclose(ours[2], theirs[2], **float_tol("float32", 13))
@@ -327,11 +324,7 @@ def test_clip_grad_value_matches_torch(oracle, foreach, clip_value, monkeypatch)
     # PyTorch's default clamps from below then from above (two versions per gradient,
     # NaN bounds give NaN): here one pending op for all gradients
     # (batched_inplace.run); foreach=False clamps each gradient once
-    from torchlike._ops import batched_inplace
-    ran = []
-    real = batched_inplace.run
-    monkeypatch.setattr(batched_inplace, "run",
-                        lambda op, *a: ran.append(op.name) or real(op, *a))
+    ran = batched_ops_run(monkeypatch)
     seen = []
     for lib in (torchlike, oracle):
         params = _with_grads(lib, VALUES + [np.array([[0.5, -9.0]])])     # (one float64)

@@ -11,7 +11,7 @@ import torchlike.optim
 from torchlike.nn import Parameter
 from torchlike.optim._elementwise import _run_group
 
-from helpers import float_tol, normwise_tol
+from helpers import batched_ops_run, float_tol, normwise_tol
 
 # (optimizer, keyword arguments): every option that changes the update rule
 CASES = [
@@ -305,11 +305,7 @@ def test_zero_grad(oracle):
 def test_zero_grad_keeping_tensors_zeroes_them_in_place_as_torch(oracle, shared, monkeypatch):
     # zero_grad(set_to_none=False) zeroes every gradient, one version each (a gradient
     # two parameters share: twice), as one op where the gradients are distinct
-    from torchlike._ops import batched_inplace
-    ran = []
-    real = batched_inplace.run
-    monkeypatch.setattr(batched_inplace, "run",
-                        lambda op, *a: ran.append(op.name) or real(op, *a))
+    ran = batched_ops_run(monkeypatch)
     seen = []
     for lib in (torchlike, oracle):
         params = [lib.nn.Parameter(lib.ones(3)), lib.nn.Parameter(lib.ones(2, dtype=lib.float64)),
