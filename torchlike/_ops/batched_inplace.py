@@ -1,5 +1,6 @@
-"""One pending op that rewrites many whole tensors in place: what clip_grad_norm_ and
-GradScaler.unscale_ do to every gradient of a model. Op by op they record several
+"""One pending op that rewrites many whole tensors in place: what clip_grad_norm_,
+clip_grad_value_, GradScaler.unscale_ and zero_grad(set_to_none=False) do to every
+gradient of a model (PyTorch's foreach kernels). Op by op they record one to eight
 no_grad ops per gradient (hundreds for a transformer), each costing the host a
 dispatch; as one op the step pays one, and the values are the same arithmetic."""
 import jax.numpy as jnp
