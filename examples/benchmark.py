@@ -283,16 +283,21 @@ def cnn_jax(device):
 D_MODEL, NHEAD, FFN, SEQ, BATCH = 64, 4, 256, 32, 16
 
 
-def transformer(lib, device):
+def transformer_model(lib, device):
+    """(forward, parameters) of the transformer workload's model."""
     nn = lib.nn
     lib.manual_seed(0)
     layer = nn.TransformerEncoderLayer(D_MODEL, NHEAD, dim_feedforward=FFN, dropout=0.0,
                                        batch_first=True)
     encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).to(device)
     head = nn.Linear(D_MODEL, 10).to(device)
-    model = (lambda x: head(encoder(x).mean(1)),
-             list(encoder.parameters()) + list(head.parameters()))
-    return lib_model_step(lib, device, model, lib.optim.AdamW, (BATCH, SEQ, D_MODEL), lr=1e-3)
+    return (lambda x: head(encoder(x).mean(1)),
+            list(encoder.parameters()) + list(head.parameters()))
+
+
+def transformer(lib, device):
+    return lib_model_step(lib, device, transformer_model(lib, device), lib.optim.AdamW,
+                          (BATCH, SEQ, D_MODEL), lr=1e-3)
 
 
 def layer_norm(p, x, eps=1e-5):
@@ -472,7 +477,8 @@ GPT = "gpt"
 SCALING = "scaling"
 HOST = "host"
 DATA = "data"
-NAMES = [w[0] for w in WORKLOADS] + [GPT, SCALING, HOST, DATA]
+UTILS = "utils"
+NAMES = [w[0] for w in WORKLOADS] + [GPT, SCALING, HOST, DATA, UTILS]
 
 
 def unsupported(exc):
@@ -593,6 +599,75 @@ def print_host(rows):
         total = sum(p for p in phases if p is not None)
         print(markdown_line([name, label] + [fmt(p) for p in phases] + [fmt(total)]),
               flush=True)
+
+
+# ---------------------------------------------------------------- training-loop utilities
+
+UTILITIES = ("plain", "clip_grad_norm_", "clip_grad_value_", "zero_grad(set_to_none=False)",
+             "GradScaler")
+
+
+def utility_step(lib, device, utility):
+    """The transformer workload's step with one utility a training loop often adds to
+    every step (or "plain", without)."""
+    F, utils = lib.nn.functional, lib.nn.utils
+    forward, params = transformer_model(lib, device)
+    optimizer = lib.optim.AdamW(params, lr=1e-3)
+    scaler = lib.amp.GradScaler(device, init_scale=1024.0) if utility == "GradScaler" else None
+    x = lib.randn(BATCH, SEQ, D_MODEL, device=device)
+    y = lib.randint(0, 10, (BATCH,), device=device)
+
+    def step():
+        optimizer.zero_grad(set_to_none=utility != "zero_grad(set_to_none=False)")
+        loss = F.cross_entropy(forward(x), y)
+        (loss if scaler is None else scaler.scale(loss)).backward()
+        if utility == "clip_grad_norm_":
+            utils.clip_grad_norm_(params, 1.0)
+        elif utility == "clip_grad_value_":
+            utils.clip_grad_value_(params, 0.1)
+        if scaler is None:
+            optimizer.step()
+        else:
+            scaler.step(optimizer)
+            scaler.update()
+        return loss
+    return step
+
+
+def run_utils(device, quick, torch_ok):
+    """Wall time per step of the transformer step plain and with each utility, under
+    torch and torchlike (measured in turns, as the workloads are): [utility, torch,
+    torchlike]. What a utility costs is its step's time less the plain step's."""
+    steps, repeats = (2, 2) if quick else (10, 5)
+    libs = ([("torch", torch)] if torch_ok else []) + [("torchlike", torchlike)]
+    rows = []
+    for utility in UTILITIES:
+        made = {}
+        for label, lib in libs:
+            made[label] = utility_step(lib, device, utility)
+            for _ in range(2):
+                made[label]().tolist()
+        torchlike._background.wait()
+        times = steady_times(made, steps, repeats, failed=_raise)
+        rows.append([utility, times.get("torch"), times["torchlike"]])
+    return rows
+
+
+def _raise(label, exc):
+    raise exc
+
+
+def print_utils(rows):
+    print("\nTraining-loop utilities on the transformer step (AdamW): wall time per step, "
+          "and what the utility adds to the plain step")
+    print(markdown_line(["utility", "torch /step", "torchlike /step", "torch adds",
+                         "torchlike adds"]))
+    print(markdown_line(["---"] * 5))
+    theirs_plain, ours_plain = rows[0][1], rows[0][2]
+    for utility, theirs, ours in rows:
+        added = ["-", "-"] if utility == "plain" else [
+            fmt_change(theirs - theirs_plain) if theirs else "-", fmt_change(ours - ours_plain)]
+        print(markdown_line([utility, fmt(theirs), fmt(ours)] + added), flush=True)
 
 
 # ---------------------------------------------------------------- data loading
@@ -753,6 +828,11 @@ def fmt(seconds):
     return f"{seconds * 1e9:.3g} ns"
 
 
+def fmt_change(seconds):
+    """A difference of times, signed (noise can make a step with more work faster)."""
+    return ("-" if seconds < 0 else "+") + fmt(abs(seconds))
+
+
 def ratio(row, a, b):
     if a not in row or b not in row:
         return "-"
@@ -853,10 +933,15 @@ def main(argv=None):
         loading = run_data(args.quick, torch_ok)
         print_data(loading)
 
+    utilities = []
+    if UTILS in only:
+        utilities = run_utils(args.device, args.quick, torch_ok)
+        print_utils(utilities)
+
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"header": header, "rows": rows, "scaling": scaling, "host": host,
-                       "data": loading}, f, indent=1)
+                       "data": loading, "utils": utilities}, f, indent=1)
     return rows
 
 

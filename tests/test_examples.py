@@ -141,6 +141,21 @@ def test_benchmark_data_table_times_each_loader(oracle, tmp_path):
     assert all(t > 0 for row in loaded for t in row[1:])
 
 
+def test_benchmark_utils_table_times_each_utility(oracle, tmp_path):
+    """benchmark.py --quick --only utils: the transformer step plain and with each
+    training-loop utility under torch and torchlike, what each adds, as a table and in
+    the JSON."""
+    lines, results = _quick_benchmark_table("utils", "Training-loop utilities", tmp_path)
+    assert [c.strip() for c in lines[0]] == ["utility", "torch /step", "torchlike /step",
+                                             "torch adds", "torchlike adds"]
+    rows = results["utils"]
+    assert [row[0] for row in rows] == ["plain", "clip_grad_norm_", "clip_grad_value_",
+                                        "zero_grad(set_to_none=False)", "GradScaler"]
+    assert all(t > 0 for row in rows for t in row[1:])
+    assert [c.strip() for c in lines[2][3:]] == ["-", "-"]
+    assert all(c.strip()[0] in "+-" for line in lines[3:] for c in line[3:])
+
+
 def test_gpt_tiny_runs_on_both_libs(oracle, capsys):
     """gpt_tiny.py is plain PyTorch: it runs on torch and torchlike and generates as many tokens."""
     gpt = _load_file(EXAMPLES / "gpt_tiny.py", "gpt_tiny")
