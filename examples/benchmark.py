@@ -642,12 +642,8 @@ def run_utils(device, quick, torch_ok):
     libs = ([("torch", torch)] if torch_ok else []) + [("torchlike", torchlike)]
     rows = []
     for utility in UTILITIES:
-        made = {}
-        for label, lib in libs:
-            made[label] = utility_step(lib, device, utility)
-            for _ in range(2):
-                made[label]().tolist()
-        torchlike._background.wait()
+        made = {label: first_steps(functools.partial(utility_step, lib, device, utility))[0]
+                for label, lib in libs}
         times = steady_times(made, steps, repeats, failed=_raise)
         rows.append([utility, times.get("torch"), times["torchlike"]])
     return rows
