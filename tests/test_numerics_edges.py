@@ -75,6 +75,15 @@ CASES = {
     "clamp_nan_input": (lambda lib, x: lib.clamp(x, -1.0, 1.0), [[NAN, 0.5]]),
     "clamp_crossed_tensor_bounds": (lambda lib, x, lo, hi: lib.clamp(x, lo, hi),
                                     [[2.0, 0.0, NAN], [3.0, -1.0, 0.0], [1.0, 1.0, 1.0]]),
+    # equal bounds: below them neither bound gets the gradient, above them the upper one
+    "clamp_equal_tensor_bounds": (lambda lib, x, lo, hi: lib.clamp(x, lo, hi),
+                                  [[0.5, 1.0, 1.5], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]),
+    "clamp_equal_scalar_bounds": (lambda lib, x: lib.clamp(x, 1.0, 1.0), [[0.5, 1.0, 1.5]]),
+    # a NaN bound gives NaN, yet PyTorch still passes the gradient to the upper bound where
+    # the input is above it or the bounds are crossed
+    "clamp_nan_and_crossed_tensor_bounds": (
+        lambda lib, x, lo, hi: lib.clamp(x, lo, hi),
+        [[1.0, NAN, 2.0, NAN], [NAN, 2.0, NAN, 1.0], [0.0, 1.0, 1.0, NAN]]),
     "sqrt_zero": (lambda lib, x: lib.sqrt(x), [[0.0, 4.0]]),
     "rsqrt_zero": (lambda lib, x: lib.rsqrt(x), [[0.0, 4.0]]),
     "log_zero": (lambda lib, x: lib.log(x), [[0.0, 1.0]]),

@@ -1,5 +1,6 @@
 """Ternary and parameterised pointwise ops: where, clamp, lerp, addcmul/addcdiv,
 isclose/allclose/equal, and the in-place-first fill_/zero_/copy_."""
+import jax
 import jax.numpy as jnp
 
 from .. import _dtype as dt
@@ -55,22 +56,46 @@ expose("where", _where_method, function=False, inplace=False)
 
 # -- clamp -------------------------------------------------------------------------------------
 def _clamp_impl(a, lo, hi, *, dtype):
-    """min(max(a, lo), hi) written with `where`, so that the gradient goes where
-    PyTorch's clamp backward sends it: to the input where lo <= a <= hi, to a bound
-    where the input passed it. A NaN input or bound gives NaN, and no gradient."""
+    """min(max(a, lo), hi), NaN wherever the input or a bound is NaN, with the gradient
+    where PyTorch's clamp backward sends it (see _clamp_between)."""
     a = a.astype(dtype)
     if not jnp.issubdtype(dtype, jnp.inexact):
         if lo is not None:
             a = jnp.where(a < lo, _cast(lo, dtype), a)
         return a if hi is None else jnp.where(a > hi, _cast(hi, dtype), a)
+    if lo is not None and hi is not None:
+        return _clamp_between(a, _cast(lo, dtype), _cast(hi, dtype))
+    # one bound: `where` sends the gradient to the input where it is within the bound,
+    # to the bound where the input passed it, and nowhere for a NaN
     nan = jnp.array(jnp.nan, dtype)
     if lo is not None:
         lo = _cast(lo, dtype)
-        a = jnp.where(a >= lo, a, jnp.where(a < lo, lo, nan))
-    if hi is not None:
-        hi = _cast(hi, dtype)
-        a = jnp.where(a <= hi, a, jnp.where(a > hi, hi, nan))
-    return a
+        return jnp.where(a >= lo, a, jnp.where(a < lo, lo, nan))
+    hi = _cast(hi, dtype)
+    return jnp.where(a <= hi, a, jnp.where(a > hi, hi, nan))
+
+
+@jax.custom_jvp
+def _clamp_between(a, lo, hi):
+    nan = jnp.array(jnp.nan, a.dtype)
+    a = jnp.where(a >= lo, a, jnp.where(a < lo, lo, nan))
+    return jnp.where(a <= hi, a, jnp.where(a > hi, hi, nan))
+
+
+@_clamp_between.defjvp
+def _clamp_between_jvp(primals, tangents):
+    # PyTorch's rule, which does not follow the value (a NaN bound still passes the
+    # gradient on): the input where lo <= a <= hi, the lower bound where a < lo < hi,
+    # the upper one where a > hi or lo > hi (the crossed bounds' output is hi); at
+    # a < lo == hi, nothing
+    a, lo, hi = primals
+    ta, tlo, thi = tangents
+    out = _clamp_between(a, lo, hi)
+    zero = jnp.zeros_like(out)
+    tangent = (jnp.where((a >= lo) & (a <= hi), ta, zero)
+               + jnp.where((a < lo) & (lo < hi), tlo, zero)
+               + jnp.where((a > hi) | (lo > hi), thi, zero))
+    return out, tangent
 
 
 OPS["clamp"] = _clamp_op = Op("clamp", _clamp_impl, "ClampBackward1", (0,))
