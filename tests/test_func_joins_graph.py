@@ -54,3 +54,23 @@ def test_results_require_grad_only_when_inputs_do():
     with torchlike.no_grad():
         y = torchlike.tensor([0.5, 1.0], requires_grad=True)
         assert torchlike.func.jvp(_f, (y,), (torchlike.ones(2),))[0].grad_fn is None
+
+
+@pytest.mark.parametrize("transform", ["vmap", "jacfwd", "grad"])
+def test_detached_captures_do_not_join_the_graph(transform):
+    """A transform whose function reads a captured tensor that requires grad only through
+    detach() (or .data) gives results outside the graph, as PyTorch's; reading it
+    directly joins them."""
+    def run(lib, read):
+        w = lib.tensor([2.0, 3.0], requires_grad=True)
+        x = lib.tensor([0.5, 1.5])
+        f = {"vmap": lambda r: r * read(w),
+             "jacfwd": lambda r: (r * read(w)).sin(),
+             "grad": lambda r: (r * read(w)).sin().sum()}[transform]
+        arg = x.expand(3, 2) if transform == "vmap" else x
+        out = getattr(lib.func, transform)(f)(arg)
+        return out.requires_grad, out.grad_fn is None, out.tolist()
+    for read in (lambda w: w.detach(), lambda w: w.data, lambda w: w):
+        ours, theirs = run(torchlike, read), run(torch, read)
+        assert ours[:2] == theirs[:2]
+        np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-6)

@@ -77,10 +77,11 @@ def value(tensor):
     return _array_in_trace(tensor)
 
 
-def _array_in_trace(tensor, pending_ok=False):
+def _array_in_trace(tensor, pending_ok=False, note=True):
     """A tensor's array while JAX traces: concrete values stay concrete (a pending one
-    stays pending with `pending_ok`); a captured tensor that requires grad is noted, or
-    replaced by its stand-in tracer."""
+    stays pending with `pending_ok`); a captured tensor that requires grad is noted
+    (unless `note` is false: a read that no gradient can flow through), or replaced by
+    its stand-in tracer."""
     if state.substitute is not None:
         stand_in = state.substitute.get(id(tensor))
         if stand_in is not None:
@@ -90,7 +91,8 @@ def _array_in_trace(tensor, pending_ok=False):
     else:
         with jax.ensure_compile_time_eval():
             array = force(tensor._raw())
-    if state.captures is not None and not isinstance(array, Tracer) and tensor.requires_grad:
+    if note and state.captures is not None and not isinstance(array, Tracer) and \
+            tensor.requires_grad:
         state.captures[id(tensor)] = tensor
     return array
 
@@ -192,8 +194,10 @@ def write_in_trace(tensor, value):
 
 def detached(tensor):
     """Tensor.detach of a tensor holding a tracer: its values with no gradient (the
-    tracer's, through jax.lax.stop_gradient); None for a concrete tensor."""
-    array = value(tensor)
+    tracer's, through jax.lax.stop_gradient); None for a concrete tensor. A captured
+    tensor read this way is not noted: as in PyTorch, a transform's results that depend
+    on it only through detach() do not join its graph."""
+    array = tensor._data() if top_level() else _array_in_trace(tensor, note=False)
     if not is_tracer(array):
         return None
     return Tensor._wrap(jax.lax.stop_gradient(array), tensor.device)
