@@ -259,3 +259,45 @@ def test_zero_dim_samples_and_a_storage_written_after_the_views_join_as_torch_do
         results.append([lib.stack(picked), lib.stack(picked).float()])
     for ours, theirs in zip(results[1], results[0]):
         assert_same(ours, theirs, check_grad_fn=False)
+
+
+def _view_layout(t):
+    return (type(t), tuple(t.shape), t.stride(), t.storage_offset(), t.dtype, t._storage,
+            t._version_counter, t._base, t._whole, t._cache_gen, t._creation_meta,
+            t.requires_grad, t.grad_fn)
+
+
+@pytest.mark.parametrize("make, short", [
+    (lambda lib: lib.arange(40, dtype=lib.float32).reshape(10, 4), True),   # (a view)
+    (lambda lib: lib.arange(10) % 3 == 0, True),                   # 0-dim rows, bool
+    (lambda lib: lib.randn(5, 3, 4, dtype=lib.float64), True),
+    (lambda lib: lib.zeros(3, 0), False),                          # empty rows: select's path
+    (lambda lib: lib.ones(1, 4), False),                           # one row: select's path
+], ids=["rows", "bool", "3d", "empty", "one_row"])
+def test_an_int_index_of_a_plain_host_tensor_is_selects_view(make, short):
+    # Tensor[int] takes host_row's short path for a data set's sample: the view must
+    # be the very one the general path (select) makes, and the values torch's
+    data = {lib: make(lib) for lib in (torch, torchlike)}
+    # (randn's draws differ between the libraries: torch gets torchlike's values)
+    data[torch] = torch.tensor(data[torchlike].tolist(), dtype=data[torch].dtype)
+    data[torchlike].tolist()
+    assert (_host_ops.host_row(data[torchlike], 0) is not None) == short
+    n = data[torch].shape[0]
+    for i in range(-n, n):
+        fast, general = data[torchlike][i], data[torchlike].select(0, i)
+        assert _view_layout(fast) == _view_layout(general)
+        assert_same(fast, data[torch][i], check_grad_fn=False)
+    with pytest.raises(IndexError) as ours:
+        data[torchlike][n]
+    with pytest.raises(IndexError) as theirs:
+        data[torch][n]
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_an_int_index_of_a_tensor_with_history_records_select():
+    for lib in (torch, torchlike):
+        w = lib.ones(3, 2, requires_grad=True)
+        assert w[1].grad_fn.name() == "SelectBackward0"
+        assert (w * 2)[0].grad_fn.name() == "SelectBackward0"
+        with lib.no_grad():
+            assert w[1].grad_fn is None and w[1].tolist() == [1.0, 1.0]
