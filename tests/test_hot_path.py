@@ -321,6 +321,41 @@ def test_embedding_index_check_sees_in_place_writes():
     assert _embedding_outcomes(torchlike) == _embedding_outcomes(torch)
 
 
+def test_a_cut_run_whose_values_are_all_held_is_computed_in_pieces(monkeypatch):
+    # sin and cos save their inputs, so a cut through a chain of them hands out every
+    # value; XLA's CPU compiler fuses the chain into each output's kernel (a 96-op cut
+    # compiled in 1.5 s). The cut computes them in pieces of SPLIT_OUTPUTS outputs, which
+    # share one program where the chain repeats; values and gradients stay torch's.
+    from torchlike import _lazy
+    monkeypatch.setattr(_lazy, "MAX_RUN", 48)
+    outputs_per_call = []
+    real_install = _lazy.install
+    monkeypatch.setattr(_lazy, "install", lambda wanted, values: outputs_per_call.append(
+        len(wanted)) or real_install(wanted, values))
+
+    def run(lib, ops):
+        x = lib.linspace(-1.0, 1.0, 16).requires_grad_()
+        y = x
+        for _ in range(ops // 2):
+            y = y.sin().cos()
+        y.sum().backward()
+        return y, x.grad
+
+    before = _caches.compiles.total
+    x = torchlike.linspace(-1.0, 1.0, 16).requires_grad_()
+    y = x
+    for _ in range(25):                  # 50 ops: cut once, at the 49th
+        y = y.sin().cos()
+    assert outputs_per_call == [_lazy.SPLIT_OUTPUTS] * 3      # 48 held values
+    assert _caches.compiles.total - before == 1               # one program, three calls
+    del x, y
+    for ops in (50, 200):
+        ours, theirs = run(torchlike, ops), run(torch, ops)
+        for a, b in zip(ours, theirs):
+            assert_same(a, b, **float_tol(torch.float32, 2 * ops))
+    assert max(outputs_per_call) <= _lazy.SPLIT_OUTPUTS
+
+
 def test_a_deep_model_is_cut_by_depth_and_a_long_fusible_run_by_its_length(monkeypatch):
     # A model's forward alternates contractions (which XLA's CPU backend hands to a
     # library kernel) with short runs of fusible ops: it is cut only at MAX_DEPTH. A run
