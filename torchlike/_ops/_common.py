@@ -1,13 +1,13 @@
 """What the op-library modules share: exposing one implementation under all of
 PyTorch's names (torch.fn, Tensor.fn, Tensor.fn_, out=), and PyTorch's common errors."""
 import builtins
-import collections
 import functools
 import warnings
 
 import jax
 
 from .. import _dtype as dt
+from ..return_types import structseq
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import node_class
@@ -94,7 +94,7 @@ def _out_type(result):
     """PyTorch returns torch.return_types.<name>_out for out= calls."""
     name = type(result).__name__ + "_out"
     if name not in _OUT_TYPES:
-        _OUT_TYPES[name] = collections.namedtuple(name, result._fields)
+        _OUT_TYPES[name] = structseq(name, result._fields)
     return _OUT_TYPES[name]
 
 

@@ -7,7 +7,6 @@ PyTorch checks LAPACK's status and raises torch.linalg.LinAlgError for singular 
 non positive-definite inputs; torchlike reads the (small) status back on the host to
 raise the same error.
 """
-import collections
 import functools
 
 import jax
@@ -15,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as dt
+from ..return_types import structseq
 from .._tensor import Tensor
 from ._common import expose, is_float, no_derivative
 from .dispatch import apply
@@ -33,7 +33,7 @@ _RESULTS = {"linalg_slogdet": ("sign", "logabsdet"), "slogdet": ("sign", "logabs
             "svd": ("U", "S", "V"), "linalg_eigh": ("eigenvalues", "eigenvectors"),
             "linalg_lstsq": ("solution", "residuals", "rank", "singular_values"),
             "linalg_inv_ex": ("inverse", "info"), "linalg_cholesky_ex": ("L", "info")}
-_NAMED = {k: collections.namedtuple(k, v) for k, v in _RESULTS.items()}
+_NAMED = {k: structseq(k, v) for k, v in _RESULTS.items()}
 
 
 def _float_input(name, A):

@@ -4,7 +4,6 @@ torch.* spellings (lu, lu_solve, lu_unpack, cholesky_solve, cholesky_inverse,
 triangular_solve). Implementations are JAX's LAPACK calls (the same routines PyTorch calls
 on CPU: getrf, potrf, geev), so pivots and factors agree.
 """
-import collections
 import math
 
 import jax
@@ -14,12 +13,13 @@ import jax.scipy.linalg as jsl
 import torchlike as _torch
 
 from .. import _dtype as dt
+from ..return_types import structseq
 from ._common import expose
 from .decomp import LINALG, _float_input, _square
 from .dispatch import apply
 from .registry import OPS, Op
 
-_Named = {name: collections.namedtuple(name, fields) for name, fields in [
+_Named = {name: structseq(name, fields) for name, fields in [
     ("linalg_lu_factor", ("LU", "pivots")), ("linalg_lu_factor_ex", ("LU", "pivots", "info")),
     ("linalg_lu", ("P", "L", "U")), ("lu_unpack", ("P", "L", "U")),
     ("linalg_cholesky_ex", ("L", "info")), ("linalg_inv_ex", ("inverse", "info")),

@@ -8,20 +8,20 @@ sytrs at all: LDL^T calls SciPy's LAPACK wrappers on the host (jax.pure_callback
 Bunch-Kaufman routine PyTorch calls, so factors and pivots agree; PyTorch has no derivative
 for these either.
 """
-import collections
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as dt
+from ..return_types import structseq
 from ._common import expose
 from .decomp import LINALG, _at_least_2d, _float_input
 from .dispatch import apply
 from .registry import OPS, Op
 from ._util import scalar_name
 
-_Named = {name: collections.namedtuple(name, fields) for name, fields in [
+_Named = {name: structseq(name, fields) for name, fields in [
     ("geqrf", ("a", "tau")), ("linalg_ldl_factor", ("LD", "pivots")),
     ("linalg_ldl_factor_ex", ("LD", "pivots", "info"))]}
 

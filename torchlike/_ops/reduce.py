@@ -6,7 +6,6 @@ so that jax.vjp gives PyTorch's: plain max() and amax() share the gradient evenl
 among equal extremes; max(dim) sends it to the returned index.
 """
 import builtins
-import collections
 import functools
 import math
 
@@ -14,6 +13,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _dtype as dt
+from ..return_types import structseq
 from .._tensor import Tensor
 from ._common import expose, is_float, inplace_method, not_implemented, with_jvp, with_out
 from .dispatch import apply
@@ -27,7 +27,7 @@ _FIELDS = {"max": ("values", "indices"), "min": ("values", "indices"),
            "topk": ("values", "indices"), "kthvalue": ("values", "indices"),
            "median": ("values", "indices"), "nanmedian": ("values", "indices"),
            "mode": ("values", "indices")}
-_NAMED = {name: collections.namedtuple(name, fields) for name, fields in _FIELDS.items()}
+_NAMED = {name: structseq(name, fields) for name, fields in _FIELDS.items()}
 
 
 def named_result(name, *values):

@@ -9,6 +9,7 @@ import numpy as np
 import torchlike as _torch
 
 from .. import _dtype as dt
+from ..return_types import structseq
 from .._tensor import Tensor
 from ._common import expose, is_float, not_implemented, require_tensor
 from .dispatch import apply
@@ -249,7 +250,7 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
 
 expose("empty_permuted", empty_permuted, method=False, inplace=False, out=False)
 
-_Histogram = __import__("collections").namedtuple("histogram", ("hist", "bin_edges"))
+_Histogram = structseq("histogram", ("hist", "bin_edges"))
 
 
 def histogram(input, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
@@ -269,7 +270,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
 
 expose("histogram", histogram, inplace=False, out=False)
 
-_Histogramdd = __import__("collections").namedtuple("histogramdd", ("hist", "bin_edges"))
+_Histogramdd = structseq("histogramdd", ("hist", "bin_edges"))
 
 
 def histogramdd(input, bins=10, *, range=None, weight=None, density=False):  # noqa: A002

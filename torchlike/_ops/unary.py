@@ -4,7 +4,6 @@
 from a row. The dtype rule is either 'float' (integers and bools compute in the
 default float dtype, as exp, sin, sqrt ...) or 'keep' (abs, neg, floor ...).
 """
-import collections
 import functools
 import math
 
@@ -13,6 +12,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jsp
 
 from .. import _dtype as dt
+from ..return_types import structseq
 from ._common import expose, is_float, not_implemented, require_tensor
 from .dispatch import apply
 from .registry import OPS, Op
@@ -304,7 +304,7 @@ def _frexp_impl(a):
 OPS["frexp"] = _frexp_op = Op("frexp", _frexp_impl, "FrexpBackward0", ())
 
 
-_FREXP = collections.namedtuple("frexp", ["mantissa", "exponent"])
+_FREXP = structseq("frexp", ["mantissa", "exponent"])
 
 
 def frexp(input):
