@@ -221,3 +221,16 @@ def test_nll_loss_graph_is_pytorchs(oracle, shape, reduction):
         oracle, data,
         lambda lib, x: lib.nn.functional.nll_loss(x, lib.tensor(target), reduction=reduction),
         **float_tol("float32", count + 1, count * float(np.abs(data).max())))
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_a_broadcast_target_warns_at_the_callers_line(oracle, name):
+    # PyTorch's warning names the line that called the loss (as warnings' stacklevel
+    # is meant to), not a line inside the library
+    for lib in (oracle, torchlike):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            getattr(lib.nn.functional, name)(lib.ones(2, 3), lib.ones(3))
+        (w,) = caught
+        assert w.category is UserWarning and "different to the input size" in str(w.message)
+        assert w.filename == __file__

@@ -578,3 +578,31 @@ def test_inplace_metadata_ops_autograd():
     assert ours[4:] == theirs[4:]
     assert_raises_same(lambda lib: lib.ones(2, 3, requires_grad=True).t_())
     assert_raises_same(lambda lib: lib.ones(2, 3, 4).t_())
+
+
+_T_WARNING_SCRIPT = """
+import warnings, {lib} as lib
+for _ in range(2):          # each warning comes once per process
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        shapes = [lib.ones(2, 3, 4).T.shape, lib.ones(3).T.shape, lib.ones(2, 3).T.shape,
+                  lib.ones(()).T.shape, lib.ones(1, 2, 3, 4).T.shape]
+    print(repr([tuple(s) for s in shapes]))
+    print(repr([(w.category.__name__, str(w.message), w.filename, w.lineno) for w in caught]))
+"""
+
+
+def test_T_beyond_two_dims_and_on_0d_warns_once_as_pytorch(oracle):
+    """x.T on a 0-D tensor or one of more than 2 dims gives PyTorch's deprecation
+    warnings, each once per process, at the caller's line: run in fresh processes."""
+    import os
+    import subprocess
+    import sys
+
+    def run(lib):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+        return subprocess.run([sys.executable, "-c", _T_WARNING_SCRIPT.format(lib=lib)],
+                              env=env, capture_output=True, text=True, check=True).stdout
+    ours, theirs = run("torchlike"), run("torch")
+    assert ours == theirs
+    assert theirs.count("UserWarning") == 2

@@ -87,6 +87,17 @@ def write_out(name, out, result):
     return out
 
 
+_WARNED_ONCE = set()    # the messages warn_once gave
+
+
+def warn_once(message):
+    """A UserWarning PyTorch gives once per process (its TORCH_WARN_ONCE), pointing at
+    the line that called the function calling this."""
+    if message not in _WARNED_ONCE:
+        _WARNED_ONCE.add(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+
 _OUT_TYPES = {}
 
 

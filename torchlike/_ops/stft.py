@@ -5,12 +5,11 @@ the inverse FFT, window, overlap-add and division by the summed squared window.
 Overlap-add is the one op of its own here (a scatter-add of frames at hop steps), so
 both directions are differentiable end to end.
 """
-import warnings
 
 import jax.numpy as jnp
 
 from .._tensor import Tensor, legacy_type_name
-from ._common import expose, require_tensor
+from ._common import expose, require_tensor, warn_once
 from .dispatch import apply
 from .registry import OPS, Op
 from ._util import scalar_name
@@ -38,15 +37,6 @@ _SHORT_SIGNAL = (
     "The length of signal is shorter than the length parameter. Result is being padded with "
     "zeros in the tail. Please check your center and hop_length settings. (Triggered "
     "internally at /__w/pytorch/pytorch/aten/src/ATen/native/SpectralOps.cpp:1199.)")
-
-_WARNED = set()     # PyTorch gives each of these warnings once per process
-
-
-def _warn_once(message):
-    if message not in _WARNED:
-        _WARNED.add(message)
-        warnings.warn(message, UserWarning, stacklevel=3)
-
 
 # -- the ops of its own -------------------------------------------------------------------------
 def _overlap_add_impl(frames, *, hop):
@@ -112,9 +102,9 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
                                "a future PyTorch release.")
         return_complex = True
     elif not return_complex:
-        _warn_once(_REAL_OUTPUT_DEPRECATED)
+        warn_once(_REAL_OUTPUT_DEPRECATED)
     if window is None:
-        _warn_once(_NO_WINDOW_STFT)
+        warn_once(_NO_WINDOW_STFT)
     if center:
         signal_dim = input.ndim
         extended = (1,) * (3 - signal_dim) + tuple(input.shape)
@@ -169,7 +159,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
           normalized=False, onesided=None, length=None, return_complex=False):
     require_tensor("istft", input, "input", 1)
     if window is None:
-        _warn_once(_NO_WINDOW_ISTFT)
+        warn_once(_NO_WINDOW_ISTFT)
     if not input.is_complex():
         raise RuntimeError("istft requires a complex-valued input tensor matching the output "
                            "from stft with return_complex=True.")
@@ -230,7 +220,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
         signal = signal.squeeze(0)
     if length is not None and start + length > expected:
         from ..nn.functional import pad
-        _warn_once(_SHORT_SIGNAL)
+        warn_once(_SHORT_SIGNAL)
         signal = pad(signal, (0, start + length - expected))
     return signal
 

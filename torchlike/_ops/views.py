@@ -17,6 +17,7 @@ from .. import _jax_bridge as bridge
 from .. import _lazy as lazy
 from .._lazy import Deferred
 from ..autograd.grad_mode import _state as _modes
+from ._common import warn_once
 from .dispatch import _edges, apply, record, records_history
 from .registry import register_op, torch_function
 from ._util import invalid_arguments, size_args, wrap_dim, wrap_dims
@@ -305,7 +306,20 @@ def _t_inplace(self):
     return _transpose_2d(self, "t_")
 
 
+_T_DEPRECATED = (
+    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+    "deprecated and it will throw an error in a future release. Consider `x.mT` to transpose "
+    "batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the "
+    "dimensions of a tensor. (Triggered internally at "
+    "/__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4314.)")
+_T_0D = ("Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
+         "cases. (Triggered internally at "
+         "/__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4321.)")
+
+
 def _T(self):
+    if self.ndim != 2 and self.ndim != 1:
+        warn_once(_T_0D if self.ndim == 0 else _T_DEPRECATED)
     return _permuted(self, tuple(reversed(range(self.ndim))), "PermuteBackward0")
 
 

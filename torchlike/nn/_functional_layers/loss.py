@@ -24,7 +24,8 @@ def _warn_target_size(input, target):
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input "
                       f"size ({input.shape}). This will likely lead to incorrect results due "
-                      "to broadcasting. Please ensure they have the same size.", stacklevel=3)
+                      "to broadcasting. Please ensure they have the same size.",
+                      stacklevel=4)     # (pointing at the caller of mse_loss and the others)
 
 
 # -- regression ---------------------------------------------------------------------------
