@@ -342,3 +342,19 @@ def test_shift_operators():
 
 def test_invert_float_error():
     assert_raises_same(lambda lib: ~lib.tensor([1.5]))
+
+
+@pytest.mark.parametrize("element", [
+    lambda lib: 3, lambda lib: 5, lambda lib: 2.0, lambda lib: lib.tensor([3, 4]),
+    lambda lib: lib.tensor([3, 5]), lambda lib: lib.tensor(4), lambda lib: float("nan")])
+def test_in_tests_elements_as_pytorch(element):
+    # `x in t`: any element of t equal to x, broadcasting (not Python's iteration over rows)
+    def contains(lib):
+        return element(lib) in lib.tensor([[1, 2], [3, 4]])
+    assert contains(torchlike) is contains(torch)
+
+
+@pytest.mark.parametrize("element", [lambda lib: "a", lambda lib: [1],
+                                     lambda lib: lib.tensor([1, 2, 3])])
+def test_in_rejects_what_pytorch_rejects(element):
+    assert_raises_same(lambda lib: element(lib) in lib.tensor([1, 2]))

@@ -4,6 +4,7 @@ Ops live in the op table (`_ops/`) and are attached to Tensor as methods by
 `torchlike/__init__.py`; this file holds only what is intrinsic to a tensor: its
 metadata, conversions, the in-place write-back through views, and the autograd API.
 """
+import numbers
 import re
 import warnings
 import weakref
@@ -623,6 +624,13 @@ class Tensor:
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
+
+    def __contains__(self, element):
+        # PyTorch's test: any element equal (broadcasting), not Python's iteration
+        if isinstance(element, (Tensor, numbers.Number)):
+            return bool((element == self).any().item())
+        raise RuntimeError("Tensor.__contains__ only supports Tensor or scalar, but you "
+                           f"passed in a {type(element)}.")
 
     def __hash__(self):
         return id(self)
