@@ -278,9 +278,9 @@ def test_an_int_index_of_a_plain_host_tensor_is_selects_view(make, short):
     # Tensor[int] takes host_row's short path for a data set's sample: the view must
     # be the very one the general path (select) makes, and the values torch's
     data = {lib: make(lib) for lib in (torch, torchlike)}
-    # (randn's draws differ between the libraries: torch gets torchlike's values)
+    # (randn's draws differ between the libraries: torch gets torchlike's values, whose
+    # read leaves torchlike's tensor computed, as a data set's is)
     data[torch] = torch.tensor(data[torchlike].tolist(), dtype=data[torch].dtype)
-    data[torchlike].tolist()
     assert (_host_ops.host_row(data[torchlike], 0) is not None) == short
     n = data[torch].shape[0]
     for i in range(-n, n):
