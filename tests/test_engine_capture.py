@@ -137,6 +137,48 @@ def test_a_repeated_training_step_compiles_nothing_and_makes_one_fused_call():
     assert (_lazy.stats.materializations, engine.stats.fused_calls) == (before[0], before[1] + 1)
 
 
+@pytest.mark.parametrize("backward_of", ["scaled", "divided"])
+def test_a_loss_read_after_backward_of_its_multiple_is_computed_by_the_backward(backward_of):
+    # `scaler.scale(loss).backward()` and `(loss / accumulation).backward()`, then the
+    # step, then `loss.item()`: the loss is an input of the backward's root, and the
+    # fused call hands it back (reading it ran the forward again after the update)
+    data = np.random.default_rng(0).standard_normal((10, 12)).astype(np.float32)
+    target = np.arange(10) % 3
+
+    def run(lib):
+        torch.manual_seed(0)                    # (the same initial weights on both sides)
+        init = torch.nn.Linear(12, 3)
+        model = lib.nn.Linear(12, 3)
+        with lib.no_grad():
+            model.weight.copy_(lib.tensor(init.weight.detach().numpy()))
+            model.bias.copy_(lib.tensor(init.bias.detach().numpy()))
+        opt = lib.optim.SGD(model.parameters(), lr=0.1)
+        scaler = lib.amp.GradScaler("cpu", init_scale=8.0)
+        x, y = lib.tensor(data), lib.tensor(target)
+        losses, counts = [], []
+        for _ in range(4):
+            opt.zero_grad()
+            loss = lib.nn.functional.cross_entropy(model(x), y)
+            if backward_of == "scaled":
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+            else:
+                (loss / 4).backward()
+                opt.step()
+            if lib is torchlike:
+                before = (_lazy.stats.materializations, engine.stats.fused_calls)
+            losses.append(loss.item())
+            if lib is torchlike:
+                counts.append((_lazy.stats.materializations, engine.stats.fused_calls) ==
+                              before)
+        return losses, counts
+    ours, counts = run(torchlike)
+    theirs, _ = run(torch)
+    assert all(counts)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+
+
 def _manual_sgd_losses(lib, arrays, steps):
     """A hand-written MLP step with the update under no_grad, as in PyTorch tutorials."""
     params = [lib.tensor(a, requires_grad=True) for a in arrays[:-1]]

@@ -375,6 +375,8 @@ def _run_plain(roots, root_grads, retain_graph, root_tensors):
             if type(a) is Deferred and a._value is None:
                 wanted.append((k, a))
         cotangents.append(g._data())
+    if not structure.regions:
+        wanted += _held_root_inputs(roots, structure)
     hooked, old = [], []
     for leaf in leaf_list:      # (_has_leaf_hooks and _old_grad inlined: once per parameter)
         t = leaf.variable
@@ -407,6 +409,24 @@ def _run_plain(roots, root_grads, retain_graph, root_tensors):
     if not retain_graph:
         release_saved(order)
     return True
+
+
+def _held_root_inputs(roots, structure):
+    """((node place, output), Deferred) for the pending 0-dim inputs of the root nodes
+    that a recorded node computes: in `scaler.scale(loss).backward()` or
+    `(loss / accumulation_steps).backward()` the loss the user reads afterwards is such an
+    input, and the fused call, which computes it anyway, hands it back (else reading it
+    ran the forward again after the optimizer's update). A scalar output costs nothing
+    where nobody reads it."""
+    out = []
+    for (node, _), (place, _) in zip(roots, structure.root_refs):
+        arrays = node.arrays
+        for j, ref in enumerate(structure.program[place][2]):
+            if ref[0] == 0 and j < len(arrays):
+                a = arrays[j]
+                if type(a) is Deferred and a._value is None and a.shape == ():
+                    out.append(((ref[1], ref[2]), a))
+    return out
 
 
 def _pending_values(tensors):
@@ -778,6 +798,10 @@ def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, prelude, regions, 
 
     region_at = {members[0]: members for members in regions}
     in_region = frozenset(k for members in regions for k in members)
+    # `want`: the roots whose values are handed back (their indices), then the other
+    # forward values asked for (their (node, output) places: _held_root_inputs)
+    roots_wanted = [w for w in want if type(w) is int]
+    inputs_wanted = [w for w in want if type(w) is not int]
 
     def replay(diff_vals):
         outs = [None] * len(program)
@@ -788,9 +812,9 @@ def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, prelude, regions, 
                 continue
             y = op.bind(params)(*[_arg(ref, outs, diff_vals, const_vals) for ref in refs])
             outs[k] = y if isinstance(y, (tuple, list)) else (y,)
-        return [outs[i][nr] for i, nr in root_refs]
+        return [outs[i][nr] for i, nr in root_refs], [outs[i][nr] for i, nr in inputs_wanted]
 
-    values, pullback = jax.vjp(replay, list(diff_vals))
+    values, pullback, input_values = jax.vjp(replay, list(diff_vals), has_aux=True)
     cts = [_conj(c.astype(v.dtype)) for c, v in zip(cotangents, values)]
     (slot_grads,) = pullback(cts)
     slot_grads = [_conj(g) for g in slot_grads]
@@ -799,7 +823,7 @@ def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, prelude, regions, 
         grads[leaf] = g if grads[leaf] is None else grads[leaf] + g
     # accumulate into existing .grad values in the same compiled call
     grads = tuple(g if o is None else (o + g).astype(o.dtype) for g, o in zip(grads, old))
-    return grads, tuple(values[i] for i in want), pre_values
+    return grads, tuple(values[i] for i in roots_wanted) + tuple(input_values), pre_values
 
 
 # -- node by node -------------------------------------------------------------------------
