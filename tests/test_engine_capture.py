@@ -137,11 +137,13 @@ def test_a_repeated_training_step_compiles_nothing_and_makes_one_fused_call():
     assert (_lazy.stats.materializations, engine.stats.fused_calls) == (before[0], before[1] + 1)
 
 
-@pytest.mark.parametrize("backward_of", ["scaled", "divided"])
-def test_a_loss_read_after_backward_of_its_multiple_is_computed_by_the_backward(backward_of):
-    # `scaler.scale(loss).backward()` and `(loss / accumulation).backward()`, then the
-    # step, then `loss.item()`: the loss is an input of the backward's root, and the
-    # fused call hands it back (reading it ran the forward again after the update)
+@pytest.mark.parametrize("pattern", ["scaled", "divided", "accuracy", "sequence_logits"])
+def test_values_read_after_backward_and_step_come_from_the_backward(pattern):
+    # a training loop reads the loss and the model's output after backward() and step():
+    # `loss.item()` after `scaler.scale(loss).backward()` or `(loss / n).backward()`, an
+    # accuracy count of the logits, a language model's (batch, time, vocabulary) logits
+    # viewed for the loss. The fused call hands them back (reading them ran the forward
+    # again, after the update); values as torch's
     data = np.random.default_rng(0).standard_normal((10, 12)).astype(np.float32)
     target = np.arange(10) % 3
 
@@ -155,28 +157,37 @@ def test_a_loss_read_after_backward_of_its_multiple_is_computed_by_the_backward(
         opt = lib.optim.SGD(model.parameters(), lr=0.1)
         scaler = lib.amp.GradScaler("cpu", init_scale=8.0)
         x, y = lib.tensor(data), lib.tensor(target)
-        losses, counts = [], []
+        if pattern == "sequence_logits":
+            x, y = x.reshape(2, 5, 12), y.reshape(2, 5)
+        reads, counts = [], []
         for _ in range(4):
             opt.zero_grad()
-            loss = lib.nn.functional.cross_entropy(model(x), y)
-            if backward_of == "scaled":
+            out = model(x)
+            loss = lib.nn.functional.cross_entropy(out.view(-1, 3), y.view(-1))
+            if pattern == "scaled":
                 scaler.scale(loss).backward()
                 scaler.step(opt)
                 scaler.update()
             else:
-                (loss / 4).backward()
+                (loss / 4 if pattern == "divided" else loss).backward()
                 opt.step()
             if lib is torchlike:
                 before = (_lazy.stats.materializations, engine.stats.fused_calls)
-            losses.append(loss.item())
+            reads.append(loss.item())
             if lib is torchlike:
                 counts.append((_lazy.stats.materializations, engine.stats.fused_calls) ==
                               before)
-        return losses, counts
+            if pattern in ("accuracy", "sequence_logits"):
+                reads.append(np.asarray(out.detach().numpy()))
+                if lib is torchlike:
+                    counts.append((_lazy.stats.materializations, engine.stats.fused_calls)
+                                  == before)
+        return reads, counts
     ours, counts = run(torchlike)
     theirs, _ = run(torch)
     assert all(counts)
-    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def _manual_sgd_losses(lib, arrays, steps):

@@ -15,6 +15,7 @@ node-by-node backward, `_saved_mat2`, a frozen weight's fused replay).
 """
 from ... import _jax_bridge as bridge
 from ... import _lazy as lazy
+from ..._lazy import Deferred
 from ..._ops.dispatch import _edges, record, records_history
 from ..._ops.linalg import _addprod_op, _matmul_op, addmm, mm
 from ..._ops.views import _permute_impl as _permute_op, _reshape_impl as _reshape_op, unsafe_view
@@ -103,8 +104,11 @@ def _view(t, shape, value):
 
 def _record(op, params, inputs, out, grad_fn):
     # (a view shares its base's version counter: the node's out_versions come out right)
-    record(op, params, _edges(inputs), tuple([t._raw() for t in inputs]), (out,), grad_fn,
-           inputs)
+    node = record(op, params, _edges(inputs), tuple([t._raw() for t in inputs]), (out,),
+                  grad_fn, inputs)
+    value = out._raw()
+    if type(value) is Deferred:
+        value.node = node       # (which node made it: engine._held_near_roots)
 
 
 def _generic(input, weight, bias, out_shape):
