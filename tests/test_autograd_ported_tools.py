@@ -438,10 +438,12 @@ def _fused_program_of_backward(monkeypatch, use_checkpoint):
         return a
     w = torchlike.ones(1 << 15, requires_grad=True)
     x = w * 2
-    y = checkpoint(block, x, use_reentrant=False) if use_checkpoint else block(x)
+    # (the block's output is not held here: the backward would hand it back, an output
+    # buffer in place of scratch)
+    loss = (checkpoint(block, x, use_reentrant=False) if use_checkpoint else block(x)).sum()
     monkeypatch.setattr(engine, "_fused_cache", engine.LRU(4))
     monkeypatch.setattr(engine.jax, "jit", spying_jit)
-    y.sum().backward()
+    loss.backward()
     monkeypatch.undo()
     ((jaxpr, memory),) = seen          # one fused call for the whole backward
     return jaxpr, memory.temp_size_in_bytes, w.grad

@@ -469,8 +469,9 @@ def _held_near_roots(order, structure):
 
 
 def _near_roots(program):
-    """(the (node, input, (place, output)) of each input of the last HELD_WINDOW nodes
-    made by a node from just before them on; their places)."""
+    """What _held_near_roots looks at in a program: (node place, input index, (place,
+    output) of the node that made it) for each input of the last HELD_WINDOW nodes made
+    by a node from just before them on, and the places of those last nodes."""
     first = max(0, len(program) - HELD_WINDOW)
     reads_at = tuple([(q, j, (ref[1], ref[2])) for q in range(first, len(program))
                       for j, ref in enumerate(program[q][2])
@@ -863,7 +864,7 @@ def _fused_vjp(program, root_refs, slot_leaf, n_leaves, want, prelude, regions, 
     region_at = {members[0]: members for members in regions}
     in_region = frozenset(k for members in regions for k in members)
     # `want`: the roots whose values are handed back (their indices), then the other
-    # forward values asked for (their (node, output) places: _held_root_inputs)
+    # forward values asked for (their (node, output) places: _held_near_roots)
     roots_wanted = [w for w in want if type(w) is int]
     inputs_wanted = [w for w in want if type(w) is not int]
 
