@@ -267,6 +267,10 @@ def _view_layout(t):
             t.requires_grad, t.grad_fn)
 
 
+_SLICES = [slice(None), slice(2, 4), slice(-3, None), slice(1, None, 2), slice(None, None, 3),
+           slice(4, 2), slice(100, 200), slice(-100, 2), slice(0, 1)]
+
+
 @pytest.mark.parametrize("make, short", [
     (lambda lib: lib.arange(40, dtype=lib.float32).reshape(10, 4), True),   # (a view)
     (lambda lib: lib.arange(10) % 3 == 0, True),                   # 0-dim rows, bool
@@ -274,24 +278,33 @@ def _view_layout(t):
     (lambda lib: lib.zeros(3, 0), False),                          # empty rows: select's path
     (lambda lib: lib.ones(1, 4), False),                           # one row: select's path
 ], ids=["rows", "bool", "3d", "empty", "one_row"])
-def test_an_int_index_of_a_plain_host_tensor_is_selects_view(make, short):
-    # Tensor[int] takes host_row's short path for a data set's sample: the view must
-    # be the very one the general path (select) makes, and the values torch's
+def test_an_int_or_slice_index_of_a_plain_host_tensor_is_the_general_paths_view(make, short):
+    # Tensor[int] and Tensor[slice] take host_index's short path for a data set's sample
+    # or a loop's batch: the view must be the very one the general path (select, slice)
+    # makes, and the values torch's
+    from torchlike._ops.views import slice_dim
     data = {lib: make(lib) for lib in (torch, torchlike)}
     # (randn's draws differ between the libraries: torch gets torchlike's values, whose
     # read leaves torchlike's tensor computed, as a data set's is)
     data[torch] = torch.tensor(data[torchlike].tolist(), dtype=data[torch].dtype)
-    assert (_host_ops.host_row(data[torchlike], 0) is not None) == short
+    x = data[torchlike]
+    assert (_host_ops.host_index(x, 0) is not None) == short
     n = data[torch].shape[0]
     for i in range(-n, n):
-        fast, general = data[torchlike][i], data[torchlike].select(0, i)
+        fast, general = x[i], x.select(0, i)
         assert _view_layout(fast) == _view_layout(general)
         assert_same(fast, data[torch][i], check_grad_fn=False)
-    with pytest.raises(IndexError) as ours:
-        data[torchlike][n]
-    with pytest.raises(IndexError) as theirs:
-        data[torch][n]
-    assert str(ours.value) == str(theirs.value)
+    for s in _SLICES:
+        start, stop, step = s.indices(n)
+        fast, general = x[s], slice_dim(x, 0, start, max(stop, start), step)
+        assert _view_layout(fast) == _view_layout(general)
+        assert_same(fast, data[torch][s], check_grad_fn=False)
+    for bad in (n, slice(None, None, -1)):
+        with pytest.raises((IndexError, ValueError)) as ours:
+            x[bad]
+        with pytest.raises((IndexError, ValueError)) as theirs:
+            data[torch][bad]
+        assert (type(ours.value), str(ours.value)) == (type(theirs.value), str(theirs.value))
 
 
 def test_an_int_index_of_a_tensor_with_history_records_select():

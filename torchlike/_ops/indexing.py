@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as dt
-from .._host_ops import host_row
+from .._host_ops import host_index
 from .._tensor import Tensor
 from .dispatch import apply
 from .registry import Op, OPS, torch_function, tensor_method
@@ -272,8 +272,8 @@ def _check_0d_int_index(self, index):
 
 
 def getitem(self, index):
-    if type(index) is int:
-        view = host_row(self, index)
+    if type(index) is int or type(index) is slice:
+        view = host_index(self, index)
         if view is not None:
             return view
     view = _selected(self, index)
