@@ -9,8 +9,8 @@ import jax.numpy as jnp
 from jax import lax
 
 from .._dtype import dtype as _dtype_cls
-from .._host_ops import unbound_on_host, viewed_on_host
-from .._storage import contiguous_strides, strided_gather, strided_scatter, view_strides
+from .._host_ops import unbound_on_host, viewed_on_host, whole_in_order
+from .._storage import strided_gather, strided_scatter, view_strides
 from .._tensor import (VIEW_DEFAULT, VIEW_MULTI_OUTPUT, Tensor, _with_version,
                        legacy_type_name)
 from .. import _jax_bridge as bridge
@@ -30,7 +30,7 @@ def make_view(x, op, params, shape, strides, offset, grad_fn=None, positions=())
     # (numpy copies only computed values that record no history: other views skip the
     # host path's checks, which cost about a microsecond)
     view = None if (_modes.enabled and records_history(x)) or \
-        type(x._storage.array) is Deferred or _whole_in_order(x, shape, strides, offset) \
+        type(x._storage.array) is Deferred or whole_in_order(x, shape, strides, offset) \
         else viewed_on_host(x, shape, strides, offset)
     if view is not None:
         return view
@@ -38,16 +38,6 @@ def make_view(x, op, params, shape, strides, offset, grad_fn=None, positions=())
         return _pending_view(x, op, params, shape, strides, offset, grad_fn, positions)
     out = apply(op, (x,) + positions, params, grad_fn)
     return _as_view_of(x, out, shape, strides, offset)
-
-
-def _whole_in_order(x, shape, strides, offset):
-    """Whether the view sees all of x's (computed) storage in its order: a reshape of a
-    contiguous tensor (`targets.view(-1)` in a training step). Such a view stays pending
-    rather than copied by numpy: the copy's transfer to the device waits while the
-    device runs the previous step's update (0.2-0.3 ms on 2 busy cores, against 28 us
-    idle), where a pending reshape joins the program that reads it."""
-    return offset == 0 and x._storage.array.size == math.prod(shape) and \
-        strides == contiguous_strides(shape)
 
 
 def _pending_ok(op):
