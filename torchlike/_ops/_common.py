@@ -98,15 +98,10 @@ def warn_once(message):
         warnings.warn(message, UserWarning, stacklevel=3)
 
 
-_OUT_TYPES = {}
-
-
 def _out_type(result):
-    """PyTorch returns torch.return_types.<name>_out for out= calls."""
-    name = type(result).__name__ + "_out"
-    if name not in _OUT_TYPES:
-        _OUT_TYPES[name] = structseq(name, result._fields)
-    return _OUT_TYPES[name]
+    """PyTorch returns torch.return_types.<name>_out for out= calls (structseq makes each
+    once)."""
+    return structseq(type(result).__name__ + "_out", result._fields)
 
 
 def with_out(name, fn):
