@@ -78,6 +78,11 @@ def _trim_malloc():
         pass
 
 
+# called after compiled code is dropped, by caches that hold executables of their own
+# (_small_programs.release)
+on_release = []
+
+
 def release_if_over_budget():
     """Called where torchlike is about to run or compile something: drop every compiled
     program once more than MAX_COMPILES were made since the last time."""
@@ -87,6 +92,8 @@ def release_if_over_budget():
     if not core.trace_state_clean():     # inside someone's trace: wait for a safe point
         return
     jax.clear_caches()
+    for release in on_release:
+        release()
     _trim_malloc()
     compiles.since_reset = 0
     compiles.resets += 1

@@ -22,6 +22,7 @@ from jax._src.array import ArrayImpl as _ArrayImpl     # a concrete jax.Array's 
 from jax._src import core as _jax_core
 from jax._src.core import trace_ctx as _trace_ctx
 
+from . import _caches, _small_programs
 from ._caches import LRU, release_if_over_budget
 from ._device import scalar_arg
 from ._growing import Varying, avals_by_length, padded_call
@@ -81,6 +82,7 @@ PY_SCALARS = frozenset({bool, int, float, complex})     # Python numbers, by exa
 
 _shape_cache = LRU(16384)       # (op, params, input avals) -> output avals
 _program_cache = LRU(1024)      # pending-graph structure -> jitted program
+_caches.on_release.append(lambda: _small_programs.release(_program_cache))
 
 
 class _Stats:
@@ -304,21 +306,25 @@ def materialize(roots):
     fn = _program_cache.get(key)
     top = top_level()
     seen = fn is not None and type(fn) is not Varying    # (its program ran before)
+    new = False
     if fn is None:
         # a structure met for the first time: the same one with a longer length (the
         # next token of generation) may reuse a padded program (_growing.py)
         fn = top and padded_call(program, outputs, externals)
         if not fn:
             fn = jax.jit(functools.partial(run_program, program, outputs))
+            new = top
         _program_cache[key] = fn
     elif type(fn) is Varying:
         fn = fn.runner(program, outputs, externals) if top else fn.jitted
     if top:
         traces = stats.traces
-        values = fn(externals)
+        values = _small_programs.first_call(fn, (externals,), _program_cache, key) if new \
+            else fn(externals)
         if seen and stats.traces != traces:
             # the structure's jitted program traced again: it meets new shapes
-            _program_cache[key] = Varying(fn)
+            _program_cache[key] = Varying(fn.jitted if type(fn) is _small_programs.Quick
+                                          else fn)
     else:       # read inside a jax trace: these values outlive it, so stay concrete
         with jax.ensure_compile_time_eval():
             values = fn(externals)

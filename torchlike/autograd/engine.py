@@ -23,7 +23,7 @@ import jax.numpy as jnp
 
 from .._storage import contiguous_strides, write_scope
 from .._caches import LRU, release_if_over_budget
-from .. import _background
+from .. import _background, _caches, _small_programs
 from .. import _tensor      # (a module reference: _tensor imports this package)
 from .._device import scalar_arg
 from .._lazy import Deferred, force, install, materialize, plan, run_program, top_level
@@ -43,6 +43,7 @@ SEGMENT = 256
 
 _fused_cache = LRU(1024)        # graph structure -> jitted vjp
 _compile_seconds = LRU(1024)    # graph structure -> CPU seconds of its first call
+_caches.on_release.append(lambda: _small_programs.release(_fused_cache))
 # A graph whose first call (trace and compile) took more CPU than this compiles its
 # variant with pending inputs inside on a worker thread (_background), so that no step
 # waits for it; a quicker one compiles it at once. Process CPU time, not wall time: other
@@ -658,7 +659,8 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
     if fn is None:
         fn = _fused_cache[key] = _jitted_vjp(key, want, prelude, regions, reducer)
         started = time.process_time()
-        grads, values, pre_values = fn(*args)
+        grads, values, pre_values = fn(*args) if reducer else \
+            _small_programs.first_call(fn, args, _fused_cache, key)
         _compile_seconds[key] = time.process_time() - started
     else:
         grads, values, pre_values = fn(*args)

@@ -1,0 +1,87 @@
+"""Small programs compiled by XLA's quicker CPU code generator.
+
+A small graph's first backward is mostly XLA's compile (the seed notebook's: ~25 of its
+~45 ms), and on CPU much of that compile is the fusion emitters' code generation. The
+older emitters (`xla_cpu_use_fusion_emitters=False`) compile a small program in about
+60% of the time (3x3 seed graph, median of 12 programs: 26 -> 15 ms; larger ones gain
+0-50%) and run arrays of up to about a thousand elements as fast, but larger ones 6-35%
+slower (measured on 12 sizes of a 3-layer network's gradient and on the benchmark's
+steps). So a fused backward (autograd/engine.py) or a pending graph's program
+(_lazy.py) whose every input and output has at most `SMALL` elements is compiled that
+way, always: which compile a program gets depends only on the
+program, so its results are the same from run to run. (Switching a program from the quick
+compile to the default one once the latter was ready in the background was measured
+too, and dropped: the two compiles' results differ in the last bit where a reduction
+reads a matmul's or a convolution's output, so results would have depended on timing.)
+
+CPU only: the option means nothing elsewhere. Where this JAX does not know the option,
+programs compile as before.
+"""
+import math
+
+import jax
+
+QUICK_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
+SMALL = 1024            # elements of the largest input or output of a quick program
+
+enabled = True          # turned off when this JAX's XLA rejects QUICK_OPTIONS
+
+
+class Quick:
+    """A jitted function whose calls run its quick executable: arguments of other
+    shapes, types or shardings go to the jitted function itself. `release()` lets go of the
+    executable (compiled code is dropped past a budget: _caches), which the next call
+    compiles again the same way."""
+    __slots__ = ("jitted", "executable")
+
+    def __init__(self, jitted, executable):
+        self.jitted, self.executable = jitted, executable
+
+    def __call__(self, *args):
+        executable = self.executable
+        if executable is None:
+            executable = self.executable = self.jitted.lower(*args).compile(QUICK_OPTIONS)
+        try:
+            return executable(*args)
+        except (TypeError, ValueError):
+            # (other shapes, types or shardings: the usual jitted call)
+            return self.jitted(*args)
+
+    def release(self):
+        self.executable = None
+
+
+def first_call(jitted, args, cache, key):
+    """jitted(*args) for the first call of the program that `cache[key]` holds; where
+    the program is small and runs on a CPU, a `Quick` takes its place in the cache."""
+    global enabled
+    # (a stand-in without `lower`, such as a test's spy, is simply called)
+    if not enabled or not hasattr(jitted, "lower") or not _small_on_cpu(args):
+        return jitted(*args)
+    lowered = jitted.lower(*args)
+    if any(_size(out) > SMALL for out in jax.tree_util.tree_leaves(lowered.out_info)):
+        return jitted(*args)        # (the lowering is cached: the call does not trace)
+    try:
+        executable = lowered.compile(QUICK_OPTIONS)
+    except Exception:                       # noqa: BLE001 (an XLA that lacks the option)
+        enabled = False
+        return jitted(*args)
+    cache[key] = Quick(jitted, executable)
+    return executable(*args)
+
+
+def _size(aval):
+    return math.prod(aval.shape)
+
+
+def _small_on_cpu(args):
+    arrays = [a for a in jax.tree_util.tree_leaves(args) if isinstance(a, jax.Array)]
+    return bool(arrays) and all(a.size <= SMALL for a in arrays) and \
+        all(d.platform == "cpu" for a in arrays for d in a.devices())
+
+
+def release(cache):
+    """Let go of the executables of the `Quick`s in `cache`."""
+    for value in cache.values():
+        if type(value) is Quick:
+            value.release()
