@@ -57,19 +57,28 @@ def _run_direction(mode, seq, h, c, weights, reverse, valid):
 
 
 @nn_op("rnn", saves=(0,))
-def _rnn_op(x, h0, *rest, mode, layers, directions, has_bias, proj, dropout_p, batch_first,
-            unbatched, packed):
+def _rnn_op(x, *rest, mode, layers, directions, has_bias, proj, dropout_p, batch_first,
+            unbatched, packed, zero_state=False):
     """Returns (output, h_n per layer/direction..., c_n per layer/direction...).
-    With `packed`, the last input holds each sequence's length (x is time-major)."""
+    With `packed`, the last input holds each sequence's length (x is time-major).
+    With `zero_state`, no initial states are given: they are zeros (made here, not
+    passed in: a module called without them makes them every step)."""
     rest = list(rest)
-    c0 = rest.pop(0) if mode == "LSTM" else None
+    h0 = None if zero_state else rest.pop(0)
+    c0 = rest.pop(0) if mode == "LSTM" and not zero_state else None
     lengths = rest.pop() if packed else None
     per = 2 + 2 * has_bias + (proj > 0)
     if unbatched:
-        x, h0 = x[:, None], h0[:, None]
+        x = x[:, None]
+        h0 = None if h0 is None else h0[:, None]
         c0 = None if c0 is None else c0[:, None]
     elif batch_first:
         x = jnp.swapaxes(x, 0, 1)
+    if zero_state:
+        w_hh = rest[1]          # (gates * hidden, hidden or proj_size)
+        h0 = jnp.zeros((layers * directions, x.shape[1], w_hh.shape[1]), x.dtype)
+        if mode == "LSTM":
+            c0 = jnp.zeros((layers * directions, x.shape[1], w_hh.shape[0] // 4), x.dtype)
     valid = None
     if packed:
         valid = (jnp.arange(x.shape[0])[:, None] < lengths[None, :])[..., None]
@@ -112,19 +121,26 @@ def _output_grad_fn(mode, directions, proj, batch_first, unbatched):
 
 def rnn(mode, input, hx, weights, *, layers, directions, has_bias, proj, dropout_p,
         batch_first, noise, lengths=None):
-    """Run the recurrent stack. hx: h0 or (h0, c0). Returns (output, h_n[, c_n]).
-    lengths (a tensor): the input is padded packed sequences, time-major."""
+    """Run the recurrent stack. hx: h0 or (h0, c0), or None for zero states. Returns
+    (output, h_n[, c_n]). lengths (a tensor): the input is padded packed sequences,
+    time-major."""
     unbatched = input.dim() == 2
-    h0, c0 = hx if mode == "LSTM" else (hx, None)
-    inputs = [input, h0] + ([c0] if c0 is not None else []) + list(weights) + list(noise)
+    if hx is None:
+        states = []
+    else:
+        h0, c0 = hx if mode == "LSTM" else (hx, None)
+        states = [h0] + ([c0] if c0 is not None else [])
+    inputs = [input] + states + list(weights) + list(noise)
     packed = lengths is not None
     if packed:
         inputs.append(lengths)
-    outs = call(_rnn_op, inputs,
-                _output_grad_fn(mode, directions, proj, batch_first, unbatched),
-                mode=mode, layers=layers, directions=directions, has_bias=has_bias,
-                proj=proj, dropout_p=dropout_p, batch_first=batch_first, unbatched=unbatched,
-                packed=packed)
+    params = dict(mode=mode, layers=layers, directions=directions, has_bias=has_bias,
+                  proj=proj, dropout_p=dropout_p, batch_first=batch_first,
+                  unbatched=unbatched, packed=packed)
+    if hx is None:
+        params["zero_state"] = True
+    outs = call(_rnn_op, inputs, _output_grad_fn(mode, directions, proj, batch_first, unbatched),
+                **params)
     n = layers * directions
     out, hs, cs = outs[0], outs[1:1 + n], outs[1 + n:]
 

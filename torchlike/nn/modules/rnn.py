@@ -156,12 +156,11 @@ class RNNBase(Module):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         sizes = self._state_sizes()
-        if hx is None:              # zero states are built in the expected shape
+        if hx is None:              # zero states, made inside the op
             self._check(input, ())
-            hx = tuple(self._zeros_state(input, n) for n in sizes)
-        else:
-            hx = hx if self.mode == "LSTM" else (hx,)
-            self._check(input, list(zip(hx, sizes)))
+            return self._run(input, None)
+        hx = hx if self.mode == "LSTM" else (hx,)
+        self._check(input, list(zip(hx, sizes)))
         return self._run(input, hx if self.mode == "LSTM" else hx[0])
 
     def _forward_packed(self, packed, hx):
