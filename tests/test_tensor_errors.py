@@ -25,6 +25,9 @@ ERRORS = {
     "matmul_1d": lambda lib: lib.ones(3) @ lib.ones(4),
     "cat_dims": lambda lib: lib.cat([_x(lib), lib.ones(3)]),
     "stack_shapes": lambda lib: lib.stack([_x(lib), _x(lib).t()]),
+    "stack_not_a_tensor": lambda lib: lib.stack([_x(lib), 3]),
+    "stack_numpy_element": lambda lib: lib.stack([_x(lib).numpy()]),
+    "cat_none_element": lambda lib: lib.cat((_x(lib), None)),
     "where_shapes": lambda lib: lib.where(lib.ones(4) > 0, _x(lib), 0.0),
     "copy_shapes": lambda lib: _x(lib).copy_(lib.ones(3, 2)),
     # dims

@@ -17,6 +17,7 @@ from . import _dtype as dt
 from . import _random
 from ._caches import LRU
 from ._ops._util import int_list, invalid_arguments, size_args
+from ._ops._util import python_type_name as _python_type_name
 from ._ops.registry import tensor_method, torch_function
 from ._tensor import Tensor, _new_object
 
@@ -665,11 +666,6 @@ _LEGACY_OVERLOADS = """, but expected one of:
  * (tuple of ints size, *, torch.device device = None)
  * (object data, *, torch.device device = None)
 """
-
-
-def _python_type_name(x):
-    t = type(x)
-    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
 
 
 def _is_size_like(x):

@@ -46,7 +46,11 @@ def _numpy_may_read(tensors):
     grad = is_grad_enabled()
     for t in tensors:       # (a loop, not any() of a generator: this runs for every sample)
         st = t._storage
-        if st.device.type != "cpu" or type(st.array) is Deferred or grad and t.requires_grad:
+        if st.device.type != "cpu" or type(st.array) is Deferred:
+            return False
+        # (t.requires_grad, inlined: a view requires grad where its base does)
+        if grad and (t._requires_grad or t._grad_fn is not None or t._base is not None and (
+                t._base._requires_grad or t._base._grad_fn is not None)):
             return False
     return True
 
@@ -191,7 +195,7 @@ def host_index(x, index):
     if not shape or type(x._storage.array) is not _ArrayImpl or x._grad_fn is not None \
             or x._requires_grad or x._base is not None and x.requires_grad:
         return None
-    n = shape[0]
+    n = tuple.__getitem__(shape, 0)         # (Size's own __getitem__ is Python)
     strides = x.stride()
     if type(index) is int:
         if not -n <= index < n:

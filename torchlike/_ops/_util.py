@@ -106,9 +106,16 @@ def is_scalar(x):
     return isinstance(x, (builtins.bool, int, float, complex)) and not isinstance(x, Tensor)
 
 
+def python_type_name(x):
+    """The name PyTorch's messages give x's type: qualified by its module unless it is
+    a builtin (`int`, `numpy.ndarray`)."""
+    t = type(x)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
+
 def result_dtype(*operands):
     """PyTorch promotion over tensors and Python scalars."""
-    tensors = [(x._dtype, x.ndim) for x in operands if isinstance(x, Tensor)]
+    tensors = [(x._dtype, len(x._shape)) for x in operands if isinstance(x, Tensor)]
     scalars = [x for x in operands if not isinstance(x, Tensor)]
     return dt.result_type_of(tensors, scalars)
 

@@ -16,7 +16,8 @@ from .._tensor import Tensor
 from ._common import expose
 from .dispatch import apply
 from .registry import Op, OPS
-from ._util import broadcast_shapes, result_dtype, scalar_name, size_args, wrap_dim, wrap_dims
+from ._util import (broadcast_shapes, python_type_name, result_dtype, scalar_name, size_args,
+                    wrap_dim, wrap_dims)
 from . import views
 
 
@@ -29,12 +30,23 @@ def _cat_impl(*arrays, dim, dtype, skip):
 OPS["cat"] = _cat_op = Op("cat", _cat_impl, "CatBackward0", ())
 
 
+def _tensor_list(tensors):
+    """`tensors` as a list, each a Tensor (PyTorch's TypeError names the first that is
+    not)."""
+    tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{python_type_name(t)}")
+    return tensors
+
+
 def cat(tensors, dim=0, *, axis=None):
     if axis is not None:
         dim = axis
     if isinstance(tensors, Tensor):
         raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     # legacy rule: 1-d empty tensors are skipped (they still get an empty gradient)
@@ -69,14 +81,15 @@ OPS["stack"] = _stack_op = Op("stack", _stack_impl, "StackBackward0", ())
 
 
 def stack(tensors, dim=0):
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    d = wrap_dim(dim, tensors[0].ndim + 1)
-    for i, t in enumerate(tensors):
-        if t.shape != tensors[0].shape:
+    shape = tensors[0]._shape
+    d = wrap_dim(dim, len(shape) + 1)
+    for i, t in enumerate(tensors):     # (a data loader's collate stacks every sample)
+        if t._shape != shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
-                               f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at entry {i}")
+                               f"{list(shape)} at entry 0 and {list(t._shape)} at entry {i}")
     params = (("dim", d), ("dtype", result_dtype(*tensors).np))
     joined = _joined_on_host(_stack_op, tensors, params)
     return apply(_stack_op, tensors, params) if joined is None else joined
