@@ -105,3 +105,23 @@ def test_an_xla_without_the_option_compiles_as_before(fresh_cache, monkeypatch):
     assert _small_programs.enabled is False and not _quick(fresh_cache)
     np.testing.assert_allclose(np.asarray(w.grad), np.full((2, 3), np.e + 1, np.float32),
                                rtol=1e-6)
+
+
+def test_a_small_compiled_step_and_what_its_trace_reads_compile_quickly(monkeypatch):
+    """The seed notebook's graph inside torchlike.compile: its ops on constants are
+    computed when the trace reads them (a pending graph's program, inside the trace)
+    and the step itself is a program without inputs; both are compiled quickly."""
+    from torchlike import _lazy
+    monkeypatch.setattr(_lazy, "_program_cache", LRU(1024))
+
+    def seed(lib):
+        x = lib.ones(3, 3, requires_grad=True)
+        ((x + 2) * (x + 2) * 3).mean().backward()
+        return x.grad
+
+    step = torchlike.compile(lambda: seed(torchlike))
+    grads = [step(), step()]
+    assert _quick(step.programs) and _quick(_lazy._program_cache)
+    want = seed(torch).numpy()
+    for got in grads:
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6)

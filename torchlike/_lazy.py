@@ -313,7 +313,7 @@ def materialize(roots):
         fn = top and padded_call(program, outputs, externals)
         if not fn:
             fn = jax.jit(functools.partial(run_program, program, outputs))
-            new = top
+            new = True
         _program_cache[key] = fn
     elif type(fn) is Varying:
         fn = fn.runner(program, outputs, externals) if top else fn.jitted
@@ -327,7 +327,8 @@ def materialize(roots):
                                           else fn)
     else:       # read inside a jax trace: these values outlive it, so stay concrete
         with jax.ensure_compile_time_eval():
-            values = fn(externals)
+            values = _small_programs.first_call(fn, (externals,), _program_cache, key) \
+                if new else fn(externals)
     install(wanted, values)
 
 

@@ -6,9 +6,9 @@ older emitters (`xla_cpu_use_fusion_emitters=False`) compile a small program in 
 60% of the time (3x3 seed graph, median of 12 programs: 26 -> 15 ms; larger ones gain
 0-50%) and run arrays of up to about a thousand elements as fast, but larger ones 6-35%
 slower (measured on 12 sizes of a 3-layer network's gradient and on the benchmark's
-steps). So a fused backward (autograd/engine.py) or a pending graph's program
-(_lazy.py) whose every input and output has at most `SMALL` elements is compiled that
-way, always: which compile a program gets depends only on the
+steps). So a fused backward (autograd/engine.py), a pending graph's program (_lazy.py)
+or a torchlike.compile program (_compile/compiled.py) whose every input and output has
+at most `SMALL` elements is compiled that way, always: which compile a program gets depends only on the
 program, so its results are the same from run to run. (Switching a program from the quick
 compile to the default one once the latter was ready in the background was measured
 too, and dropped: the two compiles' results differ in the last bit where a reduction
@@ -50,24 +50,37 @@ class Quick:
     def release(self):
         self.executable = None
 
+    def lower(self, *args, **kwargs):
+        """The jitted function's lowering (its program text, as jax.jit's `lower`)."""
+        return self.jitted.lower(*args, **kwargs)
+
+
+def quick(jitted, args, lowered=None):
+    """A `Quick` of `jitted` for `args` (its lowering for them, where the caller has
+    it), where the program is small and runs on a CPU; else None."""
+    global enabled
+    # (a stand-in without `lower`, such as a test's spy, is left alone)
+    if not enabled or not hasattr(jitted, "lower") or not _small_on_cpu(args):
+        return None
+    if lowered is None:
+        lowered = jitted.lower(*args)
+    if any(_size(out) > SMALL for out in jax.tree_util.tree_leaves(lowered.out_info)):
+        return None                 # (the lowering is cached: a call does not trace again)
+    try:
+        return Quick(jitted, lowered.compile(QUICK_OPTIONS))
+    except Exception:                       # noqa: BLE001 (an XLA that lacks the option)
+        enabled = False
+        return None
+
 
 def first_call(jitted, args, cache, key):
     """jitted(*args) for the first call of the program that `cache[key]` holds; where
     the program is small and runs on a CPU, a `Quick` takes its place in the cache."""
-    global enabled
-    # (a stand-in without `lower`, such as a test's spy, is simply called)
-    if not enabled or not hasattr(jitted, "lower") or not _small_on_cpu(args):
+    found = quick(jitted, args)
+    if found is None:
         return jitted(*args)
-    lowered = jitted.lower(*args)
-    if any(_size(out) > SMALL for out in jax.tree_util.tree_leaves(lowered.out_info)):
-        return jitted(*args)        # (the lowering is cached: the call does not trace)
-    try:
-        executable = lowered.compile(QUICK_OPTIONS)
-    except Exception:                       # noqa: BLE001 (an XLA that lacks the option)
-        enabled = False
-        return jitted(*args)
-    cache[key] = Quick(jitted, executable)
-    return executable(*args)
+    cache[key] = found
+    return found.executable(*args)
 
 
 def _size(aval):
@@ -75,8 +88,12 @@ def _size(aval):
 
 
 def _small_on_cpu(args):
+    """Whether every array in `args` is small and on a CPU (without arrays: whether the
+    default device is a CPU, where the program will run)."""
     arrays = [a for a in jax.tree_util.tree_leaves(args) if isinstance(a, jax.Array)]
-    return bool(arrays) and all(a.size <= SMALL for a in arrays) and \
+    if not arrays:
+        return jax.default_backend() == "cpu"
+    return all(a.size <= SMALL for a in arrays) and \
         all(d.platform == "cpu" for a in arrays for d in a.devices())
 
 

@@ -36,7 +36,7 @@ import jax
 import jax.extend.core
 
 from .. import _jax_bridge as bridge
-from .. import _lazy
+from .. import _caches, _lazy, _small_programs
 from .._caches import LRU
 from .._lazy import Deferred, force
 from .._storage import Storage, write_scope
@@ -173,7 +173,7 @@ def _shared(programs, program, args):
     digest = hashlib.sha256(text.encode()).digest()
     found = programs.get(digest)
     if found is None:
-        programs[digest] = found = program
+        programs[digest] = found = _small_programs.quick(program, args, lowered) or program
     return found
 
 
@@ -266,6 +266,12 @@ class CompiledCallable:
         if CompiledCallable._live is None:
             CompiledCallable._live = weakref.WeakSet()
         CompiledCallable._live.add(self)
+
+    @classmethod
+    def release_small_programs(cls):
+        """Let go of the small programs' executables (compiled code past the budget)."""
+        for c in list(cls._live or ()):
+            _small_programs.release(c.programs)
 
     @classmethod
     def reset_all(cls):
@@ -652,3 +658,4 @@ class CompiledCallable:
         return new_tensors
 
 
+_caches.on_release.append(CompiledCallable.release_small_programs)
