@@ -8,11 +8,12 @@ older emitters (`xla_cpu_use_fusion_emitters=False`) compile a small program in 
 slower (measured on 12 sizes of a 3-layer network's gradient and on the benchmark's
 steps). So a fused backward (autograd/engine.py), a pending graph's program (_lazy.py)
 or a torchlike.compile program (_compile/compiled.py) whose every input and output has
-at most `SMALL` elements is compiled that way, always: which compile a program gets depends only on the
-program, so its results are the same from run to run. (Switching a program from the quick
-compile to the default one once the latter was ready in the background was measured
-too, and dropped: the two compiles' results differ in the last bit where a reduction
-reads a matmul's or a convolution's output, so results would have depended on timing.)
+at most `SMALL` elements is compiled that way, always: which compile a program gets
+depends only on the program, so its results are the same from run to run. (Switching a
+program from the quick compile to the default one once the latter was ready in the
+background was measured too, and dropped: the two compiles' results differ in the last
+bit where a reduction reads a matmul's or a convolution's output, so results would have
+depended on timing.)
 
 CPU only: the option means nothing elsewhere. Where this JAX does not know the option,
 programs compile as before.
@@ -29,9 +30,9 @@ enabled = True          # turned off when this JAX's XLA rejects QUICK_OPTIONS
 
 class Quick:
     """A jitted function whose calls run its quick executable: arguments of other
-    shapes, types or shardings go to the jitted function itself. `release()` lets go of the
-    executable (compiled code is dropped past a budget: _caches), which the next call
-    compiles again the same way."""
+    shapes, types or shardings go to the jitted function itself. `release()` lets go of
+    the executable (compiled code is dropped past a budget: _caches), which the next
+    call compiles again the same way."""
     __slots__ = ("jitted", "executable")
 
     def __init__(self, jitted, executable):

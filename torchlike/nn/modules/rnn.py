@@ -155,12 +155,11 @@ class RNNBase(Module):
     def forward(self, input, hx=None):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
-        sizes = self._state_sizes()
         if hx is None:              # zero states, made inside the op
             self._check(input, ())
             return self._run(input, None)
         hx = hx if self.mode == "LSTM" else (hx,)
-        self._check(input, list(zip(hx, sizes)))
+        self._check(input, list(zip(hx, self._state_sizes())))
         return self._run(input, hx if self.mode == "LSTM" else hx[0])
 
     def _forward_packed(self, packed, hx):
