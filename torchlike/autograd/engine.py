@@ -662,6 +662,11 @@ def _fused_call(program, regions, root_refs, slot_target, old, wanted, diff_vals
         grads, values, pre_values = fn(*args) if reducer else \
             _small_programs.first_call(fn, args, _fused_cache, key)
         _compile_seconds[key] = time.process_time() - started
+    elif type(fn) is _small_programs.Quick:
+        try:                # (its executable's own call, without Quick's Python frame)
+            grads, values, pre_values = fn.run(*args)
+        except (TypeError, ValueError):     # (other shapes, or released: Quick decides)
+            grads, values, pre_values = fn(*args)
     else:
         grads, values, pre_values = fn(*args)
     install(pre_wanted, pre_values)
