@@ -30,9 +30,10 @@ enabled = True          # turned off when this JAX's XLA rejects QUICK_OPTIONS
 
 class Quick:
     """A jitted function whose calls run its quick executable: arguments of other
-    shapes, types or shardings go to the jitted function itself. `release()` lets go of
-    the executable (compiled code is dropped past a budget: _caches), which the next
-    call compiles again the same way."""
+    shapes, types or shardings go to the jitted function itself. `run` is the
+    executable's own call, for a caller that handles those cases (engine._fused_call);
+    `release()` lets go of the executable (compiled code is dropped past a budget:
+    _caches), which the next call compiles again the same way."""
     __slots__ = ("jitted", "executable", "run")
 
     def __init__(self, jitted, executable):
