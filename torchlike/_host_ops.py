@@ -48,9 +48,9 @@ def _numpy_may_read(tensors):
         st = t._storage
         if st.device.type != "cpu" or type(st.array) is Deferred:
             return False
-        # (t.requires_grad, inlined: a view requires grad where its base does)
-        if grad and (t._requires_grad or t._grad_fn is not None or t._base is not None and (
-                t._base._requires_grad or t._base._grad_fn is not None)):
+        # (t.requires_grad, its property asked only of a view, as host_index does)
+        if grad and (t._requires_grad or t._grad_fn is not None or
+                     t._base is not None and t.requires_grad):
             return False
     return True
 

@@ -456,7 +456,7 @@ def _held_near_roots(order, structure):
                 if t._base is not None and id(t) not in views:
                     views.add(id(t))
                     _count_holder(saved, t._base)
-    a = t = entry = None
+    a = t = entry = None            # (the loops' names would count as references)
     held = []
     for key, entry in reads.items():
         kept = saved.get(key)
