@@ -486,15 +486,25 @@ def unsupported(exc):
     return "unsupported: " + f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
 
 
-def run_workload(workload, device, quick, torch_ok):
-    name, description, make, make_jax, steps = workload
-    steps, repeats = (max(1, steps // 10), 2) if quick else (steps, 5)
-    row = {"name": name, "workload": description, "notes": []}
+def step_makers(workload, device, torch_ok):
+    """label -> a function making the workload's step that way."""
+    name, _, make, make_jax, _ = workload
     makers = {"torch": lambda: make(torch, device)} if torch_ok else {}
     makers["torchlike"] = lambda: make(torchlike, device)
     if name != "chain":      # (one 10,000-op program: minutes of XLA compile)
         makers["compiled"] = lambda: torchlike.compile(make(torchlike, device))
     makers["jax.jit"] = lambda: make_jax(device)
+    return makers
+
+
+def run_workload(workload, device, quick, torch_ok, fresh=False):
+    """One row. `fresh`: the first and second steps of torchlike, compiled and jax.jit
+    are those of a fresh process each (first_steps_in_fresh_process); the steps made here
+    run their first steps all the same, before the steady state."""
+    name, description, _, _, steps = workload
+    steps, repeats = (max(1, steps // 10), 2) if quick else (steps, 5)
+    row = {"name": name, "workload": description, "notes": []}
+    makers = step_makers(workload, device, torch_ok)
 
     def failed(label, exc):
         if label in ("torch", "jax.jit"):
@@ -502,6 +512,8 @@ def run_workload(workload, device, quick, torch_ok):
         row["notes"].append(("torchlike.compile " if label == "compiled" else "") + unsupported(exc))
         row.pop(label, None)
 
+    alone = {label: first_steps_in_fresh_process(name, label, device)
+             for label in makers if fresh and label != "torch"}
     steps_by_label = {}
     for label, make_step in makers.items():     # first steps: one after the other
         try:
@@ -509,6 +521,14 @@ def run_workload(workload, device, quick, torch_ok):
             row[label] = (first, None, second)
         except Exception as exc:                       # noqa: BLE001 (reported in the table)
             failed(label, exc)
+    in_process = {label: row[label][0] for label in alone if label in row}
+    if in_process:
+        row["first_in_process"] = in_process
+    for label, measured in alone.items():
+        if label in row and measured is not None:
+            row[label] = (measured[0], None, measured[1])
+        elif label in row:
+            row["notes"].append(f"{label}: first steps measured in this process")
     for label, per_step in steady_times(steps_by_label, steps, repeats, failed).items():
         first, _, second = row[label]
         row[label] = (first, per_step, second)
@@ -520,6 +540,32 @@ def run_workload(workload, device, quick, torch_ok):
         f"{label} {fmt(row[label][2])}" for label in ("torchlike", "compiled", "jax.jit")
         if label in row))
     return row
+
+
+def first_steps_in_fresh_process(name, label, device):
+    """(first, second) step of workload `name` made the `label` way, in a process of its
+    own (first_step_worker), or None where it failed there. In one process, a later
+    column's first step profits from what an earlier one of the same workload left
+    behind (the same functions at the same shapes; docs/performance.md): the MLP's jax.jit
+    first step took 247-282 ms after torchlike's and 290-330 alone or first, and
+    torchlike's, which runs before it, 383-455 against 334-391 after jax.jit's."""
+    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--first-step-worker",
+                           name, "--first-step-label", label, "--device", device],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        return None
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    return measured["first"], measured["second"]
+
+
+def first_step_worker(name, label, device):
+    """Prints the first and second step of workload `name` made the `label` way, as
+    JSON: the whole run of a fresh process (first_steps_in_fresh_process)."""
+    start_backends(device, torch_ok=False)
+    workload = {w[0]: w for w in WORKLOADS}[name]
+    _, first, second = first_steps(step_makers(workload, device, torch_ok=False)[label])
+    print(json.dumps({"first": first, "second": second}))
 
 
 def run_gpt(device, quick, threads, torch_ok):
@@ -864,6 +910,14 @@ def jax_cpu_threads():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
+def start_backends(device, torch_ok):
+    """The backends, and JAX's lowering (its first jit imports MLIR's dialects, 0.15 s),
+    started outside any timing: whichever way ran first would pay for them."""
+    jax.jit(jnp.sin)(jnp.zeros(1)).block_until_ready()
+    if torch_ok and device != "cpu":
+        torch.zeros(1, device=device).tolist()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="few steps and repeats (for tests)")
@@ -873,9 +927,13 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, help="torch threads (default: JAX's CPU pool size)")
     parser.add_argument("--scaling-worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--scaling-steps", type=int, default=30, help=argparse.SUPPRESS)
+    parser.add_argument("--first-step-worker", help=argparse.SUPPRESS)
+    parser.add_argument("--first-step-label", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.scaling_worker:
         return scaling_worker(args.scaling_worker, args.scaling_steps, args.device)
+    if args.first_step_worker:
+        return first_step_worker(args.first_step_worker, args.first_step_label, args.device)
     only = args.only.split(",")
     if set(only) - set(NAMES):
         parser.error(f"unknown workload(s) {sorted(set(only) - set(NAMES))}; choose from {NAMES}")
@@ -884,11 +942,7 @@ def main(argv=None):
     torch_ok = torch is not None and (args.device == "cpu" or torch.cuda.is_available())
     if torch is not None:
         torch.set_num_threads(threads)
-    # start the backends, and JAX's lowering (its first jit imports MLIR's dialects,
-    # 0.15 s), outside any timing: whichever way ran first would pay for them
-    jax.jit(jnp.sin)(jnp.zeros(1)).block_until_ready()
-    if torch_ok and args.device != "cpu":
-        torch.zeros(1, device=args.device).tolist()
+    start_backends(args.device, torch_ok)
     load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     header = (f"device {args.device}; {platform.machine()}, {os.cpu_count()} cores, load avg {load}; "
               f"torch {torch.__version__ if torch else 'missing'} with {threads} thread(s) "
@@ -904,7 +958,8 @@ def main(argv=None):
     print(markdown_line(["---"] * len(COLUMNS)), flush=True)
     for workload in WORKLOADS:
         if workload[0] in only:
-            rows.append(run_workload(workload, args.device, args.quick, torch_ok))
+            rows.append(run_workload(workload, args.device, args.quick, torch_ok,
+                                     fresh=not args.quick))
             print(markdown_line(table_row(rows[-1])), flush=True)
     if GPT in only:
         rows.append(run_gpt(args.device, args.quick, threads, torch_ok))

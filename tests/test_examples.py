@@ -100,6 +100,49 @@ def test_benchmark_reports_a_step_that_fails_in_the_steady_state(oracle):
         assert first > 0 and steady > 0 and second > 0, (label, row[label])
 
 
+def test_benchmark_first_step_worker_times_one_way_in_its_own_process(oracle):
+    """benchmark.py --first-step-worker: the first and second step of one workload made
+    one way, in a process of its own (a full run's first-step columns), as JSON."""
+    import json
+    import subprocess
+
+    done = subprocess.run([sys.executable, str(EXAMPLES / "benchmark.py"), "--first-step-worker",
+                           "seed", "--first-step-label", "torchlike"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    assert measured["first"] > 0 and measured["second"] > 0, measured
+
+
+def test_benchmark_row_takes_first_steps_from_fresh_processes(oracle, monkeypatch):
+    """With fresh=True a row's first and second steps of the JAX-based ways are those the
+    fresh processes measured (torch's are this process's), the in-process first steps
+    are kept aside, and a way whose fresh process failed keeps its own, with a note."""
+    import jax.numpy as jnp
+
+    spec = importlib.util.spec_from_file_location("benchmark_under_test", EXAMPLES / "benchmark.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    alone = {"torchlike": (7.0, 0.5), "compiled": None, "jax.jit": (3.0, 0.25)}
+    asked = []
+
+    def fresh(name, label, device):
+        asked.append((name, label, device))
+        return alone[label]
+    monkeypatch.setattr(benchmark, "first_steps_in_fresh_process", fresh)
+
+    def make(lib, device):
+        return lambda: lib.ones(2, device=device) * 2
+    row = benchmark.run_workload(("fake", "a fake workload", make, lambda d: lambda: jnp.ones(2),
+                                  3), "cpu", quick=True, torch_ok=True, fresh=True)
+    assert asked == [("fake", label, "cpu") for label in ("torchlike", "compiled", "jax.jit")]
+    assert (row["torchlike"][0], row["torchlike"][2]) == (7.0, 0.5)
+    assert (row["jax.jit"][0], row["jax.jit"][2]) == (3.0, 0.25)
+    assert row["torch"][0] < 1 and row["compiled"][0] < 1     # measured here
+    assert set(row["first_in_process"]) == {"torchlike", "compiled", "jax.jit"}
+    assert "compiled: first steps measured in this process" in row["notes"]
+
+
 def _quick_benchmark_table(only, title, tmp_path):
     """Run benchmark.py --quick --only `only`: the rows of the table printed under
     `title` (cells split), and the JSON it wrote."""
