@@ -138,8 +138,9 @@ def test_benchmark_row_takes_first_steps_from_fresh_processes(oracle, monkeypatc
     assert asked == [("fake", label, "cpu") for label in ("torchlike", "compiled", "jax.jit")]
     assert (row["torchlike"][0], row["torchlike"][2]) == (7.0, 0.5)
     assert (row["jax.jit"][0], row["jax.jit"][2]) == (3.0, 0.25)
-    assert row["torch"][0] < 1 and row["compiled"][0] < 1     # measured here
     assert set(row["first_in_process"]) == {"torchlike", "compiled", "jax.jit"}
+    assert row["compiled"][0] == row["first_in_process"]["compiled"] > 0    # measured here
+    assert row["torch"][0] > 0 and row["torchlike"][0] != row["first_in_process"]["torchlike"]
     assert "compiled: first steps measured in this process" in row["notes"]
 
 
