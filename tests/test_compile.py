@@ -556,3 +556,40 @@ def test_the_garbage_collector_rests_while_a_new_guard_traces_only():
     with pytest.raises(ValueError, match="boom"):
         compiled(x, True)            # a new guard (a Python argument) traces and raises
     assert seen == [False, False] and gc.isenabled()
+
+
+def test_a_compiled_method_binds_to_its_instance_as_torchs():
+    """@compile in a class body binds as a method (torch.compile returns a function):
+    the instance comes first, its attributes are guarded like any other state, and a
+    Module's compiled forward trains as its plain forward does."""
+    def run(lib):
+        class Scaled:
+            def __init__(self):
+                self.k = 3.0
+
+            @lib.compile(**({"backend": "eager"} if lib is torch else {}))
+            def apply(self, a):
+                return a * self.k + 1
+
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lib.nn.Linear(3, 2)
+
+            @lib.compile(**({"backend": "eager"} if lib is torch else {}))
+            def forward(self, x):
+                return self.lin(x).relu()
+
+        s = Scaled()
+        results = [s.apply(lib.ones(2)), s.apply(lib.arange(2.0))]
+        s.k = 5.0
+        results.append(s.apply(lib.ones(2)))
+        net = Net()
+        with lib.no_grad():
+            net.lin.weight.copy_(lib.tensor([[1.0, -1.0, 0.5], [0.2, 0.3, -2.0]]))
+            net.lin.bias.fill_(0.1)
+        out = net(lib.arange(12.0).reshape(4, 3) / 10)
+        out.sum().backward()
+        return results + [out.detach(), net.lin.weight.grad, net.lin.bias.grad]
+    for got, want in zip(run(torchlike), run(torch)):
+        np.testing.assert_allclose(to_numpy(got), want.numpy(), rtol=1e-6, atol=1e-6)

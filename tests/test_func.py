@@ -506,3 +506,46 @@ def test_rearrange_matches_torch():
         with pytest.raises(ValueError) as want:
             torch.func.rearrange(theirs, bad)
         assert str(got.value) == str(want.value)
+
+
+@pytest.mark.parametrize("api", ["vjp", "jvp", "jacrev", "jacfwd"])
+def test_aux_that_is_not_a_pair_names_the_transform_as_torch(api):
+    def call(lib):
+        x = lib.ones(3)
+        F = lib.func
+        fn = lambda a: a * 2       # noqa: E731  (no (output, aux) pair)
+        return {"vjp": lambda: F.vjp(fn, x, has_aux=True),
+                "jvp": lambda: F.jvp(fn, (x,), (x,), has_aux=True),
+                "jacrev": lambda: F.jacrev(fn, has_aux=True)(x),
+                "jacfwd": lambda: F.jacfwd(fn, has_aux=True)(x)}[api]
+    same_error(*both(call))
+
+
+# -- complex numbers: PyTorch's reverse mode gives the conjugate of JAX's ----------------
+_Z = np.array([1 + 1j, 2 - 0.5j, -0.3 + 0.2j], np.complex64)
+_W = np.array([0.5 + 2j, -1 + 1j, 0.25 - 0.75j], np.complex64)
+
+
+@pytest.mark.parametrize("case", ["grad_abs", "grad_real_square", "grad_and_value",
+                                  "vjp_sin", "vjp_mixed", "jvp_sin"])
+def test_complex_results_follow_torchs_convention(case):
+    def run(lib):
+        F = lib.func
+        z, w = lib.tensor(_Z), lib.tensor(_W)
+        return {"grad_abs": lambda: F.grad(lambda a: a.abs().sum())(z),
+                "grad_real_square": lambda: F.grad(lambda a: (a * a).real.sum())(z),
+                "grad_and_value": lambda: F.grad_and_value(
+                    lambda a: (a * a.conj()).real.sum())(z),
+                "vjp_sin": lambda: F.vjp(lambda a: a.sin(), z)[1](w),
+                "vjp_mixed": lambda: F.vjp(lambda a: a.exp() * a.conj(), z)[1](w),
+                "jvp_sin": lambda: F.jvp(lambda a: a.sin(), (z,), (w,))}[case]()
+    assert_same(run(torchlike), run(torch))
+
+
+@pytest.mark.parametrize("api", ["jacrev", "jacfwd"])
+def test_jacobians_refuse_complex_inputs_as_torch(api):
+    def call(lib):
+        x, z = lib.ones(2), lib.tensor(_Z)
+        return lambda: getattr(lib.func, api)(lambda a, b: (a.sum() * b).abs(),
+                                              argnums=(0, 1))(x, z)
+    same_error(*both(call))

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import torchlike
+from helpers import to_numpy
 from test_func import assert_same, both, pair, same_error
 
 torch = pytest.importorskip("torch")
@@ -133,3 +134,28 @@ def test_create_graph_results_stay_in_the_graph(api):
                 else want[0].detach(), tol)
     for g, r in zip(got[1:], want[1:]):
         assert_same(g, r, tol)
+
+
+@pytest.mark.parametrize("api", ["jacobian", "jacobian_vectorized", "hessian"])
+def test_results_without_create_graph_record_no_history(api):
+    """An input that requires grad: without create_graph PyTorch's results are plain
+    tensors (no grad_fn, printed without one)."""
+    def run(lib):
+        AF = lib.autograd.functional
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        return {"jacobian": lambda: AF.jacobian(lambda a: a.sin() * 2, x),
+                "jacobian_vectorized": lambda: AF.jacobian(lambda a: a.sin() * 2, x,
+                                                           vectorize=True),
+                "hessian": lambda: AF.hessian(lambda a: (a ** 3).sum(), x)}[api]()
+    got, want = run(torchlike), run(torch)
+    assert (got.requires_grad, got.grad_fn) == (want.requires_grad, None)
+    assert repr(got) == repr(want)
+
+
+def test_jacobian_of_complex_inputs_follows_torchs_convention():
+    def run(lib):
+        z = lib.tensor(np.array([1 + 1j, 2 - 0.5j], np.complex64))
+        return lib.autograd.functional.jacobian(lambda a: a.abs(), z)
+    got, want = run(torchlike), run(torch)
+    np.testing.assert_allclose(to_numpy(got), want.numpy(), rtol=1e-6, atol=1e-7)
+    assert repr(got) == repr(want)      # (its zeros print as +0.0000j, as torch's)

@@ -18,6 +18,7 @@ import jax
 from jax._src.interpreters import ad, batching     # (tracer classes, for debug_unwrap)
 
 from . import _jax_bridge as bridge
+from .autograd.engine import _conj
 from .autograd.grad_mode import enable_grad
 from ._func_autograd import joined
 from ._tensor import Tensor
@@ -110,12 +111,18 @@ def _with_args(args, argnums, values):
     return tuple(args)
 
 
+def _conjugated(tree):
+    """A pytree of reverse-mode results (or of cotangents) in PyTorch's convention for
+    complex numbers: the conjugates of JAX's (engine._conj); real arrays unchanged."""
+    return jax.tree_util.tree_map(_conj, tree)
+
+
 def _split_aux(out, has_aux, api):
     if not has_aux:
         return out, None
     if not (isinstance(out, tuple) and len(out) == 2):
-        raise RuntimeError(f"{api}(f)(*args): output of function f should be a tuple: "
-                           "(output, aux) if has_aux is True")
+        raise RuntimeError(f"{_SIGNATURE.get(api, api + '(f)(*args)')}: output of function f "
+                           "should be a tuple: (output, aux) if has_aux is True")
     for x in _leaves(out[1])[0]:
         if not isinstance(x, Tensor):
             raise RuntimeError(f"Expected tensors, got unsupported type {type(x)}")
@@ -174,6 +181,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
         grads, (value, aux) = jax.grad(scalar_fn, argnums=tuple(range(len(nums))),
                                        has_aux=True)(*_to_arrays(diff))
+        grads = _conjugated(grads)
         grads = _like(_to_tensors(grads[0] if single else grads, device),
                       diff[0] if single else diff)
         value = _to_tensors(value, device)
@@ -259,9 +267,9 @@ def vjp(func, *primals, has_aux=False):
         cotangents, prims = args
         pullback = run(prims)[1]
         ct_leaves = _leaves(cotangents)[0]
-        cts = [c.jax().astype(o.dtype) for c, o in zip(ct_leaves, out_leaves)]
-        return _like(_to_tensors(pullback(jax.tree_util.tree_unflatten(out_tree, cts)),
-                                 device), prims)
+        cts = [_conj(c.jax().astype(o.dtype)) for c, o in zip(ct_leaves, out_leaves)]
+        grads = _conjugated(pullback(jax.tree_util.tree_unflatten(out_tree, cts)))
+        return _like(_to_tensors(grads, device), prims)
 
     def vjp_fn(cotangents):
         ct_leaves, ct_tree = _leaves(cotangents)
@@ -365,11 +373,18 @@ def _any_requires_grad(tensors):
 
 
 # -- Jacobians --------------------------------------------------------------------------
-def _jacobian(jax_jac, api, func, argnums, has_aux):
+def _jacobian(jax_jac, api, func, argnums, has_aux, complex_inputs=False):
+    """jacrev or jacfwd; `complex_inputs`: allowed (autograd.functional.jacobian), where
+    torch.func's refuse them."""
     def transform(*args):
         nums, single = _argnums(argnums, len(args))
         diff = tuple(args[i] for i in nums)
         _check_tensors(diff)
+        if not complex_inputs:
+            for i, t in enumerate(_leaves(diff)[0]):
+                if t.is_complex():
+                    raise RuntimeError(f"{api}: Expected all inputs to be real but received "
+                                       f"complex tensor at flattened input idx: {i}")
         device = _device_of(diff)
 
         def array_fn(*diff_arrays):
@@ -383,6 +398,9 @@ def _jacobian(jax_jac, api, func, argnums, has_aux):
         # one argnum: no inner tuple per output, as in PyTorch
         jac, aux = jax_jac(array_fn, argnums=0 if single else tuple(range(len(nums))),
                            has_aux=True)(*_to_arrays(diff))
+        if api == "jacrev":     # (+ 0: a conjugated structural zero has a -0 imaginary part)
+            jac = jax.tree_util.tree_map(lambda a: _conj(a) + 0 if a.dtype.kind == "c" else a,
+                                         jac)
         jac = _to_tensors(jac, device)
         return (jac, _to_tensors(aux, device)) if has_aux else jac
 

@@ -30,6 +30,7 @@ import gc
 import hashlib
 import operator
 import sys
+import types
 import weakref
 
 import jax
@@ -319,6 +320,12 @@ class CompiledCallable:
                         tuple((g._seed, g._key is None) for g in state.generators),
                         is_grad_enabled(), aliases.find(storages)))
         return state, tensors, storages, owner, key
+
+    def __get__(self, obj, objtype=None):
+        """A compiled function in a class body binds as its methods do (torch.compile
+        returns a function): `@torch.compile def forward(self, x)` gets the instance
+        as its first argument, guarded and walked like any other argument."""
+        return self if obj is None else types.MethodType(self, obj)
 
     def __call__(self, *args, **kwargs):
         if is_compiling() or not bridge.top_level() or disabled():

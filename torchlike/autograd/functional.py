@@ -138,8 +138,10 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     if create_graph:
         jac = _graph.jacobian(outs, inputs)
         return _single(tuple(_single(row, in_tuple) for row in jac), outs.is_tuple)
-    transform = _func.jacfwd if strategy == "forward-mode" else _func.jacrev
-    jac = transform(outs, argnums=tuple(range(len(inputs))))(*inputs)
+    api, jax_jac = ("jacfwd", jax.jacfwd) if strategy == "forward-mode" else ("jacrev", jax.jacrev)
+    with no_grad():     # (without create_graph PyTorch's Jacobian records no history)
+        jac = _func._jacobian(jax_jac, api, outs, tuple(range(len(inputs))), False,
+                              complex_inputs=True)(*inputs)
     # PyTorch's forward mode hands back lists where its reverse mode has tuples
     seq = list if strategy == "forward-mode" and in_tuple else tuple
     return _single(seq(_single(seq(row), in_tuple) for row in jac), outs.is_tuple)
@@ -171,7 +173,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     if create_graph:
         h = _graph.hessian(_scalar(func, "hessian"), inputs)
     else:
-        h = _func.jacfwd(_func.jacrev(_scalar(func, "hessian"), nums), nums)(*inputs)
+        with no_grad():     # (without create_graph PyTorch's Hessian records no history)
+            h = _func.jacfwd(_func.jacrev(_scalar(func, "hessian"), nums), nums)(*inputs)
     return _single(tuple(_single(row, in_tuple) for row in h), in_tuple)
 
 
