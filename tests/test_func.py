@@ -549,3 +549,28 @@ def test_jacobians_refuse_complex_inputs_as_torch(api):
         return lambda: getattr(lib.func, api)(lambda a, b: (a.sum() * b).abs(),
                                               argnums=(0, 1))(x, z)
     same_error(*both(call))
+
+
+@pytest.mark.parametrize("case", ["read", "write", "embedding", "compiled_fullgraph"])
+def test_a_per_sample_index_tensor_indexes_as_torch(case):
+    """x[i] with i a 0-dim integer tensor that holds a traced value (one index per sample
+    under vmap, or inside torch.compile): the element, as for a concrete index (PyTorch
+    reads a 0-dim index as an integer; a traced one has no value to read)."""
+    def run(lib):
+        x = lib.arange(6.0).reshape(2, 3)
+        index = lib.tensor([0, 2])
+
+        def write(a, i):
+            a = a.clone()
+            a[i] = -1.0
+            return a
+        if case == "embedding":
+            lib.manual_seed(0)
+            table = lib.arange(10.0).reshape(5, 2)
+            return lib.func.vmap(lambda i: table[i] * 2)(lib.tensor([[0, 1], [3, 4]]))
+        if case == "compiled_fullgraph":
+            options = {"backend": "eager"} if lib is torch else {}
+            fn = lib.compile(lambda a, i: a[i] * 2, fullgraph=True, **options)
+            return fn(x, lib.tensor(1))
+        return lib.func.vmap(lambda a, i: a[i] if case == "read" else write(a, i))(x, index)
+    assert_same(run(torchlike), run(torch))

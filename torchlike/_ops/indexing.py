@@ -8,6 +8,7 @@ since the result's shape depends on the mask's values.
 """
 import builtins
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -52,7 +53,10 @@ def _normalize(index):
             if it.ndim == 0 and it._dtype in (dt.bool, dt.uint8):
                 out.append(bool(it.item()))
             elif it.ndim == 0 and not (it._dtype.is_floating_point or it._dtype.is_complex):
-                out.append(int(it.item()))      # PyTorch reads these as plain integers
+                # PyTorch reads these as plain integers; a traced one (a per-sample index
+                # under vmap) has no value yet, and indexes as a 0-dim index tensor does:
+                # the same element, the dimension dropped
+                out.append(it if isinstance(it._raw(), jax.core.Tracer) else int(it.item()))
             else:
                 out.append(it)
         elif isinstance(it, (list, tuple, np.ndarray, str)):
