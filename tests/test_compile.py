@@ -593,3 +593,13 @@ def test_a_compiled_method_binds_to_its_instance_as_torchs():
         return results + [out.detach(), net.lin.weight.grad, net.lin.bias.grad]
     for got, want in zip(run(torchlike), run(torch)):
         np.testing.assert_allclose(to_numpy(got), want.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_backend_list_and_exception_classes_are_torchs():
+    assert torchlike._dynamo.list_backends() == torch._dynamo.list_backends()
+    assert torchlike.compiler.list_backends() == torch.compiler.list_backends()
+    for name in ("Unsupported", "InvalidBackend"):
+        ours = getattr(torchlike._dynamo.exc, name)
+        theirs = getattr(torch._dynamo.exc, name)
+        assert [c.__name__ for c in ours.__mro__] == [c.__name__ for c in theirs.__mro__]
+        assert issubclass(ours, torchlike._dynamo.exc.TorchDynamoException)

@@ -574,3 +574,41 @@ def test_a_per_sample_index_tensor_indexes_as_torch(case):
             return fn(x, lib.tensor(1))
         return lib.func.vmap(lambda a, i: a[i] if case == "read" else write(a, i))(x, index)
     assert_same(run(torchlike), run(torch))
+
+
+@pytest.mark.parametrize("case", ["vjp_int", "vjp_fn_float", "jvp_int_primal",
+                                  "jvp_int_tangent", "jacrev_int", "jacfwd_int",
+                                  "call_with_module_value", "call_with_float_value"])
+def test_integer_inputs_and_non_tensor_values_are_refused_as_torch(case):
+    def call(lib):
+        F, x, n = lib.func, lib.ones(3), lib.arange(3)
+        m = lib.nn.Linear(3, 2)
+        return {
+            "vjp_int": lambda: F.vjp(lambda a: a * 2, n),
+            "vjp_fn_float": lambda: F.vjp(lambda a: a * 2, x)[1](1.0),
+            "jvp_int_primal": lambda: F.jvp(lambda a: a * 2, (n,), (x,)),
+            "jvp_int_tangent": lambda: F.jvp(lambda a: a * 2, (x,), (n,)),
+            "jacrev_int": lambda: F.jacrev(lambda a: a * 2)(n),
+            "jacfwd_int": lambda: F.jacfwd(lambda a: a * 2)(n),
+            "call_with_module_value": lambda: F.functional_call(
+                m, {"weight": lib.nn.Linear(3, 2)}, (x,)),
+            "call_with_float_value": lambda: F.functional_call(m, {"bias": 3.0}, (x,)),
+        }[case]
+    same_error(*both(call))
+
+
+def test_stateless_functional_call_warns_and_takes_one_dict_as_torch():
+    import warnings
+
+    def call(lib, values):
+        m = lib.nn.Linear(2, 2)
+        weight = lib.ones(2, 2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = lib.nn.utils.stateless.functional_call(m, values(weight), (lib.ones(1, 2),))
+        return out.detach() - m.bias.detach(), [(w.category, str(w.message)) for w in caught]
+    got, want = call(torchlike, lambda w: {"weight": w}), call(torch, lambda w: {"weight": w})
+    assert_same(got[0], want[0])
+    assert got[1] == want[1] and want[1][0][0] is FutureWarning
+    same_error(lambda: call(torchlike, lambda w: ({"weight": w}, {})),
+               lambda: call(torch, lambda w: ({"weight": w}, {})))

@@ -159,3 +159,34 @@ def test_jacobian_of_complex_inputs_follows_torchs_convention():
     got, want = run(torchlike), run(torch)
     np.testing.assert_allclose(to_numpy(got), want.numpy(), rtol=1e-6, atol=1e-7)
     assert repr(got) == repr(want)      # (its zeros print as +0.0000j, as torch's)
+
+
+@pytest.mark.parametrize("case", [
+    "jac_strict_vectorized", "jac_strict_forward", "hess_forward_not_vectorized",
+    "hess_strict_vectorized", "hess_one_tuple", "hvp_one_tuple", "vhp_one_tuple",
+    "vjp_int", "jvp_int", "jac_int", "jac_forward_int", "hess_int", "hvp_int",
+])
+def test_option_and_input_errors_match_torch(case):
+    def call(lib):
+        F, x, n = lib.autograd.functional, lib.ones(3), lib.arange(3)
+        cube = lambda a: (a ** 3).sum()          # noqa: E731
+        return {
+            "jac_strict_vectorized": lambda: F.jacobian(lambda a: a * 2, x, strict=True,
+                                                        vectorize=True),
+            "jac_strict_forward": lambda: F.jacobian(lambda a: a * 2, x, strict=True,
+                                                     vectorize=True, strategy="forward-mode"),
+            "hess_forward_not_vectorized": lambda: F.hessian(
+                cube, x, outer_jacobian_strategy="forward-mode"),
+            "hess_strict_vectorized": lambda: F.hessian(cube, x, strict=True, vectorize=True),
+            "hess_one_tuple": lambda: F.hessian(lambda a: (cube(a),), x),
+            "hvp_one_tuple": lambda: F.hvp(lambda a: (cube(a),), x, x),
+            "vhp_one_tuple": lambda: F.vhp(lambda a: (cube(a),), x, x),
+            "vjp_int": lambda: F.vjp(lambda a: a * 2, n, n),
+            "jvp_int": lambda: F.jvp(lambda a: a * 2, n, n),
+            "jac_int": lambda: F.jacobian(lambda a: a * 2, n),
+            "jac_forward_int": lambda: F.jacobian(lambda a: a * 2, n, vectorize=True,
+                                                  strategy="forward-mode"),
+            "hess_int": lambda: F.hessian(cube, n),
+            "hvp_int": lambda: F.hvp(cube, n, n),
+        }[case]
+    same_error(*both(call))

@@ -67,5 +67,39 @@ def test_forward_ad_errors_match_torch(case):
                     fw.dual_level().__enter__()
         return run
     same_error(*both(call))
-    torchlike.autograd.forward_ad.exit_dual_level()
+    fw = torchlike.autograd.forward_ad
+    if fw._current is not None:         # (a level the failing case left open)
+        fw.exit_dual_level()
     assert np.asarray(torchlike.ones(2) * 2).tolist() == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("case", ["negative_level", "other_level", "integer_tangent",
+                                  "exit_without_level", "exit_other_level_without",
+                                  "exit_other_level_inside"])
+def test_levels_and_tangent_dtypes_are_checked_as_torch(case):
+    def call(lib):
+        fw = lib.autograd.forward_ad
+        x = lib.ones(3)
+
+        def run():
+            if case == "exit_without_level":
+                return fw.exit_dual_level()
+            if case == "exit_other_level_without":
+                return fw.exit_dual_level(level=0)
+            with fw.dual_level():
+                if case == "negative_level":
+                    fw.make_dual(x, x, level=-1)
+                elif case == "other_level":
+                    fw.make_dual(x, lib.ones(2), level=5)     # (the level before the size)
+                elif case == "integer_tangent":
+                    fw.make_dual(x, lib.arange(2))            # (the dtype before the size)
+                else:
+                    fw.exit_dual_level(level=1)
+        return run
+    same_error(*both(call))
+    fw = torchlike.autograd.forward_ad
+    if fw._current is not None:         # (the level the last case leaves open)
+        fw.exit_dual_level()
+    with fw.dual_level():               # and levels work after each error
+        assert fw.unpack_dual(fw.make_dual(torchlike.ones(2), torchlike.ones(2))).tangent \
+            .tolist() == [1.0, 1.0]

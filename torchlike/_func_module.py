@@ -69,6 +69,8 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     saved = []
     try:
         for name, value in values.items():
+            if not isinstance(value, (Tensor, jax.Array, jax.core.Tracer)):
+                raise TypeError(f"{value} is not an instance of torch.Tensor")
             store, key = _slot(module, name)
             saved.append((store, key, key in store, store.get(key)))
             store[key] = _as_tensor(value, device)

@@ -244,6 +244,7 @@ def vjp(func, *primals, has_aux=False):
     returns one gradient per primal, as a tuple. The output (and aux) and vjp_fn's
     results join the autograd graph, as in PyTorch."""
     _check_tensors(primals)
+    _check_float(primals)
     device = _device_of(primals)
 
     def run(prims):
@@ -279,6 +280,9 @@ def vjp(func, *primals, has_aux=False):
                                f"{_structure(cotangents)}, primal output: "
                                f"{_structure(captured['out'])}")
         for i, (c, o) in enumerate(zip(ct_leaves, out_leaves)):
+            if not isinstance(c, Tensor):
+                raise TypeError("gradients can be either Tensors or None, but got "
+                                f"{type(c).__name__}")
             if tuple(c.shape) != tuple(o.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                    f"{_shape_str(c.shape)} and output[{i}] has a shape of "
@@ -287,6 +291,14 @@ def vjp(func, *primals, has_aux=False):
 
     result = (out_tensors, vjp_fn)
     return result + (aux_tensors,) if has_aux else result
+
+
+def _check_dual_dtypes(primal, tangent=None):
+    """forward_ad.make_dual's checks, which jvp and jacfwd reach in PyTorch."""
+    for what, t in (("primal", primal), ("tangent", tangent)):
+        if t is not None and not (t.dtype.is_floating_point or t.dtype.is_complex):
+            raise ValueError(f"Expected {what} to be floating point or complex, but got: "
+                             f"torch.{t.dtype.name}")
 
 
 def _check_primals_tangents(primals, tangents, api):
@@ -308,6 +320,8 @@ def _check_primals_tangents(primals, tangents, api):
                            f"structure {_spec(primals)} and tangents with structure "
                            f"{_spec(tangents)}")
     for p, t in zip(p_leaves, t_leaves):
+        if api == "jvp":
+            _check_dual_dtypes(p, t)
         if tuple(p.shape) != tuple(t.shape):
             raise RuntimeError("Trying to set a forward gradient that has a different size "
                                "than that of the original Tensor, this is not supported. "
@@ -385,6 +399,8 @@ def _jacobian(jax_jac, api, func, argnums, has_aux, complex_inputs=False):
                 if t.is_complex():
                     raise RuntimeError(f"{api}: Expected all inputs to be real but received "
                                        f"complex tensor at flattened input idx: {i}")
+        for t in _leaves(diff)[0]:      # (jacrev's vjp, jacfwd's make_dual)
+            _check_float((t,)) if api == "jacrev" else _check_dual_dtypes(t)
         device = _device_of(diff)
 
         def array_fn(*diff_arrays):

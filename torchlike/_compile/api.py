@@ -2,6 +2,7 @@
 import functools
 
 from ..nn.modules.module import Module
+from .breaks import TorchDynamoException
 from .compiled import CompiledCallable
 
 _MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
@@ -9,7 +10,7 @@ _MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "m
 _BACKENDS = ("cudagraphs", "inductor", "openxla", "tvm", "eager", "aot_eager", "xla")
 
 
-class InvalidBackend(RuntimeError):
+class InvalidBackend(TorchDynamoException):
     """torch._dynamo.exc.InvalidBackend."""
 
     def __init__(self, name):
@@ -18,7 +19,8 @@ class InvalidBackend(RuntimeError):
 
 
 def list_backends(exclude_tags=("debug", "experimental")):
-    return sorted(b for b in _BACKENDS if b not in ("eager", "aot_eager"))
+    """PyTorch's list (torchlike's own name "xla" is accepted, not listed)."""
+    return sorted(b for b in _BACKENDS if b not in ("eager", "aot_eager", "xla"))
 
 
 def _check(backend, mode, options):

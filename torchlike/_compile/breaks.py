@@ -11,7 +11,11 @@ import jax
 from .. import _jax_bridge as bridge
 
 
-class Unsupported(RuntimeError):
+class TorchDynamoException(RuntimeError):
+    """torch._dynamo.exc.TorchDynamoException: the base of the compiler's errors."""
+
+
+class Unsupported(TorchDynamoException):
     """torch._dynamo.exc.Unsupported: fullgraph=True met something that is not one graph."""
 
 

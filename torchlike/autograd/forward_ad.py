@@ -56,8 +56,14 @@ def enter_dual_level():
 
 def exit_dual_level(*, level=None):
     global _current
+    current_level = -1 if _current is None else 0       # (one level at most)
+    if level is None:
+        level = current_level
+    if level != current_level:
+        raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
+                           "was created. This is not supported.")
     if _current is None:
-        return
+        raise RuntimeError("Dual level must be a positive number.")
     level_, _current = _current, None
     bridge.state.on_traced_outputs = None
     level_.switch.__exit__(None, None, None)
@@ -80,12 +86,15 @@ class dual_level:
 
 
 def make_dual(tensor, tangent, *, level=None):
-    if _current is None:
+    if _current is None or level is not None and level < 0:
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level "
                            "exists, make sure to enter_dual_level() first.")
-    if not (tensor.dtype.is_floating_point or tensor.dtype.is_complex):
-        raise ValueError("Expected primal to be floating point or complex, but got: "
-                         f"torch.{tensor.dtype.name}")
+    for what, t in (("primal", tensor), ("tangent", tangent)):
+        if not (t.dtype.is_floating_point or t.dtype.is_complex):
+            raise ValueError(f"Expected {what} to be floating point or complex, but got: "
+                             f"torch.{t.dtype.name}")
+    if level not in (None, 0):          # (the only level there is)
+        raise RuntimeError("Invalid level given to _make_dual")
     if tuple(tensor.shape) != tuple(tangent.shape):
         raise RuntimeError("Trying to set a forward gradient that has a different size than "
                            "that of the original Tensor, this is not supported. Tensor is of "

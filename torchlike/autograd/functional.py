@@ -14,6 +14,14 @@ from .grad_mode import no_grad
 _STRATEGIES = ("forward-mode", "reverse-mode")
 
 
+def _inputs(inputs, fn_name):
+    """(were a tuple, the inputs as a tuple), checked as PyTorch's _as_tuple and its
+    requires_grad_ of each input do (an integer input cannot require grad)."""
+    in_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
+    _func._check_float(inputs)
+    return in_tuple, inputs
+
+
 def _as_tuple(x, what, fn_name):
     """(was a tuple, the tensors as a tuple), with PyTorch's TypeError otherwise."""
     is_tuple = isinstance(x, tuple)
@@ -71,7 +79,7 @@ def _single(items, is_tuple):
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J) for each input."""
-    in_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
+    in_tuple, inputs = _inputs(inputs, "vjp")
     outs = _Outputs(func, "vjp", strict and not create_graph)
 
     def make_v(out):
@@ -105,7 +113,7 @@ def _input_shaped_v(v, inputs, in_tuple, fn_name):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v) for each output."""
-    in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+    in_tuple, inputs = _inputs(inputs, "jvp")
     v = _input_shaped_v(v, inputs, in_tuple, "jvp")
     outs = _Outputs(func, "jvp", strict and not create_graph)
     if create_graph:
@@ -116,6 +124,28 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     return _single(out, outs.is_tuple), _single(tangents, outs.is_tuple)
 
 
+def _check_jacobian_options(strategy, create_graph, strict, vectorize):
+    """The combinations PyTorch's jacobian (and so hessian, its outer Jacobian) refuses."""
+    if strategy == "forward-mode":
+        if create_graph:
+            raise NotImplementedError(
+                "torch.autograd.functional.jacobian: `create_graph=True` and "
+                '`strategy="forward-mode"` are not supported together (yet). Please either '
+                'set `create_graph=False` or `strategy="reverse-mode"`.')
+        if strict:
+            raise RuntimeError(
+                "torch.autograd.functional.jacobian: `strict=True` and "
+                '`strategy="forward-mode"` are not supported together (yet). Please either '
+                'set `strict=False` or `strategy="reverse-mode"`.')
+        if not vectorize:
+            raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-"
+                                      "reverse Hessian isonly implemented for `vectorize=True`.")
+    elif vectorize and strict:
+        raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
+                           "`vectorized=True` are not supported together. Please either set "
+                           "`strict=False` or `vectorize=False`.")
+
+
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
     """J[i][j] = d output_i / d input_j, unpacked as PyTorch does for non-tuples."""
@@ -124,16 +154,10 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                              "Hint: If your function has more outputs than inputs, "
                              '"forward-mode" tends to be more performant. Otherwise, prefer to '
                              'use "reverse-mode".')
-    if strategy == "forward-mode":
-        if create_graph:
-            raise NotImplementedError(
-                "torch.autograd.functional.jacobian: `create_graph=True` and "
-                '`strategy="forward-mode"` are not supported together (yet). Please either '
-                'set `create_graph=False` or `strategy="reverse-mode"`.')
-        if not vectorize:
-            raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-"
-                                      "reverse Hessian isonly implemented for `vectorize=True`.")
-    in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    # (forward mode makes dual tensors: an integer input fails there, not as requires_grad)
+    in_tuple, inputs = (_as_tuple(inputs, "inputs", "jacobian") if strategy == "forward-mode"
+                        else _inputs(inputs, "jacobian"))
+    _check_jacobian_options(strategy, create_graph, strict, vectorize)
     outs = _Outputs(func, "jacobian", strict and not create_graph)
     if create_graph:
         jac = _graph.jacobian(outs, inputs)
@@ -150,7 +174,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
 def _scalar_output(out, fn_name):
     """The single element func returned, with PyTorch's checks."""
     is_tuple, outs = _as_tuple(out, "outputs of the user-provided function", fn_name)
-    if is_tuple and len(outs) != 1:
+    if is_tuple:
         raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
     if outs[0].numel() != 1:
         raise RuntimeError(f"The Tensor returned by the function given to {fn_name} "
@@ -168,7 +192,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     """H[i][j] = d2 func / d input_i d input_j."""
     if outer_jacobian_strategy not in _STRATEGIES:
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
-    in_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
+    in_tuple, inputs = _inputs(inputs, "hessian")
+    _check_jacobian_options(outer_jacobian_strategy, create_graph, strict, vectorize)
     nums = tuple(range(len(inputs)))
     if create_graph:
         h = _graph.hessian(_scalar(func, "hessian"), inputs)
@@ -180,7 +205,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
 def _product(func, inputs, v, fn_name, reverse, create_graph):
     """(func(inputs), H v) or (func(inputs), v^T H)."""
-    in_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
+    in_tuple, inputs = _inputs(inputs, fn_name)
     with no_grad():
         out = _scalar_output(func(*inputs), fn_name).detach()
     v = _input_shaped_v(v, inputs, in_tuple, fn_name)
