@@ -612,3 +612,39 @@ def test_stateless_functional_call_warns_and_takes_one_dict_as_torch():
     assert got[1] == want[1] and want[1][0][0] is FutureWarning
     same_error(lambda: call(torchlike, lambda w: ({"weight": w}, {})),
                lambda: call(torch, lambda w: ({"weight": w}, {})))
+
+
+@pytest.mark.parametrize("case", ["in_dims_float", "nested_in_dims_float", "out_dims_float",
+                                  "no_inputs", "jvp_no_primals"])
+def test_more_vmap_and_jvp_errors_match_torch(case):
+    def call(lib):
+        F, x = lib.func, lib.ones(2, 3)
+        return {
+            "in_dims_float": lambda: F.vmap(lambda a, b: a + b, in_dims=(0, 1.0))(x, x),
+            "nested_in_dims_float": lambda: F.vmap(lambda a, b: a + b[0],
+                                                   in_dims=(0, (1.0,)))(x, (x,)),
+            "out_dims_float": lambda: F.vmap(lambda a: a, out_dims=1.0)(x),
+            "no_inputs": lambda: F.vmap(lambda: lib.ones(2))(),
+            "jvp_no_primals": lambda: F.jvp(lambda: lib.ones(2), (), ()),
+        }[case]
+    same_error(*both(call))
+
+
+@pytest.mark.parametrize("case", ["out_dims_one_tuple", "out_dims_true", "argnums_true",
+                                  "argnums_bools", "grad_of_bool", "grad_and_value_of_long"])
+def test_arguments_torch_accepts(case):
+    """Forms PyTorch takes: a 1-tuple out_dims for one output, bools as ints (argnums,
+    out_dims), and an integer output to grad (a constant: zero gradients)."""
+    def run(lib):
+        F, x = lib.func, lib.arange(6.0).reshape(2, 3)
+        y = lib.tensor([1.0, 2.0, 3.0])
+        product = lambda a, b: (a * b).sum()        # noqa: E731
+        return {
+            "out_dims_one_tuple": lambda: F.vmap(lambda a: a * 2, out_dims=(1,))(x),
+            "out_dims_true": lambda: F.vmap(lambda a: a * 2, out_dims=True)(x),
+            "argnums_true": lambda: F.grad(product, argnums=True)(y, y * 3),
+            "argnums_bools": lambda: F.grad(product, argnums=(True, False))(y, y * 3),
+            "grad_of_bool": lambda: F.grad(lambda a: (a > 1).sum())(y),
+            "grad_and_value_of_long": lambda: F.grad_and_value(lambda a: a.long().sum())(y),
+        }[case]()
+    assert_same(run(torchlike), run(torch))

@@ -37,10 +37,10 @@ class _Mismatch(Exception):
 def _dims_per_leaf(dims, tree, out):
     """Append to `out` the dim of each leaf of `tree` (in jax's flattening order), `dims`
     being an int/None for a whole subtree or a container shaped like the tree."""
-    if dims is None or (isinstance(dims, int) and not isinstance(dims, bool)):
+    if not isinstance(dims, (tuple, list, dict)):   # (its type is checked by the caller)
         out.extend([dims] * len(jax.tree_util.tree_leaves(tree, is_leaf=_is_leaf)))
         return
-    if _is_leaf(tree) or not isinstance(dims, (tuple, list, dict)):
+    if _is_leaf(tree):
         raise _Mismatch
     if isinstance(tree, dict):
         if not isinstance(dims, dict) or set(dims) != set(tree):
@@ -83,15 +83,27 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     name = getattr(func, "__name__", repr(func))
 
     def transform(*args, **kwargs):
+        if not all(d is None or isinstance(d, int) for d in jax.tree_util.tree_leaves(
+                out_dims, is_leaf=lambda d: d is None)):
+            raise ValueError(f"vmap({name}, ..., out_dims={out_dims}): `out_dims` must be an "
+                             "int, None or a python collection of ints representing where in "
+                             "the outputs the vmapped dimension should appear.")
         where = f"vmap({name}, in_dims={in_dims}, ...)(<inputs>)"
         if not (isinstance(in_dims, (int, tuple)) and not isinstance(in_dims, bool)):
             raise ValueError(f"{where}: expected `in_dims` to be int or a (potentially nested) "
                              f"tuple matching the structure of inputs, got: {type(in_dims)}.")
+        if not args:
+            raise ValueError(f"vmap({name})(<inputs>): got no inputs. Maybe you forgot to add "
+                             "inputs, or you are trying to vmap over a function with no "
+                             "inputs. The latter is unsupported.")
         leaves, tree, dims = _leaves_and_dims(args, in_dims, where, "in")
         sizes = []
         for x, d in zip(leaves, dims):
             if d is None:
                 continue
+            if not isinstance(d, int):
+                raise ValueError(f"{where}: Got in_dim={d} for an input but in_dim must be "
+                                 "either an integer dimension or None.")
             if not isinstance(x, Tensor):
                 raise ValueError(f"{where}: Got in_dim={d} for an input but the input is of "
                                  f"type {type(x)}. We cannot vmap over non-Tensor arguments, "
@@ -202,6 +214,8 @@ def _leaves_and_dims(values, dims_spec, where, kind):
 def _outputs(out, out_dims, name, result, index):
     """The tensor outputs of one sample as arrays; structure and the rest in `result`."""
     where = f"vmap({name}, ..., out_dims={out_dims})(<inputs>)"
+    if isinstance(out, Tensor) and isinstance(out_dims, tuple) and len(out_dims) == 1:
+        out_dims = out_dims[0]          # (PyTorch takes a 1-tuple for one output)
     leaves, tree, dims = _leaves_and_dims(out, out_dims, where, "out")
     slots, arrays, tensor_dims = [], [], []
     for i, (x, d) in enumerate(zip(leaves, dims)):

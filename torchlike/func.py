@@ -15,6 +15,7 @@ import functools
 import contextlib
 
 import jax
+import jax.numpy as jnp
 from jax._src.interpreters import ad, batching     # (tracer classes, for debug_unwrap)
 
 from . import _jax_bridge as bridge
@@ -87,10 +88,9 @@ def _check_float(tree):
 
 def _argnums(argnums, n_args):
     """argnums as a tuple of non-negative ints, with PyTorch's errors."""
-    single = isinstance(argnums, int) and not isinstance(argnums, bool)
+    single = isinstance(argnums, int)      # (a bool too, as in PyTorch: True is 1)
     if not single:
-        if not isinstance(argnums, tuple) or not all(
-                isinstance(a, int) and not isinstance(a, bool) for a in argnums):
+        if not isinstance(argnums, tuple) or not all(isinstance(a, int) for a in argnums):
             raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
         if not argnums:
             raise RuntimeError("argnums must be non-empty")
@@ -177,7 +177,11 @@ def grad_and_value(func, argnums=0, has_aux=False):
                                    f"scalar Tensor, got tensor with {out.dim()} dims. Maybe "
                                    "you wanted to use the vjp or jacrev APIs instead?")
             value = out.jax()
-            return value, (value, _to_arrays(aux))
+            # an integer or bool output is a constant to autograd: zero gradients, as in
+            # PyTorch (jax.grad differentiates real outputs only)
+            differentiated = value if jnp.issubdtype(value.dtype, jnp.inexact) else \
+                jnp.zeros((), jnp.float32)
+            return differentiated, (value, _to_arrays(aux))
 
         grads, (value, aux) = jax.grad(scalar_fn, argnums=tuple(range(len(nums))),
                                        has_aux=True)(*_to_arrays(diff))
@@ -319,6 +323,9 @@ def _check_primals_tangents(primals, tangents, api):
                            f"tuple of 3 tensors, tangents also must be. Got primals with "
                            f"structure {_spec(primals)} and tangents with structure "
                            f"{_spec(tangents)}")
+    if not p_leaves:
+        raise RuntimeError(f"{api}(f, primals, tangents): Expected primals to contain at "
+                           "least one Tensor.")
     for p, t in zip(p_leaves, t_leaves):
         if api == "jvp":
             _check_dual_dtypes(p, t)
