@@ -648,3 +648,36 @@ def test_arguments_torch_accepts(case):
             "grad_and_value_of_long": lambda: F.grad_and_value(lambda a: a.long().sum())(y),
         }[case]()
     assert_same(run(torchlike), run(torch))
+
+
+@pytest.mark.parametrize("case", ["dropout_different", "dropout_same", "bernoulli_different",
+                                  "ensemble_with_dropout"])
+def test_random_ops_under_vmap_behave_as_torchs(case):
+    """Random draws inside vmap (randomness 'different' or 'same'): the values differ from
+    torch's (each library has its own generator), so what is compared is what the
+    randomness mode promises: per-sample rows differ or agree, and every value is one
+    the op can give (0 or 2 for p=0.5 dropout, 0 or 2 for 2 * bernoulli(0.5))."""
+    def run(lib):
+        lib.manual_seed(0)
+        F = lib.func
+        nf = lib.nn.functional
+        ones = lib.ones(2, 64)
+        if case == "ensemble_with_dropout":
+            models = [lib.nn.Sequential(lib.nn.Linear(64, 64), lib.nn.Dropout(0.5))
+                      for _ in range(2)]
+            for m in models:
+                with lib.no_grad():
+                    m[0].weight.copy_(lib.eye(64))
+                    m[0].bias.zero_()
+            params, buffers = F.stack_module_state(models)
+            out = F.vmap(lambda p, b: F.functional_call(models[0], (p, b), (ones[0],)),
+                         randomness="different")(params, buffers)
+        else:
+            mode = "same" if case == "dropout_same" else "different"
+            fn = (lambda a: lib.bernoulli(a) * 2) if case == "bernoulli_different" else \
+                (lambda a: nf.dropout(a, 0.5))
+            out = F.vmap(fn, randomness=mode)(ones * 0.5 if "bernoulli" in case else ones)
+        values = out.detach()
+        return (tuple(values.shape), str(values.dtype), bool((values[0] != values[1]).any()),
+                bool(((values == 0) | (values == 2)).all()))
+    assert run(torchlike) == run(torch)

@@ -106,6 +106,8 @@ def _small_on_cpu(args):
     arrays = [a for a in jax.tree_util.tree_leaves(args) if isinstance(a, jax.Array)]
     if not arrays:
         return jax.default_backend() == "cpu"
+    if any(isinstance(a, jax.core.Tracer) for a in arrays):
+        return False    # (values of an enclosing transform, vmap's: no device, no executable)
     return all(a.size <= SMALL for a in arrays) and \
         all(d.platform == "cpu" for a in arrays for d in a.devices())
 

@@ -117,8 +117,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
 
 def bernoulli(input, p=None, *, generator=None):
     probs = input._data() if p is None else p
-    if p is None:
-        values = np.asarray(input._data())
+    if p is None and not isinstance(probs, jax.core.Tracer):     # (a transform's: no values)
+        values = np.asarray(probs)
         if values.size and (values.min() < 0 or values.max() > 1):
             raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
                                "(Could this error message be improved?  If so, please report an "
