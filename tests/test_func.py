@@ -681,3 +681,15 @@ def test_random_ops_under_vmap_behave_as_torchs(case):
         return (tuple(values.shape), str(values.dtype), bool((values[0] != values[1]).any()),
                 bool(((values == 0) | (values == 2)).all()))
     assert run(torchlike) == run(torch)
+
+
+@pytest.mark.parametrize("case", ["tolist", "numpy", "nonzero", "masked_select", "unique"])
+def test_host_reads_of_batched_values_raise_torchs_vmap_errors(case):
+    def call(lib):
+        read = {"tolist": lambda a: lib.tensor(a.tolist()),
+                "numpy": lambda a: lib.from_numpy(a.numpy()),
+                "nonzero": lambda a: a.nonzero(),
+                "masked_select": lambda a: a.masked_select(a > 0),
+                "unique": lambda a: a.unique()}[case]
+        return lambda: lib.func.vmap(read)(lib.ones(2, 3))
+    same_error(*both(call))

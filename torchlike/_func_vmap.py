@@ -1,6 +1,7 @@
 """torch.func.vmap on jax.vmap: PyTorch's in_dims/out_dims rules and errors,
 chunk_size, and randomness ('error', 'same', 'different') through the generator's key."""
 import functools
+import os
 
 import jax
 import jax.numpy as jnp
@@ -183,14 +184,45 @@ def _torch_errors(mapped):
             if "item()" in str(e) or isinstance(e, jax.errors.TracerIntegerConversionError):
                 raise RuntimeError(_ITEM_ERROR) from None
             raise
+        except jax.errors.TracerArrayConversionError as e:
+            message = _host_read_error(e)
+            if message is None:
+                raise
+            raise RuntimeError(message) from None
     return call
 
 
-def _raised_in(error, function_names):
+_STORAGE_ERROR = "Cannot access data pointer of Tensor that doesn't have storage"
+_DYNAMIC_SHAPE = ("vmap: We do not support batching operators that can output dynamic shape. "
+                  "Attempted to vmap over aten::{}. Please file an issue at "
+                  "https://github.com/pytorch/pytorch/issues if you need this feature.")
+_MASKED_SELECT = ("vmap: Attempted to vmap over `mask` in torch.masked_select(self, mask) We "
+                  "cannot support this because for each batch this would return a differently "
+                  "shaped Tensor. Please file an issue at "
+                  "https://github.com/pytorch/pytorch/issues if you need this feature.")
+
+
+def _host_read_error(error):
+    """PyTorch's vmap message for a batched value a torchlike method read on the host,
+    found by the method that read it; None for any other."""
+    for name, message in (("tolist", _STORAGE_ERROR), ("numpy", _STORAGE_ERROR),
+                          ("nonzero", _DYNAMIC_SHAPE.format("nonzero")),
+                          ("unique", _DYNAMIC_SHAPE.format("_unique2")),
+                          ("masked_select", _MASKED_SELECT)):
+        if _raised_in(error, (name,), anywhere=True):
+            return message
+    return None
+
+
+def _raised_in(error, function_names, anywhere=False):
+    """Whether a frame of `error`'s traceback runs one of `function_names` (defined in
+    _tensor.py, or `anywhere` in torchlike)."""
     tb = error.__traceback__
     while tb is not None:
         code = tb.tb_frame.f_code
-        if code.co_name in function_names and code.co_filename.endswith("_tensor.py"):
+        if code.co_name in function_names and (
+                code.co_filename.endswith("_tensor.py") or
+                anywhere and f"{os.sep}torchlike{os.sep}" in code.co_filename):
             return True
         tb = tb.tb_next
     return False
