@@ -693,3 +693,27 @@ def test_host_reads_of_batched_values_raise_torchs_vmap_errors(case):
                 "unique": lambda a: a.unique()}[case]
         return lambda: lib.func.vmap(read)(lib.ones(2, 3))
     same_error(*both(call))
+
+
+def test_tensors_print_inside_transforms_as_torchs():
+    """print-debugging inside vmap, grad (nested too) and jvp, and forward AD's duals:
+    PyTorch's wrappers around the values, levels counted from the outermost."""
+    def run(lib):
+        F = lib.func
+        shown = []
+
+        def seen(a):
+            shown.append(repr(a))
+            return a
+        F.vmap(lambda a: seen(a) * 2)(lib.arange(6.0).reshape(2, 3))
+        square = lambda a: (seen(a) ** 2).sum()        # noqa: E731
+        F.grad(square)(lib.tensor([1.0, 2.0]))
+        F.vmap(F.grad(square))(lib.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        F.jvp(lambda a: seen(a).sin(), (lib.tensor([1.0, 2.0]),), (lib.ones(2),))
+        F.vmap(lambda a, b: seen(b) + a, in_dims=(0, None))(lib.ones(2, 2), lib.ones(2))
+        fw = lib.autograd.forward_ad
+        with fw.dual_level():
+            dual = fw.make_dual(lib.tensor([1.0, 2.0]), lib.tensor([3.0, 4.0]))
+            shown += [repr(dual), repr(dual * 2), repr(dual.sum())]
+        return shown
+    assert run(torchlike) == run(torch)

@@ -252,7 +252,9 @@ def test_printing_a_tensor_that_holds_a_tracer():
     torchlike.vmap(lambda t: seen.append(repr(t)) or t)(torchlike.ones(2, 3))
     assert seen[0].startswith("tensor(") and "float32[2]" in seen[0]
     assert seen[0].endswith("dtype=torch.float32)")
-    assert "float32[3]" in seen[1]
+    # inside torchlike's vmap the value is known: PyTorch's BatchedTensor wrapper shows it
+    # (tests/test_func.py compares the forms with torch's)
+    assert seen[1].startswith("BatchedTensor(lvl=1, bdim=0, value=\n    tensor([[1., 1., 1.],")
 
 
 def test_writes_of_concrete_values_inside_jit_stay_concrete():

@@ -489,7 +489,10 @@ class Tensor:
         from ._printing import format_tensor
         from . import nn
         if isinstance(self._raw(), jax.core.Tracer):    # inside a JAX transform
-            return f"tensor({self._raw()!r}, dtype=torch.{self._dtype.name})"
+            from ._printing_traced import traced_repr
+            shown = traced_repr(self._raw(), self.device)
+            return shown if shown is not None else \
+                f"tensor({self._raw()!r}, dtype=torch.{self._dtype.name})"
         values = np.asarray(self._data().astype(np.float32)) if self._dtype is dt.bfloat16 \
             else np.asarray(self._data())
         dev = None if self.device.type == "cpu" else str(self.device)
