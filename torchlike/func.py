@@ -20,6 +20,7 @@ from jax._src.interpreters import ad, batching     # (tracer classes, for debug_
 
 from . import _jax_bridge as bridge
 from .autograd.engine import _conj
+from .autograd.forward_ad import _check_dual_dtypes
 from .autograd.grad_mode import enable_grad
 from ._func_autograd import joined
 from ._tensor import Tensor
@@ -297,14 +298,6 @@ def vjp(func, *primals, has_aux=False):
     return result + (aux_tensors,) if has_aux else result
 
 
-def _check_dual_dtypes(primal, tangent=None):
-    """forward_ad.make_dual's checks, which jvp and jacfwd reach in PyTorch."""
-    for what, t in (("primal", primal), ("tangent", tangent)):
-        if t is not None and not (t.dtype.is_floating_point or t.dtype.is_complex):
-            raise ValueError(f"Expected {what} to be floating point or complex, but got: "
-                             f"torch.{t.dtype.name}")
-
-
 def _check_primals_tangents(primals, tangents, api):
     if not isinstance(primals, tuple):
         raise RuntimeError(f"{api}(f, primals, tangents): Expected primals to be a tuple. "
@@ -406,8 +399,11 @@ def _jacobian(jax_jac, api, func, argnums, has_aux, complex_inputs=False):
                 if t.is_complex():
                     raise RuntimeError(f"{api}: Expected all inputs to be real but received "
                                        f"complex tensor at flattened input idx: {i}")
-        for t in _leaves(diff)[0]:      # (jacrev's vjp, jacfwd's make_dual)
-            _check_float((t,)) if api == "jacrev" else _check_dual_dtypes(t)
+        if api == "jacrev":             # (its vjp's requires_grad_)
+            _check_float(diff)
+        else:                           # (its make_dual)
+            for t in _leaves(diff)[0]:
+                _check_dual_dtypes(t)
         device = _device_of(diff)
 
         def array_fn(*diff_arrays):

@@ -85,14 +85,19 @@ class dual_level:
         exit_dual_level()
 
 
+def _check_dual_dtypes(primal, tangent=None):
+    """make_dual's dtype checks (torch.func's jvp and jacfwd reach them too)."""
+    for what, t in (("primal", primal), ("tangent", tangent)):
+        if t is not None and not (t.dtype.is_floating_point or t.dtype.is_complex):
+            raise ValueError(f"Expected {what} to be floating point or complex, but got: "
+                             f"torch.{t.dtype.name}")
+
+
 def make_dual(tensor, tangent, *, level=None):
     if _current is None or level is not None and level < 0:
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level "
                            "exists, make sure to enter_dual_level() first.")
-    for what, t in (("primal", tensor), ("tangent", tangent)):
-        if not (t.dtype.is_floating_point or t.dtype.is_complex):
-            raise ValueError(f"Expected {what} to be floating point or complex, but got: "
-                             f"torch.{t.dtype.name}")
+    _check_dual_dtypes(tensor, tangent)
     if level not in (None, 0):          # (the only level there is)
         raise RuntimeError("Invalid level given to _make_dual")
     if tuple(tensor.shape) != tuple(tangent.shape):
