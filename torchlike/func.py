@@ -6,9 +6,10 @@ tracers: see _jax_bridge.py) and calls the user's function, and wraps the result
 Arguments, results and errors follow PyTorch's torch.func. Transforms nest
 (`vmap(grad(f))`, `jacfwd(jacrev(f))`) because each one sees only jax arrays.
 
-Differences from PyTorch: results do not join the autograd graph of the tensors passed
-in (call `.backward()` on them and nothing flows back through the transform), and a
-function must not write into tensors it did not create (as with any JAX transform).
+Results join torchlike's autograd graph (_func_autograd.py). Differences from PyTorch
+are listed in docs/jax.md: among them, a function must not write into tensors it did
+not create (as with any JAX transform), and reverse-mode results for complex inputs are
+conjugated to PyTorch's convention here (_conjugated).
 """
 import functools
 
