@@ -717,3 +717,39 @@ def test_tensors_print_inside_transforms_as_torchs():
             shown += [repr(dual), repr(dual * 2), repr(dual.sum())]
         return shown
     assert run(torchlike) == run(torch)
+
+
+@pytest.mark.parametrize("case", ["grad_inplace", "grad_view_inplace", "grad_out_op",
+                                  "vjp_inplace", "jacrev_inplace"])
+def test_writes_to_differentiated_inputs_raise_as_torch(case):
+    """Inside grad, vjp and jacrev the inputs are leaves that require grad, as PyTorch's
+    are: an in-place op on one (or a view of one) and an out= op reading one raise
+    PyTorch's errors instead of dropping the gradient."""
+    def call(lib):
+        F, x = lib.func, lib.tensor([1.0, 2.0, 3.0])
+
+        def out_op(a):
+            o = lib.empty(3)
+            lib.mul(a, a, out=o)
+            return o.sum()
+        return {"grad_inplace": lambda: F.grad(lambda a: a.mul_(2).sum())(x),
+                "grad_view_inplace": lambda: F.grad(lambda a: a[0:2].mul_(2).sum())(x),
+                "grad_out_op": lambda: F.grad(out_op)(x),
+                "vjp_inplace": lambda: F.vjp(lambda a: a.add_(1), x),
+                "jacrev_inplace": lambda: F.jacrev(lambda a: a.add_(1))(x)}[case]
+    same_error(*both(call))
+
+
+def test_differentiated_inputs_require_grad_and_copies_may_be_written():
+    def run(lib):
+        seen = []
+
+        def f(a):
+            seen.append((a.requires_grad, a.is_leaf))
+            b = a.clone()
+            b.mul_(2)                   # (a copy is not a leaf: written in place, as torch)
+            return (b * a).sum()
+        return lib.func.grad(f)(lib.tensor([1.0, 2.0, 3.0])), seen
+    got, want = run(torchlike), run(torch)
+    assert_same(got[0], want[0])
+    assert got[1] == want[1] == [(True, True)]

@@ -63,6 +63,17 @@ def _rebuild(template, leaves):
     return next(leaves)
 
 
+def _tracked(tensors):
+    """The inputs a reverse-mode transform differentiates, as its function sees them:
+    leaves that require grad, as PyTorch's GradTrackingTensors are (so `a.requires_grad`
+    is True there, and an in-place op on one, or an `out=` op reading one, raises
+    PyTorch's error instead of losing the gradient). Nothing records: a transform's
+    ops run traced (_jax_bridge.apply_traced)."""
+    for t in _leaves(tensors)[0]:
+        t._requires_grad = True
+    return tensors
+
+
 def _like(result, template):
     """A result of a JAX transform shaped like `template` (see _rebuild)."""
     return _rebuild(template, iter(jax.tree_util.tree_leaves(result, is_leaf=_is_leaf)))
@@ -166,7 +177,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         captured = {}
 
         def scalar_fn(*diff_arrays):
-            diff_tensors = _like(_to_tensors(diff_arrays, device), diff)
+            diff_tensors = _tracked(_like(_to_tensors(diff_arrays, device), diff))
             with enable_grad():     # an outer no_grad does not apply inside, as in torch
                 out = func(*_with_args(args, nums, diff_tensors), **kwargs)
             out, aux = _split_aux(out, has_aux, "grad_and_value")
@@ -237,7 +248,8 @@ def _on_arrays(func, primals, device, has_aux, api, mode):
 
     def array_fn(*arrays):
         with mode():
-            out = func(*_like(_to_tensors(arrays, device), primals))
+            inputs = _like(_to_tensors(arrays, device), primals)
+            out = func(*(_tracked(inputs) if mode is enable_grad else inputs))
         out, aux = _split_aux(out, has_aux, api)
         _check_outputs(out, api)
         captured.update(out=out, aux=aux)
@@ -409,6 +421,8 @@ def _jacobian(jax_jac, api, func, argnums, has_aux, complex_inputs=False):
 
         def array_fn(*diff_arrays):
             diff_tensors = _like(_to_tensors(diff_arrays, device), diff)
+            if api == "jacrev":
+                _tracked(diff_tensors)
             with (enable_grad() if api == "jacrev" else _forward_mode()):
                 out = func(*_with_args(args, nums, diff_tensors))
             out, aux = _split_aux(out, has_aux, api)

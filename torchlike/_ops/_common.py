@@ -5,6 +5,7 @@ import functools
 import warnings
 
 import jax
+from jax._src.interpreters import ad as _ad       # (LinearizeTracer: write_out)
 
 from .. import _dtype as dt
 from ..return_types import structseq
@@ -61,7 +62,10 @@ def write_out(name, out, result):
         return _out_type(result)(*written) if hasattr(result, "_fields") else written
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if result.requires_grad or out.requires_grad:
+    # (a result differentiated by torch.func's grad/vjp/jacrev holds a linearize tracer:
+    # it depends on an input that requires grad there)
+    if result.requires_grad or out.requires_grad or \
+            isinstance(result._raw(), _ad.LinearizeTracer):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
     if result._dtype is not out._dtype and not dt.can_cast(result._dtype, out._dtype):
