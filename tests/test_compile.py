@@ -603,3 +603,41 @@ def test_backend_list_and_exception_classes_are_torchs():
         theirs = getattr(torch._dynamo.exc, name)
         assert [c.__name__ for c in ours.__mro__] == [c.__name__ for c in theirs.__mro__]
         assert issubclass(ours, torchlike._dynamo.exc.TorchDynamoException)
+
+
+def _printed(lib, fullgraph, show_tensor, calls=3):
+    """What a compiled function that prints prints over `calls` calls, and its results."""
+    import contextlib
+    import io
+    options = {"backend": "eager"} if lib is torch else {}
+
+    @lib.compile(fullgraph=fullgraph, **options)
+    def f(x):
+        y = x * 2
+        if show_tensor:
+            print("inside, the sum is", y.sum())
+        else:
+            print("inside")
+        return y + 1
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        results = [f(lib.ones(2) * i).tolist() for i in range(calls)]
+    return out.getvalue(), results
+
+
+@pytest.mark.parametrize("show_tensor", [True, False])
+def test_print_inside_a_compiled_function_runs_at_every_call_as_torchs(show_tensor):
+    """A print runs at every call, as PyTorch's does (a tensor's print is a graph break
+    there, and here; Python values print without one), never once at trace time."""
+    torch._dynamo.reset()       # (torch's cache is per code object: another test's entry)
+    assert _printed(torchlike, False, show_tensor) == _printed(torch, False, show_tensor)
+
+
+@pytest.mark.parametrize("show_tensor", [True, False])
+def test_print_with_fullgraph_raises_torchs_unsupported(show_tensor):
+    torch._dynamo.reset()       # (torch's cache is per code object: another test's entry)
+    with pytest.raises(torch._dynamo.exc.Unsupported) as theirs:
+        _printed(torch, True, show_tensor)
+    with pytest.raises(torchlike._dynamo.exc.Unsupported) as ours:
+        _printed(torchlike, True, show_tensor)
+    assert str(ours.value).splitlines()[0] == str(theirs.value).splitlines()[0]

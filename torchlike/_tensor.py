@@ -491,8 +491,12 @@ class Tensor:
         if isinstance(self._raw(), jax.core.Tracer):    # inside a JAX transform
             from ._printing_traced import traced_repr
             shown = traced_repr(self._raw(), self.device)
-            return shown if shown is not None else \
-                f"tensor({self._raw()!r}, dtype=torch.{self._dtype.name})"
+            if shown is not None:
+                return shown
+            from ._compile.breaks import is_compiling, printed_tensor
+            if is_compiling():      # (torchlike.compile's trace: a graph break, as torch)
+                raise printed_tensor()
+            return f"tensor({self._raw()!r}, dtype=torch.{self._dtype.name})"
         values = np.asarray(self._data().astype(np.float32)) if self._dtype is dt.bfloat16 \
             else np.asarray(self._data())
         dev = None if self.device.type == "cpu" else str(self.device)

@@ -1,14 +1,18 @@
 """Graph breaks: code a compiled function cannot trace into one program (it needs a
 tensor's value in Python), torchlike.compiler.disable, and is_compiling."""
+import builtins
 import collections
+import contextlib
 import functools
 import linecache
 import logging
+import threading
 import traceback
 
 import jax
 
 from .. import _jax_bridge as bridge
+from .._tensor import Tensor
 
 
 class TorchDynamoException(RuntimeError):
@@ -39,6 +43,7 @@ _EXPLAIN = ("it needs a tensor's value in Python (a data-dependent branch, .item
             ".tolist() or similar), which one XLA program cannot give")
 DISABLED_CALL = "Skip calling `torchlike.compiler.disable()`d function"
 OUTSIDE_WRITE = "Write to a tensor outside the compiled function's state"
+PRINTED = "Failed to trace builtin operator"       # (PyTorch's, for `print(tensor)`)
 
 
 class GraphBreak(Exception):
@@ -79,11 +84,46 @@ class GraphBreak(Exception):
 
     def unsupported(self):
         reason = self.reason()
-        explain = (str(self.error) if reason in (DISABLED_CALL, OUTSIDE_WRITE)
+        explain = (str(self.error) if reason in (DISABLED_CALL, OUTSIDE_WRITE, PRINTED)
                    else f"{_EXPLAIN} ({type(self.error).__name__})")
         return Unsupported(f"{reason}\n  Explanation: torchlike.compile(fullgraph=True): the "
                            f"function cannot be one graph: {explain}.\n\n"
                            f"from user code:{self.where()}")
+
+
+def printed_tensor():
+    """The break for a traced tensor's repr (printed, logged or formatted): with
+    fullgraph=False the function splits there and the rest, the printing included, runs
+    eagerly at every call with the values, as after PyTorch's graph break."""
+    return GraphBreak(RuntimeError("it shows a tensor, whose values one XLA program does "
+                                   "not have in Python"), None, kind=PRINTED)
+
+
+@contextlib.contextmanager
+def print_breaks(fullgraph):
+    """While a compiled function is traced on this thread, `print` runs at every call,
+    as PyTorch's: it is a graph break (PyTorch's is one; with fullgraph=True, its
+    Unsupported), raised before anything is written, except that Python values print
+    from inside the program. A trace runs the function's Python once. Other threads
+    print as usual."""
+    original, thread = builtins.print, threading.get_ident()
+
+    def breaking_print(*args, **kwargs):
+        if threading.get_ident() != thread or not is_compiling():
+            return original(*args, **kwargs)
+        if fullgraph or any(isinstance(a, Tensor) and isinstance(a._raw(), jax.core.Tracer)
+                            for a in list(args) + list(kwargs.values())):
+            raise GraphBreak(RuntimeError("it calls print, which runs in Python at every "
+                                          "call"), None, kind=PRINTED)
+        # Python values only, fullgraph=False: where PyTorch breaks the graph to print at
+        # every call, the program prints them when it runs (a host callback, ordered
+        # among its kind), without a break
+        jax.debug.callback(functools.partial(original, *args, **kwargs), ordered=True)
+    builtins.print = breaking_print
+    try:
+        yield
+    finally:
+        builtins.print = original
 
 
 # torch._dynamo.utils.counters: "graph_break" counts breaks by reason, "stats" the

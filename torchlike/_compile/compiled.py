@@ -46,7 +46,8 @@ from ..autograd import engine
 from ..autograd.grad_mode import is_grad_enabled
 from . import aliases, breaks, config, first_grads, first_step
 from .autograd_node import consumed, join_graph
-from .breaks import BREAKS, OUTSIDE_WRITE, GraphBreak, disabled, is_compiling, log, note_break
+from .breaks import (BREAKS, OUTSIDE_WRITE, GraphBreak, disabled, is_compiling, log,
+                     note_break, print_breaks)
 from .effects import Snapshot, counting, harvest
 from .guards import GuardKey, collect, leaf_sig, shapes_left_out
 from .plan import GuardPlan, version_counters
@@ -547,7 +548,8 @@ class CompiledCallable:
         log = bridge.state.op_log = None if self.fullgraph else OpLog()
         try:
             try:
-                result = self.fn(*args, **kwargs)
+                with print_breaks(self.fullgraph):
+                    result = self.fn(*args, **kwargs)
             except BREAKS as e:
                 gb = GraphBreak(e, sys.exc_info()[2])
                 if log is None:
