@@ -317,18 +317,19 @@ def materialize(roots):
         _program_cache[key] = fn
     elif type(fn) is Varying:
         fn = fn.runner(program, outputs, externals) if top else fn.jitted
+    # (a new program's first call may compile its quick form into the cache instead)
+    run = functools.partial(_small_programs.first_call, fn, (externals,), _program_cache,
+                            key) if new else functools.partial(fn, externals)
     if top:
         traces = stats.traces
-        values = _small_programs.first_call(fn, (externals,), _program_cache, key) if new \
-            else fn(externals)
+        values = run()
         if seen and stats.traces != traces:
             # the structure's jitted program traced again: it meets new shapes
             _program_cache[key] = Varying(fn.jitted if type(fn) is _small_programs.Quick
                                           else fn)
     else:       # read inside a jax trace: these values outlive it, so stay concrete
         with jax.ensure_compile_time_eval():
-            values = _small_programs.first_call(fn, (externals,), _program_cache, key) \
-                if new else fn(externals)
+            values = run()
     install(wanted, values)
 
 
