@@ -205,6 +205,33 @@ def test_hessian_and_nested_jacobians():
                 torch.func.jacrev(torch.func.jacrev(f))(tx, ty))
 
 
+
+
+def test_jacobian_dicts_keep_their_key_order():
+    """The Jacobians' dicts list their keys as the function's outputs and inputs do (JAX
+    sorts them): the tutorials' `torch.cat([j.flatten(1) for j in J.values()], 1)` over
+    a model's parameters must follow named_parameters()."""
+    (x, tx), (y, ty) = pair(3), pair(3)
+    out = lambda d: {"z": d["z"] * d["a"], "a": d["a"].sum()}     # noqa: E731
+    args, targs = {"z": x, "a": y}, {"z": tx, "a": ty}
+    for api in ("jacrev", "jacfwd"):
+        jac, tjac = getattr(torchlike.func, api), getattr(torch.func, api)
+        assert_same(jac(out)(args), tjac(out)(targs))
+        assert_same(jac(lambda d: (d["z"].exp(), {"y": d["a"], "b": d["z"]}), has_aux=True)(args),
+                    tjac(lambda d: (d["z"].exp(), {"y": d["a"], "b": d["z"]}), has_aux=True)(targs))
+    scalar = lambda d: (d["z"] * d["a"]).sum()        # noqa: E731
+    assert_same(torchlike.func.hessian(scalar)(args), torch.func.hessian(scalar)(targs))
+    got, fn = torchlike.func.linearize(out, args)
+    want, tfn = torch.func.linearize(out, targs)
+    assert_same((got, fn(args)), (want, tfn(targs)))
+    model = torchlike.nn.Linear(3, 2)
+    tmodel = torch.nn.Linear(3, 2)
+    tmodel.load_state_dict({k: torch.tensor(v.numpy()) for k, v in model.state_dict().items()})
+    jac = torchlike.func.jacrev(lambda p: torchlike.func.functional_call(model, p, (x,)))(
+        dict(model.named_parameters()))
+    tjac = torch.func.jacrev(lambda p: torch.func.functional_call(tmodel, p, (tx,)))(
+        dict(tmodel.named_parameters()))
+    assert_same(jac, tjac)
 # -- vmap -----------------------------------------------------------------------------
 def test_vmap_in_dims_out_dims_and_structures():
     (x, tx), (y, ty), (b, tb) = pair(4, 3), pair(3, 4), pair(3)

@@ -374,18 +374,23 @@ def linearize(func, *primals):
             with _forward_mode():
                 out = func(*_like(_to_tensors(arrays, device), prims))
             _check_outputs(out, "linearize")
+            captured["out"] = out
             return _to_arrays(out)
         return array_fn
 
+    def as_output(arrays):          # (the output's structure, its dicts in their order)
+        return _like(_to_tensors(arrays, device), captured["out"])
+
+    captured = {}
     p = _to_arrays(primals)
     out, f_jvp = jax.linearize(on_arrays(primals), *p)
-    out = joined(lambda prims: _to_tensors(jax.linearize(on_arrays(prims),
-                                                         *_to_arrays(prims))[0], device),
-                 primals) if _any_requires_grad(primals) else _to_tensors(out, device)
+    out = joined(lambda prims: as_output(jax.linearize(on_arrays(prims),
+                                                       *_to_arrays(prims))[0]),
+                 primals) if _any_requires_grad(primals) else as_output(out)
 
     def tangent_out(tangents):
-        return _to_tensors(f_jvp(*[t.jax().astype(a.dtype) for t, a in zip(tangents, p)]),
-                           device)
+        return as_output(f_jvp(*jax.tree_util.tree_map(lambda t, a: t.astype(a.dtype),
+                                                       _to_arrays(tangents), p)))
 
     def jvp_fn(*tangents):
         _check_primals_tangents(primals, tangents, "linearize")
@@ -427,22 +432,34 @@ def _jacobian(jax_jac, api, func, argnums, has_aux, complex_inputs=False):
                 out = func(*_with_args(args, nums, diff_tensors))
             out, aux = _split_aux(out, has_aux, api)
             _check_outputs(out, api)
+            captured["out"], captured["aux"] = out, aux
             return _to_arrays(out), _to_arrays(aux)
 
+        captured = {}
         # one argnum: no inner tuple per output, as in PyTorch
         jac, aux = jax_jac(array_fn, argnums=0 if single else tuple(range(len(nums))),
                            has_aux=True)(*_to_arrays(diff))
         if api == "jacrev":     # (+ 0: a conjugated structural zero has a -0 imaginary part)
             jac = jax.tree_util.tree_map(lambda a: _conj(a) + 0 if a.dtype.kind == "c" else a,
                                          jac)
-        jac = _to_tensors(jac, device)
-        return (jac, _to_tensors(aux, device)) if has_aux else jac
+        jac = _jacobian_like(_to_tensors(jac, device), captured["out"],
+                             diff[0] if single else diff)
+        return (jac, _like(_to_tensors(aux, device), captured["aux"])) if has_aux else jac
 
     @functools.wraps(func)
     def wrapper(*args):
         # (its results join the autograd graph of tensors that require grad)
         return joined(lambda a: transform(*a), args)
     return wrapper
+
+
+def _jacobian_like(jac, out_template, in_template):
+    """A Jacobian from JAX (an `out_template`-shaped tree of `in_template`-shaped
+    trees, every dict's keys sorted) with both levels in the templates' key order, as
+    PyTorch's: its blocks follow the order of the outputs and of the inputs."""
+    out_def = jax.tree_util.tree_structure(_to_arrays(out_template))
+    blocks = [_like(block, in_template) for block in out_def.flatten_up_to(jac)]
+    return _rebuild(out_template, iter(blocks))
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
