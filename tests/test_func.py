@@ -780,3 +780,27 @@ def test_differentiated_inputs_require_grad_and_copies_may_be_written():
     got, want = run(torchlike), run(torch)
     assert_same(got[0], want[0])
     assert got[1] == want[1] == [(True, True)]
+
+
+def test_integer_outputs_as_torch():
+    """torch.func's reverse mode refuses an integer output (argmax); forward mode gives
+    it a zero tangent of its dtype; autograd.functional gives it zero derivatives of the
+    inputs' dtypes."""
+    x, tx = torchlike.arange(3., dtype=torchlike.float64), torch.arange(3., dtype=torch.float64)
+    y, ty = torchlike.ones(2), torch.ones(2)
+    AF, tAF = torchlike.autograd.functional, torch.autograd.functional
+    for call in (lambda lib: lib.func.vjp(lambda a: (a * 2, a.argmax()), x if lib is torchlike else tx),
+                 lambda lib: lib.func.jacrev(lambda a: a.argmax())(x if lib is torchlike else tx),
+                 lambda lib: lib.func.hessian(lambda a: a.argmax())(x if lib is torchlike else tx)):
+        same_error(lambda: call(torchlike), lambda: call(torch))
+    argmax_and_double = lambda a: (a.argmax(), a * 2)       # noqa: E731
+    assert_same(torchlike.func.jvp(argmax_and_double, (x,), (x,)),
+                torch.func.jvp(argmax_and_double, (tx,), (tx,)))
+    assert_same(torchlike.func.linearize(argmax_and_double, x)[1](x),
+                tuple(t.detach() for t in torch.func.linearize(argmax_and_double, tx)[1](tx)))
+    assert_same(torchlike.func.jacfwd(lambda a: a.argmax())(x),
+                torch.func.jacfwd(lambda a: a.argmax())(tx))
+    assert_same(AF.jacobian(lambda a, b: (a.argmax(), b * 2), (x, y)),
+                tAF.jacobian(lambda a, b: (a.argmax(), b * 2), (tx, ty)))
+    assert_same(AF.vjp(lambda a: a.argmax(), x), tAF.vjp(lambda a: a.argmax(), tx))
+    assert_same(AF.hessian(lambda a: a.argmax(), x), tAF.hessian(lambda a: a.argmax(), tx))

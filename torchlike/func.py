@@ -147,11 +147,24 @@ _SIGNATURE = {"vjp": "vjp(f, *primals)", "jacrev": "vjp(f, *primals)",
               "linearize": "jvp(f, primals, tangents)"}
 
 
-def _check_outputs(out, api):
+def _check_outputs(out, api, differentiable=False):
+    """Outputs must be tensors; `differentiable` ones (torch.func's reverse mode) floating
+    point or complex."""
     for x in _leaves(out)[0]:
         if not isinstance(x, Tensor):
             raise RuntimeError(f"{_SIGNATURE[api]}: expected f(*primals) to return only "
                                f"tensors, got unsupported type {type(x)}")
+        if differentiable and not (x.is_floating_point() or x.is_complex()):
+            raise RuntimeError("vjp(f, ...): All outputs of f must be floating-point or "
+                               f"complex Tensors, got Tensor with dtype {x.dtype}")
+
+
+def _float0_as_zeros(tangents, outputs):
+    """JAX's tangents of integer outputs (float0, no values) as PyTorch's: zeros of the
+    output's dtype."""
+    return jax.tree_util.tree_map(
+        lambda t, o: jnp.zeros(o.shape, o.dtype) if t.dtype == jax.dtypes.float0 else t,
+        tangents, outputs)
 
 
 @contextlib.contextmanager
@@ -240,10 +253,11 @@ def _shape_str(shape):
     return f"torch.Size([{', '.join(str(n) for n in shape)}])"
 
 
-def _on_arrays(func, primals, device, has_aux, api, mode):
+def _on_arrays(func, primals, device, has_aux, api, mode, differentiable=False):
     """func as a function of arrays, returning (output arrays, aux arrays), for jax.vjp
     and jax.jvp; it runs under `mode()` and keeps the Tensor outputs it made in the
-    returned dict (keys 'out' and 'aux'), whose structure the results take."""
+    returned dict (keys 'out' and 'aux'), whose structure the results take.
+    `differentiable`: its outputs must be floating point or complex (_check_outputs)."""
     captured = {}
 
     def array_fn(*arrays):
@@ -251,22 +265,24 @@ def _on_arrays(func, primals, device, has_aux, api, mode):
             inputs = _like(_to_tensors(arrays, device), primals)
             out = func(*(_tracked(inputs) if mode is enable_grad else inputs))
         out, aux = _split_aux(out, has_aux, api)
-        _check_outputs(out, api)
+        _check_outputs(out, api, differentiable)
         captured.update(out=out, aux=aux)
         return _to_arrays(out), _to_arrays(aux)
     return array_fn, captured
 
 
-def vjp(func, *primals, has_aux=False):
+def vjp(func, *primals, has_aux=False, _integer_outputs=False):
     """torch.func.vjp: (output, vjp_fn) or (output, vjp_fn, aux); vjp_fn(cotangents)
     returns one gradient per primal, as a tuple. The output (and aux) and vjp_fn's
-    results join the autograd graph, as in PyTorch."""
+    results join the autograd graph, as in PyTorch. (`_integer_outputs`: allowed, their
+    gradients zeros, as in torch.autograd.functional.vjp, which is built on this one.)"""
     _check_tensors(primals)
     _check_float(primals)
     device = _device_of(primals)
 
     def run(prims):
-        array_fn, captured = _on_arrays(func, prims, device, has_aux, "vjp", enable_grad)
+        array_fn, captured = _on_arrays(func, prims, device, has_aux, "vjp", enable_grad,
+                                        differentiable=not _integer_outputs)
         out, pullback, aux = jax.vjp(array_fn, *_to_arrays(prims), has_aux=True)
         return out, pullback, aux, captured
 
@@ -355,6 +371,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         t = jax.tree_util.tree_map(lambda a, b: b.astype(a.dtype), p, _to_arrays(tans))
         out_arrays, out_tangent, aux_arrays = jax.jvp(array_fn, p, t, has_aux=True)
         out, aux = captured["out"], captured["aux"]
+        out_tangent = _float0_as_zeros(out_tangent, out_arrays)
         return (_like(_to_tensors(out_arrays, device), out),
                 _like(_to_tensors(out_tangent, device), out),
                 _like(_to_tensors(aux_arrays, device), aux))
@@ -383,14 +400,14 @@ def linearize(func, *primals):
 
     captured = {}
     p = _to_arrays(primals)
-    out, f_jvp = jax.linearize(on_arrays(primals), *p)
+    out_arrays, f_jvp = jax.linearize(on_arrays(primals), *p)
     out = joined(lambda prims: as_output(jax.linearize(on_arrays(prims),
                                                        *_to_arrays(prims))[0]),
-                 primals) if _any_requires_grad(primals) else as_output(out)
+                 primals) if _any_requires_grad(primals) else as_output(out_arrays)
 
     def tangent_out(tangents):
-        return as_output(f_jvp(*jax.tree_util.tree_map(lambda t, a: t.astype(a.dtype),
-                                                       _to_arrays(tangents), p)))
+        return as_output(_float0_as_zeros(f_jvp(*jax.tree_util.tree_map(
+            lambda t, a: t.astype(a.dtype), _to_arrays(tangents), p)), out_arrays))
 
     def jvp_fn(*tangents):
         _check_primals_tangents(primals, tangents, "linearize")
@@ -405,14 +422,15 @@ def _any_requires_grad(tensors):
 
 
 # -- Jacobians --------------------------------------------------------------------------
-def _jacobian(jax_jac, api, func, argnums, has_aux, complex_inputs=False):
-    """jacrev or jacfwd; `complex_inputs`: allowed (autograd.functional.jacobian), where
-    torch.func's refuse them."""
+def _jacobian(jax_jac, api, func, argnums, has_aux, functional=False):
+    """jacrev or jacfwd; `functional`: as autograd.functional.jacobian, which takes
+    complex inputs, where torch.func's refuse them, and gives an integer output zero
+    derivatives of the inputs' dtypes, where torch.func's jacrev refuses it."""
     def transform(*args):
         nums, single = _argnums(argnums, len(args))
         diff = tuple(args[i] for i in nums)
         _check_tensors(diff)
-        if not complex_inputs:
+        if not functional:
             for i, t in enumerate(_leaves(diff)[0]):
                 if t.is_complex():
                     raise RuntimeError(f"{api}: Expected all inputs to be real but received "
@@ -431,9 +449,13 @@ def _jacobian(jax_jac, api, func, argnums, has_aux, complex_inputs=False):
             with (enable_grad() if api == "jacrev" else _forward_mode()):
                 out = func(*_with_args(args, nums, diff_tensors))
             out, aux = _split_aux(out, has_aux, api)
-            _check_outputs(out, api)
+            _check_outputs(out, api, differentiable=api == "jacrev" and not functional)
             captured["out"], captured["aux"] = out, aux
-            return _to_arrays(out), _to_arrays(aux)
+            out = _to_arrays(out)
+            if api == "jacrev" and functional:  # (zeros: made float here, typed below)
+                out = jax.tree_util.tree_map(
+                    lambda a: a if a.dtype.kind in "fc" else a.astype(jnp.float32), out)
+            return out, _to_arrays(aux)
 
         captured = {}
         # one argnum: no inner tuple per output, as in PyTorch
@@ -443,7 +465,8 @@ def _jacobian(jax_jac, api, func, argnums, has_aux, complex_inputs=False):
             jac = jax.tree_util.tree_map(lambda a: _conj(a) + 0 if a.dtype.kind == "c" else a,
                                          jac)
         jac = _jacobian_like(_to_tensors(jac, device), captured["out"],
-                             diff[0] if single else diff)
+                             diff[0] if single else diff,
+                             integers_as_inputs=api == "jacrev" and functional)
         return (jac, _like(_to_tensors(aux, device), captured["aux"])) if has_aux else jac
 
     @functools.wraps(func)
@@ -453,12 +476,17 @@ def _jacobian(jax_jac, api, func, argnums, has_aux, complex_inputs=False):
     return wrapper
 
 
-def _jacobian_like(jac, out_template, in_template):
+def _jacobian_like(jac, out_template, in_template, integers_as_inputs=False):
     """A Jacobian from JAX (an `out_template`-shaped tree of `in_template`-shaped
     trees, every dict's keys sorted) with both levels in the templates' key order, as
-    PyTorch's: its blocks follow the order of the outputs and of the inputs."""
-    out_def = jax.tree_util.tree_structure(_to_arrays(out_template))
+    PyTorch's: its blocks follow the order of the outputs and of the inputs.
+    `integers_as_inputs`: an integer output's blocks take their input's dtype."""
+    out_leaves, out_def = jax.tree_util.tree_flatten(_to_arrays(out_template))
     blocks = [_like(block, in_template) for block in out_def.flatten_up_to(jac)]
+    if integers_as_inputs:
+        blocks = [block if o.dtype.kind in "fc" else jax.tree_util.tree_map(
+            lambda b, t: b.to(t.dtype), block, in_template, is_leaf=_is_leaf)
+            for o, block in zip(out_leaves, blocks)]
     return _rebuild(out_template, iter(blocks))
 
 

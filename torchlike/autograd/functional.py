@@ -94,7 +94,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         out, grads = _graph.vjp(outs, inputs, make_v)
     else:   # (results not recorded: without create_graph PyTorch detaches them)
         with no_grad():
-            out, pullback = _func.vjp(outs, *inputs)
+            out, pullback = _func.vjp(outs, *inputs, _integer_outputs=True)
             grads = pullback(make_v(out))
     return _single(out, outs.is_tuple), _single(grads, in_tuple)
 
@@ -165,7 +165,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     api, jax_jac = ("jacfwd", jax.jacfwd) if strategy == "forward-mode" else ("jacrev", jax.jacrev)
     with no_grad():     # (without create_graph PyTorch's Jacobian records no history)
         jac = _func._jacobian(jax_jac, api, outs, tuple(range(len(inputs))), False,
-                              complex_inputs=True)(*inputs)
+                              functional=True)(*inputs)
     # PyTorch's forward mode hands back lists where its reverse mode has tuples
     seq = list if strategy == "forward-mode" and in_tuple else tuple
     return _single(seq(_single(seq(row), in_tuple) for row in jac), outs.is_tuple)
@@ -183,8 +183,12 @@ def _scalar_output(out, fn_name):
 
 
 def _scalar(func, fn_name):
-    """func as a function returning a 0-dim tensor."""
-    return lambda *inputs: _scalar_output(func(*inputs), fn_name).reshape(())
+    """func as a function returning a 0-dim tensor (an integer one as the inputs' dtype:
+    its derivatives are zeros of that dtype, as PyTorch's)."""
+    def scalar(*inputs):
+        out = _scalar_output(func(*inputs), fn_name).reshape(())
+        return out if out.is_floating_point() or out.is_complex() else out.to(inputs[0].dtype)
+    return scalar
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
