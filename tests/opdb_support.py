@@ -117,6 +117,9 @@ def _module_to_torchlike(module):
 
 
 def _tensor_to_torchlike(value):
+    if value.is_meta:       # (no values: its shape and dtype)
+        return torchlike.empty(tuple(value.shape), device="meta",
+                               dtype=getattr(torchlike, str(value.dtype).split(".")[1]))
     t = value.detach()
     expanded = [d for d in range(t.ndim) if t.layout == torch.strided and t.stride(d) == 0
                 and t.shape[d] > 1]
@@ -231,7 +234,7 @@ def _call(fn, sample, convert):
         try:
             args, kwargs = to_torchlike((args, kwargs))
         except (ValueError, TypeError) as e:   # numpy (so torchlike.tensor) stops at 64
-            return e, args                      # dims; torchlike has no 'meta' device
+            return e, args                      # dims
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

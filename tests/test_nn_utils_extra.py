@@ -308,6 +308,15 @@ def test_skip_init(torch):
     m = torchlike.nn.utils.skip_init(torchlike.nn.Linear, 4, 3, bias=False)
     assert repr(m) == repr(torch.nn.utils.skip_init(torch.nn.Linear, 4, 3, bias=False))
     assert_raises_same(lambda L: L.nn.utils.skip_init(L.nn.ReLU))
+    # built on the meta device, as PyTorch's: no initializer runs, so no random numbers
+    # are drawn (the next draw is the one after the seed), and the module gets memory
+    torchlike.manual_seed(0)
+    first = torchlike.rand(2)
+    torchlike.manual_seed(0)
+    m = torchlike.nn.utils.skip_init(torchlike.nn.Linear, 4, 3)
+    assert torchlike.equal(torchlike.rand(2), first)
+    assert (m.weight.device.type, tuple(m.weight.shape), m.weight.requires_grad) == \
+        ("cpu", (3, 4), True)
 
 
 def test_invert_permutation(torch):

@@ -48,7 +48,6 @@ EXPECTED = {
     "as_strided_scatter|error/0": (DIFFERS, "as_strided_scatter through overlapping or out-of-storage strides: not reproduced yet"),
     "as_strided_scatter|grad/float64/0": (DIFFERS, "as_strided_scatter through overlapping or out-of-storage strides: not reproduced yet"),
     "chalf": (MISSING, "complex32 does not exist in torchlike (JAX has no complex half)"),
-    "gradient|error/3": (DIFFERS, "the spacing tensor is on the 'meta' device, which torchlike does not have"),
     "hash_tensor": (NOT_PUBLIC, "undocumented aten kernel (backward helpers, native_* norms, hash_tensor)"),
     "jiterator_2inputs_2outputs": (NOT_PUBLIC, "CUDA-only jiterator kernel"),
     "jiterator_4inputs_with_extra_args": (NOT_PUBLIC, "CUDA-only jiterator kernel"),

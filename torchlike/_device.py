@@ -12,6 +12,8 @@ import threading
 import jax
 import numpy as np
 
+from ._meta import meta_array
+
 _JAX_PLATFORM = {"cpu": "cpu", "cuda": "gpu", "tpu": "tpu"}
 
 
@@ -69,6 +71,16 @@ class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
+    def __enter__(self):
+        """`with torch.device(...)`: the default device of the factories inside, as
+        set_default_device (per thread; nested blocks restore theirs)."""
+        _state.entered.append(_state.default)
+        _state.default = device(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        _state.default = _state.entered.pop()
+
 
 def _current_accelerator():
     """What a bare device index means: PyTorch's 'current accelerator'."""
@@ -99,6 +111,8 @@ def canonical(dev):
     dev = dev if isinstance(dev, device) else device(dev)
     if dev.type == "cpu":
         return _CPU
+    if dev.type == "meta":
+        return META
     if dev.type not in _JAX_PLATFORM:
         if dev.type == "mps":
             raise RuntimeError("PyTorch is not linked with support for mps devices")
@@ -113,6 +127,8 @@ def canonical(dev):
 
 
 def to_jax(dev):
+    if dev is META:         # (a meta tensor's values are made where JAX makes them)
+        return jax.local_devices()[0]
     if dev.type == "cpu":
         return _jax_devices("cpu")[0]
     return _jax_devices(_JAX_PLATFORM[dev.type])[dev.index or 0]
@@ -122,6 +138,8 @@ def place(array, dev):
     """`array` on torchlike device `dev`. Arrays for JAX's default device stay
     uncommitted: committed arrays take a slower path through every jit call."""
     import jax.numpy as jnp
+    if dev is META:
+        return meta_array(array.shape, array.dtype)
     target = to_jax(dev)
     if target == jax.local_devices()[0]:
         if isinstance(array, jax.Array) and array.devices() != {target}:
@@ -194,6 +212,8 @@ def filled(shape, scalar, np_dtype, dev):
     host and copied (no XLA compile, which costs 10-30 ms per new shape on CPU) for the
     CPU and for small arrays; large arrays for an accelerator are filled there."""
     import jax.numpy as jnp
+    if dev is META:
+        return meta_array(shape, np.dtype(np_dtype))
     nbytes = np.dtype(np_dtype).itemsize * math.prod(shape)
     if dev.type == "cpu" or nbytes <= HOST_FILL_MAX_BYTES:
         return place(np.full(shape, scalar, dtype=np_dtype), dev)
@@ -210,10 +230,14 @@ def from_jax(jax_device):
 
 
 _CPU = device("cpu")
+META = device("meta")     # (canonical's meta device: `device is META` tells a meta tensor)
 
 
 class _DefaultDeviceState(threading.local):
     default = _CPU      # per thread, as PyTorch's; a class default reads without a failed getattr
+
+    def __init__(self):
+        self.entered = []   # the defaults that open `with device(...)` blocks replaced
 
 
 _state = _DefaultDeviceState()

@@ -16,6 +16,7 @@ from . import _device
 from . import _dtype as dt
 from . import _random
 from ._caches import LRU
+from ._meta import is_meta_array, meta_array
 from ._ops._util import int_list, invalid_arguments, size_args
 from ._ops._util import python_type_name as _python_type_name
 from ._ops.registry import tensor_method, torch_function
@@ -27,6 +28,8 @@ def _place(np_or_jax_array, device):
 
 
 def _finish(array, device, requires_grad):
+    if device is _device.META and not is_meta_array(array):    # (values made for no one)
+        array = meta_array(array.shape, array.dtype)
     if device is None:
         t = Tensor._wrap(array)
     else:                              # (Tensor._wrap inlined: every factory call ends here)

@@ -247,12 +247,16 @@ def _add_suffixes(text, suffixes, indent):
 
 def format_tensor(values, *, dtype_name, shape, default_float_dtype_name="float32",
                   device=None, requires_grad=False, grad_fn_name=None,
-                  prefix="tensor(", is_parameter=False):
+                  prefix="tensor(", is_parameter=False, no_data=False):
     """Return torch's repr of a tensor described by numpy ``values``.
 
     ``dtype_name`` is the torch dtype without 'torch.' (bfloat16 values may be
     passed as float32).  ``device`` None or 'cpu' prints no device suffix.
+    ``no_data``: a meta tensor, printed as PyTorch does: `...` and its size.
     """
+    if no_data:
+        return _no_data_repr(dtype_name, shape, default_float_dtype_name, device,
+                             requires_grad, grad_fn_name, prefix, is_parameter)
     dtype_name = _canonical(dtype_name)
     default = _canonical(default_float_dtype_name)
     kind = _kind(dtype_name)
@@ -291,13 +295,29 @@ def format_tensor(values, *, dtype_name, shape, default_float_dtype_name="float3
         if dtype_name not in (default, default_complex, "int64", "bool"):
             suffixes.append("dtype=torch." + dtype_name)
         body = _body_str(arr, kind, indent)
+    return _finish_repr(prefix + body, suffixes, indent, requires_grad, grad_fn_name,
+                        is_parameter)
 
+
+def _no_data_repr(dtype_name, shape, default_float_dtype_name, device, requires_grad,
+                  grad_fn_name, prefix, is_parameter):
+    """A meta tensor's repr: like an empty tensor's, its size and (unless the default
+    float type) its dtype always shown."""
+    dtype_name = _canonical(dtype_name)
+    suffixes = [f"device='{device}'", "size=" + str(tuple(int(d) for d in shape))]
+    if dtype_name != _canonical(default_float_dtype_name):
+        suffixes.append("dtype=torch." + dtype_name)
+    return _finish_repr(prefix + "...", suffixes, len(prefix), requires_grad, grad_fn_name,
+                        is_parameter)
+
+
+def _finish_repr(text, suffixes, indent, requires_grad, grad_fn_name, is_parameter):
+    """The suffixes' autograd part, joined to the rest; a Parameter's header."""
     if grad_fn_name is not None:
         suffixes.append(f"grad_fn=<{grad_fn_name}>")
     elif requires_grad:
         suffixes.append("requires_grad=True")
-
-    text = _add_suffixes(prefix + body, suffixes, indent)
+    text = _add_suffixes(text, suffixes, indent)
     if is_parameter:
         text = "Parameter containing:\n" + text
     return text

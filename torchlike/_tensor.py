@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _device, _layout
+from . import _device, _layout, _meta
 from ._host_ops import HOST_VIEW_UNREAD, gathered_on_host, unread_view_values
 from . import _dtype as dt
 from ._lazy import Deferred, force, top_level as _top_level
@@ -23,6 +23,7 @@ from .autograd.graph import accumulator_edge
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from .autograd.grad_mode import _state as _modes     # (thread-local; read per op output)
 from jax._src.array import ArrayImpl as _ArrayImpl   # a concrete jax.Array's class
+from jax import ShapeDtypeStruct as _MetaArray       # a meta tensor's "array" (_meta.py)
 from . import autograd          # (its backward(); autograd imports this module too)
 
 
@@ -267,6 +268,8 @@ class Tensor:
                 self._storage.array = a
             else:
                 self._cache = a
+        elif type(a) is _MetaArray:
+            raise NotImplementedError(_meta.NO_DATA)
         return a
 
     def _raw(self):
@@ -286,7 +289,9 @@ class Tensor:
         st = self._storage
         st.array = force(st.array)
         value = None
-        if self._cache_gen == HOST_VIEW_UNREAD and _top_level():   # (numpy made the view)
+        if type(st.array) is _MetaArray:
+            value = _meta.meta_array(self._shape, st.array.dtype)
+        elif self._cache_gen == HOST_VIEW_UNREAD and _top_level():   # (numpy made the view)
             value = gathered_on_host(st, self._shape, self.stride(), self._offset)
         self._cache = value if value is not None else strided_gather(
             st.array, shape=tuple(self._shape), strides=self.stride(), offset=self._offset)
@@ -304,6 +309,8 @@ class Tensor:
         st = self._storage
         if self._whole:
             st.array = value
+        elif type(st.array) is _MetaArray:
+            pass                # (a meta tensor's elements: nothing to write)
         else:
             value = force(value)
             st.array = force(st.array)
@@ -394,7 +401,9 @@ class Tensor:
 
     is_sparse = False
     is_quantized = False
-    is_meta = False
+    @property
+    def is_meta(self):
+        return self._storage.device is _device.META
     layout = _layout.strided
 
     def is_floating_point(self):
@@ -410,6 +419,8 @@ class Tensor:
         return -1 if self.device.type == "cpu" else self.device.index
 
     def data_ptr(self):
+        if self._storage.device is _device.META:
+            return 0                        # (PyTorch's: no memory)
         return id(self._storage) * 16 + self._offset * self._dtype.itemsize
 
     def untyped_storage(self):
@@ -488,6 +499,12 @@ class Tensor:
     def __repr__(self, *, tensor_contents=None):
         from ._printing import format_tensor
         from . import nn
+        if self._storage.device is _device.META:
+            return format_tensor(None, dtype_name=self._dtype.name, shape=tuple(self._shape),
+                                 default_float_dtype_name=dt.get_default_dtype().name,
+                                 device="meta", requires_grad=self.requires_grad,
+                                 grad_fn_name=_grad_fn_display_of(self),
+                                 is_parameter=isinstance(self, nn.Parameter), no_data=True)
         if isinstance(self._raw(), jax.core.Tracer):    # inside a JAX transform
             from ._printing_traced import traced_repr
             shown = traced_repr(self._raw(), self.device)
@@ -521,6 +538,8 @@ class Tensor:
     def item(self):
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        if self._storage.device is _device.META:
+            raise RuntimeError(_meta.NO_ITEM)
         a = self._host_readable()
         if isinstance(a, jax.core.Tracer):      # (JAX's error, which transforms translate)
             return a.reshape(()).item()
@@ -656,7 +675,8 @@ class Tensor:
         if id(self) in memo:
             return memo[id(self)]
         new = object.__new__(type(self))
-        new._init_from_array(self._data(), self.device, self._requires_grad)
+        new._init_from_array(self._raw() if self.is_meta else self._data(), self.device,
+                             self._requires_grad)
         new.__dict__.update(self.__dict__)
         if self._grad is not None:
             new._grad = self._grad.__deepcopy__(memo)

@@ -1,11 +1,11 @@
 """Running an op: unwrap tensors, call the compiled JAX function, wrap the results,
 and record a graph node when grad mode is on and an input requires grad."""
-import jax
 
 from .. import _jax_bridge as bridge
 from .. import _lazy as lazy
 from .. import _caches
-from .._device import scalar_arg
+from .. import _meta as meta
+from .._device import META, scalar_arg
 from .._dtype import _BY_NP
 from .._lazy import Deferred, force
 from .._tensor import InferenceCounter, Tensor, edge_of, legacy_type_name
@@ -17,14 +17,22 @@ from ..autograd.graph import accumulator_edge, node_class, saved_hooks
 def _common_device(inputs):
     """The device of the op (PyTorch's rule: 0-dim CPU tensors may join any device)."""
     device = None
+    only_cpu_scalars = False        # `device` is the CPU of 0-dim tensors only, so far
     for x in inputs:
         if isinstance(x, Tensor):
             d = x._storage.device
-            if device is None or (device.type == "cpu" and device != d and x.ndim > 0):
-                device = d if (device is None or device.type == "cpu") else device
-            elif d != device and (d.type != "cpu" or x.ndim > 0):
+            cpu_scalar = d.type == "cpu" and x.ndim == 0
+            if device is None or (only_cpu_scalars and d != device):
+                device, only_cpu_scalars = d, cpu_scalar
+            elif d == device:
+                only_cpu_scalars = only_cpu_scalars and cpu_scalar
+            elif not cpu_scalar:
+                if META in (d, device):
+                    raise RuntimeError(f"Tensor on device {d} is not on the expected device "
+                                       f"{device}!")
+                first, second = (device, d) if device.type != "cpu" else (d, device)
                 raise RuntimeError("Expected all tensors to be on the same device, but found "
-                                   f"at least two devices, {device} and {d}!")
+                                   f"at least two devices, {first} and {second}!")
     return device
 
 
@@ -83,6 +91,8 @@ def apply(op, inputs, params=(), grad_fn=None):
     out = None if bridge.state.replay is None else bridge.state.replay.take(op, params, arrays)
     if out is not None:
         pass        # computed by a split compiled function's prefix (_compile/split.py)
+    elif device is META:
+        out = meta.outputs(op, params, arrays)      # shapes and dtypes only (_meta.py)
     elif lazy.ENABLED and device is not None and (needs_grad or lazy.DEFER_UNRECORDED):
         out = lazy.defer(op, params, arrays, device)    # runs later, fused (see _lazy.py)
         if needs_grad and type(out) is Deferred:

@@ -25,6 +25,7 @@ from .._storage import contiguous_strides, write_scope
 from .._caches import LRU, release_if_over_budget
 from .. import _background, _caches, _small_programs
 from .. import _tensor      # (a module reference: _tensor imports this package)
+from .. import _device
 from .._device import scalar_arg
 from .._lazy import Deferred, force, install, materialize, plan, run_program, top_level
 from . import anomaly_mode as anomaly
@@ -83,6 +84,30 @@ def _forward_order(root_nodes):
             if nxt is not None and nxt not in expanded and type(nxt) is not AccumulateGrad:
                 stack.append((nxt, False))
     return order
+
+
+def _meta_backward(roots, targets, accumulate):
+    """A backward through meta tensors (_meta.py): computes nothing. Each gradient is a
+    meta tensor shaped and typed like what it is the gradient of, as PyTorch's meta
+    kernels give; `.grad` of a leaf reached becomes one where it was None."""
+    from .._meta import meta_array
+
+    def meta_like(shape, dtype):        # (a torchlike dtype)
+        return _tensor.Tensor._wrap(meta_array(shape, dtype.np), _device.META)
+    order = _forward_order([n for n, _ in roots if isinstance(n, Node)])
+    sinks = [n for n, _ in roots if type(n) is AccumulateGrad]
+    sinks += [n for node in order for n, _ in node.edges if type(n) is AccumulateGrad]
+    sinks = dict.fromkeys(sinks)
+    if targets is not None:     # (None for a target the roots do not reach)
+        reached = set(order)
+        return [meta_like(node.variable.shape, node.variable.dtype) if node in sinks else
+                meta_like(*node.out_avals[nr]) if node in reached else None
+                for node, nr in targets]
+    for sink in sinks:
+        leaf = sink.variable
+        if accumulate and leaf.grad is None:
+            leaf.grad = meta_like(leaf.shape, leaf.dtype)
+    return None
 
 
 def _plain_walk(roots, device):
@@ -289,6 +314,8 @@ def _run_backward(roots, root_grads, *, retain_graph, create_graph, targets=None
     targets: edges whose gradient is wanted (None: every leaf reached). With
     accumulate=True, gradients go into `.grad` and None is returned; otherwise the list
     of gradients (Tensor or None) for `targets` is returned."""
+    if root_grads and root_grads[0].is_meta:
+        return _meta_backward(roots, targets, accumulate)
     if (targets is None and accumulate and root_grads and not create_graph
             and FUSE_LIMIT >= 0 and not anomaly.state.enabled
             and _run_plain(roots, root_grads, retain_graph, root_tensors)):

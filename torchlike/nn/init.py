@@ -1,5 +1,6 @@
 """nn.init: in-place initialisers, run under no_grad. Random values come from
 torchlike's generators (same seed, same numbers; not bit-equal to PyTorch's)."""
+import functools
 import math
 import numbers
 import warnings
@@ -56,6 +57,8 @@ def _write(tensor, values):
     A whole floating-point tensor (a parameter) takes numpy values as a computed array,
     converted on the host: as a pending copy, a model's initialization was computed by a
     program of its own at the first step, one more XLA compile before it could run."""
+    if tensor.is_meta:
+        return tensor
     if not isinstance(values, Tensor):
         values = _factories.tensor(np.asarray(values, np.float64), dtype=tensor.dtype,
                                    device=tensor.device)
@@ -79,14 +82,29 @@ def _shape(tensor):
     return tuple(tensor.shape)
 
 
+def _values_skipped_on_meta(init):
+    """An initializer that leaves a meta tensor as it is, as PyTorch's: it has no values
+    to write, and drawing them would take the memory (and the random numbers) that
+    building a model on the meta device avoids."""
+    @functools.wraps(init)
+    def initialize(tensor, *args, **kwargs):
+        if isinstance(tensor, Tensor) and tensor.is_meta:
+            return tensor
+        return init(tensor, *args, **kwargs)
+    return initialize
+
+
+@_values_skipped_on_meta
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     return _write(tensor, _host_rng(generator).uniform(a, b, _shape(tensor)))
 
 
+@_values_skipped_on_meta
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     return _write(tensor, _host_rng(generator).normal(mean, std, _shape(tensor)))
 
 
+@_values_skipped_on_meta
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """The normal N(mean, std) truncated to [a, b], by redrawing values outside it."""
     if mean < a - 2 * std or mean > b + 2 * std:
@@ -103,6 +121,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 
 
+@_values_skipped_on_meta
 def constant_(tensor, val):
     if tensor.dtype.is_floating_point and type(val) in (int, float):
         return _write(tensor, np.full(_shape(tensor), val, np.float64))
@@ -172,6 +191,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
+@_values_skipped_on_meta
 def orthogonal_(tensor, gain=1, generator=None):
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
@@ -189,6 +209,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     return _write(tensor, q.reshape(_shape(tensor)) * gain)
 
 
+@_values_skipped_on_meta
 def sparse_(tensor, sparsity, std=0.01, generator=None):
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")

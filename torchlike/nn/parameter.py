@@ -9,7 +9,7 @@ class Parameter(Tensor):
         if data is None:
             data = empty(0)
         p = object.__new__(cls)
-        p._init_from_array(data._data(), data.device)
+        p._init_from_array(data._raw() if data.is_meta else data._data(), data.device)
         # an alias of `data` (which may itself be a view), sharing memory as in PyTorch
         p._storage = data._storage
         p._shape, p._stride, p._offset, p._whole = (data._shape, data._stride, data._offset,

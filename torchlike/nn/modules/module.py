@@ -6,6 +6,7 @@ import itertools
 from collections import OrderedDict
 from collections.abc import Mapping
 
+from ... import _meta
 from ..._ops.batched_inplace import zero_all_
 from ..._tensor import Tensor, legacy_type_name
 from ...autograd.grad_mode import no_grad
@@ -370,8 +371,20 @@ class Module:
 
         def convert(t):
             floating = t.is_floating_point() or t.is_complex()
-            return t.to(device=device, dtype=dtype if floating else None)
+            try:
+                return t.to(device=device, dtype=dtype if floating else None)
+            except NotImplementedError as error:
+                if str(error) == _meta.NO_DATA:         # (a meta module: PyTorch's advice)
+                    raise NotImplementedError(_meta.NO_DATA + _meta.TO_EMPTY_HINT) from None
+                raise
         return self._apply(convert)
+
+    def to_empty(self, *, device, recurse=True):
+        """The parameters and buffers on `device` with their shapes and dtypes and
+        unspecified values (zeros here): how a module built on the meta device gets
+        memory, before its values are loaded or initialized."""
+        from ..._factories import empty_like
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def cuda(self, device=None):
         return self._apply(lambda t: t.cuda(device))

@@ -3,13 +3,14 @@ import inspect
 
 
 def skip_init(module_cls, *args, **kwargs):
-    """PyTorch builds the module on the meta device and allocates it empty; torchlike has
-    no meta device, so the module is built normally (its values are unspecified in
-    PyTorch, so any values are allowed)."""
+    """As PyTorch: the module is built on the meta device (its initializers draw
+    nothing there) and then given memory on the requested device; its values are
+    unspecified (zeros here)."""
     from ..modules.module import Module
     if not issubclass(module_cls, Module):
         raise RuntimeError(f"Expected a Module; got {module_cls}")
     if "device" not in inspect.signature(module_cls).parameters:
         raise RuntimeError("Module must support a 'device' arg to skip initialization")
-    kwargs.pop("device", None)
-    return module_cls(*args, **kwargs)
+    final_device = kwargs.pop("device", "cpu")
+    kwargs["device"] = "meta"
+    return module_cls(*args, **kwargs).to_empty(device=final_device)
