@@ -487,6 +487,43 @@ def test_vmap_refuses_batched_writes_into_unbatched_tensors():
     assert to_numpy(bn(torchlike.ones(4, 3))).shape == (4, 3)
 
 
+def _written_inputs(lib):
+    """What vmapped functions wrote into their inputs, as the caller sees it."""
+    x = lib.zeros(2, 3)
+    lib.vmap(lambda t: t.add_(1))(x)
+    y = lib.arange(6.0).reshape(3, 2)
+    lib.vmap(lambda t: t.mul_(2).add_(t), in_dims=1)(y)
+    w = lib.zeros(3)
+    lib.vmap(lambda t, u: u.add_(1) + t, in_dims=(0, None))(lib.zeros(2, 3), w)
+    chunked = lib.zeros(4, 3)
+    lib.vmap(lambda t: t[1:].fill_(5), chunk_size=3)(chunked)
+    nested = lib.zeros(2, 2, 3)
+    lib.vmap(lib.vmap(lambda t: t.add_(1)))(nested)
+    base = lib.zeros(2, 3)
+    lib.vmap(lambda t: t.add_(1))(base[:, :2])
+    return x, y, w, chunked, nested, base
+
+
+def test_vmap_writes_into_inputs_reach_the_caller():
+    """As PyTorch's vmap: an in-place op on a vmapped input (or on one not mapped over)
+    changes the caller's tensor."""
+    assert_same(_written_inputs(torchlike), _written_inputs(torch))
+
+
+def test_vmapped_ensemble_of_batch_norms_updates_its_stacked_statistics():
+    """The ensembling recipe with BatchNorm in train mode: the running statistics the
+    vmapped forward writes land in the stacked buffers, as in PyTorch."""
+    x = np.arange(8.0, dtype=np.float32).reshape(4, 2)
+
+    def run(lib):
+        bns = [lib.nn.BatchNorm1d(2) for _ in range(2)]
+        params, buffers = lib.func.stack_module_state(bns)
+        out = lib.vmap(lambda p, b, x: lib.func.functional_call(bns[0], (p, b), (x,)),
+                       in_dims=(0, 0, None))(params, buffers, lib.tensor(x))
+        return out, buffers
+    assert_same(run(torchlike), run(torch))
+
+
 def _bn_model(lib):
     return lib.nn.Sequential(lib.nn.Linear(3, 3), lib.nn.BatchNorm1d(3))
 

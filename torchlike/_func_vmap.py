@@ -10,6 +10,7 @@ from . import _jax_bridge as bridge
 from . import _random
 from ._func_autograd import joined
 from ._tensor import Tensor
+from .autograd.grad_mode import no_grad
 
 _RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either "
                  "use the 'same' or 'different' randomness flags on vmap or perform the "
@@ -125,6 +126,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         slots = [i for i, x in enumerate(leaves) if isinstance(x, Tensor)]
         arrays = [leaves[i].jax() for i in slots]
         axes = [None if dims[i] is None else dims[i] % leaves[i].dim() for i in slots]
+        mapped_axis = dict(zip(slots, axes))
         result = {}
 
         def per_sample(index, *xs):
@@ -137,7 +139,15 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 out = func(*_rebuild(args, iter(inner)), **kwargs)
             finally:
                 _random.vmap_key_hook = previous
-            return _outputs(out, out_dims, name, result, index)
+            # inputs the function wrote in place (a BatchNorm's running statistics in an
+            # ensemble), written back below: mapped ones' new values are outputs too; one
+            # not mapped over took values that do not vary, which stay concrete
+            written = [i for i, a in zip(slots, xs) if inner[i]._raw() is not a]
+            result["written"] = [i for i in written if mapped_axis[i] is not None]
+            result["unmapped_written"] = [(i, inner[i]) for i in written
+                                          if mapped_axis[i] is None]
+            return _outputs(out, out_dims, name, result, index) + tuple(
+                inner[i]._raw() for i in result["written"])
 
         mapped = _torch_errors(jax.vmap(per_sample, in_axes=(0, *axes), out_axes=0))
         if chunk_size is None or chunk_size >= batch:
@@ -153,6 +163,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         out_leaves = list(result["leaves"])
         for i, a, d in zip(result["slots"], outs, result["dims"]):
             out_leaves[i] = bridge.wrap(a[0] if d is None else jnp.moveaxis(a, 0, d), device)
+        _write_back(leaves, mapped_axis, result["written"], outs[len(result["slots"]):],
+                    result["unmapped_written"], device)
         return _rebuild(result["template"], iter(out_leaves))
 
     @functools.wraps(func)
@@ -160,6 +172,18 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         # (its results join the autograd graph of tensors that require grad)
         return joined(lambda a: transform(*a, **kwargs), args)
     return wrapper
+
+
+def _write_back(leaves, axes, written, values, unmapped_written, device):
+    """The values the vmapped function wrote into its inputs, written into the caller's
+    tensors, as PyTorch's vmap writes through to them: `values` of the mapped inputs
+    `written` (batch dim 0 moved back where it came from), and the (input, tensor)
+    pairs `unmapped_written`."""
+    with no_grad():
+        for i, a in zip(written, values):
+            leaves[i].copy_(bridge.wrap(jnp.moveaxis(a, 0, axes[i]), device))
+        for i, tensor in unmapped_written:
+            leaves[i].copy_(tensor)
 
 
 _ITEM_ERROR = ("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap "
