@@ -60,6 +60,7 @@ PATHS = [
     ("utils.data.dataloader", "default_collate"),
     ("utils.data.dataset", "Dataset"), ("utils.data.dataset", "TensorDataset"),
     ("utils.data.sampler", "RandomSampler"),
+    ("utils.benchmark", "Timer"), ("utils.benchmark", "Measurement"),
 ]
 
 
