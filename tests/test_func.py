@@ -481,8 +481,12 @@ def test_vmap_refuses_batched_writes_into_unbatched_tensors():
     for what in ("copy", "setitem"):
         same_error(call(torchlike, what), call(torch, what))
     bn = torchlike.nn.BatchNorm1d(3)
-    with pytest.raises(RuntimeError):
-        torchlike.vmap(bn)(torchlike.randn(2, 4, 3))
+    same_error(lambda: torchlike.vmap(bn)(torchlike.randn(2, 4, 3)),
+               lambda: torch.vmap(torch.nn.BatchNorm1d(3))(torch.randn(2, 4, 3)))
+    norm = lambda lib: lambda x: lib.nn.functional.instance_norm(        # noqa: E731
+        x.unsqueeze(0), lib.zeros(2), lib.ones(2), use_input_stats=True)
+    same_error(lambda: torchlike.vmap(norm(torchlike))(torchlike.ones(3, 2, 4)),
+               lambda: torch.vmap(norm(torch))(torch.ones(3, 2, 4)))
     assert to_numpy(bn.running_mean).tolist() == [0.0, 0.0, 0.0]
     assert to_numpy(bn(torchlike.ones(4, 3))).shape == (4, 3)
 

@@ -177,6 +177,24 @@ _INPLACE_VMAP_ERROR = (
     "called inside the PyTorch framework, please file a bug report instead.")
 
 
+_BATCH_NORM_VMAP_ERROR = (
+    "Batch norm got a batched tensor as input while the running_mean or running_var, which "
+    "will be updated in place, were not batched.\nIf you are using a module and do not need "
+    "eval mode, please set `track_running_stats` to be False.If you are using a prebuilt "
+    "module and do not need eval mode, please see the functorch website for resources on "
+    "how to patch your module to work with vmap")
+
+
+def check_norm_statistics(input, statistics):
+    """PyTorch's vmap error, raised before anything runs, for a batch norm that would write
+    a batched input's statistics into running ones that are not batched."""
+    from jax._src.interpreters.batching import BatchTracer
+    if top_level() or not isinstance(input._raw(), BatchTracer):
+        return
+    if any(s is not None and not isinstance(s._raw(), BatchTracer) for s in statistics):
+        raise RuntimeError(_BATCH_NORM_VMAP_ERROR)
+
+
 def write_in_trace(tensor, value):
     """Tensor._write while JAX traces. A write of concrete values stays concrete (the
     tensor may outlive the trace); batched values cannot go into a tensor that is not

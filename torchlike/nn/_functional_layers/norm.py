@@ -3,6 +3,7 @@ with running statistics updated in place under no_grad as PyTorch's kernels do."
 import jax.numpy as jnp
 from jax import lax
 
+from ..._jax_bridge import check_norm_statistics
 from ... import _dtype as dt
 from ..._ops._common import not_implemented
 from ..._ops._util import int_list, scalar_name, wrap_dim
@@ -101,6 +102,8 @@ def _check_batch_params(input, running_mean, running_var, weight, bias, training
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     _check_batch(input, training)
+    if training:
+        check_norm_statistics(input, (running_mean, running_var))
     _check_batch_params(input, running_mean, running_var, weight, bias, training)
     has_running = running_mean is not None and running_var is not None
     inputs = [input]
@@ -238,6 +241,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         if count <= 1:
             raise ValueError("Expected more than 1 spatial element when training, got input "
                              f"size {input.shape}")
+        check_norm_statistics(input, (running_mean, running_var))
     has_running = running_mean is not None and running_var is not None
     inputs = [input]
     if has_running:
