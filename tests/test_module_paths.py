@@ -61,6 +61,8 @@ PATHS = [
     ("utils.data.dataset", "Dataset"), ("utils.data.dataset", "TensorDataset"),
     ("utils.data.sampler", "RandomSampler"),
     ("utils.benchmark", "Timer"), ("utils.benchmark", "Measurement"),
+    ("random", "fork_rng"), ("random", "manual_seed"), ("random", "get_rng_state"),
+    ("utils.model_zoo", "load_url"),
 ]
 
 
