@@ -845,3 +845,51 @@ def test_integer_outputs_as_torch():
                 tAF.jacobian(lambda a, b: (a.argmax(), b * 2), (tx, ty)))
     assert_same(AF.vjp(lambda a: a.argmax(), x), tAF.vjp(lambda a: a.argmax(), tx))
     assert_same(AF.hessian(lambda a: a.argmax(), x), tAF.hessian(lambda a: a.argmax(), tx))
+
+
+_CAPTURED_WRITES = {
+    "add_ traced": lambda c, x: c.add_(x), "add_ number": lambda c, x: c.add_(1),
+    "mul_": lambda c, x: c.mul_(2.0), "copy_": lambda c, x: c.copy_(x.detach()),
+    "zero_": lambda c, x: c.zero_(), "fill_": lambda c, x: c.fill_(1.0),
+    "setitem": lambda c, x: c.__setitem__(0, x[0]), "exp_": lambda c, x: c.exp_(),
+    "view add_": lambda c, x: c[:2].add_(1), "+=": lambda c, x: c.__iadd__(x),
+}
+
+
+@pytest.mark.parametrize("write", sorted(_CAPTURED_WRITES))
+@pytest.mark.parametrize("api", ["grad", "vjp", "jvp", "jacrev"])
+def test_writes_into_captured_tensors_raise_as_torch(api, write):
+    """As PyTorch's grad-type transforms: an in-place op on a tensor the function did not
+    receive raises (it kept the transform's tracer: the tensor printed as a
+    GradTrackingTensor afterwards, and using it raised JAX's UnexpectedTracerError)."""
+    def call(lib):
+        captured = lib.zeros(3)
+
+        def f(x):
+            _CAPTURED_WRITES[write](captured, x)
+            return (x * 2).sum()
+        x = lib.ones(3)
+        run = {"grad": lambda: lib.func.grad(f)(x), "vjp": lambda: lib.func.vjp(f, x),
+               "jvp": lambda: lib.func.jvp(f, (x,), (x,)),
+               "jacrev": lambda: lib.func.jacrev(f)(x)}[api]
+        return run, captured
+    (ours, captured), (theirs, _) = call(torchlike), call(torch)
+    same_error(ours, theirs)
+    assert repr(captured) == "tensor([0., 0., 0.])" and (captured + 1).tolist() == [1.0] * 3
+
+
+def test_autograd_functional_allows_untraced_writes_into_captured_tensors():
+    """autograd.functional runs on eager autograd in PyTorch: a write of values that do
+    not depend on the inputs happens, as there. One of traced values raises (PyTorch
+    writes them eagerly; here it would keep a tracer)."""
+    results = []
+    for lib in (torchlike, torch):
+        counter = lib.zeros(3)
+        jac = lib.autograd.functional.jacobian(lambda x: (counter.add_(1), x * 2)[1], lib.ones(3))
+        results.append((jac, counter))
+    assert_same(*results)
+    counter = torchlike.zeros(3)
+    with pytest.raises(RuntimeError, match="would mutate a captured Tensor"):
+        torchlike.autograd.functional.jacobian(lambda x: (counter.add_(x), x)[1],
+                                               torchlike.ones(3))
+    assert counter.tolist() == [0.0] * 3

@@ -16,6 +16,9 @@ traced values into such a tensor (a side effect, as in JAX; factories such as
 `dispatch.apply` sends every op here while JAX is tracing (one check of JAX's trace
 state; nothing else in the eager path changes).
 """
+import contextlib
+import os
+import sys
 import threading
 
 import jax
@@ -23,7 +26,7 @@ import jax
 from . import _device
 from . import _lazy
 from ._lazy import Deferred, force, top_level
-from ._storage import write_scope
+from ._storage import Storage, write_scope
 from ._tensor import Tensor
 from .autograd.grad_mode import is_grad_enabled
 
@@ -48,6 +51,12 @@ class _State(threading.local):
     # the eager run's replay of them
     op_log = None
     replay = None
+
+    def __init__(self):
+        # torch.func's grad-type transforms running (innermost last): (the Storage.epoch
+        # their own tensors are born at or after, whether every write into an older
+        # tensor is refused (torch.func) or only a traced one (autograd.functional))
+        self.transform_scopes = []
 
 
 state = _State()
@@ -195,6 +204,49 @@ def check_norm_statistics(input, statistics):
         raise RuntimeError(_BATCH_NORM_VMAP_ERROR)
 
 
+# torch.func's transforms name the in-place op; PyTorch's overload of the arithmetic ones
+# (their Python numbers become tensors) is `.Tensor`, fill_'s `.Scalar`
+_TENSOR_OVERLOADS = frozenset(("add_", "sub_", "mul_", "div_", "true_divide_", "pow_",
+                               "remainder_", "fmod_", "floor_divide_", "bitwise_and_",
+                               "bitwise_or_", "bitwise_xor_", "lerp_", "addcmul_", "addcdiv_"))
+
+
+def _captured_write_error():
+    """PyTorch's message for an in-place op on a captured tensor inside grad, vjp, jvp
+    and the like; the op is the in-place method found on the stack (an error path)."""
+    name = "copy_"
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_qualname.endswith("inplace_method.<locals>.method"):
+            name = getattr(frame.f_locals.get("fn"), "__name__", "op") + "_"
+            break
+        if code.co_name.endswith("_") and not code.co_name.startswith("_") and \
+                f"{os.sep}torchlike{os.sep}" in code.co_filename:
+            name = code.co_name
+            break
+        frame = frame.f_back
+    overload = ".Tensor" if name in _TENSOR_OVERLOADS else ".Scalar" if name == "fill_" else ""
+    return ("During a grad (vjp, jvp, grad, etc) transform, the function provided attempted "
+            f"to call in-place operation (aten::{name}{overload}) that would mutate a captured "
+            "Tensor. This is not supported; please rewrite the function being transformed to "
+            "explicitly accept the mutated Tensor(s) as inputs.")
+
+
+@contextlib.contextmanager
+def transform_scope(strict=True):
+    """A grad-type transform's own tensors are those born inside this block: a write
+    into an older one (captured) raises PyTorch's error, where it would otherwise keep
+    the transform's tracer (`strict`: any write, as torch.func; else only a traced one,
+    as autograd.functional, whose PyTorch writes such a value eagerly)."""
+    Storage.epoch += 1
+    state.transform_scopes.append((Storage.epoch, strict))
+    try:
+        yield
+    finally:
+        state.transform_scopes.pop()
+
+
 def write_in_trace(tensor, value):
     """Tensor._write while JAX traces. A write of concrete values stays concrete (the
     tensor may outlive the trace); batched values cannot go into a tensor that is not
@@ -206,6 +258,10 @@ def write_in_trace(tensor, value):
         check_writable(tensor._storage, "writes in place to")
     if isinstance(value, BatchTracer) and not isinstance(tensor._storage.array, Tracer):
         raise RuntimeError(_INPLACE_VMAP_ERROR)
+    if state.transform_scopes:
+        born_from, strict = state.transform_scopes[-1]
+        if tensor._storage.born < born_from and (strict or isinstance(value, Tracer)):
+            raise RuntimeError(_captured_write_error())
     with jax.ensure_compile_time_eval():
         return tensor._write_now(value)
 

@@ -7,13 +7,13 @@ Arguments, results and errors follow PyTorch's torch.func. Transforms nest
 (`vmap(grad(f))`, `jacfwd(jacrev(f))`) because each one sees only jax arrays.
 
 Results join torchlike's autograd graph (_func_autograd.py). Differences from PyTorch
-are listed in docs/jax.md: among them, a function must not write into tensors it did
-not create (as with any JAX transform), and reverse-mode results for complex inputs are
+are listed in docs/jax.md. A function must not write into tensors it did not receive
+(PyTorch's error: _own_tensors_only), and reverse-mode results for complex inputs are
 conjugated to PyTorch's convention here (_conjugated).
 """
-import functools
-
 import contextlib
+import functools
+import threading
 
 import jax
 import jax.numpy as jnp
@@ -167,6 +167,35 @@ def _float0_as_zeros(tangents, outputs):
         tangents, outputs)
 
 
+def _own_tensors_only(array_fn):
+    """A transform's function of arrays, run in a bridge.transform_scope: an in-place op
+    on a tensor made outside it raises PyTorch's error (it would keep a tracer),
+    unless autograd.functional, which allows what is not traced, runs the transform."""
+    @functools.wraps(array_fn)
+    def scoped(*arrays):
+        with bridge.transform_scope(strict=not _functional.depth):
+            return array_fn(*arrays)
+    return scoped
+
+
+class _Functional(threading.local):
+    depth = 0       # > 0 while an autograd.functional entry runs these transforms
+
+
+_functional = _Functional()
+
+
+@contextlib.contextmanager
+def functional_api():
+    """Around autograd.functional's entries, which PyTorch builds on eager autograd:
+    there, a write into a captured tensor is refused only where it would keep a tracer."""
+    _functional.depth += 1
+    try:
+        yield
+    finally:
+        _functional.depth -= 1
+
+
 @contextlib.contextmanager
 def _forward_mode():
     """User code under jvp/jacfwd/linearize: grad mode does not stop tangents there."""
@@ -189,6 +218,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
         captured = {}
 
+        @_own_tensors_only
         def scalar_fn(*diff_arrays):
             diff_tensors = _tracked(_like(_to_tensors(diff_arrays, device), diff))
             with enable_grad():     # an outer no_grad does not apply inside, as in torch
@@ -260,6 +290,7 @@ def _on_arrays(func, primals, device, has_aux, api, mode, differentiable=False):
     `differentiable`: its outputs must be floating point or complex (_check_outputs)."""
     captured = {}
 
+    @_own_tensors_only
     def array_fn(*arrays):
         with mode():
             inputs = _like(_to_tensors(arrays, device), primals)
@@ -387,6 +418,7 @@ def linearize(func, *primals):
     device = _device_of(primals)
 
     def on_arrays(prims):
+        @_own_tensors_only
         def array_fn(*arrays):
             with _forward_mode():
                 out = func(*_like(_to_tensors(arrays, device), prims))
@@ -442,6 +474,7 @@ def _jacobian(jax_jac, api, func, argnums, has_aux, functional=False):
                 _check_dual_dtypes(t)
         device = _device_of(diff)
 
+        @_own_tensors_only
         def array_fn(*diff_arrays):
             diff_tensors = _like(_to_tensors(diff_arrays, device), diff)
             if api == "jacrev":

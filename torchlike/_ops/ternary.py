@@ -282,8 +282,16 @@ def _zeroed(self):
     return apply(_fill_op, (self, 0), grad_fn="ZeroBackward0")
 
 
-METHODS["fill_"] = lambda self, value: self._inplace(_filled, value)
-METHODS["zero_"] = lambda self: self._inplace(_zeroed)
+def fill_(self, value):
+    return self._inplace(_filled, value)
+
+
+def zero_(self):
+    return self._inplace(_zeroed)
+
+
+METHODS["fill_"] = fill_
+METHODS["zero_"] = zero_
 # torch.zero_(t) and torch.fill_(t, v) are the methods as functions
 FUNCTIONS["zero_"] = METHODS["zero_"]
 FUNCTIONS["fill_"] = METHODS["fill_"]

@@ -4,6 +4,8 @@ vjp, jvp, hvp, vhp, with PyTorch's tuple conventions and errors.
 Results are detached, as PyTorch's are with create_graph=False. With create_graph=True
 the results must stay in the autograd graph, which JAX's transforms do not record into:
 that path runs on torchlike.autograd.grad instead (_functional_graph.py)."""
+import functools
+
 import jax
 
 from .. import func as _func
@@ -12,6 +14,16 @@ from . import _functional_graph as _graph
 from .grad_mode import no_grad
 
 _STRATEGIES = ("forward-mode", "reverse-mode")
+
+
+def _entry(fn):
+    """An autograd.functional entry: PyTorch's runs on eager autograd, so a write into a
+    captured tensor is allowed there unless it would keep a tracer (func.functional_api)."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        with _func.functional_api():
+            return fn(*args, **kwargs)
+    return run
 
 
 def _inputs(inputs, fn_name):
@@ -77,6 +89,7 @@ def _single(items, is_tuple):
     return items if is_tuple else items[0]
 
 
+@_entry
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J) for each input."""
     in_tuple, inputs = _inputs(inputs, "vjp")
@@ -111,6 +124,7 @@ def _input_shaped_v(v, inputs, in_tuple, fn_name):
     return _check_v(v, inputs, in_tuple, fn_name)
 
 
+@_entry
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v) for each output."""
     in_tuple, inputs = _inputs(inputs, "jvp")
@@ -146,6 +160,7 @@ def _check_jacobian_options(strategy, create_graph, strict, vectorize):
                            "`strict=False` or `vectorize=False`.")
 
 
+@_entry
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
     """J[i][j] = d output_i / d input_j, unpacked as PyTorch does for non-tuples."""
@@ -191,6 +206,7 @@ def _scalar(func, fn_name):
     return scalar
 
 
+@_entry
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             outer_jacobian_strategy="reverse-mode"):
     """H[i][j] = d2 func / d input_i d input_j."""
@@ -224,11 +240,13 @@ def _product(func, inputs, v, fn_name, reverse, create_graph):
     return out, _single(product, in_tuple)
 
 
+@_entry
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v)."""
     return _product(func, inputs, v, "hvp", False, create_graph)
 
 
+@_entry
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T H)."""
     return _product(func, inputs, v, "vhp", True, create_graph)
