@@ -607,6 +607,11 @@ def test_backend_list_and_exception_classes_are_torchs():
         theirs = getattr(torch._dynamo.exc, name)
         assert [c.__name__ for c in ours.__mro__] == [c.__name__ for c in theirs.__mro__]
         assert issubclass(ours, torchlike._dynamo.exc.TorchDynamoException)
+    with pytest.raises(Exception) as theirs:
+        torch.compile(lambda a: a + 1, backend="nope")(torch.ones(2))
+    with pytest.raises(torchlike._dynamo.exc.InvalidBackend) as ours:
+        torchlike.compile(lambda a: a + 1, backend="nope")(torchlike.ones(2))
+    assert str(ours.value) == str(theirs.value)
 
 
 def _printed(lib, fullgraph, show_tensor, calls=3):

@@ -14,7 +14,7 @@ class InvalidBackend(TorchDynamoException):
     """torch._dynamo.exc.InvalidBackend."""
 
     def __init__(self, name):
-        super().__init__(f"Invalid backend: {name!r}, see `torchlike._dynamo.list_backends()` "
+        super().__init__(f"Invalid backend: {name!r}, see `torch._dynamo.list_backends()` "
                          "for available backends.")
 
 
