@@ -63,6 +63,8 @@ PATHS = [
     ("utils.benchmark", "Timer"), ("utils.benchmark", "Measurement"),
     ("random", "fork_rng"), ("random", "manual_seed"), ("random", "get_rng_state"),
     ("utils.model_zoo", "load_url"),
+    ("profiler", "profile"), ("profiler", "record_function"), ("profiler", "schedule"),
+    ("autograd.profiler", "record_function"), ("autograd.profiler", "profile"),
 ]
 
 

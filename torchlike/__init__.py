@@ -162,6 +162,7 @@ from . import linalg, optim     # namespaces reachable after a plain `import tor
 from . import fft, special, signal   # torch.fft, torch.special, torch.signal (spectral helper)
 from . import return_types    # torch.return_types (the named tuples of max, sort, ...)
 from . import random, types     # torch.random (fork_rng), torch.types (annotation aliases)
+from . import profiler          # torch.profiler (record_function regions: _profiling.py)
 from . import distributions     # torch.distributions after a plain `import torchlike`
 from .serialization import save, load
 

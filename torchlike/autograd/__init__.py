@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 from .function import Function, FunctionCtx, once_differentiable
 from . import function
+from . import profiler          # torch.autograd.profiler (torchlike/_profiling.py)
 from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
                            set_detect_anomaly)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
