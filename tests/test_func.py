@@ -893,3 +893,52 @@ def test_autograd_functional_allows_untraced_writes_into_captured_tensors():
         torchlike.autograd.functional.jacobian(lambda x: (counter.add_(x), x)[1],
                                                torchlike.ones(3))
     assert counter.tolist() == [0.0] * 3
+
+
+def _functions(lib):
+    class Scale(lib.autograd.Function):
+        """forward without ctx and a setup_context: usable inside torch.func's transforms."""
+        @staticmethod
+        def forward(x, s, y):
+            return x * s + y.sin(), x.exp()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, s, y = inputs
+            ctx.s = s
+            ctx.save_for_backward(x, y)
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            x, y = ctx.saved_tensors
+            return g1 * ctx.s + g2 * x.exp(), None, g1 * y.cos()
+
+    class Old(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    return Scale, Old
+
+
+def test_custom_functions_inside_reverse_transforms_as_torch():
+    """A Function's backward is the transform's rule, as PyTorch's functorch runs it (its
+    forward ran untracked there: the gradients came out zero); one without
+    setup_context raises PyTorch's error."""
+    (scale, old), (t_scale, t_old) = _functions(torchlike), _functions(torch)
+    (x, tx), (y, ty) = pair(3), pair(3)
+
+    def loss(fn):
+        return lambda a, b: (fn.apply(a, 3.0, b)[0] * fn.apply(a, 3.0, b)[1]).sum()
+    assert_same(torchlike.func.grad(loss(scale), argnums=(0, 1))(x, y),
+                torch.func.grad(loss(t_scale), argnums=(0, 1))(tx, ty))
+    assert_same(torchlike.func.jacrev(lambda a: scale.apply(a, 2.0, y)[0])(x),
+                torch.func.jacrev(lambda a: t_scale.apply(a, 2.0, ty)[0])(tx))
+    out, fn = torchlike.func.vjp(lambda a: scale.apply(a, 2.0, y)[1], x)
+    t_out, t_fn = torch.func.vjp(lambda a: t_scale.apply(a, 2.0, ty)[1], tx)
+    assert_same((out, fn(torchlike.ones(3))), (t_out, t_fn(torch.ones(3))))
+    same_error(lambda: torchlike.func.grad(lambda a: old.apply(a).sum())(x),
+               lambda: torch.func.grad(lambda a: t_old.apply(a).sum())(tx))

@@ -8,6 +8,7 @@ import functools
 
 import jax.numpy as jnp
 
+from . import _function_in_transforms as _in_transforms
 from .graph import SECOND_BACKWARD, Node, saved_hooks
 from .grad_mode import is_grad_enabled, no_grad
 
@@ -181,6 +182,8 @@ class Function(metaclass=FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         from .._tensor import Tensor, edge_of
+        if _in_transforms.applies():       # (inside torch.func.grad and the like)
+            return _in_transforms.apply_in_transform(cls, args, kwargs)
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = is_grad_enabled() and any(needs)
