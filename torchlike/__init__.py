@@ -163,6 +163,8 @@ from . import fft, special, signal   # torch.fft, torch.special, torch.signal (s
 from . import return_types    # torch.return_types (the named tuples of max, sort, ...)
 from . import random, types     # torch.random (fork_rng), torch.types (annotation aliases)
 from . import profiler          # torch.profiler (record_function regions: _profiling.py)
+from . import library           # torch.library.custom_op
+from .library import ops        # torch.ops.<namespace>.<op>: custom ops
 from . import distributions     # torch.distributions after a plain `import torchlike`
 from .serialization import save, load
 

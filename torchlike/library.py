@@ -1,0 +1,187 @@
+"""torch.library.custom_op and torch.ops: a user's Python function as an operator.
+
+As in PyTorch, a custom op is opaque to autograd: its function runs without recording,
+and its output's grad_fn is the op's own node, whose backward is the one registered
+with `register_autograd` (or PyTorch's error when there is none). Its kernels run on
+torchlike tensors, so under torchlike.compile, vmap or grad the function is traced
+like any other code. `register_fake` is kept (torchlike infers shapes by running the
+kernel under JAX's abstract evaluation, which needs no fake).
+"""
+import inspect
+
+from .autograd.function import Function
+
+__all__ = ["custom_op", "CustomOpDef", "register_autograd", "register_fake",
+           "register_kernel"]
+
+
+class CustomOpDef:
+    """A custom operator `namespace::name` (what custom_op returns); calling it runs it."""
+
+    def __init__(self, namespace, name, fn, mutates_args, device_types):
+        self._namespace, self._name, self._init_fn = namespace, name, fn
+        self._mutates_args = mutates_args
+        self._kernels = {}                 # device type -> kernel (None: every device)
+        for device_type in _device_types(device_types):
+            self._kernels[device_type] = fn
+        self._backward = self._setup_context = self._fake = None
+        self._signature = inspect.signature(fn)
+        self._node = type(f"GeneratedBackwardFor_{namespace}_{name}_default", (_OpNode,),
+                          {"op": self})
+        self.__name__ = name
+        self.__doc__ = fn.__doc__
+
+    def __repr__(self):
+        return f"<CustomOpDef({self._namespace}::{self._name})>"
+
+    @property
+    def default(self):
+        return _Overload(self)
+
+    def register_autograd(self, backward, /, *, setup_context=None):
+        """backward(ctx, *output_grads) -> one gradient per input (None for those
+        without); setup_context(ctx, inputs, output) saves what it needs."""
+        self._backward, self._setup_context = backward, setup_context
+
+    def register_fake(self, fn, /):
+        self._fake = fn
+        return fn
+
+    def register_kernel(self, device_types, fn=None, /):
+        def register(kernel):
+            for device_type in _device_types(device_types):
+                self._kernels[device_type] = kernel
+            return kernel
+        return register if fn is None else register(fn)
+
+    def _kernel_for(self, args):
+        from ._tensor import Tensor
+        device = next((a.device.type for a in args if isinstance(a, Tensor)), None)
+        return self._kernels.get(device) or self._kernels.get(None) or self._init_fn
+
+    def __call__(self, *args, **kwargs):
+        bound = self._signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return self._node.apply(*bound.args)
+
+
+class _Overload:
+    """torch.ops.ns.name.default: the same operator."""
+
+    def __init__(self, op):
+        self._op = op
+
+    def __call__(self, *args, **kwargs):
+        return self._op(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<OpOverload(op='{self._op._namespace}.{self._op._name}', overload='default')>"
+
+
+class _OpNode(Function):
+    """The autograd node of a custom op's call (subclassed per op: its name is the
+    grad_fn's, as PyTorch's)."""
+    op = None
+
+    @classmethod
+    def forward(cls, ctx, *args):
+        out = cls.op._kernel_for(args)(*args)
+        if cls.op._setup_context is not None:
+            cls.op._setup_context(ctx, args, out)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, *grads):
+        op = cls.op
+        if op._backward is None:
+            raise RuntimeError(f"Trying to backward through {op._namespace}.{op._name}.default "
+                               "but no autograd formula was registered. Please use "
+                               "register_autograd to add one.")
+        grads = op._backward(ctx, *grads)
+        return grads if isinstance(grads, tuple) else (grads,)
+
+
+def _device_types(device_types):
+    if device_types is None:
+        return [None]
+    return [device_types] if isinstance(device_types, str) else list(device_types)
+
+
+def _check_annotations(fn):
+    """PyTorch infers a schema from the annotations: every parameter and the result
+    need one."""
+    signature = inspect.signature(fn)
+    shown = str(signature).replace("torchlike._tensor.Tensor", "torch.Tensor").replace(
+        "torchlike.", "torch.")
+    for p in signature.parameters.values():
+        if p.annotation is inspect.Parameter.empty:
+            raise ValueError(f"infer_schema(func): Parameter {p.name} must have a type "
+                             f"annotation. Got func with signature {shown})")
+    if signature.return_annotation is inspect.Signature.empty:
+        raise ValueError("infer_schema(func): No return type annotation was provided. Please "
+                         f"add one. Got func with signature {shown})")
+
+
+_OPS = {}      # namespace -> {name: CustomOpDef}
+
+
+def custom_op(name, fn=None, /, *, mutates_args, device_types=None, schema=None):
+    """torch.library.custom_op: `@custom_op("mylib::op", mutates_args=())` over a
+    function with annotated parameters; the op is also torch.ops.mylib.op."""
+    def define(fn):
+        namespace, opname = name.split("::")
+        if schema is None:
+            _check_annotations(fn)
+        op = CustomOpDef(namespace, opname, fn, mutates_args, device_types)
+        _OPS.setdefault(namespace, {})[opname] = op
+        return op
+    return define if fn is None else define(fn)
+
+
+def register_autograd(op, backward, /, *, setup_context=None, lib=None):
+    _resolve(op).register_autograd(backward, setup_context=setup_context)
+
+
+def register_fake(op, fn=None, /, *, lib=None, _stacklevel=1):
+    op = _resolve(op)
+    return op.register_fake if fn is None else op.register_fake(fn)
+
+
+def register_kernel(op, device_types, fn=None, /, *, lib=None):
+    return _resolve(op).register_kernel(device_types, fn)
+
+
+def _resolve(op):
+    """A CustomOpDef, from itself, its torch.ops overload, or its name 'ns::name'."""
+    if isinstance(op, _Overload):
+        return op._op
+    if isinstance(op, str):
+        namespace, name = op.split("::")
+        return _OPS[namespace][name]
+    return op
+
+
+class _OpNamespace:
+    """torch.ops.<namespace>: its custom ops as attributes."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, name):
+        op = _OPS.get(self._name, {}).get(name)
+        if op is None:
+            raise AttributeError(f"'_OpNamespace' '{self._name}' object has no attribute "
+                                 f"'{name}'")
+        return op
+
+
+class _Ops:
+    """torch.ops: a namespace per library."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _OpNamespace(name)
+
+
+ops = _Ops()
