@@ -172,6 +172,11 @@ FLOORS = {
     "nn.parallel": 0.37,             # 3/8 when written
     "utils.checkpoint": 0.85,        # 18/21 when written
     "nn.attention": 0.20,            # 2/10 when written
+    "profiler": 0.45,                # 5/11 when written
+    "autograd.profiler": 0.33,       # 4/12 when written
+    "library": 0.23,                 # 5/21 when written
+    "random": 0.85,                  # 6/7 when written
+    "utils._pytree": 0.37,           # 21/56 when written
 }
 ISSUE_TARGET = 0.90
 

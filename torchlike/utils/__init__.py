@@ -1,1 +1,1 @@
-from . import hooks, data
+from . import hooks, data, _pytree
