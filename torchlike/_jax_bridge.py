@@ -211,6 +211,9 @@ _TENSOR_OVERLOADS = frozenset(("add_", "sub_", "mul_", "div_", "true_divide_", "
                                "bitwise_or_", "bitwise_xor_", "lerp_", "addcmul_", "addcdiv_"))
 
 
+_INPLACE_METHOD_FILE = os.path.join("_ops", "_common.py")     # (inplace_method's `method`)
+
+
 def _captured_write_error():
     """PyTorch's message for an in-place op on a captured tensor inside grad, vjp, jvp
     and the like; the op is the in-place method found on the stack (an error path)."""
@@ -218,7 +221,7 @@ def _captured_write_error():
     frame = sys._getframe(1)
     while frame is not None:
         code = frame.f_code
-        if code.co_qualname.endswith("inplace_method.<locals>.method"):
+        if code.co_name == "method" and code.co_filename.endswith(_INPLACE_METHOD_FILE):
             name = getattr(frame.f_locals.get("fn"), "__name__", "op") + "_"
             break
         if code.co_name.endswith("_") and not code.co_name.startswith("_") and \
