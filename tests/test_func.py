@@ -942,3 +942,6 @@ def test_custom_functions_inside_reverse_transforms_as_torch():
     assert_same((out, fn(torchlike.ones(3))), (t_out, t_fn(torch.ones(3))))
     same_error(lambda: torchlike.func.grad(lambda a: old.apply(a).sum())(x),
                lambda: torch.func.grad(lambda a: t_old.apply(a).sum())(tx))
+    # autograd.functional (PyTorch's eager autograd) takes forward(ctx, ...) too
+    assert_same(torchlike.autograd.functional.jacobian(lambda a: old.apply(a).exp(), x),
+                torch.autograd.functional.jacobian(lambda a: t_old.apply(a).exp(), tx))

@@ -4,7 +4,9 @@ setup_context) and whose pullback is the Function's backward, as PyTorch's funct
 runs it. Its forward ran under no_grad there before, which gave zero gradients.
 
 As PyTorch's, a Function must define forward without ctx and a separate setup_context
-to run inside these transforms (otherwise: PyTorch's error).
+to run inside torch.func's transforms (otherwise: PyTorch's error); inside
+torch.autograd.functional, which PyTorch runs on eager autograd, forward(ctx, ...) works
+too.
 """
 import jax
 import jax.numpy as jnp
@@ -26,7 +28,8 @@ def apply_in_transform(cls, args, kwargs):
     from .. import _jax_bridge as bridge
     from .._tensor import Tensor
     from .function import Function
-    if cls.setup_context is Function.setup_context:
+    with_ctx = cls.setup_context is Function.setup_context    # (forward(ctx, ...))
+    if with_ctx and bridge.state.transform_scopes[-1][1]:      # (torch.func's)
         raise RuntimeError(NEEDS_SETUP_CONTEXT)
     # the differentiable inputs: floating tensors (others enter as they are)
     slots = [i for i, a in enumerate(args) if isinstance(a, Tensor)
@@ -38,20 +41,22 @@ def apply_in_transform(cls, args, kwargs):
         inputs = list(args)
         for i, a in zip(slots, arrays):
             inputs[i] = bridge.wrap(a, device)
-        out = cls.forward(*inputs, **kwargs)
+        ctx = cls._backward_cls(cls, ())
+        ctx.needs_input_grad = tuple(i in slots for i in range(len(args)))
+        out = cls.forward(ctx, *inputs, **kwargs) if with_ctx else \
+            cls.forward(*inputs, **kwargs)
         single = not isinstance(out, tuple)
         made["single"] = single
-        return inputs, out, tuple(o.jax() for o in ((out,) if single else out))
+        return ctx, inputs, out, tuple(o.jax() for o in ((out,) if single else out))
 
     @jax.custom_vjp
     def function(*arrays):
-        return run_forward(arrays)[2]
+        return run_forward(arrays)[3]
 
     def forward(*arrays):
-        inputs, out, out_arrays = run_forward(arrays)
-        ctx = cls._backward_cls(cls, ())
-        ctx.needs_input_grad = tuple(i in slots for i in range(len(args)))
-        cls.setup_context(ctx, tuple(inputs), out)
+        ctx, inputs, out, out_arrays = run_forward(arrays)
+        if not with_ctx:
+            cls.setup_context(ctx, tuple(inputs), out)
         made["ctx"] = ctx
         saved = tuple(None if t is None else t.jax() for t in ctx.to_save)
         return out_arrays, (saved, arrays)
