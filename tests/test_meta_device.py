@@ -42,6 +42,12 @@ CASES = {
     "likes": lambda t: (t.empty_like(t.ones(2, device="meta")),
                         t.zeros_like(t.ones(2, device="meta", dtype=t.int32))),
     "cat": lambda t: t.cat([t.ones(2, 3, device="meta")] * 2),
+    "index tensors": lambda t: (t.empty(5, 3, device="meta")[t.tensor([0, 2], device="meta")],
+                                t.empty(5, 3, device="meta")[t.tensor([0, 2])],
+                                t.empty(5, 3, device="meta")[:, t.tensor([[0, 1]],
+                                                                       device="meta")]),
+    "index put": lambda t: t.empty(5, 3, device="meta").index_put_(
+        (t.tensor([0, 2], device="meta"),), t.ones(3, device="meta")),
     "to meta": lambda t: t.arange(3.0).to("meta"),
     "metadata": lambda t: (lambda m: (m.device, m.is_meta, m.shape, m.stride(), m.numel(),
                                       m.data_ptr(), m.nbytes))(t.ones(2, 3, device="meta")),

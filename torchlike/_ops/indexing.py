@@ -14,6 +14,8 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._host_ops import host_index
+from .._device import META
+from .._meta import is_meta_array, meta_array
 from .._tensor import Tensor
 from .dispatch import apply
 from .registry import Op, OPS, torch_function, tensor_method
@@ -160,6 +162,11 @@ def _slice_and_select(x, items, skip_full_slices=True, alias_unchanged=True, che
         else:
             if it._dtype.is_floating_point or it._dtype.is_complex:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            meta = _meta_index(it, out)
+            if meta is not None:
+                advanced.append(meta)
+                dim += 1
+                continue
             values = values_to_check(it)
             n = out.shape[dim]
             bad = () if values is None else values[(values >= n) | (values < -n)].reshape(-1)
@@ -225,6 +232,12 @@ def _advanced_spec(x, items):
             else:
                 if it._dtype.is_floating_point or it._dtype.is_complex:
                     raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+                meta = _meta_index(it, x)
+                if meta is not None:
+                    spec.append(("a", len(arrays)))
+                    arrays.append(meta)
+                    dim += 1
+                    continue
                 values = values_to_check(it)
                 n = x.shape[dim]
                 if values is not None and values.size and (values.max() >= n or values.min() < -n):
@@ -320,8 +333,16 @@ def _selected(x, index):
     return out
 
 
+def _meta_index(index, indexed):
+    """The array of an index tensor where it or the indexed tensor is on the meta device
+    (a meta array: no values to check, or none needed), else None."""
+    if index.is_meta or indexed.is_meta:
+        return meta_array(tuple(index.shape), np.dtype(np.int64))
+    return None
+
+
 def _wrap_idx(a):
-    return Tensor._wrap(a)
+    return Tensor._wrap(a, META) if is_meta_array(a) else Tensor._wrap(a)
 
 
 def _setitem_scalar(value, dtype):
