@@ -945,3 +945,28 @@ def test_custom_functions_inside_reverse_transforms_as_torch():
     # autograd.functional (PyTorch's eager autograd) takes forward(ctx, ...) too
     assert_same(torchlike.autograd.functional.jacobian(lambda a: old.apply(a).exp(), x),
                 torch.autograd.functional.jacobian(lambda a: t_old.apply(a).exp(), tx))
+
+
+def test_multinomial_under_vmap_as_torch():
+    """multinomial inside vmap (it read its probabilities on the host and failed):
+    PyTorch's randomness rules, shapes and dtype; draws follow the distribution."""
+    probs = np.tile(np.array([0.1, 0.0, 0.6, 0.3], np.float32), (6, 1))
+    ours, theirs = torchlike.tensor(probs), torch.tensor(probs)
+    same_error(lambda: torchlike.vmap(lambda q: torchlike.multinomial(q, 2))(ours),
+               lambda: torch.vmap(lambda q: torch.multinomial(q, 2))(theirs))
+    for replacement, k in ((False, 3), (True, 5)):
+        draw = lambda lib, p, mode: lib.vmap(        # noqa: E731
+            lambda q: lib.multinomial(q, k, replacement=replacement), randomness=mode)(p)
+        same_error(lambda: draw(torchlike, ours, "same"), lambda: draw(torch, theirs, "same"))
+        got, want = draw(torchlike, ours, "different"), draw(torch, theirs, "different")
+        assert (tuple(got.shape), str(got.dtype)) == (tuple(want.shape), str(want.dtype))
+        rows = to_numpy(got)
+        assert (rows != 1).all()                 # (a class of probability 0)
+        if not replacement:
+            assert all(len(set(r)) == k for r in rows.tolist())
+        assert not all((r == rows[0]).all() for r in rows)     # (6 rows: all alike 1 in 10^3+)
+    # 'same' with probabilities not mapped over: one draw for every sample
+    rows = to_numpy(torchlike.vmap(lambda x, q: torchlike.multinomial(q, 3) + x * 0,
+                                   in_dims=(0, None), randomness="same")(
+        torchlike.zeros(6, dtype=torchlike.int64), ours[0]))
+    assert all((r == rows[0]).all() for r in rows)

@@ -150,6 +150,10 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     # PyTorch checks the sizes before it looks at the values
     if not replacement and num_samples > n:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    traced = input.detach()._raw()
+    if isinstance(traced, jax.core.Tracer):     # (vmap, jit, compile: no values to check)
+        return Tensor._wrap(_multinomial_traced(traced, num_samples, bool(replacement),
+                                                generator), input.device)
     probs = np.asarray(input.detach()._data(), dtype=np.float64)
     if (probs < 0).any() or not np.isfinite(probs).all():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
@@ -158,6 +162,28 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     out = _multinomial_on_host(_random.numpy_generator(generator), probs, num_samples,
                                bool(replacement))
     return Tensor._wrap(place(out, input.device), input.device)
+
+
+_SAME_RANDOMNESS = ("Vmap does not currently support same randomness with a batched tensor "
+                    "input. Please file an issue with functorch")
+
+
+def _multinomial_traced(probs, num_samples, replacement, generator):
+    """The draws as JAX computes them, inside a transform (the generator's key: vmap's
+    randomness rule applies): the Gumbel-max trick per draw, or top-k without
+    replacement."""
+    from jax._src.interpreters.batching import BatchTracer
+    key_data, counter = _random._key_for(generator)
+    if isinstance(probs, BatchTracer) and not isinstance(key_data, BatchTracer):
+        raise RuntimeError(_SAME_RANDOMNESS)    # (vmap's randomness='same', batched input)
+    key = jax.random.fold_in(jax.random.wrap_key_data(key_data), counter)
+    real = probs.real.dtype if jnp.iscomplexobj(probs) else probs.dtype
+    logits = jnp.log(probs.real if jnp.iscomplexobj(probs) else probs)
+    if replacement:
+        noise = jax.random.gumbel(key, (num_samples,) + probs.shape, real)
+        return jnp.moveaxis(jnp.argmax(logits + noise, axis=-1), 0, -1).astype(jnp.int64)
+    noise = jax.random.gumbel(key, probs.shape, real)
+    return jax.lax.top_k(logits + noise, num_samples)[1].astype(jnp.int64)
 
 
 def _multinomial_on_host(rng, probs, num_samples, replacement):
