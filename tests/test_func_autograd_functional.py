@@ -192,3 +192,47 @@ def test_option_and_input_errors_match_torch(case):
             "hvp_int": lambda: F.hvp(cube, n, n),
         }[case]
     same_error(*both(call))
+
+
+_STRICT = {
+    "jacobian output independent of input 1":
+        lambda F, x, y: F.jacobian(lambda a, b: (a * 2, b * a.sum()), (x, y), strict=True),
+    "jacobian output 1 independent of input 0":
+        lambda F, x, y: F.jacobian(lambda a, b: (a * b.sum(), b * 2), (x, y), strict=True),
+    "jacobian through detach and a sum":
+        lambda F, x, y: F.jacobian(lambda a: a.detach() * 2 + a.sum(), x, strict=True),
+    "jacobian dependent": lambda F, x, y: F.jacobian(lambda a, b: a * b.sum(), (x, y),
+                                                    strict=True),
+    "vjp input unused": lambda F, x, y: F.vjp(lambda a, b: a * 2, (x, y), x * 0 + 1,
+                                              strict=True),
+    "vjp dependent": lambda F, x, y: F.vjp(lambda a, b: a * b.sum(), (x, y), x * 0 + 1,
+                                           strict=True),
+    "jvp input unused": lambda F, x, y: F.jvp(lambda a, b: a * 2, (x, y), (x, y), strict=True),
+    "hessian of a linear function": lambda F, x, y: F.hessian(lambda a: a.sum(), x, strict=True),
+    "hessian linear in input 1":
+        lambda F, x, y: F.hessian(lambda a, b: (a ** 2).sum() + b.sum(), (x, y), strict=True),
+    "hessian dependent": lambda F, x, y: F.hessian(lambda a: (a ** 3).sum(), x, strict=True),
+    "hvp linear": lambda F, x, y: F.hvp(lambda a: a.sum(), x, x, strict=True),
+    "vhp linear in input 1":
+        lambda F, x, y: F.vhp(lambda a, b: (a ** 2).sum() + b.sum(), (x, y), (x, y),
+                              strict=True),
+    "hvp input unused": lambda F, x, y: F.hvp(lambda a, b: (a ** 2).sum(), (x, y), (x, y),
+                                              strict=True),
+    "hvp dependent": lambda F, x, y: F.hvp(lambda a: (a ** 3).sum(), x, x, strict=True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_STRICT))
+def test_strict_mode_refuses_independence_as_torch(case):
+    """strict=True (without create_graph): PyTorch's errors where an input does not
+    reach the outputs, an output does not depend on an input (jacobian), or a gradient
+    does not depend on the inputs (hessian, hvp, vhp); the same results otherwise."""
+    (x, tx), (y, ty) = pair(3), pair(2)
+    call = _STRICT[case]
+    try:
+        want = call(torch.autograd.functional, tx, ty)
+    except RuntimeError:
+        same_error(lambda: call(torchlike.autograd.functional, x, y),
+                   lambda: call(torch.autograd.functional, tx, ty))
+        return
+    assert_same(call(torchlike.autograd.functional, x, y), want)

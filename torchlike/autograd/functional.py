@@ -7,6 +7,7 @@ that path runs on torchlike.autograd.grad instead (_functional_graph.py)."""
 import functools
 
 import jax
+import jax.extend
 
 from .. import func as _func
 from .._tensor import Tensor
@@ -66,6 +67,69 @@ class _Outputs:
         return outs
 
 
+# -- strict=True: which outputs depend on which inputs --------------------------------
+_Literal = jax.extend.core.Literal
+def _dependence(fn, inputs):
+    """For each output of `fn` (tensors -> a tuple of tensors), the positions of the
+    `inputs` it depends on differentiably: read off the jaxpr of its linearization
+    (a path through detach() or an integer op carries no tangent)."""
+    _, jvp_fn = _func.linearize(fn, *inputs)
+
+    def tangent_map(*arrays):
+        tangents = [Tensor._wrap(a, t.device) for a, t in zip(arrays, inputs)]
+        return [o.jax() for o in jvp_fn(*tangents)]
+    jaxpr = jax.make_jaxpr(tangent_map)(*[t.jax() for t in inputs]).jaxpr
+    reach = {v: {j} for j, v in enumerate(jaxpr.invars)}
+    for eqn in jaxpr.eqns:
+        found = set()
+        for v in eqn.invars:
+            if not isinstance(v, _Literal):
+                found |= reach.get(v, set())
+        for v in eqn.outvars:
+            reach[v] = found
+    return [set() if isinstance(v, _Literal) else reach.get(v, set()) for v in jaxpr.outvars]
+
+
+def _strict_message(kind, i, j=None):
+    return {
+        "output": f"Output {i} of the user-provided function is independent of input {j}. "
+                  "This is not allowed in strict mode.",
+        "input": f"The output of the user-provided function is independent of input {i}. "
+                 "This is not allowed in strict mode.",
+        "jacobian": "While computing the hessian, found that the jacobian of the "
+                    f"user-provided function with respect to input {i} is independent of "
+                    "the input. This is not allowed in strict mode. You should ensure that "
+                    "your function is twice differentiable and that the jacobian depends on "
+                    "the inputs (this would be violated by a linear function for example)."}[kind]
+
+
+def _check_inputs_used(outs, inputs):
+    """strict vjp/jvp/hvp/vhp: every input reaches some output."""
+    used = set().union(*_dependence(outs, inputs))
+    for j in range(len(inputs)):
+        if j not in used:
+            raise RuntimeError(_strict_message("input", j))
+
+
+def _check_each_output_uses_each_input(outs, inputs):
+    """strict jacobian (reverse mode): output i depends on input j, for every pair."""
+    for i, used in enumerate(_dependence(outs, inputs)):
+        for j in range(len(inputs)):
+            if j not in used:
+                raise RuntimeError(_strict_message("output", i, j))
+
+
+def _check_second_order(func, inputs, fn_name):
+    """strict hessian/hvp/vhp: the function uses every input, and its gradient with
+    respect to each input depends on the inputs (not a linear function)."""
+    scalar = _scalar(func, fn_name)
+    _check_inputs_used(lambda *xs: (scalar(*xs),), inputs)
+    grads = _func.grad(scalar, argnums=tuple(range(len(inputs))))
+    for j, used in enumerate(_dependence(lambda *xs: tuple(grads(*xs)), inputs)):
+        if not used:
+            raise RuntimeError(_strict_message("jacobian", j))
+
+
 def _check_v(v, like, like_is_tuple, fn_name):
     _, vs = _as_tuple(v, "v", fn_name)
     if len(vs) != len(like):
@@ -106,6 +170,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     if create_graph:
         out, grads = _graph.vjp(outs, inputs, make_v)
     else:   # (results not recorded: without create_graph PyTorch detaches them)
+        if strict:
+            _check_inputs_used(outs, inputs)
         with no_grad():
             out, pullback = _func.vjp(outs, *inputs, _integer_outputs=True)
             grads = pullback(make_v(out))
@@ -133,6 +199,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     if create_graph:
         out, tangents = _graph.jvp(outs, inputs, v)
     else:
+        if strict:
+            _check_inputs_used(outs, inputs)
         with no_grad():
             out, tangents = _func.jvp(outs, inputs, v)
     return _single(out, outs.is_tuple), _single(tangents, outs.is_tuple)
@@ -178,6 +246,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         jac = _graph.jacobian(outs, inputs)
         return _single(tuple(_single(row, in_tuple) for row in jac), outs.is_tuple)
     api, jax_jac = ("jacfwd", jax.jacfwd) if strategy == "forward-mode" else ("jacrev", jax.jacrev)
+    if strict:          # (reverse mode: forward mode refused it above)
+        _check_each_output_uses_each_input(outs, inputs)
     with no_grad():     # (without create_graph PyTorch's Jacobian records no history)
         jac = _func._jacobian(jax_jac, api, outs, tuple(range(len(inputs))), False,
                               functional=True)(*inputs)
@@ -218,14 +288,18 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     if create_graph:
         h = _graph.hessian(_scalar(func, "hessian"), inputs)
     else:
+        if strict:
+            _check_second_order(func, inputs, "hessian")
         with no_grad():     # (without create_graph PyTorch's Hessian records no history)
             h = _func.jacfwd(_func.jacrev(_scalar(func, "hessian"), nums), nums)(*inputs)
     return _single(tuple(_single(row, in_tuple) for row in h), in_tuple)
 
 
-def _product(func, inputs, v, fn_name, reverse, create_graph):
+def _product(func, inputs, v, fn_name, reverse, create_graph, strict):
     """(func(inputs), H v) or (func(inputs), v^T H)."""
     in_tuple, inputs = _inputs(inputs, fn_name)
+    if strict and not create_graph:
+        _check_second_order(func, inputs, fn_name)
     with no_grad():
         out = _scalar_output(func(*inputs), fn_name).detach()
     v = _input_shaped_v(v, inputs, in_tuple, fn_name)
@@ -243,10 +317,10 @@ def _product(func, inputs, v, fn_name, reverse, create_graph):
 @_entry
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v)."""
-    return _product(func, inputs, v, "hvp", False, create_graph)
+    return _product(func, inputs, v, "hvp", False, create_graph, strict)
 
 
 @_entry
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T H)."""
-    return _product(func, inputs, v, "vhp", True, create_graph)
+    return _product(func, inputs, v, "vhp", True, create_graph, strict)
