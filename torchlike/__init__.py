@@ -164,6 +164,7 @@ from . import return_types    # torch.return_types (the named tuples of max, sor
 from . import random, types     # torch.random (fork_rng), torch.types (annotation aliases)
 from . import profiler          # torch.profiler (record_function regions: _profiling.py)
 from . import library           # torch.library.custom_op
+from . import overrides         # torch.overrides (__torch_function__ helpers)
 from .library import ops        # torch.ops.<namespace>.<op>: custom ops
 from . import distributions     # torch.distributions after a plain `import torchlike`
 from .serialization import save, load

@@ -1092,6 +1092,7 @@ SIGNATURES = {
     'torch.nn.functional.grid_sample': (('input', 'p', None), ('grid', 'p', None), ('mode', 'p', "'bilinear'"), ('padding_mode', 'p', "'zeros'"), ('align_corners', 'p', 'None')),
     'torch.nn.functional.group_norm': (('input', 'p', None), ('num_groups', 'p', None), ('weight', 'p', 'None'), ('bias', 'p', 'None'), ('eps', 'p', '1e-05')),
     'torch.nn.functional.gumbel_softmax': (('logits', 'p', None), ('tau', 'p', '1'), ('hard', 'p', 'False'), ('eps', 'p', '1e-10'), ('dim', 'p', '-1')),
+    'torch.nn.functional.handle_torch_function': (('public_api', 'p', None), ('relevant_args', 'p', None), ('args', 'v', None), ('kwargs', 'w', None)),
     'torch.nn.functional.hardshrink': (('input', 'p', None), ('lambd', 'p', '0.5')),
     'torch.nn.functional.hardsigmoid': (('input', 'p', None), ('inplace', 'p', 'False')),
     'torch.nn.functional.hardswish': (('input', 'p', None), ('inplace', 'p', 'False')),

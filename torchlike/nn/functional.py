@@ -17,6 +17,8 @@ from .._ops.activation import (SELU_ALPHA as _SELU_ALPHA, SELU_SCALE as _SELU_SC
                                bilinear, cosine_similarity, pairwise_distance, pdist, prelu)
 from .._ops.dispatch import apply as _run
 from .._ops.registry import Op as _Op, OPS as _OPS
+from ..overrides import (handle_torch_function, has_torch_function,  # noqa: F401 (as torch)
+                         has_torch_function_unary, has_torch_function_variadic)
 from .._ops.unary import UNARY as _UNARY
 from .._ops._util import (c_type_name as _c_type_name, check_expand as _check_expand,
                           scalar_name as _scalar_name, wrap_dim as _wrap_dim)
