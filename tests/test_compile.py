@@ -650,3 +650,28 @@ def test_print_with_fullgraph_raises_torchs_unsupported(show_tensor):
     with pytest.raises(torchlike._dynamo.exc.Unsupported) as ours:
         _printed(torchlike, True, show_tensor)
     assert str(ours.value).splitlines()[0] == str(theirs.value).splitlines()[0]
+
+
+def _dynamo_names(lib):
+    def f(x):
+        y = x * 2
+        lib._dynamo.graph_break()
+        return y + 1
+    x = lib.ones(3, 4)
+    marks = [lib._dynamo.mark_dynamic(x, 0), lib._dynamo.maybe_mark_dynamic(x, 1),
+             lib._dynamo.mark_static(x, 0)]
+    compiled = lib.compile(f, backend="eager") if lib is torch else lib.compile(f)
+    module = lib.compile(lib.nn.Linear(2, 2))
+    return [lib._dynamo.allow_in_graph(f) is f, lib._dynamo.disallow_in_graph(f) is f,
+            lib._dynamo.assume_constant_result(f) is f, marks,
+            to_numpy(compiled(x)).tolist(), to_numpy(compiled(lib.ones(5, 4))).tolist(),
+            to_numpy(lib._dynamo.optimize("eager")(f)(lib.ones(2))).tolist(),
+            lib._dynamo.is_compiling(),
+            isinstance(module, lib._dynamo.eval_frame.OptimizedModule),
+            isinstance(module, lib._dynamo.OptimizedModule), list(module.state_dict())]
+
+
+def test_dynamo_names_scripts_use_as_torch():
+    """isinstance(model, torch._dynamo.eval_frame.OptimizedModule) (to reach _orig_mod),
+    the dynamic/static hints, graph_break and the older optimize() spelling."""
+    assert _dynamo_names(torchlike) == _dynamo_names(torch)
