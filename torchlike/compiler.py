@@ -24,3 +24,8 @@ def allow_in_graph(fn):
 
 def assume_constant_result(fn):
     return fn
+
+
+def cudagraph_mark_step_begin():
+    """Where a training loop's iteration starts, for PyTorch's CUDA graph trees (mode=
+    "reduce-overhead"); torchlike records no CUDA graphs, so there is nothing to mark."""
