@@ -666,7 +666,7 @@ def _dynamo_names(lib):
             lib._dynamo.assume_constant_result(f) is f, marks,
             to_numpy(compiled(x)).tolist(), to_numpy(compiled(lib.ones(5, 4))).tolist(),
             to_numpy(lib._dynamo.optimize("eager")(f)(lib.ones(2))).tolist(),
-            lib._dynamo.is_compiling(),
+            lib._dynamo.is_compiling(), lib.compiler.cudagraph_mark_step_begin(),
             isinstance(module, lib._dynamo.eval_frame.OptimizedModule),
             isinstance(module, lib._dynamo.OptimizedModule), list(module.state_dict())]
 
