@@ -39,7 +39,7 @@ PATHS = [
     ("nn.modules.distance", "CosineSimilarity"),
     ("nn.modules.channelshuffle", "ChannelShuffle"),
     ("nn.modules.lazy", "LazyModuleMixin"),
-    ("nn.modules.utils", "_pair"),
+    ("nn.modules.utils", "_pair"), ("nn.modules.utils", "consume_prefix_in_state_dict_if_present"),
     ("nn.utils", "clip_grad_norm_"), ("nn.utils.rnn", "pad_sequence"),
     ("nn.utils.rnn", "PackedSequence"), ("nn.utils.clip_grad", "clip_grad_norm_"),
     ("nn.utils.convert_parameters", "parameters_to_vector"),

@@ -325,3 +325,28 @@ def test_invert_permutation(torch):
     assert_same(torchlike.nn.utils.rnn.invert_permutation(torchlike.tensor(perm)),
                  torch.nn.utils.rnn.invert_permutation(torch.tensor(perm)))
     assert torchlike.nn.utils.rnn.invert_permutation(None) is None
+
+
+def test_consume_prefix_in_state_dict_if_present(torch):
+    """A DataParallel/DDP checkpoint's "module." keys (and its _metadata's) stripped in
+    place, as PyTorch's; the model then loads it."""
+    import collections
+    from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present as theirs
+    from torchlike.nn.modules.utils import consume_prefix_in_state_dict_if_present as ours
+
+    def wrapped_state(lib):
+        class Wrapper(lib.nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                self.module = inner
+        inner = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2))
+        return inner, Wrapper(inner).state_dict()
+    (inner, state), (t_inner, t_state) = wrapped_state(torchlike), wrapped_state(torch)
+    ours(state, "module.")
+    theirs(t_state, "module.")
+    assert list(state) == list(t_state) and dict(state._metadata) == dict(t_state._metadata)
+    assert str(inner.load_state_dict(state)) == str(t_inner.load_state_dict(t_state))
+    plain, t_plain = (collections.OrderedDict([("a.x", 1), ("b", 2)]) for _ in range(2))
+    ours(plain, "a.")
+    theirs(t_plain, "a.")
+    assert plain == t_plain
