@@ -61,6 +61,7 @@ PATHS = [
     ("utils.data.dataset", "Dataset"), ("utils.data.dataset", "TensorDataset"),
     ("utils.data.sampler", "RandomSampler"),
     ("utils.benchmark", "Timer"), ("utils.benchmark", "Measurement"),
+    ("utils.benchmark", "Compare"),
     ("random", "fork_rng"), ("random", "manual_seed"), ("random", "get_rng_state"),
     ("utils.model_zoo", "load_url"),
     ("profiler", "profile"), ("profiler", "record_function"), ("profiler", "schedule"),

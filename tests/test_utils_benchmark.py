@@ -48,3 +48,41 @@ def test_timer_runs_the_statement_as_torch():
     assert sum(m.raw_times) >= 0.05 and m.title == "mm" and m.median > 0
     with pytest.raises(ValueError):
         benchmark.Timer(lambda: None)
+
+
+def _compare_reports(measurement, task_spec, compare):
+    def m(times, n=100, **spec):
+        spec.setdefault("stmt", "x * 2")
+        spec.setdefault("setup", "pass")
+        return measurement(n, times, task_spec(**spec))
+    base = [1e-3, 1.1e-3, 1.05e-3, 0.98e-3, 1.2e-3]
+    results = [m(base, label="mul", sub_label="float", description="desc"),
+               m([t * 1.3 for t in base], label="mul", sub_label="float", description="desc2"),
+               m([t * 3 for t in base], label="mul", sub_label="double", description="desc"),
+               m([t * 0.5 for t in base], label="mul", sub_label="float", description="desc",
+                 num_threads=4),
+               m([t * 12 for t in base], label="add", sub_label="int", description="d1"),
+               m(base, label="mul", sub_label="float", description="desc"),     # a replicate
+               m([2e-6, 9e-6, 3e-6, 2.5e-6], label="noisy", description="c"),
+               m(base, label="e", sub_label="s", description="a", env="env1"),
+               m(base, label="e", sub_label="s", description="a", env="longer env")]
+    reports = []
+    for options in ((), ("trim_significant_figures",), ("highlight_warnings",), ("colorize",),
+                    ("trim_significant_figures", "highlight_warnings", "colorize")):
+        table = compare(results)
+        for option in options:
+            getattr(table, option)()
+        reports.append(str(table))
+    rowwise = compare(results)
+    rowwise.colorize(rowwise=True)
+    reports.append(str(rowwise))
+    return reports + [(r.significant_figures, r.has_warnings, r.as_row_name) for r in results]
+
+
+def test_compare_tables_as_torch():
+    """The same measurements make the same tables: rows by threads, env and sub_label,
+    columns by description, replicates merged, trimmed digits, warnings, colors."""
+    ours = _compare_reports(benchmark.Measurement, benchmark.TaskSpec, benchmark.Compare)
+    theirs = _compare_reports(torch_common.Measurement, torch_common.TaskSpec,
+                              torch_benchmark.Compare)
+    assert ours == theirs

@@ -1,5 +1,6 @@
-"""torch.utils.benchmark's Timer and Measurement: time a statement as PyTorch's Timer
-does (the tutorials' `Timer(stmt=..., globals=...).timeit(100)`), printed the same way.
+"""torch.utils.benchmark's Timer, Measurement and Compare: time a statement as PyTorch's
+Timer does (the tutorials' `Timer(stmt=..., globals=...).timeit(100)`), printed the same
+way, and many measurements in PyTorch's tables.
 
 JAX runs work asynchronously, so the clock waits for the arrays JAX still computes
 before it reads the time (as PyTorch's Timer synchronizes CUDA). A statement whose
@@ -14,7 +15,7 @@ import timeit as _timeit
 import jax
 import numpy as np
 
-__all__ = ["Timer", "Measurement", "select_unit"]
+__all__ = ["Timer", "Measurement", "Compare", "select_unit"]
 
 
 def _synchronized_clock():
@@ -39,6 +40,16 @@ class TaskSpec:
         self.stmt, self.setup, self.global_setup = stmt, setup, global_setup
         self.label, self.sub_label, self.description = label, sub_label, description
         self.env, self.num_threads = env, num_threads
+
+    def _fields(self):
+        return (self.stmt, self.setup, self.global_setup, self.label, self.sub_label,
+                self.description, self.env, self.num_threads)
+
+    def __eq__(self, other):        # (Measurement.merge groups replicates by it)
+        return isinstance(other, TaskSpec) and self._fields() == other._fields()
+
+    def __hash__(self):
+        return hash(self._fields())
 
     @property
     def title(self):
@@ -91,6 +102,31 @@ class Measurement:
     def meets_confidence(self, threshold=0.1):
         return self.iqr / self.median < threshold
 
+    @property
+    def has_warnings(self):
+        return bool(self._warnings())
+
+    @property
+    def as_row_name(self):
+        return self.task_spec.sub_label or self.task_spec.stmt or "[Unknown]"
+
+    @property
+    def significant_figures(self):
+        """A rough count of the median's trustworthy digits, from the spread of the
+        interquartile times (PyTorch's estimate, which Compare's trimming uses)."""
+        times = sorted(self.times)
+        middle = np.array(times[len(times) // 4:math.ceil(3 * len(times) / 4)], np.float64)
+        interval = max(1.645 * float(middle.std()) / math.sqrt(len(middle)), 2.5e-8)
+        return min(max(math.floor(math.log10(self.median / interval)), 1), 4)
+
+    @staticmethod
+    def merge(measurements):
+        """Replicates (the same TaskSpec) as one Measurement of per-run times each."""
+        groups = {}
+        for m in measurements:
+            groups.setdefault(m.task_spec, []).extend(m.times)
+        return [Measurement(1, times, spec) for spec, times in groups.items()]
+
     # -- what it timed ----------------------------------------------------------------
     def __getattr__(self, name):
         if name in ("stmt", "setup", "label", "sub_label", "description", "env",
@@ -121,6 +157,143 @@ class Measurement:
                      f"{'per measurement,' if n > 1 else ','} {threads} "
                      f"thread{'s' if threads > 1 else ''}")
         return "\n".join(lines + ["\n".join(self._warnings())]).strip()
+
+
+# -- Compare: PyTorch's table of many measurements ------------------------------------
+_BEST, _GOOD, _BAD, _VERY_BAD = "\033[92m", "\033[34m", "\033[2m\033[91m", "\033[31m"
+_BOLD, _END = "\033[1m", "\033[0m"
+_UNIT_NAMES = {"ns": "nanosecond", "us": "microsecond", "ms": "millisecond", "s": "second"}
+
+
+def _trim_sigfig(x, n):
+    magnitude = math.ceil(math.log10(abs(x)))
+    scale = 10.0 ** (magnitude - n)
+    return float(np.round(x / scale) * scale)
+
+
+class Compare:
+    """torch.utils.benchmark.Compare: measurements as tables, one per label; a row per
+    (threads, env, sub_label or stmt), a column per description, medians in one unit."""
+
+    def __init__(self, results):
+        self._results = []
+        self.extend_results(results)
+        self._trim = self._highlight = False
+        self._colorize = None           # None, "columnwise" or "rowwise"
+
+    def extend_results(self, results):
+        for r in results:
+            if not isinstance(r, Measurement):
+                raise ValueError(f"Expected an instance of `Measurement`, got {type(r)} instead.")
+        self._results.extend(results)
+
+    def trim_significant_figures(self):
+        self._trim = True
+
+    def colorize(self, rowwise=False):
+        self._colorize = "rowwise" if rowwise else "columnwise"
+
+    def highlight_warnings(self):
+        self._highlight = True
+
+    def print(self):
+        print(str(self))
+
+    def __str__(self):
+        by_label = {}
+        for m in Measurement.merge(self._results):
+            by_label.setdefault(m.task_spec.label, []).append(m)
+        return "\n".join(self._table(group) for group in by_label.values())
+
+    def _table(self, results):
+        unit, scale = select_unit(min(r.median for r in results))
+        rows = sorted(dict.fromkeys((r.task_spec.num_threads, r.task_spec.env, r.as_row_name)
+                                    for r in results), key=lambda k: k[:2])
+        columns = list(dict.fromkeys(r.task_spec.description for r in results))
+        cell = {((r.task_spec.num_threads, r.task_spec.env, r.as_row_name),
+                 r.task_spec.description): r for r in results}
+        grid = [[cell.get((row, col)) for col in columns] for row in rows]
+        envs = {r.task_spec.env for r in results}
+        env_width = max(len(e) for e in envs) if len(envs) > 1 else 0
+        # a group of rows per thread count; a column's number format from its medians
+        groups, starts, previous = [], [], None
+        for k, (threads, _, _) in enumerate(rows):
+            if threads != previous:
+                groups.append([])
+                starts.append(k)
+                previous = threads
+            groups[-1].append(grid[k])
+        formats = [self._column_format([r for row in grid for r in [row[j]] if r], scale)
+                   for j in range(len(columns))]
+        texts, previous_env = [[""] + [c or "" for c in columns]], None
+        for k, (threads, env, name) in enumerate(rows):
+            if k in starts:
+                previous_env = ""
+            shown_env = (f"({env})" if len(envs) > 1 and env != previous_env else "")
+            previous_env = env
+            texts.append(["  " + shown_env.ljust(env_width + 4) + name] + [
+                formats[j](r, scale) for j, r in enumerate(grid[k])])
+        widths = [max(len(t[j]) for t in texts) for j in range(len(texts[0]))]
+        header = "  |  ".join(t.center(w) for t, w in zip(texts[0], widths))
+        lines = [header]
+        for k, (threads, _, _) in enumerate(rows):
+            if k in starts:
+                lines.append(f"{threads} threads: ".ljust(len(header), "-"))
+            best = self._best(grid, k, groups, starts)
+            lines.append("  |  ".join(
+                [texts[k + 1][0].ljust(widths[0])] +
+                [self._colored(t.center(w), r, b) for t, w, r, b in
+                 zip(texts[k + 1][1:], widths[1:], grid[k], best)]))
+        label = results[0].task_spec.label
+        warned = self._highlight and any(r.has_warnings for r in results)
+        return (f"[{(' ' + (label or '') + ' ').center(len(header) - 2, '-')}]\n"
+                + "\n".join(lines) + f"\n\nTimes are in {_UNIT_NAMES[unit]}s ({unit}).\n"
+                + ("(! XX%) Measurement has high variance, where XX is the IQR / median * "
+                   "100.\n" if warned else ""))
+
+    def _column_format(self, column, scale):
+        """A column's cell text: its medians with a common number of digits."""
+        digits = [math.ceil(math.log10(r.median / scale)) for r in column]
+        decimals = min(max(r.significant_figures - d, 0) for d, r in zip(digits, column)) \
+            if self._trim else 1
+        width = max(digits) + decimals + (1 if decimals else 0)
+        highlight = self._highlight and any(r.has_warnings for r in column)
+
+        def text(r, scale):
+            if r is None:
+                return " " * len(text(column[0], scale)) if column else ""
+            value = r.median / scale
+            if self._trim:
+                value = _trim_sigfig(value, r.significant_figures)
+            spread = (f" (! {r.iqr / r.median * 100:.0f}%)" if highlight and r.has_warnings
+                      else "")
+            return f"{value:>{width}.{decimals}f}" + (f"{spread:>7}" if highlight else spread)
+        return text
+
+    def _best(self, grid, k, groups, starts):
+        """The best median each cell of row k is colored against (None: no color)."""
+        if self._colorize is None:
+            return [None] * len(grid[k])
+        if self._colorize == "rowwise":
+            return [min(r.median for r in grid[k] if r)] * len(grid[k])
+        group = groups[max(g for g, s in enumerate(starts) if s <= k)]
+        return [min((row[j].median for row in group if row[j]), default=None)
+                for j in range(len(grid[k]))]
+
+    @staticmethod
+    def _colored(text, result, best):
+        if best is None or result is None:
+            return text
+        value = result.median
+        if value <= best * 1.01 or value <= best + 100e-9:
+            return _BEST + _BOLD + text + _END * 2
+        if value <= best * 1.1:
+            return _GOOD + _BOLD + text + _END * 2
+        if value >= best * 5:
+            return _VERY_BAD + _BOLD + text + _END * 2
+        if value >= best * 2:
+            return _BAD + text + _END * 2
+        return text
 
 
 class Timer:
