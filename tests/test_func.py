@@ -970,3 +970,16 @@ def test_multinomial_under_vmap_as_torch():
                                    in_dims=(0, None), randomness="same")(
         torchlike.zeros(6, dtype=torchlike.int64), ours[0]))
     assert all((r == rows[0]).all() for r in rows)
+
+
+def test_vmap_returns_an_input_returned_as_it_is():
+    """As PyTorch's: the caller's own tensor comes back (also after an in-place op that
+    returns self), where the batch dim is where it was; elsewhere a new tensor."""
+    def identities(lib):
+        a = lib.ones(2, 3)
+        return [lib.vmap(lambda t: t)(a) is a,
+                lib.vmap(lambda t: t, in_dims=1, out_dims=1)(a) is a,
+                lib.vmap(lambda t: t, in_dims=1)(a) is a,
+                lib.vmap(lambda t, u: (t, u * 2))(a, a)[0] is a,
+                lib.vmap(lambda t: t.add_(1))(a) is a, a.tolist()]
+    assert identities(torchlike) == identities(torch)

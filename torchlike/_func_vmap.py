@@ -146,6 +146,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             result["written"] = [i for i in written if mapped_axis[i] is not None]
             result["unmapped_written"] = [(i, inner[i]) for i in written
                                           if mapped_axis[i] is None]
+            # an input returned as it is: the caller gets its own tensor back, as PyTorch's
+            given = {id(inner[i]): i for i in slots}
+            result["returned_inputs"] = {
+                k: given[id(t)] for k, t in enumerate(
+                    jax.tree_util.tree_leaves(out, is_leaf=_is_leaf)) if id(t) in given}
             return _outputs(out, out_dims, name, result, index) + tuple(
                 inner[i]._raw() for i in result["written"])
 
@@ -162,7 +167,12 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             outs = [jnp.concatenate(p, axis=0) for p in zip(*pieces)]
         out_leaves = list(result["leaves"])
         for i, a, d in zip(result["slots"], outs, result["dims"]):
-            out_leaves[i] = bridge.wrap(a[0] if d is None else jnp.moveaxis(a, 0, d), device)
+            j = result["returned_inputs"].get(i)
+            if j is not None and d is not None and d % a.ndim == mapped_axis[j]:
+                out_leaves[i] = leaves[j]
+            else:
+                out_leaves[i] = bridge.wrap(a[0] if d is None else jnp.moveaxis(a, 0, d),
+                                            device)
         _write_back(leaves, mapped_axis, result["written"], outs[len(result["slots"]):],
                     result["unmapped_written"], device)
         return _rebuild(result["template"], iter(out_leaves))
