@@ -85,6 +85,10 @@ CASES = {
         t, logits=x),
                               [pos(1), real(3)], real(2, 3), None),
     "Gumbel": (lambda D, m, s: D.Gumbel(m, s), [real(3), pos(3)], real(2, 3), unit(2, 3)),
+    "Cauchy": (lambda D, m, s: D.Cauchy(m, s), [real(3), pos(3)], real(2, 3), unit(2, 3)),
+    "HalfCauchy": (lambda D, s: D.HalfCauchy(s), [pos(3)], pos(2, 3), unit(2, 3)),
+    "HalfNormal": (lambda D, s: D.HalfNormal(s), [pos(3)], pos(2, 3), unit(2, 3)),
+    "Chi2": (lambda D, df: D.Chi2(df), [pos(3)], pos(2, 3), None),
     "MultivariateNormal-covariance": (
         lambda D, m, c: D.MultivariateNormal(m, covariance_matrix=c), [real(2, 3), SPD],
         real(4, 2, 3), None),
@@ -112,8 +116,8 @@ TOL = dict(rtol=1e-9, atol=1e-10)
 # with cancellation (Dirichlet): a normwise bound of 1e-8.
 GRAD_TOL = dict(rtol=1e-8, atol=1e-8)
 # quantities left out of the gradient check: torch has no derivative of igamma (Gamma's
-# cdf) in its first argument (test_gamma_cdf_gradient_error checks the error instead)
-NO_GRADIENT = {("Gamma", "cdf")}
+# cdf, and so Chi2's) in its first argument (test_gamma_cdf_gradient_error checks the error)
+NO_GRADIENT = {("Gamma", "cdf"), ("Chi2", "cdf")}
 PROPERTIES = ("mean", "variance", "stddev", "mode")
 
 

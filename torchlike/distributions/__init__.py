@@ -9,12 +9,15 @@ from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
+from .cauchy import Cauchy, HalfCauchy
+from .chi2 import Chi2
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .gumbel import Gumbel
+from .half_normal import HalfNormal
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
@@ -28,8 +31,9 @@ from .transformed_distribution import TransformedDistribution
 from .transforms import *  # noqa: F401,F403  (PyTorch exposes the transforms here too)
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Distribution",
-           "ExponentialFamily", "Exponential", "Gamma", "Gumbel", "Independent", "Laplace",
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
+           "Distribution", "ExponentialFamily", "Exponential", "Gamma", "Gumbel", "HalfCauchy",
+           "HalfNormal", "Independent", "Laplace",
            "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
            "RelaxedBernoulli", "TransformedDistribution", "Uniform", "constraints",
            "kl_divergence", "register_kl", "transforms"] + transforms.__all__
