@@ -89,6 +89,14 @@ CASES = {
     "HalfCauchy": (lambda D, s: D.HalfCauchy(s), [pos(3)], pos(2, 3), unit(2, 3)),
     "HalfNormal": (lambda D, s: D.HalfNormal(s), [pos(3)], pos(2, 3), unit(2, 3)),
     "Chi2": (lambda D, df: D.Chi2(df), [pos(3)], pos(2, 3), None),
+    "StudentT": (lambda D, df, m, s: D.StudentT(df, m, s),       # (df > 4: finite moments)
+                 [pos(3, low=5.0, high=8.0), real(3), pos(3)], real(2, 3), None),
+    "StudentT-heavy": (lambda D, df, m: D.StudentT(df, m), [np.array([0.5, 1.5, 3.0]), real(3)],
+                       real(2, 3), None),
+    "Weibull": (lambda D, s, c: D.Weibull(s, c), [pos(3), pos(3)], pos(2, 3), None),
+    "Pareto": (lambda D, s, a: D.Pareto(s, a),      # (alpha > 4: finite moments)
+               [pos(3, low=0.5, high=1.0), pos(3, low=4.5, high=6.0)],
+               pos(2, 3, low=1.0, high=3.0), None),
     "MultivariateNormal-covariance": (
         lambda D, m, c: D.MultivariateNormal(m, covariance_matrix=c), [real(2, 3), SPD],
         real(4, 2, 3), None),

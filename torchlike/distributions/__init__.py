@@ -27,13 +27,15 @@ from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .poisson import Poisson
 from .relaxed_bernoulli import RelaxedBernoulli
+from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
 from .transforms import *  # noqa: F401,F403  (PyTorch exposes the transforms here too)
 from .uniform import Uniform
+from .weibull_pareto import Pareto, Weibull
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
            "Distribution", "ExponentialFamily", "Exponential", "Gamma", "Gumbel", "HalfCauchy",
            "HalfNormal", "Independent", "Laplace",
-           "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
-           "RelaxedBernoulli", "TransformedDistribution", "Uniform", "constraints",
+           "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical", "Pareto", "Poisson",
+           "RelaxedBernoulli", "StudentT", "TransformedDistribution", "Uniform", "Weibull", "constraints",
            "kl_divergence", "register_kl", "transforms"] + transforms.__all__
