@@ -94,6 +94,8 @@ CASES = {
     "StudentT-heavy": (lambda D, df, m: D.StudentT(df, m), [np.array([0.5, 1.5, 3.0]), real(3)],
                        real(2, 3), None),
     "Weibull": (lambda D, s, c: D.Weibull(s, c), [pos(3), pos(3)], pos(2, 3), None),
+    "Geometric-probs": (lambda D, p: D.Geometric(probs=p), [unit(3)], COUNTS, None),
+    "Geometric-logits": (lambda D, x: D.Geometric(logits=x), [real(3)], COUNTS, None),
     "Pareto": (lambda D, s, a: D.Pareto(s, a),      # (alpha > 4: finite moments)
                [pos(3, low=0.5, high=1.0), pos(3, low=4.5, high=6.0)],
                pos(2, 3, low=1.0, high=3.0), None),
