@@ -94,6 +94,10 @@ CASES = {
     "StudentT-heavy": (lambda D, df, m: D.StudentT(df, m), [np.array([0.5, 1.5, 3.0]), real(3)],
                        real(2, 3), None),
     "Weibull": (lambda D, s, c: D.Weibull(s, c), [pos(3), pos(3)], pos(2, 3), None),
+    "Multinomial-probs": (lambda D, p: D.Multinomial(5, probs=p), [pos(2, 4)],
+                          np.array([[1.0, 2.0, 0.0, 2.0], [0.0, 0.0, 5.0, 0.0]]), None),
+    "Multinomial-logits": (lambda D, x: D.Multinomial(5, logits=x), [real(2, 4)],
+                           np.array([[1.0, 2.0, 0.0, 2.0], [0.0, 0.0, 5.0, 0.0]]), None),
     "Geometric-probs": (lambda D, p: D.Geometric(probs=p), [unit(3)], COUNTS, None),
     "Geometric-logits": (lambda D, x: D.Geometric(logits=x), [real(3)], COUNTS, None),
     "Pareto": (lambda D, s, a: D.Pareto(s, a),      # (alpha > 4: finite moments)
