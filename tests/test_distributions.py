@@ -98,6 +98,9 @@ CASES = {
                           np.array([[1.0, 2.0, 0.0, 2.0], [0.0, 0.0, 5.0, 0.0]]), None),
     "Multinomial-logits": (lambda D, x: D.Multinomial(5, logits=x), [real(2, 4)],
                            np.array([[1.0, 2.0, 0.0, 2.0], [0.0, 0.0, 5.0, 0.0]]), None),
+    "MixtureSameFamily-Normal": (
+        lambda D, x, m, s: D.MixtureSameFamily(D.Categorical(logits=x), D.Normal(m, s)),
+        [real(2, 3), real(2, 3), pos(2, 3)], real(4, 2), None),
     "Geometric-probs": (lambda D, p: D.Geometric(probs=p), [unit(3)], COUNTS, None),
     "Geometric-logits": (lambda D, x: D.Geometric(logits=x), [real(3)], COUNTS, None),
     "Pareto": (lambda D, s, a: D.Pareto(s, a),      # (alpha > 4: finite moments)

@@ -23,6 +23,7 @@ from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
@@ -37,7 +38,8 @@ from .weibull_pareto import Pareto, Weibull
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
            "Distribution", "ExponentialFamily", "Exponential", "Gamma", "Geometric", "Gumbel",
-           "HalfCauchy", "HalfNormal", "Independent", "Laplace", "LogNormal", "Multinomial",
-           "MultivariateNormal", "Normal", "OneHotCategorical", "Pareto", "Poisson",
-           "RelaxedBernoulli", "StudentT", "TransformedDistribution", "Uniform", "Weibull",
-           "constraints", "kl_divergence", "register_kl", "transforms"] + transforms.__all__
+           "HalfCauchy", "HalfNormal", "Independent", "Laplace", "LogNormal",
+           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli", "StudentT",
+           "TransformedDistribution", "Uniform", "Weibull", "constraints", "kl_divergence",
+           "register_kl", "transforms"] + transforms.__all__
