@@ -203,7 +203,6 @@ class EventList(list):
 
 
 class _Recorder(threading.local):
-    profiler = None       # the profile recording on this process, if any
     open = None           # this thread's regions open now (innermost last)
 
 
