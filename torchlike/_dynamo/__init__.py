@@ -8,7 +8,7 @@ no result (the function computes the same values with or without a split).
 from .._compile import config              # noqa: F401  (config.recompile_limit ...)
 from .._compile.api import OptimizedModule, list_backends     # noqa: F401
 from .._compile.breaks import disable      # noqa: F401
-from ..compiler import is_compiling        # noqa: F401
+from ..compiler import allow_in_graph, assume_constant_result, is_compiling  # noqa: F401
 from . import eval_frame, exc, utils       # noqa: F401
 
 
@@ -35,8 +35,8 @@ def _unchanged(fn):
     return fn
 
 
-allow_in_graph = disallow_in_graph = forbid_in_graph = _unchanged
-assume_constant_result = nonstrict_trace = _unchanged
+# (allow_in_graph and assume_constant_result are torchlike.compiler's)
+disallow_in_graph = forbid_in_graph = nonstrict_trace = _unchanged
 
 
 def mark_dynamic(t, index, *, min=None, max=None, specialize_on=None):
