@@ -10,6 +10,7 @@ the whole transform, rerun with tracers standing in for those tensors.
 import jax
 
 from . import _jax_bridge as bridge
+from ._storage import Storage
 from ._tensor import Tensor
 from .autograd.function import Function
 from .autograd.grad_mode import enable_grad, is_grad_enabled
@@ -26,17 +27,22 @@ def _differentiable(t):
 def joined(body, args):
     """body(args): a transform over torchlike code, returning a pytree of Tensors; its
     results join the autograd graph of the tensors that require grad it read."""
-    if not (is_grad_enabled() and bridge.top_level()):
+    # the outermost transform joins: at the top level, or where torchlike.compile traces
+    # (its ops record on tracers, so that a compiled `vmap(model)` is differentiable)
+    if not (is_grad_enabled() and bridge.state.captures is None and
+            (bridge.top_level() or bridge.state.compiling)):
         return body(args)
     from .func import _rebuild
     leaves = jax.tree_util.tree_leaves(args, is_leaf=_is_leaf)
     explicit = [i for i, x in enumerate(leaves) if _differentiable(x) and x.requires_grad]
-    previous = bridge.state.captures
-    bridge.state.captures = captures = {}
+    previous = bridge.state.captures, bridge.state.captured_before
+    # tensors born before the transform that it reads are its captures (_jax_bridge)
+    Storage.epoch += 1
+    bridge.state.captures, bridge.state.captured_before = captures, _ = {}, Storage.epoch
     try:
         out = body(args)
     finally:
-        bridge.state.captures = previous
+        bridge.state.captures, bridge.state.captured_before = previous
     explicit_ids = {id(leaves[i]) for i in explicit}
     captured = [t for t in captures.values()
                 if id(t) not in explicit_ids and _differentiable(t)]

@@ -41,6 +41,7 @@ class _State(threading.local):
     # torchlike.func's autograd (_func_autograd.py): concrete tensors that require grad
     # met inside a transform (id -> tensor), and tracers standing in for them
     captures = None
+    captured_before = 0     # ... those whose storage is born before this Storage.epoch
     substitute = None
     on_traced_outputs = None     # forward_ad's dual level: sees each traced op's outputs
     compiling = 0      # > 0 while torchlike.compile traces: ops on tracers are recorded
@@ -100,8 +101,8 @@ def _array_in_trace(tensor, pending_ok=False, note=True):
     else:
         with jax.ensure_compile_time_eval():
             array = force(tensor._raw())
-    if note and state.captures is not None and not isinstance(array, Tracer) and \
-            tensor.requires_grad:
+    if note and state.captures is not None and tensor.requires_grad and \
+            tensor._storage.born < state.captured_before:
         state.captures[id(tensor)] = tensor
     return array
 

@@ -26,6 +26,7 @@ The walk is a work list (no recursion) and looks only at objects a training step
 import copy
 import itertools
 import operator
+import os
 import sys
 import types
 
@@ -338,6 +339,9 @@ def _is_scheduler(obj):
     return isinstance(obj, LRScheduler)
 
 
+_TORCHLIKE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def function_roots(fn):
     """(globals dict, name) pairs and closure values the function can reach: its own
     names and those of the plain Python functions it names, transitively; and every
@@ -350,6 +354,14 @@ def function_roots(fn):
         if not isinstance(f, types.FunctionType) or id(f) in seen:
             continue
         seen.add(id(f))
+        if f.__code__.co_filename.startswith(_TORCHLIKE_DIR):
+            # a torchlike.func transform of the user's function (functools.wraps names
+            # it `__wrapped__`): the walk goes on there (a module or a method is state)
+            wrapped = getattr(f, "__wrapped__", None)
+            if wrapped is not None:
+                cells.append(wrapped)
+                work.append(wrapped)
+            continue
         if (f.__module__ or "").split(".")[0] in ("torchlike", "jax", "numpy"):
             continue
         codes = [f.__code__]
