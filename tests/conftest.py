@@ -44,6 +44,8 @@ def _restore_global_state():
     if torch is not None:
         torch.set_default_dtype(torch.float32)
         torch.set_printoptions(profile="default")
+        # (real torch.compile turns distributions' argument checks off for the process)
+        torch.distributions.Distribution.set_default_validate_args(True)
 
 
 # -- the optimizers' remembered plan (optim/_elementwise.py): two ways to watch it,
