@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from . import _jax_bridge as bridge
 from . import _random
 from ._func_autograd import joined
+from ._func_tier import transformed
 from ._tensor import Tensor
 from .autograd.grad_mode import no_grad
 
@@ -177,11 +178,10 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                     result["unmapped_written"], device)
         return _rebuild(result["template"], iter(out_leaves))
 
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def eager(*args, **kwargs):
         # (its results join the autograd graph of tensors that require grad)
         return joined(lambda a: transform(*a, **kwargs), args)
-    return wrapper
+    return transformed(func, eager, ("vmap", in_dims, out_dims, randomness, chunk_size))
 
 
 def _write_back(leaves, axes, written, values, unmapped_written, device):

@@ -24,6 +24,7 @@ from .autograd.engine import _conj
 from .autograd.forward_ad import _check_dual_dtypes
 from .autograd.grad_mode import enable_grad
 from ._func_autograd import joined
+from ._func_tier import transformed
 from ._tensor import Tensor
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
@@ -249,11 +250,10 @@ def grad_and_value(func, argnums=0, has_aux=False):
             return grads, (value, _like(_to_tensors(aux, device), captured["aux"]))
         return grads, value
 
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def eager(*args, **kwargs):
         # (its results join the autograd graph of tensors that require grad)
         return joined(lambda a: transform(*a, **kwargs), args)
-    return wrapper
+    return transformed(func, eager, ("grad_and_value", argnums, has_aux))
 
 
 def grad(func, argnums=0, has_aux=False):
@@ -264,6 +264,7 @@ def grad(func, argnums=0, has_aux=False):
     def wrapper(*args, **kwargs):
         grads, value = inner(*args, **kwargs)
         return (grads, value[1]) if has_aux else grads
+    wrapper._tier_key = ("grad", inner._tier_key)     # (inner runs as a program: _func_tier)
     return wrapper
 
 
@@ -502,11 +503,10 @@ def _jacobian(jax_jac, api, func, argnums, has_aux, functional=False):
                              integers_as_inputs=api == "jacrev" and functional)
         return (jac, _like(_to_tensors(aux, device), captured["aux"])) if has_aux else jac
 
-    @functools.wraps(func)
-    def wrapper(*args):
+    def eager(*args):
         # (its results join the autograd graph of tensors that require grad)
         return joined(lambda a: transform(*a), args)
-    return wrapper
+    return transformed(func, eager, (api, argnums, has_aux, functional))
 
 
 def _jacobian_like(jac, out_template, in_template, integers_as_inputs=False):

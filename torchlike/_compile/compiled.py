@@ -353,6 +353,8 @@ class CompiledCallable:
         grads = ()      # (a first call's placeholder `.grad`s: first_grads.py)
         lowering = _NO_LOWERING
         if entry is None:
+            if not self._trace_now(key):
+                return self.fn(*args, **kwargs)
             if self._family(key) not in self.families and \
                     len(self.families) >= self._limit():
                 self._warn_limit()
@@ -461,6 +463,11 @@ class CompiledCallable:
         if arg_tensors:
             plan.release()      # (the plan does not keep this call's arguments)
         return result
+
+    def _trace_now(self, key):
+        """Whether a guard met for the first time is traced now (else this call runs
+        eagerly: the transforms' tier, _func_tier.py)."""
+        return True
 
     def _drop_grads(self, grads, entry=None):
         """A trace with placeholder `.grad`s that does not serve the state without them:

@@ -1,0 +1,202 @@
+"""torch.func transforms called again run as compiled programs (torchlike/_func_tier.py):
+every call gives PyTorch's results, as the first (eager) one does, whatever changed
+between calls; a repeated call compiles nothing; what cannot be one program (a print, a
+result that is the argument itself) stays eager."""
+import numpy as np
+import pytest
+
+import torchlike
+from torchlike import _caches, _func_tier
+from torchlike._compile import config
+
+torch = pytest.importorskip("torch")
+
+CALLS = 4       # the first eager, the second traced, the rest the program
+
+
+def _close(ours, theirs):
+    """Equal within float32 rounding of the largest value (sums of products cancel)."""
+    theirs = np.asarray(theirs.tolist())
+    np.testing.assert_allclose(np.asarray(ours.tolist()), theirs, rtol=1e-5,
+                               atol=1e-6 * max(1.0, np.abs(theirs).max()))
+
+
+def _model(lib):
+    lib.manual_seed(0)
+    model = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.Tanh(), lib.nn.Linear(8, 3))
+    with lib.no_grad():
+        for i, p in enumerate(model.parameters()):
+            p.copy_(lib.linspace(-1, 1, p.numel()).reshape(p.shape) * (i + 1) / 3)
+    return model
+
+
+def _inputs(lib, call):
+    x = lib.linspace(-2, 2, 20).reshape(5, 4) * (call + 1)
+    return x, lib.tensor([0, 2, 1, 2, 0])
+
+
+def _per_sample_grads(lib):
+    """The torch.func tutorial's per-sample gradients, the parameters moving between
+    calls as a training loop moves them."""
+    model = _model(lib)
+    params = {k: v.detach() for k, v in model.named_parameters()}
+
+    def loss(p, x, y):
+        out = lib.func.functional_call(model, p, (x.unsqueeze(0),))
+        return lib.nn.functional.cross_entropy(out, y.unsqueeze(0))
+    per_sample = lib.func.vmap(lib.func.grad(loss), in_dims=(None, 0, 0))
+    results = []
+    for call in range(CALLS):
+        grads = per_sample(params, *_inputs(lib, call))
+        results.append(grads["2.weight"])
+        params = {k: v - 0.1 * grads[k].mean(0) for k, v in params.items()}
+    return results
+
+
+def _inline_jacobians(lib):
+    """jacrev of a lambda written inside the loop (a new function object each call) at
+    a row of a matrix (a view, at a new offset each call)."""
+    model = _model(lib)
+    x = _inputs(lib, 0)[0]
+    return [lib.func.jacrev(lambda a: model(a).sin())(x[call]) for call in range(CALLS)]
+
+
+def _hessians(lib):
+    scale = lib.tensor([1.0, -2.0, 0.5])
+    f = lambda a: (a.sin() * scale).sum() * a.pow(2).sum()      # noqa: E731
+    results = []
+    for call in range(CALLS):
+        results.append(lib.func.hessian(f)(lib.tensor([0.3, -1.2, 2.0]) * (call + 1)))
+        scale.mul_(1.5)             # (a captured tensor written between calls)
+    return results
+
+
+def _module_gradients(lib):
+    """vmap of a module whose parameters require grad: backward after each call."""
+    model = _model(lib)
+    results = []
+    for call in range(CALLS):
+        out = lib.func.vmap(model)(_inputs(lib, call)[0])
+        assert out.requires_grad
+        out.pow(2).sum().backward()
+        results.append(model[0].weight.grad.clone())
+    return results
+
+
+def _batchnorm_ensemble(lib):
+    """stack_module_state + vmap(functional_call) of BatchNorm models in train mode: the
+    running statistics are written back at every call."""
+    lib.manual_seed(0)
+    models = [lib.nn.Sequential(lib.nn.Linear(4, 3), lib.nn.BatchNorm1d(3)) for _ in range(2)]
+    params, buffers = lib.func.stack_module_state(models)
+    base = models[0]
+
+    def run(p, b, x):
+        return lib.func.functional_call(base, (p, b), (x,))
+    with lib.no_grad():
+        for k in params:
+            params[k].copy_(lib.linspace(-1, 1, params[k].numel()).reshape(params[k].shape))
+    results = []
+    for call in range(CALLS):
+        out = lib.func.vmap(run, in_dims=(0, 0, None))(params, buffers, _inputs(lib, call)[0])
+        results += [out, buffers["1.running_mean"].clone(), buffers["1.running_var"].clone()]
+    return results
+
+
+def _python_scalar(lib):
+    """A global Python number read by the function changes between calls (each value's
+    second call traces its program: the last call must not run the one for 2.0)."""
+    results = []
+    for factor in (1.0, 1.0, 2.0, 2.0, 1.0):
+        _GLOBALS["factor"] = factor
+        results.append(lib.func.grad(_scaled_loss)(lib.tensor([0.5, -1.0, 2.0])))
+    return results
+
+
+_GLOBALS = {"factor": 1.0}
+
+
+def _writes_into_a_view(lib):
+    """vmap of a function writing its input in place, given a view of a matrix."""
+    x = lib.arange(12.0).reshape(3, 4)
+    f = lib.vmap(lambda a: a.mul_(1.5).sum())
+    results = []
+    for _ in range(CALLS):
+        results += [f(x[:, 1:]), x.clone()]
+    return results
+
+
+def _scaled_loss(a):
+    return (a.pow(3) * _GLOBALS["factor"]).sum()
+
+
+@pytest.mark.parametrize("case", [_per_sample_grads, _inline_jacobians, _hessians,
+                                  _module_gradients, _batchnorm_ensemble, _python_scalar,
+                                  _writes_into_a_view])
+def test_every_call_gives_torchs_results(case):
+    _func_tier._tiers.clear()
+    ours, theirs = case(torchlike), case(torch)
+    # (the later calls ran a program)
+    assert any(not e.eager for t in _func_tier._tiers.values() for e in t.entries.values())
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        _close(a, b)
+
+
+def test_a_repeated_transform_compiles_nothing_and_runs_its_program():
+    model = _model(torchlike)
+    jac = torchlike.func.jacrev(lambda a: model(a).tanh())
+    x = _inputs(torchlike, 0)[0][0]
+    jac(x), jac(x)                  # eager, then traced and compiled
+    compiles = _caches.compiles.total
+    for _ in range(3):
+        jac(x).tolist()
+    assert _caches.compiles.total == compiles
+    tier = _func_tier._tiers[jac._tier_key]
+    assert [e.eager for e in tier.entries.values()] == [False]
+
+
+def test_turned_off_every_call_runs_eagerly(monkeypatch):
+    monkeypatch.setattr(config, "compile_repeated_transforms", False)
+    f = torchlike.func.grad(lambda a: a.sin().sum())
+    for _ in range(3):
+        f(torchlike.tensor([1.0, 2.0]))
+    assert f._tier_key not in _func_tier._tiers
+
+
+def test_a_function_that_prints_prints_at_every_call(capsys):
+    def f(a):
+        print("called")
+        return a.exp().sum()
+    g = torchlike.func.grad(f)
+    for call in range(CALLS):
+        _close(g(torchlike.tensor([0.5, 1.0]) * call),
+               torch.func.grad(f)(torch.tensor([0.5, 1.0]) * call))
+    assert capsys.readouterr().out.count("called") == 2 * CALLS
+
+
+def test_a_returned_argument_stays_the_callers_tensor():
+    f = torchlike.vmap(lambda a: a)
+    x = torchlike.ones(3, 2)
+    assert all(f(x) is x for _ in range(CALLS))
+
+
+def test_random_draws_differ_at_every_call():
+    torchlike.manual_seed(0)
+    drop = torchlike.vmap(lambda a: torchlike.nn.functional.dropout(a, 0.5),
+                          randomness="different")
+    masks = [drop(torchlike.ones(8, 16)) for _ in range(CALLS)]
+    for m in masks:
+        assert set(np.unique(m.tolist())) <= {0.0, 2.0}
+    assert len({tuple(np.ravel(m.tolist())) for m in masks}) == CALLS
+
+
+def test_an_error_is_raised_at_every_call_as_torch_raises_it():
+    f_ours = torchlike.vmap(lambda a, b: a + b)
+    f_theirs = torch.vmap(lambda a, b: a + b)
+    with pytest.raises(ValueError) as theirs:
+        f_theirs(torch.ones(3, 2), torch.ones(4, 2))
+    for _ in range(CALLS):
+        with pytest.raises(ValueError) as ours:
+            f_ours(torchlike.ones(3, 2), torchlike.ones(4, 2))
+        assert str(ours.value) == str(theirs.value)
