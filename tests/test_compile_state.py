@@ -261,3 +261,42 @@ def test_config_namespaces_are_guarded_and_a_logger_is_not_followed():
     assert to_numpy(step(torchlike.ones(2))).tolist() == [3.0, 3.0]     # 1 * 2 + 1
     run.cfg.scale, run.args.bias = 5.0, -1.0
     assert to_numpy(step(torchlike.ones(2))).tolist() == [4.0, 4.0]     # 1 * 5 - 1
+
+
+def _closure_over(lib):
+    """A function and a setter of the closure variables it reads: a Python number and
+    a module, each rebound between calls (`nonlocal`)."""
+    scale, model = 1.0, lib.nn.Linear(3, 2)
+    models = {1.0: model}
+    with lib.no_grad():
+        model.weight.copy_(lib.tensor(X[:2]))
+        model.bias.fill_(0.5)
+
+    def f(x):
+        return model(x * scale).sum()
+
+    def rebind(value):
+        nonlocal scale, model
+        scale = value
+        if value not in models:
+            models[value] = lib.nn.Linear(3, 2)
+            with lib.no_grad():
+                models[value].weight.copy_(lib.tensor(X[1:3] * value))
+                models[value].bias.copy_(models[1.0].bias)
+        model = models[value]
+    return f, rebind
+
+
+def test_a_rebound_closure_variable_is_read_anew():
+    """PyTorch's torch.compile guards closure variables; a program traced for one value
+    of a rebound closure number or module must not serve another."""
+    results = {}
+    for lib, compile_ in ((torchlike, torchlike.compile), (torch, lambda f: f)):
+        f, rebind = _closure_over(lib)
+        compiled = compile_(f)
+        x = lib.tensor(X)
+        results[lib] = []
+        for value in (1.0, 1.0, 2.0, 2.0, 1.0):
+            rebind(value)
+            results[lib].append(compiled(x).item())
+    np.testing.assert_allclose(results[torchlike], results[torch], rtol=1e-6)

@@ -116,6 +116,19 @@ def _python_scalar(lib):
 _GLOBALS = {"factor": 1.0}
 
 
+def _rebound_closure(lib):
+    """A closure variable the function reads is rebound between calls."""
+    scale = 1.0
+
+    def f(a):
+        return (a.sin() * scale).sum()
+    g = lib.func.grad(f)
+    results = []
+    for scale in (1.0, 1.0, 2.0, 2.0, 1.0):    # noqa: B007 (f reads it)
+        results.append(g(lib.tensor([0.5, -1.0, 2.0])))
+    return results
+
+
 def _writes_into_a_view(lib):
     """vmap of a function writing its input in place, given a view of a matrix."""
     x = lib.arange(12.0).reshape(3, 4)
@@ -132,7 +145,7 @@ def _scaled_loss(a):
 
 @pytest.mark.parametrize("case", [_per_sample_grads, _inline_jacobians, _hessians,
                                   _module_gradients, _batchnorm_ensemble, _python_scalar,
-                                  _writes_into_a_view])
+                                  _rebound_closure, _writes_into_a_view])
 def test_every_call_gives_torchs_results(case):
     _func_tier._tiers.clear()
     ours, theirs = case(torchlike), case(torch)

@@ -53,7 +53,7 @@ from .guards import GuardKey, collect, leaf_sig, shapes_left_out
 from .plan import GuardPlan, version_counters
 from .plan import getter as _getter
 from .split import OpLog, replaying
-from .state import _SCALARS, discover, freeze, function_roots
+from .state import _SCALARS, CellValues, discover, freeze, function_roots
 
 
 _NOT_ROOTS = (Tensor,) + _SCALARS
@@ -255,7 +255,9 @@ class CompiledCallable:
         self.families = set()
         self.programs = LRU(config.programs_per_function)     # text digest -> program
         self.limit_warned = False
-        self._globals, self._cells, self._names = function_roots(fn)
+        self._globals, self._cells, self._names = function_roots(fn, cells_as_slots=True)
+        self._closures = list({id(g): g for g, _ in self._globals
+                               if isinstance(g, CellValues)}.values())
         self._walk = None       # (state, ids of its roots, its fingerprint)
         self._plan = None       # the last call's guard plan (plan.py)
         self._fixed_root_ids = None     # (_root_ids)
@@ -331,6 +333,8 @@ class CompiledCallable:
     def __call__(self, *args, **kwargs):
         if is_compiling() or not bridge.top_level() or disabled():
             return self.fn(*args, **kwargs)
+        for closure in self._closures:     # (closure variables, as they stand now)
+            closure.refresh()
         if args or kwargs:
             leaves, treedef = jax.tree_util.tree_flatten((args, kwargs),
                                                          is_leaf=lambda x: isinstance(x, Tensor))

@@ -226,7 +226,8 @@ def _globals(state, pairs, work):
     for g, name in pairs:
         if name in g:
             value = g[name]
-            if is_scalar(value):
+            # (a closure's list or tuple is walked, as its other objects are)
+            if type(value) in _SCALAR_TYPES if type(g) is CellValues else is_scalar(value):
                 state.scalar_slots.append(Slot(g, name, False))
             else:
                 work.append(value)
@@ -342,11 +343,33 @@ def _is_scheduler(obj):
 _TORCHLIKE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-def function_roots(fn):
-    """(globals dict, name) pairs and closure values the function can reach: its own
-    names and those of the plain Python functions it names, transitively; and every
-    name their code uses (attribute names among them)."""
+class CellValues(dict):
+    """The values of closure cells, as a dict (a guard reads its slots with dict.get,
+    as it reads globals), read again at every call by `refresh`: a closure variable
+    rebound between calls (`nonlocal scale; scale = 2.0`) is then a new guard, or a new
+    object walked, as a global's new value is."""
+
+    def __init__(self, cells):
+        super().__init__()
+        self.cells = cells
+        self.refresh()
+
+    def refresh(self):
+        for i, cell in enumerate(self.cells):
+            try:
+                self[i] = cell.cell_contents
+            except ValueError:      # (a cell not filled yet)
+                self.pop(i, None)
+
+
+def function_roots(fn, cells_as_slots=False):
+    """(globals dict, name) pairs and other roots the function can reach: its own names
+    and those of the plain Python functions it names, transitively; and every name their
+    code uses (attribute names among them). Closure values are roots; with
+    `cells_as_slots` the closure cells are pairs of one CellValues instead (the caller
+    refreshes it)."""
     names, cells, seen, used = [], [], set(), set()
+    closure = []
     work = [fn]
     while work:
         f = work.pop()
@@ -380,8 +403,14 @@ def function_roots(fn):
                 value = cell.cell_contents
             except ValueError:      # a cell not filled yet
                 continue
-            cells.append(value)
+            if cells_as_slots:
+                closure.append(cell)
+            else:
+                cells.append(value)
             if isinstance(value, types.FunctionType):
                 work.append(value)
+    if closure:
+        values = CellValues(closure)
+        names += [(values, i) for i in range(len(closure))]
     unique = {(id(g), n): (g, n) for g, n in names if not isinstance(g.get(n), types.ModuleType)}
     return list(unique.values()), cells, frozenset(used)
