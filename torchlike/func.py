@@ -393,6 +393,11 @@ def _check_primals_tangents(primals, tangents, api):
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """torch.func.jvp: (output, jvp_out) or (output, jvp_out, aux); the results join the
     autograd graph of primals and tangents that require grad."""
+    return transformed(func, functools.partial(_jvp, func, strict, has_aux),
+                       ("jvp", strict, has_aux))(primals, tangents)
+
+
+def _jvp(func, strict, has_aux, primals, tangents):
     _check_primals_tangents(primals, tangents, "jvp")
     device = _device_of(primals)
 
