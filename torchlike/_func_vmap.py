@@ -1,6 +1,5 @@
 """torch.func.vmap on jax.vmap: PyTorch's in_dims/out_dims rules and errors,
 chunk_size, and randomness ('error', 'same', 'different') through the generator's key."""
-import functools
 import os
 
 import jax

@@ -53,7 +53,7 @@ from .guards import GuardKey, collect, leaf_sig, shapes_left_out
 from .plan import GuardPlan, version_counters
 from .plan import getter as _getter
 from .split import OpLog, replaying
-from .state import _SCALARS, CellValues, discover, freeze, function_roots
+from .state import _SCALARS, CellValues, discover, function_roots
 
 
 _NOT_ROOTS = (Tensor,) + _SCALARS
