@@ -1,7 +1,7 @@
-"""torch.func transforms called again run as compiled programs (torchlike/_func_tier.py):
-every call gives PyTorch's results, as the first (eager) one does, whatever changed
-between calls; a repeated call compiles nothing; what cannot be one program (a print, a
-result that is the argument itself) stays eager."""
+"""torch.func transforms run as compiled programs, one per guard (torchlike/_func_tier.py):
+every call gives PyTorch's results, whatever changed between calls; a repeated call
+compiles nothing; what cannot be one program (a print, a result that is the argument
+itself) runs eagerly."""
 import numpy as np
 import pytest
 
@@ -11,7 +11,7 @@ from torchlike._compile import config
 
 torch = pytest.importorskip("torch")
 
-CALLS = 4       # the first eager, the second traced, the rest the program
+CALLS = 4       # the first traces, the rest run the program
 
 
 def _close(ours, theirs):
@@ -104,8 +104,8 @@ def _batchnorm_ensemble(lib):
 
 
 def _python_scalar(lib):
-    """A global Python number read by the function changes between calls (each value's
-    second call traces its program: the last call must not run the one for 2.0)."""
+    """A global Python number read by the function changes between calls (the last
+    call must not run the program traced for 2.0)."""
     results = []
     for factor in (1.0, 1.0, 2.0, 2.0, 1.0):
         _GLOBALS["factor"] = factor
@@ -160,7 +160,7 @@ def test_a_repeated_transform_compiles_nothing_and_runs_its_program():
     model = _model(torchlike)
     jac = torchlike.func.jacrev(lambda a: model(a).tanh())
     x = _inputs(torchlike, 0)[0][0]
-    jac(x), jac(x)                  # eager, then traced and compiled
+    jac(x), jac(x)      # traced and compiled (and the copy of the row, `x` being a view)
     compiles = _caches.compiles.total
     for _ in range(3):
         jac(x).tolist()
@@ -170,7 +170,7 @@ def test_a_repeated_transform_compiles_nothing_and_runs_its_program():
 
 
 def test_turned_off_every_call_runs_eagerly(monkeypatch):
-    monkeypatch.setattr(config, "compile_repeated_transforms", False)
+    monkeypatch.setattr(config, "compile_func_transforms", False)
     f = torchlike.func.grad(lambda a: a.sin().sum())
     for _ in range(3):
         f(torchlike.tensor([1.0, 2.0]))
@@ -213,3 +213,27 @@ def test_an_error_is_raised_at_every_call_as_torch_raises_it():
         with pytest.raises(ValueError) as ours:
             f_ours(torchlike.ones(3, 2), torchlike.ones(4, 2))
         assert str(ours.value) == str(theirs.value)
+
+
+def test_autograd_functional_keeps_its_conventions_at_every_call():
+    """torch.autograd.functional's jacobian and jvp read how the function returned its
+    outputs while it runs: they stay eager (no program, none per call either), and
+    every call unpacks as PyTorch's does."""
+    def f(a, b):
+        return (a * b).sin(), a.exp()
+    tiers = len(_func_tier._tiers)
+    for call in range(CALLS):
+        args = {lib: (lib.tensor([0.5, -1.0]) * (call + 1), lib.tensor([2.0, 0.25]))
+                for lib in (torchlike, torch)}
+        ours = torchlike.autograd.functional.jacobian(f, args[torchlike])
+        theirs = torch.autograd.functional.jacobian(f, args[torch])
+        assert type(ours) is type(theirs) and type(ours[0]) is type(theirs[0])
+        for row_ours, row_theirs in zip(ours, theirs):
+            for a, b in zip(row_ours, row_theirs):
+                _close(a, b)
+        v = {lib: (lib.ones(2), lib.ones(2)) for lib in (torchlike, torch)}
+        ours = torchlike.autograd.functional.jvp(f, args[torchlike], v[torchlike])
+        theirs = torch.autograd.functional.jvp(f, args[torch], v[torch])
+        for a, b in zip(ours[1], theirs[1]):
+            _close(a, b)
+    assert len(_func_tier._tiers) == tiers

@@ -7,6 +7,8 @@ that requires grad the transform read: its tensor arguments and the tensors its 
 captured (found while it ran: _jax_bridge notes them). The node's backward is jax.vjp of
 the whole transform, rerun with tracers standing in for those tensors.
 """
+import contextlib
+
 import jax
 
 from . import _jax_bridge as bridge
@@ -24,25 +26,43 @@ def _differentiable(t):
     return isinstance(t, Tensor) and (t.dtype.is_floating_point or t.dtype.is_complex)
 
 
+@contextlib.contextmanager
+def _inside():
+    """While a transform runs, its ops are its own (_jax_bridge.apply_traced), also
+    inside torchlike.compile's trace, whose ops record for autograd; the tensors born
+    before the outermost one are its captures."""
+    state = bridge.state
+    previous = state.captured_before
+    if not state.transforms:
+        Storage.epoch += 1
+        state.captured_before = Storage.epoch
+    state.transforms += 1
+    try:
+        yield
+    finally:
+        state.transforms -= 1
+        state.captured_before = previous
+
+
 def joined(body, args):
     """body(args): a transform over torchlike code, returning a pytree of Tensors; its
     results join the autograd graph of the tensors that require grad it read."""
     # the outermost transform joins: at the top level, or where torchlike.compile traces
     # (its ops record on tracers, so that a compiled `vmap(model)` is differentiable)
-    if not (is_grad_enabled() and bridge.state.captures is None and
+    if not (is_grad_enabled() and not bridge.state.transforms and
             (bridge.top_level() or bridge.state.compiling)):
-        return body(args)
+        with _inside():
+            return body(args)
     from .func import _rebuild
     leaves = jax.tree_util.tree_leaves(args, is_leaf=_is_leaf)
     explicit = [i for i, x in enumerate(leaves) if _differentiable(x) and x.requires_grad]
-    previous = bridge.state.captures, bridge.state.captured_before
-    # tensors born before the transform that it reads are its captures (_jax_bridge)
-    Storage.epoch += 1
-    bridge.state.captures, bridge.state.captured_before = captures, _ = {}, Storage.epoch
+    # the tensors that require grad born before the transform that it reads (_jax_bridge)
+    bridge.state.captures = captures = {}
     try:
-        out = body(args)
+        with _inside():
+            out = body(args)
     finally:
-        bridge.state.captures, bridge.state.captured_before = previous
+        bridge.state.captures = None
     explicit_ids = {id(leaves[i]) for i in explicit}
     captured = [t for t in captures.values()
                 if id(t) not in explicit_ids and _differentiable(t)]
@@ -61,7 +81,7 @@ def joined(body, args):
         previous = bridge.state.substitute
         bridge.state.substitute = {id(t): a for t, a in zip(captured, arrays[len(explicit):])}
         try:
-            with enable_grad():
+            with enable_grad(), _inside():
                 result = body(_rebuild(args, iter(inner)))
         finally:
             bridge.state.substitute = previous

@@ -1,21 +1,22 @@
-"""torch.func transforms called again run as compiled programs (a tiered JIT).
+"""torch.func transforms run as compiled programs, one per guard.
 
-An eager transform (`vmap(grad(loss))(params, x, y)`) runs JAX's transforms op by op,
-tracing the user's function through jax.vmap and jax.grad again on every call: per-sample
-gradients of a small MLP took 4.2 ms a call against PyTorch's 0.94, where one jax.jit
-program of the same transform takes 0.35. torch.func asks for pure functions (its "UX
-limitations" page), which is what lets a program stand for later calls: the second call
-of a transform of the same function with the same guard (argument shapes and dtypes,
-the state it reads: torchlike.compile's guards) traces it once with torchlike.compile's
-machinery (fullgraph), and later calls run that program. The first call of each guard
-runs eagerly, so a transform called once, or with new shapes every time, never waits for
-a compile. A guard whose trace cannot be one program (a graph break, a result that is
-an argument itself, any error, which the eager run then raises as it would) stays eager.
+Run eagerly, a transform goes through JAX's transforms op by op: every call traces the
+user's function through jax.vmap and jax.grad again, and every new shape compiles each
+op's batched and differentiated versions one by one. Per-sample gradients of a small MLP
+(vmap(grad(loss)) over functional_call) took 600-680 ms at each new shape and 4-8 ms at
+a shape seen before, PyTorch 0.9; the same transform as one program compiles in about
+170 ms and then takes 0.25-0.3 ms a call. torch.func asks for pure functions (its "UX
+limitations" page), which is what lets one program stand for every call: a transform
+called at the top level is torchlike.compile of it (fullgraph), traced and compiled once
+per guard (argument shapes and dtypes, the state the function reads: torchlike.compile's
+guards). A guard whose trace cannot be one program (a print, a graph break, a result
+that is an argument itself, any error, which the eager run then raises as it would)
+runs eagerly from then on.
 
 Transforms are told apart by what they are made of: the transform's name and options,
 and the user's function (or the transform it wraps), so that `vmap(grad(loss))(...)`
 written inside a training loop finds its program although its wrappers are new objects.
-`torchlike._dynamo.config.compile_repeated_transforms = False` keeps every call eager.
+`torchlike._dynamo.config.compile_func_transforms = False` keeps every call eager.
 """
 import functools
 import types
@@ -31,14 +32,17 @@ from ._tensor import Tensor
 
 # transform key -> its _Tier; a key holds the user's function (bounded)
 _tiers = LRU(64)
-GUARDS_SEEN = 256       # guards a tier remembers having run eagerly once
+# a function whose `_tier_key` is this always runs eagerly under a transform (its caller
+# reads what it notes while it runs: autograd.functional's _Outputs)
+EAGER = "eager"
 
 
 def transformed(func, eager, options):
-    """The function a transform returns: `eager` (the transform, run op by op) that,
-    called again at the top level, runs as a program. `options`: the transform's name and
-    settings, which with `func` tell transforms apart."""
-    key = (options, _function_key(func))
+    """The function a transform returns: `eager` (the transform, run op by op), which
+    at the top level runs as a program. `options`: the transform's name and settings,
+    which with `func` tell transforms apart."""
+    function = _function_key(func)
+    key = None if function is EAGER else (options, function)
     try:
         hash(key)
     except TypeError:       # (unhashable options: such a transform always runs eagerly)
@@ -46,20 +50,20 @@ def transformed(func, eager, options):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        if key is None or not config.compile_repeated_transforms or is_compiling() or \
+        if key is None or not config.compile_func_transforms or is_compiling() or \
                 not bridge.top_level() or breaks.disabled():
             return eager(*args, **kwargs)
         tier = _tiers.get(key)
         if tier is None:
             tier = _tiers[key] = _Tier(eager, func)
         return tier(*args, **kwargs)
-    wrapper._tier_key = key
+    wrapper._tier_key = EAGER if key is None else key      # (what transforms of it see)
     return wrapper
 
 
 class _Tier(CompiledCallable):
-    """torchlike.compile of one transform, tracing a guard only when it repeats, and
-    running eagerly, without PyTorch's logs or warnings, where it cannot compile."""
+    """torchlike.compile of one transform, running eagerly, without PyTorch's logs or
+    warnings, where it cannot compile."""
 
     def __init__(self, eager, func):
         def run(*args, **kwargs):
@@ -70,7 +74,6 @@ class _Tier(CompiledCallable):
             return out
         run.__wrapped__ = func          # (the state walk follows it to the user's code)
         super().__init__(run, fullgraph=True)
-        self._seen = LRU(GUARDS_SEEN)
 
     def __call__(self, *args, **kwargs):
         # a view argument (`x[i]` of a loop over rows) goes in as a copy: its offset is part
@@ -93,12 +96,6 @@ class _Tier(CompiledCallable):
             out = _rebuild(out, iter([copied[id(x)][0] if id(x) in copied else x
                                       for x in out_leaves]))
         return out
-
-    def _trace_now(self, key):
-        if key in self._seen:
-            return True
-        self._seen[key] = True
-        return False
 
     def _trace(self, *args):
         try:

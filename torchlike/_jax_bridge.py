@@ -41,10 +41,12 @@ class _State(threading.local):
     # torchlike.func's autograd (_func_autograd.py): concrete tensors that require grad
     # met inside a transform (id -> tensor), and tracers standing in for them
     captures = None
-    captured_before = 0     # ... those whose storage is born before this Storage.epoch
+    captured_before = 0     # tensors born before this Storage.epoch are the captures of
+    # the outermost transform running
     substitute = None
     on_traced_outputs = None     # forward_ad's dual level: sees each traced op's outputs
     compiling = 0      # > 0 while torchlike.compile traces: ops on tracers are recorded
+    transforms = 0     # > 0 while a torchlike.func transform runs: its ops are not
     # a compiled training step: each recorded node's pullback, made with its forward
     # (torchlike/_compile/pullbacks.py)
     pullbacks = None
@@ -148,7 +150,8 @@ def apply_traced(op, inputs, params, grad_fn=None):
     # torchlike.compile traces the op's own function: a jitted one per op would be traced
     # and lowered apart (a nested program per op), slowing the first call
     recording = None
-    if state.pullbacks is not None and is_grad_enabled() and op.differentiable:
+    compiling = state.compiling and not state.transforms
+    if compiling and state.pullbacks is not None and is_grad_enabled() and op.differentiable:
         from ._compile import pullbacks
         recording = pullbacks.linearized(op, params, inputs, arrays)
     if recording is not None:
@@ -158,7 +161,7 @@ def apply_traced(op, inputs, params, grad_fn=None):
     if state.op_log is not None:
         state.op_log.add(op, params, arrays, out)
     multi = isinstance(out, (tuple, list))
-    if state.compiling:
+    if compiling:
         # torchlike.compile: autograd records as in eager mode, so that backward() and
         # the optimizer inside the compiled function trace into the same program
         outs = tuple([Tensor._wrap(o, device) for o in (out if multi else (out,))])
@@ -260,7 +263,8 @@ def write_in_trace(tensor, value):
     if write_scope.writable is not None:
         from ._compile.effects import check_writable
         check_writable(tensor._storage, "writes in place to")
-    if isinstance(value, BatchTracer) and not isinstance(tensor._storage.array, Tracer):
+    if isinstance(value, BatchTracer) and (not isinstance(tensor._storage.array, Tracer) or
+                                           tensor._storage.born < state.captured_before):
         raise RuntimeError(_INPLACE_VMAP_ERROR)
     if state.transform_scopes:
         born_from, strict = state.transform_scopes[-1]

@@ -24,6 +24,7 @@ from .autograd.engine import _conj
 from .autograd.forward_ad import _check_dual_dtypes
 from .autograd.grad_mode import enable_grad
 from ._func_autograd import joined
+from . import _func_tier
 from ._func_tier import transformed
 from ._tensor import Tensor
 
@@ -264,7 +265,9 @@ def grad(func, argnums=0, has_aux=False):
     def wrapper(*args, **kwargs):
         grads, value = inner(*args, **kwargs)
         return (grads, value[1]) if has_aux else grads
-    wrapper._tier_key = ("grad", inner._tier_key)     # (inner runs as a program: _func_tier)
+    # (inner runs as a program, or eagerly, and so do transforms of this: _func_tier)
+    wrapper._tier_key = inner._tier_key if inner._tier_key is _func_tier.EAGER else \
+        ("grad", inner._tier_key)
     return wrapper
 
 

@@ -3,6 +3,7 @@ import functools
 import weakref
 
 import jax
+from jax._src.interpreters import partial_eval as pe
 
 from .. import _jax_bridge as bridge
 from .._tensor import Tensor
@@ -18,24 +19,26 @@ def join_graph(entry, leaves, tensors, owner, in_arrays, counters):
     and whose backward is the vjp of the program. A result whose graph a backward()
     inside the function already consumed gets the node too (PyTorch prints it), but
     differentiating it again raises PyTorch's error for a freed graph."""
-    tree = entry.out_tree_results
+    unflatten = entry.unflatten_results
     if entry.graded_at is None:     # (once per entry)
         _graded_positions(entry)
     live = entry.graded_live
     inputs, positions = [], []
     any_live = any(live)
+    reached = entry.graded_reach
     for t, k in zip(tensors, owner):    # (owner: the index of each tensor's storage)
-        if t._base is None and t._whole and (t._requires_grad or t._grad_fn is not None):
+        if t._base is None and t._whole and (t._requires_grad or t._grad_fn is not None) \
+                and (entry.slot_of[k] in reached or not any_live):
             inputs.append(t)
             positions.append(entry.slot_of[k])     # (its program input)
             if not any_live:    # a node that only raises needs one input, not all
                 break
     if not inputs:
-        return jax.tree_util.tree_unflatten(tree, leaves)
+        return unflatten(leaves)
     graded = entry.graded_at(leaves)
     if not any_live:
         _join_consumed(entry, graded, inputs[0])
-        return jax.tree_util.tree_unflatten(tree, leaves)
+        return unflatten(leaves)
     key = tuple(positions)
     pullback = entry.pullbacks.get(key)
     if pullback is None:
@@ -45,8 +48,7 @@ def join_graph(entry, leaves, tensors, owner, in_arrays, counters):
     joined = CompiledFunction.apply(pullback, live, graded, *inputs)
     joined = iter(joined if isinstance(joined, tuple) else (joined,))
     swap = {id(t): next(joined) for t in graded}
-    return jax.tree_util.tree_unflatten(
-        tree, [swap.get(id(x), x) if isinstance(x, Tensor) else x for x in leaves])
+    return unflatten([swap.get(id(x), x) if isinstance(x, Tensor) else x for x in leaves])
 
 
 def _graded_positions(entry):
@@ -56,6 +58,14 @@ def _graded_positions(entry):
     tensor_at = [i for i, d in enumerate(entry.out_devices) if d is not None]
     entry.graded_live = tuple(live for live, g in zip(entry.out_live, entry.out_grad) if g)
     entry.graded_at = getter([i for i, g in zip(tensor_at, entry.out_grad) if g])
+    # the program inputs those results depend on: a tensor they do not reach gets no
+    # gradient (None, as in PyTorch), not zeros
+    jaxpr = entry.closed.jaxpr
+    wanted = [False] * len(jaxpr.outvars)
+    for i, live in enumerate(entry.out_live):
+        wanted[entry.out_ends[1] + i] = live
+    _, used = pe.dce_jaxpr(jaxpr, wanted)
+    entry.graded_reach = frozenset(i for i, u in enumerate(used) if u)
 
 
 def _join_consumed(entry, graded, first_input):

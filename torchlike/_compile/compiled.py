@@ -96,8 +96,8 @@ class _Entry:
         self.remove_added = None  # ... and this takes them out again
         self.pullbacks = LRU(8)   # which inputs are differentiated -> jitted vjp
         self.consumed_node = None  # (weakref to its input, node) for consumed results
-        self.graded_at = self.graded_live = None    # (autograd_node._graded_positions)
-        self.out_tree_results = None
+        self.graded_at = self.graded_live = self.graded_reach = None  # (autograd_node)
+        self.unflatten_results = None     # the result's flat leaves -> the result
         self.bumped = None        # indices of the tensors whose storage it writes
         self.expand_out = None    # changed storage -> its output, where some share one
 
@@ -116,6 +116,7 @@ class _Entry:
         self.out_tree = jax.tree_util.tree_structure(shapes)
         if self.split is None:      # (storages' arrays, new tensors' arrays, results)
             self.out_ends = (len(shapes[0]), len(shapes[0]) + len(shapes[1]))
+        self.closed = closed
         self.flat = jax.extend.core.jaxpr_as_fun(closed)     # (every input: the pullback's)
         self.changed_set = frozenset(self.changed)
         self.changed_of = _getter(self.changed)     # storages -> those the program writes
@@ -160,6 +161,33 @@ class _Entry:
         a, b = self.out_ends
         return _Outputs(flat[:a], flat[a:b], flat[b:],
                         None if self.donate else list(self.unique(in_arrays)))
+
+
+def _flatten_results(result):
+    """(leaves, a function of the leaves giving the result back) of a function's result:
+    JAX's tree, or where the result holds a dict, PyTorch's pytree, which keeps the
+    dict's key order where JAX's sorts the keys."""
+    if _holds_dict(result):
+        from ..utils import _pytree
+        leaves, spec = _pytree.tree_flatten(result)
+        return leaves, functools.partial(_unflatten_pytree, spec)
+    leaves, treedef = jax.tree_util.tree_flatten(result, is_leaf=_is_tensor)
+    return leaves, treedef.unflatten
+
+
+def _unflatten_pytree(spec, leaves):
+    from ..utils import _pytree
+    return _pytree.tree_unflatten(leaves, spec)
+
+
+def _holds_dict(tree):
+    if isinstance(tree, dict):
+        return True
+    return isinstance(tree, (tuple, list)) and any(map(_holds_dict, tree))
+
+
+def _is_tensor(x):
+    return isinstance(x, Tensor)
 
 
 def _shared(programs, program, args):
@@ -357,8 +385,6 @@ class CompiledCallable:
         grads = ()      # (a first call's placeholder `.grad`s: first_grads.py)
         lowering = _NO_LOWERING
         if entry is None:
-            if not self._trace_now(key):
-                return self.fn(*args, **kwargs)
             if self._family(key) not in self.families and \
                     len(self.families) >= self._limit():
                 self._warn_limit()
@@ -445,7 +471,7 @@ class CompiledCallable:
                 plan.release()      # (the plan does not keep this call's arguments)
         if is_grad_enabled() and any(entry.out_grad):
             return join_graph(entry, leaves, tensors, owner, outs.inputs, counters)
-        return jax.tree_util.tree_unflatten(entry.out_tree_results, leaves)
+        return entry.unflatten_results(leaves)
 
     def _steady(self, plan, arg_tensors):
         """A call whose guard is the plan's: its entry's program on the plan's layout
@@ -463,15 +489,10 @@ class CompiledCallable:
         if plan.join:       # (grad mode is the plan's)
             result = join_graph(entry, leaves, tensors, plan.owner, outs.inputs, counters)
         else:
-            result = jax.tree_util.tree_unflatten(entry.out_tree_results, leaves)
+            result = entry.unflatten_results(leaves)
         if arg_tensors:
             plan.release()      # (the plan does not keep this call's arguments)
         return result
-
-    def _trace_now(self, key):
-        """Whether a guard met for the first time is traced now (else this call runs
-        eagerly: the transforms' tier, _func_tier.py)."""
-        return True
 
     def _drop_grads(self, grads, entry=None):
         """A trace with placeholder `.grad`s that does not serve the state without them:
@@ -586,8 +607,7 @@ class CompiledCallable:
                 entry.expand_out = _getter(where)
             new_out = harvest(entry, saved, after)
             entry.draws = draws
-            out_leaves, entry.out_tree_results = jax.tree_util.tree_flatten(
-                result, is_leaf=lambda x: isinstance(x, Tensor))
+            out_leaves, entry.unflatten_results = _flatten_results(result)
             entry.out_static = [None if isinstance(x, Tensor) else x for x in out_leaves]
             entry.out_devices = [x.device if isinstance(x, Tensor) else None
                                  for x in out_leaves]
@@ -628,7 +648,7 @@ class CompiledCallable:
     # -- after a call ---------------------------------------------------------------------
     def _install(self, entry, state, tensors, storages, owner, outs, plan=None):
         """Puts a call's results in place and returns the function's result as its
-        flat leaves (entry.out_tree_results' order) and the tensors now in the slots the
+        flat leaves (entry.unflatten_results' order) and the tensors now in the slots the
         function filled. With a `plan` (the steady state), the plan keeps the version
         counters to bump and puts the new tensors in their slots (and in itself): then
         no list of them is returned."""

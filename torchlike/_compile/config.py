@@ -5,8 +5,8 @@ cache_size_limit = recompile_limit      # PyTorch's older name
 # with dynamic shapes (dynamic=None or True), the programs kept per function: one per
 # shape seen, the least recently used dropped beyond this (and retraced if it returns)
 programs_per_function = 64
-# torch.func transforms called again with the same guard run as programs (_func_tier.py)
-compile_repeated_transforms = True
+# torch.func transforms run as compiled programs, one per guard (_func_tier.py)
+compile_func_transforms = True
 
 
 def limit():

@@ -9,6 +9,7 @@ import functools
 import jax
 import jax.extend
 
+from .. import _func_tier
 from .. import func as _func
 from .._tensor import Tensor
 from . import _functional_graph as _graph
@@ -48,7 +49,9 @@ def _as_tuple(x, what, fn_name):
 
 
 class _Outputs:
-    """func's outputs as a tuple, remembering whether func returned a tuple."""
+    """func's outputs as a tuple, remembering whether func returned a tuple (so the
+    transforms run it at every call, not as a compiled program: _func_tier.py)."""
+    _tier_key = _func_tier.EAGER
 
     def __init__(self, func, fn_name, strict):
         self.func, self.fn_name, self.strict = func, fn_name, strict
