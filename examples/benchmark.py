@@ -409,6 +409,44 @@ def chain_jax(device):
     return lambda: grad(x)
 
 
+# ---------------------------------------------------------------- 8. per-sample gradients
+
+PSG_SIZES, PSG_BATCH = (32, 64, 10), 64
+
+
+def per_sample_grads(lib, device):
+    """torch.func's per-sample gradients: vmap(grad(loss)) over functional_call, the same
+    transform called every step (not a training step: no optimizer)."""
+    nn, func = lib.nn, lib.func
+    lib.manual_seed(0)
+    model = nn.Sequential(nn.Linear(*PSG_SIZES[:2]), nn.ReLU(), nn.Linear(*PSG_SIZES[1:]))
+    model = model.to(device)
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    x = lib.randn(PSG_BATCH, PSG_SIZES[0], device=device)
+    y = lib.randint(0, PSG_SIZES[-1], (PSG_BATCH,), device=device)
+
+    def loss(p, xi, yi):
+        out = func.functional_call(model, p, (xi.unsqueeze(0),))
+        return nn.functional.cross_entropy(out, yi.unsqueeze(0))
+    per_sample = func.vmap(func.grad(loss), in_dims=(None, 0, 0))
+    return lambda: per_sample(params, x, y)["2.weight"]
+
+
+def per_sample_grads_jax(device):
+    k1, k2 = jax.random.split(jax.random.key(0))
+    params = [linear_init(k1, *PSG_SIZES[:2]), linear_init(k2, *PSG_SIZES[1:])]
+    x, y = jax_batch((PSG_BATCH, PSG_SIZES[0]), PSG_SIZES[-1])
+
+    def loss(p, xi, yi):
+        out = linear(p[1], jax.nn.relu(linear(p[0], xi[None])))
+        return cross_entropy(out, yi[None])
+    on_device = jax.sharding.SingleDeviceSharding(jax_device(device))
+    per_sample = jax.jit(jax.vmap(jax.grad(loss), in_axes=(None, 0, 0)),
+                         out_shardings=on_device)
+    params, x, y = jax.device_put((params, x, y), on_device)
+    return lambda: per_sample(params, x, y)[1]["w"]
+
+
 # ---------------------------------------------------------------- timing
 
 def first_steps(make_step):
@@ -472,6 +510,8 @@ WORKLOADS = [
     ("transformer", "TransformerEncoder 2x d64 h4 seq32 b16, AdamW", transformer, transformer_jax, 10),
     ("lstm", "LSTM h64 in32 seq32 b16 + linear, Adam", lstm, lstm_jax, 10),
     ("chain", f"chain of {CHAIN_OPS:,} elementwise ops + backward", chain, chain_jax, 2),
+    ("func", "per-sample grads, vmap(grad) of MLP 32-64-10 b64 (torch.func)",
+     per_sample_grads, per_sample_grads_jax, 20),
 ]
 GPT = "gpt"
 SCALING = "scaling"

@@ -2,7 +2,8 @@
 
     python examples/compile_and_func.py [--lib torchlike|torch] [--device cpu|cuda]
 
-1. per-sample gradients with vmap(grad(...)) over a small model's loss;
+1. per-sample gradients with vmap(grad(...)) over a small model's loss, and the time of
+   a call once the function is warm (repeated calls run one compiled program);
 2. a Hessian-vector product (jvp of grad);
 3. an ensemble of 4 small models run at once with stack_module_state + vmap;
 4. a compiled training loop (torch.compile of the whole step) and its speed against the
@@ -18,7 +19,7 @@ import importlib
 import time
 
 
-def per_sample_grads(torch, device):
+def per_sample_grads(torch, device, calls=20):
     functional_call, grad, vmap = torch.func.functional_call, torch.func.grad, torch.func.vmap
     torch.manual_seed(0)
     model = torch.nn.Linear(3, 2).to(device)
@@ -29,13 +30,21 @@ def per_sample_grads(torch, device):
     def loss(p, xi, yi):
         out = functional_call(model, p, (xi.unsqueeze(0),))
         return ((out - yi.unsqueeze(0)) ** 2).mean()
-    grads = vmap(grad(loss), in_dims=(None, 0, 0))(params, x, y)
+    per_sample = vmap(grad(loss), in_dims=(None, 0, 0))
+    grads = per_sample(params, x, y)
+    # called again, as a training loop calls it: under torchlike the second call compiles
+    # one program (docs/jax.md), which every later call runs
+    per_sample(params, x, y)["weight"].sum().item()
+    start = time.perf_counter()
+    for _ in range(calls):
+        per_sample(params, x, y)["weight"].sum().item()
+    per_call = (time.perf_counter() - start) / calls
     # the mean of the per-sample gradients is the batch gradient
     model.zero_grad()
     ((model(x) - y) ** 2).mean(dim=1).mean().backward()
     gap = (grads["weight"].mean(0) - model.weight.grad).abs().max().item()
-    print(f"per-sample gradients: weight {tuple(grads['weight'].shape)}, "
-          f"mean vs batch gradient max |diff| {gap:.2e}")
+    print(f"per-sample gradients: {per_call * 1e3:.3f} ms a call after the first two; "
+          f"weight {tuple(grads['weight'].shape)}, mean vs batch gradient max |diff| {gap:.2e}")
     return grads
 
 
