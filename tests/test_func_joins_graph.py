@@ -99,3 +99,20 @@ def test_compiled_transform_results_join_the_graph(transform):
     ours, theirs = run(torchlike, compiled=True), run(torch, compiled=False)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_results_constant_in_the_tensors_that_require_grad_have_no_grad_fn():
+    """A transform's (or a compiled function's) result that does not depend on any
+    tensor requiring grad is outside the graph, as PyTorch's (the gradient of a linear
+    function is constant in its input); one that depends on one joins it."""
+    def run(lib, compile_):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        x = lib.tensor([0.5, -1.0, 2.0])
+        results = [lib.func.grad(lambda a: (a * 2).sum())(w),
+                   lib.func.grad(lambda a: (a * a).sum())(w),
+                   lib.vmap(lambda a: a * 2)(x.expand(2, 3)),
+                   lib.vmap(lambda a: a * w)(x.expand(2, 3)),
+                   lib.func.jacrev(lambda a: a * x)(w)]
+        results += list(compile_(lambda a: ((a * w).sum(), a * 2))(x))
+        return [(r.requires_grad, r.grad_fn is None) for r in results]
+    assert run(torchlike, torchlike.compile) == run(torch, lambda f: f)

@@ -21,14 +21,15 @@ def join_graph(entry, leaves, tensors, owner, in_arrays, counters):
     differentiating it again raises PyTorch's error for a freed graph."""
     unflatten = entry.unflatten_results
     if entry.graded_at is None:     # (once per entry)
-        _graded_positions(entry)
+        _graded_positions(entry, tensors, owner)
     live = entry.graded_live
+    if not live:        # (no result depends on a tensor that requires grad)
+        return unflatten(leaves)
     inputs, positions = [], []
     any_live = any(live)
     reached = entry.graded_reach
     for t, k in zip(tensors, owner):    # (owner: the index of each tensor's storage)
-        if t._base is None and t._whole and (t._requires_grad or t._grad_fn is not None) \
-                and (entry.slot_of[k] in reached or not any_live):
+        if _differentiated(t) and (entry.slot_of[k] in reached or not any_live):
             inputs.append(t)
             positions.append(entry.slot_of[k])     # (its program input)
             if not any_live:    # a node that only raises needs one input, not all
@@ -43,7 +44,7 @@ def join_graph(entry, leaves, tensors, owner, in_arrays, counters):
     pullback = entry.pullbacks.get(key)
     if pullback is None:
         pullback = entry.pullbacks[key] = jax.jit(functools.partial(
-            _pullback, entry, key, tuple(entry.out_live)))
+            _pullback, entry, key, entry.graded_mask))
     pullback = functools.partial(pullback, list(in_arrays), counters)
     joined = CompiledFunction.apply(pullback, live, graded, *inputs)
     joined = iter(joined if isinstance(joined, tuple) else (joined,))
@@ -51,21 +52,39 @@ def join_graph(entry, leaves, tensors, owner, in_arrays, counters):
     return unflatten([swap.get(id(x), x) if isinstance(x, Tensor) else x for x in leaves])
 
 
-def _graded_positions(entry):
-    """The entry's results that require grad: `graded_at` (leaves -> those results, a
-    getter of their places among the flat leaves) and whether each can still be
-    differentiated (`graded_live`)."""
-    tensor_at = [i for i, d in enumerate(entry.out_devices) if d is not None]
-    entry.graded_live = tuple(live for live, g in zip(entry.out_live, entry.out_grad) if g)
-    entry.graded_at = getter([i for i, g in zip(tensor_at, entry.out_grad) if g])
-    # the program inputs those results depend on: a tensor they do not reach gets no
-    # gradient (None, as in PyTorch), not zeros
+def _differentiated(t):
+    """Whether a tensor the call read is an input of the results' node (whole storages:
+    parameters and arguments)."""
+    return t._base is None and t._whole and (t._requires_grad or t._grad_fn is not None)
+
+
+def _graded_positions(entry, tensors, owner):
+    """The entry's results that join the graph: those that require grad and depend on a
+    tensor that requires grad (a gradient constant in the parameters has no grad_fn, as
+    in PyTorch), or whose graph is consumed. Sets `graded_at` (leaves -> those results,
+    a getter of their places among the flat leaves), whether each can still be
+    differentiated (`graded_live`), which tensor results the pullback differentiates
+    (`graded_mask`) and the program inputs they depend on (`graded_reach`: a tensor they
+    do not reach gets no gradient, None as in PyTorch, not zeros). Read off the program's
+    jaxpr once per entry (its guard fixes which tensors require grad)."""
+    differentiable = {entry.slot_of[k] for t, k in zip(tensors, owner) if _differentiated(t)}
     jaxpr = entry.closed.jaxpr
-    wanted = [False] * len(jaxpr.outvars)
-    for i, live in enumerate(entry.out_live):
-        wanted[entry.out_ends[1] + i] = live
-    _, used = pe.dce_jaxpr(jaxpr, wanted)
-    entry.graded_reach = frozenset(i for i, u in enumerate(used) if u)
+    first = entry.out_ends[1]           # (the tensor results come last among the outputs)
+    graded, reach = [], set()
+    for i, (requires, live) in enumerate(zip(entry.out_grad, entry.out_live)):
+        mine = set()
+        if requires and live:
+            wanted = [False] * len(jaxpr.outvars)
+            wanted[first + i] = True
+            used = pe.dce_jaxpr(jaxpr, wanted)[1]
+            mine = {j for j, u in enumerate(used) if u} & differentiable
+            reach |= mine
+        graded.append(bool(mine) or (requires and not live))
+    tensor_at = [i for i, d in enumerate(entry.out_devices) if d is not None]
+    entry.graded_live = tuple(live for live, g in zip(entry.out_live, graded) if g)
+    entry.graded_at = getter([i for i, g in zip(tensor_at, graded) if g])
+    entry.graded_mask = tuple(g and live for g, live in zip(graded, entry.out_live))
+    entry.graded_reach = frozenset(reach)
 
 
 def _join_consumed(entry, graded, first_input):
@@ -84,13 +103,13 @@ def _join_consumed(entry, graded, first_input):
         t._grad_fn, t._output_nr, t._requires_grad = node, nr, False
 
 
-def _pullback(entry, positions, out_live, in_arrays, counters, cotangents):
+def _pullback(entry, positions, differentiated, in_arrays, counters, cotangents):
     def forward(diff):
         arrays = list(in_arrays)
         for p, d in zip(positions, diff):
             arrays[p] = d
         outs = jax.tree_util.tree_unflatten(entry.out_tree, entry.flat(*arrays, *counters))
-        return [r for r, live in zip(outs[2], out_live) if live]
+        return [r for r, d in zip(outs[2], differentiated) if d]
     _, vjp = jax.vjp(forward, [in_arrays[p] for p in positions])
     return vjp(cotangents)[0]
 

@@ -96,7 +96,8 @@ class _Entry:
         self.remove_added = None  # ... and this takes them out again
         self.pullbacks = LRU(8)   # which inputs are differentiated -> jitted vjp
         self.consumed_node = None  # (weakref to its input, node) for consumed results
-        self.graded_at = self.graded_live = self.graded_reach = None  # (autograd_node)
+        # (autograd_node._graded_positions)
+        self.graded_at = self.graded_live = self.graded_reach = self.graded_mask = None
         self.unflatten_results = None     # the result's flat leaves -> the result
         self.bumped = None        # indices of the tensors whose storage it writes
         self.expand_out = None    # changed storage -> its output, where some share one
