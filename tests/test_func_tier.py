@@ -237,3 +237,22 @@ def test_autograd_functional_keeps_its_conventions_at_every_call():
         for a, b in zip(ours[1], theirs[1]):
             _close(a, b)
     assert len(_func_tier._tiers) == tiers
+
+
+def test_a_lambda_written_at_each_call_compiles_once():
+    """autograd.functional.hessian of a lambda written at each call wraps it in a
+    closure of its own each time: the transform is still found by what it is made of."""
+    model = _model(torchlike)
+    x = _inputs(torchlike, 0)[0][0].clone()
+
+    def hessian():
+        return torchlike.autograd.functional.hessian(lambda a: model(a).tanh().sum(), x)
+    first = hessian()
+    first.tolist()
+    compiles = _caches.compiles.total
+    for _ in range(3):
+        _close(hessian(), first)
+    assert _caches.compiles.total == compiles
+    tmodel = _model(torch)
+    _close(first, torch.autograd.functional.hessian(lambda a: tmodel(a).tanh().sum(),
+                                                    _inputs(torch, 0)[0][0]))

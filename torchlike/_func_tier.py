@@ -114,21 +114,29 @@ class _Tier(CompiledCallable):
         pass
 
 
-def _function_key(func):
+def _function_key(func, depth=0):
     """What tells `func` apart: a transform's own key; for a Python function, its code
-    and the objects its closure holds, so that a lambda written inside a loop
-    (`jacrev(lambda a: model(a))(x)`) is the same function at every iteration (the
-    tier keeps the first one, and so those objects, alive: their ids stay theirs);
-    anything else, itself."""
+    and the objects its closure holds (a function among them by its own key, a few
+    levels deep), so that a lambda written inside a loop (`jacrev(lambda a: model(a))(x)`,
+    `autograd.functional.hessian(lambda a: f(a, y), x)`) is the same function at every
+    iteration (the tier keeps the first one, and so those objects, alive: their ids stay
+    theirs); anything else, itself."""
     key = getattr(func, "_tier_key", None)
     if key is not None:
         return key
-    if isinstance(func, types.FunctionType):
-        cells = tuple(id(c.cell_contents) if c.cell_contents is not None else None
-                      for c in func.__closure__ or ())
-        return (func.__code__, id(func.__globals__), cells, func.__defaults__,
-                _frozen(func.__kwdefaults__))
-    return func
+    if not isinstance(func, types.FunctionType):
+        return func
+    cells = []
+    for cell in func.__closure__ or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:          # (a cell not filled yet)
+            cells.append(None)
+            continue
+        cells.append(_function_key(value, depth + 1)
+                     if isinstance(value, types.FunctionType) and depth < 4 else id(value))
+    return (func.__code__, id(func.__globals__), tuple(cells), func.__defaults__,
+            _frozen(func.__kwdefaults__))
 
 
 def _frozen(kwdefaults):
