@@ -2,6 +2,7 @@
 every call gives PyTorch's results, whatever changed between calls; a repeated call
 compiles nothing; what cannot be one program (a print, a result that is the argument
 itself) runs eagerly."""
+import jax
 import numpy as np
 import pytest
 
@@ -12,6 +13,10 @@ from torchlike._compile import config
 torch = pytest.importorskip("torch")
 
 CALLS = 4       # the first traces, the rest run the program
+
+
+def _is_tensor(x):
+    return isinstance(x, torchlike.Tensor)
 
 
 def _close(ours, theirs):
@@ -215,28 +220,38 @@ def test_an_error_is_raised_at_every_call_as_torch_raises_it():
         assert str(ours.value) == str(theirs.value)
 
 
-def test_autograd_functional_keeps_its_conventions_at_every_call():
-    """torch.autograd.functional's jacobian and jvp read how the function returned its
-    outputs while it runs: they stay eager (no program, none per call either), and
-    every call unpacks as PyTorch's does."""
+@pytest.mark.parametrize("returns_tuple", [True, False])
+def test_autograd_functional_keeps_its_conventions_at_every_call(returns_tuple):
+    """torch.autograd.functional's jacobian and jvp unpack their results by whether the
+    function returned a tuple, which they learn while it runs: a call that runs the
+    program instead unpacks the same way, and compiles nothing."""
     def f(a, b):
-        return (a * b).sin(), a.exp()
-    tiers = len(_func_tier._tiers)
+        return ((a * b).sin(), a.exp()) if returns_tuple else (a * b).sin()
     for call in range(CALLS):
+        if call == 2:
+            compiles = _caches.compiles.total
         args = {lib: (lib.tensor([0.5, -1.0]) * (call + 1), lib.tensor([2.0, 0.25]))
                 for lib in (torchlike, torch)}
         ours = torchlike.autograd.functional.jacobian(f, args[torchlike])
         theirs = torch.autograd.functional.jacobian(f, args[torch])
-        assert type(ours) is type(theirs) and type(ours[0]) is type(theirs[0])
-        for row_ours, row_theirs in zip(ours, theirs):
-            for a, b in zip(row_ours, row_theirs):
-                _close(a, b)
+        assert type(ours) is type(theirs)
+        assert isinstance(ours[0], tuple) == isinstance(theirs[0], tuple)
+        flat_ours = jax.tree_util.tree_leaves(ours, is_leaf=_is_tensor)
+        flat_theirs = torch.utils._pytree.tree_leaves(theirs)
+        assert len(flat_ours) == len(flat_theirs)
+        for a, b in zip(flat_ours, flat_theirs):
+            _close(a, b)
         v = {lib: (lib.ones(2), lib.ones(2)) for lib in (torchlike, torch)}
         ours = torchlike.autograd.functional.jvp(f, args[torchlike], v[torchlike])
         theirs = torch.autograd.functional.jvp(f, args[torch], v[torch])
-        for a, b in zip(ours[1], theirs[1]):
+        assert isinstance(ours[1], tuple) == isinstance(theirs[1], tuple)
+        for a, b in zip(jax.tree_util.tree_leaves(ours, is_leaf=_is_tensor),
+                        torch.utils._pytree.tree_leaves(theirs)):
             _close(a, b)
-    assert len(_func_tier._tiers) == tiers
+    assert _caches.compiles.total == compiles
+    # (and they ran as programs)
+    assert {k[0][1] for k in _func_tier._tiers if k[0][0] == "autograd.functional"} >= \
+        {"jacobian", "jvp"}
 
 
 def test_a_lambda_written_at_each_call_compiles_once():

@@ -503,9 +503,9 @@ def _jacobian(jax_jac, api, func, argnums, has_aux, functional=False):
         # one argnum: no inner tuple per output, as in PyTorch
         jac, aux = jax_jac(array_fn, argnums=0 if single else tuple(range(len(nums))),
                            has_aux=True)(*_to_arrays(diff))
-        if api == "jacrev":     # (+ 0: a conjugated structural zero has a -0 imaginary part)
-            jac = jax.tree_util.tree_map(lambda a: _conj(a) + 0 if a.dtype.kind == "c" else a,
-                                         jac)
+        if api == "jacrev":
+            jac = jax.tree_util.tree_map(
+                lambda a: _unsigned_zeros(_conj(a)) if a.dtype.kind == "c" else a, jac)
         jac = _jacobian_like(_to_tensors(jac, device), captured["out"],
                              diff[0] if single else diff,
                              integers_as_inputs=api == "jacrev" and functional)
@@ -515,6 +515,14 @@ def _jacobian(jax_jac, api, func, argnums, has_aux, functional=False):
         # (its results join the autograd graph of tensors that require grad)
         return joined(lambda a: transform(*a), args)
     return transformed(func, eager, (api, argnums, has_aux, functional))
+
+
+def _unsigned_zeros(c):
+    """A conjugated structural zero has a -0 imaginary part, which prints as -0.0000j
+    where PyTorch's prints +: zeros made +0 (by a select: inside a compiled program XLA
+    folds an added 0 away)."""
+    return jax.lax.complex(jnp.where(c.real == 0, 0, c.real).astype(c.real.dtype),
+                           jnp.where(c.imag == 0, 0, c.imag).astype(c.imag.dtype))
 
 
 def _jacobian_like(jac, out_template, in_template, integers_as_inputs=False):

@@ -204,9 +204,18 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     else:
         if strict:
             _check_inputs_used(outs, inputs)
-        with no_grad():
-            out, tangents = _func.jvp(outs, inputs, v)
+            with no_grad():
+                out, tangents = _func.jvp(outs, inputs, v)
+            is_tuple = outs.is_tuple
+        else:
+            with no_grad():
+                (out, tangents), is_tuple = _as_program(func, "jvp", _jvp_of)(inputs, v)
+        return _single(out, is_tuple), _single(tangents, is_tuple)
     return _single(out, outs.is_tuple), _single(tangents, outs.is_tuple)
+
+
+def _jvp_of(outs):
+    return functools.partial(_func.jvp, outs)
 
 
 def _check_jacobian_options(strategy, create_graph, strict, vectorize):
@@ -252,11 +261,29 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     if strict:          # (reverse mode: forward mode refused it above)
         _check_each_output_uses_each_input(outs, inputs)
     with no_grad():     # (without create_graph PyTorch's Jacobian records no history)
-        jac = _func._jacobian(jax_jac, api, outs, tuple(range(len(inputs))), False,
-                              functional=True)(*inputs)
+        if strict:
+            jac = _func._jacobian(jax_jac, api, outs, tuple(range(len(inputs))), False,
+                                  functional=True)(*inputs)
+            is_tuple = outs.is_tuple
+        else:
+            jac, is_tuple = _as_program(func, "jacobian", functools.partial(
+                _func._jacobian, jax_jac, api, argnums=tuple(range(len(inputs))),
+                has_aux=False, functional=True), api, len(inputs))(*inputs)
     # PyTorch's forward mode hands back lists where its reverse mode has tuples
     seq = list if strategy == "forward-mode" and in_tuple else tuple
-    return _single(seq(_single(seq(row), in_tuple) for row in jac), outs.is_tuple)
+    return _single(seq(_single(seq(row), in_tuple) for row in jac), is_tuple)
+
+
+def _as_program(func, fn_name, transform, *options):
+    """transform(func's outputs as a tuple) as a function of the inputs that also
+    returns whether func returned a tuple, running as one compiled program
+    (_func_tier.py: the flag is a constant of the trace, so a call that runs the
+    program, and not func, still has it)."""
+    def run(*args):
+        outs = _Outputs(func, fn_name, False)
+        result = transform(outs)(*args)
+        return result, outs.is_tuple
+    return _func_tier.transformed(func, run, ("autograd.functional", fn_name) + options)
 
 
 def _scalar_output(out, fn_name):
