@@ -271,3 +271,18 @@ def test_a_lambda_written_at_each_call_compiles_once():
     tmodel = _model(torch)
     _close(first, torch.autograd.functional.hessian(lambda a: tmodel(a).tanh().sum(),
                                                     _inputs(torch, 0)[0][0]))
+
+
+def test_a_closure_over_a_new_number_each_call_compiles_a_bounded_number_of_times():
+    """`grad(lambda a: f(a) * scale)` with a new float `scale` each step: a new function
+    each time (its closure holds a new object); past TIERS_PER_CODE such functions of one
+    code, calls run eagerly instead of compiling one program each. Every call is right."""
+    def step(lib, scale):
+        return lib.func.grad(lambda a: a.sin().sum() * scale)(lib.tensor([0.5, 1.0]))
+    compiles = []
+    for call in range(_func_tier.TIERS_PER_CODE + 6):   # (eager: its first call compiles ops)
+        scale = 1.0 + call / 7          # (a new float object each call)
+        before = _caches.compiles.total
+        _close(step(torchlike, scale), step(torch, scale))
+        compiles.append(_caches.compiles.total - before)
+    assert compiles[-4:] == [0, 0, 0, 0]

@@ -32,6 +32,12 @@ from ._tensor import Tensor
 
 # transform key -> its _Tier; a key holds the user's function (bounded)
 _tiers = LRU(64)
+# (options, the function's code) -> how many tiers were made for it: a lambda closing
+# over a new object at every call (`lambda p: loss(p) * lr`, a new float `lr` each step)
+# is a new key every time, and past this many its calls run eagerly instead of each
+# compiling a program of its own
+_made = LRU(256)
+TIERS_PER_CODE = 8
 # a function whose `_tier_key` is this always runs eagerly under a transform (its caller
 # reads what it notes while it runs: autograd.functional's _Outputs)
 EAGER = "eager"
@@ -43,8 +49,9 @@ def transformed(func, eager, options):
     which with `func` tell transforms apart."""
     function = _function_key(func)
     key = None if function is EAGER else (options, function)
+    family = (options, getattr(func, "_tier_family", None) or getattr(func, "__code__", None))
     try:
-        hash(key)
+        hash(key), hash(family)
     except TypeError:       # (unhashable options: such a transform always runs eagerly)
         key = None
 
@@ -55,9 +62,14 @@ def transformed(func, eager, options):
             return eager(*args, **kwargs)
         tier = _tiers.get(key)
         if tier is None:
+            made = _made.get(family, 0)
+            if made >= TIERS_PER_CODE:
+                return eager(*args, **kwargs)
+            _made[family] = made + 1
             tier = _tiers[key] = _Tier(eager, func)
         return tier(*args, **kwargs)
     wrapper._tier_key = EAGER if key is None else key      # (what transforms of it see)
+    wrapper._tier_family = family
     return wrapper
 
 

@@ -268,6 +268,7 @@ def grad(func, argnums=0, has_aux=False):
     # (inner runs as a program, or eagerly, and so do transforms of this: _func_tier)
     wrapper._tier_key = inner._tier_key if inner._tier_key is _func_tier.EAGER else \
         ("grad", inner._tier_key)
+    wrapper._tier_family = ("grad", inner._tier_family)
     return wrapper
 
 
