@@ -38,8 +38,8 @@ Tracer = jax.core.Tracer
 class _State(threading.local):
     folding = 0        # > 0 while an op on concrete values runs at trace time
     forward = 0        # > 0 inside torchlike.func's forward-mode transforms (jvp, jacfwd)
-    # torchlike.func's autograd (_func_autograd.py): concrete tensors that require grad
-    # met inside a transform (id -> tensor), and tracers standing in for them
+    # torchlike.func's autograd (_func_autograd.py): tensors that require grad, born
+    # before the transform, that it reads (id -> tensor), and tracers standing in for them
     captures = None
     captured_before = 0     # tensors born before this Storage.epoch are the captures of
     # the outermost transform running
