@@ -1,6 +1,7 @@
 """torch.func.vjp / jvp / linearize results join the autograd graph (issue 10): the
 gradients that flow through them equal PyTorch's. The node is one per transform here
-(`_TransformBackward`), where PyTorch records the ops inside (docs/jax.md)."""
+(`_TransformBackward` eagerly, `CompiledFunctionBackward` where the transform runs as a
+program), where PyTorch records the ops inside (docs/jax.md)."""
 import numpy as np
 import pytest
 
