@@ -286,3 +286,13 @@ def test_a_closure_over_a_new_number_each_call_compiles_a_bounded_number_of_time
         _close(step(torchlike, scale), step(torch, scale))
         compiles.append(_caches.compiles.total - before)
     assert compiles[-4:] == [0, 0, 0, 0]
+
+
+def test_modules_are_not_bounded_as_functions_of_one_code():
+    """The bound is per function code: vmap of more distinct modules than it still
+    compiles each of them."""
+    models = [_model(torchlike) for _ in range(_func_tier.TIERS_PER_CODE + 2)]
+    x = _inputs(torchlike, 0)[0]
+    for model in models:
+        torchlike.vmap(model)(x)
+    assert all(torchlike.vmap(m)._tier_key in _func_tier._tiers for m in models)

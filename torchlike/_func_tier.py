@@ -49,7 +49,9 @@ def transformed(func, eager, options):
     which with `func` tell transforms apart."""
     function = _function_key(func)
     key = None if function is EAGER else (options, function)
-    family = (options, getattr(func, "_tier_family", None) or getattr(func, "__code__", None))
+    # (functions of one code share a bound; a module or a method is its own family)
+    family = (options, getattr(func, "_tier_family", None) or (
+        func.__code__ if isinstance(func, types.FunctionType) else function))
     try:
         hash(key), hash(family)
     except TypeError:       # (unhashable options: such a transform always runs eagerly)
