@@ -256,6 +256,13 @@ def test_cuda_surface_on_a_gpu():
     end.synchronize()
     assert start.elapsed_time(end) >= 0
     c.Stream().synchronize()
+    # device-generic handles default to the accelerator, as PyTorch's do
+    assert (torchlike.Stream().device_type, torchlike.Event().device_type) == ("cuda", "cuda")
+    begin, finish = torchlike.Event(enable_timing=True), torchlike.Event(enable_timing=True)
+    begin.record()
+    finish.record()
+    assert begin.elapsed_time(finish) >= 0
+    assert torchlike.backends.cuda.is_flash_attention_available()
     with c.device(0):
         assert c.current_device() == 0
 
@@ -337,6 +344,7 @@ def test_submodules_import_like_torch():
 
 
 # -- the smaller names: generic streams/events, torch.cpu, legacy spellings, build flags -------
+@needs_no_gpu   # with a GPU both default to it, and torch's new stream has a pool id of its own
 def test_generic_stream_and_event_on_cpu(oracle):
     seen = {}
     for lib in (oracle, torchlike):
@@ -349,6 +357,7 @@ def test_generic_stream_and_event_on_cpu(oracle):
     assert seen["torchlike"] == seen["torch"]
 
 
+@needs_no_gpu   # with a GPU, Event() is a CUDA event and records (test_cuda_surface_on_a_gpu)
 @pytest.mark.parametrize("call", [lambda lib: lib.Event().record(),
                                   lambda lib: lib.Event().elapsed_time(lib.Event())])
 def test_generic_event_errors(call):

@@ -5,9 +5,13 @@ import time
 
 
 def _device_of(device):
-    from ._device import device as make, get_default_device
-    dev = get_default_device() if device is None else (
-        device if isinstance(device, make) else make(device))
+    # PyTorch: no device means the current accelerator (its current index), else the CPU
+    from ._device import device as make
+    from . import accelerator
+    if device is None:
+        acc = accelerator.current_accelerator()
+        return ("cpu", -1) if acc is None else (acc.type, accelerator.current_device_index())
+    dev = device if isinstance(device, make) else make(device)
     return dev.type, (-1 if dev.index is None else dev.index)
 
 

@@ -95,7 +95,8 @@ class SDPBackend(enum.IntEnum):
 
 
 def is_flash_attention_available():
-    return False
+    # PyTorch's CUDA builds say True; torchlike has a GPU build when JAX sees a GPU
+    return _cuda.is_available()
 
 
 def is_ck_sdpa_available():
