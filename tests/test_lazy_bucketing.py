@@ -187,3 +187,38 @@ def test_appending_a_token_joins_on_the_host_without_compiling():
     assert compiles.total - before <= 2, compiles.total - before   # (the stack's * 2, .to)
     for o, t in zip(ours, _append_tokens(torch, 37, 30)):
         assert_same(o, t, check_grad_fn=False)
+
+
+
+def _appended(lib, length, paddable):
+    """Pending graphs joining a growing sequence with new elements: alone, after an op on
+    the padded sequence, and on a float cast (paddable); with the padded input second,
+    and with the join read by a further op (not paddable)."""
+    idx = lib.tensor([[k % 7 for k in range(length)]])      # (concrete: no program)
+    nxt = lib.full((1, 2), length % 5, dtype=lib.long)
+    if paddable:
+        return [lib.cat((idx, nxt), dim=1), lib.cat((idx * 3 + 1, nxt), dim=-1),
+                lib.cat((idx.float(), nxt), dim=1)]
+    return [lib.cat((nxt, idx), dim=1), lib.cat((idx, nxt), dim=1) * 2]
+
+
+@pytest.mark.parametrize("paddable", [True, False])
+def test_appending_without_numpy_compiles_once_per_bucket(monkeypatch, paddable):
+    # on an accelerator numpy does not make the join (_host_ops), so each length of a
+    # generated sequence compiled a `cat` of its own (64 of a GPT's 73 compiles on a
+    # GPU): the join is now padded to the bucket, the new elements written at the length
+    from torchlike import _host_ops
+    monkeypatch.setattr(_host_ops, "_numpy_may_read", lambda tensors: False)
+
+    def check(length):
+        for got, want in zip(_appended(torchlike, length, paddable),
+                             _appended(torch, length, paddable)):
+            assert_same(got, want, check_grad_fn=False)
+    compiled_at = _compiles_per_length(range(1, 41), check)
+    later = sum(compiled_at[n] for n in range(5, 41))
+    if paddable:
+        # lengths 1 and 2 compile the graphs as they are, 3 (grown by one) their padded
+        # programs for the bucket up to 64, which serve every later length
+        assert later == 0, compiled_at
+    else:
+        assert later == 2 * 36, compiled_at       # a program per graph and length, as before

@@ -146,13 +146,15 @@ def _padded(program, outputs, externals, symbolic, length):
     for e, axes in zip(externals, ext_axes):
         if axes and e.size > MAX_PAD_ELEMENTS:
             raise NotPaddable
-    fixes, out_axes = _check(new_program, outputs, externals, ext_axes, op_marks, size)
+    fixes, out_axes, out_extra = _check(new_program, outputs, externals, ext_axes, op_marks,
+                                        size)
     key = (tuple(new_program), outputs, fixes)
     fn = _programs.get(key)
     if fn is None:
         fn = _programs[key] = jax.jit(functools.partial(_run_padded, *key))
     pads = tuple((i, tuple(sorted(axes))) for i, axes in enumerate(ext_axes) if axes)
-    cuts = tuple((i, tuple(sorted(axes))) for i, axes in enumerate(out_axes) if axes)
+    cuts = tuple((i, tuple(sorted(axes)), extra)
+                 for i, (axes, extra) in enumerate(zip(out_axes, out_extra)) if axes)
     return functools.partial(_call, fn, pads, cuts, size, length)
 
 
@@ -175,15 +177,16 @@ def _substitute(v, marks, size, marked, where):
 
 def _call(fn, pads, cuts, size, length, externals):
     """The padded program on `externals`, padded to `size` (`pads`: which inputs along
-    which axes); its outputs cut back to `length` (`cuts`, likewise)."""
+    which axes); its outputs cut back to `length` (`cuts`, likewise; an output that
+    appended `extra` elements to a padded input is cut to `length + extra`)."""
     externals = list(externals)
     for i, axes in pads:
         externals[i] = _pad_on_host(externals[i], axes, size)
     values = fn(externals, length)
     if cuts:
         values = list(values)
-        for i, axes in cuts:
-            values[i] = _cut(values[i], axes, length)
+        for i, axes, extra in cuts:
+            values[i] = _cut(values[i], axes, length + extra)
     return values
 
 
@@ -196,22 +199,48 @@ def _pad_on_host(array, axes, size):
 
 
 def _cut(array, axes, length):
-    """A padded output's real part: copied on the host from a CPU array; sliced by XLA
-    on an accelerator (a small program per length, against a copy through the host)."""
+    """A padded output's real part, copied through the host unless it is large and on an
+    accelerator: slicing it by XLA compiled a program at every length, which on a GPU
+    cost more than the whole padded program saved (a GPT's generated tokens, one length
+    after another), where the copy to the host and back takes microseconds."""
     limits = [length if i in axes else n for i, n in enumerate(array.shape)]
-    if next(iter(array.devices())).platform == "cpu":
+    if array.size <= MAX_PAD_ELEMENTS or next(iter(array.devices())).platform == "cpu":
         return on_device_of(np.asarray(array)[tuple(slice(0, n) for n in limits)], array)
     return jax.lax.slice(array, [0] * array.ndim, limits)
 
 
 def _run_padded(program, outputs, fixes, externals, length):
     from ._lazy import run_program
-    zero_rows = dict(fixes)
+    fixes = dict(fixes)
 
     def adjust(i, args):
-        for position, axis in zero_rows.get(i, ()):
-            args[position] = _zero_beyond(args[position], axis, length)
+        fix = fixes.get(i)
+        if type(fix) is Append:
+            _append_at(args, fix, length)
+        else:
+            for position, axis in fix or ():
+                args[position] = _zero_beyond(args[position], axis, length)
     return run_program(program, outputs, externals, adjust)
+
+
+class Append(collections.namedtuple("Append", "axis extra dtype")):
+    """The fix of a `cat` whose first input is padded along the axis it joins on: the
+    other inputs (`extra` elements along it) go at the real length, not after the
+    padding, and the output's real length is the length plus `extra`."""
+
+
+def _append_at(args, fix, length):
+    """Arguments of a padded `cat` that put its other inputs right after the first one's
+    real part: the first becomes the whole result, the others empty."""
+    head = args[0].astype(fix.dtype)
+    tail = jnp.concatenate([a.astype(fix.dtype) for a in args[1:]], axis=fix.axis)
+    room = list(head.shape)
+    room[fix.axis] = fix.extra
+    joined = jnp.concatenate([head, jnp.zeros(room, fix.dtype)], axis=fix.axis)
+    start = [0] * head.ndim
+    start[fix.axis] = length
+    args[0] = jax.lax.dynamic_update_slice(joined, tail, start)
+    args[1:] = [jax.lax.slice_in_dim(a, 0, 0, axis=fix.axis) for a in args[1:]]
 
 
 def _zero_beyond(x, axis, length):
@@ -263,7 +292,7 @@ _avals = LRU(4096)
 
 def _substituted(op, params, last, ints, n_params, in_avals):
     old_ints, (multi, old_avals) = last
-    if op.name not in _RULES or len(old_ints) != len(ints):
+    if op.name not in _RULES or op.name in _SUMMED or len(old_ints) != len(ints):
         return None
     changed = {(o, n) for o, n in zip(old_ints, ints) if o != n}
     if len(changed) != 1:
@@ -287,11 +316,14 @@ def _check(program, outputs, externals, ext_axes, op_marks, size):
     applies (rows of attention inputs to zero). Shapes here are the padded ones."""
     from ._lazy import output_avals
     results, fixes = [], []
+    appended = {}       # (op, output) -> elements a padded cat appended after the length
     for i, ((op, params, refs, multi), marked) in enumerate(zip(program, op_marks)):
         specs, axes = [], []
         for r in refs:
             if r[0] == 0:
                 spec, a = results[r[1]][r[2]]
+                if (r[1], r[2]) in appended:
+                    raise NotPaddable      # (its real length is not the length)
             else:
                 spec, a = externals[r[1]], ext_axes[r[1]]
                 if a:
@@ -308,10 +340,13 @@ def _check(program, outputs, externals, ext_axes, op_marks, size):
             out_axes, fix = rule(dict(params), [_shape(s) for s in specs], axes, marked, size)
         if fix:
             fixes.append((i, fix))
+            if type(fix) is Append:
+                appended[i, 0] = fix.extra
         _, avals = output_avals(op, params, specs)
         results.append([(jax.ShapeDtypeStruct(shape, dtype), out_axes or frozenset())
                         for shape, dtype in avals])
-    return tuple(fixes), [results[i][k][1] for i, k in outputs]
+    return (tuple(fixes), [results[i][k][1] for i, k in outputs],
+            [appended.get((i, k), 0) for i, k in outputs])
 
 
 def _broadcast(shapes, axes):
@@ -432,6 +467,18 @@ def _view(params, shapes, axes, marked, size):
 
 
 @_fixed_params
+def _cat(params, shapes, axes):
+    """Appending to a padded sequence along its padded axis (generation's next token,
+    a growing cache): the first input padded there only, the others not padded."""
+    dim = params["dim"]
+    if params["skip"] or any(axes[1:]) or axes[0] - {dim}:
+        raise NotPaddable
+    if not axes[0]:
+        return frozenset(), None
+    return axes[0], Append(dim, sum(s[dim] for s in shapes[1:]), params["dtype"])
+
+
+@_fixed_params
 def _sdpa(params, shapes, axes):                 # (q, k, v)
     if params["mask_kind"] or params["dropout_p"] or params["gqa"]:
         raise NotPaddable
@@ -461,5 +508,8 @@ _RULES.update({
     "softmax": _softmax, "nn.softmax": _softmax,
     "sum": _reduce, "mean": _reduce, "amax": _reduce,
     "split": _split, "permute": _permute, "select": _select, "view": _view,
-    "nn.sdpa": _sdpa,
+    "nn.sdpa": _sdpa, "cat": _cat,
 })
+# ops whose output dimensions are not copies of input dimensions or parameters (a cat's
+# is a sum): their output shapes at a new length are traced, never substituted
+_SUMMED = frozenset({"cat"})
