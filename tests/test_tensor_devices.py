@@ -179,3 +179,33 @@ def test_cuda_round_trip_on_gpu_machines():
     y = (x * 2).cpu()
     assert y.device.type == "cpu" and y.tolist() == [2.0, 4.0]
     assert repr(x) == "tensor([1., 2.], device='cuda:0')"
+
+
+@pytest.mark.skipif(not HAS_CUDA, reason="needs a GPU")
+def test_arrays_on_the_default_gpu_stay_uncommitted():
+    # jit compiles a program per pattern of committed arguments: moved, drawn and
+    # sampled tensors on the default GPU must be uncommitted, as made ones are
+    made = [torchlike.tensor([1.0, 2.0]).cuda(), torchlike.randn(3, device="cuda"),
+            torchlike.randint(0, 5, (3,), device="cuda"),
+            torchlike.multinomial(torchlike.ones(4, device="cuda"), 2),
+            torchlike.zeros(2).to("cuda")]
+    assert [t._data().committed for t in made] == [False] * len(made)
+
+
+def test_placing_a_committed_array_uncommits_it_without_a_copy():
+    import jax
+    import numpy as np
+    from torchlike import _device
+    from torchlike._caches import compiles
+    committed = jax.device_put(np.arange(6, dtype=np.float32), jax.devices()[0])
+    placed = _device.place(committed, torchlike.device("cpu"))
+    assert committed.committed and not placed.committed
+    assert placed.unsafe_buffer_pointer() == committed.unsafe_buffer_pointer()
+    # a program meets the placed array and a made one alike: one compile, not two
+    made = torchlike.arange(6, dtype=torchlike.float32)
+    made.tolist()
+    before = compiles.total
+    for array in (made._data(), placed):
+        assert (torchlike._jax_bridge.wrap(array) * 3 - 1).tolist() == \
+            [3.0 * k - 1 for k in range(6)]
+    assert compiles.total - before == 1

@@ -149,19 +149,34 @@ def place(array, dev):
         if isinstance(array, np.ndarray):
             # a plain copy: jnp.asarray compiles per shape
             return host_to_device(array, target, committed=False)
-        return jnp.asarray(array)
+        return uncommitted(jnp.asarray(array))
     if isinstance(array, np.ndarray):
         return host_to_device(array, target, committed=True)
     return jax.device_put(array, target)
+
+
+def uncommitted(array):
+    """`array` (on the default device) as an uncommitted array over the same buffer.
+    jit compiles a program once per pattern of committed arguments, and a program's
+    outputs are committed when any argument was. So one array put on the GPU by
+    `jax.device_put(x, gpu)` (a draw on 'cuda', `.to('cuda')`) spread to whatever was
+    computed from it, and a program met arguments of both kinds: the likely cause of an
+    MLP's second step compiling again on an H200 (675 ms; on a CPU, where nothing was
+    committed, 3 ms)."""
+    if type(array) is not _ArrayImpl or not array.committed:
+        return array
+    return _ArrayImpl(array.aval, array.sharding, array._arrays, committed=False)
 
 
 try:        # (JAX's own last step of device_put for a numpy array: see host_to_device)
     from jax._src.lib import xla_client as _xla_client
     from jax._src.core import shaped_abstractify as _shaped_abstractify
     _batched_device_put = _xla_client.batched_device_put
+    from jax._src.array import ArrayImpl as _ArrayImpl
     _COPY_DURING_CALL = _xla_client.HostBufferSemantics.IMMUTABLE_ONLY_DURING_CALL
 except (ImportError, AttributeError):           # pragma: no cover (another JAX)
     _batched_device_put = None
+    _ArrayImpl = None                           # (then arrays stay as they are)
 DIRECT_PUT_MAX_BYTES = 1 << 16     # (a 64 KB copy costs about as much as device_put's path)
 _SHARDINGS = {}         # jax device -> its SingleDeviceSharding (one per device: bounded)
 _AVALS = {}             # (shape, numpy dtype) -> JAX's abstract value for it (bounded)

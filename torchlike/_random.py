@@ -169,7 +169,7 @@ def sample(kind, shape, dtype, low=0.0, high=1.0, generator=None, device=None):
             return out
     out = _sample(key, counter, low, high, kind=kind, shape=shape, dtype=dtype.np)
     if device is not None and device.type != "cpu":
-        out = jax.device_put(out, _device.to_jax(device))
+        out = _device.place(out, device)
     return out
 
 

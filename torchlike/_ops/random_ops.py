@@ -57,7 +57,7 @@ def _sample(kind, shape, dtype, a, b, generator, device):
     out = _draw(key_data, counter, a, b, kind=kind, shape=tuple(shape), dtype=dtype.np)
     if device is not None and device.type != "cpu":
         from .. import _device
-        out = jax.device_put(out, _device.to_jax(device))
+        out = _device.place(out, device)
     return out
 
 

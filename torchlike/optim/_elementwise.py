@@ -287,7 +287,7 @@ class ElementwiseOptimizer(Optimizer):
     def _write_scalar(self, tensor, array, number, device, write):
         held_on = tensor.device
         if held_on is not device and held_on != device:   # (identity first: == is slow)
-            array = jax.device_put(array, _device.to_jax(tensor.device))
+            array = _device.place(array, tensor.device)
         write(tensor, array)
         if not isinstance(number, jax.core.Tracer):
             st = tensor._storage
