@@ -13,7 +13,9 @@ a buffer are PJRT's external references: XLA then declines to reuse the buffer a
 leaves it intact, without a warning.) What a count cannot see is a second jax.Array
 object over the same buffer, such as `jax.device_put(t.jax(), device)` to the device
 it is on already returns: torchlike keeps no such pairs (torchlike.compile's donation
-relies on the same), so only user code that makes one could be surprised.
+relies on the same; `_device.uncommitted` makes one, an uncommitted twin of a committed
+array, but its callers keep only the twin), so only user code that makes one could be
+surprised.
 
 A shared array is not withheld from donation but replaced by a private copy (a
 device-to-device copy, which compiles nothing) that the update then consumes: the
