@@ -947,6 +947,88 @@ def test_custom_functions_inside_reverse_transforms_as_torch():
                 torch.autograd.functional.jacobian(lambda a: t_old.apply(a).exp(), tx))
 
 
+
+def _sine(lib, vmappable, with_jvp):
+    """sin as a Function whose jvp (if any) is not its derivative (100 x the tangent, as a
+    straight-through estimator's is not): forward mode must call it."""
+    class Sine(lib.autograd.Function):
+        generate_vmap_rule = vmappable
+
+        @staticmethod
+        def forward(x):
+            return x.sin()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(inputs[0])
+            if with_jvp == "saved":
+                ctx.save_for_forward(inputs[0])
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return g * x.cos()
+
+        if with_jvp:
+            @staticmethod
+            def jvp(ctx, t):
+                saved = ctx.saved_tensors       # (those saved for forward only)
+                return t * 100 + (saved[0] * 0 if saved else 0)
+    return Sine
+
+
+_FORWARD_CALLS = {
+    "jacrev": lambda lib, f, x: lib.func.jacrev(f.apply)(x),
+    "jacfwd": lambda lib, f, x: lib.func.jacfwd(f.apply)(x),
+    "hessian": lambda lib, f, x: lib.func.hessian(lambda t: f.apply(t).sum())(x),
+    "jvp": lambda lib, f, x: lib.func.jvp(f.apply, (x,), (lib.ones(3),)),
+    "vmap of jvp": lambda lib, f, x: lib.func.vmap(
+        lambda a: lib.func.jvp(f.apply, (a,), (lib.ones(()),))[1])(x),
+    "linearize": lambda lib, f, x: lib.func.linearize(f.apply, x)[1](lib.ones(3)),
+    "vmap": lambda lib, f, x: lib.func.vmap(f.apply)(x),
+}
+
+
+@pytest.mark.parametrize("vmappable", [False, True])
+@pytest.mark.parametrize("with_jvp", [None, "saved", "unsaved"])
+@pytest.mark.parametrize("call", sorted(_FORWARD_CALLS))
+def test_custom_function_rules_under_forward_mode_and_vmap_as_torch(call, vmappable, with_jvp):
+    """Forward mode calls the Function's jvp (JAX's derivative of its forward gave cos(x),
+    not the jvp's 100), reading ctx.save_for_forward's tensors; vmap and jacfwd (vmap of
+    jvp) need generate_vmap_rule; forward mode needs jvp: PyTorch's errors otherwise
+    (torchlike ran them all)."""
+    x, tx = pair(3)
+    ours = lambda: _FORWARD_CALLS[call](torchlike, _sine(torchlike, vmappable, with_jvp), x)  # noqa: E731
+    try:
+        want = _FORWARD_CALLS[call](torch, _sine(torch, vmappable, with_jvp), tx)
+    except Exception as error:
+        with pytest.raises(type(error)) as ours_error:
+            ours()
+        assert str(ours_error.value) == str(error)
+        return
+    assert_same(ours(), want)
+
+
+
+def _functional_call(lib, call, fn, x):
+    functional = lib.autograd.functional
+    if call == "jvp":
+        return functional.jvp(fn.apply, x, lib.ones(3))
+    if call == "hessian":
+        return functional.hessian(lambda a: fn.apply(a).sum(), x)
+    return getattr(functional, call)(lambda a: fn.apply(a).sum(), x, lib.ones(3))
+
+
+@pytest.mark.parametrize("call", ["jvp", "hvp", "vhp", "hessian"])
+def test_custom_functions_need_no_jvp_under_autograd_functional(call):
+    """autograd.functional's jvp, hvp and hessian are double backward in PyTorch: a Function
+    without jvp (or with forward(ctx, ...)) works there, as it does here."""
+    (_, old), (_, t_old) = _functions(torchlike), _functions(torch)
+    x, tx = pair(3)
+    for fn, t_fn in ((_sine(torchlike, True, None), _sine(torch, True, None)), (old, t_old)):
+        assert_same(_functional_call(torchlike, call, fn, x),
+                    _functional_call(torch, call, t_fn, tx))
+
 def test_multinomial_under_vmap_as_torch():
     """multinomial inside vmap (it read its probabilities on the host and failed):
     PyTorch's randomness rules, shapes and dtype; draws follow the distribution."""

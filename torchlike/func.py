@@ -199,13 +199,20 @@ def functional_api():
 
 
 @contextlib.contextmanager
-def _forward_mode():
-    """User code under jvp/jacfwd/linearize: grad mode does not stop tangents there."""
-    bridge.state.forward += 1
+def _forward_mode(batched=False):
+    """User code under jvp/jacfwd/linearize: grad mode does not stop tangents there.
+    `batched`: jacfwd's, which PyTorch runs as vmap of jvp (what a custom Function
+    must allow: autograd/_function_in_transforms.py)."""
+    state = bridge.state
+    outer_scopes, state.forward_scopes = state.forward_scopes, len(state.transform_scopes)
+    state.forward += 1
+    state.batching += batched
     try:
         yield
     finally:
-        bridge.state.forward -= 1
+        state.forward -= 1
+        state.batching -= batched
+        state.forward_scopes = outer_scopes
 
 
 # -- grad -------------------------------------------------------------------------------
@@ -489,7 +496,7 @@ def _jacobian(jax_jac, api, func, argnums, has_aux, functional=False):
             diff_tensors = _like(_to_tensors(diff_arrays, device), diff)
             if api == "jacrev":
                 _tracked(diff_tensors)
-            with (enable_grad() if api == "jacrev" else _forward_mode()):
+            with (enable_grad() if api == "jacrev" else _forward_mode(batched=True)):
                 out = func(*_with_args(args, nums, diff_tensors))
             out, aux = _split_aux(out, has_aux, api)
             _check_outputs(out, api, differentiable=api == "jacrev" and not functional)

@@ -82,6 +82,7 @@ class _OpNode(Function):
     """The autograd node of a custom op's call (subclassed per op: its name is the
     grad_fn's, as PyTorch's)."""
     op = None
+    _custom_op_node = True
 
     @classmethod
     def forward(cls, ctx, *args):

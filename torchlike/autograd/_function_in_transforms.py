@@ -1,15 +1,26 @@
-"""A custom autograd.Function inside torch.func's reverse-mode transforms (grad, vjp,
-jacrev, hessian): a `jax.custom_vjp` whose forward is the Function's forward (and its
-setup_context) and whose pullback is the Function's backward, as PyTorch's functorch
-runs it. Its forward ran under no_grad there before, which gave zero gradients.
+"""A custom autograd.Function inside torch.func's transforms.
+
+Reverse mode (grad, vjp, jacrev): a `jax.custom_vjp` whose forward is the Function's
+forward (and its setup_context) and whose pullback is the Function's backward, as
+PyTorch's functorch runs it. Forward mode (jvp, jacfwd, linearize): a `jax.custom_jvp`
+whose rule is the Function's `jvp` staticmethod, reading what setup_context saved with
+`ctx.save_for_forward` (a straight-through estimator's jvp is not the derivative of its
+forward: JAX's own differentiation of the forward gave other numbers). Both modes at
+once (hessian: jacfwd of jacrev) differentiate the forward itself, which agrees with
+PyTorch's wherever backward and jvp are the forward's derivatives.
 
 As PyTorch's, a Function must define forward without ctx and a separate setup_context
-to run inside torch.func's transforms (otherwise: PyTorch's error); inside
-torch.autograd.functional, which PyTorch runs on eager autograd, forward(ctx, ...) works
-too.
+to run inside torch.func's transforms, must allow vmap (`generate_vmap_rule = True` or
+a vmap staticmethod) under vmap and jacfwd (PyTorch's jacfwd is vmap over jvp), and
+must define jvp under forward mode; otherwise PyTorch's errors. Inside
+torch.autograd.functional, which PyTorch runs on eager autograd (jvp and hvp by double
+backward), forward(ctx, ...) works too and nothing else is required; the one
+difference: its jacobian(strategy="forward-mode") differentiates the forward, where
+PyTorch's calls jvp (and raises without one).
 """
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 NEEDS_SETUP_CONTEXT = (
     "In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, "
@@ -17,27 +28,56 @@ NEEDS_SETUP_CONTEXT = (
     "please see https://pytorch.org/docs/main/notes/extending.func.html")
 
 
-def applies():
-    """Whether Function.apply runs inside a reverse-mode torch.func transform now."""
-    from .. import _jax_bridge as bridge
-    return bool(bridge.state.transform_scopes) and not bridge.state.forward and \
-        not bridge.top_level()
+NO_VMAP = ("You tried to vmap over {}, but it does not have vmap support. Please override "
+           "and implement the vmap staticmethod or set generate_vmap_rule=True. For more "
+           "details, please see https://pytorch.org/docs/main/notes/extending.func.html")
+NO_JVP = ("You must implement the jvp function for custom autograd.Function to use it "
+          "with forward mode AD.")
 
 
-def apply_in_transform(cls, args, kwargs):
+def mode(cls):
+    """How Function `cls` applies now: None (eagerly, as outside transforms), "reverse"
+    or "forward" (inside torch.func's transforms of that mode only). Raises PyTorch's
+    error where the transforms running need what the Function does not define."""
     from .. import _jax_bridge as bridge
-    from .._tensor import Tensor
     from .function import Function
-    with_ctx = cls.setup_context is Function.setup_context    # (forward(ctx, ...))
-    if with_ctx and bridge.state.transform_scopes[-1][1]:      # (torch.func's)
+    state = bridge.state
+    if bridge.top_level():
+        return None
+    scopes = state.transform_scopes
+    if scopes and not scopes[-1][1]:
+        # autograd.functional's, which PyTorch runs on eager autograd: its jvp and hvp
+        # by double backward, so nothing is required (here the forward is differentiated)
+        return None if state.forward else "reverse"
+    if not (state.forward or state.batching or scopes):
+        return None         # (torchlike.compile's trace, jax.jit)
+    if cls._custom_op_node and (state.forward or not scopes):
+        return None         # a library.custom_op: vmap and forward mode run its kernel
+    #                         (under reverse mode PyTorch's raises as a Function does)
+    if cls.setup_context is Function.setup_context:         # (forward(ctx, ...))
         raise RuntimeError(NEEDS_SETUP_CONTEXT)
-    # the differentiable inputs: floating tensors (others enter as they are)
-    slots = [i for i, a in enumerate(args) if isinstance(a, Tensor)
-             and (a.is_floating_point() or a.is_complex())]
-    device = args[slots[0]].device if slots else None
-    made = {}           # this call's ctx and output structure, from the forward's trace
+    if state.batching and not cls.generate_vmap_rule and cls.vmap is Function.vmap:
+        raise RuntimeError(NO_VMAP.format(cls.__name__))
+    if state.forward and cls.jvp is Function.jvp:
+        raise NotImplementedError(NO_JVP)
+    if state.forward:       # (reverse mode inside it too: the forward differentiated)
+        return None if len(scopes) > state.forward_scopes else "forward"
+    return "reverse" if scopes else None
 
-    def run_forward(arrays):
+
+def _differentiable_slots(args):
+    """Positions of the floating tensors among `args` (others enter as they are)."""
+    from .._tensor import Tensor
+    return [i for i, a in enumerate(args) if isinstance(a, Tensor)
+            and (a.is_floating_point() or a.is_complex())]
+
+
+def _forward_runner(cls, args, kwargs, slots, device, made, with_ctx=False):
+    """run(arrays) -> (ctx, inputs, output, output arrays): the Function's forward on
+    `args` with the tensors at `slots` made of `arrays`."""
+    from .. import _jax_bridge as bridge
+
+    def run(arrays):
         inputs = list(args)
         for i, a in zip(slots, arrays):
             inputs[i] = bridge.wrap(a, device)
@@ -48,6 +88,55 @@ def apply_in_transform(cls, args, kwargs):
         single = not isinstance(out, tuple)
         made["single"] = single
         return ctx, inputs, out, tuple(o.jax() for o in ((out,) if single else out))
+    return run
+
+
+def apply_forward_mode(cls, args, kwargs):
+    """The Function under jvp/jacfwd/linearize: its forward, with its jvp as the rule."""
+    from .. import _jax_bridge as bridge
+    from .function import _with_versions
+    slots = _differentiable_slots(args)
+    device = args[slots[0]].device if slots else None
+    made = {}
+    run_forward = _forward_runner(cls, args, kwargs, slots, device, made)
+
+    @jax.custom_jvp
+    def function(*arrays):
+        return run_forward(arrays)[3]
+
+    def rule(primals, tangents):
+        ctx, inputs, out, out_arrays = run_forward(primals)
+        cls.setup_context(ctx, tuple(inputs), out)
+        # jvp's ctx.saved_tensors are those saved for forward (none unless saved)
+        ctx._saved = _with_versions(ctx.saved_for_forward or ())
+        grad_inputs = [None] * len(args)         # (an input without a tangent: None)
+        for i, t in zip(slots, tangents):
+            if not isinstance(t, jax.custom_derivatives.SymbolicZero):
+                grad_inputs[i] = bridge.wrap(t, device)
+        result = cls.jvp(ctx, *grad_inputs)
+        result = result if isinstance(result, tuple) else (result,)
+        return out_arrays, tuple(_tangent_like(o, t) for o, t in zip(out_arrays, result))
+
+    function.defjvp(rule, symbolic_zeros=True)
+    outs = [bridge.wrap(o, device) for o in function(*[args[i].jax() for i in slots])]
+    return outs[0] if made["single"] else tuple(outs)
+
+
+def _tangent_like(out, tangent):
+    """The tangent JAX takes for output array `out` from the user's jvp result."""
+    if not jnp.issubdtype(out.dtype, jnp.inexact):
+        return np.zeros(out.shape, jax.dtypes.float0)
+    return jnp.zeros_like(out) if tangent is None else tangent.jax().astype(out.dtype)
+
+
+def apply_in_transform(cls, args, kwargs):
+    from .. import _jax_bridge as bridge
+    from .function import Function
+    with_ctx = cls.setup_context is Function.setup_context    # (forward(ctx, ...))
+    slots = _differentiable_slots(args)
+    device = args[slots[0]].device if slots else None
+    made = {}           # this call's ctx and output structure, from the forward's trace
+    run_forward = _forward_runner(cls, args, kwargs, slots, device, made, with_ctx)
 
     @jax.custom_vjp
     def function(*arrays):

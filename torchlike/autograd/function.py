@@ -20,6 +20,7 @@ class FunctionCtx(Node):
         super().__init__(None, None, edges, (), (), (), ())
         self._fn_cls = fn_cls
         self.to_save = ()
+        self.saved_for_forward = None
         self._saved = None
         self.dirty_tensors = ()
         self.non_differentiable = ()
@@ -35,7 +36,7 @@ class FunctionCtx(Node):
                 raise TypeError("save_for_backward can only save variables, but argument "
                                 f"{i} is of type {type(t).__name__}")
         self.to_save = tensors
-        self._saved = tuple(None if t is None else (t, t._version_counter.value) for t in tensors)
+        self._saved = _with_versions(tensors)
         if saved_hooks.stack:            # saved_tensors_hooks apply to these too
             pack, unpack = saved_hooks.stack[-1]
             self.packed = (unpack, [None if t is None else pack(t) for t in tensors])
@@ -58,6 +59,15 @@ class FunctionCtx(Node):
             unpack, packed = self.packed
             out = [None if p is None else unpack(p) for p in packed]
         return tuple(out)
+
+    def save_for_forward(self, *tensors):
+        """What `jvp` reads as ctx.saved_tensors (torch.func's forward-mode transforms)."""
+        from .._tensor import Tensor
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise AssertionError("save_for_forward expects all arguments to be tensors; "
+                                     f"but got {type(t).__name__} at position {i}")
+        self.saved_for_forward = tensors
 
     def mark_dirty(self, *tensors):
         self.dirty_tensors = tensors
@@ -122,6 +132,10 @@ class FunctionCtx(Node):
         return out
 
 
+def _with_versions(tensors):
+    return tuple(None if t is None else (t, t._version_counter.value) for t in tensors)
+
+
 def _reduce_to_shape(g, shape):
     """Sum a broadcast gradient back to `shape`, or None if it cannot be."""
     extra = g.ndim - len(shape)
@@ -179,11 +193,30 @@ class Function(metaclass=FunctionMeta):
 
     vjp = backward
 
+    # torch.func: vmap runs forward batched only where the Function allows it (its own
+    # vmap rule is not called here: its forward runs batched, as the generated rule);
+    # forward-mode transforms call jvp (_function_in_transforms.py)
+    generate_vmap_rule = False
+    _custom_op_node = False         # (torchlike.library's op nodes)
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError(_in_transforms.NO_JVP)
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        raise NotImplementedError("To use autograd.Function with vmap, you must either "
+                                  "override the vmap staticmethod or set "
+                                  "generate_vmap_rule=True.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         from .._tensor import Tensor, edge_of
-        if _in_transforms.applies():       # (inside torch.func.grad and the like)
+        mode = _in_transforms.mode(cls)
+        if mode == "reverse":              # (inside torch.func.grad and the like)
             return _in_transforms.apply_in_transform(cls, args, kwargs)
+        if mode == "forward":              # (inside torch.func.jvp, jacfwd, linearize)
+            return _in_transforms.apply_forward_mode(cls, args, kwargs)
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = is_grad_enabled() and any(needs)
