@@ -103,3 +103,70 @@ def test_levels_and_tangent_dtypes_are_checked_as_torch(case):
     with fw.dual_level():               # and levels work after each error
         assert fw.unpack_dual(fw.make_dual(torchlike.ones(2), torchlike.ones(2))).tangent \
             .tolist() == [1.0, 1.0]
+
+
+def _straight_through(lib, with_jvp, ctx_style):
+    """round() whose jvp passes the tangent through scaled by 3 (not the forward's zero
+    derivative): forward AD must call it."""
+    if ctx_style:
+        class Round(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_forward(x)
+                return x.round()
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+            @staticmethod
+            def jvp(ctx, t):
+                x, = ctx.saved_tensors
+                return t * 3 + x * 0
+        return Round
+
+    class Round(lib.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x.round()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_forward(inputs[0])
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+        if with_jvp:
+            @staticmethod
+            def jvp(ctx, t):
+                x, = ctx.saved_tensors
+                return t * 3 + x * 0
+    return Round
+
+
+@pytest.mark.parametrize("with_jvp,ctx_style", [(False, False), (True, False), (True, True)])
+def test_custom_function_jvp_under_dual_level(with_jvp, ctx_style):
+    # the Function's jvp gives the tangent (its forward ran under no_grad, which dropped
+    # the tangent: unpack_dual gave None); without one, PyTorch's NotImplementedError;
+    # a Function of plain tensors inside the level needs none
+    (x, tx), (t, tt) = pair(3), pair(3)
+
+    def call(lib, dual):
+        fn = _straight_through(lib, with_jvp, ctx_style)
+        return fn.apply(dual) * 2 + fn.apply(lib.ones(3)).sum()
+    if not with_jvp:
+        same_error(lambda: _run(torchlike, call, x, t), lambda: _run(torch, call, tx, tt))
+        return
+    assert_same(_run(torchlike, call, x, t), _run(torch, call, tx, tt))
+
+
+def test_no_grad_inside_a_dual_level_keeps_tangents():
+    # forward AD ignores grad mode (in PyTorch too): no_grad dropped the tangent
+    (x, tx), (t, tt) = pair(2, 3), pair(2, 3)
+
+    def call(lib, dual):
+        with lib.no_grad():
+            return dual.sin() * 2 + dual.exp()
+    assert_same(_run(torchlike, call, x, t), _run(torch, call, tx, tt))

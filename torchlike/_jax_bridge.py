@@ -48,6 +48,7 @@ class _State(threading.local):
     # the outermost transform running
     substitute = None
     on_traced_outputs = None     # forward_ad's dual level: sees each traced op's outputs
+    dual_level = None            # forward_ad's level (autograd/forward_ad.py) while open
     compiling = 0      # > 0 while torchlike.compile traces: ops on tracers are recorded
     transforms = 0     # > 0 while a torchlike.func transform runs: its ops are not
     # a compiled training step: each recorded node's pullback, made with its forward
@@ -175,9 +176,9 @@ def apply_traced(op, inputs, params, grad_fn=None):
                 if recording is not None:
                     state.pullbacks[node] = pullback
         return outs if multi else outs[0]
-    if not is_grad_enabled() and not state.forward:
+    if not is_grad_enabled() and not state.forward and state.dual_level is None:
         # no_grad inside a reverse-mode transform blocks gradients, as in torch.func
-        # (forward-mode AD ignores grad mode, in PyTorch too)
+        # (forward-mode AD ignores grad mode, in PyTorch too: forward_ad's as well)
         out = jax.lax.stop_gradient(tuple(out) if multi else out)
     outs = tuple([Tensor._wrap(o, device) for o in (out if multi else (out,))])
     if state.on_traced_outputs is not None:

@@ -35,9 +35,10 @@ NO_JVP = ("You must implement the jvp function for custom autograd.Function to u
           "with forward mode AD.")
 
 
-def mode(cls):
-    """How Function `cls` applies now: None (eagerly, as outside transforms), "reverse"
-    or "forward" (inside torch.func's transforms of that mode only). Raises PyTorch's
+def mode(cls, args):
+    """How Function `cls` applies to `args` now: None (eagerly, as outside transforms),
+    "reverse" or "forward" (inside transforms of that mode only: torch.func's, or
+    forward_ad's dual level). Raises PyTorch's
     error where the transforms running need what the Function does not define."""
     from .. import _jax_bridge as bridge
     from .function import Function
@@ -45,6 +46,15 @@ def mode(cls):
     if bridge.top_level():
         return None
     scopes = state.transform_scopes
+    if state.dual_level is not None and not (scopes or state.batching or state.forward):
+        # forward_ad (eager autograd in PyTorch: forward(ctx, ...) works): jvp is the
+        # rule where an input is a dual tensor
+        from .._tensor import Tensor
+        if not any(isinstance(a, Tensor) and state.dual_level.owns(a._raw()) for a in args):
+            return None
+        if cls.jvp is Function.jvp:
+            raise NotImplementedError(NO_JVP)
+        return "forward"
     if scopes and not scopes[-1][1]:
         # autograd.functional's, which PyTorch runs on eager autograd: its jvp and hvp
         # by double backward, so nothing is required (here the forward is differentiated)
@@ -92,13 +102,15 @@ def _forward_runner(cls, args, kwargs, slots, device, made, with_ctx=False):
 
 
 def apply_forward_mode(cls, args, kwargs):
-    """The Function under jvp/jacfwd/linearize: its forward, with its jvp as the rule."""
+    """The Function under jvp/jacfwd/linearize or forward_ad: its forward, with its jvp
+    as the rule."""
     from .. import _jax_bridge as bridge
-    from .function import _with_versions
+    from .function import Function, _with_versions
+    with_ctx = cls.setup_context is Function.setup_context    # (forward_ad allows it)
     slots = _differentiable_slots(args)
     device = args[slots[0]].device if slots else None
     made = {}
-    run_forward = _forward_runner(cls, args, kwargs, slots, device, made)
+    run_forward = _forward_runner(cls, args, kwargs, slots, device, made, with_ctx)
 
     @jax.custom_jvp
     def function(*arrays):
@@ -106,7 +118,8 @@ def apply_forward_mode(cls, args, kwargs):
 
     def rule(primals, tangents):
         ctx, inputs, out, out_arrays = run_forward(primals)
-        cls.setup_context(ctx, tuple(inputs), out)
+        if not with_ctx:
+            cls.setup_context(ctx, tuple(inputs), out)
         # jvp's ctx.saved_tensors are those saved for forward (none unless saved)
         ctx._saved = _with_versions(ctx.saved_for_forward or ())
         grad_inputs = [None] * len(args)         # (an input without a tangent: None)
@@ -119,6 +132,8 @@ def apply_forward_mode(cls, args, kwargs):
 
     function.defjvp(rule, symbolic_zeros=True)
     outs = [bridge.wrap(o, device) for o in function(*[args[i].jax() for i in slots])]
+    if bridge.state.on_traced_outputs is not None:      # (forward_ad's duals)
+        bridge.state.on_traced_outputs(outs)
     return outs[0] if made["single"] else tuple(outs)
 
 

@@ -51,6 +51,7 @@ def enter_dual_level():
     _current = _Level()
     _current.switch.__enter__()
     bridge.state.on_traced_outputs = _current.note
+    bridge.state.dual_level = _current
     return 0
 
 
@@ -66,6 +67,7 @@ def exit_dual_level(*, level=None):
         raise RuntimeError("Dual level must be a positive number.")
     level_, _current = _current, None
     bridge.state.on_traced_outputs = None
+    bridge.state.dual_level = None
     level_.switch.__exit__(None, None, None)
     for t in list(level_.duals):          # dual tensors become plain ones
         array = t._raw()

@@ -212,7 +212,7 @@ class Function(metaclass=FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         from .._tensor import Tensor, edge_of
-        mode = _in_transforms.mode(cls)
+        mode = _in_transforms.mode(cls, args)
         if mode == "reverse":              # (inside torch.func.grad and the like)
             return _in_transforms.apply_in_transform(cls, args, kwargs)
         if mode == "forward":              # (inside torch.func.jvp, jacfwd, linearize)
