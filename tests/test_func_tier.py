@@ -296,3 +296,25 @@ def test_modules_are_not_bounded_as_functions_of_one_code():
     for model in models:
         torchlike.vmap(model)(x)
     assert all(torchlike.vmap(m)._tier_key in _func_tier._tiers for m in models)
+
+
+_JACOBIANS = {
+    "jacrev": lambda lib, f, x: lib.func.jacrev(f)(x),
+    "jacfwd": lambda lib, f, x: lib.func.jacfwd(f)(x),
+    "functional.jacobian": lambda lib, f, x: lib.autograd.functional.jacobian(f, x),
+    "vectorized jacobian": lambda lib, f, x: lib.autograd.functional.jacobian(
+        f, x, vectorize=True),
+    "hessian": lambda lib, f, x: lib.func.hessian(lambda a: f(a).sum())(x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_JACOBIANS))
+def test_compiled_jacobians_print_signed_zeros_as_torch(name):
+    # a structural zero times a negative derivative is -0.0 (PyTorch prints -0.0000):
+    # compiled, XLA made the product with the one-hot basis a select, which gave +0.0
+    def f(a):
+        return a.sin() * 2 - a.exp()
+    values = [0.5, 1.0, 2.0, -1.5]
+    got = _JACOBIANS[name](torchlike, f, torchlike.tensor(values))
+    want = _JACOBIANS[name](torch, f, torch.tensor(values))
+    assert str(got) == str(want)
