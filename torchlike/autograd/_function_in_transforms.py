@@ -38,8 +38,8 @@ NO_JVP = ("You must implement the jvp function for custom autograd.Function to u
 def mode(cls, args):
     """How Function `cls` applies to `args` now: None (eagerly, as outside transforms),
     "reverse" or "forward" (inside transforms of that mode only: torch.func's, or
-    forward_ad's dual level). Raises PyTorch's
-    error where the transforms running need what the Function does not define."""
+    forward_ad's dual level). Raises PyTorch's error where the transforms running need
+    what the Function does not define."""
     from .. import _jax_bridge as bridge
     from .function import Function
     state = bridge.state
@@ -62,8 +62,9 @@ def mode(cls, args):
     if not (state.forward or state.batching or scopes):
         return None         # (torchlike.compile's trace, jax.jit)
     if cls._custom_op_node and (state.forward or not scopes):
-        return None         # a library.custom_op: vmap and forward mode run its kernel
-    #                         (under reverse mode PyTorch's raises as a Function does)
+        # a library.custom_op: vmap and forward mode run its kernel (under reverse mode
+        # PyTorch's raises as a Function without setup_context does)
+        return None
     if cls.setup_context is Function.setup_context:         # (forward(ctx, ...))
         raise RuntimeError(NEEDS_SETUP_CONTEXT)
     if state.batching and not cls.generate_vmap_rule and cls.vmap is Function.vmap:
