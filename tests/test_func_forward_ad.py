@@ -170,3 +170,25 @@ def test_no_grad_inside_a_dual_level_keeps_tangents():
         with lib.no_grad():
             return dual.sin() * 2 + dual.exp()
     assert_same(_run(torchlike, call, x, t), _run(torch, call, tx, tt))
+
+
+def test_save_for_forward_of_a_non_tensor_raises_as_torch():
+    def call(lib):
+        class Saves(lib.autograd.Function):
+            @staticmethod
+            def forward(x):
+                return x.sin()
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.save_for_forward(inputs[0], 3)
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+            @staticmethod
+            def jvp(ctx, t):
+                return t
+        return lib.func.jvp(Saves.apply, (lib.ones(2),), (lib.ones(2),))
+    same_error(lambda: call(torchlike), lambda: call(torch))

@@ -123,6 +123,7 @@ def apply_forward_mode(cls, args, kwargs):
             cls.setup_context(ctx, tuple(inputs), out)
         # jvp's ctx.saved_tensors are those saved for forward (none unless saved)
         ctx._saved = _with_versions(ctx.saved_for_forward or ())
+        ctx.packed = None       # (not saved_tensors_hooks' packing of the backward's)
         grad_inputs = [None] * len(args)         # (an input without a tangent: None)
         for i, t in zip(slots, tangents):
             if not isinstance(t, jax.custom_derivatives.SymbolicZero):

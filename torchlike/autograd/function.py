@@ -63,10 +63,9 @@ class FunctionCtx(Node):
     def save_for_forward(self, *tensors):
         """What `jvp` reads as ctx.saved_tensors (torch.func's forward-mode transforms)."""
         from .._tensor import Tensor
-        for i, t in enumerate(tensors):
-            if t is not None and not isinstance(t, Tensor):
-                raise AssertionError("save_for_forward expects all arguments to be tensors; "
-                                     f"but got {type(t).__name__} at position {i}")
+        if not all(t is None or isinstance(t, Tensor) for t in tensors):
+            raise AssertionError("save_for_forward expects all arguments to be tensors; you "
+                                 "should save non-tensors as attributes on ctx.")
         self.saved_for_forward = tensors
 
     def mark_dirty(self, *tensors):
