@@ -420,11 +420,9 @@ _MODULE_CASES = {
     "bce_with_logits_module": lambda lib, x: lib.nn.BCEWithLogitsLoss()(
         lib.nn.Linear(8, 1)(x[0]), lib.ones(2, 1)),
     "gelu_after_linear": lambda lib, x: lib.nn.functional.gelu(lib.nn.Linear(8, 8)(x)),
-    "layer_norm_after_linear": pytest.param(
-        lambda lib, x: lib.nn.LayerNorm(8)(lib.nn.Linear(8, 8)(x)),
-        # nn's layer_norm promotes a bfloat16 input with float32 weights to float32;
-        # PyTorch's kernel returns the input's dtype (a mixed-dtype rule of nn, not autocast)
-        marks=pytest.mark.xfail(strict=True, reason="layer_norm's mixed-dtype result (nn)")),
+    # a bfloat16 input with float32 weights: the input's dtype, as PyTorch's kernel
+    "layer_norm_after_linear": lambda lib, x: lib.nn.LayerNorm(8)(lib.nn.Linear(8, 8)(x)),
+    "batch_norm_after_conv": lambda lib, x: lib.nn.BatchNorm1d(2)(lib.nn.Conv1d(2, 2, 3)(x)),
 }
 
 

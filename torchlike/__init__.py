@@ -10,6 +10,9 @@ import jax as _jax
 
 _jax.config.update("jax_enable_x64", True)
 
+from . import _xla_options
+_xla_options.set_flags()        # (before the first array starts JAX's backend)
+
 from . import _dtype
 from ._dtype import (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32,
                      float64, complex64, complex128, dtype, get_default_dtype, promote_types,

@@ -19,6 +19,48 @@ def _affine(y, weight, bias, shape):
     return y
 
 
+def _in_float(x, arrays):
+    """PyTorch's normalization kernels compute a float16 or bfloat16 input in float32
+    ("opmath") and round the result once, whatever the parameters' dtype (float32 ones may
+    go with a reduced input): x and the arrays in float32 where x is reduced, and the
+    dtype to give the result."""
+    dtype = x.dtype
+    if dtype not in (jnp.float16, jnp.bfloat16):
+        return x, arrays, dtype
+    return x.astype(jnp.float32), [a if getattr(a, "dtype", None) not in
+                                   (jnp.float16, jnp.bfloat16) else a.astype(jnp.float32)
+                                   for a in arrays], dtype
+
+
+def _batch_statistics(x, axes, eps, dtype, params):
+    """(mean, 1/std) over `axes` as PyTorch's CPU kernel normalizes with them, and the
+    exact (mean, sum of squared deviations) for the running statistics; x is in float32
+    where it was reduced.
+    The kernel keeps its statistics in `dtype`, the input's, unless float parameters go
+    with a reduced input (mixed): a float16 batch then normalizes with a rounded mean and
+    a rounded 1/std, a bfloat16 one with 1/std of a rounded variance too (found against
+    PyTorch's results: batch norm exactly, instance norm within a bfloat16 ulp)."""
+    mean = jnp.mean(x, axis=axes, keepdims=True)
+    squares = jnp.sum(jnp.square(x - mean), axis=axes, keepdims=True)
+    var = squares / (x.size // mean.size)
+    mixed = any(getattr(p, "dtype", dtype) != dtype for p in params)
+    if x.dtype == dtype or mixed:
+        return mean, 1 / jnp.sqrt(var + eps), mean, squares
+
+    def rounded(a):
+        return a.astype(dtype).astype(x.dtype)
+    spread = rounded(var) if dtype == jnp.bfloat16 else var
+    return rounded(mean), rounded(1 / jnp.sqrt(spread + eps)), mean, squares
+
+
+def _scaled(x, mean, invstd, weight, bias, shape):
+    """(x - mean) * invstd, then the affine map, as PyTorch's batch norm kernel computes
+    it: x * alpha + beta, alpha = invstd * weight, beta = bias - mean * alpha."""
+    alpha = invstd if weight is None else invstd * weight.reshape(shape)
+    beta = -(mean * alpha) if bias is None else bias.reshape(shape) - mean * alpha
+    return x * alpha + beta
+
+
 def _unpack(optional, flags):
     """Split the variadic tail of an op into optional tensors by presence flags."""
     it = iter(optional)
@@ -28,27 +70,28 @@ def _unpack(optional, flags):
 @nn_op("batch_norm", "NativeBatchNormBackward0", saves=(0,))
 def _batch_norm_op(x, *rest, training, has_running, has_weight, has_bias, eps):
     """Returns (out, new running mean, new running var) when running stats are tracked."""
+    stats_dtypes = (rest[0].dtype, rest[1].dtype) if has_running else None
+    params = [a for i, a in enumerate(rest) if not (has_running and i == 2)]
+    x, rest, dtype = _in_float(x, rest)
     if has_running:
         rm, rv, momentum, *rest = rest
     weight, bias = _unpack(rest, (has_weight, has_bias))
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, -1) + (1,) * (x.ndim - 2)
     if training:
-        mean = jnp.mean(x, axis=axes)
-        var = jnp.mean(jnp.square(x - mean.reshape(shape)), axis=axes)
+        used_mean, invstd, mean, squares = _batch_statistics(x, axes, eps, dtype, params)
     else:
-        mean, var = rm, rv
-    y = (x - mean.reshape(shape)) * lax.rsqrt(var.reshape(shape) + eps)
-    y = _affine(y, weight, bias, shape)
+        used_mean, invstd = rm.reshape(shape), 1 / jnp.sqrt(rv.reshape(shape) + eps)
+    y = _scaled(x, used_mean, invstd, weight, bias, shape).astype(dtype)
     if not has_running:
         return y
     if training:
         count = x.size // x.shape[1]
-        unbiased = lax.stop_gradient(var) * (count / max(count - 1, 1))
-        mean = lax.stop_gradient(mean)
-        rm = (rm * (1 - momentum) + mean * momentum).astype(rm.dtype)
-        rv = (rv * (1 - momentum) + unbiased * momentum).astype(rv.dtype)
-    return y, rm, rv
+        unbiased = lax.stop_gradient(squares).reshape(-1) / max(count - 1, 1)
+        mean = lax.stop_gradient(mean).reshape(-1)
+        rm = momentum * mean + (1 - momentum) * rm
+        rv = momentum * unbiased + (1 - momentum) * rv
+    return y, rm.astype(stats_dtypes[0]), rv.astype(stats_dtypes[1])
 
 
 def _check_batch(input, training):
@@ -124,13 +167,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 @nn_op("layer_norm", "NativeLayerNormBackward0", saves=(0,))
 def _layer_norm_op(x, *rest, ndims, has_weight, has_bias, eps):
+    x, rest, dtype = _in_float(x, rest)
     weight, bias = _unpack(rest, (has_weight, has_bias))
     axes = tuple(range(x.ndim - ndims, x.ndim))
     mean = jnp.mean(x, axis=axes, keepdims=True)
     var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
     y = (x - mean) * lax.rsqrt(var + eps)
     shape = x.shape[x.ndim - ndims:]
-    return _affine(y, weight, bias, shape)
+    return _affine(y, weight, bias, shape).astype(dtype)
 
 
 def _normalized_shape(normalized_shape):
@@ -184,13 +228,20 @@ _layer_norm_checked = CheckedOnce(_check_layer_norm)
 
 @nn_op("group_norm", "NativeGroupNormBackward0", saves=(0,))
 def _group_norm_op(x, *rest, groups, has_weight, has_bias, eps):
+    x, rest, dtype = _in_float(x, rest)
     weight, bias = _unpack(rest, (has_weight, has_bias))
     n = x.shape[0]
     g = x.reshape((n, groups, -1))
     mean = jnp.mean(g, axis=-1, keepdims=True)
     var = jnp.mean(jnp.square(g - mean), axis=-1, keepdims=True)
-    y = ((g - mean) * lax.rsqrt(var + eps)).reshape(x.shape)
-    return _affine(y, weight, bias, (1, -1) + (1,) * (x.ndim - 2))
+    # per (sample, channel): x * scale + shift, as PyTorch's kernel computes it
+    per_channel = x.shape[1] // groups
+    invstd = jnp.repeat(1 / jnp.sqrt(var + eps), per_channel, axis=1)
+    mean = jnp.repeat(mean, per_channel, axis=1)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    stats_shape = (n, x.shape[1]) + (1,) * (x.ndim - 2)
+    return _scaled(x, mean.reshape(stats_shape), invstd.reshape(stats_shape), weight, bias,
+                   shape).astype(dtype)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -207,17 +258,19 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 @nn_op("instance_norm", "ViewBackward0", saves=(0,))
 def _instance_norm_op(x, *rest, use_input_stats, has_running, has_weight, has_bias, eps):
+    stats_dtypes = (rest[0].dtype, rest[1].dtype) if has_running else None
+    params = [a for i, a in enumerate(rest) if not (has_running and i == 2)]
+    x, rest, dtype = _in_float(x, rest)
     if has_running:
         rm, rv, momentum, *rest = rest
     weight, bias = _unpack(rest, (has_weight, has_bias))
     axes = tuple(range(2, x.ndim))
     shape = (1, -1) + (1,) * (x.ndim - 2)
     if use_input_stats:
-        mean = jnp.mean(x, axis=axes, keepdims=True)
-        var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+        used_mean, invstd, mean, squares = _batch_statistics(x, axes, eps, dtype, params)
     else:
-        mean, var = rm.reshape(shape), rv.reshape(shape)
-    y = _affine((x - mean) * lax.rsqrt(var + eps), weight, bias, shape)
+        used_mean, invstd = rm.reshape(shape), 1 / jnp.sqrt(rv.reshape(shape) + eps)
+    y = _scaled(x, used_mean, invstd, weight, bias, shape).astype(dtype)
     if not has_running:
         return y
     if use_input_stats:
@@ -225,11 +278,11 @@ def _instance_norm_op(x, *rest, use_input_stats, has_running, has_weight, has_bi
         count = 1
         for s in x.shape[2:]:
             count *= s
-        batch_mean = jnp.mean(lax.stop_gradient(mean).reshape(x.shape[:2]), axis=0)
-        unbiased = lax.stop_gradient(var).reshape(x.shape[:2]) * (count / max(count - 1, 1))
-        rm = (rm * (1 - momentum) + batch_mean * momentum).astype(rm.dtype)
-        rv = (rv * (1 - momentum) + jnp.mean(unbiased, axis=0) * momentum).astype(rv.dtype)
-    return y, rm, rv
+        mean = lax.stop_gradient(mean).reshape(x.shape[:2])
+        unbiased = lax.stop_gradient(squares).reshape(x.shape[:2]) / max(count - 1, 1)
+        rm = jnp.mean(momentum * mean + (1 - momentum) * rm, axis=0)
+        rv = jnp.mean(momentum * unbiased + (1 - momentum) * rv, axis=0)
+    return y, rm.astype(stats_dtypes[0]), rv.astype(stats_dtypes[1])
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -262,9 +315,10 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 @nn_op("rms_norm", "MulBackward0", saves=(0,))
 def _rms_norm_op(x, *weight, ndims, eps):
+    x, weight, dtype = _in_float(x, weight)
     axes = tuple(range(x.ndim - ndims, x.ndim))
     y = x * lax.rsqrt(jnp.mean(jnp.square(x), axis=axes, keepdims=True) + eps)
-    return y * weight[0] if weight else y
+    return (y * weight[0] if weight else y).astype(dtype)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -277,7 +331,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
                            f"weight of shape {list(weight.shape)} and normalized_shape = "
                            f"{list(shape)}")
     _check_normalized(input, shape)
-    if eps is None:
-        eps = float(jnp.finfo(input.dtype.np).eps)
+    if eps is None:     # (the machine epsilon of the dtype it computes in: float32 for a
+        #                     reduced input, as PyTorch's)
+        eps = float(jnp.finfo(jnp.promote_types(input.dtype.np, jnp.float32)).eps)
     inputs = [input] if weight is None else [input, weight]
     return call(_rms_norm_op, inputs, ndims=len(shape), eps=float(eps))
