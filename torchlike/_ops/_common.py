@@ -202,6 +202,31 @@ def op(*names, method=True, inplace=False, function=True, out=True):
 
 
 # -- derivatives where JAX's default is not PyTorch's -------------------------------------
+_REDUCED = frozenset({jax.numpy.dtype("float16"), jax.numpy.dtype("bfloat16")})
+
+
+def in_float32(fn):
+    """fn as PyTorch's kernels compute a float16/bfloat16 input (`a`, and other inputs of
+    its dtype): in float32, the result rounded once to that dtype. Computed in the
+    reduced dtype, a composite (sigmoid, silu, gelu) rounded at every step."""
+    @functools.wraps(fn)
+    def run(a, *rest, **params):
+        low = getattr(a, "dtype", None)
+        if low not in _REDUCED:
+            return fn(a, *rest, **params)
+        f32 = jax.numpy.float32
+        out = fn(a.astype(f32), *[r.astype(f32) if getattr(r, "dtype", None) == low else r
+                                  for r in rest], **params)
+        return jax.tree_util.tree_map(lambda o: o.astype(low) if o.dtype == f32 else o, out)
+    return run
+
+
+def accumulator(dtype):
+    """The dtype a sum of `dtype` values accumulates in: float32 for float16/bfloat16,
+    as PyTorch's (jnp.sum(a, dtype=bfloat16) adds in bfloat16), else `dtype`."""
+    return jax.numpy.float32 if jax.numpy.dtype(dtype) in _REDUCED else dtype
+
+
 def with_jvp(f, *partials):
     """f(*arrays) whose derivative in argument i is partials[i](*arrays, result): PyTorch's
     formulas at kinks and singular points (0 ** 0, x * log(0) ...) where JAX's differ."""

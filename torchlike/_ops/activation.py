@@ -14,7 +14,8 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import expose, inplace_method, is_float, not_implemented, with_jvp
+from ._common import (expose, in_float32, inplace_method, is_float, not_implemented,
+                      with_jvp)
 from .dispatch import apply
 from .registry import FUNCTIONS, Op, OPS
 from ._util import check_can_cast, indices_out_of_range, wrap_dim
@@ -72,7 +73,8 @@ _IMPLS = {
 }
 ACT = {}
 for _name, (_fn, _grad_fn, _saves) in _IMPLS.items():
-    ACT[_name] = OPS["act_" + _name] = Op("act_" + _name, _fn, _grad_fn, _saves)
+    # (a float16/bfloat16 input computes in float32, rounded once, as PyTorch's kernels)
+    ACT[_name] = OPS["act_" + _name] = Op("act_" + _name, in_float32(_fn), _grad_fn, _saves)
 
 
 # PyTorch's kernel names, for the dtypes they lack: floating only, or no bool

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import expose, is_float, require_tensor
+from ._common import accumulator, expose, is_float, require_tensor
 from .dispatch import apply
 from .registry import Op, OPS
 from ._util import check_expand, result_dtype, scalar_name, wrap_dim
@@ -27,8 +27,18 @@ def _same_dtype(a, b):
 
 
 # -- matmul and friends: one jnp.matmul op, named per PyTorch's path -----------------------------
+def accumulated_matmul(a, b, **kwargs):
+    """a @ b, accumulated in float32 for float16/bfloat16 operands (the product stays in
+    float32: its caller rounds it once, as PyTorch's)."""
+    low = jnp.promote_types(a.dtype, b.dtype)
+    acc = accumulator(low)
+    if acc == low:
+        return jnp.matmul(a, b, **kwargs)
+    return jnp.matmul(a, b, preferred_element_type=acc, **kwargs)
+
+
 def _matmul_impl(a, b):
-    return jnp.matmul(a, b)
+    return accumulated_matmul(a, b).astype(jnp.promote_types(a.dtype, b.dtype))
 
 
 OPS["matmul"] = _matmul_op = Op("matmul", _matmul_impl, "MmBackward0", (0, 1))
@@ -194,16 +204,19 @@ for _name, _fn, _aliases in [("matmul", matmul, ()), ("mm", mm, ()), ("bmm", bmm
 
 # -- add*: beta * input + alpha * product --------------------------------------------------
 def _addprod_impl(c, a, b, *, beta, alpha, kind):
+    dtype = jnp.promote_types(c.dtype, jnp.promote_types(a.dtype, b.dtype))
     if kind == "addbmm":
-        prod = jnp.sum(jnp.matmul(a, b), axis=0)
+        prod = jnp.sum(accumulated_matmul(a, b), axis=0)
     elif kind == "addr":
         prod = jnp.outer(a, b)
     else:
-        prod = jnp.matmul(a, b)
+        prod = accumulated_matmul(a, b)
+    if prod.dtype != dtype:         # (float16/bfloat16: added in float32, rounded once)
+        c = c.astype(prod.dtype)
     # PyTorch ignores input entirely (nan included) when beta == 0
     out = alpha * prod if beta == 0 else beta * c + alpha * prod
     # Python-number factors must not promote (bool stays bool: an or of ands)
-    return out.astype(jnp.promote_types(c.dtype, prod.dtype))
+    return out.astype(dtype)
 
 
 OPS["addmm"] = _addprod_op = Op("addmm", _addprod_impl, "AddmmBackward0", (1, 2))

@@ -15,7 +15,8 @@ import jax.numpy as jnp
 from .. import _dtype as dt
 from ..return_types import structseq
 from .._tensor import Tensor
-from ._common import expose, is_float, inplace_method, not_implemented, with_jvp, with_out
+from ._common import (accumulator, expose, is_float, inplace_method, not_implemented, with_jvp,
+                      with_out)
 from .dispatch import apply
 from .registry import FUNCTIONS, METHODS, Op, OPS
 from ._util import invalid_arguments, scalar_name, wrap_dim, wrap_dims
@@ -73,7 +74,8 @@ def _reduction(name, fn, grad_fns, *, dtype_rule, saves=(0,)):
     """A reduction over all dims (grad_fns[0]) or given dims (grad_fns[1])."""
     def impl(a, *, dims, keepdim, dtype):
         # dtype= keeps JAX from widening small integer sums to int64
-        return fn(a.astype(dtype), axis=dims, keepdims=keepdim, dtype=dtype)
+        acc = accumulator(dtype)
+        return fn(a.astype(acc), axis=dims, keepdims=keepdim, dtype=acc).astype(dtype)
     op = OPS[name] = Op(name, impl, grad_fns[0], saves)
 
     def torch_fn(input, dim=None, keepdim=False, *, dtype=None, axis=None):
@@ -446,7 +448,7 @@ def _cum_impl(a, *, dim, dtype, kind):
     if a.ndim == 0:
         return a
     if kind == "sum":
-        return jnp.cumsum(a, axis=dim)
+        return jnp.cumsum(a.astype(accumulator(dtype)), axis=dim).astype(dtype)
     if kind == "prod":
         return jnp.cumprod(a, axis=dim)
     return jax.lax.cumlogsumexp(a, axis=dim)

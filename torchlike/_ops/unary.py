@@ -13,7 +13,7 @@ import jax.scipy.special as jsp
 
 from .. import _dtype as dt
 from ..return_types import structseq
-from ._common import expose, is_float, not_implemented, require_tensor
+from ._common import expose, in_float32, is_float, not_implemented, require_tensor
 from .dispatch import apply
 from .registry import OPS, Op
 from ._util import float_result_dtype
@@ -183,6 +183,8 @@ _UNARY = [
 ]
 UNARY = {}     # name -> torchlike function (without out=)
 for _name, _fn, _grad_fn, _rule, _saves, _check, _aliases in _UNARY:
+    # (a float16/bfloat16 input computes in float32, rounded once, as PyTorch's kernels)
+    _fn = in_float32(_fn) if _rule == "float" else _fn
     UNARY[_name] = unary_op(_name, _fn, _grad_fn, result=_rule, saves=_saves, check=_check,
                             aliases=_aliases, differentiable=_grad_fn is not None)
 reciprocal = UNARY["reciprocal"]

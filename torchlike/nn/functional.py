@@ -16,6 +16,7 @@ from .._ops._common import inplace_method as _inplace_method
 from .._ops.activation import (SELU_ALPHA as _SELU_ALPHA, SELU_SCALE as _SELU_SCALE, act as _apply,
                                bilinear, cosine_similarity, pairwise_distance, pdist, prelu)
 from .._ops.dispatch import apply as _run
+from .._ops.linalg import accumulated_matmul
 from .._ops.registry import Op as _Op, OPS as _OPS
 from ..overrides import (handle_torch_function, has_torch_function,  # noqa: F401 (as torch)
                          has_torch_function_unary, has_torch_function_variadic)
@@ -245,8 +246,10 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 
 def _linear_impl(x, w, b):
-    y = jnp.matmul(x, jnp.swapaxes(w, -1, -2)) if w.ndim == 2 else jnp.matmul(x, w)
-    return y if b is None else y + b
+    # float16/bfloat16: the product and the bias added in float32, rounded once (PyTorch's)
+    dtype = jnp.result_type(x, w) if b is None else jnp.result_type(x, w, b)
+    y = accumulated_matmul(x, jnp.swapaxes(w, -1, -2) if w.ndim == 2 else w)
+    return (y if b is None else y + b.astype(y.dtype)).astype(dtype)
 
 
 _OPS["linear"] = _linear_op = _Op("linear", _linear_impl, "AddmmBackward0", (0, 1))

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ... import _factories
+from ..._ops.linalg import accumulated_matmul
 from ._common import HIGHEST, call, nn_op
 
 
@@ -319,8 +320,9 @@ def _dropout3d(input, p=0.5, training=True, inplace=False):
 # -- linear -------------------------------------------------------------------------------
 @nn_op("linear", saves=(0, 1))
 def _linear_op(x, w, *bias):
-    y = jnp.matmul(x, w.T, precision=HIGHEST)
-    return y + bias[0] if bias else y
+    # float16/bfloat16: the product and the bias added in float32, rounded once (PyTorch's)
+    y = accumulated_matmul(x, w.T, precision=HIGHEST)
+    return (y + bias[0].astype(y.dtype) if bias else y).astype(jnp.result_type(x, w, *bias))
 
 
 def _linear_grad_fn(input, has_bias):

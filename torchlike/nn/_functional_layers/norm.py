@@ -34,31 +34,21 @@ def _in_float(x, arrays):
 
 def _batch_statistics(x, axes, eps, dtype, params):
     """(mean, 1/std) over `axes` as PyTorch's CPU kernel normalizes with them, and the
-    exact (mean, sum of squared deviations) for the running statistics; x is in float32
-    where it was reduced.
+    exact (mean, var) for the running statistics; x is in float32 where it was reduced.
     The kernel keeps its statistics in `dtype`, the input's, unless float parameters go
     with a reduced input (mixed): a float16 batch then normalizes with a rounded mean and
     a rounded 1/std, a bfloat16 one with 1/std of a rounded variance too (found against
     PyTorch's results: batch norm exactly, instance norm within a bfloat16 ulp)."""
     mean = jnp.mean(x, axis=axes, keepdims=True)
-    squares = jnp.sum(jnp.square(x - mean), axis=axes, keepdims=True)
-    var = squares / (x.size // mean.size)
+    var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
     mixed = any(getattr(p, "dtype", dtype) != dtype for p in params)
     if x.dtype == dtype or mixed:
-        return mean, 1 / jnp.sqrt(var + eps), mean, squares
+        return mean, lax.rsqrt(var + eps), mean, var
 
     def rounded(a):
         return a.astype(dtype).astype(x.dtype)
     spread = rounded(var) if dtype == jnp.bfloat16 else var
-    return rounded(mean), rounded(1 / jnp.sqrt(spread + eps)), mean, squares
-
-
-def _scaled(x, mean, invstd, weight, bias, shape):
-    """(x - mean) * invstd, then the affine map, as PyTorch's batch norm kernel computes
-    it: x * alpha + beta, alpha = invstd * weight, beta = bias - mean * alpha."""
-    alpha = invstd if weight is None else invstd * weight.reshape(shape)
-    beta = -(mean * alpha) if bias is None else bias.reshape(shape) - mean * alpha
-    return x * alpha + beta
+    return rounded(mean), rounded(lax.rsqrt(spread + eps)), mean, var
 
 
 def _unpack(optional, flags):
@@ -79,18 +69,18 @@ def _batch_norm_op(x, *rest, training, has_running, has_weight, has_bias, eps):
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, -1) + (1,) * (x.ndim - 2)
     if training:
-        used_mean, invstd, mean, squares = _batch_statistics(x, axes, eps, dtype, params)
+        used_mean, invstd, mean, var = _batch_statistics(x, axes, eps, dtype, params)
     else:
-        used_mean, invstd = rm.reshape(shape), 1 / jnp.sqrt(rv.reshape(shape) + eps)
-    y = _scaled(x, used_mean, invstd, weight, bias, shape).astype(dtype)
+        used_mean, invstd = rm.reshape(shape), lax.rsqrt(rv.reshape(shape) + eps)
+    y = _affine((x - used_mean) * invstd, weight, bias, shape).astype(dtype)
     if not has_running:
         return y
     if training:
         count = x.size // x.shape[1]
-        unbiased = lax.stop_gradient(squares).reshape(-1) / max(count - 1, 1)
+        unbiased = lax.stop_gradient(var).reshape(-1) * (count / max(count - 1, 1))
         mean = lax.stop_gradient(mean).reshape(-1)
-        rm = momentum * mean + (1 - momentum) * rm
-        rv = momentum * unbiased + (1 - momentum) * rv
+        rm = rm * (1 - momentum) + mean * momentum
+        rv = rv * (1 - momentum) + unbiased * momentum
     return y, rm.astype(stats_dtypes[0]), rv.astype(stats_dtypes[1])
 
 
@@ -234,14 +224,8 @@ def _group_norm_op(x, *rest, groups, has_weight, has_bias, eps):
     g = x.reshape((n, groups, -1))
     mean = jnp.mean(g, axis=-1, keepdims=True)
     var = jnp.mean(jnp.square(g - mean), axis=-1, keepdims=True)
-    # per (sample, channel): x * scale + shift, as PyTorch's kernel computes it
-    per_channel = x.shape[1] // groups
-    invstd = jnp.repeat(1 / jnp.sqrt(var + eps), per_channel, axis=1)
-    mean = jnp.repeat(mean, per_channel, axis=1)
-    shape = (1, -1) + (1,) * (x.ndim - 2)
-    stats_shape = (n, x.shape[1]) + (1,) * (x.ndim - 2)
-    return _scaled(x, mean.reshape(stats_shape), invstd.reshape(stats_shape), weight, bias,
-                   shape).astype(dtype)
+    y = ((g - mean) * lax.rsqrt(var + eps)).reshape(x.shape)
+    return _affine(y, weight, bias, (1, -1) + (1,) * (x.ndim - 2)).astype(dtype)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -267,10 +251,10 @@ def _instance_norm_op(x, *rest, use_input_stats, has_running, has_weight, has_bi
     axes = tuple(range(2, x.ndim))
     shape = (1, -1) + (1,) * (x.ndim - 2)
     if use_input_stats:
-        used_mean, invstd, mean, squares = _batch_statistics(x, axes, eps, dtype, params)
+        used_mean, invstd, mean, var = _batch_statistics(x, axes, eps, dtype, params)
     else:
-        used_mean, invstd = rm.reshape(shape), 1 / jnp.sqrt(rv.reshape(shape) + eps)
-    y = _scaled(x, used_mean, invstd, weight, bias, shape).astype(dtype)
+        used_mean, invstd = rm.reshape(shape), lax.rsqrt(rv.reshape(shape) + eps)
+    y = _affine((x - used_mean) * invstd, weight, bias, shape).astype(dtype)
     if not has_running:
         return y
     if use_input_stats:
@@ -278,10 +262,10 @@ def _instance_norm_op(x, *rest, use_input_stats, has_running, has_weight, has_bi
         count = 1
         for s in x.shape[2:]:
             count *= s
-        mean = lax.stop_gradient(mean).reshape(x.shape[:2])
-        unbiased = lax.stop_gradient(squares).reshape(x.shape[:2]) / max(count - 1, 1)
-        rm = jnp.mean(momentum * mean + (1 - momentum) * rm, axis=0)
-        rv = jnp.mean(momentum * unbiased + (1 - momentum) * rv, axis=0)
+        batch_mean = jnp.mean(lax.stop_gradient(mean).reshape(x.shape[:2]), axis=0)
+        unbiased = lax.stop_gradient(var).reshape(x.shape[:2]) * (count / max(count - 1, 1))
+        rm = rm * (1 - momentum) + batch_mean * momentum
+        rv = rv * (1 - momentum) + jnp.mean(unbiased, axis=0) * momentum
     return y, rm.astype(stats_dtypes[0]), rv.astype(stats_dtypes[1])
 
 

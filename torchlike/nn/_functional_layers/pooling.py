@@ -5,7 +5,7 @@ import numpy as np
 from jax import lax
 
 from ... import _dtype
-from ..._ops._common import not_implemented
+from ..._ops._common import in_float32, not_implemented
 from ..._ops._util import wrap_dim
 from ..._ops.dispatch import apply
 from ._common import HIGHEST, CheckedOnce, call, nn_op, ntuple
@@ -264,6 +264,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 @nn_op("avg_pool", saves=(0,))
+@in_float32             # (a float16/bfloat16 window sums in float32, as PyTorch's)
 def _avg_pool_op(x, *, kernel, stride, geometry, count_include_pad, divisor_override):
     n = len(kernel)
     ones = (1,) * n
@@ -342,6 +343,7 @@ _LETTERS = "abcdefgh"
 
 
 @nn_op("adaptive_avg_pool", saves=(0,))
+@in_float32             # (averaging weights and sums in float32 for a reduced input)
 def _adaptive_avg_op(x, *, output_size):
     n = len(output_size)
     spatial = x.shape[-n:]
