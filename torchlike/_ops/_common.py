@@ -202,7 +202,7 @@ def op(*names, method=True, inplace=False, function=True, out=True):
 
 
 # -- derivatives where JAX's default is not PyTorch's -------------------------------------
-_REDUCED = frozenset({jax.numpy.dtype("float16"), jax.numpy.dtype("bfloat16")})
+REDUCED_FLOATS = frozenset({jax.numpy.dtype("float16"), jax.numpy.dtype("bfloat16")})
 
 
 def in_float32(fn):
@@ -212,7 +212,7 @@ def in_float32(fn):
     @functools.wraps(fn)
     def run(a, *rest, **params):
         low = getattr(a, "dtype", None)
-        if low not in _REDUCED:
+        if low not in REDUCED_FLOATS:
             return fn(a, *rest, **params)
         f32 = jax.numpy.float32
         out = fn(a.astype(f32), *[r.astype(f32) if getattr(r, "dtype", None) == low else r
@@ -224,7 +224,7 @@ def in_float32(fn):
 def accumulator(dtype):
     """The dtype a sum of `dtype` values accumulates in: float32 for float16/bfloat16,
     as PyTorch's (jnp.sum(a, dtype=bfloat16) adds in bfloat16), else `dtype`."""
-    return jax.numpy.float32 if jax.numpy.dtype(dtype) in _REDUCED else dtype
+    return jax.numpy.float32 if jax.numpy.dtype(dtype) in REDUCED_FLOATS else dtype
 
 
 def with_jvp(f, *partials):

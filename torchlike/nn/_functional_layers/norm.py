@@ -5,7 +5,7 @@ from jax import lax
 
 from ..._jax_bridge import check_norm_statistics
 from ... import _dtype as dt
-from ..._ops._common import not_implemented
+from ..._ops._common import REDUCED_FLOATS, not_implemented
 from ..._ops._util import int_list, scalar_name, wrap_dim
 from ...autograd.grad_mode import no_grad
 from ._common import CheckedOnce, apply, call, nn_op
@@ -25,11 +25,10 @@ def _in_float(x, arrays):
     go with a reduced input): x and the arrays in float32 where x is reduced, and the
     dtype to give the result."""
     dtype = x.dtype
-    if dtype not in (jnp.float16, jnp.bfloat16):
+    if dtype not in REDUCED_FLOATS:
         return x, arrays, dtype
-    return x.astype(jnp.float32), [a if getattr(a, "dtype", None) not in
-                                   (jnp.float16, jnp.bfloat16) else a.astype(jnp.float32)
-                                   for a in arrays], dtype
+    return x.astype(jnp.float32), [a.astype(jnp.float32) if getattr(a, "dtype", None) in
+                                   REDUCED_FLOATS else a for a in arrays], dtype
 
 
 def _batch_statistics(x, axes, eps, dtype, params):
