@@ -130,3 +130,25 @@ def test_bfloat16_ops_compute_in_float32_as_torch(name):
         np.testing.assert_allclose(ours, theirs, rtol=2.0 ** -9, atol=1e-5)
     else:
         np.testing.assert_array_equal(ours, theirs)
+
+
+_RMS_WARNINGS = """
+import sys, warnings, importlib
+lib = importlib.import_module(sys.argv[1])
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for x, w in ((lib.bfloat16, lib.float32), (lib.float32, lib.float64), (lib.float32,) * 2):
+        lib.nn.functional.rms_norm(lib.ones(2, 4, dtype=x), (4,), lib.ones(4, dtype=w))
+print([(c.category.__name__, str(c.message).split(" (Triggered internally")[0])
+       for c in caught])
+"""
+
+
+def test_rms_norm_of_mixed_dtypes_warns_once_as_torch():
+    # PyTorch's TORCH_WARN_ONCE: once per process, whatever the dtypes (fresh processes,
+    # since both libraries keep that state for the process)
+    import subprocess
+    import sys
+    seen = [subprocess.run([sys.executable, "-c", _RMS_WARNINGS, lib], capture_output=True,
+                           text=True, check=True).stdout for lib in ("torch", "torchlike")]
+    assert seen[0] == seen[1] and "Mismatch dtype" in seen[0]

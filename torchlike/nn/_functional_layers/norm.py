@@ -1,12 +1,14 @@
 """Normalisation layers: each one op (statistics, normalisation and the affine map),
 with running statistics updated in place under no_grad as PyTorch's kernels do."""
+import warnings
+
 import jax.numpy as jnp
 from jax import lax
 
 from ..._jax_bridge import check_norm_statistics
 from ... import _dtype as dt
 from ..._ops._common import REDUCED_FLOATS, not_implemented
-from ..._ops._util import int_list, scalar_name, wrap_dim
+from ..._ops._util import c_type_name, int_list, scalar_name, wrap_dim
 from ...autograd.grad_mode import no_grad
 from ._common import CheckedOnce, apply, call, nn_op
 
@@ -296,6 +298,18 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return out
 
 
+_rms_mismatch_warned = False
+
+
+def _warn_rms_mismatch(input, weight):
+    """PyTorch's warning, once per process (TORCH_WARN_ONCE: not once per message)."""
+    global _rms_mismatch_warned
+    _rms_mismatch_warned = True
+    warnings.warn(f"Mismatch dtype between input and weight: input dtype = "
+                  f"{c_type_name(input.dtype)}, weight dtype = {c_type_name(weight.dtype)}, "
+                  "Cannot dispatch to fused implementation.", UserWarning, stacklevel=3)
+
+
 @nn_op("rms_norm", "MulBackward0", saves=(0,))
 def _rms_norm_op(x, *weight, ndims, eps):
     x, weight, dtype = _in_float(x, weight)
@@ -314,6 +328,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
                            f"weight of shape {list(weight.shape)} and normalized_shape = "
                            f"{list(shape)}")
     _check_normalized(input, shape)
+    if weight is not None and weight.dtype != input.dtype and not _rms_mismatch_warned:
+        _warn_rms_mismatch(input, weight)
     if eps is None:     # (the machine epsilon of the dtype it computes in: float32 for a
         #                     reduced input, as PyTorch's)
         eps = float(jnp.finfo(jnp.promote_types(input.dtype.np, jnp.float32)).eps)
