@@ -4,7 +4,7 @@ import pytest
 
 import torchlike
 from helpers import float_tol
-from test_func import _models, assert_same, both, pair, same_error
+from test_func import _models, _sine, assert_same, both, pair, same_error
 
 torch = pytest.importorskip("torch")
 
@@ -105,44 +105,24 @@ def test_levels_and_tangent_dtypes_are_checked_as_torch(case):
             .tolist() == [1.0, 1.0]
 
 
-def _straight_through(lib, with_jvp, ctx_style):
-    """round() whose jvp passes the tangent through scaled by 3 (not the forward's zero
-    derivative): forward AD must call it."""
-    if ctx_style:
-        class Round(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                ctx.save_for_forward(x)
-                return x.round()
-
-            @staticmethod
-            def backward(ctx, g):
-                return g
-
-            @staticmethod
-            def jvp(ctx, t):
-                x, = ctx.saved_tensors
-                return t * 3 + x * 0
-        return Round
-
+def _rounding_with_ctx(lib):
+    """round() written as forward(ctx, ...) (forward AD takes it, as PyTorch's eager
+    autograd does), whose jvp passes the tangent through scaled by 3, not the forward's
+    zero derivative."""
     class Round(lib.autograd.Function):
         @staticmethod
-        def forward(x):
+        def forward(ctx, x):
+            ctx.save_for_forward(x)
             return x.round()
-
-        @staticmethod
-        def setup_context(ctx, inputs, output):
-            ctx.save_for_forward(inputs[0])
 
         @staticmethod
         def backward(ctx, g):
             return g
 
-        if with_jvp:
-            @staticmethod
-            def jvp(ctx, t):
-                x, = ctx.saved_tensors
-                return t * 3 + x * 0
+        @staticmethod
+        def jvp(ctx, t):
+            x, = ctx.saved_tensors
+            return t * 3 + x * 0
     return Round
 
 
@@ -154,7 +134,9 @@ def test_custom_function_jvp_under_dual_level(with_jvp, ctx_style):
     (x, tx), (t, tt) = pair(3), pair(3)
 
     def call(lib, dual):
-        fn = _straight_through(lib, with_jvp, ctx_style)
+        # (_sine's jvp is 100 x the tangent, reading what it saved for forward)
+        fn = _rounding_with_ctx(lib) if ctx_style else \
+            _sine(lib, False, "saved" if with_jvp else None)
         return fn.apply(dual) * 2 + fn.apply(lib.ones(3)).sum()
     if not with_jvp:
         same_error(lambda: _run(torchlike, call, x, t), lambda: _run(torch, call, tx, tt))

@@ -19,13 +19,10 @@ OPTION = "xla_allow_excess_precision"
 
 
 def set_flags():
-    """Turn excess precision off in XLA_FLAGS, unless the user chose, or JAX started;
-    returns whether it was set here."""
+    """Turn excess precision off in XLA_FLAGS, unless the user chose, or JAX started."""
     flags = os.environ.get("XLA_FLAGS", "")
-    if OPTION in flags or _backend_started():
-        return False
-    os.environ["XLA_FLAGS"] = f"{flags} --{OPTION}=false".strip()
-    return True
+    if OPTION not in flags and not _backend_started():
+        os.environ["XLA_FLAGS"] = f"{flags} --{OPTION}=false".strip()
 
 
 def _backend_started():

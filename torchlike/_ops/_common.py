@@ -206,18 +206,14 @@ REDUCED_FLOATS = frozenset({jax.numpy.dtype("float16"), jax.numpy.dtype("bfloat1
 
 
 def in_float32(fn):
-    """fn as PyTorch's kernels compute a float16/bfloat16 input (`a`, and other inputs of
-    its dtype): in float32, the result rounded once to that dtype. Computed in the
-    reduced dtype, a composite (sigmoid, silu, gelu) rounded at every step."""
+    """fn of one array as PyTorch's kernels compute a float16/bfloat16 input: in float32,
+    the result rounded once to the input's dtype. Computed in the reduced dtype, a
+    composite (sigmoid, silu, gelu) rounded at every step."""
     @functools.wraps(fn)
-    def run(a, *rest, **params):
-        low = getattr(a, "dtype", None)
-        if low not in REDUCED_FLOATS:
-            return fn(a, *rest, **params)
-        f32 = jax.numpy.float32
-        out = fn(a.astype(f32), *[r.astype(f32) if getattr(r, "dtype", None) == low else r
-                                  for r in rest], **params)
-        return jax.tree_util.tree_map(lambda o: o.astype(low) if o.dtype == f32 else o, out)
+    def run(a, **params):
+        if a.dtype not in REDUCED_FLOATS:
+            return fn(a, **params)
+        return fn(a.astype(jax.numpy.float32), **params).astype(a.dtype)
     return run
 
 

@@ -20,7 +20,6 @@ PyTorch's calls jvp (and raises without one).
 """
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 NEEDS_SETUP_CONTEXT = (
     "In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, "
@@ -106,6 +105,7 @@ def apply_forward_mode(cls, args, kwargs):
     """The Function under jvp/jacfwd/linearize or forward_ad: its forward, with its jvp
     as the rule."""
     from .. import _jax_bridge as bridge
+    from .._ops.registry import fill_cotangents
     from .function import Function, _with_versions
     with_ctx = cls.setup_context is Function.setup_context    # (forward_ad allows it)
     slots = _differentiable_slots(args)
@@ -130,20 +130,15 @@ def apply_forward_mode(cls, args, kwargs):
                 grad_inputs[i] = bridge.wrap(t, device)
         result = cls.jvp(ctx, *grad_inputs)
         result = result if isinstance(result, tuple) else (result,)
-        return out_arrays, tuple(_tangent_like(o, t) for o, t in zip(out_arrays, result))
+        # (float0 for an integer output, zeros for None, each in its output's dtype)
+        return out_arrays, fill_cotangents(out_arrays, [None if t is None else t.jax()
+                                                        for t in result])
 
     function.defjvp(rule, symbolic_zeros=True)
     outs = [bridge.wrap(o, device) for o in function(*[args[i].jax() for i in slots])]
     if bridge.state.on_traced_outputs is not None:      # (forward_ad's duals)
         bridge.state.on_traced_outputs(outs)
     return outs[0] if made["single"] else tuple(outs)
-
-
-def _tangent_like(out, tangent):
-    """The tangent JAX takes for output array `out` from the user's jvp result."""
-    if not jnp.issubdtype(out.dtype, jnp.inexact):
-        return np.zeros(out.shape, jax.dtypes.float0)
-    return jnp.zeros_like(out) if tangent is None else tangent.jax().astype(out.dtype)
 
 
 def apply_in_transform(cls, args, kwargs):
