@@ -111,3 +111,23 @@ def test_arrays_from_numpy_refuses_like_torch(oracle):
                                   if w.category is UserWarning]
         assert t.tolist() == [0.0, 1.0, 2.0]
     assert messages["torchlike"] == messages["torch"] or not messages["torch"]
+
+
+def _read_requiring_grad(lib):
+    """numpy() of a tensor that requires grad: refused only while grad mode is on (an
+    autograd.Function's forward, or code under no_grad, reads it; torchlike refused it
+    everywhere)."""
+    w = lib.ones(2, requires_grad=True)
+    seen = []
+    for mode in (lib.no_grad, lib.inference_mode, lib.enable_grad):
+        with mode():
+            for read in (lambda: w.numpy(), lambda: np.asarray(w), lambda: (w * 2).numpy()):
+                try:
+                    seen.append(read().tolist())
+                except RuntimeError as error:
+                    seen.append(str(error))
+    return seen
+
+
+def test_numpy_of_a_tensor_requiring_grad_like_torch(oracle):
+    assert _read_requiring_grad(torchlike) == _read_requiring_grad(oracle)

@@ -578,7 +578,9 @@ class Tensor:
         if self.device.type != "cpu":
             raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
                             "Tensor.cpu() to copy the tensor to host memory first.")
-        if self.requires_grad:
+        # (only while grad mode is on: under no_grad, and inside an autograd.Function's
+        # forward, a tensor that requires grad may be read)
+        if self.requires_grad and is_grad_enabled():
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
         if self._dtype is dt.bfloat16:      # numpy has no bfloat16
