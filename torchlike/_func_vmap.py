@@ -136,11 +136,13 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             previous = _random.vmap_key_hook
             _random.vmap_key_hook = _key_hook(randomness, previous, index)
             bridge.state.batching += 1
+            bridge.state.vmap_levels.append((index._trace.tag, randomness))
             try:
                 out = func(*_rebuild(args, iter(inner)), **kwargs)
             finally:
                 _random.vmap_key_hook = previous
                 bridge.state.batching -= 1
+                bridge.state.vmap_levels.pop()
             # inputs the function wrote in place (a BatchNorm's running statistics in an
             # ensemble), written back below: mapped ones' new values are outputs too; one
             # not mapped over took values that do not vary, which stay concrete

@@ -64,6 +64,10 @@ class _State(threading.local):
         # their own tensors are born at or after, whether every write into an older
         # tensor is refused (torch.func) or only a traced one (autograd.functional))
         self.transform_scopes = []
+        # torchlike.func.vmap's levels running: (its BatchTrace's tag, its randomness),
+        # what a Function's vmap staticmethod is told (JAX's tags all compare equal: a
+        # level is found by identity)
+        self.vmap_levels = []
 
 
 state = _State()

@@ -5,9 +5,14 @@ forward (and its setup_context) and whose pullback is the Function's backward, a
 PyTorch's functorch runs it. Forward mode (jvp, jacfwd, linearize): a `jax.custom_jvp`
 whose rule is the Function's `jvp` staticmethod, reading what setup_context saved with
 `ctx.save_for_forward` (a straight-through estimator's jvp is not the derivative of its
-forward: JAX's own differentiation of the forward gave other numbers). Both modes at
-once (hessian: jacfwd of jacrev) differentiate the forward itself, which agrees with
-PyTorch's wherever backward and jvp are the forward's derivatives.
+forward: JAX's own differentiation of the forward gave other numbers). Under vmap, its
+own vmap staticmethod runs one level down on the batched values (`apply_batched`), or
+with generate_vmap_rule its forward runs batched. JAX runs a custom rule's forward one
+level out; where that level sees an input (an outer vmap, grad of grad) the Function
+applies again there, as PyTorch applies it at each level, so a forward that leaves JAX
+(numpy) never sees a tracer. Both modes at once (hessian: jacfwd of jacrev)
+differentiate the forward itself (JAX has no forward mode through a custom_vjp), which
+agrees with PyTorch's wherever backward and jvp are the forward's derivatives.
 
 As PyTorch's, a Function must define forward without ctx and a separate setup_context
 to run inside torch.func's transforms, must allow vmap (`generate_vmap_rule = True` or
@@ -18,8 +23,13 @@ backward), forward(ctx, ...) works too and nothing else is required; the one
 difference: its jacobian(strategy="forward-mode") differentiates the forward, where
 PyTorch's calls jvp (and raises without one).
 """
+import collections
+
 import jax
 import jax.numpy as jnp
+from jax._src import core as _jax_core
+from jax._src.interpreters.ad import JVPTrace, LinearizeTrace
+from jax._src.interpreters.batching import BatchTrace, BatchTracer
 
 NEEDS_SETUP_CONTEXT = (
     "In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, "
@@ -30,6 +40,13 @@ NEEDS_SETUP_CONTEXT = (
 NO_VMAP = ("You tried to vmap over {}, but it does not have vmap support. Please override "
            "and implement the vmap staticmethod or set generate_vmap_rule=True. For more "
            "details, please see https://pytorch.org/docs/main/notes/extending.func.html")
+BOTH_VMAP_RULES = (
+    "You tried to vmap over {}, but it has both generate_vmap_rule=True and an overridden "
+    "vmap staticmethod. Please set generate_vmap_rule=False or delete the overridden vmap "
+    "staticmethod to avoid ambiguity. For more details, please see "
+    "https://pytorch.org/docs/main/notes/extending.func.html")
+VMAP_RETURNS = ("Expected the vmap staticmethod to have two returns, an output and out_dims "
+                "with pytree structure compatible with the output. ")
 NO_JVP = ("You must implement the jvp function for custom autograd.Function to use it "
           "with forward mode AD.")
 
@@ -58,7 +75,11 @@ def mode(cls, args):
         # autograd.functional's, which PyTorch runs on eager autograd: its jvp and hvp
         # by double backward, so nothing is required (here the forward is differentiated)
         return None if state.forward else "reverse"
-    if not (state.forward or state.batching or scopes):
+    own_vmap = cls.vmap is not Function.vmap
+    # a vmap level where an input is batched: torch.func.vmap's, or the one jacrev runs
+    # the backward under (PyTorch's jacrev is vmap of vjp)
+    batched = own_vmap and not cls.generate_vmap_rule and vmap_level(args) is not None
+    if not (state.forward or state.batching or scopes or batched):
         return None         # (torchlike.compile's trace, jax.jit)
     if cls._custom_op_node and (state.forward or not scopes):
         # a library.custom_op: vmap and forward mode run its kernel (under reverse mode
@@ -66,13 +87,110 @@ def mode(cls, args):
         return None
     if cls.setup_context is Function.setup_context:         # (forward(ctx, ...))
         raise RuntimeError(NEEDS_SETUP_CONTEXT)
-    if state.batching and not cls.generate_vmap_rule and cls.vmap is Function.vmap:
+    if state.batching and cls.generate_vmap_rule and own_vmap:
+        raise RuntimeError(BOTH_VMAP_RULES.format(cls.__name__))
+    if state.batching and not cls.generate_vmap_rule and not own_vmap:
         raise RuntimeError(NO_VMAP.format(cls.__name__))
+    if batched:
+        return "vmap"
     if state.forward and cls.jvp is Function.jvp:
         raise NotImplementedError(NO_JVP)
     if state.forward:       # (reverse mode inside it too: the forward differentiated)
         return None if len(scopes) > state.forward_scopes else "forward"
     return "reverse" if scopes else None
+
+
+# the traces of JAX's transform levels (grad, jvp, vmap; not a jit's trace)
+_LEVELS = (JVPTrace, LinearizeTrace, BatchTrace)
+VmapInfo = collections.namedtuple("VmapInfo", ("batch_size", "randomness"))
+
+
+def _level_sees(args):
+    """Whether the current trace is a transform level (grad, jvp, vmap; not a jit's
+    trace) and a tensor of `args` holds one of its tracers."""
+    from .._tensor import Tensor
+    trace = _jax_core.trace_ctx.trace
+    if type(trace) not in _LEVELS:
+        return False
+    for a in args:
+        if isinstance(a, Tensor):
+            owner = getattr(a.jax(), "_trace", None)
+            if owner is not None and owner.tag is trace.tag:
+                return True
+    return False
+
+
+def vmap_level(args):
+    """The vmap level JAX runs now (its BatchTrace) where a tensor of `args` is batched,
+    else None: where a Function's own vmap staticmethod applies."""
+    trace = _jax_core.trace_ctx.trace
+    return trace if type(trace) is BatchTrace and _level_sees(args) else None
+
+
+def apply_batched(cls, args, kwargs, trace):
+    """The Function at vmap level `trace` with its own vmap staticmethod, as PyTorch
+    runs it: the staticmethod is called one level down, on the batched values with their
+    batch dimension (`in_dims`, None for an input not batched), and says where each of
+    its outputs has it (`out_dims`, an int or None for all, or a structure like the
+    output's)."""
+    from .. import _jax_bridge as bridge
+    from .._func_vmap import _Mismatch, _dims_per_leaf, _spec
+    from .._tensor import Tensor
+    if any(isinstance(v, Tensor) for v in jax.tree_util.tree_leaves(kwargs)):
+        raise NotImplementedError(
+            "Run vmap on autograd.Function with kwarg-only Tensor args. Please do not pass "
+            f"kwarg-only Tensors to autograd.Function. Got: {kwargs}")
+    unwrapped, in_dims, given = [], [], {}
+    for a in args:
+        dim = None
+        if isinstance(a, Tensor):
+            value, dim = trace.to_batch_info(a.jax())
+            t = bridge.wrap(value, a.device)
+            given[id(t)] = a
+            a = t
+        unwrapped.append(a)
+        in_dims.append(dim)
+    # (a vmap inside jacrev or jacfwd: PyTorch's default randomness, "error")
+    randomness = next((r for tag, r in bridge.state.vmap_levels if tag is trace.tag), "error")
+    info = VmapInfo(trace.axis_data.size, randomness)
+    state = bridge.state
+    lowered = 1 if state.batching else 0        # (the staticmethod runs below this vmap)
+    state.batching -= lowered
+    try:
+        with _jax_core.set_current_trace(trace.parent_trace):
+            result = cls.vmap(info, tuple(in_dims), *unwrapped, **kwargs)
+    finally:
+        state.batching += lowered
+    if not isinstance(result, tuple):
+        kind = "<class 'torch.Tensor'>" if isinstance(result, Tensor) else type(result)
+        raise RuntimeError(VMAP_RETURNS + f"Got a {kind} instead")
+    if len(result) != 2:
+        raise RuntimeError(VMAP_RETURNS + f"Got {len(result)} returns instead")
+    output, out_dims = result
+    leaves, tree = jax.tree_util.tree_flatten(output, is_leaf=_tensor_or_none)
+    dims = []
+    try:
+        _dims_per_leaf(out_dims, output, dims)
+    except _Mismatch:
+        raise RuntimeError(
+            "The autograd.Function's vmap staticmethod returned an incompatible (output, "
+            f"out_dims) tuple. Expected out_dims={out_dims} to be compatible with the "
+            f"structure of `output`. out_dims has structure {_spec(out_dims)} but output has "
+            f"structure {_spec(output)}. For more details, please see "
+            "https://pytorch.org/docs/main/notes/extending.func.html") from None
+    batched = []
+    for leaf, dim in zip(leaves, dims):
+        if isinstance(leaf, Tensor) and id(leaf) in given:
+            leaf = given[id(leaf)]          # an input returned: the caller's own tensor
+        elif isinstance(leaf, Tensor) and dim is not None:
+            leaf = bridge.wrap(BatchTracer(trace, leaf.jax(), dim % leaf.dim()), leaf.device)
+        batched.append(leaf)
+    return jax.tree_util.tree_unflatten(tree, batched)
+
+
+def _tensor_or_none(x):
+    from .._tensor import Tensor
+    return x is None or isinstance(x, Tensor)
 
 
 def _differentiable_slots(args):
@@ -82,10 +200,27 @@ def _differentiable_slots(args):
             and (a.is_floating_point() or a.is_complex())]
 
 
-def _forward_runner(cls, args, kwargs, slots, device, made, with_ctx=False):
+def _apply_outside(cls, inputs, kwargs, reverse):
+    """The Function's forward where JAX runs a custom rule's forward: one level out, at
+    a level that sees an input. PyTorch applies the Function at each level, so there it
+    applies again: at a vmap, its own vmap staticmethod; inside the forward of a reverse
+    rule at another reverse level (jacrev of jacrev), its backward again. (Elsewhere the
+    forward runs as it is: batched by the generated vmap rule, or differentiated.)"""
+    from .function import Function
+    if type(_jax_core.trace_ctx.trace) is BatchTrace:
+        if cls.vmap is not Function.vmap and not cls.generate_vmap_rule:
+            return apply_batched(cls, inputs, kwargs, _jax_core.trace_ctx.trace)
+    elif reverse and mode(cls, inputs) == "reverse":
+        return apply_in_transform(cls, inputs, kwargs)
+    return cls.forward(*inputs, **kwargs)
+
+
+def _forward_runner(cls, args, kwargs, slots, device, made, with_ctx=False, reverse=False):
     """run(arrays) -> (ctx, inputs, output, output arrays): the Function's forward on
-    `args` with the tensors at `slots` made of `arrays`."""
+    `args` with the tensors at `slots` made of `arrays`, in a custom rule of reverse
+    mode (`reverse`) or forward mode."""
     from .. import _jax_bridge as bridge
+    applied_at = _jax_core.trace_ctx.trace
 
     def run(arrays):
         inputs = list(args)
@@ -93,8 +228,12 @@ def _forward_runner(cls, args, kwargs, slots, device, made, with_ctx=False):
             inputs[i] = bridge.wrap(a, device)
         ctx = cls._backward_cls(cls, ())
         ctx.needs_input_grad = tuple(i in slots for i in range(len(args)))
-        out = cls.forward(ctx, *inputs, **kwargs) if with_ctx else \
-            cls.forward(*inputs, **kwargs)
+        if with_ctx:
+            out = cls.forward(ctx, *inputs, **kwargs)
+        elif _jax_core.trace_ctx.trace is not applied_at and _level_sees(inputs):
+            out = _apply_outside(cls, inputs, kwargs, reverse)
+        else:
+            out = cls.forward(*inputs, **kwargs)
         single = not isinstance(out, tuple)
         made["single"] = single
         return ctx, inputs, out, tuple(o.jax() for o in ((out,) if single else out))
@@ -148,7 +287,8 @@ def apply_in_transform(cls, args, kwargs):
     slots = _differentiable_slots(args)
     device = args[slots[0]].device if slots else None
     made = {}           # this call's ctx and output structure, from the forward's trace
-    run_forward = _forward_runner(cls, args, kwargs, slots, device, made, with_ctx)
+    run_forward = _forward_runner(cls, args, kwargs, slots, device, made, with_ctx,
+                                  reverse=True)
 
     @jax.custom_vjp
     def function(*arrays):
@@ -159,6 +299,7 @@ def apply_in_transform(cls, args, kwargs):
         if not with_ctx:
             cls.setup_context(ctx, tuple(inputs), out)
         made["ctx"] = ctx
+        made["dtypes"] = [a.dtype for a in out_arrays]
         saved = tuple(None if t is None else t.jax() for t in ctx.to_save)
         return out_arrays, (saved, arrays)
 
@@ -166,7 +307,11 @@ def apply_in_transform(cls, args, kwargs):
         saved, arrays = residuals
         ctx = made["ctx"]
         ctx._saved = tuple(None if a is None else (bridge.wrap(a, device), 0) for a in saved)
-        grads = cls.backward(ctx, *[bridge.wrap(c, device) for c in cotangents])
+        # (an integer output's cotangent is JAX's float0: its backward gets zeros, as
+        # PyTorch materializes an output's missing gradient)
+        grads = cls.backward(ctx, *[bridge.wrap(
+            jnp.zeros(c.shape, dtype) if c.dtype == jax.dtypes.float0 else c, device)
+            for c, dtype in zip(cotangents, made["dtypes"])])
         grads = grads if isinstance(grads, tuple) else (grads,)
         return tuple(jnp.zeros_like(arrays[k]) if grads[i] is None else grads[i].jax()
                      for k, i in enumerate(slots))

@@ -192,9 +192,8 @@ class Function(metaclass=FunctionMeta):
 
     vjp = backward
 
-    # torch.func: vmap runs forward batched only where the Function allows it (its own
-    # vmap rule is not called here: its forward runs batched, as the generated rule);
-    # forward-mode transforms call jvp (_function_in_transforms.py)
+    # torch.func: under vmap, its own vmap staticmethod, or with generate_vmap_rule its
+    # forward batched; forward-mode transforms call jvp (_function_in_transforms.py)
     generate_vmap_rule = False
     _custom_op_node = False         # (torchlike.library's op nodes)
 
@@ -216,6 +215,9 @@ class Function(metaclass=FunctionMeta):
             return _in_transforms.apply_in_transform(cls, args, kwargs)
         if mode == "forward":              # (inside torch.func.jvp, jacfwd, linearize)
             return _in_transforms.apply_forward_mode(cls, args, kwargs)
+        if mode == "vmap":                 # (its own vmap staticmethod, inside vmap)
+            return _in_transforms.apply_batched(cls, args, kwargs,
+                                                _in_transforms.vmap_level(args))
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = is_grad_enabled() and any(needs)
