@@ -1065,3 +1065,28 @@ def test_vmap_returns_an_input_returned_as_it_is():
                 lib.vmap(lambda t, u: (t, u * 2))(a, a)[0] is a,
                 lib.vmap(lambda t: t.add_(1))(a) is a, a.tolist()]
     assert identities(torchlike) == identities(torch)
+
+
+@pytest.mark.parametrize("strategy", ["forward-mode", "reverse-mode"])
+def test_custom_functions_in_functional_jacobian_as_torch(strategy):
+    """autograd.functional.jacobian's forward mode, PyTorch's forward AD, calls a Function's
+    jvp (100 x the tangent, not the derivative) and raises without one, whatever its vmap
+    support, and takes forward(ctx, ...); reverse mode uses backward (torchlike's forward
+    mode differentiated the forward)."""
+    x, tx = pair(3)
+    (_, old), (_, t_old) = _functions(torchlike), _functions(torch)
+    old.jvp = staticmethod(lambda ctx, t: t * 100)
+    t_old.jvp = staticmethod(lambda ctx, t: t * 100)
+    cases = [(_sine(torchlike, v, j), _sine(torch, v, j))
+             for v in (False, True) for j in (None, "unsaved")] + [(old, t_old)]
+    for ours, theirs in cases:
+        call = lambda lib, fn, a: lib.autograd.functional.jacobian(  # noqa: E731
+            fn.apply, a, strategy=strategy, vectorize=True)
+        try:
+            want = call(torch, theirs, tx)
+        except Exception as error:
+            with pytest.raises(type(error)) as ours_error:
+                call(torchlike, ours, x)
+            assert str(ours_error.value) == str(error)
+            continue
+        assert_same(call(torchlike, ours, x), want)

@@ -41,6 +41,7 @@ class _State(threading.local):
     forward_scopes = 0  # transform scopes open when the innermost of them began: more
     # now means a reverse-mode transform runs inside it (hessian's jacrev in its jacfwd)
     batching = 0       # > 0 inside torchlike.func's vmap, and jacfwd (PyTorch's: vmap of jvp)
+    functional_forward = 0  # > 0 inside autograd.functional.jacobian's forward mode
     # torchlike.func's autograd (_func_autograd.py): tensors that require grad, born
     # before the transform, that it reads (id -> tensor), and tracers standing in for them
     captures = None

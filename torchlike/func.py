@@ -199,19 +199,22 @@ def functional_api():
 
 
 @contextlib.contextmanager
-def _forward_mode(batched=False):
+def _forward_mode(batched=False, forward_ad=False):
     """User code under jvp/jacfwd/linearize: grad mode does not stop tangents there.
     `batched`: jacfwd's, which PyTorch runs as vmap of jvp (what a custom Function
-    must allow: autograd/_function_in_transforms.py)."""
+    must allow: autograd/_function_in_transforms.py). `forward_ad`: autograd.functional's
+    forward-mode jacobian, which PyTorch runs on forward AD (a Function's jvp is called)."""
     state = bridge.state
     outer_scopes, state.forward_scopes = state.forward_scopes, len(state.transform_scopes)
     state.forward += 1
     state.batching += batched
+    state.functional_forward += forward_ad
     try:
         yield
     finally:
         state.forward -= 1
         state.batching -= batched
+        state.functional_forward -= forward_ad
         state.forward_scopes = outer_scopes
 
 
@@ -496,7 +499,8 @@ def _jacobian(jax_jac, api, func, argnums, has_aux, functional=False):
             diff_tensors = _like(_to_tensors(diff_arrays, device), diff)
             if api == "jacrev":
                 _tracked(diff_tensors)
-            with (enable_grad() if api == "jacrev" else _forward_mode(batched=True)):
+            with (enable_grad() if api == "jacrev" else
+                  _forward_mode(batched=True, forward_ad=functional)):
                 out = func(*_with_args(args, nums, diff_tensors))
             out, aux = _split_aux(out, has_aux, api)
             _check_outputs(out, api, differentiable=api == "jacrev" and not functional)

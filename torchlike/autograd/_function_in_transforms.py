@@ -19,9 +19,8 @@ to run inside torch.func's transforms, must allow vmap (`generate_vmap_rule = Tr
 a vmap staticmethod) under vmap and jacfwd (PyTorch's jacfwd is vmap over jvp), and
 must define jvp under forward mode; otherwise PyTorch's errors. Inside
 torch.autograd.functional, which PyTorch runs on eager autograd (jvp and hvp by double
-backward), forward(ctx, ...) works too and nothing else is required; the one
-difference: its jacobian(strategy="forward-mode") differentiates the forward, where
-PyTorch's calls jvp (and raises without one).
+backward), forward(ctx, ...) works too and nothing else is required, except jvp for its
+jacobian(strategy="forward-mode"), which PyTorch runs on forward AD.
 """
 import collections
 
@@ -73,7 +72,12 @@ def mode(cls, args):
         return "forward"
     if scopes and not scopes[-1][1]:
         # autograd.functional's, which PyTorch runs on eager autograd: its jvp and hvp
-        # by double backward, so nothing is required (here the forward is differentiated)
+        # by double backward, so nothing is required (here the forward is differentiated);
+        # its forward-mode jacobian on forward AD, which calls the Function's jvp
+        if state.forward and state.functional_forward:
+            if cls.jvp is Function.jvp:
+                raise NotImplementedError(NO_JVP)
+            return "forward"
         return None if state.forward else "reverse"
     own_vmap = cls.vmap is not Function.vmap
     # a vmap level where an input is batched: torch.func.vmap's, or the one jacrev runs
