@@ -249,7 +249,7 @@ def as_tensor(data, dtype=None, device=None, **kwargs):
 @torch_function("from_numpy")
 def from_numpy(array):
     if not isinstance(array, np.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+        raise TypeError(f"expected np.ndarray (got {_type_name(array)})")
     from ._numpy_sharing import check_array, share_array
     check_array(array)
     dt.from_numpy_dtype(array.dtype)            # PyTorch's error for a dtype it lacks
@@ -787,3 +787,10 @@ def parse_to_args(args, kwargs):
         else:
             raise TypeError(f"to() received an invalid combination of arguments - got ({type(a).__name__})")
     return device, dtype, copy
+
+
+def _type_name(value):
+    """A type as PyTorch's messages name it (its C name): numpy's scalars with their
+    module (`numpy.float32`), Python's own types and classes by their name."""
+    kind = type(value)
+    return f"numpy.{kind.__name__}" if isinstance(value, np.generic) else kind.__name__

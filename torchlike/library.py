@@ -2,17 +2,20 @@
 
 As in PyTorch, a custom op is opaque to autograd: its function runs without recording,
 and its output's grad_fn is the op's own node, whose backward is the one registered
-with `register_autograd` (or PyTorch's error when there is none). Its kernels run on
-torchlike tensors, so under torchlike.compile, vmap or grad the function is traced
-like any other code. `register_fake` is kept (torchlike infers shapes by running the
-kernel under JAX's abstract evaluation, which needs no fake).
+with `register_autograd` (or PyTorch's error when there is none). Under vmap its
+kernel runs one level down, as PyTorch's: by the rule registered with `register_vmap`,
+else once per sample with the results stacked (PyTorch's fallback), so a kernel that
+leaves torchlike (numpy) works there; under forward mode (jvp, jacfwd) its outputs get
+zero tangents, as PyTorch's. Under torchlike.compile the kernel is traced like any other
+code. `register_fake` is kept (torchlike infers shapes by running the kernel under JAX's
+abstract evaluation, which needs no fake).
 """
 import inspect
 
 from .autograd.function import Function
 
 __all__ = ["custom_op", "CustomOpDef", "register_autograd", "register_fake",
-           "register_kernel"]
+           "register_kernel", "register_vmap"]
 
 
 class CustomOpDef:
@@ -24,7 +27,7 @@ class CustomOpDef:
         self._kernels = {}                 # device type -> kernel (None: every device)
         for device_type in _device_types(device_types):
             self._kernels[device_type] = fn
-        self._backward = self._setup_context = self._fake = None
+        self._backward = self._setup_context = self._fake = self._vmap = None
         self._signature = inspect.signature(fn)
         self._node = type(f"GeneratedBackwardFor_{namespace}_{name}_default", (_OpNode,),
                           {"op": self})
@@ -46,6 +49,14 @@ class CustomOpDef:
     def register_fake(self, fn, /):
         self._fake = fn
         return fn
+
+    def register_vmap(self, func=None, /):
+        """func(info, in_dims, *args) -> (output, out_dims): the op under vmap, as an
+        autograd.Function's vmap staticmethod (used as a decorator too)."""
+        def register(func):
+            self._vmap = func
+            return func
+        return register if func is None else register(func)
 
     def register_kernel(self, device_types, fn=None, /):
         def register(kernel):
@@ -90,6 +101,20 @@ class _OpNode(Function):
         if cls.op._setup_context is not None:
             cls.op._setup_context(ctx, args, out)
         return out
+
+    @classmethod
+    def vmap(cls, info, in_dims, *args):
+        """The op under vmap: its registered rule, else PyTorch's fallback, the op on
+        each sample with the results stacked along dim 0."""
+        op = cls.op
+        if op._vmap is not None:
+            return op._vmap(info, in_dims, *args)
+        from . import stack
+        samples = [op(*[a if d is None else a.select(d, i) for a, d in zip(args, in_dims)])
+                   for i in range(info.batch_size)]
+        if isinstance(samples[0], tuple):
+            return tuple(stack(list(outs)) for outs in zip(*samples)), 0
+        return stack(samples), 0
 
     @classmethod
     def backward(cls, ctx, *grads):
@@ -146,6 +171,10 @@ def register_autograd(op, backward, /, *, setup_context=None, lib=None):
 def register_fake(op, fn=None, /, *, lib=None, _stacklevel=1):
     op = _resolve(op)
     return op.register_fake if fn is None else op.register_fake(fn)
+
+
+def register_vmap(op, func=None, /, *, lib=None):
+    return _resolve(op).register_vmap(func)
 
 
 def register_kernel(op, device_types, fn=None, /, *, lib=None):

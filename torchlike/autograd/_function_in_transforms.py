@@ -86,9 +86,10 @@ def mode(cls, args):
     if not (state.forward or state.batching or scopes or batched):
         return None         # (torchlike.compile's trace, jax.jit)
     if cls._custom_op_node and (state.forward or not scopes):
-        # a library.custom_op: vmap and forward mode run its kernel (under reverse mode
-        # PyTorch's raises as a Function without setup_context does)
-        return None
+        # a library.custom_op under vmap (its rule, or the kernel per sample) or forward
+        # mode (zero tangents), as PyTorch's (under reverse mode PyTorch's raises as a
+        # Function without setup_context does)
+        return "vmap" if batched else "forward" if state.forward else None
     if cls.setup_context is Function.setup_context:         # (forward(ctx, ...))
         raise RuntimeError(NEEDS_SETUP_CONTEXT)
     if state.batching and cls.generate_vmap_rule and own_vmap:
@@ -209,14 +210,15 @@ def _apply_outside(cls, inputs, kwargs, reverse):
     a level that sees an input. PyTorch applies the Function at each level, so there it
     applies again: at a vmap, its own vmap staticmethod; inside the forward of a reverse
     rule at another reverse level (jacrev of jacrev), its backward again. (Elsewhere the
-    forward runs as it is: batched by the generated vmap rule, or differentiated.)"""
+    forward runs as it is, None here: batched by the generated vmap rule, or
+    differentiated.)"""
     from .function import Function
     if type(_jax_core.trace_ctx.trace) is BatchTrace:
         if cls.vmap is not Function.vmap and not cls.generate_vmap_rule:
             return apply_batched(cls, inputs, kwargs, _jax_core.trace_ctx.trace)
     elif reverse and mode(cls, inputs) == "reverse":
         return apply_in_transform(cls, inputs, kwargs)
-    return cls.forward(*inputs, **kwargs)
+    return None
 
 
 def _forward_runner(cls, args, kwargs, slots, device, made, with_ctx=False, reverse=False):
@@ -232,12 +234,13 @@ def _forward_runner(cls, args, kwargs, slots, device, made, with_ctx=False, reve
             inputs[i] = bridge.wrap(a, device)
         ctx = cls._backward_cls(cls, ())
         ctx.needs_input_grad = tuple(i in slots for i in range(len(args)))
-        if with_ctx:
-            out = cls.forward(ctx, *inputs, **kwargs)
-        elif _jax_core.trace_ctx.trace is not applied_at and _level_sees(inputs):
+        out = None
+        if (cls._custom_op_node or not with_ctx) and \
+                _jax_core.trace_ctx.trace is not applied_at and _level_sees(inputs):
             out = _apply_outside(cls, inputs, kwargs, reverse)
-        else:
-            out = cls.forward(*inputs, **kwargs)
+        if out is None:
+            out = cls.forward(ctx, *inputs, **kwargs) if with_ctx else \
+                cls.forward(*inputs, **kwargs)
         single = not isinstance(out, tuple)
         made["single"] = single
         return ctx, inputs, out, tuple(o.jax() for o in ((out,) if single else out))
@@ -271,7 +274,9 @@ def apply_forward_mode(cls, args, kwargs):
         for i, t in zip(slots, tangents):
             if not isinstance(t, jax.custom_derivatives.SymbolicZero):
                 grad_inputs[i] = bridge.wrap(t, device)
-        result = cls.jvp(ctx, *grad_inputs)
+        # (a library.custom_op's outputs get zero tangents, as PyTorch's)
+        result = (None,) * len(out_arrays) if cls._custom_op_node else \
+            cls.jvp(ctx, *grad_inputs)
         result = result if isinstance(result, tuple) else (result,)
         # (float0 for an integer output, zeros for None, each in its output's dtype)
         return out_arrays, fill_cotangents(out_arrays, [None if t is None else t.jax()
