@@ -217,9 +217,11 @@ def in_float32(fn):
     return run
 
 
-def accumulator(dtype):
-    """The dtype a sum of `dtype` values accumulates in: float32 for float16/bfloat16,
-    as PyTorch's (jnp.sum(a, dtype=bfloat16) adds in bfloat16), else `dtype`."""
+def opmath(dtype):
+    """The dtype PyTorch's kernels compute `dtype` values in (its "opmath" type, also
+    what a sum accumulates in): float32 for float16/bfloat16, the result rounded once at
+    the end (jnp.sum(a, dtype=bfloat16) adds in bfloat16, and a composite computed in
+    the reduced dtype rounds at every step); else `dtype`."""
     return jax.numpy.float32 if jax.numpy.dtype(dtype) in REDUCED_FLOATS else dtype
 
 

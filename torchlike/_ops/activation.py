@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import (expose, in_float32, inplace_method, is_float, not_implemented,
+from ._common import (expose, in_float32, inplace_method, is_float, not_implemented, opmath,
                       with_jvp)
 from .dispatch import apply
 from .registry import FUNCTIONS, Op, OPS
@@ -195,9 +195,20 @@ def _softmax_impl(x, *, dim, dtype, log, negate):
         x = -x
     if x.ndim == 0:
         return jnp.zeros_like(x) if log else jnp.ones_like(x)
-    # PyTorch computes half types in float32 and rounds once
-    wide = x.astype(jnp.float32) if x.dtype in (jnp.float16, jnp.bfloat16) else x
+    # PyTorch computes half types in float32 and rounds once, except that its log_softmax
+    # along the last dim keeps the sum of exponentials and its log in the half type
+    # (found against its results)
+    wide = x.astype(opmath(x.dtype))
+    if log and wide.dtype != x.dtype and dim == x.ndim - 1:
+        shifted = wide - jax.lax.stop_gradient(wide.max(axis=dim, keepdims=True))
+        total = _rounded(jnp.exp(shifted).sum(axis=dim, keepdims=True), x.dtype)
+        return (shifted - _rounded(jnp.log(total), x.dtype)).astype(x.dtype)
     return (jax.nn.log_softmax if log else jax.nn.softmax)(wide, axis=dim).astype(x.dtype)
+
+
+def _rounded(a, dtype):
+    """a rounded to `dtype`, kept in its own (wider) dtype."""
+    return a.astype(dtype).astype(a.dtype)
 
 
 OPS["softmax"] = _softmax_op = Op("softmax", _softmax_impl, "SoftmaxBackward0", ("result",))

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import accumulator, expose, is_float, require_tensor
+from ._common import expose, is_float, opmath, require_tensor
 from .dispatch import apply
 from .registry import Op, OPS
 from ._util import check_expand, result_dtype, scalar_name, wrap_dim
@@ -31,7 +31,7 @@ def accumulated_matmul(a, b, **kwargs):
     """a @ b, accumulated in float32 for float16/bfloat16 operands (the product stays in
     float32: its caller rounds it once, as PyTorch's)."""
     low = jnp.promote_types(a.dtype, b.dtype)
-    acc = accumulator(low)
+    acc = opmath(low)
     if acc == low:
         return jnp.matmul(a, b, **kwargs)
     return jnp.matmul(a, b, preferred_element_type=acc, **kwargs)

@@ -14,7 +14,7 @@ from .. import _dtype as dt
 from .._lazy import PY_SCALARS
 from .._tensor import Tensor
 from ._common import (NOT_IMPLEMENTED, as_scalar, expose, inplace_method, is_float, no_derivative,
-                      not_implemented, require_tensor, with_jvp)
+                      not_implemented, opmath, require_tensor, with_jvp)
 from .dispatch import apply
 from .registry import FUNCTIONS, METHODS, Op, OPS  # noqa: F401  (FUNCTIONS read by __init__)
 from ._util import check_broadcast, invalid_arguments, result_dtype, scalar_name, values_to_check
@@ -513,12 +513,22 @@ def _pow_any(a, b):
     return jnp.power(a, b)
 
 
+def _pow_in(base, exponent, dtype):
+    """base ** exponent in `dtype`: a Python number rounded to it first, as PyTorch's;
+    float16/bfloat16 computed in float32 and rounded once (XLA's bfloat16 power was off
+    in half the elements; PyTorch's bfloat16 kernel rounds x * x inside for the
+    exponents 3 and -2, not followed here)."""
+    base, exponent = _cast(base, dtype), _cast(exponent, dtype)
+    m = opmath(dtype)
+    return _pow_any(base.astype(m), exponent.astype(m)).astype(dtype)
+
+
 def _pow_impl(a, b, *, dtype):
-    return _pow_any(_cast(a, dtype), _cast(b, dtype))
+    return _pow_in(a, b, dtype)
 
 
 def _rpow_impl(a, b, *, dtype):
-    return _pow_any(_cast(b, dtype), _cast(a, dtype))
+    return _pow_in(b, a, dtype)
 
 
 OPS["pow"] = _pow_op = Op("pow", _pow_impl, "PowBackward0", (0, 1))

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from .. import _dtype as dt
 from ..return_types import structseq
 from .._tensor import Tensor
-from ._common import (accumulator, expose, is_float, inplace_method, not_implemented, with_jvp,
+from ._common import (expose, is_float, inplace_method, not_implemented, opmath, with_jvp,
                       with_out)
 from .dispatch import apply
 from .registry import FUNCTIONS, METHODS, Op, OPS
@@ -74,7 +74,7 @@ def _reduction(name, fn, grad_fns, *, dtype_rule, saves=(0,)):
     """A reduction over all dims (grad_fns[0]) or given dims (grad_fns[1])."""
     def impl(a, *, dims, keepdim, dtype):
         # dtype= keeps JAX from widening small integer sums to int64
-        acc = accumulator(dtype)
+        acc = opmath(dtype)
         return fn(a.astype(acc), axis=dims, keepdims=keepdim, dtype=acc).astype(dtype)
     op = OPS[name] = Op(name, impl, grad_fns[0], saves)
 
@@ -112,6 +112,8 @@ expose("nanmean", nanmean, inplace=False)
 
 
 def _prod_impl(a, *, dims, keepdim, dtype):
+    # (float16/bfloat16 multiply in that dtype: PyTorch's CPU kernel rounds every step of a
+    # short row, found against its results; its order over longer rows is not followed)
     return jnp.prod(a.astype(dtype), axis=dims, keepdims=keepdim, dtype=dtype)
 
 
@@ -447,11 +449,13 @@ def _cum_impl(a, *, dim, dtype, kind):
     a = a.astype(dtype)
     if a.ndim == 0:
         return a
+    # (each output rounded once from the running float32 value, as PyTorch's)
+    acc = a.astype(opmath(dtype))
     if kind == "sum":
-        return jnp.cumsum(a.astype(accumulator(dtype)), axis=dim).astype(dtype)
+        return jnp.cumsum(acc, axis=dim).astype(dtype)
     if kind == "prod":
-        return jnp.cumprod(a, axis=dim)
-    return jax.lax.cumlogsumexp(a, axis=dim)
+        return jnp.cumprod(acc, axis=dim).astype(dtype)
+    return jax.lax.cumlogsumexp(acc, axis=dim).astype(dtype)
 
 
 OPS["cumsum"] = _cum_op = Op("cumsum", _cum_impl, "CumsumBackward0", ())

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import as_scalar, expose, is_float, not_implemented, require_tensor
+from ._common import as_scalar, expose, is_float, not_implemented, opmath, require_tensor
 from .dispatch import apply
 from .registry import FUNCTIONS, METHODS, Op, OPS
 from ._util import (broadcast_shapes, c_type_name, check_broadcast, invalid_arguments,
@@ -142,9 +142,10 @@ expose("clamp_max", clamp_max)
 
 # -- lerp --------------------------------------------------------------------------------------
 def _lerp_impl(a, b, w, *, dtype):
-    # PyTorch's formula: exact at both ends
-    a, b, w = a.astype(dtype), b.astype(dtype), _cast(w, dtype)
-    return jnp.where(jnp.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+    # PyTorch's formula: exact at both ends (float16/bfloat16 in float32, rounded once)
+    m = opmath(dtype)
+    a, b, w = a.astype(m), b.astype(m), _cast(w, m)
+    return jnp.where(jnp.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w)).astype(dtype)
 
 
 OPS["lerp"] = _lerp_op = Op("lerp", _lerp_impl, "LerpBackward0", (0, 1, 2))
@@ -171,8 +172,9 @@ expose("lerp", lerp)
 
 # -- addcmul / addcdiv -------------------------------------------------------------------------
 def _addc_impl(a, t1, t2, *, value, dtype, divide):
-    a, t1, t2 = a.astype(dtype), t1.astype(dtype), t2.astype(dtype)
-    return a + value * (t1 / t2 if divide else t1 * t2)
+    m = opmath(dtype)           # (float16/bfloat16 in float32, rounded once)
+    a, t1, t2 = a.astype(m), t1.astype(m), t2.astype(m)
+    return (a + value * (t1 / t2 if divide else t1 * t2)).astype(dtype)
 
 
 OPS["addcmul"] = _addc_op = Op("addcmul", _addc_impl, "AddcmulBackward0", (1, 2))

@@ -233,46 +233,6 @@ def _glu(input, dim=-1):
     return call(_glu_op, (input,), dim=dim % input.dim())
 
 
-# -- softmax ------------------------------------------------------------------------------
-@nn_op("softmax", "SoftmaxBackward0", saves=("result",))
-def _softmax_op(x, *, dim, dtype, negate):
-    x = x.astype(dtype)
-    return jax.nn.softmax(-x if negate else x, axis=dim)
-
-
-@nn_op("log_softmax", "LogSoftmaxBackward0", saves=("result",))
-def _log_softmax_op(x, *, dim, dtype):
-    return jax.nn.log_softmax(x.astype(dtype), axis=dim)
-
-
-def _implicit_dim(name, ndim):
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  "to include dim=X as an argument.", stacklevel=4)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-def _softmax_args(name, input, dim, dtype):
-    if dim is None:
-        dim = _implicit_dim(name, input.dim())
-    dim = dim % max(input.dim(), 1)
-    return dim, (dtype or input.dtype).np
-
-
-def _softmax(input, dim=None, _stacklevel=3, dtype=None):
-    dim, d = _softmax_args("softmax", input, dim, dtype)
-    return call(_softmax_op, (input,), dim=dim, dtype=d, negate=False)
-
-
-def _softmin(input, dim=None, _stacklevel=3, dtype=None):
-    dim, d = _softmax_args("softmin", input, dim, dtype)
-    return call(_softmax_op, (input,), dim=dim, dtype=d, negate=True)
-
-
-def _log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    dim, d = _softmax_args("log_softmax", input, dim, dtype)
-    return call(_log_softmax_op, (input,), dim=dim, dtype=d)
-
-
 # -- dropout ------------------------------------------------------------------------------
 @nn_op("dropout", "MulBackward0", saves=(1,))
 def _dropout_op(x, u, *, p):

@@ -3,6 +3,7 @@ reductions (the bag of every index is found from the offsets inside the op)."""
 import jax
 import jax.numpy as jnp
 
+from ..._ops._common import opmath
 from ._common import call, nn_op
 
 
@@ -10,20 +11,22 @@ from ._common import call, nn_op
 def _embedding_bag_op(idx, w, offsets, *per_sample, mode, bags, padding_idx):
     n = idx.shape[0]
     bag = jnp.searchsorted(offsets, jnp.arange(n), side="right") - 1
-    rows = jnp.take(w, idx, axis=0)
+    # (float16/bfloat16 rows summed in float32, rounded once, as PyTorch's)
+    rows = jnp.take(w, idx, axis=0).astype(opmath(w.dtype))
     keep = jnp.ones((n,), bool) if padding_idx is None else idx != padding_idx
     if per_sample:
         rows = rows * per_sample[0][:, None]
     if mode == "max":
         rows = jnp.where(keep[:, None], rows, -jnp.inf)
         out = jax.ops.segment_max(rows, bag, num_segments=bags)
-        return jnp.where(jnp.isfinite(out), out, jnp.zeros_like(out))
+        return jnp.where(jnp.isfinite(out), out, jnp.zeros_like(out)).astype(w.dtype)
     rows = jnp.where(keep[:, None], rows, jnp.zeros_like(rows))
     out = jax.ops.segment_sum(rows, bag, num_segments=bags)
     if mode == "mean":
-        count = jax.ops.segment_sum(keep.astype(w.dtype), bag, num_segments=bags)
-        out = out / jnp.maximum(count, 1)[:, None]
-    return out
+        count = jax.ops.segment_sum(keep.astype(out.dtype), bag, num_segments=bags)
+        # (the sum rounded to the weight's dtype before the division, as PyTorch's)
+        out = out.astype(w.dtype).astype(out.dtype) / jnp.maximum(count, 1)[:, None]
+    return out.astype(w.dtype)
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,

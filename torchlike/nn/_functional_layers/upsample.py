@@ -11,6 +11,7 @@ import warnings
 import jax.numpy as jnp
 import numpy as np
 
+from ..._ops._common import opmath
 from ._common import call, nn_op
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 
@@ -65,6 +66,8 @@ def _taps(in_size, out_size, mode, align_corners, scale):
 @nn_op("interpolate", saves=(0,))
 def _interpolate_op(x, *, sizes, mode, align_corners, scales):
     n = len(sizes)
+    dtype = x.dtype
+    x = x.astype(opmath(dtype))     # (float16/bfloat16: every dim in float32, rounded once)
     for j, (out_size, scale) in enumerate(zip(sizes, scales)):
         axis = x.ndim - n + j
         index, weights = _taps(x.shape[axis], out_size, mode, align_corners, scale)
@@ -78,7 +81,7 @@ def _interpolate_op(x, *, sizes, mode, align_corners, scales):
             term = jnp.take(x, jnp.asarray(idx), axis=axis) * jnp.asarray(w, x.dtype).reshape(shape)
             total = term if total is None else total + term
         x = total
-    return x
+    return x.astype(dtype)
 
 
 def _output_sizes(input, n, size, scale_factor, recompute_scale_factor):
