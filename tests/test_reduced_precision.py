@@ -181,6 +181,7 @@ _ROUNDED_ONCE = {
     "pow_tensor": lambda lib, m: m.abs().pow(m.t().abs() / 4),
     "rpow": lambda lib, m: 1.3 ** m,
     "cumprod": lambda lib, m: (m / 8 + 1).cumprod(-1),
+    "logcumsumexp": lambda lib, m: m.logcumsumexp(-1),
     "log_softmax_last": lambda lib, m: lib.log_softmax(m, -1),
     "log_softmax_first": lambda lib, m: lib.log_softmax(m, 0),
     "cross_entropy": lambda lib, m: lib.nn.functional.cross_entropy(
