@@ -7,6 +7,7 @@ slope at 0, hardswish: its one-sided formula ...), written into the impl with `w
 or a custom JVP so that jax.vjp reproduces it.
 """
 import builtins
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -14,8 +15,8 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor
-from ._common import (expose, in_float32, inplace_method, is_float, not_implemented, opmath,
-                      with_jvp)
+from ._common import (REDUCED_FLOATS, expose, in_float32, inplace_method, is_float,
+                      not_implemented, round_to, with_jvp)
 from .dispatch import apply
 from .registry import FUNCTIONS, Op, OPS
 from ._util import check_can_cast, indices_out_of_range, wrap_dim
@@ -195,20 +196,39 @@ def _softmax_impl(x, *, dim, dtype, log, negate):
         x = -x
     if x.ndim == 0:
         return jnp.zeros_like(x) if log else jnp.ones_like(x)
-    # PyTorch computes half types in float32 and rounds once, except that its log_softmax
-    # along the last dim keeps the sum of exponentials and its log in the half type
-    # (found against its results)
-    wide = x.astype(opmath(x.dtype))
-    if log and wide.dtype != x.dtype and dim == x.ndim - 1:
-        shifted = wide - jax.lax.stop_gradient(wide.max(axis=dim, keepdims=True))
-        total = _rounded(jnp.exp(shifted).sum(axis=dim, keepdims=True), x.dtype)
-        return (shifted - _rounded(jnp.log(total), x.dtype)).astype(x.dtype)
-    return (jax.nn.log_softmax if log else jax.nn.softmax)(wide, axis=dim).astype(x.dtype)
+    if x.dtype in REDUCED_FLOATS:
+        return _reduced_softmax(dim, log)(x)
+    return (jax.nn.log_softmax if log else jax.nn.softmax)(x, axis=dim)
 
 
-def _rounded(a, dtype):
-    """a rounded to `dtype`, kept in its own (wider) dtype."""
-    return a.astype(dtype).astype(a.dtype)
+@functools.lru_cache(maxsize=64)
+def _reduced_softmax(dim, log):
+    """softmax or log_softmax of a float16/bfloat16 array along `dim` as PyTorch's CPU
+    kernels compute it: in float32, rounded once, except that log_softmax along the last
+    dim keeps the sum of exponentials and its log in the reduced dtype; and the
+    backward from the rounded result y, in float32 and rounded once: y * (g - sum(g * y))
+    and g - exp(y) * sum(g) (all found against its results)."""
+    f32 = jnp.float32
+
+    @jax.custom_jvp
+    def rounded(x):
+        wide = x.astype(f32)
+        if log and dim == x.ndim - 1:
+            shifted = wide - jax.lax.stop_gradient(wide.max(axis=dim, keepdims=True))
+            total = round_to(jnp.exp(shifted).sum(axis=dim, keepdims=True), x.dtype)
+            return (shifted - round_to(jnp.log(total), x.dtype)).astype(x.dtype)
+        return (jax.nn.log_softmax if log else jax.nn.softmax)(wide, axis=dim).astype(x.dtype)
+
+    @rounded.defjvp
+    def rule(primals, tangents):
+        y = rounded(primals[0])
+        w, t = y.astype(f32), tangents[0].astype(f32)
+        if log:
+            out = t - (jnp.exp(w) * t).sum(axis=dim, keepdims=True)
+        else:
+            out = w * (t - (w * t).sum(axis=dim, keepdims=True))
+        return y, out.astype(y.dtype)
+    return rounded
 
 
 OPS["softmax"] = _softmax_op = Op("softmax", _softmax_impl, "SoftmaxBackward0", ("result",))

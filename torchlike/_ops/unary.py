@@ -13,7 +13,8 @@ import jax.scipy.special as jsp
 
 from .. import _dtype as dt
 from ..return_types import structseq
-from ._common import expose, in_float32, is_float, not_implemented, require_tensor
+from ._common import (REDUCED_FLOATS, expose, in_float32, is_float, not_implemented,
+                      require_tensor, round_to)
 from .dispatch import apply
 from .registry import OPS, Op
 from ._util import float_result_dtype
@@ -181,10 +182,21 @@ _UNARY = [
           real("", "clamp is not supported for complex types")), ()),
     ("bitwise_not", lambda a: ~a, None, "keep", (), integral("bitwise_not_cpu"), ()),
 ]
+# PyTorch's backward of ops that save their result, for a float16/bfloat16 input: its
+# formula on the rounded result, with the roundings of the bfloat16/float16 ops it is
+# written in (found against its gradients): (derivative(y, dtype), for which dtypes)
+_FROM_RESULT = {
+    "exp": (lambda y, d: y, REDUCED_FLOATS),
+    "tanh": (lambda y, d: 1 - y * y, REDUCED_FLOATS),       # (one fused kernel)
+    "expm1": (lambda y, d: round_to(y + 1, d), REDUCED_FLOATS),
+    "reciprocal": (lambda y, d: -round_to(y * y, d), REDUCED_FLOATS),
+    # (float16's kernel rounds g * (1 - y) before the last product: not this form)
+    "sigmoid": (lambda y, d: y * (1 - y), frozenset({jnp.dtype("bfloat16")})),
+}
 UNARY = {}     # name -> torchlike function (without out=)
 for _name, _fn, _grad_fn, _rule, _saves, _check, _aliases in _UNARY:
     # (a float16/bfloat16 input computes in float32, rounded once, as PyTorch's kernels)
-    _fn = in_float32(_fn) if _rule == "float" else _fn
+    _fn = in_float32(_fn, *_FROM_RESULT.get(_name, ())) if _rule == "float" else _fn
     UNARY[_name] = unary_op(_name, _fn, _grad_fn, result=_rule, saves=_saves, check=_check,
                             aliases=_aliases, differentiable=_grad_fn is not None)
 reciprocal = UNARY["reciprocal"]
