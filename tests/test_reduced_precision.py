@@ -255,3 +255,30 @@ def test_reduced_backward_from_the_rounded_result_as_torch(name, dtype):
         out.backward(lib.tensor(cotangent).to(getattr(lib, dtype)))
         return m.grad.float().numpy()
     assert_rounded_alike(run(torchlike), run(torch), dtype)
+
+
+def _conv(lib, dtype, transposed):
+    """A float16/bfloat16 convolution with a bias: its output and its three gradients."""
+    rng = np.random.default_rng(1)
+    x = lib.tensor(rng.standard_normal((4, 3, 8, 8)).astype(np.float32)).to(dtype)
+    shape = (3, 6, 3, 3) if transposed else (6, 3, 3, 3)
+    w = lib.tensor(rng.standard_normal(shape).astype(np.float32) / 3).to(dtype)
+    b = lib.tensor(rng.standard_normal(6).astype(np.float32)).to(dtype)
+    for t in (x, w, b):
+        t.requires_grad_()
+    F = lib.nn.functional
+    out = F.conv_transpose2d(x, w, b, stride=2) if transposed else F.conv2d(x, w, b, padding=1)
+    cotangent = np.cos(np.arange(out.numel())).reshape(tuple(out.shape)).astype(np.float32)
+    out.backward(lib.tensor(cotangent).to(dtype))
+    return [t.detach().float().numpy() for t in (out, x.grad, w.grad, b.grad)]
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_reduced_convolution_adds_its_bias_before_rounding_as_torch(dtype, transposed):
+    """Accumulated in float32 with the bias added before the one rounding (torchlike
+    rounded the convolution, then added the bias: a quarter of the outputs differed)."""
+    ours = _conv(torchlike, getattr(torchlike, dtype), transposed)
+    theirs = _conv(torch, getattr(torch, dtype), transposed)
+    for got, want in zip(ours, theirs):
+        assert_rounded_alike(got, want, dtype)

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ... import _dtype as dt
+from ..._ops._common import opmath
 from ..._ops._util import c_type_name, scalar_name
 from ..._ops.dispatch import apply
 from ..._tensor import legacy_type_name
@@ -31,6 +32,12 @@ def _convolution(x, w, *bias, stride, padding, dilation, groups, transposed, out
     unbatched = x.ndim == n + 1
     if unbatched:
         x = x[None]
+    # float16/bfloat16: accumulated in float32 and the bias added before the one rounding,
+    # as PyTorch's kernels (rounded first, a biased output differed in a quarter of its
+    # elements)
+    dtype = jnp.result_type(x, w)
+    acc = opmath(dtype)
+    wide = {} if acc == dtype else {"preferred_element_type": acc}
     if transposed:
         ks = w.shape[2:]
         pads = [(d * (k - 1) - p, d * (k - 1) - p + op)
@@ -38,13 +45,14 @@ def _convolution(x, w, *bias, stride, padding, dilation, groups, transposed, out
         out = lax.conv_general_dilated(
             x, _transposed_kernel(w, groups), (1,) * n, pads, lhs_dilation=stride,
             rhs_dilation=dilation, dimension_numbers=_SPECS[n], feature_group_count=groups,
-            precision=HIGHEST)
+            precision=HIGHEST, **wide)
     else:
         out = lax.conv_general_dilated(
             x, w, stride, padding, rhs_dilation=dilation, dimension_numbers=_SPECS[n],
-            feature_group_count=groups, precision=HIGHEST)
+            feature_group_count=groups, precision=HIGHEST, **wide)
     if bias:
         out = out + bias[0].reshape((1, -1) + (1,) * n).astype(out.dtype)
+    out = out.astype(dtype)
     return out[0] if unbatched else out
 
 
