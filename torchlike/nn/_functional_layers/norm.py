@@ -2,6 +2,7 @@
 with running statistics updated in place under no_grad as PyTorch's kernels do."""
 import warnings
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
@@ -31,6 +32,49 @@ def _in_float(x, arrays):
         return x, arrays, dtype
     return x.astype(jnp.float32), [a.astype(jnp.float32) if getattr(a, "dtype", None) in
                                    REDUCED_FLOATS else a for a in arrays], dtype
+
+
+def _normalized_reduced(x, weight, bias, grouped, axes, eps, dtype, affine_shape):
+    """A float16/bfloat16 input's layer or group norm as PyTorch's CPU kernels compute it:
+    the output in float32 from exact statistics, rounded once by the caller; the
+    derivatives from its saved statistics, the mean and 1/std rounded to `dtype` (found
+    against its gradients: with them, equal; with exact ones a third to a half of the
+    input's gradient differed). x, weight and bias in float32 (None where absent);
+    `grouped` the shape the statistics are taken over `axes` of."""
+    def parts(v):
+        g = v.reshape(grouped)
+        mean = jnp.mean(g, axis=axes, keepdims=True)
+        var = jnp.mean(jnp.square(g - mean), axis=axes, keepdims=True)
+        return g, mean, lax.rsqrt(var + eps)
+
+    present = [a for a in (weight, bias) if a is not None]
+
+    def split(params):
+        it = iter(params)
+        return [next(it) if a is not None else None for a in (weight, bias)]
+
+    @jax.custom_jvp
+    def normalized(v, *params):
+        g, mean, rstd = parts(v)
+        return _affine(((g - mean) * rstd).reshape(v.shape), *split(params), affine_shape)
+
+    @normalized.defjvp
+    def rule(primals, tangents):
+        v, params, tv, tparams = primals[0], primals[1:], tangents[0], tangents[1:]
+        g, mean, rstd = parts(v)
+        rstd = rstd.astype(dtype).astype(rstd.dtype)
+        xhat = (g - mean.astype(dtype).astype(mean.dtype)) * rstd
+        t = tv.reshape(grouped)
+        t = rstd * (t - jnp.mean(t, axis=axes, keepdims=True)
+                    - xhat * jnp.mean(t * xhat, axis=axes, keepdims=True))
+        xhat, t = xhat.reshape(v.shape), t.reshape(v.shape)
+        (w, _), (tw, tb) = split(params), split(tparams)
+        if w is not None:
+            t = t * w.reshape(affine_shape) + tw.reshape(affine_shape) * xhat
+        if tb is not None:
+            t = t + tb.reshape(affine_shape)
+        return normalized(v, *params), t
+    return normalized(x, *present)
 
 
 def _batch_statistics(x, axes, eps, dtype, params):
@@ -161,10 +205,13 @@ def _layer_norm_op(x, *rest, ndims, has_weight, has_bias, eps):
     x, rest, dtype = _in_float(x, rest)
     weight, bias = _unpack(rest, (has_weight, has_bias))
     axes = tuple(range(x.ndim - ndims, x.ndim))
+    shape = x.shape[x.ndim - ndims:]
+    if x.dtype != dtype:
+        return _normalized_reduced(x, weight, bias, x.shape, axes, eps, dtype,
+                                   shape).astype(dtype)
     mean = jnp.mean(x, axis=axes, keepdims=True)
     var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
     y = (x - mean) * lax.rsqrt(var + eps)
-    shape = x.shape[x.ndim - ndims:]
     return _affine(y, weight, bias, shape).astype(dtype)
 
 
@@ -222,6 +269,9 @@ def _group_norm_op(x, *rest, groups, has_weight, has_bias, eps):
     x, rest, dtype = _in_float(x, rest)
     weight, bias = _unpack(rest, (has_weight, has_bias))
     n = x.shape[0]
+    if x.dtype != dtype:
+        return _normalized_reduced(x, weight, bias, (n, groups, -1), (-1,), eps, dtype,
+                                   (1, -1) + (1,) * (x.ndim - 2)).astype(dtype)
     g = x.reshape((n, groups, -1))
     mean = jnp.mean(g, axis=-1, keepdims=True)
     var = jnp.mean(jnp.square(g - mean), axis=-1, keepdims=True)
