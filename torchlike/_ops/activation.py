@@ -198,7 +198,8 @@ def _softmax_impl(x, *, dim, dtype, log, negate):
         return jnp.zeros_like(x) if log else jnp.ones_like(x)
     if x.dtype in REDUCED_FLOATS:
         return _reduced_softmax(dim, log)(x)
-    return (jax.nn.log_softmax if log else jax.nn.softmax)(x, axis=dim)
+    # (an empty integer input keeps its dtype, as PyTorch's)
+    return (jax.nn.log_softmax if log else jax.nn.softmax)(x, axis=dim).astype(x.dtype)
 
 
 @functools.lru_cache(maxsize=64)
