@@ -8,7 +8,7 @@ from jax import lax
 
 from ..._jax_bridge import check_norm_statistics
 from ... import _dtype as dt
-from ..._ops._common import REDUCED_FLOATS, not_implemented
+from ..._ops._common import REDUCED_FLOATS, not_implemented, round_to
 from ..._ops._util import c_type_name, int_list, scalar_name, wrap_dim
 from ...autograd.grad_mode import no_grad
 from ._common import CheckedOnce, apply, call, nn_op
@@ -62,8 +62,8 @@ def _normalized_reduced(x, weight, bias, grouped, axes, eps, dtype, affine_shape
     def rule(primals, tangents):
         v, params, tv, tparams = primals[0], primals[1:], tangents[0], tangents[1:]
         g, mean, rstd = parts(v)
-        rstd = rstd.astype(dtype).astype(rstd.dtype)
-        xhat = (g - mean.astype(dtype).astype(mean.dtype)) * rstd
+        rstd = round_to(rstd, dtype)
+        xhat = (g - round_to(mean, dtype)) * rstd
         t = tv.reshape(grouped)
         t = rstd * (t - jnp.mean(t, axis=axes, keepdims=True)
                     - xhat * jnp.mean(t * xhat, axis=axes, keepdims=True))
@@ -89,11 +89,8 @@ def _batch_statistics(x, axes, eps, dtype, params):
     mixed = any(getattr(p, "dtype", dtype) != dtype for p in params)
     if x.dtype == dtype or mixed:
         return mean, lax.rsqrt(var + eps), mean, var
-
-    def rounded(a):
-        return a.astype(dtype).astype(x.dtype)
-    spread = rounded(var) if dtype == jnp.bfloat16 else var
-    return rounded(mean), rounded(lax.rsqrt(spread + eps)), mean, var
+    spread = round_to(var, dtype) if dtype == jnp.bfloat16 else var
+    return round_to(mean, dtype), round_to(lax.rsqrt(spread + eps), dtype), mean, var
 
 
 def _unpack(optional, flags):
