@@ -222,12 +222,16 @@ def test_reduced_ops_round_once_as_torch(name, dtype):
     assert_rounded_alike(run(torchlike), run(torch), dtype, atol)
 
 
-# backward of float16/bfloat16 ops that save their result: PyTorch's formula on the
-# rounded result (in float32, rounded once, or with the roundings of the reduced-dtype
-# ops it is written in), where torchlike differentiated the float32 computation (5-75%
-# of the gradient's elements differed)
-_FROM_RESULT = {
+# backward of float16/bfloat16 ops: PyTorch's formula on the input and the rounded
+# result (in float32, rounded once, or with the roundings of the reduced-dtype ops it is
+# written in), where torchlike differentiated the float32 computation (5-75% of the
+# gradient's elements differed)
+_BACKWARD = {
     "exp": lambda lib, m: m.exp(),
+    "sin": lambda lib, m: m.sin(),
+    "cos": lambda lib, m: m.cos(),
+    "sqrt": lambda lib, m: (m.abs() + 0.1).sqrt(),
+    "rsqrt": lambda lib, m: (m.abs() + 0.1).rsqrt(),
     "tanh": lambda lib, m: m.tanh(),
     "sigmoid": lambda lib, m: m.sigmoid(),
     "expm1": lambda lib, m: m.expm1(),
@@ -242,15 +246,15 @@ _FROM_RESULT = {
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
-@pytest.mark.parametrize("name", sorted(_FROM_RESULT))
-def test_reduced_backward_from_the_rounded_result_as_torch(name, dtype):
+@pytest.mark.parametrize("name", sorted(_BACKWARD))
+def test_reduced_backward_as_torchs_formulas(name, dtype):
     if (name, dtype) == ("sigmoid", "float16"):
         pytest.skip("PyTorch's float16 sigmoid backward rounds g * (1 - y) first: not followed")
     values = _X.reshape(-1)[:576].reshape(24, 24).copy() / 2
 
     def run(lib):
         m = lib.tensor(values).to(getattr(lib, dtype)).requires_grad_()
-        out = _FROM_RESULT[name](lib, m)
+        out = _BACKWARD[name](lib, m)
         cotangent = np.cos(np.arange(out.numel())).reshape(tuple(out.shape)).astype(np.float32)
         out.backward(lib.tensor(cotangent).to(getattr(lib, dtype)))
         return m.grad.float().numpy()

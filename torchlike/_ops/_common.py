@@ -208,25 +208,26 @@ REDUCED_FLOATS = frozenset({jax.numpy.dtype("float16"), jax.numpy.dtype("bfloat1
 def in_float32(fn, derivative=None, derivative_for=REDUCED_FLOATS):
     """fn of one array as PyTorch's kernels compute a float16/bfloat16 input: in float32,
     the result rounded once to the input's dtype. Computed in the reduced dtype, a
-    composite (sigmoid, silu, gelu) rounded at every step. `derivative(y, dtype)`, where
-    given (for the dtypes `derivative_for`), is the op's derivative as PyTorch's backward
-    computes it there, from the rounded result y (in float32), any rounding of its own
-    inside; the gradient is that times the incoming one, rounded once. (Differentiating
-    the float32 computation used the unrounded result: a tanh's gradient differed from
-    PyTorch's in 40% of the elements.)"""
+    composite (sigmoid, silu, gelu) rounded at every step. `derivative(x, y, t, dtype)`,
+    where given (for the dtypes `derivative_for`), is the tangent for tangent t as
+    PyTorch's backward formula computes the gradient there: from the input x and the
+    rounded result y (in float32), with the roundings of the reduced-dtype ops the
+    formula is written in; the caller rounds it once more. (Differentiating the float32
+    computation rounded elsewhere: a sin's or tanh's gradient differed from PyTorch's in
+    a quarter to half of the elements.)"""
     @functools.wraps(fn)
     def run(a, **params):
         if a.dtype not in REDUCED_FLOATS:
             return fn(a, **params)
         if derivative is None or a.dtype not in derivative_for:
             return fn(a.astype(jax.numpy.float32), **params).astype(a.dtype)
-        return _from_rounded_result(fn, derivative, a.dtype, tuple(sorted(params.items())))(a)
+        return _with_torch_derivative(fn, derivative, a.dtype, tuple(sorted(params.items())))(a)
     return run
 
 
 @functools.lru_cache(maxsize=512)
-def _from_rounded_result(fn, derivative, dtype, params):
-    """fn in float32 rounded to `dtype`, whose derivative is derivative(rounded result)."""
+def _with_torch_derivative(fn, derivative, dtype, params):
+    """fn in float32 rounded to `dtype`, differentiated by `derivative` (in_float32)."""
     f32 = jax.numpy.float32
 
     @jax.custom_jvp
@@ -235,8 +236,10 @@ def _from_rounded_result(fn, derivative, dtype, params):
 
     @rounded.defjvp
     def rule(primals, tangents):
-        y = rounded(primals[0])
-        return y, (derivative(y.astype(f32), dtype) * tangents[0].astype(f32)).astype(dtype)
+        x = primals[0]
+        y = rounded(x)
+        t = derivative(x.astype(f32), y.astype(f32), tangents[0].astype(f32), dtype)
+        return y, t.astype(dtype)
     return rounded
 
 

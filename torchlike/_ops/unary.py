@@ -182,21 +182,31 @@ _UNARY = [
           real("", "clamp is not supported for complex types")), ()),
     ("bitwise_not", lambda a: ~a, None, "keep", (), integral("bitwise_not_cpu"), ()),
 ]
-# PyTorch's backward of ops that save their result, for a float16/bfloat16 input: its
-# formula on the rounded result, with the roundings of the bfloat16/float16 ops it is
-# written in (found against its gradients): (derivative(y, dtype), for which dtypes)
-_FROM_RESULT = {
-    "exp": (lambda y, d: y, REDUCED_FLOATS),
-    "tanh": (lambda y, d: 1 - y * y, REDUCED_FLOATS),       # (one fused kernel)
-    "expm1": (lambda y, d: round_to(y + 1, d), REDUCED_FLOATS),
-    "reciprocal": (lambda y, d: -round_to(y * y, d), REDUCED_FLOATS),
+# PyTorch's backward formulas for a float16/bfloat16 input, as tangents: each an
+# expression in the input x and the rounded result y with the roundings of the reduced-
+# dtype ops the formula is written in (found against its gradients): name ->
+# (tangent(x, y, t, dtype), for which dtypes)
+def _cube(y, d):
+    """y ** 3 as PyTorch's reduced-dtype pow computes it: bfloat16 rounds y * y first."""
+    return round_to(round_to(y * y, d) * y, d) if d == jnp.bfloat16 else round_to(y * y * y, d)
+
+
+_DERIVATIVES = {
+    "exp": (lambda x, y, t, d: t * y, REDUCED_FLOATS),
+    "tanh": (lambda x, y, t, d: t * (1 - y * y), REDUCED_FLOATS),       # (one kernel)
+    "expm1": (lambda x, y, t, d: t * round_to(y + 1, d), REDUCED_FLOATS),
+    "reciprocal": (lambda x, y, t, d: t * -round_to(y * y, d), REDUCED_FLOATS),
+    "sin": (lambda x, y, t, d: t * round_to(jnp.cos(x), d), REDUCED_FLOATS),
+    "cos": (lambda x, y, t, d: t * -round_to(jnp.sin(x), d), REDUCED_FLOATS),
+    "sqrt": (lambda x, y, t, d: t / round_to(2 * y, d), REDUCED_FLOATS),
+    "rsqrt": (lambda x, y, t, d: -0.5 * t * _cube(y, d), REDUCED_FLOATS),
     # (float16's kernel rounds g * (1 - y) before the last product: not this form)
-    "sigmoid": (lambda y, d: y * (1 - y), frozenset({jnp.dtype("bfloat16")})),
+    "sigmoid": (lambda x, y, t, d: t * (y * (1 - y)), frozenset({jnp.dtype("bfloat16")})),
 }
 UNARY = {}     # name -> torchlike function (without out=)
 for _name, _fn, _grad_fn, _rule, _saves, _check, _aliases in _UNARY:
     # (a float16/bfloat16 input computes in float32, rounded once, as PyTorch's kernels)
-    _fn = in_float32(_fn, *_FROM_RESULT.get(_name, ())) if _rule == "float" else _fn
+    _fn = in_float32(_fn, *_DERIVATIVES.get(_name, ())) if _rule == "float" else _fn
     UNARY[_name] = unary_op(_name, _fn, _grad_fn, result=_rule, saves=_saves, check=_check,
                             aliases=_aliases, differentiable=_grad_fn is not None)
 reciprocal = UNARY["reciprocal"]
