@@ -317,3 +317,34 @@ def test_reduced_norm_backward_uses_rounded_statistics_as_torch(name, dtype):
     # not followed here, a third of their elements an ulp apart; group norm's are equal)
     for got, want in zip(ours, theirs) if name == "group_norm" else [(ours[0], theirs[0])]:
         assert_rounded_alike(got, want, dtype)
+
+
+# binary ops' float16/bfloat16 backward: PyTorch's formulas with each of their ops
+# rounded (pow: exponent * base ** (exponent - 1) with exponent - 1 rounded, result *
+# log(base); div: grad / other and -grad * ((self / other) / other))
+_BACKWARD_TWO = {
+    "div": lambda lib, m, n: m / n,
+    "div_scalar": lambda lib, m, n: m / 3.0,
+    "rdiv": lambda lib, m, n: 2.0 / n,
+    "pow_scalar": lambda lib, m, n: n ** 1.7,
+    "pow_int": lambda lib, m, n: n ** 2,
+    "pow_negative": lambda lib, m, n: n ** -0.5,
+    "pow_tensor": lambda lib, m, n: n.pow(m / 4),
+    "rpow": lambda lib, m, n: 1.3 ** m,
+}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name", sorted(_BACKWARD_TWO))
+def test_reduced_binary_backward_as_torchs_formulas(name, dtype):
+    values = _X.reshape(-1)[:576].reshape(24, 24).copy()
+
+    def run(lib):
+        m = lib.tensor(values).to(getattr(lib, dtype)).requires_grad_()
+        n = lib.tensor(np.abs(values.T) + 0.5).to(getattr(lib, dtype)).requires_grad_()
+        out = _BACKWARD_TWO[name](lib, m, n)
+        cotangent = np.cos(np.arange(out.numel())).reshape(tuple(out.shape)).astype(np.float32)
+        out.backward(lib.tensor(cotangent).to(getattr(lib, dtype)))
+        return [t.grad.float().numpy() for t in (m, n) if t.grad is not None]
+    for got, want in zip(run(torchlike), run(torch)):
+        assert_rounded_alike(got, want, dtype)

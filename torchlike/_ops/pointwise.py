@@ -5,6 +5,8 @@ the reflected form used by the r-dunders from one row. Unary ops live in unary.p
 ternary and parameterised ones (where, clamp, lerp ...) in ternary.py; both are
 re-exported here because the operators in torchlike/__init__.py read this module.
 """
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,8 +15,9 @@ from jax import lax
 from .. import _dtype as dt
 from .._lazy import PY_SCALARS
 from .._tensor import Tensor
-from ._common import (NOT_IMPLEMENTED, as_scalar, expose, inplace_method, is_float, no_derivative,
-                      not_implemented, opmath, require_tensor, with_jvp)
+from ._common import (NOT_IMPLEMENTED, REDUCED_FLOATS, as_scalar, expose, inplace_method,
+                      is_float, no_derivative, not_implemented, require_tensor, round_to,
+                      with_jvp)
 from .dispatch import apply
 from .registry import FUNCTIONS, METHODS, Op, OPS  # noqa: F401  (FUNCTIONS read by __init__)
 from ._util import check_broadcast, invalid_arguments, result_dtype, scalar_name, values_to_check
@@ -304,10 +307,33 @@ def _true_divide(a, b):
     """a / b correctly rounded, as PyTorch's. XLA rewrites x / broadcast(s) into
     x * broadcast(1 / s), which can be 1 ulp off; behind an optimization barrier the
     broadcast divisor is opaque to that rewrite (the barrier itself compiles away)."""
+    if jnp.result_type(a, b) in REDUCED_FLOATS:
+        return _reduced_divide(a, b)
+    return _divide(a, b)
+
+
+def _divide(a, b):
     shape = jnp.broadcast_shapes(jnp.shape(a), jnp.shape(b))
     if jnp.shape(b) != shape and jnp.issubdtype(jnp.result_type(b), jnp.inexact):
         b = lax.optimization_barrier(jnp.broadcast_to(b, shape))
     return jnp.true_divide(a, b)
+
+
+@jax.custom_jvp
+def _reduced_divide(a, b):
+    return _divide(a, b)
+
+
+@_reduced_divide.defjvp
+def _reduced_divide_jvp(primals, tangents):
+    # PyTorch's derivatives as its float16/bfloat16 ops compute them, each op rounded:
+    # grad / other, and -grad * ((self / other) / other)
+    a, b = primals
+    q = _reduced_divide(a, b)
+    # (XLA's CPU backend computes a fused float16 chain without rounding its steps: the
+    # quotient is kept out of the factor's fusion)
+    rounded_q = lax.optimization_barrier(q) if q.dtype == jnp.float16 else q
+    return q, _divide(tangents[0], b) + tangents[1] * -(rounded_q / b)
 
 
 add = binary_op("add", jnp.add, "AddBackward0", saves=())
@@ -513,14 +539,47 @@ def _pow_any(a, b):
     return jnp.power(a, b)
 
 
-def _pow_in(base, exponent, dtype):
+def _pow_in(base, exponent, dtype, scalar_base=False):
     """base ** exponent in `dtype`: a Python number rounded to it first, as PyTorch's;
     float16/bfloat16 computed in float32 and rounded once (XLA's bfloat16 power was off
     in half the elements; PyTorch's bfloat16 kernel rounds x * x inside for the
-    exponents 3 and -2, not followed here)."""
-    base, exponent = _cast(base, dtype), _cast(exponent, dtype)
-    m = opmath(dtype)
-    return _pow_any(base.astype(m), exponent.astype(m)).astype(dtype)
+    exponents 3 and -2, not followed here), with PyTorch's derivatives there
+    (_reduced_pow). `scalar_base`: base is a Python number (rpow)."""
+    if jnp.dtype(dtype) not in REDUCED_FLOATS:
+        return _pow_any(_cast(base, dtype), _cast(exponent, dtype))
+    # (integers, a Python number's among them, enter as float32: their float0 tangent
+    # would not multiply)
+    base, exponent = (v if jnp.issubdtype(jnp.result_type(v), jnp.inexact)
+                      else jnp.asarray(v, jnp.float32) for v in (base, exponent))
+    return _reduced_pow(jnp.dtype(dtype), scalar_base)(base, exponent)
+
+
+@functools.lru_cache(maxsize=16)
+def _reduced_pow(dtype, scalar_base):
+    """Float16/bfloat16 pow whose derivatives are PyTorch's formulas with the roundings
+    of the reduced-dtype ops they are written in (found against its gradients): for the
+    base exponent * base ** (exponent - 1), exponent - 1 and the power rounded, the
+    exponent unrounded where it is a Python number; for the exponent result * log(base),
+    log(base) rounded unless base is a Python number; each times the gradient, rounded."""
+    f32 = jnp.float32
+
+    @jax.custom_jvp
+    def power(base, exponent):
+        return _pow_any(_cast(base, dtype).astype(f32),
+                        _cast(exponent, dtype).astype(f32)).astype(dtype)
+
+    @power.defjvp
+    def rule(primals, tangents):
+        base, exponent = primals
+        y = power(base, exponent)
+        x, e = _cast(base, dtype).astype(f32), exponent.astype(f32)
+        lower = round_to(jnp.power(x, _cast(exponent - 1, dtype).astype(f32)), dtype)
+        d_base = jnp.where(e == 0, 0, round_to(e * lower, dtype))
+        log = jnp.log(base.astype(f32)) if scalar_base else round_to(jnp.log(x), dtype)
+        d_exponent = jnp.where((x == 0) & (e >= 0), 0, round_to(y.astype(f32) * log, dtype))
+        t = tangents[0].astype(f32) * d_base + tangents[1].astype(f32) * d_exponent
+        return y, t.astype(dtype)
+    return power
 
 
 def _pow_impl(a, b, *, dtype):
@@ -528,7 +587,7 @@ def _pow_impl(a, b, *, dtype):
 
 
 def _rpow_impl(a, b, *, dtype):
-    return _pow_in(b, a, dtype)
+    return _pow_in(b, a, dtype, scalar_base=True)
 
 
 OPS["pow"] = _pow_op = Op("pow", _pow_impl, "PowBackward0", (0, 1))
