@@ -34,19 +34,15 @@ def _in_float(x, arrays):
                                    REDUCED_FLOATS else a for a in arrays], dtype
 
 
-def _normalized_reduced(x, weight, bias, grouped, axes, eps, dtype, affine_shape):
-    """A float16/bfloat16 input's layer or group norm as PyTorch's CPU kernels compute it:
-    the output in float32 from exact statistics, rounded once by the caller; the
-    derivatives from its saved statistics, the mean and 1/std rounded to `dtype` (found
-    against its gradients: with them, equal; with exact ones a third to a half of the
-    input's gradient differed). x, weight and bias in float32 (None where absent);
-    `grouped` the shape the statistics are taken over `axes` of."""
-    def parts(v):
-        g = v.reshape(grouped)
-        mean = jnp.mean(g, axis=axes, keepdims=True)
-        var = jnp.mean(jnp.square(g - mean), axis=axes, keepdims=True)
-        return g, mean, lax.rsqrt(var + eps)
-
+def _normalized_as_torch(x, weight, bias, grouped, axes, affine_shape, statistics):
+    """A float16/bfloat16 input's batch, layer or group norm as PyTorch's CPU kernels
+    compute it (x, weight and bias in float32, None where absent; the caller rounds the
+    result once): normalized over `axes` of x reshaped to `grouped`, with the statistics
+    `statistics(g)` gives for the output, and differentiated with those it gives for the
+    derivatives, PyTorch's saved ones: ((mean, 1/std) for the output, (mean, 1/std) for
+    the derivatives). The derivatives are PyTorch's formula, in float32 from those (found
+    against its gradients; JAX's differentiation of the output's computation differed in
+    a third to a half of the input's gradient)."""
     present = [a for a in (weight, bias) if a is not None]
 
     def split(params):
@@ -55,15 +51,16 @@ def _normalized_reduced(x, weight, bias, grouped, axes, eps, dtype, affine_shape
 
     @jax.custom_jvp
     def normalized(v, *params):
-        g, mean, rstd = parts(v)
+        g = v.reshape(grouped)
+        (mean, rstd), _ = statistics(g)
         return _affine(((g - mean) * rstd).reshape(v.shape), *split(params), affine_shape)
 
     @normalized.defjvp
     def rule(primals, tangents):
         v, params, tv, tparams = primals[0], primals[1:], tangents[0], tangents[1:]
-        g, mean, rstd = parts(v)
-        rstd = round_to(rstd, dtype)
-        xhat = (g - round_to(mean, dtype)) * rstd
+        g = v.reshape(grouped)
+        _, (mean, rstd) = statistics(g)
+        xhat = (g - mean) * rstd
         t = tv.reshape(grouped)
         t = rstd * (t - jnp.mean(t, axis=axes, keepdims=True)
                     - xhat * jnp.mean(t * xhat, axis=axes, keepdims=True))
@@ -75,6 +72,16 @@ def _normalized_reduced(x, weight, bias, grouped, axes, eps, dtype, affine_shape
             t = t + tb.reshape(affine_shape)
         return normalized(v, *params), t
     return normalized(x, *present)
+
+
+def _exact_then_rounded(axes, eps, dtype):
+    """Layer and group norm's statistics: the output from exact ones, the derivatives
+    from them rounded to `dtype`, as PyTorch saves them."""
+    def statistics(g):
+        mean = jnp.mean(g, axis=axes, keepdims=True)
+        rstd = lax.rsqrt(jnp.mean(jnp.square(g - mean), axis=axes, keepdims=True) + eps)
+        return (mean, rstd), (round_to(mean, dtype), round_to(rstd, dtype))
+    return statistics
 
 
 def _batch_statistics(x, axes, eps, dtype, params):
@@ -114,7 +121,15 @@ def _batch_norm_op(x, *rest, training, has_running, has_weight, has_bias, eps):
         used_mean, invstd, mean, var = _batch_statistics(x, axes, eps, dtype, params)
     else:
         used_mean, invstd = rm.reshape(shape), lax.rsqrt(rv.reshape(shape) + eps)
-    y = _affine((x - used_mean) * invstd, weight, bias, shape).astype(dtype)
+    if training and x.dtype != dtype:
+        # (PyTorch's backward from the statistics its output used)
+        def statistics(g):
+            kept = _batch_statistics(g, axes, eps, dtype, params)[:2]
+            return kept, kept
+        y = _normalized_as_torch(x, weight, bias, x.shape, axes, shape,
+                                 statistics).astype(dtype)
+    else:
+        y = _affine((x - used_mean) * invstd, weight, bias, shape).astype(dtype)
     if not has_running:
         return y
     if training:
@@ -204,8 +219,8 @@ def _layer_norm_op(x, *rest, ndims, has_weight, has_bias, eps):
     axes = tuple(range(x.ndim - ndims, x.ndim))
     shape = x.shape[x.ndim - ndims:]
     if x.dtype != dtype:
-        return _normalized_reduced(x, weight, bias, x.shape, axes, eps, dtype,
-                                   shape).astype(dtype)
+        return _normalized_as_torch(x, weight, bias, x.shape, axes, shape,
+                                    _exact_then_rounded(axes, eps, dtype)).astype(dtype)
     mean = jnp.mean(x, axis=axes, keepdims=True)
     var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
     y = (x - mean) * lax.rsqrt(var + eps)
@@ -267,8 +282,9 @@ def _group_norm_op(x, *rest, groups, has_weight, has_bias, eps):
     weight, bias = _unpack(rest, (has_weight, has_bias))
     n = x.shape[0]
     if x.dtype != dtype:
-        return _normalized_reduced(x, weight, bias, (n, groups, -1), (-1,), eps, dtype,
-                                   (1, -1) + (1,) * (x.ndim - 2)).astype(dtype)
+        return _normalized_as_torch(x, weight, bias, (n, groups, -1), (-1,),
+                                    (1, -1) + (1,) * (x.ndim - 2),
+                                    _exact_then_rounded((-1,), eps, dtype)).astype(dtype)
     g = x.reshape((n, groups, -1))
     mean = jnp.mean(g, axis=-1, keepdims=True)
     var = jnp.mean(jnp.square(g - mean), axis=-1, keepdims=True)
