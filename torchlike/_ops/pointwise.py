@@ -304,15 +304,16 @@ def _sub_operands(a, b):
 
 
 def _true_divide(a, b):
-    """a / b correctly rounded, as PyTorch's. XLA rewrites x / broadcast(s) into
-    x * broadcast(1 / s), which can be 1 ulp off; behind an optimization barrier the
-    broadcast divisor is opaque to that rewrite (the barrier itself compiles away)."""
+    """a / b as PyTorch's (float16/bfloat16 with its derivatives: _reduced_divide)."""
     if jnp.result_type(a, b) in REDUCED_FLOATS:
         return _reduced_divide(a, b)
     return _divide(a, b)
 
 
 def _divide(a, b):
+    """a / b correctly rounded. XLA rewrites x / broadcast(s) into x * broadcast(1 / s),
+    which can be 1 ulp off; behind an optimization barrier the broadcast divisor is
+    opaque to that rewrite (the barrier itself compiles away)."""
     shape = jnp.broadcast_shapes(jnp.shape(a), jnp.shape(b))
     if jnp.shape(b) != shape and jnp.issubdtype(jnp.result_type(b), jnp.inexact):
         b = lax.optimization_barrier(jnp.broadcast_to(b, shape))
