@@ -307,10 +307,10 @@ def _true_divide(a, b):
     """a / b as PyTorch's (float16/bfloat16 with its derivatives: _reduced_divide)."""
     if jnp.result_type(a, b) in REDUCED_FLOATS:
         return _reduced_divide(a, b)
-    return _divide(a, b)
+    return divide_exactly(a, b)
 
 
-def _divide(a, b):
+def divide_exactly(a, b):
     """a / b correctly rounded. XLA rewrites x / broadcast(s) into x * broadcast(1 / s),
     which can be 1 ulp off; behind an optimization barrier the broadcast divisor is
     opaque to that rewrite (the barrier itself compiles away)."""
@@ -322,7 +322,7 @@ def _divide(a, b):
 
 @jax.custom_jvp
 def _reduced_divide(a, b):
-    return _divide(a, b)
+    return divide_exactly(a, b)
 
 
 @_reduced_divide.defjvp
@@ -334,7 +334,7 @@ def _reduced_divide_jvp(primals, tangents):
     # (XLA's CPU backend computes a fused float16 chain without rounding its steps: the
     # quotient is kept out of the factor's fusion)
     rounded_q = lax.optimization_barrier(q) if q.dtype == jnp.float16 else q
-    return q, _divide(tangents[0], b) + tangents[1] * -(rounded_q / b)
+    return q, divide_exactly(tangents[0], b) + tangents[1] * -(rounded_q / b)
 
 
 add = binary_op("add", jnp.add, "AddBackward0", saves=())

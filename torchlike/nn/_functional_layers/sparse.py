@@ -3,7 +3,8 @@ reductions (the bag of every index is found from the offsets inside the op)."""
 import jax
 import jax.numpy as jnp
 
-from ..._ops._common import opmath
+from ..._ops._common import opmath, round_to
+from ..._ops.pointwise import divide_exactly
 from ._common import call, nn_op
 
 
@@ -24,8 +25,9 @@ def _embedding_bag_op(idx, w, offsets, *per_sample, mode, bags, padding_idx):
     out = jax.ops.segment_sum(rows, bag, num_segments=bags)
     if mode == "mean":
         count = jax.ops.segment_sum(keep.astype(out.dtype), bag, num_segments=bags)
-        # (the sum rounded to the weight's dtype before the division, as PyTorch's)
-        out = out.astype(w.dtype).astype(out.dtype) / jnp.maximum(count, 1)[:, None]
+        # (the sum rounded to the weight's dtype, then divided, as PyTorch's: XLA turned the
+        # division into a multiplication by the reciprocal, an ulp off in float32)
+        out = divide_exactly(round_to(out, w.dtype), jnp.maximum(count, 1)[:, None])
     return out.astype(w.dtype)
 
 
