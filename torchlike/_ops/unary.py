@@ -10,6 +10,7 @@ import math
 import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
+import numpy as np
 
 from .. import _dtype as dt
 from ..return_types import structseq
@@ -191,6 +192,9 @@ def _cube(y, d):
     return round_to(round_to(y * y, d) * y, d) if d == jnp.bfloat16 else round_to(y * y * y, d)
 
 
+_BFLOAT16 = frozenset({jnp.dtype("bfloat16")})
+_LN2, _LN10 = np.float32(np.log(2.0)), np.float32(np.log(10.0))
+_TWO_OVER_ROOT_PI = np.float32(2.0 / np.sqrt(np.pi))
 _DERIVATIVES = {
     "exp": (lambda x, y, t, d: t * y, REDUCED_FLOATS),
     "tanh": (lambda x, y, t, d: t * (1 - y * y), REDUCED_FLOATS),       # (one kernel)
@@ -200,8 +204,21 @@ _DERIVATIVES = {
     "cos": (lambda x, y, t, d: t * -round_to(jnp.sin(x), d), REDUCED_FLOATS),
     "sqrt": (lambda x, y, t, d: t / round_to(2 * y, d), REDUCED_FLOATS),
     "rsqrt": (lambda x, y, t, d: -0.5 * t * _cube(y, d), REDUCED_FLOATS),
+    # (tan, atan, asinh, atanh: float16's kernels round elsewhere, not found)
+    "tan": (lambda x, y, t, d: t * round_to(1 + round_to(y * y, d), d), _BFLOAT16),
+    "sinh": (lambda x, y, t, d: t * round_to(jnp.cosh(x), d), REDUCED_FLOATS),
+    "cosh": (lambda x, y, t, d: t * round_to(jnp.sinh(x), d), REDUCED_FLOATS),
+    "atan": (lambda x, y, t, d: t / round_to(round_to(x * x, d) + 1, d), _BFLOAT16),
+    "asinh": (lambda x, y, t, d: t * round_to(jax.lax.rsqrt(round_to(round_to(x * x, d) + 1, d)),
+                                              d), _BFLOAT16),
+    "atanh": (lambda x, y, t, d: t / round_to(1 - round_to(x * x, d), d), _BFLOAT16),
+    "log1p": (lambda x, y, t, d: t / round_to(x + 1, d), REDUCED_FLOATS),
+    "log2": (lambda x, y, t, d: t / round_to(x * _LN2, d), REDUCED_FLOATS),
+    "log10": (lambda x, y, t, d: t / round_to(x * _LN10, d), REDUCED_FLOATS),
+    "erf": (lambda x, y, t, d: t * round_to(_TWO_OVER_ROOT_PI * round_to(
+        jnp.exp(-round_to(x * x, d)), d), d), REDUCED_FLOATS),
     # (float16's kernel rounds g * (1 - y) before the last product: not this form)
-    "sigmoid": (lambda x, y, t, d: t * (y * (1 - y)), frozenset({jnp.dtype("bfloat16")})),
+    "sigmoid": (lambda x, y, t, d: t * (y * (1 - y)), _BFLOAT16),
 }
 UNARY = {}     # name -> torchlike function (without out=)
 for _name, _fn, _grad_fn, _rule, _saves, _check, _aliases in _UNARY:
