@@ -183,10 +183,6 @@ _UNARY = [
           real("", "clamp is not supported for complex types")), ()),
     ("bitwise_not", lambda a: ~a, None, "keep", (), integral("bitwise_not_cpu"), ()),
 ]
-# PyTorch's backward formulas for a float16/bfloat16 input, as tangents: each an
-# expression in the input x and the rounded result y with the roundings of the reduced-
-# dtype ops the formula is written in (found against its gradients): name ->
-# (tangent(x, y, t, dtype), for which dtypes)
 def _cube(y, d):
     """y ** 3 as PyTorch's reduced-dtype pow computes it: bfloat16 rounds y * y first."""
     return round_to(round_to(y * y, d) * y, d) if d == jnp.bfloat16 else round_to(y * y * y, d)
@@ -195,6 +191,10 @@ def _cube(y, d):
 _BFLOAT16 = frozenset({jnp.dtype("bfloat16")})
 _LN2, _LN10 = np.float32(np.log(2.0)), np.float32(np.log(10.0))
 _TWO_OVER_ROOT_PI = np.float32(2.0 / np.sqrt(np.pi))
+# PyTorch's backward formulas for a float16/bfloat16 input, as tangents: each an
+# expression in the input x and the rounded result y with the roundings of the reduced-
+# dtype ops the formula is written in (found against its gradients): name ->
+# (tangent(x, y, t, dtype), for which dtypes)
 _DERIVATIVES = {
     "exp": (lambda x, y, t, d: t * y, REDUCED_FLOATS),
     "tanh": (lambda x, y, t, d: t * (1 - y * y), REDUCED_FLOATS),       # (one kernel)

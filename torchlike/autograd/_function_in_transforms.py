@@ -82,7 +82,7 @@ def mode(cls, args):
     own_vmap = cls.vmap is not Function.vmap
     # a vmap level where an input is batched: torch.func.vmap's, or the one jacrev runs
     # the backward under (PyTorch's jacrev is vmap of vjp)
-    batched = own_vmap and not cls.generate_vmap_rule and vmap_level(args) is not None
+    batched = _vmaps_itself(cls) and vmap_level(args) is not None
     if not (state.forward or state.batching or scopes or batched):
         return None         # (torchlike.compile's trace, jax.jit)
     if cls._custom_op_node and (state.forward or not scopes):
@@ -108,6 +108,13 @@ def mode(cls, args):
 # the traces of JAX's transform levels (grad, jvp, vmap; not a jit's trace)
 _LEVELS = (JVPTrace, LinearizeTrace, BatchTrace)
 VmapInfo = collections.namedtuple("VmapInfo", ("batch_size", "randomness"))
+
+
+def _vmaps_itself(cls):
+    """Whether Function `cls` batches by its own vmap staticmethod (not the generated
+    rule)."""
+    from .function import Function
+    return cls.vmap is not Function.vmap and not cls.generate_vmap_rule
 
 
 def _level_sees(args):
@@ -212,9 +219,8 @@ def _apply_outside(cls, inputs, kwargs, reverse):
     rule at another reverse level (jacrev of jacrev), its backward again. (Elsewhere the
     forward runs as it is, None here: batched by the generated vmap rule, or
     differentiated.)"""
-    from .function import Function
     if type(_jax_core.trace_ctx.trace) is BatchTrace:
-        if cls.vmap is not Function.vmap and not cls.generate_vmap_rule:
+        if _vmaps_itself(cls):
             return apply_batched(cls, inputs, kwargs, _jax_core.trace_ctx.trace)
     elif reverse and mode(cls, inputs) == "reverse":
         return apply_in_transform(cls, inputs, kwargs)

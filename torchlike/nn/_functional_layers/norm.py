@@ -74,12 +74,18 @@ def _normalized_as_torch(x, weight, bias, grouped, axes, affine_shape, statistic
     return normalized(x, *present)
 
 
+def _moments(x, axes):
+    """(mean, biased variance) of x over `axes`, kept as dims."""
+    mean = jnp.mean(x, axis=axes, keepdims=True)
+    return mean, jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+
+
 def _exact_then_rounded(axes, eps, dtype):
     """Layer and group norm's statistics: the output from exact ones, the derivatives
     from them rounded to `dtype`, as PyTorch saves them."""
     def statistics(g):
-        mean = jnp.mean(g, axis=axes, keepdims=True)
-        rstd = lax.rsqrt(jnp.mean(jnp.square(g - mean), axis=axes, keepdims=True) + eps)
+        mean, var = _moments(g, axes)
+        rstd = lax.rsqrt(var + eps)
         return (mean, rstd), (round_to(mean, dtype), round_to(rstd, dtype))
     return statistics
 
@@ -91,8 +97,7 @@ def _batch_statistics(x, axes, eps, dtype, params):
     with a reduced input (mixed): a float16 batch then normalizes with a rounded mean and
     a rounded 1/std, a bfloat16 one with 1/std of a rounded variance too (found against
     PyTorch's results: batch norm exactly, instance norm within a bfloat16 ulp)."""
-    mean = jnp.mean(x, axis=axes, keepdims=True)
-    var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+    mean, var = _moments(x, axes)
     mixed = any(getattr(p, "dtype", dtype) != dtype for p in params)
     if x.dtype == dtype or mixed:
         return mean, lax.rsqrt(var + eps), mean, var
@@ -221,8 +226,7 @@ def _layer_norm_op(x, *rest, ndims, has_weight, has_bias, eps):
     if x.dtype != dtype:
         return _normalized_as_torch(x, weight, bias, x.shape, axes, shape,
                                     _exact_then_rounded(axes, eps, dtype)).astype(dtype)
-    mean = jnp.mean(x, axis=axes, keepdims=True)
-    var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+    mean, var = _moments(x, axes)
     y = (x - mean) * lax.rsqrt(var + eps)
     return _affine(y, weight, bias, shape).astype(dtype)
 
@@ -286,8 +290,7 @@ def _group_norm_op(x, *rest, groups, has_weight, has_bias, eps):
                                     (1, -1) + (1,) * (x.ndim - 2),
                                     _exact_then_rounded((-1,), eps, dtype)).astype(dtype)
     g = x.reshape((n, groups, -1))
-    mean = jnp.mean(g, axis=-1, keepdims=True)
-    var = jnp.mean(jnp.square(g - mean), axis=-1, keepdims=True)
+    mean, var = _moments(g, (-1,))
     y = ((g - mean) * lax.rsqrt(var + eps)).reshape(x.shape)
     return _affine(y, weight, bias, (1, -1) + (1,) * (x.ndim - 2)).astype(dtype)
 
