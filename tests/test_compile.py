@@ -174,10 +174,6 @@ def _break_cases(lib):
     return [branch, tolist, disabled]
 
 
-def _item(x):
-    return x * x.sum().item()
-
-
 def test_fullgraph_names_the_break_and_its_line_as_torch():
     """fullgraph=True: torch._dynamo.exc.Unsupported, PyTorch's first line for the kind
     of break, and the user's file, line and source."""
@@ -189,18 +185,7 @@ def test_fullgraph_names_the_break_and_its_line_as_torch():
         first = str(want.value).splitlines()[0].replace("torch.", "torchlike.")
         assert str(got.value).splitlines()[0] == first
         assert f"line {ours.__code__.co_firstlineno + 1}, in {ours.__name__}" in str(got.value)
-    # .item(): PyTorch's fullgraph mode captures it as a symbolic float; here it cannot
-    # be in the program, so it breaks, with the reason PyTorch gives a break on it when
-    # fullgraph=False (its graph_break counter)
-    counters = [torchlike._dynamo.utils.counters, torch._dynamo.utils.counters]
-    for c in counters:
-        c.clear()
-    torchlike.compile(_item)(torchlike.ones(2))
-    torch.compile(_item, backend="eager")(torch.ones(2))
-    assert list(counters[0]["graph_break"]) == [
-        k.splitlines()[0] for k in counters[1]["graph_break"]]
-    with pytest.raises(torchlike._dynamo.exc.Unsupported, match=r"x \* x.sum\(\).item\(\)"):
-        torchlike.compile(_item, fullgraph=True)(torchlike.ones(2))
+    # (.item() is no break with fullgraph=True: test_compile_item.py)
 
 
 def test_graph_break_in_a_training_step_gives_the_eager_losses():

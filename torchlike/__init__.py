@@ -20,6 +20,7 @@ from ._dtype import (bool, uint8, int8, int16, int32, int64, float16, bfloat16, 
 from ._dtype import set_default_dtype as _set_default_dtype
 from ._device import device, get_default_device, set_default_device
 from ._tensor import Tensor, Size
+from ._symbolic import SymBool, SymFloat, SymInt   # what .item() gives in a compiled trace
 from . import _ops
 from ._ops.registry import FUNCTIONS as _FUNCTIONS, METHODS as _METHODS
 from ._random import (Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state,

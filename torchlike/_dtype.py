@@ -11,6 +11,8 @@ import builtins
 import ml_dtypes
 import numpy as np
 
+from ._symbolic import SymNumber
+
 
 class dtype:
     __slots__ = ("name", "np", "itemsize", "is_floating_point", "is_complex", "is_signed", "_rank")
@@ -182,6 +184,8 @@ def scalar_dtype(value):
         return get_default_dtype()
     if isinstance(value, complex):
         return default_complex_dtype()
+    if isinstance(value, SymNumber):        # (a number .item() read in a trace)
+        return scalar_dtype(value.python_type())
     raise TypeError(f"unsupported scalar {type(value).__name__}")
 
 

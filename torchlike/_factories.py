@@ -20,6 +20,7 @@ from ._meta import is_meta_array, meta_array
 from ._ops._util import int_list, invalid_arguments, size_args
 from ._ops._util import python_type_name as _python_type_name
 from ._ops.registry import tensor_method, torch_function
+from ._symbolic import SYMBOLS as _SYMBOLS, SymNumber
 from ._tensor import Tensor, _new_object
 
 
@@ -77,6 +78,9 @@ def _infer_dtype(data):
         kind = type(x)
         if kind is float or kind is int or kind is bool:
             plain.add(kind)
+            continue
+        if kind in _SYMBOLS:
+            plain.add(x.python_type)
             continue
         if isinstance(x, (list, tuple)):
             # an empty sequence stands for the default dtype, as in PyTorch
@@ -211,10 +215,28 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if device is None and isinstance(data, Tensor):
         device = data.device
     device = _device.canonical(device)
-    values = _to_numpy(data, dtype)
+    try:
+        values = _to_numpy(data, dtype)
+    except ValueError:
+        if not _holds_symbol(data):
+            raise
+        # numbers .item() read in a compiled function's trace (_symbolic.py)
+        return _finish(jnp.asarray(_symbol_values(data), dtype.np), device, requires_grad)
     if _is_python_data(data):
         values = _cast_python_values(values, dtype)
     return _finish(_place(values.astype(dtype.np), device), device, requires_grad)
+
+
+def _holds_symbol(data):
+    return type(data) in _SYMBOLS or (
+        _is_sequence(data) and any(_holds_symbol(x) for x in data))
+
+
+def _symbol_values(data):
+    """Nested data with each symbol replaced by its traced value."""
+    if type(data) in _SYMBOLS:
+        return data._value
+    return [_symbol_values(x) for x in data] if _is_sequence(data) else data
 
 
 def _tensor_from_jax(array, dtype, device, requires_grad):
@@ -282,6 +304,8 @@ _FILLED_MAX_NUMEL = 4096
 def _filled(shape, value, dtype, device, requires_grad):
     dtype, device = _resolve(dtype, device)
     kind = type(value)
+    if kind in _SYMBOLS:        # a number .item() read in a compiled function's trace
+        return _finish(jnp.full(shape, value._value.astype(dtype.np)), device, requires_grad)
     if (kind is int or (kind is float and value != 0 and value == value)) \
             and math.prod(shape) <= _FILLED_MAX_NUMEL:
         # keyed by the number itself (not its converted bytes): a hit converts nothing.
@@ -354,8 +378,8 @@ _C_TYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "i
 def check_fill_value(value, dtype, numel=2):
     """PyTorch's checked conversion of a fill value to `dtype` (full, fill_ ...). For a
     single element PyTorch takes a shortcut that converts half types unchecked."""
-    if dtype is dt.bool or isinstance(value, builtins.bool):
-        return
+    if dtype is dt.bool or isinstance(value, (builtins.bool, SymNumber)):
+        return          # (a symbol's value is not known here: _symbolic.py)
     if isinstance(value, numbers.Integral):      # keep ints exact: 2**63 - 1 fits int64
         real, imag = int(value), 0
     else:

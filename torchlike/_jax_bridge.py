@@ -27,6 +27,7 @@ from . import _device
 from . import _lazy
 from ._lazy import Deferred, force, top_level
 from ._storage import Storage, write_scope
+from ._symbolic import SymNumber
 from ._tensor import Tensor
 from .autograd.grad_mode import is_grad_enabled
 
@@ -59,6 +60,9 @@ class _State(threading.local):
     # the eager run's replay of them
     op_log = None
     replay = None
+    # a compiled function's trace where .item() gives a symbol, not a break
+    # (fullgraph=True, or config.capture_scalar_outputs: _compile/symbolic.py)
+    capture_scalars = False
 
     def __init__(self):
         # torch.func's grad-type transforms running (innermost last): (the Storage.epoch
@@ -130,7 +134,8 @@ def computed(arrays):
 def apply_traced(op, inputs, params, grad_fn=None):
     """dispatch.apply while JAX is tracing."""
     from ._ops import dispatch
-    arrays = [_array_in_trace(x, True) if isinstance(x, Tensor) else x for x in inputs]
+    arrays = [_array_in_trace(x, True) if isinstance(x, Tensor) else
+              x._value if isinstance(x, SymNumber) else x for x in inputs]
     if not any([isinstance(a, Tracer) for a in arrays]):
         # only concrete values: the ordinary path, evaluated now (constant folding)
         state.folding += 1

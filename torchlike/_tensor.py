@@ -441,7 +441,7 @@ class Tensor:
             raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
         if self.numel() != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self.item())
+        return bool(self._read_item())
 
     def apply_(self, callable):
         """Python function applied to every element, in place. Like PyTorch, a raw data
@@ -531,23 +531,38 @@ class Tensor:
     def __format__(self, spec):
         # as PyTorch: a plain 0-dim tensor formats as its number, requiring grad or not
         if self.dim() == 0 and type(self) is Tensor:
-            return self.item().__format__(spec)
+            return self._read_item().__format__(spec)
         return object.__format__(self, spec)
 
     # -- conversions --------------------------------------------------------------------
     def item(self):
+        return self._read_item(capture=True)
+
+    def _read_item(self, capture=False):
+        """item(); a traced value gives a symbol only where `capture` (item() itself,
+        not bool() or float(), which must give a real Python value) and the compiled
+        function's trace captures them (_symbolic.py)."""
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
         if self._storage.device is _device.META:
             raise RuntimeError(_meta.NO_ITEM)
         a = self._host_readable()
-        if isinstance(a, jax.core.Tracer):      # (JAX's error, which transforms translate)
-            return a.reshape(()).item()
+        if isinstance(a, jax.core.Tracer):
+            from . import _jax_bridge as bridge, _symbolic
+            if capture and bridge.state.capture_scalars and not bridge.state.transforms \
+                    and not self._dtype.is_complex:
+                return _symbolic.from_traced(a, self._dtype)
+            return a.reshape(()).item()     # (JAX's error, which transforms translate)
         # (numpy's reshape: a jax.Array's compiles a program per shape and dtype)
         return np.asarray(a).reshape(()).item()
 
     def tolist(self):
         a = self._host_readable()
+        if isinstance(a, jax.core.Tracer) and not self._dtype.is_floating_point \
+                and not self._dtype.is_complex and self._dtype is not dt.bool:
+            from . import _jax_bridge as bridge, _symbolic
+            if bridge.state.capture_scalars and not bridge.state.transforms:
+                return _symbolic.listed(a, self._dtype)     # (integers: PyTorch's too)
         return np.asarray(a).tolist() if self._dtype is not dt.bfloat16 \
             else np.asarray(a.astype(np.float32)).tolist()
 
@@ -626,7 +641,7 @@ class Tensor:
     def _scalar_value(self, kind=None):
         if self.numel() != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        value = self.item()
+        value = self._read_item()
         if kind is not None and isinstance(value, complex) and value.imag != 0:
             raise RuntimeError(f"value cannot be converted to type {kind} without overflow")
         return value.real if kind is not None and isinstance(value, complex) else value
@@ -634,14 +649,14 @@ class Tensor:
     def __index__(self):
         if self.numel() != 1 or self._dtype.is_floating_point or self._dtype.is_complex:
             raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.item())
+        return int(self._read_item())
 
     def __bool__(self):
         if self.numel() == 0:
             raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
         if self.numel() != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self.item())
+        return bool(self._read_item())
 
     def __len__(self):
         if self.ndim == 0:
@@ -656,7 +671,7 @@ class Tensor:
     def __contains__(self, element):
         # PyTorch's test: any element equal (broadcasting), not Python's iteration
         if isinstance(element, (Tensor, numbers.Number)):
-            return bool((element == self).any().item())
+            return bool((element == self).any()._read_item())
         raise RuntimeError("Tensor.__contains__ only supports Tensor or scalar, but you "
                            f"passed in a {type(element)}.")
 

@@ -23,6 +23,11 @@ class Unsupported(TorchDynamoException):
     """torch._dynamo.exc.Unsupported: fullgraph=True met something that is not one graph."""
 
 
+class UserError(TorchDynamoException):
+    """torch._dynamo.exc.UserError: here, a branch on a value that .item() read
+    (_symbolic.py)."""
+
+
 def is_compiling():
     return bridge.state.compiling > 0
 
@@ -36,6 +41,7 @@ BREAKS = (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionErr
 # graph-break registry), found from the torchlike method that needed the value.
 _KINDS = {
     "item": "Unsupported Tensor.item() call with capture_scalar_outputs=False",
+    "_read_item": "Unsupported Tensor.item() call with capture_scalar_outputs=False",
     "tolist": "Tensor.tolist() with non-integer tensor",
     "__bool__": "Data-dependent branching",
 }

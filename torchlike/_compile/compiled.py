@@ -41,6 +41,7 @@ from .. import _caches, _lazy, _small_programs
 from .._caches import LRU
 from .._lazy import Deferred, force
 from .._storage import Storage, write_scope
+from .._symbolic import SymNumber, python_value, symbol
 from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.grad_mode import is_grad_enabled
@@ -53,7 +54,7 @@ from .guards import GuardKey, collect, leaf_sig, shapes_left_out
 from .plan import GuardPlan, version_counters
 from .plan import getter as _getter
 from .split import OpLog, replaying
-from .state import _SCALARS, CellValues, discover, function_roots
+from .state import _SCALARS, NUMBERS, CellValues, discover, function_roots
 
 
 _NOT_ROOTS = (Tensor,) + _SCALARS
@@ -87,9 +88,12 @@ class _Entry:
         self.none_slots = []      # slots it emptied
         self.grads_replaced = set()   # ids of the tensors whose `.grad` it filled or emptied
         self.scalar_after = []    # (Python slot index, value) it wrote
+        self.symbol_slots = []    # Python slots it set to a number .item() read: the
+        # program's last results
         self.draws = []           # draws per generator
         self.out_static = None    # non-tensor results (constants of the trace)
         self.out_devices = None
+        self.out_numbers = None   # the Python type of each result that is a symbol
         self.out_grad = []        # which tensor results require grad
         self.out_live = []        # ... and can still be differentiated outside
         self.structural = False   # the trace added containers (first optimizer step)
@@ -295,6 +299,9 @@ class CompiledCallable:
         self.fill_first_step = True
         # ... and placeholder `.grad`s (first_grads.py), until a trace reads them
         self.fill_grads = True
+        # the Python slots (Slot.ident()) a trace set to a number .item() read: from then
+        # on their numbers are program inputs, not guards (a loss kept on an attribute)
+        self.dynamic_slots = frozenset()
         functools.update_wrapper(self, fn)
         if CompiledCallable._live is None:
             CompiledCallable._live = weakref.WeakSet()
@@ -340,6 +347,7 @@ class CompiledCallable:
             state = cached[0]
         else:
             state = discover(self._roots(leaves), self._globals, self._names)
+            state.dynamic = self.dynamic_slots
             self._walk = (state, root_ids, state.fingerprint())
         return state.for_call(args)
 
@@ -413,7 +421,7 @@ class CompiledCallable:
                     with _collector_paused():
                         entry.build(functools.partial(self._trace, entry, args, kwargs, state,
                                                       tensors, storages),
-                                    _arrays(storages), [g._counter for g in state.generators],
+                                    _arrays(storages), state.counters(),
                                     self.programs, key.parts[-1])
                     left_out = first_step.not_kept(made, entry, state, storages)
                 except GraphBreak as gb:
@@ -448,12 +456,13 @@ class CompiledCallable:
                     entry, stale = None, True
                     continue
                 breaks.counters["stats"]["unique_graphs"] += 1
+                self._note_dynamic(entry, state)
                 if entry.split is not None:
                     note_break(entry.split_break, split=True)
                 if not entry.structural:    # one that adds containers holds for one call
                     self._store(entry, key)
                 lowering = _collector_paused()     # (its first run lowers and compiles)
-        counters = [g._counter for g in state.generators]
+        counters = state.counters()
         in_arrays = _arrays(storages)
         if entry.split is not None:
             return self._run_split(entry, in_arrays, counters, args, kwargs)
@@ -465,7 +474,8 @@ class CompiledCallable:
             raise
         del in_arrays[:]        # (references to donated arrays)
         leaves, new_tensors = self._install(entry, state, tensors, storages, owner, outs)
-        plan = GuardPlan.make(self._walk, entry, key, arg_tensors, tensors, storages, owner)
+        plan = None if self._walk is None else \
+            GuardPlan.make(self._walk, entry, key, arg_tensors, tensors, storages, owner)
         if plan is not None and plan.advance(new_tensors):
             self._plan = plan
             if arg_tensors:
@@ -473,6 +483,15 @@ class CompiledCallable:
         if is_grad_enabled() and any(entry.out_grad):
             return join_graph(entry, leaves, tensors, owner, outs.inputs, counters)
         return entry.unflatten_results(leaves)
+
+    def _note_dynamic(self, entry, state):
+        """The Python slots that a trace set to a number .item() read become program
+        inputs from the next call on, which walks the state again (this call's program
+        took their values as guards, so a second trace follows, then no more)."""
+        idents = {state.scalar_slots[i].ident() for i in entry.symbol_slots}
+        if not idents <= self.dynamic_slots:
+            self.dynamic_slots |= idents
+            self._walk = None
 
     def _steady(self, plan, arg_tensors):
         """A call whose guard is the plan's: its entry's program on the plan's layout
@@ -482,7 +501,7 @@ class CompiledCallable:
         state, tensors, storages = plan.layout(arg_tensors)
         if not entry.alias_holds(storages):
             return _MISS
-        counters = [g._counter for g in plan.generators]
+        counters = plan.state.counters()
         in_arrays = _arrays(storages)
         outs = entry.run(in_arrays, counters)
         del in_arrays[:]        # (references to donated arrays)
@@ -564,6 +583,10 @@ class CompiledCallable:
         for i, (g, c) in enumerate(zip(state.generators, counters)):
             g._counter = c
             g.next_key = counting(g, draws, i)
+        for i, c in zip(state.dynamic_at, counters[len(state.generators):]):
+            slot = state.scalar_slots[i]
+            if type(slot.get()) in NUMBERS:
+                slot.set(symbol(c, type(slot.get())))
         bridge.state.compiling += 1
         # a training step (it reaches an optimizer) linearizes each op as it runs, so its
         # backward inside does not trace the forward again (pullbacks.py)
@@ -579,6 +602,8 @@ class CompiledCallable:
         ok = False
         # fullgraph=False: the ops run are logged, so that a break can split the function
         log = bridge.state.op_log = None if self.fullgraph else OpLog()
+        capture = bridge.state.capture_scalars
+        bridge.state.capture_scalars = self.fullgraph or config.capture_scalar_outputs
         try:
             try:
                 with print_breaks(self.fullgraph):
@@ -609,6 +634,12 @@ class CompiledCallable:
             new_out = harvest(entry, saved, after)
             entry.draws = draws
             out_leaves, entry.unflatten_results = _flatten_results(result)
+            out_leaves += [state.scalar_slots[i].get() for i in entry.symbol_slots]
+            # a number .item() read comes out as a 0-d result made a Python number
+            entry.out_numbers = [x.python_type if isinstance(x, SymNumber) else None
+                                 for x in out_leaves]
+            out_leaves = [Tensor._wrap(x._value, bridge.default_device())
+                          if isinstance(x, SymNumber) else x for x in out_leaves]
             entry.out_static = [None if isinstance(x, Tensor) else x for x in out_leaves]
             entry.out_devices = [x.device if isinstance(x, Tensor) else None
                                  for x in out_leaves]
@@ -628,6 +659,7 @@ class CompiledCallable:
             return storage_out, new_out, [force(a) for a in result_out]
         finally:
             bridge.state.op_log = None
+            bridge.state.capture_scalars = capture
             bridge.state.pullbacks = held_pullbacks
             write_scope.writable = writable
             _lazy.ENABLED = enabled
@@ -674,8 +706,15 @@ class CompiledCallable:
         for g, n in zip(state.generators, entry.draws):
             g._counter += n
         results = iter(outs.results)
-        return [Tensor._wrap(next(results), d) if d is not None else s
-                for s, d in zip(entry.out_static, entry.out_devices)], new_tensors
+        leaves = [s if d is None else Tensor._wrap(next(results), d) if n is None else
+                  python_value(next(results), n)
+                  for s, d, n in zip(entry.out_static, entry.out_devices, entry.out_numbers)]
+        if entry.symbol_slots:
+            first = len(leaves) - len(entry.symbol_slots)
+            for index, value in zip(entry.symbol_slots, leaves[first:]):
+                state.scalar_slots[index].set(value)
+            del leaves[first:]
+        return leaves, new_tensors
 
     def _fill_slots(self, entry, state, arrays):
         """The tensor slots the function filled get new tensors of `arrays`, those it

@@ -4,8 +4,12 @@ import jax
 
 from .._lazy import force
 from .._storage import write_scope
+from .._symbolic import SymNumber
 from .breaks import OUTSIDE_WRITE, GraphBreak
 from .state import freeze
+
+# values of the trace that a Python attribute cannot keep past it (in a tuple or list)
+_TRACED = (jax.core.Tracer, SymNumber)
 
 
 def check_writable(storage, what):
@@ -98,8 +102,11 @@ def harvest(entry, saved, after):
     old_scalars = {s.ident(): v for (s, _), v in zip(saved.scalars, saved.scalar_values)}
     for i, s in enumerate(saved.state.scalar_slots):
         value = freeze(s.get())
-        if isinstance(value, jax.core.Tracer) or (
-                isinstance(value, tuple) and any(isinstance(v, jax.core.Tracer) for v in value)):
+        if isinstance(value, SymNumber):    # a number .item() read: the program gives it
+            entry.symbol_slots.append(i)
+            continue
+        if isinstance(value, _TRACED) or (
+                isinstance(value, tuple) and any(isinstance(v, _TRACED) for v in value)):
             raise GraphBreak(TypeError("a Python attribute was set to a traced value"), None)
         if value != old_scalars.get(s.ident()):
             entry.scalar_after.append((i, value))

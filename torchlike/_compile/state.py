@@ -38,6 +38,7 @@ MAX_OBJECTS = 10_000        # a walk stops here: state this large is not a train
 
 
 _SCALAR_TYPES = frozenset(_SCALARS)
+NUMBERS = frozenset((bool, int, float))     # what a dynamic slot passes to the program
 _chain = itertools.chain.from_iterable
 _DICT = operator.attrgetter("__dict__")        # (vars(), without its call)
 _PARAMETERS = operator.attrgetter("_parameters")
@@ -95,6 +96,7 @@ class State:
         self.tensors = []           # tensors whose identity stays
         self.tensor_slots = []      # Slots holding a Tensor or None
         self.scalar_slots = []      # Slots holding Python scalars
+        self.dynamic = frozenset()  # idents of those whose numbers are program inputs
         self.dicts = []             # dicts whose new keys a failed trace must remove
         self.generators = [default_generator]
         self.modules = []
@@ -110,15 +112,37 @@ class State:
 
     def scalar_values(self):
         """The guard's Python values, read in one pass: an attribute slot is an entry
-        of its holder's __dict__ (the walk found it there), so all reads are dict.get."""
+        of its holder's __dict__ (the walk found it there), so all reads are dict.get.
+        A dynamic slot's value is a program input: the guard has its type only."""
         values = tuple(map(dict.get, *self._scalar_reader))
+        if self.dynamic_at:
+            values = list(values)
+            for i in self.dynamic_at:
+                values[i] = type(values[i])
+            values = tuple(values)
         return tuple(map(freeze, values)) if list in map(type, values) else values
 
+    def counters(self):
+        """The program's inputs besides the storages' arrays: each generator's counter,
+        then each dynamic slot's value."""
+        counters = [g._counter for g in self.generators]
+        if self.dynamic_at:
+            reader = self._scalar_reader
+            for i in self.dynamic_at:
+                value = reader[0][i].get(reader[1][i])
+                # (another value, for a guard that traces it as a constant: a stand-in)
+                counters.append(value if type(value) in NUMBERS else 0)
+        return counters
+
     def _read_plan(self):
-        """Made once per walk (for_call's copies share it)."""
+        """Made once per walk (for_call's copies share it). `dynamic`: the idents of
+        the Python slots whose numbers are program inputs (a compiled function sets
+        them to a number .item() read: CompiledCallable.dynamic_slots)."""
         self._scalar_reader = (
             [s.holder.__dict__ if s.is_attr else s.holder for s in self.scalar_slots],
             [s.key for s in self.scalar_slots])
+        self.dynamic_at = tuple(i for i, s in enumerate(self.scalar_slots)
+                                if s.ident() in self.dynamic)
 
     def for_call(self, arg_tensors):
         """This state plus the `.grad` slots of one call's tensor arguments."""

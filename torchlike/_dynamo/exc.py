@@ -1,3 +1,3 @@
 """torch._dynamo.exc's exception classes."""
 from .._compile.api import InvalidBackend      # noqa: F401
-from .._compile.breaks import TorchDynamoException, Unsupported      # noqa: F401
+from .._compile.breaks import TorchDynamoException, Unsupported, UserError      # noqa: F401

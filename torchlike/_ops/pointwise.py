@@ -14,6 +14,7 @@ from jax import lax
 
 from .. import _dtype as dt
 from .._lazy import PY_SCALARS
+from .._symbolic import SymNumber
 from .._tensor import Tensor
 from ._common import (NOT_IMPLEMENTED, REDUCED_FLOATS, as_scalar, expose, inplace_method,
                       is_float, no_derivative, not_implemented, require_tensor, round_to,
@@ -58,8 +59,8 @@ def _check_nonzero(divisor):
     if isinstance(divisor, Tensor):
         values = values_to_check(divisor)
         zero = values is not None and bool(np.any(values == 0))
-    else:
-        zero = divisor == 0
+    else:       # (a number .item() read in a trace has no value to check: _symbolic.py)
+        zero = not isinstance(divisor, SymNumber) and divisor == 0
     if zero:
         raise RuntimeError("ZeroDivisionError")
 
