@@ -1,6 +1,7 @@
 """torchlike.compiler: PyTorch's torch.compiler namespace over torchlike.compile."""
 from ._compile.api import compile, list_backends          # noqa: F401
 from ._compile.breaks import disable, is_compiling         # noqa: F401
+from ._compile.stance import set_stance                     # noqa: F401
 
 
 def is_dynamo_compiling():

@@ -54,6 +54,7 @@ from .guards import GuardKey, collect, leaf_sig, shapes_left_out
 from .plan import GuardPlan, version_counters
 from .plan import getter as _getter
 from .split import OpLog, replaying
+from .stance import current as current_stance, recompile_error
 from .state import _SCALARS, NUMBERS, CellValues, discover, function_roots
 
 
@@ -302,6 +303,7 @@ class CompiledCallable:
         # the Python slots (Slot.ident()) a trace set to a number .item() read: from then
         # on their numbers are program inputs, not guards (a loss kept on an attribute)
         self.dynamic_slots = frozenset()
+        self.ran_eagerly = False    # a call that would trace ran eagerly (set_stance)
         functools.update_wrapper(self, fn)
         if CompiledCallable._live is None:
             CompiledCallable._live = weakref.WeakSet()
@@ -370,6 +372,9 @@ class CompiledCallable:
     def __call__(self, *args, **kwargs):
         if is_compiling() or not bridge.top_level() or disabled():
             return self.fn(*args, **kwargs)
+        stance = current_stance()
+        if stance == "force_eager":
+            return self.fn(*args, **kwargs)
         for closure in self._closures:     # (closure variables, as they stand now)
             closure.refresh()
         if args or kwargs:
@@ -393,6 +398,13 @@ class CompiledCallable:
             return self.fn(*args, **kwargs)
         grads = ()      # (a first call's placeholder `.grad`s: first_grads.py)
         lowering = _NO_LOWERING
+        if entry is None and stance != "default":     # (set_stance: stance.py)
+            if stance == "fail_on_recompile":
+                raise recompile_error(self.fn)
+            if stance == "eager_on_recompile" or (
+                    stance == "eager_then_compile" and not self.ran_eagerly):
+                self.ran_eagerly = True
+                return self.fn(*args, **kwargs)
         if entry is None:
             if self._family(key) not in self.families and \
                     len(self.families) >= self._limit():

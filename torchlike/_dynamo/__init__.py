@@ -8,6 +8,7 @@ no result (the function computes the same values with or without a split).
 from .._compile import config              # noqa: F401  (config.recompile_limit ...)
 from .._compile.api import OptimizedModule, list_backends     # noqa: F401
 from .._compile.breaks import disable      # noqa: F401
+from .._compile.stance import set_stance   # noqa: F401
 from ..compiler import allow_in_graph, assume_constant_result, is_compiling  # noqa: F401
 from . import eval_frame, exc, utils       # noqa: F401
 
