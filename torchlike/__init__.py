@@ -36,6 +36,7 @@ from . import cuda
 from . import nn
 from . import utils
 from . import compiler, _dynamo
+from . import _inductor, _functorch   # their config modules: options PyTorch programs set
 from .compiler import compile
 
 float = float32

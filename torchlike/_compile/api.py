@@ -1,6 +1,7 @@
 """torchlike.compile, Module.compile and OptimizedModule: PyTorch's entry points."""
 import functools
 
+from .._config_module import check_compile_options
 from ..nn.modules.module import Module
 from .breaks import TorchDynamoException
 from .compiled import CompiledCallable
@@ -37,8 +38,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
             options=None, name=None, disable=False, recompile_limit=None,
             isolate_recompiles=False, shapes_spec=None):
     """torch.compile: `model` (a function or an nn.Module) traced into jax.jit programs.
-    `backend` (None: PyTorch's default, inductor), `mode` and `options` are checked as
-    PyTorch checks them; XLA compiles whatever they say. Used bare or with arguments as
+    `backend` (None: PyTorch's default, inductor), `mode` and `options` (inductor's option
+    names and types) are checked as PyTorch checks them; XLA compiles whatever they say. Used bare or with arguments as
     a decorator. `name`, `isolate_recompiles` and `shapes_spec` are accepted and change
     nothing (each compiled function has its own cache here already)."""
     _check(backend, mode, options)
@@ -50,6 +51,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
                                  shapes_spec=shapes_spec)
     if not callable(model):
         raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
+    if backend in (None, "inductor"):
+        check_compile_options(options)      # (inductor's names and types: PyTorch's errors)
     if disable:
         return model
     if isinstance(model, Module):

@@ -1,0 +1,119 @@
+"""Configuration modules with PyTorch's option names: torchlike._inductor.config and
+torchlike._functorch.config.
+
+Programs written for PyTorch set these to tune PyTorch's own compiler
+(`torch._inductor.config.coordinate_descent_tuning = True`, `triton.unique_kernel_names`,
+`fx_graph_cache`, `torch._functorch.config.activation_memory_budget`). XLA compiles here,
+so the options change nothing; they exist so that such a program runs: every PyTorch
+option can be set and read back (its default until set), a name PyTorch does not have
+raises its AttributeError, `patch` changes options for a block or a function, and
+torchlike.compile(options=...) checks names and types as PyTorch does. The names, defaults
+and types are PyTorch 2.13's (`_torch_config_defaults.py`, generated from it by
+tests/test_config_modules.py).
+"""
+import contextlib
+import copy
+import sys
+import types
+
+_TYPES = {"bool": bool, "int": int, "float": float, "str": str, "list": list,
+          "tuple": tuple, "dict": dict, "NoneType": type(None)}
+
+
+class ConfigModule(types.ModuleType):
+    """A module whose attributes are the options in `defaults` (dotted name ->
+    (default, type name or None)); a dotted name's first part is a sub-config."""
+
+    def _install(self, defaults):
+        values = {name: copy.deepcopy(default) for name, (default, _) in defaults.items()}
+        self.__dict__["_defaults"] = defaults
+        self.__dict__["_values"] = values
+        self.__dict__["_prefixes"] = {name.rsplit(".", 1)[0] + "." for name in defaults
+                                      if "." in name}
+
+    def _lookup(self, name):
+        values = self.__dict__["_values"]
+        if name in values:
+            return values[name]
+        if name + "." in self.__dict__["_prefixes"]:
+            return SubConfig(self, name + ".")
+        raise AttributeError(f"{self.__name__}.{name} does not exist")
+
+    def __getattr__(self, name):        # (only for names not in __dict__: the options)
+        return self._lookup(name)
+
+    def __setattr__(self, name, value):
+        if name not in self.__dict__["_values"]:
+            raise AttributeError(f"{self.__name__}.{name} does not exist")
+        self.__dict__["_values"][name] = value
+
+    def get_config_copy(self):
+        return copy.deepcopy(self.__dict__["_values"])
+
+    def get_type(self, name):
+        """The option's type where it is one plain class (else None: not checked)."""
+        return _TYPES.get(self.__dict__["_defaults"][name][1])
+
+    def patch(self, arg1=None, arg2=None, **changes):
+        """Options changed for a `with` block or each call of a decorated function:
+        patch(name, value), patch({name: value}) or patch(name=value)."""
+        if isinstance(arg1, str):
+            changes[arg1] = arg2
+        elif arg1 is not None:
+            changes.update(arg1)
+        return _Patch(self, changes)
+
+
+class SubConfig:
+    """`config.triton`: the options named `triton.*`."""
+
+    def __init__(self, module, prefix):
+        self.__dict__.update(_module=module, _prefix=prefix)
+
+    def __getattr__(self, name):
+        return self._module._lookup(self._prefix + name)
+
+    def __setattr__(self, name, value):
+        setattr(self._module, self._prefix + name, value)
+
+
+class _Patch(contextlib.ContextDecorator):
+    """An unknown name raises when the patch is entered (as PyTorch's)."""
+
+    def __init__(self, module, changes):
+        self.module, self.changes, self.saved = module, changes, []
+
+    def __enter__(self):
+        values = self.module.__dict__["_values"]
+        for name in self.changes:
+            if name not in values:
+                raise AttributeError(f"{self.module.__name__}.{name} does not exist")
+        self.saved.append({name: values[name] for name in self.changes})
+        values.update(self.changes)
+
+    def __exit__(self, *exc):
+        self.module.__dict__["_values"].update(self.saved.pop())
+
+
+def install(module_name, defaults):
+    """Turn the module `module_name` (being imported) into a ConfigModule of `defaults`."""
+    module = sys.modules[module_name]
+    module.__class__ = ConfigModule
+    module._install(defaults)
+
+
+def check_compile_options(options):
+    """torch.compile(options=...): PyTorch's errors for an inductor option it does not
+    know, or a value of another type; the options then change nothing."""
+    from ._inductor import config
+    known = config.get_config_copy()
+    for key, value in (options or {}).items():
+        name = key.replace("-", "_")
+        if name not in known:
+            raise RuntimeError(f"Unexpected optimization option {key}, known options are "
+                               f"{list(known)}")
+        expected = config.get_type(name)
+        if expected is not None and not isinstance(value, expected):
+            raise RuntimeError(f"Unexpected type of attr {key}, got {type(value).__name__} "
+                               f"should be {type(known[name]).__name__}")
+
