@@ -11,10 +11,12 @@ from typing import get_origin
 
 import pytest
 
-import torchlike
+if __name__ != "__main__":      # (--write runs without it: torchlike imports the result)
+    import torchlike
 
 GENERATED = pathlib.Path(__file__).parent.parent / "torchlike" / "_torch_config_defaults.py"
-MODULES = {"INDUCTOR": "torch._inductor.config", "FUNCTORCH": "torch._functorch.config"}
+MODULES = {"INDUCTOR": "torch._inductor.config", "FUNCTORCH": "torch._functorch.config",
+           "DYNAMO": "torch._dynamo.config"}
 
 
 def _options(module):
@@ -82,8 +84,14 @@ def _session(lib):
     config.coordinate_descent_tuning = False
     config.triton.unique_kernel_names = False
     lib._functorch.config.activation_memory_budget = 1.0
+    dynamo = lib._dynamo.config
+    with dynamo.patch(capture_scalar_outputs=True, cache_size_limit=3):
+        seen += [dynamo.capture_scalar_outputs, dynamo.recompile_limit]
+    seen += [dynamo.capture_scalar_outputs, dynamo.recompile_limit, dynamo.cache_size_limit,
+             dynamo.suppress_errors, dynamo.automatic_dynamic_shapes]
     errors = []
-    for attempt in (lambda: setattr(config, "bogus", 1), lambda: config.bogus,
+    for attempt in (lambda: setattr(dynamo, "bogus", 1),
+                    lambda: setattr(config, "bogus", 1), lambda: config.bogus,
                     lambda: setattr(config.triton, "bogus", 1),
                     lambda: config.patch(bogus=1).__enter__()):
         with pytest.raises(AttributeError) as info:

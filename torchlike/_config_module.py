@@ -1,10 +1,11 @@
-"""Configuration modules with PyTorch's option names: torchlike._inductor.config and
-torchlike._functorch.config.
+"""Configuration modules with PyTorch's option names: torchlike._inductor.config,
+torchlike._functorch.config and torchlike._dynamo.config.
 
 Programs written for PyTorch set these to tune PyTorch's own compiler
 (`torch._inductor.config.coordinate_descent_tuning = True`, `triton.unique_kernel_names`,
 `fx_graph_cache`, `torch._functorch.config.activation_memory_budget`). XLA compiles here,
-so the options change nothing; they exist so that such a program runs: every PyTorch
+so the options change nothing (but for the few of _dynamo.config that torchlike.compile
+reads: _compile/config.py); they exist so that such a program runs: every PyTorch
 option can be set and read back (its default until set), a name PyTorch does not have
 raises its AttributeError, `patch` changes options for a block or a function, and
 torchlike.compile(options=...) checks names and types as PyTorch does. The names, defaults
@@ -24,27 +25,31 @@ class ConfigModule(types.ModuleType):
     """A module whose attributes are the options in `defaults` (dotted name ->
     (default, type name or None)); a dotted name's first part is a sub-config."""
 
-    def _install(self, defaults):
+    def _install(self, name, defaults, aliases):
         values = {name: copy.deepcopy(default) for name, (default, _) in defaults.items()}
         self.__dict__["_defaults"] = defaults
         self.__dict__["_values"] = values
+        self.__dict__["_aliases"] = aliases
+        self.__dict__["_name"] = name          # (the name its errors give)
         self.__dict__["_prefixes"] = {name.rsplit(".", 1)[0] + "." for name in defaults
                                       if "." in name}
 
     def _lookup(self, name):
+        name = self.__dict__["_aliases"].get(name, name)
         values = self.__dict__["_values"]
         if name in values:
             return values[name]
         if name + "." in self.__dict__["_prefixes"]:
             return SubConfig(self, name + ".")
-        raise AttributeError(f"{self.__name__}.{name} does not exist")
+        raise AttributeError(f"{self._name}.{name} does not exist")
 
     def __getattr__(self, name):        # (only for names not in __dict__: the options)
         return self._lookup(name)
 
     def __setattr__(self, name, value):
+        name = self.__dict__["_aliases"].get(name, name)
         if name not in self.__dict__["_values"]:
-            raise AttributeError(f"{self.__name__}.{name} does not exist")
+            raise AttributeError(f"{self._name}.{name} does not exist")
         self.__dict__["_values"][name] = value
 
     def get_config_copy(self):
@@ -61,7 +66,8 @@ class ConfigModule(types.ModuleType):
             changes[arg1] = arg2
         elif arg1 is not None:
             changes.update(arg1)
-        return _Patch(self, changes)
+        aliases = self.__dict__["_aliases"]
+        return _Patch(self, {aliases.get(k, k): v for k, v in changes.items()})
 
 
 class SubConfig:
@@ -87,7 +93,7 @@ class _Patch(contextlib.ContextDecorator):
         values = self.module.__dict__["_values"]
         for name in self.changes:
             if name not in values:
-                raise AttributeError(f"{self.module.__name__}.{name} does not exist")
+                raise AttributeError(f"{self.module._name}.{name} does not exist")
         self.saved.append({name: values[name] for name in self.changes})
         values.update(self.changes)
 
@@ -95,11 +101,13 @@ class _Patch(contextlib.ContextDecorator):
         self.module.__dict__["_values"].update(self.saved.pop())
 
 
-def install(module_name, defaults):
-    """Turn the module `module_name` (being imported) into a ConfigModule of `defaults`."""
+def install(module_name, defaults, aliases=None, public_name=None):
+    """Turn the module `module_name` (being imported) into a ConfigModule of `defaults`
+    (`aliases`: other names of some options, as PyTorch's cache_size_limit), whose errors
+    call it `public_name` (default: its own name)."""
     module = sys.modules[module_name]
     module.__class__ = ConfigModule
-    module._install(defaults)
+    module._install(public_name or module_name, defaults, aliases or {})
 
 
 def check_compile_options(options):

@@ -1,17 +1,27 @@
-"""torchlike._dynamo.config: the settings of torchlike.compile."""
-# distinct guards (traces) per compiled function before it runs eagerly, as PyTorch's
-recompile_limit = 8
-cache_size_limit = recompile_limit      # PyTorch's older name
-# with dynamic shapes (dynamic=None or True), the programs kept per function: one per
-# shape seen, the least recently used dropped beyond this (and retraced if it returns)
-programs_per_function = 64
-# .item() inside a compiled function gives a symbol traced into the program, not a graph
-# break, as PyTorch's setting (fullgraph=True always does: symbolic.py)
-capture_scalar_outputs = False
-# torch.func transforms run as compiled programs, one per guard (_func_tier.py)
-compile_func_transforms = True
+"""torchlike._dynamo.config: the settings of torchlike.compile, under PyTorch 2.13's
+dynamo option names (all of them can be set; those not read here change nothing:
+_config_module.py), and torchlike's own."""
+from .._config_module import install
+from .._torch_config_defaults import DYNAMO
+
+# read by torchlike.compile:
+#   recompile_limit (alias cache_size_limit): distinct guards (traces) per compiled
+#     function before it runs eagerly, as PyTorch's
+#   capture_scalar_outputs: .item() inside a compiled function gives a symbol traced into
+#     the program, not a graph break, as PyTorch's setting (fullgraph=True always does:
+#     _symbolic.py)
+OWN = {
+    # with dynamic shapes (dynamic=None or True), the programs kept per function: one per
+    # shape seen, the least recently used dropped beyond this (and retraced if it returns)
+    "programs_per_function": (64, "int"),
+    # torch.func transforms run as compiled programs, one per guard (_func_tier.py)
+    "compile_func_transforms": (True, "bool"),
+}
+
+install(__name__, {**DYNAMO, **OWN}, aliases={"cache_size_limit": "recompile_limit"},
+        public_name="torchlike._dynamo.config")
 
 
 def limit():
-    """The limit in force: whichever of the two names the user changed."""
-    return cache_size_limit if cache_size_limit != 8 else recompile_limit
+    """The recompile limit in force (PyTorch's name or its older alias)."""
+    return _values["recompile_limit"]      # noqa: F821 (the ConfigModule's, install sets it)
