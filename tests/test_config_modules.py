@@ -16,7 +16,7 @@ if __name__ != "__main__":      # (--write runs without it: torchlike imports th
 
 GENERATED = pathlib.Path(__file__).parent.parent / "torchlike" / "_torch_config_defaults.py"
 MODULES = {"INDUCTOR": "torch._inductor.config", "FUNCTORCH": "torch._functorch.config",
-           "DYNAMO": "torch._dynamo.config"}
+           "DYNAMO": "torch._dynamo.config", "COMPILER": "torch.compiler.config"}
 
 
 def _options(module):

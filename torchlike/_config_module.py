@@ -116,6 +116,8 @@ def check_compile_options(options):
     from ._inductor import config
     known = config.get_config_copy()
     for key, value in (options or {}).items():
+        if key in ("guard_filter_fn", "use_aoti"):     # (options of PyTorch's own, not inductor's)
+            continue
         name = key.replace("-", "_")
         if name not in known:
             raise RuntimeError(f"Unexpected optimization option {key}, known options are "

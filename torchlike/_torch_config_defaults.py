@@ -737,7 +737,7 @@ DYNAMO = {
     'cprofile': (False, 'bool'),
     'dynamo_profiler': (False, None),
     'skipfiles_inline_module_allowlist': ({}, None),
-    'allowed_functions_module_string_ignorelist': ({'torch._prims', 'torch._refs', 'torch._decomp', 'torch.distributions', 'torch.testing'}, 'set'),
+    'allowed_functions_module_string_ignorelist': ({'torch._refs', 'torch.distributions', 'torch.testing', 'torch._prims', 'torch._decomp'}, 'set'),
     'repro_after': (None, 'NoneType'),
     'repro_level': (2, 'int'),
     'repro_forward_only': (False, 'bool'),
@@ -801,7 +801,7 @@ DYNAMO = {
     'debug_disable_compile_counter': (False, 'bool'),
     'record_compile_time_instruction_count': (False, 'bool'),
     'debug_dir_root': ('/work/main/torch_compile_debug', 'str'),
-    '_save_config_ignore': ({'repro_level', 'skipfiles_inline_module_allowlist', 'constant_functions', 'repro_after'}, 'set'),
+    '_save_config_ignore': ({'constant_functions', 'repro_after', 'repro_level', 'skipfiles_inline_module_allowlist'}, 'set'),
     'cudagraph_backend_keep_input_mutation': (False, 'bool'),
     'cudagraph_backend_support_input_mutation': (False, 'bool'),
     'only_allow_pt2_compliant_ops': (False, 'bool'),
@@ -841,4 +841,16 @@ DYNAMO = {
     'inline_invoke_subgraph': (False, 'bool'),
     'inline_single_use_invoke_subgraph': (True, 'bool'),
     'invalidate_compile_context_weakrefs': (None, None),
+}
+
+COMPILER = {
+    'job_id': (None, None),
+    'pgo_extra_read_key': (None, None),
+    'pgo_extra_write_key': (None, None),
+    'cache_key_tag': ('', 'str'),
+    'force_disable_caches': (False, 'bool'),
+    'dynamic_sources': ('', 'str'),
+    'dynamic_values': ('', 'str'),
+    'unbacked_sources': ('', 'str'),
+    'force_cudagraph_gc': (False, 'bool'),
 }

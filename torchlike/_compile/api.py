@@ -24,6 +24,9 @@ def list_backends(exclude_tags=("debug", "experimental")):
     return sorted(b for b in _BACKENDS if b not in ("eager", "aot_eager", "xla"))
 
 
+default_backend = "inductor"       # (torchlike.compiler.set_default_backend)
+
+
 def _check(backend, mode, options):
     if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be "
@@ -42,6 +45,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
     names and types) are checked as PyTorch checks them; XLA compiles whatever they say. Used bare or with arguments as
     a decorator. `name`, `isolate_recompiles` and `shapes_spec` are accepted and change
     nothing (each compiled function has its own cache here already)."""
+    if backend is None:
+        backend = default_backend
     _check(backend, mode, options)
     if model is None:
         return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic,
@@ -51,7 +56,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
                                  shapes_spec=shapes_spec)
     if not callable(model):
         raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
-    if backend in (None, "inductor"):
+    if backend == "inductor":
         check_compile_options(options)      # (inductor's names and types: PyTorch's errors)
     if disable:
         return model
