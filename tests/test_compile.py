@@ -599,8 +599,9 @@ def test_backend_list_and_exception_classes_are_torchs():
     assert str(ours.value) == str(theirs.value)
 
 
-def _printed(lib, fullgraph, show_tensor, calls=3):
-    """What a compiled function that prints prints over `calls` calls, and its results."""
+def _printed(lib, fullgraph, show_tensor, calls=3, branch=False):
+    """What a compiled function that prints prints over `calls` calls, and its results
+    (`branch`: a graph break after the print)."""
     import contextlib
     import io
     options = {"backend": "eager"} if lib is torch else {}
@@ -612,6 +613,8 @@ def _printed(lib, fullgraph, show_tensor, calls=3):
             print("inside, the sum is", y.sum())
         else:
             print("inside")
+        if branch and y.sum() > 2:
+            return y - 1
         return y + 1
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -625,6 +628,14 @@ def test_print_inside_a_compiled_function_runs_at_every_call_as_torchs(show_tens
     there, and here; Python values print without one), never once at trace time."""
     torch._dynamo.reset()       # (torch's cache is per code object: another test's entry)
     assert _printed(torchlike, False, show_tensor) == _printed(torch, False, show_tensor)
+
+
+def test_a_print_before_a_graph_break_prints_once_a_call_as_torchs():
+    """The split's prefix program does not print: the eager run after it does (the
+    prefix printed too, so each call printed twice)."""
+    torch._dynamo.reset()
+    assert _printed(torchlike, False, False, branch=True) == \
+        _printed(torch, False, False, branch=True)
 
 
 @pytest.mark.parametrize("show_tensor", [True, False])

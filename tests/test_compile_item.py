@@ -256,3 +256,70 @@ def test_a_python_conversion_of_a_captured_item_needs_its_value():
     finally:
         torchlike._dynamo.config.capture_scalar_outputs = False
     np.testing.assert_array_equal(to_numpy(got), [3.0, 3.0, 3.0])
+
+
+def _appending(lib, losses):
+    def f(x):
+        s = (x * x).sum().item()
+        losses.append(s)
+        return x * 2
+    return f
+
+
+def test_an_item_appended_to_a_list_is_appended_at_every_call(monkeypatch):
+    """With capture and fullgraph=False, a number kept outside the results (appended to
+    a list) cannot come from the program: that guard runs eagerly (the trace's append
+    undone), so every call appends the number, as PyTorch's."""
+    monkeypatch.setattr(torch._dynamo.config, "capture_scalar_outputs", True)
+    monkeypatch.setattr(torchlike._dynamo.config, "capture_scalar_outputs", True)
+    seen = {}
+    for lib in (torch, torchlike):
+        losses = []
+        f = lib.compile(_appending(lib, losses), backend="eager") if lib is torch \
+            else lib.compile(_appending(lib, losses))
+        for k in range(3):
+            f(lib.full((2,), float(k)))
+        seen[lib] = losses
+    assert seen[torchlike] == seen[torch] == [0.0, 2.0, 8.0]
+    assert all(type(v) is float for v in seen[torchlike])
+
+
+def test_with_fullgraph_an_item_kept_outside_the_results_is_unsupported():
+    """PyTorch's fullgraph mode replays the append after its graph; here that is an
+    Unsupported naming it (not a symbol left in the list)."""
+    losses = [1.0]
+    with pytest.raises(torchlike._dynamo.exc.Unsupported,
+                       match="Symbolic value kept outside the compiled program"):
+        torchlike.compile(_appending(torchlike, losses), fullgraph=True)(torchlike.ones(2))
+    assert losses == [1.0]
+
+
+def _reported(lib, out):
+    import logging
+    log = logging.getLogger("test_compile_item")
+
+    def f(x):
+        s = x.sum().item()
+        print("sum", s)
+        log.warning("twice %.1f", s * 2)
+        return x + s
+    return f
+
+
+def test_print_and_logging_of_an_item_show_its_value_at_every_call(monkeypatch, capsys,
+                                                                    caplog):
+    """print runs at every call with the number (a host callback of the program);
+    logging, which formats it inside a handler that catches errors, makes that guard run
+    eagerly (the need for the value is noted though the break was caught)."""
+    monkeypatch.setattr(torch._dynamo.config, "capture_scalar_outputs", True)
+    monkeypatch.setattr(torchlike._dynamo.config, "capture_scalar_outputs", True)
+    shown = {}
+    for lib in (torch, torchlike):
+        f = lib.compile(_reported(lib, None), backend="eager") if lib is torch \
+            else lib.compile(_reported(lib, None))
+        caplog.clear()
+        for k in range(3):
+            f(lib.full((2,), float(k)))
+        shown[lib] = (capsys.readouterr().out, [r.getMessage() for r in caplog.records])
+    assert shown[torchlike] == shown[torch]
+    assert shown[torch][0] == "sum 0.0\nsum 2.0\nsum 4.0\n"

@@ -61,8 +61,10 @@ class _State(threading.local):
     op_log = None
     replay = None
     # a compiled function's trace where .item() gives a symbol, not a break
-    # (fullgraph=True, or config.capture_scalar_outputs: _compile/symbolic.py)
+    # (fullgraph=True, or config.capture_scalar_outputs: _symbolic.py)
     capture_scalars = False
+    # a trace's symbol was needed as a Python value (_symbolic.SymNumber._needs_value)
+    symbol_needed = False
 
     def __init__(self):
         # torch.func's grad-type transforms running (innermost last): (the Storage.epoch

@@ -8,7 +8,11 @@ guard) fails. Here the symbol carries the 0-d traced value: arithmetic on it is 
 into the same program, a tensor op takes it as the Python scalar it stands for (PyTorch's
 promotion of a wrapped number), and a result that holds one gets its value after the call.
 """
+import contextlib
+import gc
 import numbers
+import threading
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -16,22 +20,20 @@ import numpy as np
 
 GUARD_HINT = ("Consider annotating your code using torch._check*(). Could not guard on "
               "data-dependent expression")
-CONVERTED = "Symbolic value converted to a Python number"
 
 
 class SymNumber:
     """A Python number known only as a traced 0-d value. Subclasses name the Python
     type it stands for (`python_type`) and the dtype its value is kept in."""
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "__weakref__")
     python_type = None
     dtype = None
-    __hash__ = None     # (its equality is a traced value: not usable as a key)
 
     def __init__(self, value):
         self._value = value
-
-    def __repr__(self):
-        return f"{type(self).__name__}(<value known when the program runs>)"
+        born = getattr(_trace, "born", None)
+        if born is not None:
+            born.append(weakref.ref(self))
 
     # -- where Python needs the value now ------------------------------------------------
     def __bool__(self):
@@ -47,7 +49,12 @@ class SymNumber:
                         "graph here.")
 
     def _needs_value(self, what):
-        from ._compile.breaks import GraphBreak
+        """Python needs the number itself: a graph break (fullgraph=True: Unsupported),
+        noted too, for a trace that goes on after code that caught the break (a library
+        that formats in a try block)."""
+        from . import _jax_bridge as bridge
+        from ._compile.breaks import CONVERTED, GraphBreak
+        bridge.state.symbol_needed = True
         raise GraphBreak(TypeError(f"{what}() of a {type(self).__name__} that .item() read "
                                    "needs its value in Python, which one XLA program cannot "
                                    "give"), None, kind=CONVERTED)
@@ -66,6 +73,15 @@ class SymNumber:
 
     def __format__(self, spec):
         self._needs_value("format")
+
+    def __repr__(self):
+        self._needs_value("repr")
+
+    def __str__(self):
+        self._needs_value("str")
+
+    def __hash__(self):         # (a dict key: its equality is a traced value)
+        self._needs_value("hash")
 
     # -- arithmetic: traced into the program ---------------------------------------------
     def __neg__(self):
@@ -118,6 +134,37 @@ class SymBool(SymNumber):
 
 _BY_TYPE = {float: SymFloat, int: SymInt, bool: SymBool}
 SYMBOLS = frozenset(_BY_TYPE.values())      # (by exact type: a set lookup)
+
+
+_trace = threading.local()       # .born: the symbols made during this thread's trace
+
+
+@contextlib.contextmanager
+def recorded():
+    """While a compiled function is traced: (weak references to) every symbol made."""
+    held, _trace.born = getattr(_trace, "born", None), []
+    try:
+        yield _trace.born
+    finally:
+        _trace.born = held
+
+
+def escaped(born, kept):
+    """The symbols in `born` still alive other than those in `kept` (ids): kept by Python
+    code outside the program's results, a list the function appended one to (the program
+    cannot give them their values). Each is taken out of the lists that hold it, undoing
+    the trace's appends, so that the function runs again without them."""
+    def alive():
+        return [s for s in (r() for r in born) if s is not None and id(s) not in kept]
+    found = alive()
+    if found:
+        gc.collect()                # (a cycle may hold one: a caught exception's frames)
+        found = alive()
+    for s in found:
+        for holder in gc.get_referrers(s):
+            if type(holder) is list and holder is not found:
+                holder[:] = [x for x in holder if x is not s]
+    return bool(found)
 
 
 def from_traced(value, dtype):

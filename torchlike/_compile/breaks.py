@@ -12,6 +12,7 @@ import traceback
 import jax
 
 from .. import _jax_bridge as bridge
+from .._symbolic import SymNumber, python_value
 from .._tensor import Tensor
 
 
@@ -48,6 +49,9 @@ _KINDS = {
 _EXPLAIN = ("it needs a tensor's value in Python (a data-dependent branch, .item(), "
             ".tolist() or similar), which one XLA program cannot give")
 DISABLED_CALL = "Skip calling `torchlike.compiler.disable()`d function"
+CONVERTED = "Symbolic value converted to a Python number"     # (_symbolic.py)
+ESCAPED = "Symbolic value kept outside the compiled program"
+LOGGED = "Logging a value the compiled program computes"
 OUTSIDE_WRITE = "Write to a tensor outside the compiled function's state"
 PRINTED = "Failed to trace builtin operator"       # (PyTorch's, for `print(tensor)`)
 
@@ -90,8 +94,9 @@ class GraphBreak(Exception):
 
     def unsupported(self):
         reason = self.reason()
-        explain = (str(self.error) if reason in (DISABLED_CALL, OUTSIDE_WRITE, PRINTED)
-                   else f"{_EXPLAIN} ({type(self.error).__name__})")
+        own_words = (DISABLED_CALL, OUTSIDE_WRITE, PRINTED, CONVERTED, ESCAPED, LOGGED)
+        explain = str(self.error) if reason in own_words else \
+            f"{_EXPLAIN} ({type(self.error).__name__})"
         return Unsupported(f"{reason}\n  Explanation: torchlike.compile(fullgraph=True): the "
                            f"function cannot be one graph: {explain}.\n\n"
                            f"from user code:{self.where()}")
@@ -106,12 +111,14 @@ def printed_tensor():
 
 
 @contextlib.contextmanager
-def print_breaks(fullgraph):
+def print_breaks(fullgraph, muted):
     """While a compiled function is traced on this thread, `print` runs at every call,
     as PyTorch's: it is a graph break (PyTorch's is one; with fullgraph=True, its
     Unsupported), raised before anything is written, except that Python values print
-    from inside the program. A trace runs the function's Python once. Other threads
-    print as usual."""
+    from inside the program, unless the trace splits (muted[0] set: the prefix program
+    would print them, and the eager run after it again). A trace runs the function's
+    Python once. Logging a value the program computes is a break too. Other threads
+    print and log as usual."""
     original, thread = builtins.print, threading.get_ident()
 
     def breaking_print(*args, **kwargs):
@@ -124,12 +131,44 @@ def print_breaks(fullgraph):
         # Python values only, fullgraph=False: where PyTorch breaks the graph to print at
         # every call, the program prints them when it runs (a host callback, ordered
         # among its kind), without a break
-        jax.debug.callback(functools.partial(original, *args, **kwargs), ordered=True)
-    builtins.print = breaking_print
+        _print_when_run(original, args, kwargs, muted)
+
+    original_log = logging.Logger._log
+
+    def breaking_log(logger, level, msg, args, *rest, **kwargs):
+        # a logged value the program computes (a number .item() read, a traced tensor):
+        # logging formats it in Python, maybe later, so the function breaks here
+        if threading.get_ident() == thread and is_compiling() and any(
+                _traced_value(a) for a in (args.values() if isinstance(args, dict) else args)):
+            raise GraphBreak(RuntimeError("it logs a value the program computes, which "
+                                          "logging formats in Python"), None, kind=LOGGED)
+        return original_log(logger, level, msg, args, *rest, **kwargs)
+    builtins.print, logging.Logger._log = breaking_print, breaking_log
     try:
         yield
     finally:
-        builtins.print = original
+        builtins.print, logging.Logger._log = original, original_log
+
+
+def _traced_value(x):
+    return isinstance(x, SymNumber) or (isinstance(x, Tensor) and
+                                        isinstance(x._raw(), jax.core.Tracer))
+
+
+def _print_when_run(original, args, kwargs, muted):
+    """print(*args, **kwargs) as a host callback of the program (none while muted[0]);
+    a number .item() read (a symbol: _symbolic.py) is passed as the callback's traced
+    argument and printed as the Python number it stands for."""
+    where = [i for i, a in enumerate(args) if isinstance(a, SymNumber)]
+
+    def show(*values):
+        if muted[0]:
+            return
+        shown = list(args)
+        for i, v in zip(where, values):
+            shown[i] = python_value(v, args[i].python_type)
+        original(*shown, **kwargs)
+    jax.debug.callback(show, *[args[i]._value for i in where], ordered=True)
 
 
 # torch._dynamo.utils.counters: "graph_break" counts breaks by reason, "stats" the

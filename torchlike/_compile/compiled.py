@@ -41,14 +41,15 @@ from .. import _caches, _lazy, _small_programs
 from .._caches import LRU
 from .._lazy import Deferred, force
 from .._storage import Storage, write_scope
+from .. import _symbolic
 from .._symbolic import SymNumber, python_value, symbol
 from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.grad_mode import is_grad_enabled
 from . import aliases, breaks, config, first_grads, first_step
 from .autograd_node import consumed, join_graph
-from .breaks import (BREAKS, OUTSIDE_WRITE, GraphBreak, disabled, is_compiling, log,
-                     note_break, print_breaks)
+from .breaks import (BREAKS, CONVERTED, ESCAPED, OUTSIDE_WRITE, GraphBreak, disabled,
+                     is_compiling, log, note_break, print_breaks)
 from .effects import Snapshot, counting, harvest
 from .guards import GuardKey, collect, leaf_sig, shapes_left_out
 from .plan import GuardPlan, version_counters
@@ -72,6 +73,7 @@ class _Entry:
         self.eager = False        # a break that cannot split: this guard runs eagerly
         self.split = None         # a graph break: the op log of the prefix (split.py)
         self.split_break = None
+        self.prints_muted = [False]     # a split's prefix does not print (breaks.py)
         self.program = self.flat = None
         self.out_tree = None
         self.donate = ()
@@ -616,10 +618,17 @@ class CompiledCallable:
         log = bridge.state.op_log = None if self.fullgraph else OpLog()
         capture = bridge.state.capture_scalars
         bridge.state.capture_scalars = self.fullgraph or config.capture_scalar_outputs
+        bridge.state.symbol_needed = False
         try:
             try:
-                with print_breaks(self.fullgraph):
+                with print_breaks(self.fullgraph, entry.prints_muted), \
+                        _symbolic.recorded() as born:
                     result = self.fn(*args, **kwargs)
+                if bridge.state.symbol_needed:
+                    # a symbol's value was needed and the break it raised was caught on the
+                    # way (by code that formats in a try block): this guard runs eagerly
+                    raise GraphBreak(TypeError("a number .item() read was needed as a Python "
+                                               "value"), None, kind=CONVERTED)
             except BREAKS as e:
                 gb = GraphBreak(e, sys.exc_info()[2])
                 if log is None:
@@ -647,6 +656,11 @@ class CompiledCallable:
             entry.draws = draws
             out_leaves, entry.unflatten_results = _flatten_results(result)
             out_leaves += [state.scalar_slots[i].get() for i in entry.symbol_slots]
+            if born and _symbolic.escaped(born, {id(x) for x in out_leaves}):
+                raise GraphBreak(TypeError(
+                    "a number .item() read is kept where the program cannot give it its "
+                    "value (appended to a list, or set on an object torchlike.compile does "
+                    "not follow)"), None, kind=ESCAPED)
             # a number .item() read comes out as a 0-d result made a Python number
             entry.out_numbers = [x.python_type if isinstance(x, SymNumber) else None
                                  for x in out_leaves]
@@ -688,6 +702,7 @@ class CompiledCallable:
         """The trace broke inside the function: the program is the prefix, whose
         outputs are the logged ops' results (nothing is installed from it)."""
         entry.split, entry.split_break = log.entries, gb
+        entry.prints_muted[0] = True        # (the eager run after the prefix prints)
         return log.results
 
     # -- after a call ---------------------------------------------------------------------

@@ -69,11 +69,13 @@ class Snapshot:
             self.remove_added()
         for s, v in self.tensor_slots:
             s.set(v)
-        for s, v in self.scalars:
+        for (s, v), frozen in zip(self.scalars, self.scalar_values):
             if v is None and not s.is_attr:
                 s.holder[s.key] = None      # (Slot.set would remove the key: it stays)
             else:
                 s.set(v)
+                if type(v) is list:         # (changed in place: list.append in the trace)
+                    v[:] = frozen
         for g, c in self.counters:
             g._counter = c
         for t, grad, grad_fn, requires_grad in self.autograd_fields:
