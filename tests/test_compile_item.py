@@ -100,19 +100,50 @@ def test_item_in_a_compiled_function_gives_torchs_results(case, fullgraph, captu
     assert torchlike._dynamo.utils.counters["stats"]["unique_graphs"] == 1
 
 
-def test_without_capture_item_still_breaks_the_graph_as_torchs():
-    """fullgraph=False, capture_scalar_outputs off (the defaults): a graph break at
-    .item(), with PyTorch's reason, and the same result."""
-    def f(x):
-        return x * x.sum().item()
+def _default_mode_cases(lib):
+    """Functions whose .item() PyTorch breaks the graph at (the default settings): the
+    first two keep the number in the program here, the others need it in Python."""
+    def returned(x):
+        return x * x.sum().item(), (x * 2).sum().item()
+
+    def typed(x):
+        s = x.sum().item()
+        return x * (s if isinstance(s, float) else 0.0)
+
+    def branch(x):
+        return x + 1 if x.sum().item() > 0 else x - 1
+
+    def numpy_check(x):
+        s = x.sum().item()
+        return x * 2 if np.isfinite(s) else x
+
+    def kept(x, seen=[]):       # noqa: B006 (the list kept across calls is the point)
+        seen.append(x.max().item())
+        return x * len(seen)
+
+    def formatted(x):
+        return x * len(f"{x.sum().item():.2f}")
+    return [returned, typed, branch, numpy_check, kept, formatted]
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_default_mode_gives_torchs_results_and_break_counts(case):
+    """fullgraph=False, capture_scalar_outputs off: PyTorch breaks at .item(). Here the
+    number stays in the program while nothing needs it in Python (one program a call,
+    no split); otherwise the function is traced again with PyTorch's break there. Either
+    way: torch's results, and its break reasons in the counters."""
     counters = [torchlike._dynamo.utils.counters, torch._dynamo.utils.counters]
     for c in counters:
         c.clear()
-    ours = torchlike.compile(f)(torchlike.ones(2))
-    theirs = torch.compile(f, backend="eager")(torch.ones(2))
-    np.testing.assert_array_equal(to_numpy(ours), to_numpy(theirs))
-    assert list(counters[0]["graph_break"]) == [
-        k.splitlines()[0] for k in counters[1]["graph_break"]]
+    ours = torchlike.compile(_default_mode_cases(torchlike)[case])
+    theirs = torch.compile(_default_mode_cases(torch)[case], backend="eager")
+    for sign in (1.0, -1.0, 2.0):
+        x = np.array([sign, 2.0], np.float32)
+        _assert_results_equal(ours(torchlike.tensor(x)), theirs(torch.tensor(x)))
+    assert set(counters[0]["graph_break"]) == {
+        k.splitlines()[0] for k in counters[1]["graph_break"]}
+    if case < 2:
+        assert counters[0]["stats"]["split_prefix_runs"] == 0
 
 
 def _branch(x):

@@ -69,8 +69,11 @@ def _step(lib, where):
     return model, step
 
 
-def test_training_step_split_at_item_after_the_step_matches_torch():
-    # (a break after the forward: test_compile.py's training-step test)
+def test_training_step_with_item_after_the_step_matches_torch_in_one_program():
+    """PyTorch breaks the graph at `.item()`; torchlike keeps the number in the program
+    (nothing after it needs its value in Python), so each call is one program call, no
+    split, and the break is counted under PyTorch's reason. (A number needed in Python:
+    test_compile.py's training-step test, test_compile_item.py.)"""
     where = "step"
     counters.clear()
     model, step = _step(torchlike, where)
@@ -86,9 +89,9 @@ def test_training_step_split_at_item_after_the_step_matches_torch():
     for p, q in zip(model.parameters(), torch_model.parameters()):
         w = q.detach().numpy()
         np.testing.assert_allclose(to_numpy(p), w, **normwise_tol("float32", 3 * 64, w))
-    assert counters["graph_break"]["Unsupported Tensor.item() call with "
-                                   "capture_scalar_outputs=False"] == 2     # two guards
-    assert counters["stats"]["split_prefix_runs"] == 3
+    assert set(counters["graph_break"]) == {"Unsupported Tensor.item() call with "
+                                            "capture_scalar_outputs=False"}
+    assert counters["stats"]["split_prefix_runs"] == 0
 
 
 def test_split_at_a_disabled_call_and_a_replay_that_stops_stay_right():

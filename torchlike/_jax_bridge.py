@@ -60,11 +60,14 @@ class _State(threading.local):
     # the eager run's replay of them
     op_log = None
     replay = None
-    # a compiled function's trace where .item() gives a symbol, not a break
-    # (fullgraph=True, or config.capture_scalar_outputs: _symbolic.py)
-    capture_scalars = False
+    # while a compiled function is traced, .item() gives a symbol (_symbolic.py):
+    # CAPTURED where PyTorch captures it too (fullgraph=True, capture_scalar_outputs),
+    # SPECULATIVE where PyTorch breaks the graph (kept if nothing needs its value, else
+    # traced again without: _compile/breaks.SpeculationFailed); None: a plain .item()
+    capture_scalars = None
     # a trace's symbol was needed as a Python value (_symbolic.SymNumber._needs_value)
     symbol_needed = False
+    captured_kinds = ()     # PyTorch's reasons for the breaks a speculative trace avoided
 
     def __init__(self):
         # torch.func's grad-type transforms running (innermost last): (the Storage.epoch
@@ -78,6 +81,9 @@ class _State(threading.local):
 
 
 state = _State()
+
+
+CAPTURED, SPECULATIVE = "captured", "speculative"
 
 
 def is_tracer(array):

@@ -35,11 +35,18 @@ class SymNumber:
         if born is not None:
             born.append(weakref.ref(self))
 
+    @property
+    def __class__(self):
+        """The Python type it stands for, as isinstance sees it (PyTorch's compiler shows
+        its symbols as the numbers' own types): `isinstance(loss.item(), float)` holds.
+        type() still gives the symbol's class."""
+        return self.python_type
+
     # -- where Python needs the value now ------------------------------------------------
     def __bool__(self):
         from . import _jax_bridge as bridge
         from ._compile.breaks import UserError
-        if bridge.state.op_log is not None:     # fullgraph=False: the function splits here
+        if bridge.state.op_log is not None:     # fullgraph=False: no symbol, or a split here
             self._needs_value("bool")
         # fullgraph=True: PyTorch's error for a branch on an unbacked symbol
         raise UserError(f"{GUARD_HINT} {type(self).__name__}: a branch on a value that "
@@ -53,11 +60,11 @@ class SymNumber:
         noted too, for a trace that goes on after code that caught the break (a library
         that formats in a try block)."""
         from . import _jax_bridge as bridge
-        from ._compile.breaks import CONVERTED, GraphBreak
+        from ._compile.breaks import CONVERTED, symbol_trouble
         bridge.state.symbol_needed = True
-        raise GraphBreak(TypeError(f"{what}() of a {type(self).__name__} that .item() read "
-                                   "needs its value in Python, which one XLA program cannot "
-                                   "give"), None, kind=CONVERTED)
+        symbol_trouble(bridge.state.capture_scalars, CONVERTED,
+                       f"{what}() of a {type(self).__name__} that .item() read needs its "
+                       "value in Python, which one XLA program cannot give")
 
     def __int__(self):
         self._needs_value("int")

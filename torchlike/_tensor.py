@@ -551,6 +551,8 @@ class Tensor:
             from . import _jax_bridge as bridge, _symbolic
             if capture and bridge.state.capture_scalars and not bridge.state.transforms \
                     and not self._dtype.is_complex:
+                from ._compile.breaks import captured
+                captured("item")
                 return _symbolic.from_traced(a, self._dtype)
             return a.reshape(()).item()     # (JAX's error, which transforms translate)
         # (numpy's reshape: a jax.Array's compiles a program per shape and dtype)
@@ -562,6 +564,8 @@ class Tensor:
                 and not self._dtype.is_complex and self._dtype is not dt.bool:
             from . import _jax_bridge as bridge, _symbolic
             if bridge.state.capture_scalars and not bridge.state.transforms:
+                from ._compile.breaks import captured
+                captured("tolist")
                 return _symbolic.listed(a, self._dtype)     # (integers: PyTorch's too)
         return np.asarray(a).tolist() if self._dtype is not dt.bfloat16 \
             else np.asarray(a.astype(np.float32)).tolist()

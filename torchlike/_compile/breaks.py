@@ -48,12 +48,34 @@ _KINDS = {
 }
 _EXPLAIN = ("it needs a tensor's value in Python (a data-dependent branch, .item(), "
             ".tolist() or similar), which one XLA program cannot give")
+# PyTorch's first lines for the breaks at .item() and an integer tensor's .tolist()
+_CAPTURED_REASONS = {"item": _KINDS["item"], "tolist": "Data dependent operator"}
 DISABLED_CALL = "Skip calling `torchlike.compiler.disable()`d function"
 CONVERTED = "Symbolic value converted to a Python number"     # (_symbolic.py)
 ESCAPED = "Symbolic value kept outside the compiled program"
 LOGGED = "Logging a value the compiled program computes"
 OUTSIDE_WRITE = "Write to a tensor outside the compiled function's state"
 PRINTED = "Failed to trace builtin operator"       # (PyTorch's, for `print(tensor)`)
+
+
+class SpeculationFailed(Exception):
+    """A trace that kept .item() numbers in the program where PyTorch breaks the graph
+    met code that needs one in Python: the function is traced again without (PyTorch's
+    break there)."""
+
+
+def captured(kind):
+    """.item() (kind "item") or an integer .tolist() ("tolist") kept as a symbol."""
+    if bridge.state.capture_scalars == bridge.SPECULATIVE:
+        bridge.state.captured_kinds.append(_CAPTURED_REASONS[kind])
+
+
+def symbol_trouble(mode, kind, message):
+    """A captured number the program cannot give its value: speculation is over (the
+    trace is redone without), or, where PyTorch captures too, a break of `kind`."""
+    if mode == bridge.SPECULATIVE:
+        raise SpeculationFailed()
+    raise GraphBreak(TypeError(message), None, kind=kind)
 
 
 class GraphBreak(Exception):

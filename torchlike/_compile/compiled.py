@@ -42,14 +42,16 @@ from .._caches import LRU
 from .._lazy import Deferred, force
 from .._storage import Storage, write_scope
 from .. import _symbolic
+from .._jax_bridge import CAPTURED, SPECULATIVE
 from .._symbolic import SymNumber, python_value, symbol
 from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.grad_mode import is_grad_enabled
 from . import aliases, breaks, config, first_grads, first_step
 from .autograd_node import consumed, join_graph
-from .breaks import (BREAKS, CONVERTED, ESCAPED, OUTSIDE_WRITE, GraphBreak, disabled,
-                     is_compiling, log, note_break, print_breaks)
+from .breaks import (BREAKS, CONVERTED, ESCAPED, OUTSIDE_WRITE, GraphBreak, SpeculationFailed,
+                     disabled, is_compiling, log, note_break, print_breaks)
+from .breaks import symbol_trouble as _symbol_trouble
 from .effects import Snapshot, counting, harvest
 from .guards import GuardKey, collect, leaf_sig, shapes_left_out
 from .plan import GuardPlan, version_counters
@@ -306,6 +308,9 @@ class CompiledCallable:
         # on their numbers are program inputs, not guards (a loss kept on an attribute)
         self.dynamic_slots = frozenset()
         self.ran_eagerly = False    # a call that would trace ran eagerly (set_stance)
+        # .item() kept in the program where PyTorch breaks the graph, until a trace of
+        # this function needs such a number in Python (then traced as PyTorch's break)
+        self.speculate = True
         functools.update_wrapper(self, fn)
         if CompiledCallable._live is None:
             CompiledCallable._live = weakref.WeakSet()
@@ -438,6 +443,10 @@ class CompiledCallable:
                                     _arrays(storages), state.counters(),
                                     self.programs, key.parts[-1])
                     left_out = first_step.not_kept(made, entry, state, storages)
+                except SpeculationFailed:
+                    self.speculate = False      # (traced again: PyTorch's break at .item())
+                    entry = None
+                    continue
                 except GraphBreak as gb:
                     if not made and not grads:
                         return self._break(gb, entry, key, args, kwargs)
@@ -617,8 +626,9 @@ class CompiledCallable:
         # fullgraph=False: the ops run are logged, so that a break can split the function
         log = bridge.state.op_log = None if self.fullgraph else OpLog()
         capture = bridge.state.capture_scalars
-        bridge.state.capture_scalars = self.fullgraph or config.capture_scalar_outputs
-        bridge.state.symbol_needed = False
+        bridge.state.capture_scalars = mode = CAPTURED if self.fullgraph or \
+            config.capture_scalar_outputs else SPECULATIVE if self.speculate else None
+        bridge.state.symbol_needed, bridge.state.captured_kinds = False, []
         try:
             try:
                 with print_breaks(self.fullgraph, entry.prints_muted), \
@@ -627,8 +637,10 @@ class CompiledCallable:
                 if bridge.state.symbol_needed:
                     # a symbol's value was needed and the break it raised was caught on the
                     # way (by code that formats in a try block): this guard runs eagerly
-                    raise GraphBreak(TypeError("a number .item() read was needed as a Python "
-                                               "value"), None, kind=CONVERTED)
+                    _symbol_trouble(mode, CONVERTED, "a number .item() read was needed as "
+                                    "a Python value")
+            except SpeculationFailed:
+                raise
             except BREAKS as e:
                 gb = GraphBreak(e, sys.exc_info()[2])
                 if log is None:
@@ -640,6 +652,10 @@ class CompiledCallable:
                 if log is None or gb.kind == OUTSIDE_WRITE:
                     raise
                 return self._split(entry, gb, log)
+            except Exception:
+                if mode == SPECULATIVE and born:     # (code that met a symbol: see above)
+                    raise SpeculationFailed() from None
+                raise
             bridge.state.op_log = None
             after = discover(state.roots, state.global_names,
                              state.names_given).for_call(state.arg_tensors)
@@ -657,10 +673,9 @@ class CompiledCallable:
             out_leaves, entry.unflatten_results = _flatten_results(result)
             out_leaves += [state.scalar_slots[i].get() for i in entry.symbol_slots]
             if born and _symbolic.escaped(born, {id(x) for x in out_leaves}):
-                raise GraphBreak(TypeError(
-                    "a number .item() read is kept where the program cannot give it its "
-                    "value (appended to a list, or set on an object torchlike.compile does "
-                    "not follow)"), None, kind=ESCAPED)
+                _symbol_trouble(mode, ESCAPED, "a number .item() read is kept where the "
+                                "program cannot give it its value (appended to a list, or set "
+                                "on an object torchlike.compile does not follow)")
             # a number .item() read comes out as a 0-d result made a Python number
             entry.out_numbers = [x.python_type if isinstance(x, SymNumber) else None
                                  for x in out_leaves]
@@ -684,6 +699,11 @@ class CompiledCallable:
             ok = True
             return storage_out, new_out, [force(a) for a in result_out]
         finally:
+            if mode == SPECULATIVE and sys.exc_info()[0] is not SpeculationFailed:
+                # the numbers kept in the program where PyTorch breaks: counted as its
+                # breaks (a split, found later, counts its own)
+                for kind in bridge.state.captured_kinds:
+                    breaks.counters["graph_break"][kind] += 1
             bridge.state.op_log = None
             bridge.state.capture_scalars = capture
             bridge.state.pullbacks = held_pullbacks

@@ -1,6 +1,8 @@
 """torchlike._dynamo.config: the settings of torchlike.compile, under PyTorch 2.13's
 dynamo option names (all of them can be set; those not read here change nothing:
 _config_module.py), and torchlike's own."""
+import sys
+
 from .._config_module import install
 from .._torch_config_defaults import DYNAMO
 
@@ -23,5 +25,5 @@ install(__name__, {**DYNAMO, **OWN}, aliases={"cache_size_limit": "recompile_lim
 
 
 def limit():
-    """The recompile limit in force (PyTorch's name or its older alias)."""
-    return _values["recompile_limit"]      # noqa: F821 (the ConfigModule's, install sets it)
+    """The recompile limit in force (set under PyTorch's name or its older alias)."""
+    return sys.modules[__name__].recompile_limit
