@@ -92,18 +92,18 @@ class SymNumber:
 
     # -- arithmetic: traced into the program ---------------------------------------------
     def __neg__(self):
-        return _wrap(-self._value.astype(_BY_TYPE[_promoted(self)].dtype), _promoted(self))
+        return symbol(-self._value.astype(_BY_TYPE[_promoted(self)].dtype), _promoted(self))
 
     def __pos__(self):
-        return _wrap(self._value, _promoted(self))
+        return symbol(self._value, _promoted(self))
 
     def __abs__(self):
-        return _wrap(jnp.abs(self._value), _promoted(self))
+        return symbol(jnp.abs(self._value), _promoted(self))
 
     def __round__(self, ndigits=None):
         if ndigits is None:
             return SymInt(jnp.round(self._value).astype(SymInt.dtype))
-        return _wrap(jnp.round(self._value, ndigits), _promoted(self))
+        return symbol(jnp.round(self._value, ndigits), _promoted(self))
 
     def __floor__(self):
         return SymInt(jnp.floor(self._value).astype(SymInt.dtype))
@@ -157,10 +157,10 @@ def recorded():
 
 
 def escaped(born, kept):
-    """The symbols in `born` still alive other than those in `kept` (ids): kept by Python
-    code outside the program's results, a list the function appended one to (the program
-    cannot give them their values). Each is taken out of the lists that hold it, undoing
-    the trace's appends, so that the function runs again without them."""
+    """Whether a symbol in `born` other than those in `kept` (ids) is still alive: kept
+    by Python code outside the program's results, in a list the function appended it to
+    (the program cannot give it its value). Each such symbol is taken out of the lists
+    that hold it, undoing the trace's appends, for the function's run without them."""
     def alive():
         return [s for s in (r() for r in born) if s is not None and id(s) not in kept]
     found = alive()
@@ -188,11 +188,6 @@ def listed(value, dtype):
     return [listed(value[i], dtype) for i in range(value.shape[0])]
 
 
-def symbol(value, python_type):
-    """The symbol of a traced value (a program input) standing for a `python_type`."""
-    return _wrap(value, python_type)
-
-
 def python_value(array, python_type):
     """A symbol's value after the call, as the Python number it stands for."""
     return python_type(np.asarray(array).item())
@@ -212,7 +207,9 @@ def _promoted(*operands):
     return float if any(_python_type(x) is float for x in operands) else int
 
 
-def _wrap(value, python_type):
+def symbol(value, python_type):
+    """The symbol of a traced value (a result, a program input) standing for a number
+    of `python_type`."""
     cls = _BY_TYPE[python_type]
     return cls(jnp.asarray(value).astype(cls.dtype))
 
@@ -233,7 +230,7 @@ def _binary(fn, result=None):
         out = kind if result is None else result(x, y)
         if out is float:
             kind = float
-        return _wrap(fn(*_operands(x, y, kind)), out)
+        return symbol(fn(*_operands(x, y, kind)), out)
 
     def reflected(x, y):
         if _python_type(y) is None:

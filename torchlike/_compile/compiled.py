@@ -173,6 +173,20 @@ class _Entry:
                         None if self.donate else list(self.unique(in_arrays)))
 
 
+def _numbers_as_results(entry, state, leaves, born, mode):
+    """The result's leaves, then the values of the Python slots the function set to a
+    number .item() read, each such symbol a 0-d tensor whose value comes back as that
+    Python number (entry.out_numbers); trouble where another symbol is still kept."""
+    leaves = leaves + [state.scalar_slots[i].get() for i in entry.symbol_slots]
+    if born and _symbolic.escaped(born, {id(x) for x in leaves}):
+        _symbol_trouble(mode, ESCAPED, "a number .item() read is kept where the program "
+                        "cannot give it its value (appended to a list, or set on an object "
+                        "torchlike.compile does not follow)")
+    entry.out_numbers = [x.python_type if isinstance(x, SymNumber) else None for x in leaves]
+    return [Tensor._wrap(x._value, bridge.default_device()) if isinstance(x, SymNumber)
+            else x for x in leaves]
+
+
 def _flatten_results(result):
     """(leaves, a function of the leaves giving the result back) of a function's result:
     JAX's tree, or where the result holds a dict, PyTorch's pytree, which keeps the
@@ -635,8 +649,8 @@ class CompiledCallable:
                         _symbolic.recorded() as born:
                     result = self.fn(*args, **kwargs)
                 if bridge.state.symbol_needed:
-                    # a symbol's value was needed and the break it raised was caught on the
-                    # way (by code that formats in a try block): this guard runs eagerly
+                    # a symbol's value was needed, and the break that raised was caught on
+                    # the way (by code that formats in a try block)
                     _symbol_trouble(mode, CONVERTED, "a number .item() read was needed as "
                                     "a Python value")
             except SpeculationFailed:
@@ -653,7 +667,9 @@ class CompiledCallable:
                     raise
                 return self._split(entry, gb, log)
             except Exception:
-                if mode == SPECULATIVE and born:     # (code that met a symbol: see above)
+                # an error where a symbol was about (np.isfinite(s)): PyTorch's break at
+                # .item() would have given that code the number; traced again so
+                if mode == SPECULATIVE and born:
                     raise SpeculationFailed() from None
                 raise
             bridge.state.op_log = None
@@ -671,16 +687,7 @@ class CompiledCallable:
             new_out = harvest(entry, saved, after)
             entry.draws = draws
             out_leaves, entry.unflatten_results = _flatten_results(result)
-            out_leaves += [state.scalar_slots[i].get() for i in entry.symbol_slots]
-            if born and _symbolic.escaped(born, {id(x) for x in out_leaves}):
-                _symbol_trouble(mode, ESCAPED, "a number .item() read is kept where the "
-                                "program cannot give it its value (appended to a list, or set "
-                                "on an object torchlike.compile does not follow)")
-            # a number .item() read comes out as a 0-d result made a Python number
-            entry.out_numbers = [x.python_type if isinstance(x, SymNumber) else None
-                                 for x in out_leaves]
-            out_leaves = [Tensor._wrap(x._value, bridge.default_device())
-                          if isinstance(x, SymNumber) else x for x in out_leaves]
+            out_leaves = _numbers_as_results(entry, state, out_leaves, born, mode)
             entry.out_static = [None if isinstance(x, Tensor) else x for x in out_leaves]
             entry.out_devices = [x.device if isinstance(x, Tensor) else None
                                  for x in out_leaves]
