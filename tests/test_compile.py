@@ -671,3 +671,30 @@ def test_dynamo_names_scripts_use_as_torch():
     """isinstance(model, torch._dynamo.eval_frame.OptimizedModule) (to reach _orig_mod),
     the dynamic/static hints, graph_break and the older optimize() spelling."""
     assert _dynamo_names(torchlike) == _dynamo_names(torch)
+
+
+def _logging_step(lib):
+    import logging
+    log = logging.getLogger("test_compile.logging_step")
+
+    def f(x):
+        log.warning("calls so far: %d", 3)
+        log.debug("below the level: not logged, no break")
+        return x * 2
+    return f
+
+
+def test_logging_inside_logs_at_every_call_as_torchs(caplog):
+    """A logging call that makes a record is a graph break, as PyTorch's (its reason
+    counted): the record is made at every call, not once when the function is traced."""
+    seen = {}
+    for lib in (torch, torchlike):
+        lib._dynamo.utils.counters.clear()
+        options = {"backend": "eager"} if lib is torch else {}
+        f = lib.compile(_logging_step(lib), **options)
+        caplog.clear()
+        results = [f(lib.ones(2)).tolist() for _ in range(3)]
+        seen[lib] = (results, [r.getMessage() for r in caplog.records],
+                     {k.splitlines()[0] for k in lib._dynamo.utils.counters["graph_break"]})
+    assert seen[torchlike] == seen[torch]
+    assert len(seen[torch][1]) == 3

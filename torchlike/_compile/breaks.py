@@ -53,7 +53,8 @@ _CAPTURED_REASONS = {"item": _KINDS["item"], "tolist": "Data dependent operator"
 DISABLED_CALL = "Skip calling `torchlike.compiler.disable()`d function"
 CONVERTED = "Symbolic value converted to a Python number"     # (_symbolic.py)
 ESCAPED = "Symbolic value kept outside the compiled program"
-LOGGED = "Logging a value the compiled program computes"
+LOGGED = "logging.Logger method not supported for non-export cases"      # (PyTorch's)
+_OWN_LOGGERS = ("jax", "torchlike", "absl")
 OUTSIDE_WRITE = "Write to a tensor outside the compiled function's state"
 PRINTED = "Failed to trace builtin operator"       # (PyTorch's, for `print(tensor)`)
 
@@ -139,8 +140,8 @@ def print_breaks(fullgraph, muted):
     Unsupported), raised before anything is written, except that Python values print
     from inside the program, unless the trace splits (muted[0] set: the prefix program
     would print them, and the eager run after it again). A trace runs the function's
-    Python once. Logging a value the program computes is a break too. Other threads
-    print and log as usual."""
+    Python once. A logging call that makes a record is a break too (PyTorch's). Other
+    threads print and log as usual."""
     original, thread = builtins.print, threading.get_ident()
 
     def breaking_print(*args, **kwargs):
@@ -158,23 +159,20 @@ def print_breaks(fullgraph, muted):
     original_log = logging.Logger._log
 
     def breaking_log(logger, level, msg, args, *rest, **kwargs):
-        # a logged value the program computes (a number .item() read, a traced tensor):
-        # logging formats it in Python, maybe later, so the function breaks here
-        if threading.get_ident() == thread and is_compiling() and any(
-                _traced_value(a) for a in (args.values() if isinstance(args, dict) else args)):
-            raise GraphBreak(RuntimeError("it logs a value the program computes, which "
-                                          "logging formats in Python"), None, kind=LOGGED)
+        # a record the logger's level lets through (Logger._log runs only then): a
+        # break, as PyTorch's, so that it is logged at every call, with the values the
+        # call computes (a trace runs the function's Python once)
+        # (JAX's and torchlike's own loggers, which log while a trace runs, excepted)
+        if threading.get_ident() == thread and is_compiling() and \
+                not logger.name.startswith(_OWN_LOGGERS):
+            raise GraphBreak(RuntimeError("it logs, which runs in Python at every call"),
+                             None, kind=LOGGED)
         return original_log(logger, level, msg, args, *rest, **kwargs)
     builtins.print, logging.Logger._log = breaking_print, breaking_log
     try:
         yield
     finally:
         builtins.print, logging.Logger._log = original, original_log
-
-
-def _traced_value(x):
-    return isinstance(x, SymNumber) or (isinstance(x, Tensor) and
-                                        isinstance(x._raw(), jax.core.Tracer))
 
 
 def _print_when_run(original, args, kwargs, muted):
