@@ -61,6 +61,10 @@ def _write():
             lines.append(f"    {key!r}: {_literal(value)},")
         lines.append("}")
         lines.append("")
+    import inspect
+    names = tuple(inspect.signature(torch._logging.set_logs).parameters)
+    lines += ["# torch._logging.set_logs's keyword arguments", "SET_LOGS = ("]
+    lines += [f"    {name!r}," for name in names] + [")", ""]
     GENERATED.write_text("\n".join(lines))
 
 
@@ -145,3 +149,26 @@ if __name__ == "__main__":
         print(f"wrote {GENERATED}")
     else:
         print(__doc__)
+
+
+def test_set_logs_takes_torchs_arguments_and_shows_graph_breaks(capsys):
+    import inspect
+    import logging
+    from torchlike._torch_config_defaults import SET_LOGS
+    assert SET_LOGS == tuple(inspect.signature(torch._logging.set_logs).parameters)
+    errors = []
+    for lib in (torch, torchlike):
+        with pytest.raises(TypeError) as info:
+            lib._logging.set_logs(bogus=True)
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]
+    logger = logging.getLogger("torchlike._dynamo")
+    try:
+        torchlike._logging.set_logs(graph_breaks=True)
+        assert logger.isEnabledFor(logging.DEBUG)
+        f = torchlike.compile(lambda x: x + 1 if x.sum() > 0 else x - 1)
+        f(torchlike.ones(2))
+        assert "Graph break: Data-dependent branching" in capsys.readouterr().err
+    finally:
+        torchlike._logging.set_logs()       # (the defaults again: no handler of its own)
+    assert not logger.handlers and logger.level == logging.NOTSET

@@ -37,6 +37,7 @@ from . import nn
 from . import utils
 from . import compiler, _dynamo
 from . import _inductor, _functorch   # their config modules: options PyTorch programs set
+from . import _logging                # set_logs, for the compiler's logs
 from .compiler import compile
 
 float = float32
