@@ -11,11 +11,12 @@ code. `register_fake` is kept (torchlike infers shapes by running the kernel und
 abstract evaluation, which needs no fake).
 """
 import inspect
+import sys
 
 from .autograd.function import Function
 
 __all__ = ["custom_op", "CustomOpDef", "register_autograd", "register_fake",
-           "register_kernel", "register_vmap"]
+           "register_kernel", "register_vmap", "Library", "define", "impl", "impl_abstract"]
 
 
 class CustomOpDef:
@@ -87,6 +88,9 @@ class _Overload:
 
     def __repr__(self):
         return f"<OpOverload(op='{self._op._namespace}.{self._op._name}', overload='default')>"
+
+    def __str__(self):
+        return f"{self._op._namespace}.{self._op._name}.default"
 
 
 class _OpNode(Function):
@@ -215,3 +219,145 @@ class _Ops:
 
 
 ops = _Ops()
+
+
+# -- torch.library.Library, define and impl: operators declared by a schema ----------------
+_DEVICE_KEYS = {"cpu": "CPU", "cuda": "CUDA", "meta": "Meta"}
+# where a call on a device without a kernel of its own looks next, in PyTorch's order
+_FALLBACK_KEYS = ("CompositeExplicitAutograd", "CompositeImplicitAutograd", "Autograd")
+_DEFINED_NAMESPACES = {}        # namespace -> where its Library of kind "DEF" was made
+
+
+class OpOverloadPacket:
+    """An operator declared by a schema (Library.define, torch.library.define), whose
+    Python kernels are registered per dispatch key (impl). A kernel runs as plain
+    torchlike code, so autograd records through its ops, as PyTorch does for a Python
+    kernel (with a deprecation warning at backward for a device key, not shown here)."""
+
+    def __init__(self, schema):
+        self._schema = schema
+        self._namespace, self._name = schema.qualname.split("::")
+        self._kernels = {}
+        self._fake = None
+
+    def __repr__(self):
+        return f"{self._namespace}.{self._name}"
+
+    @property
+    def default(self):
+        return _Overload(self)
+
+    def register_fake(self, fn, /):
+        self._fake = fn
+        return fn
+
+    def __call__(self, *args, **kwargs):
+        values = self._schema.bind(args, dict(kwargs))
+        kernel, key = self._kernel_for(values)
+        if kernel is None:
+            raise NotImplementedError(f"Could not run '{self._schema.qualname}' with "
+                                      f"arguments from the '{key}' backend.")
+        arguments = self._schema.arguments
+        return kernel(*[v for a, v in zip(arguments, values) if not a.kwarg_only],
+                      **{a.name: v for a, v in zip(arguments, values) if a.kwarg_only})
+
+    def _kernel_for(self, values):
+        from ._tensor import Tensor
+        device = next((v.device.type for v in values if isinstance(v, Tensor)), "cpu")
+        key = _DEVICE_KEYS.get(device, device.upper())
+        for k in (key,) + _FALLBACK_KEYS:
+            if k in self._kernels:
+                return self._kernels[k], key
+        return None, key
+
+
+class Library:
+    """torch.library.Library(ns, kind, dispatch_key=""): kind "DEF" (one per namespace)
+    or "FRAGMENT" defines operators; those and "IMPL" register kernels."""
+
+    def __init__(self, ns, kind, dispatch_key=""):
+        if kind not in ("DEF", "IMPL", "FRAGMENT"):
+            raise ValueError(f"Unsupported kind: {kind}")
+        self.ns, self.kind, self.dispatch_key = ns, kind, dispatch_key
+        self._created_at = _caller()
+        if kind == "DEF":
+            if ns in _DEFINED_NAMESPACES:
+                raise RuntimeError(
+                    f"Only a single TORCH_LIBRARY can be used to register the namespace {ns}; "
+                    "please put all of your definitions in a single TORCH_LIBRARY block.  If "
+                    "you were trying to specify implementations, consider using "
+                    "TORCH_LIBRARY_IMPL (which can be duplicated).  If you really intended to "
+                    "define operators for a single namespace in a distributed way, you can use "
+                    "TORCH_LIBRARY_FRAGMENT to explicitly indicate this.  Previous "
+                    "registration of TORCH_LIBRARY was registered at "
+                    f"{_DEFINED_NAMESPACES[ns]}; latest registration was registered at "
+                    f"{self._created_at}")
+            _DEFINED_NAMESPACES[ns] = self._created_at
+
+    def define(self, schema, alias_analysis="", *, tags=()):
+        """Declares `name(arguments) -> returns` in this namespace; returns the name."""
+        from ._op_schema import Schema
+        if self.kind == "IMPL":
+            name = schema.split("(")[0]
+            raise RuntimeError(f'def("{name}"): Cannot define an operator inside of a '
+                               "TORCH_LIBRARY_IMPL block.  All def()s should be placed in "
+                               "the (unique) TORCH_LIBRARY block for their namespace.  (Error "
+                               "occurred while processing TORCH_LIBRARY_IMPL block at "
+                               f"{self._created_at})")
+        parsed = Schema(f"{self.ns}::", schema)
+        ops = _OPS.setdefault(self.ns, {})
+        here = self._created_at       # (PyTorch names the library's site for its defs)
+        if parsed.name in ops:
+            raise RuntimeError(f"Tried to register an operator ({parsed}) with the same name "
+                               "and overload name multiple times. Each overload's schema "
+                               "should only be registered with a single call to def(). "
+                               f"Duplicate registration: registered at {here}. Original "
+                               f"registration: registered at {ops[parsed.name]._defined_at}")
+        ops[parsed.name] = OpOverloadPacket(parsed)
+        ops[parsed.name]._defined_at = here
+        return parsed.name
+
+    def impl(self, op_name, fn, dispatch_key="", *, with_keyset=False, allow_override=False):
+        """Registers `fn` as the operator's kernel for `dispatch_key` ("CPU", "CUDA",
+        "CompositeImplicitAutograd", ...; none: the library's, else
+        CompositeImplicitAutograd)."""
+        op = _resolve(op_name if "::" in str(op_name) or not isinstance(op_name, str)
+                      else f"{self.ns}::{op_name}")
+        op._kernels[dispatch_key or self.dispatch_key or "CompositeImplicitAutograd"] = fn
+
+    def _destroy(self):
+        if self.kind == "DEF":
+            _DEFINED_NAMESPACES.pop(self.ns, None)
+
+
+def _caller():
+    """file:line of the user's code that called into this module."""
+    frame = sys._getframe(1)
+    while frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def define(qualname, schema, *, lib=None, tags=()):
+    """torch.library.define("ns::name", "(arguments) -> returns")."""
+    namespace, name = qualname.split("::")
+    return (lib or Library(namespace, "FRAGMENT")).define(name + schema, tags=tags)
+
+
+def impl(qualname, types, func=None, *, lib=None):
+    """torch.library.impl("ns::name", "cpu" | "cuda" | "default" | a dispatch key, fn),
+    or as a decorator without fn."""
+    keys = [types] if isinstance(types, str) else list(types)
+    keys = ["CompositeExplicitAutograd" if k == "default" else _DEVICE_KEYS.get(k, k)
+            for k in keys]
+
+    def register(fn):
+        for key in keys:
+            _resolve(qualname)._kernels[key] = fn
+        return fn
+    return register if func is None else register(func)
+
+
+def impl_abstract(qualname, func=None, *, lib=None, _stacklevel=1):
+    """The older name of register_fake."""
+    return register_fake(qualname, func, lib=lib)
