@@ -23,16 +23,18 @@ _TYPES = {"bool": bool, "int": int, "float": float, "str": str, "list": list,
 
 class ConfigModule(types.ModuleType):
     """A module whose attributes are the options in `defaults` (dotted name ->
-    (default, type name or None)); a dotted name's first part is a sub-config."""
+    (default, type name or None)); the parts of a dotted name before its last are
+    sub-configs (`config.triton.cudagraphs`)."""
 
     def _install(self, name, defaults, aliases):
-        values = {name: copy.deepcopy(default) for name, (default, _) in defaults.items()}
         self.__dict__["_defaults"] = defaults
-        self.__dict__["_values"] = values
+        self.__dict__["_values"] = {key: copy.deepcopy(default)
+                                    for key, (default, _) in defaults.items()}
         self.__dict__["_aliases"] = aliases
         self.__dict__["_name"] = name          # (the name its errors give)
-        self.__dict__["_prefixes"] = {name.rsplit(".", 1)[0] + "." for name in defaults
-                                      if "." in name}
+        parts = [key.split(".")[:-1] for key in defaults]
+        self.__dict__["_prefixes"] = {".".join(p[:n]) + "." for p in parts
+                                      for n in range(1, len(p) + 1)}
 
     def _lookup(self, name):
         name = self.__dict__["_aliases"].get(name, name)
