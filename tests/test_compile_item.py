@@ -20,6 +20,16 @@ from helpers import float_tol, normwise_tol, to_numpy
 torch = pytest.importorskip("torch")
 
 
+@pytest.fixture
+def capturing(request):
+    """capture_scalar_outputs set in both libraries for the test (their config modules'
+    own patch(): pytest's monkeypatch cannot put PyTorch's back)."""
+    flag = getattr(request, "param", True)
+    with torch._dynamo.config.patch(capture_scalar_outputs=flag), \
+            torchlike._dynamo.config.patch(capture_scalar_outputs=flag):
+        yield flag
+
+
 def _cases(lib):
     def scaled(x):
         s = x.sum().item()
@@ -82,13 +92,11 @@ def _assert_results_equal(ours, theirs):
 
 
 @pytest.mark.parametrize("case", range(len(_cases(torch))))
-@pytest.mark.parametrize("fullgraph, capture", [(True, False), (False, True)])
-def test_item_in_a_compiled_function_gives_torchs_results(case, fullgraph, capture,
-                                                          monkeypatch):
+@pytest.mark.parametrize("fullgraph, capturing", [(True, False), (False, True)],
+                         indirect=["capturing"])
+def test_item_in_a_compiled_function_gives_torchs_results(case, fullgraph, capturing):
     """fullgraph=True captures .item() (PyTorch 2.13); so does fullgraph=False with
     capture_scalar_outputs; the second call runs the compiled program again."""
-    monkeypatch.setattr(torch._dynamo.config, "capture_scalar_outputs", capture)
-    monkeypatch.setattr(torchlike._dynamo.config, "capture_scalar_outputs", capture)
     x = np.array([0.0, 1.0, 2.0], np.float32)
     want = torch.compile(_cases(torch)[case], fullgraph=fullgraph,
                          backend="eager")(torch.tensor(x))
@@ -164,11 +172,9 @@ def test_a_branch_on_an_item_raises_torchs_user_error_with_fullgraph():
     assert issubclass(torchlike._dynamo.exc.UserError, torchlike._dynamo.exc.TorchDynamoException)
 
 
-def test_a_branch_on_a_captured_item_splits_without_fullgraph(monkeypatch):
+def test_a_branch_on_a_captured_item_splits_without_fullgraph(capturing):
     """capture_scalar_outputs with fullgraph=False: PyTorch takes the branch; here the
     function splits at it (the rest runs eagerly with the value): the same result."""
-    monkeypatch.setattr(torch._dynamo.config, "capture_scalar_outputs", True)
-    monkeypatch.setattr(torchlike._dynamo.config, "capture_scalar_outputs", True)
     for sign in (1.0, -1.0):
         want = torch.compile(_branch, backend="eager")(torch.full((3,), sign))
         got = torchlike.compile(_branch)(torchlike.full((3,), sign))
@@ -281,11 +287,8 @@ def test_a_python_conversion_of_a_captured_item_needs_its_value():
     with pytest.raises(torchlike._dynamo.exc.Unsupported,
                        match="Symbolic value converted to a Python number"):
         torchlike.compile(f, fullgraph=True)(torchlike.ones(3))
-    torchlike._dynamo.config.capture_scalar_outputs = True
-    try:
+    with torchlike._dynamo.config.patch(capture_scalar_outputs=True):
         got = torchlike.compile(f)(torchlike.ones(3))
-    finally:
-        torchlike._dynamo.config.capture_scalar_outputs = False
     np.testing.assert_array_equal(to_numpy(got), [3.0, 3.0, 3.0])
 
 
@@ -297,12 +300,10 @@ def _appending(lib, losses):
     return f
 
 
-def test_an_item_appended_to_a_list_is_appended_at_every_call(monkeypatch):
+def test_an_item_appended_to_a_list_is_appended_at_every_call(capturing):
     """With capture and fullgraph=False, a number kept outside the results (appended to
     a list) cannot come from the program: that guard runs eagerly (the trace's append
     undone), so every call appends the number, as PyTorch's."""
-    monkeypatch.setattr(torch._dynamo.config, "capture_scalar_outputs", True)
-    monkeypatch.setattr(torchlike._dynamo.config, "capture_scalar_outputs", True)
     seen = {}
     for lib in (torch, torchlike):
         losses = []
@@ -337,13 +338,11 @@ def _reported(lib, out):
     return f
 
 
-def test_print_and_logging_of_an_item_show_its_value_at_every_call(monkeypatch, capsys,
+def test_print_and_logging_of_an_item_show_its_value_at_every_call(capturing, capsys,
                                                                     caplog):
     """print runs at every call with the number (a host callback of the program);
     logging, which formats it inside a handler that catches errors, makes that guard run
     eagerly (the need for the value is noted though the break was caught)."""
-    monkeypatch.setattr(torch._dynamo.config, "capture_scalar_outputs", True)
-    monkeypatch.setattr(torchlike._dynamo.config, "capture_scalar_outputs", True)
     shown = {}
     for lib in (torch, torchlike):
         f = lib.compile(_reported(lib, None), backend="eager") if lib is torch \
@@ -351,6 +350,7 @@ def test_print_and_logging_of_an_item_show_its_value_at_every_call(monkeypatch, 
         caplog.clear()
         for k in range(3):
             f(lib.full((2,), float(k)))
-        shown[lib] = (capsys.readouterr().out, [r.getMessage() for r in caplog.records])
+        shown[lib] = (capsys.readouterr().out, [r.getMessage() for r in caplog.records
+                                                if r.name == "test_compile_item"])
     assert shown[torchlike] == shown[torch]
     assert shown[torch][0] == "sum 0.0\nsum 2.0\nsum 4.0\n"

@@ -24,42 +24,50 @@ _TYPES = {"bool": bool, "int": int, "float": float, "str": str, "list": list,
 class ConfigModule(types.ModuleType):
     """A module whose attributes are the options in `defaults` (dotted name ->
     (default, type name or None)); the parts of a dotted name before its last are
-    sub-configs (`config.triton.cudagraphs`)."""
+    sub-configs (`config.triton.cudagraphs`). A top-level option is an entry of the
+    module's __dict__, as a module's global is (read without a call; what pytest's
+    monkeypatch puts back), a dotted one an entry of `_dotted`."""
 
     def _install(self, name, defaults, aliases):
-        self.__dict__["_defaults"] = defaults
-        self.__dict__["_values"] = {key: copy.deepcopy(default)
-                                    for key, (default, _) in defaults.items()}
-        self.__dict__["_aliases"] = aliases
-        self.__dict__["_name"] = name          # (the name its errors give)
+        d = self.__dict__
+        d["_defaults"], d["_aliases"], d["_name"] = defaults, aliases, name
+        d["_dotted"] = {}
+        for key, (default, _) in defaults.items():
+            (d["_dotted"] if "." in key else d)[key] = copy.deepcopy(default)
         parts = [key.split(".")[:-1] for key in defaults]
-        self.__dict__["_prefixes"] = {".".join(p[:n]) + "." for p in parts
-                                      for n in range(1, len(p) + 1)}
+        d["_prefixes"] = {".".join(p[:n]) + "." for p in parts for n in range(1, len(p) + 1)}
 
-    def _lookup(self, name):
+    def _option(self, name):
+        """An option's name (an alias resolved), or AttributeError: PyTorch's."""
         name = self.__dict__["_aliases"].get(name, name)
-        values = self.__dict__["_values"]
-        if name in values:
-            return values[name]
+        if name not in self.__dict__["_defaults"]:
+            raise AttributeError(f"{self._name}.{name} does not exist")
+        return name
+
+    def _get(self, name):
+        return (self._dotted if "." in name else self.__dict__)[name]
+
+    def _set(self, name, value):
+        (self._dotted if "." in name else self.__dict__)[name] = value
+
+    def __getattr__(self, name):        # (names not in __dict__: aliases, sub-configs)
         if name + "." in self.__dict__["_prefixes"]:
             return SubConfig(self, name + ".")
-        raise AttributeError(f"{self._name}.{name} does not exist")
-
-    def __getattr__(self, name):        # (only for names not in __dict__: the options)
-        return self._lookup(name)
+        return self._get(self._option(name))
 
     def __setattr__(self, name, value):
-        name = self.__dict__["_aliases"].get(name, name)
-        if name not in self.__dict__["_values"]:
-            raise AttributeError(f"{self._name}.{name} does not exist")
-        self.__dict__["_values"][name] = value
+        self._set(self._option(name), value)
+
+    def __delattr__(self, name):        # (puts the default back)
+        name = self._option(name)
+        self._set(name, copy.deepcopy(self._defaults[name][0]))
 
     def get_config_copy(self):
-        return copy.deepcopy(self.__dict__["_values"])
+        return {name: copy.deepcopy(self._get(name)) for name in self._defaults}
 
     def get_type(self, name):
         """The option's type where it is one plain class (else None: not checked)."""
-        return _TYPES.get(self.__dict__["_defaults"][name][1])
+        return _TYPES.get(self._defaults[name][1])
 
     def patch(self, arg1=None, arg2=None, **changes):
         """Options changed for a `with` block or each call of a decorated function:
@@ -68,8 +76,7 @@ class ConfigModule(types.ModuleType):
             changes[arg1] = arg2
         elif arg1 is not None:
             changes.update(arg1)
-        aliases = self.__dict__["_aliases"]
-        return _Patch(self, {aliases.get(k, k): v for k, v in changes.items()})
+        return _Patch(self, changes)
 
 
 class SubConfig:
@@ -79,10 +86,13 @@ class SubConfig:
         self.__dict__.update(_module=module, _prefix=prefix)
 
     def __getattr__(self, name):
-        return self._module._lookup(self._prefix + name)
+        full = self._prefix + name
+        if full + "." in self._module._prefixes:
+            return SubConfig(self._module, full + ".")
+        return self._module._get(self._module._option(full))
 
     def __setattr__(self, name, value):
-        setattr(self._module, self._prefix + name, value)
+        self._module._set(self._module._option(self._prefix + name), value)
 
 
 class _Patch(contextlib.ContextDecorator):
@@ -92,15 +102,15 @@ class _Patch(contextlib.ContextDecorator):
         self.module, self.changes, self.saved = module, changes, []
 
     def __enter__(self):
-        values = self.module.__dict__["_values"]
-        for name in self.changes:
-            if name not in values:
-                raise AttributeError(f"{self.module._name}.{name} does not exist")
-        self.saved.append({name: values[name] for name in self.changes})
-        values.update(self.changes)
+        module = self.module
+        changes = {module._option(name): value for name, value in self.changes.items()}
+        self.saved.append({name: module._get(name) for name in changes})
+        for name, value in changes.items():
+            module._set(name, value)
 
     def __exit__(self, *exc):
-        self.module.__dict__["_values"].update(self.saved.pop())
+        for name, value in self.saved.pop().items():
+            self.module._set(name, value)
 
 
 def install(module_name, defaults, aliases=None, public_name=None):
