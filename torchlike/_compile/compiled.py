@@ -473,6 +473,14 @@ class CompiledCallable:
                     first_grads.undo(grads)
                     first_step.undo(made)
                     raise
+                if entry is not None and self._note_dynamic(entry, state):
+                    # the slots it set to a number .item() read are program inputs from now
+                    # on; this trace took their values as guards: traced again (no compile
+                    # was made for it: that happens at a program's first run)
+                    if entry.remove_added is not None:
+                        entry.remove_added()
+                    entry, stale = None, True
+                    continue
                 if grads and not first_grads.serves_without(grads, entry, storages):
                     # the program reads the `.grad`s: it is the one for calls that have
                     # them (kept for the second call), and this one is traced again
@@ -493,7 +501,6 @@ class CompiledCallable:
                     entry, stale = None, True
                     continue
                 breaks.counters["stats"]["unique_graphs"] += 1
-                self._note_dynamic(entry, state)
                 if entry.split is not None:
                     note_break(entry.split_break, split=True)
                 if not entry.structural:    # one that adds containers holds for one call
@@ -522,13 +529,15 @@ class CompiledCallable:
         return entry.unflatten_results(leaves)
 
     def _note_dynamic(self, entry, state):
-        """The Python slots that a trace set to a number .item() read become program
-        inputs from the next call on, which walks the state again (this call's program
-        took their values as guards, so a second trace follows, then no more)."""
+        """Whether a trace set Python slots to a number .item() read that were not
+        program inputs yet: they are from now on (the next walk of the state, forced
+        here, passes them)."""
         idents = {state.scalar_slots[i].ident() for i in entry.symbol_slots}
-        if not idents <= self.dynamic_slots:
-            self.dynamic_slots |= idents
-            self._walk = None
+        if idents <= self.dynamic_slots:
+            return False
+        self.dynamic_slots |= idents
+        self._walk = None
+        return True
 
     def _steady(self, plan, arg_tensors):
         """A call whose guard is the plan's: its entry's program on the plan's layout
