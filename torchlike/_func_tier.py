@@ -78,6 +78,7 @@ def transformed(func, eager, options):
 class _Tier(CompiledCallable):
     """torchlike.compile of one transform, running eagerly, without PyTorch's logs or
     warnings, where it cannot compile."""
+    results_as_op = False       # (a transform's results join as its own program's)
 
     def __init__(self, eager, func):
         def run(*args, **kwargs):

@@ -56,6 +56,7 @@ from .effects import Snapshot, counting, harvest
 from .guards import GuardKey, collect, leaf_sig, shapes_left_out
 from .plan import GuardPlan, version_counters
 from .plan import getter as _getter
+from .pending import call_as_op
 from .split import OpLog, replaying
 from .stance import current as current_stance, recompile_error
 from .state import _SCALARS, NUMBERS, CellValues, discover, function_roots
@@ -137,6 +138,7 @@ class _Entry:
         where = [firsts[u] if u < len(firsts) else len(in_arrays) + u - len(firsts)
                  for u in used]
         self.pick = _getter(where)
+        self.picked = where         # (the storage or counter behind each program input)
         # (most programs draw no random numbers: then the counters are not put after the
         # arrays for `pick`)
         self.reads_counters = any(w >= len(in_arrays) for w in where)
@@ -293,6 +295,8 @@ class _Outputs:
 
 class CompiledCallable:
     _live = None        # every compiled callable (weakly), for torchlike.compiler.reset
+    # a pure call whose results join autograd runs as one pending op (pending.py)
+    results_as_op = True
 
     def __init__(self, fn, fullgraph=False, dynamic=None, recompile_limit=None):
         self.fn = fn
@@ -506,6 +510,12 @@ class CompiledCallable:
                 if not entry.structural:    # one that adds containers holds for one call
                     self._store(entry, key)
                 lowering = _collector_paused()     # (its first run lowers and compiles)
+        joins = is_grad_enabled() and any(entry.out_grad)
+        if joins and self.results_as_op and _lazy.ENABLED and not grads:
+            leaves = call_as_op(entry, tensors, owner)      # (eager training: pending.py)
+            if leaves is not None:
+                self._keep_plan(entry, key, arg_tensors, tensors, storages, owner, ())
+                return entry.unflatten_results(leaves)
         counters = state.counters()
         in_arrays = _arrays(storages)
         if entry.split is not None:
@@ -518,15 +528,19 @@ class CompiledCallable:
             raise
         del in_arrays[:]        # (references to donated arrays)
         leaves, new_tensors = self._install(entry, state, tensors, storages, owner, outs)
+        self._keep_plan(entry, key, arg_tensors, tensors, storages, owner, new_tensors)
+        if joins:
+            return join_graph(entry, leaves, tensors, owner, outs.inputs, counters)
+        return entry.unflatten_results(leaves)
+
+    def _keep_plan(self, entry, key, arg_tensors, tensors, storages, owner, new_tensors):
+        """The steady path for the next calls, where this call's layout allows one."""
         plan = None if self._walk is None else \
             GuardPlan.make(self._walk, entry, key, arg_tensors, tensors, storages, owner)
         if plan is not None and plan.advance(new_tensors):
             self._plan = plan
             if arg_tensors:
                 plan.release()      # (the plan does not keep this call's arguments)
-        if is_grad_enabled() and any(entry.out_grad):
-            return join_graph(entry, leaves, tensors, owner, outs.inputs, counters)
-        return entry.unflatten_results(leaves)
 
     def _note_dynamic(self, entry, state):
         """Whether a trace set Python slots to a number .item() read that were not
@@ -547,6 +561,12 @@ class CompiledCallable:
         state, tensors, storages = plan.layout(arg_tensors)
         if not entry.alias_holds(storages):
             return _MISS
+        if plan.join and self.results_as_op and _lazy.ENABLED:     # (pending.py)
+            leaves = call_as_op(entry, tensors, plan.owner)
+            if leaves is not None:
+                if arg_tensors:
+                    plan.release()
+                return entry.unflatten_results(leaves)
         counters = plan.state.counters()
         in_arrays = _arrays(storages)
         outs = entry.run(in_arrays, counters)

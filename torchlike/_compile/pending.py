@@ -1,0 +1,69 @@
+"""A compiled model's call in eager training: one pending op of the eager engine.
+
+`model = torchlike.compile(model)`, then `loss = F.cross_entropy(model(x), y);
+loss.backward()` outside, is PyTorch's most common use of torch.compile. Run as its own
+XLA program, the call's results would join the graph as a CompiledFunction node whose
+backward is a second program (the forward computed again inside its vjp), and that node
+keeps the eager engine from fusing the backward (the loss's nodes run one by one).
+Where the traced program is a pure function of the tensors it reads, giving tensors
+(no state written, no slot filled, no random draw, no number: a model's forward
+without dropout or BatchNorm's running statistics), the call is instead one op of the
+eager engine's op table (`entry_op`): pending like any recorded op and recorded as one
+node named CompiledFunctionBackward, so the step's backward computes the forward and
+the gradients in one fused program, as for an eager model.
+"""
+from .._ops import dispatch
+from .._ops.registry import Op
+from .autograd_node import _graded_positions
+
+_UNSET = object()
+
+
+def call_as_op(entry, tensors, owner):
+    """The entry's results (flat leaves) as pending tensors of one recorded op, or None
+    where the entry is not such a pure function or an input has no whole tensor."""
+    op = entry_op(entry)
+    if op is None:
+        return None
+    if entry.graded_at is None:     # (which results depend on what requires grad)
+        _graded_positions(entry, tensors, owner)
+    if not all(entry.graded_mask):  # (a result that joins no graph: join_graph's way)
+        return None
+    by_storage = {}
+    for t, k in zip(tensors, owner):
+        if t._whole and k not in by_storage:
+            by_storage[k] = t
+    inputs = [by_storage.get(k) for k in entry.picked]
+    if None in inputs:
+        return None
+    out = dispatch.apply(op, inputs)
+    results = iter(out if isinstance(out, tuple) else (out,))
+    return [s if d is None else next(results)
+            for s, d in zip(entry.out_static, entry.out_devices)]
+
+
+def entry_op(entry):
+    """The entry's program as an op (made once), or None where it is not a pure
+    function of its inputs giving tensors."""
+    op = getattr(entry, "as_op", _UNSET)
+    if op is _UNSET:
+        op = entry.as_op = _make_op(entry) if _pure(entry) else None
+    return op
+
+
+def _pure(entry):
+    return (entry.split is None and not entry.eager and not entry.changed
+            and not entry.new_slots and not entry.none_slots and not entry.structural
+            and not entry.scalar_after and not entry.symbol_slots and not any(entry.draws)
+            and not entry.reads_counters and entry.expand_out is None
+            and not any(entry.out_numbers) and all(entry.out_live)
+            and any(d is not None for d in entry.out_devices))
+
+
+def _make_op(entry):
+    run = entry.run_fn
+
+    def compiled_call(*arrays):
+        flat = run(*arrays)
+        return flat[0] if len(flat) == 1 else tuple(flat)
+    return Op("compiled_call", compiled_call, "CompiledFunctionBackward")
