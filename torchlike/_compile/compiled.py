@@ -512,7 +512,7 @@ class CompiledCallable:
                 lowering = _collector_paused()     # (its first run lowers and compiles)
         joins = is_grad_enabled() and any(entry.out_grad)
         if joins and self.results_as_op and _lazy.ENABLED and not grads:
-            leaves = call_as_op(entry, tensors, owner)      # (eager training: pending.py)
+            leaves = call_as_op(entry, tensors, owner, storages, state)   # (pending.py)
             if leaves is not None:
                 self._keep_plan(entry, key, arg_tensors, tensors, storages, owner, ())
                 return entry.unflatten_results(leaves)
@@ -562,7 +562,7 @@ class CompiledCallable:
         if not entry.alias_holds(storages):
             return _MISS
         if plan.join and self.results_as_op and _lazy.ENABLED:     # (pending.py)
-            leaves = call_as_op(entry, tensors, plan.owner)
+            leaves = call_as_op(entry, tensors, plan.owner, storages, plan.state)
             if leaves is not None:
                 if arg_tensors:
                     plan.release()

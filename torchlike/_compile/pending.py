@@ -5,9 +5,10 @@ loss.backward()` outside, is PyTorch's most common use of torch.compile. Run as 
 XLA program, the call's results would join the graph as a CompiledFunction node whose
 backward is a second program (the forward computed again inside its vjp), and that node
 keeps the eager engine from fusing the backward (the loss's nodes run one by one).
-Where the traced program is a pure function of the tensors it reads, giving tensors
-(no state written, no slot filled, no random draw, no number: a model's forward
-without dropout or BatchNorm's running statistics), the call is instead one op of the
+Where the traced program is a function of the tensors it reads (and the generators'
+counters), giving tensors (no state written, no slot filled, no number: a model's
+forward, dropout included, without BatchNorm's running statistics), the call is instead
+one op of the
 eager engine's op table (`entry_op`): pending like any recorded op and recorded as one
 node named CompiledFunctionBackward, so the step's backward computes the forward and
 the gradients in one fused program, as for an eager model.
@@ -19,9 +20,11 @@ from .autograd_node import _graded_positions
 _UNSET = object()
 
 
-def call_as_op(entry, tensors, owner):
+def call_as_op(entry, tensors, owner, storages, state):
     """The entry's results (flat leaves) as pending tensors of one recorded op, or None
-    where the entry is not such a pure function or an input has no whole tensor."""
+    where the entry is not such a pure function or an input has no whole tensor. A
+    program that draws random numbers takes the generators' counters as inputs, which
+    then advance by its draws, as a call of the program advances them."""
     op = entry_op(entry)
     if op is None:
         return None
@@ -33,10 +36,14 @@ def call_as_op(entry, tensors, owner):
     for t, k in zip(tensors, owner):
         if t._whole and k not in by_storage:
             by_storage[k] = t
-    inputs = [by_storage.get(k) for k in entry.picked]
+    n = len(storages)
+    counters = state.counters() if entry.reads_counters else ()
+    inputs = [by_storage.get(k) if k < n else counters[k - n] for k in entry.picked]
     if None in inputs:
         return None
     out = dispatch.apply(op, inputs)
+    for g, draws in zip(state.generators, entry.draws):
+        g._counter += draws
     results = iter(out if isinstance(out, tuple) else (out,))
     return [s if d is None else next(results)
             for s, d in zip(entry.out_static, entry.out_devices)]
@@ -54,8 +61,8 @@ def entry_op(entry):
 def _pure(entry):
     return (entry.split is None and not entry.eager and not entry.changed
             and not entry.new_slots and not entry.none_slots and not entry.structural
-            and not entry.scalar_after and not entry.symbol_slots and not any(entry.draws)
-            and not entry.reads_counters and entry.expand_out is None
+            and not entry.scalar_after and not entry.symbol_slots
+            and entry.expand_out is None
             and not any(entry.out_numbers) and all(entry.out_live)
             and any(d is not None for d in entry.out_devices))
 
