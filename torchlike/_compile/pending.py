@@ -22,7 +22,7 @@ _UNSET = object()
 
 def call_as_op(entry, tensors, owner, storages, state):
     """The entry's results (flat leaves) as pending tensors of one recorded op, or None
-    where the entry is not such a pure function or an input has no whole tensor. A
+    where the entry writes state (see _writes_nothing) or an input has no whole tensor. A
     program that draws random numbers takes the generators' counters as inputs, which
     then advance by its draws, as a call of the program advances them."""
     op = entry_op(entry)
@@ -39,7 +39,7 @@ def call_as_op(entry, tensors, owner, storages, state):
     n = len(storages)
     counters = state.counters() if entry.reads_counters else ()
     inputs = [by_storage.get(k) if k < n else counters[k - n] for k in entry.picked]
-    if None in inputs:
+    if any(x is None for x in inputs):
         return None
     out = dispatch.apply(op, inputs)
     for g, draws in zip(state.generators, entry.draws):
@@ -50,15 +50,17 @@ def call_as_op(entry, tensors, owner, storages, state):
 
 
 def entry_op(entry):
-    """The entry's program as an op (made once), or None where it is not a pure
-    function of its inputs giving tensors."""
+    """The entry's program as an op (made once), or None where it writes state."""
     op = getattr(entry, "as_op", _UNSET)
     if op is _UNSET:
-        op = entry.as_op = _make_op(entry) if _pure(entry) else None
+        op = entry.as_op = _make_op(entry) if _writes_nothing(entry) else None
     return op
 
 
-def _pure(entry):
+def _writes_nothing(entry):
+    """No storage written, no slot filled or emptied, no Python value set, no number
+    returned, no split: the program's tensor results are all it does (random draws
+    aside, which call_as_op accounts for)."""
     return (entry.split is None and not entry.eager and not entry.changed
             and not entry.new_slots and not entry.none_slots and not entry.structural
             and not entry.scalar_after and not entry.symbol_slots
