@@ -1,5 +1,8 @@
 """Python numbers read from traced tensors: what `.item()` returns inside a compiled
-function where PyTorch captures it (fullgraph=True, or config.capture_scalar_outputs).
+function's trace, where PyTorch captures it (fullgraph=True, or
+config.capture_scalar_outputs), and, speculatively, where PyTorch breaks the graph there
+(the defaults: a trace that needs the number in Python is redone with the break,
+_compile/breaks.SpeculationFailed).
 
 PyTorch's compiler turns such a read into a symbol (an "unbacked" SymFloat, SymInt or
 SymBool) that Python arithmetic, tensor ops and factories take like a number, and that
