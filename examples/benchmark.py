@@ -690,7 +690,9 @@ def print_host(rows):
 # ---------------------------------------------------------------- training-loop utilities
 
 UTILITIES = ("plain", "clip_grad_norm_", "clip_grad_value_", "zero_grad(set_to_none=False)",
-             "GradScaler")
+             "GradScaler", "compiled model")
+# (torchlike only: torch's compile of the model needs its inductor's C++ toolchain)
+TORCHLIKE_ONLY = ("compiled model",)
 
 
 def utility_step(lib, device, utility):
@@ -698,6 +700,8 @@ def utility_step(lib, device, utility):
     every step (or "plain", without)."""
     F, utils = lib.nn.functional, lib.nn.utils
     forward, params = transformer_model(lib, device)
+    if utility == "compiled model":     # PyTorch's usual recipe: model compiled, loop eager
+        forward = lib.compile(forward)
     optimizer = lib.optim.AdamW(params, lr=1e-3)
     scaler = lib.amp.GradScaler(device, init_scale=1024.0) if utility == "GradScaler" else None
     x = lib.randn(BATCH, SEQ, D_MODEL, device=device)
@@ -729,7 +733,8 @@ def run_utils(device, quick, torch_ok):
     rows = []
     for utility in UTILITIES:
         made = {label: first_steps(functools.partial(utility_step, lib, device, utility))[0]
-                for label, lib in libs}
+                for label, lib in libs
+                if label == "torchlike" or utility not in TORCHLIKE_ONLY}
         times = steady_times(made, steps, repeats, failed=_raise)
         rows.append([utility, times.get("torch"), times["torchlike"]])
     return rows
