@@ -11,8 +11,6 @@ import builtins
 import ml_dtypes
 import numpy as np
 
-from ._symbolic import SymNumber
-
 
 class dtype:
     __slots__ = ("name", "np", "itemsize", "is_floating_point", "is_complex", "is_signed", "_rank")
@@ -175,7 +173,9 @@ def _promote_barebones(a, b):
 
 
 def scalar_dtype(value):
-    """The dtype a Python scalar stands for as a 'wrapped number' in promotion."""
+    """The dtype a Python scalar stands for as a 'wrapped number' in promotion (a number
+    .item() read in a compiled trace is an instance of the type it stands for:
+    _symbolic.SymNumber.__class__)."""
     if isinstance(value, builtins.bool):
         return bool
     if isinstance(value, int):
@@ -184,8 +184,6 @@ def scalar_dtype(value):
         return get_default_dtype()
     if isinstance(value, complex):
         return default_complex_dtype()
-    if isinstance(value, SymNumber):        # (a number .item() read in a trace)
-        return scalar_dtype(value.python_type())
     raise TypeError(f"unsupported scalar {type(value).__name__}")
 
 

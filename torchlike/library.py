@@ -321,8 +321,9 @@ class Library:
         """Registers `fn` as the operator's kernel for `dispatch_key` ("CPU", "CUDA",
         "CompositeImplicitAutograd", ...; none: the library's, else
         CompositeImplicitAutograd)."""
-        op = _resolve(op_name if "::" in str(op_name) or not isinstance(op_name, str)
-                      else f"{self.ns}::{op_name}")
+        if isinstance(op_name, str) and "::" not in op_name:     # (a name in this namespace)
+            op_name = f"{self.ns}::{op_name}"
+        op = _resolve(op_name)
         op._kernels[dispatch_key or self.dispatch_key or "CompositeImplicitAutograd"] = fn
 
     def _destroy(self):

@@ -8,10 +8,9 @@ keeps the eager engine from fusing the backward (the loss's nodes run one by one
 Where the traced program is a function of the tensors it reads (and the generators'
 counters), giving tensors (no state written, no slot filled, no number: a model's
 forward, dropout included, without BatchNorm's running statistics), the call is instead
-one op of the
-eager engine's op table (`entry_op`): pending like any recorded op and recorded as one
-node named CompiledFunctionBackward, so the step's backward computes the forward and
-the gradients in one fused program, as for an eager model.
+one op of the eager engine's op table (`entry_op`): pending like any recorded op and
+recorded as one node named CompiledFunctionBackward, so the step's backward computes
+the forward and the gradients in one fused program, as for an eager model.
 """
 from .._ops import dispatch
 from .._ops.registry import Op

@@ -9,7 +9,6 @@ from jax._src.interpreters import ad as _ad       # (LinearizeTracer: write_out)
 
 from .. import _dtype as dt
 from ..return_types import structseq
-from .._symbolic import SymNumber
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import node_class
@@ -314,7 +313,7 @@ def is_integral(d, include_bool=True):
 
 def as_scalar(x):
     """A Python number from a Python or numpy scalar (PyTorch's 'wrapped number')."""
-    if isinstance(x, (builtins.bool, int, float, complex, SymNumber)):
+    if isinstance(x, (builtins.bool, int, float, complex)):     # (a symbol too: _symbolic)
         return x
     if hasattr(x, "item") and hasattr(x, "dtype") and not isinstance(x, Tensor):
         return x.item()
