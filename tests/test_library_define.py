@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import torchlike
-from helpers import to_numpy as _to_numpy
+from helpers import float_tol, to_numpy as _to_numpy
 
 torch = pytest.importorskip("torch")
 
@@ -75,6 +75,8 @@ def test_defined_operators_and_their_errors_as_torchs():
     assert len(ours) == len(theirs)
     for a, b in zip(ours, theirs):
         if isinstance(b, np.ndarray):
-            np.testing.assert_allclose(a, b, rtol=1e-6)
+            # (products by 3 exact; the gradient 3 + cos - sin: two libm results, 4 steps
+            # each, of magnitude below the sum's)
+            np.testing.assert_allclose(a, b, **float_tol("float32", steps=8))
         else:
             assert a == b
