@@ -80,8 +80,24 @@ def test_names_defaults_and_types_are_torchs(var):
     ours = getattr(_torch_config_defaults, var)
     assert list(ours) == list(theirs), "stale: python tests/test_config_modules.py --write"
     for name, default in module.get_config_copy().items():
-        if not _machine_dependent(name, default):
+        if not _machine_dependent(name, default) and name not in _ENVIRONMENT_DEPENDENT:
             assert ours[name] == theirs[name], name
+
+
+_ENVIRONMENT_DEPENDENT = ("error_on_custom_op_aliasing",)     # (PyTorch: True where $CI is set)
+
+
+@pytest.mark.parametrize("ci", ["", "true"])
+def test_defaults_pytorch_takes_from_the_environment_follow_it(ci):
+    import subprocess
+    code = ("import torch._functorch.config as t, torchlike._functorch.config as m\n"
+            f"print([(getattr(t, n), getattr(m, n)) for n in {_ENVIRONMENT_DEPENDENT!r}])")
+    env = {**os.environ, "CI": ci}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    pairs = eval(out)
+    assert all(theirs == ours for theirs, ours in pairs), pairs
+    assert pairs[0][0] is bool(ci)           # (the case really changes PyTorch's default)
 
 
 def _session(lib):
