@@ -708,8 +708,9 @@ def _train_compiled_model(lib, model, steps=4, compiled=True):
         if lib is torch else lib.compile(model)
     x = lib.tensor(np.linspace(-1, 1, 64, dtype=np.float32).reshape(16, 4))
     y = lib.tensor(np.linspace(1, -1, 32, dtype=np.float32).reshape(16, 2))
-    losses, names = [], set()
+    losses, names, compiles = [], set(), []
     for _ in range(steps):
+        before = torchlike._caches.compiles.total
         opt.zero_grad()
         out = compiled(x)
         names.add(type(out.grad_fn).__name__)
@@ -717,6 +718,8 @@ def _train_compiled_model(lib, model, steps=4, compiled=True):
         loss.backward()
         opt.step()
         losses.append(loss.item())
+        compiles.append(torchlike._caches.compiles.total - before)
+    _train_compiled_model.compiles = compiles       # (torchlike's XLA compiles per step)
     return losses, names
 
 
@@ -734,6 +737,9 @@ def test_compiled_model_in_an_eager_loop_fuses_its_backward(dropout):
     fused = engine.stats.fused_calls - fused
     assert names == {"CompiledFunctionBackward"}
     assert fused == 4                   # one fused backward a step
+    # the step repeats from the second on: no trace, no compile (dropout's counters are
+    # program inputs, not constants)
+    assert _train_compiled_model.compiles[1:] == [0, 0, 0], _train_compiled_model.compiles
     if dropout:     # (_mlp seeds: the same weights, then the same generator state)
         eager, _ = _train_compiled_model(torchlike, _mlp(torchlike, dropout), compiled=False)
         np.testing.assert_allclose(ours, eager, **step_tol(4))
