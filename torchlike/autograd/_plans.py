@@ -36,12 +36,13 @@ class _Structure:
     regions). The fused cache's keys hold one, hashed and compared by identity, so a key
     costs nothing to build or look up; `structure_of` makes one per distinct structure."""
     __slots__ = ("program", "root_refs", "slot_target", "n_targets", "regions", "near_roots",
-                 "__weakref__")
+                 "siblings", "__weakref__")
 
     def __init__(self, program, root_refs, slot_target, n_targets, regions):
         self.program, self.root_refs, self.slot_target = program, root_refs, slot_target
         self.n_targets, self.regions = n_targets, regions
         self.near_roots = None      # engine._held_near_roots' places to look at, once made
+        self.siblings = None        # ... and engine._held_siblings'
 
 
 # (program, root_refs, slot_target, n_targets, regions) -> its _Structure, while anything

@@ -406,6 +406,7 @@ def _run_plain(roots, root_grads, retain_graph, root_tensors):
         cotangents.append(g._data())
     if not structure.regions:
         wanted += _held_near_roots(order, structure)
+        wanted += _held_siblings(order, structure)
     hooked, old = [], []
     for leaf in leaf_list:      # (_has_leaf_hooks and _old_grad inlined: once per parameter)
         t = leaf.variable
@@ -505,6 +506,50 @@ def _near_roots(program):
                       for j, ref in enumerate(program[q][2])
                       if ref[0] == 0 and ref[1] >= first - 1])
     return reads_at, range(first, len(program))
+
+
+def _held_siblings(order, structure):
+    """((node place, output), Deferred) for the pending outputs of the graph's
+    several-output ops that nothing in the graph reads but something still holds: the
+    new running statistics batch_norm gives its buffers, a compiled model's written
+    buffers (_compile/pending.py). The fused call computes them with the forward; left
+    pending, each step's buffers would hold the step's inputs and read the previous
+    step's pending buffers, a chain that grew until a cut computed it (a BatchNorm MLP's
+    eager step: 1.2 ms, and 13-90 ms each tenth step where `loss.item()` computed the
+    ten steps' forwards again)."""
+    siblings = structure.siblings
+    if siblings is None:
+        siblings = structure.siblings = _sibling_places(order, structure)
+    held = []
+    for place, reader, j, unread in siblings:
+        d = order[reader].arrays[j]
+        if type(d) is not Deferred or d._value is not None or d.call is None:
+            continue
+        outs = d.call.outs
+        for i in unread:
+            s = outs[i]()
+            if s is not None and s._value is None:
+                held.append(((place, i), s))
+    return held
+
+
+def _sibling_places(order, structure):
+    """(place of a several-output node, the place of a node reading one of its outputs,
+    that input's index, the outputs nothing in the program reads) for _held_siblings."""
+    read, reader_of = {}, {}
+    for q, (_, _, refs) in enumerate(structure.program):
+        for j, ref in enumerate(refs):
+            if ref[0] in (0, 3):
+                read.setdefault(ref[1], set()).add(ref[2])
+                reader_of.setdefault(ref[1], (q, j))
+    for p, nr in structure.root_refs:
+        read.setdefault(p, set()).add(nr)
+    out = []
+    for p, (q, j) in reader_of.items():
+        unread = tuple(i for i in range(len(order[p].out_avals)) if i not in read[p])
+        if unread:
+            out.append((p, q, j, unread))
+    return tuple(out)
 
 
 def _count_holder(saved, t):
