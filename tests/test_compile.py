@@ -747,3 +747,28 @@ def test_compiled_model_in_an_eager_loop_fuses_its_backward(dropout):
     theirs, torch_names = _train_compiled_model(torch, torch_model)
     assert torch_names == names
     np.testing.assert_allclose(ours, theirs, **step_tol(4))
+
+
+def test_compiled_batchnorm_model_in_an_eager_loop_fuses_and_updates_its_buffers():
+    """A compiled forward whose only writes are BatchNorm's buffers (running statistics,
+    num_batches_tracked) is one pending op too: its new buffers are outputs of the op,
+    computed by the step's fused backward with the forward (it ran as a program of its own
+    whose backward ran the forward again, and the loss's nodes one by one: slower than
+    eager). Losses and buffers are torch's; after the backward no buffer is pending."""
+    from torchlike._lazy import Deferred
+    from torchlike.autograd import engine
+    model, torch_model = _mlp(torchlike, batchnorm=True), _mlp(torch, batchnorm=True)
+    _copy_weights(model, torch_model)
+    fused = engine.stats.fused_calls
+    ours, names = _train_compiled_model(torchlike, model)
+    assert engine.stats.fused_calls - fused == 4        # one fused backward a step
+    assert _train_compiled_model.compiles[1:] == [0, 0, 0], _train_compiled_model.compiles
+    pending = [name for name, b in model.named_buffers()
+               if type(b._storage.array) is Deferred and b._storage.array._value is None]
+    assert pending == [], pending
+    theirs, torch_names = _train_compiled_model(torch, torch_model)
+    assert names == torch_names == {"CompiledFunctionBackward"}
+    np.testing.assert_allclose(ours, theirs, **step_tol(4))
+    for (name, b), tb in zip(model.named_buffers(), torch_model.buffers()):
+        assert b.dtype == getattr(torchlike, str(tb.dtype).split(".")[1]), name
+        np.testing.assert_allclose(to_numpy(b), tb.numpy(), **step_tol(4), err_msg=name)

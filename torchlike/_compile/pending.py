@@ -5,16 +5,17 @@ loss.backward()` outside, is PyTorch's most common use of torch.compile. Run as 
 XLA program, the call's results would join the graph as a CompiledFunction node whose
 backward is a second program (the forward computed again inside its vjp), and that node
 keeps the eager engine from fusing the backward (the loss's nodes run one by one).
-Where the traced program is a function of the tensors it reads (and the generators'
-counters), giving tensors (no state written, no slot filled, no number: a model's
-forward, dropout included, without BatchNorm's running statistics), the call is instead
-one op of the eager engine's op table (`entry_op`): pending like any recorded op and
-recorded as one node named CompiledFunctionBackward, so the step's backward computes
-the forward and the gradients in one fused program, as for an eager model.
+Where the traced program gives tensors and writes nothing but whole storages (a model's
+forward; dropout's draws; BatchNorm's running statistics, which eager batch_norm also
+takes from its op's outputs), the call is instead one op of the eager engine's op table
+(`entry_op`): pending like any recorded op and recorded as one node named
+CompiledFunctionBackward, so the step's backward computes the forward and the gradients
+in one fused program, as for an eager model.
 """
 from .._ops import dispatch
 from .._ops.registry import Op
 from .autograd_node import _graded_positions
+from .plan import version_counters
 
 _UNSET = object()
 
@@ -41,9 +42,16 @@ def call_as_op(entry, tensors, owner, storages, state):
     if any(x is None for x in inputs):
         return None
     out = dispatch.apply(op, inputs)
+    out = out if isinstance(out, tuple) else (out,)
     for g, draws in zip(state.generators, entry.draws):
         g._counter += draws
-    results = iter(out if isinstance(out, tuple) else (out,))
+    if entry.changed:       # (the op's last outputs: written storages' new arrays)
+        for st, t in zip(entry.changed_of(storages), out[len(out) - len(entry.changed):]):
+            st.array = t._storage.array
+            st.generation += 1
+        for counter in version_counters(entry, tensors, owner):
+            counter.value += 1
+    results = iter(out)
     return [s if d is None else next(results)
             for s, d in zip(entry.out_static, entry.out_devices)]
 
@@ -57,11 +65,10 @@ def entry_op(entry):
 
 
 def _writes_nothing(entry):
-    """No storage written, no slot filled or emptied, no Python value set, no number
-    returned, no split: the program's tensor results are all it does (random draws
-    aside, which call_as_op accounts for)."""
-    return (entry.split is None and not entry.eager and not entry.changed
-            and not entry.new_slots and not entry.none_slots and not entry.structural
+    """No slot filled or emptied, no Python value set, no number returned, no split: the
+    program's tensor results are all it does, besides storages it writes whole (each its
+    own output) and random draws, which call_as_op accounts for."""
+    return (entry.split is None and not entry.eager and not entry.new_slots and not entry.none_slots and not entry.structural
             and not entry.scalar_after and not entry.symbol_slots
             and entry.expand_out is None
             and not any(entry.out_numbers) and all(entry.out_live)
@@ -71,7 +78,10 @@ def _writes_nothing(entry):
 def _make_op(entry):
     run = entry.run_fn
 
+    written, _ = entry.out_ends       # (outputs: written storages, new tensors, results)
+
     def compiled_call(*arrays):
         flat = run(*arrays)
+        flat = flat[written:] + flat[:written]      # (results first: autograd's order)
         return flat[0] if len(flat) == 1 else tuple(flat)
     return Op("compiled_call", compiled_call, "CompiledFunctionBackward")
