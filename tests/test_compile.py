@@ -772,3 +772,38 @@ def test_compiled_batchnorm_model_in_an_eager_loop_fuses_and_updates_its_buffers
     for (name, b), tb in zip(model.named_buffers(), torch_model.buffers()):
         assert b.dtype == getattr(torchlike, str(tb.dtype).split(".")[1]), name
         np.testing.assert_allclose(to_numpy(b), tb.numpy(), **step_tol(4), err_msg=name)
+
+
+def _no_grad_inside(lib, in_place):
+    """A compiled function computing under no_grad, differentiated outside: a scale
+    taken without gradient, or a weight clamped in place (a leaf keeps its identity:
+    its gradient is that of its new value)."""
+    w = lib.tensor(np.array([[0.5, -2.0, 3.0], [1.5, 0.25, -0.75]], np.float32),
+                   requires_grad=True)
+    x = lib.tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3))
+
+    def f(x):
+        with lib.no_grad():
+            if in_place:
+                w.clamp_(-1.0, 1.0)
+                scale = 2.0
+            else:
+                scale = w.norm()
+        return ((x @ w.t()) * scale).tanh().sum()
+    compiled = lib.compile(f, backend="aot_eager") if lib is torch else lib.compile(f)
+    losses = [compiled(x) for _ in range(2)]
+    for loss in losses:
+        loss.backward()
+    return [loss.item() for loss in losses], w.grad, w.detach()
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_no_grad_inside_a_compiled_function_blocks_gradients_as_pytorch(in_place):
+    """The compiled program's backward is the vjp of the whole trace: what no_grad
+    computed carried gradient (the scale's own, or none through the clamp)."""
+    torch._dynamo.reset()
+    ours, theirs = _no_grad_inside(torchlike, in_place), _no_grad_inside(torch, in_place)
+    np.testing.assert_allclose(ours[0], theirs[0], **float_tol("float32", steps=8))
+    for a, b in zip(ours[1:], theirs[1:]):      # (the grads: sums of signed terms)
+        np.testing.assert_allclose(to_numpy(a), b.numpy(),
+                                   **normwise_tol("float32", 16, b.numpy()))

@@ -193,6 +193,11 @@ def apply_traced(op, inputs, params, grad_fn=None):
                 node = dispatch.record(op, params, edges, arrays, outs, grad_fn, inputs)
                 if recording is not None:
                     state.pullbacks[node] = pullback
+        elif not is_grad_enabled():
+            # (the program is differentiated as a whole where its results join a graph
+            # outside: what no_grad computed carries no gradient there, as in PyTorch)
+            outs = tuple([Tensor._wrap(jax.lax.stop_gradient(o), device)
+                          for o in (out if multi else (out,))])
         return outs if multi else outs[0]
     if not is_grad_enabled() and not state.forward and state.dual_level is None:
         # no_grad inside a reverse-mode transform blocks gradients, as in torch.func
@@ -292,8 +297,25 @@ def write_in_trace(tensor, value):
         born_from, strict = state.transform_scopes[-1]
         if tensor._storage.born < born_from and (strict or isinstance(value, Tracer)):
             raise RuntimeError(_captured_write_error())
+    if state.compiling and not state.transforms and isinstance(value, Tracer) and \
+            not is_grad_enabled() and tensor.requires_grad:
+        value = _same_variable(tensor._raw(), value)
     with jax.ensure_compile_time_eval():
         return tensor._write_now(value)
+
+
+@jax.custom_jvp
+def _same_variable(old, new):
+    """`new`, differentiated as `old`: a write under no_grad into a tensor that requires
+    grad (`w.clamp_()` in a compiled forward) changes its value, not the variable whose
+    gradient later uses compute (PyTorch's leaf keeps its identity). Plain
+    stop_gradient would give the old value no gradient at all."""
+    return new
+
+
+@_same_variable.defjvp
+def _same_variable_jvp(primals, tangents):
+    return primals[1], tangents[0]
 
 
 def detached(tensor):
