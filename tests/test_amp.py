@@ -432,7 +432,14 @@ def test_modules_under_cpu_autocast_return_torchs_dtype(oracle, make):
     for lib in (oracle, torchlike):
         x = lib.tensor(np.random.default_rng(0).standard_normal((5, 2, 8)).astype(np.float32))
         with lib.autocast("cpu"):
-            dtypes.append(str(make(lib, x).dtype))
+            try:
+                dtypes.append(str(make(lib, x).dtype))
+            except RuntimeError as e:
+                if lib is torchlike or "could not create a primitive descriptor" not in str(e):
+                    raise
+                # (PyTorch's oneDNN has no bfloat16 LSTM for a CPU without AVX-512: the
+                # oracle itself cannot run the case there)
+                pytest.skip(f"PyTorch cannot run it on this CPU ({e})".split(". Run")[0])
     assert dtypes[0] == dtypes[1]
 
 
