@@ -807,3 +807,63 @@ def test_no_grad_inside_a_compiled_function_blocks_gradients_as_pytorch(in_place
     for a, b in zip(ours[1:], theirs[1:]):      # (the grads: sums of signed terms)
         np.testing.assert_allclose(to_numpy(a), b.numpy(),
                                    **normwise_tol("float32", 16, b.numpy()))
+
+
+def _straight_through(lib, inside):
+    """A custom Function (a straight-through rounding: its backward is not its forward's
+    derivative) in a compiled model, with backward() outside the compiled function or
+    inside it (a compiled training step); a second output left without gradient."""
+    class Round(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale):
+            ctx.save_for_backward(x)
+            ctx.scale = scale
+            return (x * scale).round() / scale, x.abs()
+
+        @staticmethod
+        def backward(ctx, g, g_abs):
+            x, = ctx.saved_tensors
+            return g * (x.abs() < 1.5) + g_abs * 0.5, None
+    lib.manual_seed(0)
+    model = lib.nn.Linear(4, 3)
+    with lib.no_grad():
+        model.weight.copy_(lib.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)))
+        model.bias.copy_(lib.tensor([0.1, -0.2, 0.3]))
+    opt = lib.optim.SGD(model.parameters(), lr=0.1)
+    x = lib.tensor(np.linspace(-2, 2, 20, dtype=np.float32).reshape(5, 4))
+
+    def loss_of(x):
+        rounded, size = Round.apply(model(x), 4.0)
+        return (rounded ** 2).sum() + size.sum()
+
+    def step(x):
+        opt.zero_grad()
+        loss = loss_of(x)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+    fn = step if inside else loss_of
+    compiled = lib.compile(fn, backend="aot_eager") if lib is torch else lib.compile(fn)
+    losses = []
+    for _ in range(3):
+        if inside:
+            losses.append(compiled(x).item())
+        else:
+            opt.zero_grad()
+            loss = compiled(x)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    return losses, model.weight.detach(), model.bias.detach()
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_custom_function_in_a_compiled_model_runs_its_backward(inside):
+    """The program's vjp (a compiled model's results differentiated outside) ran JAX's
+    derivative of the Function's forward, under no_grad: every gradient was zero."""
+    torch._dynamo.reset()
+    ours, theirs = _straight_through(torchlike, inside), _straight_through(torch, inside)
+    np.testing.assert_allclose(ours[0], theirs[0], **float_tol("float32", steps=16))
+    for a, b in zip(ours[1:], theirs[1:]):
+        np.testing.assert_allclose(to_numpy(a), b.numpy(),
+                                   **normwise_tol("float32", 32, b.numpy()))

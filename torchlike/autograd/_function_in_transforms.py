@@ -23,6 +23,7 @@ backward), forward(ctx, ...) works too and nothing else is required, except jvp 
 jacobian(strategy="forward-mode"), which PyTorch runs on forward AD.
 """
 import collections
+import copy
 
 import jax
 import jax.numpy as jnp
@@ -334,3 +335,63 @@ def apply_in_transform(cls, args, kwargs):
     function.defvjp(forward, backward)
     outs = [bridge.wrap(o, device) for o in function(*[args[i].jax() for i in slots])]
     return outs[0] if made["single"] else tuple(outs)
+
+
+# -- torchlike.compile's trace ----------------------------------------------------------
+def compiling():
+    """Whether torchlike.compile is tracing (not inside one of torch.func's transforms)."""
+    from .. import _jax_bridge as bridge
+    return not bridge.top_level() and bridge.state.compiling and not bridge.state.transforms
+
+
+def tie_to_backward(ctx, backward, args, outputs):
+    """A Function applied in torchlike.compile's trace records its node as in eager mode
+    (a backward() inside the compiled function runs its backward), but where the
+    program's results join a graph outside, the program is differentiated as a whole
+    by jax.vjp, which would differentiate the forward's ops (run under no_grad: no
+    gradient at all). So its outputs' arrays pass through a `jax.custom_vjp` whose
+    pullback is the Function's backward, on what it saved (the pullback's residuals: a
+    tracer of this trace cannot be kept for it)."""
+    from .. import _jax_bridge as bridge
+    from .._tensor import Tensor
+    slots = [i for i in ctx._input_positions if args[i].requires_grad]
+    tied = [k for k, o in enumerate(outputs)
+            if isinstance(o, Tensor) and o._grad_fn is ctx and o._whole]
+    if not slots or not tied:
+        return
+    device = outputs[tied[0]].device
+    to_save = ctx.to_save
+
+    @jax.custom_vjp
+    def tie(ins, outs, saved):
+        return outs
+
+    def forward(ins, outs, saved):
+        return outs, (ins, outs, saved)
+
+    def pullback(residuals, cotangents):
+        ins, outs, saved = residuals
+        run = copy.copy(ctx)       # (the traced ctx's saved tensors hold this trace's tracers)
+        arrays = iter(saved)
+        run._saved = tuple(None if t is None else (bridge.wrap(next(arrays), device), 0)
+                           for t in to_save)
+        run.packed = None
+        grads = [None] * len(outputs)
+        for k, c in zip(tied, cotangents):
+            grads[k] = bridge.wrap(c, device)
+        if ctx.materialize_grads:       # (as FunctionCtx.apply_backward)
+            from .._factories import zeros
+            grads = [g if g is not None or aval is None else zeros(aval[0], dtype=aval[1])
+                     for g, aval in zip(grads, ctx.out_avals)]
+        result = backward(run, *grads)
+        result = result if isinstance(result, tuple) else (result,)
+        return (tuple(jnp.zeros_like(a) if result[i] is None else result[i].jax().astype(a.dtype)
+                      for a, i in zip(ins, slots)),
+                jax.tree_util.tree_map(jnp.zeros_like, outs),
+                jax.tree_util.tree_map(jnp.zeros_like, saved))
+
+    tie.defvjp(forward, pullback)
+    saved = tuple(t.jax() for t in to_save if t is not None)
+    new = tie(tuple(args[i].jax() for i in slots), tuple(outputs[k].jax() for k in tied), saved)
+    for k, array in zip(tied, new):
+        outputs[k]._storage.array = array

@@ -262,6 +262,8 @@ class Function(metaclass=FunctionMeta):
                 o._requires_grad = False
             wrapped.append(o)
         ctx.out_avals = tuple(avals)
+        if _in_transforms.compiling():     # (the program's vjp runs the Function's backward)
+            _in_transforms.tie_to_backward(ctx, _user_backward(cls), args, wrapped)
         for t in ctx.dirty_tensors:
             if t._base is not None and t._grad_fn is ctx:
                 _move_history_to_base(ctx, t, [args[i] for i in positions])
