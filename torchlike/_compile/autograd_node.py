@@ -29,9 +29,11 @@ def join_graph(entry, leaves, tensors, owner, in_arrays, counters):
     any_live = any(live)
     reached = entry.graded_reach
     for t, k in zip(tensors, owner):    # (owner: the index of each tensor's storage)
-        if _differentiated(t) and (entry.slot_of[k] in reached or not any_live):
+        t = _differentiated(t)
+        slot = entry.slot_of[k]         # (its program input)
+        if t is not None and (slot in reached or not any_live) and slot not in positions:
             inputs.append(t)
-            positions.append(entry.slot_of[k])     # (its program input)
+            positions.append(slot)
             if not any_live:    # a node that only raises needs one input, not all
                 break
     if not inputs:
@@ -53,9 +55,19 @@ def join_graph(entry, leaves, tensors, owner, in_arrays, counters):
 
 
 def _differentiated(t):
-    """Whether a tensor the call read is an input of the results' node (whole storages:
-    parameters and arguments)."""
-    return t._base is None and t._whole and (t._requires_grad or t._grad_fn is not None)
+    """The input of the results' node that stands for a tensor the call read, or None:
+    the tensor of its whole storage (a parameter, an argument, or the base of a view
+    argument: `head(h[:, 0])` differentiates `h`'s history), where that requires grad."""
+    t = whole_tensor(t)
+    return t if t is not None and (t._requires_grad or t._grad_fn is not None) else None
+
+
+def whole_tensor(t):
+    """t where it is its storage's whole tensor, else its base where that is, else None."""
+    if t._whole:
+        return t
+    base = t._base
+    return base if base is not None and base._whole and base._storage is t._storage else None
 
 
 def _graded_positions(entry, tensors, owner):
@@ -67,7 +79,8 @@ def _graded_positions(entry, tensors, owner):
     (`graded_mask`) and the program inputs they depend on (`graded_reach`: a tensor they
     do not reach gets no gradient, None as in PyTorch, not zeros). Read off the program's
     jaxpr once per entry (its guard fixes which tensors require grad)."""
-    differentiable = {entry.slot_of[k] for t, k in zip(tensors, owner) if _differentiated(t)}
+    differentiable = {entry.slot_of[k] for t, k in zip(tensors, owner)
+                      if _differentiated(t) is not None}
     jaxpr = entry.closed.jaxpr
     first = entry.out_ends[1]           # (the tensor results come last among the outputs)
     graded, reach = [], set()

@@ -14,7 +14,7 @@ in one fused program, as for an eager model.
 """
 from .._ops import dispatch
 from .._ops.registry import Op
-from .autograd_node import _graded_positions
+from .autograd_node import _graded_positions, whole_tensor
 from .plan import version_counters
 
 _UNSET = object()
@@ -34,8 +34,10 @@ def call_as_op(entry, tensors, owner, storages, state):
         return None
     by_storage = {}
     for t, k in zip(tensors, owner):
-        if t._whole and k not in by_storage:
-            by_storage[k] = t
+        if k not in by_storage:
+            t = whole_tensor(t)
+            if t is not None:
+                by_storage[k] = t
     n = len(storages)
     counters = state.counters() if entry.reads_counters else ()
     inputs = [by_storage.get(k) if k < n else counters[k - n] for k in entry.picked]
