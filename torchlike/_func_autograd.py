@@ -98,6 +98,8 @@ def joined(body, args):
 class _Transform(Function):
     """A transform's results as one node: backward is jax.vjp of the transform."""
 
+    _results_from_jax = True
+
     @staticmethod
     def forward(ctx, pure, results, *inputs):
         ctx.pure = pure

@@ -130,6 +130,8 @@ def _pullback(entry, positions, differentiated, in_arrays, counters, cotangents)
 class CompiledFunction(Function):
     """The node of a compiled call's results (PyTorch's CompiledFunctionBackward)."""
 
+    _results_from_jax = True
+
     @staticmethod
     def forward(ctx, pullback, live, results, *inputs):
         ctx.pullback, ctx.live = pullback, live

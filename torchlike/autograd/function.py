@@ -196,6 +196,9 @@ class Function(metaclass=FunctionMeta):
     # forward batched; forward-mode transforms call jvp (_function_in_transforms.py)
     generate_vmap_rule = False
     _custom_op_node = False         # (torchlike.library's op nodes)
+    # torchlike's own nodes for results that are JAX's (a compiled call's, a transform's):
+    # a program traced around them differentiates those results itself
+    _results_from_jax = False
 
     @staticmethod
     def jvp(ctx, *grad_inputs):
@@ -262,7 +265,8 @@ class Function(metaclass=FunctionMeta):
                 o._requires_grad = False
             wrapped.append(o)
         ctx.out_avals = tuple(avals)
-        if _in_transforms.compiling():     # (the program's vjp runs the Function's backward)
+        if not cls._results_from_jax and _in_transforms.compiling():
+            # (where the program's results are differentiated outside: this backward)
             _in_transforms.tie_to_backward(ctx, _user_backward(cls), args, wrapped)
         for t in ctx.dirty_tensors:
             if t._base is not None and t._grad_fn is ctx:
