@@ -894,3 +894,39 @@ def test_a_compiled_module_on_views_differentiates_their_bases():
     for ours, theirs in zip(_head_on_views(torchlike), _head_on_views(torch)):
         np.testing.assert_allclose(to_numpy(ours), theirs.numpy(),
                                    **normwise_tol("float32", 16, theirs.numpy()))
+
+
+def _hooked(lib, inside):
+    """A hook registered on an intermediate inside a compiled function, backward()
+    outside the function or inside it."""
+    model = lib.nn.Linear(4, 3)
+    with lib.no_grad():
+        model.weight.copy_(lib.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)))
+        model.bias.copy_(lib.tensor([0.1, -0.2, 0.3]))
+    x = lib.tensor(np.linspace(-2, 2, 20, dtype=np.float32).reshape(5, 4))
+
+    def loss_of(x):
+        h = model(x)
+        h.register_hook(lambda g: g * 3)
+        return h.relu().pow(2).sum()
+
+    def step(x):
+        loss = loss_of(x)
+        loss.backward()
+        return loss.detach()
+    compiled = lib.compile(step if inside else loss_of, backend="aot_eager") \
+        if lib is torch else lib.compile(step if inside else loss_of)
+    for _ in range(2):
+        loss = compiled(x)
+        if not inside:
+            loss.backward()
+    return [loss.detach(), model.weight.grad, model.bias.grad]
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_a_hook_on_an_intermediate_in_a_compiled_function_runs_once(inside):
+    """The program's vjp (its results differentiated outside) did not run the hook."""
+    torch._dynamo.reset()
+    for ours, theirs in zip(_hooked(torchlike, inside), _hooked(torch, inside)):
+        np.testing.assert_allclose(to_numpy(ours), theirs.numpy(),
+                                   **normwise_tol("float32", 16, theirs.numpy()))

@@ -924,6 +924,9 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
+            if not _top_level():        # (torchlike.compile's trace: _function_in_transforms)
+                from .autograd._function_in_transforms import hook_in_program
+                hook_in_program(self, hook)
             return self.grad_fn.add_tensor_hook(self._output_nr, hook)
         from .utils.hooks import RemovableHandle
         if self._hooks is None:

@@ -395,3 +395,30 @@ def tie_to_backward(ctx, backward, args, outputs):
     new = tie(tuple(args[i].jax() for i in slots), tuple(outputs[k].jax() for k in tied), saved)
     for k, array in zip(tied, new):
         outputs[k]._storage.array = array
+
+
+def hook_in_program(tensor, hook):
+    """A hook registered on a tensor in torchlike.compile's trace runs where backward()
+    runs inside the compiled function (its node keeps it, as in eager mode), and, where
+    the program's results are differentiated outside (jax.vjp of the whole program),
+    on the gradient of the uses of the tensor after the hook was registered: its array
+    passes through a `jax.custom_vjp` whose pullback calls the hook (a use before the
+    registration, rare, is not seen: docs/jax.md)."""
+    from .. import _jax_bridge as bridge
+    if not compiling() or not tensor._whole:
+        return
+    device = tensor.device
+
+    @jax.custom_vjp
+    def hooked(array):
+        return array
+
+    def forward(array):
+        return array, None
+
+    def pullback(_, cotangent):
+        out = hook(bridge.wrap(cotangent, device))
+        return (cotangent if out is None else out.jax().astype(cotangent.dtype),)
+
+    hooked.defvjp(forward, pullback)
+    tensor._storage.array = hooked(tensor.jax())
