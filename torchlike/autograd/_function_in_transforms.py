@@ -350,8 +350,8 @@ def tie_to_backward(ctx, backward, args, outputs):
     program's results join a graph outside, the program is differentiated as a whole
     by jax.vjp, which would differentiate the forward's ops (run under no_grad: no
     gradient at all). So its outputs' arrays pass through a `jax.custom_vjp` whose
-    pullback is the Function's backward, on what it saved (the pullback's residuals: a
-    tracer of this trace cannot be kept for it)."""
+    pullback is the Function's backward, on what it saved and the tensors it set on ctx
+    (the pullback's residuals: a tracer of this trace cannot be kept for it)."""
     from .. import _jax_bridge as bridge
     from .._tensor import Tensor
     slots = [i for i in ctx._input_positions if args[i].requires_grad]
@@ -361,6 +361,8 @@ def tie_to_backward(ctx, backward, args, outputs):
         return
     device = outputs[tied[0]].device
     to_save = ctx.to_save
+    # tensors set as ctx attributes (`ctx.mask = mask`) are residuals too
+    kept = [name for name, value in vars(ctx).items() if isinstance(value, Tensor)]
 
     @jax.custom_vjp
     def tie(ins, outs, saved):
@@ -376,6 +378,8 @@ def tie_to_backward(ctx, backward, args, outputs):
         run._saved = tuple(None if t is None else (bridge.wrap(next(arrays), device), 0)
                            for t in to_save)
         run.packed = None
+        for name in kept:
+            setattr(run, name, bridge.wrap(next(arrays), device))
         grads = [None] * len(outputs)
         for k, c in zip(tied, cotangents):
             grads[k] = bridge.wrap(c, device)
@@ -391,7 +395,8 @@ def tie_to_backward(ctx, backward, args, outputs):
                 jax.tree_util.tree_map(jnp.zeros_like, saved))
 
     tie.defvjp(forward, pullback)
-    saved = tuple(t.jax() for t in to_save if t is not None)
+    saved = tuple(t.jax() for t in to_save if t is not None) + \
+        tuple(getattr(ctx, name).jax() for name in kept)
     new = tie(tuple(args[i].jax() for i in slots), tuple(outputs[k].jax() for k in tied), saved)
     for k, array in zip(tied, new):
         outputs[k]._storage.array = array
