@@ -22,9 +22,10 @@ _UNSET = object()
 
 def call_as_op(entry, tensors, owner, storages, state):
     """The entry's results (flat leaves) as pending tensors of one recorded op, or None
-    where the entry writes state (see _writes_nothing) or an input has no whole tensor. A
-    program that draws random numbers takes the generators' counters as inputs, which
-    then advance by its draws, as a call of the program advances them."""
+    where the entry does more than give tensors and write storages (see _fits_an_op) or
+    an input has no whole tensor. A program that draws random numbers takes the
+    generators' counters as inputs, which then advance by its draws, as a call of the
+    program advances them; a storage it writes takes the op's output for it."""
     op = entry_op(entry)
     if op is None:
         return None
@@ -59,20 +60,20 @@ def call_as_op(entry, tensors, owner, storages, state):
 
 
 def entry_op(entry):
-    """The entry's program as an op (made once), or None where it writes state."""
+    """The entry's program as an op (made once), or None where it cannot be one."""
     op = getattr(entry, "as_op", _UNSET)
     if op is _UNSET:
-        op = entry.as_op = _make_op(entry) if _writes_nothing(entry) else None
+        op = entry.as_op = _make_op(entry) if _fits_an_op(entry) else None
     return op
 
 
-def _writes_nothing(entry):
+def _fits_an_op(entry):
     """No slot filled or emptied, no Python value set, no number returned, no split: the
     program's tensor results are all it does, besides storages it writes whole (each its
     own output) and random draws, which call_as_op accounts for."""
-    return (entry.split is None and not entry.eager and not entry.new_slots and not entry.none_slots and not entry.structural
-            and not entry.scalar_after and not entry.symbol_slots
-            and entry.expand_out is None
+    return (entry.split is None and not entry.eager and not entry.new_slots
+            and not entry.none_slots and not entry.structural and not entry.scalar_after
+            and not entry.symbol_slots and entry.expand_out is None
             and not any(entry.out_numbers) and all(entry.out_live)
             and any(d is not None for d in entry.out_devices))
 
