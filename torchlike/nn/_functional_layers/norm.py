@@ -211,10 +211,22 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         return out
     out, new_mean, new_var = out
     if training:
-        with no_grad():
-            running_mean.copy_(new_mean)
-            running_var.copy_(new_var)
+        _set_statistic(running_mean, new_mean)
+        _set_statistic(running_var, new_var)
     return out
+
+
+def _set_statistic(running, new):
+    """running.copy_(new) under no_grad. A whole buffer of new's dtype takes new's value
+    itself, not a pending copy of it: the step's fused backward computes that value with
+    the forward (engine._held_siblings), so the next step's batch_norm reads a computed
+    buffer (a pending copy was the next backward's pending input, computed by a program
+    of its own each step until that backward's larger program compiled)."""
+    if running._whole and running.dtype is new.dtype and running.shape == new.shape:
+        running._write(new._raw())
+    else:
+        with no_grad():
+            running.copy_(new)
 
 
 @nn_op("layer_norm", "NativeLayerNormBackward0", saves=(0,))
