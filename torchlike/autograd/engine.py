@@ -513,10 +513,8 @@ def _held_siblings(order, structure):
     several-output ops that nothing in the graph reads but something still holds: the
     new running statistics batch_norm gives its buffers, a compiled model's written
     buffers (_compile/pending.py). The fused call computes them with the forward; left
-    pending, each step's buffers would hold the step's inputs and read the previous
-    step's pending buffers, a chain that grew until a cut computed it (a BatchNorm MLP's
-    eager step: 1.2 ms, and 13-90 ms each tenth step where `loss.item()` computed the
-    ten steps' forwards again)."""
+    pending, a buffer held the step's inputs, and the next step's backward computed the
+    step's forward again for it, in a program of its own (its pending input)."""
     siblings = structure.siblings
     if siblings is None:
         siblings = structure.siblings = _sibling_places(order, structure)
