@@ -361,8 +361,10 @@ def tie_to_backward(ctx, backward, args, outputs):
         return
     device = outputs[tied[0]].device
     to_save = ctx.to_save
-    # tensors set as ctx attributes (`ctx.mask = mask`) are residuals too
-    kept = [name for name, value in vars(ctx).items() if isinstance(value, Tensor)]
+    # tensors set as ctx attributes (`ctx.mask = mask`, or a list or tuple of them) are
+    # residuals too
+    kept = {name: _tensor_leaves(value) for name, value in vars(ctx).items()}
+    kept = {name: leaves for name, leaves in kept.items() if leaves is not None}
 
     @jax.custom_vjp
     def tie(ins, outs, saved):
@@ -378,8 +380,10 @@ def tie_to_backward(ctx, backward, args, outputs):
         run._saved = tuple(None if t is None else (bridge.wrap(next(arrays), device), 0)
                            for t in to_save)
         run.packed = None
-        for name in kept:
-            setattr(run, name, bridge.wrap(next(arrays), device))
+        for name, leaves in kept.items():
+            values = [bridge.wrap(next(arrays), device) for _ in leaves]
+            held = getattr(ctx, name)
+            setattr(run, name, values[0] if isinstance(held, Tensor) else type(held)(values))
         grads = [None] * len(outputs)
         for k, c in zip(tied, cotangents):
             grads[k] = bridge.wrap(c, device)
@@ -396,10 +400,20 @@ def tie_to_backward(ctx, backward, args, outputs):
 
     tie.defvjp(forward, pullback)
     saved = tuple(t.jax() for t in to_save if t is not None) + \
-        tuple(getattr(ctx, name).jax() for name in kept)
+        tuple(t.jax() for leaves in kept.values() for t in leaves)
     new = tie(tuple(args[i].jax() for i in slots), tuple(outputs[k].jax() for k in tied), saved)
     for k, array in zip(tied, new):
         outputs[k]._storage.array = array
+
+
+def _tensor_leaves(value):
+    """[value] for a Tensor, its items for a list or tuple of Tensors, else None."""
+    from .._tensor import Tensor
+    if isinstance(value, Tensor):
+        return [value]
+    if type(value) in (list, tuple) and value and all(isinstance(v, Tensor) for v in value):
+        return list(value)
+    return None
 
 
 def hook_in_program(tensor, hook):
