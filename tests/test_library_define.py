@@ -80,3 +80,66 @@ def test_defined_operators_and_their_errors_as_torchs():
             np.testing.assert_allclose(a, b, **float_tol("float32", steps=8))
         else:
             assert a == b
+
+
+def _prototypes(lib):
+    """Functions with the annotations infer_schema turns into schema types, and ones it
+    refuses; (function, keyword arguments) pairs, written once for either library."""
+    from typing import List, Optional, Sequence, Tuple, Union
+    T = lib.Tensor
+    Scalar = Union[int, float, bool]
+
+    def plain(x: T, y: float, n: int = 2, flag: bool = False, name: str = "a") -> T: ...
+
+    def lists(x: T, out: T, ys: list[T], w: Optional[T] = None,
+              zs: Sequence[Optional[T]] = None) -> tuple[T, T]: ...
+
+    def options(x: T, sizes: Sequence[int], s: Optional[float] = None,
+                d: lib.dtype = lib.float32, dev: lib.device = None,
+                od: Optional[lib.dtype] = None) -> None: ...
+
+    def scalars(x: T, k: Scalar = 1.5, ks: List[Scalar] = None, os: Optional[Scalar] = None,
+                fs: Optional[list[float]] = None, *, scale: float = 1e-5,
+                big: float = float("inf"), neg: int = -3, dv: lib.device = lib.device("cpu")
+                ) -> int: ...
+
+    def returns(x: T) -> Tuple[T, int, float, bool]: ...
+
+    def one(x: T) -> tuple[T]: ...
+
+    def listed(x: T) -> list[T]: ...
+
+    def untyped(x): ...
+
+    def bad_param(x: T, y: dict) -> T: ...
+
+    def bad_return(x: T) -> dict: ...
+
+    def varargs(x: T, *rest) -> T: ...
+
+    def bad_default(x: T, b: list[bool] = (True,)) -> T: ...
+
+    def no_return(x: T): ...
+    return [(plain, dict(mutates_args=())), (plain, dict(mutates_args=(), op_name="myop")),
+            (lists, dict(mutates_args=("out", "ys"))), (options, dict(mutates_args="unknown")),
+            (scalars, dict(mutates_args=[])), (returns, dict(mutates_args=())),
+            (one, dict(mutates_args=())), (listed, dict(mutates_args={})),
+            (plain, dict(mutates_args="x")), (plain, dict(mutates_args=["nope"])),
+            (plain, dict(mutates_args=["y"])), (untyped, dict(mutates_args=())),
+            (bad_param, dict(mutates_args=())), (bad_return, dict(mutates_args=())),
+            (varargs, dict(mutates_args=())), (bad_default, dict(mutates_args=())),
+            (no_return, dict(mutates_args=()))]
+
+
+def _schema_or_error(lib, fn, kwargs):
+    try:
+        return lib.library.infer_schema(fn, **kwargs)
+    except ValueError as e:     # (the first sentence: PyTorch's lists its own classes after)
+        return "ValueError", str(e).split(" The valid types")[0].split(" Got func")[0]
+
+
+def test_infer_schema_as_torch():
+    ours, theirs = _prototypes(torchlike), _prototypes(torch)
+    for (fn, kwargs), (their_fn, _) in zip(ours, theirs):
+        assert _schema_or_error(torchlike, fn, kwargs) == \
+            _schema_or_error(torch, their_fn, kwargs), fn.__name__

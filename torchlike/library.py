@@ -13,10 +13,12 @@ abstract evaluation, which needs no fake).
 import inspect
 import sys
 
+from ._infer_schema import infer_schema
 from .autograd.function import Function
 
 __all__ = ["custom_op", "CustomOpDef", "register_autograd", "register_fake",
-           "register_kernel", "register_vmap", "Library", "define", "impl", "impl_abstract"]
+           "register_kernel", "register_vmap", "Library", "define", "impl", "impl_abstract",
+           "infer_schema"]
 
 
 class CustomOpDef:
@@ -137,21 +139,6 @@ def _device_types(device_types):
     return [device_types] if isinstance(device_types, str) else list(device_types)
 
 
-def _check_annotations(fn):
-    """PyTorch infers a schema from the annotations: every parameter and the result
-    need one."""
-    signature = inspect.signature(fn)
-    shown = str(signature).replace("torchlike._tensor.Tensor", "torch.Tensor").replace(
-        "torchlike.", "torch.")
-    for p in signature.parameters.values():
-        if p.annotation is inspect.Parameter.empty:
-            raise ValueError(f"infer_schema(func): Parameter {p.name} must have a type "
-                             f"annotation. Got func with signature {shown})")
-    if signature.return_annotation is inspect.Signature.empty:
-        raise ValueError("infer_schema(func): No return type annotation was provided. Please "
-                         f"add one. Got func with signature {shown})")
-
-
 _OPS = {}      # namespace -> {name: CustomOpDef}
 
 
@@ -160,8 +147,8 @@ def custom_op(name, fn=None, /, *, mutates_args, device_types=None, schema=None)
     function with annotated parameters; the op is also torch.ops.mylib.op."""
     def define(fn):
         namespace, opname = name.split("::")
-        if schema is None:
-            _check_annotations(fn)
+        if schema is None:      # (PyTorch's errors for annotations it cannot read)
+            infer_schema(fn, mutates_args=mutates_args)
         op = CustomOpDef(namespace, opname, fn, mutates_args, device_types)
         _OPS.setdefault(namespace, {})[opname] = op
         return op
